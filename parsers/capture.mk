@@ -1,0 +1,1 @@
+# parsers/capture.mk - see docs/HACKING.md

@@ -1,0 +1,1 @@
+# parsers/logs.mk - see docs/HACKING.md

@@ -1,0 +1,1 @@
+# parsers/proto.mk - see docs/HACKING.md

@@ -1,0 +1,69 @@
+/* common.h - small value types shared by every module of breachscope.
+ *
+ * Parsers hand out borrowed byte ranges (bs_str) that point into their own
+ * buffers and stay valid only for the duration of a callback: nothing on the
+ * per-line or per-packet path allocates. Whoever needs a value longer must
+ * copy (intern) it.
+ */
+#ifndef BS_COMMON_H
+#define BS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Microseconds since 1970-01-01T00:00:00Z. */
+typedef int64_t bs_time;
+#define BS_TIME_NONE INT64_MIN
+#define BS_USEC 1000000LL
+
+/* A borrowed byte range: not NUL-terminated, may hold any byte. */
+typedef struct {
+	const char *p;
+	size_t n;
+} bs_str;
+
+#define BS_STR_NULL ((bs_str){ NULL, 0 })
+#define BS_STR_LIT(s) ((bs_str){ (s), sizeof(s) - 1 })
+
+static inline bs_str bs_str_make(const char *p, size_t n) { return (bs_str){ p, n }; }
+bool bs_str_eq(bs_str a, const char *lit);      /* exact, case-sensitive */
+bool bs_str_ieq(bs_str a, const char *lit);     /* ASCII case-insensitive */
+bool bs_str_istarts(bs_str a, const char *lit); /* ASCII case-insensitive prefix */
+const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t nn);
+
+/* An IPv4 or IPv6 address. IPv4-mapped IPv6 (::ffff:a.b.c.d) is stored as
+ * IPv4 so that the same host compares equal whatever notation a log used. */
+typedef struct {
+	uint8_t family; /* 0 = none, 4, 6 */
+	uint8_t a[16];  /* IPv4 in a[0..3] */
+} bs_ip;
+
+#define BS_IP_STRLEN 46
+bool bs_ip_parse(const char *s, size_t n, bs_ip *out); /* accepts [..] and ::ffff: */
+void bs_ip_format(const bs_ip *ip, char *buf, size_t size); /* "" for none */
+bool bs_ip_eq(const bs_ip *x, const bs_ip *y);
+int bs_ip_cmp(const bs_ip *x, const bs_ip *y); /* total order: v4 before v6 */
+/* RFC 1918, loopback, link-local, CGNAT 100.64/10, ULA fc00::/7 ... */
+bool bs_ip_is_private(const bs_ip *ip);
+uint64_t bs_ip_hash(const bs_ip *ip);
+
+/* Times. */
+/* Days since epoch of a proleptic Gregorian date; no libc, no time zone. */
+int64_t bs_days_from_civil(int64_t y, unsigned m, unsigned d);
+bs_time bs_time_make(int y, int mon, int day, int h, int mi, int s, int usec);
+/* ISO 8601 UTC with Z; fraction digits: 0, 3 or 6. buf >= 32. */
+void bs_time_format(bs_time t, int frac_digits, char *buf, size_t size);
+/* Month from a 3-letter English abbreviation (case-insensitive), 1..12, 0 if none. */
+int bs_month_from_abbr(const char *p);
+
+/* FNV-1a 64 and a fast mixing hash, for tables and body fingerprints. */
+uint64_t bs_hash_bytes(const void *p, size_t n, uint64_t seed);
+
+/* Fatal allocation failure: prints a message and exits 1. */
+void *bs_xmalloc(size_t n);
+void *bs_xcalloc(size_t n, size_t m);
+void *bs_xrealloc(void *p, size_t n);
+char *bs_xstrndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+# tests/: unit tests (TAP, one check = one test) and end-to-end tests.
