@@ -47,3 +47,26 @@ const struct bs_stream_ops *bs_dispatch_ops(void);
 void bs_dispatch_free(struct bs_dispatch *d);
 
 #endif
+
+#ifndef BS_PROTO_DEF_DEFINED
+#define BS_PROTO_DEF_DEFINED
+/* How the dispatcher knows a protocol module. Each module exports one
+ * `const struct bs_proto_def bs_proto_NAME` (http, smtp, imap, pop3, ftp,
+ * mysql, dns) and the dispatcher lists them in proto.c. */
+struct bs_proto_def {
+	const char *name;                  /* "http", also bs_cflow.app */
+	uint16_t ports[6];                 /* well-known server ports, 0-terminated */
+	/* Does this look like the protocol? First bytes of a direction (client
+	 * first for dir 0). Returns true to claim the flow. May be NULL. */
+	bool (*sniff)(int dir, const uint8_t *p, size_t n);
+	size_t state_size;                 /* bytes of the per-flow state */
+	void (*init)(void *state);
+	/* Returns 0 while fine, a module error code once the flow is unparseable
+	 * (the dispatcher then stops feeding it and counts it). */
+	int (*feed)(void *state, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n);
+	void (*gap)(void *state, struct bs_proto_ctx *c, int dir, uint64_t n);
+	void (*end)(void *state, struct bs_proto_ctx *c);
+	const char *(*strerror)(int err);
+	bool udp;                          /* datagrams (DNS): feed() gets one whole datagram */
+};
+#endif

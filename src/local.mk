@@ -1,7 +1,8 @@
-# src/: command line, core model, correlation and verdicts, outputs.
-libbs_a_SOURCES += src/common.h src/common.c src/event.h src/event.c \
-	src/input.h src/stats.h
+# src/: command line, core model, correlation and verdicts. Owner of libbscore.a's
+# base and of libbsengine.a.
+libbscore_a_SOURCES += src/common.h src/common.c src/event.h src/event.c \
+	src/input.h src/inputs.h src/stats.h src/result.h src/output.h src/geoip.h
 
 bin_PROGRAMS += breachscope
 breachscope_SOURCES = src/main.c
-breachscope_LDADD = libbs.a $(DEPS_LIBS)
+breachscope_LDADD = $(BS_ALL_LIBS)

@@ -1,0 +1,1 @@
+# parsers/daemons.mk - see docs/HACKING.md

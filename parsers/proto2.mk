@@ -1,0 +1,1 @@
+# parsers/proto2.mk - see docs/HACKING.md

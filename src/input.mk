@@ -1,0 +1,1 @@
+# src/input.mk - see docs/HACKING.md

@@ -1,0 +1,1 @@
+# src/output.mk - see docs/HACKING.md
