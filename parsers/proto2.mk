@@ -2,3 +2,9 @@
 libbsproto_a_SOURCES += parsers/smtp.c parsers/smtp.h parsers/imap.c parsers/imap.h \
 	parsers/pop3.c parsers/pop3.h parsers/ftp.c parsers/ftp.h \
 	parsers/mysql.c parsers/mysql.h parsers/dns.c parsers/dns.h
+
+PROTO2_TESTS = tests/test_smtp
+check_PROGRAMS += $(PROTO2_TESTS)
+TESTS += $(PROTO2_TESTS)
+tests_test_smtp_SOURCES = tests/test_smtp.c tests/proto2_harness.h
+tests_test_smtp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
