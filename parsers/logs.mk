@@ -1,10 +1,13 @@
 # parsers/logs.mk - syslog framing, the text-log reader and the Postfix,
 # Sendmail, Exim and web access log parsers (see docs/FORMATS.md).
-libbslogs_a_SOURCES += parsers/syslog.c parsers/syslog.h parsers/linectx.c parsers/daemons.h
+libbslogs_a_SOURCES += parsers/syslog.c parsers/syslog.h parsers/linectx.c parsers/daemons.h \
+	parsers/postfix.c
 
 LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 
-check_PROGRAMS += tests/test_syslog
-TESTS += tests/test_syslog
+check_PROGRAMS += tests/test_syslog tests/test_postfix
+TESTS += tests/test_syslog tests/test_postfix
 tests_test_syslog_SOURCES = tests/test_syslog.c
 tests_test_syslog_LDADD = $(LOGS_TEST_LIBS)
+tests_test_postfix_SOURCES = tests/test_postfix.c
+tests_test_postfix_LDADD = $(LOGS_TEST_LIBS)
