@@ -3,7 +3,9 @@
 libbsout_a_SOURCES += src/output.c src/csvout.c src/report.c src/geoip.c src/result.c
 dist_man_MANS += docs/breachscope.1
 
-check_PROGRAMS += tests/test_csv
-TESTS += tests/test_csv
+check_PROGRAMS += tests/test_csv tests/test_output
+TESTS += tests/test_csv tests/test_output
 tests_test_csv_SOURCES = tests/test_csv.c
 tests_test_csv_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)
+tests_test_output_SOURCES = tests/test_output.c
+tests_test_output_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)

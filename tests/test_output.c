@@ -1,0 +1,617 @@
+/* test_output.c - the result files as SPEC.md fixes them, written by
+ * bs_output_write_all from a bs_results built by hand: headers, row order,
+ * values, modes, the atomic replace and its failure path, the summary and
+ * the report's safety properties.
+ *
+ * With "--sample DIR" it only writes the sample results into DIR (used by
+ * tests/test_report.sh to render report.html). */
+#include "config.h"
+#include "output.h"
+#include "tap.h"
+
+#include <csv.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ the sample */
+
+static char *owned(const char *s) { return bs_xstrndup(s, strlen(s)); }
+
+static bs_ip ip(const char *s)
+{
+	bs_ip a;
+	bs_ip_parse(s, strlen(s), &a);
+	return a;
+}
+
+#define T(y, mo, d, h, mi, s) bs_time_make(y, mo, d, h, mi, s, 0)
+
+static void sample_server(struct bs_server_result *s, const char *name, const char *addr,
+                          enum bs_server_verdict v, double score, uint64_t evidence)
+{
+	memset(s, 0, sizeof *s);
+	s->name = owned(name);
+	s->addresses = owned(addr);
+	s->verdict = v;
+	s->score = score;
+	s->evidence = evidence;
+	s->window_start = s->window_end = s->tamper_start = s->tamper_end = BS_TIME_NONE;
+	s->exploit_time = BS_TIME_NONE;
+	/* 16 days of hourly activity with a day/night rhythm */
+	s->hist_start = T(2007, 5, 1, 0, 0, 0);
+	s->hist_bin = 3600 * BS_USEC;
+	s->nbins = 16 * 24;
+	s->hist = bs_xcalloc(s->nbins, sizeof *s->hist);
+	s->hist_attack = bs_xcalloc(s->nbins, sizeof *s->hist_attack);
+	for (size_t i = 0; i < s->nbins; i++) {
+		size_t hour = i % 24;
+		s->hist[i] = (hour >= 8 && hour <= 20 ? 40 : 6) + (uint32_t)(i * 7 % 11);
+	}
+}
+
+static void sample_timeline_row(struct bs_timeline_row *t, bs_time ts, int frac, const char *desc,
+                                const char *msg, const char *event, enum bs_severity sev,
+                                const char *server, const char *src, const char *dst, const char *user,
+                                const char *address, uint32_t input, uint64_t ref)
+{
+	t->ts = ts;
+	t->frac_digits = frac;
+	t->timestamp_desc = owned(desc);
+	t->message = owned(msg);
+	t->event = owned(event);
+	t->severity = sev;
+	t->server = owned(server);
+	t->src_ip = src ? ip(src) : (bs_ip){ 0 };
+	t->dst_ip = dst ? ip(dst) : (bs_ip){ 0 };
+	t->user = owned(user);
+	t->address = owned(address);
+	t->input = input;
+	t->source_ref = ref;
+}
+
+static void sample_results(struct bs_results *r)
+{
+	memset(r, 0, sizeof *r);
+	r->fleet_origin = owned("inventory fleet.csv");
+	r->data_start = T(2007, 5, 1, 0, 0, 0);
+	r->data_end = T(2007, 5, 16, 23, 59, 59);
+	r->spam_onset = T(2007, 5, 13, 8, 0, 0);
+	r->spam_exposed_before = 2;
+	r->spam_exposed_after = 311;
+
+	r->nservers = 4;
+	r->servers = bs_xcalloc(r->nservers, sizeof *r->servers);
+	/* a server name from the data that needs the guard, quoting and escaping */
+	sample_server(&r->servers[0], "=web9 \"<b>x</b>\",y", "192.0.2.19", BS_V_NO_DATA, 0, 0);
+	free(r->servers[0].hist);
+	free(r->servers[0].hist_attack);
+	r->servers[0].hist = r->servers[0].hist_attack = NULL;
+	r->servers[0].nbins = 0;
+	sample_server(&r->servers[1], "web1", "192.0.2.11", BS_V_CLEAN, 0, 0);
+	struct bs_server_result *w2 = &r->servers[2];
+	sample_server(w2, "web2", "192.0.2.12;2001:db8::12", BS_V_COMPROMISED, 17.5, 42);
+	w2->window_start = T(2007, 5, 4, 17, 31, 2);
+	w2->window_end = T(2007, 5, 7, 9, 12, 44);
+	w2->tamper_start = T(2007, 5, 4, 18, 2, 0);
+	w2->tamper_end = T(2007, 5, 10, 12, 0, 0);
+	w2->signals = 1u << BS_SIG_WEBSHELL | 1u << BS_SIG_EXPLOIT_REQUEST | 1u << BS_SIG_TAMPERED_CONTENT |
+	              1u << BS_SIG_EXFILTRATION | 1u << BS_SIG_DB_BULK_READ;
+	w2->nattacker_ips = 2;
+	w2->attacker_ips = bs_xcalloc(2, sizeof(bs_ip));
+	w2->attacker_ips[0] = ip("81.2.69.142");
+	w2->attacker_ips[1] = ip("2001:220::1");
+	w2->exploit_time = T(2007, 5, 4, 17, 31, 2);
+	w2->nexfil = 2;
+	w2->exfil_times = bs_xcalloc(2, sizeof(bs_time));
+	w2->exfil_times[0] = T(2007, 5, 5, 2, 0, 0);
+	w2->exfil_times[1] = T(2007, 5, 6, 23, 40, 0);
+	for (size_t i = 3 * 24 + 17; i < 6 * 24 + 10; i += 5)
+		w2->hist_attack[i] = 3 + (uint32_t)(i % 4);
+	w2->hist_attack[3 * 24 + 17] = 25;
+	struct bs_server_result *w3 = &r->servers[3];
+	sample_server(w3, "web3", "192.0.2.13", BS_V_SUSPICIOUS, 2.25, 3);
+	w3->signals = 1u << BS_SIG_AUTH_ANOMALY | 1u << BS_SIG_FOREIGN_DESTINATION;
+	w3->nattacker_ips = 2;
+	w3->attacker_ips = bs_xcalloc(2, sizeof(bs_ip));
+	w3->attacker_ips[0] = ip("1.128.0.1");
+	w3->attacker_ips[1] = ip("81.2.69.142");
+
+	r->nexposed = 3;
+	r->exposed = bs_xcalloc(r->nexposed, sizeof *r->exposed);
+	struct bs_exposed *e = r->exposed;
+	e[0] = (struct bs_exposed){ owned("=cmd@example.net"), owned("example.net"), true, 1u << BS_CAT_EXFILTRATED,
+		BS_RISK_MEDIUM, 1u << BS_ACT_NOTIFY, T(2007, 5, 4, 18, 0, 0), T(2007, 5, 4, 18, 0, 0), owned("web2"), 1,
+		{ 0 }, NULL };
+	e[1] = (struct bs_exposed){ owned("alice@example.net"), owned("example.net"), true,
+		1u << BS_CAT_CREDENTIALS_AT_RISK | 1u << BS_CAT_EXFILTRATED | 1u << BS_CAT_LOGIN | 1u << BS_CAT_TROJAN_PAGE_SERVED,
+		BS_RISK_HIGH, 1u << BS_ACT_RESET_PASSWORD | 1u << BS_ACT_MALWARE_CHECK | 1u << BS_ACT_NOTIFY,
+		T(2007, 5, 4, 18, 5, 0), T(2007, 5, 6, 10, 0, 0), owned("web2"), 7, ip("198.51.100.7"), owned("Mozilla/4.0") };
+	e[2] = (struct bs_exposed){ owned("bob@partner.example"), owned("partner.example"), false,
+		1u << BS_CAT_RECEIVED_FROM | 1u << BS_CAT_SENT_TO, BS_RISK_LOW, 1u << BS_ACT_NOTIFY,
+		T(2007, 4, 2, 9, 0, 0), T(2007, 5, 3, 9, 0, 0), owned("web1;web2"), 2, { 0 }, NULL };
+	r->risk_counts[BS_RISK_HIGH] = 1;
+	r->risk_counts[BS_RISK_MEDIUM] = 1;
+	r->risk_counts[BS_RISK_LOW] = 1;
+	r->category_counts[BS_CAT_EXFILTRATED] = 2;
+	r->category_counts[BS_CAT_CREDENTIALS_AT_RISK] = 1;
+	r->category_counts[BS_CAT_LOGIN] = 1;
+	r->category_counts[BS_CAT_TROJAN_PAGE_SERVED] = 1;
+	r->category_counts[BS_CAT_RECEIVED_FROM] = 1;
+	r->category_counts[BS_CAT_SENT_TO] = 1;
+
+	r->ninputs = 3;
+	r->inputs = bs_xcalloc(r->ninputs, sizeof *r->inputs);
+	r->inputs[0] = (struct bs_input_row){ owned("/data/access.log"), owned("text"), { 52340, 400, 380, 15, 5, false } };
+	r->inputs[1] = (struct bs_input_row){ owned("/data/capture.pcap"), owned("pcap"), { 1048576, 900, 850, 50, 0, true } };
+	r->inputs[2] = (struct bs_input_row){ owned("/data/maillog.1.gz"), owned("gzip+text"), { 20480, 1000, 700, 290, 10, false } };
+
+	r->ntimeline = 4;
+	r->timeline = bs_xcalloc(r->ntimeline, sizeof *r->timeline);
+	sample_timeline_row(&r->timeline[0], T(2007, 5, 4, 17, 20, 11) + 250000, 3, "Request Time",
+	                    "GET /atmail/index.php?func=\"x\", recon", "recon", BS_SEV_ATTACK, "web2",
+	                    "81.2.69.142", "192.0.2.12", "", "", 0, 1201);
+	sample_timeline_row(&r->timeline[1], T(2007, 5, 4, 17, 31, 2), 0, "Request Time",
+	                    "POST /atmail/compose.php (upload shell.php)", "exploit_request", BS_SEV_COMPROMISE,
+	                    "web2", "81.2.69.142", "192.0.2.12", "", "", 0, 1250);
+	sample_timeline_row(&r->timeline[2], T(2007, 5, 4, 18, 5, 0) + 123456, 6, "Login Time",
+	                    "login\nwhile the attacker was active", "login", BS_SEV_EXPOSURE, "web2", "10.1.2.3",
+	                    "192.0.2.12", "alice", "alice@example.net", 2, 0);
+	sample_timeline_row(&r->timeline[3], T(2007, 5, 5, 2, 0, 0), 0, "Packet Time", "=cmd|' /C calc'!A0",
+	                    "exfiltration", BS_SEV_COMPROMISE, "web2", "192.0.2.12", "2001:220::1", "", "", 1, 77);
+}
+
+/* ------------------------------------------------------------ file access */
+
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = bs_xrealloc(buf, cap);
+		}
+		size_t got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static void put_file(const char *dir, const char *name, const char *content)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+static int file_mode(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* Count entries whose name holds ".tmp." */
+static int count_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".tmp.") != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* ------------------------------------------------------------ CSV reading */
+
+#define MAX_ROWS 16
+#define MAX_COLS 16
+struct table {
+	char *cell[MAX_ROWS][MAX_COLS];
+	size_t ncols[MAX_ROWS];
+	size_t nrows;
+	size_t col;
+};
+
+static void tab_field(void *s, size_t n, void *data)
+{
+	struct table *t = data;
+	if (t->nrows < MAX_ROWS && t->col < MAX_COLS)
+		t->cell[t->nrows][t->col] = bs_xstrndup(s ? s : "", s ? n : 0);
+	t->col++;
+}
+
+static void tab_row(int c, void *data)
+{
+	(void)c;
+	struct table *t = data;
+	if (t->nrows < MAX_ROWS)
+		t->ncols[t->nrows] = t->col;
+	t->nrows++;
+	t->col = 0;
+}
+
+static bool read_table(const char *dir, const char *name, struct table *t)
+{
+	memset(t, 0, sizeof *t);
+	size_t len;
+	char *buf = slurp(dir, name, &len);
+	if (!buf)
+		return false;
+	struct csv_parser p;
+	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI);
+	bool ok = csv_parse(&p, buf, len, tab_field, tab_row, t) == len && csv_fini(&p, tab_field, tab_row, t) == 0;
+	csv_free(&p);
+	free(buf);
+	return ok;
+}
+
+static void free_table(struct table *t)
+{
+	for (size_t r = 0; r < MAX_ROWS; r++)
+		for (size_t c = 0; c < MAX_COLS; c++)
+			free(t->cell[r][c]);
+}
+
+static const char *cell(const struct table *t, size_t row, size_t col)
+{
+	return row < MAX_ROWS && col < MAX_COLS && t->cell[row][col] ? t->cell[row][col] : "(missing)";
+}
+
+static int column(const struct table *t, const char *name)
+{
+	for (size_t c = 0; c < t->ncols[0] && c < MAX_COLS; c++)
+		if (t->cell[0][c] && strcmp(t->cell[0][c], name) == 0)
+			return (int)c;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static char tmpdir[256];
+
+static void test_prepare(void)
+{
+	char dir[512], err[512] = "";
+	snprintf(dir, sizeof dir, "%s/new/nested/out", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare creates a missing nested directory (%s)", err);
+	is_int(file_mode(tmpdir, "new/nested/out"), 0700, "the created directory is private (0700)");
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare accepts an existing directory");
+	is_int(count_temps(dir), 0, "prepare leaves no probe file behind");
+
+	put_file(tmpdir, "plainfile", "x\n");
+	snprintf(dir, sizeof dir, "%s/plainfile/out", tmpdir);
+	err[0] = 0;
+	ok(!bs_output_prepare(dir, err, sizeof err), "prepare fails below a regular file");
+	ok(strstr(err, "plainfile") != NULL, "the error names the path (%s)", err);
+	snprintf(dir, sizeof dir, "%s/plainfile", tmpdir);
+	err[0] = 0;
+	ok(!bs_output_prepare(dir, err, sizeof err), "prepare fails on a regular file");
+	ok(err[0] != 0, "with a message (%s)", err);
+}
+
+static const char servers_csv[] =
+	"server,address,verdict,score,window_start,window_end,tamper_start,tamper_end,signals,attacker_ips,evidence\n"
+	"\"'=web9 \"\"<b>x</b>\"\",y\",192.0.2.19,no_data,0.00,,,,,,,0\n"
+	"web1,192.0.2.11,clean,0.00,,,,,,,0\n"
+	"web2,192.0.2.12;2001:db8::12,compromised,17.50,2007-05-04T17:31:02Z,2007-05-07T09:12:44Z,"
+	"2007-05-04T18:02:00Z,2007-05-10T12:00:00Z,webshell;exploit_request;tampered_content;exfiltration;db_bulk_read,"
+	"81.2.69.142;2001:220::1,42\n"
+	"web3,192.0.2.13,suspicious,2.25,,,,,auth_anomaly;foreign_destination,1.128.0.1;81.2.69.142,3\n";
+
+static const char exposed_csv[] =
+	"address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence\n"
+	"'=cmd@example.net,example.net,1,exfiltrated,medium,notify,2007-05-04T18:00:00Z,2007-05-04T18:00:00Z,web2,1\n"
+	"alice@example.net,example.net,1,credentials_at_risk;exfiltrated;login;trojan_page_served,high,"
+	"reset_password;malware_check;notify,2007-05-04T18:05:00Z,2007-05-06T10:00:00Z,web2,7\n"
+	"bob@partner.example,partner.example,0,received_from;sent_to,low,notify,2007-04-02T09:00:00Z,"
+	"2007-05-03T09:00:00Z,web1;web2,2\n";
+
+static const char timeline_csv[] =
+	"datetime,timestamp,timestamp_desc,message,event,severity,server,src_ip,src_country,src_asn,dst_ip,user,"
+	"address,source,source_ref\n"
+	"2007-05-04T17:20:11.250Z,1178299211250000,Request Time,\"GET /atmail/index.php?func=\"\"x\"\", recon\","
+	"recon,attack,web2,81.2.69.142,,,192.0.2.12,,,/data/access.log,1201\n"
+	"2007-05-04T17:31:02Z,1178299862000000,Request Time,POST /atmail/compose.php (upload shell.php),"
+	"exploit_request,compromise,web2,81.2.69.142,,,192.0.2.12,,,/data/access.log,1250\n"
+	"2007-05-04T18:05:00.123456Z,1178301900123456,Login Time,\"login\nwhile the attacker was active\","
+	"login,exposure,web2,10.1.2.3,,,192.0.2.12,alice,alice@example.net,/data/maillog.1.gz,\n"
+	"2007-05-05T02:00:00Z,1178330400000000,Packet Time,'=cmd|' /C calc'!A0,exfiltration,compromise,web2,"
+	"192.0.2.12,,,2001:220::1,,,/data/capture.pcap,77\n";
+
+static const char input_stats_csv[] =
+	"source,format,bytes,records,parsed,ignored,malformed,truncated\n"
+	"/data/access.log,text,52340,400,380,15,5,0\n"
+	"/data/capture.pcap,pcap,1048576,900,850,50,0,1\n"
+	"/data/maillog.1.gz,gzip+text,20480,1000,700,290,10,0\n";
+
+static const char *const result_names[] = { "servers.csv", "exposed_addresses.csv", "timeline.csv",
+	"input_stats.csv", "report.html" };
+
+static void expect_file(const char *dir, const char *name, const char *want)
+{
+	char *got = slurp(dir, name, NULL);
+	is_str(got, want, "%s: exact bytes", name);
+	if (got && strcmp(got, want) != 0)
+		printf("# got:\n%s", got);
+	free(got);
+}
+
+static void test_write_all(const struct bs_results *r)
+{
+	char dir[512], err[512] = "";
+	snprintf(dir, sizeof dir, "%s/out", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare the output directory (%s)", err);
+	/* an older run's results, an interrupted run's temporary, a live one's */
+	put_file(dir, "servers.csv", "old,results\n");
+	put_file(dir, "report.html", "<p>old</p>\n");
+	put_file(dir, "timeline.csv.tmp.4194999", "half a file");
+	put_file(dir, "timeline.csv.tmp.1", "a live process's temporary");
+	put_file(dir, "notes.txt", "the responder's own file\n");
+	err[0] = 0;
+	ok(bs_output_write_all(dir, r, NULL, err, sizeof err), "write_all succeeds (%s)", err);
+	for (size_t i = 0; i < sizeof result_names / sizeof result_names[0]; i++)
+		is_int(file_mode(dir, result_names[i]), 0600, "%s has mode 0600", result_names[i]);
+	ok(!exists(dir, "timeline.csv.tmp.4194999"), "a dead run's temporary is removed");
+	ok(exists(dir, "timeline.csv.tmp.1"), "a live process's temporary is left alone");
+	ok(exists(dir, "notes.txt"), "a file that is not ours is left alone");
+	char path[600];
+	snprintf(path, sizeof path, "%s/timeline.csv.tmp.1", dir);
+	unlink(path);
+	is_int(count_temps(dir), 0, "no temporary file is left");
+	expect_file(dir, "servers.csv", servers_csv);
+	expect_file(dir, "exposed_addresses.csv", exposed_csv);
+	expect_file(dir, "timeline.csv", timeline_csv);
+	expect_file(dir, "input_stats.csv", input_stats_csv);
+	char *html = slurp(dir, "report.html", NULL);
+	ok(html && strstr(html, "<p>old</p>") == NULL, "the older report.html is replaced whole");
+	free(html);
+}
+
+/* Headers and rows read back through libcsv, as the pipeline reads them. */
+static void test_read_back(const struct bs_results *r)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/out", tmpdir);
+	static const char *const want_servers[] = { "server", "address", "verdict", "score", "window_start",
+		"window_end", "tamper_start", "tamper_end", "signals", "attacker_ips", "evidence" };
+	struct table t;
+	ok(read_table(dir, "servers.csv", &t), "servers.csv parses as strict CSV");
+	is_int(t.ncols[0], 11, "servers.csv: 11 columns");
+	for (size_t c = 0; c < 11; c++)
+		is_str(cell(&t, 0, c), want_servers[c], "servers.csv column %zu", c);
+	is_int(t.nrows, 1 + r->nservers, "servers.csv: one row per server");
+	is_str(cell(&t, 1, 0), "'=web9 \"<b>x</b>\",y", "a server name with a formula, quotes and a comma reads back guarded");
+	for (size_t i = 1; i < t.nrows && i < MAX_ROWS; i++)
+		is_int(t.ncols[i], 11, "servers.csv row %zu has every column", i);
+	free_table(&t);
+
+	ok(read_table(dir, "timeline.csv", &t), "timeline.csv parses as strict CSV");
+	is_int(t.nrows, 1 + r->ntimeline, "timeline.csv: one row per event");
+	is_str(cell(&t, 3, 3), "login\nwhile the attacker was active", "a multi-line message reads back whole");
+	/* Timesketch's CSV importer requires these three columns. */
+	int c_msg = column(&t, "message"), c_dt = column(&t, "datetime"), c_desc = column(&t, "timestamp_desc");
+	int c_ts = column(&t, "timestamp");
+	ok(c_msg >= 0 && c_dt >= 0 && c_desc >= 0, "Timesketch: message, datetime and timestamp_desc are present");
+	ok(c_ts >= 0, "Timesketch: timestamp is present");
+	for (size_t i = 1; i < t.nrows && i < MAX_ROWS && c_dt >= 0 && c_ts >= 0; i++) {
+		const char *dt = cell(&t, i, (size_t)c_dt);
+		struct tm tm = { 0 };
+		const char *rest = strptime(dt, "%Y-%m-%dT%H:%M:%S", &tm);
+		long long usec = 0;
+		int digits = 0;
+		if (rest && *rest == '.')
+			for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+				usec = usec * 10 + (*rest - '0');
+		while (rest && digits > 0 && digits < 6) {
+			usec *= 10;
+			digits++;
+		}
+		ok(rest && strcmp(rest, "Z") == 0, "row %zu: datetime %s is ISO 8601 UTC with Z", i, dt);
+		long long secs = (long long)timegm(&tm);
+		is_str(cell(&t, i, (size_t)c_dt), dt, "row %zu: datetime read", i);
+		ok(strtoll(cell(&t, i, (size_t)c_ts), NULL, 10) == secs * 1000000 + usec,
+		   "row %zu: timestamp is the same instant in microseconds", i);
+		ok(cell(&t, i, (size_t)c_desc)[0] != 0 && cell(&t, i, (size_t)c_msg)[0] != 0,
+		   "row %zu: timestamp_desc and message are not empty", i);
+	}
+	free_table(&t);
+
+	ok(read_table(dir, "exposed_addresses.csv", &t), "exposed_addresses.csv parses as strict CSV");
+	is_int(t.ncols[0], 10, "exposed_addresses.csv: 10 columns");
+	is_str(cell(&t, 1, 0), "'=cmd@example.net", "an address beginning with = reads back guarded");
+	is_str(cell(&t, 2, 4), "high", "risk value");
+	free_table(&t);
+
+	ok(read_table(dir, "input_stats.csv", &t), "input_stats.csv parses as strict CSV");
+	is_int(t.nrows, 1 + r->ninputs, "input_stats.csv: one row per input");
+	for (size_t i = 1; i < t.nrows && i < MAX_ROWS; i++) {
+		long long rec = strtoll(cell(&t, i, 3), NULL, 10);
+		long long sum = strtoll(cell(&t, i, 4), NULL, 10) + strtoll(cell(&t, i, 5), NULL, 10) +
+		                strtoll(cell(&t, i, 6), NULL, 10);
+		is_int(sum, rec, "input_stats row %zu: parsed + ignored + malformed = records", i);
+	}
+	free_table(&t);
+}
+
+static void test_deterministic(const struct bs_results *r)
+{
+	char a[512], b[512], err[512] = "";
+	snprintf(a, sizeof a, "%s/out", tmpdir);
+	snprintf(b, sizeof b, "%s/again", tmpdir);
+	ok(bs_output_prepare(b, err, sizeof err) && bs_output_write_all(b, r, NULL, err, sizeof err),
+	   "a second run writes (%s)", err);
+	for (size_t i = 0; i < sizeof result_names / sizeof result_names[0]; i++) {
+		size_t na, nb;
+		char *x = slurp(a, result_names[i], &na), *y = slurp(b, result_names[i], &nb);
+		ok(x && y && na == nb && memcmp(x, y, na) == 0, "%s is byte-identical across runs", result_names[i]);
+		free(x);
+		free(y);
+	}
+}
+
+static void test_failure_keeps_old(const struct bs_results *r)
+{
+	char dir[512], err[512] = "", path[600];
+	snprintf(dir, sizeof dir, "%s/fail", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare a directory to fail in");
+	put_file(dir, "servers.csv", "old,results\n");
+	/* a directory where a result must go: its rename would fail */
+	snprintf(path, sizeof path, "%s/report.html", dir);
+	mkdir(path, 0700);
+	err[0] = 0;
+	ok(!bs_output_write_all(dir, r, NULL, err, sizeof err), "write_all fails when a result cannot be placed");
+	ok(strstr(err, "report.html") != NULL, "the error names the file (%s)", err);
+	char *old = slurp(dir, "servers.csv", NULL);
+	is_str(old, "old,results\n", "the older servers.csv is left untouched");
+	free(old);
+	ok(!exists(dir, "timeline.csv"), "no new result is renamed into place");
+	is_int(count_temps(dir), 0, "the temporaries are removed");
+
+	snprintf(dir, sizeof dir, "%s/plainfile/out", tmpdir);
+	err[0] = 0;
+	ok(!bs_output_write_all(dir, r, NULL, err, sizeof err), "write_all fails below a regular file");
+	ok(err[0] != 0, "with a message (%s)", err);
+}
+
+static void test_summary(const struct bs_results *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bs_output_summary(f, "case-0504", r, NULL);
+	fclose(f);
+	ok(strstr(buf, "COMPROMISED: web2") != NULL, "summary names the compromised server");
+	ok(strstr(buf, "2007-05-04T17:31:02Z .. 2007-05-07T09:12:44Z") != NULL, "summary gives the access window");
+	ok(strstr(buf, "2007-05-04T18:02:00Z .. 2007-05-10T12:00:00Z") != NULL, "summary gives the tamper window");
+	ok(strstr(buf, "suspicious: web3") != NULL, "summary names the suspicious server");
+	ok(strstr(buf, "attacker addresses: 3") != NULL, "attacker addresses are counted once each");
+	ok(strstr(buf, "    81.2.69.142\n") != NULL, "an attacker address is listed");
+	ok(strstr(buf, "high 1, medium 1, low 1") != NULL, "summary counts exposed addresses by risk");
+	ok(strstr(buf, "exfiltrated 2") != NULL, "summary counts by category");
+	ok(strstr(buf, "spam onset: 2007-05-13T08:00:00Z") != NULL, "summary gives the spam onset");
+	ok(strstr(buf, "damaged or truncated inputs: 1 of 3") != NULL, "summary flags damaged inputs");
+	ok(strstr(buf, "case-0504/") != NULL, "summary says where the files are");
+	free(buf);
+
+	/* a control sequence in a name from the data never reaches the terminal */
+	struct bs_results evil = { 0 };
+	struct bs_server_result s = r->servers[2];
+	s.name = "web\x1b]0;owned\x07" "2";
+	evil.servers = &s;
+	evil.nservers = 1;
+	evil.spam_onset = BS_TIME_NONE;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	bs_output_summary(f, "out", &evil, NULL);
+	fclose(f);
+	ok(strchr(buf, '\x1b') == NULL && strchr(buf, '\x07') == NULL, "escape bytes from the data are neutralized");
+	ok(strstr(buf, "spam onset: none seen") != NULL, "no spam onset is said");
+	free(buf);
+}
+
+static void test_report(void)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/out", tmpdir);
+	char *html = slurp(dir, "report.html", NULL);
+	ok(html != NULL, "report.html is written");
+	if (!html)
+		return;
+	ok(strncmp(html, "<!DOCTYPE html>", 15) == 0, "report.html is an HTML5 document");
+	ok(strstr(html, "<script") == NULL, "no script");
+	ok(strstr(html, " src=") == NULL && strstr(html, "href=") == NULL && strstr(html, "url(") == NULL,
+	   "nothing is fetched (no src, href or url())");
+	ok(strstr(html, "<b>x</b>") == NULL && strstr(html, "&lt;b&gt;x&lt;/b&gt;") != NULL,
+	   "data is HTML-escaped");
+	ok(strstr(html, "@media print") != NULL, "has print styles");
+	int svgs = 0;
+	for (const char *p = html; (p = strstr(p, "<svg xmlns")) != NULL; p++)
+		svgs++;
+	is_int(svgs, 3, "one activity picture per server with data");
+	ok(strstr(html, ">exploit</text>") != NULL, "the exploit is marked");
+	ok(strstr(html, "<title>exfiltration</title>") != NULL, "exfiltration is marked");
+	ok(strstr(html, "<title>attacker access window</title>") != NULL, "the access window is shaded");
+	ok(strstr(html, "<title>tampered pages served</title>") != NULL, "the tamper window is shaded");
+	ok(strstr(html, "text-anchor=\"middle\">2007-05-03</text>") != NULL, "the date axis is labelled with dates");
+	ok(strstr(html, "/data/capture.pcap") != NULL, "the input accounting is shown");
+	ok(strstr(html, "v-compromised") != NULL, "the verdict is shown");
+	free(html);
+}
+
+static void make_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof tmpdir, "%s/bs-output-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+static void remove_tree(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv)
+{
+	struct bs_results r;
+	sample_results(&r);
+	if (argc == 3 && strcmp(argv[1], "--sample") == 0) {
+		char err[512] = "";
+		bool good = bs_output_prepare(argv[2], err, sizeof err) && bs_output_write_all(argv[2], &r, NULL, err, sizeof err);
+		if (!good)
+			fprintf(stderr, "test_output: %s\n", err);
+		bs_results_free(&r);
+		return good ? 0 : 1;
+	}
+	make_tmpdir();
+	test_prepare();
+	test_write_all(&r);
+	test_read_back(&r);
+	test_deterministic(&r);
+	test_failure_keeps_old(&r);
+	test_summary(&r);
+	test_report();
+	bs_results_free(&r);
+	bs_results_free(&r);
+	ok(r.nservers == 0 && r.servers == NULL, "bs_results_free leaves an empty value (a second free is harmless)");
+	remove_tree(tmpdir);
+	return tap_done();
+}
