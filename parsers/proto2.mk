@@ -8,3 +8,6 @@ check_PROGRAMS += $(PROTO2_TESTS)
 TESTS += $(PROTO2_TESTS)
 tests_test_smtp_SOURCES = tests/test_smtp.c tests/proto2_harness.h
 tests_test_smtp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+PROTO2_TESTS += tests/test_mysql
+tests_test_mysql_SOURCES = tests/test_mysql.c tests/proto2_harness.h
+tests_test_mysql_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)

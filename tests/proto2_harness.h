@@ -81,9 +81,9 @@ static void rec_sink(void *ctx, const struct bs_event *ev)
 		        (int)ev->u.addr.to_client);
 		break;
 	case BS_EV_DBQUERY:
-		rec_add("DBQUERY id=%" PRIu64 " user=%.*s db=%.*s sql=%.*s truncated=%d",
+		rec_add("DBQUERY id=%" PRIu64 " user=%.*s db=%.*s truncated=%d len=%zu sql=%.*s",
 		        ev->u.dbquery.query_id, BSF(ev->u.dbquery.db_user), BSF(ev->u.dbquery.db_name),
-		        BSF(ev->u.dbquery.sql), (int)ev->u.dbquery.sql_truncated);
+		        (int)ev->u.dbquery.sql_truncated, ev->u.dbquery.sql.n, BSF(ev->u.dbquery.sql));
 		break;
 	case BS_EV_DBRESULT:
 		rec_add("DBRESULT id=%" PRIu64 " rows=%" PRIu64 " cols=%" PRIu64 " bytes=%" PRIu64 " error=%d",
