@@ -1,0 +1,126 @@
+/* test_maillog.c - the text-log reader: dispatch by program and format,
+ * accounting of every line, and no allocation per line. */
+#include "config.h"
+#include <stdio.h>
+#include "maillog.h"
+#include "tap.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int count_by_type[BS_EV_TYPE_MAX];
+static uint64_t nevents;
+
+static void count(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	nevents++;
+	if (ev->type > 0 && ev->type < BS_EV_TYPE_MAX)
+		count_by_type[ev->type]++;
+}
+
+static struct bs_maillog *make(FILE *debug)
+{
+	static const struct bs_sink sink = { count, NULL };
+	struct bs_maillog_opts o = { 0, bs_time_make(2008, 1, 1, 0, 0, 0, 0) / BS_USEC, NULL, 7, debug };
+	memset(count_by_type, 0, sizeof count_by_type);
+	nevents = 0;
+	return bs_maillog_new(&o, &sink);
+}
+
+static enum bs_verdict line(struct bs_maillog *m, const char *s, uint64_t no)
+{
+	return bs_maillog_line(m, s, strlen(s), no);
+}
+
+static void test_dispatch(void)
+{
+	char *dbg = NULL;
+	size_t dbg_n = 0;
+	FILE *debug = open_memstream(&dbg, &dbg_n);
+	struct bs_maillog *m = make(debug);
+	uint64_t n = 0;
+	is_int(line(m, "May  4 17:31:02 mx1 postfix/smtpd[1]: 3F2A81C2B4: client=a.example[192.0.2.13], sasl_method=PLAIN, sasl_username=alice", ++n), BS_PARSED, "postfix line");
+	is_int(line(m, "May  4 17:31:03 mx1 postfix/qmgr[2]: 3F2A81C2B4: from=<alice@example.net>, size=10, nrcpt=1 (queue active)", ++n), BS_PARSED, "postfix qmgr");
+	is_int(line(m, "May  4 17:31:04 mx1 sm-mta[3]: s44HV1mk004411: ruleset=check_rcpt, arg1=<x@y>, relay=[10.0.0.1], reject=550 5.7.1 <x@y>... Relaying denied", ++n), BS_PARSED, "sendmail line");
+	is_int(line(m, "May  4 17:31:05 mx1 exim4[4]: 2007-05-04 17:31:05 login authenticator failed for (x) [192.0.2.99]: 535 Incorrect authentication data (set_id=bob)", ++n), BS_PARSED, "exim behind syslog");
+	is_int(line(m, "2007-05-04 17:31:06 login authenticator failed for (x) [192.0.2.99]: 535 Incorrect authentication data (set_id=bob)", ++n), BS_PARSED, "raw exim line");
+	is_int(line(m, "192.0.2.9 - - [04/May/2007:17:31:02 +0200] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"", ++n), BS_PARSED, "access log line");
+	is_int(line(m, "May  4 17:31:07 mx1 CRON[5]: (root) CMD (true)", ++n), BS_IGNORED, "other program ignored");
+	is_int(line(m, "Nov 18 01:15:43: --- last message repeated 5 times ---", ++n), BS_IGNORED, "repeated marker ignored");
+	is_int(line(m, "", ++n), BS_IGNORED, "blank ignored");
+	is_int(line(m, "   \r", ++n), BS_IGNORED, "whitespace ignored");
+	is_int(line(m, "# failJSON: { \"time\": \"2005-02-21T09:21:54\" }", ++n), BS_IGNORED, "annotation ignored");
+	is_int(line(m, "MMM 22 07:54:32 myhost anacron[29782]: Normal exit", ++n), BS_MALFORMED, "bad syslog date malformed");
+	is_int(line(m, "May 32 07:54:32 myhost anacron[29782]: x", ++n), BS_MALFORMED, "day 32 malformed");
+	is_int(line(m, "\tmany syslog parsers.", ++n), BS_IGNORED, "continuation text ignored");
+	is_int(line(m, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", ++n), BS_IGNORED, "binary garbage ignored");
+	is_int(line(m, "May  4 17:31:08 mx1 postfix/qmgr[2]: 3F2A81C2B4: removed", ++n), BS_PARSED, "postfix removed");
+	is_int(count_by_type[BS_EV_MAIL], 2, "mail events: sendmail reject, postfix message");
+	is_int(count_by_type[BS_EV_AUTH], 3, "auth events: SASL login, two Exim failures");
+	is_int(count_by_type[BS_EV_HTTP], 1, "http event");
+	is_int(bs_maillog_finish(m), 0, "nothing unfinished");
+	bs_maillog_free(m);
+	fclose(debug);
+	ok(dbg && strstr(dbg, "12: syslog: syslog-like line with an impossible date") != NULL, "malformed reason written to the debug file");
+	free(dbg);
+}
+
+static void test_daemons(void)
+{
+	struct bs_maillog *m = make(NULL);
+	/* Lines of the daemons another module parses: they reach their parser. */
+	static const char *const lines[] = {
+		"May  4 17:31:02 imap1 dovecot: imap-login: Login: user=<alice@example.net>, method=PLAIN, rip=192.0.2.13, lip=192.0.2.30, mpid=1234, TLS, session=<abc>",
+		"May  4 17:31:02 imap1 amavis[123]: (12345-01) Passed CLEAN {RelayedInbound}, [192.0.2.1]:1234 [192.0.2.1] <a@b> -> <c@d>, Queue-ID: 3F2A81C2B4, Message-ID: <m@x>, mail_id: x, Hits: -1.2, size: 100, queued_as: 4F2A81C2B4, 120 ms",
+		"May  4 17:31:02 imap1 spamd[123]: spamd: identified spam (15.2/5.0) for bob:1000 in 0.5 seconds, 1234 bytes.",
+	};
+	int reached = 0;
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+		reached += line(m, lines[i], i + 1) != BS_IGNORED;
+	ok(reached >= 2, "dovecot, amavis and spamd lines reach their parsers");
+	is_int(nevents >= 2, 1, "and give events");
+	bs_maillog_free(m);
+}
+
+/* A million Postfix lines: the heap does not grow with lines once the
+ * queue table has reached its working size. */
+static void test_no_alloc_per_line(void)
+{
+	struct bs_maillog *m = make(NULL);
+	char buf[512];
+	uint64_t n = 0;
+	size_t after_warmup = 0;
+	const int messages = 200000;
+	for (int i = 0; i < messages; i++) {
+		unsigned q = 0x10000000u + (unsigned)i;
+		int h = 10 + (i / 36000) % 10, mi = (i / 600) % 60, s = (i / 10) % 60;
+		snprintf(buf, sizeof buf, "May  4 %02d:%02d:%02d mx1 postfix/smtpd[100]: %X: client=c%d.example[192.0.2.%d], sasl_method=PLAIN, sasl_username=u%d@example.net", h, mi, s, q, i, i % 250, i);
+		line(m, buf, ++n);
+		snprintf(buf, sizeof buf, "May  4 %02d:%02d:%02d mx1 postfix/cleanup[101]: %X: message-id=<%d@example.net>", h, mi, s, q, i);
+		line(m, buf, ++n);
+		snprintf(buf, sizeof buf, "May  4 %02d:%02d:%02d mx1 postfix/qmgr[102]: %X: from=<u%d@example.net>, size=%d, nrcpt=1 (queue active)", h, mi, s, q, i, 1000 + i);
+		line(m, buf, ++n);
+		snprintf(buf, sizeof buf, "May  4 %02d:%02d:%02d mx1 postfix/smtp[103]: %X: to=<r%d@example.org>, relay=mx.example.org[198.51.100.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=2.0.0, status=sent (250 ok)", h, mi, s, q, i);
+		line(m, buf, ++n);
+		snprintf(buf, sizeof buf, "May  4 %02d:%02d:%02d mx1 postfix/qmgr[102]: %X: removed", h, mi, s, q);
+		line(m, buf, ++n);
+		if (i == 1000)
+			after_warmup = mallinfo2().uordblks;
+	}
+	size_t at_end = mallinfo2().uordblks;
+	is_int(n, 1000000, "a million lines fed");
+	is_int(count_by_type[BS_EV_MAIL], messages, "one MAIL per message");
+	is_int(count_by_type[BS_EV_AUTH], messages, "one AUTH per message");
+	ok(at_end <= after_warmup + 4096, "heap in use after 1M lines (%zu) = after warm-up (%zu)", at_end, after_warmup);
+	bs_maillog_free(m);
+}
+
+int main(void)
+{
+	test_dispatch();
+	test_daemons();
+	test_no_alloc_per_line();
+	return tap_done();
+}
