@@ -1,0 +1,235 @@
+/* test_addrscan.c - the shared address scanner, normalizer and scan window. */
+#include "config.h"
+#include "parsers/addrscan.h"
+#include "parsers/http.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+struct found {
+	char text[4096];
+	size_t n, count;
+};
+
+static void collect(void *ctx, const char *addr, size_t n)
+{
+	struct found *f = ctx;
+	if (f->n && f->n < sizeof f->text - 1)
+		f->text[f->n++] = ',';
+	if (f->n + n < sizeof f->text) {
+		memcpy(f->text + f->n, addr, n);
+		f->n += n;
+	}
+	f->text[f->n] = 0;
+	f->count++;
+}
+
+static const char *scan(const char *s, bool dotless)
+{
+	static struct found f;
+	memset(&f, 0, sizeof f);
+	bs_addr_scan(s, strlen(s), dotless, collect, &f);
+	return f.text;
+}
+
+static const char *norm(const char *s)
+{
+	static char out[BS_ADDR_MAX + 1];
+	int r = bs_addr_normalize(s, strlen(s), out);
+	if (r < 0)
+		return "(invalid)";
+	if (r == 0)
+		return "(null sender)";
+	if ((size_t)r != strlen(out))
+		return "(length mismatch)";
+	return out;
+}
+
+/* The window fed one byte at a time and in odd pieces must find the same
+ * addresses as one scan of the whole text. */
+static void window_cb(void *ctx, const char *p, size_t n, size_t fresh, bool final)
+{
+	bs_addr_scan_window(p, n, fresh, final, false, collect, ctx);
+}
+
+static void window_scan(const char *s, size_t len, size_t piece, struct found *f)
+{
+	static struct bs_scan_window w;
+	memset(f, 0, sizeof *f);
+	bs_window_reset(&w);
+	for (size_t i = 0; i < len; i += piece)
+		bs_window_feed(&w, s + i, len - i < piece ? len - i : piece, window_cb, f);
+	bs_window_end(&w, window_cb, f);
+}
+
+int main(void)
+{
+	/* --- normalization of address fields */
+	is_str(norm("Bob@Example.ORG"), "bob@example.org", "lower-cases local part and domain");
+	is_str(norm("<bob@example.org>"), "bob@example.org", "strips angle brackets");
+	is_str(norm("  <bob@example.org>  "), "bob@example.org", "strips surrounding space");
+	is_str(norm("Bob Smith <Bob.Smith@Example.org>"), "bob.smith@example.org", "drops display name");
+	is_str(norm("\"Smith, Bob\" <bob@example.org>"), "bob@example.org", "quoted display name with comma");
+	is_str(norm("<>"), "(null sender)", "<> is the null sender");
+	is_str(norm("mailto:alice@example.com"), "alice@example.com", "strips mailto:");
+	is_str(norm("MAILTO:Alice@Example.com"), "alice@example.com", "strips MAILTO: case-insensitively");
+	is_str(norm("\"john smith\"@example.org"), "\"john smith\"@example.org", "keeps needed quotes");
+	is_str(norm("\"john\"@example.org"), "john@example.org", "drops quotes that protect nothing");
+	is_str(norm("\"John.Smith\"@Example.org"), "john.smith@example.org", "drops quotes around a dot-atom");
+	is_str(norm("'bob@example.org'"), "bob@example.org", "strips surrounding apostrophes");
+	is_str(norm("user+tag@sub.example.co.uk"), "user+tag@sub.example.co.uk", "plus tag and deep domain");
+	is_str(norm("o'brien@example.ie"), "o'brien@example.ie", "apostrophe in a field is atext");
+	is_str(norm("root@localhost"), "root@localhost", "a log field may name a dotless domain");
+	is_str(norm("postmaster@[192.0.2.1]"), "postmaster@[192.0.2.1]", "IPv4 literal");
+	is_str(norm("bob@[IPv6:2001:db8::1]"), "bob@[ipv6:2001:db8::1]", "IPv6 literal");
+	is_str(norm("bob@[999.1.1.1]"), "(invalid)", "bad IP literal");
+	is_str(norm("bob"), "(invalid)", "no @");
+	is_str(norm("@example.org"), "(invalid)", "empty local part");
+	is_str(norm("bob@"), "(invalid)", "empty domain");
+	is_str(norm("bob.@example.org"), "(invalid)", "local part ending with a dot");
+	is_str(norm(".bob@example.org"), "(invalid)", "local part starting with a dot");
+	is_str(norm("bo..b@example.org"), "(invalid)", "double dot in local part");
+	is_str(norm("bob@example..org"), "(invalid)", "empty domain label");
+	is_str(norm("bob@-example.org"), "(invalid)", "label starting with a hyphen");
+	is_str(norm("bob@example.org."), "(invalid)", "trailing dot in a field");
+	is_str(norm("bob@example.c0m"), "(invalid)", "TLD with a digit");
+	is_str(norm("bob@example.c"), "(invalid)", "one-letter TLD");
+	is_str(norm("bob@xn--80ak6aa92e.xn--p1ai"), "bob@xn--80ak6aa92e.xn--p1ai", "IDN TLD");
+	is_str(norm("b ob@example.org"), "(invalid)", "space in unquoted local part");
+	is_str(norm("<bob@example.org"), "(invalid)", "unclosed angle bracket");
+	is_str(norm("bob@exa_mple.org"), "(invalid)", "underscore in domain");
+	{
+		char big[400];
+		memset(big, 'a', 70);
+		strcpy(big + 70, "@example.org");
+		is_str(norm(big), "(invalid)", "local part over 64 bytes");
+	}
+	{
+		char out[BS_ADDR_MAX + 1];
+		is_int(bs_addr_normalize("a\0b@example.org", 15, out), -1, "NUL byte inside");
+	}
+	is_bs(bs_addr_domain("bob@example.org", 15), "example.org", "domain of an address");
+	is_bs(bs_addr_domain("\"a@b\"@example.org", 17), "example.org", "domain after the last @");
+	is_bs(bs_addr_domain("nobody", 6), "", "no domain");
+
+	/* --- scanning free text */
+	is_str(scan("Contact bob@example.org for details.", false), "bob@example.org", "address in a sentence");
+	is_str(scan("write to Bob@Example.org.", false), "bob@example.org", "trailing sentence dot dropped");
+	is_str(scan("a@b.cd, c@d.ef;g@h.ij", false), "a@b.cd,c@d.ef,g@h.ij", "several separated by punctuation");
+	is_str(scan("<a href=\"mailto:alice@example.com\">mail</a>", false), "alice@example.com", "mailto: link in HTML");
+	is_str(scan("INSERT INTO t VALUES ('carol@example.net','x')", false), "carol@example.net", "SQL string literal");
+	is_str(scan("/login?email=dave@example.com&x=1", false), "dave@example.com", "query string value");
+	is_str(scan("{\"email\":\"erin@example.org\"}", false), "erin@example.org", "JSON value");
+	is_str(scan("From: \"John Smith\" <John.Smith@Example.COM>", false), "john.smith@example.com", "From header");
+	is_str(scan("x \"john smith\"@example.org y", false), "\"john smith\"@example.org", "quoted local part kept");
+	is_str(scan("x \"frank\"@example.org y", false), "frank@example.org", "needless quotes dropped");
+	is_str(scan("@media screen { a { color: red } }", false), "", "CSS @media");
+	is_str(scan("@import url(\"x.css\");", false), "", "CSS @import");
+	is_str(scan("@font-face { font-family: x }", false), "", "CSS @font-face");
+	is_str(scan("a{b:c}@media(max-width:1px){}", true), "", "CSS at-rule even with dotless allowed");
+	is_str(scan("<img src=\"logo@2x.png\">", false), "", "retina image @2x");
+	is_str(scan("<img src=\"icon@1.5x.jpg\">", false), "", "retina image @1.5x");
+	is_str(scan("Message-ID: <20070504173102.ABC123@mail.example.org>", false), "", "Message-ID header");
+	is_str(scan("message-id: <x$y=z@mail.example.org>", false), "", "message id with $ and =");
+	is_str(scan("postfix/cleanup[1]: 4F2: message-id=<abc.def@host.example.com>", false), "",
+	       "Postfix message-id=");
+	is_str(scan("In-Reply-To: <a1@b.example.org>", false), "", "In-Reply-To header");
+	is_str(scan("References: <a1@b.example.org>\r\n <a2@c.example.org>\r\n", false), "",
+	       "folded References header");
+	is_str(scan("Subject: hi\r\nReply-To: <reply@example.org>\r\n", false), "reply@example.org",
+	       "other header in angle brackets is an address");
+	is_str(scan("root@localhost", false), "", "dotless domain rejected by default");
+	is_str(scan("root@localhost", true), "root@localhost", "dotless domain when allowed");
+	is_str(scan("user@mail.example.org_backup", false), "", "address glued to a longer word");
+	is_str(scan("a@b@example.org", false), "", "double @");
+	is_str(scan("version 1.0@2x", false), "", "no domain dot");
+	is_str(scan("see...bob@example.org", false), "bob@example.org", "leading dots are punctuation");
+	is_str(scan("bob.@example.org", false), "", "local part ending in a dot");
+	is_str(scan("x@example.123", false), "", "numeric TLD");
+	is_str(scan("ping admin@[10.0.0.1] now", false), "admin@[10.0.0.1]", "IP literal in text");
+	is_str(scan("@@@@ @ @. .@ x@ @y", false), "", "lone at-signs");
+	is_str(scan("", false), "", "empty input");
+	is_str(scan("user%40example.org", false), "", "URL-encoded @ is not decoded by the scanner");
+	is_str(scan("caf\xc3\xa9@example.org", false), "", "non-ASCII before @: the run starts at a UTF-8 byte");
+	is_str(scan("\xff\xfe bob@example.org \xc3", false), "bob@example.org", "invalid UTF-8 around");
+	is_str(scan("tel:+1-555 mike.o-neil_2@Mail-1.Example.travel!", false), "mike.o-neil_2@mail-1.example.travel",
+	       "hyphens, underscore and a long TLD");
+	is_str(scan("user@example.org-", false), "user@example.org", "trailing hyphen dropped");
+	is_str(scan("bob@ex-.org", false), "", "label ending with a hyphen");
+	{
+		char text[] = "a\0bob@example.org\0c";
+		struct found f = { { 0 }, 0, 0 };
+		bs_addr_scan(text, sizeof text - 1, false, collect, &f);
+		is_str(f.text, "bob@example.org", "NUL bytes around");
+	}
+	{
+		/* 64-byte local part is fine, 65 is a token */
+		char t[200];
+		memset(t, 'x', 64);
+		strcpy(t + 64, "@example.org");
+		is_int(bs_addr_scan(t, strlen(t), false, NULL, NULL), 1, "64-byte local part");
+		memset(t, 'x', 65);
+		strcpy(t + 65, "@example.org");
+		is_int(bs_addr_scan(t, strlen(t), false, NULL, NULL), 0, "65-byte local part");
+	}
+	{
+		/* a 1 MB run of '@' and letters: linear, no match, no crash */
+		size_t n = 1 << 20;
+		char *big = malloc(n);
+		for (size_t i = 0; i < n; i++)
+			big[i] = (i % 3 == 0) ? '@' : 'a';
+		is_int(bs_addr_scan(big, n, false, NULL, NULL), 0, "1 MB of a@a@a");
+		memset(big, '.', n);
+		memcpy(big + n / 2, "q@w.io", 6);
+		is_int(bs_addr_scan(big, n, false, NULL, NULL), 1, "an address inside 1 MB of dots");
+		free(big);
+	}
+	is_int(bs_addr_scan(NULL, 0, false, NULL, NULL), 0, "NULL input");
+	{
+		struct found f = { { 0 }, 0, 0 };
+		size_t r = bs_addr_scan("x a@b.cd y e@f.gh", 17, false, collect, &f);
+		is_int(r, 2, "returns the count");
+		is_int(f.count, 2, "calls back once per address");
+	}
+
+	/* --- window: every piece size gives the same addresses */
+	{
+		static char text[9000];
+		size_t len = 0;
+		const char *parts[] = { "hello ", "first@example.org", " x ", "Message-ID: <mid@h.example.org>\n" };
+		for (int k = 0; len < 6000; k++) {
+			const char *s = parts[k % 4];
+			if (len < BS_WIN_TAIL + BS_WIN_CHUNK && len + strlen(s) > BS_WIN_TAIL + BS_WIN_CHUNK - 40) {
+				/* pad, then an address right across the first window boundary */
+				while (len < BS_WIN_TAIL + BS_WIN_CHUNK - 6)
+					text[len++] = ' ';
+				memcpy(text + len, "cross@boundary.example.com ", 27);
+				len += 27;
+			}
+			memcpy(text + len, s, strlen(s));
+			len += strlen(s);
+		}
+		/* and one touching the very end */
+		memcpy(text + len, " last@end.example.net", 21);
+		len += 21;
+		struct found whole = { { 0 }, 0, 0 };
+		bs_addr_scan(text, len, false, collect, &whole);
+		ok(whole.count > 100, "window text holds many addresses (%zu)", whole.count);
+		ok(strstr(whole.text, "cross@boundary.example.com") != NULL, "boundary address in the whole scan");
+		ok(strstr(whole.text, "mid@") == NULL, "message ids skipped in the whole scan");
+		size_t bad = 0;
+		for (size_t piece = 1; piece <= 3000; piece += (piece < 40 ? 1 : 97)) {
+			struct found f;
+			window_scan(text, len, piece, &f);
+			if (f.count != whole.count || strcmp(f.text, whole.text) != 0)
+				bad++;
+		}
+		is_int(bad, 0, "window scan equals whole scan for every piece size");
+		struct found f;
+		window_scan("tail@only.example.org", 21, 1, &f);
+		is_str(f.text, "tail@only.example.org", "address touching the end is reported at end");
+		window_scan("", 0, 1, &f);
+		is_int(f.count, 0, "empty window");
+	}
+	return tap_done();
+}

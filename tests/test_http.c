@@ -1,0 +1,604 @@
+/* test_http.c - HTTP/1.x stream parser on hand-made byte streams, each also
+ * fed split at every byte position and one byte at a time. */
+#include "config.h"
+#include "parsers/http.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <zlib.h>
+
+/* ------------------------------------------------------------------ event log */
+
+#define MAX_EV 64
+#define LINE 6144
+static char evlog[MAX_EV][LINE];
+static size_t nev, ev_overflow;
+
+static void put_bs(char *b, size_t *o, const char *key, bs_str s)
+{
+	*o += (size_t)snprintf(b + *o, LINE - *o, " %s=", key);
+	for (size_t i = 0; i < s.n && *o < LINE - 8; i++) {
+		unsigned char ch = (unsigned char)s.p[i];
+		if (ch < 0x20 || ch >= 0x7f || ch == '|')
+			*o += (size_t)snprintf(b + *o, LINE - *o, "\\x%02x", ch);
+		else
+			b[(*o)++] = (char)ch;
+	}
+	b[*o] = 0;
+}
+
+static void record(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	if (nev == MAX_EV) {
+		ev_overflow++;
+		return;
+	}
+	char *b = evlog[nev++];
+	size_t o = 0;
+	if (ev->type == BS_EV_HTTP) {
+		const struct bs_ev_http *h = &ev->u.http;
+		o += (size_t)snprintf(b, LINE, "HTTP %s txn=%llx", h->phase == BS_HTTP_REQUEST ? "REQ" : "DONE",
+		                      (unsigned long long)h->txn_id);
+		put_bs(b, &o, "m", h->method);
+		put_bs(b, &o, "uri", h->uri);
+		put_bs(b, &o, "host", h->host);
+		put_bs(b, &o, "ua", h->user_agent);
+		put_bs(b, &o, "ref", h->referer);
+		put_bs(b, &o, "cookie", h->cookie);
+		put_bs(b, &o, "ct", h->content_type);
+		o += (size_t)snprintf(b + o, LINE - o, " blen=%llu", (unsigned long long)h->req_body_len);
+		put_bs(b, &o, "user", h->login_user);
+		o += (size_t)snprintf(b + o, LINE - o, " pw=%d", h->password_in_clear);
+		put_bs(b, &o, "up", h->upload_filename);
+		o += (size_t)snprintf(b + o, LINE - o, " st=%d rb=%llu rl=%llu", h->status,
+		                      (unsigned long long)h->resp_bytes, (unsigned long long)h->resp_body_len);
+		put_bs(b, &o, "rct", h->resp_content_type);
+		put_bs(b, &o, "sc", h->set_cookie);
+		o += (size_t)snprintf(b + o, LINE - o, " hash=%llx nrefs=%zu", (unsigned long long)h->body_hash, h->nrefs);
+		for (size_t i = 0; i < h->nrefs; i++)
+			put_bs(b, &o, "r", h->refs[i]);
+		snprintf(b + o, LINE - o, " cmd=%d |", h->cmd_output);
+	} else if (ev->type == BS_EV_ADDR) {
+		o += (size_t)snprintf(b, LINE, "ADDR ctx=%d ref=%llx toc=%d", ev->u.addr.ctx,
+		                      (unsigned long long)ev->u.addr.ref, ev->u.addr.to_client);
+		put_bs(b, &o, "a", ev->u.addr.address);
+	} else if (ev->type == BS_EV_FILEXFER) {
+		o += (size_t)snprintf(b, LINE, "XFER up=%d size=%llu", ev->u.xfer.upload,
+		                      (unsigned long long)ev->u.xfer.size);
+		put_bs(b, &o, "proto", ev->u.xfer.proto);
+		put_bs(b, &o, "file", ev->u.xfer.filename);
+		put_bs(b, &o, "user", ev->u.xfer.user);
+	} else {
+		snprintf(b, LINE, "OTHER %d", ev->type);
+	}
+}
+
+static struct bs_sink sink = { record, NULL };
+
+/* ------------------------------------------------------------------ scripts */
+
+struct seg {
+	int dir;          /* 0, 1; 2 = a gap of len bytes in direction gap_dir */
+	const char *p;
+	size_t n;
+	int gap_dir;
+};
+#define S0(s) { 0, s, sizeof(s) - 1, 0 }
+#define S1(s) { 1, s, sizeof(s) - 1, 0 }
+
+static struct bs_http parser;
+static struct bs_proto_ctx pctx;
+static int last_err;
+static char joined[MAX_EV * LINE];
+
+/* Feed a script: each segment cut at `cut` (0: whole), or in pieces of
+ * `piece` bytes. Returns the event log joined by newlines. */
+static const char *run(const struct seg *s, size_t nseg, size_t cut, size_t piece)
+{
+	nev = ev_overflow = 0;
+	memset(&pctx, 0, sizeof pctx);
+	pctx.sink = &sink;
+	pctx.flow_id = 7;
+	bs_ip_parse("192.0.2.10", 10, &pctx.cli);
+	bs_ip_parse("198.51.100.5", 12, &pctx.srv);
+	pctx.cport = 40000;
+	pctx.sport = 80;
+	bs_http_init(&parser);
+	last_err = 0;
+	for (size_t k = 0; k < nseg; k++) {
+		pctx.ts = (bs_time)k * BS_USEC;
+		pctx.pktno = k + 1;
+		if (s[k].dir == 2) {
+			bs_http_gap(&parser, &pctx, s[k].gap_dir, s[k].n);
+			continue;
+		}
+		const uint8_t *b = (const uint8_t *)s[k].p;
+		size_t n = s[k].n;
+		if (piece) {
+			for (size_t i = 0; i < n; i += piece) {
+				int e = bs_http_feed(&parser, &pctx, s[k].dir, b + i, n - i < piece ? n - i : piece);
+				if (e)
+					last_err = e;
+			}
+		} else {
+			size_t c = cut && cut < n ? cut : n;
+			int e = bs_http_feed(&parser, &pctx, s[k].dir, b, c);
+			if (e)
+				last_err = e;
+			if (c < n && (e = bs_http_feed(&parser, &pctx, s[k].dir, b + c, n - c)) != 0)
+				last_err = e;
+		}
+	}
+	bs_http_end(&parser, &pctx);
+	size_t o = 0;
+	for (size_t i = 0; i < nev; i++)
+		o += (size_t)snprintf(joined + o, sizeof joined - o, "%s\n", evlog[i]);
+	if (ev_overflow)
+		snprintf(joined + o, sizeof joined - o, "OVERFLOW %zu\n", ev_overflow);
+	return joined;
+}
+
+/* The whole script, then every cut position and byte-at-a-time, must give
+ * the same log. Leaves the whole-feed log in evlog/nev. */
+static void check_splits(const char *name, const struct seg *s, size_t nseg, size_t max_cut)
+{
+	static char whole[MAX_EV * LINE];
+	snprintf(whole, sizeof whole, "%s", run(s, nseg, 0, 0));
+	size_t maxn = 0;
+	for (size_t k = 0; k < nseg; k++)
+		if (s[k].n > maxn && s[k].dir != 2)
+			maxn = s[k].n;
+	if (max_cut && maxn > max_cut)
+		maxn = max_cut;
+	size_t bad = 0, first_bad = 0;
+	for (size_t cut = 1; cut < maxn; cut++)
+		if (strcmp(run(s, nseg, cut, 0), whole) != 0 && !bad++)
+			first_bad = cut;
+	if (!ok(bad == 0, "%s: same events split at every byte position", name))
+		printf("#   first differing cut %zu:\n%s#   vs whole:\n%s", first_bad, run(s, nseg, first_bad, 0), whole);
+	const char *one = run(s, nseg, 0, 1);
+	if (!ok(strcmp(one, whole) == 0, "%s: same events one byte at a time", name))
+		printf("# one byte:\n%s# whole:\n%s", one, whole);
+	run(s, nseg, 0, 0); /* leave the whole-feed events for the caller */
+}
+
+static const char *ev(size_t i) { return i < nev ? evlog[i] : ""; }
+static bool has(size_t i, const char *needle) { return strstr(ev(i), needle) != NULL; }
+static size_t count_prefix(const char *prefix)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < nev; i++)
+		if (strncmp(evlog[i], prefix, strlen(prefix)) == 0)
+			k++;
+	return k;
+}
+static bool log_has(const char *needle)
+{
+	for (size_t i = 0; i < nev; i++)
+		if (strstr(evlog[i], needle))
+			return true;
+	return false;
+}
+
+static size_t gz(const char *in, size_t n, unsigned char *out, size_t cap, int window_bits)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	deflate(&z, Z_FINISH);
+	size_t r = cap - z.avail_out;
+	deflateEnd(&z);
+	return r;
+}
+
+static char hashbuf[32];
+static const char *hash_of(const char *s, size_t n)
+{
+	snprintf(hashbuf, sizeof hashbuf, "hash=%llx ", (unsigned long long)bs_hash_bytes(s, n, 0));
+	return hashbuf;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_keepalive(void)
+{
+	static const struct seg s[] = {
+		S0("GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 6.0)\r\n"
+		   "Referer: http://www.example.com/\r\nCookie: sid=abc123\r\nCookie: lang=en\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+		   "Set-Cookie: sid=abc123; path=/; HttpOnly\r\nSet-Cookie: theme=blue\r\n\r\nhello world\n"),
+		S0("GET /favicon.ico HTTP/1.1\r\nHost: www.example.com\r\n\r\n"),
+		S1("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+	};
+	check_splits("keep-alive", s, 4, 0);
+	is_int(nev, 4, "keep-alive: two requests, two completions");
+	ok(has(0, "HTTP REQ txn=70001 m=GET uri=/index.html host=www.example.com"), "request 1 line and host");
+	ok(has(0, "ua=Mozilla/4.0 (compatible; MSIE 6.0) ref=http://www.example.com/"), "user agent and referer");
+	ok(has(0, "cookie=sid=abc123; lang=en "), "two Cookie headers joined with '; '");
+	ok(has(1, "HTTP DONE txn=70001 m=GET uri=/index.html"), "completion carries the request fields");
+	ok(has(1, "st=200 rb=12 rl=12 rct=text/plain sc=sid=abc123; theme=blue "), "status, sizes, Set-Cookie pairs");
+	ok(has(1, hash_of("hello world\n", 12)), "body hash equals bs_hash_bytes of the body");
+	ok(has(2, "HTTP REQ txn=70002 m=GET uri=/favicon.ico"), "second request, next txn id");
+	ok(has(3, "txn=70002") && has(3, "st=404 rb=0 rl=0") && has(3, "hash=0 "), "404 with empty body, hash 0");
+	is_int(parser.count.requests, 2, "requests counted");
+	is_int(last_err, 0, "no error");
+}
+
+static void test_pipelined(void)
+{
+	static const struct seg s[] = {
+		S0("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nHEAD /c HTTP/1.1\r\nHost: h\r\n\r\n"
+		   "GET /d HTTP/1.1\r\nHost: h\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 2\r\n\r\nBB"
+		   "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"
+		   "HTTP/1.1 304 Not Modified\r\nContent-Length: 77\r\n\r\n"),
+	};
+	check_splits("pipelined", s, 2, 0);
+	is_int(count_prefix("HTTP REQ"), 4, "pipelined: four requests");
+	ok(has(4, "txn=70001 m=GET uri=/a") && has(4, "st=200 rb=1"), "first response pairs with /a");
+	ok(has(5, "uri=/b") && has(5, "st=301 rb=2"), "second with /b");
+	ok(has(6, "m=HEAD uri=/c") && has(6, "st=200 rb=0"), "HEAD response has no body despite Content-Length");
+	ok(has(7, "uri=/d") && has(7, "st=304 rb=0"), "304 has no body");
+	is_int(parser.count.queue_overflow, 0, "four pipelined requests fit (FIFO grown past its inline slots)");
+}
+
+static void test_chunked(void)
+{
+	static const struct seg s[] = {
+		S0("POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+		   "5;name=val\r\nhello\r\n0\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n"
+		   "1A;ext=\"q\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+		   "0a\r\n0123456789\r\n"
+		   "0\r\nX-Checksum: 1234\r\nX-Other: y\r\n\r\n"),
+		S0("GET /next HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 204 No Content\r\n\r\n"),
+	};
+	check_splits("chunked", s, 4, 0);
+	ok(has(0, "m=POST uri=/upload") && has(0, "blen=5 "), "chunked request body de-chunked");
+	ok(has(1, "st=200 rb=36 rl=36"), "chunked response: extensions skipped, 36 bytes");
+	ok(has(1, hash_of("abcdefghijklmnopqrstuvwxyz0123456789", 36)), "hash over de-chunked body");
+	ok(has(3, "uri=/next") && has(3, "st=204"), "trailers consumed, next exchange parsed");
+}
+
+static void test_gzip_deflate(void)
+{
+	static char html[4000];
+	size_t hn = (size_t)snprintf(html, sizeof html,
+		"<html><head><script src=\"http://evil.example.net/t.js\"></script>"
+		"<script type=\"text/javascript\" SRC='//cdn.example.org/lib.js'></script>"
+		"<script src=\"/local.js\"></script></head><body>"
+		"<iframe width=0 height=0 src=http://iframe.example.com/x.html></iframe>"
+		"<p>contact: webmaster@example.com</p>"
+		"<script>window.open( \"http://popup.example.ru/trojan.exe\" ,'_blank');"
+		"if (a == b) location.href = 'https://redirect.example.info/';"
+		"window.location.replace(\"http://replace.example.biz/\");"
+		"document.location=\"http://assign.example.cc/\"; var x = location == y;</script>"
+		"<meta http-equiv=\"refresh\" content=\"0; URL='http://meta.example.de/go'\">"
+		"</body></html>");
+	static unsigned char gzbody[4096], zbody[4096], rawbody[4096];
+	size_t gn = gz(html, hn, gzbody, sizeof gzbody, 15 + 16);
+	size_t zn = gz(html, hn, zbody, sizeof zbody, 15);
+	size_t rn = gz(html, hn, rawbody, sizeof rawbody, -15);
+	static char r1[5000], r2[5000], r3[5000];
+	int h1 = snprintf(r1, sizeof r1, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=iso-8859-1\r\n"
+	                  "Content-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gn);
+	memcpy(r1 + h1, gzbody, gn);
+	int h2 = snprintf(r2, sizeof r2, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+	                  "Content-Encoding: deflate\r\nContent-Length: %zu\r\n\r\n", zn);
+	memcpy(r2 + h2, zbody, zn);
+	int h3 = snprintf(r3, sizeof r3, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+	                  "Content-Encoding: deflate\r\nContent-Length: %zu\r\n\r\n", rn);
+	memcpy(r3 + h3, rawbody, rn);
+	struct seg s[] = {
+		S0("GET /p1 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n"), { 1, r1, (size_t)h1 + gn, 0 },
+		S0("GET /p2 HTTP/1.1\r\n\r\n"), { 1, r2, (size_t)h2 + zn, 0 },
+		S0("GET /p3 HTTP/1.1\r\n\r\n"), { 1, r3, (size_t)h3 + rn, 0 },
+	};
+	check_splits("gzip+deflate", s, 6, 0);
+	const char *h = hash_of(html, hn);
+	char want[64];
+	snprintf(want, sizeof want, "rl=%zu ", hn);
+	size_t done[3], k = 0;
+	for (size_t i = 0; i < nev && k < 3; i++)
+		if (strncmp(evlog[i], "HTTP DONE", 9) == 0)
+			done[k++] = i;
+	is_int(k, 3, "three completions");
+	ok(k == 3 && has(done[0], want) && has(done[0], h), "gzip body inflated, hash of the plain page");
+	ok(k == 3 && has(done[1], want) && has(done[1], h), "deflate (zlib-wrapped) inflated");
+	ok(k == 3 && has(done[2], want) && has(done[2], h), "deflate (raw) inflated");
+	ok(k == 3 && has(done[0], "nrefs=8 r=http://evil.example.net/t.js r=//cdn.example.org/lib.js "
+	                 "r=http://iframe.example.com/x.html"), "script and iframe src, relative skipped");
+	ok(k == 3 && has(done[0], "r=http://popup.example.ru/trojan.exe "), "window.open target");
+	ok(k == 3 && has(done[0], "r=https://redirect.example.info/ "), "location.href assignment");
+	ok(k == 3 && has(done[0], "r=http://replace.example.biz/ "), "location.replace target");
+	ok(k == 3 && has(done[0], "r=http://assign.example.cc/ "), "location= assignment");
+	ok(k == 3 && has(done[0], "r=http://meta.example.de/go "), "meta refresh url");
+	ok(log_has("ADDR ctx=3 ref=70001 toc=1 a=webmaster@example.com"), "address in the decoded body");
+	is_int(parser.count.refs_dropped, 0, "no reference dropped");
+}
+
+static void test_refs_across_windows(void)
+{
+	/* the pop-up sits across a window boundary and the page is sent in
+	 * 1-byte pieces: the streaming window must still find it */
+	static char page[12000];
+	size_t n = 0;
+	n += (size_t)snprintf(page, sizeof page, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>");
+	size_t body_start = n - 6;
+	while (n - body_start < BS_WIN_TAIL + BS_WIN_CHUNK - 20)
+		page[n++] = ' ';
+	n += (size_t)snprintf(page + n, sizeof page - n,
+		"<script>window.open('http://popup.example.ru/a.exe')</script>");
+	while (n < 11000)
+		page[n++] = 'x';
+	n += (size_t)snprintf(page + n, sizeof page - n, "<iframe src=\"http://late.example.com/\"></iframe>");
+	struct seg s[] = { S0("GET / HTTP/1.0\r\n\r\n"), { 1, page, n, 0 } };
+	check_splits("refs across windows", s, 2, 200);
+	ok(has(1, "st=200") && has(1, "nrefs=2 r=http://popup.example.ru/a.exe r=http://late.example.com/ "),
+	   "until-close body: references across window boundaries");
+}
+
+static void test_login_urlencoded(void)
+{
+	static const struct seg s[] = {
+		S0("POST /atmail.php HTTP/1.1\r\nHost: webmail.example.com\r\n"
+		   "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 72\r\n\r\n"
+		   "username=Alice.Smith&pop3host=example.com&password=S3cr%21t&LoginType=xp"),
+		S1("HTTP/1.1 302 Found\r\nLocation: /index.php\r\nSet-Cookie: atmail6=f00d; path=/\r\nContent-Length: 0\r\n\r\n"),
+		S0("GET /search?q=x&email=bob%40example.org HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		S0("POST /compose HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 52\r\n\r\n"
+		   "to=carol%40example.net%2C+dave%40example.com&x=%zz%4"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+	check_splits("urlencoded login", s, 6, 0);
+	ok(has(0, "m=POST uri=/atmail.php") && has(0, "blen=72 user=Alice.Smith@example.com pw=1 "),
+	   "login form: user completed with pop3host, password in clear");
+	ok(!log_has("S3cr") && !log_has("%21t"), "password value appears in no event");
+	ok(has(1, "sc=atmail6=f00d ") && has(1, "st=302"), "login response and its session cookie");
+	ok(log_has("ADDR ctx=2 ref=70002 toc=0 a=bob@example.org"), "address in a decoded query string");
+	ok(has(3, "uri=/search?q=x&email=bob%40example.org") && has(3, "user= pw=0"), "a search is not a login");
+	ok(log_has("a=carol@example.net") && log_has("a=dave@example.com"), "%%40 and %%2C decoded before scanning");
+	is_int(parser.count.logins, 1, "one login counted");
+}
+
+static void test_multipart(void)
+{
+	static const struct seg s[] = {
+		S0("POST /upload.php HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=----XyZ\r\n"
+		   "Content-Length: 410\r\n\r\n"
+		   "------XyZ\r\nContent-Disposition: form-data; name=\"login\"\r\n\r\nmallory\r\n"
+		   "------XyZ\r\nContent-Disposition: form-data; name=\"passwd\"\r\n\r\nhunter2\r\n"
+		   "------XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"C:\\temp\\shell.php\"\r\n"
+		   "Content-Type: application/octet-stream\r\n\r\n<?php system($_GET['c']); // admin@example.org\r\n--\r\n-----\r\n"
+		   "------XyZ\r\nContent-Disposition: form-data; name=\"g\"; filename=\"b.txt\"\r\n\r\nB\r\n"
+		   "------XyZ--\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+	check_splits("multipart", s, 2, 0);
+	ok(log_has("XFER up=1 size=57 proto=http file=shell.php user=mallory"), "first file part: base name and size");
+	ok(log_has("XFER up=1 size=1 proto=http file=b.txt"), "second file part");
+	ok(log_has("ADDR ctx=2 ref=70001 toc=0 a=admin@example.org"), "address inside the uploaded file");
+	ok(log_has("HTTP REQ") && log_has("user=mallory pw=1 up=shell.php "), "multipart login and upload name");
+	ok(!log_has("hunter2"), "multipart password appears in no event");
+	is_int(parser.count.uploads, 2, "two uploads counted");
+}
+
+static void test_cmd_output(void)
+{
+	static const struct seg s[] = {
+		S0("GET /images/x.php?c=id HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n<pre>uid=33(www-data) gid=33(www-data) groups=33(www-data)\n</pre>"),
+		S0("GET /images/x.php?c=ls+-la HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 117\r\n\r\ntotal 48\n"
+		   "drwxr-xr-x  2 www-data www-data 4096 May  4 17:31 .\n"
+		   "-rw-r--r--  1 www-data www-data 1021 May  4 17:31 x.php\n"),
+		S0("GET /images/x.php?c=cat+/etc/passwd HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 32\r\n\r\nroot:x:0:0:root:/root:/bin/bash\n"),
+		S0("GET /images/x.php?c=uname HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 80\r\n\r\n"
+		   "Linux web3 2.6.18-8.el5 #1 SMP Thu Mar 15 19:46:53 EDT 2007 i686 i386 GNU/Linux\n"),
+		S0("GET /about.html HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n<p>We run Linux servers, uid=0 is root.</p>\n"),
+	};
+	check_splits("cmd output", s, 10, 0);
+	ok(has(1, "cmd=1"), "id output detected");
+	ok(has(3, "cmd=1"), "ls -la output detected");
+	ok(has(5, "cmd=1"), "/etc/passwd detected");
+	ok(has(7, "cmd=1"), "uname -a detected");
+	ok(has(9, "cmd=0"), "ordinary page is not command output");
+}
+
+static void test_bomb(void)
+{
+	size_t plain = 20u << 20;
+	char *zeros = calloc(1, plain);
+	size_t cap = plain / 100;
+	unsigned char *z = malloc(cap);
+	size_t zn = gz(zeros, plain, z, cap, 15 + 16);
+	char *resp = malloc(zn + 200);
+	int h = snprintf(resp, 200, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
+	memcpy(resp + h, z, zn);
+	struct seg s[] = { S0("GET /bomb HTTP/1.1\r\n\r\n"), { 1, resp, (size_t)h + zn, 0 },
+	                   S0("GET /after HTTP/1.1\r\n\r\n"), S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") };
+	const char *log = run(s, 4, 0, 0);
+	char want[64];
+	snprintf(want, sizeof want, "st=200 rb=%zu rl=%u ", zn, BS_HTTP_INFLATE_MAX);
+	ok(strstr(log, want) != NULL, "bomb: %zu bytes of gzip stop at the 8 MiB cap", zn);
+	is_int(parser.count.bombs, 1, "bomb counted");
+	ok(strstr(log, "uri=/after") && strstr(log, "st=200 rb=0"), "the flow goes on after the bomb");
+	static char whole[MAX_EV * LINE];
+	snprintf(whole, sizeof whole, "%s", log);
+	ok(strcmp(run(s, 4, 0, 997), whole) == 0, "bomb: same events in 997-byte pieces");
+	ok(strcmp(run(s, 4, 1234, 0), whole) == 0, "bomb: same events cut at 1234");
+	free(zeros);
+	free(z);
+	free(resp);
+}
+
+static void test_long_header(void)
+{
+	size_t n = 1 << 20;
+	char *req = malloc(n + 200);
+	size_t o = (size_t)sprintf(req, "GET /x HTTP/1.1\r\nX-Long: ");
+	memset(req + o, 'A', n);
+	o += n;
+	o += (size_t)sprintf(req + o, "\r\nHost: after.example.com\r\n\r\n");
+	char *uri = malloc(n + 200);
+	size_t u = (size_t)sprintf(uri, "GET /");
+	memset(uri + u, 'b', 5000);
+	u += 5000;
+	u += (size_t)sprintf(uri + u, " HTTP/1.1\r\n\r\n");
+	struct seg s[] = { { 0, req, o, 0 }, S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	                   { 0, uri, u, 0 }, S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") };
+	const char *log = run(s, 4, 0, 0);
+	ok(strstr(log, "uri=/x host=after.example.com") != NULL, "1 MB header line skipped, later header kept");
+	is_int(parser.count.long_lines, 1, "long line counted");
+	is_int(last_err, 0, "no error");
+	ok(strstr(log, "bbb... ") != NULL, "5000-byte URI truncated and marked");
+	is_int(parser.count.uri_truncated, 1, "URI truncation counted");
+	static char whole[MAX_EV * LINE];
+	snprintf(whole, sizeof whole, "%s", log);
+	ok(strcmp(run(s, 4, 0, 4093), whole) == 0, "1 MB line: same events in 4093-byte pieces");
+	ok(strcmp(run(s, 4, 8190, 0), whole) == 0, "1 MB line: same events cut near the line cap");
+	free(req);
+	free(uri);
+}
+
+static void test_garbage(void)
+{
+	static const struct seg tls[] = { S0("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n") };
+	run(tls, 1, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_REQUEST_LINE, "TLS bytes: request line error");
+	is_int(nev, 0, "no event from garbage");
+	is_str(bs_http_strerror(BS_HTTP_ERR_REQUEST_LINE), "not an HTTP request line", "strerror");
+	static const struct seg bad_status[] = { S0("GET / HTTP/1.1\r\n\r\n"), S1("SSH-2.0-OpenSSH_4.3\r\n") };
+	run(bad_status, 2, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_STATUS_LINE, "not a status line");
+	ok(has(0, "HTTP REQ") && has(1, "HTTP DONE") && has(1, "st=0 "), "request still reported at end, unanswered");
+	static const struct seg bad_chunk[] = { S0("GET / HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") };
+	run(bad_chunk, 2, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_CHUNK_SIZE, "bad chunk size");
+	static const struct seg huge_chunk[] = { S0("GET / HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n") };
+	run(huge_chunk, 2, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_CHUNK_SIZE, "chunk size overflow");
+	static const struct seg bad_len[] = { S0("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") };
+	run(bad_len, 1, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_CONTENT_LENGTH, "conflicting Content-Length");
+	static const struct seg nul[] = { S0("GET /a\0b HTTP/1.1\r\n\r\n") };
+	run(nul, 1, 0, 0);
+	is_int(last_err, BS_HTTP_ERR_REQUEST_LINE, "NUL byte in the request line");
+	static const struct seg binary_body[] = { S0("GET / HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: 14\r\n\r\n"
+		   "\x1f\x8b\x08\x00\xff\xfe\x00\xc3\x28\x00\xff\xff\xff\xff"),
+		S0("GET /2 HTTP/1.1\r\n\r\n"), S1("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\xff\x00\xfe") };
+	check_splits("corrupt gzip", binary_body, 4, 0);
+	ok(has(1, "st=200 rb=14") && has(3, "uri=/2") && has(3, "rl=3 "), "corrupt gzip body: flow goes on");
+	is_int(parser.count.inflate_errors, 1, "inflate error counted");
+}
+
+static void test_gap(void)
+{
+	static const struct seg s[] = {
+		S0("GET /one HTTP/1.1\r\nHost: h\r\n\r\n"),
+		S0("GET /two HTTP/1.1\r\nHo"),
+		{ 2, NULL, 1400, 0 },
+		S0("ost: lost\r\n\r\nxx\r\nGET /three HTTP/1.1\r\nHost: h\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"),
+		S1("HTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\n2"),
+		S1("HTTP/1.1 403 Forbidden\r\nContent-Length: 1\r\n\r\n3"),
+		S0("POST /four HTTP/1.1\r\nContent-Length: 10000\r\n\r\nabc"),
+		{ 2, NULL, 500, 0 },
+		S0("GET /not-a-request-it-is-body HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123"),
+		{ 2, NULL, 5000, 1 },
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+	check_splits("gap", s, 13, 0);
+	ok(has(0, "HTTP REQ") && has(0, "uri=/one"), "request before the gap");
+	ok(has(1, "HTTP REQ") && has(1, "uri=/three"), "resynchronised on the next request line");
+	ok(has(2, "HTTP DONE") && has(2, "uri=/one") && has(2, "st=200"), "first response pairs with /one");
+	ok(has(3, "HTTP DONE") && has(3, "uri=/three") && has(3, "st=403"), "lost request's response skipped");
+	ok(!log_has("uri=/two") && !log_has("host=lost"), "the damaged request is dropped");
+	ok(log_has("uri=/four") && log_has("blen=545 "), "gap inside a body keeps the framing");
+	ok(!log_has("not-a-request"), "body bytes after a gap are not parsed as a request");
+	ok(log_has("uri=/four") && log_has("st=0 "), "response cut by a gap: completion without status");
+	is_int(parser.count.gaps, 3, "gaps counted");
+	is_int(parser.count.messages_dropped, 2, "dropped messages counted");
+}
+
+static void test_until_close_and_end(void)
+{
+	static const struct seg s[] = {
+		S0("GET /old HTTP/1.0\r\nUser-Agent: Wget/1.10\r\n\r\n"),
+		S1("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nline one\nline two carol@example.net\n"),
+	};
+	check_splits("until close", s, 2, 0);
+	ok(has(2, "st=200 rb=36 rl=36"), "body until close completed at end");
+	ok(has(1, "ADDR ctx=3") && has(1, "a=carol@example.net"), "address at the very end of a body");
+	static const struct seg cut[] = {
+		S0("POST /cut HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+		   "user=eve&pass=x"),
+	};
+	run(cut, 1, 0, 0);
+	ok(has(0, "HTTP REQ") && has(0, "user=eve pw=1") && has(1, "HTTP DONE") && has(1, "st=0 "),
+	   "request cut by the end: reported with what was seen");
+	is_int(parser.count.unanswered, 1, "unanswered counted");
+	static const struct seg orphan[] = { S1("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi") };
+	run(orphan, 1, 0, 0);
+	ok(has(0, "HTTP DONE txn=70001 m= uri=") && has(0, "st=200 rb=2"), "response without request: orphan txn");
+	static const struct seg cont[] = {
+		S0("POST /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+		S1("HTTP/1.1 100 Continue\r\n\r\n"), S0("abc"),
+		S1("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+		S0("CONNECT mail.example.com:443 HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 Connection established\r\n\r\n"),
+		S0("\x16\x03\x01 binary tls"), S1("\x16\x03\x01 more"),
+	};
+	check_splits("100-continue and CONNECT", cont, 8, 0);
+	ok(has(1, "uri=/big") && has(1, "st=201"), "interim 100 skipped, final response paired");
+	ok(has(3, "m=CONNECT") && has(3, "st=200"), "CONNECT tunnel established");
+	is_int(nev, 4, "tunnel bytes are opaque");
+	is_int(last_err, 0, "no error in the tunnel");
+}
+
+static void test_sniff_and_def(void)
+{
+	ok(bs_http_sniff(0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16), "sniff GET");
+	ok(bs_http_sniff(0, (const uint8_t *)"POST /x", 7), "sniff POST");
+	ok(bs_http_sniff(1, (const uint8_t *)"HTTP/1.1 200 OK", 15), "sniff status line");
+	ok(!bs_http_sniff(0, (const uint8_t *)"GETS / HTTP/1.1", 15), "GETS is no method");
+	ok(!bs_http_sniff(0, (const uint8_t *)"EHLO x", 6), "SMTP is not HTTP");
+	ok(!bs_http_sniff(1, (const uint8_t *)"220 mail ESMTP", 14), "SMTP banner is not HTTP");
+	ok(!bs_http_sniff(0, (const uint8_t *)"GE", 2), "too short");
+	is_str(bs_proto_http.name, "http", "def name");
+	is_int(bs_proto_http.ports[0], 80, "def port 80");
+	is_int(bs_proto_http.state_size, sizeof(struct bs_http), "def state size");
+}
+
+int main(void)
+{
+	test_keepalive();
+	test_pipelined();
+	test_chunked();
+	test_gzip_deflate();
+	test_refs_across_windows();
+	test_login_urlencoded();
+	test_multipart();
+	test_cmd_output();
+	test_bomb();
+	test_long_header();
+	test_garbage();
+	test_gap();
+	test_until_close_and_end();
+	test_sniff_and_def();
+	return tap_done();
+}
