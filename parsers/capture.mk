@@ -1,1 +1,22 @@
-# parsers/capture.mk - see docs/HACKING.md
+# parsers/capture.mk - the capture engine (issue 5): libpcap and pcapng reading,
+# link layers, IP and fragments, TCP reassembly, flows. See docs/CAPTURE.md.
+libbscapture_a_SOURCES += parsers/capture.c parsers/capture.h \
+	parsers/ipfrag.c parsers/ipfrag.h parsers/tcpreasm.c parsers/tcpreasm.h \
+	parsers/pcapng.c parsers/pcapng.h
+
+check_PROGRAMS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
+	tests/capdump
+TESTS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
+	tests/capture_follow.sh
+tests_test_tcpreasm_SOURCES = tests/test_tcpreasm.c tests/tap.h
+tests_test_tcpreasm_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
+tests_test_ipfrag_SOURCES = tests/test_ipfrag.c tests/tap.h
+tests_test_ipfrag_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
+tests_test_capture_SOURCES = tests/test_capture.c tests/tap.h
+tests_test_capture_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
+tests_test_corpus_pcap_SOURCES = tests/test_corpus_pcap.c tests/tap.h
+tests_test_corpus_pcap_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
+# capdump: prints the reassembled bytes of each TCP flow, for capture_follow.sh
+tests_capdump_SOURCES = tests/capdump.c
+tests_capdump_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
+EXTRA_DIST += tests/capture_follow.sh
