@@ -146,12 +146,13 @@ static void lookup_country(MMDB_entry_s *entry, struct bs_geo_info *out)
 	out->country[n] = 0;
 }
 
-static void lookup_asn(MMDB_entry_s *entry, struct bs_geo_info *out)
+/* "AS<number> <organisation>" into out->asn; true when both were known. */
+static bool lookup_asn(MMDB_entry_s *entry, char *asn, size_t size)
 {
 	MMDB_entry_data_s data;
 	int status = MMDB_get_value(entry, &data, "autonomous_system_number", NULL);
 	if (status != MMDB_SUCCESS || !data.has_data)
-		return;
+		return false;
 	uint64_t number;
 	if (data.type == MMDB_DATA_TYPE_UINT32)
 		number = data.uint32;
@@ -160,17 +161,17 @@ static void lookup_asn(MMDB_entry_s *entry, struct bs_geo_info *out)
 	else if (data.type == MMDB_DATA_TYPE_UINT64)
 		number = data.uint64;
 	else
-		return;
-	int len = snprintf(out->asn, sizeof out->asn, "AS%llu", (unsigned long long)number);
-	if (len < 0 || (size_t)len + 2 >= sizeof out->asn)
-		return;
-	if (get_string(entry, &data, "autonomous_system_organization", NULL) ||
-	    get_string(entry, &data, "organization", NULL)) {
-		if (data.data_size == 0)
-			return;
-		out->asn[len] = ' ';
-		copy_text(out->asn + len + 1, sizeof out->asn - (size_t)len - 1, data.utf8_string, data.data_size);
-	}
+		return false;
+	int len = snprintf(asn, size, "AS%llu", (unsigned long long)number);
+	if (len < 0 || (size_t)len + 2 >= size)
+		return false;
+	/* Only the AS's own name: an ISP database's "organization" is the
+	 * customer the block is assigned to, not the AS. */
+	if (!get_string(entry, &data, "autonomous_system_organization", NULL) || data.data_size == 0)
+		return false;
+	asn[len] = ' ';
+	copy_text(asn + len + 1, size - (size_t)len - 1, data.utf8_string, data.data_size);
+	return true;
 }
 
 void bs_geoip_lookup(struct bs_geoip *g, const bs_ip *ip, struct bs_geo_info *out)
@@ -190,7 +191,10 @@ void bs_geoip_lookup(struct bs_geoip *g, const bs_ip *ip, struct bs_geo_info *ou
 		sin6->sin6_family = AF_INET6;
 		memcpy(&sin6->sin6_addr, ip->a, 16);
 	}
-	for (size_t i = 0; i < g->ndbs && (!out->country[0] || !out->asn[0]); i++) {
+	/* The first database that knows a field gives it; an AS number without
+	 * a name is kept only if no later database knows both. */
+	bool asn_complete = false;
+	for (size_t i = 0; i < g->ndbs && (!out->country[0] || !asn_complete); i++) {
 		int mmdb_error = MMDB_SUCCESS;
 		MMDB_lookup_result_s res = MMDB_lookup_sockaddr(&g->dbs[i], (const struct sockaddr *)&ss, &mmdb_error);
 		/* An IPv6 address in an IPv4-only database is simply unknown there. */
@@ -198,8 +202,13 @@ void bs_geoip_lookup(struct bs_geoip *g, const bs_ip *ip, struct bs_geo_info *ou
 			continue;
 		if (!out->country[0])
 			lookup_country(&res.entry, out);
-		if (!out->asn[0])
-			lookup_asn(&res.entry, out);
+		char asn[sizeof out->asn];
+		asn[0] = 0;
+		if (!asn_complete) {
+			asn_complete = lookup_asn(&res.entry, asn, sizeof asn);
+			if (asn[0] && (asn_complete || !out->asn[0]))
+				memcpy(out->asn, asn, sizeof asn);
+		}
 	}
 }
 

@@ -21,10 +21,11 @@ static const char report_css[] =
 	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;border-bottom:2px solid #ddd;"
 	"padding-bottom:3px;margin-top:28px}h3{font-size:15px;margin:16px 0 4px}\n"
 	".meta{color:#555;margin:0 0 12px}\n"
-	"table{border-collapse:collapse;margin:6px 0 10px}th,td{border:1px solid #ccc;"
-	"padding:3px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0}\n"
+	"table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}th,td{border:1px solid #ccc;"
+	"padding:3px 6px;text-align:left;vertical-align:top}th{background:#f0f0f0}\n"
+	"td.w{overflow-wrap:anywhere;min-width:6em}td.n,td.ip{white-space:nowrap}\n"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-	".mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}\n"
+	".mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}\n"
 	".v{font-weight:bold;padding:1px 6px;border-radius:3px;white-space:nowrap}\n"
 	".v-compromised{background:#c62828;color:#fff}.v-suspicious{background:#f9a825;color:#000}\n"
 	".v-clean{background:#2e7d32;color:#fff}.v-no_data{background:#9e9e9e;color:#fff}\n"
@@ -35,7 +36,8 @@ static const char report_css[] =
 	".legend span{display:inline-block;margin-right:14px;white-space:nowrap}\n"
 	".sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px;"
 	"border:1px solid #888}\n"
-	".none{color:#777;font-style:italic}\n"
+	".none{color:#777;font-style:italic}.t{white-space:nowrap}\n"
+	"@page{size:A4 landscape;margin:10mm}\n"
 	"@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
 	"table,figure{break-inside:avoid}th{background:#eee}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
@@ -69,6 +71,23 @@ static void html(FILE *f, const char *s)
 	}
 }
 
+/* A ';'-joined list from the data, one item per line. */
+static void html_list(FILE *f, const char *s)
+{
+	while (s && *s) {
+		const char *semi = strchr(s, ';');
+		size_t n = semi ? (size_t)(semi - s) : strlen(s);
+		char item[256];
+		/* items are addresses and server names; a longer one is shown cut */
+		snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item - 1 ? n : sizeof item - 1), s);
+		html(f, item);
+		if (!semi)
+			break;
+		fputs("<br>", f);
+		s = semi + 1;
+	}
+}
+
 static void html_time(FILE *f, bs_time t)
 {
 	char buf[40];
@@ -82,9 +101,10 @@ static void html_window(FILE *f, bs_time a, bs_time b)
 		fputs("<span class=\"none\">none</span>", f);
 		return;
 	}
-	fputs("<span class=\"mono\">", f);
+	/* one time per line: an ISO time must not break in the middle */
+	fputs("<span class=\"mono t\">", f);
 	html_time(f, a);
-	fputs(" &ndash; ", f);
+	fputs("</span><br><span class=\"mono t\">&ndash; ", f);
 	html_time(f, b == BS_TIME_NONE ? a : b);
 	fputs("</span>", f);
 }
@@ -155,8 +175,10 @@ static void svg_axis(FILE *f, const struct time_axis *ax)
 			snprintf(label, sizeof label, "%.5s %.5s", t + 5, t + 11);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\"/>"
 		        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e0e0e0\"/>"
-		        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-		        x, PLOT_Y1, x, PLOT_Y1 + 5, x, PLOT_Y0, x, PLOT_Y1, x, PLOT_Y1 + 18, label);
+		        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
+		        x, PLOT_Y1, x, PLOT_Y1 + 5, x, PLOT_Y0, x, PLOT_Y1, x, PLOT_Y1 + 18,
+		        /* a label at the right edge would be cut by the picture's border */
+		        x > SVG_W - 45 ? "end" : "middle", label);
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">UTC</text>\n", PLOT_X1, PLOT_Y1 + 34);
 }
@@ -300,10 +322,10 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 	for (size_t i = 0; i < r->nservers; i++) {
 		const struct bs_server_result *s = &r->servers[i];
 		const char *v = bs_verdict_name(s->verdict);
-		fputs("<tr><td>", f);
+		fputs("<tr><td class=\"w\">", f);
 		html(f, s->name);
-		fputs("</td><td class=\"mono\">", f);
-		html(f, s->addresses);
+		fputs("</td><td class=\"mono ip\">", f);
+		html_list(f, s->addresses);
 		fprintf(f, "</td><td><span class=\"v v-%s\">%s</span></td><td class=\"n\">%.2f</td><td>",
 		        v, v, isfinite(s->score) ? s->score : 0.0);
 		html_window(f, s->window_start, s->window_end);
@@ -311,7 +333,7 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 		html_window(f, s->tamper_start, s->tamper_end);
 		fputs("</td><td>", f);
 		html_signals(f, s->signals);
-		fputs("</td><td class=\"mono\">", f);
+		fputs("</td><td class=\"mono ip\">", f);
 		for (size_t k = 0; k < s->nattacker_ips; k++) {
 			struct bs_geo_info gi;
 			bs_geoip_lookup(geo, &s->attacker_ips[k], &gi);
@@ -449,7 +471,7 @@ static void inputs(FILE *f, const struct bs_results *r)
 	size_t damaged = 0;
 	for (size_t i = 0; i < r->ninputs; i++) {
 		const struct bs_input_row *in = &r->inputs[i];
-		fputs("<tr><td class=\"mono\">", f);
+		fputs("<tr><td class=\"mono w\">", f);
 		html(f, in->source);
 		fputs("</td><td>", f);
 		html(f, in->format);
