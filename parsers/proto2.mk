@@ -11,3 +11,6 @@ tests_test_smtp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 PROTO2_TESTS += tests/test_mysql
 tests_test_mysql_SOURCES = tests/test_mysql.c tests/proto2_harness.h
 tests_test_mysql_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+PROTO2_TESTS += tests/test_dns
+tests_test_dns_SOURCES = tests/test_dns.c tests/proto2_harness.h
+tests_test_dns_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)

@@ -219,7 +219,7 @@ static void check_segmentation(const struct bs_proto_def *def, const struct step
 	run_session(def, steps, nsteps, 0, 0);
 }
 
-static size_t rec_count(const char *prefix)
+__attribute__((unused)) static size_t rec_count(const char *prefix)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < rec.n; i++)
@@ -229,7 +229,7 @@ static size_t rec_count(const char *prefix)
 }
 
 /* The i-th recorded line that starts with prefix, or "" */
-static const char *rec_find(const char *prefix, size_t i)
+__attribute__((unused)) static const char *rec_find(const char *prefix, size_t i)
 {
 	for (size_t j = 0; j < rec.n; j++)
 		if (strncmp(rec.line[j], prefix, strlen(prefix)) == 0 && i-- == 0)
