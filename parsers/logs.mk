@@ -6,8 +6,10 @@ libbslogs_a_SOURCES += parsers/syslog.c parsers/syslog.h parsers/linectx.c parse
 
 LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 
-check_PROGRAMS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog
-TESTS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog
+check_PROGRAMS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
+	tests/test_corpus_maillog
+TESTS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
+	tests/test_corpus_maillog
 tests_test_syslog_SOURCES = tests/test_syslog.c
 tests_test_syslog_LDADD = $(LOGS_TEST_LIBS)
 tests_test_postfix_SOURCES = tests/test_postfix.c
@@ -20,3 +22,5 @@ tests_test_exim_SOURCES = tests/test_exim.c
 tests_test_exim_LDADD = $(LOGS_TEST_LIBS)
 tests_test_maillog_SOURCES = tests/test_maillog.c
 tests_test_maillog_LDADD = $(LOGS_TEST_LIBS)
+tests_test_corpus_maillog_SOURCES = tests/test_corpus_maillog.c
+tests_test_corpus_maillog_LDADD = $(LOGS_TEST_LIBS)

@@ -456,6 +456,31 @@ enum bs_verdict bs_sendmail_line(struct bs_sendmail *p, const struct bs_line_ctx
 		return on_from(p, c, qid, rest);
 	if (bs_str_istarts(rest, "to="))
 		return on_to(p, c, qid, rest);
+	if (rest.n > 2 && rest.p[0] == '<') {
+		/* "QID: <user@x>... User unknown": a recipient refused in the SMTP dialogue */
+		const char *dots = bs_memmem_ci(rest.p, rest.n, ">... ", 5);
+		if (dots) {
+			bs_str addr = bs_str_make(rest.p + 1, (size_t)(dots - rest.p - 1)), st = BS_STR_LIT("rejected");
+			const struct sm_msg *m = find(p, qid);
+			struct bs_event ev;
+			bs_line_event(c, &ev, BS_EV_MAIL);
+			struct bs_ev_mail *e = &ev.u.mail;
+			if (m) {
+				ev.src = m->client;
+				e->sender = STR(m, sender);
+				e->client_name = STR(m, name);
+			}
+			e->queue_id = qid;
+			e->rcpts = &addr;
+			e->rcpt_status = &st;
+			e->nrcpt = 1;
+			e->local_uid = -1;
+			e->rejected = true;
+			e->reject_reason = after(rest, (size_t)(dots + 5 - rest.p));
+			bs_emit(c->sink, &ev);
+			return BS_PARSED;
+		}
+	}
 	/* "QID2: DSN: ...", "possible SMTP attack", "EXPN root [rejected]", "Milter ..." */
 	return BS_IGNORED;
 }

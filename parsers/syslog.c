@@ -437,6 +437,11 @@ static const char *skip_token(const char *p, const char *end)
 static void parse_host_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
 {
 	const char *h_end = skip_token(p, end);
+	/* "<mail.notice> host prog[pid]:" (syslog-ng's facility.priority template) */
+	if (h_end - p >= 5 && *p == '<' && h_end[-1] == '>' && memchr(p, '.', (size_t)(h_end - p)) && h_end < end) {
+		p = h_end + 1;
+		h_end = skip_token(p, end);
+	}
 	/* "kernel: ..." with no host: the first token already is the tag. */
 	if (h_end > p && h_end[-1] == ':' && !strict && parse_tag(p, end, false, o))
 		return;

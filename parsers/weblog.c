@@ -8,6 +8,7 @@
 
 struct cursor {
 	const char *p, *end;
+	bool request; /* the quoted string to read is the request line */
 };
 
 static bool at_end(const struct cursor *k) { return k->p >= k->end; }
@@ -31,6 +32,17 @@ static bool quoted(struct cursor *k, bs_str *out)
 	if (at_end(k) || *k->p != '"')
 		return false;
 	const char *s = ++k->p;
+	if (k->request) {
+		/* nginx does not escape '"' in the request line: its end is the
+		 * quote followed by " NNN " (the status), when there is one. */
+		for (const char *q = s; q + 5 <= k->end; q++)
+			if (q[0] == '"' && q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' &&
+			    q[4] >= '0' && q[4] <= '9' && (q + 5 == k->end || q[5] == ' ')) {
+				*out = bs_str_make(s, (size_t)(q - s));
+				k->p = q + 1;
+				return true;
+			}
+	}
 	while (!at_end(k) && *k->p != '"') {
 		if (*k->p == '\\' && k->p + 1 < k->end)
 			k->p++;
@@ -100,7 +112,7 @@ struct prefix {
 
 static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
 {
-	struct cursor k = { line, line + len };
+	struct cursor k = { line, line + len, false };
 	pf->n = 0;
 	while (pf->n < 5) {
 		while (!at_end(&k) && *k.p == ' ')
@@ -151,7 +163,7 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	bs_time ts;
 	if (!close || !clf_time(bs_str_make(pf.date, (size_t)(close - pf.date)), &ts))
 		return bs_line_debug(c, "weblog", "bad [date]"), BS_MALFORMED;
-	struct cursor k = { close + 1, end };
+	struct cursor k = { close + 1, end, true };
 	bs_str request, referer = BS_STR_LIT(""), agent = BS_STR_LIT("");
 	if (!quoted(&k, &request)) {
 		/* Some LogFormats put the virtual host between date and request. */
@@ -159,6 +171,7 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 		if (!quoted(&k, &request))
 			return bs_line_debug(c, "weblog", "no quoted request"), BS_MALFORMED;
 	}
+	k.request = false;
 	uint64_t status, bytes = 0;
 	bs_str st = next_token(&k), by = next_token(&k);
 	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
@@ -186,7 +199,7 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	/* "METHOD uri PROTO" (or "METHOD uri" for HTTP/0.9). Anything else (TLS
 	 * bytes on the HTTP port, "-", "") is still a request, with no method
 	 * and the raw text as the uri so that detectors see it. */
-	struct cursor rq = { request.p, request.p + request.n };
+	struct cursor rq = { request.p, request.p + request.n, false };
 	bs_str method = next_token(&rq), uri = next_token(&rq), proto = next_token(&rq), extra = next_token(&rq);
 	bool ok = method.n > 0 && method.n <= 20 && uri.n > 0 && extra.n == 0;
 	for (size_t i = 0; ok && i < method.n; i++)
