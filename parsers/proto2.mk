@@ -14,3 +14,6 @@ tests_test_mysql_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 PROTO2_TESTS += tests/test_dns
 tests_test_dns_SOURCES = tests/test_dns.c tests/proto2_harness.h
 tests_test_dns_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+PROTO2_TESTS += tests/test_pop3
+tests_test_pop3_SOURCES = tests/test_pop3.c tests/proto2_harness.h
+tests_test_pop3_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
