@@ -1,1 +1,10 @@
-# src/input.mk - see docs/HACKING.md
+# src/input.mk - the input layer: byte streams (plain, gzip), format
+# detection, the line reader, and the expansion of INPUT arguments.
+libbscore_a_SOURCES += src/input.c src/inputs.c
+
+check_PROGRAMS += tests/test_input tests/test_inputs
+TESTS += tests/test_input tests/test_inputs
+tests_test_input_SOURCES = tests/test_input.c tests/tap.h
+tests_test_input_LDADD = libbscore.a $(DEPS_LIBS)
+tests_test_inputs_SOURCES = tests/test_inputs.c tests/tap.h
+tests_test_inputs_LDADD = libbscore.a $(DEPS_LIBS)
