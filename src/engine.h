@@ -50,10 +50,7 @@ void bs_agg_sink(void *agg, const struct bs_event *ev);
 void bs_agg_end_input(struct bs_agg *a);
 /* Fold src into dst (src is left unchanged). Commutative and associative. */
 void bs_agg_merge(struct bs_agg *dst, const struct bs_agg *src);
-/* Persist / restore (scan and merge). The loader checks magic, version and
- * checksum; returns NULL with a message in err on any problem. */
-bool bs_agg_save(const struct bs_agg *a, FILE *f);
-struct bs_agg *bs_agg_load(FILE *f, char *err, size_t errlen);
+/* Persisting an aggregate for sharded runs: see state.h. */
 
 /* Correlate. inputs: the input accounting rows (moved into the results). */
 struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_config *cfg,

@@ -9,6 +9,7 @@
 #include "inputs.h"
 #include "output.h"
 #include "scan.h"
+#include "state.h"
 #include "../parsers/syslog.h"
 
 #include <errno.h>
@@ -153,7 +154,175 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 	return -1;
 }
 
-static void free_results_inputs(struct bs_results *r) { bs_results_free(r); }
+/* The merge stage shared by analyze and merge: correlate, write, summarize. */
+static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, size_t nrows, int rc,
+                  const char *outdir, struct bs_geoip *geo)
+{
+	char err[1024];
+	struct bs_results *res = bs_correlate(agg, &c->cfg, rows, nrows);
+	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {
+		fprintf(stderr, "breachscope: %s\n", err);
+		rc = EXIT_FAIL;
+	} else {
+		bs_output_summary(stdout, outdir, res, geo);
+	}
+	bs_results_free(res);
+	return rc;
+}
+
+static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, FILE **debug)
+{
+	char err[1024];
+	if (!bs_tz_parse(c->timezone ? c->timezone : "UTC", tz))
+		return die_usage("unknown --timezone \"%s\"", c->timezone);
+	if (c->ngeoip) {
+		*geo = bs_geoip_open(c->geoip, c->ngeoip, err, sizeof err);
+		if (!*geo)
+			return die_usage("%s", err);
+	}
+	if (c->debug) {
+		*debug = fopen(c->debug, "w");
+		if (!*debug)
+			return die_usage("--debug: cannot write \"%s\"", c->debug);
+	}
+	return -1;
+}
+
+/* scan: parse a shard of the inputs into a state file. */
+static int run_scan(struct cli *c)
+{
+	char err[1024];
+	if (!c->output)
+		return die_usage("scan needs -o STATE", "");
+	if (!c->nargs)
+		return die_usage("no INPUT given (see --help)", "");
+	struct bs_tz tz;
+	struct bs_geoip *geo = NULL;
+	FILE *debug = NULL;
+	int rc = open_common(c, &tz, &geo, &debug);
+	if (rc >= 0)
+		return rc;
+	bs_geoip_close(geo);
+	struct bs_input_list list = { 0 };
+	size_t refused = 0;
+	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err))
+		return die_usage("%s", err);
+	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
+	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
+	                           .debug = debug, .cfg = &c->cfg };
+	struct bs_scan_result sr;
+	bs_scan(&list, &so, &sr);
+	rc = sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK;
+	if (!bs_state_write(c->output, sr.agg, sr.rows, sr.nrows, err, sizeof err)) {
+		fprintf(stderr, "breachscope: %s\n", err);
+		rc = EXIT_FAIL;
+	}
+	bs_agg_free(sr.agg);
+	for (size_t i = 0; i < sr.nrows; i++) {
+		free(sr.rows[i].source);
+		free(sr.rows[i].format);
+	}
+	free(sr.rows);
+	bs_inputs_free(&list);
+	if (debug)
+		fclose(debug);
+	return rc;
+}
+
+static int cmp_row_source(const void *x, const void *y)
+{
+	return strcmp(((const struct bs_input_row *)x)->source, ((const struct bs_input_row *)y)->source);
+}
+
+/* merge: combine state files and run the correlation, as analyze would. */
+static int run_merge(struct cli *c)
+{
+	const char *outdir = c->output ? c->output : "./breachscope-out";
+	char err[1024];
+	if (!c->nargs)
+		return die_usage("no STATE given (see --help)", "");
+	struct bs_tz tz;
+	struct bs_geoip *geo = NULL;
+	FILE *debug = NULL;
+	int rc = open_common(c, &tz, &geo, &debug);
+	if (rc >= 0)
+		return rc;
+	struct bs_state **st = bs_xcalloc(c->nargs, sizeof *st);
+	size_t nrows = 0;
+	rc = -1;
+	for (size_t i = 0; i < c->nargs && rc < 0; i++) {
+		st[i] = bs_state_open(c->args[i], err, sizeof err);
+		if (!st[i]) {
+			rc = die_usage("%s", err);
+			break;
+		}
+		size_t n;
+		bs_state_rows(st[i], &n);
+		nrows += n;
+	}
+	/* the merged input list: every shard's rows, sorted by source; an input
+	 * in two shards would be counted twice, so it is refused */
+	struct bs_input_row *rows = bs_xcalloc(nrows ? nrows : 1, sizeof *rows);
+	size_t k = 0;
+	for (size_t i = 0; rc < 0 && i < c->nargs; i++) {
+		size_t n;
+		const struct bs_input_row *r = bs_state_rows(st[i], &n);
+		for (size_t j = 0; j < n; j++) {
+			rows[k] = r[j];
+			rows[k].source = bs_xstrndup(r[j].source, strlen(r[j].source));
+			rows[k].format = bs_xstrndup(r[j].format, strlen(r[j].format));
+			k++;
+		}
+	}
+	if (rc < 0) {
+		qsort(rows, k, sizeof *rows, cmp_row_source);
+		for (size_t i = 1; i < k && rc < 0; i++)
+			if (strcmp(rows[i - 1].source, rows[i].source) == 0) {
+				char why[4200];
+				snprintf(why, sizeof why, "input %s is in more than one state file", rows[i].source);
+				rc = die_usage("%s", why);
+			}
+	}
+	if (rc < 0 && !bs_output_prepare(outdir, err, sizeof err))
+		rc = die_usage("%s", err);
+	struct bs_agg *agg = NULL;
+	bool damaged = false;
+	if (rc < 0) {
+		agg = bs_agg_new();
+		for (size_t i = 0; i < c->nargs && rc < 0; i++) {
+			size_t n;
+			const struct bs_input_row *r = bs_state_rows(st[i], &n);
+			uint32_t *remap = bs_xcalloc(n ? n : 1, sizeof *remap);
+			for (size_t j = 0; j < n; j++) {
+				struct bs_input_row key = { .source = r[j].source };
+				struct bs_input_row *hit = bsearch(&key, rows, k, sizeof *rows, cmp_row_source);
+				remap[j] = (uint32_t)(hit - rows);
+				if (r[j].st.truncated)
+					damaged = true;
+			}
+			if (!bs_state_merge_into(st[i], agg, remap, err, sizeof err))
+				rc = die_usage("%s", err);
+			free(remap);
+		}
+	}
+	for (size_t i = 0; i < c->nargs; i++)
+		bs_state_close(st[i]);
+	free(st);
+	if (rc < 0) {
+		rc = finish(c, agg, rows, k, damaged ? EXIT_DAMAGED : EXIT_OK, outdir, geo);
+	} else {
+		for (size_t i = 0; i < k; i++) {
+			free(rows[i].source);
+			free(rows[i].format);
+		}
+		free(rows);
+	}
+	bs_agg_free(agg);
+	bs_geoip_close(geo);
+	if (debug)
+		fclose(debug);
+	return rc;
+}
 
 static int run_analyze(struct cli *c)
 {
@@ -162,42 +331,24 @@ static int run_analyze(struct cli *c)
 	if (!c->nargs)
 		return die_usage("no INPUT given (see --help)", "");
 	struct bs_tz tz;
-	if (!bs_tz_parse(c->timezone ? c->timezone : "UTC", &tz))
-		return die_usage("unknown --timezone \"%s\"", c->timezone);
 	struct bs_geoip *geo = NULL;
-	if (c->ngeoip) {
-		geo = bs_geoip_open(c->geoip, c->ngeoip, err, sizeof err);
-		if (!geo)
-			return die_usage("%s", err);
-	}
 	FILE *debug = NULL;
-	if (c->debug) {
-		debug = fopen(c->debug, "w");
-		if (!debug)
-			return die_usage("--debug: cannot write \"%s\"", c->debug);
-	}
+	int rc = open_common(c, &tz, &geo, &debug);
+	if (rc >= 0)
+		return rc;
 	struct bs_input_list list = { 0 };
 	size_t refused = 0;
 	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err))
 		return die_usage("%s", err);
 	if (!bs_output_prepare(outdir, err, sizeof err))
 		return die_usage("%s", err);
-
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
 	                           .debug = debug, .cfg = &c->cfg };
 	struct bs_scan_result sr;
 	bs_scan(&list, &so, &sr);
-	struct bs_results *res = bs_correlate(sr.agg, &c->cfg, sr.rows, sr.nrows);
+	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, geo);
 	bs_agg_free(sr.agg);
-	int rc = sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK;
-	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {
-		fprintf(stderr, "breachscope: %s\n", err);
-		rc = EXIT_FAIL;
-	} else {
-		bs_output_summary(stdout, outdir, res, geo);
-	}
-	free_results_inputs(res);
 	bs_inputs_free(&list);
 	bs_geoip_close(geo);
 	if (debug)
@@ -220,12 +371,15 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	struct cli c = { .cmd = argv[1] };
-	if (strcmp(c.cmd, "analyze") != 0) {
-		fprintf(stderr, "breachscope: unknown command \"%s\" (analyze; see --help)\n", c.cmd);
+	int (*run)(struct cli *) = strcmp(c.cmd, "analyze") == 0 ? run_analyze :
+	                           strcmp(c.cmd, "scan") == 0 ? run_scan :
+	                           strcmp(c.cmd, "merge") == 0 ? run_merge : NULL;
+	if (!run) {
+		fprintf(stderr, "breachscope: unknown command \"%s\" (analyze, scan or merge; see --help)\n", c.cmd);
 		return EXIT_USAGE;
 	}
 	int rc = parse_cli(argc, argv, &c);
 	if (rc >= 0)
 		return rc;
-	return run_analyze(&c);
+	return run(&c);
 }
