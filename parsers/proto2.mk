@@ -17,3 +17,6 @@ tests_test_dns_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 PROTO2_TESTS += tests/test_pop3
 tests_test_pop3_SOURCES = tests/test_pop3.c tests/proto2_harness.h
 tests_test_pop3_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+PROTO2_TESTS += tests/test_ftp
+tests_test_ftp_SOURCES = tests/test_ftp.c tests/proto2_harness.h
+tests_test_ftp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
