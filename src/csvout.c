@@ -43,11 +43,13 @@ static bool starts_formula(const char *s, size_t n)
 	}
 }
 
-static bool needs_quoting(const char *s, size_t n)
+/* Whether the cell as written (after the guard's "'", if any) needs quotes. */
+static bool needs_quoting(const char *s, size_t n, bool guarded)
 {
 	if (n == 0)
 		return false;
-	if (s[0] == ' ' || s[n - 1] == ' ')
+	/* Readers (libcsv among them) trim blanks around an unquoted field. */
+	if ((!guarded && (s[0] == ' ' || s[0] == '\t')) || s[n - 1] == ' ' || s[n - 1] == '\t')
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
@@ -80,7 +82,7 @@ void bs_csv_cell(struct bs_csv *c, const char *s, size_t n)
 		c->cells_cut++;
 	}
 	bool guard = starts_formula(s, n);
-	if (!needs_quoting(s, n)) {
+	if (!needs_quoting(s, n, guard)) {
 		if (guard)
 			fputc('\'', c->f);
 		fwrite(s, 1, n, c->f);

@@ -115,6 +115,8 @@ static const struct { const char *cell, *want, *what; } written_cases[] = {
 	{ "-2", "'-2\n", "- gets a leading quote" },
 	{ "@SUM(A1)", "'@SUM(A1)\n", "@ gets a leading quote" },
 	{ "\tcmd", "'\tcmd\n", "tab gets a leading quote" },
+	{ "\t", "\"'\t\"\n", "a lone tab is guarded, then quoted for its trailing blank" },
+	{ "x\t", "\"x\t\"\n", "a trailing tab is quoted" },
 	{ "\rcmd", "\"'\rcmd\"\n", "CR gets a leading quote, then quoting" },
 	{ "a=b", "a=b\n", "= not at the start is left alone" },
 	{ "2007-05-04T17:31:02Z", "2007-05-04T17:31:02Z\n", "a time is untouched" },
@@ -191,11 +193,63 @@ static void test_long_cell(void)
 	free(big);
 }
 
+/* Random cells of every byte, weighted to the ones that matter (separators,
+ * quotes, line ends, formula starters, spaces, NUL): a row of them must read
+ * back through libcsv as the guarded cells, every time. */
+static void test_random_round_trips(void)
+{
+	static const char special[] = ",\"\r\n=+-@\t '\0";
+	unsigned seed = 12345;
+	int bad = 0, rows = 0;
+	for (int row = 0; row < 400; row++) {
+		char cells[5][24];
+		size_t lens[5];
+		const char *ptrs[5];
+		for (int k = 0; k < 5; k++) {
+			seed = seed * 1103515245u + 12345u;
+			lens[k] = (seed >> 16) % 24;
+			for (size_t i = 0; i < lens[k]; i++) {
+				seed = seed * 1103515245u + 12345u;
+				unsigned v = seed >> 16;
+				cells[k][i] = v % 3 == 0 ? special[(v >> 2) % (sizeof special - 1)] : (char)(v >> 4);
+			}
+			ptrs[k] = cells[k];
+		}
+		size_t len;
+		char *out = write_row(ptrs, lens, 5, &len);
+		struct parsed p;
+		struct csv_parser cp;
+		memset(&p, 0, sizeof p);
+		csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI);
+		bool parsed = csv_parse(&cp, out, len, on_field, on_row, &p) == len && csv_fini(&cp, on_field, on_row, &p) == 0;
+		csv_free(&cp);
+		bool same = parsed && p.nrows == 1 && p.nfields == 5;
+		for (int k = 0; k < 5 && same; k++) {
+			bool guard = lens[k] > 0 && strchr("=+-@\t\r", cells[k][0]) && cells[k][0] != 0;
+			size_t want = lens[k] + guard;
+			same = p.len[k] == want && (!guard || p.field[k][0] == '\'') &&
+			       memcmp(p.field[k] + guard, cells[k], lens[k]) == 0;
+		}
+		if (!same && bad < 3) {
+			printf("# row %d not read back:", row);
+			for (size_t i = 0; i < len; i++)
+				printf(" %02x", (unsigned char)out[i]);
+			printf("\n");
+		}
+		bad += !same;
+		rows++;
+		free_parsed(&p);
+		free(out);
+	}
+	is_int(bad, 0, "%d random rows of hostile bytes read back as written (guarded)", rows);
+}
+
 int main(void)
 {
 	test_written_cells();
 	test_round_trips();
 	test_many_cells_round_trip();
 	test_long_cell();
+	test_random_round_trips();
 	return tap_done();
 }
