@@ -1,7 +1,9 @@
-/* test_dovecot.c - Dovecot login and auth lines; and the corpus pass of all
- * the mail store and filter daemons (Dovecot, Courier, Cyrus, amavis, spamd)
- * over $BS_CORPUS/maillog, which checks fail2ban's own annotations: every
- * line fail2ban calls a failure from host H must give an event from H. */
+/* test_dovecot.c - Dovecot login and auth lines; and the checks shared by
+ * all the mail store and filter daemons (Dovecot, Courier, Cyrus, amavis,
+ * spamd): every cut of a line gives an event exactly when it is parsed, and
+ * the corpus pass over $BS_CORPUS/maillog, which checks fail2ban's own
+ * annotations: every line fail2ban calls a failure from host H must give an
+ * event from H. */
 #include "config.h"
 #include "daemons.h"
 #include "tap.h"
@@ -165,25 +167,65 @@ static void test_cases(void)
 	is_int(last_ref, 42, "event origin carries the line number");
 }
 
-/* Every prefix of every case, copied to a buffer of its exact size so that
- * AddressSanitizer sees any read past the line. */
-static void test_prefixes(void)
+/* ------------------------------------------- every cut, every daemon */
+
+typedef enum bs_verdict (*line_parser)(const struct bs_line_ctx *c);
+
+static void count_event(void *ctx, const struct bs_event *ev)
+{
+	(void)ev;
+	++*(size_t *)ctx;
+}
+
+/* Feeds every cut of msg (lengths 0..n) to parse, each copied to a buffer
+ * of exactly that size so that AddressSanitizer sees any read past the
+ * line. Returns how many cuts broke "one event exactly when parsed". */
+static size_t cut_mismatches(line_parser parse, const char *prog, const char *msg, size_t n)
+{
+	size_t events, mismatches = 0;
+	struct bs_sink counter = { count_event, &events };
+	for (size_t k = 0; k <= n; k++) {
+		char *cut = malloc(k ? k : 1);
+		memcpy(cut, msg, k);
+		struct bs_syslog sl = { .prog = bs_str_make(prog, strlen(prog)), .msg = bs_str_make(cut, k) };
+		struct bs_line_ctx c = { .sl = &sl, .sink = &counter, .lineno = 1 };
+		events = 0;
+		enum bs_verdict v = parse(&c);
+		mismatches += (v == BS_PARSED) != (events == 1);
+		free(cut);
+	}
+	return mismatches;
+}
+
+/* One line of each other daemon, so that the cut test runs for all five
+ * even without the corpus (which adds its real lines in test_corpus). */
+static const struct {
+	line_parser parse;
+	const char *prog, *msg;
+} cut_samples[] = {
+	{ bs_courier_line, "imapd", "LOGIN, user=u@example.net, ip=[::ffff:1.2.3.4], port=[51234], protocol=IMAP" },
+	{ bs_courier_line, "courieresmtpd", "error,relay=::ffff:1.2.3.4,ident=tmf,from=<tmf@example.com>,to=<x@example.com>: 550 User unknown." },
+	{ bs_courier_line, "courieresmtpd", "error,relay=::ffff:192.0.2.3,port=43632,msg=\"535 Authentication failed.\",cmd: AUTH LOGIN x" },
+	{ bs_cyrus_line, "cyrus/imap", "login: host.example.com [192.0.2.10] alice plaintext+TLS User logged in SESSIONID=<c-1>" },
+	{ bs_cyrus_line, "cyrus/pop3", "badlogin: localhost [198.51.100.23] plaintext administrator SASL(-13): authentication failure" },
+	{ bs_amavis_line, "amavis", "(12345-01) Passed CLEAN {RelayedInbound}, [1.2.3.4]:5678 [1.2.3.4] <f@x.example> -> <t@y.example>,<u@y.example>, Queue-ID: 4ABC, Message-ID: <m@x>, Hits: -1.2, size: 2345, 423 ms" },
+	{ bs_amavis_line, "amavis", "(2-1) Blocked INFECTED (Eicar-Test-Signature) {DiscardedInbound,Quarantined}, LOCAL [2001:db8::1]:25 [2001:db8::1] <\"q,>\"@x.example> -> <t@y.example>, Hits: -" },
+	{ bs_amavis_line, "amavis", "(11111-01) Passed, <old@example.com> -> <new@example.net>, Message-ID: <m@x>, Hits: 1.2" },
+	{ bs_spamd_line, "spamd", "spamd: identified spam (15.3/5.0) for user:1000 in 2.1 seconds, 3456 bytes." },
+	{ bs_spamd_line, "spamd", "spamd: clean message (-0.1/5.0) for alice@example.net:1000 in 0.5 seconds, 1234 bytes." },
+};
+
+static void test_cuts(void)
 {
 	size_t bad = 0;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		size_t n = strlen(cases[i].msg);
-		for (size_t k = 0; k <= n; k++) {
-			char *copy = malloc(k ? k : 1);
-			memcpy(copy, cases[i].msg, k);
-			enum bs_verdict v = feed_n(cases[i].prog, copy, k);
-			if (v != BS_PARSED && v != BS_IGNORED && v != BS_MALFORMED)
-				bad++;
-			if (v != BS_PARSED && ngot)
-				bad++; /* an event must mean "parsed" */
-			free(copy);
-		}
-	}
-	is_int(bad, 0, "every prefix of every case gives a verdict, events only when parsed");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		bad += cut_mismatches(bs_dovecot_line, cases[i].prog, cases[i].msg, strlen(cases[i].msg));
+	is_int(bad, 0, "Dovecot: every cut of every case, one event exactly when parsed");
+	bad = 0;
+	for (size_t i = 0; i < sizeof cut_samples / sizeof cut_samples[0]; i++)
+		bad += cut_mismatches(cut_samples[i].parse, cut_samples[i].prog, cut_samples[i].msg,
+				      strlen(cut_samples[i].msg));
+	is_int(bad, 0, "Courier, Cyrus, amavis, spamd: every cut of samples, one event exactly when parsed");
 }
 
 static void test_ugly(void)
@@ -290,16 +332,17 @@ static int pick_parser(const struct bs_syslog *sl)
 	return P_NONE;
 }
 
-static enum bs_verdict run_parser(int which, const struct bs_line_ctx *c)
+static const line_parser parsers[] = { bs_dovecot_line, bs_courier_line, bs_cyrus_line, bs_amavis_line,
+					bs_spamd_line };
+
+/* The program name as a C string for cut_mismatches. */
+static const char *prog_copy(const struct bs_syslog *sl)
 {
-	switch (which) {
-	case P_DOVECOT: return bs_dovecot_line(c);
-	case P_COURIER: return bs_courier_line(c);
-	case P_CYRUS: return bs_cyrus_line(c);
-	case P_AMAVIS: return bs_amavis_line(c);
-	case P_SPAMD: return bs_spamd_line(c);
-	default: return BS_IGNORED;
-	}
+	static char prog[128];
+	size_t n = sl->prog.n < sizeof prog - 1 ? sl->prog.n : sizeof prog - 1;
+	memcpy(prog, sl->prog.p, n);
+	prog[n] = 0;
+	return prog;
 }
 
 /* Any event's source address as text (all our parsers put the client there). */
@@ -315,6 +358,7 @@ static void record_src(void *ctx, const struct bs_event *ev)
 struct corpus_counts {
 	unsigned lines, annotations, unframed, other, verdict[3], events;
 	unsigned want_match, matched, want_nomatch, nomatch_ok;
+	size_t cut_mismatches;
 };
 
 /* fail2ban's "# failJSON: { ..., "match": true , "host": "1.2.3.4" }" */
@@ -379,7 +423,8 @@ static bool corpus_file(const char *dir, const char *name, struct corpus_counts 
 		}
 		struct bs_line_ctx c = { &sl, &s, 0, lineno, NULL };
 		corpus_nsrc = 0;
-		enum bs_verdict v = run_parser(which, &c);
+		enum bs_verdict v = parsers[which](&c);
+		k->cut_mismatches += cut_mismatches(parsers[which], prog_copy(&sl), sl.msg.p, sl.msg.n);
 		k->verdict[v]++;
 		if (v != BS_PARSED && getenv("BS_TEST_VERBOSE"))
 			printf("# %s %s: %s\n", v == BS_IGNORED ? "ignored" : "malformed", parser_names[which], line);
@@ -459,6 +504,7 @@ static void test_corpus(void)
 		is_int(k.unframed, e->unframed, "%s: lines not framed by the test splitter", e->file);
 		is_int(k.other, e->other, "%s: lines of programs none of ours claims", e->file);
 		is_int(k.events, e->parsed, "%s: one event per parsed line", e->file);
+		is_int(k.cut_mismatches, 0, "%s: every cut of every line, one event exactly when parsed", e->file);
 		if (e->ours) {
 			is_int(k.matched, k.want_match, "%s: every fail2ban failure gives an event from its host", e->file);
 			is_int(k.nomatch_ok, k.want_nomatch, "%s: fail2ban non-failures give no event", e->file);
@@ -469,7 +515,7 @@ static void test_corpus(void)
 int main(void)
 {
 	test_cases();
-	test_prefixes();
+	test_cuts();
 	test_ugly();
 	test_corpus();
 	return tap_done();
