@@ -134,7 +134,10 @@ bool bs_weblog_detect(const char *line, size_t len)
 	if (!scan_prefix(line, len, &pf))
 		return false;
 	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
-	return close && close + 2 < end && memchr(close, '"', (size_t)(end - close)) != NULL;
+	/* "[dd/Mon/yyyy:" : nginx error lines and the like also have brackets */
+	if (!close || close - pf.date < 12 || pf.date[2] != '/' || pf.date[6] != '/' || pf.date[11] != ':')
+		return false;
+	return close + 2 < end && memchr(close, '"', (size_t)(end - close)) != NULL;
 }
 
 static bool method_char(char ch)
