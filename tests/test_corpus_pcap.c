@@ -34,6 +34,40 @@ static void c_event(void *ctx, const struct bs_event *ev)
 	((struct counts *)ctx)->flows++;
 }
 
+/* The packet count SOURCES.md gives for a file (records found by walking it
+ * independently of libpcap), or -1. */
+static long sources_packets(const char *sources, const char *name)
+{
+	char pat[600];
+	snprintf(pat, sizeof pat, "| `%s` |", name);
+	const char *line = sources ? strstr(sources, pat) : NULL;
+	if (!line)
+		return -1;
+	for (int bars = 0; bars < 10; line++) { /* the packets column is the 10th */
+		if (*line == '\n' || *line == 0)
+			return -1;
+		bars += *line == '|';
+	}
+	return strtol(line, NULL, 10);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 20, n = 0, got;
+	char *buf = bs_xmalloc(cap);
+	while ((got = fread(buf + n, 1, cap - 1 - n, f)) > 0) {
+		n += got;
+		if (n == cap - 1)
+			buf = bs_xrealloc(buf, cap *= 2);
+	}
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -61,6 +95,9 @@ int main(void)
 			names[nn++] = bs_xstrndup(e->d_name, strlen(e->d_name));
 	closedir(d);
 	qsort(names, nn, sizeof names[0], by_name);
+	char spath[4200];
+	snprintf(spath, sizeof spath, "%s/../SOURCES.md", dir);
+	char *sources = slurp(spath);
 
 	static const struct bs_stream_ops ops = { NULL, c_data, c_gap, NULL, c_udp };
 	struct counts cnt = { 0 };
@@ -91,6 +128,9 @@ int main(void)
 		is_int(st.records, st.parsed + st.ignored + st.malformed, "%s (%s): %llu records = parsed + ignored + malformed",
 		       names[i], bs_format_name(fmt, false), (unsigned long long)st.records);
 		all_records += st.records;
+		long want = sources_packets(sources, names[i]);
+		if (want >= 0)
+			is_int(st.records, want, "%s: as many records as SOURCES.md lists", names[i]);
 		if (strcmp(names[i], "plaso-test.pcap") == 0) {
 			is_int(st.records, 1434, "plaso-test.pcap: every packet read");
 			ok(!st.truncated, "plaso-test.pcap: clean end");
@@ -103,6 +143,7 @@ int main(void)
 	}
 	ok(all_records > 1000, "corpus: records read (%llu, %llu files damaged)", (unsigned long long)all_records,
 	   (unsigned long long)damaged);
+	free(sources);
 	ok(cnt.flows > 0 && cnt.bytes[0] > 0 && cnt.bytes[1] > 0, "corpus: flows and stream bytes came out");
 	return tap_done();
 }
