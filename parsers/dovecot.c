@@ -89,15 +89,18 @@ static bool dc_ends_with(bs_str s, const char *lit)
 	return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
 }
 
-/* Program names Dovecot writes under, with any "(...)" suffix removed. */
+/* Program names Dovecot writes under. Its mail processes ("imap", "pop3",
+ * "lmtp" ...) are claimed only in Dovecot's own "imap(user)" form: a bare
+ * "imap" or "pop3" is Cyrus's. */
 bool bs_dovecot_prog(bs_str prog)
 {
 	static const char *const names[] = { "dovecot", "dovecot-auth", "dovecot-lda", "auth", "auth-worker",
-					     "imap", "pop3", "lmtp", "submission", "managesieve", "lda",
 					     "indexer-worker" };
+	static const char *const mail_processes[] = { "imap", "pop3", "lmtp", "submission", "managesieve", "lda" };
 	size_t paren = dc_find(prog, 0, "(");
 	bs_str base = dc_sub(prog, 0, paren);
 	return dc_name_in(base, names, sizeof names / sizeof names[0]) ||
+	       (paren != SIZE_MAX && dc_name_in(base, mail_processes, sizeof mail_processes / sizeof mail_processes[0])) ||
 	       (base.n > 6 && dc_ends_with(base, "-login"));
 }
 

@@ -254,6 +254,9 @@ static void test_ugly(void)
 	ok(bs_dovecot_prog(BS_STR_LIT("imap-login")), "prog imap-login");
 	ok(bs_dovecot_prog(BS_STR_LIT("auth-worker(22401)")), "prog auth-worker(pid)");
 	ok(!bs_dovecot_prog(BS_STR_LIT("-login")), "prog -login alone is not Dovecot");
+	ok(bs_dovecot_prog(BS_STR_LIT("imap(u@example.net)")), "prog imap(user) is Dovecot's mail process");
+	ok(!bs_dovecot_prog(BS_STR_LIT("imap")), "bare prog imap is left to Cyrus");
+	ok(!bs_dovecot_prog(BS_STR_LIT("pop3")), "bare prog pop3 is left to Cyrus");
 	ok(!bs_dovecot_prog(BS_STR_LIT("postfix/smtpd")), "prog postfix/smtpd is not Dovecot");
 }
 
