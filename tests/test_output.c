@@ -571,6 +571,53 @@ static void test_report(void)
 	free(html);
 }
 
+/* With MaxMind's test databases (skipped without the corpus): the timeline's
+ * src_country/src_asn, the summary and the report carry the countries. */
+static void test_with_geoip(const struct bs_results *r)
+{
+	const char *corpus = getenv("BS_CORPUS");
+	const char *top = getenv("top_srcdir");
+	char city[4200], asn[4200];
+	if (corpus && *corpus)
+		snprintf(city, sizeof city, "%s/geoip/maxmind-GeoIP2-City-Test.mmdb", corpus);
+	else
+		snprintf(city, sizeof city, "%s/../shared/corpus/geoip/maxmind-GeoIP2-City-Test.mmdb", top && *top ? top : ".");
+	snprintf(asn, sizeof asn, "%.*sGeoLite2-ASN-Test.mmdb", (int)(strlen(city) - strlen("GeoIP2-City-Test.mmdb")), city);
+	if (access(city, R_OK) != 0) {
+		ok(1, "# SKIP no GeoIP corpus");
+		return;
+	}
+	char *files[] = { city, asn };
+	char err[512] = "", dir[512];
+	struct bs_geoip *geo = bs_geoip_open(files, 2, err, sizeof err);
+	ok(geo != NULL, "the City and ASN test databases open (%s)", err);
+	if (!geo)
+		return;
+	snprintf(dir, sizeof dir, "%s/geo", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err) && bs_output_write_all(dir, r, geo, err, sizeof err),
+	   "write_all with GeoIP (%s)", err);
+	struct table t;
+	ok(read_table(dir, "timeline.csv", &t), "timeline.csv with GeoIP parses");
+	is_str(cell(&t, 1, 8), "GB", "an outside source address gets its country");
+	is_str(cell(&t, 1, 9), "", "an address the ASN database does not know has an empty src_asn");
+	is_str(cell(&t, 3, 8), "", "a private source address gets no country");
+	is_str(cell(&t, 4, 8), "", "the server's own (documentation) address gets no country");
+	free_table(&t);
+	char *html = slurp(dir, "report.html", NULL);
+	ok(html && strstr(html, "81.2.69.142 (GB)") != NULL, "the report shows an attacker's country");
+	ok(html && strstr(html, "No GeoIP database was given") == NULL, "the report does not say GeoIP is missing");
+	free(html);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bs_output_summary(f, dir, r, geo);
+	fclose(f);
+	ok(strstr(buf, "    81.2.69.142  GB") != NULL, "the summary shows an attacker's country");
+	ok(strstr(buf, "    1.128.0.1  --  AS1221 Telstra Pty Ltd") != NULL, "the summary shows an attacker's AS");
+	free(buf);
+	bs_geoip_close(geo);
+}
+
 static void make_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -609,6 +656,7 @@ int main(int argc, char **argv)
 	test_failure_keeps_old(&r);
 	test_summary(&r);
 	test_report();
+	test_with_geoip(&r);
 	bs_results_free(&r);
 	bs_results_free(&r);
 	ok(r.nservers == 0 && r.servers == NULL, "bs_results_free leaves an empty value (a second free is harmless)");
