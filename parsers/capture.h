@@ -72,6 +72,9 @@ struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct 
  * across calls, so rotated captures of one link continue each other. */
 bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format fmt,
                      struct bs_input_stats *st, char *err, size_t errlen);
+/* The same from a FILE* of capture bytes (closed by the call). */
+bool bs_capture_read_stream(struct bs_capture *c, FILE *f, int fmt, struct bs_input_stats *st,
+                            char *err, size_t errlen);
 /* One packet, for tests and fuzzers (linktype is a LINKTYPE_ value). */
 enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint8_t *p,
                                   size_t caplen, size_t origlen, bs_time ts, uint64_t pktno);

@@ -44,6 +44,9 @@ bool bs_courier_prog(bs_str prog);
 bool bs_cyrus_prog(bs_str prog);
 bool bs_amavis_prog(bs_str prog);
 bool bs_spamd_prog(bs_str prog);
+/* Courier and Cyrus share program names (imapd, pop3d): the message shape decides. */
+bool bs_courier_shape(bs_str msg);
+bool bs_cyrus_shape(bs_str msg);
 
 /* Stateful: Postfix (all services, joined by queue id). */
 struct bs_postfix;

@@ -12,8 +12,6 @@
 
 /* Shape tests of the Courier and Cyrus parsers: both daemons run programs
  * called "imapd" and "pop3d". Not in daemons.h yet (asked for). */
-bool bs_courier_shape(bs_str msg);
-bool bs_cyrus_shape(bs_str msg);
 
 struct bs_maillog {
 	struct bs_maillog_opts opts;

@@ -9,6 +9,7 @@
 #ifndef BS_MAILLOG_H
 #define BS_MAILLOG_H
 
+#include <stdio.h>
 #include "../src/common.h"
 #include "../src/event.h"
 #include "../src/stats.h"

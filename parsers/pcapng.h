@@ -55,7 +55,6 @@ void bs_pcapng_free(struct bs_pcapng *g);
  * is fixed. */
 struct bs_capture;
 struct bs_input_stats;
-bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt,
-                            struct bs_input_stats *st, char *err, size_t errlen);
+
 
 #endif

@@ -592,7 +592,8 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 		bool sent = st.n == 0 || bs_str_ieq(st, "sent") || bs_str_ieq(st, "delivered") || bs_str_ieq(st, "accepted");
 		if (authed)
 			add_evidence(a, e, r, EK_SENT_TO, client, 0);
-		if (sender != UINT32_MAX && delivered_final && sent && !authed)
+		/* received_from: whatever reached a mailbox, whoever sent it */
+		if (sender != UINT32_MAX && delivered_final && sent)
 			add_evidence(a, e, sender, EK_RECV_PAIR, 0, r);
 	}
 	/* Possible exfiltration by mail: a local submission (web server user),

@@ -1365,11 +1365,22 @@ struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_c
 		BS_VEC_FREE(v->exfil_keys);
 		BS_VEC_FREE(v->exfil_cands);
 	}
-	/* evidence: the timeline rows behind each verdict */
+	/* evidence: the timeline rows behind each verdict: for a compromised or
+	 * suspicious server every attack and compromise row about it, for a
+	 * clean one the rows of the signals that fired (not enough to judge) */
 	for (size_t i = 0; i < c.tl.n; i++)
-		for (size_t s = 0; s < c.nsrv; s++)
-			if (strcmp(c.tl.v[i].server, r->servers[s].name) == 0 && c.tl.v[i].severity != BS_SEV_EXPOSURE)
+		for (size_t s = 0; s < c.nsrv; s++) {
+			const struct bs_server_result *o = &r->servers[s];
+			const struct bs_timeline_row *row = &c.tl.v[i];
+			if (strcmp(row->server, o->name) != 0 || row->severity == BS_SEV_EXPOSURE)
+				continue;
+			bool behind = o->verdict == BS_V_COMPROMISED || o->verdict == BS_V_SUSPICIOUS;
+			for (int g = 0; g < BS_SIG_COUNT && !behind; g++)
+				if ((o->signals & (1u << g)) && strcmp(row->event, bs_signal_name((enum bs_signal)g)) == 0)
+					behind = true;
+			if (behind)
 				r->servers[s].evidence++;
+		}
 	for (size_t i = 1; i < c.nsrv; i++) {
 		struct bs_server_result t = r->servers[i];
 		size_t j = i;
