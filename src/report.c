@@ -160,6 +160,10 @@ static void svg_axis(FILE *f, const struct time_axis *ax)
 			step = steps_s[i];
 			break;
 		}
+	/* Bogus far-apart times (year 1970 next to 2038) must not make
+	 * thousands of labels: beyond years, steps are whole multiples of one. */
+	if (span_s / step > 10)
+		step *= span_s / step / 10 + 1;
 	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", PLOT_X0, PLOT_Y1, PLOT_X1, PLOT_Y1);
 	int64_t first = ax->t0 / BS_USEC;
 	first = (first / step + (first % step != 0)) * step;
@@ -309,6 +313,10 @@ static void geo_cell(FILE *f, struct bs_geoip *geo, const bs_ip *ip, bool with_a
 	}
 }
 
+/* Attacker addresses listed per server in the verdict table (a botnet can
+ * bring thousands); the attacker table and servers.csv have them all. */
+#define MAX_VERDICT_IPS 20
+
 static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 {
 	fputs("<h2>Verdict</h2>\n", f);
@@ -334,7 +342,7 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 		fputs("</td><td>", f);
 		html_signals(f, s->signals);
 		fputs("</td><td class=\"mono ip\">", f);
-		for (size_t k = 0; k < s->nattacker_ips; k++) {
+		for (size_t k = 0; k < s->nattacker_ips && k < MAX_VERDICT_IPS; k++) {
 			struct bs_geo_info gi;
 			bs_geoip_lookup(geo, &s->attacker_ips[k], &gi);
 			if (k)
@@ -346,6 +354,8 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 				fputs(")", f);
 			}
 		}
+		if (s->nattacker_ips > MAX_VERDICT_IPS)
+			fprintf(f, "<br>&hellip; %zu more", s->nattacker_ips - MAX_VERDICT_IPS);
 		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", s->evidence);
 	}
 	fputs("</table>\n", f);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -618,6 +619,54 @@ static void test_with_geoip(const struct bs_results *r)
 	bs_geoip_close(geo);
 }
 
+/* Results the engine should never produce but hostile data might push it
+ * to: times decades apart, a botnet of attacker addresses, empty names. */
+static void test_report_extremes(void)
+{
+	struct bs_results r;
+	memset(&r, 0, sizeof r);
+	r.spam_onset = r.data_start = r.data_end = BS_TIME_NONE;
+	r.nservers = 1;
+	r.servers = bs_xcalloc(1, sizeof *r.servers);
+	struct bs_server_result *s = r.servers;
+	sample_server(s, "", "", BS_V_COMPROMISED, INFINITY, 1);
+	s->hist_start = 0;
+	s->hist_bin = (bs_time)86400 * 365 * BS_USEC; /* 1970 to 2100 */
+	free(s->hist);
+	free(s->hist_attack);
+	s->nbins = 130;
+	s->hist = bs_xcalloc(s->nbins, sizeof *s->hist);
+	s->hist_attack = NULL;
+	s->hist[0] = 1;
+	s->hist[129] = 4000000000u;
+	s->window_start = T(2100, 1, 1, 0, 0, 0);
+	s->window_end = T(1999, 1, 1, 0, 0, 0); /* before its start */
+	s->exploit_time = T(3000, 1, 1, 0, 0, 0); /* outside the picture */
+	s->nattacker_ips = 25;
+	s->attacker_ips = bs_xcalloc(25, sizeof(bs_ip));
+	for (int i = 0; i < 25; i++) {
+		char a[32];
+		snprintf(a, sizeof a, "203.0.113.%d", i + 1);
+		s->attacker_ips[i] = ip(a);
+	}
+	char dir[512], err[512] = "";
+	snprintf(dir, sizeof dir, "%s/extreme", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err) && bs_output_write_all(dir, &r, NULL, err, sizeof err),
+	   "extreme results are written (%s)", err);
+	char *html = slurp(dir, "report.html", NULL);
+	int labels = 0;
+	for (const char *p = html; p && (p = strstr(p, "text-anchor=\"middle\">")) != NULL; p++)
+		labels++;
+	ok(labels > 2 && labels <= 14, "a 130-year span still gets a handful of axis labels (%d)", labels);
+	ok(html && strstr(html, "&hellip; 5 more") != NULL, "a botnet is cut short in the verdict table");
+	ok(html && strstr(html, "nan") == NULL && strstr(html, "inf") == NULL, "a non-finite score is not printed as such");
+	free(html);
+	char *servers = slurp(dir, "servers.csv", NULL);
+	ok(servers && strstr(servers, ",compromised,,") != NULL, "a non-finite score is an empty cell");
+	free(servers);
+	bs_results_free(&r);
+}
+
 static void make_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -657,6 +706,7 @@ int main(int argc, char **argv)
 	test_summary(&r);
 	test_report();
 	test_with_geoip(&r);
+	test_report_extremes();
 	bs_results_free(&r);
 	bs_results_free(&r);
 	ok(r.nservers == 0 && r.servers == NULL, "bs_results_free leaves an empty value (a second free is harmless)");
