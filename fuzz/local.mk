@@ -1,0 +1,1 @@
+# fuzz/local.mk - libFuzzer targets (see docs/ROBUSTNESS.md)
