@@ -81,6 +81,7 @@ static void header(struct bs_csv *c, const char *const *names)
 
 static bool write_servers(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 {
+	(void)geo; /* same signature as the writers that enrich */
 	static const char *const cols[] = { "server", "address", "verdict", "score", "window_start",
 		"window_end", "tamper_start", "tamper_end", "signals", "attacker_ips", "evidence", NULL };
 	struct bs_csv *c = bs_csv_open(f);
@@ -130,6 +131,7 @@ static bool write_servers(FILE *f, const struct bs_results *r, struct bs_geoip *
 
 static bool write_exposed(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 {
+	(void)geo; /* same signature as the writers that enrich */
 	static const char *const cols[] = { "address", "domain", "customer", "categories", "risk",
 		"action", "first_seen", "last_seen", "servers", "evidence", NULL };
 	struct bs_csv *c = bs_csv_open(f);
@@ -216,6 +218,7 @@ static bool write_timeline(FILE *f, const struct bs_results *r, struct bs_geoip 
 
 static bool write_input_stats(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 {
+	(void)geo; /* same signature as the writers that enrich */
 	static const char *const cols[] = { "source", "format", "bytes", "records", "parsed",
 		"ignored", "malformed", "truncated", NULL };
 	struct bs_csv *c = bs_csv_open(f);
