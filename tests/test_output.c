@@ -514,6 +514,13 @@ static void test_summary(const struct bs_results *r)
 	FILE *f = open_memstream(&buf, &len);
 	bs_output_summary(f, "case-0504", r, NULL);
 	fclose(f);
+	/* shown in the test log for a reader's eye */
+	for (const char *line = buf; *line;) {
+		const char *nl = strchr(line, '\n');
+		int n = nl ? (int)(nl - line) : (int)strlen(line);
+		printf("# | %.*s\n", n, line);
+		line += n + (nl != NULL);
+	}
 	ok(strstr(buf, "COMPROMISED: web2") != NULL, "summary names the compromised server");
 	ok(strstr(buf, "2007-05-04T17:31:02Z .. 2007-05-07T09:12:44Z") != NULL, "summary gives the access window");
 	ok(strstr(buf, "2007-05-04T18:02:00Z .. 2007-05-10T12:00:00Z") != NULL, "summary gives the tamper window");
