@@ -1225,9 +1225,37 @@ static void server_hist(struct ctx *c, size_t s, struct bs_server_result *o)
 	}
 }
 
-struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_config *cfg,
+/* Candidates in a canonical order (their order in the aggregate depends on
+ * how inputs were split and merged), so ties resolve the same every run. */
+static const struct bs_agg *sort_agg;
+static int cmp_cand(const void *x, const void *y)
+{
+	const struct bs_cand *p = x, *q = y;
+	if (p->ts != q->ts) return p->ts < q->ts ? -1 : 1;
+	if (p->input != q->input) return p->input < q->input ? -1 : 1;
+	if (p->ref != q->ref) return p->ref < q->ref ? -1 : 1;
+	if (p->kind != q->kind) return p->kind < q->kind ? -1 : 1;
+	if (p->ts_end != q->ts_end) return p->ts_end < q->ts_end ? -1 : 1;
+	if (p->num1 != q->num1) return p->num1 < q->num1 ? -1 : 1;
+	int k = bs_ip_cmp(&p->src, &q->src);
+	if (k) return k;
+	k = bs_ip_cmp(&p->dst, &q->dst);
+	if (k) return k;
+	k = strcmp(bs_strtab_get(&sort_agg->str, p->s_main), bs_strtab_get(&sort_agg->str, q->s_main));
+	if (k) return k;
+	return strcmp(bs_strtab_get(&sort_agg->str, p->key), bs_strtab_get(&sort_agg->str, q->key));
+}
+
+struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine_config *cfg,
                                 struct bs_input_row *inputs, size_t ninputs)
 {
+	struct bs_agg sorted = *agg;
+	sorted.cand.v = bs_xmalloc((agg->cand.n ? agg->cand.n : 1) * sizeof *sorted.cand.v);
+	if (agg->cand.n)
+		memcpy(sorted.cand.v, agg->cand.v, agg->cand.n * sizeof *sorted.cand.v);
+	sort_agg = agg;
+	qsort(sorted.cand.v, sorted.cand.n, sizeof *sorted.cand.v, cmp_cand);
+	const struct bs_agg *a = &sorted;
 	struct ctx c = { .a = a, .cfg = cfg };
 	struct bs_results *r = bs_xcalloc(1, sizeof *r);
 	r->inputs = inputs;
@@ -1408,6 +1436,7 @@ struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_c
 		off = sizeof buf - 1;
 	r->fleet_origin = bs_xstrndup(buf, off);
 	free(c.origin_text);
+	free(sorted.cand.v);
 	free(c.srv);
 	free(c.infra);
 	bs_u64map_free(&c.host_srv);

@@ -1,9 +1,11 @@
 # tests/: engine unit tests and the end-to-end tests.
 check_PROGRAMS += tests/test_detect tests/test_engine
-TESTS += tests/test_detect tests/test_engine tests/cli.sh tests/e2e.sh
+TESTS += tests/test_detect tests/test_engine tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh
 tests_test_detect_SOURCES = tests/test_detect.c tests/tap.h
 tests_test_detect_LDADD = libbsengine.a libbsproto.a libbscore.a $(DEPS_LIBS)
 tests_test_engine_SOURCES = tests/test_engine.c tests/tap.h
 tests_test_engine_LDADD = $(BS_ALL_LIBS)
-dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh
-CLEANFILES += -r tests/e2e-work tests/cli-work
+dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh
+clean-local: clean-local-tests
+clean-local-tests:
+	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/determinism-work
