@@ -90,6 +90,6 @@ void bs_results_free(struct bs_results *r)
 	}
 	free(r->inputs);
 	free(r->fleet_origin);
-	/* Leave an empty, reusable value behind: a second free is harmless. */
-	*r = (struct bs_results){ .spam_onset = BS_TIME_NONE, .data_start = BS_TIME_NONE, .data_end = BS_TIME_NONE };
+	/* bs_correlate hands out a heap bs_results: it goes with its contents. */
+	free(r);
 }

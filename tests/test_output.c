@@ -76,9 +76,10 @@ static void sample_timeline_row(struct bs_timeline_row *t, bs_time ts, int frac,
 	t->source_ref = ref;
 }
 
-static void sample_results(struct bs_results *r)
+/* A heap bs_results, as bs_correlate gives one (bs_results_free frees it). */
+static struct bs_results *sample_results(void)
 {
-	memset(r, 0, sizeof *r);
+	struct bs_results *r = bs_xcalloc(1, sizeof *r);
 	r->fleet_origin = owned("inventory fleet.csv");
 	r->data_start = T(2007, 5, 1, 0, 0, 0);
 	r->data_end = T(2007, 5, 16, 23, 59, 59);
@@ -165,6 +166,7 @@ static void sample_results(struct bs_results *r)
 	                    "192.0.2.12", "alice", "alice@example.net", 2, 0);
 	sample_timeline_row(&r->timeline[3], T(2007, 5, 5, 2, 0, 0), 0, "Packet Time", "=cmd|' /C calc'!A0",
 	                    "exfiltration", BS_SEV_COMPROMISE, "web2", "192.0.2.12", "2001:220::1", "", "", 1, 77);
+	return r;
 }
 
 /* ------------------------------------------------------------ file access */
@@ -630,12 +632,11 @@ static void test_with_geoip(const struct bs_results *r)
  * to: times decades apart, a botnet of attacker addresses, empty names. */
 static void test_report_extremes(void)
 {
-	struct bs_results r;
-	memset(&r, 0, sizeof r);
-	r.spam_onset = r.data_start = r.data_end = BS_TIME_NONE;
-	r.nservers = 1;
-	r.servers = bs_xcalloc(1, sizeof *r.servers);
-	struct bs_server_result *s = r.servers;
+	struct bs_results *r = bs_xcalloc(1, sizeof *r);
+	r->spam_onset = r->data_start = r->data_end = BS_TIME_NONE;
+	r->nservers = 1;
+	r->servers = bs_xcalloc(1, sizeof *r->servers);
+	struct bs_server_result *s = r->servers;
 	sample_server(s, "", "", BS_V_COMPROMISED, INFINITY, 1);
 	s->hist_start = 0;
 	s->hist_bin = (bs_time)86400 * 365 * BS_USEC; /* 1970 to 2100 */
@@ -658,7 +659,7 @@ static void test_report_extremes(void)
 	}
 	char dir[512], err[512] = "";
 	snprintf(dir, sizeof dir, "%s/extreme", tmpdir);
-	ok(bs_output_prepare(dir, err, sizeof err) && bs_output_write_all(dir, &r, NULL, err, sizeof err),
+	ok(bs_output_prepare(dir, err, sizeof err) && bs_output_write_all(dir, r, NULL, err, sizeof err),
 	   "extreme results are written (%s)", err);
 	char *html = slurp(dir, "report.html", NULL);
 	int labels = 0;
@@ -671,7 +672,7 @@ static void test_report_extremes(void)
 	char *servers = slurp(dir, "servers.csv", NULL);
 	ok(servers && strstr(servers, ",compromised,,") != NULL, "a non-finite score is an empty cell");
 	free(servers);
-	bs_results_free(&r);
+	bs_results_free(r);
 }
 
 static void make_tmpdir(void)
@@ -694,29 +695,28 @@ static void remove_tree(const char *dir)
 
 int main(int argc, char **argv)
 {
-	struct bs_results r;
-	sample_results(&r);
+	struct bs_results *r = sample_results();
 	if (argc == 3 && strcmp(argv[1], "--sample") == 0) {
 		char err[512] = "";
-		bool good = bs_output_prepare(argv[2], err, sizeof err) && bs_output_write_all(argv[2], &r, NULL, err, sizeof err);
+		bool good = bs_output_prepare(argv[2], err, sizeof err) && bs_output_write_all(argv[2], r, NULL, err, sizeof err);
 		if (!good)
 			fprintf(stderr, "test_output: %s\n", err);
-		bs_results_free(&r);
+		bs_results_free(r);
 		return good ? 0 : 1;
 	}
 	make_tmpdir();
 	test_prepare();
-	test_write_all(&r);
-	test_read_back(&r);
-	test_deterministic(&r);
-	test_failure_keeps_old(&r);
-	test_summary(&r);
+	test_write_all(r);
+	test_read_back(r);
+	test_deterministic(r);
+	test_failure_keeps_old(r);
+	test_summary(r);
 	test_report();
-	test_with_geoip(&r);
+	test_with_geoip(r);
 	test_report_extremes();
-	bs_results_free(&r);
-	bs_results_free(&r);
-	ok(r.nservers == 0 && r.servers == NULL, "bs_results_free leaves an empty value (a second free is harmless)");
+	bs_results_free(r);
+	bs_results_free(NULL);
+	ok(1, "bs_results_free takes NULL");
 	remove_tree(tmpdir);
 	return tap_done();
 }
