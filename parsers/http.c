@@ -85,21 +85,10 @@ struct scan_ctx {
 	bool to_client;
 };
 
-static void emit_addr(void *vctx, const char *addr, size_t n)
-{
-	struct scan_ctx *s = vctx;
-	struct bs_event ev;
-	bs_proto_event(s->c, &ev, BS_EV_ADDR);
-	ev.u.addr.ctx = s->actx;
-	ev.u.addr.ref = s->ref;
-	ev.u.addr.address = bs_str_make(addr, n);
-	ev.u.addr.to_client = s->to_client;
-	bs_emit(s->c->sink, &ev);
-}
-
 static void req_window_cb(void *vctx, const char *p, size_t n, size_t fresh, bool final)
 {
-	bs_addr_scan_window(p, n, fresh, final, false, emit_addr, vctx);
+	struct scan_ctx *s = vctx;
+	bs_proto_addr_window(s->c, s->actx, s->ref, s->to_client, p, n, fresh, final);
 }
 
 static void set_req_fields(struct bs_ev_http *e, const struct bs_http_req *r)
@@ -872,7 +861,7 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
 {
 	struct scan_ctx *sc = vctx;
-	bs_addr_scan_window(w, n, fresh, final, false, emit_addr, sc);
+	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
 	if (sc->h->resp.html || sc->h->resp.script)
 		scan_refs(sc->h, w, n, fresh);
 }

@@ -1,0 +1,323 @@
+/* test_dispatch.c - the protocol dispatcher driven through bs_stream_ops as
+ * the capture engine drives it: port choice, sniffing, swapped flows,
+ * unknown payload scanning across segments, FTP data expectations, UDP. */
+#include "config.h"
+#include "parsers/proto.h"
+#include "parsers/http.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+#define MAX_EV 64
+static struct bs_event events[MAX_EV];
+static char strs[MAX_EV][3][256]; /* copies of a few strings per event */
+static size_t nev;
+
+static void keep(char *dst, bs_str s)
+{
+	size_t n = s.n < 255 ? s.n : 255;
+	if (n)
+		memcpy(dst, s.p, n);
+	dst[n] = 0;
+}
+
+static void record(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	if (nev == MAX_EV)
+		return;
+	events[nev] = *ev;
+	if (ev->type == BS_EV_HTTP) {
+		keep(strs[nev][0], ev->u.http.uri);
+		keep(strs[nev][1], ev->u.http.method);
+	} else if (ev->type == BS_EV_ADDR) {
+		keep(strs[nev][0], ev->u.addr.address);
+	} else if (ev->type == BS_EV_FILEXFER) {
+		keep(strs[nev][0], ev->u.xfer.filename);
+		keep(strs[nev][1], ev->u.xfer.user);
+		keep(strs[nev][2], ev->u.xfer.proto);
+	}
+	nev++;
+}
+
+static struct bs_sink sink = { record, NULL };
+static const struct bs_stream_ops *ops;
+static struct bs_dispatch *disp;
+
+static void flow_init(struct bs_cflow *f, const char *cli, uint16_t cport, const char *srv, uint16_t sport,
+                      bool syn, uint64_t id)
+{
+	memset(f, 0, sizeof *f);
+	bs_ip_parse(cli, strlen(cli), &f->key.cli);
+	bs_ip_parse(srv, strlen(srv), &f->key.srv);
+	f->key.cport = cport;
+	f->key.sport = sport;
+	f->key.proto = 6;
+	f->id = id;
+	f->handshake_seen = syn;
+	f->first = 1000 * BS_USEC;
+	ops->open(disp, f);
+}
+
+static uint64_t pkt;
+static void send(struct bs_cflow *f, int dir, const char *s)
+{
+	pkt++;
+	ops->data(disp, f, dir, (const uint8_t *)s, strlen(s), 1000 * BS_USEC + (bs_time)pkt, pkt);
+}
+
+static void send_bytes(struct bs_cflow *f, int dir, const void *p, size_t n)
+{
+	pkt++;
+	ops->data(disp, f, dir, p, n, 1000 * BS_USEC + (bs_time)pkt, pkt);
+}
+
+static void reset(void)
+{
+	if (disp)
+		bs_dispatch_free(disp);
+	disp = bs_dispatch_new(3, &sink);
+	nev = 0;
+	pkt = 0;
+}
+
+static size_t count_type(enum bs_event_type t)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < nev; i++)
+		if (events[i].type == t)
+			k++;
+	return k;
+}
+
+static void test_port_choice(void)
+{
+	reset();
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.10", 40000, "198.51.100.5", 80, true, 1);
+	is_str(f.app, "http", "port 80 is http before any byte");
+	send(&f, 0, "GET /index.php HTTP/1.1\r\nHost: webmail.example.com\r\n\r\n");
+	send(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nmail me: ann@example.org\r\n");
+	ops->close(disp, &f, BS_FLOW_FIN, 1001 * BS_USEC);
+	is_int(count_type(BS_EV_HTTP), 2, "request and completion");
+	ok(nev > 0 && events[0].type == BS_EV_HTTP && strcmp(strs[0][0], "/index.php") == 0, "request URI");
+	ok(nev > 0 && events[0].origin.input == 3 && events[0].origin.from_capture && events[0].origin.ref == 1,
+	   "origin: input index and packet number");
+	ok(nev > 0 && events[0].sport == 40000 && events[0].dport == 80, "event ports: client then server");
+	ok(nev > 1 && events[1].type == BS_EV_ADDR && strcmp(strs[1][0], "ann@example.org") == 0 &&
+	   events[1].u.addr.ctx == BS_ADDR_HTTP_RESP_BODY, "response body address");
+	is_int(bs_dispatch_counters(disp)->by_port, 1, "chosen by port");
+	ok(f.user == NULL, "per-flow state freed at close");
+
+	struct bs_cflow s;
+	flow_init(&s, "192.0.2.10", 40001, "198.51.100.25", 25, true, 2);
+	is_str(s.app, "smtp", "port 25 is smtp");
+	ops->close(disp, &s, BS_FLOW_FIN, 1001 * BS_USEC);
+	struct bs_cflow m;
+	flow_init(&m, "192.0.2.10", 40002, "198.51.100.33", 3306, true, 3);
+	is_str(m.app, "mysql", "port 3306 is mysql");
+	ops->close(disp, &m, BS_FLOW_FIN, 1001 * BS_USEC);
+}
+
+static void test_sniffing(void)
+{
+	reset();
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.10", 40000, "198.51.100.5", 8888, true, 10);
+	ok(f.app == NULL, "odd port: undecided at open");
+	send(&f, 0, "GE");
+	ok(f.app == NULL, "two bytes are not enough");
+	send(&f, 0, "T /shell.php?c=id HTTP/1.1\r\nHost: x\r\n\r\n");
+	is_str(f.app, "http", "sniffed http on port 8888");
+	send(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nuid=");
+	ops->close(disp, &f, BS_FLOW_FIN, 1002 * BS_USEC);
+	ok(nev >= 1 && events[0].type == BS_EV_HTTP && strcmp(strs[0][0], "/shell.php?c=id") == 0 &&
+	   strcmp(strs[0][1], "GET") == 0, "bytes held while sniffing were replayed");
+	is_int(count_type(BS_EV_HTTP), 2, "whole exchange parsed");
+
+	static const struct { const char *banner; const char *app; } cases[] = {
+		{ "220 mail.example.com ESMTP Postfix\r\n", "smtp" },
+		{ "220 ProFTPD 1.3.0 Server (ProFTPD) [192.0.2.1]\r\n", "ftp" },
+		{ "* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n", "imap" },
+		{ "+OK Dovecot ready.\r\n", "pop3" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct bs_cflow g;
+		flow_init(&g, "192.0.2.10", (uint16_t)(41000 + i), "198.51.100.7", 2525, true, 20 + i);
+		send(&g, 1, cases[i].banner);
+		is_str(g.app ? g.app : "(none)", cases[i].app, "sniffed banner %zu", i);
+		ops->close(disp, &g, BS_FLOW_FIN, 1003 * BS_USEC);
+	}
+	static const uint8_t mysql_greeting[] = { 0x4a, 0, 0, 0, 0x0a, '5', '.', '0', '.', '4', '5', 0, 1, 2, 3, 4 };
+	struct bs_cflow my;
+	flow_init(&my, "192.0.2.10", 42000, "198.51.100.33", 3307, true, 30);
+	send_bytes(&my, 1, mysql_greeting, sizeof mysql_greeting);
+	is_str(my.app ? my.app : "(none)", "mysql", "mysql handshake sniffed on 3307");
+	ops->close(disp, &my, BS_FLOW_FIN, 1003 * BS_USEC);
+	struct bs_cflow t;
+	flow_init(&t, "192.0.2.10", 42001, "198.51.100.5", 8443, true, 31);
+	send_bytes(&t, 0, "\x16\x03\x01\x00\xa5\x01\x00", 7);
+	is_str(t.app ? t.app : "(none)", "tls", "TLS is opaque");
+	ops->close(disp, &t, BS_FLOW_FIN, 1003 * BS_USEC);
+	ok(bs_dispatch_counters(disp)->by_sniff >= 6, "sniff decisions counted");
+}
+
+static void test_swapped(void)
+{
+	reset();
+	/* no SYN seen and the first packet came from the server: the engine's
+	 * "client" is the web server */
+	struct bs_cflow f;
+	flow_init(&f, "198.51.100.5", 80, "192.0.2.10", 40000, false, 40);
+	is_str(f.app, "http", "swapped flow still http by port");
+	send(&f, 1, "GET /late HTTP/1.1\r\n\r\n");
+	send(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ops->close(disp, &f, BS_FLOW_EOF, 1004 * BS_USEC);
+	char ip[BS_IP_STRLEN] = "";
+	if (nev)
+		bs_ip_format(&events[0].src, ip, sizeof ip);
+	ok(nev >= 1 && strcmp(ip, "192.0.2.10") == 0 && events[0].dport == 80, "event src is the real client");
+	ok(nev >= 2 && events[1].u.http.status == 200, "directions flipped for the parser");
+	is_int(bs_dispatch_counters(disp)->swapped, 1, "swap counted");
+}
+
+static void test_unknown_payload(void)
+{
+	reset();
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.66", 50000, "203.0.113.9", 4444, true, 50);
+	send(&f, 0, "\x01\x02 dump: first@example.org, second.person@exa");
+	is_str(f.app ? f.app : "(none)", "(none)", "unknown protocol leaves app empty");
+	send(&f, 0, "mple.net; third@");
+	send(&f, 0, "example.com\n");
+	send(&f, 1, "ack for zed@example.org");
+	ops->close(disp, &f, BS_FLOW_FIN, 1005 * BS_USEC);
+	is_int(count_type(BS_EV_ADDR), 4, "four addresses in the unknown stream");
+	ok(nev == 4 && strcmp(strs[0][0], "first@example.org") == 0, "first");
+	ok(nev == 4 && strcmp(strs[1][0], "second.person@example.net") == 0, "split across segments");
+	ok(nev == 4 && strcmp(strs[2][0], "third@example.com") == 0, "split right after the @");
+	ok(nev == 4 && events[3].u.addr.to_client && events[3].u.addr.ctx == BS_ADDR_PAYLOAD, "server side flagged");
+	ok(nev == 4 && !events[0].u.addr.to_client && events[0].u.addr.ref == 0, "client side, no ref");
+
+	/* a gap: what is on both sides of the hole is not glued together */
+	reset();
+	flow_init(&f, "192.0.2.66", 50001, "203.0.113.9", 4444, true, 51);
+	send(&f, 0, "\x01 lost: bob@exam");
+	ops->gap(disp, &f, 0, 100, 1006 * BS_USEC, 99);
+	send(&f, 0, "ple.org rest");
+	ops->close(disp, &f, BS_FLOW_FIN, 1006 * BS_USEC);
+	is_int(count_type(BS_EV_ADDR), 0, "no address made across a gap");
+}
+
+static void test_ftp_data(void)
+{
+	reset();
+	bs_ip srv;
+	bs_ip_parse("198.51.100.21", 13, &srv);
+	bs_dispatch_expect(disp, &srv, 50123, 1, "addressbook.csv", false, "webadmin", 1000 * BS_USEC);
+	bs_dispatch_expect(disp, &srv, 50124, 2, "stolen.txt", true, "webadmin", 1000 * BS_USEC);
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.10", 40100, "198.51.100.21", 50123, true, 60);
+	is_str(f.app ? f.app : "(none)", "ftp-data", "expected data connection");
+	send(&f, 1, "name,email\nann,ann@example.org\nbob,bob@exam");
+	send(&f, 1, "ple.org\n");
+	ops->close(disp, &f, BS_FLOW_FIN, 1010 * BS_USEC);
+	is_int(count_type(BS_EV_ADDR), 2, "addresses in the transferred file");
+	size_t x = nev;
+	for (size_t i = 0; i < nev; i++)
+		if (events[i].type == BS_EV_FILEXFER)
+			x = i;
+	ok(x < nev, "file transfer emitted at close");
+	ok(x < nev && strcmp(strs[x][0], "addressbook.csv") == 0 && strcmp(strs[x][1], "webadmin") == 0 &&
+	   strcmp(strs[x][2], "ftp") == 0, "file name, user and proto");
+	ok(x < nev && events[x].u.xfer.size == 51 && !events[x].u.xfer.upload, "size and direction");
+
+	/* the expectation is used once */
+	struct bs_cflow again;
+	flow_init(&again, "192.0.2.10", 40101, "198.51.100.21", 50123, true, 61);
+	ok(again.app == NULL, "an expectation is used once");
+	ops->close(disp, &again, BS_FLOW_FIN, 1011 * BS_USEC);
+
+	/* expired after five minutes of capture time */
+	struct bs_cflow late;
+	memset(&late, 0, sizeof late);
+	late.key.cli = f.key.cli;
+	late.key.srv = srv;
+	late.key.cport = 40102;
+	late.key.sport = 50124;
+	late.key.proto = 6;
+	late.handshake_seen = true;
+	late.id = 62;
+	late.first = 1000 * BS_USEC + BS_DISPATCH_EXPECT_TTL + BS_USEC;
+	ops->open(disp, &late);
+	ok(late.app == NULL, "expectation expired after 5 minutes");
+	ops->close(disp, &late, BS_FLOW_FIN, late.first);
+
+	/* the table is bounded */
+	for (uint16_t p = 0; p < BS_DISPATCH_MAX_EXPECT + 10; p++)
+		bs_dispatch_expect(disp, &srv, (uint16_t)(20000 + p), p, "f", false, "u", 2000 * BS_USEC + p);
+	ok(bs_dispatch_counters(disp)->expect_dropped >= 10, "expectations beyond the cap replace the oldest");
+}
+
+static void test_udp_dns(void)
+{
+	reset();
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	struct bs_flow_key k;
+	memset(&k, 0, sizeof k);
+	bs_ip_parse("192.0.2.10", 10, &k.cli);
+	bs_ip_parse("192.0.2.53", 10, &k.srv);
+	k.cport = 33333;
+	k.sport = 53;
+	k.proto = 17;
+	ops->udp(disp, &k, 0, query, sizeof query, 1000 * BS_USEC, 1);
+	k.sport = 5353;
+	ops->udp(disp, &k, 0, query, sizeof query, 1000 * BS_USEC, 2);
+	k.sport = 123;
+	ops->udp(disp, &k, 0, query, sizeof query, 1000 * BS_USEC, 3);
+	ops->udp(disp, &k, 0, (const uint8_t *)"\xff", 1, 1000 * BS_USEC, 4);
+	is_int(bs_dispatch_counters(disp)->udp_datagrams, 2, "DNS datagrams on 53 and 5353 fed");
+	is_int(bs_dispatch_counters(disp)->udp_ignored, 2, "other UDP ignored");
+}
+
+static void test_helpers(void)
+{
+	reset();
+	struct bs_proto_ctx c;
+	memset(&c, 0, sizeof c);
+	c.sink = &sink;
+	c.input = 5;
+	c.pktno = 77;
+	c.ts = 123;
+	bs_proto_emit_addrs(&c, BS_ADDR_DB_RESULT, 9, true, BS_STR_LIT("email"), "x A@B.example.org, c@d.example.net", 34);
+	is_int(nev, 2, "emit_addrs: one event per address");
+	ok(nev == 2 && strcmp(strs[0][0], "a@b.example.org") == 0 && events[0].u.addr.ref == 9 &&
+	   events[0].u.addr.ctx == BS_ADDR_DB_RESULT && events[0].origin.ref == 77 && events[0].ts == 123 &&
+	   events[0].u.addr.column.n == 5, "emit_addrs: fields from ctx and arguments");
+	struct bs_event ev;
+	bs_proto_event(&c, &ev, BS_EV_DNS);
+	ok(ev.type == BS_EV_DNS && ev.origin.input == 5 && ev.origin.from_capture, "bs_proto_event fills the origin");
+	is_str(bs_dispatch_proto_name(0), "http", "proto name 0");
+	is_str(bs_dispatch_proto_name(BS_DISPATCH_NPROTO - 1), "dns-udp", "proto name of the datagram module");
+	FILE *devnull = fopen("/dev/null", "w");
+	if (devnull) {
+		bs_dispatch_print(disp, devnull);
+		fclose(devnull);
+	}
+	ok(bs_dispatch_ops()->open && bs_dispatch_ops()->udp, "ops are complete");
+}
+
+int main(void)
+{
+	ops = bs_dispatch_ops();
+	test_port_choice();
+	test_sniffing();
+	test_swapped();
+	test_unknown_payload();
+	test_ftp_data();
+	test_udp_dns();
+	test_helpers();
+	bs_dispatch_free(disp);
+	return tap_done();
+}
