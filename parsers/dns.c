@@ -13,9 +13,10 @@
 #define MAX_RECORDS 64     /* answer records read per message */
 #define MAX_HOPS 64
 
-void bs_dns_init(struct bs_dns *p)
+void bs_dns_init(struct bs_dns *p, size_t npending)
 {
-	memset(p, 0, sizeof *p);
+	memset(p, 0, BS_DNS_SIZE(npending));
+	p->npending = npending;
 	p->last_dir = -1;
 }
 
@@ -94,7 +95,11 @@ static void dns_event(const struct bs_proto_ctx *c, struct bs_event *ev, int que
 static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, struct bs_dns_query *q)
 {
 	struct bs_event ev;
-	dns_event(c, &ev, q->dir);
+	bs_proto_event(c, &ev, BS_EV_DNS);
+	ev.src = q->cli;
+	ev.dst = q->srv;
+	ev.sport = q->cport;
+	ev.dport = q->sport;
 	ev.ts = q->ts;
 	ev.origin.ref = q->pktno;
 	ev.u.dns.qname = bs_str_make(q->qname, q->qname_len);
@@ -105,11 +110,20 @@ static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, stru
 	(void)p;
 }
 
-static struct bs_dns_query *find_query(struct bs_dns *p, uint16_t id, const char *qname, size_t qn)
+/* The querier's endpoint of a message: the sender of a query, the receiver of a response. */
+static void querier(const struct bs_proto_ctx *c, bool from_cli, bs_ip *ip, uint16_t *port)
 {
-	for (size_t i = 0; i < BS_DNS_PENDING; i++) {
+	*ip = from_cli ? c->cli : c->srv;
+	*port = from_cli ? c->cport : c->sport;
+}
+
+static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16_t port, uint16_t id,
+                                       const char *qname, size_t qn)
+{
+	for (size_t i = 0; i < p->npending; i++) {
 		struct bs_dns_query *q = &p->pending[i];
-		if (q->used && q->id == id && name_ieq(q->qname, q->qname_len, qname, qn))
+		if (q->used && q->id == id && q->cport == port && bs_ip_eq(&q->cli, ip) &&
+		    name_ieq(q->qname, q->qname_len, qname, qn))
 			return q;
 	}
 	return NULL;
@@ -118,10 +132,13 @@ static struct bs_dns_query *find_query(struct bs_dns *p, uint16_t id, const char
 static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, uint16_t id,
                       uint16_t qtype, const char *qname, size_t qn)
 {
-	if (find_query(p, id, qname, qn))
+	bs_ip ip;
+	uint16_t port;
+	querier(c, dir == 0, &ip, &port);
+	if (find_query(p, &ip, port, id, qname, qn))
 		return; /* a retransmission */
 	struct bs_dns_query *slot = NULL, *oldest = NULL;
-	for (size_t i = 0; i < BS_DNS_PENDING && !slot; i++) {
+	for (size_t i = 0; i < p->npending && !slot; i++) {
 		struct bs_dns_query *q = &p->pending[i];
 		if (!q->used)
 			slot = q;
@@ -136,6 +153,9 @@ static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, u
 	}
 	slot->used = true;
 	slot->dir = (uint8_t)dir;
+	slot->cli = ip;
+	slot->cport = port;
+	querier(c, dir != 0, &slot->srv, &slot->sport);
 	slot->id = id;
 	slot->qtype = qtype;
 	memcpy(slot->qname, qname, qn + 1);
@@ -216,9 +236,12 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 		add_query(p, c, dir, id, qtype, qname, (size_t)qn);
 		return;
 	}
-	struct bs_dns_query *q = find_query(p, id, qname, (size_t)qn);
+	bs_ip qip;
+	uint16_t qport;
+	querier(c, dir == 1, &qip, &qport);
+	struct bs_dns_query *q = find_query(p, &qip, qport, id, qname, (size_t)qn);
 	struct bs_event ev;
-	dns_event(c, &ev, q ? q->dir : !dir);
+	dns_event(c, &ev, dir == 1 ? 0 : 1);
 	struct bs_ev_dns *d = &ev.u.dns;
 	d->qname = bs_str_make(qname, (size_t)qn);
 	d->qtype = qtype;
@@ -301,7 +324,7 @@ void bs_dns_end(struct bs_dns *p, struct bs_proto_ctx *c)
 	/* unanswered queries, oldest first */
 	for (;;) {
 		struct bs_dns_query *oldest = NULL;
-		for (size_t i = 0; i < BS_DNS_PENDING; i++)
+		for (size_t i = 0; i < p->npending; i++)
 			if (p->pending[i].used && (!oldest || p->pending[i].seq < oldest->seq))
 				oldest = &p->pending[i];
 		if (!oldest)
@@ -321,7 +344,8 @@ static bool dns_tcp_sniff(int dir, const uint8_t *b, size_t n)
 	return n >= 14 && be16(b) >= 12 && be16(b + 6) == 1 && ((b[4] >> 3) & 0xf) == 0 && dir == (b[4] >> 7);
 }
 
-static void def_init(void *s) { bs_dns_init(s); }
+static void def_init(void *s) { bs_dns_init(s, BS_DNS_PENDING_UDP); }
+static void def_init_tcp(void *s) { bs_dns_init(s, BS_DNS_PENDING_TCP); }
 static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_dns_feed(s, c, dir, p, n); }
 static int def_feed_tcp(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_dns_feed_tcp(s, c, dir, p, n); }
 static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_dns_gap(s, c, dir, n); }
@@ -329,13 +353,13 @@ static void def_end(void *s, struct bs_proto_ctx *c) { bs_dns_end(s, c); }
 static const char *def_strerror(int e) { return bs_dns_strerror((enum bs_dns_err)e); }
 
 const struct bs_proto_def bs_proto_dns = {
-	.name = "dns", .ports = { 53, 0 }, .sniff = NULL, .state_size = sizeof(struct bs_dns),
+	.name = "dns", .ports = { 53, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = true,
 };
 
 const struct bs_proto_def bs_proto_dns_tcp = {
-	.name = "dns", .ports = { 53, 0 }, .sniff = dns_tcp_sniff, .state_size = sizeof(struct bs_dns),
-	.init = def_init, .feed = def_feed_tcp, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.name = "dns", .ports = { 53, 0 }, .sniff = dns_tcp_sniff, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_TCP),
+	.init = def_init_tcp, .feed = def_feed_tcp, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = false,
 };

@@ -303,11 +303,7 @@ bool bs_ftp_sniff(int dir, const uint8_t *p, size_t n)
 	return bs_memmem_ci((const char *)p, ln, "FTP", 3) != NULL;
 }
 
-static void def_init(void *s) { bs_ftp_init(s); }
-static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_ftp_feed(s, c, dir, p, n); }
-static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_ftp_gap(s, c, dir, n); }
-static void def_end(void *s, struct bs_proto_ctx *c) { bs_ftp_end(s, c); }
-static const char *def_strerror(int e) { return bs_ftp_strerror((enum bs_ftp_err)e); }
+BS_PROTO_ADAPTERS(ftp)
 
 const struct bs_proto_def bs_proto_ftp = {
 	.name = "ftp", .ports = { 21, 0 }, .sniff = bs_ftp_sniff, .state_size = sizeof(struct bs_ftp),

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include "mysql.h"
+#include "smtp.h"   /* BS_PROTO_ADAPTERS */
 
 #define CLIENT_CONNECT_WITH_DB 0x00000008u
 #define CLIENT_COMPRESS        0x00000020u
@@ -647,11 +648,7 @@ bool bs_mysql_sniff(int dir, const uint8_t *p, size_t n)
 	return dir == 1 && n >= 6 && p[3] == 0 && p[4] == 10 && p[5] >= '0' && p[5] <= '9';
 }
 
-static void def_init(void *s) { bs_mysql_init(s); }
-static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_mysql_feed(s, c, dir, p, n); }
-static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_mysql_gap(s, c, dir, n); }
-static void def_end(void *s, struct bs_proto_ctx *c) { bs_mysql_end(s, c); }
-static const char *def_strerror(int e) { return bs_mysql_strerror((enum bs_mysql_err)e); }
+BS_PROTO_ADAPTERS(mysql)
 
 const struct bs_proto_def bs_proto_mysql = {
 	.name = "mysql", .ports = { 3306, 0 }, .sniff = bs_mysql_sniff, .state_size = sizeof(struct bs_mysql),

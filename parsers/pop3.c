@@ -195,11 +195,7 @@ bool bs_pop3_sniff(int dir, const uint8_t *p, size_t n)
 	return dir == 1 && bs_str_istarts(bs_str_make((const char *)p, n), "+OK");
 }
 
-static void def_init(void *s) { bs_pop3_init(s); }
-static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_pop3_feed(s, c, dir, p, n); }
-static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_pop3_gap(s, c, dir, n); }
-static void def_end(void *s, struct bs_proto_ctx *c) { bs_pop3_end(s, c); }
-static const char *def_strerror(int e) { return bs_pop3_strerror((enum bs_pop3_err)e); }
+BS_PROTO_ADAPTERS(pop3)
 
 const struct bs_proto_def bs_proto_pop3 = {
 	.name = "pop3", .ports = { 110, 0 }, .sniff = bs_pop3_sniff, .state_size = sizeof(struct bs_pop3),

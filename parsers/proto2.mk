@@ -20,3 +20,6 @@ tests_test_pop3_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 PROTO2_TESTS += tests/test_ftp
 tests_test_ftp_SOURCES = tests/test_ftp.c tests/proto2_harness.h
 tests_test_ftp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+PROTO2_TESTS += tests/test_imap
+tests_test_imap_SOURCES = tests/test_imap.c tests/proto2_harness.h
+tests_test_imap_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)

@@ -617,11 +617,7 @@ bool bs_smtp_sniff(int dir, const uint8_t *p, size_t n)
 	return bs_memmem_ci((const char *)p, ln, "SMTP", 4) != NULL;
 }
 
-static void def_init(void *s) { bs_smtp_init(s); }
-static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_smtp_feed(s, c, dir, p, n); }
-static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_smtp_gap(s, c, dir, n); }
-static void def_end(void *s, struct bs_proto_ctx *c) { bs_smtp_end(s, c); }
-static const char *def_strerror(int e) { return bs_smtp_strerror((enum bs_smtp_err)e); }
+BS_PROTO_ADAPTERS(smtp)
 
 const struct bs_proto_def bs_proto_smtp = {
 	.name = "smtp", .ports = { 25, 587, 0 }, .sniff = bs_smtp_sniff, .state_size = sizeof(struct bs_smtp),

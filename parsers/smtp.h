@@ -71,6 +71,16 @@ bs_str bs_text_word(const char *p, size_t n, size_t *pos);   /* next space-separ
 bs_str bs_text_rest(const char *p, size_t n, size_t pos);    /* rest after spaces */
 void bs_text_copy(char *dst, size_t dst_size, size_t *dst_len, bs_str src);
 
+/* The bs_proto_def adapters (def_init, def_feed, def_gap, def_end,
+ * def_strerror) of a module whose API is bs_X_init/feed/gap/end/strerror. */
+#define BS_PROTO_ADAPTERS(X) \
+	static void def_init(void *s) { bs_##X##_init(s); } \
+	static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) \
+	{ return (int)bs_##X##_feed(s, c, dir, p, n); } \
+	static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_##X##_gap(s, c, dir, n); } \
+	static void def_end(void *s, struct bs_proto_ctx *c) { bs_##X##_end(s, c); } \
+	static const char *def_strerror(int e) { return bs_##X##_strerror((enum bs_##X##_err)e); }
+
 /* ---- SMTP ---- */
 
 enum bs_smtp_err { BS_SMTP_OK = 0, BS_SMTP_ERR_NOT_SMTP };

@@ -237,59 +237,7 @@ __attribute__((unused)) static const char *rec_find(const char *prefix, size_t i
 	return "";
 }
 
-/* Until parsers/proto.c and addrscan.c land, private weak copies of the
- * dispatcher helpers: the library's strong definitions win once linked. */
-__attribute__((weak)) void bs_proto_event(const struct bs_proto_ctx *c, struct bs_event *ev,
-                                          enum bs_event_type t)
-{
-	bs_event_init(ev, t);
-	ev->ts = c->ts;
-	ev->origin.input = c->input;
-	ev->origin.ref = c->pktno;
-	ev->origin.from_capture = true;
-	ev->src = c->cli;
-	ev->dst = c->srv;
-	ev->sport = c->cport;
-	ev->dport = c->sport;
-}
-
-static bool harness_addr_char(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '.' || ch == '-' || ch == '_' || ch == '+';
-}
-
-/* trivial finder: word@word.word, lower-cased */
-__attribute__((weak)) void bs_proto_emit_addrs(const struct bs_proto_ctx *c, enum bs_addr_ctx actx,
-                                               uint64_t ref, bool to_client, bs_str column,
-                                               const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '@')
-			continue;
-		size_t s = i, e = i + 1;
-		while (s > 0 && harness_addr_char((unsigned char)p[s - 1]))
-			s--;
-		while (e < n && harness_addr_char((unsigned char)p[e]))
-			e++;
-		while (e > i + 1 && p[e - 1] == '.')
-			e--;
-		if (s == i || !memchr(p + i, '.', e - i))
-			continue;
-		char a[400];
-		size_t k = e - s < sizeof a ? e - s : sizeof a - 1;
-		for (size_t j = 0; j < k; j++)
-			a[j] = (char)((p[s + j] >= 'A' && p[s + j] <= 'Z') ? p[s + j] + 32 : p[s + j]);
-		struct bs_event ev;
-		bs_proto_event(c, &ev, BS_EV_ADDR);
-		ev.u.addr.ctx = actx;
-		ev.u.addr.ref = ref;
-		ev.u.addr.to_client = to_client;
-		ev.u.addr.column = column;
-		ev.u.addr.address = bs_str_make(a, k);
-		bs_emit(c->sink, &ev);
-		i = e;
-	}
-}
+/* The tests use the dispatcher's bs_proto_event / bs_proto_emit_addrs
+ * (parsers/proto.c) and the shared address scanner (addrscan.c). */
 
 #endif

@@ -248,10 +248,10 @@ static void test_corpus(void)
 		"tcpdump-dns_udp_2.pcap", "tcpdump-dnssec.pcap", "tcpdump-edns-opts.pcap",
 	};
 	size_t opened = 0, datagrams = 0;
-	struct bs_dns *st = malloc(sizeof *st);
+	struct bs_dns *st = malloc(BS_DNS_SIZE(BS_DNS_PENDING_UDP));
 	struct bs_proto_ctx c;
 	ctx_init(&c);
-	bs_dns_init(st);
+	bs_dns_init(st, BS_DNS_PENDING_UDP);
 	rec.n = 0;
 	for (size_t i = 0; i < NSTEPS(files); i++) {
 		char errbuf[PCAP_ERRBUF_SIZE];
@@ -287,12 +287,31 @@ static void test_corpus(void)
 	ok(rec.n > 0, "corpus: %zu DNS events", rec.n);
 }
 
+/* More queries than the UDP table holds: the oldest are reported unanswered,
+ * none is lost. */
+static void test_eviction(void)
+{
+	enum { N = BS_DNS_PENDING_UDP + 8 };
+	static uint8_t qs[N][64];
+	static struct step s[N];
+	for (size_t i = 0; i < N; i++) {
+		query((unsigned)i, "flood.example.com", 1);
+		memcpy(qs[i], m, mn);
+		s[i] = (struct step)CB(qs[i], mn);
+	}
+	run_session(&bs_proto_dns, s, N, 0, 0);
+	is_int(rec.n + rec.dropped, N, "table overflow: every query reported once");
+	is_str(rec.line[0], "DNS 192.0.2.10>198.51.100.20 q=flood.example.com type=1 ans=[] cname= rcode=-1",
+	       "the oldest query evicted as unanswered");
+}
+
 int main(void)
 {
 	test_udp();
 	test_loops_and_truncation();
 	test_tcp();
 	test_reversed_flow();
+	test_eviction();
 	test_garbage();
 	test_corpus();
 	return tap_done();
