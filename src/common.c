@@ -40,21 +40,45 @@ bool bs_str_istarts(bs_str a, const char *lit)
 	return true;
 }
 
+/* Candidate positions come from memchr (vectorised in libc) for both cases
+ * of the needle's first byte; only there is the rest compared. This is on
+ * the per-body path of the HTML scanner, so it matters. */
 const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t nn)
 {
 	if (nn == 0)
 		return hay;
 	if (hn < nn)
 		return NULL;
-	unsigned char first = lower((unsigned char)needle[0]);
-	for (size_t i = 0; i + nn <= hn; i++) {
-		if (lower((unsigned char)hay[i]) != first)
-			continue;
+	unsigned char fl = lower((unsigned char)needle[0]);
+	unsigned char fu = (fl >= 'a' && fl <= 'z') ? (unsigned char)(fl - 32) : fl;
+	const char *p = hay, *end = hay + (hn - nn) + 1; /* a match starts before end */
+	const char *nl = NULL, *nu = NULL;               /* next occurrence of each case, or end */
+	while (p < end) {
+		if (fl == fu) {
+			p = memchr(p, fl, (size_t)(end - p));
+			if (!p)
+				return NULL;
+		} else {
+			if (!nl || nl < p) {
+				nl = memchr(p, fl, (size_t)(end - p));
+				if (!nl)
+					nl = end;
+			}
+			if (!nu || nu < p) {
+				nu = memchr(p, fu, (size_t)(end - p));
+				if (!nu)
+					nu = end;
+			}
+			p = nl < nu ? nl : nu;
+			if (p >= end)
+				return NULL;
+		}
 		size_t j = 1;
-		while (j < nn && lower((unsigned char)hay[i + j]) == lower((unsigned char)needle[j]))
+		while (j < nn && lower((unsigned char)p[j]) == lower((unsigned char)needle[j]))
 			j++;
 		if (j == nn)
-			return hay + i;
+			return p;
+		p++;
 	}
 	return NULL;
 }

@@ -792,6 +792,11 @@ static bool txn_is_attack(const struct ctx *c, uint32_t key, int *srv_out)
 	return false;
 }
 
+static int cmp_exposed_addr(const void *x, const void *y)
+{
+	return strcmp(((const struct bs_exposed *)x)->address, ((const struct bs_exposed *)y)->address);
+}
+
 static void build_exposure(struct ctx *c, struct bs_results *r)
 {
 	const struct bs_agg *a = c->a;
@@ -968,15 +973,7 @@ static void build_exposure(struct ctx *c, struct bs_results *r)
 	}
 	r->nexposed = n;
 	/* sorted by address: ids are in interning order, sort the rows */
-	for (size_t i = 1; i < n; i++) {
-		struct bs_exposed t = r->exposed[i];
-		size_t j = i;
-		while (j > 0 && strcmp(r->exposed[j - 1].address, t.address) > 0) {
-			r->exposed[j] = r->exposed[j - 1];
-			j--;
-		}
-		r->exposed[j] = t;
-	}
+	qsort(r->exposed, n, sizeof *r->exposed, cmp_exposed_addr);
 	/* credentials at risk: one timeline row per user and server */
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
@@ -999,10 +996,6 @@ static void build_exposure(struct ctx *c, struct bs_results *r)
 /* Spam onset: the first day after the earliest exploit on which the share
  * of exposed addresses receiving spam rises well above the share before the
  * incident and above the share of addresses not exposed. */
-static int cmp_exposed_addr(const void *x, const void *y)
-{
-	return strcmp(((const struct bs_exposed *)x)->address, ((const struct bs_exposed *)y)->address);
-}
 
 static void spam_onset(struct ctx *c, struct bs_results *r)
 {

@@ -41,9 +41,11 @@ static size_t decode_twice(bs_str s, char *buf)
 	return decode_lower(tmp, n, buf, DECODE_MAX);
 }
 
+/* hay is already lower-cased by decode_lower(), and every needle is
+ * lower-case: a plain memmem (two-way, fast) is enough. */
 static bool has(const char *hay, size_t n, const char *needle)
 {
-	return bs_memmem_ci(hay, n, needle, strlen(needle)) != NULL;
+	return memmem(hay, n, needle, strlen(needle)) != NULL;
 }
 
 bs_str bs_uri_path(bs_str uri)
@@ -269,7 +271,7 @@ bool bs_detect_sql_addressbook(bs_str sql)
 	static const char *const tables[] = { "abook", "addressbook", "address_book", "contacts",
 	                                      "turba_objects", "userprefs_abook", "contactgroup" };
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
-		if (has(sql.p, sql.n, tables[i]))
+		if (bs_memmem_ci(sql.p, sql.n, tables[i], strlen(tables[i])))
 			return true;
 	return false;
 }

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 /* report.c; there is no private header for the writers' area. */
-bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo);
 
 /* ------------------------------------------------------------ cell helpers */
 

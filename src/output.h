@@ -21,6 +21,9 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 /* The short plain verdict for standard output. */
 void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, struct bs_geoip *geo);
 
+/* report.html into an open stream (used by bs_output_write_all). */
+bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo);
+
 /* Lower-level, for tests: one CSV cell/row writer. */
 struct bs_csv;
 struct bs_csv *bs_csv_open(FILE *f);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo);
 
 static const char report_css[] =
 	"body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"

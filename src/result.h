@@ -100,6 +100,7 @@ struct bs_results {
 	bs_time data_start, data_end;
 };
 
+/* Frees every string and array and the struct itself; NULL is fine. */
 void bs_results_free(struct bs_results *r);
 
 #endif
