@@ -13,6 +13,7 @@
 #include "../parsers/syslog.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 	      "  -j, --jobs N             worker threads (default: number of processors)\n"
 	      "  -q, --quiet              no progress on standard error\n"
 	      "      --debug FILE         write the reason for every malformed line to FILE\n"
+	      "      --threshold NAME=VAL a detector threshold (docs/DETECTION.md; repeatable)\n"
 	      "      --help, --version\n"
 	      "\n"
 	      "Exit status: 0 all inputs read to their end; 3 results written but some input was\n"
@@ -81,6 +83,43 @@ static bool parse_int(const char *s, long lo, long hi, int *out)
 	return true;
 }
 
+/* --threshold NAME=VALUE: the detectors' thresholds (docs/DETECTION.md). */
+static bool set_threshold(struct bs_thresholds *t, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || !eq[1])
+		return false;
+	char *end;
+	errno = 0;
+	double v = strtod(eq + 1, &end);
+	if (errno || *end || v < 0 || v != v)
+		return false;
+	size_t n = (size_t)(eq - arg);
+	static const struct { const char *name; size_t off; bool is_double; } names[] = {
+		{ "exfil-min-bytes", offsetof(struct bs_thresholds, exfil_min_bytes), false },
+		{ "exfil-factor", offsetof(struct bs_thresholds, exfil_factor), true },
+		{ "bulk-min-rows", offsetof(struct bs_thresholds, bulk_min_rows), false },
+		{ "bruteforce-failures", offsetof(struct bs_thresholds, bruteforce_failures), false },
+		{ "login-burst-users", offsetof(struct bs_thresholds, login_burst_users), false },
+		{ "login-burst-factor", offsetof(struct bs_thresholds, login_burst_factor), true },
+		{ "score-compromised", offsetof(struct bs_thresholds, score_compromised), true },
+		{ "score-suspicious", offsetof(struct bs_thresholds, score_suspicious), true },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		if (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0)
+			continue;
+		char *field = (char *)t + names[i].off;
+		if (names[i].is_double)
+			memcpy(field, &v, sizeof v);
+		else {
+			uint64_t u = (uint64_t)v;
+			memcpy(field, &u, sizeof u);
+		}
+		return true;
+	}
+	return false;
+}
+
 static int parse_cli(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
@@ -93,6 +132,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "debug", required_argument, NULL, 'D' },
+		{ "threshold", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -143,6 +183,10 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			break;
 		case 'q': c->quiet = true; break;
 		case 'D': c->debug = optarg; break;
+		case 'T':
+			if (!set_threshold(&c->cfg.th, optarg))
+				return die_usage("bad --threshold \"%s\" (see breachscope(1) for names)", optarg);
+			break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("%s\n", PACKAGE_STRING); exit(EXIT_OK);
 		case ':': return die_usage("option %s needs an argument", argv[optind - 1]);
