@@ -31,7 +31,8 @@ void buf_reserve(struct buf *b, size_t extra)
 void buf_add(struct buf *b, const void *p, size_t n)
 {
 	buf_reserve(b, n);
-	memcpy(b->p + b->n, p, n);
+	if (n)
+		memcpy(b->p + b->n, p, n);
 	b->n += n;
 	b->p[b->n] = 0;
 }

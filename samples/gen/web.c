@@ -400,16 +400,18 @@ static bs_time app_send(int server, int user, bs_time t)
 	buf_printf(&data, "Subject: %s\r\nMessage-ID: <%llu.%08x@%s>\r\nX-Mailer: AtMail 5.0\r\nMIME-Version: 1.0\r\n"
 		"Content-Type: text/plain; charset=\"utf-8\"\r\n\r\nHi,\r\n\r\nsee you soon.\r\n\r\nRegards\r\n",
 		subject, (unsigned long long)(t / BS_USEC), (unsigned)rng_next(R), LOCAL_DOMAIN);
-	/* Log_SendMail row, then SMTP. */
+	/* SMTP, then one Log_SendMail row per recipient. */
 	char sql[512];
 	struct tcpconn tc;
 	char date[40];
 	snprintf(date, sizeof date, "%.10s %.8s", iso, iso + 11);
-	snprintf(sql, sizeof sql, "INSERT INTO Log_SendMail (Account, EmailTo, Date) VALUES ('%s', '%s', '%s')",
-		W.addrs[u->addr].s, W.addrs[rcpt[0]].s, date);
 	bs_time ts = smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
 	mysql_open(&tc, server, ts, "atmail");
-	mysql_exec(&tc, sql, 1);
+	for (int i = 0; i < n; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO Log_SendMail (Account, EmailTo, Date) VALUES ('%s', '%s', '%s')",
+			W.addrs[u->addr].s, W.addrs[rcpt[i]].s, date);
+		mysql_exec(&tc, sql, 1);
+	}
 	mysql_quit(&tc);
 	for (int i = 0; i < n; i++) {
 		truth_sent(rcpt[i], t);
