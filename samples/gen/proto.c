@@ -273,9 +273,12 @@ void imap_desktop_login(int user, bs_time t)
 static void lmtp_delivery(int host, const char *qid, int rcpt_user, const char *msgid, bs_time t)
 {
 	const char *rcpt = W.addrs[W.users[rcpt_user].addr].s;
+	char sess[20];
+	dovecot_session(sess);
+	/* Dovecot's LMTP answer: "250 2.0.0 <rcpt> <session id> Saved". */
 	out_syslog(host, t, "postfix/lmtp", next_pid(host),
 		"%s: to=<%s>, relay=imap1.example.net[10.0.2.20]:24, delay=%.1f, delays=0.1/0/0.1/0.%u, dsn=2.0.0, status=sent (250 2.0.0 <%s> %s Saved)",
-		qid, rcpt, 0.3 + rng_unit(R), rng_below(R, 9) + 1, rcpt, "Ok:");
+		qid, rcpt, 0.3 + rng_unit(R), rng_below(R, 9) + 1, rcpt, sess);
 	out_syslog(H_IMAP1, t + 20000, "dovecot", 0, "lmtp(%s): msgid=%s: saved mail to INBOX", rcpt, msgid);
 }
 
