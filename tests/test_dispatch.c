@@ -6,7 +6,9 @@
 #include "parsers/http.h"
 #include "tap.h"
 
+#include <pcap/pcap.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define MAX_EV 64
 static struct bs_event events[MAX_EV];
@@ -60,7 +62,7 @@ static void flow_init(struct bs_cflow *f, const char *cli, uint16_t cport, const
 }
 
 static uint64_t pkt;
-static void send(struct bs_cflow *f, int dir, const char *s)
+static void send_str(struct bs_cflow *f, int dir, const char *s)
 {
 	pkt++;
 	ops->data(disp, f, dir, (const uint8_t *)s, strlen(s), 1000 * BS_USEC + (bs_time)pkt, pkt);
@@ -96,8 +98,8 @@ static void test_port_choice(void)
 	struct bs_cflow f;
 	flow_init(&f, "192.0.2.10", 40000, "198.51.100.5", 80, true, 1);
 	is_str(f.app, "http", "port 80 is http before any byte");
-	send(&f, 0, "GET /index.php HTTP/1.1\r\nHost: webmail.example.com\r\n\r\n");
-	send(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nmail me: ann@example.org\r\n");
+	send_str(&f, 0, "GET /index.php HTTP/1.1\r\nHost: webmail.example.com\r\n\r\n");
+	send_str(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nmail me: ann@example.org\r\n");
 	ops->close(disp, &f, BS_FLOW_FIN, 1001 * BS_USEC);
 	is_int(count_type(BS_EV_HTTP), 2, "request and completion");
 	ok(nev > 0 && events[0].type == BS_EV_HTTP && strcmp(strs[0][0], "/index.php") == 0, "request URI");
@@ -125,11 +127,11 @@ static void test_sniffing(void)
 	struct bs_cflow f;
 	flow_init(&f, "192.0.2.10", 40000, "198.51.100.5", 8888, true, 10);
 	ok(f.app == NULL, "odd port: undecided at open");
-	send(&f, 0, "GE");
+	send_str(&f, 0, "GE");
 	ok(f.app == NULL, "two bytes are not enough");
-	send(&f, 0, "T /shell.php?c=id HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_str(&f, 0, "T /shell.php?c=id HTTP/1.1\r\nHost: x\r\n\r\n");
 	is_str(f.app, "http", "sniffed http on port 8888");
-	send(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nuid=");
+	send_str(&f, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nuid=");
 	ops->close(disp, &f, BS_FLOW_FIN, 1002 * BS_USEC);
 	ok(nev >= 1 && events[0].type == BS_EV_HTTP && strcmp(strs[0][0], "/shell.php?c=id") == 0 &&
 	   strcmp(strs[0][1], "GET") == 0, "bytes held while sniffing were replayed");
@@ -144,7 +146,7 @@ static void test_sniffing(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct bs_cflow g;
 		flow_init(&g, "192.0.2.10", (uint16_t)(41000 + i), "198.51.100.7", 2525, true, 20 + i);
-		send(&g, 1, cases[i].banner);
+		send_str(&g, 1, cases[i].banner);
 		is_str(g.app ? g.app : "(none)", cases[i].app, "sniffed banner %zu", i);
 		ops->close(disp, &g, BS_FLOW_FIN, 1003 * BS_USEC);
 	}
@@ -170,8 +172,8 @@ static void test_swapped(void)
 	struct bs_cflow f;
 	flow_init(&f, "198.51.100.5", 80, "192.0.2.10", 40000, false, 40);
 	is_str(f.app, "http", "swapped flow still http by port");
-	send(&f, 1, "GET /late HTTP/1.1\r\n\r\n");
-	send(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(&f, 1, "GET /late HTTP/1.1\r\n\r\n");
+	send_str(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ops->close(disp, &f, BS_FLOW_EOF, 1004 * BS_USEC);
 	char ip[BS_IP_STRLEN] = "";
 	if (nev)
@@ -186,11 +188,11 @@ static void test_unknown_payload(void)
 	reset();
 	struct bs_cflow f;
 	flow_init(&f, "192.0.2.66", 50000, "203.0.113.9", 4444, true, 50);
-	send(&f, 0, "\x01\x02 dump: first@example.org, second.person@exa");
+	send_str(&f, 0, "\x01\x02 dump: first@example.org, second.person@exa");
 	is_str(f.app ? f.app : "(none)", "(none)", "unknown protocol leaves app empty");
-	send(&f, 0, "mple.net; third@");
-	send(&f, 0, "example.com\n");
-	send(&f, 1, "ack for zed@example.org");
+	send_str(&f, 0, "mple.net; third@");
+	send_str(&f, 0, "example.com\n");
+	send_str(&f, 1, "ack for zed@example.org");
 	ops->close(disp, &f, BS_FLOW_FIN, 1005 * BS_USEC);
 	is_int(count_type(BS_EV_ADDR), 4, "four addresses in the unknown stream");
 	ok(nev == 4 && strcmp(strs[0][0], "first@example.org") == 0, "first");
@@ -202,9 +204,9 @@ static void test_unknown_payload(void)
 	/* a gap: what is on both sides of the hole is not glued together */
 	reset();
 	flow_init(&f, "192.0.2.66", 50001, "203.0.113.9", 4444, true, 51);
-	send(&f, 0, "\x01 lost: bob@exam");
+	send_str(&f, 0, "\x01 lost: bob@exam");
 	ops->gap(disp, &f, 0, 100, 1006 * BS_USEC, 99);
-	send(&f, 0, "ple.org rest");
+	send_str(&f, 0, "ple.org rest");
 	ops->close(disp, &f, BS_FLOW_FIN, 1006 * BS_USEC);
 	is_int(count_type(BS_EV_ADDR), 0, "no address made across a gap");
 }
@@ -219,8 +221,8 @@ static void test_ftp_data(void)
 	struct bs_cflow f;
 	flow_init(&f, "192.0.2.10", 40100, "198.51.100.21", 50123, true, 60);
 	is_str(f.app ? f.app : "(none)", "ftp-data", "expected data connection");
-	send(&f, 1, "name,email\nann,ann@example.org\nbob,bob@exam");
-	send(&f, 1, "ple.org\n");
+	send_str(&f, 1, "name,email\nann,ann@example.org\nbob,bob@exam");
+	send_str(&f, 1, "ple.org\n");
 	ops->close(disp, &f, BS_FLOW_FIN, 1010 * BS_USEC);
 	is_int(count_type(BS_EV_ADDR), 2, "addresses in the transferred file");
 	size_t x = nev;
@@ -308,6 +310,121 @@ static void test_helpers(void)
 	ok(bs_dispatch_ops()->open && bs_dispatch_ops()->udp, "ops are complete");
 }
 
+/* ------------------------------------------------------------------ real capture
+ * plaso's test.pcap (Ethernet, HTTP among DNS and TLS) through the capture
+ * engine and the dispatcher; compared with tshark when it is installed. */
+
+#define MAX_TXN 64
+static struct { uint64_t pktno; char method[16]; char uri[512]; } corpus_req[MAX_TXN];
+static int corpus_status[MAX_TXN];
+static size_t n_req, n_done;
+
+static void corpus_record(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	if (ev->type != BS_EV_HTTP)
+		return;
+	if (ev->u.http.phase == BS_HTTP_REQUEST && n_req < MAX_TXN) {
+		corpus_req[n_req].pktno = ev->origin.ref;
+		keep(corpus_req[n_req].method, ev->u.http.method);
+		size_t n = ev->u.http.uri.n < 511 ? ev->u.http.uri.n : 511;
+		memcpy(corpus_req[n_req].uri, ev->u.http.uri.p, n);
+		corpus_req[n_req].uri[n] = 0;
+		n_req++;
+	} else if (ev->u.http.phase == BS_HTTP_COMPLETE && n_done < MAX_TXN) {
+		corpus_status[n_done++] = ev->u.http.status;
+	}
+}
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+static const char *corpus_file(const char *rel, char *buf, size_t size)
+{
+	const char *dir = getenv("BS_CORPUS");
+	const char *top = getenv("top_srcdir");
+	if (dir && *dir)
+		snprintf(buf, size, "%s/%s", dir, rel);
+	else
+		snprintf(buf, size, "%s/../shared/corpus/%s", top && *top ? top : "..", rel);
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+static void test_corpus_http(void)
+{
+	char path[4096];
+	if (!corpus_file("pcap/plaso-test.pcap", path, sizeof path)) {
+		ok(1, "corpus HTTP # SKIP corpus not found");
+		return;
+	}
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, errbuf);
+	if (!ok(pc != NULL, "open %s", path))
+		return;
+	struct bs_sink csink = { corpus_record, NULL };
+	struct bs_dispatch *d = bs_dispatch_new(0, &csink);
+	struct bs_capture_opts o;
+	memset(&o, 0, sizeof o);
+	struct bs_capture *cap = bs_capture_new(&o, bs_dispatch_ops(), d, &csink);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t pktno = 0;
+	bs_time last = 0;
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		last = (bs_time)h->ts.tv_sec * BS_USEC + h->ts.tv_usec;
+		bs_capture_packet(cap, pcap_datalink(pc), data, h->caplen, h->len, last, ++pktno);
+	}
+	pcap_close(pc);
+	bs_capture_finish(cap, last);
+	bs_capture_free(cap);
+	is_int(n_req, 13, "plaso pcap: 13 HTTP requests");
+	is_int(n_done, 13, "plaso pcap: 13 completions");
+	ok(n_req > 0 && corpus_req[0].pktno == 473 && strcmp(corpus_req[0].uri, "/") == 0, "first request GET / at packet 473");
+	size_t heads = 0, ok200 = 0;
+	for (size_t i = 0; i < n_req; i++)
+		heads += strcmp(corpus_req[i].method, "HEAD") == 0;
+	for (size_t i = 0; i < n_done; i++)
+		ok200 += corpus_status[i] == 200;
+	is_int(heads, 4, "four HEAD requests (Windows Update)");
+	is_int(ok200, 13, "every response 200");
+	is_int(bs_dispatch_counters(d)->proto_errors[0], 0, "no HTTP flow abandoned");
+	bs_dispatch_free(d);
+
+	/* agreement with tshark: same requests, same order; same status codes */
+	if (system("tshark -v >/dev/null 2>&1") != 0) {
+		ok(1, "tshark agreement # SKIP tshark not installed");
+		return;
+	}
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "tshark -r '%s' -Y http.request -T fields -e frame.number "
+	         "-e http.request.method -e http.request.uri 2>/dev/null", path);
+	FILE *t = popen(cmd, "r");
+	size_t i = 0, same = 0;
+	char line[1024];
+	while (t && fgets(line, sizeof line, t)) {
+		unsigned long long fn;
+		char m[16], u[600];
+		if (sscanf(line, "%llu\t%15s\t%599[^\n]", &fn, m, u) == 3 && i < n_req &&
+		    fn == corpus_req[i].pktno && strcmp(m, corpus_req[i].method) == 0 && strcmp(u, corpus_req[i].uri) == 0)
+			same++;
+		i++;
+	}
+	if (t)
+		pclose(t);
+	ok(i == n_req && same == n_req, "tshark agreement: %zu of %zu requests (packet, method, URI)", same, i);
+	snprintf(cmd, sizeof cmd, "tshark -r '%s' -Y http.response -T fields -e http.response.code 2>/dev/null", path);
+	t = popen(cmd, "r");
+	int codes[MAX_TXN];
+	size_t nc = 0;
+	while (t && fgets(line, sizeof line, t) && nc < MAX_TXN)
+		codes[nc++] = atoi(line);
+	if (t)
+		pclose(t);
+	qsort(codes, nc, sizeof codes[0], cmp_int);
+	qsort(corpus_status, n_done, sizeof corpus_status[0], cmp_int);
+	ok(nc == n_done && memcmp(codes, corpus_status, nc * sizeof codes[0]) == 0,
+	   "tshark agreement: status codes (%zu vs %zu)", nc, n_done);
+}
+
 int main(void)
 {
 	ops = bs_dispatch_ops();
@@ -319,5 +436,6 @@ int main(void)
 	test_udp_dns();
 	test_helpers();
 	bs_dispatch_free(disp);
+	test_corpus_http();
 	return tap_done();
 }
