@@ -307,8 +307,15 @@ static bool is_qid(bs_str s)
 			return false;
 		if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F')))
 			hex = false;
-		if (strchr("AEIOUaeiou", ch))
+		/* a switch, not strchr(): this runs for every character of every
+		 * queue id candidate, on the hottest path of a maillog */
+		switch (ch | 0x20) {
+		case 'a': case 'e': case 'i': case 'o': case 'u':
 			vowel = true;
+			break;
+		default:
+			break;
+		}
 	}
 	return hex || (z_after_time && !vowel);
 }
