@@ -19,6 +19,7 @@ emit() { n=$((n + 1)); echo "$1 $n - $2"; }
 
 for scenario in reference clean maillog-only two-servers pcapng-vlan newyear; do
 	dir="$work/$scenario"
+	mkdir -p "$dir"
 	if ! "$gen" --scenario "$scenario" --seed 7 --out "$dir/in" >"$dir.gen.log" 2>&1; then
 		emit "not ok" "$scenario: generator failed"; sed 's/^/# /' "$dir.gen.log" | tail -20
 		continue

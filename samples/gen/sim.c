@@ -358,7 +358,7 @@ static void run_step(const struct step *s)
 		WS[s->server].exploit_t = t;
 		char ip[BS_IP_STRLEN];
 		ip_str(s->ip, ip, sizeof ip);
-		server_add_attacker_ip(s->server, ip);
+		server_add_attacker_ip(s->server, ip, false);
 		server_activity(s->server, t);
 		break;
 	}
@@ -381,7 +381,7 @@ static void run_step(const struct step *s)
 		bs_time te = ftp_upload(s->server, &dst, "drop", "x7Gq2p", "dump.txt", d->p ? d->p : "", d->n, s->t + 60000);
 		char ip[BS_IP_STRLEN];
 		ip_str(s->ip, ip, sizeof ip);
-		server_add_attacker_ip(s->server, ip);
+		server_add_attacker_ip(s->server, ip, true);
 		server_activity(s->server, te);
 		break;
 	}

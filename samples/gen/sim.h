@@ -88,10 +88,12 @@ struct webserver {
 	bs_time deploy_t;            /* the fleet-wide page change */
 	const char *shell_path;
 	char attacker_ips[4][16];
+	bool attacker_ip_in_captures_only[4]; /* an exfiltration destination: no log shows it */
 	int nattacker_ips;
 };
 extern struct webserver WS[NWEB];
-void server_add_attacker_ip(int s, const char *ip);
+/* captures_only: the address appears only in captures (the FTP drop host). */
+void server_add_attacker_ip(int s, const char *ip, bool captures_only);
 void server_activity(int s, bs_time t);
 
 struct truth_opts {

@@ -590,7 +590,7 @@ static void attacker_seen(int server, uint32_t ip, bs_time t)
 {
 	char s[BS_IP_STRLEN];
 	ip_str(ip, s, sizeof s);
-	server_add_attacker_ip(server, s);
+	server_add_attacker_ip(server, s, false);
 	server_activity(server, t);
 }
 

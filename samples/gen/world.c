@@ -335,14 +335,18 @@ void truth_attacker_read(int addr, bool addressbook_table)
 
 void truth_trojan(int user) { W.addrs[W.users[user].addr].flags |= CAT_TROJAN; }
 
-void server_add_attacker_ip(int s, const char *ip)
+void server_add_attacker_ip(int s, const char *ip, bool captures_only)
 {
 	struct webserver *w = &WS[s];
 	for (int i = 0; i < w->nattacker_ips; i++)
-		if (strcmp(w->attacker_ips[i], ip) == 0)
+		if (strcmp(w->attacker_ips[i], ip) == 0) {
+			w->attacker_ip_in_captures_only[i] &= captures_only;
 			return;
-	if (w->nattacker_ips < 4)
+		}
+	if (w->nattacker_ips < 4) {
+		w->attacker_ip_in_captures_only[w->nattacker_ips] = captures_only;
 		snprintf(w->attacker_ips[w->nattacker_ips++], sizeof w->attacker_ips[0], "%s", ip);
+	}
 }
 
 void server_activity(int s, bs_time t)
@@ -433,9 +437,22 @@ static void write_servers(const struct truth_opts *o)
 		fmt_time(o->logs_only ? TIME_NEVER : w->tamper_first, ts, sizeof ts);
 		fmt_time(o->logs_only ? TIME_NEVER : w->tamper_last, te, sizeof te);
 		if (comp) {
-			qsort(w->attacker_ips, (size_t)w->nattacker_ips, sizeof w->attacker_ips[0], cmp_ip_str);
+			/* sort the addresses (with their flags); logs-only truth keeps
+			 * only the addresses that logs show */
+			for (int i = 1; i < w->nattacker_ips; i++)
+				for (int j = i; j > 0 && cmp_ip_str(w->attacker_ips[j - 1], w->attacker_ips[j]) > 0; j--) {
+					char t[16];
+					memcpy(t, w->attacker_ips[j], sizeof t);
+					memcpy(w->attacker_ips[j], w->attacker_ips[j - 1], sizeof t);
+					memcpy(w->attacker_ips[j - 1], t, sizeof t);
+					bool f = w->attacker_ip_in_captures_only[j];
+					w->attacker_ip_in_captures_only[j] = w->attacker_ip_in_captures_only[j - 1];
+					w->attacker_ip_in_captures_only[j - 1] = f;
+				}
 			for (int i = 0; i < w->nattacker_ips; i++) {
-				if (i)
+				if (o->logs_only && w->attacker_ip_in_captures_only[i])
+					continue;
+				if (ips[0])
 					strcat(ips, ";");
 				strcat(ips, w->attacker_ips[i]);
 			}
