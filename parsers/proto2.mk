@@ -23,3 +23,10 @@ tests_test_ftp_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 PROTO2_TESTS += tests/test_imap
 tests_test_imap_SOURCES = tests/test_imap.c tests/proto2_harness.h
 tests_test_imap_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
+
+# Agreement with tshark on a generated capture and the corpus' DNS captures.
+check_PROGRAMS += tests/mkproto_pcap
+tests_mkproto_pcap_SOURCES = tests/mkproto_pcap.c
+tests_mkproto_pcap_LDADD = libbsproto.a libbscapture.a libbscore.a $(DEPS_LIBS)
+TESTS += tests/proto_tshark.sh
+EXTRA_DIST += tests/proto_tshark.sh

@@ -1,0 +1,346 @@
+/* mkproto_pcap.c - helper of proto_tshark.sh.
+ *
+ *   mkproto_pcap write OUT.pcap   write a capture of SMTP, MySQL, DNS (and
+ *                                 IMAP, POP3, FTP) sessions with libpcap
+ *   mkproto_pcap dump FILE        read a capture through the capture engine
+ *                                 and the protocol dispatcher, and print the
+ *                                 items tshark also prints, one a line:
+ *                                 "smtp.from A", "smtp.to A", "mysql.query Q",
+ *                                 "dns.qry.name N"
+ */
+#include "config.h"
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "capture.h"
+#include "proto.h"
+
+/* ------------------------------------------------------------ writing */
+
+static pcap_dumper_t *dumper;
+static long long clock_us = 1179250200LL * 1000000; /* 2007-05-15 */
+
+static uint16_t ip_checksum(const uint8_t *h, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One Ethernet/IPv4 frame with a TCP (proto 6) or UDP (17) payload. */
+static void frame(int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint16_t dport,
+                  uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t n)
+{
+	uint8_t f[1600];
+	size_t l4 = proto == 6 ? 20 : 8;
+	memset(f, 0, 14 + 20 + l4);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	uint8_t *ip = f + 14, *t = ip + 20;
+	size_t total = 20 + l4 + n;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = (uint8_t)proto;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	uint16_t ck = ip_checksum(ip, 20);
+	ip[10] = (uint8_t)(ck >> 8);
+	ip[11] = (uint8_t)ck;
+	t[0] = (uint8_t)(sport >> 8); t[1] = (uint8_t)sport;
+	t[2] = (uint8_t)(dport >> 8); t[3] = (uint8_t)dport;
+	if (proto == 6) {
+		for (int i = 0; i < 4; i++) {
+			t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+			t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+		}
+		t[12] = 0x50;
+		t[13] = flags;
+		t[14] = 0xff; t[15] = 0xff;
+	} else {
+		t[4] = (uint8_t)((8 + n) >> 8);
+		t[5] = (uint8_t)(8 + n);
+	}
+	memcpy(t + l4, data, n);
+	struct pcap_pkthdr h;
+	clock_us += 1000;
+	h.ts.tv_sec = (time_t)(clock_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(clock_us % 1000000);
+	h.caplen = h.len = (bpf_u_int32)(14 + total);
+	pcap_dump((u_char *)dumper, &h, f);
+}
+
+struct tcp_session {
+	uint8_t cli[4], srv[4];
+	uint16_t cport, sport;
+	uint32_t seq[2];
+};
+
+static void tcp_open(struct tcp_session *s, const char *cli, const char *srv, uint16_t cport, uint16_t sport)
+{
+	bs_ip a, b;
+	bs_ip_parse(cli, strlen(cli), &a);
+	bs_ip_parse(srv, strlen(srv), &b);
+	memcpy(s->cli, a.a, 4);
+	memcpy(s->srv, b.a, 4);
+	s->cport = cport;
+	s->sport = sport;
+	s->seq[0] = 1000;
+	s->seq[1] = 5000;
+	frame(6, s->cli, s->srv, cport, sport, s->seq[0]++, 0, 0x02, "", 0);
+	frame(6, s->srv, s->cli, sport, cport, s->seq[1]++, s->seq[0], 0x12, "", 0);
+	frame(6, s->cli, s->srv, cport, sport, s->seq[0], s->seq[1], 0x10, "", 0);
+}
+
+/* Bytes from one side, cut in segments of at most `seg` bytes. */
+static void tcp_send(struct tcp_session *s, int dir, const void *data, size_t n, size_t seg)
+{
+	const uint8_t *p = data;
+	while (n > 0) {
+		size_t k = n < seg ? n : seg;
+		if (dir == 0)
+			frame(6, s->cli, s->srv, s->cport, s->sport, s->seq[0], s->seq[1], 0x18, p, k);
+		else
+			frame(6, s->srv, s->cli, s->sport, s->cport, s->seq[1], s->seq[0], 0x18, p, k);
+		s->seq[dir] += (uint32_t)k;
+		p += k;
+		n -= k;
+	}
+}
+#define SEND(s, dir, str) tcp_send((s), (dir), (str), sizeof(str) - 1, 1400)
+
+static void tcp_close(struct tcp_session *s)
+{
+	frame(6, s->cli, s->srv, s->cport, s->sport, s->seq[0]++, s->seq[1], 0x11, "", 0);
+	frame(6, s->srv, s->cli, s->sport, s->cport, s->seq[1]++, s->seq[0], 0x11, "", 0);
+	frame(6, s->cli, s->srv, s->cport, s->sport, s->seq[0], s->seq[1], 0x10, "", 0);
+}
+
+static void smtp_sessions(void)
+{
+	struct tcp_session s;
+	tcp_open(&s, "192.0.2.50", "198.51.100.25", 40001, 25);
+	SEND(&s, 1, "220 mx.example.net ESMTP Postfix\r\n");
+	SEND(&s, 0, "EHLO webmail3.example.net\r\n");
+	SEND(&s, 1, "250-mx.example.net\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+	/* a command cut across two segments */
+	tcp_send(&s, 0, "MAIL FROM:<alice@example.com> SIZE=120\r\n", 40, 13);
+	SEND(&s, 1, "250 2.1.0 Ok\r\n");
+	SEND(&s, 0, "RCPT TO:<bob@example.org>\r\n");
+	SEND(&s, 1, "250 2.1.5 Ok\r\n");
+	SEND(&s, 0, "RCPT TO:<carol@example.net>\r\n");
+	SEND(&s, 1, "250 2.1.5 Ok\r\n");
+	SEND(&s, 0, "DATA\r\n");
+	SEND(&s, 1, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	SEND(&s, 0, "From: alice@example.com\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\nhello\r\n.\r\n");
+	SEND(&s, 1, "250 2.0.0 Ok: queued as 4B1C23D\r\n");
+	SEND(&s, 0, "MAIL FROM:<>\r\n");
+	SEND(&s, 1, "250 2.1.0 Ok\r\n");
+	SEND(&s, 0, "RCPT TO:<dave@example.com>\r\n");
+	SEND(&s, 1, "250 2.1.5 Ok\r\n");
+	SEND(&s, 0, "DATA\r\n");
+	SEND(&s, 1, "354 go ahead\r\n");
+	SEND(&s, 0, "Subject: bounce\r\n\r\nx\r\n.\r\n");
+	SEND(&s, 1, "250 2.0.0 Ok: queued as 5C2D34E\r\n");
+	SEND(&s, 0, "QUIT\r\n");
+	SEND(&s, 1, "221 2.0.0 Bye\r\n");
+	tcp_close(&s);
+
+	tcp_open(&s, "203.0.113.77", "198.51.100.25", 40002, 25);
+	SEND(&s, 1, "220 mx.example.net ESMTP Postfix\r\n");
+	SEND(&s, 0, "EHLO spammer\r\n");
+	SEND(&s, 1, "250-mx.example.net\r\n250 PIPELINING\r\n");
+	SEND(&s, 0, "MAIL FROM:<promo@cheap.example.biz>\r\n");
+	SEND(&s, 1, "250 2.1.0 Ok\r\n");
+	SEND(&s, 0, "RCPT TO:<erin@example.com>\r\n");
+	SEND(&s, 1, "250 2.1.5 Ok\r\n");
+	SEND(&s, 0, "RCPT TO:<frank@example.com>\r\n");
+	SEND(&s, 1, "550 5.1.1 <frank@example.com>: Recipient address rejected\r\n");
+	SEND(&s, 0, "DATA\r\n");
+	SEND(&s, 1, "354 go\r\n");
+	SEND(&s, 0, "Subject: cheap\r\n\r\nbuy\r\n.\r\n");
+	SEND(&s, 1, "250 2.0.0 Ok: queued as 6D3E45F\r\n");
+	SEND(&s, 0, "QUIT\r\n");
+	SEND(&s, 1, "221 Bye\r\n");
+	tcp_close(&s);
+}
+
+static uint8_t pkt[20000];
+static size_t pktn;
+static void p_start(void) { pktn = 4; }
+static void p_u8(unsigned v) { pkt[pktn++] = (uint8_t)v; }
+static void p_mem(const void *d, size_t n) { memcpy(pkt + pktn, d, n); pktn += n; }
+static void p_str(const char *s) { p_u8((unsigned)strlen(s)); p_mem(s, strlen(s)); }
+static void p_send(struct tcp_session *s, int dir, unsigned seq, size_t seg)
+{
+	size_t len = pktn - 4;
+	pkt[0] = (uint8_t)len;
+	pkt[1] = (uint8_t)(len >> 8);
+	pkt[2] = (uint8_t)(len >> 16);
+	pkt[3] = (uint8_t)seq;
+	tcp_send(s, dir, pkt, pktn, seg);
+}
+
+static void mysql_result(struct tcp_session *s, const char *col, const char *const *vals, size_t nvals)
+{
+	unsigned seq = 1;
+	p_start(); p_u8(1); p_send(s, 1, seq++, 1400);
+	p_start();
+	p_str("def"); p_str("atmail"); p_str("Users"); p_str("Users"); p_str(col); p_str(col);
+	p_u8(0x0c); p_u8(33); p_u8(0); p_mem("\xff\x00\x00\x00", 4); p_u8(0xfd); p_u8(0); p_u8(0);
+	p_u8(0); p_u8(0); p_u8(0);
+	p_send(s, 1, seq++, 1400);
+	p_start(); p_mem("\xfe\x00\x00\x02\x00", 5); p_send(s, 1, seq++, 1400);
+	for (size_t i = 0; i < nvals; i++) {
+		p_start(); p_str(vals[i]); p_send(s, 1, seq++, 1400);
+	}
+	p_start(); p_mem("\xfe\x00\x00\x02\x00", 5); p_send(s, 1, seq++, 1400);
+}
+
+static void mysql_session(void)
+{
+	struct tcp_session s;
+	tcp_open(&s, "192.0.2.50", "192.0.2.200", 50001, 3306);
+	p_start();
+	p_u8(10); p_mem("5.0.51a-24+lenny5\0", 18); p_mem("\x2a\x00\x00\x00", 4);
+	p_mem("abcdefgh\0", 9); p_mem("\x2c\xa2", 2); p_u8(8); p_mem("\x02\x00", 2);
+	p_mem("\0\0\0\0\0\0\0\0\0\0\0\0\0", 13); p_mem("ijklmnopqrst\0", 13);
+	p_send(&s, 1, 0, 1400);
+	p_start();
+	p_mem("\x8d\xa2\x00\x00", 4); p_mem("\x00\x00\x00\x01", 4); p_u8(8);
+	for (int i = 0; i < 23; i++) p_u8(0);
+	p_mem("atmail\0", 7); p_u8(20); p_mem("01234567890123456789", 20); p_mem("atmail\0", 7);
+	p_send(&s, 0, 1, 1400);
+	p_start(); p_mem("\x00\x00\x00\x02\x00\x00\x00", 7); p_send(&s, 1, 2, 1400);
+
+	static const char *const q[] = {
+		"SELECT Account FROM UserSession WHERE SessionID='x'",
+		"SELECT DISTINCT EmailAddress FROM Abook_atmail",
+		"SELECT Account, Password FROM Users",
+	};
+	static const char *const v1[] = { "alice@example.com" };
+	static const char *const v2[] = { "bob@example.org", "carol@example.net", "dave@example.com" };
+	for (size_t i = 0; i < 3; i++) {
+		p_start(); p_u8(3); p_mem(q[i], strlen(q[i]));
+		p_send(&s, 0, 0, i == 1 ? 17 : 1400); /* one query cut in small segments */
+		if (i == 0)
+			mysql_result(&s, "Account", v1, 1);
+		else if (i == 1)
+			mysql_result(&s, "EmailAddress", v2, 3);
+		else {
+			p_start(); p_mem("\xff\x7a\x04#42000", 9); p_mem("Access denied", 13); p_send(&s, 1, 1, 1400);
+		}
+	}
+	p_start(); p_u8(1); p_send(&s, 0, 0, 1400);
+	tcp_close(&s);
+}
+
+static void dns_pair(const char *cli, uint16_t port, uint16_t id, const char *name, unsigned type,
+                     const uint8_t *addr, size_t alen)
+{
+	uint8_t m[512];
+	size_t n = 12;
+	memset(m, 0, 12);
+	m[0] = (uint8_t)(id >> 8); m[1] = (uint8_t)id; m[2] = 0x01; m[5] = 1;
+	for (const char *p = name; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		m[n++] = (uint8_t)len;
+		memcpy(m + n, p, len);
+		n += len;
+		p += len + (dot ? 1 : 0);
+	}
+	m[n++] = 0;
+	m[n++] = 0; m[n++] = (uint8_t)type; m[n++] = 0; m[n++] = 1;
+	bs_ip c, s;
+	bs_ip_parse(cli, strlen(cli), &c);
+	bs_ip_parse("192.0.2.53", 10, &s);
+	frame(17, c.a, s.a, port, 53, 0, 0, 0, m, n);
+	m[2] = 0x81; m[3] = 0x80; m[7] = 1;
+	memcpy(m + n, "\xc0\x0c\x00", 3); n += 3;
+	m[n++] = (uint8_t)type;
+	memcpy(m + n, "\x00\x01\x00\x00\x01\x2c\x00", 7); n += 7;
+	m[n++] = (uint8_t)alen;
+	memcpy(m + n, addr, alen);
+	n += alen;
+	frame(17, s.a, c.a, 53, port, 0, 0, 0, m, n);
+}
+
+static int write_capture(const char *path)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	dumper = pcap_dump_open(dead, path);
+	if (!dumper) {
+		fprintf(stderr, "mkproto_pcap: %s\n", pcap_geterr(dead));
+		return 1;
+	}
+	dns_pair("192.0.2.50", 33001, 0x1a2b, "www.example.com", 1, (const uint8_t *)"\x5d\xb8\xd8\x22", 4);
+	smtp_sessions();
+	dns_pair("192.0.2.50", 33002, 0x1a2c, "mail.example.org", 28,
+	         (const uint8_t *)"\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x25", 16);
+	mysql_session();
+	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
+	pcap_dump_close(dumper);
+	pcap_close(dead);
+	return 0;
+}
+
+/* ------------------------------------------------------------ dumping */
+
+static void print_sink(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	switch (ev->type) {
+	case BS_EV_MAIL:
+		printf("smtp.from %.*s\n", (int)ev->u.mail.sender.n, ev->u.mail.sender.p ? ev->u.mail.sender.p : "");
+		for (size_t i = 0; i < ev->u.mail.nrcpt; i++)
+			printf("smtp.to %.*s\n", (int)ev->u.mail.rcpts[i].n, ev->u.mail.rcpts[i].p);
+		break;
+	case BS_EV_DBQUERY:
+		printf("mysql.query %.*s\n", (int)ev->u.dbquery.sql.n, ev->u.dbquery.sql.p);
+		break;
+	case BS_EV_DNS:
+		printf("dns.qry.name %.*s\n", (int)ev->u.dns.qname.n, ev->u.dns.qname.p ? ev->u.dns.qname.p : "");
+		break;
+	default:
+		break;
+	}
+}
+
+static int dump_capture(const char *path)
+{
+	char err[512];
+	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "mkproto_pcap: %s\n", err);
+		return 1;
+	}
+	uint8_t head[64];
+	enum bs_format fmt = bs_detect_format(head, bs_reader_peek(r, head, sizeof head));
+	struct bs_sink sink = { print_sink, NULL };
+	struct bs_dispatch *d = bs_dispatch_new(0, &sink);
+	struct bs_capture_opts o = { .name = path };
+	struct bs_capture *c = bs_capture_new(&o, bs_dispatch_ops(), d, &sink);
+	struct bs_input_stats st = { 0 };
+	bs_capture_read(c, r, fmt, &st, err, sizeof err);
+	bs_capture_finish(c, BS_TIME_NONE);
+	bs_capture_free(c);
+	bs_dispatch_free(d);
+	bs_reader_close(r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "write") == 0)
+		return write_capture(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "dump") == 0)
+		return dump_capture(argv[2]);
+	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | dump FILE\n");
+	return 2;
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# proto_tshark.sh - agreement with tshark: the SMTP MAIL FROM / RCPT TO
+# addresses, MySQL queries and DNS query names that breachscope's capture
+# engine and protocol parsers find must be the ones tshark finds, in the same
+# order. On a capture written by tests/mkproto_pcap, and on the corpus' DNS
+# captures (BS_CORPUS, else $top_srcdir/../shared/corpus). TAP output;
+# skipped when tshark is absent.
+
+builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+helper=$builddir/tests/mkproto_pcap
+corpus=${BS_CORPUS:-$srcdir/../shared/corpus}
+
+if ! command -v tshark >/dev/null 2>&1; then
+	echo "1..0 # SKIP tshark not installed"
+	exit 0
+fi
+if [ ! -x "$helper" ]; then
+	echo "1..0 # SKIP $helper not built"
+	exit 0
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/proto_tshark.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+n=0
+
+# compare NAME OURS THEIRS: one TAP test
+compare() {
+	n=$((n + 1))
+	if [ ! -s "$2" ] && [ ! -s "$3" ]; then
+		echo "not ok $n - $1: no items on either side"
+	elif cmp -s "$2" "$3"; then
+		echo "ok $n - $1 ($(wc -l < "$2" | tr -d ' ') items)"
+	else
+		echo "not ok $n - $1"
+		diff "$2" "$3" | head -20 | sed 's/^/# /'
+	fi
+}
+
+# ours FILE PREFIX: the helper's items of one kind
+ours() {
+	"$helper" dump "$1" 2>/dev/null | sed -n "s/^$2 //p"
+}
+
+cap=$tmp/proto.pcap
+"$helper" write "$cap" || { echo "1..0 # SKIP cannot write the capture"; exit 0; }
+
+# SMTP: tshark gives "MAIL<TAB>FROM:<a> SIZE=1"; keep the address between < >
+tshark -r "$cap" -Y 'smtp.req.command == "MAIL" || smtp.req.command == "RCPT"' \
+	-T fields -e smtp.req.command -e smtp.req.parameter 2>/dev/null |
+	sed -n 's/^MAIL\t[^<]*<\([^>]*\)>.*/smtp.from \1/p; s/^RCPT\t[^<]*<\([^>]*\)>.*/smtp.to \1/p' > "$tmp/smtp.theirs"
+"$helper" dump "$cap" 2>/dev/null | grep '^smtp\.' > "$tmp/smtp.ours"
+compare "SMTP MAIL FROM / RCPT TO" "$tmp/smtp.ours" "$tmp/smtp.theirs"
+
+tshark -r "$cap" -Y mysql.query -T fields -e mysql.query 2>/dev/null > "$tmp/mysql.theirs"
+ours "$cap" mysql.query > "$tmp/mysql.ours"
+compare "MySQL queries" "$tmp/mysql.ours" "$tmp/mysql.theirs"
+
+tshark -r "$cap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/dns.theirs"
+ours "$cap" dns.qry.name > "$tmp/dns.ours"
+compare "DNS query names" "$tmp/dns.ours" "$tmp/dns.theirs"
+
+for f in dns_udp dns_udp_2 dns_tcp dnssec edns-opts dns-uri; do
+	p=$corpus/pcap/tcpdump-$f.pcap
+	n=$((n + 1))
+	if [ ! -r "$p" ]; then
+		echo "ok $n # SKIP corpus file $p absent"
+		continue
+	fi
+	n=$((n - 1))
+	tshark -r "$p" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/c.theirs"
+	ours "$p" dns.qry.name > "$tmp/c.ours"
+	compare "DNS query names of corpus tcpdump-$f.pcap" "$tmp/c.ours" "$tmp/c.theirs"
+done
+
+echo "1..$n"
