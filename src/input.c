@@ -480,10 +480,11 @@ static size_t gz_produce(struct bs_reader *r, uint8_t *out, size_t n)
 			r->gz_state = GZ_DATA;
 			break;
 		case GZ_DATA: {
-			if (r->in_pos == r->in_len && !raw_refill(r)) {
-				damage_truncated(r);
-				return 0;
-			}
+			/* At the end of the file the engine still gets a call: ISA-L
+			 * holds decoded bytes back until it knows no more input comes. */
+			bool at_end = r->in_pos == r->in_len && !raw_refill(r);
+			if (at_end && r->damaged)
+				return 0; /* a read error */
 			size_t got = 0;
 			const char *why = "";
 			enum engine_rc rc = engine_run(r, out, n, &got, &why);
@@ -497,6 +498,10 @@ static size_t gz_produce(struct bs_reader *r, uint8_t *out, size_t n)
 				r->gz_state = GZ_TRAILER;
 			if (got > 0)
 				return got;
+			if (at_end && rc == ENGINE_MORE) {
+				damage_truncated(r);
+				return 0;
+			}
 			/* An engine that neither reads nor writes while both sides
 			 * have room would spin forever: call it corrupt. */
 			if (rc == ENGINE_MORE && r->in_pos < r->in_len && ++stalls > 4) {
