@@ -90,11 +90,24 @@ static bool parse_extended(const char *s, size_t n, bs_ip *ip, uint16_t *port)
 	return true;
 }
 
-static void set_data(struct bs_ftp *p, const bs_ip *ip, uint16_t port)
+/* Announce the data endpoint to the dispatcher; the same ip:port announced
+ * again (with the file name of the transfer command) updates it. */
+static void announce(struct bs_ftp *p, const struct bs_proto_ctx *c, const char *name, bool upload)
+{
+	p->user[p->user_len] = '\0';
+	if (c->expect)
+		c->expect(c->disp, &p->data_ip, p->data_port, (c->flow_id << 16) | ((p->transfers + 1) & 0xffff),
+		          name, upload, p->user);
+}
+
+/* A new endpoint: announced at once, because clients often open the data
+ * connection before they send the transfer command. */
+static void set_data(struct bs_ftp *p, const struct bs_proto_ctx *c, const bs_ip *ip, uint16_t port)
 {
 	p->data_ip = *ip;
 	p->data_port = port;
 	p->data_set = true;
+	announce(p, c, "", false);
 }
 
 static void transfer(struct bs_ftp *p, const struct bs_proto_ctx *c, bs_str name, bool upload)
@@ -107,11 +120,9 @@ static void transfer(struct bs_ftp *p, const struct bs_proto_ctx *c, bs_str name
 	for (size_t i = 0; i < k; i++)
 		if (p->filename[i] == '\0')
 			p->filename[i] = '?';
-	p->user[p->user_len] = '\0';
+	if (k > 0) /* a listing keeps the empty name of the first announcement */
+		announce(p, c, p->filename, upload);
 	p->transfers++;
-	if (c->expect)
-		c->expect(c->disp, &p->data_ip, p->data_port, (c->flow_id << 16) | (p->transfers & 0xffff),
-		          p->filename, upload, p->user);
 	p->data_set = false;
 }
 
@@ -133,11 +144,11 @@ static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const
 		push(p, BS_FTP_CMD_EPSV);
 	} else if (bs_str_ieq(verb, "PORT")) {
 		if (bs_ftp_parse_hostport(arg.p, arg.n, &ip, &port))
-			set_data(p, &ip, port);
+			set_data(p, c, &ip, port);
 		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "EPRT")) {
 		if (parse_extended(arg.p, arg.n, &ip, &port) && ip.family)
-			set_data(p, &ip, port);
+			set_data(p, c, &ip, port);
 		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "STOR") || bs_str_ieq(verb, "STOU") || bs_str_ieq(verb, "APPE")) {
 		transfer(p, c, arg, true);
@@ -198,14 +209,14 @@ static void server_reply(struct bs_ftp *p, const struct bs_proto_ctx *c, int cod
 			/* 0.0.0.0 or a private address behind NAT: the server's own */
 			if (ip.a[0] == 0 || (bs_ip_is_private(&ip) && !bs_ip_is_private(&c->srv)))
 				ip = c->srv;
-			set_data(p, &ip, port);
+			set_data(p, c, &ip, port);
 		}
 		break;
 	case BS_FTP_CMD_EPSV:
 		if (code == 229 && parse_extended(text.p, text.n, &ip, &port)) {
 			if (!ip.family)
 				ip = c->srv;
-			set_data(p, &ip, port);
+			set_data(p, c, &ip, port);
 		}
 		break;
 	case BS_FTP_CMD_AUTH_TLS:

@@ -1,10 +1,12 @@
 /* ftp.h - FTP control connection parser (port 21).
  *
  * USER and the reply to PASS (230/530) give BS_EV_AUTH proto FTP. The data
- * connection endpoint comes from PASV (227), EPSV (229), PORT or EPRT; a
- * transfer command (STOR, STOU, APPE, RETR, and LIST, NLST, MLSD with an
- * empty file name) announces it to the dispatcher through c->expect(), which
- * turns the data flow into a BS_EV_FILEXFER. After 234 to AUTH TLS the flow
+ * connection endpoint comes from PASV (227), EPSV (229), PORT or EPRT and is
+ * announced to the dispatcher through c->expect() at once with an empty file
+ * name; a transfer command (STOR, STOU, APPE, RETR) announces the same
+ * endpoint again with its file name, which updates the expectation (LIST,
+ * NLST, MLSD keep the empty name). The dispatcher turns the data flow into a
+ * BS_EV_FILEXFER. After 234 to AUTH TLS the flow
  * is opaque.
  */
 #ifndef BS_FTP_H

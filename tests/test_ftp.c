@@ -59,19 +59,22 @@ static const struct step gap[] = {
 int main(void)
 {
 	check_segmentation(&bs_proto_ftp, session, NSTEPS(session), "session");
-	is_int(rec.n, 7, "session: two logins and five announcements");
+	is_int(rec.n, 11, "session: two logins, five endpoints, four named transfers");
 	is_str(rec.line[0], "AUTH proto=5 user=webadmin method=PASS success=0", "530: failed login");
 	is_str(rec.line[1], "AUTH proto=5 user=webadmin method=PASS success=1", "230: login");
-	is_str(rec.line[2], "EXPECT 198.51.100.20:50000 cookie=458753 file=/var/www/html/shell.php upload=1 user=webadmin",
-	       "PASV + STOR: upload announced with file name and user");
-	is_str(rec.line[3], "EXPECT 198.51.100.20:6446 cookie=458754 file=index.html upload=0 user=webadmin",
+	is_str(rec.line[2], "EXPECT 198.51.100.20:50000 cookie=458753 file= upload=0 user=webadmin",
+	       "227: endpoint announced at once, before the transfer command");
+	is_str(rec.line[3], "EXPECT 198.51.100.20:50000 cookie=458753 file=/var/www/html/shell.php upload=1 user=webadmin",
+	       "STOR: the same endpoint again with file name, upload and user");
+	is_str(rec.line[5], "EXPECT 198.51.100.20:6446 cookie=458754 file=index.html upload=0 user=webadmin",
 	       "EPSV + RETR: the server address, port from 229");
-	is_str(rec.line[4], "EXPECT 192.0.2.10:1930 cookie=458755 file= upload=0 user=webadmin",
-	       "PORT + LIST: announced with an empty file name");
-	is_str(rec.line[5], "EXPECT 2001:db8::1:5282 cookie=458756 file=log with spaces.txt upload=1 user=webadmin",
-	       "EPRT IPv6 + APPE");
-	is_str(rec.line[6], "EXPECT 198.51.100.20:1025 cookie=458757 file=behind-nat.bin upload=0 user=webadmin",
-	       "227 with a private address behind NAT: the server's own address");
+	is_str(rec.line[6], "EXPECT 192.0.2.10:1930 cookie=458755 file= upload=0 user=webadmin",
+	       "PORT: the client's endpoint; LIST adds nothing to the empty name");
+	is_str(rec.line[7], "EXPECT 2001:db8::1:5282 cookie=458756 file= upload=0 user=webadmin", "EPRT IPv6");
+	is_str(rec.line[8], "EXPECT 2001:db8::1:5282 cookie=458756 file=log with spaces.txt upload=1 user=webadmin",
+	       "APPE: upload with spaces in the name");
+	is_str(rec.line[10], "EXPECT 198.51.100.20:1025 cookie=458757 file=behind-nat.bin upload=0 user=webadmin",
+	       "227 with a private address behind NAT: the server's own address; no PASV, no announcement");
 	ok(strstr(rec.line[1], "s3cret") == NULL, "password never in an event");
 
 	check_segmentation(&bs_proto_ftp, tls, NSTEPS(tls), "tls");
