@@ -91,6 +91,29 @@ static void gz_member(struct bytes *out, const void *data, size_t n, gz_header *
 
 static void gz_member_str(struct bytes *out, const char *s) { gz_member(out, s, strlen(s), NULL); }
 
+/* Hand-made members: a bare header, raw deflate pieces, a trailer. */
+static const uint8_t bare_gzip_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+
+static void deflate_piece(z_stream *zs, const void *p, size_t n, int flush, struct bytes *out)
+{
+	uint8_t buf[1u << 16];
+	zs->next_in = (Bytef *)(uintptr_t)p;
+	zs->avail_in = (uInt)n;
+	do {
+		zs->next_out = buf;
+		zs->avail_out = sizeof buf;
+		deflate(zs, flush);
+		bytes_add(out, buf, sizeof buf - zs->avail_out);
+	} while (zs->avail_out == 0);
+}
+
+static void gz_trailer(struct bytes *out, uLong crc, uint32_t isize)
+{
+	uint8_t t[8] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
+	                 (uint8_t)isize, (uint8_t)(isize >> 8), (uint8_t)(isize >> 16), (uint8_t)(isize >> 24) };
+	bytes_add(out, t, sizeof t);
+}
+
 /* What a whole reading of a path gave. */
 struct got {
 	bool opened;
@@ -306,34 +329,23 @@ static void test_gzip_bomb(void)
 	const size_t chunk_n = 1u << 20, chunks = 256;
 	uint8_t *plain = bs_xmalloc(chunk_n);
 	memset(plain, 'a', chunk_n);
-	struct bytes gz = { 0 };
-	static const uint8_t header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
-	bytes_add(&gz, header, sizeof header);
+	struct bytes gz = { 0 }, block = { 0 };
+	bytes_add(&gz, bare_gzip_header, sizeof bare_gzip_header);
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
 	deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
-	uint8_t out[1u << 16];
 	/* A full flush resets the history and aligns to a byte, so the block
 	 * can be repeated as it is. */
-	zs.next_in = plain;
-	zs.avail_in = (uInt)chunk_n;
-	zs.next_out = out;
-	zs.avail_out = sizeof out;
-	deflate(&zs, Z_FULL_FLUSH);
-	size_t block_n = sizeof out - zs.avail_out;
+	deflate_piece(&zs, plain, chunk_n, Z_FULL_FLUSH, &block);
 	for (size_t i = 0; i < chunks; i++)
-		bytes_add(&gz, out, block_n);
-	zs.next_out = out;
-	zs.avail_out = sizeof out;
-	deflate(&zs, Z_FINISH);
-	bytes_add(&gz, out, sizeof out - zs.avail_out);
+		bytes_add(&gz, block.p, block.n);
+	deflate_piece(&zs, NULL, 0, Z_FINISH, &gz);
 	deflateEnd(&zs);
+	bytes_free(&block);
 	uLong c1 = crc32(0, plain, (uInt)chunk_n), crc = c1;
 	for (size_t i = 1; i < chunks; i++)
 		crc = crc32_combine(crc, c1, (z_off_t)chunk_n);
-	uint8_t trailer[8] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
-	                       0, 0, 0, 0x10 }; /* ISIZE 2^28 */
-	bytes_add(&gz, trailer, sizeof trailer);
+	gz_trailer(&gz, crc, (uint32_t)(chunk_n * chunks));
 	free(plain);
 	const char *path = tmp_path("bomb.gz");
 	write_file(path, gz.p, gz.n);
@@ -597,27 +609,17 @@ static void test_truncated(void)
 	struct bytes small = { 0 };
 	make_log(&small, 100);
 	gz.n = 0;
-	static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
-	bytes_add(&gz, hdr, sizeof hdr);
+	bytes_add(&gz, bare_gzip_header, sizeof bare_gzip_header);
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
 	deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-	uint8_t out[1u << 16];
 	size_t step = small.n / 10;
 	for (size_t off = 0; off < small.n; off += step) {
 		size_t take = small.n - off < step ? small.n - off : step;
-		zs.next_in = small.p + off;
-		zs.avail_in = (uInt)take;
-		zs.next_out = out;
-		zs.avail_out = sizeof out;
-		deflate(&zs, off + take < small.n ? Z_FULL_FLUSH : Z_FINISH);
-		bytes_add(&gz, out, sizeof out - zs.avail_out);
+		deflate_piece(&zs, small.p + off, take, off + take < small.n ? Z_FULL_FLUSH : Z_FINISH, &gz);
 	}
 	deflateEnd(&zs);
-	uLong crc = crc32(0, small.p, (uInt)small.n);
-	uint8_t trailer[8] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
-	                       (uint8_t)small.n, (uint8_t)(small.n >> 8), (uint8_t)(small.n >> 16), 0 };
-	bytes_add(&gz, trailer, sizeof trailer);
+	gz_trailer(&gz, crc32(0, small.p, (uInt)small.n), (uint32_t)small.n);
 	write_file(path, gz.p, gz.n);
 	g = read_path(path);
 	ok(bytes_eq(&g.data, &small) && !g.damaged, "many-block gzip reads whole (%s)", g.damage);
@@ -674,8 +676,7 @@ static void test_corrupt(void)
 
 	/* A match reaching before the start of the data. */
 	struct bytes far = { 0 };
-	static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
-	bytes_add(&far, hdr, sizeof hdr);
+	bytes_add(&far, bare_gzip_header, sizeof bare_gzip_header);
 	uint32_t acc = 0;
 	int nacc = 0;
 	write_bits(&far, &acc, &nacc, 1, 1); /* BFINAL */
@@ -759,9 +760,8 @@ static void test_corrupt(void)
 static void test_random_bodies(void)
 {
 	const char *path = tmp_path("random.gz");
-	static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
 	uint8_t file[10 + 2048];
-	memcpy(file, hdr, sizeof hdr);
+	memcpy(file, bare_gzip_header, sizeof bare_gzip_header);
 	uint32_t seed = 7;
 	size_t runs = 0, undamaged = 0, overlong = 0;
 	for (int run = 0; run < 300; run++) {
