@@ -251,6 +251,7 @@ static void txn_reset(struct bs_smtp *p)
 	p->message_id_len = 0;
 	p->size = 0;
 	p->data_done = false;
+	p->bdat_started = false;
 }
 
 static void queue_push(struct bs_smtp *p, enum bs_smtp_cmd cmd, uint16_t rcpt)
@@ -413,6 +414,29 @@ static void start_data(struct bs_smtp *p)
 	p->message_id_len = 0;
 }
 
+/* A content line of a BDAT chunk: no dot-stuffing, no terminator. */
+static void bdat_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+{
+	if (p->in_headers)
+		header_line(p, c, l->buf, l->len);
+}
+
+static void bdat_chunk_end(struct bs_smtp *p, const struct bs_proto_ctx *c, bool flush_partial)
+{
+	/* a line cut by the chunk boundary is taken as it is (headers seldom are) */
+	if (flush_partial && p->cline.total > 0) {
+		bdat_line(p, c, &p->cline);
+		bs_line_reset(&p->cline);
+	}
+	p->cstate = BS_SMTP_C_CMD;
+	if (p->bdat_last) {
+		p->data_done = true;
+		queue_push(p, BS_SMTP_CMD_DATA_END, 0);
+	} else {
+		queue_push(p, BS_SMTP_CMD_OTHER, 0);
+	}
+}
+
 static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, const char *s, size_t n)
 {
 	size_t pos = 0;
@@ -447,6 +471,27 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 	} else if (bs_str_ieq(verb, "RSET")) {
 		txn_reset(p);
 		queue_push(p, BS_SMTP_CMD_RSET, 0);
+	} else if (bs_str_ieq(verb, "BDAT")) {
+		bs_str size = bs_text_word(s, n, &pos);
+		uint64_t k = 0;
+		bool good = size.n > 0 && size.n <= 15;
+		for (size_t i = 0; good && i < size.n; i++) {
+			good = size.p[i] >= '0' && size.p[i] <= '9';
+			k = k * 10 + (uint64_t)(size.p[i] - '0');
+		}
+		if (!good) {
+			queue_push(p, BS_SMTP_CMD_OTHER, 0);
+			return;
+		}
+		if (!p->bdat_started) {
+			start_data(p);
+			p->bdat_started = true;
+		}
+		p->bdat_last = bs_str_ieq(bs_text_word(s, n, &pos), "LAST");
+		p->bdat_left = k;
+		p->cstate = BS_SMTP_C_BDAT;
+		if (k == 0)
+			bdat_chunk_end(p, c, false);
 	} else if (bs_str_ieq(verb, "QUIT")) {
 		queue_push(p, BS_SMTP_CMD_QUIT, 0);
 	} else {
@@ -556,6 +601,22 @@ enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir
 			return BS_SMTP_OK;
 		if (dir == 0 && p->cstate == BS_SMTP_C_TLS_WAIT)
 			return BS_SMTP_OK; /* TLS hello before the 220 was read: not text */
+		if (dir == 0 && p->cstate == BS_SMTP_C_BDAT) {
+			size_t k = p->bdat_left < n ? (size_t)p->bdat_left : n;
+			bool complete;
+			size_t t = bs_line_take(l, b, k, &complete);
+			b += t;
+			n -= t;
+			p->bdat_left -= t;
+			p->size += t; /* chunks are counted as sent: no dot-stuffing */
+			if (complete) {
+				bdat_line(p, c, l);
+				bs_line_reset(l);
+			}
+			if (p->bdat_left == 0)
+				bdat_chunk_end(p, c, true);
+			continue;
+		}
 		bool complete;
 		size_t k = bs_line_take(l, b, n, &complete);
 		b += k;
@@ -576,8 +637,15 @@ enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir
 
 void bs_smtp_gap(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 {
-	(void)c;
-	(void)n;
+	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT && n < p->bdat_left) {
+		/* the bytes lost were inside a chunk: still in step */
+		p->bdat_left -= n;
+		p->size += n;
+		bs_line_gap(&p->cline);
+		return;
+	}
+	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT)
+		p->cstate = BS_SMTP_C_CMD;
 	bs_line_gap(dir ? &p->sline : &p->cline);
 	/* commands or replies were lost: pairing by order is no longer possible */
 	p->qhead = p->qlen = 0;

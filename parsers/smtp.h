@@ -91,6 +91,7 @@ enum bs_smtp_cstate {
 	BS_SMTP_C_DATA_WAIT,   /* DATA sent, 354 not seen yet */
 	BS_SMTP_C_DATA,        /* message content until CRLF.CRLF */
 	BS_SMTP_C_TLS_WAIT,    /* STARTTLS sent, reply not seen: client bytes ignored */
+	BS_SMTP_C_BDAT,        /* the bytes of a BDAT chunk (CHUNKING, RFC 3030) */
 	BS_SMTP_C_OPAQUE       /* TLS: nothing more to read */
 };
 
@@ -140,7 +141,10 @@ struct bs_smtp {
 	char message_id[256];
 	size_t message_id_len;
 	uint64_t size;
-	bool data_done;             /* CRLF.CRLF seen, waiting for the 250 */
+	bool data_done;             /* CRLF.CRLF (or BDAT LAST) seen, waiting for the 250 */
+	bool bdat_started;          /* content of this transaction came in BDAT chunks */
+	bool bdat_last;
+	uint64_t bdat_left;         /* bytes of the current chunk still to come */
 
 	uint64_t lines_truncated;   /* command/reply/header lines longer than BS_TEXT_LINE_MAX */
 	uint64_t garbage_lines;     /* client lines that are no SMTP command */

@@ -97,6 +97,34 @@ static const struct step gap_in_data[] = {
 	S("221 bye\r\n"),
 };
 
+/* CHUNKING (RFC 3030): the message in BDAT chunks, a header cut by a chunk
+ * boundary, a dot line that is content, a gap inside a chunk. */
+static const struct step bdat[] = {
+	S("220 mx ESMTP\r\n"),
+	C("EHLO relay.example.org\r\n"),
+	S("250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n"),
+	C("MAIL FROM:<gina@example.org>\r\nRCPT TO:<hal@example.com>\r\nBDAT 45\r\nFrom: gina@example.org\r\nTo: hal@example.com\r\n"),
+	S("250 ok\r\n250 ok\r\n250 2.0.0 45 octets received\r\n"),
+	C("BDAT 28\r\nCc: ivy@example.net\r\n\r\n.\r\nab"),
+	C("BDAT 1000 LAST\r\n0123456789"),
+	GAP(0, 980),
+	C("0123456789"),
+	S("250 ok\r\n250 2.0.0 Ok: queued as 7E8F9A0\r\n"),
+	C("QUIT\r\n"),
+	S("221 bye\r\n"),
+};
+
+static void test_bdat(void)
+{
+	check_segmentation(&bs_proto_smtp, bdat, NSTEPS(bdat), "bdat");
+	is_str(rec_find("MAIL", 0),
+	       "MAIL from=gina@example.org rcpts=[hal@example.com:accepted] dropped=0 sasl= size=1073 mid= "
+	       "qid=7E8F9A0 rejected=0 helo=relay.example.org",
+	       "BDAT: chunk sizes summed, gap inside a chunk counted, queue id of BDAT LAST");
+	is_int(rec_count("ADDR"), 3, "BDAT: From, To and Cc header addresses");
+	is_int(rec_count("AUTH") + rec_count("EVENT"), 0, "BDAT: chunk bytes never read as commands");
+}
+
 static void test_session(void)
 {
 	check_segmentation(&bs_proto_smtp, session, NSTEPS(session), "session");
@@ -213,6 +241,7 @@ int main(void)
 {
 	test_session();
 	test_pipelined();
+	test_bdat();
 	test_auth();
 	test_starttls();
 	test_gap();
