@@ -223,6 +223,8 @@ enum engine_rc { ENGINE_MORE, ENGINE_END, ENGINE_ERROR };
 static bool engine_init(struct bs_reader *r)
 {
 	r->isal = malloc(sizeof *r->isal);
+	if (r->isal)
+		isal_inflate_init(r->isal);
 	return r->isal != NULL;
 }
 
