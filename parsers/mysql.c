@@ -17,6 +17,7 @@
 #define CLIENT_PLUGIN_AUTH     0x00080000u
 #define CLIENT_PLUGIN_LENENC   0x00200000u
 #define CLIENT_DEPRECATE_EOF   0x01000000u
+#define CLIENT_QUERY_ATTRIBUTES 0x08000000u
 #define SERVER_MORE_RESULTS    0x0008u
 
 #define COM_QUIT 0x01
@@ -398,6 +399,7 @@ static void login(struct bs_mysql *p, const uint8_t *b, size_t n, uint64_t logic
 	uint32_t both = p->server_caps ? (caps & p->server_caps) : caps;
 	p->deprecate_eof = (both & CLIENT_DEPRECATE_EOF) != 0;
 	p->compress = (both & CLIENT_COMPRESS) != 0;
+	p->query_attributes = (both & CLIENT_QUERY_ATTRIBUTES) != 0;
 	p->phase = BS_MYSQL_P_AUTH;
 	if (!(caps & CLIENT_PROTOCOL_41)) {
 		pos = 5;
@@ -446,7 +448,16 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 		ev.u.dbquery.query_id = p->query_id;
 		ev.u.dbquery.db_user = bs_str_make(p->user, p->user_len);
 		ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
-		ev.u.dbquery.sql = bs_str_make((const char *)b + 1, n - 1);
+		size_t pos = 1;
+		if (b[0] == COM_QUERY && p->query_attributes) {
+			/* MySQL 8 query attributes: parameter and set counts come before
+			 * the text; with attributes present the text is kept whole */
+			size_t apos = 1;
+			uint64_t nparams, nsets;
+			if (lenenc_int(b, n, &apos, &nparams) && lenenc_int(b, n, &apos, &nsets) && nparams == 0)
+				pos = apos;
+		}
+		ev.u.dbquery.sql = bs_str_make((const char *)b + pos, n - pos);
 		ev.u.dbquery.sql_truncated = logical_len > n;
 		bs_emit(c->sink, &ev);
 		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_IGNORE;

@@ -72,7 +72,7 @@ struct bs_mysql {
 	uint8_t sbuf[BS_MYSQL_SRV_BUF];
 
 	uint32_t server_caps, client_caps;
-	bool deprecate_eof, compress;
+	bool deprecate_eof, compress, query_attributes;
 	char server_version[64];
 	char user[128], db[128], plugin[40];
 	size_t user_len, db_len, plugin_len;

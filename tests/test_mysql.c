@@ -111,13 +111,14 @@ static void eof_pkt(int seq, uint16_t status)
 	b_pkt(1, (uint8_t)seq, pl, pln);
 }
 
-static void query(uint8_t cmd, const char *sql)
+static void query_n(uint8_t cmd, const char *sql, size_t n)
 {
 	pln = 0;
 	pl_u8(cmd);
-	pl_mem(sql, strlen(sql));
+	pl_mem(sql, n);
 	b_pkt(0, 0, pl, pln);
 }
+static void query(uint8_t cmd, const char *sql) { query_n(cmd, sql, strlen(sql)); }
 
 static void coldef(int seq, const char *name)
 {
@@ -229,6 +230,19 @@ static void test_deprecate_eof(void)
 	is_int(rec_count("ADDR"), 3, "DEPRECATE_EOF: rows found without the EOF");
 	ok(strstr(rec_find("DBRESULT", 0), "rows=3 cols=2") != NULL, "DEPRECATE_EOF: OK 0xfe ends the rows");
 	is_int(rec_count("DBRESULT"), 1, "unanswered query at end: no result");
+}
+
+/* MySQL 8 with CLIENT_QUERY_ATTRIBUTES: "\0\1" before the statement text */
+static void test_query_attributes(void)
+{
+	b_reset();
+	greeting(CAPS_BASE | 0x08000000u);
+	login(CAPS_BASE | 0x08000000u, "app", "mail");
+	ok_pkt(2, 0, 2, 0);
+	query_n(3, "\x00\x01SELECT 1", 10);
+	ok_pkt(1, 0, 2, 0);
+	check_segmentation(&bs_proto_mysql, steps, nsteps, "query attributes");
+	ok(strstr(rec_find("DBQUERY", 0), " len=8 sql=SELECT 1") != NULL, "query attributes: counts skipped, text kept");
 }
 
 static void test_auth_fail_and_ssl(void)
@@ -355,6 +369,7 @@ int main(void)
 	test_session();
 	test_deprecate_eof();
 	test_auth_fail_and_ssl();
+	test_query_attributes();
 	test_big_value();
 	test_gap_and_truncation();
 	test_garbage();
