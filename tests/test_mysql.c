@@ -232,6 +232,37 @@ static void test_deprecate_eof(void)
 	is_int(rec_count("DBRESULT"), 1, "unanswered query at end: no result");
 }
 
+/* A CALL returning two result sets: SERVER_MORE_RESULTS_EXISTS (0x0008) in
+ * the first EOF starts the second under the same query id. */
+static void test_more_results(void)
+{
+	b_reset();
+	greeting(CAPS_BASE);
+	login(CAPS_BASE, "app", "mail");
+	ok_pkt(2, 0, 2, 0);
+	query(3, "CALL dump_addresses()");
+	pln = 0;
+	pl_u8(1);
+	b_pkt(1, 1, pl, pln);
+	coldef(2, "a");
+	eof_pkt(3, 2);
+	row(4, "x@example.com", NULL);
+	eof_pkt(5, 0x0a);
+	pln = 0;
+	pl_u8(1);
+	b_pkt(1, 6, pl, pln);
+	coldef(7, "b");
+	eof_pkt(8, 2);
+	row(9, "y@example.com", NULL);
+	row(10, "z", NULL);
+	eof_pkt(11, 2);
+	check_segmentation(&bs_proto_mysql, steps, nsteps, "more results");
+	is_int(rec_count("DBRESULT"), 2, "two result sets, two results");
+	ok(strstr(rec_find("DBRESULT", 1), "rows=2 cols=1") != NULL, "second result set counted on its own");
+	is_str(rec_find("ADDR", 1), "ADDR ctx=1 ref=7340033 addr=y@example.com col=b to_client=1",
+	       "second result set: its own column names, same query id");
+}
+
 /* MySQL 8 with CLIENT_QUERY_ATTRIBUTES: "\0\1" before the statement text */
 static void test_query_attributes(void)
 {
@@ -370,6 +401,7 @@ int main(void)
 	test_deprecate_eof();
 	test_auth_fail_and_ssl();
 	test_query_attributes();
+	test_more_results();
 	test_big_value();
 	test_gap_and_truncation();
 	test_garbage();
