@@ -320,7 +320,7 @@ static void discover_fleet(struct ctx *c)
 		names = bs_xrealloc(names, (nn + 1) * sizeof *names);
 		names[nn++] = bs_xstrndup(h + 3, strlen(h + 3));
 	}
-	qsort(names, nn, sizeof *names, cmp_str);
+	bs_qsort(names, nn, sizeof *names, cmp_str);
 	c->srv = bs_xcalloc(nn ? nn : 1, sizeof *c->srv);
 	c->nsrv = nn;
 	for (size_t i = 0; i < nn; i++) {
@@ -973,7 +973,7 @@ static void build_exposure(struct ctx *c, struct bs_results *r)
 	}
 	r->nexposed = n;
 	/* sorted by address: ids are in interning order, sort the rows */
-	qsort(r->exposed, n, sizeof *r->exposed, cmp_exposed_addr);
+	bs_qsort(r->exposed, n, sizeof *r->exposed, cmp_exposed_addr);
 	/* credentials at risk: one timeline row per user and server */
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
@@ -1247,7 +1247,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	if (agg->cand.n)
 		memcpy(sorted.cand.v, agg->cand.v, agg->cand.n * sizeof *sorted.cand.v);
 	sort_agg = agg;
-	qsort(sorted.cand.v, sorted.cand.n, sizeof *sorted.cand.v, cmp_cand);
+	bs_qsort(sorted.cand.v, sorted.cand.n, sizeof *sorted.cand.v, cmp_cand);
 	const struct bs_agg *a = &sorted;
 	struct ctx c = { .a = a, .cfg = cfg };
 	struct bs_results *r = bs_xcalloc(1, sizeof *r);
@@ -1314,7 +1314,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 				c.local[c.nlocal++] = bs_xstrndup(at + 1, strlen(at + 1));
 			}
 		}
-		qsort(c.local, c.nlocal, sizeof *c.local, cmp_str);
+		bs_qsort(c.local, c.nlocal, sizeof *c.local, cmp_str);
 	}
 
 	/* which servers have data at all */
@@ -1368,7 +1368,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 		o->tamper_start = v->ts;
 		o->tamper_end = v->te;
 		o->signals = v->signals;
-		qsort(v->attackers.v, v->attackers.n, sizeof *v->attackers.v, cmp_ip);
+		bs_qsort(v->attackers.v, v->attackers.n, sizeof *v->attackers.v, cmp_ip);
 		o->attacker_ips = v->attackers.n ? v->attackers.v : NULL;
 		o->nattacker_ips = v->attackers.n;
 		if (!v->attackers.n)
@@ -1411,7 +1411,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 		}
 		r->servers[j] = t;
 	}
-	qsort(c.tl.v, c.tl.n, sizeof *c.tl.v, cmp_tl);
+	bs_qsort(c.tl.v, c.tl.n, sizeof *c.tl.v, cmp_tl);
 	r->timeline = c.tl.v;
 	r->ntimeline = c.tl.n;
 

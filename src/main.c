@@ -10,6 +10,7 @@
 #include "output.h"
 #include "scan.h"
 #include "state.h"
+#include "tables.h"
 #include "../parsers/syslog.h"
 
 #include <errno.h>
@@ -319,7 +320,7 @@ static int run_merge(struct cli *c)
 		}
 	}
 	if (rc < 0) {
-		qsort(rows, k, sizeof *rows, cmp_row_source);
+		bs_qsort(rows, k, sizeof *rows, cmp_row_source);
 		for (size_t i = 1; i < k && rc < 0; i++)
 			if (strcmp(rows[i - 1].source, rows[i].source) == 0) {
 				char why[4200];
@@ -400,6 +401,20 @@ static int run_analyze(struct cli *c)
 	return rc;
 }
 
+static void cli_free(struct cli *c)
+{
+	for (size_t i = 0; i < c->cfg.nfleet; i++) {
+		free(c->cfg.fleet[i].name);
+		free(c->cfg.fleet[i].role);
+	}
+	free(c->cfg.fleet);
+	free(c->cfg.fleet_file);
+	for (size_t i = 0; i < c->cfg.nlocal; i++)
+		free(c->cfg.local_domains[i]);
+	free(c->cfg.local_domains);
+	free(c->geoip);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -423,7 +438,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	int rc = parse_cli(argc, argv, &c);
-	if (rc >= 0)
-		return rc;
-	return run(&c);
+	if (rc < 0)
+		rc = run(&c);
+	cli_free(&c);
+	return rc;
 }

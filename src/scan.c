@@ -310,7 +310,7 @@ void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, str
 		}
 	}
 	if (ncaps) {
-		qsort(caps, ncaps, sizeof *caps, cmp_cap);
+		bs_qsort(caps, ncaps, sizeof *caps, cmp_cap);
 		struct task *t = &sh.tasks[sh.ntasks++];
 		t->inputs = bs_xmalloc(ncaps * sizeof *t->inputs);
 		for (size_t i = 0; i < ncaps; i++)

@@ -53,6 +53,14 @@ void bs_u64map_clear(struct bs_u64map *m);
 	&(vec).v[(vec).n++])
 #define BS_VEC_FREE(vec) do { free((vec).v); (vec).v = NULL; (vec).n = (vec).cap = 0; } while (0)
 
+/* qsort that accepts an empty (NULL) array, which libc's does not. */
+#include <stdlib.h>
+static inline void bs_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (base && n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* Mix several values into one 64-bit key. */
 static inline uint64_t bs_mix64(uint64_t h)
 {
