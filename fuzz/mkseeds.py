@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""mkseeds.py - seed corpora for the libFuzzer targets, generated at build time.
+
+usage: mkseeds.py SRCDIR OUTDIR [BREACHSCOPE]
+
+Seeds come from the committed sample incident (samples/incident: gzip
+maillogs and access logs, gzip pcaps), from small hand-written sessions, and,
+when the public corpus is present (BS_CORPUS, else SRCDIR/../shared/corpus),
+from its small maillogs and captures. Nothing from the corpus is copied into
+the source tree: seeds live in the build directory. Each seed is prefixed
+with the mode byte(s) its harness expects (see the harness comments).
+"""
+import glob, gzip, os, struct, subprocess, sys, tempfile
+
+src, out = sys.argv[1], sys.argv[2]
+binary = sys.argv[3] if len(sys.argv) > 3 else None
+sample = os.path.join(src, 'samples', 'incident')
+corpus = os.environ.get('BS_CORPUS') or os.path.join(src, '..', 'shared', 'corpus')
+count = {}
+
+
+def put(target, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    n = count.get(target, 0)
+    count[target] = n + 1
+    with open(os.path.join(d, 'seed-%04d' % n), 'wb') as f:
+        f.write(data)
+
+
+def head_lines(data, n):
+    return b''.join(data.splitlines(True)[:n])
+
+
+logs = sorted(glob.glob(os.path.join(sample, 'logs', '*', '*.gz')))
+seen_kind = set()
+for p in logs:
+    kind = (os.path.basename(os.path.dirname(p)), os.path.basename(p).split('-')[0])
+    if kind in seen_kind:
+        continue
+    seen_kind.add(kind)
+    raw = open(p, 'rb').read()
+    text = gzip.decompress(raw)
+    part = head_lines(text, 80)
+    put('input', b'\0\0' + raw[:8192])        # compressed, as stored (cut if long)
+    put('input', b'\1\200' + part)             # wrapped in gzip by the harness
+    put('syslog', b'\0' + part)
+    put('maillog', b'\1' + part)
+    put('addrscan', part[:4096])
+
+for p in sorted(glob.glob(os.path.join(corpus, 'maillog', '*')) + glob.glob(os.path.join(corpus, 'weblog', '*'))):
+    data = open(p, 'rb').read()[:16384]
+    put('maillog', b'\0' + data)
+    put('syslog', b'\1' + head_lines(data, 40))
+    put('input', b'\0\0' + data[:4096])
+
+# captures: the start of each sample pcap (a cut last record is fine) and the
+# small public ones
+pcaps = sorted(glob.glob(os.path.join(sample, 'pcap', '*.pcap.gz')))
+for p in pcaps[:6]:
+    put('capture', b'\0' + gzip.decompress(open(p, 'rb').read())[:32768])
+for p in sorted(glob.glob(os.path.join(corpus, 'pcap', '*'))):
+    data = open(p, 'rb').read()
+    if len(data) <= 32768:
+        put('capture', b'\0' + data)
+        if len(data) <= 4096:
+            put('input', b'\0\0' + data)
+
+# protocol scripts: TCP payloads of the sample captures, per flow, in capture
+# order (the samples are clean: no reordering to undo)
+PROTO_INDEX = {80: 0, 25: 1, 143: 2, 110: 3, 21: 4, 3306: 5}
+
+
+def script(payloads):
+    b = bytearray()
+    for d, data in payloads:
+        for i in range(0, len(data), 128):
+            chunk = data[i:i + 128]
+            b.append(((len(chunk) - 1) << 1) | d)
+            b += chunk
+            if len(b) > 16384:
+                return bytes(b)
+    return bytes(b)
+
+
+flows = {}
+dns_udp = []
+for p in pcaps[:8]:
+    data = gzip.decompress(open(p, 'rb').read())
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack('<IIII', data[off:off + 16])
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(pkt) < 34 or pkt[12:14] != b'\x08\x00':
+            continue
+        ip = pkt[14:]
+        ihl = (ip[0] & 15) * 4
+        proto = ip[9]
+        l4 = ip[ihl:]
+        if proto == 17 and len(l4) >= 8:
+            sp, dp = struct.unpack('>HH', l4[:4])
+            if 53 in (sp, dp) and len(dns_udp) < 40:
+                dns_udp.append((1 if sp == 53 else 0, l4[8:]))
+            continue
+        if proto != 6 or len(l4) < 20:
+            continue
+        sp, dp = struct.unpack('>HH', l4[:4])
+        payload = l4[(l4[12] >> 4) * 4:]
+        if not payload:
+            continue
+        srvport = dp if dp in PROTO_INDEX else sp if sp in PROTO_INDEX else None
+        if srvport is None:
+            continue
+        key = (srvport, ip[12:16] + ip[16:20] if dp == srvport else ip[16:20] + ip[12:16],
+               sp if dp == srvport else dp)
+        flows.setdefault(key, []).append((0 if dp == srvport else 1, payload))
+
+per_proto = {}
+for key, payloads in flows.items():
+    n = per_proto.get(key[0], 0)
+    if n >= 4:
+        continue
+    per_proto[key[0]] = n + 1
+    put('proto', bytes([PROTO_INDEX[key[0]]]) + script(payloads))
+put('proto', bytes([6]) + script(dns_udp))
+# hand-written sessions for what the sample may lack
+put('proto', bytes([0]) + script([(0, b'POST /login.php HTTP/1.1\r\nHost: wm\r\nContent-Type: application/x-www-form-urlencoded\r\n'
+                                      b'Content-Length: 27\r\n\r\nuser=bob%40x.org&pass=s3cr'),
+                                  (1, b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n'
+                                      b'1a\r\n<script src="http://e.vil/x.js">\r\n0\r\n\r\n')]))
+put('proto', bytes([1]) + script([(1, b'220 mx ESMTP\r\n'), (0, b'EHLO a\r\n'), (1, b'250-mx\r\n250 AUTH PLAIN\r\n'),
+                                  (0, b'AUTH PLAIN AGJvYgBwdw==\r\n'), (1, b'235 ok\r\n'),
+                                  (0, b'MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n'),
+                                  (1, b'250 ok\r\n250 ok\r\n354 go\r\n'),
+                                  (0, b'From: a@b.org\r\nTo: c@d.org\r\n\r\nhi\r\n.\r\nQUIT\r\n')]))
+put('proto', bytes([2]) + script([(1, b'* OK IMAP\r\n'), (0, b'a1 LOGIN bob {3}\r\n'), (1, b'+ go\r\n'),
+                                  (0, b'pwd\r\n'), (1, b'a1 OK done\r\n')]))
+put('proto', bytes([3]) + script([(1, b'+OK\r\n'), (0, b'USER bob\r\n'), (1, b'+OK\r\n'), (0, b'PASS x\r\n'),
+                                  (1, b'+OK\r\n'), (0, b'RETR 1\r\n'), (1, b'+OK\r\nFrom: a@b.org\r\n..x\r\n.\r\n')]))
+put('proto', bytes([4]) + script([(1, b'220 ftp\r\n'), (0, b'USER bob\r\n'), (1, b'331 pw\r\n'), (0, b'PASS x\r\n'),
+                                  (1, b'230 ok\r\n'), (0, b'PASV\r\n'), (1, b'227 Entering (10,0,0,1,4,1)\r\n'),
+                                  (0, b'STOR shell.php\r\n'), (1, b'150 ok\r\n226 done\r\n')]))
+put('proto', bytes([7]) + script([(0, b'\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01')]))
+
+# inventories
+fleet = os.path.join(sample, 'fleet.csv')
+if os.path.exists(fleet):
+    put('fleet', open(fleet, 'rb').read())
+put('fleet', b'name,address,role\r\n"wm 1",[2001:db8::1],WebMail\r\n"a""b",10.0.0.1,db\r\n\r\n')
+put('fleet', b'role,name,address\nmx,mx1,::ffff:192.0.2.1\n')
+
+# a state file of a small scan; the harness's odd mode adds the trailer back
+if binary and logs:
+    with tempfile.TemporaryDirectory() as tmp:
+        st = os.path.join(tmp, 'state')
+        small = [p for p in logs if 'maillog' in p][:1]
+        if subprocess.call([binary, 'scan', '-q', '-o', st] + small) in (0, 3) and os.path.exists(st):
+            data = open(st, 'rb').read()
+            put('state', b'\0' + data)
+            put('state', b'\1' + data[:-12])
+
+for t in sorted(count):
+    print('%s: %d seeds' % (t, count[t]))
