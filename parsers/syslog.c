@@ -468,8 +468,11 @@ static bool parse_5424(const char *p, const char *end, struct bs_clock *clock, s
 			f[i].n = 0;
 		p = e + 1;
 	}
-	/* Structured data: "-" or [id k="v" ...]... with \] and \" escapes. */
-	if (*p == '-') {
+	/* Structured data: "-" or [id k="v" ...]... with \] and \" escapes.
+	 * The header may end right after MSGID: nothing to read then. */
+	if (p >= end) {
+		return false;
+	} else if (*p == '-') {
 		p++;
 	} else if (*p == '[') {
 		while (p < end && *p == '[') {

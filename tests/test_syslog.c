@@ -211,6 +211,8 @@ static void test_garbage(void)
 		"2003-10-11T22:14:15+0", "May  4 17:31:02", "May  4 17:31:02 ", "May  4 17:31:02 h",
 		"May  4 17:31:02 h p[", "May  4 17:31:02 h p[1", "May  4 17:31:02 h p[1]", "May  4 17:31:02 h p:",
 		"2019-10-22 03:39:17 h p[1", "Jan 1 00:00:00.", "May  4 17:31:02 h p[1]:\0x",
+		/* fuzz_syslog: a line ending right after MSGID was read one byte past its end */
+		"<34>1 2003-10-11T22:14:15Z h app 1 ID47 - msg",
 	};
 	struct bs_clock c;
 	struct bs_syslog o;
@@ -226,6 +228,11 @@ static void test_garbage(void)
 		survived++;
 	}
 	is_int(survived, (int)(sizeof lines / sizeof *lines), "garbage and every prefix of it parsed without crash");
+	const char hdr_only[] = "<34>1 2003-10-11T22:14:15Z h app 1 ID47 ";
+	char *exact = malloc(sizeof hdr_only - 1);
+	memcpy(exact, hdr_only, sizeof hdr_only - 1);
+	ok(!bs_syslog_parse(exact, sizeof hdr_only - 1, &c, &o), "RFC 5424 header ending after MSGID: not a line");
+	free(exact);
 	char big[1 << 20];
 	memset(big, 'A', sizeof big);
 	memcpy(big, "May  4 17:31:02 h ", 18);
