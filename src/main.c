@@ -10,6 +10,7 @@
 #include "output.h"
 #include "scan.h"
 #include "state.h"
+#include "spill.h"
 #include "tables.h"
 #include "../parsers/syslog.h"
 
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 	      "  -q, --quiet              no progress on standard error\n"
 	      "      --debug FILE         write the reason for every malformed line to FILE\n"
 	      "      --threshold NAME=VAL a detector threshold (docs/DETECTION.md; repeatable)\n"
+	      "      --timeline all       every event in timeline.csv, not only the notable ones (analyze)\n"
 	      "      --help, --version\n"
 	      "\n"
 	      "Exit status: 0 all inputs read to their end; 3 results written but some input was\n"
@@ -60,6 +62,7 @@ struct cli {
 	int jobs;
 	bool quiet;
 	const char *debug;
+	bool timeline_all;
 	struct bs_engine_config cfg;
 	char **args;
 	size_t nargs;
@@ -134,6 +137,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "debug", required_argument, NULL, 'D' },
 		{ "threshold", required_argument, NULL, 'T' },
+		{ "timeline", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -184,6 +188,14 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			break;
 		case 'q': c->quiet = true; break;
 		case 'D': c->debug = optarg; break;
+		case 'E':
+			if (strcmp(optarg, "all") == 0)
+				c->timeline_all = true;
+			else if (strcmp(optarg, "notable") == 0)
+				c->timeline_all = false;
+			else
+				return die_usage("bad --timeline \"%s\" (notable or all)", optarg);
+			break;
 		case 'T':
 			if (!set_threshold(&c->cfg.th, optarg))
 				return die_usage("bad --threshold \"%s\" (see breachscope(1) for names)", optarg);
@@ -201,10 +213,11 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 
 /* The merge stage shared by analyze and merge: correlate, write, summarize. */
 static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, size_t nrows, int rc,
-                  const char *outdir, struct bs_geoip *geo)
+                  const char *outdir, struct bs_geoip *geo, struct bs_spill *spill)
 {
 	char err[1024];
 	struct bs_results *res = bs_correlate(agg, &c->cfg, rows, nrows);
+	res->timeline_all = spill;
 	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {
 		fprintf(stderr, "breachscope: %s\n", err);
 		rc = EXIT_FAIL;
@@ -354,7 +367,7 @@ static int run_merge(struct cli *c)
 		bs_state_close(st[i]);
 	free(st);
 	if (rc < 0) {
-		rc = finish(c, agg, rows, k, damaged ? EXIT_DAMAGED : EXIT_OK, outdir, geo);
+		rc = finish(c, agg, rows, k, damaged ? EXIT_DAMAGED : EXIT_OK, outdir, geo, NULL);
 	} else {
 		for (size_t i = 0; i < k; i++) {
 			free(rows[i].source);
@@ -387,12 +400,21 @@ static int run_analyze(struct cli *c)
 		return die_usage("%s", err);
 	if (!bs_output_prepare(outdir, err, sizeof err))
 		return die_usage("%s", err);
+	struct bs_spill *spill = NULL;
+	if (c->timeline_all) {
+		char dir[4200];
+		snprintf(dir, sizeof dir, "%s/.timeline-spill.%ld", outdir, (long)getpid());
+		spill = bs_spill_new(dir, err, sizeof err);
+		if (!spill)
+			return die_usage("%s", err);
+	}
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .debug = debug, .cfg = &c->cfg };
+	                           .debug = debug, .cfg = &c->cfg, .spill = spill };
 	struct bs_scan_result sr;
 	bs_scan(&list, &so, &sr);
-	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, geo);
+	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, geo, spill);
+	bs_spill_free(spill);
 	bs_agg_free(sr.agg);
 	bs_inputs_free(&list);
 	bs_geoip_close(geo);

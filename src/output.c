@@ -7,6 +7,7 @@
  * files. Nothing here takes a path from the data. */
 #include "config.h"
 #include "output.h"
+#include "spill.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -173,6 +174,47 @@ static const struct bs_geo_info *geo_cached(struct geo_slot *cache, struct bs_ge
 	return &slot->info;
 }
 
+static void timeline_row(struct bs_csv *c, const struct bs_results *r, const struct bs_timeline_row *t,
+                         struct geo_slot *cache, struct bs_geoip *geo)
+{
+	cell_time(c, t->ts, t->frac_digits);
+	char usec[24] = "";
+	if (t->ts != BS_TIME_NONE)
+		snprintf(usec, sizeof usec, "%" PRId64, t->ts);
+	bs_csv_cellz(c, usec);
+	bs_csv_cellz(c, t->timestamp_desc);
+	bs_csv_cellz(c, t->message);
+	bs_csv_cellz(c, t->event);
+	bs_csv_cellz(c, bs_severity_name(t->severity));
+	bs_csv_cellz(c, t->server);
+	cell_ip(c, &t->src_ip);
+	const struct bs_geo_info *gi = NULL;
+	if (cache && t->src_ip.family)
+		gi = geo_cached(cache, geo, &t->src_ip);
+	bs_csv_cellz(c, gi ? gi->country : "");
+	bs_csv_cellz(c, gi ? gi->asn : "");
+	cell_ip(c, &t->dst_ip);
+	bs_csv_cellz(c, t->user);
+	bs_csv_cellz(c, t->address);
+	bs_csv_cellz(c, t->input < r->ninputs ? r->inputs[t->input].source : "");
+	/* Line and packet numbers start at 1: 0 means the row has none. */
+	if (t->source_ref)
+		cell_u64(c, t->source_ref);
+	else
+		bs_csv_cell(c, NULL, 0);
+	bs_csv_end_row(c);
+}
+
+/* Notable rows first when an event row has the same time and position. */
+static bool notable_first(const struct bs_timeline_row *n, const struct bs_timeline_row *e)
+{
+	if (n->ts != e->ts)
+		return n->ts < e->ts;
+	if (n->input != e->input)
+		return n->input < e->input;
+	return n->source_ref <= e->source_ref;
+}
+
 static bool write_timeline(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 {
 	static const char *const cols[] = { "datetime", "timestamp", "timestamp_desc", "message",
@@ -181,34 +223,17 @@ static bool write_timeline(FILE *f, const struct bs_results *r, struct bs_geoip 
 	struct bs_csv *c = bs_csv_open(f);
 	struct geo_slot *cache = geo ? bs_xcalloc(GEO_CACHE_SLOTS, sizeof *cache) : NULL;
 	header(c, cols);
-	for (size_t i = 0; i < r->ntimeline; i++) {
-		const struct bs_timeline_row *t = &r->timeline[i];
-		cell_time(c, t->ts, t->frac_digits);
-		char usec[24] = "";
-		if (t->ts != BS_TIME_NONE)
-			snprintf(usec, sizeof usec, "%" PRId64, t->ts);
-		bs_csv_cellz(c, usec);
-		bs_csv_cellz(c, t->timestamp_desc);
-		bs_csv_cellz(c, t->message);
-		bs_csv_cellz(c, t->event);
-		bs_csv_cellz(c, bs_severity_name(t->severity));
-		bs_csv_cellz(c, t->server);
-		cell_ip(c, &t->src_ip);
-		const struct bs_geo_info *gi = NULL;
-		if (cache && t->src_ip.family)
-			gi = geo_cached(cache, geo, &t->src_ip);
-		bs_csv_cellz(c, gi ? gi->country : "");
-		bs_csv_cellz(c, gi ? gi->asn : "");
-		cell_ip(c, &t->dst_ip);
-		bs_csv_cellz(c, t->user);
-		bs_csv_cellz(c, t->address);
-		bs_csv_cellz(c, t->input < r->ninputs ? r->inputs[t->input].source : "");
-		/* Line and packet numbers start at 1: 0 means the row has none. */
-		if (t->source_ref)
-			cell_u64(c, t->source_ref);
-		else
-			bs_csv_cell(c, NULL, 0);
-		bs_csv_end_row(c);
+	/* --timeline all: merge every event (already in order) with the notable rows */
+	struct bs_timeline_row ev;
+	bool have = r->timeline_all && bs_spill_next(r->timeline_all, &ev);
+	size_t i = 0;
+	while (i < r->ntimeline || have) {
+		if (i < r->ntimeline && (!have || notable_first(&r->timeline[i], &ev))) {
+			timeline_row(c, r, &r->timeline[i++], cache, geo);
+		} else {
+			timeline_row(c, r, &ev, cache, geo);
+			have = bs_spill_next(r->timeline_all, &ev);
+		}
 	}
 	free(cache);
 	bs_csv_close(c);

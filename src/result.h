@@ -98,6 +98,9 @@ struct bs_results {
 	uint64_t risk_counts[3];  /* by bs_risk */
 	uint64_t category_counts[BS_CAT_COUNT];
 	bs_time data_start, data_end;
+	/* --timeline all: every event, merged into timeline.csv by the writer
+	 * (read once; owned and freed by the caller, not by bs_results_free). */
+	struct bs_spill *timeline_all;
 };
 
 /* Frees every string and array and the struct itself; NULL is fine. */

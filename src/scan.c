@@ -8,6 +8,7 @@
 #include "config.h"
 #include "scan.h"
 #include "agg.h"
+#include "spill.h"
 #include "input.h"
 #include "../parsers/maillog.h"
 #include "../parsers/capture.h"
@@ -93,31 +94,34 @@ void bs_scan_server_of_path(const char *path, const struct bs_engine_config *cfg
 	}
 }
 
-/* Access-log events get their server from the input path. */
-struct text_sink {
+/* Where a worker's events go: its aggregate, and with --timeline all its
+ * spill writer. Access-log events get their server from the input path. */
+struct tee {
 	struct bs_agg *agg;
+	struct bs_spill_writer *spill;
 	char server[128];
 };
 
-static void text_sink_fn(void *ctx, const struct bs_event *ev)
+static void tee_fn(void *ctx, const struct bs_event *ev)
 {
-	struct text_sink *t = ctx;
+	struct tee *t = ctx;
+	struct bs_event copy;
 	if (ev->type == BS_EV_HTTP && ev->u.http.from_access_log && !ev->host.n && t->server[0]) {
-		struct bs_event copy = *ev;
+		copy = *ev;
 		copy.host = bs_str_make(t->server, strlen(t->server));
-		bs_agg_sink(t->agg, &copy);
-		return;
+		ev = &copy;
 	}
 	bs_agg_sink(t->agg, ev);
+	if (t->spill)
+		bs_spill_event(t->spill, ev);
 }
 
-static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct bs_agg *agg)
+static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct tee *ts)
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
-	struct text_sink ts = { .agg = agg };
-	bs_scan_server_of_path(path, sh->o->cfg, ts.server, sizeof ts.server);
-	struct bs_sink sink = { text_sink_fn, &ts };
+	bs_scan_server_of_path(path, sh->o->cfg, ts->server, sizeof ts->server);
+	struct bs_sink sink = { tee_fn, ts };
 	struct bs_maillog_opts mo = { .forced_year = sh->o->forced_year, .ref_epoch = bs_reader_mtime(r),
 	                              .tz = sh->o->tz, .input = (uint32_t)ix, .debug = sh->o->debug };
 	struct bs_maillog *m = bs_maillog_new(&mo, &sink);
@@ -147,10 +151,11 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r) - last_raw);
 }
 
-static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum bs_format fmt, struct bs_agg *agg)
+static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum bs_format fmt, struct tee *ts)
 {
 	struct bs_input_row *row = &sh->rows[ix];
-	struct bs_sink sink = { bs_agg_sink, agg };
+	ts->server[0] = 0;
+	struct bs_sink sink = { tee_fn, ts };
 	struct bs_dispatch *d = bs_dispatch_new((uint32_t)ix, &sink);
 	struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
 	struct bs_capture *cap = bs_capture_new(&co, bs_dispatch_ops(), d, &sink);
@@ -166,8 +171,9 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
 }
 
-static void scan_one(struct shared *sh, size_t ix, struct bs_agg *agg)
+static void scan_one(struct shared *sh, size_t ix, struct tee *tee)
 {
+	struct bs_agg *agg = tee->agg;
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
 	char err[512];
@@ -185,9 +191,9 @@ static void scan_one(struct shared *sh, size_t ix, struct bs_agg *agg)
 	const char *fname = bs_format_name(fmt, bs_reader_is_gzip(r));
 	row->format = bs_xstrndup(fname, strlen(fname));
 	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG)
-		scan_capture(sh, ix, r, fmt, agg);
+		scan_capture(sh, ix, r, fmt, tee);
 	else if (fmt != BS_FMT_EMPTY)
-		scan_text(sh, ix, r, agg);
+		scan_text(sh, ix, r, tee);
 	bs_agg_end_input(agg);
 	row->st.bytes = bs_reader_raw_size(r) ? bs_reader_raw_size(r) : bs_reader_raw_bytes(r);
 	if (bs_reader_damaged(r)) {
@@ -205,18 +211,29 @@ struct worker {
 	pthread_t th;
 };
 
+static void worker_tasks(struct worker *w);
+
 static void *worker_main(void *arg)
 {
-	struct worker *w = arg;
+	worker_tasks(arg);
+	return NULL;
+}
+
+static void worker_tasks(struct worker *w)
+{
 	struct shared *sh = w->sh;
+	struct tee tee = { .agg = w->agg };
+	if (sh->o->spill)
+		tee.spill = bs_spill_writer_new(sh->o->spill);
 	for (;;) {
 		size_t t = atomic_fetch_add(&sh->next, 1);
 		if (t >= sh->ntasks)
 			break;
 		for (size_t i = 0; i < sh->tasks[t].ninputs; i++)
-			scan_one(sh, sh->tasks[t].inputs[i], w->agg);
+			scan_one(sh, sh->tasks[t].inputs[i], &tee);
 	}
-	return NULL;
+	if (tee.spill && !bs_spill_writer_close(tee.spill))
+		warnf(sh, "--timeline all: cannot write the event spill files");
 }
 
 static double now_sec(void)

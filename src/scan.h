@@ -16,6 +16,7 @@ struct bs_scan_opts {
 	FILE *warn;                     /* warnings (damage, refused inputs); NULL = none */
 	FILE *debug;                    /* malformed-line reasons; NULL = none */
 	const struct bs_engine_config *cfg; /* fleet names, to tell which server wrote an access log */
+	struct bs_spill *spill;         /* --timeline all: every event also goes here; NULL = off */
 };
 
 struct bs_scan_result {

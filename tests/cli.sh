@@ -43,6 +43,8 @@ t 2 "unreadable fleet" analyze --fleet "$work/nope.csv" -o "$work/out" "$work/ma
 t 2 "bad fleet header" analyze --fleet "$work/badfleet.csv" -o "$work/out" "$work/maillog"; nothing_written "bad fleet"
 t 2 "bad year" analyze --year 12x -o "$work/out" "$work/maillog"; nothing_written "bad year"; one_line_error "bad year"
 t 2 "bad timezone" analyze --timezone Mars/Olympus -o "$work/out" "$work/maillog"; nothing_written "bad timezone"; one_line_error "bad timezone"
+t 2 "bad --timeline" analyze --timeline some -o "$work/out" "$work/maillog"; nothing_written "bad --timeline"
+t 2 "bad --threshold" analyze --threshold nope=1 -o "$work/out" "$work/maillog"; nothing_written "bad --threshold"
 t 2 "bad jobs" analyze -j 0 -o "$work/out" "$work/maillog"; nothing_written "bad jobs"
 t 2 "unreadable geoip" analyze --geoip "$work/nope.mmdb" -o "$work/out" "$work/maillog"; nothing_written "unreadable geoip"
 t 2 "geoip that is not a database" analyze --geoip "$work/maillog" -o "$work/out" "$work/maillog"; nothing_written "bad geoip"

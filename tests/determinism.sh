@@ -21,6 +21,15 @@ for f in servers.csv exposed_addresses.csv timeline.csv input_stats.csv report.h
 	cmp -s "$work/j1/$f" "$work/j4/$f"; check $? "$f: --jobs 1 and --jobs 4 give the same bytes"
 	cmp -s "$work/j1/$f" "$work/rev/$f"; check $? "$f: reversed input order gives the same bytes"
 done
+# --timeline all: every event, in order, the same whatever --jobs
+run -j 1 --timeline all -o "$work/all1" $files; check $? "--timeline all, --jobs 1"
+run -j 4 --timeline all -o "$work/all4" $reversed; check $? "--timeline all, --jobs 4, inputs reversed"
+cmp -s "$work/all1/timeline.csv" "$work/all4/timeline.csv"; check $? "--timeline all: same bytes whatever --jobs and input order"
+notable=$(wc -l < "$work/j1/timeline.csv"); all=$(wc -l < "$work/all1/timeline.csv")
+[ "$all" -gt $((notable * 10)) ]; check $? "--timeline all has every event ($all rows, $notable notable)"
+awk -F, 'NR > 1 { if ($2 < prev) bad = 1; prev = $2 } END { exit bad }' "$work/all1/timeline.csv"; check $? "--timeline all is ordered by time"
+[ -z "$(ls -A "$work/all1" | grep -v '\.csv$\|\.html$')" ]; check $? "--timeline all leaves no spill files"
+cmp -s "$work/j1/exposed_addresses.csv" "$work/all1/exposed_addresses.csv"; check $? "--timeline all changes no other result"
 # directories: the sources are the walked paths, which are the same files
 cmp -s "$work/j1/exposed_addresses.csv" "$work/dirs/exposed_addresses.csv"; check $? "directories give the same exposure"
 echo "1..$n"

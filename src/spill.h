@@ -1,0 +1,30 @@
+/* spill.h - `--timeline all`: every normalized event as a timeline row.
+ *
+ * Events arrive from worker threads in no global order and there can be
+ * billions: each worker formats them into rows and spills sorted runs to a
+ * private directory; the timeline writer merges the runs (and the notable
+ * rows) by time, input and position. Memory: one run buffer per worker. */
+#ifndef BS_SPILL_H
+#define BS_SPILL_H
+
+#include "event.h"
+#include "result.h"
+
+struct bs_spill;          /* the whole spill: directory and run files */
+struct bs_spill_writer;   /* one per worker thread */
+
+/* dir: a private directory to create (mode 0700) and remove at the end. */
+struct bs_spill *bs_spill_new(const char *dir, char *err, size_t errlen);
+struct bs_spill_writer *bs_spill_writer_new(struct bs_spill *s);
+/* One event (call in input order; seq numbers are kept per input). */
+void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev);
+/* Flush the last run; the writer is freed. Returns false on an I/O error. */
+bool bs_spill_writer_close(struct bs_spill_writer *w);
+
+/* Reading back, merged: rows in (ts, input, ref, seq) order. The row's
+ * strings are valid until the next call. */
+bool bs_spill_next(struct bs_spill *s, struct bs_timeline_row *row);
+/* Remove the run files and the directory. */
+void bs_spill_free(struct bs_spill *s);
+
+#endif
