@@ -1,14 +1,14 @@
 /* scan.c - the scan stage: every input through its parser into an aggregate.
  *
- * Text inputs are independent tasks. Captures are one task, read in order
- * of their first packet time, so that the capture engine sees a link's
- * rotated files in sequence. Each worker thread has its own aggregate; the
+ * Every input is an independent task (a capture file has its own TCP
+ * reassembly), biggest first. Each worker thread has its own aggregate; the
  * aggregates are merged at the end (merging is commutative, so the result
  * does not depend on the number of threads or the scheduling). */
 #include "config.h"
 #include "scan.h"
 #include "agg.h"
 #include "spill.h"
+#include "tables.h"
 #include "input.h"
 #include "../parsers/maillog.h"
 #include "../parsers/capture.h"
@@ -268,25 +268,6 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
-/* First packet time of a capture, for ordering (0 when unknown). */
-static int64_t capture_first_time(const char *path)
-{
-	char err[256];
-	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
-	if (!r)
-		return 0;
-	uint8_t h[40];
-	size_t n = bs_reader_peek(r, h, sizeof h);
-	int64_t t = 0;
-	if (n >= 28 && bs_detect_format(h, n) == BS_FMT_PCAP) {
-		bool swap = h[0] == 0xd4 || h[0] == 0x4d;
-		t = swap ? (int64_t)((uint32_t)h[24] | (uint32_t)h[25] << 8 | (uint32_t)h[26] << 16 | (uint32_t)h[27] << 24)
-		         : (int64_t)((uint32_t)h[27] | (uint32_t)h[26] << 8 | (uint32_t)h[25] << 16 | (uint32_t)h[24] << 24);
-	}
-	bs_reader_close(r);
-	return t;
-}
-
 struct cap_order { size_t ix; int64_t t; };
 static int cmp_cap(const void *x, const void *y)
 {
@@ -303,42 +284,31 @@ void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, str
 	sh.rows = bs_xcalloc(list->n ? list->n : 1, sizeof *sh.rows);
 	for (size_t i = 0; i < list->n; i++)
 		sh.rows[i].source = bs_xstrndup(list->paths[i], strlen(list->paths[i]));
-	/* tasks: captures form one ordered task, every other input is its own */
+	/* tasks: one per input. Each capture has its own reassembly (a
+	 * connection that spans two rotated files is seen as two), so captures
+	 * are independent too; the largest inputs go first so that the last
+	 * task to finish is a small one. */
 	sh.tasks = bs_xcalloc(list->n + 1, sizeof *sh.tasks);
-	struct cap_order *caps = bs_xcalloc(list->n + 1, sizeof *caps);
-	size_t ncaps = 0;
+	struct cap_order *order = bs_xcalloc(list->n + 1, sizeof *order);
 	for (size_t i = 0; i < list->n; i++) {
 		char err[256];
 		struct bs_reader *r = strcmp(list->paths[i], "-") == 0 ? NULL : bs_reader_open(list->paths[i], err, sizeof err);
-		enum bs_format fmt = BS_FMT_TEXT;
+		int64_t size = 0;
 		if (r) {
-			uint8_t h[64];
-			fmt = bs_detect_format(h, bs_reader_peek(r, h, sizeof h));
-			sh.bytes_total += bs_reader_raw_size(r);
+			size = (int64_t)bs_reader_raw_size(r);
+			sh.bytes_total += (uint64_t)size;
 			bs_reader_close(r);
 		}
-		if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG) {
-			caps[ncaps].ix = i;
-			caps[ncaps++].t = capture_first_time(list->paths[i]);
-		} else {
-			sh.tasks[sh.ntasks].inputs = bs_xmalloc(sizeof(size_t));
-			sh.tasks[sh.ntasks].inputs[0] = i;
-			sh.tasks[sh.ntasks++].ninputs = 1;
-		}
+		order[i].ix = i;
+		order[i].t = -size; /* biggest first */
 	}
-	if (ncaps) {
-		bs_qsort(caps, ncaps, sizeof *caps, cmp_cap);
-		struct task *t = &sh.tasks[sh.ntasks++];
-		t->inputs = bs_xmalloc(ncaps * sizeof *t->inputs);
-		for (size_t i = 0; i < ncaps; i++)
-			t->inputs[i] = caps[i].ix;
-		t->ninputs = ncaps;
-		/* the long capture task first, so it overlaps with the logs */
-		struct task tmp = sh.tasks[0];
-		sh.tasks[0] = *t;
-		*t = tmp;
+	bs_qsort(order, list->n, sizeof *order, cmp_cap);
+	for (size_t i = 0; i < list->n; i++) {
+		sh.tasks[sh.ntasks].inputs = bs_xmalloc(sizeof(size_t));
+		sh.tasks[sh.ntasks].inputs[0] = order[i].ix;
+		sh.tasks[sh.ntasks++].ninputs = 1;
 	}
-	free(caps);
+	free(order);
 
 	int jobs = o->jobs < 1 ? 1 : o->jobs;
 	if ((size_t)jobs > sh.ntasks && sh.ntasks)
