@@ -252,6 +252,7 @@ static void txn_reset(struct bs_smtp *p)
 	p->size = 0;
 	p->data_done = false;
 	p->bdat_started = false;
+	p->reject_len = 0;
 }
 
 static void queue_push(struct bs_smtp *p, enum bs_smtp_cmd cmd, uint16_t rcpt)
@@ -358,6 +359,22 @@ static void emit_mail(struct bs_smtp *p, const struct bs_proto_ctx *c, int code,
 	bs_emit(c->sink, &ev);
 }
 
+/* A transaction with recipients that ends without a message (every
+ * recipient refused, DATA refused, RSET, QUIT, a new MAIL): reported as a
+ * rejected mail, because refused spam runs are evidence too. */
+static void txn_abandon(struct bs_smtp *p, const struct bs_proto_ctx *c)
+{
+	if (p->txn && !p->data_done && p->nrcpt > 0)
+		emit_mail(p, c, 554, bs_str_make(p->reject_text, p->reject_len));
+	txn_reset(p);
+}
+
+static void keep_reject(struct bs_smtp *p, int code, bs_str text)
+{
+	if (code >= 400)
+		bs_text_copy(p->reject_text, sizeof p->reject_text, &p->reject_len, text);
+}
+
 static void header_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const char *s, size_t n)
 {
 	if (n == 0) {
@@ -449,7 +466,7 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 		 * is reported now, without the queue id of its reply */
 		if (p->data_done)
 			emit_mail(p, c, 0, BS_STR_NULL);
-		txn_reset(p);
+		txn_abandon(p, c);
 		p->txn = true;
 		bs_str a = smtp_path(s, n);
 		bs_text_copy(p->sender, sizeof p->sender, &p->sender_len, a);
@@ -469,7 +486,7 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 		queue_push(p, BS_SMTP_CMD_STARTTLS, 0);
 		p->cstate = BS_SMTP_C_TLS_WAIT;
 	} else if (bs_str_ieq(verb, "RSET")) {
-		txn_reset(p);
+		txn_abandon(p, c);
 		queue_push(p, BS_SMTP_CMD_RSET, 0);
 	} else if (bs_str_ieq(verb, "BDAT")) {
 		bs_str size = bs_text_word(s, n, &pos);
@@ -493,6 +510,8 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 		if (k == 0)
 			bdat_chunk_end(p, c, false);
 	} else if (bs_str_ieq(verb, "QUIT")) {
+		if (!p->data_done)
+			txn_abandon(p, c);
 		queue_push(p, BS_SMTP_CMD_QUIT, 0);
 	} else {
 		bool alpha = verb.n >= 3 && verb.n <= 12;
@@ -554,13 +573,18 @@ static void server_reply(struct bs_smtp *p, const struct bs_proto_ctx *c, int co
 	case BS_SMTP_CMD_RCPT:
 		if (e->rcpt < p->nrcpt)
 			p->rcpt_ok[e->rcpt] = code < 400 ? 1 : 0;
+		keep_reject(p, code, text);
 		break;
 	case BS_SMTP_CMD_DATA:
 		if (code == 354) {
 			if (p->cstate == BS_SMTP_C_DATA_WAIT)
 				start_data(p);
-		} else if (p->cstate == BS_SMTP_C_DATA_WAIT || p->cstate == BS_SMTP_C_DATA) {
-			p->cstate = BS_SMTP_C_CMD;
+		} else {
+			if (p->cstate == BS_SMTP_C_DATA_WAIT || p->cstate == BS_SMTP_C_DATA)
+				p->cstate = BS_SMTP_C_CMD;
+			keep_reject(p, code, text);
+			if (code >= 400)
+				txn_abandon(p, c);
 		}
 		break;
 	case BS_SMTP_CMD_DATA_END:
@@ -660,7 +684,7 @@ void bs_smtp_end(struct bs_smtp *p, struct bs_proto_ctx *c)
 		emit_auth(p, c, -1);
 	if (p->data_done)
 		emit_mail(p, c, 0, BS_STR_NULL);
-	txn_reset(p);
+	txn_abandon(p, c);
 	p->qlen = 0;
 }
 

@@ -142,6 +142,8 @@ struct bs_smtp {
 	size_t message_id_len;
 	uint64_t size;
 	bool data_done;             /* CRLF.CRLF (or BDAT LAST) seen, waiting for the 250 */
+	char reject_text[256];      /* the last 4xx/5xx reply to RCPT or DATA */
+	size_t reject_len;
 	bool bdat_started;          /* content of this transaction came in BDAT chunks */
 	bool bdat_last;
 	uint64_t bdat_left;         /* bytes of the current chunk still to come */

@@ -70,9 +70,10 @@ static void rec_sink(void *ctx, const struct bs_event *ev)
 		if (off == 0)
 			buf[0] = '\0';
 		rec_add("MAIL from=%.*s rcpts=[%s] dropped=%zu sasl=%.*s size=%" PRIu64
-		        " mid=%.*s qid=%.*s rejected=%d helo=%.*s",
+		        " mid=%.*s qid=%.*s rejected=%d helo=%.*s%s%.*s",
 		        BSF(m->sender), buf, m->rcpts_dropped, BSF(m->sasl_user), m->size,
-		        BSF(m->message_id), BSF(m->queue_id), (int)m->rejected, BSF(m->client_name));
+		        BSF(m->message_id), BSF(m->queue_id), (int)m->rejected, BSF(m->client_name),
+		        m->rejected ? " reason=" : "", BSF(m->reject_reason));
 		break;
 	}
 	case BS_EV_ADDR:

@@ -46,6 +46,40 @@ static const struct step pipelined[] = {
 	S("250 ok id=1\r\n"),
 };
 
+/* Transactions that end without a message. */
+static const struct step refused[] = {
+	S("220 mx ESMTP\r\n"),
+	C("EHLO bot\r\n"),
+	S("250 mx\r\n"),
+	C("MAIL FROM:<spam@bad.example>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"),
+	S("250 ok\r\n554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org\r\n"
+	  "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org\r\n554 5.5.1 Error: no valid recipients\r\n"),
+	C("MAIL FROM:<spam@bad.example>\r\n"),
+	S("250 ok\r\n"),
+	C("RCPT TO:<c@example.com>\r\n"),
+	S("250 ok\r\n"),
+	C("RSET\r\n"),
+	S("250 ok\r\n"),
+	C("MAIL FROM:<x@bad.example>\r\n"),
+	S("250 ok\r\n"),
+	C("QUIT\r\n"),
+	S("221 bye\r\n"),
+};
+
+static void test_refused(void)
+{
+	check_segmentation(&bs_proto_smtp, refused, NSTEPS(refused), "refused");
+	is_int(rec_count("MAIL"), 2, "two transactions with recipients and no message");
+	is_str(rec_find("MAIL", 0),
+	       "MAIL from=spam@bad.example rcpts=[a@example.com:rejected,b@example.com:rejected] dropped=0 sasl= size=0 "
+	       "mid= qid= rejected=1 helo=bot reason=5.5.1 Error: no valid recipients",
+	       "every recipient refused, DATA refused: a rejected mail with the last refusal");
+	is_str(rec_find("MAIL", 1),
+	       "MAIL from=spam@bad.example rcpts=[c@example.com:accepted] dropped=0 sasl= size=0 mid= qid= rejected=1 "
+	       "helo=bot reason=",
+	       "RSET before DATA: reported as never accepted; MAIL without recipients: nothing");
+}
+
 static const struct step auth_login_fail[] = {
 	S("220 smtp.example.net ESMTP\r\n"),
 	C("EHLO x\r\n"),
@@ -242,6 +276,7 @@ int main(void)
 	test_session();
 	test_pipelined();
 	test_bdat();
+	test_refused();
 	test_auth();
 	test_starttls();
 	test_gap();
