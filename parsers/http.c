@@ -807,53 +807,75 @@ static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *
 	return (size_t)(e - w) + 1;
 }
 
-/* References in one window: a match counts when it ends in the fresh part
- * (earlier windows saw the others). */
-static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+static bool prefix_ci(const char *w, size_t n, size_t at, const char *pat, size_t pl)
 {
-	static const char *const tags[] = { "<script", "<iframe", "<frame", "<meta", NULL };
-	for (size_t t = 0; tags[t]; t++) {
-		size_t tl = strlen(tags[t]);
-		const char *hit = w;
-		while ((hit = bs_memmem_ci(hit, (size_t)(w + n - hit), tags[t], tl)) != NULL) {
-			size_t at = (size_t)(hit - w);
-			hit += tl;
-			if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
-				continue; /* <scripts>, <frameset> */
-			size_t ext = tag_extent(w, n, at);
-			if (!ext || at + ext <= fresh)
-				continue;
-			bs_str tag = bs_str_make(w + at, ext), v;
-			if (t < 3) {
-				if (within_tag_attr(tag.p, tag.n, "src", &v))
-					add_ref(p, v);
-			} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
-			           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
-			           within_tag_attr(tag.p, tag.n, "content", &v)) {
-				const char *u = bs_memmem_ci(v.p, v.n, "url", 3);
-				if (u) {
-					size_t k = (size_t)(u - v.p) + 3;
-					while (k < v.n && is_ows(v.p[k]))
-						k++;
-					if (k < v.n && v.p[k] == '=')
-						add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1));
-				}
-			}
+	if (at + pl > n)
+		return false;
+	for (size_t k = 0; k < pl; k++) {
+		char c = w[at + k];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (c != pat[k])
+			return false;
+	}
+	return true;
+}
+
+static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t t, size_t tl)
+{
+	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
+		return; /* <scripts>, <frameset> */
+	size_t ext = tag_extent(w, n, at);
+	if (!ext || at + ext <= fresh)
+		return;
+	bs_str tag = bs_str_make(w + at, ext), v;
+	if (t < 3) {
+		if (within_tag_attr(tag.p, tag.n, "src", &v))
+			add_ref(p, v);
+	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
+	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
+	           within_tag_attr(tag.p, tag.n, "content", &v)) {
+		const char *u = bs_memmem_ci(v.p, v.n, "url", 3);
+		if (u) {
+			size_t k = (size_t)(u - v.p) + 3;
+			while (k < v.n && is_ows(v.p[k]))
+				k++;
+			if (k < v.n && v.p[k] == '=')
+				add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1));
 		}
 	}
-	static const struct { const char *pat; char opener; } js[] = {
-		{ "window.open", '(' }, { "location.href", '=' }, { "location.replace", '(' },
-		{ "location.assign", '(' }, { "location", '=' }, { NULL, 0 } };
-	for (size_t k = 0; js[k].pat; k++) {
-		size_t pl = strlen(js[k].pat);
-		const char *hit = w;
-		while ((hit = bs_memmem_ci(hit, (size_t)(w + n - hit), js[k].pat, pl)) != NULL) {
-			size_t at = (size_t)(hit - w);
-			hit += pl;
-			bs_str v;
-			size_t end = js_string(w, n, at + pl, js[k].opener, &v);
-			if (end && end > fresh)
-				add_ref(p, v);
+}
+
+/* References in one window: a match counts when it ends in the fresh part
+ * (earlier windows saw the others). One pass over the window: only at '<',
+ * 'l' and 'w' (either case) can a construct start, and there the patterns
+ * are compared (this runs on every HTML byte served, so it is kept to one
+ * pass rather than one search per pattern). */
+static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+{
+#define PAT(s) s, sizeof s - 1
+	static const struct { const char *pat; size_t len; } tags[] = {
+		{ PAT("<script") }, { PAT("<iframe") }, { PAT("<frame") }, { PAT("<meta") } };
+	static const struct { const char *pat; size_t len; char opener; } js[] = {
+		{ PAT("window.open"), '(' }, { PAT("location.href"), '=' }, { PAT("location.replace"), '(' },
+		{ PAT("location.assign"), '(' }, { PAT("location"), '=' } };
+#undef PAT
+	for (size_t at = 0; at < n; at++) {
+		char c = w[at];
+		if (c == '<') {
+			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
+				if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
+					tag_ref(p, w, n, fresh, at, t, tags[t].len);
+		} else if (c == 'l' || c == 'L' || c == 'w' || c == 'W') {
+			for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
+				size_t pl = js[k].len;
+				if (!prefix_ci(w, n, at, js[k].pat, pl))
+					continue;
+				bs_str v;
+				size_t end = js_string(w, n, at + pl, js[k].opener, &v);
+				if (end && end > fresh)
+					add_ref(p, v);
+			}
 		}
 	}
 }
