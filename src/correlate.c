@@ -1213,6 +1213,8 @@ static void server_hist(struct ctx *c, size_t s, struct bs_server_result *o)
 		if (srv_of_host(c, h->host) != (int)s || h->hour < h0 || h->hour > h1)
 			continue;
 		size_t b = (size_t)((h->hour - h0) / per);
+		if (b >= o->nbins)
+			continue; /* an absurd span was clamped to one bin above */
 		o->hist[b] += (uint32_t)(h->events > UINT32_MAX ? UINT32_MAX : h->events);
 		o->hist_attack[b] += (uint32_t)(h->attack > UINT32_MAX ? UINT32_MAX : h->attack);
 	}

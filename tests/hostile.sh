@@ -1,0 +1,242 @@
+#!/bin/sh
+# Hostile inputs through the real binary (issue 10, docs/ROBUSTNESS.md): each
+# case checks the exit status (never a crash or a signal), that the results
+# were written, the input_stats.csv accounting, and memory where it matters
+# (peak RSS from /usr/bin/time; the memory checks are skipped without it).
+# Output: TAP. Sizes are CI-sized; docs/ROBUSTNESS.md has the full-size runs.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+bin="$top_builddir/breachscope"
+gen="$top_builddir/tests/hostgen"
+work="$top_builddir/tests/hostile-work"
+rm -rf "$work"; mkdir -p "$work"
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { # check DESCRIPTION COMMAND...: one test, passing when the command succeeds
+	d=$1; shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+TIME=; [ -x /usr/bin/time ] && TIME=/usr/bin/time
+
+# run NAME WANT_STATUS ARGS...: analyze into $work/NAME.out, peak RSS (KB) in
+# $work/NAME.rss; one test for the status, one for the results being there
+run() {
+	name=$1; want=$2; shift 2
+	out="$work/$name.out"
+	if [ -n "$TIME" ]; then
+		$TIME -o "$work/$name.rss" -f %M "$bin" analyze -q -o "$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr"
+	else
+		"$bin" analyze -q -o "$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr"
+	fi
+	got=$?
+	if [ "$got" = "$want" ]; then pass "$name: exit $got"
+	else fail "$name: exit $got, want $want"; sed 's/^/#   /' "$work/$name.stderr" | head -5; fi
+	check "$name: results written" test -s "$out/input_stats.csv" -a -s "$out/servers.csv" -a -s "$out/timeline.csv" \
+		-a -s "$out/exposed_addresses.csv" -a -s "$out/report.html"
+}
+# stat NAME SOURCE COLUMN: a column of input_stats.csv for one source
+# (columns: source,format,bytes,records,parsed,ignored,malformed,truncated)
+stat() {
+	awk -F, -v s="$2" -v c="$3" 'NR > 1 && $1 == s { print $c }' "$work/$1.out/input_stats.csv"
+}
+# accounted NAME: every row has records == parsed + ignored + malformed
+accounted() {
+	check "$1: records = parsed + ignored + malformed" \
+		awk -F, 'NR > 1 { if ($4 != $5 + $6 + $7) bad = 1; rows++ } END { exit bad || !rows }' "$work/$1.out/input_stats.csv"
+}
+# rss_below NAME KB: peak memory under a bound
+rss_below() {
+	if [ -z "$TIME" ]; then n=$((n + 1)); echo "ok $n # SKIP $1: no /usr/bin/time"; return; fi
+	rss=$(tail -1 "$work/$1.rss")
+	if [ "$rss" -lt "$2" ]; then pass "$1: peak RSS ${rss} KB < $2 KB"
+	else fail "$1: peak RSS ${rss} KB, want < $2 KB"; fi
+}
+is() { # is DESCRIPTION GOT WANT
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# ------------------------------------------------ truncated and damaged gzip
+# A maillog of the sample, compressed with a full flush every 400 lines: each
+# flush point is a block boundary where we know how many lines came before.
+for f in "$top_srcdir"/samples/incident/logs/mx1/maillog-*.gz; do gzip -dc "$f"; done | head -n 6000 > "$work/mail.txt"
+"$gen" flushgz 400 < "$work/mail.txt" > "$work/mail.gz" 2> "$work/mail.flush"
+lines=$(wc -l < "$work/mail.txt")
+run gzip-whole 0 "$work/mail.gz"
+is "gzip-whole: every line counted" "$(stat gzip-whole "$work/mail.gz" 4)" "$lines"
+k=0
+while read -r off before; do
+	k=$((k + 1))
+	[ $((k % 2)) = 1 ] || continue # every other boundary: enough, and fast
+	head -c "$off" "$work/mail.gz" > "$work/cut$k.gz"
+	run "cut$k" 3 "$work/cut$k.gz"
+	is "cut$k: truncated" "$(stat "cut$k" "$work/cut$k.gz" 8)" 1
+	is "cut$k: the $before lines before the cut at byte $off counted" "$(stat "cut$k" "$work/cut$k.gz" 4)" "$before"
+	accounted "cut$k"
+done < "$work/mail.flush"
+# a cut inside a block: lines up to the previous boundary at least
+off=$(sed -n 3p "$work/mail.flush" | cut -d' ' -f1); before=$(sed -n 3p "$work/mail.flush" | cut -d' ' -f2)
+head -c $((off + 777)) "$work/mail.gz" > "$work/cutmid.gz"
+run cutmid 3 "$work/cutmid.gz"
+check "cutmid: at least the $before lines before the last boundary" test "$(stat cutmid "$work/cutmid.gz" 4)" -ge "$before"
+accounted cutmid
+
+{ cat "$work/mail.gz"; printf 'GARBAGE after the last member\n'; } > "$work/trail.gz"
+run trailing 3 "$work/trail.gz"
+is "trailing garbage: truncated flagged" "$(stat trailing "$work/trail.gz" 8)" 1
+is "trailing garbage: every line still counted" "$(stat trailing "$work/trail.gz" 4)" "$lines"
+
+# --------------------------------------------------- bombs and endless lines
+# 1 GB of zeros as 16 gzip members of 64 MB each (about 1 MB on disk): one
+# endless line of NUL bytes; inflation is streamed, so memory stays flat.
+head -c 67108864 /dev/zero | gzip -9 > "$work/z64.gz"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do cat "$work/z64.gz"; done > "$work/bomb.gz"
+run bomb 0 "$work/bomb.gz"
+accounted bomb
+rss_below bomb 200000
+# a 1 GB line of one character, the same way
+head -c 67108864 /dev/zero | tr '\0' a | gzip -9 > "$work/a64.gz"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do cat "$work/a64.gz"; done > "$work/longline.gz"
+run longline 0 "$work/longline.gz"
+is "longline: one record" "$(stat longline "$work/longline.gz" 4)" 1
+accounted longline
+rss_below longline 200000
+
+# ------------------------------------------------------------ broken captures
+"$gen" pcap4g > "$work/len4g.pcap"
+run len4g 3 "$work/len4g.pcap"
+is "len4g: truncated" "$(stat len4g "$work/len4g.pcap" 8)" 1
+is "len4g: the packet before it counted" "$(stat len4g "$work/len4g.pcap" 5)" 1
+accounted len4g
+rss_below len4g 200000
+"$gen" snaplen0 > "$work/snap0.pcap"
+run snaplen0 0 "$work/snap0.pcap"
+is "snaplen0: three records" "$(stat snaplen0 "$work/snap0.pcap" 4)" 3
+accounted snaplen0
+"$gen" badpcapng > "$work/bad.pcapng"
+run badpcapng 3 "$work/bad.pcapng"
+is "badpcapng: truncated" "$(stat badpcapng "$work/bad.pcapng" 8)" 1
+"$gen" v6chain 200 > "$work/v6chain.pcap"
+run v6chain 0 "$work/v6chain.pcap"
+is "v6chain: three records" "$(stat v6chain "$work/v6chain.pcap" 4)" 3
+accounted v6chain
+
+# ------------------------------------------------------------------ volume
+# Distinct addresses: 100 000 and 500 000 Postfix transactions (sender and
+# recipient distinct in each: 200 000 and 1 000 000 addresses). Memory grows
+# with them, and no faster: five times the addresses may cost at most five
+# times the memory.
+mkaddr() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { q = sprintf("%010X", i)
+		printf "May  4 17:31:02 mx1 postfix/qmgr[14]: %s: from=<s%d@snd%d.example>, size=100, nrcpt=1 (queue active)\n", q, i, i % 1000
+		printf "May  4 17:31:03 mx1 postfix/smtp[15]: %s: to=<u%d@d%d.example>, relay=r[192.0.2.1]:25, delay=1, status=sent (250 ok)\n", q, i, i % 1000 } }'
+}
+mkaddr 100000 | gzip -1 > "$work/addr200k.gz"
+mkaddr 500000 | gzip -1 > "$work/addr1m.gz"
+run addr200k 0 "$work/addr200k.gz"
+run addr1m 0 "$work/addr1m.gz"
+is "addr1m: every line counted" "$(stat addr1m "$work/addr1m.gz" 4)" 1000000
+accounted addr1m
+if [ -n "$TIME" ]; then
+	small=$(tail -1 "$work/addr200k.rss"); big=$(tail -1 "$work/addr1m.rss")
+	check "addresses: memory grows at most linearly ($small KB -> $big KB)" test "$big" -le $((small * 5))
+	check "addresses: 1 M addresses under 1.5 GB ($big KB)" test "$big" -lt 1500000
+else
+	n=$((n + 1)); echo "ok $n # SKIP memory growth: no /usr/bin/time"
+fi
+
+# A million and more concurrent half-open TCP flows (SYNs, never answered):
+# more than the flow table's default cap of 2^20, so eviction must run. To a
+# port no protocol module claims: see the next case for port 80.
+"$gen" syns 1100000 9999 > "$work/syns.pcap"
+run syns 0 "$work/syns.pcap"
+is "syns: every packet counted" "$(stat syns "$work/syns.pcap" 4)" 1100000
+accounted syns
+rss_below syns 2000000
+# Half-open flows to port 80: the HTTP parser's state must not be allocated
+# before the flow carries a byte, or a SYN flood costs tens of KB per SYN.
+"$gen" syns 20000 80 > "$work/syn80.pcap"
+"$gen" syns 1000 80 > "$work/syn80small.pcap"
+run syn80small 0 "$work/syn80small.pcap"
+run syn80 0 "$work/syn80.pcap"
+accounted syn80
+if [ -n "$TIME" ]; then
+	small=$(tail -1 "$work/syn80small.rss"); big=$(tail -1 "$work/syn80.rss")
+	per=$(( (big - small) * 1024 / 19000 ))
+	if [ "$per" -lt 4096 ]; then pass "syn80: $per bytes per half-open flow"
+	else n=$((n + 1)); echo "not ok $n - syn80: $per bytes per half-open flow, want < 4096 # TODO parsers/proto.c start_proto allocates the parser state at SYN"; fi
+else
+	n=$((n + 1)); echo "ok $n # SKIP syn80 memory: no /usr/bin/time"
+fi
+
+# Timestamps decades apart on one server (the corpus has such logs): the
+# activity histogram's span is clamped, and no hour may index past it
+# (regression: src/correlate.c server_hist wrote past its bins).
+for y in 1990 2030; do for u in a b c d; do
+	printf '%s-05-04T17:31:02Z imap1 dovecot: imap-login: Login: user=<%s@x.org>, method=PLAIN, rip=203.0.113.9, lip=10.0.2.1, mpid=1, session=<s%s>\n' $y $u $u
+done; done > "$work/span.log"
+run span 0 "$work/span.log"
+accounted span
+
+# -------------------------------------------------------------- CSV injection
+# Spreadsheet formulas in user names, addresses and input names: no CSV field
+# may begin with = + - @ (or tab/CR) unguarded.
+inj="$work/=HYPERLINK(1).log"
+{
+	printf 'May  4 17:31:02 imap1 dovecot: imap-login: Login: user=<=HYPERLINK("http://e.vil")>, method=PLAIN, rip=203.0.113.9, lip=10.0.2.1, mpid=1, session=<abc>\n'
+	printf 'May  4 17:31:03 mx1 postfix/smtpd[12]: 4A1B2C3D4E: client=x[203.0.113.9], sasl_method=PLAIN, sasl_username=+cmd|calc\n'
+	printf 'May  4 17:31:05 mx1 postfix/qmgr[14]: 4A1B2C3D4E: from=<@evil.org>, size=100, nrcpt=1 (queue active)\n'
+	printf 'May  4 17:31:06 mx1 postfix/smtp[15]: 4A1B2C3D4E: to=<-2+3@x.org>, relay=r[1.2.3.4]:25, delay=1, status=sent (250 ok)\n'
+} > "$inj"
+cp "$inj" "$work/@x.log"
+(cd "$work" && "$bin" analyze -q -o inj.out "=HYPERLINK(1).log" "@x.log" >/dev/null 2>&1); got=$?
+is "csv injection: exit" "$got" 0
+check "csv injection: no field starts with = + - @ unguarded" \
+	awk 'BEGIN { FS = "," } { for (i = 1; i <= NF; i++) { f = $i; sub(/^"/, "", f); if (f ~ /^[=+@-]/ && f !~ /^-?[0-9]/) bad = 1 } } END { exit bad }' \
+	"$work/inj.out/input_stats.csv" "$work/inj.out/timeline.csv" "$work/inj.out/exposed_addresses.csv" "$work/inj.out/servers.csv"
+check "csv injection: the input names are there, guarded" grep -q "^\"\\?'=HYPERLINK" "$work/inj.out/input_stats.csv"
+
+# ---------------------------------------------------------- odd file system
+mkdir -p "$work/loop/a/b"
+cp "$top_srcdir/samples/incident/logs/mx1/maillog-20070422.gz" "$work/loop/a/b/maillog.gz"
+ln -s .. "$work/loop/a/b/up"; ln -s . "$work/loop/self"; ln -s "$work/loop" "$work/loop/a/abs"
+run symloop 3 "$work/loop"
+is "symloop: the one file read once" "$(awk 'END { print NR - 1 }' "$work/symloop.out/input_stats.csv")" 1
+check "symloop: the loop named on stderr" grep -q "loop" "$work/symloop.stderr"
+
+mkfifo "$work/fifo"
+run fifo 3 "$work/fifo"
+check "fifo: refused with a message" grep -q "fifo: not a regular file" "$work/fifo.stderr"
+run device 3 /dev/zero
+check "device: refused with a message" grep -q "/dev/zero: not a regular file" "$work/device.stderr"
+
+echo "not a directory" > "$work/regular"
+"$bin" analyze -q -o "$work/regular/out" "$work/addr1m.gz" >/dev/null 2>"$work/notdir.stderr"; got=$?
+is "unwritable output: exit 2" "$got" 2
+check "unwritable output: a message" grep -q "regular/out" "$work/notdir.stderr"
+check "unwritable output: nothing written" test ! -e "$work/regular/out"
+
+# ---------------------------------------------------------------- signals
+# A run killed while it works leaves the previous results intact (or none):
+# results are written to temporaries and renamed into place.
+for sig in INT TERM; do
+	out="$work/sig$sig.out"
+	"$bin" analyze -q -o "$out" "$work/mail.gz" >/dev/null 2>&1
+	before=$(cat "$out"/*.csv | cksum)
+	# a background job of a script starts with SIGINT ignored: perl restores it
+	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die' \
+		"$bin" analyze -q -o "$out" "$work/addr1m.gz" "$work/syns.pcap" >/dev/null 2>&1 &
+	pid=$!
+	sleep 2
+	kill -s "$sig" "$pid"
+	wait "$pid"; got=$?
+	check "SIG$sig: the run was stopped by it (status $got)" test "$got" -ne 0
+	after=$(cat "$out"/*.csv | cksum)
+	is "SIG$sig: previous results intact" "$after" "$before"
+	check "SIG$sig: every result file whole (ends with a line end)" \
+		sh -c 'for f in "$1"/*.csv "$1"/report.html; do [ "$(tail -c 1 "$f" | od -An -c | tr -d " ")" = "\\n" ] || exit 1; done' sh "$out"
+	"$bin" analyze -q -o "$out" "$work/mail.gz" >/dev/null 2>&1
+	check "SIG$sig: the next run leaves no temporary behind" sh -c '! ls "$1" | grep -q "\.tmp\."' sh "$out"
+done
+
+echo "1..$n"
