@@ -1,6 +1,6 @@
 # src/output.mk - see docs/HACKING.md
 # Writers: the CSV files, report.html, the stdout summary, GeoIP enrichment.
-libbsout_a_SOURCES += src/output.c src/csvout.c src/report.c src/geoip.c src/result.c
+libbsout_a_SOURCES += src/output.c src/csvout.c src/report.c src/geoip.c src/result.c src/spill.h src/spill.c
 dist_man_MANS += docs/breachscope.1
 
 check_PROGRAMS += tests/test_csv tests/test_output

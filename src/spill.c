@@ -1,7 +1,6 @@
 /* spill.c - sorted runs of timeline rows on disk, merged on read. */
 #include "config.h"
 #include "spill.h"
-#include "detect.h"
 
 #include <errno.h>
 #include <fcntl.h>
