@@ -264,11 +264,20 @@ static void start_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow 
 	const struct bs_proto_def *def = protos[i];
 	df->kind = K_PROTO;
 	df->proto = i;
-	df->state = bs_xcalloc(1, def->state_size);
-	def->init(df->state);
+	df->state = NULL; /* allocated with the first byte or gap: a SYN flood costs no parser state */
 	set_endpoints(df, f);
 	f->app = def->name;
 	d->count.proto_flows[i]++;
+}
+
+static void *proto_state(struct dflow *df)
+{
+	if (!df->state) {
+		const struct bs_proto_def *def = protos[df->proto];
+		df->state = bs_xcalloc(1, def->state_size);
+		def->init(df->state);
+	}
+	return df->state;
 }
 
 static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
@@ -277,6 +286,7 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 	if (df->failed || n == 0)
 		return;
 	const struct bs_proto_def *def = protos[df->proto];
+	proto_state(df);
 	df->pc.ts = ts;
 	df->pc.pktno = pktno;
 	d->now = ts;
@@ -510,7 +520,7 @@ static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts
 		if (!df->failed) {
 			df->pc.ts = ts;
 			df->pc.pktno = pktno;
-			protos[df->proto]->gap(df->state, &df->pc, df->swap ? !dir : dir, n);
+			protos[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
 		}
 		break;
 	case K_OPAQUE:
@@ -531,7 +541,8 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	switch (df->kind) {
 	case K_PROTO:
 		df->pc.ts = ts;
-		protos[df->proto]->end(df->state, &df->pc);
+		if (df->state) /* a flow that never carried a byte has nothing to flush */
+			protos[df->proto]->end(df->state, &df->pc);
 		break;
 	case K_FTPDATA:
 	case K_UNKNOWN:
