@@ -333,6 +333,39 @@ int main(void)
 	is_int(rc->nexposed, 0, "clean fleet: no exposed address");
 	is_int(rc->servers[2].verdict, BS_V_CLEAN, "clean fleet: clean verdict");
 
+	/* negatives: events that look like each signal but are not */
+	struct bs_agg *neg = bs_agg_new();
+	A = neg;
+	ref_counter = 0;
+	uint64_t t2 = 5000;
+	for (int d = 1; d <= 3; d++)
+		for (int s = 0; s < 3; s++) {
+			/* an ordinary page everywhere, so that paths can be compared */
+			http(T(d, 9, 0, s), "198.18.0.2", SERVERS[s], "GET", "/mail/index.php", 200, NULL, NULL, NULL, NULL, false, t2++);
+			/* the application's own unfiltered statement, from every server */
+			const char *row[1] = { "settings@example.net" };
+			query(T(d, 9, 1, s), SERVERS[s], t2++, "SELECT * FROM Settings", row, 1, 500);
+			/* an update mirror that every server contacts */
+			flow(T(d, 4, 0, s), T(d, 4, 1, s), SERVERS[s], "203.0.113.200", 80, 40000, 9000000);
+			/* a few failed logins, below the brute-force threshold */
+			for (int i = 0; i < 10; i++)
+				http(T(d, 10, 0, i), "198.51.100.50", SERVERS[s], "POST", "/mail/login.php", 200, "alice@example.net", NULL, NULL, NULL, false, t2++);
+		}
+	/* a script only wm1 serves, reached without commands (a rare page, not a shell) */
+	http(T(2, 11, 0, 0), "198.18.0.3", SERVERS[0], "GET", "/mail/rare.php?id=5&Folder=Inbox", 200, NULL, NULL, NULL, NULL, false, t2++);
+	/* a modest outbound transfer to an outside host, below the exfiltration minimum */
+	flow(T(2, 12, 0, 0), T(2, 12, 0, 5), SERVERS[1], "192.0.2.55", 443, 60000, 1000);
+	/* a large outbound transfer to an internal host of the inventory */
+	flow(T(2, 13, 0, 0), T(2, 14, 0, 0), SERVERS[2], "10.0.2.10", 3306, 80000000, 1000);
+	struct bs_results *rneg = correlate(neg, &cfg);
+	for (size_t i = 0; i < rneg->nservers; i++) {
+		is_int(rneg->servers[i].signals, 0, "decoys only: no signal on %s", rneg->servers[i].name);
+		is_int(rneg->servers[i].verdict, BS_V_CLEAN, "decoys only: %s clean", rneg->servers[i].name);
+	}
+	is_int(rneg->nexposed, 0, "decoys only: nothing exposed");
+	bs_results_free(rneg);
+	bs_agg_free(neg);
+
 	/* no data for a server of the inventory */
 	struct bs_fleet_entry fleet2[2] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm9", IP("10.0.1.99"), "webmail" } };
 	struct bs_engine_config cfg2 = cfg;
