@@ -810,7 +810,12 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 		const u_char *data;
 		int linktype = pcap_datalink(pc), r;
 		while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
-			bs_time ts = (bs_time)h->ts.tv_sec * BS_USEC + h->ts.tv_usec / 1000;
+			/* a pcapng timestamp can be any 64-bit count: clamp the
+			 * seconds so the conversion cannot overflow */
+			int64_t sec = (int64_t)h->ts.tv_sec;
+			const int64_t sec_max = INT64_MAX / 4 / BS_USEC;
+			sec = sec > sec_max ? sec_max : sec < -sec_max ? -sec_max : sec;
+			bs_time ts = sec * BS_USEC + h->ts.tv_usec / 1000;
 			count_packet(&rd, linktype, data, h->caplen, h->len, ts);
 		}
 		if (r == PCAP_ERROR) {

@@ -196,6 +196,17 @@ check "csv injection: no field starts with = + - @ unguarded" \
 	"$work/inj.out/input_stats.csv" "$work/inj.out/timeline.csv" "$work/inj.out/exposed_addresses.csv" "$work/inj.out/servers.csv"
 check "csv injection: the input names are there, guarded" grep -q "^\"\\?'=HYPERLINK" "$work/inj.out/input_stats.csv"
 
+# ------------------------------------------------------- fuzzer reproducers
+# Inputs that once crashed or tripped a sanitizer (docs/ROBUSTNESS.md): each
+# must end with 0 or 3, and without a sanitizer report in a sanitizer build.
+for f in "$top_srcdir"/tests/data/regress/*; do
+	[ -f "$f" ] || continue
+	r=$(basename "$f")
+	"$bin" analyze -q -o "$work/regress.out" "$f" >/dev/null 2>"$work/regress.stderr"; got=$?
+	check "regress $r: exit $got (0 or 3)" test "$got" = 0 -o "$got" = 3
+	check "regress $r: no sanitizer report" sh -c '! grep -q "runtime error\|Sanitizer" "$1"' sh "$work/regress.stderr"
+done
+
 # ---------------------------------------------------------- odd file system
 mkdir -p "$work/loop/a/b"
 cp "$top_srcdir/samples/incident/logs/mx1/maillog-20070422.gz" "$work/loop/a/b/maillog.gz"
