@@ -240,8 +240,11 @@ static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, F
 	}
 	if (c->debug) {
 		*debug = fopen(c->debug, "w");
-		if (!*debug)
+		if (!*debug) {
+			bs_geoip_close(*geo);
+			*geo = NULL;
 			return die_usage("--debug: cannot write \"%s\"", c->debug);
+		}
 	}
 	return -1;
 }
@@ -263,8 +266,12 @@ static int run_scan(struct cli *c)
 	bs_geoip_close(geo);
 	struct bs_input_list list = { 0 };
 	size_t refused = 0;
-	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err))
+	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err)) {
+		bs_inputs_free(&list);
+		if (debug)
+			fclose(debug);
 		return die_usage("%s", err);
+	}
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
 	                           .debug = debug, .cfg = &c->cfg };
@@ -395,18 +402,24 @@ static int run_analyze(struct cli *c)
 	if (rc >= 0)
 		return rc;
 	struct bs_input_list list = { 0 };
-	size_t refused = 0;
-	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err))
-		return die_usage("%s", err);
-	if (!bs_output_prepare(outdir, err, sizeof err))
-		return die_usage("%s", err);
 	struct bs_spill *spill = NULL;
+	size_t refused = 0;
+	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err)) {
+		rc = die_usage("%s", err);
+		goto out;
+	}
+	if (!bs_output_prepare(outdir, err, sizeof err)) {
+		rc = die_usage("%s", err);
+		goto out;
+	}
 	if (c->timeline_all) {
 		char dir[4200];
 		snprintf(dir, sizeof dir, "%s/.timeline-spill.%ld", outdir, (long)getpid());
 		spill = bs_spill_new(dir, err, sizeof err);
-		if (!spill)
-			return die_usage("%s", err);
+		if (!spill) {
+			rc = die_usage("%s", err);
+			goto out;
+		}
 	}
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
@@ -414,8 +427,9 @@ static int run_analyze(struct cli *c)
 	struct bs_scan_result sr;
 	bs_scan(&list, &so, &sr);
 	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, geo, spill);
-	bs_spill_free(spill);
 	bs_agg_free(sr.agg);
+out:
+	bs_spill_free(spill);
 	bs_inputs_free(&list);
 	bs_geoip_close(geo);
 	if (debug)
