@@ -249,34 +249,55 @@ static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, F
 	return -1;
 }
 
+/* What every command opens before its work, and closes after. */
+struct run_ctx {
+	struct bs_tz tz;
+	struct bs_geoip *geo;
+	FILE *debug;
+};
+
+static int run_begin(struct cli *c, struct run_ctx *r, const char *what)
+{
+	memset(r, 0, sizeof *r);
+	if (!c->nargs)
+		return die_usage("no %s given (see --help)", what);
+	return open_common(c, &r->tz, &r->geo, &r->debug);
+}
+
+static void run_end(struct run_ctx *r)
+{
+	bs_geoip_close(r->geo);
+	if (r->debug)
+		fclose(r->debug);
+}
+
+static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_list *list, struct bs_spill *spill,
+                        struct bs_scan_result *sr)
+{
+	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &r->tz,
+	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
+	                           .debug = r->debug, .cfg = &c->cfg, .spill = spill };
+	bs_scan(list, &so, sr);
+}
+
 /* scan: parse a shard of the inputs into a state file. */
 static int run_scan(struct cli *c)
 {
 	char err[1024];
 	if (!c->output)
 		return die_usage("scan needs -o STATE", "");
-	if (!c->nargs)
-		return die_usage("no INPUT given (see --help)", "");
-	struct bs_tz tz;
-	struct bs_geoip *geo = NULL;
-	FILE *debug = NULL;
-	int rc = open_common(c, &tz, &geo, &debug);
+	struct run_ctx r;
+	int rc = run_begin(c, &r, "INPUT");
 	if (rc >= 0)
 		return rc;
-	bs_geoip_close(geo);
 	struct bs_input_list list = { 0 };
 	size_t refused = 0;
 	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err)) {
-		bs_inputs_free(&list);
-		if (debug)
-			fclose(debug);
-		return die_usage("%s", err);
+		rc = die_usage("%s", err);
+		goto out;
 	}
-	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
-	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .debug = debug, .cfg = &c->cfg };
 	struct bs_scan_result sr;
-	bs_scan(&list, &so, &sr);
+	scan_inputs(c, &r, &list, NULL, &sr);
 	rc = sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK;
 	if (!bs_state_write(c->output, sr.agg, sr.rows, sr.nrows, err, sizeof err)) {
 		fprintf(stderr, "breachscope: %s\n", err);
@@ -288,9 +309,9 @@ static int run_scan(struct cli *c)
 		free(sr.rows[i].format);
 	}
 	free(sr.rows);
+out:
 	bs_inputs_free(&list);
-	if (debug)
-		fclose(debug);
+	run_end(&r);
 	return rc;
 }
 
@@ -304,12 +325,8 @@ static int run_merge(struct cli *c)
 {
 	const char *outdir = c->output ? c->output : "./breachscope-out";
 	char err[1024];
-	if (!c->nargs)
-		return die_usage("no STATE given (see --help)", "");
-	struct bs_tz tz;
-	struct bs_geoip *geo = NULL;
-	FILE *debug = NULL;
-	int rc = open_common(c, &tz, &geo, &debug);
+	struct run_ctx r;
+	int rc = run_begin(c, &r, "STATE");
 	if (rc >= 0)
 		return rc;
 	struct bs_state **st = bs_xcalloc(c->nargs, sizeof *st);
@@ -331,11 +348,11 @@ static int run_merge(struct cli *c)
 	size_t k = 0;
 	for (size_t i = 0; rc < 0 && i < c->nargs; i++) {
 		size_t n;
-		const struct bs_input_row *r = bs_state_rows(st[i], &n);
+		const struct bs_input_row *in = bs_state_rows(st[i], &n);
 		for (size_t j = 0; j < n; j++) {
-			rows[k] = r[j];
-			rows[k].source = bs_xstrndup(r[j].source, strlen(r[j].source));
-			rows[k].format = bs_xstrndup(r[j].format, strlen(r[j].format));
+			rows[k] = in[j];
+			rows[k].source = bs_xstrndup(in[j].source, strlen(in[j].source));
+			rows[k].format = bs_xstrndup(in[j].format, strlen(in[j].format));
 			k++;
 		}
 	}
@@ -356,13 +373,13 @@ static int run_merge(struct cli *c)
 		agg = bs_agg_new();
 		for (size_t i = 0; i < c->nargs && rc < 0; i++) {
 			size_t n;
-			const struct bs_input_row *r = bs_state_rows(st[i], &n);
+			const struct bs_input_row *in = bs_state_rows(st[i], &n);
 			uint32_t *remap = bs_xcalloc(n ? n : 1, sizeof *remap);
 			for (size_t j = 0; j < n; j++) {
-				struct bs_input_row key = { .source = r[j].source };
+				struct bs_input_row key = { .source = in[j].source };
 				struct bs_input_row *hit = bsearch(&key, rows, k, sizeof *rows, cmp_row_source);
 				remap[j] = (uint32_t)(hit - rows);
-				if (r[j].st.truncated)
+				if (in[j].st.truncated)
 					damaged = true;
 			}
 			if (!bs_state_merge_into(st[i], agg, remap, err, sizeof err))
@@ -374,7 +391,7 @@ static int run_merge(struct cli *c)
 		bs_state_close(st[i]);
 	free(st);
 	if (rc < 0) {
-		rc = finish(c, agg, rows, k, damaged ? EXIT_DAMAGED : EXIT_OK, outdir, geo, NULL);
+		rc = finish(c, agg, rows, k, damaged ? EXIT_DAMAGED : EXIT_OK, outdir, r.geo, NULL);
 	} else {
 		for (size_t i = 0; i < k; i++) {
 			free(rows[i].source);
@@ -383,9 +400,7 @@ static int run_merge(struct cli *c)
 		free(rows);
 	}
 	bs_agg_free(agg);
-	bs_geoip_close(geo);
-	if (debug)
-		fclose(debug);
+	run_end(&r);
 	return rc;
 }
 
@@ -393,12 +408,8 @@ static int run_analyze(struct cli *c)
 {
 	const char *outdir = c->output ? c->output : "./breachscope-out";
 	char err[1024];
-	if (!c->nargs)
-		return die_usage("no INPUT given (see --help)", "");
-	struct bs_tz tz;
-	struct bs_geoip *geo = NULL;
-	FILE *debug = NULL;
-	int rc = open_common(c, &tz, &geo, &debug);
+	struct run_ctx r;
+	int rc = run_begin(c, &r, "INPUT");
 	if (rc >= 0)
 		return rc;
 	struct bs_input_list list = { 0 };
@@ -421,19 +432,14 @@ static int run_analyze(struct cli *c)
 			goto out;
 		}
 	}
-	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &tz,
-	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .debug = debug, .cfg = &c->cfg, .spill = spill };
 	struct bs_scan_result sr;
-	bs_scan(&list, &so, &sr);
-	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, geo, spill);
+	scan_inputs(c, &r, &list, spill, &sr);
+	rc = finish(c, sr.agg, sr.rows, sr.nrows, sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK, outdir, r.geo, spill);
 	bs_agg_free(sr.agg);
 out:
 	bs_spill_free(spill);
 	bs_inputs_free(&list);
-	bs_geoip_close(geo);
-	if (debug)
-		fclose(debug);
+	run_end(&r);
 	return rc;
 }
 
