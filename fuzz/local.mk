@@ -52,7 +52,10 @@ fuzz_fuzz_state_LDADD = $(BS_ALL_LIBS)
 # Seed corpora are generated in the build tree (samples, hand-written
 # sessions, the public corpus when present); fuzzers write new inputs into
 # fuzz/work/TARGET so the seeds stay as generated.
+# Runs per target; the targets that build a reader, a maillog context or a
+# capture engine per input run at tens per second under ASan, so fewer.
 FUZZ_RUNS = 20000
+FUZZ_RUNS_SLOW = 3000
 PYTHON3 = python3
 fuzz/seeds.stamp: $(srcdir)/fuzz/mkseeds.py breachscope$(EXEEXT)
 	rm -rf fuzz/seeds
@@ -73,12 +76,13 @@ fuzz_maxlen_state = 65536
 fuzz-smoke: $(FUZZ_TARGETS) fuzz/seeds.stamp
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  n=$${t#fuzz/fuzz_}; mkdir -p fuzz/work/$$n fuzz/seeds/$$n; \
-	  case $$n in input) m=$(fuzz_maxlen_input);; syslog) m=$(fuzz_maxlen_syslog);; \
-	    maillog) m=$(fuzz_maxlen_maillog);; addrscan) m=$(fuzz_maxlen_addrscan);; \
-	    capture) m=$(fuzz_maxlen_capture);; proto) m=$(fuzz_maxlen_proto);; \
-	    fleet) m=$(fuzz_maxlen_fleet);; *) m=$(fuzz_maxlen_state);; esac; \
-	  echo "fuzz-smoke: $$n ($(FUZZ_RUNS) runs)"; \
-	  ./$$t -runs=$(FUZZ_RUNS) -max_len=$$m -timeout=10 -rss_limit_mb=2048 -seed=1 \
+	  r=$(FUZZ_RUNS); \
+	  case $$n in input) m=$(fuzz_maxlen_input); r=$(FUZZ_RUNS_SLOW);; syslog) m=$(fuzz_maxlen_syslog);; \
+	    maillog) m=$(fuzz_maxlen_maillog); r=$(FUZZ_RUNS_SLOW);; addrscan) m=$(fuzz_maxlen_addrscan);; \
+	    capture) m=$(fuzz_maxlen_capture); r=$(FUZZ_RUNS_SLOW);; proto) m=$(fuzz_maxlen_proto);; \
+	    fleet) m=$(fuzz_maxlen_fleet);; *) m=$(fuzz_maxlen_state); r=$(FUZZ_RUNS_SLOW);; esac; \
+	  echo "fuzz-smoke: $$n ($$r runs)"; \
+	  ./$$t -runs=$$r -max_len=$$m -timeout=10 -rss_limit_mb=2048 -seed=1 \
 	    -print_final_stats=1 fuzz/work/$$n fuzz/seeds/$$n 2>fuzz/work/$$n.log \
 	    || { tail -40 fuzz/work/$$n.log; exit 1; }; \
 	  grep -E '^(stat::number_of_executed_units|Done)' fuzz/work/$$n.log || true; \
