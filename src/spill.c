@@ -156,6 +156,8 @@ static void add_row(struct bs_spill_writer *w, const struct bs_event *ev, int fr
 		h.len[k] = (uint32_t)(f[k].n < FIELD_MAX ? f[k].n : FIELD_MAX);
 		need += h.len[k];
 	}
+	/* rows start 8-byte aligned in the run buffer (the header holds 64-bit fields) */
+	w->used = (w->used + 7) & ~(size_t)7;
 	if (w->used + need > RUN_BYTES)
 		flush_run(w);
 	if (w->nrows == w->caprows) {
