@@ -48,8 +48,15 @@ static bool has(const char *hay, size_t n, const char *needle)
 	return memmem(hay, n, needle, strlen(needle)) != NULL;
 }
 
+/* Borrowed strings may be {NULL, 0}: the classifiers see them as "". */
+static bs_str nonnull(bs_str s)
+{
+	return s.p ? s : bs_str_make("", 0);
+}
+
 bs_str bs_uri_path(bs_str uri)
 {
+	uri = nonnull(uri);
 	const char *p = uri.p, *end = uri.p + uri.n;
 	/* absolute-form request target: skip scheme://host */
 	const char *scheme = uri.n > 8 ? bs_memmem_ci(p, uri.n < 16 ? uri.n : 16, "://", 3) : NULL;
@@ -66,6 +73,8 @@ bs_str bs_uri_path(bs_str uri)
 
 unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 {
+	uri = nonnull(uri);
+	upload_filename = nonnull(upload_filename);
 	char d[DECODE_MAX];
 	size_t n = decode_twice(uri, d);
 	unsigned k = 0;
@@ -110,6 +119,7 @@ const char *bs_exploit_kind_name(unsigned k)
 
 bool bs_detect_script_path(bs_str path)
 {
+	path = nonnull(path);
 	static const char *const ext[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phar",
 	                                   ".pl", ".cgi", ".asp", ".aspx", ".jsp", ".jspx", ".sh", ".py" };
 	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
@@ -122,6 +132,7 @@ bool bs_detect_script_path(bs_str path)
 
 bool bs_detect_cmdlike(bs_str uri)
 {
+	uri = nonnull(uri);
 	const char *q = memchr(uri.p, '?', uri.n);
 	if (!q)
 		return false;
@@ -209,6 +220,7 @@ static size_t skip_space(const char *s, size_t n, size_t i)
 
 bool bs_detect_sql_is_read(bs_str sql)
 {
+	sql = nonnull(sql);
 	size_t i = skip_space(sql.p, sql.n, 0);
 	return word_at(sql.p, sql.n, i, "select") || word_at(sql.p, sql.n, i, "show") ||
 	       word_at(sql.p, sql.n, i, "with") || word_at(sql.p, sql.n, i, "handler");
@@ -216,6 +228,7 @@ bool bs_detect_sql_is_read(bs_str sql)
 
 bool bs_detect_sql_unfiltered(bs_str sql)
 {
+	sql = nonnull(sql);
 	if (!bs_detect_sql_is_read(sql))
 		return false;
 	const char *s = sql.p;
@@ -268,6 +281,7 @@ bool bs_detect_sql_unfiltered(bs_str sql)
 
 bool bs_detect_sql_addressbook(bs_str sql)
 {
+	sql = nonnull(sql);
 	static const char *const tables[] = { "abook", "addressbook", "address_book", "contacts",
 	                                      "turba_objects", "userprefs_abook", "contactgroup" };
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
@@ -278,6 +292,7 @@ bool bs_detect_sql_addressbook(bs_str sql)
 
 uint64_t bs_detect_sql_shape(bs_str sql)
 {
+	sql = nonnull(sql);
 	uint64_t h = 1469598103934665603ULL;
 	const char *s = sql.p;
 	size_t n = sql.n;
@@ -306,6 +321,7 @@ uint64_t bs_detect_sql_shape(bs_str sql)
 
 size_t bs_url_host(bs_str url, char *out, size_t outsize)
 {
+	url = nonnull(url);
 	const char *p = url.p, *end = url.p + url.n;
 	while (p < end && (*p == ' ' || *p == '"' || *p == '\''))
 		p++;

@@ -75,5 +75,12 @@ int main(void)
 	bs_url_host(S("https://user:pw@h.example:8080/x"), h, sizeof h);
 	is_str(h, "h.example", "host with userinfo and port");
 	is_int(bs_url_host(S("/mail/js/atmail.js"), h, sizeof h), 0, "relative url has no host");
+	/* empty borrowed strings ({NULL, 0}) are "" to every classifier */
+	is_int(bs_detect_exploit(BS_STR_NULL, BS_STR_NULL), 0, "null uri: no exploit");
+	ok(!bs_detect_cmdlike(BS_STR_NULL), "null uri: not command-like");
+	ok(!bs_detect_script_path(BS_STR_NULL), "null path: not a script");
+	is_int(bs_uri_path(BS_STR_NULL).n, 0, "null uri: empty path");
+	ok(!bs_detect_sql_unfiltered(BS_STR_NULL) && !bs_detect_sql_addressbook(BS_STR_NULL), "null sql");
+	is_int(bs_url_host(BS_STR_NULL, h, sizeof h), 0, "null url: no host");
 	return tap_done();
 }
