@@ -423,24 +423,37 @@ static uint32_t server_host(struct bs_agg *a, const struct bs_event *e)
 	return e->host.n ? bs_agg_host_name(a, e->host) : bs_agg_host_ip(a, &e->dst);
 }
 
+/* open_txn value: the request's classification, computed once per
+ * transaction at its REQUEST event and reused by its ADDR and COMPLETE
+ * events: TXN_SUSPECT | TXN_CMDLIKE | exploit kinds << 2. */
+enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2 };
+
 static void on_http(struct bs_agg *a, const struct bs_event *e)
 {
 	const struct bs_ev_http *h = &e->u.http;
-	unsigned exploit = bs_detect_exploit(h->uri, h->upload_filename);
-	bool cmdlike = bs_detect_cmdlike(h->uri);
 	bs_str path = bs_uri_path(h->uri);
 	bool script = bs_detect_script_path(path);
+	unsigned exploit;
+	bool cmdlike;
+	uint32_t cached;
+	if (h->phase == BS_HTTP_COMPLETE && bs_u64map_get(&a->open_txn, h->txn_id, &cached)) {
+		exploit = cached >> 2;
+		cmdlike = cached & TXN_CMDLIKE;
+		bs_u64map_del(&a->open_txn, h->txn_id);
+	} else {
+		exploit = bs_detect_exploit(h->uri, h->upload_filename);
+		cmdlike = bs_detect_cmdlike(h->uri);
+	}
 	bool suspect = exploit || (cmdlike && script) || h->cmd_output;
 
 	if (h->phase == BS_HTTP_REQUEST) {
-		if (suspect) {
-			bool found;
-			uint32_t *slot = bs_u64map_upsert(&a->open_txn, h->txn_id, &found);
-			*slot = 1 + 1;
-		}
+		if (a->open_txn.n > (1u << 20))
+			bs_u64map_clear(&a->open_txn); /* responses never seen: bound the table */
+		bool found;
+		uint32_t *slot = bs_u64map_upsert(&a->open_txn, h->txn_id, &found);
+		*slot = ((exploit << 2) | (cmdlike ? TXN_CMDLIKE : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
 		return;
 	}
-	bs_u64map_del(&a->open_txn, h->txn_id);
 	uint32_t host = server_host(a, e);
 	touch_host(a, host, e->ts);
 	count_hour(a, host, e->ts, 1, suspect, 0, 0);
@@ -721,7 +734,7 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 			             internf(a, "\001Q:%llu:%llu", e->origin.input, (unsigned long long)ad->ref));
 		return;
 	case BS_ADDR_HTTP_RESP_BODY:
-		if (bs_u64map_get(&a->open_txn, ad->ref, &v))
+		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
 			add_evidence(a, e, addr_id(a, ad->address), EK_HTTP_SUSPECT, server_host(a, e),
 			             internf(a, "\001T:%llu:%llu", e->origin.input, (unsigned long long)ad->ref));
 		return;
