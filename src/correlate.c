@@ -1073,6 +1073,17 @@ static void server_timeline(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
+	/* brute forces are attacks worth a row whatever the verdict */
+	for (size_t i = 0; i < a->fails.n; i++) {
+		const struct bs_failrec *f = &a->fails.v[i];
+		if (srv_of_host(c, f->host) != (int)s || f->count < c->cfg->th.bruteforce_failures)
+			continue;
+		char src[BS_IP_STRLEN];
+		bs_ip_format(&f->src, src, sizeof src);
+		tl_add(c, f->first, 0, "First Failure", "auth_anomaly", BS_SEV_ATTACK, (int)s, &f->src, NULL, NULL, NULL,
+		       UINT32_MAX, 0, "%llu failed logins on %s from %s within an hour",
+		       (unsigned long long)f->count, v->name, src);
+	}
 	if (v->verdict != BS_V_COMPROMISED && v->verdict != BS_V_SUSPICIOUS)
 		return;
 	char ips[512];
@@ -1144,16 +1155,6 @@ static void server_timeline(struct ctx *c, size_t s)
 		tl_add(c, r->first, 6, "First Served", "tampered_content", BS_SEV_COMPROMISE, (int)s, NULL, NULL, NULL,
 		       NULL, r->input, r->ref, "%s served %s with a reference to %s that the other servers' copies do not have (%llu times)",
 		       v->name, S(c, r->path), S(c, r->refhost), (unsigned long long)r->count);
-	}
-	for (size_t i = 0; i < a->fails.n; i++) {
-		const struct bs_failrec *f = &a->fails.v[i];
-		if (srv_of_host(c, f->host) != (int)s || f->count < c->cfg->th.bruteforce_failures)
-			continue;
-		char src[BS_IP_STRLEN];
-		bs_ip_format(&f->src, src, sizeof src);
-		tl_add(c, f->first, 0, "First Failure", "auth_anomaly", BS_SEV_ATTACK, (int)s, &f->src, NULL, NULL, NULL,
-		       UINT32_MAX, 0, "%llu failed logins on %s from %s within an hour",
-		       (unsigned long long)f->count, v->name, src);
 	}
 	detect_foreign(c, s, true);
 	char t1[40];
