@@ -111,6 +111,12 @@ static bool domain_ok(const char *d, size_t n, bool allow_dotless)
 	if (n == 0 || n > DOMAIN_MAX)
 		return false;
 	if (d[0] == '[') {
+		/* hex digits, dots, colons and the "IPv6:" tag only: bs_ip_parse
+		 * also takes an IPv6 zone ("%eth0"), whose bytes could be anything,
+		 * NUL included */
+		for (size_t i = 1; i + 1 < n; i++)
+			if (!is_digit((unsigned char)d[i]) && !strchr("abcdefABCDEF.:IiPpVv", d[i] ? d[i] : '%'))
+				return false;
 		bs_ip ip;
 		return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
 	}

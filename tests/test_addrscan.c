@@ -83,6 +83,10 @@ int main(void)
 	is_str(norm("postmaster@[192.0.2.1]"), "postmaster@[192.0.2.1]", "IPv4 literal");
 	is_str(norm("bob@[IPv6:2001:db8::1]"), "bob@[ipv6:2001:db8::1]", "IPv6 literal");
 	is_str(norm("bob@[999.1.1.1]"), "(invalid)", "bad IP literal");
+	/* fuzz_addrscan: a zone in the literal let NUL bytes into the result */
+	static const char zoned[] = "t@[128.7.0.116%\0\0a.1]";
+	char zout[BS_ADDR_MAX + 1];
+	is_int(bs_addr_normalize(zoned, sizeof zoned - 1, zout), -1, "IP literal with a zone and NUL bytes: not an address");
 	is_str(norm("bob"), "(invalid)", "no @");
 	is_str(norm("@example.org"), "(invalid)", "empty local part");
 	is_str(norm("bob@"), "(invalid)", "empty domain");
