@@ -44,4 +44,24 @@ for scenario in reference clean maillog-only two-servers pcapng-vlan newyear; do
 	done < "$dir.cmp.tap"
 	grep -q '^ok\|^not ok' "$dir.cmp.tap" || { emit "not ok" "$scenario: truthcmp printed no result"; sed 's/^/# /' "$dir.cmp.tap" | tail -5; }
 done
+# Without an inventory: the fleet is discovered from the data and the
+# answer must be the same (server names come from the Postfix logs).
+dir="$work/reference"
+if [ -d "$dir/in/truth" ]; then
+	"$bin" analyze --local-domain example.net -q -j 2 -o "$dir/out-discovered" "$dir/in/logs" "$dir/in/pcap" >"$dir.disc.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then emit ok "reference, fleet discovered: exit status 0"
+	else emit "not ok" "reference, fleet discovered: exit status $rc"; fi
+	"$cmp" "$dir/in/truth" "$dir/out-discovered" > "$dir.disc.tap" 2>&1
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) emit ok "reference, fleet discovered: ${line#* - }" ;;
+		"not ok "*) emit "not ok" "reference, fleet discovered: ${line#* - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < "$dir.disc.tap"
+	grep -q "discovered" "$dir/out-discovered/report.html"
+	if [ $? -eq 0 ]; then emit ok "reference, fleet discovered: the report says how the fleet was found"
+	else emit "not ok" "reference, fleet discovered: the report says how the fleet was found"; fi
+fi
 echo "1..$n"
