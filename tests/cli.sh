@@ -57,6 +57,11 @@ done
 n=$((n + 1))
 mode=$(stat -c %a "$work/out/servers.csv" 2>/dev/null)
 [ "$mode" = 600 ] && echo "ok $n - result files are mode 0600" || echo "not ok $n - result files are mode 0600 (got $mode)"
+# a killed --timeline all run left its spill directory: the next run removes it
+mkdir -p "$work/out/.timeline-spill.999999" && : > "$work/out/.timeline-spill.999999/run0"
+"$bin" analyze -q -o "$work/out" "$work/maillog" >/dev/null 2>&1
+n=$((n + 1))
+[ ! -e "$work/out/.timeline-spill.999999" ] && echo "ok $n - a dead run's spill directory is removed" || echo "not ok $n - a dead run's spill directory is removed"
 t 0 "stdin input" analyze -q -o "$work/out" - < "$work/maillog"
 n=$((n + 1))
 grep -q "^'-,text," "$work/out/input_stats.csv" && echo "ok $n - stdin accounted as - (written '- by the formula guard)" || echo "not ok $n - stdin accounted as -"
