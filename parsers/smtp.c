@@ -296,7 +296,8 @@ static void add_rcpt(struct bs_smtp *p, bs_str a)
 		queue_push(p, BS_SMTP_CMD_RCPT, UINT16_MAX);
 		return;
 	}
-	memcpy(p->rcpt_pool + p->rcpt_pool_len, a.p, a.n);
+	if (a.n) /* "RCPT TO" without an address: an empty recipient, and no copy from NULL */
+		memcpy(p->rcpt_pool + p->rcpt_pool_len, a.p, a.n);
 	p->rcpt_off[p->nrcpt] = (uint16_t)p->rcpt_pool_len;
 	p->rcpt_len[p->nrcpt] = (uint16_t)a.n;
 	p->rcpt_ok[p->nrcpt] = -1;

@@ -80,6 +80,23 @@ static void test_refused(void)
 	       "RSET before DATA: reported as never accepted; MAIL without recipients: nothing");
 }
 
+/* Found by fuzz_proto: "RCPT TO" with no address at all. */
+static const struct step rcpt_empty[] = {
+	S("220 mx ESMTP\r\n"),
+	C("MAIL FROM:<a@b.org>\r\n"),
+	S("250 ok\r\n"),
+	C("RCPT TO\r\n"),
+	S("501 syntax\r\n"),
+	C("QUIT\r\n"),
+	S("221 bye\r\n"),
+};
+
+static void test_rcpt_empty(void)
+{
+	check_segmentation(&bs_proto_smtp, rcpt_empty, NSTEPS(rcpt_empty), "rcpt without address");
+	is_int(rec_count("MAIL"), 1, "RCPT TO without an address: one rejected transaction, no crash");
+}
+
 static const struct step auth_login_fail[] = {
 	S("220 smtp.example.net ESMTP\r\n"),
 	C("EHLO x\r\n"),
@@ -277,6 +294,7 @@ int main(void)
 	test_pipelined();
 	test_bdat();
 	test_refused();
+	test_rcpt_empty();
 	test_auth();
 	test_starttls();
 	test_gap();
