@@ -56,11 +56,13 @@ uint32_t bs_strtab_find(const struct bs_strtab *t, const char *s, size_t n)
 
 uint32_t bs_strtab_intern(struct bs_strtab *t, const char *s, size_t n)
 {
+	/* Interned values are capped (callers cap long fields earlier); cap
+	 * before the lookup, so that a long value is found again, not added again. */
+	if (n > BLOCK_SIZE / 4)
+		n = BLOCK_SIZE / 4;
 	uint32_t found = bs_strtab_find(t, s, n);
 	if (found != UINT32_MAX)
 		return found;
-	if (n > BLOCK_SIZE / 4)
-		n = BLOCK_SIZE / 4; /* interned values are capped: callers cap long fields earlier */
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 1024;
 		t->off_block = bs_xrealloc(t->off_block, t->cap * sizeof *t->off_block);
