@@ -69,6 +69,7 @@ struct ctx {
 	BS_VEC(struct bs_timeline_row) tl;
 	bs_time T;                        /* latest window end over compromised servers */
 	char *origin_text;                /* how the fleet was found */
+	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
 };
 
 static int srv_of_host(const struct ctx *c, uint32_t host)
@@ -78,6 +79,28 @@ static int srv_of_host(const struct ctx *c, uint32_t host)
 }
 
 static const char *S(const struct ctx *c, uint32_t id) { return bs_strtab_get(&c->a->str, id); }
+
+/* The first candidate (in canonical order) of a kind with a key: the join of
+ * evidence records to the request, query or transfer they came from. */
+static const struct bs_cand *cand_find(const struct ctx *c, enum bs_ck kind, uint32_t key)
+{
+	uint32_t ix;
+	return key && bs_u64map_get(&c->cand_ix, bs_key2(kind, key), &ix) ? &c->a->cand.v[ix] : NULL;
+}
+
+static void cand_index(struct ctx *c)
+{
+	bs_u64map_init(&c->cand_ix);
+	for (size_t i = 0; i < c->a->cand.n; i++) {
+		const struct bs_cand *k = &c->a->cand.v[i];
+		if (!k->key)
+			continue;
+		bool found;
+		uint32_t *slot = bs_u64map_upsert(&c->cand_ix, bs_key2(k->kind, k->key), &found);
+		if (!found)
+			*slot = (uint32_t)i + 1;
+	}
+}
 
 static bool is_local_domain(const struct ctx *c, const char *dom)
 {
@@ -545,9 +568,8 @@ static void detect_exfil(struct ctx *c, size_t s)
 			hit = k->num1 >= min && k->num1 >= floor;
 			if (hit && k->kind == CK_FLOW_OUT) {
 				/* an FTP data flow is reported once, as its transfer */
-				for (size_t j = 0; j < a->cand.n; j++)
-					if (a->cand.v[j].kind == CK_FILEXFER && a->cand.v[j].key == k->key)
-						hit = false;
+				if (cand_find(c, CK_FILEXFER, k->key))
+					hit = false;
 			}
 		} else if (k->kind == CK_MAIL_OUT) {
 			const char *rcpts = S(c, k->s_main);
@@ -777,19 +799,15 @@ static void acc_evidence(struct addr_acc *x, const struct bs_evidence *e, enum b
  * compromised server inside its window. */
 static bool txn_is_attack(const struct ctx *c, uint32_t key, int *srv_out)
 {
-	const struct bs_agg *a = c->a;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		if (k->kind != CK_HTTP || k->key != key)
-			continue;
-		int s = srv_of_host(c, k->host);
-		if (s < 0 || c->srv[s].verdict != BS_V_COMPROMISED)
-			return false;
-		const struct srv *v = &c->srv[s];
-		*srv_out = s;
-		return ip_in(v->attackers.v, v->attackers.n, &k->src) && k->ts >= v->ws;
-	}
-	return false;
+	const struct bs_cand *k = cand_find(c, CK_HTTP, key);
+	if (!k)
+		return false;
+	int s = srv_of_host(c, k->host);
+	if (s < 0 || c->srv[s].verdict != BS_V_COMPROMISED)
+		return false;
+	const struct srv *v = &c->srv[s];
+	*srv_out = s;
+	return ip_in(v->attackers.v, v->attackers.n, &k->src) && k->ts >= v->ws;
 }
 
 static int cmp_exposed_addr(const void *x, const void *y)
@@ -843,10 +861,9 @@ static void build_exposure(struct ctx *c, struct bs_results *r)
 			if (s >= 0 && c->srv[s].verdict == BS_V_COMPROMISED &&
 			    u32_in(c->srv[s].attack_queries.v, c->srv[s].attack_queries.n, e->peer)) {
 				acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
-				for (size_t k = 0; k < a->cand.n; k++)
-					if (a->cand.v[k].kind == CK_DBQUERY && a->cand.v[k].key == e->peer &&
-					    (a->cand.v[k].flags & CF_ADDRBOOK))
-						acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
+				const struct bs_cand *q = cand_find(c, CK_DBQUERY, e->peer);
+				if (q && (q->flags & CF_ADDRBOOK))
+					acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
 			}
 			break;
 		case EK_HTTP_SUSPECT: {
@@ -1294,6 +1311,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 		v->ws = v->we = v->ts = v->te = v->exploit = BS_TIME_NONE;
 	}
 	build_host_map(&c);
+	cand_index(&c);
 
 	/* local domains: given, or those of the users who logged in */
 	if (cfg->nlocal) {
@@ -1436,5 +1454,6 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	free(c.srv);
 	free(c.infra);
 	bs_u64map_free(&c.host_srv);
+	bs_u64map_free(&c.cand_ix);
 	return r;
 }
