@@ -16,8 +16,6 @@
 
 static const char DAEMON[] = "courier";
 
-/* Not in daemons.h (yet): the message-shape test for the dispatcher. */
-bool bs_courier_shape(bs_str msg);
 
 static bs_str ci_rest(bs_str s, size_t k)
 {

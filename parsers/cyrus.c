@@ -17,8 +17,6 @@
 
 static const char DAEMON[] = "cyrus";
 
-/* Not in daemons.h (yet): the message-shape test for the dispatcher. */
-bool bs_cyrus_shape(bs_str msg);
 
 bool bs_cyrus_prog(bs_str prog)
 {

@@ -49,12 +49,4 @@ uint32_t bs_pcapng_ifaces(const struct bs_pcapng *g);  /* interfaces of the curr
 bool bs_pcapng_mixed_linktypes(const struct bs_pcapng *g);
 void bs_pcapng_free(struct bs_pcapng *g);
 
-/* Read a capture from a stdio stream (pcap or pcapng; fmt is an enum
- * bs_format value). bs_capture_read() is this over bs_reader_fopen(); tests
- * call it with files they open themselves. Declared here because capture.h
- * is fixed. */
-struct bs_capture;
-struct bs_input_stats;
-
-
 #endif
