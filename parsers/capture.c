@@ -24,6 +24,7 @@ struct flow {
 	struct flow *newer, *older; /* LRU list: newest at head */
 	uint64_t hash;
 	uint64_t first_pktno;
+	uint32_t first_input;       /* the file of the first packet (rotated captures) */
 	bool closed;                /* closed and reported; kept to absorb stray packets */
 	struct bs_tcpdir dir[2];
 };
@@ -50,6 +51,7 @@ struct bs_capture {
 	uint64_t frags_snapped;     /* fragments cut by the snap length */
 	bool warned_linktype;       /* one warning per file */
 	bs_time ts;                 /* of the packet being handled */
+	bs_time latest;             /* the latest packet time seen */
 	uint64_t pktno;
 };
 
@@ -194,7 +196,7 @@ static void emit_flow_record(struct bs_capture *c, const struct flow *f, enum bs
 	struct bs_event ev;
 	bs_event_init(&ev, BS_EV_FLOW);
 	ev.ts = f->pub.first;
-	ev.origin = (struct bs_origin){ c->o.input, f->first_pktno, true };
+	ev.origin = (struct bs_origin){ f->first_input, f->first_pktno, true, f->first_input };
 	ev.src = f->pub.key.cli;
 	ev.dst = f->pub.key.srv;
 	ev.sport = f->pub.key.cport;
@@ -272,6 +274,7 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 	f->pub.id = ((uint64_t)c->o.input << 40) | ++c->flow_seq;
 	f->pub.first = f->pub.last = c->ts;
 	f->first_pktno = c->pktno;
+	f->first_input = c->o.input;
 	f->hash = h;
 	f->hnext = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = f;
@@ -610,6 +613,7 @@ struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct 
 	static const struct bs_stream_ops no_ops;
 	struct bs_capture *c = bs_xcalloc(1, sizeof *c);
 	c->o = *o;
+	c->latest = BS_TIME_NONE;
 	if (!c->o.max_flows)
 		c->o.max_flows = 1u << 20;
 	if (!c->o.max_flow_buffer)
@@ -638,6 +642,8 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	if (ts == BS_TIME_NONE)
 		ts = c->ts; /* a Simple Packet Block has no time: keep the last one */
 	c->ts = ts;
+	if (c->latest == BS_TIME_NONE || ts > c->latest)
+		c->latest = ts;
 	c->pktno = pktno;
 	tab_expire(c, &c->tcp, ts);
 	tab_expire(c, &c->udp, ts);
@@ -645,6 +651,18 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 		return BS_MALFORMED; /* no interface for it */
 	return do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
 }
+
+void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name)
+{
+	c->o.input = input;
+	c->o.name = name;
+	/* flow ids embed the input of their first packet, so numbering can
+	 * restart: a file's flows get the same ids whether or not it is read
+	 * after the files it continues */
+	c->flow_seq = 0;
+}
+
+bs_time bs_capture_latest(const struct bs_capture *c) { return c->latest; }
 
 static void tab_close_all(struct bs_capture *c, struct flowtab *t, bs_time ts)
 {
@@ -867,4 +885,50 @@ bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format f
 		ok = false;
 	}
 	return ok;
+}
+
+/* ------------------------------------------------- first packet's time */
+
+static uint32_t rd32(const uint8_t *p, bool swap)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static void first_ng_packet(void *ctx, const struct bs_pcapng_packet *pkt)
+{
+	bs_time *ts = ctx;
+	if (*ts == BS_TIME_NONE && pkt->ts != BS_TIME_NONE)
+		*ts = pkt->ts;
+}
+
+#define FIRST_TIME_READ_MAX (4u << 20) /* a pcapng file's leading blocks looked through */
+
+bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt)
+{
+	uint8_t buf[4096];
+	bs_time ts = BS_TIME_NONE;
+	if (fmt == BS_FMT_PCAP) {
+		size_t n = 0, got;
+		while (n < 40 && (got = bs_reader_read(r, buf + n, 40 - n)) > 0)
+			n += got;
+		if (n < 40)
+			return BS_TIME_NONE;
+		uint32_t magic = rd32(buf, false);
+		bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		bool nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+		int64_t sec = rd32(buf + 24, swap), frac = rd32(buf + 28, swap);
+		return sec * BS_USEC + (nano ? frac / 1000 : frac);
+	}
+	if (fmt != BS_FMT_PCAPNG)
+		return BS_TIME_NONE;
+	struct bs_pcapng *g = bs_pcapng_new(true, first_ng_packet, &ts);
+	size_t total = 0, got;
+	while (ts == BS_TIME_NONE && total < FIRST_TIME_READ_MAX && (got = bs_reader_read(r, buf, sizeof buf)) > 0) {
+		total += got;
+		if (!bs_pcapng_feed(g, buf, got))
+			break;
+	}
+	bs_pcapng_free(g);
+	return ts;
 }

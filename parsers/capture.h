@@ -78,6 +78,14 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *f, int fmt, struct bs_in
 /* One packet, for tests and fuzzers (linktype is a LINKTYPE_ value). */
 enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint8_t *p,
                                   size_t caplen, size_t origlen, bs_time ts, uint64_t pktno);
+/* The next file read continues the same link (a rotated capture): events
+ * and flow records name it from now on; open flows go on. */
+void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name);
+/* The latest packet time seen, BS_TIME_NONE before any packet. */
+bs_time bs_capture_latest(const struct bs_capture *c);
+/* The time of a capture's first packet, read from the start of r (which it
+ * consumes); BS_TIME_NONE when there is none or it cannot be found. */
+bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt);
 /* Close every open flow (end of all inputs). */
 void bs_capture_finish(struct bs_capture *c, bs_time ts);
 const struct bs_capture_counters *bs_capture_counters(const struct bs_capture *c);

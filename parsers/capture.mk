@@ -5,9 +5,9 @@ libbscapture_a_SOURCES += parsers/capture.c parsers/capture.h \
 	parsers/pcapng.c parsers/pcapng.h
 
 check_PROGRAMS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
-	tests/capdump
+	tests/capdump tests/capsplit
 TESTS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
-	tests/capture_follow.sh
+	tests/capture_follow.sh tests/rotated.sh
 tests_test_tcpreasm_SOURCES = tests/test_tcpreasm.c tests/tap.h
 tests_test_tcpreasm_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
 tests_test_ipfrag_SOURCES = tests/test_ipfrag.c tests/tap.h
@@ -19,4 +19,10 @@ tests_test_corpus_pcap_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
 # capdump: prints the reassembled bytes of each TCP flow, for capture_follow.sh
 tests_capdump_SOURCES = tests/capdump.c
 tests_capdump_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
-EXTRA_DIST += tests/capture_follow.sh
+# capsplit: joins and cuts captures like a rotating tcpdump, for rotated.sh
+tests_capsplit_SOURCES = tests/capsplit.c
+tests_capsplit_LDADD = libbscore.a $(DEPS_LIBS)
+EXTRA_DIST += tests/capture_follow.sh tests/rotated.sh
+clean-local: clean-local-rotated
+clean-local-rotated:
+	-rm -rf tests/rotated-work

@@ -75,6 +75,7 @@ void bs_proto_event(const struct bs_proto_ctx *c, struct bs_event *ev, enum bs_e
 	ev->origin.input = c->input;
 	ev->origin.ref = c->pktno;
 	ev->origin.from_capture = true;
+	ev->origin.flow_input = c->flow_id ? (uint32_t)(c->flow_id >> 40) : c->input;
 	ev->src = c->cli;
 	ev->dst = c->srv;
 	ev->sport = c->cport;
@@ -289,6 +290,7 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 	proto_state(df);
 	df->pc.ts = ts;
 	df->pc.pktno = pktno;
+	df->pc.input = d->input; /* a flow can continue into the next rotated file */
 	d->now = ts;
 	int err = def->feed(df->state, &df->pc, df->swap ? !dir : dir, p, n);
 	if (err) {
@@ -320,6 +322,7 @@ static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint
 	}
 	df->pc.ts = ts;
 	df->pc.pktno = pktno;
+	df->pc.input = d->input; /* a flow can continue into the next rotated file */
 	struct payload_scan s = { df, sd == 1 };
 	d->count.payload_bytes += n;
 	if (n)
@@ -520,6 +523,7 @@ static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts
 		if (!df->failed) {
 			df->pc.ts = ts;
 			df->pc.pktno = pktno;
+			df->pc.input = d->input;
 			protos[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
 		}
 		break;
@@ -630,6 +634,11 @@ struct bs_dispatch *bs_dispatch_new(uint32_t input, const struct bs_sink *sink)
 	d->sink = sink;
 	d->now = BS_TIME_NONE;
 	return d;
+}
+
+void bs_dispatch_set_input(struct bs_dispatch *d, uint32_t input)
+{
+	d->input = input;
 }
 
 const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch *d) { return &d->count; }

@@ -44,6 +44,9 @@ void bs_proto_emit_addrs(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, ui
 struct bs_dispatch;
 struct bs_dispatch *bs_dispatch_new(uint32_t input, const struct bs_sink *sink);
 const struct bs_stream_ops *bs_dispatch_ops(void);
+/* The input the next bytes come from (rotated captures of one link share one
+ * dispatcher: a flow's events name the file that held their packet). */
+void bs_dispatch_set_input(struct bs_dispatch *d, uint32_t input);
 void bs_dispatch_free(struct bs_dispatch *d);
 
 #endif

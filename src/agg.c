@@ -14,6 +14,13 @@
 
 /* ------------------------------------------------------------------ keys */
 
+/* The input that names a flow, transaction or query in a join key: a
+ * capture flow's first file (it may go on in the next rotated file). */
+static uint32_t key_input(const struct bs_event *e)
+{
+	return e->origin.from_capture ? e->origin.flow_input : e->origin.input;
+}
+
 static uint32_t intern(struct bs_agg *a, bs_str s)
 {
 	return bs_strtab_intern(&a->str, s.p ? s.p : "", s.p ? s.n : 0);
@@ -527,7 +534,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		c->s_main = intern(a, uri);
 		c->s_user = intern(a, bs_str_make(h->method.p, h->method.n < 32 ? h->method.n : 32));
 		c->s_extra = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
-		c->key = internf(a, "\001T:%llu:%llu", e->origin.input, (unsigned long long)h->txn_id);
+		c->key = internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)h->txn_id);
 		c->num1 = h->resp_bytes ? h->resp_bytes : h->resp_body_len;
 		c->num2 = h->req_body_len;
 	}
@@ -679,7 +686,7 @@ static void on_dbquery(struct bs_agg *a, const struct bs_event *e)
 				sql.n = 4096;
 			c->s_main = intern(a, sql);
 			c->s_user = intern(a, bs_str_make(q->db_user.p, q->db_user.n < 128 ? q->db_user.n : 128));
-			c->key = internf(a, "\001Q:%llu:%llu", e->origin.input, (unsigned long long)q->query_id);
+			c->key = internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)q->query_id);
 			c->shape = shape;
 			candix = (uint32_t)(a->cand.n);
 		}
@@ -715,7 +722,7 @@ static uint32_t flow_key(struct bs_agg *a, const struct bs_event *e)
 	char buf[160], s[BS_IP_STRLEN], d[BS_IP_STRLEN];
 	bs_ip_format(&e->src, s, sizeof s);
 	bs_ip_format(&e->dst, d, sizeof d);
-	int n = snprintf(buf, sizeof buf, "\001F:%u:%s:%u:%s:%u", e->origin.input, s, e->sport, d, e->dport);
+	int n = snprintf(buf, sizeof buf, "\001F:%u:%s:%u:%s:%u", key_input(e), s, e->sport, d, e->dport);
 	return bs_strtab_intern(&a->str, buf, (size_t)n);
 }
 
@@ -731,12 +738,12 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 			add_evidence(a, e, addr_id(a, ad->address), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
 		if ((v & 3) & OQ_UNFILTERED)
 			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, bs_agg_host_ip(a, &e->src),
-			             internf(a, "\001Q:%llu:%llu", e->origin.input, (unsigned long long)ad->ref));
+			             internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
 		return;
 	case BS_ADDR_HTTP_RESP_BODY:
 		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
 			add_evidence(a, e, addr_id(a, ad->address), EK_HTTP_SUSPECT, server_host(a, e),
-			             internf(a, "\001T:%llu:%llu", e->origin.input, (unsigned long long)ad->ref));
+			             internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
 		return;
 	case BS_ADDR_HTTP_REQ_BODY:
 	case BS_ADDR_PAYLOAD: {

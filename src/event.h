@@ -31,6 +31,9 @@ struct bs_origin {
 	uint32_t input;      /* index of the input (see input.h) */
 	uint64_t ref;        /* line number (logs) or packet number (captures), 1-based */
 	bool from_capture;   /* true: packet number; false: line number */
+	uint32_t flow_input; /* captures: the input of the flow's first packet. A
+	                      * flow can go on in the next rotated file, so this,
+	                      * not input, joins the events of one flow */
 };
 
 enum bs_http_phase {

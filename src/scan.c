@@ -1,7 +1,9 @@
 /* scan.c - the scan stage: every input through its parser into an aggregate.
  *
- * Every input is an independent task (a capture file has its own TCP
- * reassembly), biggest first. Each worker thread has its own aggregate; the
+ * Every log is an independent task; the captures of one directory are one
+ * task, read in the order of their first packets through one reassembly
+ * (rotated captures of a link continue each other). Tasks run biggest
+ * first. Each worker thread has its own aggregate; the
  * aggregates are merged at the end (merging is commutative, so the result
  * does not depend on the number of threads or the scheduling). */
 #include "config.h"
@@ -21,15 +23,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One unit of work: an input, or the rotated captures of one link in the
+ * order they are read. */
 struct task {
 	size_t *inputs;        /* indexes into the input list */
 	size_t ninputs;
+	int64_t size;          /* compressed bytes, for scheduling */
 };
 
 struct shared {
 	const struct bs_input_list *list;
 	const struct bs_scan_opts *o;
 	struct bs_input_row *rows;
+	bs_time *first_time;   /* per input: a capture's first packet time */
 	struct task *tasks;
 	size_t ntasks;
 	atomic_size_t next;
@@ -151,27 +157,59 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r) - last_raw);
 }
 
-static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum bs_format fmt, struct tee *ts)
+/* The capture engine and dispatcher of one link: the rotated captures of a
+ * directory, read in the order of their first packets, share them, so a
+ * connection that goes on in the next file is one connection. */
+struct link {
+	struct bs_capture *cap;
+	struct bs_dispatch *disp;
+	struct bs_sink sink;
+};
+
+static void link_end(struct link *lk)
+{
+	if (!lk->cap)
+		return;
+	bs_capture_finish(lk->cap, BS_TIME_NONE);
+	bs_capture_free(lk->cap);
+	bs_dispatch_free(lk->disp);
+	lk->cap = NULL;
+	lk->disp = NULL;
+}
+
+static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum bs_format fmt, struct tee *ts,
+                         struct link *lk)
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	ts->server[0] = 0;
-	struct bs_sink sink = { tee_fn, ts };
-	struct bs_dispatch *d = bs_dispatch_new((uint32_t)ix, &sink);
-	struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
-	struct bs_capture *cap = bs_capture_new(&co, bs_dispatch_ops(), d, &sink);
+	if (!lk->cap) {
+		lk->sink = (struct bs_sink){ tee_fn, ts };
+		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
+		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
+		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
+	} else {
+		bs_time latest = bs_capture_latest(lk->cap), first = sh->first_time[ix];
+		if (first != BS_TIME_NONE && latest != BS_TIME_NONE && first < latest) {
+			/* it starts before the last file ended: not the next
+			 * piece of the same capture (another link, or a copy),
+			 * so its connections are not continuations */
+			link_end(lk);
+			scan_capture(sh, ix, r, fmt, ts, lk);
+			return;
+		}
+		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
+		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
+	}
 	char err[512] = "";
-	if (!bs_capture_read(cap, r, fmt, &row->st, err, sizeof err)) {
+	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
 		row->st.truncated = true;
 		if (err[0])
 			warnf(sh, "%s: %s", sh->list->paths[ix], err);
 	}
-	bs_capture_finish(cap, BS_TIME_NONE);
-	bs_capture_free(cap);
-	bs_dispatch_free(d);
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
 }
 
-static void scan_one(struct shared *sh, size_t ix, struct tee *tee)
+static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link *lk)
 {
 	struct bs_agg *agg = tee->agg;
 	struct bs_input_row *row = &sh->rows[ix];
@@ -190,11 +228,13 @@ static void scan_one(struct shared *sh, size_t ix, struct tee *tee)
 	enum bs_format fmt = bs_detect_format(head, nh);
 	const char *fname = bs_format_name(fmt, bs_reader_is_gzip(r));
 	row->format = bs_xstrndup(fname, strlen(fname));
-	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG)
-		scan_capture(sh, ix, r, fmt, tee);
-	else if (fmt != BS_FMT_EMPTY)
-		scan_text(sh, ix, r, tee);
-	bs_agg_end_input(agg);
+	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG) {
+		scan_capture(sh, ix, r, fmt, tee, lk);
+	} else {
+		if (fmt != BS_FMT_EMPTY)
+			scan_text(sh, ix, r, tee);
+		bs_agg_end_input(agg);
+	}
 	row->st.bytes = bs_reader_raw_size(r) ? bs_reader_raw_size(r) : bs_reader_raw_bytes(r);
 	if (bs_reader_damaged(r)) {
 		row->st.truncated = true;
@@ -229,8 +269,11 @@ static void worker_tasks(struct worker *w)
 		size_t t = atomic_fetch_add(&sh->next, 1);
 		if (t >= sh->ntasks)
 			break;
+		struct link lk = { 0 };
 		for (size_t i = 0; i < sh->tasks[t].ninputs; i++)
-			scan_one(sh, sh->tasks[t].inputs[i], &tee);
+			scan_one(sh, sh->tasks[t].inputs[i], &tee, &lk);
+		link_end(&lk);
+		bs_agg_end_input(w->agg); /* what the link's connections left open */
 	}
 	if (tee.spill && !bs_spill_writer_close(tee.spill))
 		warnf(sh, "--timeline all: cannot write the event spill files");
@@ -268,13 +311,87 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
-struct cap_order { size_t ix; int64_t t; };
-static int cmp_cap(const void *x, const void *y)
+/* Inputs in scheduling order: a link's captures together, by first packet
+ * time; tasks biggest first so that the last one to finish is small. */
+struct order {
+	size_t ix;
+	const char *path;
+	size_t dir_len;        /* captures: length of the directory part of the path; else SIZE_MAX */
+	bs_time first;
+	int64_t size;
+};
+
+static int cmp_link(const void *x, const void *y)
 {
-	const struct cap_order *a = x, *b = y;
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
+	const struct order *a = x, *b = y;
+	bool ca = a->dir_len != SIZE_MAX, cb = b->dir_len != SIZE_MAX;
+	if (ca != cb)
+		return ca ? -1 : 1;
+	if (!ca)
+		return a->ix < b->ix ? -1 : a->ix > b->ix;
+	int c = a->dir_len != b->dir_len ? (a->dir_len < b->dir_len ? -1 : 1)
+	                                  : strncmp(a->path, b->path, a->dir_len);
+	if (c)
+		return c;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
 	return a->ix < b->ix ? -1 : a->ix > b->ix;
+}
+
+static bool same_link(const struct order *a, const struct order *b)
+{
+	return a->dir_len != SIZE_MAX && a->dir_len == b->dir_len &&
+	       strncmp(a->path, b->path, a->dir_len) == 0;
+}
+
+static int cmp_task(const void *x, const void *y)
+{
+	const struct task *a = x, *b = y;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	return a->inputs[0] < b->inputs[0] ? -1 : a->inputs[0] > b->inputs[0];
+}
+
+static void plan_tasks(struct shared *sh)
+{
+	const struct bs_input_list *list = sh->list;
+	struct order *order = bs_xcalloc(list->n + 1, sizeof *order);
+	for (size_t i = 0; i < list->n; i++) {
+		order[i] = (struct order){ i, list->paths[i], SIZE_MAX, BS_TIME_NONE, 0 };
+		sh->first_time[i] = BS_TIME_NONE;
+		if (strcmp(list->paths[i], "-") == 0)
+			continue;
+		char err[256];
+		struct bs_reader *r = bs_reader_open(list->paths[i], err, sizeof err);
+		if (!r)
+			continue;
+		order[i].size = (int64_t)bs_reader_raw_size(r);
+		sh->bytes_total += (uint64_t)order[i].size;
+		uint8_t head[64];
+		enum bs_format fmt = bs_detect_format(head, bs_reader_peek(r, head, sizeof head));
+		if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG) {
+			const char *slash = strrchr(list->paths[i], '/');
+			order[i].dir_len = slash ? (size_t)(slash - list->paths[i]) : 0;
+			order[i].first = sh->first_time[i] = bs_capture_first_time(r, fmt);
+		}
+		bs_reader_close(r);
+	}
+	bs_qsort(order, list->n, sizeof *order, cmp_link);
+	sh->tasks = bs_xcalloc(list->n + 1, sizeof *sh->tasks);
+	for (size_t i = 0; i < list->n;) {
+		size_t j = i + 1;
+		while (j < list->n && same_link(&order[i], &order[j]))
+			j++;
+		struct task *t = &sh->tasks[sh->ntasks++];
+		t->inputs = bs_xcalloc(j - i, sizeof *t->inputs);
+		for (size_t k = i; k < j; k++) {
+			t->inputs[t->ninputs++] = order[k].ix;
+			t->size += order[k].size;
+		}
+		i = j;
+	}
+	free(order);
+	bs_qsort(sh->tasks, sh->ntasks, sizeof *sh->tasks, cmp_task);
 }
 
 void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, struct bs_scan_result *out)
@@ -282,33 +399,10 @@ void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, str
 	struct shared sh = { .list = list, .o = o };
 	pthread_mutex_init(&sh.warn_lock, NULL);
 	sh.rows = bs_xcalloc(list->n ? list->n : 1, sizeof *sh.rows);
+	sh.first_time = bs_xcalloc(list->n ? list->n : 1, sizeof *sh.first_time);
 	for (size_t i = 0; i < list->n; i++)
 		sh.rows[i].source = bs_xstrndup(list->paths[i], strlen(list->paths[i]));
-	/* tasks: one per input. Each capture has its own reassembly (a
-	 * connection that spans two rotated files is seen as two), so captures
-	 * are independent too; the largest inputs go first so that the last
-	 * task to finish is a small one. */
-	sh.tasks = bs_xcalloc(list->n + 1, sizeof *sh.tasks);
-	struct cap_order *order = bs_xcalloc(list->n + 1, sizeof *order);
-	for (size_t i = 0; i < list->n; i++) {
-		char err[256];
-		struct bs_reader *r = strcmp(list->paths[i], "-") == 0 ? NULL : bs_reader_open(list->paths[i], err, sizeof err);
-		int64_t size = 0;
-		if (r) {
-			size = (int64_t)bs_reader_raw_size(r);
-			sh.bytes_total += (uint64_t)size;
-			bs_reader_close(r);
-		}
-		order[i].ix = i;
-		order[i].t = -size; /* biggest first */
-	}
-	bs_qsort(order, list->n, sizeof *order, cmp_cap);
-	for (size_t i = 0; i < list->n; i++) {
-		sh.tasks[sh.ntasks].inputs = bs_xmalloc(sizeof(size_t));
-		sh.tasks[sh.ntasks].inputs[0] = order[i].ix;
-		sh.tasks[sh.ntasks++].ninputs = 1;
-	}
-	free(order);
+	plan_tasks(&sh);
 
 	int jobs = o->jobs < 1 ? 1 : o->jobs;
 	if ((size_t)jobs > sh.ntasks && sh.ntasks)
@@ -341,6 +435,7 @@ void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, str
 	for (size_t t = 0; t < sh.ntasks; t++)
 		free(sh.tasks[t].inputs);
 	free(sh.tasks);
+	free(sh.first_time);
 	for (size_t i = 0; i < list->n; i++)
 		if (!sh.rows[i].format)
 			sh.rows[i].format = bs_xstrndup("unreadable", 10);

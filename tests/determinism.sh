@@ -6,8 +6,7 @@ set -u
 bin="$top_builddir/breachscope"
 work="$top_builddir/tests/determinism-work"
 rm -rf "$work"; mkdir -p "$work"
-n=0
-check() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+. "$top_srcdir/tests/tap.sh"
 "$top_builddir/samples/bs-gen" --scenario two-servers --seed 5 --users 100 --out "$work/in" >/dev/null 2>&1
 check $? "generated the two-servers incident"
 files=$(find "$work/in/logs" "$work/in/pcap" -type f | sort)

@@ -6,6 +6,7 @@ tests_test_detect_LDADD = libbsengine.a libbsproto.a libbscore.a $(DEPS_LIBS)
 tests_test_engine_SOURCES = tests/test_engine.c tests/tap.h
 tests_test_engine_LDADD = $(BS_ALL_LIBS)
 dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh
+EXTRA_DIST += tests/tap.sh
 clean-local: clean-local-tests
 clean-local-tests:
 	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/determinism-work

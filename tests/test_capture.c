@@ -602,8 +602,8 @@ static void b_u16(struct buf *b, unsigned v, bool big)
 	b_put(b, x, 2);
 }
 
-/* A classic pcap of the test conversation (raw IPv4 link type). */
-static void make_pcap(struct buf *b, bool big, bool nano)
+/* A classic pcap of packets lo..hi-1 of the test conversation (raw IPv4). */
+static void make_pcap_part(struct buf *b, bool big, bool nano, int lo, int hi)
 {
 	b->n = 0;
 	b_u32(b, nano ? 0xa1b23c4d : 0xa1b2c3d4, big);
@@ -616,7 +616,7 @@ static void make_pcap(struct buf *b, bool big, bool nano)
 	const char *data[] = { "", "", "", "GET / HTTP/1.0\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\nbody" };
 	const uint8_t fl[] = { SYN, SYN | ACK, ACK, ACK | PSH, ACK | PSH | FIN };
 	const uint32_t seq[] = { 10, 20, 11, 11, 21 };
-	for (int i = 0; i < 5; i++) {
+	for (int i = lo; i < hi; i++) {
 		uint8_t pk[256];
 		bool from_srv = i == 1 || i == 4;
 		size_t n = from_srv ? v4tcp(pk, "10.0.0.2", 80, "10.0.0.1", 40000, seq[i], fl[i], data[i])
@@ -627,6 +627,11 @@ static void make_pcap(struct buf *b, bool big, bool nano)
 		b_u32(b, (uint32_t)n, big);
 		b_put(b, pk, n);
 	}
+}
+
+static void make_pcap(struct buf *b, bool big, bool nano)
+{
+	make_pcap_part(b, big, nano, 0, 5);
 }
 
 static bool read_mem(const uint8_t *p, size_t n, int fmt, struct bs_input_stats *st, char *err, size_t errlen)
@@ -889,6 +894,67 @@ static void test_reader_gzip(void)
 	unlink(path);
 }
 
+static bs_time first_time_of(const struct buf *b)
+{
+	char path[] = "/tmp/test_capture_XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return BS_TIME_NONE + 1;
+	FILE *fp = fdopen(fd, "wb");
+	fwrite(b->p, 1, b->n, fp);
+	fclose(fp);
+	char err[256];
+	bs_time t = BS_TIME_NONE + 1;
+	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
+	if (r) {
+		uint8_t head[16];
+		enum bs_format fmt = bs_detect_format(head, bs_reader_peek(r, head, sizeof head));
+		t = bs_capture_first_time(r, fmt);
+		bs_reader_close(r);
+	}
+	unlink(path);
+	return t;
+}
+
+/* Rotated captures of one link: a connection cut between two files goes on
+ * in the second when it is read through the same engine. */
+static void test_rotated(void)
+{
+	static struct buf a, b;
+	struct bs_input_stats st;
+	char err[256];
+	fresh(0);
+	make_pcap_part(&a, false, false, 0, 4); /* handshake and request */
+	make_pcap_part(&b, true, true, 4, 5);   /* the response, in a file of another byte order */
+	ok(read_mem(a.p, a.n, BS_FMT_PCAP, &st, err, sizeof err) && st.parsed == 4, "rotated: first file read");
+	is_int(bs_capture_latest(cap), 1700000003 * BS_USEC + 123456, "rotated: latest packet time after the first file");
+	bs_capture_set_input(cap, 4, "t.pcap1");
+	ok(read_mem(b.p, b.n, BS_FMT_PCAP, &st, err, sizeof err) && st.parsed == 1, "rotated: second file read");
+	bs_capture_finish(cap, BS_TIME_NONE);
+	is_int(rec.nflows, 1, "rotated: one connection across the two files");
+	is_str(rec.flows[0].data[0], "GET / HTTP/1.0\r\n\r\n", "rotated: request from the first file");
+	is_str(rec.flows[0].data[1], "HTTP/1.0 200 OK\r\n\r\nbody", "rotated: response from the second file");
+	is_int(rec.nev, 1, "rotated: one flow record");
+	is_int(rec.nev ? rec.ev[0].origin.input : 99, 3, "rotated: the flow record names the file of its first packet");
+	ok(rec.nev && rec.ev[0].u.flow.initiator_known, "rotated: the handshake of the first file is the flow's");
+	is_int(rec.nev ? rec.ev[0].u.flow.bytes_rev : 0, 23, "rotated: response bytes counted in the flow record");
+
+	/* the first packet's time, as scan orders a link's files by it */
+	for (int v = 0; v < 4; v++) {
+		bool big = v & 1, nano = v & 2;
+		make_pcap_part(&a, big, nano, 2, 5);
+		is_int(first_time_of(&a), 1700000002 * BS_USEC + 123456, "first time: pcap %s-endian %s", big ? "big" : "little",
+		       nano ? "nsec" : "usec");
+	}
+	make_pcapng(&a, true, false);
+	is_int(first_time_of(&a), 1700000000 * BS_USEC + 5, "first time: pcapng (first enhanced packet block)");
+	make_pcap_part(&a, false, false, 0, 0);
+	is_int(first_time_of(&a), BS_TIME_NONE, "first time: a pcap without packets has none");
+	a.n = 0;
+	b_put(&a, "not a capture at all\n", 21);
+	is_int(first_time_of(&a), BS_TIME_NONE, "first time: not a capture");
+}
+
 int main(void)
 {
 	test_link_layers();
@@ -900,6 +966,7 @@ int main(void)
 	test_pcap_files();
 	test_pcapng();
 	test_reader_gzip();
+	test_rotated();
 	bs_capture_free(cap);
 	return tap_done();
 }
