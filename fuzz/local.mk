@@ -49,6 +49,12 @@ fuzz_fuzz_state_SOURCES = fuzz/fuzz_state.c fuzz/fuzz_util.h
 fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK_FLAGS)
 fuzz_fuzz_state_LDADD = $(BS_ALL_LIBS)
 
+# fuzz/regress/TARGET: inputs that once made a target fail (kept in git, read
+# with the seeds by fuzz-smoke, so a fixed bug stays fixed).
+FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
+	fuzz/regress/state/dest-is-name-not-a-bool
+EXTRA_DIST += $(FUZZ_REGRESS)
+
 # Seed corpora are generated in the build tree (samples, hand-written
 # sessions, the public corpus when present); fuzzers write new inputs into
 # fuzz/work/TARGET so the seeds stay as generated.
@@ -81,9 +87,10 @@ fuzz-smoke: $(FUZZ_TARGETS) fuzz/seeds.stamp
 	    maillog) m=$(fuzz_maxlen_maillog); r=$(FUZZ_RUNS_SLOW);; addrscan) m=$(fuzz_maxlen_addrscan);; \
 	    capture) m=$(fuzz_maxlen_capture); r=$(FUZZ_RUNS_SLOW);; proto) m=$(fuzz_maxlen_proto);; \
 	    fleet) m=$(fuzz_maxlen_fleet);; *) m=$(fuzz_maxlen_state); r=$(FUZZ_RUNS_SLOW);; esac; \
+	  reg=; if [ -d $(srcdir)/fuzz/regress/$$n ]; then reg=$(srcdir)/fuzz/regress/$$n; fi; \
 	  echo "fuzz-smoke: $$n ($$r runs)"; \
 	  ./$$t -runs=$$r -max_len=$$m -timeout=10 -rss_limit_mb=2048 -seed=1 \
-	    -print_final_stats=1 fuzz/work/$$n fuzz/seeds/$$n 2>fuzz/work/$$n.log \
+	    -print_final_stats=1 fuzz/work/$$n fuzz/seeds/$$n $$reg 2>fuzz/work/$$n.log \
 	    || { tail -40 fuzz/work/$$n.log; exit 1; }; \
 	  grep -E '^(stat::number_of_executed_units|Done)' fuzz/work/$$n.log || true; \
 	done

@@ -57,7 +57,8 @@ static bool dot_atom_ok(const char *s, size_t n, bool scan_set)
 }
 
 /* Content of a quoted local part (between the quotes): printable ASCII,
- * backslash escapes a following character, no bare quote. */
+ * backslash escapes a following printable character (RFC 5321
+ * quoted-pairSMTP: never a control character, never NUL), no bare quote. */
 static bool quoted_ok(const char *s, size_t n)
 {
 	if (n == 0 || n + 2 > LOCAL_MAX)
@@ -67,7 +68,7 @@ static bool quoted_ok(const char *s, size_t n)
 		if (c < 0x20 || c > 0x7e)
 			return false;
 		if (c == '\\') {
-			if (++i >= n)
+			if (++i >= n || (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 				return false;
 		} else if (c == '"') {
 			return false;

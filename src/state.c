@@ -312,9 +312,13 @@ bool bs_state_merge_into(struct bs_state *s, struct bs_agg *dst, const uint32_t 
 		for (size_t i = 0; i < a->fails.n; i++)
 			if (!ID_OK(a->fails.v[i].host))
 				goto damaged;
-		for (size_t i = 0; i < a->dests.n; i++)
-			if (!ID_OK(a->dests.v[i].host) || !ID_OK(a->dests.v[i].dest))
+		for (size_t i = 0; i < a->dests.n; i++) {
+			/* a bool read from the file must be 0 or 1 before it is used as one */
+			unsigned char is_name;
+			memcpy(&is_name, &a->dests.v[i].is_name, 1);
+			if (!ID_OK(a->dests.v[i].host) || !ID_OK(a->dests.v[i].dest) || is_name > 1)
 				goto damaged;
+		}
 		for (size_t i = 0; i < a->hosts.n; i++)
 			if (!ID_OK(a->hosts.v[i].host))
 				goto damaged;

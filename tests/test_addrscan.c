@@ -32,10 +32,10 @@ static const char *scan(const char *s, bool dotless)
 	return f.text;
 }
 
-static const char *norm(const char *s)
+static const char *norm_n(const char *s, size_t n)
 {
 	static char out[BS_ADDR_MAX + 1];
-	int r = bs_addr_normalize(s, strlen(s), out);
+	int r = bs_addr_normalize(s, n, out);
 	if (r < 0)
 		return "(invalid)";
 	if (r == 0)
@@ -44,6 +44,8 @@ static const char *norm(const char *s)
 		return "(length mismatch)";
 	return out;
 }
+
+static const char *norm(const char *s) { return norm_n(s, strlen(s)); }
 
 /* The window fed one byte at a time and in odd pieces must find the same
  * addresses as one scan of the whole text. */
@@ -100,6 +102,10 @@ int main(void)
 	is_str(norm("bob@example.c"), "(invalid)", "one-letter TLD");
 	is_str(norm("bob@xn--80ak6aa92e.xn--p1ai"), "bob@xn--80ak6aa92e.xn--p1ai", "IDN TLD");
 	is_str(norm("b ob@example.org"), "(invalid)", "space in unquoted local part");
+	/* found by fuzz_addrscan: an escaped NUL kept in the output */
+	is_str(norm_n("\"l\\\0\"@example.org", 17), "(invalid)", "escaped NUL in a quoted local part");
+	is_str(norm("\"a\\\tb\"@example.org"), "(invalid)", "escaped control character in a quoted local part");
+	is_str(norm("\"a\\\"b\"@example.org"), "\"a\\\"b\"@example.org", "escaped quote in a quoted local part");
 	is_str(norm("<bob@example.org"), "(invalid)", "unclosed angle bracket");
 	is_str(norm("bob@exa_mple.org"), "(invalid)", "underscore in domain");
 	{
