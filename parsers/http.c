@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
 #define CHUNK_SIZE_LIMIT (1ULL << 60)
 #define INFLATE_OUT 16384
 
@@ -851,6 +852,32 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
  * 'l' and 'w' (either case) can a construct start, and there the patterns
  * are compared (this runs on every HTML byte served, so it is kept to one
  * pass rather than one search per pattern). */
+/* The next byte at or after at where a reference pattern can start: '<'
+ * (tags), 'l' or 'w' in either case (location..., window.open). A page is
+ * mostly other bytes; SSE2 (every x86-64) looks at 16 at a time. */
+static size_t next_ref_start(const char *w, size_t at, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i lt = _mm_set1_epi8('<'), el = _mm_set1_epi8('l'), dbl = _mm_set1_epi8('w');
+	const __m128i lower = _mm_set1_epi8(0x20);
+	for (; at + 16 <= n; at += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + at));
+		__m128i lc = _mm_or_si128(v, lower); /* 'L' -> 'l', 'W' -> 'w'; no other byte becomes them */
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, lt),
+		                         _mm_or_si128(_mm_cmpeq_epi8(lc, el), _mm_cmpeq_epi8(lc, dbl)));
+		int mask = _mm_movemask_epi8(m);
+		if (mask)
+			return at + (size_t)__builtin_ctz((unsigned)mask);
+	}
+#endif
+	for (; at < n; at++) {
+		char c = w[at];
+		if (c == '<' || c == 'l' || c == 'L' || c == 'w' || c == 'W')
+			return at;
+	}
+	return n;
+}
+
 static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 {
 #define PAT(s) s, sizeof s - 1
@@ -860,7 +887,7 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 		{ PAT("window.open"), '(' }, { PAT("location.href"), '=' }, { PAT("location.replace"), '(' },
 		{ PAT("location.assign"), '(' }, { PAT("location"), '=' } };
 #undef PAT
-	for (size_t at = 0; at < n; at++) {
+	for (size_t at = next_ref_start(w, 0, n); at < n; at = next_ref_start(w, at + 1, n)) {
 		char c = w[at];
 		if (c == '<') {
 			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
@@ -901,12 +928,7 @@ static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *
 			p->count.bombs++;
 		}
 	}
-	uint64_t h = rs->hash;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)b[i];
-		h *= FNV_PRIME;
-	}
-	rs->hash = h;
+	bs_hash64_feed(&rs->hasher, b, n);
 	rs->decoded_len += n;
 	if (rs->sniff_len < sizeof rs->sniff) {
 		size_t k = sizeof rs->sniff - rs->sniff_len;
@@ -1016,6 +1038,15 @@ static bool perm_line(const char *l, size_t n)
 	return true;
 }
 
+/* Is there a space followed by pat (case-insensitive) in s? */
+static bool ci_after_space(const char *s, size_t n, const char *pat, size_t pl)
+{
+	for (const char *p = s; (p = bs_memmem_ci(p, (size_t)(s + n - p), pat, pl)) != NULL; p++)
+		if (p > s && p[-1] == ' ')
+			return true;
+	return false;
+}
+
 /* Cheap check of the first KB: does it look like shell command output? */
 static bool looks_like_cmd_output(const char *s, size_t n)
 {
@@ -1031,9 +1062,21 @@ static bool looks_like_cmd_output(const char *s, size_t n)
 				return true;
 		}
 	}
-	if (bs_memmem_ci(s, n, "root:x:0:0:", 11) || bs_memmem_ci(s, n, "root:*:0:0:", 11))
+	/* Each pattern below is found by its rarest part, then checked whole:
+	 * a page has a space or an 'l' every few bytes, ":0:0:" seldom. */
+	for (const char *z = s; (z = memmem(z, (size_t)(s + n - z), ":0:0:", 5)) != NULL; z++) {
+		/* root:x:0:0: or root:*:0:0: (/etc/passwd) */
+		size_t at = (size_t)(z - s);
+		if (at >= 6 && bs_memmem_ci(z - 6, 5, "root:", 5) && (z[-1] == 'x' || z[-1] == 'X' || z[-1] == '*'))
+			return true;
+	}
+	/* dir of cmd.exe: " Volume in drive ", " Directory of " (no pattern
+	 * holds a newline, so a match in the buffer is a match in a line) */
+	if (ci_after_space(s, n, "volume in drive ", 16) || ci_after_space(s, n, "directory of ", 13))
 		return true;
-	/* "total 48" then ls -l lines; or two ls -l lines in a row; or uname -a */
+	/* uname -a: looked for line by line only when the buffer has it */
+	bool linux_seen = bs_memmem_ci(s, n, "gnu/linux", 9) != NULL;
+	/* "total 48" then ls -l lines; or two ls -l lines in a row */
 	size_t perms_in_row = 0;
 	bool prev_total = false;
 	for (size_t i = 0; i < n;) {
@@ -1052,10 +1095,8 @@ static bool looks_like_cmd_output(const char *s, size_t n)
 		if (!perm)
 			perms_in_row = 0;
 		prev_total = ln >= 7 && memcmp(l, "total ", 6) == 0 && is_digit(l[6]);
-		const char *lx = bs_memmem_ci(l, ln, "Linux ", 6);
+		const char *lx = linux_seen ? bs_memmem_ci(l, ln, "Linux ", 6) : NULL;
 		if (lx && bs_memmem_ci(lx, ln - (size_t)(lx - l), "GNU/Linux", 9))
-			return true;
-		if (bs_memmem_ci(l, ln, " Volume in drive ", 17) || bs_memmem_ci(l, ln, " Directory of ", 14))
 			return true;
 		i = e + 1;
 	}
@@ -1065,7 +1106,7 @@ static bool looks_like_cmd_output(const char *s, size_t n)
 static void resp_reset(struct bs_http_resp *rs)
 {
 	memset(rs, 0, offsetof(struct bs_http_resp, ctype));
-	rs->hash = FNV_OFFSET;
+	bs_hash64_init(&rs->hasher, 0);
 	rs->sniff_len = 0;
 	rs->nrefs = 0;
 	rs->ref_pool_len = 0;
@@ -1093,16 +1134,8 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 		p->count.inflate_errors++;
 	}
 	bs_window_end(&rs->win, resp_window_cb, &sc);
-	/* finalize like bs_hash_bytes(body, len, 0) so a capture and a file hash alike */
-	if (rs->decoded_len == 0 || d->body_damaged) {
-		rs->hash = 0;
-	} else {
-		uint64_t h = rs->hash;
-		h ^= h >> 33;
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-		rs->hash = h;
-	}
+	/* equal to bs_hash64(body, len, 0): a capture and a file hash alike */
+	rs->hash = rs->decoded_len == 0 || d->body_damaged ? 0 : bs_hash64_final(&rs->hasher);
 	rs->cmd_output = looks_like_cmd_output(rs->sniff, rs->sniff_len);
 	p->count.responses++;
 	if (rs->paired && p->pending_count) {
@@ -1356,9 +1389,22 @@ static void message_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 
 /* ------------------------------------------------------------------ API */
 
+/* Zero the bytes of a struct from member a up to member b (exclusive). */
+#define ZERO_RANGE(ptr, type, a, b) \
+	memset((char *)(ptr) + offsetof(type, a), 0, offsetof(type, b) - offsetof(type, a))
+
 void bs_http_init(struct bs_http *p)
 {
-	memset(p, 0, sizeof *p); /* once per flow */
+	/* Once per flow, and the state is 43 KB, mostly buffers whose used part
+	 * a length says (line, URI, headers, windows, queued requests): zero
+	 * everything else, not them. http.h keeps the scalars of each struct
+	 * before its buffers. */
+	for (int d = 0; d < 2; d++)
+		memset(&p->dir[d], 0, offsetof(struct bs_http_dir, line));
+	memset(&p->cur, 0, offsetof(struct bs_http_req, method));
+	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, win));
+	ZERO_RANGE(p, struct bs_http, cur_active, inline_pending);
+	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
 	p->pending = p->inline_pending;
 	p->pending_cap = BS_HTTP_INLINE_PENDING;
 	resp_reset(&p->resp);

@@ -87,6 +87,11 @@ enum bs_http_state {
 enum bs_http_coding { BS_HTTP_CODING_NONE = 0, BS_HTTP_CODING_GZIP, BS_HTTP_CODING_DEFLATE };
 enum bs_http_form { BS_HTTP_FORM_NONE = 0, BS_HTTP_FORM_URLENCODED, BS_HTTP_FORM_MULTIPART };
 
+/* bs_http_init() does not zero the buffers whose used part a length gives:
+ * bs_http_dir.line and what follows it, bs_http_req from method on,
+ * bs_http_reqbody.win, bs_http.inline_pending, and bs_http_resp from ctype on
+ * (reset field by field). A new scalar goes before those. */
+
 /* A request as kept until its response completes. */
 struct bs_http_req {
 	uint64_t txn_id;
@@ -145,7 +150,9 @@ struct bs_http_resp {
 	uint64_t txn_id;         /* of the paired request, or fresh for an orphan */
 	bs_time ts;
 	uint64_t pktno;
-	uint64_t wire_bytes, decoded_len, hash;
+	uint64_t wire_bytes, decoded_len;
+	struct bs_hash64 hasher; /* of the decoded body so far */
+	uint64_t hash;           /* final, at the end of the body */
 	bool capped, decode_failed, deflate_raw_checked;
 	bool z_started, z_done;  /* inflater reset for this body; its stream ended */
 	bool cmd_output;

@@ -179,6 +179,73 @@ uint64_t bs_hash_bytes(const void *p, size_t n, uint64_t seed)
 	return h;
 }
 
+#define H64_K1 0x9E3779B97F4A7C15ULL
+#define H64_K2 0xC2B2AE3D27D4EB4FULL
+
+static inline uint64_t le64(const unsigned char *b)
+{
+	/* byte order fixed, so a word read whole and one assembled from a
+	 * piece's tail are the same; compilers make this one load on x86 */
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+	       (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
+static inline uint64_t h64_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * H64_K1;
+	return h ^ (h >> 29);
+}
+
+void bs_hash64_init(struct bs_hash64 *s, uint64_t seed)
+{
+	s->h = seed * H64_K2 + H64_K1;
+	s->tail = 0;
+	s->len = 0;
+}
+
+void bs_hash64_feed(struct bs_hash64 *s, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	unsigned used = (unsigned)(s->len & 7);
+	s->len += n;
+	if (used) {
+		while (used < 8 && n) {
+			s->tail |= (uint64_t)*b++ << (8 * used++);
+			n--;
+		}
+		if (used < 8)
+			return;
+		s->h = h64_mix(s->h, s->tail);
+		s->tail = 0;
+	}
+	uint64_t h = s->h;
+	for (; n >= 8; b += 8, n -= 8)
+		h = h64_mix(h, le64(b));
+	s->h = h;
+	for (unsigned i = 0; i < n; i++)
+		s->tail |= (uint64_t)b[i] << (8 * i);
+}
+
+uint64_t bs_hash64_final(const struct bs_hash64 *s)
+{
+	uint64_t h = h64_mix(s->h, s->tail ^ (s->len * H64_K2));
+	/* murmur3's finalizer: every input bit reaches the low bits */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+uint64_t bs_hash64(const void *p, size_t n, uint64_t seed)
+{
+	struct bs_hash64 s;
+	bs_hash64_init(&s, seed);
+	bs_hash64_feed(&s, p, n);
+	return bs_hash64_final(&s);
+}
+
 uint64_t bs_ip_hash(const bs_ip *ip)
 {
 	return bs_hash_bytes(ip->a, ip->family == 4 ? 4 : 16, ip->family);

@@ -3,6 +3,8 @@
 #include "detect.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int hexval(int c)
@@ -41,13 +43,6 @@ static size_t decode_twice(bs_str s, char *buf)
 	return decode_lower(tmp, n, buf, DECODE_MAX);
 }
 
-/* hay is already lower-cased by decode_lower(), and every needle is
- * lower-case: a plain memmem (two-way, fast) is enough. */
-static bool has(const char *hay, size_t n, const char *needle)
-{
-	return memmem(hay, n, needle, strlen(needle)) != NULL;
-}
-
 /* Borrowed strings may be {NULL, 0}: the classifiers see them as "". */
 static bs_str nonnull(bs_str s)
 {
@@ -71,37 +66,74 @@ bs_str bs_uri_path(bs_str uri)
 	return bs_str_make(p, (size_t)((q ? q : end) - p));
 }
 
+/* The request patterns, lower-case, matched on the twice-decoded,
+ * lower-cased URI. */
+static const struct exploit_pat {
+	const char *s;
+	unsigned kind;
+} exploit_pats[] = {
+	{ "../", BS_EXPLOIT_TRAVERSAL }, { "..\\", BS_EXPLOIT_TRAVERSAL }, { "/etc/passwd", BS_EXPLOIT_TRAVERSAL },
+	{ "/etc/shadow", BS_EXPLOIT_TRAVERSAL }, { "/proc/self/environ", BS_EXPLOIT_TRAVERSAL },
+	{ "c:\\windows", BS_EXPLOIT_TRAVERSAL },
+	/* inclusion: a parameter whose value is a URL or a PHP wrapper */
+	{ "=http://", BS_EXPLOIT_INCLUSION }, { "=https://", BS_EXPLOIT_INCLUSION }, { "=ftp://", BS_EXPLOIT_INCLUSION },
+	{ "=php://", BS_EXPLOIT_INCLUSION }, { "=data:", BS_EXPLOIT_INCLUSION }, { "=expect://", BS_EXPLOIT_INCLUSION },
+	{ "=file://", BS_EXPLOIT_INCLUSION }, { "=zip://", BS_EXPLOIT_INCLUSION }, { "=phar://", BS_EXPLOIT_INCLUSION },
+	{ "<?php", BS_EXPLOIT_CODE }, { "<?=", BS_EXPLOIT_CODE }, { "system(", BS_EXPLOIT_CODE }, { "exec(", BS_EXPLOIT_CODE },
+	{ "passthru(", BS_EXPLOIT_CODE }, { "shell_exec(", BS_EXPLOIT_CODE }, { "eval(", BS_EXPLOIT_CODE },
+	{ "base64_decode(", BS_EXPLOIT_CODE }, { "assert(", BS_EXPLOIT_CODE }, { "popen(", BS_EXPLOIT_CODE },
+	{ "proc_open(", BS_EXPLOIT_CODE }, { ";wget ", BS_EXPLOIT_CODE }, { ";curl ", BS_EXPLOIT_CODE },
+	{ "|wget ", BS_EXPLOIT_CODE }, { "|curl ", BS_EXPLOIT_CODE }, { ";id;", BS_EXPLOIT_CODE }, { "|id", BS_EXPLOIT_CODE },
+	{ "$(", BS_EXPLOIT_CODE }, { "`id`", BS_EXPLOIT_CODE }, { "${jndi:", BS_EXPLOIT_CODE }, { "<script", BS_EXPLOIT_CODE },
+	{ "javascript:", BS_EXPLOIT_CODE }, { "() { :; };", BS_EXPLOIT_CODE }, { "/bin/sh", BS_EXPLOIT_CODE },
+	{ "/bin/bash", BS_EXPLOIT_CODE }, { "cmd.exe", BS_EXPLOIT_CODE }, { "allow_url_include", BS_EXPLOIT_CODE },
+	{ "' or '1'='1", BS_EXPLOIT_SQLI }, { "' or 1=1", BS_EXPLOIT_SQLI }, { "\" or 1=1", BS_EXPLOIT_SQLI },
+	{ " or 1=1--", BS_EXPLOIT_SQLI }, { "union select", BS_EXPLOIT_SQLI }, { "union all select", BS_EXPLOIT_SQLI },
+	{ "information_schema", BS_EXPLOIT_SQLI }, { "sleep(", BS_EXPLOIT_SQLI }, { "benchmark(", BS_EXPLOIT_SQLI },
+	{ "' and 1=1", BS_EXPLOIT_SQLI }, { "'--", BS_EXPLOIT_SQLI }, { "';--", BS_EXPLOIT_SQLI },
+	{ "waitfor delay", BS_EXPLOIT_SQLI }, { "extractvalue(", BS_EXPLOIT_SQLI }, { "updatexml(", BS_EXPLOIT_SQLI },
+	{ "load_file(", BS_EXPLOIT_SQLI }, { "into outfile", BS_EXPLOIT_SQLI },
+};
+#define NEXPLOIT_PATS (sizeof exploit_pats / sizeof *exploit_pats)
+#define MAX_PATS_PER_BYTE 16
+
+/* Patterns by first byte, with their lengths: one pass over the URI tries
+ * only the patterns that can start at each byte (it was one memmem per
+ * pattern, 59 passes, a tenth of a capture run). */
+static struct {
+	uint8_t n;
+	uint8_t ix[MAX_PATS_PER_BYTE];
+} pats_by_first[256];
+static uint8_t pat_len[NEXPLOIT_PATS];
+static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
+
+static void index_pats(void)
+{
+	for (size_t i = 0; i < NEXPLOIT_PATS; i++) {
+		unsigned char c = (unsigned char)exploit_pats[i].s[0];
+		pat_len[i] = (uint8_t)strlen(exploit_pats[i].s);
+		if (pats_by_first[c].n == MAX_PATS_PER_BYTE)
+			abort(); /* a pattern table edit went past the index: fail loudly, never skip a pattern */
+		pats_by_first[c].ix[pats_by_first[c].n++] = (uint8_t)i;
+	}
+}
+
 unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 {
 	uri = nonnull(uri);
 	upload_filename = nonnull(upload_filename);
+	pthread_once(&pats_once, index_pats);
 	char d[DECODE_MAX];
 	size_t n = decode_twice(uri, d);
 	unsigned k = 0;
-	if (has(d, n, "../") || has(d, n, "..\\") || has(d, n, "/etc/passwd") ||
-	    has(d, n, "/etc/shadow") || has(d, n, "/proc/self/environ") || has(d, n, "c:\\windows"))
-		k |= BS_EXPLOIT_TRAVERSAL;
-	/* inclusion: a parameter whose value is a URL or a PHP wrapper */
-	static const char *const incl[] = { "=http://", "=https://", "=ftp://", "=php://", "=data:",
-	                                     "=expect://", "=file://", "=zip://", "=phar://" };
-	for (size_t i = 0; i < sizeof incl / sizeof *incl; i++)
-		if (has(d, n, incl[i]))
-			k |= BS_EXPLOIT_INCLUSION;
-	static const char *const code[] = { "<?php", "<?=", "system(", "exec(", "passthru(", "shell_exec(",
-	                                    "eval(", "base64_decode(", "assert(", "popen(", "proc_open(",
-	                                    ";wget ", ";curl ", "|wget ", "|curl ", ";id;", "|id", "$(",
-	                                    "`id`", "${jndi:", "<script", "javascript:", "() { :; };",
-	                                    "/bin/sh", "/bin/bash", "cmd.exe", "allow_url_include" };
-	for (size_t i = 0; i < sizeof code / sizeof *code; i++)
-		if (has(d, n, code[i]))
-			k |= BS_EXPLOIT_CODE;
-	static const char *const sqli[] = { "' or '1'='1", "' or 1=1", "\" or 1=1", " or 1=1--", "union select",
-	                                    "union all select", "information_schema", "sleep(", "benchmark(",
-	                                    "' and 1=1", "'--", "';--", "waitfor delay", "extractvalue(",
-	                                    "updatexml(", "load_file(", "into outfile" };
-	for (size_t i = 0; i < sizeof sqli / sizeof *sqli; i++)
-		if (has(d, n, sqli[i]))
-			k |= BS_EXPLOIT_SQLI;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)d[i];
+		for (unsigned j = 0; j < pats_by_first[c].n; j++) {
+			unsigned ix = pats_by_first[c].ix[j];
+			if (!(k & exploit_pats[ix].kind) && pat_len[ix] <= n - i && memcmp(d + i, exploit_pats[ix].s, pat_len[ix]) == 0)
+				k |= exploit_pats[ix].kind;
+		}
+	}
 	if (upload_filename.n && bs_detect_script_path(upload_filename))
 		k |= BS_EXPLOIT_UPLOAD;
 	return k;

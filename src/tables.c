@@ -43,7 +43,7 @@ uint32_t bs_strtab_find(const struct bs_strtab *t, const char *s, size_t n)
 {
 	if (!t->nslots)
 		return UINT32_MAX;
-	uint64_t h = bs_hash_bytes(s, n, 0);
+	uint64_t h = bs_hash64(s, n, 0);
 	size_t i = h & (t->nslots - 1);
 	while (t->slots[i]) {
 		uint32_t id = t->slots[i] - 1;
@@ -83,7 +83,7 @@ uint32_t bs_strtab_intern(struct bs_strtab *t, const char *s, size_t n)
 	t->off_block[id] = (uint32_t)(t->nblocks - 1);
 	t->off_pos[id] = (uint32_t)t->block_used;
 	t->len[id] = (uint32_t)n;
-	t->hash[id] = bs_hash_bytes(dst, n, 0);
+	t->hash[id] = bs_hash64(dst, n, 0);
 	t->block_used += n + 1;
 	if (t->n * 2 > t->nslots)
 		strtab_rehash(t, t->nslots ? t->nslots * 2 : 2048);

@@ -199,7 +199,7 @@ static size_t gz(const char *in, size_t n, unsigned char *out, size_t cap, int w
 static char hashbuf[32];
 static const char *hash_of(const char *s, size_t n)
 {
-	snprintf(hashbuf, sizeof hashbuf, "hash=%llx ", (unsigned long long)bs_hash_bytes(s, n, 0));
+	snprintf(hashbuf, sizeof hashbuf, "hash=%llx ", (unsigned long long)bs_hash64(s, n, 0));
 	return hashbuf;
 }
 
@@ -222,7 +222,7 @@ static void test_keepalive(void)
 	ok(has(0, "cookie=sid=abc123; lang=en "), "two Cookie headers joined with '; '");
 	ok(has(1, "HTTP DONE txn=70001 m=GET uri=/index.html"), "completion carries the request fields");
 	ok(has(1, "st=200 rb=12 rl=12 rct=text/plain sc=sid=abc123; theme=blue "), "status, sizes, Set-Cookie pairs");
-	ok(has(1, hash_of("hello world\n", 12)), "body hash equals bs_hash_bytes of the body");
+	ok(has(1, hash_of("hello world\n", 12)), "body hash equals bs_hash64 of the body");
 	ok(has(2, "HTTP REQ txn=70002 m=GET uri=/favicon.ico"), "second request, next txn id");
 	ok(has(3, "txn=70002") && has(3, "st=404 rb=0 rl=0") && has(3, "hash=0 "), "404 with empty body, hash 0");
 	is_int(parser.count.requests, 2, "requests counted");
@@ -406,13 +406,22 @@ static void test_cmd_output(void)
 		   "Linux web3 2.6.18-8.el5 #1 SMP Thu Mar 15 19:46:53 EDT 2007 i686 i386 GNU/Linux\n"),
 		S0("GET /about.html HTTP/1.1\r\n\r\n"),
 		S1("HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n<p>We run Linux servers, uid=0 is root.</p>\n"),
+		S0("GET /images/x.asp?c=dir HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n<pre> VOLUME IN DRIVE C has no label.\n Directory of C:\\www\n</pre>"),
+		S0("GET /images/x.php?c=cat+/etc/passwd HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 32\r\n\r\nROOT:*:0:0:root:/root:/bin/bash\n"),
+		S0("GET /help.html HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 54\r\n\r\n<p>Volume in drive, 2:0:0:1 ratio, GNU/Linux tips</p>\n"),
 	};
-	check_splits("cmd output", s, 10, 0);
+	check_splits("cmd output", s, 16, 0);
 	ok(has(1, "cmd=1"), "id output detected");
 	ok(has(3, "cmd=1"), "ls -la output detected");
 	ok(has(5, "cmd=1"), "/etc/passwd detected");
 	ok(has(7, "cmd=1"), "uname -a detected");
 	ok(has(9, "cmd=0"), "ordinary page is not command output");
+	ok(has(11, "cmd=1"), "cmd.exe dir output detected (any case)");
+	ok(has(13, "cmd=1"), "/etc/passwd with a starred password detected (any case)");
+	ok(has(15, "cmd=0"), "the words of the patterns out of place are not command output");
 }
 
 static void test_bomb(void)
@@ -584,8 +593,32 @@ static void test_sniff_and_def(void)
 	is_int(bs_proto_http.state_size, sizeof(struct bs_http), "def state size");
 }
 
+/* bs_hash64: the same value whatever the pieces, and sensitive to length
+ * and content. */
+static void test_hash64(void)
+{
+	static unsigned char buf[1000];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 131 + 7);
+	uint64_t whole = bs_hash64(buf, sizeof buf, 0);
+	bool same = true;
+	for (size_t piece = 1; piece <= 17; piece++) {
+		struct bs_hash64 h;
+		bs_hash64_init(&h, 0);
+		for (size_t o = 0; o < sizeof buf; o += piece)
+			bs_hash64_feed(&h, buf + o, o + piece > sizeof buf ? sizeof buf - o : piece);
+		same &= bs_hash64_final(&h) == whole;
+	}
+	ok(same, "hash64: pieces of 1 to 17 bytes give the hash of the whole");
+	ok(bs_hash64("a", 1, 0) != bs_hash64("a\0", 2, 0), "hash64: a trailing NUL changes the hash");
+	ok(bs_hash64("", 0, 0) != bs_hash64("", 0, 1), "hash64: the seed changes the hash");
+	buf[500] ^= 1;
+	ok(bs_hash64(buf, sizeof buf, 0) != whole, "hash64: one bit changes the hash");
+}
+
 int main(void)
 {
+	test_hash64();
 	test_keepalive();
 	test_pipelined();
 	test_chunked();
