@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "geoip.h"
 #include "inputs.h"
+#include "interrupt.h"
 #include "output.h"
 #include "scan.h"
 #include "state.h"
@@ -517,8 +518,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	int rc = parse_cli(argc, argv, &c);
-	if (rc < 0)
+	if (rc < 0) {
+		bs_interrupt_install();
 		rc = run(&c);
+	}
 	cli_free(&c);
 	return rc;
 }

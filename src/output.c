@@ -7,6 +7,7 @@
  * files. Nothing here takes a path from the data. */
 #include "config.h"
 #include "output.h"
+#include "interrupt.h"
 #include "spill.h"
 
 #include <dirent.h>
@@ -393,6 +394,7 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
                          char *err, size_t errlen)
 {
 	char tmp[NRESULT_FILES][PATH_MAX], final[NRESULT_FILES][PATH_MAX];
+	int slot[NRESULT_FILES];
 	size_t ntemps = 0;
 	bool ok = true;
 
@@ -406,6 +408,7 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 			break;
 		}
 		bool created;
+		slot[i] = bs_interrupt_add_temp(tmp[i]); /* before it exists: no window */
 		ok = write_temp(tmp[i], &result_files[i], r, geo, &created, err, errlen);
 		if (created)
 			ntemps = i + 1; /* a failed temp may exist half-written: remove it too */
@@ -419,6 +422,10 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 			ok = false;
 		}
 	}
+	/* The set is published whole: SIGINT or SIGTERM now waits until the
+	 * renames are done (interrupt.h). */
+	sigset_t saved;
+	bs_interrupt_hold(&saved);
 	size_t renamed = 0;
 	for (size_t i = 0; i < NRESULT_FILES && ok; i++) {
 		if (rename(tmp[i], final[i]) < 0) {
@@ -426,10 +433,14 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 			ok = false;
 			break;
 		}
+		bs_interrupt_forget(slot[i]);
 		renamed = i + 1;
 	}
 	for (size_t i = renamed; i < ntemps; i++)
 		unlink(tmp[i]);
+	for (size_t i = renamed; i < ntemps; i++)
+		bs_interrupt_forget(slot[i]);
+	bs_interrupt_release(&saved);
 	if (!ok)
 		return false;
 	/* Make the renames themselves durable. */

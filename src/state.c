@@ -1,6 +1,7 @@
 /* state.c - write and read state files (see state.h). */
 #include "config.h"
 #include "state.h"
+#include "interrupt.h"
 #include "agg.h"
 
 #include <errno.h>
@@ -57,9 +58,11 @@ bool bs_state_write(const char *path, const struct bs_agg *a, const struct bs_in
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	int slot = bs_interrupt_add_temp(tmp); /* removed if the scan is interrupted */
 	int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_TRUNC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		bs_interrupt_forget(slot);
 		return false;
 	}
 	FILE *f = fdopen(fd, "wb");
@@ -97,8 +100,10 @@ bool bs_state_write(const char *path, const struct bs_agg *a, const struct bs_in
 	if (!ok || rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
 		unlink(tmp);
+		bs_interrupt_forget(slot);
 		return false;
 	}
+	bs_interrupt_forget(slot);
 	return true;
 }
 
