@@ -35,10 +35,30 @@ struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct 
 	bs_clock_init(&m->clock, o->forced_year, o->ref_epoch, &m->tz);
 	if (sink)
 		m->sink = *sink;
-	m->postfix = bs_postfix_new();
-	m->sendmail = bs_sendmail_new();
-	m->exim = bs_exim_new();
+	/* the MTA parsers (about 100 KB of tables together) are made when
+	 * their first line comes: most inputs hold one MTA's lines or none */
 	return m;
+}
+
+static struct bs_postfix *postfix_of(struct bs_maillog *m)
+{
+	if (!m->postfix)
+		m->postfix = bs_postfix_new();
+	return m->postfix;
+}
+
+static struct bs_sendmail *sendmail_of(struct bs_maillog *m)
+{
+	if (!m->sendmail)
+		m->sendmail = bs_sendmail_new();
+	return m->sendmail;
+}
+
+static struct bs_exim *exim_of(struct bs_maillog *m)
+{
+	if (!m->exim)
+		m->exim = bs_exim_new();
+	return m->exim;
 }
 
 void bs_maillog_free(struct bs_maillog *m)
@@ -89,11 +109,11 @@ static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx
 	if (prog.n == 0)
 		return BS_IGNORED; /* "last message repeated", untagged text */
 	if (bs_postfix_prog(prog))
-		return bs_postfix_line(m->postfix, c);
+		return bs_postfix_line(postfix_of(m), c);
 	if (bs_sendmail_prog(prog))
-		return bs_sendmail_line(m->sendmail, c);
+		return bs_sendmail_line(sendmail_of(m), c);
 	if (bs_exim_prog(prog))
-		return bs_exim_line(m->exim, c, sl->msg.p, sl->msg.n, &m->tz);
+		return bs_exim_line(exim_of(m), c, sl->msg.p, sl->msg.n, &m->tz);
 	if (bs_dovecot_prog(prog))
 		return bs_dovecot_line(c);
 	bool courier = bs_courier_prog(prog), cyrus = bs_cyrus_prog(prog);
@@ -122,7 +142,7 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 		return by_program(m, &c);
 	}
 	if (exim_shaped(line, len))
-		return bs_exim_line(m->exim, &c, line, len, &m->tz);
+		return bs_exim_line(exim_of(m), &c, line, len, &m->tz);
 	if (bs_weblog_detect(line, len))
 		return bs_weblog_line(&c, line, len);
 	if (syslog_shaped(line, len)) {
@@ -135,5 +155,6 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 uint64_t bs_maillog_finish(struct bs_maillog *m)
 {
 	struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, m->last_lineno, m->opts.debug };
-	return bs_postfix_finish(m->postfix, &c) + bs_sendmail_finish(m->sendmail, &c) + bs_exim_finish(m->exim, &c);
+	return (m->postfix ? bs_postfix_finish(m->postfix, &c) : 0) + (m->sendmail ? bs_sendmail_finish(m->sendmail, &c) : 0) +
+	       (m->exim ? bs_exim_finish(m->exim, &c) : 0);
 }

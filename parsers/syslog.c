@@ -218,6 +218,8 @@ int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec)
 
 /* ------------------------------------------------------- year inference */
 
+static int year_of_epoch(int64_t sec);
+
 void bs_clock_init(struct bs_clock *c, int forced_year, int64_t ref_epoch, struct bs_tz *tz)
 {
 	memset(c, 0, sizeof *c);
@@ -225,6 +227,7 @@ void bs_clock_init(struct bs_clock *c, int forced_year, int64_t ref_epoch, struc
 	c->ref_epoch = ref_epoch > 0 ? ref_epoch : (int64_t)time(NULL);
 	c->cur_year = forced_year;
 	c->tz = tz;
+	c->ref_year = year_of_epoch(c->ref_epoch);
 }
 
 static bool is_leap(int64_t y)
@@ -271,7 +274,7 @@ static int clock_year(struct bs_clock *c, unsigned mon, unsigned day, int h, int
 		return day <= days_in_month(c->cur_year, mon) ? c->cur_year : 0;
 	}
 	int64_t limit = c->ref_epoch + 86400;
-	int y = year_of_epoch(c->ref_epoch) + 1;
+	int y = c->ref_year + 1;
 	/* The latest year in which the date exists and is not after the limit:
 	 * walks back at most 8 years (Feb 29 skips non-leap years). */
 	for (int tries = 0; tries < 10; tries++, y--) {

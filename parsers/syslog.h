@@ -35,6 +35,7 @@ int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec);
 struct bs_clock {
 	int forced_year;
 	int64_t ref_epoch;     /* reference time, seconds */
+	int ref_year;          /* civil year of ref_epoch (computed once: it was per line) */
 	int cur_year;          /* state for forced mode */
 	int last_month;
 	struct bs_tz *tz;      /* shared, may be NULL = UTC */

@@ -37,22 +37,38 @@ uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
 {
 	if (!ip->family)
 		return 0;
+	size_t len = ip->family == 4 ? 4 : 16;
+	uint64_t h = 0;
+	memcpy(&h, ip->a + (len == 4 ? 0 : 8), len == 4 ? 4 : 8); /* the varying low bytes */
+	size_t slot = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 58); /* 64 slots */
+	if (a->ip_cache[slot].id && a->ip_cache[slot].ip.family == ip->family &&
+	    memcmp(a->ip_cache[slot].ip.a, ip->a, len) == 0)
+		return a->ip_cache[slot].id;
 	char buf[BS_IP_STRLEN + 4] = "ip:";
 	bs_ip_format(ip, buf + 3, sizeof buf - 3);
-	return bs_strtab_intern(&a->str, buf, strlen(buf));
+	uint32_t id = bs_strtab_intern(&a->str, buf, strlen(buf));
+	a->ip_cache[slot].ip = *ip;
+	a->ip_cache[slot].id = id;
+	return id;
 }
 
 uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name)
 {
 	if (!name.n)
 		return 0;
-	char buf[136] = "name:";
 	size_t n = name.n < 128 ? name.n : 128;
+	if (a->last_name_id && n == a->last_name_len && memcmp(name.p, a->last_name, n) == 0)
+		return a->last_name_id;
+	char buf[136] = "name:";
 	for (size_t i = 0; i < n; i++) {
 		char c = name.p[i];
 		buf[5 + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}
-	return bs_strtab_intern(&a->str, buf, 5 + n);
+	uint32_t id = bs_strtab_intern(&a->str, buf, 5 + n);
+	memcpy(a->last_name, name.p, n);
+	a->last_name_len = n;
+	a->last_name_id = id;
+	return id;
 }
 
 /* Normalized address id, or UINT32_MAX when s is not an address. */

@@ -118,6 +118,12 @@ struct bs_agg {
 	uint64_t cand_dropped;           /* candidates beyond the cap */
 	uint64_t events;
 	bs_time first_ts, last_ts;
+	/* lookaside caches of bs_agg_host_ip and bs_agg_host_name: most
+	 * events name a host just named (ids never change, so never stale) */
+	struct { bs_ip ip; uint32_t id; } ip_cache[64];
+	size_t last_name_len;
+	uint32_t last_name_id;
+	char last_name[128];
 };
 
 #define BS_CAND_MAX (4u << 20)

@@ -316,12 +316,26 @@ void bs_time_format(bs_time t, int frac_digits, char *buf, size_t size)
 
 int bs_month_from_abbr(const char *p)
 {
-	static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-	char l[3] = { (char)lower((unsigned char)p[0]), (char)lower((unsigned char)p[1]), (char)lower((unsigned char)p[2]) };
-	for (int i = 0; i < 12; i++)
-		if (memcmp(names + 3 * i, l, 3) == 0)
-			return i + 1;
-	return 0;
+	/* once per syslog line: the three letters as one number, no loop */
+	uint32_t k = (uint32_t)lower((unsigned char)p[0]) << 16 | (uint32_t)lower((unsigned char)p[1]) << 8 |
+	             (uint32_t)lower((unsigned char)p[2]);
+#define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+	switch (k) {
+	case M3('j', 'a', 'n'): return 1;
+	case M3('f', 'e', 'b'): return 2;
+	case M3('m', 'a', 'r'): return 3;
+	case M3('a', 'p', 'r'): return 4;
+	case M3('m', 'a', 'y'): return 5;
+	case M3('j', 'u', 'n'): return 6;
+	case M3('j', 'u', 'l'): return 7;
+	case M3('a', 'u', 'g'): return 8;
+	case M3('s', 'e', 'p'): return 9;
+	case M3('o', 'c', 't'): return 10;
+	case M3('n', 'o', 'v'): return 11;
+	case M3('d', 'e', 'c'): return 12;
+	default: return 0;
+	}
+#undef M3
 }
 
 static void oom(size_t n)
