@@ -889,6 +889,13 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 #undef PAT
 	for (size_t at = next_ref_start(w, 0, n); at < n; at = next_ref_start(w, at + 1, n)) {
 		char c = w[at];
+		/* every pattern is two bytes or more: its second byte decides
+		 * most candidates ("<s" "<i" "<f" "<m", "lo", "wi") */
+		if (at + 1 >= n)
+			break;
+		char c2 = (char)(w[at + 1] | 0x20);
+		if (c == '<' ? (c2 != 's' && c2 != 'i' && c2 != 'f' && c2 != 'm') : c2 != ((c | 0x20) == 'l' ? 'o' : 'i'))
+			continue;
 		if (c == '<') {
 			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
 				if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))

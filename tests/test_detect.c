@@ -41,6 +41,12 @@ int main(void)
 	ok(bs_detect_script_path(S("/mail/tmp/.cache.php")), "php script");
 	ok(bs_detect_script_path(S("/cgi-bin/x.cgi")), "cgi script");
 	ok(!bs_detect_script_path(S("/mail/js/atmail.js")), "not: js");
+	ok(bs_detect_script_path(S("/UP/SHELL.PHP")), "upper-case extension");
+	ok(bs_detect_script_path(S("/a.b/c.aspx")), "a dot in a directory name, then the extension");
+	ok(!bs_detect_script_path(S("/x.php.txt")), "not: .php before the last extension");
+	ok(!bs_detect_script_path(S("/cgi/php")), "not: no dot");
+	ok(bs_detect_script_path(S(".sh")), "the extension alone");
+	ok(!bs_detect_script_path(S("/x.phpx")), "not: a longer extension");
 	is_bs(bs_uri_path(S("/mail/a.php?x=1#f")), "/mail/a.php", "path of uri");
 	is_bs(bs_uri_path(S("http://host.example/mail/a.php?x=1")), "/mail/a.php", "path of absolute uri");
 	is_bs(bs_uri_path(S("/plain")), "/plain", "path without query");
