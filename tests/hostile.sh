@@ -195,6 +195,15 @@ check "csv injection: no field starts with = + - @ unguarded" \
 	awk 'BEGIN { FS = "," } { for (i = 1; i <= NF; i++) { f = $i; sub(/^"/, "", f); if (f ~ /^[=+@-]/ && f !~ /^-?[0-9]/) bad = 1 } } END { exit bad }' \
 	"$work/inj.out/input_stats.csv" "$work/inj.out/timeline.csv" "$work/inj.out/exposed_addresses.csv" "$work/inj.out/servers.csv"
 check "csv injection: the input names are there, guarded" grep -q "^\"\\?'=HYPERLINK" "$work/inj.out/input_stats.csv"
+# every event in the timeline: the user names and addresses reach the CSV
+(cd "$work" && "$bin" analyze -q --timeline all -o inj-all.out "=HYPERLINK(1).log" "@x.log" >/dev/null 2>&1); got=$?
+is "csv injection (--timeline all): exit" "$got" 0
+check "csv injection (--timeline all): no field starts with = + - @ unguarded" \
+	awk 'BEGIN { FS = "," } { for (i = 1; i <= NF; i++) { f = $i; sub(/^"/, "", f); if (f ~ /^[=+@-]/ && f !~ /^-?[0-9]/) bad = 1 } } END { exit bad }' \
+	"$work/inj-all.out/timeline.csv"
+check "csv injection (--timeline all): the user names are there, guarded" \
+	grep -q "'=HYPERLINK(\"\"http://e.vil\"\")" "$work/inj-all.out/timeline.csv"
+check "csv injection (--timeline all): the SASL user is there, guarded" grep -q "'+cmd|calc" "$work/inj-all.out/timeline.csv"
 
 # ------------------------------------------------------- fuzzer reproducers
 # Inputs that once crashed or tripped a sanitizer (docs/ROBUSTNESS.md): each
