@@ -15,6 +15,12 @@ EXTRA_DIST += fuzz/fuzz_util.h docs/ROBUSTNESS.md
 FUZZ_TARGETS = fuzz/fuzz_input fuzz/fuzz_syslog fuzz/fuzz_maillog fuzz/fuzz_addrscan \
 	fuzz/fuzz_capture fuzz/fuzz_proto fuzz/fuzz_fleet fuzz/fuzz_state
 EXTRA_DIST += $(FUZZ_TARGETS:=.c)
+# fuzz/regress/TARGET: inputs that once made a target fail (kept in git, read
+# with the seeds by fuzz-smoke, so a fixed bug stays fixed).
+FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
+	fuzz/regress/state/dest-is-name-not-a-bool
+EXTRA_DIST += $(FUZZ_REGRESS)
+
 
 if FUZZING
 # configure --enable-fuzzing CC=clang: every object gets coverage
@@ -48,12 +54,6 @@ fuzz_fuzz_fleet_LDADD = $(BS_ALL_LIBS)
 fuzz_fuzz_state_SOURCES = fuzz/fuzz_state.c fuzz/fuzz_util.h
 fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK_FLAGS)
 fuzz_fuzz_state_LDADD = $(BS_ALL_LIBS)
-
-# fuzz/regress/TARGET: inputs that once made a target fail (kept in git, read
-# with the seeds by fuzz-smoke, so a fixed bug stays fixed).
-FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
-	fuzz/regress/state/dest-is-name-not-a-bool
-EXTRA_DIST += $(FUZZ_REGRESS)
 
 # Seed corpora are generated in the build tree (samples, hand-written
 # sessions, the public corpus when present); fuzzers write new inputs into
