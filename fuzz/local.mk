@@ -10,6 +10,9 @@ tests_hostgen_SOURCES = tests/hostgen.c
 tests_hostgen_LDADD = $(ZLIB_LIBS)
 TESTS += tests/hostile.sh tests/nothing_lost.sh
 dist_noinst_SCRIPTS += tests/hostile.sh tests/nothing_lost.sh fuzz/mkseeds.py
+clean-local: clean-local-robustness
+clean-local-robustness:
+	-rm -rf tests/hostile-work tests/nothing-lost-work
 EXTRA_DIST += fuzz/fuzz_util.h docs/ROBUSTNESS.md
 
 FUZZ_TARGETS = fuzz/fuzz_input fuzz/fuzz_syslog fuzz/fuzz_maillog fuzz/fuzz_addrscan \
