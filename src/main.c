@@ -15,9 +15,7 @@
 #include "tables.h"
 #include "../parsers/syslog.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <limits.h>
@@ -252,40 +250,6 @@ static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, F
 	return -1;
 }
 
-/* Spill directories of --timeline all runs that were killed: removed when
- * their process is gone (a live one belongs to a concurrent run). */
-static void remove_stale_spills(const char *outdir)
-{
-	DIR *d = opendir(outdir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		const char *prefix = ".timeline-spill.";
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		char *end;
-		long pid = strtol(e->d_name + strlen(prefix), &end, 10);
-		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue; /* not ours, or its process lives */
-		char dir[4200];
-		snprintf(dir, sizeof dir, "%s/%s", outdir, e->d_name);
-		DIR *sd = opendir(dir);
-		struct dirent *f;
-		while (sd && (f = readdir(sd)) != NULL) {
-			if (strncmp(f->d_name, "run", 3) != 0)
-				continue; /* only our run files */
-			char path[8400];
-			snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
-			unlink(path);
-		}
-		if (sd)
-			closedir(sd);
-		rmdir(dir);
-	}
-	closedir(d);
-}
-
 /* What every command opens before its work, and closes after. */
 struct run_ctx {
 	struct bs_tz tz;
@@ -460,11 +424,9 @@ static int run_analyze(struct cli *c)
 		rc = die_usage("%s", err);
 		goto out;
 	}
-	remove_stale_spills(outdir);
+	bs_spill_remove_stale(outdir);
 	if (c->timeline_all) {
-		char dir[4200];
-		snprintf(dir, sizeof dir, "%s/.timeline-spill.%ld", outdir, (long)getpid());
-		spill = bs_spill_new(dir, err, sizeof err);
+		spill = bs_spill_new(outdir, err, sizeof err);
 		if (!spill) {
 			rc = die_usage("%s", err);
 			goto out;

@@ -2,7 +2,9 @@
 #include "config.h"
 #include "spill.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,8 +31,10 @@ struct rowhdr {
 struct bs_spill {
 	char *dir;
 	pthread_mutex_t lock;
-	char **runs;
+	int *run_fd;            /* run files, unlinked as soon as created (-1: failed) */
 	size_t nruns;
+	char *row_text;         /* the fields of the row last handed out, NUL-separated */
+	size_t row_text_cap;
 	/* reading */
 	struct run_reader *readers;
 	size_t nreaders;
@@ -50,8 +54,47 @@ struct bs_spill_writer {
 	bool err;
 };
 
-struct bs_spill *bs_spill_new(const char *dir, char *err, size_t errlen)
+#define SPILL_PREFIX ".timeline-spill."
+
+/* Spill directories of --timeline all runs that were killed: removed when
+ * their process is gone (a live one belongs to a concurrent run). Run files
+ * are unlinked when made; one can only be left by a kill between its open
+ * and its unlink (or by an older version). */
+void bs_spill_remove_stale(const char *outdir)
 {
+	DIR *d = opendir(outdir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, SPILL_PREFIX, strlen(SPILL_PREFIX)) != 0)
+			continue;
+		char *end;
+		long pid = strtol(e->d_name + strlen(SPILL_PREFIX), &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* not ours, or its process lives */
+		char dir[4200];
+		snprintf(dir, sizeof dir, "%s/%s", outdir, e->d_name);
+		DIR *sd = opendir(dir);
+		struct dirent *f;
+		while (sd && (f = readdir(sd)) != NULL) {
+			if (strncmp(f->d_name, "run", 3) != 0)
+				continue; /* only our run files */
+			char path[8400];
+			snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
+			unlink(path);
+		}
+		if (sd)
+			closedir(sd);
+		rmdir(dir);
+	}
+	closedir(d);
+}
+
+struct bs_spill *bs_spill_new(const char *outdir, char *err, size_t errlen)
+{
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/" SPILL_PREFIX "%ld", outdir, (long)getpid());
 	if (mkdir(dir, 0700) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return NULL;
@@ -106,15 +149,20 @@ static void flush_run(struct bs_spill_writer *w)
 	pthread_mutex_lock(&w->s->lock);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/run%zu", w->s->dir, w->s->nruns);
-	w->s->runs = bs_xrealloc(w->s->runs, (w->s->nruns + 1) * sizeof *w->s->runs);
-	w->s->runs[w->s->nruns++] = bs_xstrndup(path, strlen(path));
+	/* unlinked at once and kept open: the rows (personal data) never
+	 * outlive the process, however it ends */
+	int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		unlink(path);
+	w->s->run_fd = bs_xrealloc(w->s->run_fd, (w->s->nruns + 1) * sizeof *w->s->run_fd);
+	w->s->run_fd[w->s->nruns++] = fd;
 	pthread_mutex_unlock(&w->s->lock);
-	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	int wfd = fd >= 0 ? dup(fd) : -1;
+	FILE *f = wfd >= 0 ? fdopen(wfd, "wb") : NULL;
 	if (!f) {
 		w->err = true;
-		if (fd >= 0)
-			close(fd);
+		if (wfd >= 0)
+			close(wfd);
 	} else {
 		for (size_t i = 0; i < w->nrows; i++) {
 			const struct rowhdr *h = row_at(w, i);
@@ -324,8 +372,6 @@ static void sift_down(struct bs_spill *s, size_t i)
 	}
 }
 
-static char *field_copy[NF];
-
 bool bs_spill_next(struct bs_spill *s, struct bs_timeline_row *row)
 {
 	if (!s->reading) {
@@ -333,7 +379,10 @@ bool bs_spill_next(struct bs_spill *s, struct bs_timeline_row *row)
 		s->readers = bs_xcalloc(s->nruns ? s->nruns : 1, sizeof *s->readers);
 		s->heap = bs_xcalloc(s->nruns ? s->nruns : 1, sizeof *s->heap);
 		for (size_t i = 0; i < s->nruns; i++) {
-			s->readers[i].f = fopen(s->runs[i], "rb");
+			int fd = s->run_fd[i];
+			s->readers[i].f = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? fdopen(fd, "rb") : NULL;
+			if (s->readers[i].f)
+				s->run_fd[i] = -1; /* closed with the stream */
 			if (run_advance(&s->readers[i]))
 				s->heap[s->nheap++] = i;
 		}
@@ -361,18 +410,29 @@ bool bs_spill_next(struct bs_spill *s, struct bs_timeline_row *row)
 	row->src_ip = r->h.src;
 	row->dst_ip = r->h.dst;
 	row->severity = BS_SEV_INFO;
-	size_t off = 0;
-	for (int k = 0; k < NF; k++) {
-		free(field_copy[k]);
-		field_copy[k] = bs_xstrndup(r->fields + off, r->h.len[k]);
-		off += r->h.len[k];
+	/* the fields, each NUL-terminated, into one buffer reused row after row */
+	size_t need = NF;
+	for (int k = 0; k < NF; k++)
+		need += r->h.len[k];
+	if (need > s->row_text_cap) {
+		s->row_text_cap = need * 2;
+		s->row_text = bs_xrealloc(s->row_text, s->row_text_cap);
 	}
-	row->timestamp_desc = field_copy[F_DESC];
-	row->message = field_copy[F_MSG];
-	row->event = field_copy[F_EVENT];
-	row->server = field_copy[F_SERVER];
-	row->user = field_copy[F_USER];
-	row->address = field_copy[F_ADDR];
+	char *field[NF];
+	size_t in = 0, out = 0;
+	for (int k = 0; k < NF; k++) {
+		memcpy(s->row_text + out, r->fields + in, r->h.len[k]);
+		field[k] = s->row_text + out;
+		in += r->h.len[k];
+		out += r->h.len[k];
+		s->row_text[out++] = 0;
+	}
+	row->timestamp_desc = field[F_DESC];
+	row->message = field[F_MSG];
+	row->event = field[F_EVENT];
+	row->server = field[F_SERVER];
+	row->user = field[F_USER];
+	row->address = field[F_ADDR];
 	return true;
 }
 
@@ -385,16 +445,12 @@ void bs_spill_free(struct bs_spill *s)
 			fclose(s->readers[i].f);
 		free(s->readers[i].fields);
 	}
-	for (size_t i = 0; i < s->nruns; i++) {
-		unlink(s->runs[i]);
-		free(s->runs[i]);
-	}
-	for (int k = 0; k < NF; k++) {
-		free(field_copy[k]);
-		field_copy[k] = NULL;
-	}
+	for (size_t i = 0; i < s->nruns; i++)
+		if (s->run_fd[i] >= 0)
+			close(s->run_fd[i]);
 	rmdir(s->dir);
-	free(s->runs);
+	free(s->run_fd);
+	free(s->row_text);
 	free(s->readers);
 	free(s->heap);
 	free(s->dir);

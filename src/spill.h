@@ -13,8 +13,13 @@
 struct bs_spill;          /* the whole spill: directory and run files */
 struct bs_spill_writer;   /* one per worker thread */
 
-/* dir: a private directory to create (mode 0700) and remove at the end. */
-struct bs_spill *bs_spill_new(const char *dir, char *err, size_t errlen);
+/* Remove the spill directories in outdir of runs whose process is gone. */
+void bs_spill_remove_stale(const char *outdir);
+/* A private directory OUTDIR/.timeline-spill.PID (mode 0700), removed at the
+ * end. Run files are
+ * unlinked as soon as they are made (kept open), so no row stays on disk
+ * after the process, however it ends. */
+struct bs_spill *bs_spill_new(const char *outdir, char *err, size_t errlen);
 struct bs_spill_writer *bs_spill_writer_new(struct bs_spill *s);
 /* One event (call in input order; seq numbers are kept per input). */
 void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev);
