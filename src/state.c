@@ -157,6 +157,14 @@ static struct bs_state *fail(struct bs_state *s, char *err, size_t errlen, const
 	return NULL;
 }
 
+/* A bool read from the file must be 0 or 1 before it is used as one. */
+static bool bool_byte_ok(const bool *b)
+{
+	unsigned char v;
+	memcpy(&v, b, 1);
+	return v <= 1;
+}
+
 struct bs_state *bs_state_open(const char *path, char *err, size_t errlen)
 {
 	struct bs_state *s = bs_xcalloc(1, sizeof *s);
@@ -204,7 +212,7 @@ struct bs_state *bs_state_open(const char *path, char *err, size_t errlen)
 		struct bs_input_row *r = &s->rows[s->nrows];
 		r->source = rstr(s);
 		r->format = rstr(s);
-		if (!r->source || !r->format || !rd(s, &r->st, sizeof r->st)) {
+		if (!r->source || !r->format || !rd(s, &r->st, sizeof r->st) || !bool_byte_ok(&r->st.truncated)) {
 			free(r->source);
 			free(r->format);
 			return fail(s, err, errlen, "damaged state file (input rows)");
@@ -317,13 +325,9 @@ bool bs_state_merge_into(struct bs_state *s, struct bs_agg *dst, const uint32_t 
 		for (size_t i = 0; i < a->fails.n; i++)
 			if (!ID_OK(a->fails.v[i].host))
 				goto damaged;
-		for (size_t i = 0; i < a->dests.n; i++) {
-			/* a bool read from the file must be 0 or 1 before it is used as one */
-			unsigned char is_name;
-			memcpy(&is_name, &a->dests.v[i].is_name, 1);
-			if (!ID_OK(a->dests.v[i].host) || !ID_OK(a->dests.v[i].dest) || is_name > 1)
+		for (size_t i = 0; i < a->dests.n; i++)
+			if (!ID_OK(a->dests.v[i].host) || !ID_OK(a->dests.v[i].dest) || !bool_byte_ok(&a->dests.v[i].is_name))
 				goto damaged;
-		}
 		for (size_t i = 0; i < a->hosts.n; i++)
 			if (!ID_OK(a->hosts.v[i].host))
 				goto damaged;

@@ -66,6 +66,22 @@ cp "$s0" "$work/ver.state"
 printf '\011' | dd of="$work/ver.state" bs=1 seek=8 conv=notrunc 2>/dev/null
 "$bin" merge -q -o "$work/bad4" "$work/ver.state" 2>"$work/err" >/dev/null
 [ $? = 2 ] && grep -q "checksum\|version" "$work/err"; check $? "a state file of another version is refused"
+# a checksum-valid state file whose first input row says truncated = 2:
+# not a bool, so the file is damaged (found by reading, not by fuzzing luck)
+if perl -MCompress::Zlib -e 1 2>/dev/null; then
+	perl -MCompress::Zlib -e '
+		local $/; open(my $in, "<", $ARGV[0]) or die; binmode $in; my $f = <$in>;
+		my $body = substr($f, 0, length($f) - 12);
+		my $o = 32;                                   # magic, version, fingerprint, row count
+		for (1 .. 2) { $o += 8 + unpack("Q<", substr($body, $o, 8)); }  # source, format
+		substr($body, $o + 40, 1) = chr(2);           # bytes, records, parsed, ignored, malformed, truncated
+		open(my $out, ">", $ARGV[1]) or die; binmode $out;
+		print $out $body, pack("Q<", length $body), pack("L<", crc32($body));' "$s0" "$work/bool.state"
+	"$bin" merge -q -o "$work/bad6" "$work/bool.state" 2>"$work/err" >/dev/null
+	[ $? = 2 ] && grep -q "bool.state.*damaged" "$work/err"; check $? "a state file with a truncated flag that is not 0 or 1 is refused"
+else
+	pass "# SKIP perl's Compress::Zlib absent: bad-bool state case"
+fi
 "$bin" merge -q -o "$work/bad5" "$work/files" 2>"$work/err" >/dev/null
 [ $? = 2 ] && grep -q "not a breachscope state file" "$work/err"; check $? "a file that is not a state file is refused"
 [ ! -e "$work/bad1" ] && [ ! -e "$work/bad2" ] && [ ! -e "$work/bad5" ]; check $? "nothing is written when a state file is refused"
