@@ -24,7 +24,6 @@ struct flow {
 	struct flow *newer, *older; /* LRU list: newest at head */
 	uint64_t hash;
 	uint64_t first_pktno;
-	uint32_t first_input;       /* the file of the first packet (rotated captures) */
 	bool closed;                /* closed and reported; kept to absorb stray packets */
 	struct bs_tcpdir dir[2];
 };
@@ -196,7 +195,9 @@ static void emit_flow_record(struct bs_capture *c, const struct flow *f, enum bs
 	struct bs_event ev;
 	bs_event_init(&ev, BS_EV_FLOW);
 	ev.ts = f->pub.first;
-	ev.origin = (struct bs_origin){ f->first_input, f->first_pktno, true, f->first_input };
+	/* the file of the flow's first packet (rotated captures): in its id */
+	uint32_t first_input = (uint32_t)(f->pub.id >> 40);
+	ev.origin = (struct bs_origin){ first_input, f->first_pktno, true, first_input };
 	ev.src = f->pub.key.cli;
 	ev.dst = f->pub.key.srv;
 	ev.sport = f->pub.key.cport;
@@ -274,7 +275,6 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 	f->pub.id = ((uint64_t)c->o.input << 40) | ++c->flow_seq;
 	f->pub.first = f->pub.last = c->ts;
 	f->first_pktno = c->pktno;
-	f->first_input = c->o.input;
 	f->hash = h;
 	f->hnext = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = f;

@@ -283,6 +283,15 @@ static void *proto_state(struct dflow *df)
 	return df->state;
 }
 
+/* The packet a flow's next events come from: its time, number and file (a
+ * flow can continue into the next rotated file). */
+static void at_packet(struct bs_dispatch *d, struct dflow *df, bs_time ts, uint64_t pktno)
+{
+	df->pc.ts = ts;
+	df->pc.pktno = pktno;
+	df->pc.input = d->input;
+}
+
 static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
                        bs_time ts, uint64_t pktno)
 {
@@ -290,9 +299,7 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 		return;
 	const struct bs_proto_def *def = protos[df->proto];
 	proto_state(df);
-	df->pc.ts = ts;
-	df->pc.pktno = pktno;
-	df->pc.input = d->input; /* a flow can continue into the next rotated file */
+	at_packet(d, df, ts, pktno);
 	d->now = ts;
 	int err = def->feed(df->state, &df->pc, df->swap ? !dir : dir, p, n);
 	if (err) {
@@ -322,9 +329,7 @@ static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint
 		df->win[dir] = bs_xmalloc(sizeof *df->win[dir]);
 		bs_window_reset(df->win[dir]);
 	}
-	df->pc.ts = ts;
-	df->pc.pktno = pktno;
-	df->pc.input = d->input; /* a flow can continue into the next rotated file */
+	at_packet(d, df, ts, pktno);
 	struct payload_scan s = { df, sd == 1 };
 	d->count.payload_bytes += n;
 	if (n)
@@ -523,9 +528,7 @@ static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts
 		break;
 	case K_PROTO:
 		if (!df->failed) {
-			df->pc.ts = ts;
-			df->pc.pktno = pktno;
-			df->pc.input = d->input;
+			at_packet(d, df, ts, pktno);
 			protos[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
 		}
 		break;

@@ -182,21 +182,20 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	ts->server[0] = 0;
+	if (lk->cap) {
+		bs_time latest = bs_capture_latest(lk->cap), first = sh->first_time[ix];
+		/* it starts before the last file ended: not the next piece of
+		 * the same capture (another link, or a copy), so its
+		 * connections are not continuations */
+		if (first != BS_TIME_NONE && latest != BS_TIME_NONE && first < latest)
+			link_end(lk);
+	}
 	if (!lk->cap) {
 		lk->sink = (struct bs_sink){ tee_fn, ts };
 		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
 		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
 		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
 	} else {
-		bs_time latest = bs_capture_latest(lk->cap), first = sh->first_time[ix];
-		if (first != BS_TIME_NONE && latest != BS_TIME_NONE && first < latest) {
-			/* it starts before the last file ended: not the next
-			 * piece of the same capture (another link, or a copy),
-			 * so its connections are not continuations */
-			link_end(lk);
-			scan_capture(sh, ix, r, fmt, ts, lk);
-			return;
-		}
 		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
 		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
 	}
@@ -211,7 +210,6 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 
 static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link *lk)
 {
-	struct bs_agg *agg = tee->agg;
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
 	char err[512];
@@ -228,13 +226,10 @@ static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link 
 	enum bs_format fmt = bs_detect_format(head, nh);
 	const char *fname = bs_format_name(fmt, bs_reader_is_gzip(r));
 	row->format = bs_xstrndup(fname, strlen(fname));
-	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG) {
+	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG)
 		scan_capture(sh, ix, r, fmt, tee, lk);
-	} else {
-		if (fmt != BS_FMT_EMPTY)
-			scan_text(sh, ix, r, tee);
-		bs_agg_end_input(agg);
-	}
+	else if (fmt != BS_FMT_EMPTY)
+		scan_text(sh, ix, r, tee);
 	row->st.bytes = bs_reader_raw_size(r) ? bs_reader_raw_size(r) : bs_reader_raw_bytes(r);
 	if (bs_reader_damaged(r)) {
 		row->st.truncated = true;
@@ -251,16 +246,9 @@ struct worker {
 	pthread_t th;
 };
 
-static void worker_tasks(struct worker *w);
-
 static void *worker_main(void *arg)
 {
-	worker_tasks(arg);
-	return NULL;
-}
-
-static void worker_tasks(struct worker *w)
-{
+	struct worker *w = arg;
 	struct shared *sh = w->sh;
 	struct tee tee = { .agg = w->agg };
 	if (sh->o->spill)
@@ -273,10 +261,13 @@ static void worker_tasks(struct worker *w)
 		for (size_t i = 0; i < sh->tasks[t].ninputs; i++)
 			scan_one(sh, sh->tasks[t].inputs[i], &tee, &lk);
 		link_end(&lk);
-		bs_agg_end_input(w->agg); /* what the link's connections left open */
+		/* a task is one input or one link: what it left open (queries,
+		 * transactions without their answers) joins nothing else */
+		bs_agg_end_input(w->agg);
 	}
 	if (tee.spill && !bs_spill_writer_close(tee.spill))
 		warnf(sh, "--timeline all: cannot write the event spill files");
+	return NULL;
 }
 
 static double now_sec(void)
