@@ -847,11 +847,6 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	}
 }
 
-/* References in one window: a match counts when it ends in the fresh part
- * (earlier windows saw the others). One pass over the window: only at '<',
- * 'l' and 'w' (either case) can a construct start, and there the patterns
- * are compared (this runs on every HTML byte served, so it is kept to one
- * pass rather than one search per pattern). */
 /* The next byte at or after at where a reference pattern can start: '<'
  * (tags), 'l' or 'w' in either case (location..., window.open). A page is
  * mostly other bytes; SSE2 (every x86-64) looks at 16 at a time. */
@@ -878,6 +873,11 @@ static size_t next_ref_start(const char *w, size_t at, size_t n)
 	return n;
 }
 
+/* References in one window: a match counts when it ends in the fresh part
+ * (earlier windows saw the others). One pass over the window: only at '<',
+ * 'l' and 'w' (either case) can a construct start, and there the patterns
+ * are compared (this runs on every HTML byte served, so it is kept to one
+ * pass rather than one search per pattern). */
 static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 {
 #define PAT(s) s, sizeof s - 1
@@ -900,7 +900,7 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
 				if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
 					tag_ref(p, w, n, fresh, at, t, tags[t].len);
-		} else if (c == 'l' || c == 'L' || c == 'w' || c == 'W') {
+		} else { /* 'l' or 'w', either case */
 			for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
 				size_t pl = js[k].len;
 				if (!prefix_ci(w, n, at, js[k].pat, pl))
@@ -1074,7 +1074,7 @@ static bool looks_like_cmd_output(const char *s, size_t n)
 	for (const char *z = s; (z = memmem(z, (size_t)(s + n - z), ":0:0:", 5)) != NULL; z++) {
 		/* root:x:0:0: or root:*:0:0: (/etc/passwd) */
 		size_t at = (size_t)(z - s);
-		if (at >= 6 && bs_memmem_ci(z - 6, 5, "root:", 5) && (z[-1] == 'x' || z[-1] == 'X' || z[-1] == '*'))
+		if (at >= 6 && bs_str_istarts(bs_str_make(z - 6, 5), "root:") && (z[-1] == 'x' || z[-1] == 'X' || z[-1] == '*'))
 			return true;
 	}
 	/* dir of cmd.exe: " Volume in drive ", " Directory of " (no pattern
@@ -1396,10 +1396,6 @@ static void message_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 
 /* ------------------------------------------------------------------ API */
 
-/* Zero the bytes of a struct from member a up to member b (exclusive). */
-#define ZERO_RANGE(ptr, type, a, b) \
-	memset((char *)(ptr) + offsetof(type, a), 0, offsetof(type, b) - offsetof(type, a))
-
 void bs_http_init(struct bs_http *p)
 {
 	/* Once per flow, and the state is 43 KB, mostly buffers whose used part
@@ -1410,7 +1406,7 @@ void bs_http_init(struct bs_http *p)
 		memset(&p->dir[d], 0, offsetof(struct bs_http_dir, line));
 	memset(&p->cur, 0, offsetof(struct bs_http_req, method));
 	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, win));
-	ZERO_RANGE(p, struct bs_http, cur_active, inline_pending);
+	memset(&p->cur_active, 0, offsetof(struct bs_http, inline_pending) - offsetof(struct bs_http, cur_active));
 	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
 	p->pending = p->inline_pending;
 	p->pending_cap = BS_HTTP_INLINE_PENDING;
