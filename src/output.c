@@ -395,7 +395,7 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 {
 	char tmp[NRESULT_FILES][PATH_MAX], final[NRESULT_FILES][PATH_MAX];
 	int slot[NRESULT_FILES];
-	size_t ntemps = 0;
+	size_t ntemps = 0, nslots = 0; /* temporaries created; registered with interrupt.h */
 	bool ok = true;
 
 	remove_stale_temps(dir);
@@ -408,7 +408,7 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 			break;
 		}
 		bool created;
-		slot[i] = bs_interrupt_add_temp(tmp[i]); /* before it exists: no window */
+		slot[nslots++] = bs_interrupt_add_temp(tmp[i]); /* before it exists: no window */
 		ok = write_temp(tmp[i], &result_files[i], r, geo, &created, err, errlen);
 		if (created)
 			ntemps = i + 1; /* a failed temp may exist half-written: remove it too */
@@ -436,10 +436,11 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 		bs_interrupt_forget(slot[i]);
 		renamed = i + 1;
 	}
-	for (size_t i = renamed; i < ntemps; i++)
-		unlink(tmp[i]);
-	for (size_t i = renamed; i < ntemps; i++)
+	for (size_t i = renamed; i < nslots; i++) {
+		if (i < ntemps)
+			unlink(tmp[i]);
 		bs_interrupt_forget(slot[i]);
+	}
 	bs_interrupt_release(&saved);
 	if (!ok)
 		return false;
