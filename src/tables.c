@@ -39,11 +39,10 @@ static void strtab_rehash(struct bs_strtab *t, size_t nslots)
 	}
 }
 
-uint32_t bs_strtab_find(const struct bs_strtab *t, const char *s, size_t n)
+static uint32_t find_hashed(const struct bs_strtab *t, const char *s, size_t n, uint64_t h)
 {
 	if (!t->nslots)
 		return UINT32_MAX;
-	uint64_t h = bs_hash64(s, n, 0);
 	size_t i = h & (t->nslots - 1);
 	while (t->slots[i]) {
 		uint32_t id = t->slots[i] - 1;
@@ -54,13 +53,19 @@ uint32_t bs_strtab_find(const struct bs_strtab *t, const char *s, size_t n)
 	return UINT32_MAX;
 }
 
+uint32_t bs_strtab_find(const struct bs_strtab *t, const char *s, size_t n)
+{
+	return find_hashed(t, s, n, bs_hash64(s, n, 0));
+}
+
 uint32_t bs_strtab_intern(struct bs_strtab *t, const char *s, size_t n)
 {
 	/* Interned values are capped (callers cap long fields earlier); cap
 	 * before the lookup, so that a long value is found again, not added again. */
 	if (n > BLOCK_SIZE / 4)
 		n = BLOCK_SIZE / 4;
-	uint32_t found = bs_strtab_find(t, s, n);
+	uint64_t h = bs_hash64(s, n, 0); /* once: for the lookup and for a new entry */
+	uint32_t found = find_hashed(t, s, n, h);
 	if (found != UINT32_MAX)
 		return found;
 	if (t->n == t->cap) {
@@ -83,7 +88,7 @@ uint32_t bs_strtab_intern(struct bs_strtab *t, const char *s, size_t n)
 	t->off_block[id] = (uint32_t)(t->nblocks - 1);
 	t->off_pos[id] = (uint32_t)t->block_used;
 	t->len[id] = (uint32_t)n;
-	t->hash[id] = bs_hash64(dst, n, 0);
+	t->hash[id] = h;
 	t->block_used += n + 1;
 	if (t->n * 2 > t->nslots)
 		strtab_rehash(t, t->nslots ? t->nslots * 2 : 2048);
