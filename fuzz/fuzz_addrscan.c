@@ -3,7 +3,7 @@
  * result must be a NUL-terminated address of at most BS_ADDR_MAX bytes. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "addrscan.h"
+#include "src/core/addrscan.h"
 
 static void found(void *ctx, const char *addr, size_t n)
 {

@@ -11,8 +11,8 @@
  * accounting are exercised too. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "capture.h"
-#include "proto.h"
+#include "parsers/capture/capture.h"
+#include "parsers/stream/proto.h"
 
 static const int linktypes[] = { 1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 1 | (1 << 28), 147 };
 

@@ -2,7 +2,7 @@
  * holding the input. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "engine.h"
+#include "src/engine/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
  * file opened by path, like any input. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "input.h"
+#include "src/input/input.h"
 
 #include <zlib.h>
 

@@ -6,8 +6,8 @@
  * fuzzed with them (only then: a fresh aggregate costs more than the lines). */
 #include "config.h"
 #include "fuzz_util.h"
-#include "maillog.h"
-#include "engine.h"
+#include "parsers/logs/maillog.h"
+#include "src/engine/engine.h"
 
 struct run {
 	struct bs_maillog *m;

@@ -7,14 +7,14 @@
  * one datagram. The sniffers see the first chunk of each direction. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "proto.h"
-#include "http.h"
-#include "smtp.h"
-#include "imap.h"
-#include "pop3.h"
-#include "ftp.h"
-#include "mysql.h"
-#include "dns.h"
+#include "parsers/stream/proto.h"
+#include "parsers/stream/http.h"
+#include "parsers/stream/smtp.h"
+#include "parsers/stream/imap.h"
+#include "parsers/stream/pop3.h"
+#include "parsers/stream/ftp.h"
+#include "parsers/stream/mysql.h"
+#include "parsers/stream/dns.h"
 
 static const struct bs_proto_def *const protos[] = {
 	&bs_proto_http, &bs_proto_smtp, &bs_proto_imap, &bs_proto_pop3,

@@ -7,8 +7,8 @@
  * When it is even the bytes are used as they are (the check itself). */
 #include "config.h"
 #include "fuzz_util.h"
-#include "state.h"
-#include "engine.h"
+#include "src/engine/state.h"
+#include "src/engine/engine.h"
 
 #include <zlib.h>
 

@@ -2,7 +2,7 @@
  * with the year either inferred from a reference time or forced. */
 #include "config.h"
 #include "fuzz_util.h"
-#include "syslog.h"
+#include "parsers/logs/syslog.h"
 
 static void one_line(void *ctx, const char *line, size_t n, uint64_t lineno)
 {

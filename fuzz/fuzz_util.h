@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "event.h"
+#include "src/core/common.h"
+#include "src/core/event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
  *   capdump --bare FILE    a bare libpcap loop (pcap_next_ex, nothing else)
  *   capdump --count FILE   the whole engine with consumers that only count */
 #include "config.h"
-#include "capture.h"
+#include "parsers/capture/capture.h"
 
 #include <pcap/pcap.h>
 #include <stdlib.h>

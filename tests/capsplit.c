@@ -10,7 +10,7 @@
  * Inputs go through the input layer (gzip is fine) and libpcap; outputs are
  * nanosecond pcap files of the first input's link type. */
 #include "config.h"
-#include "input.h"
+#include "src/input/input.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>

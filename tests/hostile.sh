@@ -164,14 +164,14 @@ if [ -n "$TIME" ]; then
 	small=$(tail -1 "$work/syn80small.rss"); big=$(tail -1 "$work/syn80.rss")
 	per=$(( (big - small) * 1024 / 19000 ))
 	if [ "$per" -lt 4096 ]; then pass "syn80: $per bytes per half-open flow"
-	else n=$((n + 1)); echo "not ok $n - syn80: $per bytes per half-open flow, want < 4096 # TODO parsers/proto.c start_proto allocates the parser state at SYN"; fi
+	else n=$((n + 1)); echo "not ok $n - syn80: $per bytes per half-open flow, want < 4096 # TODO parsers/stream/proto.c start_proto allocates the parser state at SYN"; fi
 else
 	n=$((n + 1)); echo "ok $n # SKIP syn80 memory: no /usr/bin/time"
 fi
 
 # Timestamps decades apart on one server (the corpus has such logs): the
 # activity histogram's span is clamped, and no hour may index past it
-# (regression: src/correlate.c server_hist wrote past its bins).
+# (regression: src/engine/correlate.c server_hist wrote past its bins).
 for y in 1990 2030; do for u in a b c d; do
 	printf '%s-05-04T17:31:02Z imap1 dovecot: imap-login: Login: user=<%s@x.org>, method=PLAIN, rip=203.0.113.9, lip=10.0.2.1, mpid=1, session=<s%s>\n' $y $u $u
 done; done > "$work/span.log"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A run stopped by SIGTERM or SIGINT leaves no half-written result file and no
-# mixed set (src/interrupt.h): stopped while the results are written, the
+# mixed set (src/core/interrupt.h): stopped while the results are written, the
 # previous results stay whole and no temporary is left; stopped while they
 # are renamed into place, the whole new set lands, then the signal ends the
 # run. The moments are made wide with an LD_PRELOAD shim (tests/slowio.c)

@@ -1,11 +1,7 @@
-# tests/: engine unit tests and the end-to-end tests.
-check_PROGRAMS += tests/test_detect tests/test_engine
-TESTS += tests/test_detect tests/test_engine tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh \
+# tests/local.mk - the tests of the whole program: command line, end to end,
+# sharded runs, determinism, interrupted runs.
+TESTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh \
 	tests/interrupt.sh
-tests_test_detect_SOURCES = tests/test_detect.c tests/tap.h
-tests_test_detect_LDADD = libbsengine.a libbsproto.a libbscore.a $(DEPS_LIBS)
-tests_test_engine_SOURCES = tests/test_engine.c tests/tap.h
-tests_test_engine_LDADD = $(BS_ALL_LIBS)
 dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh
 EXTRA_DIST += tests/tap.sh tests/interrupt.sh tests/slowio.c
 # slowio.so: the LD_PRELOAD shim of interrupt.sh, built without the project's

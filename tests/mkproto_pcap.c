@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "capture.h"
-#include "proto.h"
+#include "parsers/capture/capture.h"
+#include "parsers/stream/proto.h"
 
 /* ------------------------------------------------------------ writing */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <inttypes.h>
 #include "tap.h"
-#include "proto.h"
+#include "parsers/stream/proto.h"
 
 /* One step of a session: bytes in a direction, or a gap of n bytes. */
 struct step {

@@ -1,7 +1,7 @@
 /* test_addrscan.c - the shared address scanner, normalizer and scan window. */
 #include "config.h"
-#include "parsers/addrscan.h"
-#include "parsers/http.h"
+#include "src/core/addrscan.h"
+#include "parsers/stream/http.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_amavis.c - amavisd-new verdict lines, from 2.2 to 2.13 forms. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <math.h>

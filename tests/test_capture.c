@@ -5,8 +5,8 @@
  * link types through the project's own pcapng reader). */
 #include "config.h"
 #include "tap.h"
-#include "capture.h"
-#include "pcapng.h"
+#include "parsers/capture/capture.h"
+#include "parsers/capture/pcapng.h"
 
 #include <pcap/pcap.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * counted once, and the share of lines parsed for the daemons covered. */
 #include "config.h"
 #include <stdio.h>
-#include "maillog.h"
+#include "parsers/logs/maillog.h"
 #include "tap.h"
 
 #include <dirent.h>

@@ -4,7 +4,7 @@
  * files are malformed on purpose (tcpdump's crash regressions). */
 #include "config.h"
 #include "tap.h"
-#include "capture.h"
+#include "parsers/capture/capture.h"
 
 #include <dirent.h>
 #include <stdlib.h>

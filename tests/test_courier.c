@@ -1,6 +1,6 @@
 /* test_courier.c - Courier imapd/pop3d logins and courieresmtpd errors. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

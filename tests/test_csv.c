@@ -2,7 +2,7 @@
  * guard, and a round trip through libcsv's own reader (csv_parse), which is
  * what a consumer of the files will do. */
 #include "config.h"
-#include "output.h"
+#include "src/output/output.h"
 #include "tap.h"
 
 #include <csv.h>

@@ -1,6 +1,6 @@
 /* test_cyrus.c - Cyrus imapd, pop3d and timsieved login and badlogin lines. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

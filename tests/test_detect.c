@@ -1,7 +1,7 @@
 /* test_detect.c - the stateless request and SQL classifiers. */
 #include "config.h"
 #include "tap.h"
-#include "../src/detect.h"
+#include "src/engine/detect.h"
 
 static bs_str S(const char *s) { return bs_str_make(s, strlen(s)); }
 

@@ -2,8 +2,8 @@
  * the capture engine drives it: port choice, sniffing, swapped flows,
  * unknown payload scanning across segments, FTP data expectations, UDP. */
 #include "config.h"
-#include "parsers/proto.h"
-#include "parsers/http.h"
+#include "parsers/stream/proto.h"
+#include "parsers/stream/http.h"
 #include "tap.h"
 
 #include <pcap/pcap.h>

@@ -3,7 +3,7 @@
 #include "config.h"
 #include <pcap/pcap.h>
 #include "proto2_harness.h"
-#include "dns.h"
+#include "parsers/stream/dns.h"
 
 static uint8_t m[1024];
 static size_t mn;

@@ -5,7 +5,7 @@
  * annotations: every line fail2ban calls a failure from host H must give an
  * event from H. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * independence of the result from how events were split across aggregates. */
 #include "config.h"
 #include "tap.h"
-#include "../src/engine.h"
-#include "../src/event.h"
+#include "src/engine/engine.h"
+#include "src/core/event.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* test_exim.c - Exim main-log lines, raw and behind syslog. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_ftp.c - FTP control connection parser on hand-made sessions. */
 #include "proto2_harness.h"
-#include "ftp.h"
+#include "parsers/stream/ftp.h"
 
 static const struct step session[] = {
 	S("220-Welcome to the example FTP service.\r\n220-Be nice.\r\n220 (vsFTPd 3.0.3)\r\n"),

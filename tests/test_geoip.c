@@ -4,7 +4,7 @@
  * corrupt databases of MaxMind's bad-data set. Skips when the corpus is
  * absent. */
 #include "config.h"
-#include "geoip.h"
+#include "src/output/geoip.h"
 #include "tap.h"
 
 #include <dirent.h>

@@ -1,7 +1,7 @@
 /* test_http.c - HTTP/1.x stream parser on hand-made byte streams, each also
  * fed split at every byte position and one byte at a time. */
 #include "config.h"
-#include "parsers/http.h"
+#include "parsers/stream/http.h"
 #include "tap.h"
 
 #include <stdlib.h>

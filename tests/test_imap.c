@@ -1,6 +1,6 @@
 /* test_imap.c - IMAP parser on hand-made sessions. */
 #include "proto2_harness.h"
-#include "imap.h"
+#include "parsers/stream/imap.h"
 
 static const struct step session[] = {
 	S("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE STARTTLS AUTH=PLAIN] Dovecot ready.\r\n"),

@@ -2,7 +2,7 @@
  * format detection, the stdio stream, and the line reader.
  * Fixtures are made at run time in a temporary directory. */
 #include "config.h"
-#include "input.h"
+#include "src/input/input.h"
 #include "tap.h"
 
 #include <dirent.h>

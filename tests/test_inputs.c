@@ -2,7 +2,7 @@
  * hidden files, VCS directories, symlink loops, duplicates, FIFOs, unreadable
  * files, stdin, missing paths. A tree is built at run time under /tmp. */
 #include "config.h"
-#include "inputs.h"
+#include "src/input/inputs.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* test_ipfrag.c - fragment reassembly: order, overlaps, loss, limits. */
 #include "config.h"
 #include "tap.h"
-#include "ipfrag.h"
+#include "parsers/capture/ipfrag.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * accounting of every line, and no allocation per line. */
 #include "config.h"
 #include <stdio.h>
-#include "maillog.h"
+#include "parsers/logs/maillog.h"
 #include "tap.h"
 
 #include <malloc.h>

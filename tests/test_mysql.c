@@ -1,6 +1,6 @@
 /* test_mysql.c - MySQL classic protocol parser on hand-built packet streams. */
 #include "proto2_harness.h"
-#include "mysql.h"
+#include "parsers/stream/mysql.h"
 
 /* ---- a session builder: packets appended to the current segment; a
  * change of direction starts a new segment (a new step). */

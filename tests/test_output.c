@@ -6,7 +6,7 @@
  * With "--sample DIR" it only writes the sample results into DIR (used by
  * tests/test_report.sh to render report.html). */
 #include "config.h"
-#include "output.h"
+#include "src/output/output.h"
 #include "tap.h"
 
 #include <csv.h>

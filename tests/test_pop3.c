@@ -1,6 +1,6 @@
 /* test_pop3.c - POP3 parser on hand-made sessions. */
 #include "proto2_harness.h"
-#include "pop3.h"
+#include "parsers/stream/pop3.h"
 
 static const struct step session[] = {
 	S("+OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us>\r\n"),

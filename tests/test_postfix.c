@@ -1,6 +1,6 @@
 /* test_postfix.c - Postfix lines of every service joined by queue id. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_sendmail.c - Sendmail lines joined by queue id. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_smtp.c - SMTP parser on hand-made sessions. */
 #include "proto2_harness.h"
-#include "smtp.h"
+#include "parsers/stream/smtp.h"
 
 static const struct step session[] = {
 	S("220 mx.example.net ESMTP Postfix (Debian/GNU)\r\n"),

@@ -1,6 +1,6 @@
 /* test_spamd.c - SpamAssassin spamd verdicts (and spamc's error lines). */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <math.h>

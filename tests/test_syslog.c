@@ -1,6 +1,6 @@
 /* test_syslog.c - syslog framing, time zones and RFC 3164 year inference. */
 #include "config.h"
-#include "syslog.h"
+#include "parsers/logs/syslog.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * gaps, caps, sequence wrap. */
 #include "config.h"
 #include "tap.h"
-#include "tcpreasm.h"
+#include "parsers/capture/tcpreasm.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* test_weblog.c - Apache/nginx access log lines. */
 #include "config.h"
-#include "daemons.h"
+#include "parsers/logs/daemons.h"
 #include "tap.h"
 
 #include <stdlib.h>

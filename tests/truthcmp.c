@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common.h"
+#include "src/core/common.h"
 #include "tap.h"
 
 #define WINDOW_SLACK_S 60

@@ -12,7 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include "common.h"
+#include "src/core/common.h"
 
 /* ------------------------------------------------------------------ PRNG */
 /* splitmix64: tiny, fast and fully determined by the seed. */

@@ -1,0 +1,934 @@
+/* capture.c - the capture engine: libpcap (or our pcapng reader) -> link
+ * layer -> IPv4/IPv6 (fragments rebuilt) -> TCP streams and UDP datagrams,
+ * with a bounded flow table and flow records. See docs/CAPTURE.md. */
+#include "config.h"
+#include "parsers/capture/capture.h"
+#include "parsers/capture/ipfrag.h"
+#include "parsers/capture/pcapng.h"
+#include "parsers/capture/tcpreasm.h"
+
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINKTYPE_MASK 0x03ffffffu /* the upper bits carry FCS information */
+#define MAX_VLAN_TAGS 4
+#define MAX_IPV6_EXT 8            /* extension headers walked before giving up */
+#define UDP_IDLE_MAX (300 * BS_USEC)
+#define CLOSED_LINGER (60 * BS_USEC) /* a closed TCP flow absorbs its last ACKs this long */
+#define FRAG_TIMEOUT (60 * BS_USEC)
+
+struct flow {
+	struct bs_cflow pub;
+	struct flow *hnext;
+	struct flow *newer, *older; /* LRU list: newest at head */
+	uint64_t hash;
+	uint64_t first_pktno;
+	bool closed;                /* closed and reported; kept to absorb stray packets */
+	struct bs_tcpdir dir[2];
+};
+
+struct flowtab {
+	struct flow **buckets;
+	size_t nbuckets, count, cap;
+	struct flow *newest, *oldest;
+	struct flow *spare;         /* freed flows kept for reuse */
+	bs_time idle;
+	uint8_t proto;
+};
+
+struct bs_capture {
+	struct bs_capture_opts o;
+	const struct bs_stream_ops *ops;
+	void *ops_ctx;
+	struct bs_sink sink;
+	struct flowtab tcp, udp;
+	struct bs_tcpreasm reasm;
+	struct bs_ipfrag *frag;
+	struct bs_capture_counters cnt;
+	uint64_t flow_seq;
+	uint64_t frags_snapped;     /* fragments cut by the snap length */
+	bool warned_linktype;       /* one warning per file */
+	bs_time ts;                 /* of the packet being handled */
+	bs_time latest;             /* the latest packet time seen */
+	uint64_t pktno;
+};
+
+/* ------------------------------------------------------------ flow table */
+
+static uint64_t endpoint_hash(const bs_ip *ip, uint16_t port)
+{
+	return bs_ip_hash(ip) * 0x9E3779B97F4A7C15ULL + port;
+}
+
+/* The same for both directions of a flow. */
+static uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, uint16_t bp)
+{
+	uint64_t h = endpoint_hash(a, ap) + endpoint_hash(b, bp);
+	h ^= h >> 29;
+	return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
+{
+	memset(t, 0, sizeof *t);
+	t->cap = cap ? cap : 1;
+	t->idle = idle;
+	t->proto = proto;
+	t->nbuckets = 1024;
+	t->buckets = bs_xcalloc(t->nbuckets, sizeof *t->buckets);
+}
+
+static void tab_grow(struct flowtab *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct flow **b = bs_xcalloc(n, sizeof *b);
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct flow *f = t->buckets[i], *next;
+		for (; f; f = next) {
+			next = f->hnext;
+			f->hnext = b[f->hash & (n - 1)];
+			b[f->hash & (n - 1)] = f;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+/* Find the flow of a packet from (src, sp) to (dst, dp); dir: 0 when the
+ * sender is the flow's client. */
+static struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst,
+                             uint16_t dp, uint64_t h, int *dir)
+{
+	for (struct flow *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
+		const struct bs_flow_key *k = &f->pub.key;
+		if (f->hash != h)
+			continue;
+		if (k->cport == sp && k->sport == dp && bs_ip_eq(&k->cli, src) && bs_ip_eq(&k->srv, dst)) {
+			*dir = 0;
+			return f;
+		}
+		if (k->cport == dp && k->sport == sp && bs_ip_eq(&k->cli, dst) && bs_ip_eq(&k->srv, src)) {
+			*dir = 1;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static void lru_unlink(struct flowtab *t, struct flow *f)
+{
+	if (f->newer)
+		f->newer->older = f->older;
+	else
+		t->newest = f->older;
+	if (f->older)
+		f->older->newer = f->newer;
+	else
+		t->oldest = f->newer;
+	f->newer = f->older = NULL;
+}
+
+static void lru_push(struct flowtab *t, struct flow *f)
+{
+	f->older = t->newest;
+	f->newer = NULL;
+	if (t->newest)
+		t->newest->newer = f;
+	else
+		t->oldest = f;
+	t->newest = f;
+}
+
+static void tab_touch(struct flowtab *t, struct flow *f)
+{
+	if (t->newest == f)
+		return;
+	lru_unlink(t, f);
+	lru_push(t, f);
+}
+
+static void tab_remove(struct flowtab *t, struct flow *f)
+{
+	struct flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+	lru_unlink(t, f);
+	t->count--;
+	f->hnext = t->spare;
+	t->spare = f;
+}
+
+/* ------------------------------------------------------- stream delivery */
+
+struct deliver {
+	struct bs_capture *c;
+	struct flow *f;
+	int dir;
+};
+
+static void deliver_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct deliver *d = ctx;
+	d->f->pub.bytes[d->dir] += n;
+	if (d->c->ops->data)
+		d->c->ops->data(d->c->ops_ctx, &d->f->pub, d->dir, p, n, d->c->ts, d->c->pktno);
+}
+
+static void deliver_gap(void *ctx, uint64_t n)
+{
+	struct deliver *d = ctx;
+	if (d->c->ops->gap)
+		d->c->ops->gap(d->c->ops_ctx, &d->f->pub, d->dir, n, d->c->ts, d->c->pktno);
+}
+
+static struct bs_tcpout tcp_out(struct deliver *d, struct bs_capture *c, struct flow *f, int dir)
+{
+	*d = (struct deliver){ c, f, dir };
+	return (struct bs_tcpout){ deliver_data, deliver_gap, d };
+}
+
+static void emit_flow_record(struct bs_capture *c, const struct flow *f, enum bs_flow_end why)
+{
+	struct bs_event ev;
+	bs_event_init(&ev, BS_EV_FLOW);
+	ev.ts = f->pub.first;
+	/* the file of the flow's first packet (rotated captures): in its id */
+	uint32_t first_input = (uint32_t)(f->pub.id >> 40);
+	ev.origin = (struct bs_origin){ first_input, f->first_pktno, true, first_input };
+	ev.src = f->pub.key.cli;
+	ev.dst = f->pub.key.srv;
+	ev.sport = f->pub.key.cport;
+	ev.dport = f->pub.key.sport;
+	struct bs_ev_flow *r = &ev.u.flow;
+	r->l4proto = f->pub.key.proto;
+	r->initiator_known = f->pub.handshake_seen;
+	r->first = f->pub.first;
+	r->last = f->pub.last;
+	r->pkts_fwd = f->pub.pkts[0];
+	r->pkts_rev = f->pub.pkts[1];
+	r->bytes_fwd = f->pub.bytes[0];
+	r->bytes_rev = f->pub.bytes[1];
+	r->end = why;
+	r->app = f->pub.app ? bs_str_make(f->pub.app, strlen(f->pub.app)) : BS_STR_LIT("");
+	bs_emit(&c->sink, &ev);
+}
+
+/* Hand out what is left, tell the consumer, write the record. The flow stays
+ * in the table (closed) until the caller removes it. */
+static void flow_close(struct bs_capture *c, struct flow *f, enum bs_flow_end why, bs_time ts)
+{
+	if (f->closed)
+		return;
+	f->closed = true;
+	if (f->pub.key.proto == 6) {
+		for (int dir = 0; dir < 2; dir++) {
+			struct deliver d;
+			struct bs_tcpout out = tcp_out(&d, c, f, dir);
+			bs_tcpreasm_flush(&c->reasm, &f->dir[dir], &out);
+			bs_tcpdir_release(&c->reasm, &f->dir[dir]);
+		}
+		if (c->ops->close)
+			c->ops->close(c->ops_ctx, &f->pub, why, ts);
+	}
+	emit_flow_record(c, f, why);
+}
+
+static void flow_drop(struct bs_capture *c, struct flowtab *t, struct flow *f, enum bs_flow_end why,
+                      bs_time ts)
+{
+	if (!f->closed && why == BS_FLOW_EVICTED)
+		c->cnt.flows_evicted++;
+	flow_close(c, f, why, ts);
+	tab_remove(t, f);
+}
+
+static bs_time idle_limit(const struct flowtab *t, const struct flow *f)
+{
+	return f->closed && t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
+}
+
+/* Close flows idle for too long. The LRU tail is the flow idle longest, so
+ * this costs nothing while no flow is due. */
+static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
+{
+	while (t->oldest && now - t->oldest->pub.last > idle_limit(t, t->oldest))
+		flow_drop(c, t, t->oldest, BS_FLOW_TIMEOUT, now);
+}
+
+static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_ip *cli, uint16_t cport,
+                             const bs_ip *srv, uint16_t sport, uint64_t h)
+{
+	if (t->count >= t->cap)
+		flow_drop(c, t, t->oldest, BS_FLOW_EVICTED, c->ts);
+	if (t->count >= t->nbuckets)
+		tab_grow(t);
+	struct flow *f = t->spare;
+	if (f)
+		t->spare = f->hnext;
+	else
+		f = bs_xmalloc(sizeof *f);
+	memset(f, 0, sizeof *f);
+	f->pub.key = (struct bs_flow_key){ *cli, *srv, cport, sport, t->proto };
+	f->pub.id = ((uint64_t)c->o.input << 40) | ++c->flow_seq;
+	f->pub.first = f->pub.last = c->ts;
+	f->first_pktno = c->pktno;
+	f->hash = h;
+	f->hnext = t->buckets[h & (t->nbuckets - 1)];
+	t->buckets[h & (t->nbuckets - 1)] = f;
+	lru_push(t, f);
+	t->count++;
+	c->cnt.flows++;
+	return f;
+}
+
+/* ---------------------------------------------------------------- L4 */
+
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+
+static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_ip *dst,
+                              const uint8_t *p, size_t have, size_t wire)
+{
+	if (have < 20)
+		return BS_MALFORMED;
+	size_t doff = (size_t)(p[12] >> 4) * 4;
+	if (doff < 20 || doff > have || doff > wire)
+		return BS_MALFORMED;
+	uint16_t sp = be16(p), dp = be16(p + 2);
+	uint32_t seq = be32(p + 4);
+	uint8_t flags = p[13];
+	bool syn = flags & TH_SYN, ack = flags & TH_ACK;
+	const uint8_t *data = p + doff;
+	size_t len = wire - doff, cap = have - doff;
+
+	uint64_t h = flow_hash(src, sp, dst, dp);
+	int dir = 0;
+	struct flow *f = tab_find(&c->tcp, src, sp, dst, dp, h, &dir);
+	if (f && f->closed) {
+		if (!(syn && !ack)) {
+			/* the last ACKs of a finished connection */
+			f->pub.last = c->ts;
+			tab_touch(&c->tcp, f);
+			return BS_PARSED;
+		}
+		tab_remove(&c->tcp, f); /* a new connection on the same ports */
+		f = NULL;
+	}
+	if (!f) {
+		if (syn && ack) { /* the SYN was missed: the receiver initiated */
+			f = flow_new(c, &c->tcp, dst, dp, src, sp, h);
+			dir = 1;
+		} else {
+			f = flow_new(c, &c->tcp, src, sp, dst, dp, h);
+			dir = 0;
+		}
+		f->pub.handshake_seen = syn;
+		if (c->ops->open)
+			c->ops->open(c->ops_ctx, &f->pub);
+	}
+	tab_touch(&c->tcp, f);
+	f->pub.last = c->ts;
+	f->pub.pkts[dir]++;
+
+	struct bs_tcpdir *d = &f->dir[dir];
+	if (syn) {
+		bs_tcpdir_start(d, seq + 1);
+		seq++; /* data in a SYN (TCP Fast Open) starts after it */
+	}
+	if (flags & TH_RST) {
+		flow_close(c, f, BS_FLOW_RST, c->ts);
+		return BS_PARSED;
+	}
+	if (len || (flags & TH_FIN)) {
+		struct deliver dl;
+		struct bs_tcpout out = tcp_out(&dl, c, f, dir);
+		bs_tcpreasm_segment(&c->reasm, d, seq, data, cap, len, flags & TH_FIN, &out);
+	} else {
+		bs_tcpdir_start(d, seq); /* a bare ACK carries the next byte's number */
+	}
+	if (f->dir[0].done && f->dir[1].done)
+		flow_close(c, f, BS_FLOW_FIN, c->ts);
+	return BS_PARSED;
+}
+
+static enum bs_verdict do_udp(struct bs_capture *c, const bs_ip *src, const bs_ip *dst,
+                              const uint8_t *p, size_t have, size_t wire)
+{
+	if (have < 8)
+		return BS_MALFORMED;
+	size_t ulen = be16(p + 4);
+	if (ulen == 0)
+		ulen = wire; /* IPv6 jumbogram */
+	if (ulen < 8 || ulen > wire)
+		return BS_MALFORMED;
+	uint16_t sp = be16(p), dp = be16(p + 2);
+	size_t n = (have < ulen ? have : ulen) - 8;
+
+	uint64_t h = flow_hash(src, sp, dst, dp);
+	int dir = 0;
+	struct flow *f = tab_find(&c->udp, src, sp, dst, dp, h, &dir);
+	if (!f)
+		f = flow_new(c, &c->udp, src, sp, dst, dp, h);
+	tab_touch(&c->udp, f);
+	f->pub.last = c->ts;
+	f->pub.pkts[dir]++;
+	f->pub.bytes[dir] += n;
+	if (c->ops->udp)
+		c->ops->udp(c->ops_ctx, &f->pub.key, dir, p + 8, n, c->ts, c->pktno);
+	return BS_PARSED;
+}
+
+static enum bs_verdict do_l4(struct bs_capture *c, uint8_t proto, const bs_ip *src, const bs_ip *dst,
+                             const uint8_t *p, size_t have, size_t wire)
+{
+	if (proto == 6)
+		return do_tcp(c, src, dst, p, have, wire);
+	if (proto == 17)
+		return do_udp(c, src, dst, p, have, wire);
+	return BS_IGNORED; /* ICMP, GRE, ESP ... */
+}
+
+/* ---------------------------------------------------------------- IP */
+
+static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 20 || (p[0] >> 4) != 4)
+		return BS_MALFORMED;
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	size_t tot = be16(p + 2);
+	if (tot == 0)
+		tot = n; /* segmentation offload (BIG TCP): the length is not in the header */
+	if (ihl < 20 || ihl > n || tot < ihl)
+		return BS_MALFORMED;
+	if (tot > n && !snapped)
+		return BS_MALFORMED;
+	size_t have = tot < n ? tot : n; /* drop link padding */
+	bs_ip src = { .family = 4 }, dst = { .family = 4 };
+	memcpy(src.a, p + 12, 4);
+	memcpy(dst.a, p + 16, 4);
+	uint16_t frag = be16(p + 6);
+	uint32_t off = (uint32_t)(frag & 0x1fff) * 8;
+	bool more = frag & 0x2000;
+	if (off || more) {
+		c->cnt.ip_fragments++;
+		if (have < tot) {
+			c->frags_snapped++; /* cut by the snap length: cannot be rebuilt */
+			return BS_IGNORED;
+		}
+		struct bs_ipfrag_key k = { src, dst, be16(p + 4), p[9] };
+		struct bs_ipfrag_done done;
+		enum bs_ipfrag_result r = bs_ipfrag_add(c->frag, &k, off, more, p[9], p + ihl, tot - ihl,
+		                                        c->ts, &done);
+		if (r == BS_FRAG_HELD)
+			return BS_PARSED;
+		if (r == BS_FRAG_DROPPED)
+			return BS_IGNORED;
+		return do_l4(c, done.next_proto, &src, &dst, done.p, done.n, done.n);
+	}
+	return do_l4(c, p[9], &src, &dst, p + ihl, have - ihl, tot - ihl);
+}
+
+static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 40 || (p[0] >> 4) != 6)
+		return BS_MALFORMED;
+	size_t wire = 40 + (size_t)be16(p + 4);
+	if (wire == 40)
+		wire = n; /* jumbogram or segmentation offload: take what was captured */
+	if (wire > n && !snapped)
+		return BS_MALFORMED;
+	size_t have = wire < n ? wire : n;
+	bs_ip src = { .family = 6 }, dst = { .family = 6 };
+	memcpy(src.a, p + 8, 16);
+	memcpy(dst.a, p + 24, 16);
+	uint8_t nh = p[6];
+	size_t off = 40;
+	bool reassembled = false;
+	for (int i = 0; i < MAX_IPV6_EXT; i++) {
+		size_t hl;
+		switch (nh) {
+		case 0:  /* hop-by-hop */
+		case 43: /* routing */
+		case 60: /* destination options */
+		case 51: /* AH */
+			if (have - off < 2)
+				return BS_MALFORMED;
+			hl = nh == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;
+			if (have - off < hl)
+				return BS_MALFORMED;
+			nh = p[off];
+			off += hl;
+			break;
+		case 44: { /* fragment */
+			if (have - off < 8)
+				return BS_MALFORMED;
+			uint8_t fnh = p[off];
+			uint16_t fo = be16(p + off + 2);
+			uint32_t id = be32(p + off + 4);
+			off += 8;
+			if ((fo & 0xfff8) == 0 && !(fo & 1)) { /* atomic fragment */
+				nh = fnh;
+				break;
+			}
+			c->cnt.ip_fragments++;
+			/* one Fragment header per datagram: a second one inside a
+			 * rebuilt payload would point into the buffer being rebuilt */
+			if (reassembled)
+				return BS_MALFORMED;
+			if (have < wire) {
+				c->frags_snapped++;
+				return BS_IGNORED;
+			}
+			struct bs_ipfrag_key k = { src, dst, id, 0 };
+			struct bs_ipfrag_done done;
+			enum bs_ipfrag_result r = bs_ipfrag_add(c->frag, &k, fo & 0xfff8, fo & 1, fnh, p + off,
+			                                        wire - off, c->ts, &done);
+			if (r == BS_FRAG_HELD)
+				return BS_PARSED;
+			if (r == BS_FRAG_DROPPED)
+				return BS_IGNORED;
+			reassembled = true;
+			p = done.p;
+			have = wire = done.n;
+			off = 0;
+			nh = done.next_proto;
+			break;
+		}
+		case 6:
+		case 17:
+			return do_l4(c, nh, &src, &dst, p + off, have - off, wire - off);
+		default: /* ESP, no next header, ICMPv6, ... */
+			return BS_IGNORED;
+		}
+	}
+	return BS_MALFORMED; /* extension header chain too long */
+}
+
+/* ------------------------------------------------------------ link layers */
+
+static bool is_vlan(uint16_t type)
+{
+	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
+}
+
+static enum bs_verdict do_ethertype(struct bs_capture *c, uint16_t type, const uint8_t *p, size_t n,
+                                    bool snapped)
+{
+	if (type == 0x0800)
+		return do_ipv4(c, p, n, snapped);
+	if (type == 0x86dd)
+		return do_ipv6(c, p, n, snapped);
+	return BS_IGNORED; /* ARP, LLDP, 802.3 lengths ... */
+}
+
+static enum bs_verdict do_raw(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 1)
+		return BS_MALFORMED;
+	if ((p[0] >> 4) == 4)
+		return do_ipv4(c, p, n, snapped);
+	if ((p[0] >> 4) == 6)
+		return do_ipv6(c, p, n, snapped);
+	return BS_MALFORMED;
+}
+
+/* BSD loopback: the address family, in the byte order of the machine that
+ * wrote it (DLT_NULL) or in network order (DLT_LOOP). Read it either way. */
+static enum bs_verdict do_null(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 4)
+		return BS_MALFORMED;
+	uint32_t af = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+	if (af > 0xffff)
+		af = be32(p);
+	if (af == 2)
+		return do_ipv4(c, p + 4, n - 4, snapped);
+	if (af == 24 || af == 28 || af == 30 || af == 10) /* BSDs, macOS, Linux */
+		return do_ipv6(c, p + 4, n - 4, snapped);
+	return BS_IGNORED;
+}
+
+static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t *p, size_t n,
+                               bool snapped)
+{
+	switch (linktype) {
+	case 1: { /* Ethernet */
+		if (n < 14)
+			return BS_MALFORMED;
+		size_t off = 14;
+		uint16_t type = be16(p + 12);
+		for (int tags = 0; is_vlan(type); tags++) {
+			if (tags == MAX_VLAN_TAGS || n - off < 4)
+				return BS_MALFORMED;
+			type = be16(p + off + 2);
+			off += 4;
+		}
+		return do_ethertype(c, type, p + off, n - off, snapped);
+	}
+	case 113: /* Linux cooked v1 */
+		if (n < 16)
+			return BS_MALFORMED;
+		return do_ethertype(c, be16(p + 14), p + 16, n - 16, snapped);
+	case 276: /* Linux cooked v2 */
+		if (n < 20)
+			return BS_MALFORMED;
+		return do_ethertype(c, be16(p), p + 20, n - 20, snapped);
+	case 12:  /* DLT_RAW on most systems */
+	case 14:  /* DLT_RAW on OpenBSD */
+	case 101: /* LINKTYPE_RAW */
+		return do_raw(c, p, n, snapped);
+	case 228: /* LINKTYPE_IPV4 */
+		return do_ipv4(c, p, n, snapped);
+	case 229: /* LINKTYPE_IPV6 */
+		return do_ipv6(c, p, n, snapped);
+	case 0:   /* DLT_NULL */
+	case 108: /* DLT_LOOP */
+		return do_null(c, p, n, snapped);
+	default:
+		c->cnt.unsupported_linktype++;
+		if (!c->warned_linktype && c->o.warn)
+			fprintf(c->o.warn, "%s: packet %llu: unsupported link type %d; its packets are ignored\n",
+			        c->o.name ? c->o.name : "capture", (unsigned long long)c->pktno, linktype);
+		c->warned_linktype = true;
+		return BS_IGNORED;
+	}
+}
+
+/* ---------------------------------------------------------------- API */
+
+struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct bs_stream_ops *ops,
+                                  void *ops_ctx, const struct bs_sink *sink)
+{
+	static const struct bs_stream_ops no_ops;
+	struct bs_capture *c = bs_xcalloc(1, sizeof *c);
+	c->o = *o;
+	c->latest = BS_TIME_NONE;
+	if (!c->o.max_flows)
+		c->o.max_flows = 1u << 20;
+	if (!c->o.max_flow_buffer)
+		c->o.max_flow_buffer = 1u << 20;
+	if (!c->o.max_total_buffer)
+		c->o.max_total_buffer = (size_t)256 << 20;
+	if (!c->o.max_frag_bytes)
+		c->o.max_frag_bytes = (size_t)64 << 20;
+	if (c->o.flow_timeout <= 0)
+		c->o.flow_timeout = 2 * 3600 * BS_USEC;
+	c->ops = ops ? ops : &no_ops;
+	c->ops_ctx = ops_ctx;
+	if (sink)
+		c->sink = *sink;
+	tab_init(&c->tcp, c->o.max_flows, c->o.flow_timeout, 6);
+	tab_init(&c->udp, c->o.max_flows, c->o.flow_timeout < UDP_IDLE_MAX ? c->o.flow_timeout : UDP_IDLE_MAX, 17);
+	bs_tcpreasm_init(&c->reasm, c->o.max_flow_buffer, c->o.max_total_buffer);
+	c->frag = bs_ipfrag_new(c->o.max_frag_bytes, FRAG_TIMEOUT);
+	return c;
+}
+
+enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint8_t *p,
+                                  size_t caplen, size_t origlen, bs_time ts, uint64_t pktno)
+{
+	c->cnt.packets++;
+	if (ts == BS_TIME_NONE)
+		ts = c->ts; /* a Simple Packet Block has no time: keep the last one */
+	c->ts = ts;
+	if (c->latest == BS_TIME_NONE || ts > c->latest)
+		c->latest = ts;
+	c->pktno = pktno;
+	tab_expire(c, &c->tcp, ts);
+	tab_expire(c, &c->udp, ts);
+	if (linktype < 0)
+		return BS_MALFORMED; /* no interface for it */
+	return do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
+}
+
+void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name)
+{
+	c->o.input = input;
+	c->o.name = name;
+	/* flow ids embed the input of their first packet, so numbering can
+	 * restart: a file's flows get the same ids whether or not it is read
+	 * after the files it continues */
+	c->flow_seq = 0;
+}
+
+bs_time bs_capture_latest(const struct bs_capture *c) { return c->latest; }
+
+static void tab_close_all(struct bs_capture *c, struct flowtab *t, bs_time ts)
+{
+	while (t->oldest)
+		flow_drop(c, t, t->oldest, BS_FLOW_EOF, ts);
+}
+
+void bs_capture_finish(struct bs_capture *c, bs_time ts)
+{
+	if (ts == BS_TIME_NONE)
+		ts = c->ts;
+	c->ts = ts;
+	tab_close_all(c, &c->tcp, ts);
+	tab_close_all(c, &c->udp, ts);
+	bs_ipfrag_drop_all(c->frag); /* fragments that never completed */
+}
+
+const struct bs_capture_counters *bs_capture_counters(const struct bs_capture *c)
+{
+	/* The reassemblers keep their own counts; copy them in on demand. The
+	 * object is never const itself, only this view of it. */
+	struct bs_capture *m = (struct bs_capture *)c;
+	const struct bs_ipfrag_counters *fc = bs_ipfrag_counters(c->frag);
+	m->cnt.frags_reassembled = fc->reassembled;
+	m->cnt.frag_overlaps = fc->overlaps;
+	m->cnt.frag_dropped = fc->dropped + c->frags_snapped;
+	m->cnt.tcp_retrans = c->reasm.retrans;
+	m->cnt.tcp_overlap_conflicts = c->reasm.overlap_conflicts;
+	m->cnt.tcp_gaps = c->reasm.gaps;
+	m->cnt.tcp_gap_bytes = c->reasm.gap_bytes;
+	return &m->cnt;
+}
+
+static void tab_free(struct flowtab *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct flow *f = t->buckets[i], *next;
+		for (; f; f = next) {
+			next = f->hnext;
+			free(f);
+		}
+	}
+	for (struct flow *f = t->spare, *next; f; f = next) {
+		next = f->hnext;
+		free(f);
+	}
+	free(t->buckets);
+}
+
+void bs_capture_free(struct bs_capture *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->tcp.nbuckets; i++)
+		for (struct flow *f = c->tcp.buckets[i]; f; f = f->hnext)
+			for (int dir = 0; dir < 2; dir++)
+				bs_tcpdir_release(&c->reasm, &f->dir[dir]);
+	tab_free(&c->tcp);
+	tab_free(&c->udp);
+	bs_ipfrag_free(c->frag);
+	free(c);
+}
+
+/* ------------------------------------------------------------- reading */
+
+struct reading {
+	struct bs_capture *c;
+	struct bs_input_stats *st;
+	uint64_t pktno;
+};
+
+static void count_packet(struct reading *rd, int linktype, const uint8_t *p, size_t caplen,
+                         size_t origlen, bs_time ts)
+{
+	rd->pktno++;
+	bs_stats_count(rd->st, bs_capture_packet(rd->c, linktype, p, caplen, origlen, ts, rd->pktno));
+}
+
+static void pcapng_packet(void *ctx, const struct bs_pcapng_packet *pkt)
+{
+	count_packet(ctx, pkt->linktype, pkt->data, pkt->caplen, pkt->origlen, pkt->ts);
+}
+
+/* The stream libpcap reads when the file is pcapng: every byte it takes also
+ * goes through our block tracker, unbuffered so that the tracker stands
+ * exactly where libpcap stands when it gives up. */
+struct tee {
+	FILE *fp;
+	struct bs_pcapng *tracker;
+};
+
+static ssize_t tee_read(void *cookie, char *buf, size_t n)
+{
+	struct tee *t = cookie;
+	size_t got = fread(buf, 1, n, t->fp);
+	if (got)
+		bs_pcapng_feed(t->tracker, (const uint8_t *)buf, got);
+	return (ssize_t)got;
+}
+
+static int tee_close(void *cookie)
+{
+	(void)cookie; /* the underlying stream is closed by its owner */
+	return 0;
+}
+
+static void damage(struct reading *rd, char *err, size_t errlen, const char *what)
+{
+	rd->st->truncated = true;
+	if (err && errlen)
+		snprintf(err, errlen, "packet %llu: %s", (unsigned long long)rd->pktno + 1, what);
+}
+
+/* The rest of a pcapng stream through our own reader. */
+static bool read_pcapng_rest(struct reading *rd, FILE *fp, struct bs_pcapng *g, char *err, size_t errlen)
+{
+	uint8_t buf[1 << 16];
+	bs_pcapng_set_emit(g, true);
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, fp)) > 0)
+		if (!bs_pcapng_feed(g, buf, got))
+			break;
+	if (bs_pcapng_end(g))
+		return true;
+	bs_stats_count(rd->st, BS_MALFORMED);
+	damage(rd, err, errlen, bs_pcapng_error(g));
+	return false;
+}
+
+static bool is_packet_block(uint32_t type)
+{
+	return type == 2 || type == 3 || type == 6;
+}
+
+bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_input_stats *st,
+                            char *err, size_t errlen)
+{
+	struct reading rd = { c, st, 0 };
+	struct tee tee = { fp, NULL };
+	FILE *src = fp;
+	bool ok = true;
+	if (err && errlen)
+		err[0] = 0;
+	c->warned_linktype = false;
+	if (fmt == BS_FMT_PCAPNG) {
+		tee.tracker = bs_pcapng_new(false, pcapng_packet, &rd);
+		src = fopencookie(&tee, "r", (cookie_io_functions_t){ .read = tee_read, .close = tee_close });
+		if (!src) {
+			bs_pcapng_free(tee.tracker);
+			fclose(fp);
+			snprintf(err, errlen, "cannot open a stream: out of memory");
+			st->truncated = true;
+			return false;
+		}
+		setvbuf(src, NULL, _IONBF, 0);
+	}
+
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(src, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	const char *why = ebuf;
+	if (pc) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int linktype = pcap_datalink(pc), r;
+		while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+			/* a pcapng timestamp can be any 64-bit count: clamp the
+			 * seconds so the conversion cannot overflow */
+			int64_t sec = (int64_t)h->ts.tv_sec;
+			const int64_t sec_max = INT64_MAX / 4 / BS_USEC;
+			sec = sec > sec_max ? sec_max : sec < -sec_max ? -sec_max : sec;
+			bs_time ts = sec * BS_USEC + h->ts.tv_usec / 1000;
+			count_packet(&rd, linktype, data, h->caplen, h->len, ts);
+		}
+		if (r == PCAP_ERROR) {
+			snprintf(ebuf, sizeof ebuf, "%s", pcap_geterr(pc));
+			ok = false;
+		}
+		pcap_close(pc); /* closes src */
+		if (src == fp)
+			fp = NULL;
+	} else {
+		ok = false;
+		if (src != fp)
+			fclose(src);
+	}
+	if (!ok && tee.tracker && bs_pcapng_at_block_boundary(tee.tracker)) {
+		/* libpcap refused something our reader takes (interfaces of
+		 * different link types, libpcap issue 1259): go on from here. */
+		if (is_packet_block(bs_pcapng_last_type(tee.tracker)))
+			bs_stats_count(st, BS_MALFORMED);
+		if (c->o.warn)
+			fprintf(c->o.warn, "%s: packet %llu: libpcap: %s; reading on with breachscope's pcapng reader\n",
+			        c->o.name ? c->o.name : "capture", (unsigned long long)rd.pktno + 1, why);
+		ok = read_pcapng_rest(&rd, fp, tee.tracker, err, errlen);
+	} else if (!ok) {
+		if (pc || rd.pktno)
+			bs_stats_count(st, BS_MALFORMED); /* the record libpcap could not read */
+		damage(&rd, err, errlen, why);
+	}
+	bs_pcapng_free(tee.tracker);
+	if (fp)
+		fclose(fp);
+	return ok;
+}
+
+bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format fmt,
+                     struct bs_input_stats *st, char *err, size_t errlen)
+{
+	FILE *fp = bs_reader_fopen(r);
+	if (!fp) {
+		snprintf(err, errlen, "cannot open a stream on the input");
+		st->truncated = true;
+		return false;
+	}
+	bool ok = bs_capture_read_stream(c, fp, (int)fmt, st, err, errlen);
+	if (ok && bs_reader_damaged(r)) {
+		/* the decompressor hit damage: libpcap saw a clean end */
+		st->truncated = true;
+		snprintf(err, errlen, "%s", bs_reader_damage(r));
+		ok = false;
+	}
+	return ok;
+}
+
+/* ------------------------------------------------- first packet's time */
+
+static uint32_t rd32(const uint8_t *p, bool swap)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static void first_ng_packet(void *ctx, const struct bs_pcapng_packet *pkt)
+{
+	bs_time *ts = ctx;
+	if (*ts == BS_TIME_NONE && pkt->ts != BS_TIME_NONE)
+		*ts = pkt->ts;
+}
+
+#define FIRST_TIME_READ_MAX (4u << 20) /* a pcapng file's leading blocks looked through */
+
+bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt)
+{
+	uint8_t buf[4096];
+	bs_time ts = BS_TIME_NONE;
+	if (fmt == BS_FMT_PCAP) {
+		size_t n = 0, got;
+		while (n < 40 && (got = bs_reader_read(r, buf + n, 40 - n)) > 0)
+			n += got;
+		if (n < 40)
+			return BS_TIME_NONE;
+		uint32_t magic = rd32(buf, false);
+		bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		bool nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+		int64_t sec = rd32(buf + 24, swap), frac = rd32(buf + 28, swap);
+		return sec * BS_USEC + (nano ? frac / 1000 : frac);
+	}
+	if (fmt != BS_FMT_PCAPNG)
+		return BS_TIME_NONE;
+	struct bs_pcapng *g = bs_pcapng_new(true, first_ng_packet, &ts);
+	size_t total = 0, got;
+	while (ts == BS_TIME_NONE && total < FIRST_TIME_READ_MAX && (got = bs_reader_read(r, buf, sizeof buf)) > 0) {
+		total += got;
+		if (!bs_pcapng_feed(g, buf, got))
+			break;
+	}
+	bs_pcapng_free(g);
+	return ts;
+}

@@ -1,0 +1,227 @@
+/* amavis.c - amavisd-new content-filter verdicts (docs/DAEMONS.md).
+ *
+ * One main line per message:
+ *   (12345-01) Passed CLEAN {RelayedInbound}, [1.2.3.4]:5678 [1.2.3.4] <f@x> -> <t@y>,<u@y>,
+ *     Queue-ID: 4XYZ, Message-ID: <m@x>, mail_id: abc, Hits: -1.2, size: 2345, queued_as: 4ABC, 423 ms
+ *   (12345-01) Blocked INFECTED (Eicar-Test-Signature) {DiscardedInbound,Quarantined}, ...
+ *   (12345-01) Passed CLEAN, [1.2.3.4] [1.2.3.4] <f> -> <t>, ...      (2.4 - 2.6: no {action})
+ *   (12345-01) Passed, <f> -> <t>, Message-ID: <m>, Hits: 1.2         (2.2, 2.3: no category)
+ *   (12345-01) SPAM, <f> -> <t>, quarantine: ..., Hits: 15.3          (2.2, 2.3: category alone)
+ * becomes one BS_EV_SPAM. The first bracketed address is the SMTP client
+ * that handed the message to the MTA (amavis learns it from XFORWARD).
+ * Everything else amavis writes (SPAM-TAG lines, which repeat the main line's
+ * verdict at log level 2; warnings "(!)..."; start-up; timing) is ignored.
+ */
+#include "config.h"
+#include "parsers/logs/daemons.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char DAEMON[] = "amavis";
+
+bool bs_amavis_prog(bs_str prog)
+{
+	/* Some installations log the path: "/usr/sbin/amavisd". */
+	const char *slash = memrchr(prog.p, '/', prog.n);
+	bs_str base = slash ? bs_str_make(slash + 1, prog.n - (size_t)(slash + 1 - prog.p)) : prog;
+	return bs_str_eq(base, "amavis") || bs_str_eq(base, "amavisd") || bs_str_eq(base, "amavisd-new");
+}
+
+/* A cursor over the message: p[0..n) with the position i. */
+struct av_cur {
+	const char *p;
+	size_t n, i;
+};
+
+static bool av_at(const struct av_cur *c, const char *lit)
+{
+	size_t n = strlen(lit);
+	return c->n - c->i >= n && memcmp(c->p + c->i, lit, n) == 0;
+}
+
+static void av_skip_spaces(struct av_cur *c)
+{
+	while (c->i < c->n && c->p[c->i] == ' ')
+		c->i++;
+}
+
+/* Skip a balanced group that starts at the cursor ("(...)" or "{...}").
+ * Returns false when it is not closed on the line. */
+static bool av_skip_group(struct av_cur *c, char open, char close)
+{
+	int depth = 0;
+	for (size_t j = c->i; j < c->n; j++) {
+		if (c->p[j] == open)
+			depth++;
+		else if (c->p[j] == close && --depth == 0) {
+			c->i = j + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An address in angle brackets at the cursor; quoted local parts may hold
+ * '>' and ','. Returns false when it is not closed. */
+static bool av_angle_addr(struct av_cur *c, bs_str *out)
+{
+	if (c->i >= c->n || c->p[c->i] != '<')
+		return false;
+	bool quoted = false;
+	for (size_t j = c->i + 1; j < c->n; j++) {
+		if (c->p[j] == '"')
+			quoted = !quoted;
+		else if (c->p[j] == '>' && !quoted) {
+			*out = bs_str_make(c->p + c->i + 1, j - c->i - 1);
+			c->i = j + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static double av_score(bs_str fields)
+{
+	/* The last ", Hits: ": the Message-ID before it is the sender's to choose. */
+	const char *hits = NULL;
+	for (const char *h = fields.p; (h = memmem(h, fields.n - (size_t)(h - fields.p), ", Hits: ", 8)); h++)
+		hits = h;
+	if (!hits)
+		return NAN;
+	char buf[32];
+	size_t k = 0, at = (size_t)(hits - fields.p) + 8;
+	while (at < fields.n && k < sizeof buf - 1 && fields.p[at] != ',' && fields.p[at] != ' ')
+		buf[k++] = fields.p[at++];
+	buf[k] = 0;
+	char *end;
+	double v = strtod(buf, &end);
+	return (k > 0 && *end == 0 && isfinite(v)) ? v : NAN; /* "Hits: -" means not scanned */
+}
+
+enum av_kind { AV_CLEAN, AV_SPAM, AV_VIRUS, AV_OTHER };
+
+static enum av_kind av_category(bs_str cat)
+{
+	if (cat.n == 0 || bs_str_eq(cat, "CLEAN"))
+		return AV_CLEAN;
+	if (bs_str_eq(cat, "SPAM") || bs_str_eq(cat, "SPAMMY"))
+		return AV_SPAM;
+	if (bs_str_eq(cat, "INFECTED") || bs_str_eq(cat, "VIRUS"))
+		return AV_VIRUS;
+	/* BANNED (a forbidden attachment type) counts as blocked content. */
+	if (bs_str_eq(cat, "BANNED"))
+		return AV_SPAM;
+	return AV_OTHER; /* BAD-HEADER, UNCHECKED, OVERSIZED, MTA-BLOCKED ... */
+}
+
+enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
+{
+	if (!c || !c->sl)
+		return BS_IGNORED;
+	struct av_cur cur = { c->sl->msg.p, c->sl->msg.n, 0 };
+	/* "(12345-01) " log id */
+	if (av_at(&cur, "(") && !av_at(&cur, "(!")) {
+		if (!av_skip_group(&cur, '(', ')'))
+			return BS_IGNORED;
+		av_skip_spaces(&cur);
+	}
+	static const char *const actions[] = { "Passed", "Blocked", "Not-Delivered" };
+	static const char *const old_categories[] = { "SPAM,", "SPAM ", "INFECTED ", "BANNED ", "SPAMMY," };
+	bool main_line = false;
+	for (size_t i = 0; i < sizeof actions / sizeof actions[0] && !main_line; i++)
+		if (av_at(&cur, actions[i])) {
+			cur.i += strlen(actions[i]);
+			main_line = cur.i < cur.n && (cur.p[cur.i] == ' ' || cur.p[cur.i] == ',');
+		}
+	if (!main_line)
+		for (size_t i = 0; i < sizeof old_categories / sizeof old_categories[0] && !main_line; i++)
+			main_line = av_at(&cur, old_categories[i]);
+	if (!main_line)
+		return BS_IGNORED;
+
+	av_skip_spaces(&cur);
+	size_t cat_start = cur.i;
+	while (cur.i < cur.n && cur.p[cur.i] != ' ' && cur.p[cur.i] != ',' && cur.p[cur.i] != '{')
+		cur.i++;
+	bs_str category = bs_str_make(cur.p + cat_start, cur.i - cat_start);
+	av_skip_spaces(&cur);
+	if (av_at(&cur, "(") && !av_skip_group(&cur, '(', ')')) { /* virus or banned name */
+		bs_line_debug(c, DAEMON, "verdict details without their closing )");
+		return BS_MALFORMED;
+	}
+	av_skip_spaces(&cur);
+	if (av_at(&cur, "{") && !av_skip_group(&cur, '{', '}')) {
+		bs_line_debug(c, DAEMON, "verdict {action} without its closing }");
+		return BS_MALFORMED;
+	}
+	if (!av_at(&cur, ",")) {
+		bs_line_debug(c, DAEMON, "verdict not followed by a comma");
+		return BS_MALFORMED;
+	}
+	cur.i++;
+
+	/* Client part: "LOCAL [1.2.3.4]:5678 [1.2.3.4]" ... up to the sender. */
+	bs_ip src = { 0 };
+	uint16_t sport = 0;
+	for (;;) {
+		av_skip_spaces(&cur);
+		if (cur.i >= cur.n || cur.p[cur.i] == '<')
+			break;
+		size_t tok = cur.i;
+		while (cur.i < cur.n && cur.p[cur.i] != ' ')
+			cur.i++;
+		const char *close = memchr(cur.p + tok, ']', cur.i - tok);
+		if (cur.p[tok] == '[' && close && !src.family &&
+		    bs_ip_parse(cur.p + tok, (size_t)(close - cur.p - tok) + 1, &src) && close + 1 < cur.p + cur.i &&
+		    close[1] == ':') {
+			unsigned long port = strtoul(close + 2, NULL, 10); /* digits end at the space */
+			sport = port <= 65535 ? (uint16_t)port : 0;
+		}
+	}
+	bs_str sender;
+	if (!av_angle_addr(&cur, &sender)) {
+		bs_line_debug(c, DAEMON, "verdict without <sender>");
+		return BS_MALFORMED;
+	}
+	if (!av_at(&cur, " -> ")) {
+		bs_line_debug(c, DAEMON, "verdict without -> recipients");
+		return BS_MALFORMED;
+	}
+	cur.i += 4;
+
+	bs_str rcpts[BS_MAIL_MAX_RCPT];
+	size_t nrcpt = 0, dropped = 0;
+	for (;;) {
+		bs_str r;
+		if (!av_angle_addr(&cur, &r)) {
+			bs_line_debug(c, DAEMON, "recipient list cut or without <>");
+			return BS_MALFORMED;
+		}
+		if (nrcpt < BS_MAIL_MAX_RCPT)
+			rcpts[nrcpt++] = r;
+		else
+			dropped++;
+		if (!av_at(&cur, ",<"))
+			break;
+		cur.i++;
+	}
+	if (dropped)
+		bs_line_debug(c, DAEMON, "more recipients than BS_MAIL_MAX_RCPT: the rest dropped");
+
+	enum av_kind kind = av_category(category);
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_SPAM);
+	ev.src = src;
+	ev.sport = sport;
+	ev.u.spam.spam = kind == AV_SPAM || kind == AV_VIRUS;
+	ev.u.spam.virus = kind == AV_VIRUS;
+	ev.u.spam.score = av_score(bs_str_make(cur.p + cur.i, cur.n - cur.i));
+	ev.u.spam.sender = sender;
+	ev.u.spam.rcpts = rcpts;
+	ev.u.spam.nrcpt = nrcpt;
+	ev.u.spam.filter = BS_STR_LIT("amavis");
+	bs_emit(c->sink, &ev);
+	return BS_PARSED;
+}

@@ -1,0 +1,83 @@
+/* daemons.h - the contract of the per-daemon maillog parsers.
+ *
+ * The text-log reader (maillog.c) frames a line with syslog.h and calls the
+ * parser of the program that wrote it. Each parser says how the line counts:
+ * BS_PARSED (understood; events emitted or state updated), BS_IGNORED (a line
+ * of this daemon that carries nothing the engine uses, e.g. "disconnect"),
+ * BS_MALFORMED (looks like this daemon's but does not parse; the reason goes
+ * to c->debug when set).
+ *
+ * Stateless daemons (Dovecot, Courier, Cyrus, amavis, spamd) have a single
+ * function; those that join lines into a message by queue id (Postfix,
+ * Sendmail, Exim) keep bounded state and flush it at the end.
+ */
+#ifndef BS_DAEMONS_H
+#define BS_DAEMONS_H
+
+#include <stdio.h>
+#include "src/core/event.h"
+#include "src/core/stats.h"
+#include "parsers/logs/syslog.h"
+
+struct bs_line_ctx {
+	const struct bs_syslog *sl;   /* framed line (NULL for non-syslog formats) */
+	const struct bs_sink *sink;
+	uint32_t input;
+	uint64_t lineno;
+	FILE *debug;
+};
+
+/* Fill an event's type, time, origin and host from the line context. */
+void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t);
+/* Write "file-independent" malformed reasons: "<lineno>: <daemon>: <why>". */
+void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);
+
+/* Stateless daemons. Each is called only for lines whose program matches. */
+enum bs_verdict bs_dovecot_line(const struct bs_line_ctx *c);  /* dovecot, imap-login, pop3-login, auth */
+enum bs_verdict bs_courier_line(const struct bs_line_ctx *c);  /* imapd, pop3d, imapd-ssl, courier* */
+enum bs_verdict bs_cyrus_line(const struct bs_line_ctx *c);    /* cyrus/imap, imapd, pop3d (cyrus style) */
+enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c);   /* amavis, amavisd, amavisd-new */
+enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c);    /* spamd, spamc */
+/* Does this program name belong to the daemon? (for the dispatcher) */
+bool bs_dovecot_prog(bs_str prog);
+bool bs_courier_prog(bs_str prog);
+bool bs_cyrus_prog(bs_str prog);
+bool bs_amavis_prog(bs_str prog);
+bool bs_spamd_prog(bs_str prog);
+/* Courier and Cyrus share program names (imapd, pop3d): the message shape decides. */
+bool bs_courier_shape(bs_str msg);
+bool bs_cyrus_shape(bs_str msg);
+
+/* Stateful: Postfix (all services, joined by queue id). */
+struct bs_postfix;
+struct bs_postfix *bs_postfix_new(void);
+bool bs_postfix_prog(bs_str prog);
+enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *c);
+uint64_t bs_postfix_finish(struct bs_postfix *p, const struct bs_line_ctx *c); /* flush, returns count */
+void bs_postfix_free(struct bs_postfix *p);
+
+/* Sendmail (by queue id). */
+struct bs_sendmail;
+struct bs_sendmail *bs_sendmail_new(void);
+bool bs_sendmail_prog(bs_str prog);
+enum bs_verdict bs_sendmail_line(struct bs_sendmail *p, const struct bs_line_ctx *c);
+uint64_t bs_sendmail_finish(struct bs_sendmail *p, const struct bs_line_ctx *c);
+void bs_sendmail_free(struct bs_sendmail *p);
+
+/* Exim: its own main log format ("2024-05-04 17:31:02 1abcDE-000123-XY <= ...")
+ * and the same lines behind a syslog prefix. */
+struct bs_exim;
+struct bs_exim *bs_exim_new(void);
+bool bs_exim_prog(bs_str prog);
+/* For raw main-log lines c->sl is NULL and line/len hold the whole line. */
+enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, const char *line, size_t len,
+                             struct bs_tz *tz);
+uint64_t bs_exim_finish(struct bs_exim *p, const struct bs_line_ctx *c);
+void bs_exim_free(struct bs_exim *p);
+
+/* Web access logs: Apache/nginx combined and common, optional vhost prefix.
+ * Returns BS_PARSED with one BS_EV_HTTP (phase COMPLETE, from_access_log). */
+bool bs_weblog_detect(const char *line, size_t len); /* cheap shape check */
+enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,544 @@
+/* exim.c - Exim main log, raw ("2024-05-04 17:31:02 [pid] 1abcDE-000123-XY <= ...")
+ * or behind a syslog prefix ("exim4[123]: ..."). A message's lines are
+ * joined by its id: "<=" (arrival), "=>" / "->" (delivered), "**" (failed),
+ * "==" (deferred), and one BS_EV_MAIL is emitted at "Completed". Rejects,
+ * authenticator failures and SpamAssassin actions emit at once.
+ *
+ * State: fixed-size records (recipients beyond EX_MAX_RCPT or EX_RCPT_BYTES
+ * are counted as dropped), at most EX_MAX_OPEN open; when full every open
+ * message is flushed unfinished (counted). */
+#include "config.h"
+#include "parsers/logs/daemons.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EX_MAX_OPEN 16384
+#define EX_MAX_RCPT 64
+#define EX_RCPT_BYTES 2048
+
+enum { ST_NONE, ST_SENT, ST_BOUNCED, ST_DEFERRED };
+static const char *const status_names[] = { "", "sent", "bounced", "deferred" };
+
+struct ex_msg {
+	char id[24];
+	uint8_t id_n;
+	uint8_t nrcpt;
+	bs_time ts;
+	uint64_t lineno, size;
+	uint32_t dropped;
+	bs_ip client;
+	char host[64], name[128], sender[256], msgid[192], auth[128], luser[64], relay[128];
+	uint16_t host_n, name_n, sender_n, msgid_n, auth_n, luser_n, relay_n, rbuf_n;
+	char rbuf[EX_RCPT_BYTES];
+	struct {
+		uint16_t off, len;
+		uint8_t status;
+	} r[EX_MAX_RCPT];
+	int32_t next; /* hash chain, or free list */
+};
+
+struct bs_exim {
+	struct ex_msg *msgs;
+	int32_t nmsgs, cap, free_head, open;
+	int32_t buckets[4096];
+	uint64_t flushed_unfinished;
+	bs_str rcpts[EX_MAX_RCPT], status[EX_MAX_RCPT];
+};
+
+#define SET(m, f, s) do { size_t n_ = (s).n < sizeof((m)->f) ? (s).n : sizeof((m)->f); \
+	memcpy((m)->f, (s).p, n_); (m)->f##_n = (uint16_t)n_; } while (0)
+#define GET(m, f) bs_str_make((m)->f, (m)->f##_n)
+
+struct bs_exim *bs_exim_new(void)
+{
+	struct bs_exim *p = bs_xcalloc(1, sizeof *p);
+	p->free_head = -1;
+	for (size_t i = 0; i < 4096; i++)
+		p->buckets[i] = -1;
+	return p;
+}
+
+void bs_exim_free(struct bs_exim *p)
+{
+	if (p) {
+		free(p->msgs);
+		free(p);
+	}
+}
+
+bool bs_exim_prog(bs_str prog)
+{
+	return bs_str_eq(prog, "exim") || bs_str_eq(prog, "exim4") || bs_str_eq(prog, "exim3");
+}
+
+static int32_t *chain_of(struct bs_exim *p, bs_str id)
+{
+	return &p->buckets[bs_hash_bytes(id.p, id.n, 11) & 4095];
+}
+
+static struct ex_msg *msg_find(struct bs_exim *p, bs_str id)
+{
+	for (int32_t i = *chain_of(p, id); i >= 0; i = p->msgs[i].next)
+		if (p->msgs[i].id_n == id.n && memcmp(p->msgs[i].id, id.p, id.n) == 0)
+			return &p->msgs[i];
+	return NULL;
+}
+
+static void msg_forget(struct bs_exim *p, struct ex_msg *m)
+{
+	int32_t idx = (int32_t)(m - p->msgs), *link = chain_of(p, GET(m, id));
+	while (*link != idx)
+		link = &p->msgs[*link].next;
+	*link = m->next;
+	m->next = p->free_head;
+	p->free_head = idx;
+	p->open--;
+}
+
+static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struct ex_msg *m)
+{
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	ev.ts = m->ts;
+	ev.origin.ref = m->lineno;
+	ev.host = GET(m, host);
+	ev.src = m->client;
+	struct bs_ev_mail *e = &ev.u.mail;
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		p->rcpts[i] = bs_str_make(m->rbuf + m->r[i].off, m->r[i].len);
+		p->status[i] = bs_str_make(status_names[m->r[i].status], strlen(status_names[m->r[i].status]));
+	}
+	e->queue_id = GET(m, id);
+	e->rcpts = p->rcpts;
+	e->rcpt_status = p->status;
+	e->nrcpt = m->nrcpt;
+	e->rcpts_dropped = m->dropped;
+	e->sender = GET(m, sender);
+	e->message_id = GET(m, msgid);
+	e->sasl_user = GET(m, auth);
+	e->local_user = GET(m, luser);
+	e->local_uid = -1;
+	e->size = m->size;
+	e->relay = GET(m, relay);
+	e->client_name = GET(m, name);
+	bs_emit(c->sink, &ev);
+}
+
+static void flush_all(struct bs_exim *p, const struct bs_line_ctx *c)
+{
+	for (size_t b = 0; b < 4096; b++)
+		while (p->buckets[b] >= 0) {
+			struct ex_msg *m = &p->msgs[p->buckets[b]];
+			emit_msg(p, c, m);
+			p->flushed_unfinished++;
+			msg_forget(p, m);
+		}
+}
+
+static struct ex_msg *msg_open(struct bs_exim *p, const struct bs_line_ctx *c, bs_str id, bs_time ts)
+{
+	struct ex_msg *m = msg_find(p, id);
+	if (m)
+		return m;
+	if (p->open >= EX_MAX_OPEN)
+		flush_all(p, c);
+	int32_t i;
+	if (p->free_head >= 0) {
+		i = p->free_head;
+		p->free_head = p->msgs[i].next;
+	} else {
+		if (p->nmsgs == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 64;
+			p->msgs = bs_xrealloc(p->msgs, (size_t)p->cap * sizeof *p->msgs);
+		}
+		i = p->nmsgs++;
+	}
+	m = &p->msgs[i];
+	memset(m, 0, offsetof(struct ex_msg, rbuf)); /* the recipient buffer needs no clearing */
+	SET(m, id, id);
+	m->ts = ts;
+	m->lineno = c->lineno;
+	if (c->sl)
+		SET(m, host, c->sl->host);
+	int32_t *chain = chain_of(p, id);
+	m->next = *chain;
+	*chain = i;
+	p->open++;
+	return m;
+}
+
+static void rcpt_set(struct ex_msg *m, bs_str addr, uint8_t status)
+{
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0) {
+			m->r[i].status = status;
+			return;
+		}
+	if (m->nrcpt == EX_MAX_RCPT || addr.n > 512 || m->rbuf_n + addr.n > EX_RCPT_BYTES) {
+		m->dropped++;
+		return;
+	}
+	memcpy(m->rbuf + m->rbuf_n, addr.p, addr.n);
+	m->r[m->nrcpt].off = m->rbuf_n;
+	m->r[m->nrcpt].len = (uint16_t)addr.n;
+	m->r[m->nrcpt].status = status;
+	m->rbuf_n = (uint16_t)(m->rbuf_n + addr.n);
+	m->nrcpt++;
+}
+
+/* ------------------------------------------------------------ line pieces */
+
+static bool digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+static bool alnum(char ch)
+{
+	return digit(ch) || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+static bs_str after(bs_str s, size_t n)
+{
+	return n >= s.n ? bs_str_make(s.p + s.n, 0) : bs_str_make(s.p + n, s.n - n);
+}
+
+static bool starts_with(bs_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n >= n && memcmp(s.p, lit, n) == 0;
+}
+
+static bs_str token(bs_str s)
+{
+	const char *sp = memchr(s.p, ' ', s.n);
+	return bs_str_make(s.p, sp ? (size_t)(sp - s.p) : s.n);
+}
+
+static bs_str strip_angle(bs_str s)
+{
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>')
+		return bs_str_make(s.p + 1, s.n - 2);
+	return s;
+}
+
+/* Message ids: "1abcDE-000123-XY" (6-6-2) and, since 4.97, 6-11-4. */
+static bool is_id(bs_str s)
+{
+	if (s.n < 16 || s.n > 23 || s.p[6] != '-')
+		return false;
+	const char *dash = memchr(s.p + 7, '-', s.n - 7);
+	if (!dash)
+		return false;
+	size_t mid = (size_t)(dash - s.p - 7), tail = (size_t)(s.p + s.n - dash - 1);
+	if (mid < 6 || mid > 11 || tail < 2 || tail > 4)
+		return false;
+	for (size_t i = 0; i < s.n; i++)
+		if (!alnum(s.p[i]) && s.p + i != dash && i != 6)
+			return false;
+	return true;
+}
+
+/* " KEY=value" where value runs to the next " X=" token (X alphabetic) and
+ * may hold a "quoted string". */
+static bool field(bs_str s, const char *key, bs_str *val)
+{
+	size_t kn = strlen(key);
+	for (size_t i = 0; i + kn <= s.n; i++) {
+		if ((i == 0 || s.p[i - 1] == ' ') && memcmp(s.p + i, key, kn) == 0) {
+			const char *v = s.p + i + kn, *end = s.p + s.n, *e = v;
+			bool q = false;
+			for (; e < end; e++) {
+				if (*e == '"')
+					q = !q;
+				else if (*e == '\\' && e + 1 < end)
+					e++;
+				else if (!q && *e == ' ') {
+					const char *k = e + 1;
+					while (k < end && ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z')))
+						k++;
+					if (k > e + 1 && k < end && *k == '=')
+						break;
+				}
+			}
+			*val = bs_str_make(v, (size_t)(e - v));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* H= value: "name (helo) [ip]:port", "(helo) [ip]", "[ip]:port". */
+static void parse_host(bs_str v, bs_str *name, bs_ip *ip)
+{
+	memset(ip, 0, sizeof *ip);
+	*name = BS_STR_LIT("");
+	const char *lb = NULL;
+	for (const char *q = v.p; q < v.p + v.n; q++)
+		if (*q == '[' && (q == v.p || q[-1] == ' ')) {
+			lb = q;
+			break;
+		}
+	if (lb) {
+		const char *rb = memchr(lb, ']', (size_t)(v.p + v.n - lb));
+		if (rb)
+			bs_ip_parse(lb + 1, (size_t)(rb - lb - 1), ip);
+	}
+	if (v.n && v.p[0] != '(' && v.p[0] != '[')
+		*name = token(v);
+}
+
+static uint64_t to_u64(bs_str s)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.n && digit(s.p[i]) && v < UINT64_MAX / 10 - 10; i++)
+		v = v * 10 + (uint64_t)(s.p[i] - '0');
+	return v;
+}
+
+/* "2024-05-04 17:31:02[.123][ +0200] " at the start: the time and the length. */
+static size_t parse_stamp(bs_str s, struct bs_tz *tz, bs_time *ts)
+{
+	const char *p = s.p;
+	if (s.n < 20 || !digit(p[0]) || p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' || p[16] != ':')
+		return 0;
+	for (int i = 0; i < 19; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !digit(p[i]))
+			return 0;
+#define N2(o) ((p[o] - '0') * 10 + (p[o + 1] - '0'))
+	int y = N2(0) * 100 + N2(2), mon = N2(5), d = N2(8), h = N2(11), mi = N2(14), sec = N2(17);
+	if (mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return 0;
+	size_t i = 19;
+	int usec = 0, scale = 100000;
+	if (i < s.n && p[i] == '.') {
+		for (i++; i < s.n && digit(p[i]); i++, scale /= 10)
+			usec += scale > 0 ? (p[i] - '0') * scale : 0;
+	}
+	bs_time local = bs_time_make(y, mon, d, h, mi, sec, usec);
+	int64_t off;
+	if (i + 6 <= s.n && p[i] == ' ' && (p[i + 1] == '+' || p[i + 1] == '-') && digit(p[i + 2]) && digit(p[i + 3]) &&
+	    digit(p[i + 4]) && digit(p[i + 5])) {
+		off = (N2(i + 2) * 3600 + N2(i + 4) * 60) * (p[i + 1] == '-' ? -1 : 1);
+		i += 6;
+	} else {
+		off = bs_tz_offset_for_local(tz, local / BS_USEC - (local % BS_USEC < 0));
+	}
+#undef N2
+	*ts = local - off * BS_USEC;
+	if (i < s.n && p[i] == ' ')
+		i++;
+	return i;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void emit_reject(const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest, bs_str sender, bs_str rcpt,
+			bs_str reason)
+{
+	bs_str h = BS_STR_LIT(""), name;
+	bs_ip ip;
+	field(rest, "H=", &h);
+	parse_host(h, &name, &ip);
+	bs_str st = BS_STR_LIT("rejected");
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	ev.ts = ts;
+	ev.src = ip;
+	struct bs_ev_mail *e = &ev.u.mail;
+	e->queue_id = id;
+	e->sender = sender;
+	e->rcpts = rcpt.n ? &rcpt : NULL;
+	e->rcpt_status = rcpt.n ? &st : NULL;
+	e->nrcpt = rcpt.n ? 1 : 0;
+	e->local_uid = -1;
+	e->rejected = true;
+	e->reject_reason = reason;
+	e->client_name = name;
+	bs_emit(c->sink, &ev);
+	if (bs_memmem_ci(reason.p, reason.n, "RBL", 3) || bs_memmem_ci(reason.p, reason.n, "dnsbl", 5) ||
+	    bs_memmem_ci(reason.p, reason.n, "black list", 10) || bs_memmem_ci(reason.p, reason.n, "blacklist", 9)) {
+		bs_line_event(c, &ev, BS_EV_SPAM);
+		ev.ts = ts;
+		ev.src = ip;
+		ev.u.spam.spam = true;
+		ev.u.spam.score = NAN;
+		ev.u.spam.sender = sender;
+		ev.u.spam.rcpts = rcpt.n ? &rcpt : NULL;
+		ev.u.spam.nrcpt = rcpt.n ? 1 : 0;
+		ev.u.spam.filter = BS_STR_LIT("exim-rbl");
+		bs_emit(c->sink, &ev);
+	}
+}
+
+/* "H=x [ip] F=<s> rejected RCPT <r>: why", "... rejected after DATA: why" */
+static enum bs_verdict on_rejected(const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest, const char *rej)
+{
+	bs_str f = BS_STR_LIT(""), rcpt = BS_STR_LIT(""), reason = BS_STR_LIT("");
+	bs_str tail = after(rest, (size_t)(rej - rest.p) + 10); /* after " rejected " */
+	if (field(rest, "F=", &f))
+		f = strip_angle(token(f));
+	if (bs_str_istarts(tail, "RCPT ")) {
+		tail = after(tail, 5);
+		const char *colon = memchr(tail.p, ':', tail.n);
+		rcpt = strip_angle(bs_str_make(tail.p, colon ? (size_t)(colon - tail.p) : token(tail).n));
+		tail = colon ? after(tail, (size_t)(colon - tail.p) + 1) : BS_STR_LIT("");
+	} else {
+		const char *colon = memchr(tail.p, ':', tail.n);
+		if (colon)
+			tail = after(tail, (size_t)(colon - tail.p) + 1);
+	}
+	reason = tail.n && tail.p[0] == ' ' ? after(tail, 1) : tail;
+	emit_reject(c, ts, id, rest, f, rcpt, reason);
+	return BS_PARSED;
+}
+
+/* "dovecot_login authenticator failed for (helo) [ip]:port: 535 Incorrect authentication data (set_id=user)" */
+static enum bs_verdict on_auth_failed(const struct bs_line_ctx *c, bs_time ts, bs_str rest, const char *af)
+{
+	bs_str method = bs_str_make(rest.p, (size_t)(af - rest.p)), user = BS_STR_LIT(""), name;
+	const char *set = bs_memmem_ci(rest.p, rest.n, "(set_id=", 8);
+	if (set) {
+		bs_str t = after(rest, (size_t)(set + 8 - rest.p));
+		const char *close = memchr(t.p, ')', t.n);
+		user = bs_str_make(t.p, close ? (size_t)(close - t.p) : t.n);
+	}
+	bs_ip ip;
+	bs_str h = after(rest, (size_t)(af - rest.p) + 26); /* after " authenticator failed for " */
+	parse_host(h, &name, &ip);
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_AUTH);
+	ev.ts = ts;
+	ev.src = ip;
+	ev.u.auth.proto = BS_AUTH_SMTP;
+	ev.u.auth.user = user;
+	ev.u.auth.method = method;
+	ev.u.auth.success = 0;
+	ev.u.auth.session = BS_STR_LIT("");
+	bs_emit(c->sink, &ev);
+	return BS_PARSED;
+}
+
+/* "<= sender H=... P=esmtpsa A=login:user S=size id=msgid ... for r1 r2" */
+static enum bs_verdict on_arrival(struct bs_exim *p, const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest)
+{
+	struct ex_msg *m = msg_open(p, c, id, ts);
+	m->ts = ts;
+	m->lineno = c->lineno;
+	bs_str sender = token(rest), v, name;
+	if (bs_str_eq(sender, "<>"))
+		sender = BS_STR_LIT("");
+	SET(m, sender, sender);
+	if (field(rest, "H=", &v)) {
+		parse_host(v, &name, &m->client);
+		SET(m, name, name);
+	}
+	if (field(rest, "A=", &v)) {
+		const char *colon = memchr(v.p, ':', v.n);
+		bs_str user = token(colon ? after(v, (size_t)(colon - v.p) + 1) : v);
+		SET(m, auth, user);
+	}
+	if (field(rest, "U=", &v)) {
+		v = token(v);
+		SET(m, luser, v);
+	}
+	if (field(rest, "S=", &v))
+		m->size = to_u64(v);
+	if (field(rest, "id=", &v)) {
+		v = strip_angle(token(v));
+		SET(m, msgid, v);
+	}
+	/* log_selector +received_recipients: "... for a@x b@y" at the end */
+	const char *f = NULL;
+	for (const char *q = rest.p; q + 5 <= rest.p + rest.n; q++)
+		if (memcmp(q, " for ", 5) == 0)
+			f = q;
+	if (f) {
+		bs_str list = after(rest, (size_t)(f + 5 - rest.p));
+		while (list.n) {
+			bs_str t = token(list);
+			if (t.n && !memchr(t.p, '=', t.n))
+				rcpt_set(m, strip_angle(t), ST_NONE);
+			list = after(list, t.n + 1);
+		}
+	}
+	return BS_PARSED;
+}
+
+/* "=> addr <orig> R=router T=transport H=host [ip] C=..." and ->, **, == */
+static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest,
+				   uint8_t status)
+{
+	bs_str addr = token(rest), v, name;
+	if (!addr.n)
+		return bs_line_debug(c, "exim", "delivery without an address"), BS_MALFORMED;
+	if (addr.n && addr.p[addr.n - 1] == ':') /* "** a@b: reason" */
+		addr.n--;
+	struct ex_msg *m = msg_open(p, c, id, ts);
+	rcpt_set(m, strip_angle(addr), status);
+	if (field(rest, "H=", &v)) {
+		bs_ip ip;
+		parse_host(v, &name, &ip);
+		if (name.n)
+			SET(m, relay, name);
+	}
+	return BS_PARSED;
+}
+
+enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, const char *line, size_t len,
+			     struct bs_tz *tz)
+{
+	bs_str rest = bs_str_make(line, len);
+	bs_time ts = c->sl ? c->sl->ts : BS_TIME_NONE;
+	bs_time own;
+	size_t used = parse_stamp(rest, tz, &own);
+	if (used) {
+		rest = after(rest, used);
+		if (!c->sl)
+			ts = own; /* behind syslog the syslog time stands */
+	} else if (!c->sl) {
+		return bs_line_debug(c, "exim", "no time stamp"), BS_MALFORMED;
+	}
+	if (rest.n && rest.p[0] == '[') { /* log_selector +pid */
+		const char *rb = memchr(rest.p, ']', rest.n < 16 ? rest.n : 16);
+		if (rb)
+			rest = after(rest, (size_t)(rb - rest.p) + 1 + (rb + 1 < rest.p + rest.n && rb[1] == ' '));
+	}
+	bs_str id = BS_STR_LIT(""), first = token(rest);
+	if (is_id(first)) {
+		id = first;
+		rest = after(rest, first.n + 1);
+	}
+	const char *rej = bs_memmem_ci(rest.p, rest.n, " rejected ", 10);
+	const char *af = bs_memmem_ci(rest.p, rest.n, " authenticator failed for ", 26);
+	if (af && !id.n)
+		return on_auth_failed(c, ts, rest, af);
+	if (rej && (bs_str_istarts(rest, "H=") || (id.n && bs_memmem_ci(rest.p, rest.n, "H=", 2))))
+		return on_rejected(c, ts, id, rest, rej);
+	if (!id.n)
+		return BS_IGNORED; /* connection notices, protocol errors, "no host name found" ... */
+	if (starts_with(rest, "<= "))
+		return on_arrival(p, c, ts, id, after(rest, 3));
+	if (starts_with(rest, "=> ") || starts_with(rest, "-> ") || starts_with(rest, "*> "))
+		return on_delivery(p, c, ts, id, after(rest, 3), rest.p[0] == '*' ? ST_NONE : ST_SENT);
+	if (starts_with(rest, "** "))
+		return on_delivery(p, c, ts, id, after(rest, 3), ST_BOUNCED);
+	if (starts_with(rest, "== "))
+		return on_delivery(p, c, ts, id, after(rest, 3), ST_DEFERRED);
+	if (bs_str_eq(rest, "Completed") || starts_with(rest, "Completed ")) {
+		struct ex_msg *m = msg_find(p, id);
+		if (!m)
+			return BS_IGNORED; /* arrived in an earlier file */
+		emit_msg(p, c, m);
+		msg_forget(p, m);
+		return BS_PARSED;
+	}
+	return BS_IGNORED; /* "Message is frozen", "SA: Action", "Frozen", "Unfrozen" ... */
+}
+
+uint64_t bs_exim_finish(struct bs_exim *p, const struct bs_line_ctx *c)
+{
+	flush_all(p, c);
+	uint64_t n = p->flushed_unfinished;
+	p->flushed_unfinished = 0;
+	return n;
+}

@@ -1,0 +1,27 @@
+/* linectx.c - what every daemon parser does with a line context: start an
+ * event from it, and report why a line is malformed. */
+#include "config.h"
+#include "parsers/logs/daemons.h"
+
+#include <inttypes.h>
+
+void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t)
+{
+	bs_event_init(ev, t);
+	ev->origin.input = c->input;
+	ev->origin.ref = c->lineno;
+	ev->origin.from_capture = false;
+	if (c->sl) {
+		ev->ts = c->sl->ts;
+		ev->host = c->sl->host;
+	}
+	/* bs_event_init leaves host as { NULL, 0 }: give consumers a valid empty string. */
+	if (!ev->host.p)
+		ev->host = BS_STR_LIT("");
+}
+
+void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why)
+{
+	if (c && c->debug)
+		fprintf(c->debug, "%" PRIu64 ": %s: %s\n", c->lineno, daemon ? daemon : "?", why ? why : "?");
+}

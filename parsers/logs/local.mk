@@ -1,0 +1,48 @@
+# parsers/logs/local.mk - syslog framing, the text-log reader (maillog), the
+# Postfix, Sendmail, Exim, web access log parsers and the mail store and
+# filter daemons: Dovecot, Courier, Cyrus, amavis, spamd (docs/FORMATS.md,
+# docs/DAEMONS.md).
+libbslogs_a_SOURCES += parsers/logs/syslog.c parsers/logs/syslog.h parsers/logs/linectx.c parsers/logs/daemons.h \
+	parsers/logs/postfix.c parsers/logs/weblog.c parsers/logs/sendmail.c parsers/logs/exim.c \
+	parsers/logs/maillog.c parsers/logs/maillog.h
+
+LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
+
+check_PROGRAMS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
+	tests/test_corpus_maillog
+TESTS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
+	tests/test_corpus_maillog
+tests_test_syslog_SOURCES = tests/test_syslog.c
+tests_test_syslog_LDADD = $(LOGS_TEST_LIBS)
+tests_test_postfix_SOURCES = tests/test_postfix.c
+tests_test_postfix_LDADD = $(LOGS_TEST_LIBS)
+tests_test_weblog_SOURCES = tests/test_weblog.c
+tests_test_weblog_LDADD = $(LOGS_TEST_LIBS)
+tests_test_sendmail_SOURCES = tests/test_sendmail.c
+tests_test_sendmail_LDADD = $(LOGS_TEST_LIBS)
+tests_test_exim_SOURCES = tests/test_exim.c
+tests_test_exim_LDADD = $(LOGS_TEST_LIBS)
+tests_test_maillog_SOURCES = tests/test_maillog.c
+tests_test_maillog_LDADD = $(LOGS_TEST_LIBS)
+tests_test_corpus_maillog_SOURCES = tests/test_corpus_maillog.c
+tests_test_corpus_maillog_LDADD = $(LOGS_TEST_LIBS)
+
+libbslogs_a_SOURCES += parsers/logs/dovecot.c parsers/logs/courier.c parsers/logs/cyrus.c \
+	parsers/logs/amavis.c parsers/logs/spamd.c
+
+DAEMONS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
+
+check_PROGRAMS += tests/test_dovecot tests/test_courier tests/test_cyrus \
+	tests/test_amavis tests/test_spamd
+TESTS += tests/test_dovecot tests/test_courier tests/test_cyrus \
+	tests/test_amavis tests/test_spamd
+tests_test_dovecot_SOURCES = tests/test_dovecot.c
+tests_test_dovecot_LDADD = $(DAEMONS_TEST_LIBS)
+tests_test_courier_SOURCES = tests/test_courier.c
+tests_test_courier_LDADD = $(DAEMONS_TEST_LIBS)
+tests_test_cyrus_SOURCES = tests/test_cyrus.c
+tests_test_cyrus_LDADD = $(DAEMONS_TEST_LIBS)
+tests_test_amavis_SOURCES = tests/test_amavis.c
+tests_test_amavis_LDADD = $(DAEMONS_TEST_LIBS)
+tests_test_spamd_SOURCES = tests/test_spamd.c
+tests_test_spamd_LDADD = $(DAEMONS_TEST_LIBS)

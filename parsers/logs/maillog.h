@@ -1,0 +1,36 @@
+/* maillog.h - the text-log reader: one per text input. It frames each line
+ * (syslog, Exim main log, web access log), hands it to the parser of the
+ * daemon that wrote it, and says how the line was counted.
+ *
+ * Daemon parsers (postfix.h, sendmail.h, exim.h, dovecot.h, courier.h,
+ * cyrus.h, amavis.h, spamd.h, weblog.h) each keep their own bounded state
+ * inside struct bs_maillog.
+ */
+#ifndef BS_MAILLOG_H
+#define BS_MAILLOG_H
+
+#include <stdio.h>
+#include "src/core/common.h"
+#include "src/core/event.h"
+#include "src/core/stats.h"
+#include "parsers/logs/syslog.h"
+
+struct bs_maillog;
+
+struct bs_maillog_opts {
+	int forced_year;       /* 0: infer */
+	int64_t ref_epoch;     /* reference for year inference (bs_reader_mtime) */
+	struct bs_tz *tz;      /* for stamps without a zone; NULL = UTC */
+	uint32_t input;        /* input index, copied into event origins */
+	FILE *debug;           /* malformed-line reasons go here when non-NULL */
+};
+
+struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct bs_sink *sink);
+/* One line (no LF). lineno is 1-based. */
+enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno);
+/* End of input: flush open transactions (Postfix queue ids never removed,
+ * ...) as events, so nothing is lost. Returns how many were flushed unfinished. */
+uint64_t bs_maillog_finish(struct bs_maillog *m);
+void bs_maillog_free(struct bs_maillog *m);
+
+#endif

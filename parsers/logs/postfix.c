@@ -1,0 +1,680 @@
+/* postfix.c - Postfix: every service's lines, joined by queue id into one
+ * mail transaction (BS_EV_MAIL when qmgr logs "removed"), plus immediate
+ * events for rejects (BS_EV_MAIL rejected, BS_EV_SPAM for RBL hits) and
+ * SMTP AUTH (BS_EV_AUTH). See docs/FORMATS.md "Maillog daemons".
+ *
+ * State: a hash table of open queue ids, at most PF_MAX_OPEN; when full the
+ * oldest is flushed unfinished. Transaction records (and their string
+ * arenas) are recycled through a free list, so that in steady state a line
+ * allocates nothing. */
+#include "config.h"
+#include "parsers/logs/daemons.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PF_MAX_OPEN 200000       /* open queue ids kept */
+#define PF_QID_MAX 24            /* longer "queue ids" are not queue ids */
+#define PF_FIELD_MAX 1024        /* a longer field value is cut to this */
+#define PF_ARENA_MAX (256 * 1024) /* strings of one transaction */
+
+enum { ST_NONE, ST_SENT, ST_BOUNCED, ST_DEFERRED, ST_REJECTED };
+static const char *const status_names[] = { "", "sent", "bounced", "deferred", "rejected" };
+
+struct span {
+	uint32_t off, len;
+};
+
+struct rcpt {
+	struct span addr;
+	uint8_t status;
+};
+
+struct txn {
+	char qid[PF_QID_MAX];
+	uint8_t qid_len;
+	int32_t hnext;        /* hash chain, or free list */
+	int32_t older, newer; /* age list of open transactions */
+	bs_time ts;           /* first line's time: the submission */
+	uint64_t lineno;
+	bs_ip client;
+	struct span host, client_name, sasl_user, sender, message_id, relay, local_user;
+	bool has_data;        /* something worth an event was seen */
+	long local_uid;
+	uint64_t size;
+	char *buf;            /* arena of this transaction's strings */
+	uint32_t len, cap;
+	struct rcpt *rcpts;
+	uint32_t nrcpt, rcap;
+	size_t rcpts_dropped;
+};
+
+struct bs_postfix {
+	struct txn *txns;     /* pool; indices are stable */
+	int32_t ntxns, pool_cap, free_head;
+	int32_t *buckets;
+	uint32_t nbuckets;    /* power of two */
+	int32_t open, oldest, newest;
+	uint64_t flushed_unfinished;
+	bs_str scratch_rcpt[BS_MAIL_MAX_RCPT];
+	bs_str scratch_status[BS_MAIL_MAX_RCPT];
+};
+
+/* ------------------------------------------------------------- the table */
+
+struct bs_postfix *bs_postfix_new(void)
+{
+	struct bs_postfix *p = bs_xcalloc(1, sizeof *p);
+	p->nbuckets = 1024;
+	p->buckets = bs_xmalloc(p->nbuckets * sizeof *p->buckets);
+	for (uint32_t i = 0; i < p->nbuckets; i++)
+		p->buckets[i] = -1;
+	p->free_head = p->oldest = p->newest = -1;
+	return p;
+}
+
+void bs_postfix_free(struct bs_postfix *p)
+{
+	if (!p)
+		return;
+	for (int32_t i = 0; i < p->ntxns; i++) {
+		free(p->txns[i].buf);
+		free(p->txns[i].rcpts);
+	}
+	free(p->txns);
+	free(p->buckets);
+	free(p);
+}
+
+static uint32_t qid_bucket(const struct bs_postfix *p, bs_str qid)
+{
+	return (uint32_t)bs_hash_bytes(qid.p, qid.n, 0) & (p->nbuckets - 1);
+}
+
+static int32_t txn_find(struct bs_postfix *p, bs_str qid)
+{
+	for (int32_t i = p->buckets[qid_bucket(p, qid)]; i >= 0; i = p->txns[i].hnext)
+		if (p->txns[i].qid_len == qid.n && memcmp(p->txns[i].qid, qid.p, qid.n) == 0)
+			return i;
+	return -1;
+}
+
+static void table_grow(struct bs_postfix *p)
+{
+	uint32_t nb = p->nbuckets * 2;
+	int32_t *b = bs_xmalloc(nb * sizeof *b);
+	for (uint32_t i = 0; i < nb; i++)
+		b[i] = -1;
+	free(p->buckets);
+	p->buckets = b;
+	p->nbuckets = nb;
+	for (int32_t i = p->oldest; i >= 0; i = p->txns[i].newer) {
+		struct txn *t = &p->txns[i];
+		uint32_t h = qid_bucket(p, bs_str_make(t->qid, t->qid_len));
+		t->hnext = b[h];
+		b[h] = i;
+	}
+}
+
+/* Unlink from the hash chain and the age list, and put on the free list. */
+static void txn_release(struct bs_postfix *p, int32_t i)
+{
+	struct txn *t = &p->txns[i];
+	int32_t *link = &p->buckets[qid_bucket(p, bs_str_make(t->qid, t->qid_len))];
+	while (*link != i)
+		link = &p->txns[*link].hnext;
+	*link = t->hnext;
+	if (t->older >= 0)
+		p->txns[t->older].newer = t->newer;
+	else
+		p->oldest = t->newer;
+	if (t->newer >= 0)
+		p->txns[t->newer].older = t->older;
+	else
+		p->newest = t->older;
+	t->hnext = p->free_head;
+	p->free_head = i;
+	p->open--;
+}
+
+static bs_str span_str(const struct txn *t, struct span s)
+{
+	return s.len ? bs_str_make(t->buf + s.off, s.len) : BS_STR_LIT("");
+}
+
+static void emit_txn(struct bs_postfix *p, const struct bs_line_ctx *c, const struct txn *t)
+{
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	ev.ts = t->ts;
+	ev.origin.ref = t->lineno;
+	ev.host = span_str(t, t->host);
+	ev.src = t->client;
+	struct bs_ev_mail *m = &ev.u.mail;
+	m->queue_id = bs_str_make(t->qid, t->qid_len);
+	m->message_id = span_str(t, t->message_id);
+	m->sender = span_str(t, t->sender);
+	m->sasl_user = span_str(t, t->sasl_user);
+	m->local_uid = t->local_uid;
+	m->local_user = span_str(t, t->local_user);
+	m->size = t->size;
+	m->relay = span_str(t, t->relay);
+	m->client_name = span_str(t, t->client_name);
+	for (uint32_t i = 0; i < t->nrcpt; i++) {
+		p->scratch_rcpt[i] = span_str(t, t->rcpts[i].addr);
+		p->scratch_status[i] = bs_str_make(status_names[t->rcpts[i].status], strlen(status_names[t->rcpts[i].status]));
+	}
+	m->rcpts = p->scratch_rcpt;
+	m->rcpt_status = p->scratch_status;
+	m->nrcpt = t->nrcpt;
+	m->rcpts_dropped = t->rcpts_dropped;
+	m->reject_reason = BS_STR_LIT("");
+	bs_emit(c->sink, &ev);
+}
+
+/* Flush the oldest open transaction, unfinished, to make room. */
+static void evict_oldest(struct bs_postfix *p, const struct bs_line_ctx *c)
+{
+	int32_t i = p->oldest;
+	if (p->txns[i].has_data)
+		emit_txn(p, c, &p->txns[i]);
+	p->flushed_unfinished++;
+	txn_release(p, i);
+}
+
+static bool str_store(struct txn *t, bs_str s, struct span *out);
+
+static int32_t txn_open(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid)
+{
+	int32_t i = txn_find(p, qid);
+	if (i >= 0)
+		return i;
+	if (p->open >= PF_MAX_OPEN)
+		evict_oldest(p, c);
+	if (p->free_head >= 0) {
+		i = p->free_head;
+		p->free_head = p->txns[i].hnext;
+	} else {
+		if (p->ntxns == p->pool_cap) {
+			p->pool_cap = p->pool_cap ? p->pool_cap * 2 : 256;
+			p->txns = bs_xrealloc(p->txns, (size_t)p->pool_cap * sizeof *p->txns);
+		}
+		i = p->ntxns++;
+		memset(&p->txns[i], 0, sizeof p->txns[i]);
+	}
+	struct txn *t = &p->txns[i];
+	/* Keep the arenas, forget the rest. */
+	char *buf = t->buf;
+	uint32_t cap = t->cap, rcap = t->rcap;
+	struct rcpt *rcpts = t->rcpts;
+	memset(t, 0, sizeof *t);
+	t->buf = buf;
+	t->cap = cap;
+	t->rcpts = rcpts;
+	t->rcap = rcap;
+	memcpy(t->qid, qid.p, qid.n);
+	t->qid_len = (uint8_t)qid.n;
+	t->local_uid = -1;
+	t->ts = c->sl ? c->sl->ts : BS_TIME_NONE;
+	t->lineno = c->lineno;
+	if (c->sl)
+		str_store(t, c->sl->host, &t->host);
+	uint32_t h = qid_bucket(p, qid);
+	t->hnext = p->buckets[h];
+	p->buckets[h] = i;
+	t->older = p->newest;
+	t->newer = -1;
+	if (p->newest >= 0)
+		p->txns[p->newest].newer = i;
+	else
+		p->oldest = i;
+	p->newest = i;
+	if (++p->open > (int32_t)p->nbuckets)
+		table_grow(p);
+	return i;
+}
+
+/* Copy a string into the transaction's arena; false when the arena is full. */
+static bool str_store(struct txn *t, bs_str s, struct span *out)
+{
+	if (s.n > PF_FIELD_MAX)
+		s.n = PF_FIELD_MAX;
+	if (s.n == 0) {
+		*out = (struct span){ 0, 0 };
+		return true;
+	}
+	if ((size_t)t->len + s.n > PF_ARENA_MAX)
+		return false;
+	if (t->len + s.n > t->cap) {
+		uint32_t cap = t->cap ? t->cap : 256;
+		while (cap < t->len + s.n)
+			cap *= 2;
+		t->buf = bs_xrealloc(t->buf, cap);
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s.p, s.n);
+	*out = (struct span){ t->len, (uint32_t)s.n };
+	t->len += (uint32_t)s.n;
+	return true;
+}
+
+/* Add a recipient or update the status of one already seen. */
+static void rcpt_set(struct txn *t, bs_str addr, uint8_t status)
+{
+	for (uint32_t i = 0; i < t->nrcpt; i++) {
+		struct rcpt *r = &t->rcpts[i];
+		if (r->addr.len == addr.n && memcmp(t->buf + r->addr.off, addr.p, addr.n) == 0) {
+			if (status != ST_NONE)
+				r->status = status;
+			return;
+		}
+	}
+	if (t->nrcpt >= BS_MAIL_MAX_RCPT) {
+		t->rcpts_dropped++;
+		return;
+	}
+	if (t->nrcpt == t->rcap) {
+		t->rcap = t->rcap ? t->rcap * 2 : 8;
+		t->rcpts = bs_xrealloc(t->rcpts, t->rcap * sizeof *t->rcpts);
+	}
+	struct rcpt *r = &t->rcpts[t->nrcpt];
+	if (!str_store(t, addr, &r->addr)) {
+		t->rcpts_dropped++;
+		return;
+	}
+	r->status = status;
+	t->nrcpt++;
+}
+
+/* ---------------------------------------------------------- line pieces */
+
+static bool qid_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+/* Short ids are upper-case hex; long ids (enable_long_queue_ids) are 10
+ * base-52 characters of time, 'z', then the inode: no vowels in either. */
+static bool is_qid(bs_str s)
+{
+	if (s.n < 5 || s.n >= PF_QID_MAX)
+		return false;
+	bool hex = true, vowel = false, z_after_time = s.n >= 12 && s.p[10] == 'z';
+	for (size_t i = 0; i < s.n; i++) {
+		char ch = s.p[i];
+		if (!qid_char(ch))
+			return false;
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F')))
+			hex = false;
+		/* a switch, not strchr(): this runs for every character of every
+		 * queue id candidate, on the hottest path of a maillog */
+		switch (ch | 0x20) {
+		case 'a': case 'e': case 'i': case 'o': case 'u':
+			vowel = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return hex || (z_after_time && !vowel);
+}
+
+static bool starts(bs_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n >= n && memcmp(s.p, lit, n) == 0;
+}
+
+static bs_str after(bs_str s, size_t n)
+{
+	return n >= s.n ? bs_str_make(s.p + s.n, 0) : bs_str_make(s.p + n, s.n - n);
+}
+
+/* Value of "key=" in s, where key starts s or follows ' ' or ','. A value in
+ * <> is returned without them (and may hold ',' or ' '); other values end at
+ * ',' or ' '. */
+static bool field(bs_str s, const char *key, bs_str *val)
+{
+	size_t kn = strlen(key);
+	const char *p = s.p, *end = s.p + s.n;
+	while (p && (size_t)(end - p) >= kn) {
+		const char *hit = memchr(p, key[0], (size_t)(end - p) - kn + 1);
+		if (!hit)
+			return false;
+		if (memcmp(hit, key, kn) == 0 && (hit == s.p || hit[-1] == ' ' || hit[-1] == ',')) {
+			const char *v = hit + kn, *e = v;
+			if (v < end && *v == '<') {
+				v++;
+				e = v;
+				/* The closing '>' is the last one before the next ", x=" / " x=" or the end. */
+				const char *close = NULL;
+				for (const char *q = v; q < end; q++) {
+					if (*q == '>' && (q + 1 == end || q[1] == ',' || q[1] == ' ' || q[1] == ';')) {
+						close = q;
+						break;
+					}
+				}
+				if (!close)
+					return false;
+				e = close;
+			} else {
+				while (e < end && *e != ',' && *e != ' ')
+					e++;
+			}
+			*val = bs_str_make(v, (size_t)(e - v));
+			return true;
+		}
+		p = hit + 1;
+	}
+	return false;
+}
+
+/* "name[ip]" or "name[ip]:port" or "[ip]:port" at the start of s; returns
+ * bytes used, 0 if it is not one. IPv6 may be written "[IPv6:...]". */
+static size_t parse_client(bs_str s, bs_str *name, bs_ip *ip)
+{
+	const char *lb = memchr(s.p, '[', s.n);
+	if (!lb)
+		return 0;
+	const char *end = s.p + s.n, *rb = memchr(lb, ']', (size_t)(end - lb));
+	if (!rb)
+		return 0;
+	for (const char *q = s.p; q < lb; q++)
+		if (*q == ' ')
+			return 0;
+	*name = bs_str_make(s.p, (size_t)(lb - s.p));
+	const char *a = lb + 1;
+	if (rb - a > 5 && bs_str_istarts(bs_str_make(a, (size_t)(rb - a)), "ipv6:"))
+		a += 5;
+	memset(ip, 0, sizeof *ip);
+	if (!bs_ip_parse(a, (size_t)(rb - a), ip))
+		return 0;
+	const char *q = rb + 1;
+	if (q < end && *q == ':' && q + 1 < end && q[1] >= '0' && q[1] <= '9') {
+		q++;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	return (size_t)(q - s.p);
+}
+
+static uint64_t to_u64(bs_str s)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && v < UINT64_MAX / 10 - 10; i++)
+		v = v * 10 + (uint64_t)(s.p[i] - '0');
+	return v;
+}
+
+static bs_str unknown_as_empty(bs_str name)
+{
+	return bs_str_eq(name, "unknown") ? BS_STR_LIT("") : name;
+}
+
+/* ------------------------------------------------------------- handlers */
+
+/* "[NOQUEUE|QID]: reject: RCPT from name[ip]: 554 5.7.1 <x>: why; from=<s> to=<r> proto=ESMTP helo=<h>"
+ * (also milter-reject, postscreen's "from [ip]:port", and cleanup's
+ * "reject: header ... from name[ip]; from=<> ...: 5.7.1 text"). */
+static enum bs_verdict on_reject(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
+{
+	const char *from = bs_memmem_ci(rest.p, rest.n, " from ", 6);
+	if (!from)
+		return bs_line_debug(c, "postfix", "reject without a client"), BS_MALFORMED;
+	bs_str stage = bs_str_make(rest.p, (size_t)(from - rest.p));
+	bs_str tail = after(rest, (size_t)(from + 6 - rest.p)), name;
+	bs_ip ip;
+	size_t used = parse_client(tail, &name, &ip);
+	if (!used)
+		return bs_line_debug(c, "postfix", "reject with an unreadable client"), BS_MALFORMED;
+	tail = after(tail, used);
+	/* The reply text: after ": " up to the fields ("; from=" ...). */
+	const char *fields = NULL;
+	static const char *const field_starts[] = { "; from=", "; to=", "; proto=" };
+	for (size_t i = 0; i < 3 && !fields; i++)
+		fields = bs_memmem_ci(tail.p, tail.n, field_starts[i], strlen(field_starts[i]));
+	bs_str reply = tail;
+	if (fields)
+		reply.n = (size_t)(fields - tail.p);
+	if (starts(reply, ": "))
+		reply = after(reply, 2);
+	bs_str fs = fields ? after(tail, (size_t)(fields - tail.p)) : BS_STR_LIT("");
+	if (!fields && tail.n && memchr(tail.p, '=', tail.n)) /* cleanup: "from x[ip]; from=<> to=<> ...: 5.7.1 text" */
+		fs = tail;
+	if (bs_str_eq(reply, "") && fs.n) {
+		/* cleanup puts the text after the fields: "helo=<h>: 5.7.1 text" */
+		const char *colon = bs_memmem_ci(fs.p, fs.n, ">: ", 3);
+		if (colon)
+			reply = after(fs, (size_t)(colon + 3 - fs.p));
+	}
+	bs_str sender = BS_STR_LIT(""), rcpt = BS_STR_LIT("");
+	bool has_sender = field(fs, "from=", &sender);
+	bool has_rcpt = field(fs, "to=", &rcpt);
+	bool rbl = bs_memmem_ci(reply.p, reply.n, "blocked using ", 14) != NULL;
+
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	ev.src = ip;
+	struct bs_ev_mail *m = &ev.u.mail;
+	bs_str status = BS_STR_LIT("rejected");
+	m->queue_id = bs_str_eq(qid, "NOQUEUE") ? BS_STR_LIT("") : qid;
+	m->message_id = BS_STR_LIT("");
+	m->sender = sender;
+	m->rcpts = has_rcpt ? &rcpt : NULL;
+	m->rcpt_status = has_rcpt ? &status : NULL;
+	m->nrcpt = has_rcpt ? 1 : 0;
+	m->local_uid = -1;
+	m->rejected = true;
+	m->reject_reason = reply;
+	m->client_name = unknown_as_empty(name);
+	m->sasl_user = m->local_user = m->relay = BS_STR_LIT("");
+	int32_t ti = m->queue_id.n ? txn_find(p, qid) : -1;
+	if (ti >= 0)
+		m->sasl_user = span_str(&p->txns[ti], p->txns[ti].sasl_user);
+	bs_emit(c->sink, &ev);
+	if (rbl) {
+		bs_line_event(c, &ev, BS_EV_SPAM);
+		ev.src = ip;
+		ev.u.spam.spam = true;
+		ev.u.spam.score = NAN;
+		ev.u.spam.sender = sender;
+		ev.u.spam.rcpts = has_rcpt ? &rcpt : NULL;
+		ev.u.spam.nrcpt = has_rcpt ? 1 : 0;
+		ev.u.spam.filter = BS_STR_LIT("postfix-rbl");
+		bs_emit(c->sink, &ev);
+	}
+	(void)has_sender;
+	/* A whole message refused after DATA is never queued: forget it. A
+	 * RCPT reject leaves the other recipients of the transaction alone. */
+	if (ti >= 0 && !bs_str_istarts(stage, "reject: RCPT") && !bs_str_istarts(stage, "milter-reject: RCPT"))
+		txn_release(p, ti);
+	return BS_PARSED;
+}
+
+/* "warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: ..., sasl_username=u" */
+static enum bs_verdict on_warning(const struct bs_line_ctx *c, bs_str rest)
+{
+	const char *sasl = bs_memmem_ci(rest.p, rest.n, ": SASL ", 7);
+	if (!sasl || !bs_memmem_ci(rest.p, rest.n, "authentication failed", 21))
+		return BS_IGNORED;
+	bs_str name, user = BS_STR_LIT("");
+	bs_ip ip;
+	if (!parse_client(rest, &name, &ip))
+		return bs_line_debug(c, "postfix", "SASL failure with an unreadable client"), BS_MALFORMED;
+	bs_str method = after(rest, (size_t)(sasl + 7 - rest.p));
+	const char *sp = memchr(method.p, ' ', method.n);
+	if (sp)
+		method.n = (size_t)(sp - method.p);
+	field(rest, "sasl_username=", &user);
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_AUTH);
+	ev.src = ip;
+	ev.dport = 0;
+	ev.u.auth.proto = BS_AUTH_SMTP;
+	ev.u.auth.user = user;
+	ev.u.auth.method = method;
+	ev.u.auth.success = 0;
+	ev.u.auth.session = BS_STR_LIT("");
+	bs_emit(c->sink, &ev);
+	return BS_PARSED;
+}
+
+/* "QID: client=name[ip], sasl_method=PLAIN, sasl_username=u" */
+static enum bs_verdict on_client(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
+{
+	bs_str name, v;
+	bs_ip ip;
+	if (!parse_client(after(rest, 7), &name, &ip))
+		return bs_line_debug(c, "postfix", "client= with an unreadable client"), BS_MALFORMED;
+	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
+	struct txn *t = &p->txns[ti];
+	t->client = ip;
+	t->has_data = true;
+	str_store(t, unknown_as_empty(name), &t->client_name);
+	if (field(rest, "sasl_username=", &v)) {
+		str_store(t, v, &t->sasl_user);
+		bs_str method = BS_STR_LIT("");
+		field(rest, "sasl_method=", &method);
+		struct bs_event ev;
+		bs_line_event(c, &ev, BS_EV_AUTH);
+		ev.src = ip;
+		ev.u.auth.proto = BS_AUTH_SMTP;
+		ev.u.auth.user = v;
+		ev.u.auth.method = method;
+		ev.u.auth.success = 1;
+		ev.u.auth.session = qid;
+		bs_emit(c->sink, &ev);
+	}
+	return BS_PARSED;
+}
+
+static uint8_t status_code(bs_str s)
+{
+	if (bs_str_eq(s, "sent"))
+		return ST_SENT;
+	if (bs_str_eq(s, "deferred"))
+		return ST_DEFERRED;
+	if (bs_str_eq(s, "bounced") || bs_str_eq(s, "expired") || bs_str_eq(s, "undeliverable"))
+		return ST_BOUNCED;
+	return ST_NONE;
+}
+
+/* "QID: to=<r>, orig_to=<o>, relay=x[ip]:25, delay=1, delays=..., dsn=2.0.0, status=sent (250 ok)" */
+static enum bs_verdict on_delivery(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
+{
+	bs_str to, status, relay;
+	if (!field(rest, "to=", &to) || !field(rest, "status=", &status))
+		return bs_line_debug(c, "postfix", "delivery without to= or status="), BS_MALFORMED;
+	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
+	struct txn *t = &p->txns[ti];
+	t->has_data = true;
+	rcpt_set(t, to, status_code(status));
+	if (field(rest, "relay=", &relay))
+		str_store(t, relay, &t->relay);
+	return BS_PARSED;
+}
+
+/* qmgr: "QID: from=<s>, size=N, nrcpt=M (queue active)" or
+ * "QID: from=<s>, status=expired, returned to sender". */
+static enum bs_verdict on_from(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
+{
+	bs_str sender, v;
+	if (!field(rest, "from=", &sender))
+		return bs_line_debug(c, "postfix", "from= without an address"), BS_MALFORMED;
+	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
+	struct txn *t = &p->txns[ti];
+	t->has_data = true;
+	str_store(t, sender, &t->sender);
+	if (field(rest, "size=", &v))
+		t->size = to_u64(v);
+	if (field(rest, "status=", &v) && bs_str_eq(v, "expired"))
+		for (uint32_t i = 0; i < t->nrcpt; i++)
+			if (t->rcpts[i].status == ST_NONE || t->rcpts[i].status == ST_DEFERRED)
+				t->rcpts[i].status = ST_BOUNCED;
+	return BS_PARSED;
+}
+
+/* pickup: "QID: uid=33 from=<www-data>" */
+static enum bs_verdict on_uid(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
+{
+	bs_str uid, from = BS_STR_LIT("");
+	if (!field(rest, "uid=", &uid) || uid.n == 0 || uid.p[0] < '0' || uid.p[0] > '9')
+		return bs_line_debug(c, "postfix", "pickup uid= unreadable"), BS_MALFORMED;
+	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
+	struct txn *t = &p->txns[ti];
+	t->has_data = true;
+	t->local_uid = (long)to_u64(uid);
+	if (field(rest, "from=", &from)) {
+		str_store(t, from, &t->local_user);
+		if (t->sender.len == 0)
+			str_store(t, from, &t->sender);
+	}
+	return BS_PARSED;
+}
+
+bool bs_postfix_prog(bs_str prog)
+{
+	/* postfix/smtpd, postfix-out/smtp, postfix/submission/smtpd, postfix-script */
+	return prog.n >= 7 && memcmp(prog.p, "postfix", 7) == 0;
+}
+
+enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *c)
+{
+	if (!c->sl)
+		return BS_IGNORED;
+	bs_str msg = c->sl->msg;
+	const char *colon = memchr(msg.p, ':', msg.n < PF_QID_MAX + 1 ? msg.n : PF_QID_MAX + 1);
+	bs_str qid = BS_STR_NULL, rest = msg;
+	if (colon && colon + 1 < msg.p + msg.n && colon[1] == ' ') {
+		bs_str word = bs_str_make(msg.p, (size_t)(colon - msg.p));
+		if (bs_str_eq(word, "NOQUEUE") || is_qid(word)) {
+			qid = word;
+			rest = after(msg, word.n + 2);
+		}
+	}
+	if (starts(rest, "reject: ") || starts(rest, "milter-reject: "))
+		return qid.n ? on_reject(p, c, qid, rest) : (bs_line_debug(c, "postfix", "reject without a queue id"), BS_MALFORMED);
+	if (starts(rest, "warning: "))
+		return on_warning(c, after(rest, 9));
+	if (!qid.n || bs_str_eq(qid, "NOQUEUE"))
+		return BS_IGNORED; /* connect, disconnect, statistics, postscreen verdicts ... */
+	if (starts(rest, "client="))
+		return on_client(p, c, qid, rest);
+	if (starts(rest, "message-id=")) {
+		bs_str id = after(rest, 11);
+		if (id.n >= 2 && id.p[0] == '<' && id.p[id.n - 1] == '>')
+			id = bs_str_make(id.p + 1, id.n - 2);
+		int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
+	struct txn *t = &p->txns[ti];
+		str_store(t, id, &t->message_id);
+		return BS_PARSED;
+	}
+	if (starts(rest, "from="))
+		return on_from(p, c, qid, rest);
+	if (starts(rest, "to="))
+		return on_delivery(p, c, qid, rest);
+	if (starts(rest, "uid="))
+		return on_uid(p, c, qid, rest);
+	if (bs_str_eq(rest, "removed")) {
+		int32_t i = txn_find(p, qid);
+		if (i < 0)
+			return BS_IGNORED; /* its start is in an earlier file */
+		if (p->txns[i].has_data)
+			emit_txn(p, c, &p->txns[i]);
+		txn_release(p, i);
+		return BS_PARSED;
+	}
+	/* "host x said", "sender non-delivery notification: QID2", "lost connection",
+	 * "conversation with", "resent-message-id=", "hold:", "discard:" ... */
+	return BS_IGNORED;
+}
+
+uint64_t bs_postfix_finish(struct bs_postfix *p, const struct bs_line_ctx *c)
+{
+	while (p->oldest >= 0)
+		evict_oldest(p, c);
+	uint64_t n = p->flushed_unfinished;
+	p->flushed_unfinished = 0;
+	return n;
+}

@@ -1,0 +1,593 @@
+/* syslog.c - syslog framing (RFC 3164, RFC 5424, rsyslog ISO 8601), time
+ * zones and RFC 3164 year inference. See docs/FORMATS.md. */
+#include "config.h"
+#include "parsers/logs/syslog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------ time zones */
+
+/* A zoneinfo file, parsed once per process and shared by every input: the
+ * C library's tzset/localtime_r work on one global TZ and are no use to
+ * threads that read logs of different zones at the same time. */
+struct zone {
+	char name[64];
+	size_t ntrans;
+	int64_t *trans_at;     /* UTC seconds of each transition, ascending */
+	int32_t *trans_off;    /* offset in force from that transition on */
+	int32_t base_off;      /* before the first transition */
+};
+
+#define MAX_ZONES 16
+static struct zone zones[MAX_ZONES];
+static size_t nzones;
+static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int64_t be64(const unsigned char *p)
+{
+	return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+/* Parse a TZif file (RFC 8536). Uses the 64-bit (v2+) block when present.
+ * Times after the last transition keep its offset: the POSIX TZ footer is
+ * not evaluated (Debian ships "fat" files with transitions up to 2037). */
+static bool zone_parse(const unsigned char *buf, size_t n, struct zone *z)
+{
+	if (n < 44 || memcmp(buf, "TZif", 4) != 0)
+		return false;
+	size_t off = 0;
+	int tsize = 4;
+	for (int pass = 0; pass < 2; pass++) {
+		if (off + 44 > n || memcmp(buf + off, "TZif", 4) != 0)
+			return false;
+		const unsigned char *h = buf + off;
+		uint32_t isutcnt = be32(h + 20), isstdcnt = be32(h + 24), leapcnt = be32(h + 28);
+		uint32_t timecnt = be32(h + 32), typecnt = be32(h + 36), charcnt = be32(h + 40);
+		if (timecnt > 100000 || typecnt == 0 || typecnt > 256 || charcnt > 65536 || leapcnt > 100000 ||
+		    isutcnt > 256 || isstdcnt > 256)
+			return false;
+		size_t body = (size_t)timecnt * (size_t)tsize + timecnt + typecnt * 6u + charcnt +
+			      leapcnt * (size_t)(tsize + 4) + isstdcnt + isutcnt;
+		if (off + 44 + body > n)
+			return false;
+		if (pass == 0 && h[4] >= '2') {
+			off += 44 + body; /* skip the 32-bit block */
+			tsize = 8;
+			continue;
+		}
+		const unsigned char *times = h + 44;
+		const unsigned char *idx = times + (size_t)timecnt * (size_t)tsize;
+		const unsigned char *types = idx + timecnt;
+		z->ntrans = timecnt;
+		z->trans_at = bs_xcalloc(timecnt ? timecnt : 1, sizeof *z->trans_at);
+		z->trans_off = bs_xcalloc(timecnt ? timecnt : 1, sizeof *z->trans_off);
+		/* Before the first transition: the first non-DST type, as RFC 8536 says. */
+		z->base_off = (int32_t)be32(types);
+		for (uint32_t t = 0; t < typecnt; t++)
+			if (types[t * 6 + 4] == 0) {
+				z->base_off = (int32_t)be32(types + t * 6);
+				break;
+			}
+		for (uint32_t i = 0; i < timecnt; i++) {
+			z->trans_at[i] = tsize == 8 ? be64(times + i * 8u) : (int32_t)be32(times + i * 4u);
+			unsigned ti = idx[i] < typecnt ? idx[i] : 0;
+			z->trans_off[i] = (int32_t)be32(types + ti * 6u);
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool zone_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= 64 || name[0] == '/' || strstr(name, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '/' || c == '_' || c == '-' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+/* Find or load a zone; caller holds zones_lock. */
+static const struct zone *zone_get_locked(const char *name)
+{
+	for (size_t i = 0; i < nzones; i++)
+		if (strcmp(zones[i].name, name) == 0)
+			return &zones[i];
+	if (nzones == MAX_ZONES || !zone_name_ok(name))
+		return NULL;
+	const char *dir = getenv("TZDIR");
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	static unsigned char buf[1 << 17]; /* zoneinfo files are a few KB; protected by zones_lock */
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	struct zone *z = &zones[nzones];
+	memset(z, 0, sizeof *z);
+	if (!zone_parse(buf, n, z))
+		return NULL;
+	snprintf(z->name, sizeof z->name, "%s", name);
+	nzones++;
+	return z;
+}
+
+static int32_t zone_offset_at_utc(const struct zone *z, int64_t utc)
+{
+	if (z->ntrans == 0 || utc < z->trans_at[0])
+		return z->base_off;
+	size_t lo = 0, hi = z->ntrans; /* last transition <= utc */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (z->trans_at[mid] <= utc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return z->trans_off[lo];
+}
+
+/* "+02:00", "-0530", "+02": seconds east, or false. */
+static bool parse_fixed_offset(const char *s, size_t n, int32_t *off)
+{
+	if (n < 3 || (s[0] != '+' && s[0] != '-'))
+		return false;
+	int d[4], nd = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == ':' && i == 3)
+			continue;
+		if (s[i] < '0' || s[i] > '9' || nd == 4)
+			return false;
+		d[nd++] = s[i] - '0';
+	}
+	if (nd != 2 && nd != 4)
+		return false;
+	int h = d[0] * 10 + d[1], m = nd == 4 ? d[2] * 10 + d[3] : 0;
+	if (h > 23 || m > 59)
+		return false;
+	*off = (int32_t)((h * 3600 + m * 60) * (s[0] == '-' ? -1 : 1));
+	return true;
+}
+
+bool bs_tz_parse(const char *spec, struct bs_tz *tz)
+{
+	memset(tz, 0, sizeof *tz);
+	tz->is_fixed = true;
+	for (int i = 0; i < 4; i++)
+		tz->cache_hour[i] = INT64_MIN;
+	if (!spec || !*spec || strcmp(spec, "UTC") == 0 || strcmp(spec, "Z") == 0 ||
+	    strcmp(spec, "GMT") == 0 || strcmp(spec, "utc") == 0)
+		return true;
+	if (parse_fixed_offset(spec, strlen(spec), &tz->fixed_offset))
+		return true;
+	pthread_mutex_lock(&zones_lock);
+	const struct zone *z = zone_get_locked(spec);
+	pthread_mutex_unlock(&zones_lock);
+	if (!z)
+		return false;
+	tz->is_fixed = false;
+	snprintf(tz->name, sizeof tz->name, "%s", spec);
+	return true;
+}
+
+int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec)
+{
+	if (!tz || tz->is_fixed)
+		return tz ? tz->fixed_offset : 0;
+	int64_t hour = local_epoch_sec >= 0 ? local_epoch_sec / 3600 : (local_epoch_sec - 3599) / 3600;
+	for (int i = 0; i < 4; i++)
+		if (tz->cache_hour[i] == hour)
+			return tz->cache_off[i];
+	pthread_mutex_lock(&zones_lock);
+	const struct zone *z = zone_get_locked(tz->name);
+	pthread_mutex_unlock(&zones_lock);
+	if (!z)
+		return 0;
+	/* Zones never change after loading, so reading without the lock is safe.
+	 * Local -> UTC: guess with the offset at the local time taken as UTC, then
+	 * correct once. In a gap or an overlap (DST changes) this picks one of the
+	 * two readings consistently. Offsets change on whole hours in practice,
+	 * so caching per local hour is exact except for odd historic zones. */
+	int32_t off = zone_offset_at_utc(z, local_epoch_sec);
+	int32_t off2 = zone_offset_at_utc(z, local_epoch_sec - off);
+	if (off2 != off) {
+		int32_t off3 = zone_offset_at_utc(z, local_epoch_sec - off2);
+		off = off3 == off2 ? off2 : off;
+	}
+	int slot = (int)(((uint64_t)hour) & 3);
+	tz->cache_hour[slot] = hour;
+	tz->cache_off[slot] = off;
+	return off;
+}
+
+/* ------------------------------------------------------- year inference */
+
+static int year_of_epoch(int64_t sec);
+
+void bs_clock_init(struct bs_clock *c, int forced_year, int64_t ref_epoch, struct bs_tz *tz)
+{
+	memset(c, 0, sizeof *c);
+	c->forced_year = forced_year;
+	c->ref_epoch = ref_epoch > 0 ? ref_epoch : (int64_t)time(NULL);
+	c->cur_year = forced_year;
+	c->tz = tz;
+	c->ref_year = year_of_epoch(c->ref_epoch);
+}
+
+static bool is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+static int year_of_epoch(int64_t sec)
+{
+	/* Civil year of a UTC instant (the ref time is an mtime: UTC is close enough
+	 * with the one-day slack of the rule). */
+	int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+	int64_t y = 1970 + days / 366;
+	while (bs_days_from_civil(y + 1, 1, 1) <= days)
+		y++;
+	while (bs_days_from_civil(y, 1, 1) > days)
+		y--;
+	return (int)y;
+}
+
+static int64_t local_seconds(int64_t y, unsigned mon, unsigned day, int h, int mi, int s)
+{
+	return bs_days_from_civil(y, mon, day) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+static int64_t to_utc(struct bs_tz *tz, int64_t local)
+{
+	return local - bs_tz_offset_for_local(tz, local);
+}
+
+/* The year of an RFC 3164 stamp; 0 when the date cannot exist. */
+static int clock_year(struct bs_clock *c, unsigned mon, unsigned day, int h, int mi, int s)
+{
+	if (c->forced_year > 0) {
+		if (c->last_month && (int)mon + 6 < c->last_month)
+			c->cur_year++; /* December -> January */
+		c->last_month = (int)mon;
+		return day <= days_in_month(c->cur_year, mon) ? c->cur_year : 0;
+	}
+	int64_t limit = c->ref_epoch + 86400;
+	int y = c->ref_year + 1;
+	/* The latest year in which the date exists and is not after the limit:
+	 * walks back at most 8 years (Feb 29 skips non-leap years). */
+	for (int tries = 0; tries < 10; tries++, y--) {
+		if (day > days_in_month(y, mon))
+			continue;
+		if (to_utc(c->tz, local_seconds(y, mon, day, h, mi, s)) <= limit)
+			return y;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- framing */
+
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+static int num(const char *p, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+static bool all_digits(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!digit(p[i]))
+			return false;
+	return n > 0;
+}
+
+/* ".123456" at p: sets usec and digit count, returns bytes used. */
+static size_t parse_frac(const char *p, const char *end, int *usec, int *frac_digits)
+{
+	*usec = 0;
+	*frac_digits = 0;
+	if (p >= end || (*p != '.' && *p != ',') || p + 1 >= end || !digit(p[1]))
+		return 0;
+	size_t i = 1;
+	int scale = 100000;
+	while (p + i < end && digit(p[i])) {
+		if (scale > 0) {
+			*usec += (p[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (*frac_digits < 9)
+			(*frac_digits)++;
+		i++;
+	}
+	return i;
+}
+
+/* "HH:MM:SS" */
+static bool parse_hms(const char *p, const char *end, int *h, int *mi, int *s)
+{
+	if (end - p < 8 || !digit(p[0]) || !digit(p[1]) || p[2] != ':' || !digit(p[3]) || !digit(p[4]) ||
+	    p[5] != ':' || !digit(p[6]) || !digit(p[7]))
+		return false;
+	*h = num(p, 2);
+	*mi = num(p + 3, 2);
+	*s = num(p + 6, 2);
+	return *h < 24 && *mi < 60 && *s <= 60;
+}
+
+/* ISO 8601 "YYYY-MM-DD[T ]HH:MM:SS[.f][Z|+hh:mm]". sep_space allows ' ' as
+ * the date/time separator. Returns bytes used, 0 if none. */
+static size_t parse_iso(const char *p, const char *end, bool sep_space, struct bs_tz *tz, bs_time *ts,
+			int *frac_digits)
+{
+	if (end - p < 19 || !all_digits(p, 4) || p[4] != '-' || !all_digits(p + 5, 2) || p[7] != '-' ||
+	    !all_digits(p + 8, 2) || !(p[10] == 'T' || (sep_space && p[10] == ' ')))
+		return 0;
+	int y = num(p, 4), mon = num(p + 5, 2), day = num(p + 8, 2), h, mi, s, usec;
+	if (mon < 1 || mon > 12 || day < 1 || (unsigned)day > days_in_month(y, (unsigned)mon))
+		return 0;
+	if (!parse_hms(p + 11, end, &h, &mi, &s))
+		return 0;
+	const char *q = p + 19;
+	q += parse_frac(q, end, &usec, frac_digits);
+	int64_t local = local_seconds(y, (unsigned)mon, (unsigned)day, h, mi, s);
+	int64_t utc;
+	if (q < end && *q == 'Z') {
+		utc = local;
+		q++;
+	} else if (q < end && (*q == '+' || *q == '-')) {
+		size_t zl = (end - q >= 6 && q[3] == ':') ? 6 : 5;
+		int32_t off;
+		if ((size_t)(end - q) < zl || !parse_fixed_offset(q, zl, &off))
+			return 0;
+		utc = local - off;
+		q += zl;
+	} else {
+		utc = to_utc(tz, local);
+	}
+	*ts = utc * BS_USEC + usec;
+	return (size_t)(q - p);
+}
+
+static void split_prog(struct bs_syslog *o)
+{
+	o->prog_base = o->prog;
+	o->service = o->prog;
+	if (o->prog.n == 0 || o->prog.p[0] == '/')
+		return; /* a path ("/sbin/anacron") is a name, not a service */
+	const char *slash = memchr(o->prog.p, '/', o->prog.n);
+	if (!slash)
+		return;
+	o->prog_base.n = (size_t)(slash - o->prog.p);
+	const char *last = o->prog.p + o->prog.n;
+	const char *svc = last;
+	while (svc > slash + 1 && svc[-1] != '/')
+		svc--;
+	o->service = bs_str_make(svc, (size_t)(last - svc));
+}
+
+static bool tag_char(unsigned char c)
+{
+	return c > ' ' && c != '[' && c != ':' && c < 0x7f;
+}
+
+/* "prog[pid]: msg", "prog: msg". strict: only "prog[pid]:" (the ISO form with
+ * a space separator, so that Exim main-log lines are not taken for syslog).
+ * Returns false when p does not start with a tag; then nothing is set. */
+static bool parse_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
+{
+	const char *q = p;
+	while (q < end && tag_char((unsigned char)*q) && q - p < 128)
+		q++;
+	if (q == p || q >= end)
+		return false;
+	bs_str prog = bs_str_make(p, (size_t)(q - p)), pid = BS_STR_NULL;
+	if (*q == '[') {
+		const char *ps = q + 1, *pe = ps;
+		while (pe < end && pe - ps < 20 && *pe != ']' && *pe != ' ')
+			pe++;
+		if (pe >= end || *pe != ']' || pe == ps)
+			return false;
+		pid = bs_str_make(ps, (size_t)(pe - ps));
+		q = pe + 1;
+	} else if (strict) {
+		return false;
+	}
+	if (q >= end || *q != ':')
+		return false;
+	q++;
+	if (q < end && *q == ' ')
+		q++;
+	o->prog = prog;
+	o->pid = pid;
+	o->msg = bs_str_make(q, (size_t)(end - q));
+	split_prog(o);
+	return true;
+}
+
+static const char *skip_token(const char *p, const char *end)
+{
+	while (p < end && *p != ' ')
+		p++;
+	return p;
+}
+
+/* After the time: "host tag msg", or "tag msg" with no host, or "msg". */
+static void parse_host_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
+{
+	const char *h_end = skip_token(p, end);
+	/* "<mail.notice> host prog[pid]:" (syslog-ng's facility.priority template) */
+	if (h_end - p >= 5 && *p == '<' && h_end[-1] == '>' && memchr(p, '.', (size_t)(h_end - p)) && h_end < end) {
+		p = h_end + 1;
+		h_end = skip_token(p, end);
+	}
+	/* "kernel: ..." with no host: the first token already is the tag. */
+	if (h_end > p && h_end[-1] == ':' && !strict && parse_tag(p, end, false, o))
+		return;
+	o->host = bs_str_make(p, (size_t)(h_end - p));
+	const char *t = h_end < end ? h_end + 1 : end;
+	if (!parse_tag(t, end, strict, o))
+		o->msg = bs_str_make(t, (size_t)(end - t));
+}
+
+/* RFC 5424 after "<PRI>1 " (or "1 "). */
+static bool parse_5424(const char *p, const char *end, struct bs_clock *clock, struct bs_syslog *o)
+{
+	size_t used = parse_iso(p, end, false, clock ? clock->tz : NULL, &o->ts, &o->frac_digits);
+	if (!used || p + used >= end || p[used] != ' ')
+		return false;
+	p += used + 1;
+	bs_str f[4]; /* host, app, procid, msgid */
+	for (int i = 0; i < 4; i++) {
+		const char *e = skip_token(p, end);
+		if (e == p || e >= end)
+			return false;
+		f[i] = bs_str_make(p, (size_t)(e - p));
+		if (f[i].n == 1 && f[i].p[0] == '-')
+			f[i].n = 0;
+		p = e + 1;
+	}
+	/* Structured data: "-" or [id k="v" ...]... with \] and \" escapes.
+	 * The header may end right after MSGID: nothing to read then. */
+	if (p >= end) {
+		return false;
+	} else if (*p == '-') {
+		p++;
+	} else if (*p == '[') {
+		while (p < end && *p == '[') {
+			bool quoted = false;
+			p++;
+			while (p < end && (quoted || *p != ']')) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				else if (*p == '"')
+					quoted = !quoted;
+				p++;
+			}
+			if (p >= end)
+				return false;
+			p++;
+		}
+	} else {
+		return false;
+	}
+	if (p < end && *p == ' ')
+		p++;
+	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3; /* the BOM RFC 5424 puts before UTF-8 messages */
+	o->host = f[0];
+	o->prog = f[1];
+	o->pid = f[2];
+	o->msg = bs_str_make(p, (size_t)(end - p));
+	split_prog(o);
+	o->kind = BS_SYSLOG_5424;
+	return true;
+}
+
+bool bs_syslog_parse(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!line)
+		return false;
+	const char *p = line, *end = line + len;
+	/* Strip a trailing CR (files copied from Windows). */
+	if (end > p && end[-1] == '\r')
+		end--;
+	/* Optional "<PRI>". */
+	if (p < end && *p == '<') {
+		const char *q = p + 1;
+		while (q < end && digit(*q) && q - p <= 4)
+			q++;
+		if (q == p + 1 || q >= end || *q != '>')
+			return false;
+		p = q + 1;
+	}
+	/* RFC 5424: version "1" then a space. */
+	if (end - p > 2 && p[0] == '1' && p[1] == ' ')
+		return parse_5424(p + 2, end, clock, out);
+	struct bs_tz *tz = clock ? clock->tz : NULL;
+	/* rsyslog ISO 8601 ("T") and the same with a space (strict tag). */
+	if (end - p >= 19 && digit(p[0]) && p[4] == '-') {
+		bool space = p[10] == ' ';
+		size_t used = parse_iso(p, end, true, tz, &out->ts, &out->frac_digits);
+		if (!used || p + used >= end || p[used] != ' ')
+			return false;
+		parse_host_tag(p + used + 1, end, space, out);
+		if (space && out->prog.n == 0)
+			return false;
+		out->kind = BS_SYSLOG_ISO;
+		return true;
+	}
+	/* RFC 3164: "Mmm dd HH:MM:SS" (day space-padded or zero-padded). */
+	if (end - p < 15)
+		return false;
+	char mname[4] = { p[0], p[1], p[2], 0 };
+	int mon = bs_month_from_abbr(mname);
+	if (mon == 0 || p[3] != ' ')
+		return false;
+	const char *q = p + 4;
+	if (*q == ' ')
+		q++;
+	int day = 0, nd = 0;
+	while (q < end && digit(*q) && nd < 2) {
+		day = day * 10 + (*q - '0');
+		q++;
+		nd++;
+	}
+	if (nd == 0 || q >= end || *q != ' ' || day < 1 || day > 31)
+		return false;
+	q++;
+	int h, mi, s, usec;
+	if (!parse_hms(q, end, &h, &mi, &s))
+		return false;
+	q += 8;
+	q += parse_frac(q, end, &usec, &out->frac_digits);
+	struct bs_clock fallback;
+	if (!clock) {
+		bs_clock_init(&fallback, 0, 0, NULL);
+		clock = &fallback;
+	}
+	int year = clock_year(clock, (unsigned)mon, (unsigned)day, h, mi, s);
+	if (year == 0)
+		return false;
+	out->ts = to_utc(clock->tz, local_seconds(year, (unsigned)mon, (unsigned)day, h, mi, s)) * BS_USEC + usec;
+	out->kind = BS_SYSLOG_3164;
+	if (q < end && *q == ':') {
+		/* "Nov 18 01:15:43: --- last message repeated 5 times ---": no host. */
+		q++;
+		if (q < end && *q == ' ')
+			q++;
+		out->msg = bs_str_make(q, (size_t)(end - q));
+		return true;
+	}
+	if (q < end && *q == ' ')
+		q++;
+	else if (q < end)
+		return false;
+	parse_host_tag(q, end, false, out);
+	return true;
+}

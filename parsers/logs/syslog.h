@@ -1,0 +1,58 @@
+/* syslog.h - syslog framing: RFC 3164, RFC 5424 and rsyslog ISO 8601 lines.
+ *
+ * Splits a line into time, host, program, pid and message. RFC 3164 has no
+ * year and often no zone: see bs_clock for the inference (docs/FORMATS.md).
+ */
+#ifndef BS_SYSLOG_H
+#define BS_SYSLOG_H
+
+#include "src/core/common.h"
+
+/* Time zone for stamps that carry none: a fixed offset or a zoneinfo name. */
+struct bs_tz {
+	bool is_fixed;
+	int32_t fixed_offset;  /* seconds east of UTC */
+	char name[64];         /* zoneinfo name when !is_fixed */
+	/* small cache of local-hour -> offset, filled lazily */
+	int64_t cache_hour[4];
+	int32_t cache_off[4];
+};
+/* "UTC", "Z", "+02:00", "-0530", or a zoneinfo name ("Europe/Berlin").
+ * Returns false for an unknown zone. */
+bool bs_tz_parse(const char *spec, struct bs_tz *tz);
+/* Seconds to subtract from a local wall-clock time to get UTC. */
+int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec);
+
+/* Year inference for RFC 3164 stamps, one per input.
+ * - forced_year > 0 (--year): the first line gets it; a backwards jump of more
+ *   than six months between consecutive lines (December to January) moves to
+ *   the next year.
+ * - else: each line gets the latest year that does not put it more than a day
+ *   after the reference time (the gzip MTIME or file mtime): walking back from
+ *   the file's modification time, which also handles rotated files that cross
+ *   a new year.
+ */
+struct bs_clock {
+	int forced_year;
+	int64_t ref_epoch;     /* reference time, seconds */
+	int ref_year;          /* civil year of ref_epoch (computed once: it was per line) */
+	int cur_year;          /* state for forced mode */
+	int last_month;
+	struct bs_tz *tz;      /* shared, may be NULL = UTC */
+};
+void bs_clock_init(struct bs_clock *c, int forced_year, int64_t ref_epoch, struct bs_tz *tz);
+
+struct bs_syslog {
+	bs_time ts;
+	int frac_digits;       /* digits of fraction in the source (0 if none) */
+	bs_str host, prog, pid, msg;
+	bs_str service;        /* "smtpd" of "postfix/smtpd" and of "postfix/submission/smtpd" */
+	bs_str prog_base;      /* "postfix" of "postfix/smtpd", else == prog */
+	enum { BS_SYSLOG_3164 = 1, BS_SYSLOG_5424, BS_SYSLOG_ISO } kind;
+};
+
+/* Parse one line. Returns false if it is not a syslog line. An RFC 3164 line
+ * with an impossible date (month "MMM", day 32) returns false too. */
+bool bs_syslog_parse(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out);
+
+#endif

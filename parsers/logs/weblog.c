@@ -1,0 +1,229 @@
+/* weblog.c - Apache/nginx access logs: common and combined formats, with an
+ * optional leading virtual host ("host:port " or "host "). One BS_EV_HTTP
+ * (phase COMPLETE, from_access_log) per line. */
+#include "config.h"
+#include "parsers/logs/daemons.h"
+
+#include <string.h>
+
+struct cursor {
+	const char *p, *end;
+	bool request; /* the quoted string to read is the request line */
+};
+
+static bool at_end(const struct cursor *k) { return k->p >= k->end; }
+
+static bs_str next_token(struct cursor *k)
+{
+	while (!at_end(k) && *k->p == ' ')
+		k->p++;
+	const char *s = k->p;
+	while (!at_end(k) && *k->p != ' ')
+		k->p++;
+	return bs_str_make(s, (size_t)(k->p - s));
+}
+
+/* A "quoted" string where \" and \\ are escapes (Apache writes them so);
+ * the bytes are returned as written, escapes included. */
+static bool quoted(struct cursor *k, bs_str *out)
+{
+	while (!at_end(k) && *k->p == ' ')
+		k->p++;
+	if (at_end(k) || *k->p != '"')
+		return false;
+	const char *s = ++k->p;
+	if (k->request) {
+		/* nginx does not escape '"' in the request line: its end is the
+		 * quote followed by " NNN " (the status), when there is one. */
+		for (const char *q = s; q + 5 <= k->end; q++)
+			if (q[0] == '"' && q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' &&
+			    q[4] >= '0' && q[4] <= '9' && (q + 5 == k->end || q[5] == ' ')) {
+				*out = bs_str_make(s, (size_t)(q - s));
+				k->p = q + 1;
+				return true;
+			}
+	}
+	while (!at_end(k) && *k->p != '"') {
+		if (*k->p == '\\' && k->p + 1 < k->end)
+			k->p++;
+		k->p++;
+	}
+	if (at_end(k))
+		return false;
+	*out = bs_str_make(s, (size_t)(k->p - s));
+	k->p++;
+	return true;
+}
+
+static bool digits(bs_str s, uint64_t *v)
+{
+	*v = 0;
+	if (s.n == 0 || s.n > 19)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		*v = *v * 10 + (uint64_t)(s.p[i] - '0');
+	}
+	return true;
+}
+
+static int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+static bool all_digit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/* "04/May/2007:17:31:02 +0200" (the zone may be missing: then UTC). */
+static bool clf_time(bs_str s, bs_time *ts)
+{
+	if (s.n < 20 || !all_digit(s.p, 2) || s.p[2] != '/' || s.p[6] != '/' || !all_digit(s.p + 7, 4) ||
+	    s.p[11] != ':' || !all_digit(s.p + 12, 2) || s.p[14] != ':' || !all_digit(s.p + 15, 2) ||
+	    s.p[17] != ':' || !all_digit(s.p + 18, 2))
+		return false;
+	char mname[4] = { s.p[3], s.p[4], s.p[5], 0 };
+	int mon = bs_month_from_abbr(mname), day = num2(s.p), y = num2(s.p + 7) * 100 + num2(s.p + 9);
+	int h = num2(s.p + 12), mi = num2(s.p + 15), sec = num2(s.p + 18);
+	if (mon == 0 || day < 1 || day > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	int off = 0;
+	const char *z = s.p + 20, *end = s.p + s.n;
+	while (z < end && *z == ' ')
+		z++;
+	if (end - z >= 5 && (z[0] == '+' || z[0] == '-') && all_digit(z + 1, 4)) {
+		off = (num2(z + 1) * 3600 + num2(z + 3) * 60) * (z[0] == '-' ? -1 : 1);
+	} else if (z != end) {
+		return false;
+	}
+	*ts = bs_time_make(y, mon, day, h, mi, sec, 0) - (bs_time)off * BS_USEC;
+	return true;
+}
+
+/* The prefix up to the date: "[vhost[:port]] client ident user [" */
+struct prefix {
+	bs_str tok[5];
+	int n;
+	const char *date; /* after '[' */
+};
+
+static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
+{
+	struct cursor k = { line, line + len, false };
+	pf->n = 0;
+	while (pf->n < 5) {
+		while (!at_end(&k) && *k.p == ' ')
+			k.p++;
+		if (at_end(&k))
+			return false;
+		if (*k.p == '[' && pf->n >= 3) {
+			pf->date = k.p + 1;
+			return true;
+		}
+		pf->tok[pf->n++] = next_token(&k);
+	}
+	return false;
+}
+
+bool bs_weblog_detect(const char *line, size_t len)
+{
+	struct prefix pf;
+	if (!scan_prefix(line, len, &pf))
+		return false;
+	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
+	/* "[dd/Mon/yyyy:" : nginx error lines and the like also have brackets */
+	if (!close || close - pf.date < 12 || pf.date[2] != '/' || pf.date[6] != '/' || pf.date[11] != ':')
+		return false;
+	return close + 2 < end && memchr(close, '"', (size_t)(end - close)) != NULL;
+}
+
+static bool method_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
+}
+
+enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, size_t len)
+{
+	struct prefix pf;
+	if (!scan_prefix(line, len, &pf))
+		return bs_line_debug(c, "weblog", "no [date] after client, ident and user"), BS_MALFORMED;
+	/* "client ident user", or "vhost client ident user"; a stray "-" between
+	 * user and date (seen in custom formats) is tolerated. The client is the
+	 * second token when that one is an address, else the first. */
+	bs_ip client;
+	memset(&client, 0, sizeof client);
+	int ci = -1;
+	if (pf.n >= 4 && bs_ip_parse(pf.tok[1].p, pf.tok[1].n, &client))
+		ci = 1;
+	else if (bs_ip_parse(pf.tok[0].p, pf.tok[0].n, &client))
+		ci = 0;
+	if (ci < 0)
+		return bs_line_debug(c, "weblog", "client is not an IP address"), BS_MALFORMED;
+	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
+	bs_time ts;
+	if (!close || !clf_time(bs_str_make(pf.date, (size_t)(close - pf.date)), &ts))
+		return bs_line_debug(c, "weblog", "bad [date]"), BS_MALFORMED;
+	struct cursor k = { close + 1, end, true };
+	bs_str request, referer = BS_STR_LIT(""), agent = BS_STR_LIT("");
+	if (!quoted(&k, &request)) {
+		/* Some LogFormats put the virtual host between date and request. */
+		(void)next_token(&k);
+		if (!quoted(&k, &request))
+			return bs_line_debug(c, "weblog", "no quoted request"), BS_MALFORMED;
+	}
+	k.request = false;
+	uint64_t status, bytes = 0;
+	bs_str st = next_token(&k), by = next_token(&k);
+	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
+		return bs_line_debug(c, "weblog", "bad status or bytes"), BS_MALFORMED;
+	if (quoted(&k, &referer) && !quoted(&k, &agent))
+		agent = BS_STR_LIT("");
+	if (bs_str_eq(referer, "-"))
+		referer = BS_STR_LIT("");
+	if (bs_str_eq(agent, "-"))
+		agent = BS_STR_LIT("");
+
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_HTTP);
+	ev.ts = ts;
+	ev.src = client;
+	ev.host = BS_STR_LIT(""); /* the server is not in the line: the engine maps the input */
+	struct bs_ev_http *h = &ev.u.http;
+	h->phase = BS_HTTP_COMPLETE;
+	h->txn_id = c->lineno;
+	h->from_access_log = true;
+	h->status = (int)status;
+	h->resp_bytes = bytes;
+	h->referer = referer;
+	h->user_agent = agent;
+	/* "METHOD uri PROTO" (or "METHOD uri" for HTTP/0.9). Anything else (TLS
+	 * bytes on the HTTP port, "-", "") is still a request, with no method
+	 * and the raw text as the uri so that detectors see it. */
+	struct cursor rq = { request.p, request.p + request.n, false };
+	bs_str method = next_token(&rq), uri = next_token(&rq), proto = next_token(&rq), extra = next_token(&rq);
+	bool ok = method.n > 0 && method.n <= 20 && uri.n > 0 && extra.n == 0;
+	for (size_t i = 0; ok && i < method.n; i++)
+		ok = method_char(method.p[i]);
+	if (ok && proto.n && !bs_str_istarts(proto, "HTTP/"))
+		ok = false;
+	if (ok) {
+		h->method = method;
+		h->uri = uri;
+	} else {
+		h->method = BS_STR_LIT("");
+		h->uri = bs_str_eq(request, "-") ? BS_STR_LIT("") : request;
+	}
+	if (ci == 1) {
+		/* The virtual host, without its port, stands for the Host header. */
+		bs_str vhost = pf.tok[0];
+		const char *colon = memchr(vhost.p, ':', vhost.n);
+		if (colon && !memchr(colon + 1, ':', (size_t)(vhost.p + vhost.n - colon - 1)))
+			vhost.n = (size_t)(colon - vhost.p);
+		h->host = vhost;
+	}
+	bs_emit(c->sink, &ev);
+	return BS_PARSED;
+}

@@ -1,0 +1,365 @@
+/* dns.c - DNS messages over UDP and TCP: queries paired with their answers.
+ *
+ * Every read is checked against the message length; names follow
+ * compression pointers only to offsets lower than any visited before, so
+ * a pointer loop ends at once and is counted as malformed.
+ */
+#include <string.h>
+#include "parsers/stream/dns.h"
+
+#define TYPE_A 1
+#define TYPE_CNAME 5
+#define TYPE_AAAA 28
+#define MAX_RECORDS 64     /* answer records read per message */
+#define MAX_HOPS 64
+
+void bs_dns_init(struct bs_dns *p, size_t npending)
+{
+	memset(p, 0, BS_DNS_SIZE(npending));
+	p->npending = npending;
+	p->last_dir = -1;
+}
+
+static uint16_t be16(const uint8_t *b) { return (uint16_t)((b[0] << 8) | b[1]); }
+
+int bs_dns_name(const uint8_t *msg, size_t n, size_t *pos, char *out)
+{
+	size_t p = *pos, limit = *pos, end = 0, o = 0;
+	bool jumped = false;
+	unsigned hops = 0;
+	for (;;) {
+		if (p >= n)
+			return -1;
+		uint8_t len = msg[p];
+		if (len == 0) {
+			if (!jumped)
+				end = p + 1;
+			break;
+		}
+		if ((len & 0xc0) == 0xc0) {
+			if (p + 1 >= n)
+				return -1;
+			size_t target = ((size_t)(len & 0x3f) << 8) | msg[p + 1];
+			if (!jumped)
+				end = p + 2;
+			/* only backwards, below everything seen: no loop possible */
+			if (target >= limit || ++hops > MAX_HOPS)
+				return -1;
+			limit = p = target;
+			jumped = true;
+			continue;
+		}
+		if (len & 0xc0)
+			return -1; /* extended label types */
+		if (len > n - p - 1 || o + len + (o ? 1 : 0) > BS_DNS_NAME_MAX)
+			return -1;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < len; i++) {
+			uint8_t ch = msg[p + 1 + i];
+			out[o++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
+		}
+		p += 1 + (size_t)len;
+	}
+	out[o] = '\0';
+	*pos = end;
+	return (int)o;
+}
+
+static char lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch; }
+
+static bool name_ieq(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return false;
+	for (size_t i = 0; i < an; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
+/* The event's endpoints: the querier is the source. */
+static void dns_event(const struct bs_proto_ctx *c, struct bs_event *ev, int query_dir)
+{
+	bs_proto_event(c, ev, BS_EV_DNS);
+	if (query_dir == 1) {
+		bs_ip ip = ev->src;
+		uint16_t port = ev->sport;
+		ev->src = ev->dst;
+		ev->sport = ev->dport;
+		ev->dst = ip;
+		ev->dport = port;
+	}
+}
+
+static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, struct bs_dns_query *q)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_DNS);
+	ev.src = q->cli;
+	ev.dst = q->srv;
+	ev.sport = q->cport;
+	ev.dport = q->sport;
+	ev.ts = q->ts;
+	ev.origin.ref = q->pktno;
+	ev.u.dns.qname = bs_str_make(q->qname, q->qname_len);
+	ev.u.dns.qtype = q->qtype;
+	ev.u.dns.rcode = -1;
+	bs_emit(c->sink, &ev);
+	q->used = false;
+	(void)p;
+}
+
+/* The querier's endpoint of a message: the sender of a query, the receiver of a response. */
+static void querier(const struct bs_proto_ctx *c, bool from_cli, bs_ip *ip, uint16_t *port)
+{
+	*ip = from_cli ? c->cli : c->srv;
+	*port = from_cli ? c->cport : c->sport;
+}
+
+static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16_t port, uint16_t id,
+                                       const char *qname, size_t qn)
+{
+	for (size_t i = 0; i < p->npending; i++) {
+		struct bs_dns_query *q = &p->pending[i];
+		if (q->used && q->id == id && q->cport == port && bs_ip_eq(&q->cli, ip) &&
+		    name_ieq(q->qname, q->qname_len, qname, qn))
+			return q;
+	}
+	return NULL;
+}
+
+static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, uint16_t id,
+                      uint16_t qtype, const char *qname, size_t qn)
+{
+	bs_ip ip;
+	uint16_t port;
+	querier(c, dir == 0, &ip, &port);
+	if (find_query(p, &ip, port, id, qname, qn))
+		return; /* a retransmission */
+	struct bs_dns_query *slot = NULL, *oldest = NULL;
+	for (size_t i = 0; i < p->npending && !slot; i++) {
+		struct bs_dns_query *q = &p->pending[i];
+		if (!q->used)
+			slot = q;
+		else if (!oldest || q->seq < oldest->seq)
+			oldest = q;
+	}
+	if (!slot) {
+		/* table full: the oldest is reported unanswered */
+		p->evicted++;
+		emit_unanswered(p, c, oldest);
+		slot = oldest;
+	}
+	slot->used = true;
+	slot->dir = (uint8_t)dir;
+	slot->cli = ip;
+	slot->cport = port;
+	querier(c, dir != 0, &slot->srv, &slot->sport);
+	slot->id = id;
+	slot->qtype = qtype;
+	memcpy(slot->qname, qname, qn + 1);
+	slot->qname_len = (uint8_t)qn;
+	slot->ts = c->ts;
+	slot->pktno = c->pktno;
+	slot->seq = ++p->seq;
+}
+
+/* Answers of a response: A/AAAA addresses and the first CNAME target. */
+static bool read_answers(const uint8_t *m, size_t n, size_t pos, unsigned ancount, struct bs_ev_dns *d,
+                         char *cname)
+{
+	char scratch[BS_DNS_NAME_MAX + 1];
+	if (ancount > MAX_RECORDS)
+		ancount = MAX_RECORDS;
+	for (unsigned i = 0; i < ancount; i++) {
+		if (bs_dns_name(m, n, &pos, scratch) < 0 || n - pos < 10)
+			return false;
+		uint16_t type = be16(m + pos), rdlen = be16(m + pos + 8);
+		pos += 10;
+		if (rdlen > n - pos)
+			return false;
+		if (type == TYPE_A && rdlen == 4 && d->nanswers < BS_DNS_MAX_ANS) {
+			bs_ip *ip = &d->answers[d->nanswers++];
+			memset(ip, 0, sizeof *ip);
+			ip->family = 4;
+			memcpy(ip->a, m + pos, 4);
+		} else if (type == TYPE_AAAA && rdlen == 16 && d->nanswers < BS_DNS_MAX_ANS) {
+			bs_ip *ip = &d->answers[d->nanswers++];
+			ip->family = 6;
+			memcpy(ip->a, m + pos, 16);
+		} else if (type == TYPE_CNAME && d->cname.n == 0) {
+			size_t cpos = pos;
+			int k = bs_dns_name(m, pos + rdlen, &cpos, cname);
+			if (k > 0)
+				d->cname = bs_str_make(cname, (size_t)k);
+		}
+		pos += rdlen;
+	}
+	return true;
+}
+
+static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, const uint8_t *m, size_t n)
+{
+	char qname[BS_DNS_NAME_MAX + 1], cname[BS_DNS_NAME_MAX + 1];
+	p->messages++;
+	if (n < 12) {
+		p->malformed++;
+		return;
+	}
+	uint16_t id = be16(m), flags = be16(m + 2), qdcount = be16(m + 4), ancount = be16(m + 6);
+	bool response = (flags & 0x8000) != 0;
+	unsigned opcode = (flags >> 11) & 0xf;
+	size_t pos = 12;
+	if (qdcount == 0) {
+		if (opcode == 0)
+			p->malformed++; /* NOTIFY/UPDATE may have none: nothing to pair */
+		return;
+	}
+	int qn = bs_dns_name(m, n, &pos, qname);
+	if (qn < 0 || n - pos < 4) {
+		p->malformed++;
+		return;
+	}
+	uint16_t qtype = be16(m + pos);
+	pos += 4;
+	/* further questions (almost never sent) are skipped */
+	for (unsigned i = 1; i < qdcount && i < MAX_RECORDS; i++) {
+		char skip[BS_DNS_NAME_MAX + 1];
+		if (bs_dns_name(m, n, &pos, skip) < 0 || n - pos < 4) {
+			p->malformed++;
+			return;
+		}
+		pos += 4;
+	}
+	if (!response) {
+		add_query(p, c, dir, id, qtype, qname, (size_t)qn);
+		return;
+	}
+	bs_ip qip;
+	uint16_t qport;
+	querier(c, dir == 1, &qip, &qport);
+	struct bs_dns_query *q = find_query(p, &qip, qport, id, qname, (size_t)qn);
+	struct bs_event ev;
+	dns_event(c, &ev, dir == 1 ? 0 : 1);
+	struct bs_ev_dns *d = &ev.u.dns;
+	d->qname = bs_str_make(qname, (size_t)qn);
+	d->qtype = qtype;
+	d->rcode = flags & 0xf;
+	if (!read_answers(m, n, pos, ancount, d, cname))
+		p->malformed++; /* answers cut or broken: what was read is kept */
+	if (q)
+		q->used = false;
+	bs_emit(c->sink, &ev);
+}
+
+enum bs_dns_err bs_dns_feed(struct bs_dns *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	message(p, c, dir ? 1 : 0, b, n);
+	return BS_DNS_OK;
+}
+
+enum bs_dns_err bs_dns_feed_tcp(struct bs_dns *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	dir = dir ? 1 : 0;
+	struct bs_dns_tcp *t = &p->tcp[dir];
+	if (n > 0 && p->last_dir != dir && t->state == BS_DNS_T_DESYNC) {
+		/* a turn of the conversation starts a new message */
+		t->state = BS_DNS_T_LEN;
+		t->lenb_have = 0;
+	}
+	if (n > 0)
+		p->last_dir = dir;
+	while (n > 0) {
+		switch (t->state) {
+		case BS_DNS_T_DESYNC:
+			return BS_DNS_OK;
+		case BS_DNS_T_LEN:
+			t->lenb[t->lenb_have++] = *b++;
+			n--;
+			if (t->lenb_have == 2) {
+				t->msg_len = be16(t->lenb);
+				t->lenb_have = 0;
+				t->have = 0;
+				if (t->msg_len > 0)
+					t->state = BS_DNS_T_MSG;
+				else
+					p->malformed++;
+			}
+			break;
+		case BS_DNS_T_MSG: {
+			size_t k = (size_t)t->msg_len - t->have;
+			if (k > n)
+				k = n;
+			if (t->have < BS_DNS_TCP_BUF) {
+				size_t keep = BS_DNS_TCP_BUF - t->have < k ? BS_DNS_TCP_BUF - t->have : k;
+				memcpy(t->buf + t->have, b, keep);
+			}
+			t->have += k;
+			b += k;
+			n -= k;
+			if (t->have == t->msg_len) {
+				size_t kept = t->have < BS_DNS_TCP_BUF ? t->have : BS_DNS_TCP_BUF;
+				if (kept < t->have)
+					p->truncated++;
+				message(p, c, dir, t->buf, kept);
+				t->state = BS_DNS_T_LEN;
+			}
+			break;
+		}
+		}
+	}
+	return BS_DNS_OK;
+}
+
+void bs_dns_gap(struct bs_dns *p, struct bs_proto_ctx *c, int dir, uint64_t n)
+{
+	(void)c;
+	(void)n;
+	p->tcp[dir ? 1 : 0].state = BS_DNS_T_DESYNC;
+}
+
+void bs_dns_end(struct bs_dns *p, struct bs_proto_ctx *c)
+{
+	/* unanswered queries, oldest first */
+	for (;;) {
+		struct bs_dns_query *oldest = NULL;
+		for (size_t i = 0; i < p->npending; i++)
+			if (p->pending[i].used && (!oldest || p->pending[i].seq < oldest->seq))
+				oldest = &p->pending[i];
+		if (!oldest)
+			break;
+		emit_unanswered(p, c, oldest);
+	}
+}
+
+const char *bs_dns_strerror(enum bs_dns_err e)
+{
+	return e == BS_DNS_OK ? "ok" : "unknown DNS error";
+}
+
+static bool dns_tcp_sniff(int dir, const uint8_t *b, size_t n)
+{
+	/* length prefix, then a header with one question and a sane flags word */
+	return n >= 14 && be16(b) >= 12 && be16(b + 6) == 1 && ((b[4] >> 3) & 0xf) == 0 && dir == (b[4] >> 7);
+}
+
+static void def_init(void *s) { bs_dns_init(s, BS_DNS_PENDING_UDP); }
+static void def_init_tcp(void *s) { bs_dns_init(s, BS_DNS_PENDING_TCP); }
+static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_dns_feed(s, c, dir, p, n); }
+static int def_feed_tcp(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n) { return (int)bs_dns_feed_tcp(s, c, dir, p, n); }
+static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_dns_gap(s, c, dir, n); }
+static void def_end(void *s, struct bs_proto_ctx *c) { bs_dns_end(s, c); }
+static const char *def_strerror(int e) { return bs_dns_strerror((enum bs_dns_err)e); }
+
+const struct bs_proto_def bs_proto_dns = {
+	.name = "dns", .ports = { 53, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
+	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.udp = true,
+};
+
+const struct bs_proto_def bs_proto_dns_tcp = {
+	.name = "dns", .ports = { 53, 0 }, .sniff = dns_tcp_sniff, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_TCP),
+	.init = def_init_tcp, .feed = def_feed_tcp, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.udp = false,
+};

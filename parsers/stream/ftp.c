@@ -1,0 +1,323 @@
+/* ftp.c - FTP control connection: logins and data connection announcements. */
+#include <string.h>
+#include "parsers/stream/ftp.h"
+
+void bs_ftp_init(struct bs_ftp *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+static void push(struct bs_ftp *p, enum bs_ftp_cmd cmd)
+{
+	if (p->qlen == BS_FTP_QUEUE)
+		return;
+	p->queue[(p->qhead + p->qlen) % BS_FTP_QUEUE] = (uint8_t)cmd;
+	p->qlen++;
+}
+
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* A decimal number of at most 5 digits at *i. */
+static bool number(const char *s, size_t n, size_t *i, unsigned *v)
+{
+	size_t start = *i;
+	*v = 0;
+	while (*i < n && is_digit(s[*i]) && *i - start < 5)
+		*v = *v * 10 + (unsigned)(s[(*i)++] - '0');
+	return *i > start && !(*i < n && is_digit(s[*i]));
+}
+
+bool bs_ftp_parse_hostport(const char *s, size_t n, bs_ip *ip, uint16_t *port)
+{
+	for (size_t start = 0; start < n; start++) {
+		if (!is_digit(s[start]) || (start > 0 && is_digit(s[start - 1])))
+			continue;
+		unsigned v[6];
+		size_t i = start;
+		int k = 0;
+		while (k < 6 && number(s, n, &i, &v[k]) && v[k] <= 255) {
+			k++;
+			if (k < 6) {
+				if (i >= n || s[i] != ',')
+					break;
+				i++;
+			}
+		}
+		if (k == 6) {
+			memset(ip, 0, sizeof *ip);
+			ip->family = 4;
+			for (int j = 0; j < 4; j++)
+				ip->a[j] = (uint8_t)v[j];
+			*port = (uint16_t)(v[4] * 256 + v[5]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* EPRT |1|132.235.1.2|6275| ; EPSV reply (|||6446|): the delimiter is the first character. */
+static bool parse_extended(const char *s, size_t n, bs_ip *ip, uint16_t *port)
+{
+	const char *open = memchr(s, '(', n);
+	size_t i = open ? (size_t)(open - s) + 1 : 0;
+	while (!open && i < n && s[i] == ' ')
+		i++;
+	if (i >= n)
+		return false;
+	char d = s[i];
+	if (d < 33 || d > 126 || is_digit(d))
+		return false;
+	const char *f[4];
+	size_t flen[3];
+	int k = 0;
+	f[0] = s + i + 1;
+	for (size_t j = i + 1; j < n && k < 3; j++) {
+		if (s[j] == d) {
+			flen[k] = (size_t)(s + j - f[k]);
+			f[++k] = s + j + 1;
+		}
+	}
+	if (k < 3)
+		return false;
+	unsigned v;
+	size_t pi = 0;
+	if (!number(f[2], flen[2], &pi, &v) || pi != flen[2] || v == 0 || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	if (flen[1] > 0)
+		return bs_ip_parse(f[1], flen[1], ip);
+	ip->family = 0; /* EPSV: the server's own address */
+	return true;
+}
+
+/* Announce the data endpoint to the dispatcher; the same ip:port announced
+ * again (with the file name of the transfer command) updates it. */
+static void announce(struct bs_ftp *p, const struct bs_proto_ctx *c, const char *name, bool upload)
+{
+	p->user[p->user_len] = '\0';
+	if (c->expect)
+		c->expect(c->disp, &p->data_ip, p->data_port, (c->flow_id << 16) | ((p->transfers + 1) & 0xffff),
+		          name, upload, p->user);
+}
+
+/* A new endpoint: announced at once, because clients often open the data
+ * connection before they send the transfer command. */
+static void set_data(struct bs_ftp *p, const struct bs_proto_ctx *c, const bs_ip *ip, uint16_t port)
+{
+	p->data_ip = *ip;
+	p->data_port = port;
+	p->data_set = true;
+	announce(p, c, "", false);
+}
+
+static void transfer(struct bs_ftp *p, const struct bs_proto_ctx *c, bs_str name, bool upload)
+{
+	if (!p->data_set)
+		return; /* no PASV/PORT seen: the data connection cannot be found */
+	size_t k = name.n < BS_FTP_NAME_MAX ? name.n : BS_FTP_NAME_MAX;
+	memcpy(p->filename, name.p, k);
+	p->filename[k] = '\0';
+	for (size_t i = 0; i < k; i++)
+		if (p->filename[i] == '\0')
+			p->filename[i] = '?';
+	if (k > 0) /* a listing keeps the empty name of the first announcement */
+		announce(p, c, p->filename, upload);
+	p->transfers++;
+	p->data_set = false;
+}
+
+static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const char *s, size_t n)
+{
+	size_t pos = 0;
+	bs_str verb = bs_text_word(s, n, &pos);
+	bs_str arg = bs_text_rest(s, n, pos);
+	bs_ip ip;
+	uint16_t port;
+	if (bs_str_ieq(verb, "USER")) {
+		bs_text_copy(p->user, BS_USER_MAX, &p->user_len, arg);
+		push(p, BS_FTP_CMD_USER);
+	} else if (bs_str_ieq(verb, "PASS")) {
+		push(p, BS_FTP_CMD_PASS);
+	} else if (bs_str_ieq(verb, "PASV")) {
+		push(p, BS_FTP_CMD_PASV);
+	} else if (bs_str_ieq(verb, "EPSV")) {
+		push(p, BS_FTP_CMD_EPSV);
+	} else if (bs_str_ieq(verb, "PORT")) {
+		if (bs_ftp_parse_hostport(arg.p, arg.n, &ip, &port))
+			set_data(p, c, &ip, port);
+		push(p, BS_FTP_CMD_OTHER);
+	} else if (bs_str_ieq(verb, "EPRT")) {
+		if (parse_extended(arg.p, arg.n, &ip, &port) && ip.family)
+			set_data(p, c, &ip, port);
+		push(p, BS_FTP_CMD_OTHER);
+	} else if (bs_str_ieq(verb, "STOR") || bs_str_ieq(verb, "STOU") || bs_str_ieq(verb, "APPE")) {
+		transfer(p, c, arg, true);
+		push(p, BS_FTP_CMD_OTHER);
+	} else if (bs_str_ieq(verb, "RETR")) {
+		transfer(p, c, arg, false);
+		push(p, BS_FTP_CMD_OTHER);
+	} else if (bs_str_ieq(verb, "LIST") || bs_str_ieq(verb, "NLST") || bs_str_ieq(verb, "MLSD")) {
+		transfer(p, c, BS_STR_LIT(""), false);
+		push(p, BS_FTP_CMD_OTHER);
+	} else if (bs_str_ieq(verb, "AUTH") && (bs_str_ieq(arg, "TLS") || bs_str_ieq(arg, "SSL") ||
+	                                        bs_str_ieq(arg, "TLS-C"))) {
+		push(p, BS_FTP_CMD_AUTH_TLS);
+		p->cstate = BS_FTP_C_TLS_WAIT;
+	} else {
+		if (verb.n < 3 || verb.n > 4)
+			p->garbage_lines++;
+		push(p, BS_FTP_CMD_OTHER);
+	}
+}
+
+static void emit_auth(struct bs_ftp *p, const struct bs_proto_ctx *c, int success)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_AUTH);
+	ev.u.auth.proto = BS_AUTH_FTP;
+	ev.u.auth.user = bs_str_make(p->user, p->user_len);
+	ev.u.auth.method = BS_STR_LIT("PASS");
+	ev.u.auth.success = success;
+	bs_emit(c->sink, &ev);
+	p->logins++;
+}
+
+static void server_reply(struct bs_ftp *p, const struct bs_proto_ctx *c, int code, bs_str text)
+{
+	if (p->qlen == 0) {
+		p->greeted = true; /* greeting, or a 1xx/2xx of a transfer */
+		return;
+	}
+	if (code < 200)
+		return; /* preliminary (150 opening data connection): the command is still pending */
+	enum bs_ftp_cmd cmd = (enum bs_ftp_cmd)p->queue[p->qhead];
+	p->qhead = (p->qhead + 1) % BS_FTP_QUEUE;
+	p->qlen--;
+	bs_ip ip;
+	uint16_t port;
+	switch (cmd) {
+	case BS_FTP_CMD_USER:
+		if (code == 230 || code == 530)
+			emit_auth(p, c, code == 230); /* no password asked, or refused at once */
+		break;
+	case BS_FTP_CMD_PASS:
+		if (code != 332)
+			emit_auth(p, c, code == 230 || code == 202);
+		break;
+	case BS_FTP_CMD_PASV:
+		if (code == 227 && bs_ftp_parse_hostport(text.p, text.n, &ip, &port)) {
+			/* 0.0.0.0 or a private address behind NAT: the server's own */
+			if (ip.a[0] == 0 || (bs_ip_is_private(&ip) && !bs_ip_is_private(&c->srv)))
+				ip = c->srv;
+			set_data(p, c, &ip, port);
+		}
+		break;
+	case BS_FTP_CMD_EPSV:
+		if (code == 229 && parse_extended(text.p, text.n, &ip, &port)) {
+			if (!ip.family)
+				ip = c->srv;
+			set_data(p, c, &ip, port);
+		}
+		break;
+	case BS_FTP_CMD_AUTH_TLS:
+		p->cstate = code == 234 ? BS_FTP_C_OPAQUE : BS_FTP_C_CMD;
+		break;
+	default:
+		break;
+	}
+}
+
+static void server_line(struct bs_ftp *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+{
+	const char *s = l->buf;
+	size_t n = l->len;
+	if (l->truncated)
+		p->lines_truncated++;
+	bool coded = n >= 3 && s[0] >= '1' && s[0] <= '5' && is_digit(s[1]) && is_digit(s[2]);
+	if (p->in_multiline) {
+		/* only "code<SP>" with the opening code ends a multi-line reply */
+		if (!coded || memcmp(s, p->multiline_code, 3) != 0 || (n > 3 && s[3] != ' '))
+			return;
+		p->in_multiline = false;
+	} else if (!coded || (n > 3 && s[3] != ' ' && s[3] != '-')) {
+		p->garbage_lines++;
+		return;
+	} else if (n > 3 && s[3] == '-') {
+		p->in_multiline = true;
+		memcpy(p->multiline_code, s, 3);
+		return;
+	}
+	int code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	server_reply(p, c, code, bs_text_rest(s, n, 3));
+}
+
+enum bs_ftp_err bs_ftp_feed(struct bs_ftp *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	struct bs_line *l = dir ? &p->sline : &p->cline;
+	while (n > 0) {
+		if (p->cstate == BS_FTP_C_OPAQUE || (dir == 0 && p->cstate == BS_FTP_C_TLS_WAIT))
+			return BS_FTP_OK;
+		bool complete;
+		size_t k = bs_line_take(l, b, n, &complete);
+		b += k;
+		n -= k;
+		if (!complete)
+			continue;
+		if (dir) {
+			server_line(p, c, l);
+		} else {
+			if (l->truncated)
+				p->lines_truncated++;
+			client_command(p, c, l->buf, l->len);
+		}
+		bs_line_reset(l);
+	}
+	if (!p->greeted && p->logins == 0 && p->garbage_lines >= 8)
+		return BS_FTP_ERR_NOT_FTP;
+	return BS_FTP_OK;
+}
+
+void bs_ftp_gap(struct bs_ftp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
+{
+	(void)c;
+	(void)n;
+	bs_line_gap(dir ? &p->sline : &p->cline);
+	p->qhead = p->qlen = 0;
+	p->in_multiline = false;
+}
+
+void bs_ftp_end(struct bs_ftp *p, struct bs_proto_ctx *c)
+{
+	if (p->qlen > 0 && p->queue[p->qhead] == BS_FTP_CMD_PASS)
+		emit_auth(p, c, -1);
+	p->qlen = 0;
+}
+
+const char *bs_ftp_strerror(enum bs_ftp_err e)
+{
+	switch (e) {
+	case BS_FTP_OK: return "ok";
+	case BS_FTP_ERR_NOT_FTP: return "not FTP: no reply codes and no commands";
+	}
+	return "unknown FTP error";
+}
+
+bool bs_ftp_sniff(int dir, const uint8_t *p, size_t n)
+{
+	bs_str s = bs_str_make((const char *)p, n);
+	if (dir == 0)
+		return bs_str_istarts(s, "USER ") && n < 512;
+	if (!bs_str_istarts(s, "220"))
+		return false;
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t ln = lf ? (size_t)(lf - p) : n;
+	return bs_memmem_ci((const char *)p, ln, "FTP", 3) != NULL;
+}
+
+BS_PROTO_ADAPTERS(ftp)
+
+const struct bs_proto_def bs_proto_ftp = {
+	.name = "ftp", .ports = { 21, 0 }, .sniff = bs_ftp_sniff, .state_size = sizeof(struct bs_ftp),
+	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.udp = false,
+};

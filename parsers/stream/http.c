@@ -1,0 +1,1679 @@
+/* http.c - HTTP/1.x stream parser: requests and responses of one TCP flow,
+ * paired in FIFO order, bodies de-chunked and inflated, forms decoded.
+ *
+ * Push parser: each direction has a state (http.h, enum bs_http_state) and
+ * bytes are consumed as they come, whatever the segment boundaries. Lines
+ * (start line, headers, chunk trailers) are collected in a fixed buffer;
+ * bodies are never buffered, only streamed through the decoders (chunk
+ * framing, zlib, form decoder, multipart splitter) into fixed-size sinks
+ * (hash, first KB, scan window). See docs/PROTOCOLS.md, "HTTP".
+ */
+#include "config.h"
+#include "parsers/stream/http.h"
+#include "src/core/addrscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define CHUNK_SIZE_LIMIT (1ULL << 60)
+#define INFLATE_OUT 16384
+
+enum field_kind { FIELD_OTHER = 0, FIELD_USER, FIELD_PASSWORD, FIELD_DOMAIN };
+enum mp_state { MP_PREAMBLE = 0, MP_AFTER_DELIM, MP_PART_HEADERS, MP_PART_BODY, MP_EPILOGUE };
+
+static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
+	"CONNECT", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+	"REPORT", "SEARCH", NULL };
+
+static inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static bs_str trim(const char *p, size_t n)
+{
+	while (n && (is_ows(p[0]) || p[0] == '\r')) {
+		p++;
+		n--;
+	}
+	while (n && (is_ows(p[n - 1]) || p[n - 1] == '\r'))
+		n--;
+	return bs_str_make(p, n);
+}
+
+/* Copy into a fixed buffer, counting what did not fit. */
+static void put_capped(char *dst, size_t cap, uint16_t *len, bs_str v, uint64_t *trunc)
+{
+	size_t n = v.n;
+	if (n > cap) {
+		n = cap;
+		(*trunc)++;
+	}
+	if (n)
+		memcpy(dst, v.p, n);
+	*len = (uint16_t)n;
+}
+
+/* Append "; "-joined, counting what did not fit. */
+static void append_joined(char *dst, size_t cap, uint16_t *len, bs_str v, uint64_t *trunc)
+{
+	size_t at = *len;
+	if (v.n == 0)
+		return;
+	if (at && at + 2 <= cap) {
+		memcpy(dst + at, "; ", 2);
+		at += 2;
+	}
+	size_t n = v.n;
+	if (at + n > cap) {
+		n = cap > at ? cap - at : 0;
+		(*trunc)++;
+	}
+	if (n)
+		memcpy(dst + at, v.p, n);
+	*len = (uint16_t)(at + n);
+}
+
+/* ------------------------------------------------------------------ events */
+
+struct scan_ctx {
+	struct bs_http *h;
+	struct bs_proto_ctx *c;
+	enum bs_addr_ctx actx;
+	uint64_t ref;
+	bool to_client;
+};
+
+static void req_window_cb(void *vctx, const char *p, size_t n, size_t fresh, bool final)
+{
+	struct scan_ctx *s = vctx;
+	bs_proto_addr_window(s->c, s->actx, s->ref, s->to_client, p, n, fresh, final);
+}
+
+static void set_req_fields(struct bs_ev_http *e, const struct bs_http_req *r)
+{
+	e->txn_id = r->txn_id;
+	e->method = bs_str_make(r->method, r->method_len);
+	e->uri = bs_str_make(r->uri, r->uri_len);
+	e->host = bs_str_make(r->host, r->host_len);
+	e->user_agent = bs_str_make(r->ua, r->ua_len);
+	e->referer = bs_str_make(r->referer, r->referer_len);
+	e->cookie = bs_str_make(r->cookie, r->cookie_len);
+	e->content_type = bs_str_make(r->ctype, r->ctype_len);
+	e->req_body_len = r->body_len;
+	e->login_user = bs_str_make(r->user, r->user_len);
+	e->password_in_clear = r->password_in_clear;
+	e->upload_filename = bs_str_make(r->upload, r->upload_len);
+}
+
+static void emit_request(struct bs_http *p, struct bs_proto_ctx *c, const struct bs_http_req *r)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_HTTP);
+	ev.ts = r->ts;
+	ev.origin.ref = r->pktno;
+	ev.u.http.phase = BS_HTTP_REQUEST;
+	set_req_fields(&ev.u.http, r);
+	bs_emit(c->sink, &ev);
+	p->count.requests++;
+}
+
+/* COMPLETE: r may be NULL (a response nobody asked for), rs NULL (no response). */
+static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, const struct bs_http_resp *rs)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_HTTP);
+	struct bs_ev_http *e = &ev.u.http;
+	e->phase = BS_HTTP_COMPLETE;
+	if (r) {
+		ev.ts = r->ts;
+		ev.origin.ref = r->pktno;
+		set_req_fields(e, r);
+	} else if (rs) {
+		ev.ts = rs->ts;
+		ev.origin.ref = rs->pktno;
+		e->txn_id = rs->txn_id;
+	}
+	if (rs) {
+		e->status = rs->status;
+		e->resp_bytes = rs->wire_bytes;
+		e->resp_body_len = rs->decoded_len;
+		e->resp_content_type = bs_str_make(rs->ctype, rs->ctype_len);
+		e->set_cookie = bs_str_make(rs->setcookie, rs->setcookie_len);
+		e->body_hash = rs->hash;
+		for (size_t i = 0; i < rs->nrefs; i++)
+			e->refs[i] = bs_str_make(rs->ref_pool + rs->ref_off[i], rs->ref_len[i]);
+		e->nrefs = rs->nrefs;
+		e->cmd_output = rs->cmd_output;
+	}
+	bs_emit(c->sink, &ev);
+}
+
+/* ------------------------------------------------------------------ FIFO */
+
+static struct bs_http_req *pending_at(struct bs_http *p, size_t i)
+{
+	return &p->pending[(p->pending_head + i) % p->pending_cap];
+}
+
+static void pending_pop(struct bs_http *p)
+{
+	p->pending_head = (p->pending_head + 1) % p->pending_cap;
+	p->pending_count--;
+}
+
+static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct bs_http_req *r)
+{
+	if (p->pending_count == p->pending_cap && p->pending_cap < BS_HTTP_MAX_PENDING) {
+		/* Deep pipelining: move to the full-size ring, once per flow. */
+		struct bs_http_req *big = bs_xcalloc(BS_HTTP_MAX_PENDING, sizeof *big);
+		for (size_t i = 0; i < p->pending_count; i++)
+			big[i] = *pending_at(p, i);
+		p->pending = big;
+		p->pending_cap = BS_HTTP_MAX_PENDING;
+		p->pending_head = 0;
+	}
+	if (p->pending_count == p->pending_cap) {
+		/* The oldest will never be answered as far as we can tell. */
+		struct bs_http_req *old = pending_at(p, 0);
+		if (!old->lost)
+			emit_complete(c, old, NULL);
+		pending_pop(p);
+		p->count.queue_overflow++;
+	}
+	*pending_at(p, p->pending_count) = *r;
+	p->pending_count++;
+}
+
+/* ------------------------------------------------------------------ forms */
+
+static bool name_in(const char *name, size_t n, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (bs_str_ieq(bs_str_make(name, n), list[i]))
+			return true;
+	return false;
+}
+
+static enum field_kind field_kind(const char *name, size_t n)
+{
+	static const char *const users[] = { "username", "user", "login", "email", "account", "userid",
+		"user_name", "loginname", "login_name", "user_id", "uname", "mail", NULL };
+	static const char *const passwords[] = { "password", "pass", "passwd", "pwd", "secret",
+		"passwort", "user_password", NULL };
+	static const char *const domains[] = { "pop3host", "domain", "maildomain", NULL };
+	if (name_in(name, n, users))
+		return FIELD_USER;
+	if (name_in(name, n, passwords))
+		return FIELD_PASSWORD;
+	if (name_in(name, n, domains))
+		return FIELD_DOMAIN;
+	return FIELD_OTHER;
+}
+
+static void field_start_value(struct bs_http_form_dec *d)
+{
+	d->in_value = true;
+	d->kind = d->name_long ? FIELD_OTHER : (uint8_t)field_kind(d->name, d->name_len);
+	d->value_len = 0;
+}
+
+/* A field is complete: note a login user, a password, a domain. */
+static void field_end(struct bs_http *p, struct bs_http_form_dec *d, bool value_long)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	if (d->in_value) {
+		if (d->kind == FIELD_USER && d->value_len && !rb->have_user) {
+			rb->have_user = true;
+			memcpy(p->cur.user, d->value, d->value_len);
+			p->cur.user_len = (uint16_t)d->value_len;
+			if (value_long)
+				p->count.field_truncated++;
+		} else if (d->kind == FIELD_PASSWORD && d->value_len) {
+			rb->have_password = true;
+		} else if (d->kind == FIELD_DOMAIN && d->value_len && !rb->domain_len &&
+		           d->value_len <= sizeof rb->domain) {
+			memcpy(rb->domain, d->value, d->value_len);
+			rb->domain_len = d->value_len;
+		}
+	}
+	d->in_value = false;
+	d->name_len = 0;
+	d->name_long = false;
+	d->value_len = 0;
+	d->kind = FIELD_OTHER;
+	d->pct = 0;
+}
+
+/* One decoded byte of a name or value. The value of a password field is
+ * only counted, never stored. */
+static void field_byte(struct bs_http_form_dec *d, char ch, bool *value_long)
+{
+	if (!d->in_value) {
+		if (d->name_len < sizeof d->name)
+			d->name[d->name_len++] = ch;
+		else
+			d->name_long = true;
+		return;
+	}
+	if (d->kind == FIELD_PASSWORD) {
+		d->value_len = 1;
+		return;
+	}
+	if (d->kind == FIELD_USER || d->kind == FIELD_DOMAIN) {
+		if (d->value_len < sizeof d->value)
+			d->value[d->value_len++] = ch;
+		else
+			*value_long = true;
+	}
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+		return (ch | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* application/x-www-form-urlencoded (also a query string): decoded values go
+ * to the request's scan window, one field per line. */
+static void urlencoded_feed(struct bs_http *p, struct scan_ctx *sc, const char *b, size_t n)
+{
+	struct bs_http_form_dec *d = &p->rb.dec;
+	char out[256];
+	size_t on = 0;
+	bool value_long = false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = b[i];
+		if (d->pct) {
+			int v = hexval(ch);
+			if (v < 0) {
+				/* Not an escape: keep the bytes literally. */
+				char lit[2] = { '%', (char)d->pct_hi };
+				for (int k = 0; k < d->pct; k++) {
+					field_byte(d, lit[k], &value_long);
+					if (d->in_value && d->kind != FIELD_PASSWORD && on < sizeof out)
+						out[on++] = lit[k];
+				}
+				d->pct = 0;
+			} else if (d->pct == 1) {
+				d->pct_hi = (uint8_t)ch;
+				d->pct = 2;
+				continue;
+			} else {
+				ch = (char)(hexval((char)d->pct_hi) * 16 + v);
+				d->pct = 0;
+				goto decoded;
+			}
+		}
+		if (ch == '%') {
+			d->pct = 1;
+			continue;
+		}
+		if (ch == '&') {
+			field_end(p, d, value_long);
+			value_long = false;
+			if (on < sizeof out)
+				out[on++] = '\n';
+			goto flush_check;
+		}
+		if (ch == '=' && !d->in_value) {
+			field_start_value(d);
+			continue;
+		}
+		if (ch == '+')
+			ch = ' ';
+decoded:
+		field_byte(d, ch, &value_long);
+		if (d->in_value && d->kind != FIELD_PASSWORD && on < sizeof out)
+			out[on++] = ch;
+flush_check:
+		if (on >= sizeof out - 2) {
+			bs_window_feed(&p->rb.win, out, on, req_window_cb, sc);
+			on = 0;
+		}
+	}
+	if (value_long)
+		p->count.field_truncated++;
+	if (on)
+		bs_window_feed(&p->rb.win, out, on, req_window_cb, sc);
+}
+
+static void urlencoded_end(struct bs_http *p, struct scan_ctx *sc)
+{
+	struct bs_http_form_dec *d = &p->rb.dec;
+	if (d->pct) {
+		/* a dangling "%" or "%4" at the end is literal */
+		bool value_long = false;
+		char lit[2] = { '%', (char)d->pct_hi };
+		for (int k = 0; k < d->pct; k++)
+			field_byte(d, lit[k], &value_long);
+		d->pct = 0;
+	}
+	if (d->in_value || d->name_len)
+		field_end(p, d, false);
+	bs_window_feed(&p->rb.win, "\n", 1, req_window_cb, sc);
+}
+
+/* --- multipart/form-data */
+
+static bs_str header_param(bs_str v, const char *name)
+{
+	size_t nn = strlen(name);
+	for (size_t i = 0; i + nn < v.n; i++) {
+		if (!bs_str_istarts(bs_str_make(v.p + i, v.n - i), name))
+			continue;
+		if (i > 0 && !(is_ows(v.p[i - 1]) || v.p[i - 1] == ';'))
+			continue;
+		size_t j = i + nn;
+		while (j < v.n && is_ows(v.p[j]))
+			j++;
+		if (j >= v.n || v.p[j] != '=')
+			continue;
+		j++;
+		while (j < v.n && is_ows(v.p[j]))
+			j++;
+		if (j < v.n && v.p[j] == '"') {
+			size_t k = j + 1;
+			while (k < v.n && v.p[k] != '"')
+				k++;
+			return bs_str_make(v.p + j + 1, k - j - 1);
+		}
+		size_t k = j;
+		while (k < v.n && v.p[k] != ';' && !is_ows(v.p[k]))
+			k++;
+		return bs_str_make(v.p + j, k - j);
+	}
+	return BS_STR_NULL;
+}
+
+static void mp_part_header(struct bs_http *p, const char *line, size_t n)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	bs_str l = bs_str_make(line, n);
+	if (!bs_str_istarts(l, "content-disposition:"))
+		return;
+	bs_str v = trim(line + 20, n - 20);
+	bs_str name = header_param(v, "name");
+	bs_str file = header_param(v, "filename");
+	if (name.p) {
+		size_t k = name.n < sizeof rb->part_name ? name.n : sizeof rb->part_name;
+		memcpy(rb->part_name, name.p, k);
+		rb->part_name_len = k;
+		rb->part_name_long = name.n > sizeof rb->part_name;
+	}
+	if (file.p) {
+		rb->part_is_file = true;
+		/* browsers of the time sent the client's full path: keep the base name */
+		for (size_t i = file.n; i-- > 0;)
+			if (file.p[i] == '\\' || file.p[i] == '/') {
+				file.p += i + 1;
+				file.n -= i + 1;
+				break;
+			}
+		size_t k = file.n < sizeof rb->part_file ? file.n : sizeof rb->part_file;
+		memcpy(rb->part_file, file.p, k);
+		rb->part_file_len = k;
+	}
+}
+
+static void mp_part_begin(struct bs_http *p)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	rb->part_is_file = false;
+	rb->part_name_long = false;
+	rb->part_name_len = 0;
+	rb->part_file_len = 0;
+	rb->part_size = 0;
+	rb->mp_line_len = 0;
+}
+
+static void mp_content_start(struct bs_http *p)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	struct bs_http_form_dec *d = &rb->dec;
+	d->name_len = 0;
+	d->name_long = rb->part_name_long;
+	if (!rb->part_is_file) {
+		memcpy(d->name, rb->part_name, rb->part_name_len);
+		d->name_len = rb->part_name_len;
+	}
+	field_start_value(d);
+	if (rb->part_is_file)
+		d->kind = FIELD_OTHER;
+}
+
+static void mp_content(struct bs_http *p, struct scan_ctx *sc, const char *b, size_t n)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	if (!n)
+		return;
+	rb->part_size += n;
+	bool value_long = false;
+	if (!rb->part_is_file && rb->dec.kind != FIELD_OTHER)
+		for (size_t i = 0; i < n; i++)
+			field_byte(&rb->dec, b[i], &value_long);
+	if (rb->dec.kind != FIELD_PASSWORD)
+		bs_window_feed(&rb->win, b, n, req_window_cb, sc);
+}
+
+static void mp_part_end(struct bs_http *p, struct bs_proto_ctx *c, struct scan_ctx *sc)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	if (rb->part_is_file) {
+		p->count.uploads++;
+		if (!p->cur.upload_len && rb->part_file_len) {
+			memcpy(p->cur.upload, rb->part_file, rb->part_file_len);
+			p->cur.upload_len = (uint16_t)rb->part_file_len;
+		}
+		struct bs_event ev;
+		bs_proto_event(c, &ev, BS_EV_FILEXFER);
+		ev.u.xfer.proto = BS_STR_LIT("http");
+		ev.u.xfer.upload = true;
+		ev.u.xfer.filename = bs_str_make(rb->part_file, rb->part_file_len);
+		ev.u.xfer.size = rb->part_size;
+		ev.u.xfer.user = bs_str_make(p->cur.user, p->cur.user_len);
+		bs_emit(c->sink, &ev);
+	}
+	field_end(p, &rb->dec, false);
+	bs_window_feed(&rb->win, "\n", 1, req_window_cb, sc);
+}
+
+static void multipart_feed(struct bs_http *p, struct bs_proto_ctx *c, struct scan_ctx *sc,
+                           const char *b, size_t n)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	/* delimiter: CRLF "--" boundary; the body start counts as after a CRLF */
+	char delim[4 + sizeof rb->boundary];
+	size_t dl = 4 + rb->boundary_len;
+	memcpy(delim, "\r\n--", 4);
+	memcpy(delim + 4, rb->boundary, rb->boundary_len);
+
+	size_t i = 0;
+	while (i < n) {
+		switch (rb->mp_state) {
+		case MP_PREAMBLE:
+		case MP_PART_BODY: {
+			size_t run = i;
+			bool in_body = rb->mp_state == MP_PART_BODY;
+			while (i < n) {
+				char ch = b[i];
+				if (ch == delim[rb->delim_match]) {
+					if (rb->delim_match == 0 && in_body)
+						mp_content(p, sc, b + run, i - run);
+					rb->delim_match++;
+					i++;
+					if (rb->delim_match == dl) {
+						rb->delim_match = 0;
+						if (in_body)
+							mp_part_end(p, c, sc);
+						rb->mp_state = MP_AFTER_DELIM;
+						rb->mp_line_len = 0;
+						break;
+					}
+					continue;
+				}
+				if (rb->delim_match) {
+					/* a false start: what matched was content */
+					if (in_body)
+						mp_content(p, sc, delim, rb->delim_match);
+					rb->delim_match = 0;
+					run = i;
+					continue; /* this byte again, from delimiter position 0 */
+				}
+				i++;
+			}
+			if (i == n && rb->mp_state != MP_AFTER_DELIM && rb->delim_match == 0 && in_body)
+				mp_content(p, sc, b + run, i - run);
+			break;
+		}
+		case MP_AFTER_DELIM: {
+			/* "--" closes the body; otherwise padding up to LF opens a part */
+			char ch = b[i++];
+			if (rb->mp_line_len == 0 && ch == '-') {
+				rb->mp_line_len = 1;
+			} else if (rb->mp_line_len == 1 && ch == '-') {
+				rb->mp_state = MP_EPILOGUE;
+			} else if (ch == '\n') {
+				mp_part_begin(p);
+				rb->mp_state = MP_PART_HEADERS;
+			} else {
+				rb->mp_line_len = 2;
+			}
+			break;
+		}
+		case MP_PART_HEADERS: {
+			const char *lf = memchr(b + i, '\n', n - i);
+			size_t take = (lf ? (size_t)(lf - (b + i)) : n - i);
+			size_t room = sizeof rb->mp_line - rb->mp_line_len;
+			memcpy(rb->mp_line + rb->mp_line_len, b + i, take < room ? take : room);
+			rb->mp_line_len += take < room ? take : room;
+			i += take;
+			if (!lf)
+				break;
+			i++;
+			bs_str line = trim(rb->mp_line, rb->mp_line_len);
+			rb->mp_line_len = 0;
+			if (line.n == 0) {
+				rb->mp_state = MP_PART_BODY;
+				rb->delim_match = 0;
+				mp_content_start(p);
+			} else {
+				mp_part_header(p, line.p, line.n);
+			}
+			break;
+		}
+		default:
+			i = n; /* epilogue */
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ request */
+
+static void request_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, p->cur.txn_id, false };
+	p->cur.body_len += n;
+	switch (p->rb.form) {
+	case BS_HTTP_FORM_URLENCODED:
+		urlencoded_feed(p, &sc, (const char *)b, n);
+		break;
+	case BS_HTTP_FORM_MULTIPART:
+		multipart_feed(p, c, &sc, (const char *)b, n);
+		break;
+	default:
+		bs_window_feed(&p->rb.win, (const char *)b, n, req_window_cb, &sc);
+		break;
+	}
+}
+
+static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, p->cur.txn_id, false };
+	struct bs_http_reqbody *rb = &p->rb;
+	if (rb->form == BS_HTTP_FORM_URLENCODED)
+		urlencoded_end(p, &sc);
+	else if (rb->form == BS_HTTP_FORM_MULTIPART && rb->mp_state == MP_PART_BODY)
+		mp_part_end(p, c, &sc); /* body cut short: keep what we have */
+	bs_window_end(&rb->win, req_window_cb, &sc);
+	if (rb->have_user && rb->have_password) {
+		p->cur.password_in_clear = true;
+		p->count.logins++;
+		/* @Mail posts "username" and "pop3host" separately */
+		if (rb->domain_len && !memchr(p->cur.user, '@', p->cur.user_len) &&
+		    p->cur.user_len + 1 + rb->domain_len <= sizeof p->cur.user) {
+			p->cur.user[p->cur.user_len] = '@';
+			memcpy(p->cur.user + p->cur.user_len + 1, rb->domain, rb->domain_len);
+			p->cur.user_len = (uint16_t)(p->cur.user_len + 1 + rb->domain_len);
+		}
+	} else if (!rb->have_password) {
+		p->cur.user_len = 0; /* a user field alone (a search box) is no login */
+	}
+	emit_request(p, c, &p->cur);
+	pending_push(p, c, &p->cur);
+	p->cur_active = false;
+	p->dir[0].state = BS_HTTP_S_START;
+}
+
+static bool parse_method(const char *l, size_t n, size_t *mlen)
+{
+	for (size_t i = 0; methods[i]; i++) {
+		size_t k = strlen(methods[i]);
+		if (n > k && memcmp(l, methods[i], k) == 0 && l[k] == ' ') {
+			*mlen = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "METHOD SP request-target SP HTTP/1.x". A line cut by the line cap keeps
+ * its method and the start of its target. */
+static bool parse_request_line(const char *l, size_t n, bool cut, bs_str *method, bs_str *uri)
+{
+	size_t mlen;
+	if (!parse_method(l, n, &mlen))
+		return false;
+	size_t u = mlen + 1;
+	while (u < n && l[u] == ' ')
+		u++;
+	size_t e = n;
+	while (e > u && l[e - 1] == ' ')
+		e--;
+	size_t sp = e;
+	while (sp > u && l[sp - 1] != ' ')
+		sp--;
+	if (sp > u && e - sp == 8 && memcmp(l + sp, "HTTP/1.", 7) == 0 && is_digit(l[sp + 7])) {
+		e = sp - 1;
+		while (e > u && l[e - 1] == ' ')
+			e--;
+	} else if (!cut) {
+		return false;
+	}
+	if (e <= u)
+		return false;
+	for (size_t i = u; i < e; i++)
+		if ((unsigned char)l[i] < 0x21 && !(cut && l[i] == ' '))
+			return false;
+	*method = bs_str_make(l, mlen);
+	*uri = bs_str_make(l + u, e - u);
+	return true;
+}
+
+static void reqbody_reset(struct bs_http_reqbody *rb)
+{
+	rb->form = BS_HTTP_FORM_NONE;
+	rb->have_user = rb->have_password = false;
+	rb->domain_len = 0;
+	memset(&rb->dec, 0, sizeof rb->dec);
+	rb->boundary_len = 0;
+	rb->delim_match = 2; /* the body start counts as a CRLF */
+	rb->mp_state = MP_PREAMBLE;
+	rb->mp_line_len = 0;
+	bs_window_reset(&rb->win);
+}
+
+static void request_start(struct bs_http *p, struct bs_proto_ctx *c, bs_str method, bs_str uri)
+{
+	struct bs_http_req *r = &p->cur;
+	memset(r, 0, offsetof(struct bs_http_req, method)); /* every number and length */
+	r->txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);
+	r->ts = c->ts;
+	r->pktno = c->pktno;
+	memcpy(r->method, method.p, method.n); /* <= 9 bytes: from the method list */
+	r->method_len = (uint16_t)method.n;
+	r->head = bs_str_eq(method, "HEAD");
+	r->connect = bs_str_eq(method, "CONNECT");
+	if (uri.n > BS_HTTP_URI_MAX || p->dir[0].line_long) {
+		size_t k = uri.n > BS_HTTP_URI_MAX - 3 ? BS_HTTP_URI_MAX - 3 : uri.n;
+		memcpy(r->uri, uri.p, k);
+		memcpy(r->uri + k, "...", 3);
+		r->uri_len = (uint16_t)(k + 3);
+		p->count.uri_truncated++;
+	} else {
+		memcpy(r->uri, uri.p, uri.n);
+		r->uri_len = (uint16_t)uri.n;
+	}
+	p->cur_active = true;
+	reqbody_reset(&p->rb);
+	/* A login by GET, or addresses in the query string, count as form values. */
+	const char *q = memchr(uri.p, '?', uri.n);
+	if (q) {
+		struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, r->txn_id, false };
+		urlencoded_feed(p, &sc, q + 1, (size_t)(uri.p + uri.n - q - 1));
+		urlencoded_end(p, &sc);
+		memset(&p->rb.dec, 0, sizeof p->rb.dec);
+	}
+}
+
+/* ------------------------------------------------------------------ response body */
+
+static bool within_tag_attr(const char *t, size_t tn, const char *attr, bs_str *val)
+{
+	size_t an = strlen(attr);
+	for (size_t i = 1; i + an < tn; i++) {
+		if (!(is_ows(t[i - 1]) || t[i - 1] == '\n' || t[i - 1] == '\r' || t[i - 1] == '"' || t[i - 1] == '\''))
+			continue;
+		if (!bs_str_istarts(bs_str_make(t + i, tn - i), attr))
+			continue;
+		size_t j = i + an;
+		while (j < tn && is_ows(t[j]))
+			j++;
+		if (j >= tn || t[j] != '=')
+			continue;
+		j++;
+		while (j < tn && is_ows(t[j]))
+			j++;
+		if (j >= tn)
+			return false;
+		if (t[j] == '"' || t[j] == '\'') {
+			const char *e = memchr(t + j + 1, t[j], tn - j - 1);
+			if (!e)
+				return false;
+			*val = bs_str_make(t + j + 1, (size_t)(e - (t + j + 1)));
+		} else {
+			size_t k = j;
+			while (k < tn && !is_ows(t[k]) && t[k] != '>')
+				k++;
+			*val = bs_str_make(t + j, k - j);
+		}
+		return true;
+	}
+	return false;
+}
+
+static void add_ref(struct bs_http *p, bs_str u)
+{
+	struct bs_http_resp *rs = &p->resp;
+	u = trim(u.p, u.n);
+	while (u.n && (u.p[0] == '\'' || u.p[0] == '"')) {
+		u.p++;
+		u.n--;
+	}
+	while (u.n && (u.p[u.n - 1] == '\'' || u.p[u.n - 1] == '"'))
+		u.n--;
+	bool absolute = bs_str_istarts(u, "http://") || bs_str_istarts(u, "https://") ||
+		(u.n > 2 && u.p[0] == '/' && u.p[1] == '/' && u.p[2] != '/');
+	if (!absolute || u.n > BS_HTTP_REF_MAX)
+		return;
+	for (size_t i = 0; i < rs->nrefs; i++)
+		if (rs->ref_len[i] == u.n && memcmp(rs->ref_pool + rs->ref_off[i], u.p, u.n) == 0)
+			return;
+	if (rs->nrefs == BS_HTTP_MAX_REFS || rs->ref_pool_len + u.n > sizeof rs->ref_pool) {
+		p->count.refs_dropped++;
+		return;
+	}
+	memcpy(rs->ref_pool + rs->ref_pool_len, u.p, u.n);
+	rs->ref_off[rs->nrefs] = (uint16_t)rs->ref_pool_len;
+	rs->ref_len[rs->nrefs] = (uint16_t)u.n;
+	rs->ref_pool_len += u.n;
+	rs->nrefs++;
+}
+
+/* A tag starting at w[at]: its extent up to '>' (bounded), or 0 if not in the window. */
+static size_t tag_extent(const char *w, size_t n, size_t at)
+{
+	size_t lim = n - at > 2048 ? at + 2048 : n;
+	const char *gt = memchr(w + at, '>', lim - at);
+	return gt ? (size_t)(gt - (w + at)) + 1 : 0;
+}
+
+/* JS call or assignment target: after the pattern, optional spaces, then
+ * the opener ('(' or '='), then a quoted string. Returns the end of the string
+ * (after its closing quote) or 0. */
+static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *val)
+{
+	while (j < n && is_ows(w[j]))
+		j++;
+	if (j >= n || w[j] != opener)
+		return 0;
+	j++;
+	if (opener == '=' && j < n && w[j] == '=')
+		return 0; /* a comparison */
+	while (j < n && is_ows(w[j]))
+		j++;
+	if (j >= n || (w[j] != '"' && w[j] != '\'' && w[j] != '`'))
+		return 0;
+	size_t lim = n - j > BS_HTTP_REF_MAX + 2 ? j + BS_HTTP_REF_MAX + 2 : n;
+	const char *e = memchr(w + j + 1, w[j], lim - j - 1);
+	if (!e)
+		return 0;
+	*val = bs_str_make(w + j + 1, (size_t)(e - (w + j + 1)));
+	return (size_t)(e - w) + 1;
+}
+
+static bool prefix_ci(const char *w, size_t n, size_t at, const char *pat, size_t pl)
+{
+	if (at + pl > n)
+		return false;
+	for (size_t k = 0; k < pl; k++) {
+		char c = w[at + k];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (c != pat[k])
+			return false;
+	}
+	return true;
+}
+
+static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t t, size_t tl)
+{
+	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
+		return; /* <scripts>, <frameset> */
+	size_t ext = tag_extent(w, n, at);
+	if (!ext || at + ext <= fresh)
+		return;
+	bs_str tag = bs_str_make(w + at, ext), v;
+	if (t < 3) {
+		if (within_tag_attr(tag.p, tag.n, "src", &v))
+			add_ref(p, v);
+	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
+	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
+	           within_tag_attr(tag.p, tag.n, "content", &v)) {
+		const char *u = bs_memmem_ci(v.p, v.n, "url", 3);
+		if (u) {
+			size_t k = (size_t)(u - v.p) + 3;
+			while (k < v.n && is_ows(v.p[k]))
+				k++;
+			if (k < v.n && v.p[k] == '=')
+				add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1));
+		}
+	}
+}
+
+/* The next byte at or after at where a reference pattern can start: '<'
+ * (tags), 'l' or 'w' in either case (location..., window.open). A page is
+ * mostly other bytes; SSE2 (every x86-64) looks at 16 at a time. */
+static size_t next_ref_start(const char *w, size_t at, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i lt = _mm_set1_epi8('<'), el = _mm_set1_epi8('l'), dbl = _mm_set1_epi8('w');
+	const __m128i lower = _mm_set1_epi8(0x20);
+	for (; at + 16 <= n; at += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + at));
+		__m128i lc = _mm_or_si128(v, lower); /* 'L' -> 'l', 'W' -> 'w'; no other byte becomes them */
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, lt),
+		                         _mm_or_si128(_mm_cmpeq_epi8(lc, el), _mm_cmpeq_epi8(lc, dbl)));
+		int mask = _mm_movemask_epi8(m);
+		if (mask)
+			return at + (size_t)__builtin_ctz((unsigned)mask);
+	}
+#endif
+	for (; at < n; at++) {
+		char c = w[at];
+		if (c == '<' || c == 'l' || c == 'L' || c == 'w' || c == 'W')
+			return at;
+	}
+	return n;
+}
+
+/* References in one window: a match counts when it ends in the fresh part
+ * (earlier windows saw the others). One pass over the window: only at '<',
+ * 'l' and 'w' (either case) can a construct start, and there the patterns
+ * are compared (this runs on every HTML byte served, so it is kept to one
+ * pass rather than one search per pattern). */
+static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+{
+#define PAT(s) s, sizeof s - 1
+	static const struct { const char *pat; size_t len; } tags[] = {
+		{ PAT("<script") }, { PAT("<iframe") }, { PAT("<frame") }, { PAT("<meta") } };
+	static const struct { const char *pat; size_t len; char opener; } js[] = {
+		{ PAT("window.open"), '(' }, { PAT("location.href"), '=' }, { PAT("location.replace"), '(' },
+		{ PAT("location.assign"), '(' }, { PAT("location"), '=' } };
+#undef PAT
+	for (size_t at = next_ref_start(w, 0, n); at < n; at = next_ref_start(w, at + 1, n)) {
+		char c = w[at];
+		/* every pattern is two bytes or more: its second byte decides
+		 * most candidates ("<s" "<i" "<f" "<m", "lo", "wi") */
+		if (at + 1 >= n)
+			break;
+		char c2 = (char)(w[at + 1] | 0x20);
+		if (c == '<' ? (c2 != 's' && c2 != 'i' && c2 != 'f' && c2 != 'm') : c2 != ((c | 0x20) == 'l' ? 'o' : 'i'))
+			continue;
+		if (c == '<') {
+			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
+				if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
+					tag_ref(p, w, n, fresh, at, t, tags[t].len);
+		} else { /* 'l' or 'w', either case */
+			for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
+				size_t pl = js[k].len;
+				if (!prefix_ci(w, n, at, js[k].pat, pl))
+					continue;
+				bs_str v;
+				size_t end = js_string(w, n, at + pl, js[k].opener, &v);
+				if (end && end > fresh)
+					add_ref(p, v);
+			}
+		}
+	}
+}
+
+static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
+{
+	struct scan_ctx *sc = vctx;
+	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
+	if (sc->h->resp.html || sc->h->resp.script)
+		scan_refs(sc->h, w, n, fresh);
+}
+
+/* Decoded response body bytes: hash, first KB, scan window. */
+static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *b, size_t n, bool inflated)
+{
+	struct bs_http_resp *rs = &p->resp;
+	if (inflated) {
+		if (rs->capped)
+			return;
+		if (rs->decoded_len + n > BS_HTTP_INFLATE_MAX) {
+			n = (size_t)(BS_HTTP_INFLATE_MAX - rs->decoded_len);
+			rs->capped = true;
+			p->count.bombs++;
+		}
+	}
+	bs_hash64_feed(&rs->hasher, b, n);
+	rs->decoded_len += n;
+	if (rs->sniff_len < sizeof rs->sniff) {
+		size_t k = sizeof rs->sniff - rs->sniff_len;
+		if (k > n)
+			k = n;
+		memcpy(rs->sniff + rs->sniff_len, b, k);
+		rs->sniff_len += k;
+	}
+	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true };
+	bs_window_feed(&rs->win, b, n, resp_window_cb, &sc);
+}
+
+static z_stream *inflater(struct bs_http *p, int window_bits)
+{
+	z_stream *zs = p->zs;
+	if (!zs) {
+		zs = bs_xcalloc(1, sizeof *zs);
+		if (inflateInit2(zs, window_bits) != Z_OK) {
+			free(zs);
+			return NULL;
+		}
+		p->zs = zs;
+	} else if (inflateReset2(zs, window_bits) != Z_OK) {
+		return NULL;
+	}
+	return zs;
+}
+
+static void inflate_run(struct bs_http *p, struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	struct bs_http_resp *rs = &p->resp;
+	z_stream *zs = p->zs;
+	unsigned char out[INFLATE_OUT];
+	zs->next_in = (unsigned char *)(uintptr_t)b;
+	zs->avail_in = (uInt)n;
+	while (!rs->capped && !rs->decode_failed && !rs->z_done) {
+		zs->next_out = out;
+		zs->avail_out = sizeof out;
+		int r = inflate(zs, Z_NO_FLUSH);
+		size_t got = sizeof out - zs->avail_out;
+		if (got)
+			decoded_data(p, c, (const char *)out, got, true);
+		if (r == Z_STREAM_END) {
+			rs->z_done = true; /* whatever follows the stream is not decoded */
+			break;
+		}
+		if (r != Z_OK && r != Z_BUF_ERROR) {
+			rs->decode_failed = true;
+			p->count.inflate_errors++;
+			break;
+		}
+		if (zs->avail_in == 0 && zs->avail_out != 0)
+			break;
+		if (r == Z_BUF_ERROR && got == 0)
+			break;
+	}
+}
+
+/* Body bytes as sent (after de-chunking) into the content decoder. */
+static void response_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	struct bs_http_resp *rs = &p->resp;
+	rs->wire_bytes += n;
+	if (rs->coding == BS_HTTP_CODING_NONE) {
+		decoded_data(p, c, (const char *)b, n, false);
+		return;
+	}
+	if (rs->decode_failed || rs->capped || rs->z_done || n == 0)
+		return;
+	if (rs->coding == BS_HTTP_CODING_GZIP && !rs->z_started) {
+		rs->z_started = true;
+		if (!inflater(p, 15 + 32)) { /* +32: gzip or zlib header, whichever comes */
+			rs->decode_failed = true;
+			return;
+		}
+	}
+	if (rs->coding == BS_HTTP_CODING_DEFLATE && !rs->deflate_raw_checked) {
+		/* "deflate" is meant to be zlib-wrapped, but many servers send raw
+		 * deflate: the first two bytes tell which. */
+		while (n > 0 && rs->deflate_head_len < 2) {
+			rs->deflate_head[rs->deflate_head_len++] = *b++;
+			n--;
+		}
+		if (rs->deflate_head_len < 2)
+			return;
+		unsigned h0 = rs->deflate_head[0], h1 = rs->deflate_head[1];
+		bool zlib = (h0 & 0x0f) == 8 && ((h0 << 8) | h1) % 31 == 0;
+		rs->deflate_raw_checked = true;
+		rs->z_started = true;
+		if (!inflater(p, zlib ? 15 : -15)) {
+			rs->decode_failed = true;
+			return;
+		}
+		inflate_run(p, c, rs->deflate_head, 2);
+	}
+	if (n)
+		inflate_run(p, c, b, n);
+}
+
+static bool perm_line(const char *l, size_t n)
+{
+	if (n < 10 || !strchr("-dlcbps", l[0]) || l[0] == 0)
+		return false;
+	for (size_t i = 1; i < 10; i++)
+		if (!strchr("rwxsStT-", l[i]) || l[i] == 0)
+			return false;
+	return true;
+}
+
+/* Is there a space followed by pat (case-insensitive) in s? */
+static bool ci_after_space(const char *s, size_t n, const char *pat, size_t pl)
+{
+	for (const char *p = s; (p = bs_memmem_ci(p, (size_t)(s + n - p), pat, pl)) != NULL; p++)
+		if (p > s && p[-1] == ' ')
+			return true;
+	return false;
+}
+
+/* Cheap check of the first KB: does it look like shell command output? */
+static bool looks_like_cmd_output(const char *s, size_t n)
+{
+	const char *u = s;
+	while ((u = bs_memmem_ci(u, (size_t)(s + n - u), "uid=", 4)) != NULL) {
+		u += 4;
+		size_t k = (size_t)(u - s), d = k;
+		while (d < n && is_digit(s[d]))
+			d++;
+		if (d > k && d < n && s[d] == '(') {
+			size_t lim = d + 64 < n ? d + 64 : n;
+			if (bs_memmem_ci(s + d, lim - d, ") gid=", 6))
+				return true;
+		}
+	}
+	/* Each pattern below is found by its rarest part, then checked whole:
+	 * a page has a space or an 'l' every few bytes, ":0:0:" seldom. */
+	for (const char *z = s; (z = memmem(z, (size_t)(s + n - z), ":0:0:", 5)) != NULL; z++) {
+		/* root:x:0:0: or root:*:0:0: (/etc/passwd) */
+		size_t at = (size_t)(z - s);
+		if (at >= 6 && bs_str_istarts(bs_str_make(z - 6, 5), "root:") && (z[-1] == 'x' || z[-1] == 'X' || z[-1] == '*'))
+			return true;
+	}
+	/* dir of cmd.exe: " Volume in drive ", " Directory of " (no pattern
+	 * holds a newline, so a match in the buffer is a match in a line) */
+	if (ci_after_space(s, n, "volume in drive ", 16) || ci_after_space(s, n, "directory of ", 13))
+		return true;
+	/* uname -a: looked for line by line only when the buffer has it */
+	bool linux_seen = bs_memmem_ci(s, n, "gnu/linux", 9) != NULL;
+	/* "total 48" then ls -l lines; or two ls -l lines in a row */
+	size_t perms_in_row = 0;
+	bool prev_total = false;
+	for (size_t i = 0; i < n;) {
+		const char *lf = memchr(s + i, '\n', n - i);
+		size_t e = lf ? (size_t)(lf - s) : n;
+		const char *l = s + i;
+		size_t ln = e - i;
+		/* output wrapped in <pre> by the web shell */
+		if (ln >= 5 && bs_str_istarts(bs_str_make(l, ln), "<pre>")) {
+			l += 5;
+			ln -= 5;
+		}
+		bool perm = perm_line(l, ln);
+		if (perm && (prev_total || ++perms_in_row >= 2))
+			return true;
+		if (!perm)
+			perms_in_row = 0;
+		prev_total = ln >= 7 && memcmp(l, "total ", 6) == 0 && is_digit(l[6]);
+		const char *lx = linux_seen ? bs_memmem_ci(l, ln, "Linux ", 6) : NULL;
+		if (lx && bs_memmem_ci(lx, ln - (size_t)(lx - l), "GNU/Linux", 9))
+			return true;
+		i = e + 1;
+	}
+	return false;
+}
+
+static void resp_reset(struct bs_http_resp *rs)
+{
+	memset(rs, 0, offsetof(struct bs_http_resp, ctype));
+	bs_hash64_init(&rs->hasher, 0);
+	rs->sniff_len = 0;
+	rs->nrefs = 0;
+	rs->ref_pool_len = 0;
+	bs_window_reset(&rs->win);
+}
+
+static void set_opaque(struct bs_http *p)
+{
+	p->dir[0].state = p->dir[1].state = BS_HTTP_S_OPAQUE;
+}
+
+static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	struct bs_http_resp *rs = &p->resp;
+	struct bs_http_dir *d = &p->dir[1];
+	d->state = BS_HTTP_S_START;
+	if (rs->interim) {
+		p->count.interim++;
+		rs->active = false;
+		return;
+	}
+	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true };
+	if (rs->coding == BS_HTTP_CODING_DEFLATE && !rs->deflate_raw_checked && rs->deflate_head_len) {
+		/* a one-byte body: cannot be valid, count it */
+		p->count.inflate_errors++;
+	}
+	bs_window_end(&rs->win, resp_window_cb, &sc);
+	/* equal to bs_hash64(body, len, 0): a capture and a file hash alike */
+	rs->hash = rs->decoded_len == 0 || d->body_damaged ? 0 : bs_hash64_final(&rs->hasher);
+	rs->cmd_output = looks_like_cmd_output(rs->sniff, rs->sniff_len);
+	p->count.responses++;
+	if (rs->paired && p->pending_count) {
+		struct bs_http_req *r = pending_at(p, 0);
+		if (!r->lost)
+			emit_complete(c, r, rs);
+		pending_pop(p);
+	} else if (!rs->paired) {
+		emit_complete(c, NULL, rs);
+	}
+	rs->active = false;
+	d->body_damaged = false;
+	if (rs->opaque_after)
+		set_opaque(p);
+}
+
+/* ------------------------------------------------------------------ headers */
+
+static bool parse_length(bs_str v, uint64_t *out)
+{
+	if (v.n == 0 || v.n > 18)
+		return false;
+	uint64_t x = 0;
+	for (size_t i = 0; i < v.n; i++) {
+		if (!is_digit(v.p[i]))
+			return false;
+		x = x * 10 + (uint64_t)(v.p[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+static bool last_coding_is(bs_str v, const char *coding)
+{
+	/* "gzip, chunked": the last listed coding is the outermost */
+	size_t e = v.n;
+	while (e && (is_ows(v.p[e - 1]) || v.p[e - 1] == ','))
+		e--;
+	size_t s = e;
+	while (s && v.p[s - 1] != ',' && !is_ows(v.p[s - 1]))
+		s--;
+	return bs_str_ieq(bs_str_make(v.p + s, e - s), coding);
+}
+
+static void header_line(struct bs_http *p, int dir, const char *l, size_t n)
+{
+	struct bs_http_dir *d = &p->dir[dir];
+	const char *colon = memchr(l, ':', n);
+	if (!colon)
+		return;
+	bs_str name = trim(l, (size_t)(colon - l));
+	bs_str v = trim(colon + 1, n - (size_t)(colon - l) - 1);
+	if (bs_str_ieq(name, "content-length")) {
+		uint64_t len;
+		if (!parse_length(v, &len) || (d->has_length && len != d->content_length)) {
+			p->err = BS_HTTP_ERR_CONTENT_LENGTH;
+			return;
+		}
+		d->has_length = true;
+		d->content_length = len;
+	} else if (bs_str_ieq(name, "transfer-encoding")) {
+		d->chunked = last_coding_is(v, "chunked");
+	} else if (dir == 0) {
+		struct bs_http_req *r = &p->cur;
+		uint64_t *tr = &p->count.field_truncated;
+		if (bs_str_ieq(name, "host"))
+			put_capped(r->host, sizeof r->host, &r->host_len, v, tr);
+		else if (bs_str_ieq(name, "user-agent"))
+			put_capped(r->ua, sizeof r->ua, &r->ua_len, v, tr);
+		else if (bs_str_ieq(name, "referer"))
+			put_capped(r->referer, sizeof r->referer, &r->referer_len, v, tr);
+		else if (bs_str_ieq(name, "cookie"))
+			append_joined(r->cookie, sizeof r->cookie, &r->cookie_len, v, tr);
+		else if (bs_str_ieq(name, "content-type")) {
+			put_capped(r->ctype, sizeof r->ctype, &r->ctype_len, v, tr);
+			if (bs_str_istarts(v, "application/x-www-form-urlencoded")) {
+				p->rb.form = BS_HTTP_FORM_URLENCODED;
+			} else if (bs_str_istarts(v, "multipart/form-data")) {
+				bs_str b = header_param(v, "boundary");
+				if (b.n && b.n <= 70) {
+					p->rb.form = BS_HTTP_FORM_MULTIPART;
+					memcpy(p->rb.boundary, b.p, b.n);
+					p->rb.boundary_len = b.n;
+				}
+			}
+		}
+	} else {
+		struct bs_http_resp *rs = &p->resp;
+		if (bs_str_ieq(name, "content-type")) {
+			put_capped(rs->ctype, sizeof rs->ctype, &rs->ctype_len, v, &p->count.field_truncated);
+			rs->html = bs_memmem_ci(v.p, v.n, "html", 4) != NULL;
+			rs->script = bs_memmem_ci(v.p, v.n, "javascript", 10) != NULL;
+		} else if (bs_str_ieq(name, "content-encoding")) {
+			if (last_coding_is(v, "gzip") || last_coding_is(v, "x-gzip"))
+				rs->coding = BS_HTTP_CODING_GZIP;
+			else if (last_coding_is(v, "deflate"))
+				rs->coding = BS_HTTP_CODING_DEFLATE;
+		} else if (bs_str_ieq(name, "set-cookie")) {
+			/* keep name=value of each cookie, like a Cookie header */
+			const char *semi = memchr(v.p, ';', v.n);
+			bs_str pair = trim(v.p, semi ? (size_t)(semi - v.p) : v.n);
+			append_joined(rs->setcookie, sizeof rs->setcookie, &rs->setcookie_len, pair,
+			              &p->count.field_truncated);
+		}
+	}
+}
+
+static void body_begin(struct bs_http_dir *d)
+{
+	if (d->chunked) {
+		d->state = BS_HTTP_S_CHUNK_SIZE;
+		d->remaining = 0;
+		d->chunk_digits = 0;
+	} else if (d->has_length && d->content_length) {
+		d->state = BS_HTTP_S_BODY_LENGTH;
+		d->remaining = d->content_length;
+	} else {
+		d->state = BS_HTTP_S_START; /* no body: caller completes the message */
+	}
+}
+
+static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+{
+	struct bs_http_dir *d = &p->dir[dir];
+	if (dir == 0) {
+		body_begin(d);
+		if (d->state == BS_HTTP_S_START)
+			request_done(p, c);
+		return;
+	}
+	struct bs_http_resp *rs = &p->resp;
+	if (rs->interim) {
+		response_done(p, c);
+		return;
+	}
+	bool head = false, connect = false;
+	if (p->pending_count) {
+		struct bs_http_req *r = pending_at(p, 0);
+		rs->paired = true;
+		rs->txn_id = r->txn_id;
+		head = r->head;
+		connect = r->connect;
+	} else {
+		rs->txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);
+		p->count.orphan_responses++;
+	}
+	rs->opaque_after = rs->status == 101 || (connect && rs->status / 100 == 2);
+	rs->no_body = head || rs->status == 204 || rs->status == 304 || rs->opaque_after;
+	if (rs->no_body) {
+		response_done(p, c);
+		return;
+	}
+	body_begin(d);
+	if (d->state == BS_HTTP_S_START) {
+		if (d->chunked || d->has_length)
+			response_done(p, c);
+		else
+			d->state = BS_HTTP_S_BODY_CLOSE;
+	}
+}
+
+static bool parse_status_line(const char *l, size_t n, int *status)
+{
+	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || !is_digit(l[7]) || l[8] != ' ')
+		return false;
+	if (!is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) || (n > 12 && l[12] != ' '))
+		return false;
+	*status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+	return *status >= 100;
+}
+
+/* A complete line of a direction in a line state. */
+static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+{
+	struct bs_http_dir *d = &p->dir[dir];
+	size_t n = d->line_len;
+	if (n && d->line[n - 1] == '\r')
+		n--;
+	const char *l = d->line;
+	switch (d->state) {
+	case BS_HTTP_S_START:
+	case BS_HTTP_S_RESYNC: {
+		bool resync = d->state == BS_HTTP_S_RESYNC;
+		if (n == 0)
+			return; /* CRLF between messages */
+		if (dir == 0) {
+			bs_str m, u;
+			if (!parse_request_line(l, n, d->line_long, &m, &u)) {
+				if (!resync)
+					p->err = BS_HTTP_ERR_REQUEST_LINE;
+				return;
+			}
+			request_start(p, c, m, u);
+		} else {
+			int status;
+			if (!parse_status_line(l, n, &status)) {
+				if (!resync)
+					p->err = BS_HTTP_ERR_STATUS_LINE;
+				return;
+			}
+			resp_reset(&p->resp);
+			p->resp.status = status;
+			p->resp.active = true;
+			p->resp.interim = status / 100 == 1 && status != 101;
+			p->resp.ts = c->ts;
+			p->resp.pktno = c->pktno;
+		}
+		d->state = BS_HTTP_S_HEADERS;
+		d->chunked = d->has_length = false;
+		d->content_length = 0;
+		d->body_damaged = false;
+		return;
+	}
+	case BS_HTTP_S_HEADERS:
+		if (n == 0) {
+			headers_done(p, c, dir);
+		} else if (is_ows(l[0])) {
+			p->count.folded_lines++; /* obsolete folding: the continuation is ignored */
+		} else {
+			header_line(p, dir, l, n);
+		}
+		return;
+	case BS_HTTP_S_TRAILERS:
+		if (n == 0) {
+			if (dir == 0)
+				request_done(p, c);
+			else
+				response_done(p, c);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+static void body_bytes(struct bs_http *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	if (dir == 0)
+		request_body(p, c, b, n);
+	else
+		response_body(p, c, b, n);
+}
+
+static void message_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+{
+	if (dir == 0)
+		request_done(p, c);
+	else
+		response_done(p, c);
+}
+
+/* ------------------------------------------------------------------ API */
+
+void bs_http_init(struct bs_http *p)
+{
+	/* Once per flow, and the state is 43 KB, mostly buffers whose used part
+	 * a length says (line, URI, headers, windows, queued requests): zero
+	 * everything else, not them. http.h keeps the scalars of each struct
+	 * before its buffers. */
+	for (int d = 0; d < 2; d++)
+		memset(&p->dir[d], 0, offsetof(struct bs_http_dir, line));
+	memset(&p->cur, 0, offsetof(struct bs_http_req, method));
+	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, win));
+	memset(&p->cur_active, 0, offsetof(struct bs_http, inline_pending) - offsetof(struct bs_http, cur_active));
+	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
+	p->pending = p->inline_pending;
+	p->pending_cap = BS_HTTP_INLINE_PENDING;
+	resp_reset(&p->resp);
+	reqbody_reset(&p->rb);
+}
+
+enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	if (p->err)
+		return p->err;
+	dir = dir ? 1 : 0;
+	struct bs_http_dir *d = &p->dir[dir];
+	size_t i = 0;
+	while (i < n && !p->err) {
+		switch (d->state) {
+		case BS_HTTP_S_START:
+		case BS_HTTP_S_HEADERS:
+		case BS_HTTP_S_TRAILERS:
+		case BS_HTTP_S_RESYNC: {
+			const uint8_t *lf = memchr(b + i, '\n', n - i);
+			size_t take = lf ? (size_t)(lf - (b + i)) : n - i;
+			size_t room = sizeof d->line - d->line_len;
+			if (take > room) {
+				if (!d->line_long)
+					p->count.long_lines++;
+				d->line_long = true;
+			}
+			size_t k = take < room ? take : room;
+			memcpy(d->line + d->line_len, b + i, k);
+			d->line_len += k;
+			i += take;
+			if (lf) {
+				i++;
+				line_done(p, c, dir);
+				d->line_len = 0;
+				d->line_long = false;
+			}
+			break;
+		}
+		case BS_HTTP_S_BODY_LENGTH:
+		case BS_HTTP_S_CHUNK_DATA: {
+			size_t take = n - i;
+			if (take > d->remaining)
+				take = (size_t)d->remaining;
+			body_bytes(p, c, dir, b + i, take);
+			i += take;
+			d->remaining -= take;
+			if (d->remaining == 0) {
+				if (d->state == BS_HTTP_S_CHUNK_DATA)
+					d->state = BS_HTTP_S_CHUNK_CR;
+				else
+					message_done(p, c, dir);
+			}
+			break;
+		}
+		case BS_HTTP_S_CHUNK_SIZE: {
+			char ch = (char)b[i++];
+			int v = hexval(ch);
+			if (v >= 0) {
+				if (d->remaining >= CHUNK_SIZE_LIMIT >> 4) {
+					p->err = BS_HTTP_ERR_CHUNK_SIZE;
+					break;
+				}
+				d->remaining = d->remaining * 16 + (uint64_t)v;
+				d->chunk_digits++;
+			} else if (d->chunk_digits && (ch == ';' || is_ows(ch))) {
+				d->state = BS_HTTP_S_CHUNK_EXT;
+			} else if (d->chunk_digits && ch == '\r') {
+				d->state = BS_HTTP_S_CHUNK_EXT;
+			} else if (d->chunk_digits && ch == '\n') {
+				goto size_line_done;
+			} else {
+				p->err = BS_HTTP_ERR_CHUNK_SIZE;
+			}
+			break;
+		}
+		case BS_HTTP_S_CHUNK_EXT: {
+			/* chunk extensions are skipped, never stored */
+			const uint8_t *lf = memchr(b + i, '\n', n - i);
+			if (!lf) {
+				i = n;
+				break;
+			}
+			i = (size_t)(lf - b) + 1;
+		size_line_done:
+			d->chunk_digits = 0;
+			if (d->remaining == 0) {
+				d->state = BS_HTTP_S_TRAILERS;
+				d->line_len = 0;
+				d->line_long = false;
+			} else {
+				d->state = BS_HTTP_S_CHUNK_DATA;
+			}
+			break;
+		}
+		case BS_HTTP_S_CHUNK_CR:
+			if (b[i] == '\r') {
+				d->state = BS_HTTP_S_CHUNK_LF;
+				i++;
+			} else if (b[i] == '\n') {
+				d->state = BS_HTTP_S_CHUNK_SIZE; /* bare LF, tolerated */
+				i++;
+			} else {
+				p->err = BS_HTTP_ERR_CHUNK_FRAMING;
+			}
+			break;
+		case BS_HTTP_S_CHUNK_LF:
+			if (b[i] == '\n') {
+				d->state = BS_HTTP_S_CHUNK_SIZE;
+				i++;
+			} else {
+				p->err = BS_HTTP_ERR_CHUNK_FRAMING;
+			}
+			break;
+		case BS_HTTP_S_BODY_CLOSE:
+			body_bytes(p, c, dir, b + i, n - i);
+			i = n;
+			break;
+		case BS_HTTP_S_OPAQUE:
+			i = n;
+			break;
+		case BS_HTTP_S_FAILED:
+			return p->err;
+		}
+	}
+	if (p->err)
+		d->state = BS_HTTP_S_FAILED;
+	return p->err;
+}
+
+void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
+{
+	dir = dir ? 1 : 0;
+	struct bs_http_dir *d = &p->dir[dir];
+	p->count.gaps++;
+	p->count.gap_bytes += n;
+	if (p->err || d->state == BS_HTTP_S_OPAQUE)
+		return;
+	/* A hole inside a body of known length keeps the framing: the message
+	 * goes on, marked damaged (no hash; decoding stops). */
+	if ((d->state == BS_HTTP_S_BODY_LENGTH || d->state == BS_HTTP_S_CHUNK_DATA) && n < d->remaining) {
+		d->remaining -= n;
+		d->body_damaged = true;
+		if (dir == 1 && p->resp.coding != BS_HTTP_CODING_NONE)
+			p->resp.decode_failed = true;
+		if (dir == 1)
+			p->resp.wire_bytes += n;
+		else
+			p->cur.body_len += n;
+		return;
+	}
+	if (d->state == BS_HTTP_S_BODY_CLOSE) {
+		d->body_damaged = true;
+		if (p->resp.coding != BS_HTTP_CODING_NONE)
+			p->resp.decode_failed = true;
+		p->resp.wire_bytes += n;
+		return;
+	}
+	bool mid_message = d->state != BS_HTTP_S_START && d->state != BS_HTTP_S_RESYNC;
+	if (d->state == BS_HTTP_S_START && d->line_len)
+		mid_message = true;
+	if (mid_message) {
+		p->count.messages_dropped++;
+		if (dir == 0 && p->cur_active) {
+			/* keep the pairing: its response will come and is skipped */
+			p->cur.lost = true;
+			pending_push(p, c, &p->cur);
+			p->cur_active = false;
+		} else if (dir == 1 && p->resp.active) {
+			/* the response in progress answered the oldest request */
+			if (!p->resp.interim && p->pending_count) {
+				struct bs_http_req *r = pending_at(p, 0);
+				if (!r->lost)
+					emit_complete(c, r, NULL);
+				pending_pop(p);
+			}
+			p->resp.active = false;
+		}
+	}
+	d->state = BS_HTTP_S_RESYNC;
+	d->line_len = 0;
+	d->line_long = false;
+}
+
+void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	if (!p->err) {
+		/* a request cut by the end of the capture is still a request */
+		if (p->cur_active && p->dir[0].state != BS_HTTP_S_RESYNC && p->dir[0].state != BS_HTTP_S_OPAQUE)
+			request_done(p, c);
+		struct bs_http_dir *d = &p->dir[1];
+		if (p->resp.active && d->state != BS_HTTP_S_START && d->state != BS_HTTP_S_OPAQUE &&
+		    d->state != BS_HTTP_S_RESYNC) {
+			if (d->state == BS_HTTP_S_HEADERS && !p->resp.interim && p->pending_count) {
+				p->resp.paired = true;
+				p->resp.txn_id = pending_at(p, 0)->txn_id;
+			} else if (d->state == BS_HTTP_S_HEADERS && !p->resp.paired) {
+				p->resp.txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);
+			}
+			response_done(p, c);
+		}
+	}
+	while (p->pending_count) {
+		struct bs_http_req *r = pending_at(p, 0);
+		if (!r->lost) {
+			emit_complete(c, r, NULL);
+			p->count.unanswered++;
+		}
+		pending_pop(p);
+	}
+	if (p->zs) {
+		inflateEnd(p->zs);
+		free(p->zs);
+		p->zs = NULL;
+	}
+	if (p->pending != p->inline_pending) {
+		free(p->pending);
+		p->pending = p->inline_pending;
+		p->pending_cap = BS_HTTP_INLINE_PENDING;
+	}
+}
+
+const char *bs_http_strerror(enum bs_http_err e)
+{
+	static const char *const names[BS_HTTP_ERR_MAX] = {
+		[BS_HTTP_OK] = "ok",
+		[BS_HTTP_ERR_REQUEST_LINE] = "not an HTTP request line",
+		[BS_HTTP_ERR_STATUS_LINE] = "not an HTTP status line",
+		[BS_HTTP_ERR_CHUNK_SIZE] = "bad chunk size",
+		[BS_HTTP_ERR_CHUNK_FRAMING] = "no CRLF after chunk data",
+		[BS_HTTP_ERR_CONTENT_LENGTH] = "bad or conflicting Content-Length",
+	};
+	return ((unsigned)e < BS_HTTP_ERR_MAX && names[e]) ? names[e] : "unknown error";
+}
+
+bool bs_http_sniff(int dir, const uint8_t *p, size_t n)
+{
+	const char *s = (const char *)p;
+	if (dir == 1)
+		return n >= 9 && memcmp(s, "HTTP/1.", 7) == 0 && is_digit(s[7]) && s[8] == ' ';
+	size_t mlen;
+	if (!parse_method(s, n, &mlen))
+		return false;
+	/* the target must start like one: "/", "http", "*" or a host:port for CONNECT */
+	return n > mlen + 1 && (s[mlen + 1] == '/' || s[mlen + 1] == 'h' || s[mlen + 1] == '*' ||
+	                        (mlen == 7 && s[mlen + 1] > ' '));
+}
+
+static void def_init(void *s) { bs_http_init(s); }
+static int def_feed(void *s, struct bs_proto_ctx *c, int dir, const uint8_t *p, size_t n)
+{
+	return (int)bs_http_feed(s, c, dir, p, n);
+}
+static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_http_gap(s, c, dir, n); }
+static void def_end(void *s, struct bs_proto_ctx *c) { bs_http_end(s, c); }
+static const char *def_strerror(int e) { return bs_http_strerror((enum bs_http_err)e); }
+
+const struct bs_proto_def bs_proto_http = {
+	.name = "http",
+	.ports = { 80, 8080, 8000, 8008, 3128, 0 },
+	.sniff = bs_http_sniff,
+	.state_size = sizeof(struct bs_http),
+	.init = def_init,
+	.feed = def_feed,
+	.gap = def_gap,
+	.end = def_end,
+	.strerror = def_strerror,
+	.udp = false,
+};

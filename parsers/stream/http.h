@@ -1,0 +1,215 @@
+/* http.h - HTTP/1.x stream parser (see proto.h for the shape of every stream
+ * parser).
+ *
+ * One struct bs_http per TCP flow; dir 0 carries requests, dir 1 responses.
+ * Requests wait in a bounded FIFO until their response completes, so
+ * pipelined and keep-alive exchanges pair up. Everything is fixed-size except
+ * two things allocated at most once per flow, when first needed: the zlib
+ * stream (gzip/deflate responses) and the larger FIFO (more than
+ * BS_HTTP_INLINE_PENDING requests pipelined). bs_http_end() flushes and frees
+ * them: call it exactly once per flow.
+ */
+#ifndef BS_HTTP_H
+#define BS_HTTP_H
+
+#include "parsers/stream/proto.h"
+#include "src/core/addrscan.h"
+
+/* ------------------------------------------------------------------ HTTP */
+#define BS_HTTP_LINE_MAX 8192        /* start and header lines; longer ones truncated, counted */
+#define BS_HTTP_URI_MAX 2048         /* a longer URI keeps 2045 bytes and ends in "..." */
+#define BS_HTTP_MAX_PENDING 16       /* requests waiting for their response */
+#define BS_HTTP_INLINE_PENDING 2
+#define BS_HTTP_INFLATE_MAX (8u << 20) /* decoded bytes kept per body (bomb cap) */
+#define BS_HTTP_SNIFF_MAX 1024       /* first decoded bytes checked for command output */
+#define BS_HTTP_REF_POOL 2048        /* bytes of all HTML references of one response */
+#define BS_HTTP_REF_MAX 512          /* longer references are skipped */
+#define BS_HTTP_SETCOOKIE_MAX 1024
+#define BS_HTTP_FIELD_NAME_MAX 64    /* form field names kept for login detection */
+#define BS_HTTP_USER_MAX 128
+
+enum bs_http_err {
+	BS_HTTP_OK = 0,
+	BS_HTTP_ERR_REQUEST_LINE,   /* dir 0 does not start with a request line */
+	BS_HTTP_ERR_STATUS_LINE,    /* dir 1 does not start with a status line */
+	BS_HTTP_ERR_CHUNK_SIZE,     /* bad hex chunk size, or one over 2^60 */
+	BS_HTTP_ERR_CHUNK_FRAMING,  /* no CRLF after chunk data */
+	BS_HTTP_ERR_CONTENT_LENGTH, /* unparseable or conflicting Content-Length */
+	BS_HTTP_ERR_MAX
+};
+
+/* Message state of one direction. */
+enum bs_http_state {
+	BS_HTTP_S_START = 0,   /* expecting a start line (empty lines skipped) */
+	BS_HTTP_S_HEADERS,     /* header lines up to the empty line */
+	BS_HTTP_S_BODY_LENGTH, /* Content-Length bytes */
+	BS_HTTP_S_CHUNK_SIZE,  /* hex digits */
+	BS_HTTP_S_CHUNK_EXT,   /* ;ext up to LF */
+	BS_HTTP_S_CHUNK_DATA,
+	BS_HTTP_S_CHUNK_CR,    /* CRLF after data */
+	BS_HTTP_S_CHUNK_LF,
+	BS_HTTP_S_TRAILERS,    /* trailer lines up to the empty line */
+	BS_HTTP_S_BODY_CLOSE,  /* response body until the connection closes */
+	BS_HTTP_S_RESYNC,      /* after a gap: skip lines up to the next start line */
+	BS_HTTP_S_OPAQUE,      /* after 101 / CONNECT: not HTTP any more */
+	BS_HTTP_S_FAILED,
+};
+
+enum bs_http_coding { BS_HTTP_CODING_NONE = 0, BS_HTTP_CODING_GZIP, BS_HTTP_CODING_DEFLATE };
+enum bs_http_form { BS_HTTP_FORM_NONE = 0, BS_HTTP_FORM_URLENCODED, BS_HTTP_FORM_MULTIPART };
+
+/* bs_http_init() does not zero the buffers whose used part a length gives:
+ * bs_http_dir.line and what follows it, bs_http_req from method on,
+ * bs_http_reqbody.win, bs_http.inline_pending, and bs_http_resp from ctype on
+ * (reset field by field). A new scalar goes before those. */
+
+/* A request as kept until its response completes. */
+struct bs_http_req {
+	uint64_t txn_id;
+	bs_time ts;              /* request line's packet */
+	uint64_t pktno;
+	uint64_t body_len;
+	bool head, connect, lost, password_in_clear;
+	uint16_t method_len, uri_len, host_len, ua_len, referer_len, cookie_len, ctype_len,
+		user_len, upload_len;
+	char method[16];
+	char uri[BS_HTTP_URI_MAX];
+	char host[256], ua[256], referer[512], cookie[512], ctype[128];
+	char user[BS_HTTP_USER_MAX], upload[256];
+};
+
+/* Incremental decoder of form fields (urlencoded body, query string, or one
+ * multipart part), looking for a login. */
+struct bs_http_form_dec {
+	uint8_t pct;             /* 0, or 1/2 hex digits of a %XX seen */
+	uint8_t pct_hi;
+	bool in_value;
+	uint8_t kind;            /* what the field is, once its name is known (http.c) */
+	bool name_long;          /* name over BS_HTTP_FIELD_NAME_MAX: cannot be a login field */
+	size_t name_len, value_len;
+	char name[BS_HTTP_FIELD_NAME_MAX];
+	char value[BS_HTTP_USER_MAX]; /* kept only for user and domain fields, never passwords */
+};
+
+struct bs_http_counters {
+	uint64_t requests, responses, interim, orphan_responses, unanswered;
+	uint64_t long_lines, folded_lines, uri_truncated, field_truncated, queue_overflow;
+	uint64_t gaps, gap_bytes, messages_dropped, bombs, inflate_errors, refs_dropped;
+	uint64_t logins, uploads;
+};
+
+/* Per-direction message parser. */
+struct bs_http_dir {
+	enum bs_http_state state;
+	bool line_long;          /* the current line went over BS_HTTP_LINE_MAX */
+	bool chunked, has_length, close_delimited;
+	bool body_damaged;       /* a gap inside the body: hash not kept */
+	uint8_t chunk_digits;    /* hex digits of the chunk size read so far */
+	uint64_t remaining;      /* body or chunk bytes left */
+	uint64_t content_length;
+	size_t line_len;
+	char line[BS_HTTP_LINE_MAX];
+};
+
+/* The response being parsed. */
+struct bs_http_resp {
+	int status;
+	bool active;             /* a status line was read */
+	bool interim;            /* 1xx other than 101: headers only, not paired */
+	bool html, script, paired, no_body, opaque_after;
+	enum bs_http_coding coding;
+	uint64_t txn_id;         /* of the paired request, or fresh for an orphan */
+	bs_time ts;
+	uint64_t pktno;
+	uint64_t wire_bytes, decoded_len;
+	struct bs_hash64 hasher; /* of the decoded body so far */
+	uint64_t hash;           /* final, at the end of the body */
+	bool capped, decode_failed, deflate_raw_checked;
+	bool z_started, z_done;  /* inflater reset for this body; its stream ended */
+	bool cmd_output;
+	uint8_t deflate_head[2];
+	size_t deflate_head_len;
+	uint16_t ctype_len, setcookie_len;
+	char ctype[128];
+	char setcookie[BS_HTTP_SETCOOKIE_MAX];
+	size_t sniff_len;
+	char sniff[BS_HTTP_SNIFF_MAX];
+	size_t nrefs, ref_pool_len;
+	uint16_t ref_off[BS_HTTP_MAX_REFS], ref_len[BS_HTTP_MAX_REFS];
+	char ref_pool[BS_HTTP_REF_POOL];
+	struct bs_scan_window win;   /* decoded body: addresses and references */
+};
+
+/* The request being parsed (headers and body), before it joins the FIFO. */
+struct bs_http_reqbody {
+	enum bs_http_form form;
+	bool have_user, have_password;
+	size_t domain_len;        /* @Mail-style "pop3host"/"domain" field, completes a bare user */
+	char domain[128];
+	struct bs_http_form_dec dec;
+	/* multipart */
+	char boundary[76];
+	size_t boundary_len;
+	size_t delim_match;       /* bytes of "\r\n--boundary" matched */
+	int mp_state;             /* see http.c */
+	size_t mp_line_len;
+	char mp_line[512];
+	bool part_is_file, part_name_long;
+	size_t part_name_len, part_file_len;
+	char part_name[BS_HTTP_FIELD_NAME_MAX];
+	char part_file[256];
+	uint64_t part_size;
+	struct bs_scan_window win;   /* decoded body: addresses */
+};
+
+struct bs_http {
+	struct bs_http_dir dir[2];
+	struct bs_http_req cur;      /* request being parsed */
+	struct bs_http_reqbody rb;
+	struct bs_http_resp resp;
+	bool cur_active;             /* cur holds a request line */
+	/* FIFO of requests waiting for a response */
+	struct bs_http_req *pending; /* inline_pending, or heap array of BS_HTTP_MAX_PENDING */
+	size_t pending_cap, pending_head, pending_count;
+	struct bs_http_req inline_pending[BS_HTTP_INLINE_PENDING];
+	uint32_t seq;
+	void *zs;                    /* z_stream, allocated on the first compressed body */
+	struct bs_http_counters count;
+	enum bs_http_err err;
+};
+
+void bs_http_init(struct bs_http *p);
+enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
+void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n);
+void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c);
+const char *bs_http_strerror(enum bs_http_err e);
+/* Does p look like the start of an HTTP request (dir 0) or response (dir 1)? */
+bool bs_http_sniff(int dir, const uint8_t *p, size_t n);
+
+extern const struct bs_proto_def bs_proto_http;
+
+/* ------------------------------------------------------------------ dispatcher extras
+ * Implemented in proto.c; they would belong in proto.h, which is fixed. */
+#define BS_DISPATCH_NPROTO 8     /* http smtp ftp imap pop3 mysql dns(tcp) dns(udp) */
+#define BS_DISPATCH_MAX_EXPECT 64
+#define BS_DISPATCH_EXPECT_TTL (300 * BS_USEC) /* of capture time */
+struct bs_dispatch_counters {
+	uint64_t flows, by_expect, by_port, by_sniff, swapped, unknown, opaque;
+	uint64_t proto_flows[BS_DISPATCH_NPROTO], proto_errors[BS_DISPATCH_NPROTO];
+	uint64_t udp_datagrams, udp_errors, udp_ignored;
+	uint64_t expect_added, expect_replaced, expect_dropped, expect_expired;
+	uint64_t payload_bytes, filexfers;
+};
+const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch *d);
+const char *bs_dispatch_proto_name(size_t i);
+/* What ctx->expect does, callable directly (tests, other announcers). */
+void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, uint64_t cookie,
+                        const char *filename, bool upload, const char *user, bs_time now);
+/* Scan one window (see bs_window_feed) and emit a BS_EV_ADDR per address
+ * found, like bs_proto_emit_addrs does for a whole buffer. */
+void bs_proto_addr_window(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, uint64_t ref, bool to_client,
+                          const char *p, size_t n, size_t fresh_from, bool final);
+/* One line per non-zero counter, for --debug style output. */
+void bs_dispatch_print(const struct bs_dispatch *d, FILE *out);
+
+#endif

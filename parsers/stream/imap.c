@@ -1,0 +1,303 @@
+/* imap.c - IMAP stream parser: logins, tagged results, literals skipped.
+ *
+ * A line that ends with "{n}" (or "{n+}", "~{n}") is followed by n raw
+ * bytes; both sides skip them by count, so a FETCH of a 50 MB message costs
+ * nothing but the count. Only the LOGIN user name literal is copied.
+ */
+#include <string.h>
+#include "parsers/stream/imap.h"
+
+void bs_imap_init(struct bs_imap *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+/* "{123}" or "{123+}" at the end of the line: the literal length, and where
+ * the marker starts (only known when the line was not truncated). */
+static bool literal_suffix(const struct bs_line *l, uint64_t *len, size_t *marker)
+{
+	bs_str e = bs_line_end(l);
+	size_t i = e.n;
+	if (i < 3 || e.p[i - 1] != '}')
+		return false;
+	i--;
+	if (e.p[i - 1] == '+')
+		i--;
+	size_t digits_end = i;
+	while (i > 0 && e.p[i - 1] >= '0' && e.p[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == digits_end || e.p[i - 1] != '{' || digits_end - i > 18)
+		return false;
+	uint64_t v = 0;
+	for (size_t k = i; k < digits_end; k++)
+		v = v * 10 + (uint64_t)(e.p[k] - '0');
+	*len = v;
+	*marker = l->truncated ? l->len : i - 1;
+	return true;
+}
+
+static void emit_auth(struct bs_imap *p, const struct bs_proto_ctx *c, enum bs_imap_cmd kind, int success)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_AUTH);
+	ev.u.auth.proto = BS_AUTH_IMAP;
+	if (kind == BS_IMAP_CMD_LOGIN) {
+		ev.u.auth.user = bs_str_make(p->user, p->user_len);
+		ev.u.auth.method = BS_STR_LIT("LOGIN");
+	} else {
+		ev.u.auth.user = bs_str_make(p->sasl.user, p->sasl.user_len);
+		ev.u.auth.method = bs_str_make(p->sasl.mech_name, strlen(p->sasl.mech_name));
+	}
+	ev.u.auth.success = success;
+	bs_emit(c->sink, &ev);
+	p->logins++;
+}
+
+static void pending_add(struct bs_imap *p, const struct bs_proto_ctx *c, enum bs_imap_cmd kind)
+{
+	struct bs_imap_pending *slot = NULL, *oldest = NULL;
+	for (size_t i = 0; i < BS_IMAP_PENDING && !slot; i++) {
+		if (!p->pending[i].used)
+			slot = &p->pending[i];
+		else if (!oldest || p->pending[i].seq < oldest->seq)
+			oldest = &p->pending[i];
+	}
+	if (!slot) {
+		p->pending_dropped++;
+		slot = oldest;
+	}
+	(void)c;
+	slot->used = true;
+	slot->kind = (uint8_t)kind;
+	slot->tag_len = (uint8_t)p->tag_len;
+	memcpy(slot->tag, p->tag, p->tag_len);
+	slot->seq = ++p->seq;
+}
+
+/* Arguments of LOGIN in s[0..n): the first one is the user. */
+static void login_args(struct bs_imap *p, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i >= n)
+			break;
+		bool user = p->argi == 0;
+		if (user)
+			p->user_len = 0;
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+				if (user && p->user_len < sizeof p->user)
+					p->user[p->user_len++] = s[i];
+			}
+			i++; /* closing quote */
+		} else {
+			size_t start = i;
+			while (i < n && s[i] != ' ')
+				i++;
+			if (user)
+				bs_text_copy(p->user, sizeof p->user, &p->user_len, bs_str_make(s + start, i - start));
+		}
+		p->argi++;
+	}
+}
+
+static void command_start(struct bs_imap *p, const struct bs_proto_ctx *c, const char *s, size_t n, size_t *pos)
+{
+	bs_str tag = bs_text_word(s, n, pos);
+	bs_str verb = bs_text_word(s, n, pos);
+	bs_text_copy(p->tag, sizeof p->tag, &p->tag_len, tag);
+	p->cmd_active = true;
+	p->argi = 0;
+	p->cmd = BS_IMAP_CMD_OTHER;
+	if (tag.n == 0 || verb.n == 0) {
+		p->garbage_lines++;
+	} else if (bs_str_ieq(verb, "LOGIN")) {
+		p->cmd = BS_IMAP_CMD_LOGIN;
+		p->user_len = 0;
+	} else if (bs_str_ieq(verb, "AUTHENTICATE")) {
+		bs_str mech = bs_text_word(s, n, pos);
+		bs_str init = bs_text_word(s, n, pos);
+		bs_sasl_start(&p->sasl, mech.p, mech.n, init.p, init.n, init.n > 0);
+		p->cmd = BS_IMAP_CMD_AUTHENTICATE;
+		pending_add(p, c, BS_IMAP_CMD_AUTHENTICATE);
+		p->cstate = BS_IMAP_C_SASL;
+		p->cmd_active = false;
+	} else if (bs_str_ieq(verb, "STARTTLS")) {
+		pending_add(p, c, BS_IMAP_CMD_STARTTLS);
+		p->cstate = BS_IMAP_C_TLS_WAIT;
+		p->cmd_active = false;
+	}
+}
+
+static void client_line(struct bs_imap *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+{
+	if (p->cstate == BS_IMAP_C_SASL) {
+		if (!(l->len == 1 && l->buf[0] == '*'))
+			bs_sasl_response(&p->sasl, l->buf, l->len);
+		return;
+	}
+	if (l->truncated)
+		p->lines_truncated++;
+	uint64_t lit = 0;
+	size_t end = l->len, pos = 0;
+	bool has_lit = literal_suffix(l, &lit, &end);
+	if (!p->cmd_active) {
+		command_start(p, c, l->buf, end, &pos);
+		if (!p->cmd_active)
+			return;
+	}
+	if (p->cmd == BS_IMAP_CMD_LOGIN && pos < end)
+		login_args(p, l->buf + pos, end - pos);
+	if (has_lit) {
+		p->literal_left[0] = lit;
+		p->capture_user = p->cmd == BS_IMAP_CMD_LOGIN && p->argi == 0;
+		if (p->capture_user)
+			p->user_len = 0;
+		if (p->cmd == BS_IMAP_CMD_LOGIN)
+			p->argi++;
+		return; /* the command goes on after the literal */
+	}
+	if (p->cmd == BS_IMAP_CMD_LOGIN)
+		pending_add(p, c, BS_IMAP_CMD_LOGIN);
+	p->cmd_active = false;
+}
+
+static void server_line(struct bs_imap *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+{
+	const char *s = l->buf;
+	size_t n = l->len, pos = 0;
+	uint64_t lit;
+	size_t marker;
+	if (literal_suffix(l, &lit, &marker))
+		p->literal_left[1] = lit;
+	if (n >= 1 && (s[0] == '*' || s[0] == '+')) {
+		if (s[0] == '*')
+			p->greeted = true;
+		return; /* untagged data, or a continuation request */
+	}
+	bs_str tag = bs_text_word(s, n, &pos);
+	bs_str status = bs_text_word(s, n, &pos);
+	bool okr = bs_str_ieq(status, "OK");
+	if (!okr && !bs_str_ieq(status, "NO") && !bs_str_ieq(status, "BAD")) {
+		p->garbage_lines++;
+		return;
+	}
+	for (size_t i = 0; i < BS_IMAP_PENDING; i++) {
+		struct bs_imap_pending *e = &p->pending[i];
+		if (!e->used || e->tag_len != tag.n || memcmp(e->tag, tag.p, tag.n) != 0)
+			continue;
+		e->used = false;
+		if (e->kind == BS_IMAP_CMD_STARTTLS) {
+			p->cstate = okr ? BS_IMAP_C_OPAQUE : BS_IMAP_C_LINE;
+		} else {
+			emit_auth(p, c, (enum bs_imap_cmd)e->kind, okr);
+			if (e->kind == BS_IMAP_CMD_AUTHENTICATE && p->cstate == BS_IMAP_C_SASL)
+				p->cstate = BS_IMAP_C_LINE;
+		}
+		return;
+	}
+}
+
+enum bs_imap_err bs_imap_feed(struct bs_imap *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	dir = dir ? 1 : 0;
+	struct bs_line *l = dir ? &p->sline : &p->cline;
+	while (n > 0) {
+		if (p->cstate == BS_IMAP_C_OPAQUE || (dir == 0 && p->cstate == BS_IMAP_C_TLS_WAIT))
+			return BS_IMAP_OK;
+		if (p->literal_left[dir] > 0) {
+			size_t k = p->literal_left[dir] < n ? (size_t)p->literal_left[dir] : n;
+			if (dir == 0 && p->capture_user) {
+				size_t room = sizeof p->user - p->user_len;
+				size_t t = k < room ? k : room;
+				memcpy(p->user + p->user_len, b, t);
+				p->user_len += t;
+			}
+			p->literal_left[dir] -= k;
+			b += k;
+			n -= k;
+			if (p->literal_left[dir] == 0 && dir == 0)
+				p->capture_user = false;
+			continue;
+		}
+		bool complete;
+		size_t k = bs_line_take(l, b, n, &complete);
+		b += k;
+		n -= k;
+		if (!complete)
+			continue;
+		if (dir)
+			server_line(p, c, l);
+		else
+			client_line(p, c, l);
+		bs_line_reset(l);
+	}
+	if (!p->greeted && p->logins == 0 && p->garbage_lines >= 8)
+		return BS_IMAP_ERR_NOT_IMAP;
+	return BS_IMAP_OK;
+}
+
+void bs_imap_gap(struct bs_imap *p, struct bs_proto_ctx *c, int dir, uint64_t n)
+{
+	(void)c;
+	dir = dir ? 1 : 0;
+	if (p->literal_left[dir] >= n) {
+		/* the bytes lost were inside a literal: still in step */
+		p->literal_left[dir] -= n;
+		if (dir == 0)
+			p->capture_user = false;
+		return;
+	}
+	p->literal_left[dir] = 0;
+	bs_line_gap(dir ? &p->sline : &p->cline);
+	if (dir == 0) {
+		p->capture_user = false;
+		p->cmd_active = false;
+		if (p->cstate == BS_IMAP_C_SASL)
+			p->cstate = BS_IMAP_C_LINE;
+	}
+	/* tags make the pairing survive: pending commands stay */
+}
+
+void bs_imap_end(struct bs_imap *p, struct bs_proto_ctx *c)
+{
+	/* logins whose result the capture did not hold, in order */
+	for (;;) {
+		struct bs_imap_pending *oldest = NULL;
+		for (size_t i = 0; i < BS_IMAP_PENDING; i++)
+			if (p->pending[i].used && (!oldest || p->pending[i].seq < oldest->seq))
+				oldest = &p->pending[i];
+		if (!oldest)
+			break;
+		oldest->used = false;
+		if (oldest->kind != BS_IMAP_CMD_STARTTLS)
+			emit_auth(p, c, (enum bs_imap_cmd)oldest->kind, -1);
+	}
+}
+
+const char *bs_imap_strerror(enum bs_imap_err e)
+{
+	switch (e) {
+	case BS_IMAP_OK: return "ok";
+	case BS_IMAP_ERR_NOT_IMAP: return "not IMAP: no tagged or untagged responses";
+	}
+	return "unknown IMAP error";
+}
+
+bool bs_imap_sniff(int dir, const uint8_t *p, size_t n)
+{
+	bs_str s = bs_str_make((const char *)p, n);
+	return dir == 1 && (bs_str_istarts(s, "* OK") || bs_str_istarts(s, "* PREAUTH"));
+}
+
+BS_PROTO_ADAPTERS(imap)
+
+const struct bs_proto_def bs_proto_imap = {
+	.name = "imap", .ports = { 143, 0 }, .sniff = bs_imap_sniff, .state_size = sizeof(struct bs_imap),
+	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.udp = false,
+};

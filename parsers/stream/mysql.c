@@ -1,0 +1,668 @@
+/* mysql.c - MySQL classic protocol parser: handshake, queries, text result sets.
+ *
+ * Each direction has a framer that collects the 4-byte header and then the
+ * payload. Payloads are either buffered (up to a fixed size, then only
+ * counted) and handled when the packet ends, or - for result rows - parsed
+ * as they come, so a row of any size costs no memory.
+ */
+#include <string.h>
+#include "parsers/stream/mysql.h"
+#include "parsers/stream/smtp.h"   /* BS_PROTO_ADAPTERS */
+
+#define CLIENT_CONNECT_WITH_DB 0x00000008u
+#define CLIENT_COMPRESS        0x00000020u
+#define CLIENT_PROTOCOL_41     0x00000200u
+#define CLIENT_SSL             0x00000800u
+#define CLIENT_SECURE_CONN     0x00008000u
+#define CLIENT_PLUGIN_AUTH     0x00080000u
+#define CLIENT_PLUGIN_LENENC   0x00200000u
+#define CLIENT_DEPRECATE_EOF   0x01000000u
+#define CLIENT_QUERY_ATTRIBUTES 0x08000000u
+#define SERVER_MORE_RESULTS    0x0008u
+
+#define COM_QUIT 0x01
+#define COM_INIT_DB 0x02
+#define COM_QUERY 0x03
+#define COM_STMT_PREPARE 0x16
+#define PKT_MAX 0xffffffu
+
+void bs_mysql_init(struct bs_mysql *p)
+{
+	memset(p, 0, sizeof *p);
+	p->d[0].hdr_size = p->d[1].hdr_size = 4;
+	p->last_dir = -1;
+}
+
+static uint64_t le(const uint8_t *b, unsigned k)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < k; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+/* A length-encoded integer at *pos; false when it does not fit in n. */
+static bool lenenc_int(const uint8_t *b, size_t n, size_t *pos, uint64_t *v)
+{
+	if (*pos >= n)
+		return false;
+	uint8_t f = b[*pos];
+	unsigned k = f == 0xfc ? 2 : f == 0xfd ? 3 : f == 0xfe ? 8 : 0;
+	if (f < 0xfb) {
+		*v = f;
+		*pos += 1;
+		return true;
+	}
+	if (k == 0 || n - *pos < 1 + (size_t)k)
+		return false;
+	*v = le(b + *pos + 1, k);
+	*pos += 1 + k;
+	return true;
+}
+
+static bool lenenc_str(const uint8_t *b, size_t n, size_t *pos, bs_str *out)
+{
+	uint64_t len;
+	if (!lenenc_int(b, n, pos, &len) || len > n - *pos)
+		return false;
+	*out = bs_str_make((const char *)b + *pos, (size_t)len);
+	*pos += (size_t)len;
+	return true;
+}
+
+/* A NUL-terminated string at *pos (to the end if no NUL). */
+static bs_str nul_str(const uint8_t *b, size_t n, size_t *pos)
+{
+	size_t start = *pos < n ? *pos : n;
+	const uint8_t *z = memchr(b + start, 0, n - start);
+	size_t end = z ? (size_t)(z - b) : n;
+	*pos = z ? end + 1 : n;
+	return bs_str_make((const char *)b + start, end - start);
+}
+
+static void keep(char *dst, size_t size, size_t *len, bs_str s)
+{
+	size_t k = s.n < size - 1 ? s.n : size - 1;
+	if (k)
+		memcpy(dst, s.p, k);
+	dst[k] = '\0';
+	if (len)
+		*len = k;
+}
+
+/* ------------------------------------------------------------ results */
+
+static void result_reset(struct bs_mysql *p)
+{
+	p->ncols = p->cols_seen = p->rows = p->result_bytes = 0;
+}
+
+static void emit_result(struct bs_mysql *p, const struct bs_proto_ctx *c, bool error, uint64_t rows)
+{
+	if (p->cur_cmd == COM_QUERY) {
+		struct bs_event ev;
+		bs_proto_event(c, &ev, BS_EV_DBRESULT);
+		ev.u.dbresult.query_id = p->query_id;
+		ev.u.dbresult.rows = rows;
+		ev.u.dbresult.columns = p->ncols;
+		ev.u.dbresult.bytes = p->result_bytes;
+		ev.u.dbresult.error = error;
+		bs_emit(c->sink, &ev);
+	}
+	result_reset(p);
+}
+
+static bs_str column_name(const struct bs_mysql *p)
+{
+	if (p->col < BS_MYSQL_COLS && p->col < p->cols_seen)
+		return bs_str_make(p->colname[p->col], p->colname_len[p->col]);
+	return BS_STR_NULL;
+}
+
+static bool addr_byte(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch >= 0x80) || strchr("!#$%&'*+-/=?^_`{|}~.@", ch) != NULL;
+}
+
+/* Scan the window. A full window that is not the end of the value is cut
+ * after its last delimiter, so that no address is split or seen twice; the
+ * bytes after the cut start the next window. */
+static void window_flush(struct bs_mysql *p, const struct bs_proto_ctx *c, bool final)
+{
+	size_t cut = p->win_len;
+	if (!final) {
+		size_t i = p->win_len;
+		while (i > p->win_len / 2 && addr_byte((unsigned char)p->win[i - 1]))
+			i--;
+		if (i > p->win_len / 2)
+			cut = i;
+	}
+	if (cut > 0 && memchr(p->win, '@', cut))
+		bs_proto_emit_addrs(c, BS_ADDR_DB_RESULT, p->query_id, true, column_name(p), p->win, cut);
+	memmove(p->win, p->win + cut, p->win_len - cut);
+	p->win_len -= cut;
+}
+
+static void window_add(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	while (n > 0) {
+		size_t room = BS_MYSQL_WINDOW - p->win_len;
+		size_t k = n < room ? n : room;
+		memcpy(p->win + p->win_len, b, k);
+		p->win_len += k;
+		b += k;
+		n -= k;
+		if (p->win_len == BS_MYSQL_WINDOW)
+			window_flush(p, c, false);
+	}
+}
+
+static void value_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	window_flush(p, c, true);
+	p->win_len = 0;
+	p->col++;
+	p->vstate = BS_MYSQL_V_LEN;
+}
+
+static void row_begin(struct bs_mysql *p)
+{
+	p->vstate = BS_MYSQL_V_LEN;
+	p->col = 0;
+	p->win_len = 0;
+}
+
+/* Row bytes as they come: a sequence of length-encoded strings (0xfb NULL). */
+static void row_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		switch (p->vstate) {
+		case BS_MYSQL_V_LEN: {
+			uint8_t f = b[i++];
+			if (f < 0xfb) {
+				p->vleft = f;
+				p->win_len = 0;
+				if (f == 0)
+					value_end(p, c);
+				else
+					p->vstate = BS_MYSQL_V_DATA;
+			} else if (f == 0xfb) {
+				p->col++; /* NULL */
+			} else if (f == 0xff) {
+				p->vstate = BS_MYSQL_V_SKIP;
+				p->bad_rows++;
+			} else {
+				p->len_need = f == 0xfc ? 2 : f == 0xfd ? 3 : 8;
+				p->len_have = 0;
+				p->len_acc = 0;
+				p->vstate = BS_MYSQL_V_LENBYTES;
+			}
+			break;
+		}
+		case BS_MYSQL_V_LENBYTES:
+			p->len_acc |= (uint64_t)b[i++] << (8 * p->len_have);
+			if (++p->len_have == p->len_need) {
+				p->vleft = p->len_acc;
+				p->win_len = 0;
+				if (p->vleft == 0)
+					value_end(p, c);
+				else
+					p->vstate = BS_MYSQL_V_DATA;
+			}
+			break;
+		case BS_MYSQL_V_DATA: {
+			size_t k = n - i;
+			if (k > p->vleft)
+				k = (size_t)p->vleft;
+			window_add(p, c, b + i, k);
+			i += k;
+			p->vleft -= k;
+			if (p->vleft == 0)
+				value_end(p, c);
+			break;
+		}
+		case BS_MYSQL_V_SKIP:
+			return;
+		}
+	}
+}
+
+static void row_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	if (p->vstate == BS_MYSQL_V_DATA || p->vstate == BS_MYSQL_V_LENBYTES) {
+		/* the row ended inside a value: scan what came, count it */
+		window_flush(p, c, true);
+		p->bad_rows++;
+	}
+	p->rows++;
+	row_begin(p);
+}
+
+/* --------------------------------------------------------- server side */
+
+static void emit_auth(struct bs_mysql *p, const struct bs_proto_ctx *c, int success)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_AUTH);
+	ev.u.auth.proto = BS_AUTH_MYSQL;
+	ev.u.auth.user = bs_str_make(p->user, p->user_len);
+	ev.u.auth.method = bs_str_make(p->plugin, p->plugin_len);
+	ev.u.auth.success = success;
+	bs_emit(c->sink, &ev);
+}
+
+static void server_greeting(struct bs_mysql *p, const uint8_t *b, size_t n)
+{
+	size_t pos = 1;
+	keep(p->server_version, sizeof p->server_version, NULL, nul_str(b, n, &pos));
+	pos += 4 + 8 + 1; /* connection id, auth data part 1, filler */
+	if (n >= pos + 2)
+		p->server_caps = (uint32_t)le(b + pos, 2);
+	pos += 2 + 1 + 2; /* caps low, charset, status */
+	if (n >= pos + 2)
+		p->server_caps |= (uint32_t)le(b + pos, 2) << 16;
+	p->phase = BS_MYSQL_P_LOGIN;
+}
+
+/* Status flags of an EOF or OK packet (0 if absent). */
+static unsigned end_status(const uint8_t *b, size_t n)
+{
+	size_t pos = 1;
+	uint64_t v;
+	if (b[0] == 0xfe && n < 9)
+		return n >= 5 ? (unsigned)le(b + 3, 2) : 0; /* EOF: warnings, status */
+	if (!lenenc_int(b, n, &pos, &v) || !lenenc_int(b, n, &pos, &v) || n - pos < 2)
+		return 0;
+	return (unsigned)le(b + pos, 2);
+}
+
+static void result_end(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
+                       uint64_t rows)
+{
+	unsigned status = end_status(b, n);
+	emit_result(p, c, false, rows);
+	p->rstate = (status & SERVER_MORE_RESULTS) ? BS_MYSQL_R_FIRST : BS_MYSQL_R_NONE;
+}
+
+static void column_def(struct bs_mysql *p, const uint8_t *b, size_t n)
+{
+	size_t pos = 0;
+	bs_str s = BS_STR_NULL;
+	bool good = true;
+	for (int i = 0; i < 5 && good; i++) /* catalog, schema, table, org_table, name */
+		good = lenenc_str(b, n, &pos, &s);
+	if (p->cols_seen < BS_MYSQL_COLS) {
+		size_t len = 0;
+		if (good)
+			keep(p->colname[p->cols_seen], BS_MYSQL_COLNAME, &len, s);
+		p->colname_len[p->cols_seen] = (uint8_t)len;
+	}
+	if (++p->cols_seen >= p->ncols)
+		p->rstate = p->deprecate_eof ? BS_MYSQL_R_ROWS : BS_MYSQL_R_COLEOF;
+}
+
+static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
+                          uint8_t seq)
+{
+	if (n == 0)
+		return;
+	switch (p->phase) {
+	case BS_MYSQL_P_GREETING:
+		if (b[0] == 10)
+			server_greeting(p, b, n);
+		else if (b[0] == 0xff || seq != 0)
+			p->phase = BS_MYSQL_P_COMMAND; /* ERR "host not allowed", or a capture started late */
+		else
+			p->not_mysql = true;
+		return;
+	case BS_MYSQL_P_AUTH:
+		if (b[0] == 0x00 || b[0] == 0xff) {
+			emit_auth(p, c, b[0] == 0x00);
+			p->phase = (b[0] == 0x00 && p->compress) ? BS_MYSQL_P_COMPRESSED : BS_MYSQL_P_COMMAND;
+			if (p->phase == BS_MYSQL_P_COMPRESSED)
+				p->d[0].hdr_size = p->d[1].hdr_size = 7;
+		}
+		return; /* 0xfe auth switch, 0x01 more data: the exchange goes on */
+	case BS_MYSQL_P_COMMAND:
+		break;
+	default:
+		return;
+	}
+	switch (p->rstate) {
+	case BS_MYSQL_R_FIRST: {
+		size_t pos = 1;
+		uint64_t v = 0;
+		if (b[0] == 0x00) {
+			lenenc_int(b, n, &pos, &v); /* affected rows */
+			if (p->cur_cmd == COM_INIT_DB)
+				memcpy(p->db, p->pending_db, (p->db_len = p->pending_db_len) + 1);
+			result_end(p, c, b, n, v);
+		} else if (b[0] == 0xff) {
+			emit_result(p, c, true, 0);
+			p->rstate = BS_MYSQL_R_NONE;
+		} else if (b[0] == 0xfb) {
+			p->rstate = BS_MYSQL_R_IGNORE; /* LOCAL INFILE request */
+		} else {
+			pos = 0;
+			if (lenenc_int(b, n, &pos, &v) && v > 0) {
+				p->ncols = v;
+				p->cols_seen = 0;
+				p->rstate = BS_MYSQL_R_COLDEF;
+			} else {
+				p->rstate = BS_MYSQL_R_IGNORE;
+			}
+		}
+		return;
+	}
+	case BS_MYSQL_R_COLDEF:
+		column_def(p, b, n);
+		return;
+	case BS_MYSQL_R_COLEOF:
+		if (b[0] == 0xff) {
+			emit_result(p, c, true, 0);
+			p->rstate = BS_MYSQL_R_NONE;
+		} else {
+			p->rstate = BS_MYSQL_R_ROWS;
+		}
+		return;
+	case BS_MYSQL_R_ROWS:
+		/* rows are streamed: only terminators are buffered */
+		if (b[0] == 0xff) {
+			emit_result(p, c, true, p->rows);
+			p->rstate = BS_MYSQL_R_NONE;
+		} else {
+			result_end(p, c, b, n, p->rows);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+/* --------------------------------------------------------- client side */
+
+static void login(struct bs_mysql *p, const uint8_t *b, size_t n, uint64_t logical_len)
+{
+	size_t pos;
+	if (n < 2)
+		return;
+	uint32_t caps = (uint32_t)le(b, 2);
+	if ((caps & CLIENT_PROTOCOL_41) && n >= 4)
+		caps = (uint32_t)le(b, 4);
+	p->client_caps = caps;
+	if ((caps & CLIENT_SSL) && logical_len <= 32) {
+		p->phase = BS_MYSQL_P_OPAQUE; /* SSL request: TLS follows */
+		return;
+	}
+	uint32_t both = p->server_caps ? (caps & p->server_caps) : caps;
+	p->deprecate_eof = (both & CLIENT_DEPRECATE_EOF) != 0;
+	p->compress = (both & CLIENT_COMPRESS) != 0;
+	p->query_attributes = (both & CLIENT_QUERY_ATTRIBUTES) != 0;
+	p->phase = BS_MYSQL_P_AUTH;
+	if (!(caps & CLIENT_PROTOCOL_41)) {
+		pos = 5;
+		keep(p->user, sizeof p->user, &p->user_len, nul_str(b, n, &pos));
+		return;
+	}
+	pos = 32;
+	if (pos > n)
+		return;
+	keep(p->user, sizeof p->user, &p->user_len, nul_str(b, n, &pos));
+	uint64_t alen = 0;
+	if (caps & CLIENT_PLUGIN_LENENC) {
+		if (!lenenc_int(b, n, &pos, &alen))
+			return;
+	} else if (caps & CLIENT_SECURE_CONN) {
+		if (pos >= n)
+			return;
+		alen = b[pos++];
+	} else {
+		nul_str(b, n, &pos);
+	}
+	if (alen > n - pos)
+		return;
+	pos += (size_t)alen;
+	if (caps & CLIENT_CONNECT_WITH_DB)
+		keep(p->db, sizeof p->db, &p->db_len, nul_str(b, n, &pos));
+	if ((caps & CLIENT_PLUGIN_AUTH) && pos < n)
+		keep(p->plugin, sizeof p->plugin, &p->plugin_len, nul_str(b, n, &pos));
+}
+
+static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
+                    uint64_t logical_len)
+{
+	if (n == 0)
+		return;
+	p->cur_cmd = b[0];
+	result_reset(p);
+	switch (b[0]) {
+	case COM_QUERY:
+	case COM_STMT_PREPARE: {
+		p->query_seq++;
+		p->queries++;
+		p->query_id = (c->flow_id << 20) | (p->query_seq & 0xfffff);
+		struct bs_event ev;
+		bs_proto_event(c, &ev, BS_EV_DBQUERY);
+		ev.u.dbquery.query_id = p->query_id;
+		ev.u.dbquery.db_user = bs_str_make(p->user, p->user_len);
+		ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
+		size_t pos = 1;
+		if (b[0] == COM_QUERY && p->query_attributes) {
+			/* MySQL 8 query attributes: parameter and set counts come before
+			 * the text; with attributes present the text is kept whole */
+			size_t apos = 1;
+			uint64_t nparams, nsets;
+			if (lenenc_int(b, n, &apos, &nparams) && lenenc_int(b, n, &apos, &nsets) && nparams == 0)
+				pos = apos;
+		}
+		ev.u.dbquery.sql = bs_str_make((const char *)b + pos, n - pos);
+		ev.u.dbquery.sql_truncated = logical_len > n;
+		bs_emit(c->sink, &ev);
+		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_IGNORE;
+		break;
+	}
+	case COM_INIT_DB:
+		keep(p->pending_db, sizeof p->pending_db, &p->pending_db_len,
+		     bs_str_make((const char *)b + 1, n - 1));
+		p->rstate = BS_MYSQL_R_FIRST;
+		break;
+	case COM_QUIT:
+		p->rstate = BS_MYSQL_R_NONE;
+		break;
+	default:
+		p->rstate = BS_MYSQL_R_IGNORE;
+		break;
+	}
+}
+
+static void client_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
+                          uint64_t logical_len, uint8_t seq)
+{
+	switch (p->phase) {
+	case BS_MYSQL_P_GREETING:
+	case BS_MYSQL_P_LOGIN:
+		/* seq 0 from the client is a command: the capture began after the login */
+		if (seq == 0) {
+			p->phase = BS_MYSQL_P_COMMAND;
+			command(p, c, b, n, logical_len);
+		} else {
+			login(p, b, n, logical_len);
+		}
+		return;
+	case BS_MYSQL_P_COMMAND:
+		if (seq == 0)
+			command(p, c, b, n, logical_len);
+		return;
+	default:
+		return; /* auth data, compressed, opaque */
+	}
+}
+
+/* ------------------------------------------------------------- framing */
+
+static void packet_end(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir)
+{
+	struct bs_mysql_dir *d = &p->d[dir];
+	d->hdr_len = 0;
+	if (d->hdr_size == 4 && d->pkt_len == PKT_MAX) {
+		d->continued = true; /* a 16 MB piece: the logical packet goes on */
+		return;
+	}
+	d->continued = false;
+	if (d->streaming) {
+		d->streaming = false;
+		row_end(p, c);
+		return;
+	}
+	if (p->phase == BS_MYSQL_P_COMPRESSED)
+		return;
+	if (d->logical_len > d->buf_len && dir == 1)
+		p->packets_truncated++;
+	if (dir)
+		server_packet(p, c, p->sbuf, d->buf_len, d->seq);
+	else
+		client_packet(p, c, p->cbuf, d->buf_len, d->logical_len, d->seq);
+}
+
+/* Does the first payload byte of a server packet start a row? */
+static bool starts_row(struct bs_mysql *p, const struct bs_mysql_dir *d, uint8_t first)
+{
+	if (p->phase != BS_MYSQL_P_COMMAND || first == 0xff)
+		return false;
+	if (first == 0xfe && d->pkt_len < PKT_MAX)
+		return false; /* EOF, or the OK that ends rows with DEPRECATE_EOF */
+	if (p->rstate == BS_MYSQL_R_COLEOF)
+		p->rstate = BS_MYSQL_R_ROWS; /* rows without the EOF announced */
+	return p->rstate == BS_MYSQL_R_ROWS;
+}
+
+static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	struct bs_mysql_dir *d = &p->d[dir];
+	uint8_t *buf = dir ? p->sbuf : p->cbuf;
+	size_t cap = dir ? sizeof p->sbuf : sizeof p->cbuf;
+	while (n > 0) {
+		if (d->desync || p->phase == BS_MYSQL_P_OPAQUE || p->not_mysql)
+			return;
+		if (d->hdr_len < d->hdr_size) {
+			size_t k = d->hdr_size - d->hdr_len;
+			if (k > n)
+				k = n;
+			memcpy(d->hdr + d->hdr_len, b, k);
+			d->hdr_len += (unsigned)k;
+			b += k;
+			n -= k;
+			if (d->hdr_len < d->hdr_size)
+				return;
+			d->pkt_len = d->pkt_left = (uint32_t)le(d->hdr, 3);
+			if (!d->continued) {
+				d->seq = d->hdr[3];
+				d->logical_len = 0;
+				d->buf_len = 0;
+				d->first_byte_pending = true;
+				d->streaming = false;
+			}
+			if (d->pkt_left == 0)
+				packet_end(p, c, dir);
+			continue;
+		}
+		size_t k = d->pkt_left < n ? d->pkt_left : n;
+		if (d->first_byte_pending) {
+			d->first_byte_pending = false;
+			if (dir == 1 && starts_row(p, d, b[0])) {
+				d->streaming = true;
+				row_begin(p);
+			}
+		}
+		if (dir == 1 && p->rstate != BS_MYSQL_R_NONE)
+			p->result_bytes += k;
+		if (d->streaming) {
+			row_feed(p, c, b, k);
+		} else if (p->phase != BS_MYSQL_P_COMPRESSED && d->buf_len < cap) {
+			size_t t = cap - d->buf_len < k ? cap - d->buf_len : k;
+			memcpy(buf + d->buf_len, b, t);
+			d->buf_len += t;
+		}
+		d->logical_len += k;
+		d->pkt_left -= (uint32_t)k;
+		b += k;
+		n -= k;
+		if (d->pkt_left == 0)
+			packet_end(p, c, dir);
+	}
+}
+
+static void framer_reset(struct bs_mysql_dir *d)
+{
+	d->hdr_len = 0;
+	d->continued = false;
+	d->streaming = false;
+	d->first_byte_pending = false;
+	d->desync = false;
+}
+
+enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	dir = dir ? 1 : 0;
+	if (n == 0)
+		return BS_MYSQL_OK;
+	if (p->last_dir != dir && p->d[dir].desync) {
+		/* a turn of the conversation: this byte starts a packet */
+		framer_reset(&p->d[dir]);
+		if (dir == 0)
+			p->rstate = BS_MYSQL_R_IGNORE;
+	}
+	p->last_dir = dir;
+	dir_feed(p, c, dir, b, n);
+	return p->not_mysql ? BS_MYSQL_ERR_NOT_MYSQL : BS_MYSQL_OK;
+}
+
+void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t n)
+{
+	(void)c;
+	(void)n;
+	dir = dir ? 1 : 0;
+	p->d[dir].desync = true;
+	if (dir == 1 || p->phase == BS_MYSQL_P_COMMAND)
+		p->rstate = BS_MYSQL_R_IGNORE; /* the response in progress is lost */
+	if (p->phase < BS_MYSQL_P_COMMAND)
+		p->phase = BS_MYSQL_P_COMMAND;
+	result_reset(p);
+}
+
+void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c)
+{
+	/* the capture ended inside a result: report the rows seen */
+	if (p->phase == BS_MYSQL_P_COMMAND &&
+	    (p->rstate == BS_MYSQL_R_COLDEF || p->rstate == BS_MYSQL_R_COLEOF || p->rstate == BS_MYSQL_R_ROWS)) {
+		if (p->d[1].streaming)
+			window_flush(p, c, true);
+		emit_result(p, c, false, p->rows);
+	}
+	p->rstate = BS_MYSQL_R_NONE;
+}
+
+const char *bs_mysql_strerror(enum bs_mysql_err e)
+{
+	switch (e) {
+	case BS_MYSQL_OK: return "ok";
+	case BS_MYSQL_ERR_NOT_MYSQL: return "not MySQL: no protocol 10 greeting";
+	}
+	return "unknown MySQL error";
+}
+
+bool bs_mysql_sniff(int dir, const uint8_t *p, size_t n)
+{
+	/* server greeting: length, sequence 0, protocol 10, version "5.", "8."... */
+	return dir == 1 && n >= 6 && p[3] == 0 && p[4] == 10 && p[5] >= '0' && p[5] <= '9';
+}
+
+BS_PROTO_ADAPTERS(mysql)
+
+const struct bs_proto_def bs_proto_mysql = {
+	.name = "mysql", .ports = { 3306, 0 }, .sniff = bs_mysql_sniff, .state_size = sizeof(struct bs_mysql),
+	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
+	.udp = false,
+};

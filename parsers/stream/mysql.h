@@ -1,0 +1,110 @@
+/* mysql.h - MySQL classic protocol parser (port 3306).
+ *
+ * Packets (3-byte little-endian length, sequence byte) are framed per
+ * direction. Handshake: server version, the client's user name and database
+ * -> BS_EV_AUTH (proto MYSQL) with success from the server's OK/ERR. An SSL
+ * request makes the flow opaque; the compressed protocol is framed and
+ * skipped. COM_QUERY and COM_STMT_PREPARE -> BS_EV_DBQUERY; COM_INIT_DB sets
+ * the database. Text result sets stream: column names are kept in a fixed
+ * table, row values are parsed byte by byte across TCP segments and 16 MB
+ * packets, and each value is scanned for addresses through a bounded window
+ * (BS_EV_ADDR ctx BS_ADDR_DB_RESULT, ref = query_id, column = its name).
+ * The end of each result -> BS_EV_DBRESULT (rows, columns, bytes, error).
+ *
+ * After a gap the direction is resynchronised at the next change of
+ * direction: the protocol is strictly request/response, so the first byte
+ * after a turn starts a packet.
+ */
+#ifndef BS_MYSQL_H
+#define BS_MYSQL_H
+
+#include "parsers/stream/proto.h"
+
+enum bs_mysql_err { BS_MYSQL_OK = 0, BS_MYSQL_ERR_NOT_MYSQL };
+
+enum bs_mysql_phase {
+	BS_MYSQL_P_GREETING = 0,   /* waiting for the server's handshake */
+	BS_MYSQL_P_LOGIN,          /* waiting for the client's handshake response */
+	BS_MYSQL_P_AUTH,           /* authentication exchange until OK/ERR */
+	BS_MYSQL_P_COMMAND,        /* command phase */
+	BS_MYSQL_P_COMPRESSED,     /* compressed protocol: framed, not read */
+	BS_MYSQL_P_OPAQUE          /* TLS */
+};
+
+/* What the server's next packets are, in the command phase. */
+enum bs_mysql_rstate {
+	BS_MYSQL_R_NONE = 0,   /* nothing expected */
+	BS_MYSQL_R_FIRST,      /* first packet of a response: OK, ERR or column count */
+	BS_MYSQL_R_COLDEF,     /* column definitions */
+	BS_MYSQL_R_COLEOF,     /* the EOF after the column definitions */
+	BS_MYSQL_R_ROWS,       /* rows until EOF/OK/ERR */
+	BS_MYSQL_R_IGNORE      /* response to a command not parsed */
+};
+
+enum bs_mysql_vstate { BS_MYSQL_V_LEN = 0, BS_MYSQL_V_LENBYTES, BS_MYSQL_V_DATA, BS_MYSQL_V_SKIP };
+
+#define BS_MYSQL_SQL_MAX 16384     /* statement text kept; longer is sql_truncated */
+#define BS_MYSQL_SRV_BUF 4096      /* server packets other than rows */
+#define BS_MYSQL_COLS 64           /* column names kept */
+#define BS_MYSQL_COLNAME 64
+#define BS_MYSQL_WINDOW 1024       /* per-value scan window */
+
+/* One direction's packet framer. */
+struct bs_mysql_dir {
+	uint8_t hdr[7];
+	unsigned hdr_len, hdr_size;  /* 4, or 7 in the compressed protocol */
+	uint32_t pkt_len, pkt_left;
+	uint8_t seq;
+	bool continued;              /* the previous packet was 0xffffff long */
+	bool first_byte_pending;     /* logical packet started, no payload seen */
+	bool streaming;              /* this packet is a row, parsed as it comes */
+	bool desync;                 /* after a gap: drop bytes until a turn */
+	uint64_t logical_len;        /* payload bytes of the logical packet */
+	size_t buf_len;
+};
+
+struct bs_mysql {
+	enum bs_mysql_phase phase;
+	enum bs_mysql_rstate rstate;
+	struct bs_mysql_dir d[2];
+	int last_dir;
+	uint8_t cbuf[BS_MYSQL_SQL_MAX + 1];
+	uint8_t sbuf[BS_MYSQL_SRV_BUF];
+
+	uint32_t server_caps, client_caps;
+	bool deprecate_eof, compress, query_attributes;
+	char server_version[64];
+	char user[128], db[128], plugin[40];
+	size_t user_len, db_len, plugin_len;
+	char pending_db[128];
+	size_t pending_db_len;
+	uint8_t cur_cmd;
+
+	/* current result */
+	uint64_t query_seq, query_id;
+	uint64_t ncols, cols_seen, rows, result_bytes;
+	char colname[BS_MYSQL_COLS][BS_MYSQL_COLNAME];
+	uint8_t colname_len[BS_MYSQL_COLS];
+
+	/* row value parser */
+	enum bs_mysql_vstate vstate;
+	unsigned len_need, len_have;
+	uint64_t len_acc, vleft;
+	unsigned col;
+	char win[BS_MYSQL_WINDOW];
+	size_t win_len;
+
+	bool not_mysql;              /* the first server packet was no greeting */
+	uint64_t packets_truncated, bad_rows, queries;
+};
+
+void bs_mysql_init(struct bs_mysql *p);
+enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
+void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t n);
+void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c);
+const char *bs_mysql_strerror(enum bs_mysql_err e);
+bool bs_mysql_sniff(int dir, const uint8_t *p, size_t n);
+
+extern const struct bs_proto_def bs_proto_mysql;
+
+#endif

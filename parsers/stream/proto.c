@@ -1,0 +1,683 @@
+/* proto.c - the protocol dispatcher: implements bs_stream_ops for the capture
+ * engine, picks a protocol module per flow (FTP data expectation, then server
+ * port, then sniffing the first bytes) and feeds it; scans the payload of
+ * flows nobody claims for addresses; turns FTP data connections into file
+ * transfers. See docs/PROTOCOLS.md, "Dispatcher".
+ */
+#include "config.h"
+#include "parsers/stream/proto.h"
+#include "parsers/stream/http.h"
+#include "src/core/addrscan.h"
+#include "parsers/stream/smtp.h"
+#include "parsers/stream/imap.h"
+#include "parsers/stream/pop3.h"
+#include "parsers/stream/ftp.h"
+#include "parsers/stream/mysql.h"
+#include "parsers/stream/dns.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Stream modules in sniffing order, then the datagram one. Indexes are
+ * those of the per-protocol counters. */
+static const struct bs_proto_def *const protos[BS_DISPATCH_NPROTO] = {
+	&bs_proto_http, &bs_proto_smtp, &bs_proto_ftp, &bs_proto_imap, &bs_proto_pop3,
+	&bs_proto_mysql, &bs_proto_dns_tcp, &bs_proto_dns,
+};
+#define SNIFF_MAX 128   /* first bytes kept per direction until a module claims the flow */
+
+enum flow_kind { K_UNDECIDED = 0, K_PROTO, K_FTPDATA, K_UNKNOWN, K_OPAQUE };
+
+struct expectation {
+	bool used;
+	bool upload;
+	bs_ip ip;
+	uint16_t port;
+	uint64_t cookie;
+	bs_time ts;
+	struct dflow *flow;        /* the data connection that took it, if open */
+	char filename[256];
+	char user[128];
+};
+
+struct dflow {
+	struct bs_proto_ctx pc;    /* what the module sees: endpoints already swapped */
+	enum flow_kind kind;
+	size_t proto;              /* index in protos[] */
+	void *state;
+	bool failed;
+	bool swap;                 /* key.cli is really the server: directions flipped */
+	int first_dir;
+	size_t sniff_len[2];
+	uint8_t sniff[2][SNIFF_MAX];
+	struct expectation *x;     /* ftp-data */
+	uint64_t xfer_bytes;
+	struct bs_scan_window *win[2]; /* unknown / ftp-data payload, allocated on first use */
+};
+
+struct bs_dispatch {
+	uint32_t input;
+	const struct bs_sink *sink;
+	bs_time now;
+	struct expectation expect[BS_DISPATCH_MAX_EXPECT];
+	void *udp_state;           /* one DNS datagram parser for all datagrams */
+	struct bs_proto_ctx udp_pc;
+	struct bs_dispatch_counters count;
+};
+
+/* ------------------------------------------------------------------ shared helpers */
+
+void bs_proto_event(const struct bs_proto_ctx *c, struct bs_event *ev, enum bs_event_type t)
+{
+	bs_event_init(ev, t);
+	ev->ts = c->ts;
+	ev->origin.input = c->input;
+	ev->origin.ref = c->pktno;
+	ev->origin.from_capture = true;
+	ev->origin.flow_input = c->flow_id ? (uint32_t)(c->flow_id >> 40) : c->input;
+	ev->src = c->cli;
+	ev->dst = c->srv;
+	ev->sport = c->cport;
+	ev->dport = c->sport;
+}
+
+struct addr_emit {
+	const struct bs_proto_ctx *c;
+	enum bs_addr_ctx actx;
+	uint64_t ref;
+	bool to_client;
+	bs_str column;
+};
+
+static void emit_one_addr(void *vctx, const char *addr, size_t n)
+{
+	struct addr_emit *a = vctx;
+	struct bs_event ev;
+	bs_proto_event(a->c, &ev, BS_EV_ADDR);
+	ev.u.addr.ctx = a->actx;
+	ev.u.addr.ref = a->ref;
+	ev.u.addr.address = bs_str_make(addr, n);
+	ev.u.addr.to_client = a->to_client;
+	ev.u.addr.column = a->column;
+	bs_emit(a->c->sink, &ev);
+}
+
+void bs_proto_emit_addrs(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, uint64_t ref,
+                         bool to_client, bs_str column, const char *p, size_t n)
+{
+	struct addr_emit a = { c, actx, ref, to_client, column };
+	bs_addr_scan(p, n, false, emit_one_addr, &a);
+}
+
+void bs_proto_addr_window(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, uint64_t ref, bool to_client,
+                          const char *p, size_t n, size_t fresh_from, bool final)
+{
+	struct addr_emit a = { c, actx, ref, to_client, BS_STR_NULL };
+	bs_addr_scan_window(p, n, fresh_from, final, false, emit_one_addr, &a);
+}
+
+/* ------------------------------------------------------------------ expectations */
+
+static bool expired(const struct expectation *x, bs_time now)
+{
+	return !x->flow && now != BS_TIME_NONE && x->ts != BS_TIME_NONE && now - x->ts > BS_DISPATCH_EXPECT_TTL;
+}
+
+static void copy_cstr(char *dst, size_t cap, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(dst, s, n);
+	dst[n] = 0;
+}
+
+void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, uint64_t cookie,
+                        const char *filename, bool upload, const char *user, bs_time now)
+{
+	struct expectation *slot = NULL, *oldest = NULL;
+	for (size_t i = 0; i < BS_DISPATCH_MAX_EXPECT; i++) {
+		struct expectation *x = &d->expect[i];
+		if (x->used && expired(x, now)) {
+			x->used = false;
+			d->count.expect_expired++;
+		}
+		if (x->used && x->port == port && bs_ip_eq(&x->ip, ip)) {
+			/* the same endpoint again: RETR/STOR after PASV names the file */
+			slot = x;
+			d->count.expect_replaced++;
+			break;
+		}
+		if (!x->used && !slot)
+			slot = x;
+		if (x->used && !x->flow && (!oldest || x->ts < oldest->ts))
+			oldest = x;
+	}
+	if (!slot) {
+		if (!oldest) {
+			d->count.expect_dropped++; /* every slot feeds an open data connection */
+			return;
+		}
+		slot = oldest;
+		d->count.expect_dropped++;
+	}
+	if (!slot->used || slot->port != port || !bs_ip_eq(&slot->ip, ip)) {
+		memset(slot, 0, sizeof *slot);
+		slot->used = true;
+		slot->ip = *ip;
+		slot->port = port;
+		d->count.expect_added++;
+	}
+	slot->cookie = cookie;
+	slot->ts = now;
+	slot->upload = upload;
+	if (filename && *filename)
+		copy_cstr(slot->filename, sizeof slot->filename, filename);
+	if (user && *user)
+		copy_cstr(slot->user, sizeof slot->user, user);
+}
+
+static void on_expect(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie,
+                      const char *filename, bool upload, const char *user)
+{
+	struct bs_dispatch *d = disp;
+	bs_dispatch_expect(d, ip, port, cookie, filename, upload, user, d->now);
+}
+
+static struct expectation *expect_take(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, bs_time now)
+{
+	for (size_t i = 0; i < BS_DISPATCH_MAX_EXPECT; i++) {
+		struct expectation *x = &d->expect[i];
+		if (!x->used || x->flow || x->port != port || !bs_ip_eq(&x->ip, ip))
+			continue;
+		if (expired(x, now)) {
+			x->used = false;
+			d->count.expect_expired++;
+			continue;
+		}
+		return x;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ sniffing */
+
+static bool line_has(const uint8_t *p, size_t n, const char *word)
+{
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t ln = lf ? (size_t)(lf - p) : n;
+	return bs_memmem_ci((const char *)p, ln, word, strlen(word)) != NULL;
+}
+
+/* For modules without a sniff function: the well-known greetings. */
+static bool fallback_sniff(size_t i, int dir, const uint8_t *p, size_t n)
+{
+	const struct bs_proto_def *def = protos[i];
+	bs_str s = bs_str_make((const char *)p, n);
+	if (dir != 1 || !memchr(p, '\n', n))
+		return false; /* server greetings, whole first line */
+	if (strcmp(def->name, "smtp") == 0)
+		return bs_str_istarts(s, "220") && line_has(p, n, "SMTP");
+	if (strcmp(def->name, "ftp") == 0)
+		return bs_str_istarts(s, "220") && line_has(p, n, "FTP") && !line_has(p, n, "SMTP");
+	if (strcmp(def->name, "imap") == 0)
+		return bs_str_istarts(s, "* OK") || bs_str_istarts(s, "* PREAUTH");
+	if (strcmp(def->name, "pop3") == 0)
+		return bs_str_istarts(s, "+OK");
+	return false;
+}
+
+static bool claims(size_t i, int dir, const uint8_t *p, size_t n)
+{
+	const struct bs_proto_def *def = protos[i];
+	if (def->udp)
+		return false;
+	if (def->sniff ? def->sniff(dir, p, n) : false)
+		return true;
+	/* ftp's greeting is also "220": its fallback runs even next to smtp's sniffer */
+	return !def->sniff && fallback_sniff(i, dir, p, n);
+}
+
+static const char *opaque_name(const uint8_t *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04)
+		return "tls";
+	if (n >= 4 && memcmp(p, "SSH-", 4) == 0)
+		return "ssh";
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ per flow */
+
+static void set_endpoints(struct dflow *df, const struct bs_cflow *f)
+{
+	const struct bs_flow_key *k = &f->key;
+	df->pc.cli = df->swap ? k->srv : k->cli;
+	df->pc.srv = df->swap ? k->cli : k->srv;
+	df->pc.cport = df->swap ? k->sport : k->cport;
+	df->pc.sport = df->swap ? k->cport : k->sport;
+}
+
+static void start_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, size_t i)
+{
+	const struct bs_proto_def *def = protos[i];
+	df->kind = K_PROTO;
+	df->proto = i;
+	df->state = NULL; /* allocated with the first byte or gap: a SYN flood costs no parser state */
+	set_endpoints(df, f);
+	f->app = def->name;
+	d->count.proto_flows[i]++;
+}
+
+static void *proto_state(struct dflow *df)
+{
+	if (!df->state) {
+		const struct bs_proto_def *def = protos[df->proto];
+		/* not calloc: every init sets what it needs (HTTP leaves its
+		 * big buffers alone), and zeroing 43 KB twice per flow showed */
+		df->state = bs_xmalloc(def->state_size);
+		def->init(df->state);
+	}
+	return df->state;
+}
+
+/* The packet a flow's next events come from: its time, number and file (a
+ * flow can continue into the next rotated file). */
+static void at_packet(struct bs_dispatch *d, struct dflow *df, bs_time ts, uint64_t pktno)
+{
+	df->pc.ts = ts;
+	df->pc.pktno = pktno;
+	df->pc.input = d->input;
+}
+
+static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
+                       bs_time ts, uint64_t pktno)
+{
+	if (df->failed || n == 0)
+		return;
+	const struct bs_proto_def *def = protos[df->proto];
+	proto_state(df);
+	at_packet(d, df, ts, pktno);
+	d->now = ts;
+	int err = def->feed(df->state, &df->pc, df->swap ? !dir : dir, p, n);
+	if (err) {
+		df->failed = true; /* not fed again; end() still flushes and frees */
+		d->count.proto_errors[df->proto]++;
+	}
+}
+
+struct payload_scan {
+	struct dflow *df;
+	bool to_client;
+};
+
+static void payload_window_cb(void *vctx, const char *p, size_t n, size_t fresh, bool final)
+{
+	struct payload_scan *s = vctx;
+	bs_proto_addr_window(&s->df->pc, BS_ADDR_PAYLOAD, 0, s->to_client, p, n, fresh, final);
+}
+
+static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
+                    bs_time ts, uint64_t pktno, bool final)
+{
+	int sd = df->swap ? !dir : dir;
+	if (!df->win[dir]) {
+		if (!n)
+			return;
+		df->win[dir] = bs_xmalloc(sizeof *df->win[dir]);
+		bs_window_reset(df->win[dir]);
+	}
+	at_packet(d, df, ts, pktno);
+	struct payload_scan s = { df, sd == 1 };
+	d->count.payload_bytes += n;
+	if (n)
+		bs_window_feed(df->win[dir], (const char *)p, n, payload_window_cb, &s);
+	if (final)
+		bs_window_end(df->win[dir], payload_window_cb, &s);
+}
+
+static void become_unknown(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, bs_time ts, uint64_t pktno)
+{
+	df->kind = K_UNKNOWN;
+	d->count.unknown++;
+	set_endpoints(df, f);
+	for (int k = 0; k < 2; k++) {
+		int dir = k == 0 ? df->first_dir : !df->first_dir;
+		payload(d, df, dir, df->sniff[dir], df->sniff_len[dir], ts, pktno, false);
+		df->sniff_len[dir] = 0;
+	}
+}
+
+/* Buffer the first bytes until a module claims the flow, then replay them. */
+static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, int dir,
+                       const uint8_t *p, size_t n, bs_time ts, uint64_t pktno)
+{
+	if (df->sniff_len[0] + df->sniff_len[1] == 0)
+		df->first_dir = dir;
+	size_t room = SNIFF_MAX - df->sniff_len[dir];
+	size_t take = n < room ? n : room;
+	memcpy(df->sniff[dir] + df->sniff_len[dir], p, take);
+	df->sniff_len[dir] += take;
+	const uint8_t *b = df->sniff[dir];
+	size_t bn = df->sniff_len[dir];
+
+	const char *opaque = opaque_name(b, bn);
+	if (opaque) {
+		df->kind = K_OPAQUE;
+		f->app = opaque;
+		d->count.opaque++;
+		return;
+	}
+	size_t claimed = BS_DISPATCH_NPROTO;
+	bool swap = false;
+	for (size_t i = 0; i < BS_DISPATCH_NPROTO && claimed == BS_DISPATCH_NPROTO; i++) {
+		if (claims(i, dir, b, bn)) {
+			claimed = i;
+		} else if (!f->handshake_seen && claims(i, !dir, b, bn)) {
+			/* no SYN seen: the engine's "client" may be the server */
+			claimed = i;
+			swap = true;
+		}
+	}
+	if (claimed < BS_DISPATCH_NPROTO) {
+		df->swap = swap;
+		if (swap)
+			d->count.swapped++;
+		d->count.by_sniff++;
+		start_proto(d, f, df, claimed);
+		for (int k = 0; k < 2; k++) {
+			int rd = k == 0 ? df->first_dir : !df->first_dir;
+			size_t len = df->sniff_len[rd];
+			df->sniff_len[rd] = 0;
+			if (rd == dir && take < n) {
+				/* this segment went partly into the buffer: feed it whole */
+				len -= take;
+				feed_proto(d, df, rd, df->sniff[rd], len, ts, pktno);
+				feed_proto(d, df, rd, p, n, ts, pktno);
+			} else {
+				feed_proto(d, df, rd, df->sniff[rd], len, ts, pktno);
+			}
+		}
+		return;
+	}
+	/* Nobody claims a whole first line (or SNIFF_MAX bytes): give up, unless
+	 * the other side has started a line that may still be claimed. */
+	bool done_here = memchr(b, '\n', bn) != NULL || bn == SNIFF_MAX;
+	const uint8_t *ob = df->sniff[!dir];
+	size_t on = df->sniff_len[!dir];
+	bool other_waiting = on > 0 && on < SNIFF_MAX && !memchr(ob, '\n', on);
+	if (done_here && !other_waiting) {
+		become_unknown(d, f, df, ts, pktno);
+		if (take < n)
+			payload(d, df, dir, p + take, n - take, ts, pktno, false);
+	} else if (take < n) {
+		/* buffer full while waiting for the other side: stop waiting */
+		become_unknown(d, f, df, ts, pktno);
+		payload(d, df, dir, p + take, n - take, ts, pktno, false);
+	}
+}
+
+static bool port_in(const struct bs_proto_def *def, uint16_t port)
+{
+	for (size_t k = 0; k < sizeof def->ports / sizeof def->ports[0] && def->ports[k]; k++)
+		if (def->ports[k] == port)
+			return true;
+	return false;
+}
+
+static void d_open(void *ctx, struct bs_cflow *f)
+{
+	struct bs_dispatch *d = ctx;
+	struct dflow *df = bs_xcalloc(1, sizeof *df);
+	f->user = df;
+	df->pc.sink = d->sink;
+	df->pc.input = d->input;
+	df->pc.flow_id = f->id;
+	df->pc.expect = on_expect;
+	df->pc.disp = d;
+	df->pc.ts = f->first;
+	set_endpoints(df, f);
+	d->count.flows++;
+	if (f->key.proto != 6)
+		return;
+	const struct bs_flow_key *k = &f->key;
+	bs_time now = f->first != BS_TIME_NONE ? f->first : d->now;
+
+	/* An announced FTP data connection: to the announced ip:port. */
+	struct expectation *x = expect_take(d, &k->srv, k->sport, now);
+	if (!x && !f->handshake_seen && (x = expect_take(d, &k->cli, k->cport, now)) != NULL)
+		df->swap = true;
+	if (x) {
+		x->flow = df;
+		df->x = x;
+		df->kind = K_FTPDATA;
+		set_endpoints(df, f);
+		f->app = "ftp-data";
+		d->count.by_expect++;
+		return;
+	}
+	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
+		if (protos[i]->udp)
+			continue;
+		if (port_in(protos[i], k->sport)) {
+			d->count.by_port++;
+			start_proto(d, f, df, i);
+			return;
+		}
+	}
+	if (!f->handshake_seen) {
+		for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
+			if (!protos[i]->udp && port_in(protos[i], k->cport)) {
+				df->swap = true;
+				d->count.by_port++;
+				d->count.swapped++;
+				start_proto(d, f, df, i);
+				return;
+			}
+		}
+	}
+}
+
+static void d_data(void *ctx, struct bs_cflow *f, int dir, const uint8_t *p, size_t n, bs_time ts, uint64_t pktno)
+{
+	struct bs_dispatch *d = ctx;
+	struct dflow *df = f->user;
+	if (!df || !n)
+		return;
+	dir = dir ? 1 : 0;
+	d->now = ts;
+	switch (df->kind) {
+	case K_UNDECIDED:
+		sniff_data(d, f, df, dir, p, n, ts, pktno);
+		break;
+	case K_PROTO:
+		feed_proto(d, df, dir, p, n, ts, pktno);
+		break;
+	case K_FTPDATA:
+		df->xfer_bytes += n;
+		payload(d, df, dir, p, n, ts, pktno, false);
+		break;
+	case K_UNKNOWN:
+		payload(d, df, dir, p, n, ts, pktno, false);
+		break;
+	case K_OPAQUE:
+		break;
+	}
+}
+
+static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts, uint64_t pktno)
+{
+	struct bs_dispatch *d = ctx;
+	struct dflow *df = f->user;
+	if (!df)
+		return;
+	dir = dir ? 1 : 0;
+	d->now = ts;
+	switch (df->kind) {
+	case K_UNDECIDED:
+		/* the first bytes are lost: no sniffing on a torn start */
+		become_unknown(d, f, df, ts, pktno);
+		/* fall through */
+	case K_UNKNOWN:
+	case K_FTPDATA:
+		if (df->kind == K_FTPDATA)
+			df->xfer_bytes += n;
+		payload(d, df, dir, NULL, 0, ts, pktno, true); /* no match across the hole */
+		break;
+	case K_PROTO:
+		if (!df->failed) {
+			at_packet(d, df, ts, pktno);
+			protos[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
+		}
+		break;
+	case K_OPAQUE:
+		break;
+	}
+}
+
+static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time ts)
+{
+	struct bs_dispatch *d = ctx;
+	struct dflow *df = f->user;
+	(void)why;
+	if (!df)
+		return;
+	d->now = ts;
+	if (df->kind == K_UNDECIDED && df->sniff_len[0] + df->sniff_len[1])
+		become_unknown(d, f, df, ts, df->pc.pktno);
+	switch (df->kind) {
+	case K_PROTO:
+		df->pc.ts = ts;
+		if (df->state) /* a flow that never carried a byte has nothing to flush */
+			protos[df->proto]->end(df->state, &df->pc);
+		break;
+	case K_FTPDATA:
+	case K_UNKNOWN:
+		for (int dir = 0; dir < 2; dir++)
+			payload(d, df, dir, NULL, 0, ts, df->pc.pktno, true);
+		if (df->kind == K_FTPDATA && df->x) {
+			struct expectation *x = df->x;
+			if (x->filename[0]) {
+				struct bs_event ev;
+				df->pc.ts = ts;
+				bs_proto_event(&df->pc, &ev, BS_EV_FILEXFER);
+				ev.u.xfer.proto = BS_STR_LIT("ftp");
+				ev.u.xfer.upload = x->upload;
+				ev.u.xfer.filename = bs_str_make(x->filename, strlen(x->filename));
+				ev.u.xfer.size = df->xfer_bytes;
+				ev.u.xfer.user = bs_str_make(x->user, strlen(x->user));
+				bs_emit(d->sink, &ev);
+				d->count.filexfers++;
+			}
+			x->used = false;
+			x->flow = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	free(df->win[0]);
+	free(df->win[1]);
+	free(df->state);
+	free(df);
+	f->user = NULL;
+}
+
+static void d_udp(void *ctx, const struct bs_flow_key *k, int dir, const uint8_t *p, size_t n,
+                  bs_time ts, uint64_t pktno)
+{
+	struct bs_dispatch *d = ctx;
+	const size_t dns = BS_DISPATCH_NPROTO - 1;
+	const struct bs_proto_def *def = protos[dns];
+	d->now = ts;
+	bool srv_side = port_in(def, k->sport) || k->sport == 5353;
+	bool cli_side = port_in(def, k->cport) || k->cport == 5353;
+	if (!srv_side && !cli_side) {
+		d->count.udp_ignored++;
+		return;
+	}
+	bool swap = !srv_side; /* the key's "client" sent from the DNS port */
+	if (!d->udp_state) {
+		d->udp_state = bs_xcalloc(1, def->state_size);
+		def->init(d->udp_state);
+		d->count.proto_flows[dns]++;
+	}
+	struct bs_proto_ctx *pc = &d->udp_pc;
+	pc->sink = d->sink;
+	pc->input = d->input;
+	pc->flow_id = 0;
+	pc->cli = swap ? k->srv : k->cli;
+	pc->srv = swap ? k->cli : k->srv;
+	pc->cport = swap ? k->sport : k->cport;
+	pc->sport = swap ? k->cport : k->sport;
+	pc->ts = ts;
+	pc->pktno = pktno;
+	pc->expect = on_expect;
+	pc->disp = d;
+	d->count.udp_datagrams++;
+	if (def->feed(d->udp_state, pc, swap ? !dir : dir, p, n)) {
+		/* one bad datagram must not silence DNS for the rest of the input */
+		d->count.udp_errors++;
+		d->count.proto_errors[dns]++;
+		def->end(d->udp_state, pc);
+		def->init(d->udp_state);
+	}
+}
+
+static const struct bs_stream_ops dispatch_ops = {
+	.open = d_open, .data = d_data, .gap = d_gap, .close = d_close, .udp = d_udp,
+};
+
+const struct bs_stream_ops *bs_dispatch_ops(void) { return &dispatch_ops; }
+
+struct bs_dispatch *bs_dispatch_new(uint32_t input, const struct bs_sink *sink)
+{
+	struct bs_dispatch *d = bs_xcalloc(1, sizeof *d);
+	d->input = input;
+	d->sink = sink;
+	d->now = BS_TIME_NONE;
+	return d;
+}
+
+void bs_dispatch_set_input(struct bs_dispatch *d, uint32_t input)
+{
+	d->input = input;
+}
+
+const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch *d) { return &d->count; }
+
+const char *bs_dispatch_proto_name(size_t i)
+{
+	if (i >= BS_DISPATCH_NPROTO)
+		return "?";
+	return protos[i]->udp ? "dns-udp" : protos[i]->name;
+}
+
+void bs_dispatch_print(const struct bs_dispatch *d, FILE *out)
+{
+	const struct bs_dispatch_counters *c = &d->count;
+#define P(f) do { if (c->f) fprintf(out, "dispatch %s %llu\n", #f, (unsigned long long)c->f); } while (0)
+	P(flows); P(by_expect); P(by_port); P(by_sniff); P(swapped); P(unknown); P(opaque);
+	P(udp_datagrams); P(udp_errors); P(udp_ignored); P(expect_added); P(expect_replaced);
+	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers);
+#undef P
+	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++)
+		if (c->proto_flows[i] || c->proto_errors[i])
+			fprintf(out, "dispatch %s flows %llu errors %llu\n", bs_dispatch_proto_name(i),
+			        (unsigned long long)c->proto_flows[i], (unsigned long long)c->proto_errors[i]);
+}
+
+void bs_dispatch_free(struct bs_dispatch *d)
+{
+	if (!d)
+		return;
+	if (d->udp_state) {
+		protos[BS_DISPATCH_NPROTO - 1]->end(d->udp_state, &d->udp_pc);
+		free(d->udp_state);
+	}
+	if (getenv("BS_DEBUG_PROTO"))
+		bs_dispatch_print(d, stderr);
+	free(d);
+}

@@ -1,0 +1,37 @@
+/* scan.h - read inputs into an aggregate: format detection, the text-log
+ * reader or the capture engine per input, worker threads, accounting. */
+#ifndef BS_SCAN_H
+#define BS_SCAN_H
+
+#include <stdio.h>
+#include "src/engine/engine.h"
+#include "src/input/inputs.h"
+#include "parsers/logs/syslog.h"
+
+struct bs_scan_opts {
+	int jobs;                       /* worker threads, >= 1 */
+	int forced_year;                /* --year, 0 = infer */
+	struct bs_tz *tz;               /* --timezone */
+	bool progress;                  /* a progress line on stderr */
+	FILE *warn;                     /* warnings (damage, refused inputs); NULL = none */
+	FILE *debug;                    /* malformed-line reasons; NULL = none */
+	const struct bs_engine_config *cfg; /* fleet names, to tell which server wrote an access log */
+	struct bs_spill *spill;         /* --timeline all: every event also goes here; NULL = off */
+};
+
+struct bs_scan_result {
+	struct bs_agg *agg;
+	struct bs_input_row *rows;      /* one per input, sorted by source */
+	size_t nrows;
+	bool damaged;                   /* some input was damaged or truncated */
+};
+
+/* Always produces a result (a failing input is accounted, not fatal). */
+void bs_scan(const struct bs_input_list *inputs, const struct bs_scan_opts *o, struct bs_scan_result *out);
+
+/* For an access log: the server that wrote it, from the input's path (a
+ * path component equal to a fleet server's name, else the directory
+ * holding the file). Writes "" when none. */
+void bs_scan_server_of_path(const char *path, const struct bs_engine_config *cfg, char *out, size_t size);
+
+#endif

@@ -1,0 +1,435 @@
+/* addrscan.c - the shared email address scanner and normalizer, and the
+ * bounded scan window that lets stream parsers scan across segment
+ * boundaries.
+ *
+ * The scanner finds each '@' with memchr and grows the candidate both ways,
+ * so the cost is linear in the input and nothing is allocated. Candidates
+ * are validated by the same code as bs_addr_normalize(), so an address found
+ * in content and one read from a log field normalize to the same string.
+ */
+#include "config.h"
+#include "src/core/addrscan.h"
+
+#include <string.h>
+
+#define LOCAL_MAX 64
+#define DOMAIN_MAX 255
+#define LABEL_MAX 63
+/* How far back from a '<' we look for the header name of a folded header. */
+#define HEADER_LOOKBACK 1024
+
+static inline bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline bool is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+static inline char lower(unsigned char c) { return (char)((c >= 'A' && c <= 'Z') ? c + 32 : c); }
+
+/* RFC 5322 atext, for local parts given as an address field. */
+static bool is_atext(unsigned char c)
+{
+	return is_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* The narrower set the scanner grows a local part over: in free text, URLs and
+ * SQL the other atext characters ('=', '/', '\'', '&', '{'...) are nearly always
+ * delimiters ("?email=bob@x.org", "'bob@x.org'"), not part of the address. */
+static inline bool is_scan_local(unsigned char c)
+{
+	return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-';
+}
+
+static inline bool is_domain_char(unsigned char c) { return is_alnum(c) || c == '-' || c == '.'; }
+
+static bool dot_atom_ok(const char *s, size_t n, bool scan_set)
+{
+	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (scan_set ? !is_scan_local(c) : !is_atext(c)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Content of a quoted local part (between the quotes): printable ASCII,
+ * backslash escapes a following printable character (RFC 5321
+ * quoted-pairSMTP: never a control character, never NUL), no bare quote. */
+static bool quoted_ok(const char *s, size_t n)
+{
+	if (n == 0 || n + 2 > LOCAL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e)
+			return false;
+		if (c == '\\') {
+			if (++i >= n || (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+				return false;
+		} else if (c == '"') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "2x.png", "1.5x.jpg": the retina image suffix "name@2x.png" is not an address. */
+static bool is_retina_suffix(const char *d, size_t n)
+{
+	size_t i = 0;
+	while (i < n && is_digit((unsigned char)d[i]))
+		i++;
+	if (i == 0)
+		return false;
+	if (i < n && d[i] == '.') {
+		size_t j = i + 1;
+		while (j < n && is_digit((unsigned char)d[j]))
+			j++;
+		if (j > i + 1)
+			i = j;
+	}
+	return i + 1 < n && (d[i] == 'x' || d[i] == 'X') && (d[i + 1] == '.' || d[i + 1] == '-');
+}
+
+static bool is_css_at_rule(const char *d, size_t n)
+{
+	static const char *const rules[] = { "media", "import", "font-face", "keyframes", "charset",
+		"supports", "page", "namespace", "-webkit-keyframes", "layer", "container", NULL };
+	for (size_t i = 0; rules[i]; i++)
+		if (bs_str_ieq(bs_str_make(d, n), rules[i]))
+			return true;
+	return false;
+}
+
+/* Domain: dot-separated labels of letters, digits and inner hyphens, the last
+ * one alphabetic (or an xn-- IDN label); or a bracketed IP literal. */
+static bool domain_ok(const char *d, size_t n, bool allow_dotless)
+{
+	if (n == 0 || n > DOMAIN_MAX)
+		return false;
+	if (d[0] == '[') {
+		/* hex digits, dots, colons and the "IPv6:" tag only: bs_ip_parse
+		 * also takes an IPv6 zone ("%eth0"), whose bytes could be anything,
+		 * NUL included */
+		for (size_t i = 1; i + 1 < n; i++)
+			if (!is_digit((unsigned char)d[i]) && !strchr("abcdefABCDEF.:IiPpVv", d[i] ? d[i] : '%'))
+				return false;
+		bs_ip ip;
+		return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
+	}
+	size_t labels = 0, start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && d[i] != '.') {
+			if (!is_alnum((unsigned char)d[i]) && d[i] != '-')
+				return false;
+			continue;
+		}
+		size_t len = i - start;
+		if (len == 0 || len > LABEL_MAX || d[start] == '-' || d[i - 1] == '-')
+			return false;
+		labels++;
+		if (i == n) {
+			const char *tld = d + start;
+			if (labels == 1)
+				return allow_dotless && is_alpha((unsigned char)d[0]) && !is_css_at_rule(d, n);
+			if (len >= 5 && bs_str_istarts(bs_str_make(tld, len), "xn--"))
+				return true;
+			if (len < 2)
+				return false;
+			for (size_t k = 0; k < len; k++)
+				if (!is_alpha((unsigned char)tld[k]))
+					return false;
+			return true;
+		}
+		start = i + 1;
+	}
+	return false;
+}
+
+/* Validate and write the normalized form. local includes its quotes when
+ * quoted. Returns the length or -1. */
+static int build(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
+                 bool scan_set, char *out)
+{
+	bool quoted = ln >= 2 && local[0] == '"' && local[ln - 1] == '"';
+	if (quoted) {
+		if (!quoted_ok(local + 1, ln - 2))
+			return -1;
+		/* Quotes that protect nothing are dropped: "bob"@x.org is bob@x.org. */
+		if (dot_atom_ok(local + 1, ln - 2, false)) {
+			local++;
+			ln -= 2;
+		}
+	} else if (!dot_atom_ok(local, ln, scan_set)) {
+		return -1;
+	}
+	if (!domain_ok(dom, dn, allow_dotless))
+		return -1;
+	if (ln + 1 + dn > BS_ADDR_MAX)
+		return -1;
+	size_t o = 0;
+	for (size_t i = 0; i < ln; i++)
+		out[o++] = lower((unsigned char)local[i]);
+	out[o++] = '@';
+	for (size_t i = 0; i < dn; i++)
+		out[o++] = lower((unsigned char)dom[i]);
+	out[o] = 0;
+	return (int)o;
+}
+
+static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int bs_addr_normalize(const char *s, size_t n, char *out)
+{
+	out[0] = 0;
+	while (n && is_space((unsigned char)s[0])) {
+		s++;
+		n--;
+	}
+	while (n && is_space((unsigned char)s[n - 1]))
+		n--;
+	if (n == 0 || n > 4 * BS_ADDR_MAX)
+		return -1;
+	/* Display name: take what is inside the last <...>. */
+	const char *lt = NULL;
+	for (size_t i = n; i-- > 0;)
+		if (s[i] == '<') {
+			lt = s + i;
+			break;
+		}
+	if (lt) {
+		const char *gt = memchr(lt, '>', (size_t)(s + n - lt));
+		if (!gt)
+			return -1;
+		s = lt + 1;
+		n = (size_t)(gt - s);
+		while (n && is_space((unsigned char)s[0])) {
+			s++;
+			n--;
+		}
+		while (n && is_space((unsigned char)s[n - 1]))
+			n--;
+		if (n == 0)
+			return 0; /* <> : the null sender */
+	}
+	if (bs_str_istarts(bs_str_make(s, n), "mailto:")) {
+		s += 7;
+		n -= 7;
+	}
+	/* A whole address in quotes or apostrophes: 'bob@x.org', "bob@x.org". */
+	if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0]) {
+		const char *close = memchr(s + 1, s[0], n - 1);
+		if (close == s + n - 1 && memchr(s + 1, '@', n - 2)) {
+			s++;
+			n -= 2;
+		}
+	}
+	size_t at;
+	if (n && s[0] == '"') {
+		/* Quoted local part: the '@' follows the closing quote. */
+		size_t i = 1;
+		while (i < n && s[i] != '"')
+			i += (s[i] == '\\') ? 2 : 1;
+		if (i + 1 >= n || s[i + 1] != '@')
+			return -1;
+		at = i + 1;
+	} else {
+		const char *a = NULL;
+		for (size_t i = n; i-- > 0;)
+			if (s[i] == '@') {
+				a = s + i;
+				break;
+			}
+		if (!a)
+			return -1;
+		at = (size_t)(a - s);
+	}
+	/* A log field names one mailbox explicitly, so a dotless domain
+	 * (root@localhost) is accepted here, unlike in free text. */
+	return build(s, at, s + at + 1, n - at - 1, true, false, out);
+}
+
+bs_str bs_addr_domain(const char *addr, size_t n)
+{
+	for (size_t i = n; i-- > 0;)
+		if (addr[i] == '@')
+			return bs_str_make(addr + i + 1, n - i - 1);
+	return bs_str_make(addr + n, 0);
+}
+
+static bool prefix_ci_before(const char *p, size_t end, const char *word)
+{
+	size_t wn = strlen(word);
+	return end >= wn && bs_str_ieq(bs_str_make(p + end - wn, wn), word);
+}
+
+/* Is the '<' at p[lt] the start of a message id: "Message-ID: <", "message-id=<"
+ * (Postfix), or inside a (possibly folded) References / In-Reply-To header? */
+static bool in_message_id(const char *p, size_t lt)
+{
+	static const char *const names[] = { "message-id", "in-reply-to", "references",
+		"resent-message-id", "content-id", "msgid", "msg-id", NULL };
+	size_t e = lt;
+	while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+		e--;
+	if (e > 0 && (p[e - 1] == ':' || p[e - 1] == '=')) {
+		for (size_t i = 0; names[i]; i++)
+			if (prefix_ci_before(p, e - 1, names[i]))
+				return true;
+	}
+	/* Header line holding several ids, maybe folded over continuation lines:
+	 * walk back to the start of the logical header line. */
+	size_t floor = lt > HEADER_LOOKBACK ? lt - HEADER_LOOKBACK : 0;
+	size_t i = lt;
+	for (;;) {
+		while (i > floor && p[i - 1] != '\n')
+			i--;
+		if (i == floor && floor > 0)
+			return false; /* line start not in reach */
+		if (i > floor && (p[i] == ' ' || p[i] == '\t')) {
+			i--; /* continuation: go on from the previous line's LF */
+			continue;
+		}
+		break;
+	}
+	for (size_t k = 0; names[k]; k++) {
+		size_t kn = strlen(names[k]);
+		if (lt - i > kn && bs_str_istarts(bs_str_make(p + i, lt - i), names[k]) && p[i + kn] == ':')
+			return true;
+	}
+	return false;
+}
+
+size_t bs_addr_scan_window(const char *p, size_t n, size_t fresh_from, bool final,
+                           bool allow_dotless, bs_addr_fn fn, void *ctx)
+{
+	size_t found = 0, pos = 0;
+	char out[BS_ADDR_MAX + 1];
+	while (pos < n) {
+		const char *hit = memchr(p + pos, '@', n - pos);
+		if (!hit)
+			break;
+		size_t a = (size_t)(hit - p);
+		pos = a + 1;
+
+		/* Right side: the domain, or an IP literal. */
+		size_t d = a + 1, e = d;
+		if (e < n && p[e] == '[') {
+			while (e < n && e - d < 64 && p[e] != ']' && p[e] != '\n')
+				e++;
+			if (e < n && p[e] == ']')
+				e++;
+		} else {
+			while (e < n && e - d <= DOMAIN_MAX + 1 && is_domain_char((unsigned char)p[e]))
+				e++;
+		}
+		size_t raw_end = e;
+		if (raw_end == n && !final)
+			continue; /* may go on in the next window */
+		if (raw_end < fresh_from)
+			continue; /* reported by the previous window */
+		if (e < n && (p[e] == '_' || p[e] == '@'))
+			continue; /* part of a longer token */
+		size_t dn = e - d;
+		if (dn && p[d] != '[')
+			while (dn && (p[d + dn - 1] == '.' || p[d + dn - 1] == '-'))
+				dn--; /* sentence punctuation: "write to bob@x.org." */
+		if (dn == 0)
+			continue;
+
+		/* Left side: a quoted local part, or a run of local characters. */
+		size_t l;
+		if (a > 0 && p[a - 1] == '"') {
+			size_t q = a - 1, lim = a > LOCAL_MAX + 1 ? a - LOCAL_MAX - 1 : 0;
+			bool open = false;
+			while (q > lim) {
+				q--;
+				if (p[q] == '\n')
+					break;
+				if (p[q] == '"' && !(q > 0 && p[q - 1] == '\\')) {
+					open = true;
+					break;
+				}
+			}
+			if (!open || (q > 0 && is_alnum((unsigned char)p[q - 1])))
+				continue;
+			l = q;
+		} else {
+			l = a;
+			/* ".." cannot be inside a local part: it ends the run ("see...bob@") */
+			while (l > 0 && a - l <= LOCAL_MAX && is_scan_local((unsigned char)p[l - 1]) &&
+			       !(p[l - 1] == '.' && l > 1 && p[l - 2] == '.'))
+				l--;
+			if (a - l > LOCAL_MAX)
+				continue; /* a long token, not a local part */
+			while (l < a && p[l] == '.')
+				l++; /* "see...bob@x.org" */
+			if (l == a)
+				continue; /* "@media", " @ ", "@import" */
+		}
+		if (l > 0 && p[l - 1] == '@')
+			continue; /* a@b@c */
+		if (p[d] != '[' && is_retina_suffix(p + d, dn))
+			continue;
+		/* Message ids carry '$', '=', '%' ... before the '@': find the '<'
+		 * that opens the token the local part ends. */
+		size_t k = l;
+		while (k > 0 && l - k < 2 * LOCAL_MAX && !strchr(" \t\r\n<>\"", p[k - 1]))
+			k--;
+		if (k > 0 && p[k - 1] == '<' && in_message_id(p, k - 1))
+			continue;
+		int len = build(p + l, a - l, p + d, dn, allow_dotless, true, out);
+		if (len <= 0)
+			continue;
+		found++;
+		if (fn)
+			fn(ctx, out, (size_t)len);
+		pos = e;
+	}
+	return found;
+}
+
+size_t bs_addr_scan(const char *p, size_t n, bool allow_dotless, bs_addr_fn fn, void *ctx)
+{
+	if (!p)
+		return 0;
+	return bs_addr_scan_window(p, n, 0, true, allow_dotless, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ window */
+
+void bs_window_reset(struct bs_scan_window *w)
+{
+	w->len = 0;
+	w->fresh_from = 0;
+}
+
+void bs_window_feed(struct bs_scan_window *w, const char *p, size_t n, bs_window_fn fn, void *ctx)
+{
+	const size_t cap = sizeof w->buf;
+	while (n) {
+		size_t take = cap - w->len;
+		if (take > n)
+			take = n;
+		memcpy(w->buf + w->len, p, take);
+		w->len += take;
+		p += take;
+		n -= take;
+		if (w->len == cap) {
+			fn(ctx, w->buf, w->len, w->fresh_from, false);
+			memmove(w->buf, w->buf + cap - BS_WIN_TAIL, BS_WIN_TAIL);
+			w->len = BS_WIN_TAIL;
+			w->fresh_from = BS_WIN_TAIL;
+		}
+	}
+}
+
+void bs_window_end(struct bs_scan_window *w, bs_window_fn fn, void *ctx)
+{
+	if (w->len)
+		fn(ctx, w->buf, w->len, w->fresh_from, true);
+	bs_window_reset(w);
+}

@@ -1,0 +1,204 @@
+/* event.h - the normalized event: the one language between parsers and the engine.
+ *
+ * Every parser (maillogs, web access logs, capture protocols) turns its input
+ * into a stream of these and pushes them into a bs_sink. The engine consumes
+ * them and knows nothing of byte formats; parsers know nothing of verdicts.
+ *
+ * Lifetime: every bs_str and array in an event is borrowed from the parser and
+ * valid only during the sink call. The sink copies what it keeps.
+ */
+#ifndef BS_EVENT_H
+#define BS_EVENT_H
+
+#include "src/core/common.h"
+
+enum bs_event_type {
+	BS_EV_HTTP = 1, /* an HTTP transaction (capture or access log) */
+	BS_EV_AUTH,     /* a login attempt: webmail form, IMAP, POP3, SMTP AUTH, FTP, MySQL */
+	BS_EV_MAIL,     /* a mail transaction: sender, recipients, client, size */
+	BS_EV_SPAM,     /* a content filter or RBL verdict for a message */
+	BS_EV_DBQUERY,  /* an SQL statement sent to a database server */
+	BS_EV_DBRESULT, /* end of a query's result set (rows, columns) */
+	BS_EV_ADDR,     /* an email address found inside content (see bs_addr_ctx) */
+	BS_EV_FLOW,     /* a finished TCP/UDP flow record */
+	BS_EV_FILEXFER, /* a file transfer: FTP STOR/RETR, HTTP multipart upload */
+	BS_EV_DNS,      /* a DNS query and its answers */
+	BS_EV_TYPE_MAX
+};
+
+/* Where the event came from, for the timeline's source/source_ref. */
+struct bs_origin {
+	uint32_t input;      /* index of the input (see input.h) */
+	uint64_t ref;        /* line number (logs) or packet number (captures), 1-based */
+	bool from_capture;   /* true: packet number; false: line number */
+	uint32_t flow_input; /* captures: the input of the flow's first packet. A
+	                      * flow can go on in the next rotated file, so this,
+	                      * not input, joins the events of one flow */
+};
+
+enum bs_http_phase {
+	BS_HTTP_REQUEST = 1, /* request complete, response not yet seen (capture only) */
+	BS_HTTP_COMPLETE,    /* request and response (or request with no response at end) */
+};
+
+#define BS_HTTP_MAX_REFS 8
+struct bs_ev_http {
+	enum bs_http_phase phase;
+	uint64_t txn_id;       /* unique per input: ties REQUEST, ADDR and COMPLETE events */
+	bs_str method, uri;    /* uri as sent: path and query, not decoded */
+	bs_str host, user_agent, referer, cookie, content_type;
+	uint64_t req_body_len; /* decoded request body length */
+	/* A login form (a user field and a password field) was posted: */
+	bs_str login_user;     /* the user name, if any; never the password */
+	bool password_in_clear;
+	bs_str upload_filename; /* first multipart file name, if any */
+	/* Response: status 0 when none was seen (or in a REQUEST phase event). */
+	int status;
+	uint64_t resp_bytes;   /* body bytes as sent (access log: the bytes field) */
+	uint64_t resp_body_len;/* decoded body length; 0 if unknown */
+	bs_str resp_content_type, set_cookie;
+	uint64_t body_hash;    /* 0 if no body or not captured */
+	/* Script, iframe, window.open, meta refresh or location targets found in
+	 * an HTML body: absolute URLs (or host-relative when no scheme). */
+	bs_str refs[BS_HTTP_MAX_REFS];
+	size_t nrefs;
+	bool cmd_output;       /* the response body looks like shell command output */
+	bool from_access_log;
+};
+
+enum bs_auth_proto {
+	BS_AUTH_HTTP = 1, BS_AUTH_IMAP, BS_AUTH_POP3, BS_AUTH_SMTP,
+	BS_AUTH_FTP, BS_AUTH_MYSQL, BS_AUTH_OTHER
+};
+struct bs_ev_auth {
+	enum bs_auth_proto proto;
+	bs_str user;           /* as given; the engine normalizes */
+	bs_str method;         /* PLAIN, LOGIN, form ... */
+	int success;           /* 1 success, 0 failure, -1 unknown */
+	bs_str session;        /* daemon session id, if any */
+};
+
+#define BS_MAIL_MAX_RCPT 1000 /* parsers keep at most this many per message, and count the rest */
+struct bs_ev_mail {
+	bs_str queue_id, message_id;
+	bs_str sender;           /* envelope sender as written; "" for <> */
+	const bs_str *rcpts;     /* accepted / attempted recipients */
+	size_t nrcpt;
+	size_t rcpts_dropped;    /* recipients beyond BS_MAIL_MAX_RCPT */
+	const bs_str *rcpt_status; /* per recipient: "sent", "bounced", "deferred", "rejected", "" */
+	bs_str sasl_user;        /* authenticated submitter */
+	long local_uid;          /* -1 unless submitted locally (Postfix pickup uid=) */
+	bs_str local_user;       /* local submitter name if the log gives one */
+	uint64_t size;
+	bs_str relay;            /* next hop of delivery, if known */
+	bool rejected;           /* NOQUEUE reject: never accepted */
+	bs_str reject_reason;    /* e.g. "RBL zen.spamhaus.org" text */
+	/* The client the message came from is the event's src ip (and
+	 * client_name below); the logging host is bs_event.host. */
+	bs_str client_name;
+};
+
+struct bs_ev_spam {
+	bool spam;               /* true: spam / virus / RBL; false: clean */
+	bool virus;
+	double score;            /* NaN when none */
+	bs_str sender;
+	const bs_str *rcpts;
+	size_t nrcpt;
+	bs_str filter;           /* "amavis", "spamd", "postfix-rbl" ... */
+};
+
+struct bs_ev_dbquery {
+	uint64_t query_id;       /* unique per input; ties ADDR(DB_RESULT) and DBRESULT */
+	bs_str db_user, db_name; /* from the handshake / COM_INIT_DB when known */
+	bs_str sql;              /* the statement text (capped by the parser) */
+	bool sql_truncated;
+};
+
+struct bs_ev_dbresult {
+	uint64_t query_id;
+	uint64_t rows, columns, bytes;
+	bool error;              /* the server answered with an error packet */
+};
+
+enum bs_addr_ctx {
+	BS_ADDR_DB_RESULT = 1,   /* a value in a query result set (ref = query_id) */
+	BS_ADDR_HTTP_REQ_BODY,   /* request body or form value (ref = txn_id) */
+	BS_ADDR_HTTP_RESP_BODY,  /* response body (ref = txn_id) */
+	BS_ADDR_SMTP_HEADER,     /* From/To/Cc of a message sent over SMTP */
+	BS_ADDR_PAYLOAD,         /* any other stream payload: FTP data, unknown TCP */
+};
+struct bs_ev_addr {
+	enum bs_addr_ctx ctx;
+	uint64_t ref;            /* query_id or txn_id; 0 otherwise */
+	bs_str address;          /* already normalized by the address scanner */
+	bool to_client;          /* direction: bytes sent by the server side of the flow */
+	bs_str column;           /* DB_RESULT: the column name if known */
+};
+
+enum bs_flow_end { BS_FLOW_FIN = 1, BS_FLOW_RST, BS_FLOW_TIMEOUT, BS_FLOW_EOF, BS_FLOW_EVICTED };
+struct bs_ev_flow {
+	uint8_t l4proto;         /* 6 tcp, 17 udp */
+	bool initiator_known;    /* SYN seen: src is the initiator */
+	bs_time first, last;
+	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev; /* payload bytes, src->dst and back */
+	enum bs_flow_end end;
+	bs_str app;              /* "http", "smtp", "mysql", ... or "" */
+};
+
+struct bs_ev_filexfer {
+	bs_str proto;            /* "ftp", "http" */
+	bool upload;             /* true: client to server (STOR, POST upload) */
+	bs_str filename;
+	uint64_t size;
+	bs_str user;
+};
+
+#define BS_DNS_MAX_ANS 16
+struct bs_ev_dns {
+	bs_str qname;
+	uint16_t qtype;
+	bs_ip answers[BS_DNS_MAX_ANS];
+	size_t nanswers;
+	bs_str cname;
+	int rcode;               /* -1: no response seen */
+};
+
+struct bs_event {
+	enum bs_event_type type;
+	bs_time ts;              /* UTC microseconds */
+	struct bs_origin origin;
+	bs_str host;             /* logging host name (logs); "" for captures */
+	bs_ip src, dst;          /* client and server of the exchange (src initiates) */
+	uint16_t sport, dport;
+	union {
+		struct bs_ev_http http;
+		struct bs_ev_auth auth;
+		struct bs_ev_mail mail;
+		struct bs_ev_spam spam;
+		struct bs_ev_dbquery dbquery;
+		struct bs_ev_dbresult dbresult;
+		struct bs_ev_addr addr;
+		struct bs_ev_flow flow;
+		struct bs_ev_filexfer xfer;
+		struct bs_ev_dns dns;
+	} u;
+};
+
+/* Where events go. Parsers call bs_emit(); it never fails. */
+struct bs_sink {
+	void (*fn)(void *ctx, const struct bs_event *ev);
+	void *ctx;
+};
+
+static inline void bs_emit(const struct bs_sink *s, const struct bs_event *ev)
+{
+	if (s && s->fn)
+		s->fn(s->ctx, ev);
+}
+
+/* Zero an event and set its type; fields then filled by the parser. */
+void bs_event_init(struct bs_event *ev, enum bs_event_type type);
+const char *bs_event_type_name(enum bs_event_type t);
+
+#endif

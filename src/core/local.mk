@@ -1,0 +1,13 @@
+# src/core/local.mk - the core model every layer shares: small value types
+# (common), the normalized event (event), per-input accounting (stats), the
+# engine's conclusions as the writers read them (result), the string interner
+# and hash maps (tables), email address normalization and scanning (addrscan),
+# and the registry of temporaries removed on a signal (interrupt).
+libbscore_a_SOURCES += src/core/common.h src/core/common.c src/core/event.h src/core/event.c \
+	src/core/stats.h src/core/result.h src/core/result.c src/core/tables.h src/core/tables.c \
+	src/core/addrscan.h src/core/addrscan.c src/core/interrupt.h src/core/interrupt.c
+
+check_PROGRAMS += tests/test_addrscan
+TESTS += tests/test_addrscan
+tests_test_addrscan_SOURCES = tests/test_addrscan.c
+tests_test_addrscan_LDADD = libbscore.a $(DEPS_LIBS)

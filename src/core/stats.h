@@ -1,0 +1,24 @@
+/* stats.h - per-input accounting: every line or packet is counted once, as
+ * parsed, ignored or malformed. */
+#ifndef BS_STATS_H
+#define BS_STATS_H
+
+#include "src/core/common.h"
+
+enum bs_verdict { BS_PARSED = 0, BS_IGNORED, BS_MALFORMED };
+
+struct bs_input_stats {
+	uint64_t bytes;     /* bytes of the file as stored (compressed size for gzip) */
+	uint64_t records, parsed, ignored, malformed;
+	bool truncated;     /* damaged or cut: the end of the input was not reached cleanly */
+};
+
+static inline void bs_stats_count(struct bs_input_stats *s, enum bs_verdict v)
+{
+	s->records++;
+	if (v == BS_PARSED) s->parsed++;
+	else if (v == BS_IGNORED) s->ignored++;
+	else s->malformed++;
+}
+
+#endif

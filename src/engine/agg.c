@@ -1,0 +1,1014 @@
+/* agg.c - ingest normalized events into the mergeable aggregate.
+ *
+ * Nothing here decides a verdict: it records, per key, the commutative facts
+ * (first/last time, counts, sums) that correlate.c needs once all inputs are
+ * read. Nothing is allocated per event; tables grow with distinct keys. */
+#include "config.h"
+#include "src/engine/agg.h"
+#include "src/engine/detect.h"
+#include "src/core/addrscan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ keys */
+
+/* The input that names a flow, transaction or query in a join key: a
+ * capture flow's first file (it may go on in the next rotated file). */
+static uint32_t key_input(const struct bs_event *e)
+{
+	return e->origin.from_capture ? e->origin.flow_input : e->origin.input;
+}
+
+static uint32_t intern(struct bs_agg *a, bs_str s)
+{
+	return bs_strtab_intern(&a->str, s.p ? s.p : "", s.p ? s.n : 0);
+}
+
+static uint32_t internf(struct bs_agg *a, const char *fmt, unsigned long long x, unsigned long long y)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, fmt, x, y);
+	return bs_strtab_intern(&a->str, buf, (size_t)n);
+}
+
+uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
+{
+	if (!ip->family)
+		return 0;
+	size_t len = ip->family == 4 ? 4 : 16;
+	uint64_t h = 0;
+	memcpy(&h, ip->a + (len == 4 ? 0 : 8), len == 4 ? 4 : 8); /* the varying low bytes */
+	size_t slot = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 58); /* 64 slots */
+	if (a->ip_cache[slot].id && a->ip_cache[slot].ip.family == ip->family &&
+	    memcmp(a->ip_cache[slot].ip.a, ip->a, len) == 0)
+		return a->ip_cache[slot].id;
+	char buf[BS_IP_STRLEN + 4] = "ip:";
+	bs_ip_format(ip, buf + 3, sizeof buf - 3);
+	uint32_t id = bs_strtab_intern(&a->str, buf, strlen(buf));
+	a->ip_cache[slot].ip = *ip;
+	a->ip_cache[slot].id = id;
+	return id;
+}
+
+uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name)
+{
+	if (!name.n)
+		return 0;
+	size_t n = name.n < 128 ? name.n : 128;
+	if (a->last_name_id && n == a->last_name_len && memcmp(name.p, a->last_name, n) == 0)
+		return a->last_name_id;
+	char buf[136] = "name:";
+	for (size_t i = 0; i < n; i++) {
+		char c = name.p[i];
+		buf[5 + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	uint32_t id = bs_strtab_intern(&a->str, buf, 5 + n);
+	memcpy(a->last_name, name.p, n);
+	a->last_name_len = n;
+	a->last_name_id = id;
+	return id;
+}
+
+/* Normalized address id, or UINT32_MAX when s is not an address. */
+static uint32_t addr_id(struct bs_agg *a, bs_str s)
+{
+	char buf[BS_ADDR_MAX + 1];
+	if (!s.n || s.n > 1024)
+		return UINT32_MAX;
+	int n = bs_addr_normalize(s.p, s.n, buf);
+	if (n <= 0)
+		return UINT32_MAX;
+	return bs_strtab_intern(&a->str, buf, (size_t)n);
+}
+
+static int64_t day_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 86400; }
+static int64_t hour_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 3600; }
+
+static void minmax(bs_time *first, bs_time *last, bs_time t)
+{
+	if (t == BS_TIME_NONE)
+		return;
+	if (*first == BS_TIME_NONE || t < *first)
+		*first = t;
+	if (*last == BS_TIME_NONE || t > *last)
+		*last = t;
+}
+
+/* Find or add a record: the map key is a hash of the record's identity, and
+ * a hash collision is resolved by probing with a salted key, so lookups are
+ * exact. */
+typedef bool (*match_fn)(const void *rec, const void *probe);
+static uint32_t find_or_add(struct bs_u64map *m, uint64_t key, const void *tab, size_t recsize,
+                            size_t n, match_fn match, const void *probe, bool *created)
+{
+	for (;;) {
+		bool found;
+		uint32_t *slot = bs_u64map_upsert(m, key, &found);
+		if (!found) {
+			*slot = (uint32_t)n + 1;
+			*created = true;
+			return (uint32_t)n;
+		}
+		uint32_t ix = *slot - 1;
+		if (match((const char *)tab + (size_t)ix * recsize, probe)) {
+			*created = false;
+			return ix;
+		}
+		key = bs_mix64(key + 0x51ed270b27ULL);
+	}
+}
+
+#define UPSERT(agg, vec, ix, key, probe, matchfn, created) \
+	find_or_add(&(agg)->ix, (key), (agg)->vec.v, sizeof *(agg)->vec.v, (agg)->vec.n, \
+	            (match_fn)(matchfn), (probe), (created))
+
+/* ------------------------------------------------------------ record ops */
+
+static bool ev_match(const struct bs_evidence *r, const struct bs_evidence *p)
+{
+	return r->addr == p->addr && r->host == p->host && r->peer == p->peer && r->kind == p->kind;
+}
+
+static void add_evidence_full(struct bs_agg *a, const struct bs_evidence *p)
+{
+	bool created;
+	uint64_t key = bs_key3(p->addr, ((uint64_t)p->kind << 32) | p->host, p->peer);
+	uint32_t ix = UPSERT(a, ev, ev_ix, key, p, ev_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->ev) = *p;
+		return;
+	}
+	struct bs_evidence *r = &a->ev.v[ix];
+	r->count += p->count;
+	if (p->first != BS_TIME_NONE &&
+	    (r->first == BS_TIME_NONE || p->first < r->first ||
+	     (p->first == r->first && (p->input < r->input || (p->input == r->input && p->ref < r->ref))))) {
+		r->first = p->first;
+		r->input = p->input;
+		r->ref = p->ref;
+	}
+	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
+		r->last = p->last;
+}
+
+static void add_evidence(struct bs_agg *a, const struct bs_event *e, uint32_t addr, enum bs_ek kind,
+                         uint32_t host, uint32_t peer)
+{
+	if (addr == UINT32_MAX)
+		return;
+	struct bs_evidence p = { .addr = addr, .host = host, .peer = peer, .kind = (uint8_t)kind,
+	                         .count = 1, .first = e->ts, .last = e->ts,
+	                         .input = e->origin.input, .ref = e->origin.ref };
+	add_evidence_full(a, &p);
+}
+
+static bool path_match(const struct bs_pathrec *r, const struct bs_pathrec *p)
+{
+	return r->path == p->path && r->host == p->host;
+}
+
+static void add_path(struct bs_agg *a, const struct bs_pathrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, paths, path_ix, bs_key2(p->path, p->host), p, path_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->paths) = *p;
+		return;
+	}
+	struct bs_pathrec *r = &a->paths.v[ix];
+	r->count += p->count;
+	r->html += p->html;
+	minmax(&r->first, &r->last, p->first);
+	minmax(&r->first, &r->last, p->last);
+}
+
+static bool ref_match(const struct bs_refrec *r, const struct bs_refrec *p)
+{
+	return r->path == p->path && r->host == p->host && r->refhost == p->refhost;
+}
+
+static void add_ref(struct bs_agg *a, const struct bs_refrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, refs, ref_ix, bs_key3(p->path, p->host, p->refhost), p, ref_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->refs) = *p;
+		return;
+	}
+	struct bs_refrec *r = &a->refs.v[ix];
+	r->count += p->count;
+	if (p->first != BS_TIME_NONE && (r->first == BS_TIME_NONE || p->first < r->first ||
+	    (p->first == r->first && (p->input < r->input || (p->input == r->input && p->ref < r->ref))))) {
+		r->first = p->first;
+		r->input = p->input;
+		r->ref = p->ref;
+	}
+	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
+		r->last = p->last;
+}
+
+static bool client_match(const struct bs_clientrec *r, const struct bs_clientrec *p)
+{
+	return r->host == p->host && bs_ip_eq(&r->ip, &p->ip);
+}
+
+static void add_client(struct bs_agg *a, const struct bs_clientrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, clients, client_ix, bs_key2(bs_ip_hash(&p->ip), p->host), p, client_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->clients) = *p;
+		return;
+	}
+	struct bs_clientrec *r = &a->clients.v[ix];
+	r->count += p->count;
+	r->errors += p->errors;
+	minmax(&r->first, &r->last, p->first);
+	minmax(&r->first, &r->last, p->last);
+}
+
+static bool sess_match(const struct bs_sessrec *r, const struct bs_sessrec *p) { return r->pair == p->pair; }
+
+static void add_sess(struct bs_agg *a, const struct bs_sessrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, sess, sess_ix, bs_mix64(p->pair), p, sess_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->sess) = *p;
+		return;
+	}
+	/* A cookie value reused for another login: the earliest login owns it
+	 * (deterministic whatever the order). */
+	struct bs_sessrec *r = &a->sess.v[ix];
+	if (p->ts < r->ts || (p->ts == r->ts && p->user < r->user))
+		*r = *p;
+}
+
+static bool sref_match(const struct bs_sessref *r, const struct bs_sessref *p)
+{
+	return r->pair == p->pair && r->host == p->host && r->refhost == p->refhost;
+}
+
+static void add_sref(struct bs_agg *a, const struct bs_sessref *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, sref, sref_ix, bs_key3(p->pair, p->host, p->refhost), p, sref_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->sref) = *p;
+		return;
+	}
+	struct bs_sessref *r = &a->sref.v[ix];
+	if (p->first != BS_TIME_NONE && (r->first == BS_TIME_NONE || p->first < r->first ||
+	    (p->first == r->first && (bs_ip_cmp(&p->client, &r->client) < 0 ||
+	                              (bs_ip_eq(&p->client, &r->client) && p->ua < r->ua))))) {
+		r->first = p->first;
+		r->client = p->client;
+		r->ua = p->ua;
+	}
+	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
+		r->last = p->last;
+}
+
+static bool hour_match(const struct bs_hourrec *r, const struct bs_hourrec *p)
+{
+	return r->host == p->host && r->hour == p->hour;
+}
+
+static void add_hour(struct bs_agg *a, const struct bs_hourrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, hours, hour_ix, bs_key2(p->host, (uint64_t)p->hour), p, hour_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->hours) = *p;
+		return;
+	}
+	struct bs_hourrec *r = &a->hours.v[ix];
+	r->events += p->events;
+	r->attack += p->attack;
+	r->logins += p->logins;
+	r->failures += p->failures;
+}
+
+static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, int attack, int logins, int failures)
+{
+	if (!host || ts == BS_TIME_NONE)
+		return;
+	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
+	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures };
+	add_hour(a, &p);
+}
+
+static bool fail_match(const struct bs_failrec *r, const struct bs_failrec *p)
+{
+	return r->host == p->host && r->hour == p->hour && bs_ip_eq(&r->src, &p->src);
+}
+
+static void add_fail(struct bs_agg *a, const struct bs_failrec *p)
+{
+	bool created;
+	uint64_t key = bs_key3(p->host, (uint64_t)p->hour, bs_ip_hash(&p->src));
+	uint32_t ix = UPSERT(a, fails, fail_ix, key, p, fail_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->fails) = *p;
+		return;
+	}
+	struct bs_failrec *r = &a->fails.v[ix];
+	r->count += p->count;
+	minmax(&r->first, &r->last, p->first);
+	minmax(&r->first, &r->last, p->last);
+}
+
+static bool dest_match(const struct bs_destrec *r, const struct bs_destrec *p)
+{
+	return r->host == p->host && r->dest == p->dest && r->is_name == p->is_name;
+}
+
+static void add_dest(struct bs_agg *a, const struct bs_destrec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, dests, dest_ix, bs_key3(p->host, p->dest, p->is_name), p, dest_match, &created);
+	if (created) {
+		*BS_VEC_PUSH(a->dests) = *p;
+		return;
+	}
+	struct bs_destrec *r = &a->dests.v[ix];
+	r->count += p->count;
+	r->bytes += p->bytes;
+	minmax(&r->first, &r->last, p->first);
+	minmax(&r->first, &r->last, p->last);
+}
+
+static bool host_match(const struct bs_hostrec *r, const struct bs_hostrec *p) { return r->host == p->host; }
+
+static struct bs_hostrec *host_rec(struct bs_agg *a, uint32_t host)
+{
+	bool created;
+	struct bs_hostrec probe = { .host = host };
+	uint32_t ix = UPSERT(a, hosts, host_ix, bs_mix64(host), &probe, host_match, &created);
+	if (created) {
+		struct bs_hostrec *r = BS_VEC_PUSH(a->hosts);
+		memset(r, 0, sizeof *r);
+		r->host = host;
+		r->first = r->last = BS_TIME_NONE;
+		return r;
+	}
+	return &a->hosts.v[ix];
+}
+
+static void touch_host(struct bs_agg *a, uint32_t host, bs_time ts)
+{
+	if (!host)
+		return;
+	struct bs_hostrec *r = host_rec(a, host);
+	r->events++;
+	minmax(&r->first, &r->last, ts);
+}
+
+static bool shape_match(const struct bs_shaperec *r, const struct bs_shaperec *p)
+{
+	return r->shape == p->shape && r->host == p->host;
+}
+
+static void add_shape(struct bs_agg *a, const struct bs_shaperec *p)
+{
+	bool created;
+	uint32_t ix = UPSERT(a, shapes, shape_ix, bs_key2(p->shape, p->host), p, shape_match, &created);
+	if (created)
+		*BS_VEC_PUSH(a->shapes) = *p;
+	else
+		a->shapes.v[ix].count += p->count;
+}
+
+static bool alias_match(const struct bs_aliasrec *r, const struct bs_aliasrec *p)
+{
+	return r->name == p->name && r->ip == p->ip;
+}
+
+static void add_alias(struct bs_agg *a, const struct bs_aliasrec *p)
+{
+	bool created;
+	UPSERT(a, aliases, alias_ix, bs_key2(p->name, p->ip), p, alias_match, &created);
+	if (created)
+		*BS_VEC_PUSH(a->aliases) = *p;
+}
+
+static struct bs_cand *new_cand(struct bs_agg *a, const struct bs_event *e, enum bs_ck kind)
+{
+	if (a->cand.n >= BS_CAND_MAX) {
+		a->cand_dropped++;
+		return NULL;
+	}
+	struct bs_cand *c = BS_VEC_PUSH(a->cand);
+	memset(c, 0, sizeof *c);
+	c->kind = (uint8_t)kind;
+	c->ts = c->ts_end = e->ts;
+	c->src = e->src;
+	c->dst = e->dst;
+	c->dport = e->dport;
+	c->input = e->origin.input;
+	c->ref = e->origin.ref;
+	return c;
+}
+
+/* ---------------------------------------------------------- event kinds */
+
+static bool status_ok(int s) { return s >= 200 && s < 300; }
+
+static bool is_html(bs_str ct)
+{
+	return bs_memmem_ci(ct.p ? ct.p : "", ct.n, "html", 4) != NULL;
+}
+
+/* Split a Cookie header into name=value pairs, calling fn for each (at most max). */
+static size_t cookie_pairs(bs_str c, bs_str *out, size_t max)
+{
+	size_t n = 0;
+	const char *p = c.p, *end = c.p + c.n;
+	while (p && p < end && n < max) {
+		while (p < end && (*p == ' ' || *p == ';'))
+			p++;
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *stop = semi ? semi : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		if (eq && eq > p && stop > eq + 1)
+			out[n++] = bs_str_make(p, (size_t)(stop - p));
+		p = semi ? semi + 1 : end;
+	}
+	return n;
+}
+
+static uint32_t server_host(struct bs_agg *a, const struct bs_event *e)
+{
+	/* An access log names its server through the event host (set by the
+	 * scan layer from the input); a capture through the destination. */
+	return e->host.n ? bs_agg_host_name(a, e->host) : bs_agg_host_ip(a, &e->dst);
+}
+
+/* open_txn value: the request's classification, computed once per
+ * transaction at its REQUEST event and reused by its ADDR and COMPLETE
+ * events: TXN_SUSPECT | TXN_CMDLIKE | exploit kinds << 2. */
+enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2 };
+
+static void on_http(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_http *h = &e->u.http;
+	bs_str path = bs_uri_path(h->uri);
+	bool script = bs_detect_script_path(path);
+	unsigned exploit;
+	bool cmdlike;
+	uint32_t cached;
+	if (h->phase == BS_HTTP_COMPLETE && bs_u64map_get(&a->open_txn, h->txn_id, &cached)) {
+		exploit = cached >> 2;
+		cmdlike = cached & TXN_CMDLIKE;
+		bs_u64map_del(&a->open_txn, h->txn_id);
+	} else {
+		exploit = bs_detect_exploit(h->uri, h->upload_filename);
+		cmdlike = bs_detect_cmdlike(h->uri);
+	}
+	bool suspect = exploit || (cmdlike && script) || h->cmd_output;
+
+	if (h->phase == BS_HTTP_REQUEST) {
+		if (a->open_txn.n > (1u << 20))
+			bs_u64map_clear(&a->open_txn); /* responses never seen: bound the table */
+		bool found;
+		uint32_t *slot = bs_u64map_upsert(&a->open_txn, h->txn_id, &found);
+		*slot = ((exploit << 2) | (cmdlike ? TXN_CMDLIKE : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
+		return;
+	}
+	uint32_t host = server_host(a, e);
+	touch_host(a, host, e->ts);
+	count_hour(a, host, e->ts, 1, suspect, 0, 0);
+
+	struct bs_clientrec cr = { .ip = e->src, .host = host, .count = 1, .errors = h->status >= 400,
+	                           .first = e->ts, .last = e->ts };
+	if (e->src.family)
+		add_client(a, &cr);
+
+	uint32_t path_id = 0;
+	if (status_ok(h->status) || h->refs[0].n) {
+		path_id = bs_strtab_intern(&a->str, path.p, path.n < 1024 ? path.n : 1024);
+		if (status_ok(h->status)) {
+			struct bs_pathrec pr = { .path = path_id, .host = host, .count = 1,
+			                         .html = is_html(h->resp_content_type), .first = e->ts, .last = e->ts };
+			add_path(a, &pr);
+		}
+	}
+
+	bs_str pairs[4];
+	size_t npairs = h->cookie.n ? cookie_pairs(h->cookie, pairs, 4) : 0;
+	for (size_t i = 0; i < h->nrefs && i < BS_HTTP_MAX_REFS; i++) {
+		char rh[256];
+		size_t rn = bs_url_host(h->refs[i], rh, sizeof rh);
+		if (!rn)
+			continue;
+		uint32_t refhost = bs_strtab_intern(&a->str, rh, rn);
+		struct bs_refrec rr = { .path = path_id, .refhost = refhost, .host = host, .count = 1,
+		                        .first = e->ts, .last = e->ts, .input = e->origin.input, .ref = e->origin.ref };
+		add_ref(a, &rr);
+		uint32_t ua = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
+		for (size_t k = 0; k < npairs; k++) {
+			struct bs_sessref sr = { .pair = intern(a, pairs[k]), .host = host, .refhost = refhost,
+			                         .first = e->ts, .last = e->ts, .client = e->src, .ua = ua };
+			add_sref(a, &sr);
+		}
+	}
+
+	if (h->login_user.n) {
+		uint32_t user = addr_id(a, h->login_user);
+		bool success = h->status >= 300 && h->status < 400;
+		if (success && user != UINT32_MAX) {
+			add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
+			count_hour(a, host, e->ts, 0, 0, 1, 0);
+			bs_str sc[1];
+			if (h->set_cookie.n && cookie_pairs(h->set_cookie, sc, 1)) {
+				struct bs_sessrec s = { .pair = intern(a, sc[0]), .user = user, .host = host, .ts = e->ts };
+				add_sess(a, &s);
+			}
+		} else if (!success) {
+			struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
+			                        .first = e->ts, .last = e->ts };
+			add_fail(a, &f);
+			count_hour(a, host, e->ts, 0, 0, 0, 1);
+		}
+	}
+
+	if (suspect) {
+		struct bs_cand *c = new_cand(a, e, CK_HTTP);
+		if (!c)
+			return;
+		c->host = host;
+		c->exploit = exploit;
+		c->status = (uint16_t)(h->status > 0 && h->status < 1000 ? h->status : 0);
+		c->flags = (uint16_t)((status_ok(h->status) ? CF_SUCCESS : 0) | (cmdlike ? CF_CMDLIKE : 0) |
+		                      (h->cmd_output ? CF_CMD_OUTPUT : 0) | (script ? CF_SCRIPT : 0) |
+		                      (h->from_access_log ? CF_FROM_LOG : 0));
+		bs_str uri = h->uri;
+		if (uri.n > 2048)
+			uri.n = 2048;
+		c->s_main = intern(a, uri);
+		c->s_user = intern(a, bs_str_make(h->method.p, h->method.n < 32 ? h->method.n : 32));
+		c->s_extra = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
+		c->key = internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)h->txn_id);
+		c->num1 = h->resp_bytes ? h->resp_bytes : h->resp_body_len;
+		c->num2 = h->req_body_len;
+	}
+}
+
+static void on_auth(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_auth *au = &e->u.auth;
+	/* The fleet side of a login: the web server for HTTP, the client for
+	 * IMAP/POP3 (a webmail server logs in on the user's behalf). */
+	if (au->proto != BS_AUTH_HTTP && au->proto != BS_AUTH_IMAP && au->proto != BS_AUTH_POP3)
+		return;
+	uint32_t host = au->proto == BS_AUTH_HTTP ? bs_agg_host_ip(a, &e->dst) : bs_agg_host_ip(a, &e->src);
+	touch_host(a, host, e->ts);
+	if (au->success == 1) {
+		uint32_t user = addr_id(a, au->user);
+		add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
+		count_hour(a, host, e->ts, 1, 0, 1, 0);
+	} else if (au->success == 0) {
+		struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
+		                        .first = e->ts, .last = e->ts };
+		add_fail(a, &f);
+		count_hour(a, host, e->ts, 1, 0, 0, 1);
+	}
+}
+
+static bool relay_is_loopback(bs_str relay)
+{
+	return bs_memmem_ci(relay.p ? relay.p : "", relay.n, "127.0.0.1", 9) ||
+	       bs_memmem_ci(relay.p ? relay.p : "", relay.n, "[::1]", 5) ||
+	       bs_memmem_ci(relay.p ? relay.p : "", relay.n, "localhost", 9);
+}
+
+static int hist_bucket(uint64_t v)
+{
+	int b = 0;
+	while (v > 1 && b < 63) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
+
+static void on_mail(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_mail *m = &e->u.mail;
+	if (m->rejected)
+		return;
+	uint32_t client = bs_agg_host_ip(a, &e->src);
+	uint32_t loghost = bs_agg_host_name(a, e->host);
+	touch_host(a, client, e->ts);
+	touch_host(a, loghost, e->ts);
+	count_hour(a, client, e->ts, 1, 0, 0, 0);
+	if (m->client_name.n && client) {
+		/* Postfix client=wm3.example.net[10.0.1.13]: the name's first label
+		 * and the full name are aliases of the address. */
+		const char *dot = memchr(m->client_name.p, '.', m->client_name.n);
+		struct bs_aliasrec al = { .name = bs_agg_host_name(a, m->client_name), .ip = client };
+		if (!bs_str_eq(m->client_name, "unknown") && !bs_str_eq(m->client_name, "localhost")) {
+			add_alias(a, &al);
+			if (dot) {
+				al.name = bs_agg_host_name(a, bs_str_make(m->client_name.p, (size_t)(dot - m->client_name.p)));
+				add_alias(a, &al);
+			}
+		}
+	}
+	uint32_t sender = m->sender.n ? addr_id(a, m->sender) : UINT32_MAX;
+	bool authed = m->sasl_user.n > 0;
+	bool delivered_final = !relay_is_loopback(m->relay);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		uint32_t r = addr_id(a, m->rcpts[i]);
+		if (r == UINT32_MAX)
+			continue;
+		bs_str st = m->rcpt_status ? m->rcpt_status[i] : BS_STR_NULL;
+		bool sent = st.n == 0 || bs_str_ieq(st, "sent") || bs_str_ieq(st, "delivered") || bs_str_ieq(st, "accepted");
+		if (authed)
+			add_evidence(a, e, r, EK_SENT_TO, client, 0);
+		/* received_from: whatever reached a mailbox, whoever sent it */
+		if (sender != UINT32_MAX && delivered_final && sent)
+			add_evidence(a, e, sender, EK_RECV_PAIR, 0, r);
+	}
+	/* Possible exfiltration by mail: a local submission (web server user),
+	 * or an unauthenticated message relayed from an internal client. */
+	bool local = m->local_uid >= 0;
+	bool internal_unauth = !authed && e->src.family && bs_ip_is_private(&e->src) &&
+	                       !(e->src.family == 4 && e->src.a[0] == 127) && m->size >= 10000;
+	if (local && loghost) {
+		struct bs_hostrec *hr = host_rec(a, loghost);
+		hr->mail_hist[hist_bucket(m->size)]++;
+	}
+	if ((local || internal_unauth) && m->nrcpt) {
+		struct bs_cand *c = new_cand(a, e, CK_MAIL_OUT);
+		if (!c)
+			return;
+		c->host = local ? loghost : client;
+		c->flags = (uint16_t)((local ? CF_LOCAL_UID : 0) | CF_FROM_LOG | CF_SUCCESS);
+		c->num1 = m->size;
+		c->num2 = (uint64_t)(m->local_uid >= 0 ? m->local_uid : 0);
+		c->s_user = sender != UINT32_MAX ? sender : intern(a, m->sender);
+		/* recipients, ';'-joined, for the message; the first decides outside-ness */
+		char buf[1024];
+		size_t o = 0;
+		for (size_t i = 0; i < m->nrcpt && o < sizeof buf - 2; i++) {
+			char an[BS_ADDR_MAX + 1];
+			int n = bs_addr_normalize(m->rcpts[i].p, m->rcpts[i].n, an);
+			if (n <= 0 || o + (size_t)n + 1 >= sizeof buf)
+				continue;
+			if (o)
+				buf[o++] = ';';
+			memcpy(buf + o, an, (size_t)n);
+			o += (size_t)n;
+		}
+		c->s_main = bs_strtab_intern(&a->str, buf, o);
+		c->s_extra = intern(a, m->message_id.n < 256 ? m->message_id : BS_STR_NULL);
+	}
+}
+
+static void on_spam(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_spam *s = &e->u.spam;
+	if (!s->spam)
+		return;
+	for (size_t i = 0; i < s->nrcpt; i++)
+		add_evidence(a, e, addr_id(a, s->rcpts[i]), EK_SPAM, 0, (uint32_t)day_of(e->ts));
+}
+
+/* open_query value: (candidate index + 1) << 2 | flags */
+enum { OQ_UNFILTERED = 1, OQ_ADDRBOOK = 2 };
+
+static void on_dbquery(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_dbquery *q = &e->u.dbquery;
+	uint32_t client = bs_agg_host_ip(a, &e->src);
+	touch_host(a, client, e->ts);
+	count_hour(a, client, e->ts, 1, 0, 0, 0);
+	uint64_t shape = bs_detect_sql_shape(q->sql);
+	struct bs_shaperec sr = { .shape = shape, .host = client, .count = 1 };
+	add_shape(a, &sr);
+	unsigned flags = (bs_detect_sql_unfiltered(q->sql) ? OQ_UNFILTERED : 0) |
+	                 (bs_detect_sql_addressbook(q->sql) && bs_detect_sql_is_read(q->sql) ? OQ_ADDRBOOK : 0);
+	uint32_t candix = 0;
+	if (flags & OQ_UNFILTERED) {
+		struct bs_cand *c = new_cand(a, e, CK_DBQUERY);
+		if (c) {
+			c->host = client;
+			c->flags = (uint16_t)((flags & OQ_ADDRBOOK) ? CF_ADDRBOOK : 0);
+			bs_str sql = q->sql;
+			if (sql.n > 4096)
+				sql.n = 4096;
+			c->s_main = intern(a, sql);
+			c->s_user = intern(a, bs_str_make(q->db_user.p, q->db_user.n < 128 ? q->db_user.n : 128));
+			c->key = internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)q->query_id);
+			c->shape = shape;
+			candix = (uint32_t)(a->cand.n);
+		}
+	}
+	if (!flags)
+		return;
+	if (a->open_query.n > (1u << 20))
+		bs_u64map_clear(&a->open_query); /* a capture without results: bound the table */
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(&a->open_query, q->query_id, &found);
+	*slot = ((candix << 2) | flags) + 1;
+}
+
+static void on_dbresult(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_dbresult *r = &e->u.dbresult;
+	uint32_t v;
+	if (!bs_u64map_get(&a->open_query, r->query_id, &v))
+		return;
+	uint32_t candix = v >> 2;
+	if (candix && candix <= a->cand.n) {
+		struct bs_cand *c = &a->cand.v[candix - 1];
+		c->num1 = r->rows;
+		c->num2 = r->bytes;
+		if (!r->error)
+			c->flags |= CF_SUCCESS;
+	}
+	bs_u64map_del(&a->open_query, r->query_id);
+}
+
+static uint32_t flow_key(struct bs_agg *a, const struct bs_event *e)
+{
+	char buf[160], s[BS_IP_STRLEN], d[BS_IP_STRLEN];
+	bs_ip_format(&e->src, s, sizeof s);
+	bs_ip_format(&e->dst, d, sizeof d);
+	int n = snprintf(buf, sizeof buf, "\001F:%u:%s:%u:%s:%u", key_input(e), s, e->sport, d, e->dport);
+	return bs_strtab_intern(&a->str, buf, (size_t)n);
+}
+
+static void on_addr(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_addr *ad = &e->u.addr;
+	uint32_t v;
+	switch (ad->ctx) {
+	case BS_ADDR_DB_RESULT:
+		if (!bs_u64map_get(&a->open_query, ad->ref, &v))
+			return;
+		if ((v & 3) & OQ_ADDRBOOK)
+			add_evidence(a, e, addr_id(a, ad->address), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
+		if ((v & 3) & OQ_UNFILTERED)
+			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, bs_agg_host_ip(a, &e->src),
+			             internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
+		return;
+	case BS_ADDR_HTTP_RESP_BODY:
+		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
+			add_evidence(a, e, addr_id(a, ad->address), EK_HTTP_SUSPECT, server_host(a, e),
+			             internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
+		return;
+	case BS_ADDR_HTTP_REQ_BODY:
+	case BS_ADDR_PAYLOAD: {
+		/* Data leaving towards an outside address. */
+		const bs_ip *from = ad->to_client ? &e->dst : &e->src;
+		const bs_ip *to = ad->to_client ? &e->src : &e->dst;
+		if (!to->family || bs_ip_is_private(to) || !from->family)
+			return;
+		add_evidence(a, e, addr_id(a, ad->address), EK_PAYLOAD, bs_agg_host_ip(a, from), flow_key(a, e));
+		return;
+	}
+	case BS_ADDR_SMTP_HEADER:
+		return;
+	}
+}
+
+#define FLOW_CAND_MIN_BYTES 32768
+
+static void on_flow(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_flow *f = &e->u.flow;
+	uint32_t src = bs_agg_host_ip(a, &e->src), dst = bs_agg_host_ip(a, &e->dst);
+	touch_host(a, src, f->first);
+	touch_host(a, dst, f->first);
+	if (!e->dst.family || bs_ip_is_private(&e->dst))
+		return;
+	/* outside destination contacted by src */
+	struct bs_destrec dr = { .host = src, .dest = dst, .is_name = false, .first = f->first, .last = f->last,
+	                         .count = 1, .bytes = f->bytes_fwd };
+	add_dest(a, &dr);
+	struct bs_hostrec *hr = host_rec(a, src);
+	hr->out_hist[hist_bucket(f->bytes_fwd)]++;
+	if (f->bytes_fwd >= FLOW_CAND_MIN_BYTES && f->bytes_fwd > f->bytes_rev) {
+		struct bs_cand *c = new_cand(a, e, CK_FLOW_OUT);
+		if (!c)
+			return;
+		c->ts = f->first;
+		c->ts_end = f->last;
+		c->host = src;
+		c->flags = CF_SUCCESS;
+		c->num1 = f->bytes_fwd;
+		c->num2 = f->bytes_rev;
+		c->s_main = intern(a, f->app);
+		c->key = flow_key(a, e);
+	}
+}
+
+static void on_filexfer(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_filexfer *x = &e->u.xfer;
+	if (!x->upload)
+		return;
+	struct bs_cand *c = new_cand(a, e, CK_FILEXFER);
+	if (!c)
+		return;
+	c->host = bs_agg_host_ip(a, &e->src);
+	c->flags = CF_SUCCESS;
+	c->num1 = x->size;
+	c->s_main = intern(a, bs_str_make(x->filename.p, x->filename.n < 512 ? x->filename.n : 512));
+	c->s_user = intern(a, bs_str_make(x->user.p, x->user.n < 128 ? x->user.n : 128));
+	c->s_extra = intern(a, x->proto);
+	c->key = flow_key(a, e);
+}
+
+static void on_dns(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_dns *d = &e->u.dns;
+	if (!d->qname.n)
+		return;
+	char name[256];
+	size_t n = d->qname.n < sizeof name - 1 ? d->qname.n : sizeof name - 1;
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)((d->qname.p[i] >= 'A' && d->qname.p[i] <= 'Z') ? d->qname.p[i] + 32 : d->qname.p[i]);
+	while (n && name[n - 1] == '.')
+		n--;
+	uint32_t host = bs_agg_host_ip(a, &e->src);
+	struct bs_destrec dr = { .host = host, .dest = bs_strtab_intern(&a->str, name, n), .is_name = true,
+	                         .first = e->ts, .last = e->ts, .count = 1 };
+	add_dest(a, &dr);
+}
+
+void bs_agg_sink(void *ctx, const struct bs_event *e)
+{
+	struct bs_agg *a = ctx;
+	a->events++;
+	minmax(&a->first_ts, &a->last_ts, e->ts);
+	switch (e->type) {
+	case BS_EV_HTTP: on_http(a, e); break;
+	case BS_EV_AUTH: on_auth(a, e); break;
+	case BS_EV_MAIL: on_mail(a, e); break;
+	case BS_EV_SPAM: on_spam(a, e); break;
+	case BS_EV_DBQUERY: on_dbquery(a, e); break;
+	case BS_EV_DBRESULT: on_dbresult(a, e); break;
+	case BS_EV_ADDR: on_addr(a, e); break;
+	case BS_EV_FLOW: on_flow(a, e); break;
+	case BS_EV_FILEXFER: on_filexfer(a, e); break;
+	case BS_EV_DNS: on_dns(a, e); break;
+	default: break;
+	}
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+struct bs_agg *bs_agg_new(void)
+{
+	struct bs_agg *a = bs_xcalloc(1, sizeof *a);
+	bs_strtab_init(&a->str);
+	a->first_ts = a->last_ts = BS_TIME_NONE;
+	return a;
+}
+
+void bs_agg_end_input(struct bs_agg *a)
+{
+	bs_u64map_clear(&a->open_query);
+	bs_u64map_clear(&a->open_txn);
+}
+
+void bs_agg_free(struct bs_agg *a)
+{
+	if (!a)
+		return;
+	bs_strtab_free(&a->str);
+	BS_VEC_FREE(a->ev); bs_u64map_free(&a->ev_ix);
+	BS_VEC_FREE(a->cand);
+	BS_VEC_FREE(a->paths); bs_u64map_free(&a->path_ix);
+	BS_VEC_FREE(a->refs); bs_u64map_free(&a->ref_ix);
+	BS_VEC_FREE(a->clients); bs_u64map_free(&a->client_ix);
+	BS_VEC_FREE(a->sess); bs_u64map_free(&a->sess_ix);
+	BS_VEC_FREE(a->sref); bs_u64map_free(&a->sref_ix);
+	BS_VEC_FREE(a->hours); bs_u64map_free(&a->hour_ix);
+	BS_VEC_FREE(a->fails); bs_u64map_free(&a->fail_ix);
+	BS_VEC_FREE(a->dests); bs_u64map_free(&a->dest_ix);
+	BS_VEC_FREE(a->hosts); bs_u64map_free(&a->host_ix);
+	BS_VEC_FREE(a->shapes); bs_u64map_free(&a->shape_ix);
+	BS_VEC_FREE(a->aliases); bs_u64map_free(&a->alias_ix);
+	bs_u64map_free(&a->open_query);
+	bs_u64map_free(&a->open_txn);
+	free(a);
+}
+
+/* ---------------------------------------------------------------- merge */
+
+/* Re-intern a string id of src into dst. */
+static uint32_t remap(struct bs_agg *dst, const struct bs_agg *src, uint32_t id)
+{
+	return bs_strtab_intern(&dst->str, bs_strtab_get(&src->str, id), bs_strtab_len(&src->str, id));
+}
+
+void bs_agg_merge(struct bs_agg *d, const struct bs_agg *s)
+{
+	/* id map for every string of s, built once */
+	uint32_t *m = bs_xmalloc((s->str.n ? s->str.n : 1) * sizeof *m);
+	for (size_t i = 0; i < s->str.n; i++)
+		m[i] = remap(d, s, (uint32_t)i);
+	for (size_t i = 0; i < s->ev.n; i++) {
+		struct bs_evidence r = s->ev.v[i];
+		r.addr = m[r.addr];
+		r.host = m[r.host];
+		if (r.kind == EK_RECV_PAIR || r.kind == EK_DB_UNFILTERED || r.kind == EK_HTTP_SUSPECT || r.kind == EK_PAYLOAD)
+			r.peer = m[r.peer];
+		add_evidence_full(d, &r);
+	}
+	for (size_t i = 0; i < s->cand.n; i++) {
+		if (d->cand.n >= BS_CAND_MAX) {
+			d->cand_dropped += s->cand.n - i;
+			break;
+		}
+		struct bs_cand c = s->cand.v[i];
+		c.host = m[c.host];
+		c.s_main = m[c.s_main];
+		c.s_user = m[c.s_user];
+		c.s_extra = m[c.s_extra];
+		c.key = m[c.key];
+		*BS_VEC_PUSH(d->cand) = c;
+	}
+	d->cand_dropped += s->cand_dropped;
+	for (size_t i = 0; i < s->paths.n; i++) {
+		struct bs_pathrec r = s->paths.v[i];
+		r.path = m[r.path];
+		r.host = m[r.host];
+		add_path(d, &r);
+	}
+	for (size_t i = 0; i < s->refs.n; i++) {
+		struct bs_refrec r = s->refs.v[i];
+		r.path = m[r.path];
+		r.host = m[r.host];
+		r.refhost = m[r.refhost];
+		add_ref(d, &r);
+	}
+	for (size_t i = 0; i < s->clients.n; i++) {
+		struct bs_clientrec r = s->clients.v[i];
+		r.host = m[r.host];
+		add_client(d, &r);
+	}
+	for (size_t i = 0; i < s->sess.n; i++) {
+		struct bs_sessrec r = s->sess.v[i];
+		r.pair = m[r.pair];
+		r.user = m[r.user];
+		r.host = m[r.host];
+		add_sess(d, &r);
+	}
+	for (size_t i = 0; i < s->sref.n; i++) {
+		struct bs_sessref r = s->sref.v[i];
+		r.pair = m[r.pair];
+		r.host = m[r.host];
+		r.refhost = m[r.refhost];
+		r.ua = m[r.ua];
+		add_sref(d, &r);
+	}
+	for (size_t i = 0; i < s->hours.n; i++) {
+		struct bs_hourrec r = s->hours.v[i];
+		r.host = m[r.host];
+		add_hour(d, &r);
+	}
+	for (size_t i = 0; i < s->fails.n; i++) {
+		struct bs_failrec r = s->fails.v[i];
+		r.host = m[r.host];
+		add_fail(d, &r);
+	}
+	for (size_t i = 0; i < s->dests.n; i++) {
+		struct bs_destrec r = s->dests.v[i];
+		r.host = m[r.host];
+		r.dest = m[r.dest];
+		add_dest(d, &r);
+	}
+	for (size_t i = 0; i < s->hosts.n; i++) {
+		const struct bs_hostrec *r = &s->hosts.v[i];
+		struct bs_hostrec *t = host_rec(d, m[r->host]);
+		for (int b = 0; b < 64; b++) {
+			t->out_hist[b] += r->out_hist[b];
+			t->mail_hist[b] += r->mail_hist[b];
+		}
+		t->events += r->events;
+		minmax(&t->first, &t->last, r->first);
+		minmax(&t->first, &t->last, r->last);
+	}
+	for (size_t i = 0; i < s->shapes.n; i++) {
+		struct bs_shaperec r = s->shapes.v[i];
+		r.host = m[r.host];
+		add_shape(d, &r);
+	}
+	for (size_t i = 0; i < s->aliases.n; i++) {
+		struct bs_aliasrec r = s->aliases.v[i];
+		r.name = m[r.name];
+		r.ip = m[r.ip];
+		add_alias(d, &r);
+	}
+	d->events += s->events;
+	minmax(&d->first_ts, &d->last_ts, s->first_ts);
+	minmax(&d->first_ts, &d->last_ts, s->last_ts);
+	free(m);
+}

@@ -1,0 +1,135 @@
+/* agg.h - the inside of struct bs_agg, shared by agg.c (ingest, merge),
+ * state.c (save/load) and correlate.c. Not an interface for other modules.
+ *
+ * Every table is keyed by interned strings (hosts, addresses, paths...) and
+ * holds only commutative aggregates (min/max/sum/or), so that merging the
+ * aggregates of any split of the inputs gives the same tables. */
+#ifndef BS_AGG_H
+#define BS_AGG_H
+
+#include "src/engine/engine.h"
+#include "src/core/tables.h"
+
+/* Evidence kinds recorded on an address. */
+enum bs_ek {
+	EK_LOGIN = 1,      /* host: the fleet side of the login; peer: day number */
+	EK_ADDRBOOK,       /* host: client of the address-book query */
+	EK_SENT_TO,        /* host: submitting client; authenticated webmail submission */
+	EK_RECV_PAIR,      /* on the sender; peer: the recipient's address id */
+	EK_DB_UNFILTERED,  /* in the result of an unfiltered SELECT; peer: query key id */
+	EK_HTTP_SUSPECT,   /* in the response to a suspect request; peer: txn key id */
+	EK_PAYLOAD,        /* in a stream payload; peer: flow key id */
+	EK_SPAM,           /* spam received; peer: day number */
+	EK_COUNT
+};
+
+struct bs_evidence {
+	uint32_t addr, host, peer;
+	uint8_t kind;
+	uint32_t count;
+	bs_time first, last;
+	uint32_t input;         /* origin of the first record (min by time, then input/ref) */
+	uint64_t ref;
+};
+
+/* Candidate notable events: the few events that detectors look at one by one. */
+enum bs_ck {
+	CK_HTTP = 1,       /* a suspect HTTP request (exploit, command, upload, command output) */
+	CK_DBQUERY,        /* an unfiltered read query */
+	CK_FLOW_OUT,       /* a flow to an outside address carrying data out */
+	CK_FILEXFER,       /* a file transfer (upload) */
+	CK_MAIL_OUT,       /* a locally submitted or unauthenticated message to outside */
+	CK_DNS,            /* a DNS lookup (by any host; fleet ones kept at the end) */
+};
+enum {
+	CF_SUCCESS = 1 << 0,    /* 2xx / OK */
+	CF_CMDLIKE = 1 << 1,
+	CF_CMD_OUTPUT = 1 << 2,
+	CF_SCRIPT = 1 << 3,     /* the path is a script */
+	CF_ADDRBOOK = 1 << 4,   /* query on an address-book table */
+	CF_LOCAL_UID = 1 << 5,  /* mail submitted locally (pickup) */
+	CF_FROM_LOG = 1 << 6,   /* from an access log or maillog (not capture) */
+};
+struct bs_cand {
+	uint8_t kind;
+	uint8_t pad;
+	uint16_t flags;
+	uint16_t status;
+	uint16_t dport;
+	uint32_t exploit;       /* bs_exploit_kind bits */
+	bs_time ts, ts_end;     /* ts_end: end of a flow or transfer (else == ts) */
+	bs_ip src, dst;
+	uint32_t host;          /* host id of the server side (HTTP, DB client for queries...) */
+	uint32_t s_main;        /* uri / sql / filename / qname */
+	uint32_t s_user;        /* user / sender */
+	uint32_t s_extra;       /* user agent / recipients / db user */
+	uint32_t key;           /* txn / query / flow key id */
+	uint64_t num1, num2;    /* bytes / rows, second number */
+	uint64_t shape;         /* SQL shape */
+	uint32_t input;
+	uint64_t ref;
+};
+
+/* (path, host) served with 2xx; html = served as HTML. */
+struct bs_pathrec { uint32_t path, host; uint64_t count, html; bs_time first, last; };
+/* (path, ref host, host): an HTML page referencing an outside host. */
+struct bs_refrec { uint32_t path, refhost, host; uint64_t count; bs_time first, last;
+                   uint32_t input; uint64_t ref; };
+/* (client ip, host): all HTTP of a client against a server. */
+struct bs_clientrec { bs_ip ip; uint32_t host; uint64_t count, errors; bs_time first, last; };
+/* A login session cookie pair and who it belongs to. */
+struct bs_sessrec { uint32_t pair; uint32_t user; uint32_t host; bs_time ts; };
+/* A page with an outside reference served with a cookie pair. */
+struct bs_sessref { uint32_t pair, host, refhost; bs_time first, last; bs_ip client; uint32_t ua; };
+/* (host, hour): activity for the report and burst detection. */
+struct bs_hourrec { uint32_t host; int64_t hour; uint64_t events, attack, logins, failures; };
+/* (host, src ip, hour): failed logins. */
+struct bs_failrec { uint32_t host; bs_ip src; int64_t hour; uint64_t count; bs_time first, last; };
+/* (host, destination): outside destinations contacted by a host; dest is an
+ * ip string or a DNS name. */
+struct bs_destrec { uint32_t host, dest; bool is_name; bs_time first, last; uint64_t count, bytes; };
+/* (host): log2 histogram of outbound bytes of flows to outside, and of local mail sizes. */
+struct bs_hostrec { uint32_t host; uint64_t out_hist[64]; uint64_t mail_hist[64]; uint64_t events;
+                    bs_time first, last; };
+/* SQL shapes: which client hosts issue them. */
+struct bs_shaperec { uint64_t shape; uint32_t host; uint64_t count; };
+/* Host aliases learnt from the data: name <-> ip (Postfix client=name[ip]). */
+struct bs_aliasrec { uint32_t name, ip; };
+/* Spam per day, for the onset (address-independent counts). */
+
+struct bs_agg {
+	struct bs_strtab str;           /* every interned string */
+	BS_VEC(struct bs_evidence) ev;   struct bs_u64map ev_ix;
+	BS_VEC(struct bs_cand) cand;
+	BS_VEC(struct bs_pathrec) paths; struct bs_u64map path_ix;
+	BS_VEC(struct bs_refrec) refs;   struct bs_u64map ref_ix;
+	BS_VEC(struct bs_clientrec) clients; struct bs_u64map client_ix;
+	BS_VEC(struct bs_sessrec) sess;  struct bs_u64map sess_ix;
+	BS_VEC(struct bs_sessref) sref;  struct bs_u64map sref_ix;
+	BS_VEC(struct bs_hourrec) hours; struct bs_u64map hour_ix;
+	BS_VEC(struct bs_failrec) fails; struct bs_u64map fail_ix;
+	BS_VEC(struct bs_destrec) dests; struct bs_u64map dest_ix;
+	BS_VEC(struct bs_hostrec) hosts; struct bs_u64map host_ix;
+	BS_VEC(struct bs_shaperec) shapes; struct bs_u64map shape_ix;
+	BS_VEC(struct bs_aliasrec) aliases; struct bs_u64map alias_ix;
+	/* transient, per input: open queries and suspect transactions */
+	struct bs_u64map open_query;     /* query_id -> flags */
+	struct bs_u64map open_txn;       /* txn_id -> 1 if suspect */
+	uint64_t cand_dropped;           /* candidates beyond the cap */
+	uint64_t events;
+	bs_time first_ts, last_ts;
+	/* lookaside caches of bs_agg_host_ip and bs_agg_host_name: most
+	 * events name a host just named (ids never change, so never stale) */
+	struct { bs_ip ip; uint32_t id; } ip_cache[64];
+	size_t last_name_len;
+	uint32_t last_name_id;
+	char last_name[128];
+};
+
+#define BS_CAND_MAX (4u << 20)
+
+/* Interning helpers shared by agg.c and state.c. */
+uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip);
+uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name);
+
+#endif

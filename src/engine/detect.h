@@ -1,0 +1,43 @@
+/* detect.h - stateless classifiers used by the engine on single events.
+ * Each looks at one request or statement; the verdicts that need the whole
+ * data (baselines, other servers) live in correlate.c. docs/DETECTION.md. */
+#ifndef BS_DETECT_H
+#define BS_DETECT_H
+
+#include "src/core/common.h"
+
+enum bs_exploit_kind {
+	BS_EXPLOIT_NONE = 0,
+	BS_EXPLOIT_TRAVERSAL = 1 << 0,   /* ../ and encoded forms, /etc/passwd */
+	BS_EXPLOIT_INCLUSION = 1 << 1,   /* remote/local file inclusion: =http://, php:// */
+	BS_EXPLOIT_CODE = 1 << 2,        /* code or command injection */
+	BS_EXPLOIT_SQLI = 1 << 3,        /* SQL injection */
+	BS_EXPLOIT_UPLOAD = 1 << 4,      /* a script file uploaded through a form */
+};
+/* uri: path and query as sent (percent-decoding is done inside, twice at most). */
+unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename);
+const char *bs_exploit_kind_name(unsigned kinds); /* first kind's name */
+
+/* The request reaches a script with command-like parameters
+ * (cmd=, exec=, c=id, ...=uname -a, ...). */
+bool bs_detect_cmdlike(bs_str uri);
+/* A path that a server executes: .php .phtml .php5 .pl .cgi .asp .aspx .jsp .sh .py */
+bool bs_detect_script_path(bs_str path);
+/* The path part of a URI (before '?'), without a scheme://host prefix. */
+bs_str bs_uri_path(bs_str uri);
+
+/* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
+ * equality against a literal), i.e. a bulk read. */
+bool bs_detect_sql_unfiltered(bs_str sql);
+/* Is the statement a read (SELECT / SHOW / mysqldump-style)? */
+bool bs_detect_sql_is_read(bs_str sql);
+/* The query touches an address-book table (abook, addressbook, contacts...). */
+bool bs_detect_sql_addressbook(bs_str sql);
+/* A fingerprint of the statement's shape: literals and numbers replaced,
+ * case and spaces folded, so the application's queries group together. */
+uint64_t bs_detect_sql_shape(bs_str sql);
+
+/* The host of an absolute or protocol-relative URL, lower-cased into out. */
+size_t bs_url_host(bs_str url, char *out, size_t outsize);
+
+#endif

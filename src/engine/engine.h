@@ -1,0 +1,62 @@
+/* engine.h - correlation: from normalized events to verdicts and exposure.
+ *
+ * Two stages, so that sharded runs are the same code path as analyze:
+ *  1. bs_agg: a mergeable summary of events (what the detectors need: per
+ *     address evidence, per server path and reference tables, candidate
+ *     attack events, flows, sessions). Every update is commutative, so the
+ *     result does not depend on thread count, input order or sharding.
+ *  2. bs_correlate: fleet, signals, verdicts, windows and exposure, written
+ *     into a bs_results for the writers.
+ * See docs/DETECTION.md for every detector and threshold.
+ */
+#ifndef BS_ENGINE_H
+#define BS_ENGINE_H
+
+#include <stdio.h>
+#include "src/core/common.h"
+#include "src/core/event.h"
+#include "src/core/result.h"
+
+struct bs_fleet_entry {
+	char *name;
+	bs_ip address;
+	char *role;               /* "webmail", "db", "imap", "mx", ... */
+};
+
+struct bs_thresholds {
+	uint64_t exfil_min_bytes;        /* outbound transfer to an outside address */
+	double exfil_factor;             /* ... and this many times the server's median */
+	uint64_t bulk_min_rows;          /* query result rows for db_bulk_read */
+	uint64_t bruteforce_failures;    /* failed logins from one source in one hour */
+	uint64_t login_burst_users;      /* distinct successful logins in one hour... */
+	double login_burst_factor;       /* ... above this many times the server's median hour */
+	double score_compromised, score_suspicious;
+};
+void bs_thresholds_default(struct bs_thresholds *t);
+
+struct bs_engine_config {
+	struct bs_fleet_entry *fleet; size_t nfleet;   /* from --fleet; 0 = discover */
+	char *fleet_file;
+	char **local_domains; size_t nlocal;           /* lower-case */
+	struct bs_thresholds th;
+};
+
+struct bs_agg;
+struct bs_agg *bs_agg_new(void);
+void bs_agg_free(struct bs_agg *a);
+/* The event sink: bs_sink{ bs_agg_sink, agg }. */
+void bs_agg_sink(void *agg, const struct bs_event *ev);
+/* End of one input: drop transient per-input state (open queries...). */
+void bs_agg_end_input(struct bs_agg *a);
+/* Fold src into dst (src is left unchanged). Commutative and associative. */
+void bs_agg_merge(struct bs_agg *dst, const struct bs_agg *src);
+/* Persisting an aggregate for sharded runs: see state.h. */
+
+/* Correlate. inputs: the input accounting rows (moved into the results). */
+struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_config *cfg,
+                                struct bs_input_row *inputs, size_t ninputs);
+
+/* Fleet inventory CSV (name,address,role), read with libcsv. */
+bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, size_t errlen);
+
+#endif
