@@ -18,11 +18,23 @@ EXTRA_DIST += fuzz/fuzz_util.h docs/ROBUSTNESS.md
 FUZZ_TARGETS = fuzz/fuzz_input fuzz/fuzz_syslog fuzz/fuzz_maillog fuzz/fuzz_addrscan \
 	fuzz/fuzz_capture fuzz/fuzz_proto fuzz/fuzz_fleet fuzz/fuzz_state
 EXTRA_DIST += $(FUZZ_TARGETS:=.c)
-# fuzz/regress/TARGET: inputs that once made a target fail (kept in git, read
-# with the seeds by fuzz-smoke, so a fixed bug stays fixed).
+# fuzz/regress/TARGET: the one home of the inputs that once made something
+# fail (kept in git and in the tarball, so a fixed bug stays fixed). TARGET is
+# a fuzz target (read with the seeds by fuzz-smoke, and replayed in every
+# `make check` by fuzz/replay_TARGET: the target without libFuzzer) or
+# `analyze` (whole inputs of `breachscope analyze`, run by hostile.sh).
 FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
-	fuzz/regress/state/dest-is-name-not-a-bool
-EXTRA_DIST += $(FUZZ_REGRESS)
+	fuzz/regress/state/dest-is-name-not-a-bool \
+	fuzz/regress/analyze/pcapng-huge-timestamp.pcapng
+EXTRA_DIST += $(FUZZ_REGRESS) fuzz/replay.c
+FUZZ_REPLAYS = fuzz/replay_addrscan fuzz/replay_state
+check_PROGRAMS += $(FUZZ_REPLAYS)
+fuzz_replay_addrscan_SOURCES = fuzz/fuzz_addrscan.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_addrscan_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_state_SOURCES = fuzz/fuzz_state.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_state_LDADD = $(BS_ALL_LIBS)
+TESTS += tests/fuzz_replay.sh
+dist_noinst_SCRIPTS += tests/fuzz_replay.sh
 
 
 if FUZZING

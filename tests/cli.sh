@@ -9,30 +9,27 @@ rm -rf "$work"; mkdir -p "$work"
 printf 'May  4 17:31:02 mx1 postfix/smtpd[123]: connect from unknown[192.0.2.1]\n' > "$work/maillog"
 printf 'name,address,role\nwm1,10.0.1.11,webmail\n' > "$work/fleet.csv"
 printf 'name,address\nwm1,10.0.1.11\n' > "$work/badfleet.csv"
-n=0
+. "$top_srcdir/tests/tap.sh"
 t() { # t WANT_STATUS DESCRIPTION ARGS...
 	want=$1; desc=$2; shift 2
 	rm -rf "$work/out"
 	"$bin" "$@" >"$work/stdout" 2>"$work/stderr"; got=$?
-	n=$((n + 1))
-	if [ "$got" = "$want" ]; then echo "ok $n - $desc (exit $got)"
-	else echo "not ok $n - $desc: exit $got, want $want"; sed 's/^/#   /' "$work/stderr" | head -5; fi
+	if [ "$got" = "$want" ]; then pass "$desc (exit $got)"
+	else fail "$desc: exit $got, want $want"; sed 's/^/#   /' "$work/stderr" | head -5; fi
 }
 nothing_written() {
-	n=$((n + 1))
-	if [ ! -e "$work/out" ]; then echo "ok $n - $1: nothing written"
-	else echo "not ok $n - $1: output directory was created"; fi
+	if [ ! -e "$work/out" ]; then pass "$1: nothing written"
+	else fail "$1: output directory was created"; fi
 }
 one_line_error() {
-	n=$((n + 1))
 	lines=$(wc -l < "$work/stderr")
-	if [ "$lines" -eq 1 ] && grep -q "^breachscope: " "$work/stderr"; then echo "ok $n - $1: one-line error"
-	else echo "not ok $n - $1: error has $lines lines"; sed 's/^/#   /' "$work/stderr" | head -5; fi
+	if [ "$lines" -eq 1 ] && grep -q "^breachscope: " "$work/stderr"; then pass "$1: one-line error"
+	else fail "$1: error has $lines lines"; sed 's/^/#   /' "$work/stderr" | head -5; fi
 }
 t 0 "--help" --help
-n=$((n + 1)); grep -q "breachscope analyze" "$work/stdout" && echo "ok $n - help shows analyze" || echo "not ok $n - help shows analyze"
+check "help shows analyze" grep -q "breachscope analyze" "$work/stdout"
 t 0 "--version" --version
-n=$((n + 1)); grep -q "^breachscope [0-9]" "$work/stdout" && echo "ok $n - version line" || echo "not ok $n - version line"
+check "version line" grep -q "^breachscope [0-9]" "$work/stdout"
 t 2 "no command"
 t 2 "unknown command" frobnicate
 t 2 "unknown option" analyze --frobnicate -o "$work/out" "$work/maillog"; nothing_written "unknown option"; one_line_error "unknown option"
@@ -51,18 +48,13 @@ t 2 "geoip that is not a database" analyze --geoip "$work/maillog" -o "$work/out
 t 2 "output under a regular file" analyze -o "$work/maillog/out" "$work/maillog"
 t 0 "a small good run" analyze -q --fleet "$work/fleet.csv" -o "$work/out" "$work/maillog"
 for f in servers.csv exposed_addresses.csv timeline.csv input_stats.csv report.html; do
-	n=$((n + 1))
-	if [ -f "$work/out/$f" ]; then echo "ok $n - $f written"; else echo "not ok $n - $f written"; fi
+	check "$f written" test -f "$work/out/$f"
 done
-n=$((n + 1))
-mode=$(stat -c %a "$work/out/servers.csv" 2>/dev/null)
-[ "$mode" = 600 ] && echo "ok $n - result files are mode 0600" || echo "not ok $n - result files are mode 0600 (got $mode)"
+is "result files are mode 0600" "$(stat -c %a "$work/out/servers.csv" 2>/dev/null)" 600
 # a killed --timeline all run left its spill directory: the next run removes it
 mkdir -p "$work/out/.timeline-spill.999999" && : > "$work/out/.timeline-spill.999999/run0"
 "$bin" analyze -q -o "$work/out" "$work/maillog" >/dev/null 2>&1
-n=$((n + 1))
-[ ! -e "$work/out/.timeline-spill.999999" ] && echo "ok $n - a dead run's spill directory is removed" || echo "not ok $n - a dead run's spill directory is removed"
+check "a dead run's spill directory is removed" test ! -e "$work/out/.timeline-spill.999999"
 t 0 "stdin input" analyze -q -o "$work/out" - < "$work/maillog"
-n=$((n + 1))
-grep -q "^'-,text," "$work/out/input_stats.csv" && echo "ok $n - stdin accounted as - (written '- by the formula guard)" || echo "not ok $n - stdin accounted as -"
-echo "1..$n"
+check "stdin accounted as - (written '- by the formula guard)" grep -q "^'-,text," "$work/out/input_stats.csv"
+done_testing

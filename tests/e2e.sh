@@ -13,36 +13,34 @@ work="$top_builddir/tests/e2e-work"
 rm -rf "$work"
 mkdir -p "$work"
 
-n=0
-plan_tests=""
-emit() { n=$((n + 1)); echo "$1 $n - $2"; }
+. "$top_srcdir/tests/tap.sh"
 
 for scenario in reference clean maillog-only two-servers pcapng-vlan newyear; do
 	dir="$work/$scenario"
 	mkdir -p "$dir"
 	if ! "$gen" --scenario "$scenario" --seed 7 --out "$dir/in" >"$dir.gen.log" 2>&1; then
-		emit "not ok" "$scenario: generator failed"; sed 's/^/# /' "$dir.gen.log" | tail -20
+		fail "$scenario: generator failed"; sed 's/^/# /' "$dir.gen.log" | tail -20
 		continue
 	fi
-	emit ok "$scenario: generated"
+	pass "$scenario: generated"
 	set -- analyze --fleet "$dir/in/fleet.csv" --local-domain example.net -q -j 2 -o "$dir/out"
 	[ -f "$top_srcdir/samples/geoip/sample.mmdb" ] && set -- "$@" --geoip "$top_srcdir/samples/geoip/sample.mmdb"
 	[ -d "$dir/in/logs" ] && set -- "$@" "$dir/in/logs"
 	[ -d "$dir/in/pcap" ] && set -- "$@" "$dir/in/pcap"
 	"$bin" "$@" >"$dir.run.log" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ]; then emit ok "$scenario: analyze exit status 0"
-	else emit "not ok" "$scenario: analyze exit status $rc"; sed 's/^/# /' "$dir.run.log" | tail -20; continue; fi
+	if [ $rc -eq 0 ]; then pass "$scenario: analyze exit status 0"
+	else fail "$scenario: analyze exit status $rc"; sed 's/^/# /' "$dir.run.log" | tail -20; continue; fi
 	# truthcmp prints its own TAP lines; renumber them into this stream
 	"$cmp" "$dir/in/truth" "$dir/out" > "$dir.cmp.tap" 2>&1
 	while IFS= read -r line; do
 		case "$line" in
-		"ok "*) emit ok "$scenario: ${line#* - }" ;;
-		"not ok "*) emit "not ok" "$scenario: ${line#* - }" ;;
+		"ok "*) pass "$scenario: ${line#* - }" ;;
+		"not ok "*) fail "$scenario: ${line#* - }" ;;
 		"#"*) echo "$line" ;;
 		esac
 	done < "$dir.cmp.tap"
-	grep -q '^ok\|^not ok' "$dir.cmp.tap" || { emit "not ok" "$scenario: truthcmp printed no result"; sed 's/^/# /' "$dir.cmp.tap" | tail -5; }
+	grep -q '^ok\|^not ok' "$dir.cmp.tap" || { fail "$scenario: truthcmp printed no result"; sed 's/^/# /' "$dir.cmp.tap" | tail -5; }
 done
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs).
@@ -50,18 +48,18 @@ dir="$work/reference"
 if [ -d "$dir/in/truth" ]; then
 	"$bin" analyze --local-domain example.net -q -j 2 -o "$dir/out-discovered" "$dir/in/logs" "$dir/in/pcap" >"$dir.disc.log" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ]; then emit ok "reference, fleet discovered: exit status 0"
-	else emit "not ok" "reference, fleet discovered: exit status $rc"; fi
+	if [ $rc -eq 0 ]; then pass "reference, fleet discovered: exit status 0"
+	else fail "reference, fleet discovered: exit status $rc"; fi
 	"$cmp" "$dir/in/truth" "$dir/out-discovered" > "$dir.disc.tap" 2>&1
 	while IFS= read -r line; do
 		case "$line" in
-		"ok "*) emit ok "reference, fleet discovered: ${line#* - }" ;;
-		"not ok "*) emit "not ok" "reference, fleet discovered: ${line#* - }" ;;
+		"ok "*) pass "reference, fleet discovered: ${line#* - }" ;;
+		"not ok "*) fail "reference, fleet discovered: ${line#* - }" ;;
 		"#"*) echo "$line" ;;
 		esac
 	done < "$dir.disc.tap"
 	grep -q "discovered" "$dir/out-discovered/report.html"
-	if [ $? -eq 0 ]; then emit ok "reference, fleet discovered: the report says how the fleet was found"
-	else emit "not ok" "reference, fleet discovered: the report says how the fleet was found"; fi
+	if [ $? -eq 0 ]; then pass "reference, fleet discovered: the report says how the fleet was found"
+	else fail "reference, fleet discovered: the report says how the fleet was found"; fi
 fi
-echo "1..$n"
+done_testing

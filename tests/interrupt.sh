@@ -12,7 +12,7 @@ work="$top_builddir/tests/interrupt-work"
 shim="$top_builddir/tests/slowio.so"
 rm -rf "$work"; mkdir -p "$work"
 . "$top_srcdir/tests/tap.sh"
-if [ ! -f "$shim" ]; then echo "1..0 # SKIP $shim not built"; exit 0; fi
+[ -f "$shim" ] || skip_all "$shim not built"
 # the shim is not built with the sanitizers: let ASan start anyway
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; export ASAN_OPTIONS
 inc="$top_srcdir/samples/incident"
@@ -29,10 +29,10 @@ bg_b() { # bg_b OUT ENV-ASSIGNMENTS...
 		--local-domain example.net -o "$out" "$inc/logs" >/dev/null 2>&1 ) &
 	pid=$!
 }
-run_a "$work/ref-a" >/dev/null 2>&1; check $? "reference results A (logs and captures)"
-run_b "$work/ref-b" >/dev/null 2>&1; check $? "reference results B (logs only)"
+run_a "$work/ref-a" >/dev/null 2>&1; check_status $? "reference results A (logs and captures)"
+run_b "$work/ref-b" >/dev/null 2>&1; check_status $? "reference results B (logs only)"
 cmp -s "$work/ref-a/exposed_addresses.csv" "$work/ref-b/exposed_addresses.csv"
-[ $? != 0 ]; check $? "A and B differ (else a mixed set could not be seen)"
+[ $? != 0 ]; check_status $? "A and B differ (else a mixed set could not be seen)"
 
 same_set() { # same_set DIR REF: every result file of DIR equals REF's
 	for f in $files; do cmp -s "$1/$f" "$2/$f" || return 1; done
@@ -51,29 +51,29 @@ wait_for() { # wait_for GLOB-IN-DIR: up to 30 s
 for sig in TERM INT; do
 	out="$work/out-write-$sig"; cp -r "$work/ref-a" "$out"
 	bg_b "$out" SLOWIO_FSYNC_MS=3000
-	wait_for "$out/*.tmp.*"; check $? "SIG$sig while writing: a temporary appeared"
+	wait_for "$out/*.tmp.*"; check_status $? "SIG$sig while writing: a temporary appeared"
 	kill -s "$sig" $pid; wait $pid; rc=$?
-	[ $rc -gt 128 ]; check $? "SIG$sig while writing: the run ended by the signal (status $rc)"
-	no_temps "$out"; check $? "SIG$sig while writing: no temporary left"
-	same_set "$out" "$work/ref-a"; check $? "SIG$sig while writing: the previous results are intact"
+	[ $rc -gt 128 ]; check_status $? "SIG$sig while writing: the run ended by the signal (status $rc)"
+	no_temps "$out"; check_status $? "SIG$sig while writing: no temporary left"
+	same_set "$out" "$work/ref-a"; check_status $? "SIG$sig while writing: the previous results are intact"
 done
 
 # 2. stopped while the set is renamed into place: the whole new set lands
 out="$work/out-rename"; cp -r "$work/ref-a" "$out"
 bg_b "$out" SLOWIO_RENAME_MS=500
-wait_for "$out/report.html.tmp.*"; check $? "SIGTERM while renaming: the last temporary was written"
+wait_for "$out/report.html.tmp.*"; check_status $? "SIGTERM while renaming: the last temporary was written"
 sleep 0.7 # inside the second of five slowed renames
 kill -s TERM $pid; wait $pid; rc=$?
-[ $rc -gt 128 ]; check $? "SIGTERM while renaming: the run ended by the signal afterwards (status $rc)"
-no_temps "$out"; check $? "SIGTERM while renaming: no temporary left"
-same_set "$out" "$work/ref-b"; check $? "SIGTERM while renaming: the new set is whole (no mix of old and new)"
+[ $rc -gt 128 ]; check_status $? "SIGTERM while renaming: the run ended by the signal afterwards (status $rc)"
+no_temps "$out"; check_status $? "SIGTERM while renaming: no temporary left"
+same_set "$out" "$work/ref-b"; check_status $? "SIGTERM while renaming: the new set is whole (no mix of old and new)"
 
 # 3. a scan stopped while writing its state file leaves neither it nor a temporary
 ( exec env --default-signal=TERM SLOWIO_FSYNC_MS=3000 LD_PRELOAD="$shim" "$bin" scan -q -j 1 --fleet "$inc/fleet.csv" \
 	-o "$work/shard.state" "$inc/logs" >/dev/null 2>&1 ) &
 pid=$!
-wait_for "$work/shard.state.tmp.*"; check $? "scan: the state temporary appeared"
+wait_for "$work/shard.state.tmp.*"; check_status $? "scan: the state temporary appeared"
 kill -s TERM $pid; wait $pid; rc=$?
 [ $rc -gt 128 ] && [ ! -e "$work/shard.state" ] && [ -z "$(ls "$work" | grep 'shard.state.tmp')" ]
-check $? "scan stopped by SIGTERM: no state file, no temporary (status $rc)"
-echo "1..$n"
+check_status $? "scan stopped by SIGTERM: no state file, no temporary (status $rc)"
+done_testing

@@ -14,3 +14,11 @@ CLEANFILES += tests/slowio.so
 clean-local: clean-local-tests
 clean-local-tests:
 	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/determinism-work tests/interrupt-work
+
+# The parser cases: tests/cases/TESTLIST, NAME.in fed to the parser, NAME.events
+# expected (caserun.c; `tests/caserun --update` rewrites the .events files).
+check_PROGRAMS += tests/caserun
+TESTS += tests/caserun
+tests_caserun_SOURCES = tests/caserun.c tests/stream_session.h tests/tap.h
+tests_caserun_LDADD = libbsproto.a libbscapture.a libbslogs.a libbscore.a $(DEPS_LIBS)
+EXTRA_DIST += tests/cases

@@ -13,26 +13,24 @@ pktcount="$top_builddir/tests/pktcount"
 work="$top_builddir/tests/nothing-lost-work"
 corpus="${BS_CORPUS:-$top_srcdir/../shared/corpus}"
 rm -rf "$work"; mkdir -p "$work"
-n=0
-ok_() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$top_srcdir/tests/tap.sh"
 
 set -- "$top_srcdir/samples/incident/logs" "$top_srcdir/samples/incident/pcap"
 [ -d "$corpus/maillog" ] && set -- "$@" "$corpus/maillog"
 [ -d "$corpus/pcap" ] && set -- "$@" "$corpus/pcap"
 "$bin" analyze -q -j 2 -o "$work/out" "$@" >/dev/null 2>"$work/stderr"; got=$?
-if [ "$got" = 0 ] || [ "$got" = 3 ]; then ok_ "analyze ran (exit $got)"; else notok "analyze: exit $got"; fi
+if [ "$got" = 0 ] || [ "$got" = 3 ]; then pass "analyze ran (exit $got)"; else fail "analyze: exit $got"; fi
 
 # one line per input: source format records parsed ignored malformed truncated
 # (the sources of these inputs hold no comma or quote)
 tail -n +2 "$work/out/input_stats.csv" | awk -F, '{ print $1, $2, $4, $5, $6, $7, $8 }' > "$work/rows"
 rows=$(wc -l < "$work/rows")
-if [ "$rows" -gt 0 ]; then ok_ "$rows inputs accounted"; else notok "no input rows"; fi
+if [ "$rows" -gt 0 ]; then pass "$rows inputs accounted"; else fail "no input rows"; fi
 
 total=0; indep=0; compared=0
 while read -r src fmt rec par ign mal trunc; do
-	if [ "$rec" = $((par + ign + mal)) ]; then ok_ "$src: records $rec = $par + $ign + $mal"
-	else notok "$src: records $rec != parsed $par + ignored $ign + malformed $mal"; fi
+	if [ "$rec" = $((par + ign + mal)) ]; then pass "$src: records $rec = $par + $ign + $mal"
+	else fail "$src: records $rec != parsed $par + ignored $ign + malformed $mal"; fi
 	case "$fmt" in
 	*pcap*) # pcap and pcapng, gzip or not: libpcap reads what gzip -dc gives
 		count=$(gzip -dcf "$src" | "$pktcount" - 2>/dev/null); pc=$?
@@ -47,9 +45,9 @@ while read -r src fmt rec par ign mal trunc; do
 	*) continue ;;
 	esac
 	compared=$((compared + 1)); total=$((total + rec)); indep=$((indep + count))
-	if [ "$rec" = "$count" ]; then ok_ "$src ($fmt): $rec records = independent count"
-	else notok "$src ($fmt): $rec records, independent count $count"; fi
+	if [ "$rec" = "$count" ]; then pass "$src ($fmt): $rec records = independent count"
+	else fail "$src ($fmt): $rec records, independent count $count"; fi
 done < "$work/rows"
-if [ "$compared" -gt 0 ] && [ "$total" = "$indep" ]; then ok_ "sum over $compared inputs: $total records = $indep counted independently"
-else notok "sum over $compared inputs: $total records, $indep counted independently"; fi
-echo "1..$n"
+if [ "$compared" -gt 0 ] && [ "$total" = "$indep" ]; then pass "sum over $compared inputs: $total records = $indep counted independently"
+else fail "sum over $compared inputs: $total records, $indep counted independently"; fi
+done_testing

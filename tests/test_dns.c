@@ -2,7 +2,7 @@
  * pointers and loops, truncation, garbage, and the corpus' malformed captures. */
 #include "config.h"
 #include <pcap/pcap.h>
-#include "proto2_harness.h"
+#include "stream_session.h"
 #include "parsers/stream/dns.h"
 
 static uint8_t m[1024];

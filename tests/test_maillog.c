@@ -1,5 +1,6 @@
 /* test_maillog.c - the text-log reader: dispatch by program and format,
- * accounting of every line, and no allocation per line. */
+ * accounting of every line, and no allocation per line. The events of
+ * daemon lines are the cases in tests/cases/maillog. */
 #include "config.h"
 #include <stdio.h>
 #include "parsers/logs/maillog.h"
@@ -67,23 +68,6 @@ static void test_dispatch(void)
 	free(dbg);
 }
 
-static void test_daemons(void)
-{
-	struct bs_maillog *m = make(NULL);
-	/* Lines of the daemons another module parses: they reach their parser. */
-	static const char *const lines[] = {
-		"May  4 17:31:02 imap1 dovecot: imap-login: Login: user=<alice@example.net>, method=PLAIN, rip=192.0.2.13, lip=192.0.2.30, mpid=1234, TLS, session=<abc>",
-		"May  4 17:31:02 imap1 amavis[123]: (12345-01) Passed CLEAN {RelayedInbound}, [192.0.2.1]:1234 [192.0.2.1] <a@b> -> <c@d>, Queue-ID: 3F2A81C2B4, Message-ID: <m@x>, mail_id: x, Hits: -1.2, size: 100, queued_as: 4F2A81C2B4, 120 ms",
-		"May  4 17:31:02 imap1 spamd[123]: spamd: identified spam (15.2/5.0) for bob:1000 in 0.5 seconds, 1234 bytes.",
-	};
-	int reached = 0;
-	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-		reached += line(m, lines[i], i + 1) != BS_IGNORED;
-	ok(reached >= 2, "dovecot, amavis and spamd lines reach their parsers");
-	is_int(nevents >= 2, 1, "and give events");
-	bs_maillog_free(m);
-}
-
 /* A million Postfix lines: the heap does not grow with lines once the
  * queue table has reached its working size. */
 static void test_no_alloc_per_line(void)
@@ -120,7 +104,6 @@ static void test_no_alloc_per_line(void)
 int main(void)
 {
 	test_dispatch();
-	test_daemons();
 	test_no_alloc_per_line();
 	return tap_done();
 }

@@ -1,5 +1,5 @@
 /* test_mysql.c - MySQL classic protocol parser on hand-built packet streams. */
-#include "proto2_harness.h"
+#include "stream_session.h"
 #include "parsers/stream/mysql.h"
 
 /* ---- a session builder: packets appended to the current segment; a

@@ -1,5 +1,5 @@
 /* test_smtp.c - SMTP parser on hand-made sessions. */
-#include "proto2_harness.h"
+#include "stream_session.h"
 #include "parsers/stream/smtp.h"
 
 static const struct step session[] = {

@@ -201,4 +201,19 @@ static inline void bs_emit(const struct bs_sink *s, const struct bs_event *ev)
 void bs_event_init(struct bs_event *ev, enum bs_event_type type);
 const char *bs_event_type_name(enum bs_event_type t);
 
+/* One event as one deterministic line of text, without a newline: the type
+ * name, then `name=value` for each field in the order of the event's field
+ * table (event.c), e.g.
+ *   auth ts=1970-01-01T00:16:40.000000Z in=1 pkt=3 ... proto=pop3 user=alice method=USER success=1
+ * A field at its zero value ("" string, 0, false, no address, empty list) is
+ * left out, except the fields whose zero means something (auth success,
+ * spam score). Lists are written [a,b]. Bytes outside printable ASCII, the
+ * backslash, and ',' ']' inside lists are written \xNN, so a line holds any
+ * value unambiguously and never a raw control byte. Events carry no password,
+ * so none can appear. Every string and list of the event is read, which is
+ * what the fuzz targets use it for.
+ * Writes at most size bytes (NUL included) like snprintf and returns the
+ * length of the whole line. */
+size_t bs_event_format(const struct bs_event *ev, char *buf, size_t size);
+
 #endif

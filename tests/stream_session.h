@@ -1,10 +1,13 @@
-/* proto2_harness.h - drives a stream parser (through its bs_proto_def) with a
+/* stream_session.h - drives a stream parser (through its bs_proto_def) with a
  * scripted session and records every event as one text line, so that tests
  * compare event lists: fed whole, one byte at a time, and split at every
- * byte position of every segment must give the same lines.
+ * byte position of every segment must give the same lines. The case runner
+ * (caserun.c) uses it with bs_event_format's lines; the C tests of binary
+ * protocols (mysql, dns) and of parser edge cases use the short lines of
+ * rec_sink below.
  */
-#ifndef BS_PROTO2_HARNESS_H
-#define BS_PROTO2_HARNESS_H
+#ifndef BS_STREAM_SESSION_H
+#define BS_STREAM_SESSION_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +31,7 @@ struct step {
 #define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define REC_MAX 256
-#define REC_LINE 1024
+#define REC_LINE 4096
 struct recorder {
 	char line[REC_MAX][REC_LINE];
 	size_t n;
@@ -124,16 +127,22 @@ static void rec_expect(void *disp, const bs_ip *ip, uint16_t port, uint64_t cook
 
 static struct bs_sink rec_sink_obj = { rec_sink, NULL };
 
+/* The endpoints of every session (a case file may change them). */
+static struct session_endpoints {
+	const char *cli, *srv;
+	uint16_t cport, sport;
+} session_ends = { "192.0.2.10", "198.51.100.20", 40000, 25 };
+
 static void ctx_init(struct bs_proto_ctx *c)
 {
 	memset(c, 0, sizeof *c);
 	c->sink = &rec_sink_obj;
 	c->input = 1;
 	c->flow_id = 7;
-	bs_ip_parse("192.0.2.10", 10, &c->cli);
-	bs_ip_parse("198.51.100.20", 13, &c->srv);
-	c->cport = 40000;
-	c->sport = 25;
+	bs_ip_parse(session_ends.cli, strlen(session_ends.cli), &c->cli);
+	bs_ip_parse(session_ends.srv, strlen(session_ends.srv), &c->srv);
+	c->cport = session_ends.cport;
+	c->sport = session_ends.sport;
 	c->ts = 1000 * BS_USEC;
 	c->expect = rec_expect;
 }
@@ -194,7 +203,7 @@ static void rec_join(char *out, size_t size)
 
 /* Run whole, one byte at a time and split at every position; one test for
  * each of the latter two. Leaves the whole-run events in rec. */
-static void check_segmentation(const struct bs_proto_def *def, const struct step *steps,
+__attribute__((unused)) static void check_segmentation(const struct bs_proto_def *def, const struct step *steps,
                                size_t nsteps, const char *name)
 {
 	static char other[REC_MAX * REC_LINE];
@@ -239,6 +248,6 @@ __attribute__((unused)) static const char *rec_find(const char *prefix, size_t i
 }
 
 /* The tests use the dispatcher's bs_proto_event / bs_proto_emit_addrs
- * (parsers/proto.c) and the shared address scanner (addrscan.c). */
+ * (parsers/stream/proto.c) and the shared address scanner (src/core/addrscan.c). */
 
 #endif

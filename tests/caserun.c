@@ -1,0 +1,338 @@
+/* caserun.c - the data-driven parser cases (tests/cases, docs/HACKING.md).
+ *
+ * tests/cases/TESTLIST names one case a line (a path without extension,
+ * relative to tests/cases). A case is two files:
+ *   NAME.in      the input, in the format below
+ *   NAME.events  the expected events, one bs_event_format() line each
+ * A stream case is fed to its parser through the public bs_proto_def: whole,
+ * one byte at a time, and with every segment split in two at every position;
+ * all three must give the expected lines. A log case is fed line by line to
+ * the text-log reader (maillog.h), as `breachscope analyze` does.
+ *
+ * NAME.in, one directive or data line a line; '#' starts a comment line:
+ *   proto NAME         a stream case for parser NAME (http, smtp, pop3 ...)
+ *   log                a log case: every "L: " line is one log line
+ *   year N             log case: the year of stamps without one
+ *   client IP PORT     stream case endpoints (default 192.0.2.10 40000,
+ *   server IP PORT      198.51.100.20 and the parser's first port)
+ *   C: TEXT            client bytes TEXT and CRLF
+ *   C- TEXT            client bytes TEXT only
+ *   S: TEXT / S- TEXT  the same from the server
+ *   gap C|S N          N bytes lost in one direction
+ *   push               ends the current segment (consecutive lines of one
+ *                      direction are otherwise one segment, one packet)
+ *   L: TEXT            a log line
+ *   secret TEXT        TEXT (a password of the input) must be in no event
+ * In TEXT, \r \n \t \\ and \xNN stand for their bytes.
+ * Segment i gets packet number i+1 and time 1000+i s. FTP's announcements of
+ * data connections appear as `EXPECT` lines among the events.
+ *
+ * Usage: caserun [--update] [CASE...]   (default: every case in TESTLIST)
+ * --update or BS_UPDATE=1 writes each case's whole-run events into NAME.events.
+ * Cases are read from $top_srcdir/tests/cases (or ./tests/cases).
+ */
+#include "config.h"
+#include "stream_session.h"
+#include "parsers/stream/http.h"
+#include "parsers/stream/smtp.h"
+#include "parsers/stream/imap.h"
+#include "parsers/stream/pop3.h"
+#include "parsers/stream/ftp.h"
+#include "parsers/stream/mysql.h"
+#include "parsers/stream/dns.h"
+#include "parsers/logs/maillog.h"
+
+#include <errno.h>
+
+/* The parsers a case may name. TODO: the dispatcher's protocol registry
+ * (issue 15 item 2) once it lists the bs_proto_defs in one place. */
+static const struct bs_proto_def *const protos[] = {
+	&bs_proto_http, &bs_proto_smtp, &bs_proto_imap, &bs_proto_pop3, &bs_proto_ftp,
+	&bs_proto_mysql, &bs_proto_dns,
+};
+
+#define CASE_MAX_STEPS 512
+#define CASE_MAX_BYTES (1 << 20)
+
+struct kase {
+	const struct bs_proto_def *proto; /* NULL: a log case */
+	bool is_log;
+	int year;
+	char cli[BS_IP_STRLEN], srv[BS_IP_STRLEN];
+	uint16_t cport, sport;
+	struct step steps[CASE_MAX_STEPS];
+	size_t nsteps;
+	char *bytes;                      /* the data of every step, in order */
+	size_t nbytes;
+	bool open;                        /* the last step still takes bytes */
+	char secret[64];                  /* text no event may hold (a password) */
+};
+
+static char *bytes_store;
+
+static void die(const char *what, const char *path, size_t lineno)
+{
+	printf("Bail out! %s:%zu: %s\n", path, lineno, what);
+	exit(99);
+}
+
+/* TEXT with its escapes, appended to the case's bytes. */
+static bool unescape(struct kase *k, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < n) {
+			char e = s[++i];
+			if (e == 'r')
+				c = '\r';
+			else if (e == 'n')
+				c = '\n';
+			else if (e == 't')
+				c = '\t';
+			else if (e == '\\')
+				c = '\\';
+			else if (e == 'x' && i + 2 < n) {
+				char hx[3] = { s[i + 1], s[i + 2], 0 };
+				char *end;
+				long v = strtol(hx, &end, 16);
+				if (*end)
+					return false;
+				c = (char)v;
+				i += 2;
+			} else {
+				return false;
+			}
+		}
+		if (k->nbytes == CASE_MAX_BYTES)
+			return false;
+		k->bytes[k->nbytes++] = c;
+	}
+	return true;
+}
+
+static void add_data(struct kase *k, int dir, const char *text, size_t n, bool crlf,
+                     const char *path, size_t lineno)
+{
+	struct step *st = k->nsteps ? &k->steps[k->nsteps - 1] : NULL;
+	if (!st || !k->open || st->dir != dir || st->gap) {
+		if (k->nsteps == CASE_MAX_STEPS)
+			die("too many segments", path, lineno);
+		st = &k->steps[k->nsteps++];
+		*st = (struct step){ dir, k->bytes + k->nbytes, 0, 0 };
+		k->open = true;
+	}
+	size_t before = k->nbytes;
+	if (!unescape(k, text, n) || (crlf && !unescape(k, "\\r\\n", 4)))
+		die("bad escape or case too big", path, lineno);
+	st->n += k->nbytes - before;
+}
+
+static int dir_of(const char *s)
+{
+	return s[0] == 'C' ? 0 : s[0] == 'S' ? 1 : -1;
+}
+
+/* Reads NAME.in into k; log lines go to logs (NUL-separated). */
+static void load_case(const char *path, struct kase *k, char *logs, size_t *nlogs)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die(strerror(errno), path, 0);
+	memset(k, 0, sizeof *k);
+	k->bytes = bytes_store;
+	snprintf(k->cli, sizeof k->cli, "192.0.2.10");
+	snprintf(k->srv, sizeof k->srv, "198.51.100.20");
+	k->cport = 40000;
+	*nlogs = 0;
+	static char line[65536];
+	size_t lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		char word[32], a[BS_IP_STRLEN];
+		unsigned long num;
+		if ((line[0] == 'C' || line[0] == 'S') && (line[1] == ':' || line[1] == '-') &&
+		    (line[2] == ' ' || n == 2)) {
+			/* "S:" alone: an empty line (an editor may strip the space) */
+			add_data(k, dir_of(line), line + 3 - (n == 2), n - 3 + (n == 2), line[1] == ':', path, lineno);
+		} else if (strncmp(line, "L: ", 3) == 0) {
+			if (*nlogs + n - 3 + 1 > CASE_MAX_BYTES)
+				die("case too big", path, lineno);
+			memcpy(logs + *nlogs, line + 3, n - 3);
+			*nlogs += n - 3;
+			logs[(*nlogs)++] = '\0';
+		} else if (sscanf(line, "proto %31s", word) == 1) {
+			for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+				if (strcmp(protos[i]->name, word) == 0)
+					k->proto = protos[i];
+			if (!k->proto)
+				die("unknown protocol", path, lineno);
+			if (!k->sport)
+				k->sport = k->proto->ports[0];
+		} else if (strcmp(line, "log") == 0) {
+			k->is_log = true;
+		} else if (sscanf(line, "year %lu", &num) == 1) {
+			k->year = (int)num;
+		} else if (sscanf(line, "client %45s %lu", a, &num) == 2) {
+			snprintf(k->cli, sizeof k->cli, "%s", a);
+			k->cport = (uint16_t)num;
+		} else if (sscanf(line, "server %45s %lu", a, &num) == 2) {
+			snprintf(k->srv, sizeof k->srv, "%s", a);
+			k->sport = (uint16_t)num;
+		} else if (sscanf(line, "gap %1s %lu", word, &num) == 2 && dir_of(word) >= 0) {
+			if (k->nsteps == CASE_MAX_STEPS)
+				die("too many segments", path, lineno);
+			k->steps[k->nsteps++] = (struct step){ dir_of(word), NULL, 0, num };
+			k->open = false;
+		} else if (strncmp(line, "secret ", 7) == 0 && n - 7 < sizeof k->secret) {
+			memcpy(k->secret, line + 7, n - 7 + 1);
+		} else if (strcmp(line, "push") == 0) {
+			k->open = false;
+		} else {
+			die("not a directive or data line", path, lineno);
+		}
+	}
+	fclose(f);
+	if (!k->proto && !k->is_log)
+		die("neither 'proto NAME' nor 'log'", path, lineno);
+}
+
+/* Every event as its bs_event_format line. */
+static void format_sink(void *ctx, const struct bs_event *ev)
+{
+	static char buf[REC_LINE];
+	(void)ctx;
+	bs_event_format(ev, buf, sizeof buf);
+	rec_add("%s", buf);
+}
+
+static void run_log(const struct kase *k, const char *logs, size_t nlogs)
+{
+	struct bs_maillog_opts o = { .forced_year = k->year, .input = 1 };
+	struct bs_maillog *m = bs_maillog_new(&o, &rec_sink_obj);
+	uint64_t lineno = 0;
+	rec.n = rec.dropped = 0;
+	for (size_t off = 0; off < nlogs; lineno++) {
+		size_t n = strlen(logs + off);
+		/* its own exactly-sized block, so that a read past the line trips ASan */
+		char *line = malloc(n ? n : 1);
+		memcpy(line, logs + off, n);
+		bs_maillog_line(m, line, n, lineno + 1);
+		free(line);
+		off += n + 1;
+	}
+	bs_maillog_finish(m);
+	bs_maillog_free(m);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *s = malloc(cap);
+	size_t k;
+	while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
+		n += k;
+		if (cap - n - 1 == 0)
+			s = realloc(s, cap *= 2);
+	}
+	fclose(f);
+	s[n] = '\0';
+	return s;
+}
+
+static void run_case(const char *dir, const char *name, bool update)
+{
+	static struct kase k;
+	static char logs[CASE_MAX_BYTES], want_path[4096], in_path[4096];
+	static char whole[REC_MAX * REC_LINE], other[REC_MAX * REC_LINE];
+	size_t nlogs;
+	if (snprintf(in_path, sizeof in_path, "%s/%s.in", dir, name) >= (int)sizeof in_path ||
+	    snprintf(want_path, sizeof want_path, "%s/%s.events", dir, name) >= (int)sizeof want_path)
+		die("path too long", name, 0);
+	load_case(in_path, &k, logs, &nlogs);
+
+	if (k.is_log) {
+		run_log(&k, logs, nlogs);
+	} else {
+		session_ends = (struct session_endpoints){ k.cli, k.srv, k.cport, k.sport };
+		run_session(k.proto, k.steps, k.nsteps, 0, 0);
+	}
+	rec_join(whole, sizeof whole);
+	ok(rec.dropped == 0, "%s: at most %d events", name, REC_MAX);
+	if (k.secret[0])
+		ok(strstr(whole, k.secret) == NULL, "%s: '%s' in no event", name, k.secret);
+
+	if (k.proto && !k.proto->udp) {
+		run_session(k.proto, k.steps, k.nsteps, 1, 0);
+		rec_join(other, sizeof other);
+		if (!ok(strcmp(whole, other) == 0, "%s: one byte at a time gives the same events", name))
+			printf("# whole:\n%s# bytewise:\n%s", whole, other);
+		size_t maxlen = 0, bad = 0;
+		for (size_t i = 0; i < k.nsteps; i++)
+			if (k.steps[i].n > maxlen)
+				maxlen = k.steps[i].n;
+		for (size_t cut = 1; cut < maxlen && !bad; cut++) {
+			run_session(k.proto, k.steps, k.nsteps, 0, cut);
+			rec_join(other, sizeof other);
+			if (strcmp(whole, other) != 0)
+				bad = cut;
+		}
+		if (!ok(bad == 0, "%s: split at every position gives the same events", name))
+			printf("# first differing split at %zu:\n%s", bad, other);
+	}
+
+	if (update) {
+		FILE *f = fopen(want_path, "w");
+		ok(f && fputs(whole, f) >= 0 && fclose(f) == 0, "%s: %s written", name, want_path);
+		return;
+	}
+	char *want = slurp(want_path);
+	if (!ok(want && strcmp(want, whole) == 0, "%s: the events of %s.events", name, name))
+		printf("# got:\n%s# want:\n%s", whole, want ? want : "(no file)\n");
+	free(want);
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("BS_UPDATE");
+	bool update = env && strcmp(env, "1") == 0;
+	int first = 1;
+	if (argc > 1 && strcmp(argv[1], "--update") == 0) {
+		update = true;
+		first = 2;
+	}
+	const char *top = getenv("top_srcdir");
+	static char dir[4096], listpath[4096];
+	snprintf(dir, sizeof dir, "%s/tests/cases", top ? top : ".");
+	bytes_store = malloc(CASE_MAX_BYTES);
+	rec_sink_obj.fn = format_sink;
+
+	if (first < argc) {
+		for (int i = first; i < argc; i++)
+			run_case(dir, argv[i], update);
+		return tap_done();
+	}
+	if (snprintf(listpath, sizeof listpath, "%s/TESTLIST", dir) >= (int)sizeof listpath)
+		die("path too long", dir, 0);
+	FILE *list = fopen(listpath, "r");
+	if (!list) {
+		printf("Bail out! %s: %s\n", listpath, strerror(errno));
+		return 99;
+	}
+	char name[1024];
+	while (fgets(name, sizeof name, list)) {
+		name[strcspn(name, " \t\r\n#")] = '\0';
+		if (name[0])
+			run_case(dir, name, update);
+	}
+	fclose(list);
+	free(bytes_store);
+	return tap_done();
+}
