@@ -385,7 +385,8 @@ static size_t bdat_bytes(void *parser, const struct bs_proto_ctx *c, int dir, co
 }
 
 static const struct bs_lineproto_hooks smtp_hooks = {
-	.client_line = client_line, .reply = server_reply, .reply_style = BS_REPLY_EVERY_LINE_CODED, .raw = bdat_bytes,
+	.client_line = client_line, .raw = bdat_bytes,
+	.reply = server_reply, .reply_style = BS_REPLY_EVERY_LINE_CODED,
 };
 
 enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
