@@ -5,14 +5,12 @@
 void bs_ftp_init(struct bs_ftp *p)
 {
 	memset(p, 0, sizeof *p);
+	bs_lineproto_init(&p->lp, BS_AUTH_FTP, BS_FTP_QUEUE);
 }
 
 static void push(struct bs_ftp *p, enum bs_ftp_cmd cmd)
 {
-	if (p->qlen == BS_FTP_QUEUE)
-		return;
-	p->queue[(p->qhead + p->qlen) % BS_FTP_QUEUE] = (uint8_t)cmd;
-	p->qlen++;
+	bs_cmdq_push(&p->lp.cmds, (uint8_t)cmd, 0);
 }
 
 static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -162,40 +160,31 @@ static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const
 	} else if (bs_str_ieq(verb, "AUTH") && (bs_str_ieq(arg, "TLS") || bs_str_ieq(arg, "SSL") ||
 	                                        bs_str_ieq(arg, "TLS-C"))) {
 		push(p, BS_FTP_CMD_AUTH_TLS);
-		p->cstate = BS_FTP_C_TLS_WAIT;
+		bs_lineproto_starttls(&p->lp);
 	} else {
 		if (verb.n < 3 || verb.n > 4)
-			p->garbage_lines++;
+			p->lp.garbage_lines++;
 		push(p, BS_FTP_CMD_OTHER);
 	}
 }
 
 static void emit_auth(struct bs_ftp *p, const struct bs_proto_ctx *c, int success)
 {
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = BS_AUTH_FTP;
-	ev.u.auth.user = bs_str_make(p->user, p->user_len);
-	ev.u.auth.method = BS_STR_LIT("PASS");
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
-	p->logins++;
+	bs_lineproto_emit_auth(&p->lp, c, bs_str_make(p->user, p->user_len), BS_STR_LIT("PASS"), success);
 }
 
-static void server_reply(struct bs_ftp *p, const struct bs_proto_ctx *c, int code, bs_str text)
+static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, bs_str text)
 {
-	if (p->qlen == 0) {
-		p->greeted = true; /* greeting, or a 1xx/2xx of a transfer */
-		return;
-	}
+	struct bs_ftp *p = parser;
+	if (!bs_lineproto_answered(&p->lp))
+		return; /* greeting, or a 1xx/2xx of a transfer */
 	if (code < 200)
 		return; /* preliminary (150 opening data connection): the command is still pending */
-	enum bs_ftp_cmd cmd = (enum bs_ftp_cmd)p->queue[p->qhead];
-	p->qhead = (p->qhead + 1) % BS_FTP_QUEUE;
-	p->qlen--;
+	struct bs_cmd cmd;
+	bs_cmdq_pop(&p->lp.cmds, &cmd);
 	bs_ip ip;
 	uint16_t port;
-	switch (cmd) {
+	switch (cmd.kind) {
 	case BS_FTP_CMD_USER:
 		if (code == 230 || code == 530)
 			emit_auth(p, c, code == 230); /* no password asked, or refused at once */
@@ -220,59 +209,25 @@ static void server_reply(struct bs_ftp *p, const struct bs_proto_ctx *c, int cod
 		}
 		break;
 	case BS_FTP_CMD_AUTH_TLS:
-		p->cstate = code == 234 ? BS_FTP_C_OPAQUE : BS_FTP_C_CMD;
+		bs_lineproto_starttls_reply(&p->lp, code == 234);
 		break;
 	default:
 		break;
 	}
 }
 
-static void server_line(struct bs_ftp *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+static void client_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
-	const char *s = l->buf;
-	size_t n = l->len;
-	if (l->truncated)
-		p->lines_truncated++;
-	bool coded = n >= 3 && s[0] >= '1' && s[0] <= '5' && is_digit(s[1]) && is_digit(s[2]);
-	if (p->in_multiline) {
-		/* only "code<SP>" with the opening code ends a multi-line reply */
-		if (!coded || memcmp(s, p->multiline_code, 3) != 0 || (n > 3 && s[3] != ' '))
-			return;
-		p->in_multiline = false;
-	} else if (!coded || (n > 3 && s[3] != ' ' && s[3] != '-')) {
-		p->garbage_lines++;
-		return;
-	} else if (n > 3 && s[3] == '-') {
-		p->in_multiline = true;
-		memcpy(p->multiline_code, s, 3);
-		return;
-	}
-	int code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-	server_reply(p, c, code, bs_text_rest(s, n, 3));
+	client_command(parser, c, l->buf, l->len);
 }
+
+static const struct bs_lineproto_hooks ftp_hooks = {
+	.client_line = client_line, .reply = server_reply, .reply_style = BS_REPLY_UNTIL_SAME_CODE,
+};
 
 enum bs_ftp_err bs_ftp_feed(struct bs_ftp *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
-	struct bs_line *l = dir ? &p->sline : &p->cline;
-	while (n > 0) {
-		if (p->cstate == BS_FTP_C_OPAQUE || (dir == 0 && p->cstate == BS_FTP_C_TLS_WAIT))
-			return BS_FTP_OK;
-		bool complete;
-		size_t k = bs_line_take(l, b, n, &complete);
-		b += k;
-		n -= k;
-		if (!complete)
-			continue;
-		if (dir) {
-			server_line(p, c, l);
-		} else {
-			if (l->truncated)
-				p->lines_truncated++;
-			client_command(p, c, l->buf, l->len);
-		}
-		bs_line_reset(l);
-	}
-	if (!p->greeted && p->logins == 0 && p->garbage_lines >= 8)
+	if (bs_lineproto_feed(&p->lp, &ftp_hooks, p, c, dir, b, n) && bs_lineproto_foreign(&p->lp, p->lp.logins))
 		return BS_FTP_ERR_NOT_FTP;
 	return BS_FTP_OK;
 }
@@ -281,16 +236,15 @@ void bs_ftp_gap(struct bs_ftp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 {
 	(void)c;
 	(void)n;
-	bs_line_gap(dir ? &p->sline : &p->cline);
-	p->qhead = p->qlen = 0;
-	p->in_multiline = false;
+	bs_lineproto_gap(&p->lp, dir);
 }
 
 void bs_ftp_end(struct bs_ftp *p, struct bs_proto_ctx *c)
 {
-	if (p->qlen > 0 && p->queue[p->qhead] == BS_FTP_CMD_PASS)
+	const struct bs_cmd *pending = bs_cmdq_head(&p->lp.cmds);
+	if (pending && pending->kind == BS_FTP_CMD_PASS)
 		emit_auth(p, c, -1);
-	p->qlen = 0;
+	bs_cmdq_clear(&p->lp.cmds);
 }
 
 const char *bs_ftp_strerror(enum bs_ftp_err e)
@@ -307,11 +261,7 @@ bool bs_ftp_sniff(int dir, const uint8_t *p, size_t n)
 	bs_str s = bs_str_make((const char *)p, n);
 	if (dir == 0)
 		return bs_str_istarts(s, "USER ") && n < 512;
-	if (!bs_str_istarts(s, "220"))
-		return false;
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t ln = lf ? (size_t)(lf - p) : n;
-	return bs_memmem_ci((const char *)p, ln, "FTP", 3) != NULL;
+	return bs_greeting_names(p, n, "FTP");
 }
 
 BS_PROTO_ADAPTERS(ftp)

@@ -12,12 +12,10 @@
 #ifndef BS_FTP_H
 #define BS_FTP_H
 
-#include "parsers/stream/proto.h"
-#include "parsers/stream/smtp.h"   /* line assembler */
+#include "parsers/stream/lineproto.h"
 
 enum bs_ftp_err { BS_FTP_OK = 0, BS_FTP_ERR_NOT_FTP };
 
-enum bs_ftp_cstate { BS_FTP_C_CMD = 0, BS_FTP_C_TLS_WAIT, BS_FTP_C_OPAQUE };
 enum bs_ftp_cmd {
 	BS_FTP_CMD_OTHER = 0, BS_FTP_CMD_USER, BS_FTP_CMD_PASS, BS_FTP_CMD_PASV, BS_FTP_CMD_EPSV,
 	BS_FTP_CMD_AUTH_TLS
@@ -26,21 +24,16 @@ enum bs_ftp_cmd {
 #define BS_FTP_QUEUE 16
 #define BS_FTP_NAME_MAX 512
 
+/* Commands are queued with kind enum bs_ftp_cmd. */
 struct bs_ftp {
-	enum bs_ftp_cstate cstate;
-	struct bs_line cline, sline;
-	uint8_t queue[BS_FTP_QUEUE];
-	unsigned qhead, qlen;
-	bool in_multiline;             /* inside a "123-" reply until "123 " */
-	char multiline_code[3];
-	bool greeted;
+	struct bs_lineproto lp;
 	char user[BS_USER_MAX + 1];
 	size_t user_len;
 	bs_ip data_ip;                 /* the endpoint of the next data connection */
 	uint16_t data_port;
 	bool data_set;
 	char filename[BS_FTP_NAME_MAX + 1];
-	uint64_t transfers, garbage_lines, lines_truncated, logins;
+	uint64_t transfers;
 };
 
 void bs_ftp_init(struct bs_ftp *p);

@@ -10,6 +10,7 @@
 void bs_imap_init(struct bs_imap *p)
 {
 	memset(p, 0, sizeof *p);
+	bs_lineproto_init(&p->lp, BS_AUTH_IMAP, BS_IMAP_PENDING);
 }
 
 /* "{123}" or "{123+}" at the end of the line: the literal length, and where
@@ -38,40 +39,16 @@ static bool literal_suffix(const struct bs_line *l, uint64_t *len, size_t *marke
 
 static void emit_auth(struct bs_imap *p, const struct bs_proto_ctx *c, enum bs_imap_cmd kind, int success)
 {
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = BS_AUTH_IMAP;
-	if (kind == BS_IMAP_CMD_LOGIN) {
-		ev.u.auth.user = bs_str_make(p->user, p->user_len);
-		ev.u.auth.method = BS_STR_LIT("LOGIN");
-	} else {
-		ev.u.auth.user = bs_str_make(p->sasl.user, p->sasl.user_len);
-		ev.u.auth.method = bs_str_make(p->sasl.mech_name, strlen(p->sasl.mech_name));
-	}
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
-	p->logins++;
+	if (kind == BS_IMAP_CMD_LOGIN)
+		bs_lineproto_emit_auth(&p->lp, c, bs_str_make(p->user, p->user_len), BS_STR_LIT("LOGIN"), success);
+	else
+		bs_lineproto_emit_sasl(&p->lp, c, &p->sasl, success);
 }
 
-static void pending_add(struct bs_imap *p, const struct bs_proto_ctx *c, enum bs_imap_cmd kind)
+/* A command whose tagged reply matters, under the tag being read. */
+static void pending_add(struct bs_imap *p, enum bs_imap_cmd kind)
 {
-	struct bs_imap_pending *slot = NULL, *oldest = NULL;
-	for (size_t i = 0; i < BS_IMAP_PENDING && !slot; i++) {
-		if (!p->pending[i].used)
-			slot = &p->pending[i];
-		else if (!oldest || p->pending[i].seq < oldest->seq)
-			oldest = &p->pending[i];
-	}
-	if (!slot) {
-		p->pending_dropped++;
-		slot = oldest;
-	}
-	(void)c;
-	slot->used = true;
-	slot->kind = (uint8_t)kind;
-	slot->tag_len = (uint8_t)p->tag_len;
-	memcpy(slot->tag, p->tag, p->tag_len);
-	slot->seq = ++p->seq;
+	bs_cmdq_push_evict(&p->lp.cmds, (uint8_t)kind, bs_str_make(p->tag, p->tag_len));
 }
 
 /* Arguments of LOGIN in s[0..n): the first one is the user. */
@@ -105,7 +82,7 @@ static void login_args(struct bs_imap *p, const char *s, size_t n)
 	}
 }
 
-static void command_start(struct bs_imap *p, const struct bs_proto_ctx *c, const char *s, size_t n, size_t *pos)
+static void command_start(struct bs_imap *p, const char *s, size_t n, size_t *pos)
 {
 	bs_str tag = bs_text_word(s, n, pos);
 	bs_str verb = bs_text_word(s, n, pos);
@@ -114,39 +91,37 @@ static void command_start(struct bs_imap *p, const struct bs_proto_ctx *c, const
 	p->argi = 0;
 	p->cmd = BS_IMAP_CMD_OTHER;
 	if (tag.n == 0 || verb.n == 0) {
-		p->garbage_lines++;
+		p->lp.garbage_lines++;
 	} else if (bs_str_ieq(verb, "LOGIN")) {
 		p->cmd = BS_IMAP_CMD_LOGIN;
 		p->user_len = 0;
 	} else if (bs_str_ieq(verb, "AUTHENTICATE")) {
 		bs_str mech = bs_text_word(s, n, pos);
-		bs_str init = bs_text_word(s, n, pos);
-		bs_sasl_start(&p->sasl, mech.p, mech.n, init.p, init.n, init.n > 0);
+		bs_sasl_start(&p->sasl, mech, bs_text_word(s, n, pos));
 		p->cmd = BS_IMAP_CMD_AUTHENTICATE;
-		pending_add(p, c, BS_IMAP_CMD_AUTHENTICATE);
+		pending_add(p, BS_IMAP_CMD_AUTHENTICATE);
 		p->cstate = BS_IMAP_C_SASL;
 		p->cmd_active = false;
 	} else if (bs_str_ieq(verb, "STARTTLS")) {
-		pending_add(p, c, BS_IMAP_CMD_STARTTLS);
-		p->cstate = BS_IMAP_C_TLS_WAIT;
+		pending_add(p, BS_IMAP_CMD_STARTTLS);
+		bs_lineproto_starttls(&p->lp);
 		p->cmd_active = false;
 	}
 }
 
-static void client_line(struct bs_imap *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+static void client_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
+	struct bs_imap *p = parser;
+	(void)c;
 	if (p->cstate == BS_IMAP_C_SASL) {
-		if (!(l->len == 1 && l->buf[0] == '*'))
-			bs_sasl_response(&p->sasl, l->buf, l->len);
+		bs_sasl_client_line(&p->sasl, l);
 		return;
 	}
-	if (l->truncated)
-		p->lines_truncated++;
 	uint64_t lit = 0;
 	size_t end = l->len, pos = 0;
 	bool has_lit = literal_suffix(l, &lit, &end);
 	if (!p->cmd_active) {
-		command_start(p, c, l->buf, end, &pos);
+		command_start(p, l->buf, end, &pos);
 		if (!p->cmd_active)
 			return;
 	}
@@ -162,12 +137,13 @@ static void client_line(struct bs_imap *p, const struct bs_proto_ctx *c, const s
 		return; /* the command goes on after the literal */
 	}
 	if (p->cmd == BS_IMAP_CMD_LOGIN)
-		pending_add(p, c, BS_IMAP_CMD_LOGIN);
+		pending_add(p, BS_IMAP_CMD_LOGIN);
 	p->cmd_active = false;
 }
 
-static void server_line(struct bs_imap *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+static void server_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
+	struct bs_imap *p = parser;
 	const char *s = l->buf;
 	size_t n = l->len, pos = 0;
 	uint64_t lit;
@@ -176,67 +152,55 @@ static void server_line(struct bs_imap *p, const struct bs_proto_ctx *c, const s
 		p->literal_left[1] = lit;
 	if (n >= 1 && (s[0] == '*' || s[0] == '+')) {
 		if (s[0] == '*')
-			p->greeted = true;
+			p->lp.greeted = true;
 		return; /* untagged data, or a continuation request */
 	}
 	bs_str tag = bs_text_word(s, n, &pos);
 	bs_str status = bs_text_word(s, n, &pos);
 	bool okr = bs_str_ieq(status, "OK");
 	if (!okr && !bs_str_ieq(status, "NO") && !bs_str_ieq(status, "BAD")) {
-		p->garbage_lines++;
+		p->lp.garbage_lines++;
 		return;
 	}
-	for (size_t i = 0; i < BS_IMAP_PENDING; i++) {
-		struct bs_imap_pending *e = &p->pending[i];
-		if (!e->used || e->tag_len != tag.n || memcmp(e->tag, tag.p, tag.n) != 0)
-			continue;
-		e->used = false;
-		if (e->kind == BS_IMAP_CMD_STARTTLS) {
-			p->cstate = okr ? BS_IMAP_C_OPAQUE : BS_IMAP_C_LINE;
-		} else {
-			emit_auth(p, c, (enum bs_imap_cmd)e->kind, okr);
-			if (e->kind == BS_IMAP_CMD_AUTHENTICATE && p->cstate == BS_IMAP_C_SASL)
-				p->cstate = BS_IMAP_C_LINE;
-		}
+	struct bs_cmd cmd;
+	if (!bs_cmdq_take_tag(&p->lp.cmds, tag, &cmd))
 		return;
+	if (cmd.kind == BS_IMAP_CMD_STARTTLS) {
+		bs_lineproto_starttls_reply(&p->lp, okr);
+	} else {
+		emit_auth(p, c, (enum bs_imap_cmd)cmd.kind, okr);
+		if (cmd.kind == BS_IMAP_CMD_AUTHENTICATE && p->cstate == BS_IMAP_C_SASL)
+			p->cstate = BS_IMAP_C_LINE;
 	}
 }
 
+/* Literal bytes are skipped by count; only the LOGIN user is copied. */
+static size_t literal_bytes(void *parser, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	struct bs_imap *p = parser;
+	(void)c;
+	if (p->literal_left[dir] == 0)
+		return 0;
+	size_t k = p->literal_left[dir] < n ? (size_t)p->literal_left[dir] : n;
+	if (dir == 0 && p->capture_user) {
+		size_t room = sizeof p->user - p->user_len;
+		size_t t = k < room ? k : room;
+		memcpy(p->user + p->user_len, b, t);
+		p->user_len += t;
+	}
+	p->literal_left[dir] -= k;
+	if (p->literal_left[dir] == 0 && dir == 0)
+		p->capture_user = false;
+	return k;
+}
+
+static const struct bs_lineproto_hooks imap_hooks = {
+	.client_line = client_line, .server_line = server_line, .raw = literal_bytes,
+};
+
 enum bs_imap_err bs_imap_feed(struct bs_imap *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
-	dir = dir ? 1 : 0;
-	struct bs_line *l = dir ? &p->sline : &p->cline;
-	while (n > 0) {
-		if (p->cstate == BS_IMAP_C_OPAQUE || (dir == 0 && p->cstate == BS_IMAP_C_TLS_WAIT))
-			return BS_IMAP_OK;
-		if (p->literal_left[dir] > 0) {
-			size_t k = p->literal_left[dir] < n ? (size_t)p->literal_left[dir] : n;
-			if (dir == 0 && p->capture_user) {
-				size_t room = sizeof p->user - p->user_len;
-				size_t t = k < room ? k : room;
-				memcpy(p->user + p->user_len, b, t);
-				p->user_len += t;
-			}
-			p->literal_left[dir] -= k;
-			b += k;
-			n -= k;
-			if (p->literal_left[dir] == 0 && dir == 0)
-				p->capture_user = false;
-			continue;
-		}
-		bool complete;
-		size_t k = bs_line_take(l, b, n, &complete);
-		b += k;
-		n -= k;
-		if (!complete)
-			continue;
-		if (dir)
-			server_line(p, c, l);
-		else
-			client_line(p, c, l);
-		bs_line_reset(l);
-	}
-	if (!p->greeted && p->logins == 0 && p->garbage_lines >= 8)
+	if (bs_lineproto_feed(&p->lp, &imap_hooks, p, c, dir, b, n) && bs_lineproto_foreign(&p->lp, p->lp.logins))
 		return BS_IMAP_ERR_NOT_IMAP;
 	return BS_IMAP_OK;
 }
@@ -253,30 +217,23 @@ void bs_imap_gap(struct bs_imap *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 		return;
 	}
 	p->literal_left[dir] = 0;
-	bs_line_gap(dir ? &p->sline : &p->cline);
+	/* only the partial line: tags make the pairing survive */
+	bs_line_gap(&p->lp.line[dir]);
 	if (dir == 0) {
 		p->capture_user = false;
 		p->cmd_active = false;
 		if (p->cstate == BS_IMAP_C_SASL)
 			p->cstate = BS_IMAP_C_LINE;
 	}
-	/* tags make the pairing survive: pending commands stay */
 }
 
 void bs_imap_end(struct bs_imap *p, struct bs_proto_ctx *c)
 {
 	/* logins whose result the capture did not hold, in order */
-	for (;;) {
-		struct bs_imap_pending *oldest = NULL;
-		for (size_t i = 0; i < BS_IMAP_PENDING; i++)
-			if (p->pending[i].used && (!oldest || p->pending[i].seq < oldest->seq))
-				oldest = &p->pending[i];
-		if (!oldest)
-			break;
-		oldest->used = false;
-		if (oldest->kind != BS_IMAP_CMD_STARTTLS)
-			emit_auth(p, c, (enum bs_imap_cmd)oldest->kind, -1);
-	}
+	struct bs_cmd cmd;
+	while (bs_cmdq_pop(&p->lp.cmds, &cmd))
+		if (cmd.kind != BS_IMAP_CMD_STARTTLS)
+			emit_auth(p, c, (enum bs_imap_cmd)cmd.kind, -1);
 }
 
 const char *bs_imap_strerror(enum bs_imap_err e)

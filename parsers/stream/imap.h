@@ -10,28 +10,22 @@
 #ifndef BS_IMAP_H
 #define BS_IMAP_H
 
-#include "parsers/stream/proto.h"
-#include "parsers/stream/smtp.h"   /* line assembler and SASL helpers */
+#include "parsers/stream/lineproto.h"
 
 enum bs_imap_err { BS_IMAP_OK = 0, BS_IMAP_ERR_NOT_IMAP };
 
-enum bs_imap_cstate { BS_IMAP_C_LINE = 0, BS_IMAP_C_SASL, BS_IMAP_C_TLS_WAIT, BS_IMAP_C_OPAQUE };
+enum bs_imap_cstate { BS_IMAP_C_LINE = 0, BS_IMAP_C_SASL };
 enum bs_imap_cmd { BS_IMAP_CMD_OTHER = 0, BS_IMAP_CMD_LOGIN, BS_IMAP_CMD_AUTHENTICATE, BS_IMAP_CMD_STARTTLS };
 
 #define BS_IMAP_PENDING 8
-#define BS_IMAP_TAG_MAX 32
+#define BS_IMAP_TAG_MAX BS_CMD_TAG_MAX
 
-struct bs_imap_pending {
-	bool used;
-	uint8_t kind;                  /* enum bs_imap_cmd */
-	uint8_t tag_len;
-	char tag[BS_IMAP_TAG_MAX];
-	uint64_t seq;
-};
-
+/* The commands whose tagged reply matters (LOGIN, AUTHENTICATE, STARTTLS)
+ * are queued with kind enum bs_imap_cmd and their tag; when more than
+ * BS_IMAP_PENDING wait, the oldest is forgotten. */
 struct bs_imap {
+	struct bs_lineproto lp;
 	enum bs_imap_cstate cstate;
-	struct bs_line cline, sline;
 	uint64_t literal_left[2];      /* literal bytes still to skip per direction */
 	bool capture_user;             /* the client literal being read is the LOGIN user */
 	/* the client command being read (it spans literals) */
@@ -43,10 +37,6 @@ struct bs_imap {
 	char user[BS_USER_MAX];
 	size_t user_len;
 	struct bs_sasl sasl;
-	struct bs_imap_pending pending[BS_IMAP_PENDING];
-	uint64_t seq;
-	bool greeted;
-	uint64_t garbage_lines, lines_truncated, logins, pending_dropped;
 };
 
 void bs_imap_init(struct bs_imap *p);

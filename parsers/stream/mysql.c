@@ -7,7 +7,7 @@
  */
 #include <string.h>
 #include "parsers/stream/mysql.h"
-#include "parsers/stream/smtp.h"   /* BS_PROTO_ADAPTERS */
+#include "parsers/stream/lineproto.h"   /* BS_PROTO_ADAPTERS */
 
 #define CLIENT_CONNECT_WITH_DB 0x00000008u
 #define CLIENT_COMPRESS        0x00000020u

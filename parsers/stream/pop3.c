@@ -10,28 +10,22 @@
 void bs_pop3_init(struct bs_pop3 *p)
 {
 	memset(p, 0, sizeof *p);
+	bs_lineproto_init(&p->lp, BS_AUTH_POP3, BS_POP3_QUEUE);
 }
 
 static void push(struct bs_pop3 *p, enum bs_pop3_cmd cmd)
 {
-	if (p->qlen == BS_POP3_QUEUE) {
-		p->queue_dropped++;
-		return;
-	}
-	p->queue[(p->qhead + p->qlen) % BS_POP3_QUEUE] = (uint8_t)cmd;
-	p->qlen++;
+	bs_cmdq_push(&p->lp.cmds, (uint8_t)cmd, 0);
 }
 
-static void emit_auth(struct bs_pop3 *p, const struct bs_proto_ctx *c, bs_str user, const char *method, int success)
+/* The result of a login by USER/PASS, APOP or AUTH. */
+static void emit_auth(struct bs_pop3 *p, const struct bs_proto_ctx *c, enum bs_pop3_cmd cmd, int success)
 {
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = BS_AUTH_POP3;
-	ev.u.auth.user = user;
-	ev.u.auth.method = bs_str_make(method, strlen(method));
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
-	p->logins++;
+	if (cmd == BS_POP3_CMD_AUTH)
+		bs_lineproto_emit_sasl(&p->lp, c, &p->sasl, success);
+	else
+		bs_lineproto_emit_auth(&p->lp, c, bs_str_make(p->user, p->user_len),
+		                       cmd == BS_POP3_CMD_PASS ? BS_STR_LIT("USER") : BS_STR_LIT("APOP"), success);
 }
 
 static void client_command(struct bs_pop3 *p, const char *s, size_t n)
@@ -52,73 +46,64 @@ static void client_command(struct bs_pop3 *p, const char *s, size_t n)
 			push(p, BS_POP3_CMD_MULTI); /* the list of mechanisms */
 			return;
 		}
-		bs_str init = bs_text_word(s, n, &pos);
-		bs_sasl_start(&p->sasl, arg.p, arg.n, init.p, init.n, init.n > 0);
+		bs_sasl_start(&p->sasl, arg, bs_text_word(s, n, &pos));
 		push(p, BS_POP3_CMD_AUTH);
 		p->cstate = BS_POP3_C_SASL;
 	} else if (bs_str_ieq(verb, "STLS")) {
 		push(p, BS_POP3_CMD_STLS);
-		p->cstate = BS_POP3_C_TLS_WAIT;
+		bs_lineproto_starttls(&p->lp);
 	} else if (bs_str_ieq(verb, "RETR") || bs_str_ieq(verb, "TOP") || bs_str_ieq(verb, "CAPA") ||
 	           ((bs_str_ieq(verb, "LIST") || bs_str_ieq(verb, "UIDL")) && arg.n == 0)) {
 		push(p, BS_POP3_CMD_MULTI);
 	} else {
 		if (verb.n < 3 || verb.n > 4)
-			p->garbage_lines++;
+			p->lp.garbage_lines++;
 		push(p, BS_POP3_CMD_OTHER);
 	}
 }
 
-static void client_line(struct bs_pop3 *p, const struct bs_line *l)
+static void client_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
-	if (p->cstate == BS_POP3_C_SASL) {
-		if (!(l->len == 1 && l->buf[0] == '*'))
-			bs_sasl_response(&p->sasl, l->buf, l->len);
-		return;
-	}
-	if (l->truncated)
-		p->lines_truncated++;
-	client_command(p, l->buf, l->len);
+	struct bs_pop3 *p = parser;
+	(void)c;
+	if (p->cstate == BS_POP3_C_SASL)
+		bs_sasl_client_line(&p->sasl, l);
+	else
+		client_command(p, l->buf, l->len);
 }
 
-static void server_line(struct bs_pop3 *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+static void server_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
+	struct bs_pop3 *p = parser;
 	bs_str s = bs_str_make(l->buf, l->len);
 	if (p->sstate == BS_POP3_S_MULTI) {
-		if (l->len == 1 && l->buf[0] == '.' && !l->truncated)
+		if (bs_line_is_dot(l))
 			p->sstate = BS_POP3_S_REPLY;
 		return;
 	}
-	if (l->truncated)
-		p->lines_truncated++;
 	bool okr = bs_str_istarts(s, "+OK"), err = bs_str_istarts(s, "-ERR");
 	bool cont = !okr && s.n >= 1 && s.p[0] == '+' && (s.n == 1 || s.p[1] == ' ');
 	if (!okr && !err && !cont) {
-		p->garbage_lines++;
+		p->lp.garbage_lines++;
 		return;
 	}
-	if (p->qlen == 0) {
-		p->greeted = true;
+	struct bs_cmd *pending = bs_lineproto_answered(&p->lp);
+	if (!pending)
 		return;
-	}
-	enum bs_pop3_cmd cmd = (enum bs_pop3_cmd)p->queue[p->qhead];
 	if (cont) {
-		if (cmd != BS_POP3_CMD_AUTH)
-			p->garbage_lines++;
+		if (pending->kind != BS_POP3_CMD_AUTH)
+			p->lp.garbage_lines++;
 		return; /* SASL challenge: the exchange goes on */
 	}
-	p->qhead = (p->qhead + 1) % BS_POP3_QUEUE;
-	p->qlen--;
-	switch (cmd) {
+	struct bs_cmd cmd;
+	bs_cmdq_pop(&p->lp.cmds, &cmd);
+	switch (cmd.kind) {
 	case BS_POP3_CMD_PASS:
-		emit_auth(p, c, bs_str_make(p->user, p->user_len), "USER", okr);
-		break;
 	case BS_POP3_CMD_APOP:
-		emit_auth(p, c, bs_str_make(p->user, p->user_len), "APOP", okr);
+		emit_auth(p, c, (enum bs_pop3_cmd)cmd.kind, okr);
 		break;
 	case BS_POP3_CMD_AUTH:
-		emit_auth(p, c, bs_str_make(p->sasl.user, p->sasl.user_len), p->sasl.mech_name, okr);
-		p->sasl.mech = BS_SASL_NONE;
+		emit_auth(p, c, BS_POP3_CMD_AUTH, okr);
 		if (p->cstate == BS_POP3_C_SASL)
 			p->cstate = BS_POP3_C_CMD;
 		break;
@@ -127,32 +112,18 @@ static void server_line(struct bs_pop3 *p, const struct bs_proto_ctx *c, const s
 			p->sstate = BS_POP3_S_MULTI;
 		break;
 	case BS_POP3_CMD_STLS:
-		p->cstate = okr ? BS_POP3_C_OPAQUE : BS_POP3_C_CMD;
+		bs_lineproto_starttls_reply(&p->lp, okr);
 		break;
 	default:
 		break;
 	}
 }
 
+static const struct bs_lineproto_hooks pop3_hooks = { .client_line = client_line, .server_line = server_line };
+
 enum bs_pop3_err bs_pop3_feed(struct bs_pop3 *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
-	struct bs_line *l = dir ? &p->sline : &p->cline;
-	while (n > 0) {
-		if (p->cstate == BS_POP3_C_OPAQUE || (dir == 0 && p->cstate == BS_POP3_C_TLS_WAIT))
-			return BS_POP3_OK;
-		bool complete;
-		size_t k = bs_line_take(l, b, n, &complete);
-		b += k;
-		n -= k;
-		if (!complete)
-			continue;
-		if (dir)
-			server_line(p, c, l);
-		else
-			client_line(p, l);
-		bs_line_reset(l);
-	}
-	if (!p->greeted && p->logins == 0 && p->garbage_lines >= 8)
+	if (bs_lineproto_feed(&p->lp, &pop3_hooks, p, c, dir, b, n) && bs_lineproto_foreign(&p->lp, p->lp.logins))
 		return BS_POP3_ERR_NOT_POP3;
 	return BS_POP3_OK;
 }
@@ -161,8 +132,7 @@ void bs_pop3_gap(struct bs_pop3 *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 {
 	(void)c;
 	(void)n;
-	bs_line_gap(dir ? &p->sline : &p->cline);
-	p->qhead = p->qlen = 0;
+	bs_lineproto_gap(&p->lp, dir);
 	if (dir == 0 && p->cstate == BS_POP3_C_SASL)
 		p->cstate = BS_POP3_C_CMD;
 	/* in a message body the "." line still ends it; elsewhere nothing is lost */
@@ -171,14 +141,11 @@ void bs_pop3_gap(struct bs_pop3 *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 void bs_pop3_end(struct bs_pop3 *p, struct bs_proto_ctx *c)
 {
 	/* a login whose reply the capture did not hold */
-	if (p->qlen > 0) {
-		enum bs_pop3_cmd cmd = (enum bs_pop3_cmd)p->queue[p->qhead];
-		if (cmd == BS_POP3_CMD_PASS || cmd == BS_POP3_CMD_APOP)
-			emit_auth(p, c, bs_str_make(p->user, p->user_len), cmd == BS_POP3_CMD_PASS ? "USER" : "APOP", -1);
-		else if (cmd == BS_POP3_CMD_AUTH)
-			emit_auth(p, c, bs_str_make(p->sasl.user, p->sasl.user_len), p->sasl.mech_name, -1);
-	}
-	p->qlen = 0;
+	const struct bs_cmd *pending = bs_cmdq_head(&p->lp.cmds);
+	if (pending && (pending->kind == BS_POP3_CMD_PASS || pending->kind == BS_POP3_CMD_APOP ||
+	                pending->kind == BS_POP3_CMD_AUTH))
+		emit_auth(p, c, (enum bs_pop3_cmd)pending->kind, -1);
+	bs_cmdq_clear(&p->lp.cmds);
 }
 
 const char *bs_pop3_strerror(enum bs_pop3_err e)

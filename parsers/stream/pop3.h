@@ -9,12 +9,11 @@
 #ifndef BS_POP3_H
 #define BS_POP3_H
 
-#include "parsers/stream/proto.h"
-#include "parsers/stream/smtp.h"   /* line assembler and SASL helpers */
+#include "parsers/stream/lineproto.h"
 
 enum bs_pop3_err { BS_POP3_OK = 0, BS_POP3_ERR_NOT_POP3 };
 
-enum bs_pop3_cstate { BS_POP3_C_CMD = 0, BS_POP3_C_SASL, BS_POP3_C_TLS_WAIT, BS_POP3_C_OPAQUE };
+enum bs_pop3_cstate { BS_POP3_C_CMD = 0, BS_POP3_C_SASL };
 enum bs_pop3_sstate { BS_POP3_S_REPLY = 0, BS_POP3_S_MULTI };
 enum bs_pop3_cmd {
 	BS_POP3_CMD_OTHER = 0, BS_POP3_CMD_USER, BS_POP3_CMD_PASS, BS_POP3_CMD_APOP,
@@ -23,18 +22,14 @@ enum bs_pop3_cmd {
 
 #define BS_POP3_QUEUE 16
 
+/* Commands are queued with kind enum bs_pop3_cmd. */
 struct bs_pop3 {
+	struct bs_lineproto lp;
 	enum bs_pop3_cstate cstate;
 	enum bs_pop3_sstate sstate;
-	struct bs_line cline, sline;
-	uint8_t queue[BS_POP3_QUEUE];
-	unsigned qhead, qlen;
-	uint64_t queue_dropped;
-	bool greeted;
 	struct bs_sasl sasl;
 	char user[BS_USER_MAX];
 	size_t user_len;
-	uint64_t garbage_lines, lines_truncated, logins;
 };
 
 void bs_pop3_init(struct bs_pop3 *p);

@@ -1,241 +1,20 @@
-/* smtp.c - SMTP stream parser, and the line/SASL helpers of the text protocols.
+/* smtp.c - SMTP stream parser.
  *
- * Both directions are fed independently in capture order. The client side
- * is a state machine (commands, SASL responses, message content); the
- * server side pairs each final reply line with the oldest pending command.
- * Everything lives in the fixed-size struct bs_smtp: recipients go to a
- * fixed pool, longer lines are truncated and counted.
+ * Both directions are fed independently in capture order, framed into lines
+ * by lineproto.h. The client side is a state machine (commands, SASL
+ * responses, message content, BDAT chunks read by count); the server side
+ * pairs each final reply line with the oldest pending command. Everything
+ * lives in the fixed-size struct bs_smtp: recipients go to a fixed pool.
  */
 #include <string.h>
 #include "parsers/stream/smtp.h"
 
-/* ---------------------------------------------------------------- lines */
-
-void bs_line_reset(struct bs_line *l)
-{
-	l->len = 0;
-	l->total = 0;
-	l->tail_len = 0;
-	l->truncated = false;
-}
-
-void bs_line_gap(struct bs_line *l)
-{
-	bs_line_reset(l);
-	l->skip_partial = true;
-}
-
-/* Keep the first BS_TEXT_LINE_MAX bytes in buf and the last BS_TEXT_LINE_TAIL of the
- * overflow in tail. */
-static void line_append(struct bs_line *l, const uint8_t *p, size_t n)
-{
-	size_t room = BS_TEXT_LINE_MAX - l->len;
-	size_t k = n < room ? n : room;
-	memcpy(l->buf + l->len, p, k);
-	l->len += k;
-	p += k;
-	n -= k;
-	if (n == 0)
-		return;
-	l->truncated = true;
-	if (n >= BS_TEXT_LINE_TAIL) {
-		memcpy(l->tail, p + n - BS_TEXT_LINE_TAIL, BS_TEXT_LINE_TAIL);
-		l->tail_len = BS_TEXT_LINE_TAIL;
-		return;
-	}
-	if (l->tail_len + n > BS_TEXT_LINE_TAIL) {
-		size_t drop = l->tail_len + n - BS_TEXT_LINE_TAIL;
-		memmove(l->tail, l->tail + drop, l->tail_len - drop);
-		l->tail_len -= drop;
-	}
-	memcpy(l->tail + l->tail_len, p, n);
-	l->tail_len += n;
-}
-
-size_t bs_line_take(struct bs_line *l, const uint8_t *p, size_t n, bool *complete)
-{
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t take = lf ? (size_t)(lf - p) + 1 : n;
-
-	*complete = false;
-	if (l->skip_partial) {
-		if (lf)
-			l->skip_partial = false;
-		return take;
-	}
-	l->total += take;
-	line_append(l, p, lf ? take - 1 : take);
-	if (lf) {
-		/* strip the CR of CR LF wherever the last byte was kept */
-		if (l->truncated) {
-			if (l->tail_len > 0 && l->tail[l->tail_len - 1] == '\r')
-				l->tail_len--;
-		} else if (l->len > 0 && l->buf[l->len - 1] == '\r') {
-			l->len--;
-		}
-		*complete = true;
-	}
-	return take;
-}
-
-bs_str bs_line_end(const struct bs_line *l)
-{
-	if (!l->truncated)
-		return bs_str_make(l->buf, l->len);
-	return bs_str_make(l->tail, l->tail_len);
-}
-
-/* --------------------------------------------------------------- text */
-
 static bool is_space(char ch) { return ch == ' ' || ch == '\t'; }
-
-bs_str bs_text_word(const char *p, size_t n, size_t *pos)
-{
-	size_t i = *pos;
-	while (i < n && is_space(p[i]))
-		i++;
-	size_t start = i;
-	while (i < n && !is_space(p[i]))
-		i++;
-	*pos = i;
-	return bs_str_make(p + start, i - start);
-}
-
-bs_str bs_text_rest(const char *p, size_t n, size_t pos)
-{
-	while (pos < n && is_space(p[pos]))
-		pos++;
-	size_t end = n;
-	while (end > pos && is_space(p[end - 1]))
-		end--;
-	return bs_str_make(p + pos, end - pos);
-}
-
-void bs_text_copy(char *dst, size_t dst_size, size_t *dst_len, bs_str src)
-{
-	size_t k = src.n < dst_size ? src.n : dst_size;
-	if (k)
-		memcpy(dst, src.p, k);
-	*dst_len = k;
-}
-
-/* --------------------------------------------------------------- SASL */
-
-static int b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-	if (ch == '+') return 62;
-	if (ch == '/') return 63;
-	return -1;
-}
-
-long bs_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_size)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		if (ch == '=')
-			break;
-		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-			continue;
-		int v = b64_value(ch);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= out_size)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
-
-void bs_sasl_start(struct bs_sasl *s, const char *mech, size_t mech_len,
-                   const char *initial, size_t initial_len, bool has_initial)
-{
-	bs_str m = bs_str_make(mech, mech_len);
-	memset(s, 0, sizeof *s);
-	bs_text_copy(s->mech_name, sizeof s->mech_name - 1, &mech_len, m);
-	s->mech_name[mech_len] = '\0';
-	for (size_t i = 0; i < mech_len; i++)
-		if (s->mech_name[i] >= 'a' && s->mech_name[i] <= 'z')
-			s->mech_name[i] = (char)(s->mech_name[i] - 'a' + 'A');
-	if (bs_str_ieq(m, "PLAIN"))
-		s->mech = BS_SASL_PLAIN;
-	else if (bs_str_ieq(m, "LOGIN"))
-		s->mech = BS_SASL_LOGIN;
-	else if (bs_str_ieq(m, "CRAM-MD5"))
-		s->mech = BS_SASL_CRAM_MD5;
-	else
-		s->mech = BS_SASL_OTHER;
-	/* "=" is an empty initial response (RFC 4954) */
-	if (has_initial && !(initial_len == 1 && initial[0] == '='))
-		bs_sasl_response(s, initial, initial_len);
-	else if (has_initial)
-		s->step++;
-}
-
-static void sasl_set_user(struct bs_sasl *s, const uint8_t *p, size_t n)
-{
-	if (n > BS_USER_MAX)
-		n = BS_USER_MAX;
-	memcpy(s->user, p, n);
-	s->user_len = n;
-}
-
-void bs_sasl_response(struct bs_sasl *s, const char *line, size_t n)
-{
-	uint8_t dec[768];
-	unsigned step = s->step++;
-	long k = bs_base64_decode(line, n, dec, sizeof dec);
-	if (k < 0)
-		return;
-	size_t len = (size_t)k;
-	switch (s->mech) {
-	case BS_SASL_PLAIN: {
-		/* authzid NUL authcid NUL passwd: the user is authcid (authzid if empty) */
-		const uint8_t *nul1 = memchr(dec, 0, len);
-		if (!nul1)
-			break;
-		const uint8_t *authc = nul1 + 1;
-		const uint8_t *nul2 = memchr(authc, 0, len - (size_t)(authc - dec));
-		if (!nul2)
-			break;
-		if (nul2 > authc)
-			sasl_set_user(s, authc, (size_t)(nul2 - authc));
-		else
-			sasl_set_user(s, dec, (size_t)(nul1 - dec));
-		break;
-	}
-	case BS_SASL_LOGIN:
-		if (step == 0)
-			sasl_set_user(s, dec, len);
-		break;
-	case BS_SASL_CRAM_MD5: {
-		/* "user hexdigest" */
-		const uint8_t *sp = memchr(dec, ' ', len);
-		sasl_set_user(s, dec, sp ? (size_t)(sp - dec) : len);
-		break;
-	}
-	default:
-		break;
-	}
-	/* the decoded bytes held the password: do not leave it on the stack */
-	memset(dec, 0, sizeof dec);
-}
-
-/* ---------------------------------------------------------------- SMTP */
 
 void bs_smtp_init(struct bs_smtp *p)
 {
 	memset(p, 0, sizeof *p);
+	bs_lineproto_init(&p->lp, BS_AUTH_SMTP, BS_SMTP_QUEUE);
 	p->cstate = BS_SMTP_C_CMD;
 }
 
@@ -257,14 +36,7 @@ static void txn_reset(struct bs_smtp *p)
 
 static void queue_push(struct bs_smtp *p, enum bs_smtp_cmd cmd, uint16_t rcpt)
 {
-	if (p->qlen == BS_SMTP_QUEUE) {
-		p->queue_dropped++;
-		return;
-	}
-	struct bs_smtp_pending *e = &p->queue[(p->qhead + p->qlen) % BS_SMTP_QUEUE];
-	e->cmd = (uint8_t)cmd;
-	e->rcpt = rcpt;
-	p->qlen++;
+	bs_cmdq_push(&p->lp.cmds, (uint8_t)cmd, rcpt);
 }
 
 /* "FROM:<a@b> SIZE=10" -> "a@b"; also accepts a missing space or brackets. */
@@ -306,20 +78,14 @@ static void add_rcpt(struct bs_smtp *p, bs_str a)
 	p->nrcpt++;
 }
 
+/* The result of AUTH; a success names the user of the mails that follow. */
 static void emit_auth(struct bs_smtp *p, const struct bs_proto_ctx *c, int success)
 {
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = BS_AUTH_SMTP;
-	ev.u.auth.user = bs_str_make(p->sasl.user, p->sasl.user_len);
-	ev.u.auth.method = bs_str_make(p->sasl.mech_name, strlen(p->sasl.mech_name));
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
 	if (success == 1) {
 		memcpy(p->sasl_user, p->sasl.user, p->sasl.user_len);
 		p->sasl_user_len = p->sasl.user_len;
 	}
-	p->sasl.mech = BS_SASL_NONE;
+	bs_lineproto_emit_sasl(&p->lp, c, &p->sasl, success);
 }
 
 /* One BS_EV_MAIL for the transaction whose content just ended; reply is the
@@ -406,7 +172,7 @@ static void data_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const str
 {
 	const char *s = l->buf;
 	size_t n = l->len;
-	if (n == 1 && s[0] == '.' && !l->truncated) {
+	if (bs_line_is_dot(l)) {
 		p->cstate = BS_SMTP_C_CMD;
 		p->data_done = true;
 		queue_push(p, BS_SMTP_CMD_DATA_END, 0);
@@ -442,9 +208,10 @@ static void bdat_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const str
 static void bdat_chunk_end(struct bs_smtp *p, const struct bs_proto_ctx *c, bool flush_partial)
 {
 	/* a line cut by the chunk boundary is taken as it is (headers seldom are) */
-	if (flush_partial && p->cline.total > 0) {
-		bdat_line(p, c, &p->cline);
-		bs_line_reset(&p->cline);
+	struct bs_line *cline = &p->lp.line[0];
+	if (flush_partial && cline->total > 0) {
+		bdat_line(p, c, cline);
+		bs_line_reset(cline);
 	}
 	p->cstate = BS_SMTP_C_CMD;
 	if (p->bdat_last) {
@@ -479,13 +246,12 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 		p->cstate = BS_SMTP_C_DATA_WAIT;
 	} else if (bs_str_ieq(verb, "AUTH")) {
 		bs_str mech = bs_text_word(s, n, &pos);
-		bs_str init = bs_text_word(s, n, &pos);
-		bs_sasl_start(&p->sasl, mech.p, mech.n, init.p, init.n, init.n > 0);
+		bs_sasl_start(&p->sasl, mech, bs_text_word(s, n, &pos));
 		queue_push(p, BS_SMTP_CMD_AUTH, 0);
 		p->cstate = BS_SMTP_C_SASL;
 	} else if (bs_str_ieq(verb, "STARTTLS")) {
 		queue_push(p, BS_SMTP_CMD_STARTTLS, 0);
-		p->cstate = BS_SMTP_C_TLS_WAIT;
+		bs_lineproto_starttls(&p->lp);
 	} else if (bs_str_ieq(verb, "RSET")) {
 		txn_abandon(p, c);
 		queue_push(p, BS_SMTP_CMD_RSET, 0);
@@ -519,13 +285,14 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 		for (size_t i = 0; alpha && i < verb.n; i++)
 			alpha = (verb.p[i] | 0x20) >= 'a' && (verb.p[i] | 0x20) <= 'z';
 		if (!alpha)
-			p->garbage_lines++;
+			p->lp.garbage_lines++;
 		queue_push(p, BS_SMTP_CMD_OTHER, 0);
 	}
 }
 
-static void client_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+static void client_line(void *parser, const struct bs_proto_ctx *c, const struct bs_line *l)
 {
+	struct bs_smtp *p = parser;
 	switch (p->cstate) {
 	case BS_SMTP_C_DATA_WAIT:
 		/* The client only sends content after 354; when its bytes come
@@ -536,13 +303,9 @@ static void client_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const s
 		data_line(p, c, l);
 		return;
 	case BS_SMTP_C_SASL:
-		if (l->len == 1 && l->buf[0] == '*')
-			return; /* cancelled: the 501 reply ends the exchange */
-		bs_sasl_response(&p->sasl, l->buf, l->len);
+		bs_sasl_client_line(&p->sasl, l);
 		return;
 	case BS_SMTP_C_CMD:
-		if (l->truncated)
-			p->lines_truncated++;
 		client_command(p, c, l->buf, l->len);
 		return;
 	default:
@@ -550,18 +313,17 @@ static void client_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const s
 	}
 }
 
-static void server_reply(struct bs_smtp *p, const struct bs_proto_ctx *c, int code, bs_str text)
+static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, bs_str text)
 {
-	if (p->qlen == 0) {
-		p->greeted = true; /* the greeting, or an unsolicited 421 */
+	struct bs_smtp *p = parser;
+	struct bs_cmd *pending = bs_lineproto_answered(&p->lp);
+	if (!pending)
 		return;
-	}
-	struct bs_smtp_pending *e = &p->queue[p->qhead];
-	if (e->cmd == BS_SMTP_CMD_AUTH && code == 334)
+	if (pending->kind == BS_SMTP_CMD_AUTH && code == 334)
 		return; /* SASL challenge: the exchange goes on */
-	p->qhead = (p->qhead + 1) % BS_SMTP_QUEUE;
-	p->qlen--;
-	switch (e->cmd) {
+	struct bs_cmd cmd;
+	bs_cmdq_pop(&p->lp.cmds, &cmd);
+	switch (cmd.kind) {
 	case BS_SMTP_CMD_AUTH:
 		emit_auth(p, c, code >= 200 && code < 300 ? 1 : 0);
 		if (p->cstate == BS_SMTP_C_SASL)
@@ -572,8 +334,8 @@ static void server_reply(struct bs_smtp *p, const struct bs_proto_ctx *c, int co
 			txn_reset(p);
 		break;
 	case BS_SMTP_CMD_RCPT:
-		if (e->rcpt < p->nrcpt)
-			p->rcpt_ok[e->rcpt] = code < 400 ? 1 : 0;
+		if (cmd.arg < p->nrcpt)
+			p->rcpt_ok[cmd.arg] = code < 400 ? 1 : 0;
 		keep_reject(p, code, text);
 		break;
 	case BS_SMTP_CMD_DATA:
@@ -594,68 +356,43 @@ static void server_reply(struct bs_smtp *p, const struct bs_proto_ctx *c, int co
 		txn_reset(p);
 		break;
 	case BS_SMTP_CMD_STARTTLS:
-		p->cstate = code == 220 ? BS_SMTP_C_OPAQUE : BS_SMTP_C_CMD;
+		bs_lineproto_starttls_reply(&p->lp, code == 220);
 		break;
 	default:
 		break;
 	}
 }
 
-static void server_line(struct bs_smtp *p, const struct bs_proto_ctx *c, const struct bs_line *l)
+/* The bytes of a BDAT chunk are content read by count, not lines. */
+static size_t bdat_bytes(void *parser, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
-	const char *s = l->buf;
-	size_t n = l->len;
-	if (l->truncated)
-		p->lines_truncated++;
-	if (n < 3 || s[0] < '1' || s[0] > '5' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9'
-	    || (n > 3 && s[3] != ' ' && s[3] != '-')) {
-		p->garbage_lines++;
-		return;
+	struct bs_smtp *p = parser;
+	if (dir != 0 || p->cstate != BS_SMTP_C_BDAT)
+		return 0;
+	struct bs_line *l = &p->lp.line[0];
+	size_t k = p->bdat_left < n ? (size_t)p->bdat_left : n;
+	bool complete;
+	size_t t = bs_line_take(l, b, k, &complete);
+	p->bdat_left -= t;
+	p->size += t; /* chunks are counted as sent: no dot-stuffing */
+	if (complete) {
+		bdat_line(p, c, l);
+		bs_line_reset(l);
 	}
-	if (n > 3 && s[3] == '-')
-		return; /* continuation of a multi-line reply: the last line decides */
-	int code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-	server_reply(p, c, code, bs_text_rest(s, n, 3));
+	if (p->bdat_left == 0)
+		bdat_chunk_end(p, c, true);
+	return t;
 }
+
+static const struct bs_lineproto_hooks smtp_hooks = {
+	.client_line = client_line, .raw = bdat_bytes,
+	.reply = server_reply, .reply_style = BS_REPLY_EVERY_LINE_CODED,
+};
 
 enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
-	struct bs_line *l = dir ? &p->sline : &p->cline;
-	while (n > 0) {
-		if (p->cstate == BS_SMTP_C_OPAQUE)
-			return BS_SMTP_OK;
-		if (dir == 0 && p->cstate == BS_SMTP_C_TLS_WAIT)
-			return BS_SMTP_OK; /* TLS hello before the 220 was read: not text */
-		if (dir == 0 && p->cstate == BS_SMTP_C_BDAT) {
-			size_t k = p->bdat_left < n ? (size_t)p->bdat_left : n;
-			bool complete;
-			size_t t = bs_line_take(l, b, k, &complete);
-			b += t;
-			n -= t;
-			p->bdat_left -= t;
-			p->size += t; /* chunks are counted as sent: no dot-stuffing */
-			if (complete) {
-				bdat_line(p, c, l);
-				bs_line_reset(l);
-			}
-			if (p->bdat_left == 0)
-				bdat_chunk_end(p, c, true);
-			continue;
-		}
-		bool complete;
-		size_t k = bs_line_take(l, b, n, &complete);
-		b += k;
-		n -= k;
-		if (!complete)
-			continue; /* more bytes needed, or a partial line after a gap dropped */
-		if (dir)
-			server_line(p, c, l);
-		else
-			client_line(p, c, l);
-		bs_line_reset(l);
-	}
 	/* A flow that never looked like SMTP is handed back to the dispatcher. */
-	if (!p->greeted && p->mails == 0 && p->garbage_lines >= 8)
+	if (bs_lineproto_feed(&p->lp, &smtp_hooks, p, c, dir, b, n) && bs_lineproto_foreign(&p->lp, p->mails))
 		return BS_SMTP_ERR_NOT_SMTP;
 	return BS_SMTP_OK;
 }
@@ -666,14 +403,12 @@ void bs_smtp_gap(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 		/* the bytes lost were inside a chunk: still in step */
 		p->bdat_left -= n;
 		p->size += n;
-		bs_line_gap(&p->cline);
+		bs_line_gap(&p->lp.line[0]);
 		return;
 	}
 	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT)
 		p->cstate = BS_SMTP_C_CMD;
-	bs_line_gap(dir ? &p->sline : &p->cline);
-	/* commands or replies were lost: pairing by order is no longer possible */
-	p->qhead = p->qlen = 0;
+	bs_lineproto_gap(&p->lp, dir);
 	if (p->cstate == BS_SMTP_C_SASL || p->cstate == BS_SMTP_C_DATA_WAIT)
 		p->cstate = BS_SMTP_C_CMD;
 }
@@ -681,12 +416,13 @@ void bs_smtp_gap(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 void bs_smtp_end(struct bs_smtp *p, struct bs_proto_ctx *c)
 {
 	/* results whose reply the capture did not hold */
-	if (p->sasl.mech != BS_SASL_NONE && p->qlen > 0 && p->queue[p->qhead].cmd == BS_SMTP_CMD_AUTH)
+	const struct bs_cmd *pending = bs_cmdq_head(&p->lp.cmds);
+	if (p->sasl.mech != BS_SASL_NONE && pending && pending->kind == BS_SMTP_CMD_AUTH)
 		emit_auth(p, c, -1);
 	if (p->data_done)
 		emit_mail(p, c, 0, BS_STR_NULL);
 	txn_abandon(p, c);
-	p->qlen = 0;
+	bs_cmdq_clear(&p->lp.cmds);
 }
 
 const char *bs_smtp_strerror(enum bs_smtp_err e)
@@ -703,11 +439,7 @@ bool bs_smtp_sniff(int dir, const uint8_t *p, size_t n)
 	bs_str s = bs_str_make((const char *)p, n);
 	if (dir == 0)
 		return bs_str_istarts(s, "EHLO ") || bs_str_istarts(s, "HELO ");
-	if (!bs_str_istarts(s, "220"))
-		return false;
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t ln = lf ? (size_t)(lf - p) : n;
-	return bs_memmem_ci((const char *)p, ln, "SMTP", 4) != NULL;
+	return bs_greeting_names(p, n, "SMTP");
 }
 
 BS_PROTO_ADAPTERS(smtp)
