@@ -353,7 +353,7 @@ static void def_end(void *s, struct bs_proto_ctx *c) { bs_dns_end(s, c); }
 static const char *def_strerror(int e) { return bs_dns_strerror((enum bs_dns_err)e); }
 
 const struct bs_proto_def bs_proto_dns = {
-	.name = "dns", .ports = { 53, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
+	.name = "dns", .ports = { 53, 5353 /* mDNS */, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = true,
 };
