@@ -884,9 +884,11 @@ bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format f
 
 /* ------------------------------------------------- first packet's time */
 
-static uint32_t rd32(const uint8_t *p, bool swap)
+/* A field of a pcap file header, in the byte order of the machine that
+ * wrote it (its magic number tells). */
+static uint32_t pcap_header_u32(const uint8_t *p, bool big_endian)
 {
-	return swap ? bs_be32(p) : bs_le32(p);
+	return big_endian ? bs_be32(p) : bs_le32(p);
 }
 
 static void first_ng_packet(void *ctx, const struct bs_pcapng_packet *pkt)
@@ -908,10 +910,10 @@ bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt)
 			n += got;
 		if (n < 40)
 			return BS_TIME_NONE;
-		uint32_t magic = rd32(buf, false);
-		bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		uint32_t magic = bs_le32(buf);
+		bool big_endian = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
 		bool nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
-		int64_t sec = rd32(buf + 24, swap), frac = rd32(buf + 28, swap);
+		int64_t sec = pcap_header_u32(buf + 24, big_endian), frac = pcap_header_u32(buf + 28, big_endian);
 		return sec * BS_USEC + (nano ? frac / 1000 : frac);
 	}
 	if (fmt != BS_FMT_PCAPNG)

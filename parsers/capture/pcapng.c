@@ -36,7 +36,7 @@ struct bs_pcapng {
 	uint64_t offset, block_start;
 	struct iface ifs[BS_PCAPNG_MAX_IFACES];
 	uint32_t nif;
-	char err[160];
+	char err[BS_ERRBUF_SIZE];
 };
 
 static uint32_t rd32(const struct bs_pcapng *g, const uint8_t *p)

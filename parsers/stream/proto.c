@@ -45,6 +45,7 @@ struct expectation {
 	char user[128];
 };
 
+/* The dispatcher's record of one TCP flow (bs_cflow.user). */
 struct dflow {
 	struct bs_proto_ctx pc;    /* what the module sees: endpoints already swapped */
 	enum flow_kind kind;
