@@ -1,26 +1,13 @@
 /* fuzz_proto.c - each protocol parser directly, through its bs_proto_def:
- * the first byte picks the parser, the rest is a script of steps. A step
- * byte s: s == 0xff is a gap (the next byte gives its direction and size);
- * otherwise dir = s & 1 and the next (s >> 1) + 1 bytes are fed in that
+ * the first byte picks the parser (its index in BS_STREAM_PROTOCOLS, modulo
+ * their number), the rest is a script of steps. A step byte s: s == 0xff is
+ * a gap (the next byte gives its direction and size); otherwise dir = s & 1 and the next (s >> 1) + 1 bytes are fed in that
  * direction, as one separately allocated chunk. So the fuzzer chooses the
  * split positions and the turn-taking; UDP parsers (DNS) get each chunk as
  * one datagram. The sniffers see the first chunk of each direction. */
 #include "config.h"
 #include "fuzz_util.h"
 #include "parsers/stream/proto.h"
-#include "parsers/stream/http.h"
-#include "parsers/stream/smtp.h"
-#include "parsers/stream/imap.h"
-#include "parsers/stream/pop3.h"
-#include "parsers/stream/ftp.h"
-#include "parsers/stream/mysql.h"
-#include "parsers/stream/dns.h"
-
-static const struct bs_proto_def *const protos[] = {
-	&bs_proto_http, &bs_proto_smtp, &bs_proto_imap, &bs_proto_pop3,
-	&bs_proto_ftp, &bs_proto_mysql, &bs_proto_dns, &bs_proto_dns_tcp,
-};
-#define NPROTOS (sizeof protos / sizeof protos[0])
 
 static void expect_stub(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie, const char *filename,
                         bool upload, const char *user)
@@ -40,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	const struct bs_proto_def *def = protos[data[0] % NPROTOS];
+	const struct bs_proto_def *def = bs_stream_protocols[data[0] % BS_DISPATCH_NPROTO];
 	struct bs_sink sink = { fuzz_touch_event, NULL };
 	struct bs_proto_ctx c = { .sink = &sink, .input = 2, .flow_id = 7, .cport = 40000, .sport = def->ports[0],
 	                          .ts = 1180000000 * BS_USEC, .expect = expect_stub };

@@ -10,7 +10,7 @@ from its small maillogs and captures. Nothing from the corpus is copied into
 the source tree: seeds live in the build directory. Each seed is prefixed
 with the mode byte(s) its harness expects (see the harness comments).
 """
-import glob, gzip, os, struct, subprocess, sys, tempfile
+import glob, gzip, os, re, struct, subprocess, sys, tempfile
 
 src, out = sys.argv[1], sys.argv[2]
 binary = sys.argv[3] if len(sys.argv) > 3 else None
@@ -67,8 +67,11 @@ for p in sorted(glob.glob(os.path.join(corpus, 'pcap', '*'))):
             put('input', b'\0\0' + data)
 
 # protocol scripts: TCP payloads of the sample captures, per flow, in capture
-# order (the samples are clean: no reordering to undo)
-PROTO_INDEX = {80: 0, 25: 1, 143: 2, 110: 3, 21: 4, 3306: 5}
+# order (the samples are clean: no reordering to undo). fuzz_proto's first
+# byte picks a module by its index in the registry, BS_STREAM_PROTOCOLS.
+REGISTRY = re.findall(r'^\s*X\((\w+),', open(os.path.join(src, 'parsers', 'stream', 'proto.h')).read(), re.M)
+P = {name: i for i, name in enumerate(REGISTRY)}
+PROTO_INDEX = {80: P['http'], 25: P['smtp'], 143: P['imap'], 110: P['pop3'], 21: P['ftp'], 3306: P['mysql']}
 
 
 def script(payloads):
@@ -123,25 +126,25 @@ for key, payloads in flows.items():
         continue
     per_proto[key[0]] = n + 1
     put('proto', bytes([PROTO_INDEX[key[0]]]) + script(payloads))
-put('proto', bytes([6]) + script(dns_udp))
+put('proto', bytes([P['dns']]) + script(dns_udp))
 # hand-written sessions for what the sample may lack
-put('proto', bytes([0]) + script([(0, b'POST /login.php HTTP/1.1\r\nHost: wm\r\nContent-Type: application/x-www-form-urlencoded\r\n'
+put('proto', bytes([P['http']]) + script([(0, b'POST /login.php HTTP/1.1\r\nHost: wm\r\nContent-Type: application/x-www-form-urlencoded\r\n'
                                       b'Content-Length: 27\r\n\r\nuser=bob%40x.org&pass=s3cr'),
                                   (1, b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n'
                                       b'1a\r\n<script src="http://e.vil/x.js">\r\n0\r\n\r\n')]))
-put('proto', bytes([1]) + script([(1, b'220 mx ESMTP\r\n'), (0, b'EHLO a\r\n'), (1, b'250-mx\r\n250 AUTH PLAIN\r\n'),
+put('proto', bytes([P['smtp']]) + script([(1, b'220 mx ESMTP\r\n'), (0, b'EHLO a\r\n'), (1, b'250-mx\r\n250 AUTH PLAIN\r\n'),
                                   (0, b'AUTH PLAIN AGJvYgBwdw==\r\n'), (1, b'235 ok\r\n'),
                                   (0, b'MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n'),
                                   (1, b'250 ok\r\n250 ok\r\n354 go\r\n'),
                                   (0, b'From: a@b.org\r\nTo: c@d.org\r\n\r\nhi\r\n.\r\nQUIT\r\n')]))
-put('proto', bytes([2]) + script([(1, b'* OK IMAP\r\n'), (0, b'a1 LOGIN bob {3}\r\n'), (1, b'+ go\r\n'),
+put('proto', bytes([P['imap']]) + script([(1, b'* OK IMAP\r\n'), (0, b'a1 LOGIN bob {3}\r\n'), (1, b'+ go\r\n'),
                                   (0, b'pwd\r\n'), (1, b'a1 OK done\r\n')]))
-put('proto', bytes([3]) + script([(1, b'+OK\r\n'), (0, b'USER bob\r\n'), (1, b'+OK\r\n'), (0, b'PASS x\r\n'),
+put('proto', bytes([P['pop3']]) + script([(1, b'+OK\r\n'), (0, b'USER bob\r\n'), (1, b'+OK\r\n'), (0, b'PASS x\r\n'),
                                   (1, b'+OK\r\n'), (0, b'RETR 1\r\n'), (1, b'+OK\r\nFrom: a@b.org\r\n..x\r\n.\r\n')]))
-put('proto', bytes([4]) + script([(1, b'220 ftp\r\n'), (0, b'USER bob\r\n'), (1, b'331 pw\r\n'), (0, b'PASS x\r\n'),
+put('proto', bytes([P['ftp']]) + script([(1, b'220 ftp\r\n'), (0, b'USER bob\r\n'), (1, b'331 pw\r\n'), (0, b'PASS x\r\n'),
                                   (1, b'230 ok\r\n'), (0, b'PASV\r\n'), (1, b'227 Entering (10,0,0,1,4,1)\r\n'),
                                   (0, b'STOR shell.php\r\n'), (1, b'150 ok\r\n226 done\r\n')]))
-put('proto', bytes([7]) + script([(0, b'\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01')]))
+put('proto', bytes([P['dns_tcp']]) + script([(0, b'\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01')]))
 
 # inventories
 fleet = os.path.join(sample, 'fleet.csv')

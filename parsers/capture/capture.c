@@ -6,6 +6,7 @@
 #include "parsers/capture/ipfrag.h"
 #include "parsers/capture/pcapng.h"
 #include "parsers/capture/tcpreasm.h"
+#include "src/core/bytes.h"
 
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -286,12 +287,6 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 
 /* ---------------------------------------------------------------- L4 */
 
-static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 #define TH_FIN 0x01
 #define TH_SYN 0x02
 #define TH_RST 0x04
@@ -305,8 +300,8 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 	size_t doff = (size_t)(p[12] >> 4) * 4;
 	if (doff < 20 || doff > have || doff > wire)
 		return BS_MALFORMED;
-	uint16_t sp = be16(p), dp = be16(p + 2);
-	uint32_t seq = be32(p + 4);
+	uint16_t sp = bs_be16(p), dp = bs_be16(p + 2);
+	uint32_t seq = bs_be32(p + 4);
 	uint8_t flags = p[13];
 	bool syn = flags & TH_SYN, ack = flags & TH_ACK;
 	const uint8_t *data = p + doff;
@@ -367,12 +362,12 @@ static enum bs_verdict do_udp(struct bs_capture *c, const bs_ip *src, const bs_i
 {
 	if (have < 8)
 		return BS_MALFORMED;
-	size_t ulen = be16(p + 4);
+	size_t ulen = bs_be16(p + 4);
 	if (ulen == 0)
 		ulen = wire; /* IPv6 jumbogram */
 	if (ulen < 8 || ulen > wire)
 		return BS_MALFORMED;
-	uint16_t sp = be16(p), dp = be16(p + 2);
+	uint16_t sp = bs_be16(p), dp = bs_be16(p + 2);
 	size_t n = (have < ulen ? have : ulen) - 8;
 
 	uint64_t h = flow_hash(src, sp, dst, dp);
@@ -406,7 +401,7 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 	if (n < 20 || (p[0] >> 4) != 4)
 		return BS_MALFORMED;
 	size_t ihl = (size_t)(p[0] & 15) * 4;
-	size_t tot = be16(p + 2);
+	size_t tot = bs_be16(p + 2);
 	if (tot == 0)
 		tot = n; /* segmentation offload (BIG TCP): the length is not in the header */
 	if (ihl < 20 || ihl > n || tot < ihl)
@@ -417,7 +412,7 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 	bs_ip src = { .family = 4 }, dst = { .family = 4 };
 	memcpy(src.a, p + 12, 4);
 	memcpy(dst.a, p + 16, 4);
-	uint16_t frag = be16(p + 6);
+	uint16_t frag = bs_be16(p + 6);
 	uint32_t off = (uint32_t)(frag & 0x1fff) * 8;
 	bool more = frag & 0x2000;
 	if (off || more) {
@@ -426,7 +421,7 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 			c->frags_snapped++; /* cut by the snap length: cannot be rebuilt */
 			return BS_IGNORED;
 		}
-		struct bs_ipfrag_key k = { src, dst, be16(p + 4), p[9] };
+		struct bs_ipfrag_key k = { src, dst, bs_be16(p + 4), p[9] };
 		struct bs_ipfrag_done done;
 		enum bs_ipfrag_result r = bs_ipfrag_add(c->frag, &k, off, more, p[9], p + ihl, tot - ihl,
 		                                        c->ts, &done);
@@ -443,7 +438,7 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 {
 	if (n < 40 || (p[0] >> 4) != 6)
 		return BS_MALFORMED;
-	size_t wire = 40 + (size_t)be16(p + 4);
+	size_t wire = 40 + (size_t)bs_be16(p + 4);
 	if (wire == 40)
 		wire = n; /* jumbogram or segmentation offload: take what was captured */
 	if (wire > n && !snapped)
@@ -474,8 +469,8 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 			if (have - off < 8)
 				return BS_MALFORMED;
 			uint8_t fnh = p[off];
-			uint16_t fo = be16(p + off + 2);
-			uint32_t id = be32(p + off + 4);
+			uint16_t fo = bs_be16(p + off + 2);
+			uint32_t id = bs_be32(p + off + 4);
 			off += 8;
 			if ((fo & 0xfff8) == 0 && !(fo & 1)) { /* atomic fragment */
 				nh = fnh;
@@ -549,9 +544,9 @@ static enum bs_verdict do_null(struct bs_capture *c, const uint8_t *p, size_t n,
 {
 	if (n < 4)
 		return BS_MALFORMED;
-	uint32_t af = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+	uint32_t af = bs_le32(p);
 	if (af > 0xffff)
-		af = be32(p);
+		af = bs_be32(p);
 	if (af == 2)
 		return do_ipv4(c, p + 4, n - 4, snapped);
 	if (af == 24 || af == 28 || af == 30 || af == 10) /* BSDs, macOS, Linux */
@@ -567,11 +562,11 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 		if (n < 14)
 			return BS_MALFORMED;
 		size_t off = 14;
-		uint16_t type = be16(p + 12);
+		uint16_t type = bs_be16(p + 12);
 		for (int tags = 0; is_vlan(type); tags++) {
 			if (tags == MAX_VLAN_TAGS || n - off < 4)
 				return BS_MALFORMED;
-			type = be16(p + off + 2);
+			type = bs_be16(p + off + 2);
 			off += 4;
 		}
 		return do_ethertype(c, type, p + off, n - off, snapped);
@@ -579,11 +574,11 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 	case 113: /* Linux cooked v1 */
 		if (n < 16)
 			return BS_MALFORMED;
-		return do_ethertype(c, be16(p + 14), p + 16, n - 16, snapped);
+		return do_ethertype(c, bs_be16(p + 14), p + 16, n - 16, snapped);
 	case 276: /* Linux cooked v2 */
 		if (n < 20)
 			return BS_MALFORMED;
-		return do_ethertype(c, be16(p), p + 20, n - 20, snapped);
+		return do_ethertype(c, bs_be16(p), p + 20, n - 20, snapped);
 	case 12:  /* DLT_RAW on most systems */
 	case 14:  /* DLT_RAW on OpenBSD */
 	case 101: /* LINKTYPE_RAW */
@@ -889,10 +884,11 @@ bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format f
 
 /* ------------------------------------------------- first packet's time */
 
-static uint32_t rd32(const uint8_t *p, bool swap)
+/* A field of a pcap file header, in the byte order of the machine that
+ * wrote it (its magic number tells). */
+static uint32_t pcap_header_u32(const uint8_t *p, bool big_endian)
 {
-	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-	return swap ? __builtin_bswap32(v) : v;
+	return big_endian ? bs_be32(p) : bs_le32(p);
 }
 
 static void first_ng_packet(void *ctx, const struct bs_pcapng_packet *pkt)
@@ -914,10 +910,10 @@ bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt)
 			n += got;
 		if (n < 40)
 			return BS_TIME_NONE;
-		uint32_t magic = rd32(buf, false);
-		bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		uint32_t magic = bs_le32(buf);
+		bool big_endian = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
 		bool nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
-		int64_t sec = rd32(buf + 24, swap), frac = rd32(buf + 28, swap);
+		int64_t sec = pcap_header_u32(buf + 24, big_endian), frac = pcap_header_u32(buf + 28, big_endian);
 		return sec * BS_USEC + (nano ? frac / 1000 : frac);
 	}
 	if (fmt != BS_FMT_PCAPNG)

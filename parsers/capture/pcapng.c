@@ -1,6 +1,7 @@
 /* pcapng.c - push parser of pcapng blocks (see pcapng.h for why it exists). */
 #include "config.h"
 #include "parsers/capture/pcapng.h"
+#include "src/core/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,25 +36,22 @@ struct bs_pcapng {
 	uint64_t offset, block_start;
 	struct iface ifs[BS_PCAPNG_MAX_IFACES];
 	uint32_t nif;
-	char err[160];
+	char err[BS_ERRBUF_SIZE];
 };
 
 static uint32_t rd32(const struct bs_pcapng *g, const uint8_t *p)
 {
-	if (g->big_endian)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+	return g->big_endian ? bs_be32(p) : bs_le32(p);
 }
 
 static uint16_t rd16(const struct bs_pcapng *g, const uint8_t *p)
 {
-	return g->big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+	return g->big_endian ? bs_be16(p) : bs_le16(p);
 }
 
 static uint64_t rd64(const struct bs_pcapng *g, const uint8_t *p)
 {
-	uint64_t a = rd32(g, p), b = rd32(g, p + 4);
-	return g->big_endian ? a << 32 | b : b << 32 | a;
+	return g->big_endian ? bs_be64(p) : bs_le64(p);
 }
 
 static bool fail(struct bs_pcapng *g, const char *what, uint64_t value)

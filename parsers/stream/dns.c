@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "parsers/stream/dns.h"
+#include "src/core/bytes.h"
 
 #define TYPE_A 1
 #define TYPE_CNAME 5
@@ -20,7 +21,6 @@ void bs_dns_init(struct bs_dns *p, size_t npending)
 	p->last_dir = -1;
 }
 
-static uint16_t be16(const uint8_t *b) { return (uint16_t)((b[0] << 8) | b[1]); }
 
 int bs_dns_name(const uint8_t *msg, size_t n, size_t *pos, char *out)
 {
@@ -175,7 +175,7 @@ static bool read_answers(const uint8_t *m, size_t n, size_t pos, unsigned ancoun
 	for (unsigned i = 0; i < ancount; i++) {
 		if (bs_dns_name(m, n, &pos, scratch) < 0 || n - pos < 10)
 			return false;
-		uint16_t type = be16(m + pos), rdlen = be16(m + pos + 8);
+		uint16_t type = bs_be16(m + pos), rdlen = bs_be16(m + pos + 8);
 		pos += 10;
 		if (rdlen > n - pos)
 			return false;
@@ -207,7 +207,7 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 		p->malformed++;
 		return;
 	}
-	uint16_t id = be16(m), flags = be16(m + 2), qdcount = be16(m + 4), ancount = be16(m + 6);
+	uint16_t id = bs_be16(m), flags = bs_be16(m + 2), qdcount = bs_be16(m + 4), ancount = bs_be16(m + 6);
 	bool response = (flags & 0x8000) != 0;
 	unsigned opcode = (flags >> 11) & 0xf;
 	size_t pos = 12;
@@ -221,7 +221,7 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 		p->malformed++;
 		return;
 	}
-	uint16_t qtype = be16(m + pos);
+	uint16_t qtype = bs_be16(m + pos);
 	pos += 4;
 	/* further questions (almost never sent) are skipped */
 	for (unsigned i = 1; i < qdcount && i < MAX_RECORDS; i++) {
@@ -278,7 +278,7 @@ enum bs_dns_err bs_dns_feed_tcp(struct bs_dns *p, struct bs_proto_ctx *c, int di
 			t->lenb[t->lenb_have++] = *b++;
 			n--;
 			if (t->lenb_have == 2) {
-				t->msg_len = be16(t->lenb);
+				t->msg_len = bs_be16(t->lenb);
 				t->lenb_have = 0;
 				t->have = 0;
 				if (t->msg_len > 0)
@@ -341,7 +341,7 @@ const char *bs_dns_strerror(enum bs_dns_err e)
 static bool dns_tcp_sniff(int dir, const uint8_t *b, size_t n)
 {
 	/* length prefix, then a header with one question and a sane flags word */
-	return n >= 14 && be16(b) >= 12 && be16(b + 6) == 1 && ((b[4] >> 3) & 0xf) == 0 && dir == (b[4] >> 7);
+	return n >= 14 && bs_be16(b) >= 12 && bs_be16(b + 6) == 1 && ((b[4] >> 3) & 0xf) == 0 && dir == (b[4] >> 7);
 }
 
 static void def_init(void *s) { bs_dns_init(s, BS_DNS_PENDING_UDP); }
@@ -353,7 +353,7 @@ static void def_end(void *s, struct bs_proto_ctx *c) { bs_dns_end(s, c); }
 static const char *def_strerror(int e) { return bs_dns_strerror((enum bs_dns_err)e); }
 
 const struct bs_proto_def bs_proto_dns = {
-	.name = "dns", .ports = { 53, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
+	.name = "dns", .ports = { 53, 5353 /* mDNS */, 0 }, .sniff = NULL, .state_size = BS_DNS_SIZE(BS_DNS_PENDING_UDP),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = true,
 };

@@ -68,7 +68,7 @@ const char *bs_dns_strerror(enum bs_dns_err e);
  * length written to out (>= BS_DNS_NAME_MAX+1 bytes), -1 if malformed. */
 int bs_dns_name(const uint8_t *msg, size_t n, size_t *pos, char *out);
 
-extern const struct bs_proto_def bs_proto_dns;      /* UDP 53 */
+extern const struct bs_proto_def bs_proto_dns;      /* UDP 53 and 5353 */
 extern const struct bs_proto_def bs_proto_dns_tcp;  /* TCP 53 */
 
 #endif

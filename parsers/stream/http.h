@@ -188,28 +188,4 @@ bool bs_http_sniff(int dir, const uint8_t *p, size_t n);
 
 extern const struct bs_proto_def bs_proto_http;
 
-/* ------------------------------------------------------------------ dispatcher extras
- * Implemented in proto.c; they would belong in proto.h, which is fixed. */
-#define BS_DISPATCH_NPROTO 8     /* http smtp ftp imap pop3 mysql dns(tcp) dns(udp) */
-#define BS_DISPATCH_MAX_EXPECT 64
-#define BS_DISPATCH_EXPECT_TTL (300 * BS_USEC) /* of capture time */
-struct bs_dispatch_counters {
-	uint64_t flows, by_expect, by_port, by_sniff, swapped, unknown, opaque;
-	uint64_t proto_flows[BS_DISPATCH_NPROTO], proto_errors[BS_DISPATCH_NPROTO];
-	uint64_t udp_datagrams, udp_errors, udp_ignored;
-	uint64_t expect_added, expect_replaced, expect_dropped, expect_expired;
-	uint64_t payload_bytes, filexfers;
-};
-const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch *d);
-const char *bs_dispatch_proto_name(size_t i);
-/* What ctx->expect does, callable directly (tests, other announcers). */
-void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, uint64_t cookie,
-                        const char *filename, bool upload, const char *user, bs_time now);
-/* Scan one window (see bs_window_feed) and emit a BS_EV_ADDR per address
- * found, like bs_proto_emit_addrs does for a whole buffer. */
-void bs_proto_addr_window(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, uint64_t ref, bool to_client,
-                          const char *p, size_t n, size_t fresh_from, bool final);
-/* One line per non-zero counter, for --debug style output. */
-void bs_dispatch_print(const struct bs_dispatch *d, FILE *out);
-
 #endif

@@ -1,11 +1,13 @@
 # parsers/stream/local.mk - the stream protocol dispatcher (proto) and the
-# HTTP, SMTP, IMAP, POP3, FTP, MySQL and DNS parsers, and lineproto, the layer
-# the line-based ones (SMTP, IMAP, POP3, FTP) share (docs/PROTOCOLS.md).
+# HTTP, SMTP, IMAP, POP3, FTP, MySQL and DNS parsers; lineproto, the layer the
+# line-based ones (SMTP, IMAP, POP3, FTP) share; content.c, which classifies
+# bodies only a parser sees (docs/PROTOCOLS.md).
 libbsproto_a_SOURCES += parsers/stream/proto.h parsers/stream/proto.c parsers/stream/http.h parsers/stream/http.c \
 	parsers/stream/lineproto.h parsers/stream/lineproto.c \
 	parsers/stream/smtp.c parsers/stream/smtp.h parsers/stream/imap.c parsers/stream/imap.h \
 	parsers/stream/pop3.c parsers/stream/pop3.h parsers/stream/ftp.c parsers/stream/ftp.h \
-	parsers/stream/mysql.c parsers/stream/mysql.h parsers/stream/dns.c parsers/stream/dns.h
+	parsers/stream/mysql.c parsers/stream/mysql.h parsers/stream/dns.c parsers/stream/dns.h \
+	parsers/stream/content.c parsers/stream/content.h
 
 check_PROGRAMS += tests/test_http tests/test_dispatch
 TESTS += tests/test_http tests/test_dispatch

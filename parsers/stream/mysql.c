@@ -33,7 +33,9 @@ void bs_mysql_init(struct bs_mysql *p)
 	p->last_dir = -1;
 }
 
-static uint64_t le(const uint8_t *b, unsigned k)
+/* MySQL's fixed-length integer int<k>: k bytes (1 to 8, 3 for packet
+ * lengths), little-endian. */
+static uint64_t fixed_int(const uint8_t *b, unsigned k)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < k; i++)
@@ -55,7 +57,7 @@ static bool lenenc_int(const uint8_t *b, size_t n, size_t *pos, uint64_t *v)
 	}
 	if (k == 0 || n - *pos < 1 + (size_t)k)
 		return false;
-	*v = le(b + *pos + 1, k);
+	*v = fixed_int(b + *pos + 1, k);
 	*pos += 1 + k;
 	return true;
 }
@@ -259,10 +261,10 @@ static void server_greeting(struct bs_mysql *p, const uint8_t *b, size_t n)
 	keep(p->server_version, sizeof p->server_version, NULL, nul_str(b, n, &pos));
 	pos += 4 + 8 + 1; /* connection id, auth data part 1, filler */
 	if (n >= pos + 2)
-		p->server_caps = (uint32_t)le(b + pos, 2);
+		p->server_caps = (uint32_t)fixed_int(b + pos, 2);
 	pos += 2 + 1 + 2; /* caps low, charset, status */
 	if (n >= pos + 2)
-		p->server_caps |= (uint32_t)le(b + pos, 2) << 16;
+		p->server_caps |= (uint32_t)fixed_int(b + pos, 2) << 16;
 	p->phase = BS_MYSQL_P_LOGIN;
 }
 
@@ -272,10 +274,10 @@ static unsigned end_status(const uint8_t *b, size_t n)
 	size_t pos = 1;
 	uint64_t v;
 	if (b[0] == 0xfe && n < 9)
-		return n >= 5 ? (unsigned)le(b + 3, 2) : 0; /* EOF: warnings, status */
+		return n >= 5 ? (unsigned)fixed_int(b + 3, 2) : 0; /* EOF: warnings, status */
 	if (!lenenc_int(b, n, &pos, &v) || !lenenc_int(b, n, &pos, &v) || n - pos < 2)
 		return 0;
-	return (unsigned)le(b + pos, 2);
+	return (unsigned)fixed_int(b + pos, 2);
 }
 
 static void result_end(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
@@ -388,9 +390,9 @@ static void login(struct bs_mysql *p, const uint8_t *b, size_t n, uint64_t logic
 	size_t pos;
 	if (n < 2)
 		return;
-	uint32_t caps = (uint32_t)le(b, 2);
+	uint32_t caps = (uint32_t)fixed_int(b, 2);
 	if ((caps & CLIENT_PROTOCOL_41) && n >= 4)
-		caps = (uint32_t)le(b, 4);
+		caps = (uint32_t)fixed_int(b, 4);
 	p->client_caps = caps;
 	if ((caps & CLIENT_SSL) && logical_len <= 32) {
 		p->phase = BS_MYSQL_P_OPAQUE; /* SSL request: TLS follows */
@@ -556,7 +558,7 @@ static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, 
 			n -= k;
 			if (d->hdr_len < d->hdr_size)
 				return;
-			d->pkt_len = d->pkt_left = (uint32_t)le(d->hdr, 3);
+			d->pkt_len = d->pkt_left = (uint32_t)fixed_int(d->hdr, 3);
 			if (!d->continued) {
 				d->seq = d->hdr[3];
 				d->logical_len = 0;

@@ -6,8 +6,9 @@
  */
 #include "config.h"
 #include "parsers/stream/proto.h"
-#include "parsers/stream/http.h"
 #include "src/core/addrscan.h"
+/* the headers declaring the bs_proto_def of every BS_STREAM_PROTOCOLS entry */
+#include "parsers/stream/http.h"
 #include "parsers/stream/smtp.h"
 #include "parsers/stream/imap.h"
 #include "parsers/stream/pop3.h"
@@ -19,12 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Stream modules in sniffing order, then the datagram one. Indexes are
+/* The registry (BS_STREAM_PROTOCOLS, proto.h) as tables; their indexes are
  * those of the per-protocol counters. */
-static const struct bs_proto_def *const protos[BS_DISPATCH_NPROTO] = {
-	&bs_proto_http, &bs_proto_smtp, &bs_proto_ftp, &bs_proto_imap, &bs_proto_pop3,
-	&bs_proto_mysql, &bs_proto_dns_tcp, &bs_proto_dns,
-};
+#define PROTO_DEF(id, label) &bs_proto_##id,
+const struct bs_proto_def *const bs_stream_protocols[BS_DISPATCH_NPROTO] = { BS_STREAM_PROTOCOLS(PROTO_DEF) };
+#undef PROTO_DEF
+#define PROTO_LABEL(id, label) label,
+static const char *const proto_labels[BS_DISPATCH_NPROTO] = { BS_STREAM_PROTOCOLS(PROTO_LABEL) };
+#undef PROTO_LABEL
+
 #define SNIFF_MAX 128   /* first bytes kept per direction until a module claims the flow */
 
 enum flow_kind { K_UNDECIDED = 0, K_PROTO, K_FTPDATA, K_UNKNOWN, K_OPAQUE };
@@ -41,10 +45,11 @@ struct expectation {
 	char user[128];
 };
 
+/* The dispatcher's record of one TCP flow (bs_cflow.user). */
 struct dflow {
 	struct bs_proto_ctx pc;    /* what the module sees: endpoints already swapped */
 	enum flow_kind kind;
-	size_t proto;              /* index in protos[] */
+	size_t proto;              /* index in bs_stream_protocols[] */
 	void *state;
 	bool failed;
 	bool swap;                 /* key.cli is really the server: directions flipped */
@@ -61,8 +66,12 @@ struct bs_dispatch {
 	const struct bs_sink *sink;
 	bs_time now;
 	struct expectation expect[BS_DISPATCH_MAX_EXPECT];
-	void *udp_state;           /* one DNS datagram parser for all datagrams */
-	struct bs_proto_ctx udp_pc;
+	/* per datagram module (registry index; unused for stream modules): one
+	 * state for all its datagrams, allocated with the first */
+	struct udp_module {
+		void *state;
+		struct bs_proto_ctx pc;
+	} udp[BS_DISPATCH_NPROTO];
 	struct bs_dispatch_counters count;
 };
 
@@ -204,40 +213,10 @@ static struct expectation *expect_take(struct bs_dispatch *d, const bs_ip *ip, u
 
 /* ------------------------------------------------------------------ sniffing */
 
-static bool line_has(const uint8_t *p, size_t n, const char *word)
-{
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t ln = lf ? (size_t)(lf - p) : n;
-	return bs_memmem_ci((const char *)p, ln, word, strlen(word)) != NULL;
-}
-
-/* For modules without a sniff function: the well-known greetings. */
-static bool fallback_sniff(size_t i, int dir, const uint8_t *p, size_t n)
-{
-	const struct bs_proto_def *def = protos[i];
-	bs_str s = bs_str_make((const char *)p, n);
-	if (dir != 1 || !memchr(p, '\n', n))
-		return false; /* server greetings, whole first line */
-	if (strcmp(def->name, "smtp") == 0)
-		return bs_str_istarts(s, "220") && line_has(p, n, "SMTP");
-	if (strcmp(def->name, "ftp") == 0)
-		return bs_str_istarts(s, "220") && line_has(p, n, "FTP") && !line_has(p, n, "SMTP");
-	if (strcmp(def->name, "imap") == 0)
-		return bs_str_istarts(s, "* OK") || bs_str_istarts(s, "* PREAUTH");
-	if (strcmp(def->name, "pop3") == 0)
-		return bs_str_istarts(s, "+OK");
-	return false;
-}
-
 static bool claims(size_t i, int dir, const uint8_t *p, size_t n)
 {
-	const struct bs_proto_def *def = protos[i];
-	if (def->udp)
-		return false;
-	if (def->sniff ? def->sniff(dir, p, n) : false)
-		return true;
-	/* ftp's greeting is also "220": its fallback runs even next to smtp's sniffer */
-	return !def->sniff && fallback_sniff(i, dir, p, n);
+	const struct bs_proto_def *def = bs_stream_protocols[i];
+	return !def->udp && def->sniff && def->sniff(dir, p, n);
 }
 
 static const char *opaque_name(const uint8_t *p, size_t n)
@@ -262,7 +241,7 @@ static void set_endpoints(struct dflow *df, const struct bs_cflow *f)
 
 static void start_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, size_t i)
 {
-	const struct bs_proto_def *def = protos[i];
+	const struct bs_proto_def *def = bs_stream_protocols[i];
 	df->kind = K_PROTO;
 	df->proto = i;
 	df->state = NULL; /* allocated with the first byte or gap: a SYN flood costs no parser state */
@@ -274,7 +253,7 @@ static void start_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow 
 static void *proto_state(struct dflow *df)
 {
 	if (!df->state) {
-		const struct bs_proto_def *def = protos[df->proto];
+		const struct bs_proto_def *def = bs_stream_protocols[df->proto];
 		/* not calloc: every init sets what it needs (HTTP leaves its
 		 * big buffers alone), and zeroing 43 KB twice per flow showed */
 		df->state = bs_xmalloc(def->state_size);
@@ -297,7 +276,7 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 {
 	if (df->failed || n == 0)
 		return;
-	const struct bs_proto_def *def = protos[df->proto];
+	const struct bs_proto_def *def = bs_stream_protocols[df->proto];
 	proto_state(df);
 	at_packet(d, df, ts, pktno);
 	d->now = ts;
@@ -459,9 +438,9 @@ static void d_open(void *ctx, struct bs_cflow *f)
 		return;
 	}
 	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
-		if (protos[i]->udp)
+		if (bs_stream_protocols[i]->udp)
 			continue;
-		if (port_in(protos[i], k->sport)) {
+		if (port_in(bs_stream_protocols[i], k->sport)) {
 			d->count.by_port++;
 			start_proto(d, f, df, i);
 			return;
@@ -469,7 +448,7 @@ static void d_open(void *ctx, struct bs_cflow *f)
 	}
 	if (!f->handshake_seen) {
 		for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
-			if (!protos[i]->udp && port_in(protos[i], k->cport)) {
+			if (!bs_stream_protocols[i]->udp && port_in(bs_stream_protocols[i], k->cport)) {
 				df->swap = true;
 				d->count.by_port++;
 				d->count.swapped++;
@@ -529,7 +508,7 @@ static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts
 	case K_PROTO:
 		if (!df->failed) {
 			at_packet(d, df, ts, pktno);
-			protos[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
+			bs_stream_protocols[df->proto]->gap(proto_state(df), &df->pc, df->swap ? !dir : dir, n);
 		}
 		break;
 	case K_OPAQUE:
@@ -551,7 +530,7 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	case K_PROTO:
 		df->pc.ts = ts;
 		if (df->state) /* a flow that never carried a byte has nothing to flush */
-			protos[df->proto]->end(df->state, &df->pc);
+			bs_stream_protocols[df->proto]->end(df->state, &df->pc);
 		break;
 	case K_FTPDATA:
 	case K_UNKNOWN:
@@ -585,26 +564,42 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	f->user = NULL;
 }
 
+/* The datagram module on the key's server port, else on its client port
+ * (*swap: the key's "client" sent from the module's port); BS_DISPATCH_NPROTO
+ * when no module takes the datagram. */
+static size_t udp_module_for(const struct bs_flow_key *k, bool *swap)
+{
+	for (int side = 0; side < 2; side++) {
+		for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
+			const struct bs_proto_def *def = bs_stream_protocols[i];
+			if (def->udp && port_in(def, side == 0 ? k->sport : k->cport)) {
+				*swap = side == 1;
+				return i;
+			}
+		}
+	}
+	return BS_DISPATCH_NPROTO;
+}
+
 static void d_udp(void *ctx, const struct bs_flow_key *k, int dir, const uint8_t *p, size_t n,
                   bs_time ts, uint64_t pktno)
 {
 	struct bs_dispatch *d = ctx;
-	const size_t dns = BS_DISPATCH_NPROTO - 1;
-	const struct bs_proto_def *def = protos[dns];
 	d->now = ts;
-	bool srv_side = port_in(def, k->sport) || k->sport == 5353;
-	bool cli_side = port_in(def, k->cport) || k->cport == 5353;
-	if (!srv_side && !cli_side) {
+	bool swap = false;
+	size_t i = udp_module_for(k, &swap);
+	if (i == BS_DISPATCH_NPROTO) {
 		d->count.udp_ignored++;
 		return;
 	}
-	bool swap = !srv_side; /* the key's "client" sent from the DNS port */
-	if (!d->udp_state) {
-		d->udp_state = bs_xcalloc(1, def->state_size);
-		def->init(d->udp_state);
-		d->count.proto_flows[dns]++;
+	const struct bs_proto_def *def = bs_stream_protocols[i];
+	struct udp_module *m = &d->udp[i];
+	if (!m->state) {
+		m->state = bs_xcalloc(1, def->state_size);
+		def->init(m->state);
+		d->count.proto_flows[i]++;
 	}
-	struct bs_proto_ctx *pc = &d->udp_pc;
+	struct bs_proto_ctx *pc = &m->pc;
 	pc->sink = d->sink;
 	pc->input = d->input;
 	pc->flow_id = 0;
@@ -617,12 +612,12 @@ static void d_udp(void *ctx, const struct bs_flow_key *k, int dir, const uint8_t
 	pc->expect = on_expect;
 	pc->disp = d;
 	d->count.udp_datagrams++;
-	if (def->feed(d->udp_state, pc, swap ? !dir : dir, p, n)) {
+	if (def->feed(m->state, pc, swap ? !dir : dir, p, n)) {
 		/* one bad datagram must not silence DNS for the rest of the input */
 		d->count.udp_errors++;
-		d->count.proto_errors[dns]++;
-		def->end(d->udp_state, pc);
-		def->init(d->udp_state);
+		d->count.proto_errors[i]++;
+		def->end(m->state, pc);
+		def->init(m->state);
 	}
 }
 
@@ -650,9 +645,7 @@ const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch
 
 const char *bs_dispatch_proto_name(size_t i)
 {
-	if (i >= BS_DISPATCH_NPROTO)
-		return "?";
-	return protos[i]->udp ? "dns-udp" : protos[i]->name;
+	return i < BS_DISPATCH_NPROTO ? proto_labels[i] : "?";
 }
 
 void bs_dispatch_print(const struct bs_dispatch *d, FILE *out)
@@ -673,9 +666,11 @@ void bs_dispatch_free(struct bs_dispatch *d)
 {
 	if (!d)
 		return;
-	if (d->udp_state) {
-		protos[BS_DISPATCH_NPROTO - 1]->end(d->udp_state, &d->udp_pc);
-		free(d->udp_state);
+	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
+		if (d->udp[i].state) {
+			bs_stream_protocols[i]->end(d->udp[i].state, &d->udp[i].pc);
+			free(d->udp[i].state);
+		}
 	}
 	if (getenv("BS_DEBUG_PROTO"))
 		bs_dispatch_print(d, stderr);

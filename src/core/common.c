@@ -1,6 +1,7 @@
 /* common.c - shared helpers: byte strings, IP addresses, civil time, hashing. */
 #include "config.h"
 #include "src/core/common.h"
+#include "src/core/bytes.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -182,14 +183,6 @@ uint64_t bs_hash_bytes(const void *p, size_t n, uint64_t seed)
 #define H64_K1 0x9E3779B97F4A7C15ULL
 #define H64_K2 0xC2B2AE3D27D4EB4FULL
 
-static inline uint64_t le64(const unsigned char *b)
-{
-	/* byte order fixed, so a word read whole and one assembled from a
-	 * piece's tail are the same; compilers make this one load on x86 */
-	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
-	       (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
-}
-
 static inline uint64_t h64_mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * H64_K1;
@@ -219,8 +212,10 @@ void bs_hash64_feed(struct bs_hash64 *s, const void *p, size_t n)
 		s->tail = 0;
 	}
 	uint64_t h = s->h;
+	/* little-endian words, so a word read whole and one assembled from a
+	 * piece's tail above are the same */
 	for (; n >= 8; b += 8, n -= 8)
-		h = h64_mix(h, le64(b));
+		h = h64_mix(h, bs_le64(b));
 	s->h = h;
 	for (unsigned i = 0; i < n; i++)
 		s->tail |= (uint64_t)b[i] << (8 * i);

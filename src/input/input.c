@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "src/input/input.h"
+#include "src/core/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -407,7 +408,7 @@ static bool gz_read_header(struct bs_reader *r)
 		return false;
 	}
 	if (r->member_count == 0) {
-		uint32_t mtime = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 24;
+		uint32_t mtime = bs_le32(h + 4);
 		if (mtime != 0)
 			r->mtime = mtime;
 	}
@@ -429,8 +430,8 @@ static bool gz_read_trailer(struct bs_reader *r)
 		}
 		t[i] = (uint8_t)c;
 	}
-	uint32_t crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
-	uint32_t isize = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
+	uint32_t crc = bs_le32(t);
+	uint32_t isize = bs_le32(t + 4);
 	if (crc != r->member_crc) {
 		set_damage(r, "gzip member CRC mismatch at compressed byte offset %" PRIu64
 		           " (member starting at %" PRIu64 ")", at, r->member_start);
