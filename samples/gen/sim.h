@@ -32,6 +32,10 @@ struct addr {
 	bs_time abook_app_t;   /* first time the app returned it from an address-book table */
 	bs_time recv_t;        /* first time a mail from it reached a customer who had logged in */
 	bool spam_target;      /* exposed customer: spam onset aims at it */
+	/* Scenarios with a seen copy (W.odb): categories from the rows the
+	 * attacker was seen to read, and rows stolen but hidden by a capture gap. */
+	uint8_t seen;
+	bool gap;
 };
 
 struct user {
@@ -45,7 +49,17 @@ struct user {
 	bool heavy;
 	int *abook, nabook;
 	int *pending, npending, cpending; /* senders of mail received before the first login */
+	/* W.odb: has a Users row (logged in to webmail once); its delivered
+	 * mail (senders) and how many it has opened. */
+	bool in_users;
+	int *inbox, ninbox, cinbox, nopened;
 };
+
+/* A Correspondents row (W.odb): kept when a user opens or sends a message. */
+struct corr { int user, addr; bool received; };
+
+/* Scenario variants beyond the reference incident (docs/SAMPLES.md). */
+enum variant { V_NONE, V_OPENED, V_OPENED_CUT, V_POST_SHELL, V_MAIL_EXFIL, V_ROLE_SPAM };
 
 struct row2 { int user; int addr; bs_time t; };
 
@@ -60,6 +74,12 @@ struct world {
 	struct row2 *sendlog; int nsendlog, csendlog;
 	int bigbook_user;
 	double scale;
+	enum variant variant;
+	bool odb;                    /* the opened-only database: Users, Abook, Correspondents */
+	struct corr *corr; int ncorr, ccorr;
+	bs_time dump_end;            /* end of the attacker's last bulk read or exfiltration */
+	bs_time onset_first;         /* first spam of the onset */
+	size_t gap_from, gap_to;     /* W.odb cut: rows of the Abook dump the capture misses */
 };
 extern struct world W;
 
@@ -76,6 +96,13 @@ void truth_abook_app(int addr, bs_time t);
 void truth_delivered(int sender_addr, int rcpt_user, bs_time t);
 void truth_attacker_read(int addr, bool addressbook_table);
 void truth_trojan(int user);
+/* Users whose webmail login went through server at or after its exploit, once each. */
+int truth_harvested(int server, int *out, int max);
+/* W.odb: an address in a row the attacker read (seen: captured, else in the gap). */
+void truth_seen(int addr, uint8_t cat, bool seen);
+void corr_add(int user, int addr, bool received);
+/* The address typed into an address-book entry's name field, or -1. */
+int abook_name_addr(int addr);
 
 /* Per webmail server: the attack model and what was observed. */
 struct webserver {
@@ -87,6 +114,8 @@ struct webserver {
 	bs_time tamper_first, tamper_last; /* observed: pages served */
 	bs_time deploy_t;            /* the fleet-wide page change */
 	const char *shell_path;
+	const char *shell_path2;     /* a second shell dropped by the same attacker */
+	bs_time vis_first, vis_last; /* maillog-only-exfil: attacker activity the maillogs show */
 	char attacker_ips[4][16];
 	bool attacker_ip_in_captures_only[4]; /* an exfiltration destination: no log shows it */
 	int nattacker_ips;
@@ -100,6 +129,7 @@ struct truth_opts {
 	const char *dir, *scenario;
 	uint64_t seed;
 	bool logs_only;
+	bool basis;                  /* the new scenarios: basis column, meta extras */
 };
 void truth_write(const struct truth_opts *o);
 
@@ -122,6 +152,8 @@ typedef const char *(*cell_fn)(void *ctx, size_t row, size_t col);
 void mysql_open(struct tcpconn *tc, int server, bs_time t, const char *user);
 void mysql_select(struct tcpconn *tc, const char *sql, const char *table, const char *const *cols, size_t ncols,
 	size_t nrows, cell_fn cell, void *ctx);
+/* The next mysql_select's rows [from, to) are sent while the capture misses them. */
+void mysql_set_gap(size_t from, size_t to);
 void mysql_exec(struct tcpconn *tc, const char *sql, uint64_t affected);
 void mysql_quit(struct tcpconn *tc);
 
@@ -136,6 +168,7 @@ bs_time smtp_to_relay(int server, const char *auth_user, const char *password, c
 	const int *rcpts, int nrcpt, const char *data, size_t dlen, bs_time t, char *qid_out);
 void mx_deliver_incoming(int sender, int rcpt_user, bs_time t);
 void mx_spam(int rcpt_user, bs_time t, bool rbl);
+void mx_spam_to(const char *to, bs_time t, bool rbl);
 
 bs_time ftp_upload(int server, const struct host_addr *dst, const char *user, const char *pass, const char *file,
 	const char *data, size_t len, bs_time t);
@@ -176,4 +209,10 @@ void web_probe(int server, uint32_t ip, bs_time t, int nprobes, const char *ua);
 bs_time web_exploit_rfi(int server, uint32_t ip, bs_time t);
 bs_time web_exploit_upload(int server, uint32_t ip, bs_time t, const char *shell_path);
 bs_time web_shell(int server, uint32_t ip, bs_time t, const char *cmd, const char *output);
+/* How a request carries the shell's command. */
+enum shell_via { VIA_GET, VIA_FORM, VIA_MULTIPART, VIA_COOKIE, VIA_HEADER, VIA_BODY };
+/* A shell request to path; status 404 once the file is gone (a probe, not use). */
+bs_time web_shell_via(int server, uint32_t ip, bs_time t, const char *path, enum shell_via via, int status,
+	const char *cmd, const char *output);
 bool page_tampered(int server, bs_time t);
+const char *abook_field(int user, int addr, size_t col);

@@ -167,7 +167,8 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 	const char *ref = NULL;
 	char refb[128];
 	if (strncmp(uri, "/mail/", 6) == 0 && strcmp(uri, "/mail/index.php") != 0 && strstr(uri, ".cache.php") == NULL &&
-		strstr(uri, "thumb.php") == NULL) {
+		strstr(uri, "thumb.php") == NULL &&
+		strstr(uri, "/.s.php") == NULL && strstr(uri, "/x.php") == NULL) {
 		snprintf(refb, sizeof refb, "http://webmail.%s/mail/showmail.php?Folder=Inbox", LOCAL_DOMAIN);
 		ref = refb;
 	}
@@ -287,17 +288,27 @@ static void url_encode(struct buf *b, const char *s)
 	}
 }
 
-struct abook_ctx { const struct user *u; const char *account; };
-static const char *abook_cell(void *ctx, size_t row, size_t col)
+/* A cell of an Abook row (Account, Email, FirstName, LastName) of user's entry addr. */
+const char *abook_field(int user, int addr, size_t col)
 {
-	struct abook_ctx *c = ctx;
 	static char name[32];
 	switch (col) {
-	case 0: return c->account;
-	case 1: return W.addrs[c->u->abook[row]].s;
-	case 2: snprintf(name, sizeof name, "%s", W.users[(size_t)(c->u->abook[row]) % (size_t)W.nusers].first); return name;
-	default: return W.users[(size_t)(c->u->abook[row] / 3) % (size_t)W.nusers].last;
+	case 0: return W.addrs[W.users[user].addr].s;
+	case 1: return W.addrs[addr].s;
+	case 2:
+		if (abook_name_addr(addr) >= 0)
+			return W.addrs[abook_name_addr(addr)].s;
+		snprintf(name, sizeof name, "%s", W.users[(size_t)addr % (size_t)W.nusers].first);
+		return name;
+	default: return W.users[(size_t)(addr / 3) % (size_t)W.nusers].last;
 	}
+}
+
+struct abook_ctx { const struct user *u; };
+static const char *abook_cell(void *ctx, size_t row, size_t col)
+{
+	const struct user *u = ((struct abook_ctx *)ctx)->u;
+	return abook_field((int)(u - W.users), u->abook[row], col);
 }
 
 struct user_ctx { const struct user *u; };
@@ -325,7 +336,14 @@ static bs_time app_login_db(int server, const struct user *u, bs_time t)
 	struct user_ctx ctx = { u };
 	snprintf(sql, sizeof sql, "SELECT * FROM Users WHERE Account='%s'", W.addrs[u->addr].s);
 	mysql_open(&tc, server, t, "atmail");
-	mysql_select(&tc, sql, "Users", cols, 6, 1, user_cell, &ctx);
+	mysql_select(&tc, sql, "Users", cols, 6, W.odb && !u->in_users ? 0 : 1, user_cell, &ctx);
+	if (W.odb && !u->in_users) {
+		/* The first webmail login creates the account's row. */
+		snprintf(sql, sizeof sql, "INSERT INTO Users (Account, FirstName, LastName) VALUES ('%s', '%s', '%s')",
+			W.addrs[u->addr].s, u->first, u->last);
+		mysql_exec(&tc, sql, 1);
+		((struct user *)u)->in_users = true;
+	}
 	mysql_quit(&tc);
 	return tc.t;
 }
@@ -336,7 +354,7 @@ static bs_time app_abook_db(int server, int user, bs_time t)
 	const struct user *u = &W.users[user];
 	char sql[256];
 	struct tcpconn tc;
-	struct abook_ctx ctx = { u, W.addrs[u->addr].s };
+	struct abook_ctx ctx = { u };
 	snprintf(sql, sizeof sql, "SELECT Account, Email, FirstName, LastName FROM Abook WHERE Account='%s'", W.addrs[u->addr].s);
 	mysql_open(&tc, server, t, "atmail");
 	mysql_select(&tc, sql, "Abook", cols, 4, (size_t)u->nabook, abook_cell, &ctx);
@@ -344,12 +362,55 @@ static bs_time app_abook_db(int server, int user, bs_time t)
 	mysql_quit(&tc);
 	if (u->nabook)
 		truth_abook_app(u->addr, tq);
-	for (int i = 0; i < u->nabook; i++)
+	for (int i = 0; i < u->nabook; i++) {
 		truth_abook_app(u->abook[i], tq);
+		if (abook_name_addr(u->abook[i]) >= 0)
+			truth_abook_app(abook_name_addr(u->abook[i]), tq);
+	}
 	return tc.t;
 }
 
 static struct buf send_form;
+
+/* W.odb: opening a message keeps its sender as a correspondent. */
+static bs_time app_open_db(int server, int user, bs_time t)
+{
+	struct user *u = &W.users[user];
+	int sender = u->inbox[u->nopened++];
+	char sql[512];
+	struct tcpconn tc;
+	snprintf(sql, sizeof sql, "INSERT INTO Correspondents (Account, Email, Name, Direction) VALUES ('%s', '%s', '%s %s', 'received')",
+		W.addrs[u->addr].s, W.addrs[sender].s, W.users[sender % W.nusers].first, W.users[sender / 3 % W.nusers].last);
+	mysql_open(&tc, server, t, "atmail");
+	mysql_exec(&tc, sql, 1);
+	mysql_quit(&tc);
+	corr_add(user, sender, true);
+	return tc.t;
+}
+
+/* W.odb: a contact added to the address book (POST abook.php). */
+static bs_time app_abook_add(int server, int user, bs_time t)
+{
+	struct user *u = &W.users[user];
+	int a = W.pool[rng_below(R, (uint32_t)W.npool)];
+	char sql[512];
+	struct tcpconn tc;
+	buf_clear(&send_form);
+	buf_puts(&send_form, "func=add&email=");
+	url_encode(&send_form, W.addrs[a].s);
+	buf_printf(&send_form, "&firstname=%s&lastname=%s", W.users[a % W.nusers].first, W.users[a / 3 % W.nusers].last);
+	for (int i = 0; i < u->nabook; i++)
+		if (u->abook[i] == a)
+			return t; /* already there: the application refuses it without a query */
+	snprintf(sql, sizeof sql, "INSERT INTO Abook (Account, Email, FirstName, LastName) VALUES ('%s', '%s', '%s', '%s')",
+		W.addrs[u->addr].s, W.addrs[a].s, W.users[a % W.nusers].first, W.users[a / 3 % W.nusers].last);
+	mysql_open(&tc, server, t, "atmail");
+	mysql_exec(&tc, sql, 1);
+	mysql_quit(&tc);
+	u->abook = bs_xrealloc(u->abook, (size_t)(u->nabook + 2) * sizeof *u->abook);
+	u->abook[u->nabook++] = a;
+	return tc.t;
+}
 
 /* sendmail.php: the form (left in send_form), SMTP to relay1, Log_SendMail. */
 static bs_time app_send(int server, int user, bs_time t)
@@ -408,8 +469,14 @@ static bs_time app_send(int server, int user, bs_time t)
 	bs_time ts = smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
 	mysql_open(&tc, server, ts, "atmail");
 	for (int i = 0; i < n; i++) {
-		snprintf(sql, sizeof sql, "INSERT INTO Log_SendMail (Account, EmailTo, Date) VALUES ('%s', '%s', '%s')",
-			W.addrs[u->addr].s, W.addrs[rcpt[i]].s, date);
+		if (W.odb) {
+			snprintf(sql, sizeof sql, "INSERT INTO Correspondents (Account, Email, Name, Direction) VALUES ('%s', '%s', '', 'sent')",
+				W.addrs[u->addr].s, W.addrs[rcpt[i]].s);
+			corr_add(user, rcpt[i], false);
+		} else {
+			snprintf(sql, sizeof sql, "INSERT INTO Log_SendMail (Account, EmailTo, Date) VALUES ('%s', '%s', '%s')",
+				W.addrs[u->addr].s, W.addrs[rcpt[i]].s, date);
+		}
 		mysql_exec(&tc, sql, 1);
 	}
 	mysql_quit(&tc);
@@ -484,6 +551,8 @@ void web_user_session(int user, bs_time t)
 		if (k < 45) {
 			char uri[64];
 			snprintf(uri, sizeof uri, "/mail/reademail.php?id=%u", 100 + rng_below(R, 20));
+			if (W.odb && u->nopened < u->ninbox)
+				w.resp_after = app_open_db(server, user, t + rng_span(R, 0.1, 0.2));
 			page_read();
 			rep = html_reply(200, NULL);
 			t = web_request(&w, t, "GET", uri, cookie, NULL, 0, &rep, user);
@@ -512,6 +581,14 @@ void web_user_session(int user, bs_time t)
 			rep = html_reply(200, NULL);
 			t = web_request(&w, t, "GET", "/mail/showmail.php?Folder=Inbox", cookie, NULL, 0, &rep, user);
 		}
+	}
+	if (W.odb && rng_chance(R, 0.1)) {
+		t += rng_span(R, 5, 40);
+		w.resp_after = app_abook_add(server, user, t + rng_span(R, 0.15, 0.3));
+		page_abook(user);
+		rep = html_reply(200, NULL);
+		t = web_request(&w, t, "POST", "/mail/abook.php", "Content-Type: application/x-www-form-urlencoded\r\n",
+			send_form.p, send_form.n, &rep, user);
 	}
 	if (rng_chance(R, 0.5)) {
 		page_index(server, t, "You have been logged out.");
@@ -657,17 +734,62 @@ bs_time web_exploit_upload(int server, uint32_t ip, bs_time t, const char *shell
 
 bs_time web_shell(int server, uint32_t ip, bs_time t, const char *cmd, const char *output)
 {
+	return web_shell_via(server, ip, t, WS[server].shell_path, VIA_GET, 200, cmd, output);
+}
+
+bs_time web_shell_via(int server, uint32_t ip, bs_time t, const char *path, enum shell_via via, int status,
+	const char *cmd, const char *output)
+{
 	struct webconn w;
 	web_begin(&w, server, ip, attacker_ua);
-	static struct buf uri, out;
+	static struct buf uri, out, body, hdr;
+	static const char boundary[] = "----------------------------3f9a1c0d7be2";
 	buf_clear(&uri);
-	buf_printf(&uri, "%s?cmd=", WS[server].shell_path);
-	url_encode(&uri, cmd);
-	buf_clear(&out);
-	buf_printf(&out, "<pre>%s</pre>", output);
-	struct http_reply rep = { 200, "text/plain", NULL, out.p, out.n, false };
-	web_request(&w, t, "GET", uri.p, NULL, NULL, 0, &rep, -1);
+	buf_clear(&body);
+	buf_clear(&hdr);
+	buf_puts(&uri, path);
+	switch (via) {
+	case VIA_GET:
+		buf_puts(&uri, "?cmd=");
+		url_encode(&uri, cmd);
+		break;
+	case VIA_FORM:
+		buf_puts(&hdr, "Content-Type: application/x-www-form-urlencoded\r\n");
+		buf_puts(&body, "cmd=");
+		url_encode(&body, cmd);
+		break;
+	case VIA_MULTIPART:
+		buf_printf(&hdr, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+		buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"cmd\"\r\n\r\n%s\r\n--%s--\r\n", boundary, cmd, boundary);
+		break;
+	case VIA_COOKIE:
+		buf_puts(&hdr, "Cookie: z=");
+		base64_encode(&hdr, cmd, strlen(cmd));
+		buf_puts(&hdr, "\r\n");
+		break;
+	case VIA_HEADER:
+		buf_printf(&hdr, "X-Cmd: %s\r\n", cmd);
+		break;
+	case VIA_BODY:
+		buf_puts(&hdr, "Content-Type: application/octet-stream\r\n");
+		buf_puts(&body, cmd);
+		break;
+	}
+	struct http_reply rep = { 404, "text/html; charset=iso-8859-1", NULL, NOT_FOUND, sizeof NOT_FOUND - 1, false };
+	if (status == 200) {
+		buf_clear(&out);
+		buf_printf(&out, "<pre>%s</pre>", output);
+		rep = (struct http_reply){ 200, "text/plain", NULL, out.p, out.n, false };
+	}
+	bool post = via == VIA_FORM || via == VIA_MULTIPART || via == VIA_BODY;
+	web_request(&w, t, post ? "POST" : "GET", uri.p, hdr.n ? hdr.p : NULL, body.p, body.n, &rep, -1);
 	web_end(&w);
-	attacker_seen(server, ip, t);
+	if (status == 200) {
+		attacker_seen(server, ip, t);
+	} else {
+		char s[BS_IP_STRLEN];
+		ip_str(ip, s, sizeof s);
+		server_add_attacker_ip(server, s, false); /* a probe: in the timeline, not in the window */
+	}
 	return t;
 }

@@ -293,6 +293,19 @@ void truth_login(int user, int server, bs_time t)
 	}
 }
 
+int truth_harvested(int server, int *out, int max)
+{
+	int n = 0;
+	for (int i = 0; i < ncreds && n < max; i++) {
+		bool dup = creds[i].server != server;
+		for (int k = 0; k < n && !dup; k++)
+			dup = out[k] == creds[i].user;
+		if (!dup)
+			out[n++] = creds[i].user;
+	}
+	return n;
+}
+
 void truth_sent(int addr, bs_time t)
 {
 	if (W.addrs[addr].sent_t > t)
@@ -309,6 +322,13 @@ void truth_delivered(int sender, int rcpt_user, bs_time t)
 {
 	struct user *u = &W.users[rcpt_user];
 	struct addr *s = &W.addrs[sender];
+	if (W.odb && sender >= 0 && !u->desktop) {
+		if (u->ninbox == u->cinbox) {
+			u->cinbox = u->cinbox ? u->cinbox * 2 : 16;
+			u->inbox = bs_xrealloc(u->inbox, (size_t)u->cinbox * sizeof *u->inbox);
+		}
+		u->inbox[u->ninbox++] = sender;
+	}
 	if (W.addrs[u->addr].login_t <= t) {
 		if (s->recv_t > t)
 			s->recv_t = t;
@@ -334,6 +354,38 @@ void truth_attacker_read(int addr, bool addressbook_table)
 }
 
 void truth_trojan(int user) { W.addrs[W.users[user].addr].flags |= CAT_TROJAN; }
+
+void truth_seen(int addr, uint8_t cat, bool seen)
+{
+	struct addr *a = &W.addrs[addr];
+	if (seen)
+		a->seen |= cat | CAT_EXFILTRATED;
+	else
+		a->gap = true;
+	const char *dom = strrchr(a->s, '@');
+	if (a->user >= 0 || (dom && strcmp(dom + 1, LOCAL_DOMAIN) == 0))
+		a->spam_target = true;
+}
+
+void corr_add(int user, int addr, bool received)
+{
+	for (int i = 0; i < W.ncorr; i++)
+		if (W.corr[i].user == user && W.corr[i].addr == addr && W.corr[i].received == received)
+			return;
+	if (W.ncorr == W.ccorr) {
+		W.ccorr = W.ccorr ? W.ccorr * 2 : 1024;
+		W.corr = bs_xrealloc(W.corr, (size_t)W.ccorr * sizeof *W.corr);
+	}
+	W.corr[W.ncorr++] = (struct corr){ user, addr, received };
+}
+
+/* One entry in 29 has an address typed into its name field (another contact). */
+int abook_name_addr(int addr)
+{
+	if (!W.odb || addr % 29 != 0)
+		return -1;
+	return W.pool[(size_t)(addr * 7 + 3) % (size_t)W.npool];
+}
 
 void server_add_attacker_ip(int s, const char *ip, bool captures_only)
 {
@@ -413,13 +465,18 @@ static const char *const cat_names[] = {
 	"addressbook", "credentials_at_risk", "exfiltrated", "login", "received_from", "sent_to", "trojan_page_served"
 };
 
+/* The access window on server s as the truth states it: in maillog-only-exfil
+ * what the maillogs show of the attacker, else exploit to last activity. */
+static bs_time win_start(const struct webserver *w) { return W.variant == V_MAIL_EXFIL ? w->vis_first : w->exploit_t; }
+static bs_time win_end(const struct webserver *w) { return W.variant == V_MAIL_EXFIL ? w->vis_last : w->last_t; }
+
 /* The latest window end over compromised servers, or TIME_NEVER. */
 static bs_time truth_T(void)
 {
 	bs_time T = TIME_NEVER;
 	for (int s = 0; s < NWEB; s++)
-		if (WS[s].exploited && (T == TIME_NEVER || WS[s].last_t > T))
-			T = WS[s].last_t;
+		if (WS[s].exploited && (T == TIME_NEVER || win_end(&WS[s]) > T))
+			T = win_end(&WS[s]);
 	return T;
 }
 
@@ -432,8 +489,8 @@ static void write_servers(const struct truth_opts *o)
 		bool comp = w->exploited;
 		char ip[BS_IP_STRLEN], ws[40], we[40], ts[40], te[40], ips[96] = "";
 		host_addr_format(&hosts[s], ip, sizeof ip);
-		fmt_time(comp ? w->exploit_t : TIME_NEVER, ws, sizeof ws);
-		fmt_time(comp ? w->last_t : TIME_NEVER, we, sizeof we);
+		fmt_time(comp ? win_start(w) : TIME_NEVER, ws, sizeof ws);
+		fmt_time(comp ? win_end(w) : TIME_NEVER, we, sizeof we);
 		fmt_time(o->logs_only ? TIME_NEVER : w->tamper_first, ts, sizeof ts);
 		fmt_time(o->logs_only ? TIME_NEVER : w->tamper_last, te, sizeof te);
 		if (comp) {
@@ -450,8 +507,8 @@ static void write_servers(const struct truth_opts *o)
 					w->attacker_ip_in_captures_only[j - 1] = f;
 				}
 			for (int i = 0; i < w->nattacker_ips; i++) {
-				if (o->logs_only && w->attacker_ip_in_captures_only[i])
-					continue;
+				if (o->logs_only && (w->attacker_ip_in_captures_only[i] || W.variant == V_MAIL_EXFIL))
+					continue; /* no maillog shows the attacker's addresses */
 				if (ips[0])
 					strcat(ips, ";");
 				strcat(ips, w->attacker_ips[i]);
@@ -472,68 +529,143 @@ static void write_servers(const struct truth_opts *o)
 	fclose(fp);
 }
 
+/* Categories of address i in the new scenarios (issue 16): observed from the
+ * rows the attacker was seen to read and through the compromised server;
+ * inferred from the logs up to X where no seen copy covers the table. */
+static uint8_t scoped_cats(int i, uint8_t cred, bs_time X, bool *observed)
+{
+	const struct addr *a = &W.addrs[i];
+	uint8_t obs = cred, inf = 0;
+	if (W.variant == V_MAIL_EXFIL) {
+		if (a->login_t <= X)
+			inf |= CAT_LOGIN | CAT_EXFILTRATED;
+		if (a->sent_t <= X)
+			inf |= CAT_SENT_TO | CAT_EXFILTRATED;
+	} else {
+		obs |= a->seen | (a->flags & CAT_TROJAN);
+		if (W.variant == V_OPENED_CUT && a->abook_app_t <= X)
+			inf |= CAT_ADDRESSBOOK | CAT_EXFILTRATED;
+	}
+	*observed = obs != 0;
+	return obs | inf;
+}
+
+static void write_row(FILE *fp, const struct addr *a, uint8_t c, const char *basis, int *counts)
+{
+	const char *dom = strrchr(a->s, '@');
+	dom = dom ? dom + 1 : "";
+	bool customer = strcmp(dom, LOCAL_DOMAIN) == 0 || (c & CAT_LOGIN);
+	char catbuf[160] = "", action[64] = "";
+	for (int b = 0; b < 7; b++) {
+		if (!(c & (1 << b)))
+			continue;
+		if (catbuf[0])
+			strcat(catbuf, ";");
+		strcat(catbuf, cat_names[b]);
+	}
+	const char *risk = (c & (CAT_CREDENTIALS | CAT_TROJAN)) ? "high" : customer ? "medium" : "low";
+	if (c & CAT_CREDENTIALS)
+		strcat(action, "reset_password;");
+	if (c & CAT_TROJAN)
+		strcat(action, "malware_check;");
+	strcat(action, "notify");
+	counts[risk[0] == 'h' ? 0 : risk[0] == 'm' ? 1 : 2]++;
+	csv_field(fp, a->s, false);
+	csv_field(fp, dom, false);
+	csv_field(fp, customer ? "1" : "0", false);
+	csv_field(fp, catbuf, false);
+	csv_field(fp, risk, false);
+	csv_field(fp, action, false);
+	csv_field(fp, "", false);
+	csv_field(fp, "", false);
+	csv_field(fp, "", false);
+	csv_field(fp, "", !basis);
+	if (basis)
+		csv_field(fp, basis, true);
+}
+
 static void write_exposed(const struct truth_opts *o, bs_time T, int *counts)
 {
 	FILE *fp = open_truth(o->dir, "exposed_addresses.csv");
-	fputs("address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence\n", fp);
+	fputs(o->basis ? "address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence,basis\n"
+		: "address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence\n", fp);
 	if (T == TIME_NEVER) {
 		fclose(fp);
 		return;
 	}
 	uint8_t *cats = bs_xcalloc((size_t)W.naddrs, 1);
-	for (int i = 0; i < ncreds; i++)
-		if (creds[i].t <= WS[creds[i].server].last_t)
+	bool *obs = bs_xcalloc((size_t)W.naddrs, sizeof *obs);
+	for (int i = 0; i < ncreds; i++) {
+		const struct webserver *w = &WS[creds[i].server];
+		if (creds[i].t >= win_start(w) && creds[i].t <= win_end(w))
 			cats[W.users[creds[i].user].addr] |= CAT_CREDENTIALS;
+	}
 	int *ids = bs_xmalloc((size_t)W.naddrs * sizeof *ids), n = 0;
 	for (int i = 0; i < W.naddrs; i++) {
 		struct addr *a = &W.addrs[i];
-		uint8_t c = cats[i] | a->flags;
-		if (a->login_t <= T) c |= CAT_LOGIN;
-		if (a->sent_t <= T) c |= CAT_SENT_TO;
-		if (a->abook_app_t <= T) c |= CAT_ADDRESSBOOK;
-		if (a->recv_t <= T) c |= CAT_RECEIVED_FROM;
-		if (o->logs_only)
-			c &= (uint8_t)~(CAT_ADDRESSBOOK | CAT_EXFILTRATED | CAT_TROJAN);
+		uint8_t c;
+		if (o->basis) {
+			c = scoped_cats(i, cats[i], W.dump_end, &obs[i]);
+		} else {
+			c = cats[i] | a->flags;
+			if (a->login_t <= T) c |= CAT_LOGIN;
+			if (a->sent_t <= T) c |= CAT_SENT_TO;
+			if (a->abook_app_t <= T) c |= CAT_ADDRESSBOOK;
+			if (a->recv_t <= T) c |= CAT_RECEIVED_FROM;
+			if (o->logs_only)
+				c &= (uint8_t)~(CAT_ADDRESSBOOK | CAT_EXFILTRATED | CAT_TROJAN);
+		}
 		cats[i] = c;
 		if (c)
 			ids[n++] = i;
 	}
 	qsort(ids, (size_t)n, sizeof *ids, cmp_addr_ids);
-	for (int k = 0; k < n; k++) {
-		struct addr *a = &W.addrs[ids[k]];
-		uint8_t c = cats[ids[k]];
-		const char *dom = strrchr(a->s, '@');
-		dom = dom ? dom + 1 : "";
-		bool customer = strcmp(dom, LOCAL_DOMAIN) == 0 || (c & CAT_LOGIN);
-		char catbuf[160] = "", action[64] = "";
-		for (int b = 0; b < 7; b++) {
-			if (!(c & (1 << b)))
-				continue;
-			if (catbuf[0])
-				strcat(catbuf, ";");
-			strcat(catbuf, cat_names[b]);
-		}
-		const char *risk = (c & (CAT_CREDENTIALS | CAT_TROJAN)) ? "high" : customer ? "medium" : "low";
-		if (c & CAT_CREDENTIALS)
-			strcat(action, "reset_password;");
-		if (c & CAT_TROJAN)
-			strcat(action, "malware_check;");
-		strcat(action, "notify");
-		counts[risk[0] == 'h' ? 0 : risk[0] == 'm' ? 1 : 2]++;
-		csv_field(fp, a->s, false);
-		csv_field(fp, dom, false);
-		csv_field(fp, customer ? "1" : "0", false);
-		csv_field(fp, catbuf, false);
-		csv_field(fp, risk, false);
-		csv_field(fp, action, false);
-		csv_field(fp, "", false);
-		csv_field(fp, "", false);
-		csv_field(fp, "", false);
-		csv_field(fp, "", true);
-	}
+	for (int k = 0; k < n; k++)
+		write_row(fp, &W.addrs[ids[k]], cats[ids[k]], !o->basis ? NULL : obs[ids[k]] ? "observed" : "inferred", counts);
 	free(ids);
+	free(obs);
 	free(cats);
 	fclose(fp);
+}
+
+/* meta.csv of the new scenarios: the exposure cut-off, the spam onset day,
+ * which dumped tables the capture shows whole or cut. */
+static void write_meta_scoping(FILE *fp)
+{
+	char x[40], d[40] = "";
+	fmt_time(W.dump_end, x, sizeof x);
+	if (W.onset_first != TIME_NEVER && W.onset_first != 0) {
+		fmt_time(W.onset_first, d, sizeof d);
+		d[10] = 0;
+	}
+	fprintf(fp, "exposure_cutoff,%s\nspam_onset,%s\n", x, d);
+	if (W.odb)
+		fprintf(fp, "tables_whole,%s\ntables_cut,%s\n", W.variant == V_OPENED_CUT ? "Correspondents;Users" : "Abook;Correspondents;Users",
+			W.variant == V_OPENED_CUT ? "Abook" : "");
+}
+
+/* attack.txt of the new scenarios: what the scoping rests on. */
+static void write_attack_scoping(FILE *fp)
+{
+	char x[40], a[40], b[40];
+	fmt_time(W.dump_end, x, sizeof x);
+	fprintf(fp, "exposure cut-off (end of the last bulk read or exfiltration) = %s\n", x);
+	if (W.variant == V_MAIL_EXFIL) {
+		fmt_time(WS[2].vis_first, a, sizeof a);
+		fmt_time(WS[2].vis_last, b, sizeof b);
+		fprintf(fp, "maillogs alone: the window is what they show of the attacker, %s (night IMAP burst through wm3)\n"
+			"to %s (the dump mailed by apache, uid 48); exposure inferred: webmail logins (rip= a webmail host) and\n"
+			"recipients of webmail submissions up to the cut-off; credentials_at_risk observed.\n", a, b);
+		return;
+	}
+	int hidden = 0;
+	for (int i = 0; i < W.naddrs; i++)
+		hidden += W.addrs[i].gap && !W.addrs[i].seen && W.addrs[i].abook_app_t > W.dump_end;
+	fprintf(fp, "stolen copy seen in the capture: Users, Abook and Correspondents result rows are the exposure (observed).\n");
+	if (W.variant == V_OPENED_CUT)
+		fprintf(fp, "Abook dump cut by a capture gap (rows %zu..%zu not seen): those rows' addresses shown by the application's\n"
+			"own address-book reads up to the cut-off are inferred; %d addresses stolen only in the gap have no evidence.\n",
+			W.gap_from, W.gap_to - 1, hidden);
 }
 
 void truth_write(const struct truth_opts *o)
@@ -550,6 +682,8 @@ void truth_write(const struct truth_opts *o)
 	FILE *fp = open_truth(o->dir, "meta.csv");
 	fputs("key,value\n", fp);
 	fprintf(fp, "local_domain,%s\nT,%s\nseed,%llu\nscenario,%s\n", LOCAL_DOMAIN, tb, (unsigned long long)o->seed, o->scenario);
+	if (o->basis)
+		write_meta_scoping(fp);
 	fclose(fp);
 	fp = open_truth(o->dir, "attack.txt");
 	fprintf(fp, "Scenario %s, seed %llu%s.\n\n", o->scenario, (unsigned long long)o->seed,
@@ -580,6 +714,8 @@ void truth_write(const struct truth_opts *o)
 	else
 		fprintf(fp, "\nT (latest window end) = %s\nexposed addresses: %d high, %d medium, %d low risk\n",
 			tb, counts[0], counts[1], counts[2]);
+	if (ncomp && o->basis)
+		write_attack_scoping(fp);
 	fputs("\nDecoys: brute force from 198.51.100.23 against wm5; backup from wm2 to backup1 (10.0.2.50);\n"
 		"a page deployed fleet-wide (index.php gains cdn.widgets.example.com/analytics.js);\n"
 		"bigbook@example.net with ~2000 address-book entries; Internet scanners on every server.\n", fp);
