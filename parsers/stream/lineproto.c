@@ -430,17 +430,6 @@ void bs_lineproto_starttls_reply(struct bs_lineproto *lp, bool accepted)
 	lp->tls = accepted ? BS_LINEPROTO_OPAQUE : BS_LINEPROTO_CLEAR;
 }
 
-void bs_emit_auth(const struct bs_proto_ctx *c, enum bs_auth_proto proto, bs_str user, bs_str method, int success)
-{
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = proto;
-	ev.u.auth.user = user;
-	ev.u.auth.method = method;
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
-}
-
 void bs_lineproto_emit_auth(struct bs_lineproto *lp, const struct bs_proto_ctx *c, bs_str user, bs_str method,
                             int success)
 {

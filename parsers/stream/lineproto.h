@@ -186,9 +186,6 @@ struct bs_cmd *bs_lineproto_answered(struct bs_lineproto *lp);
 void bs_lineproto_starttls(struct bs_lineproto *lp);
 void bs_lineproto_starttls_reply(struct bs_lineproto *lp, bool accepted);
 
-/* One BS_EV_AUTH from a stream parser: user, method, success 1, 0, or -1
- * when the capture holds no reply. Not tied to lines: MySQL can use it. */
-void bs_emit_auth(const struct bs_proto_ctx *c, enum bs_auth_proto proto, bs_str user, bs_str method, int success);
 /* The same for the flow's protocol, counted in lp->logins. */
 void bs_lineproto_emit_auth(struct bs_lineproto *lp, const struct bs_proto_ctx *c, bs_str user, bs_str method,
                             int success);

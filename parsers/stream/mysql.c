@@ -244,17 +244,6 @@ static void row_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 
 /* --------------------------------------------------------- server side */
 
-static void emit_auth(struct bs_mysql *p, const struct bs_proto_ctx *c, int success)
-{
-	struct bs_event ev;
-	bs_proto_event(c, &ev, BS_EV_AUTH);
-	ev.u.auth.proto = BS_AUTH_MYSQL;
-	ev.u.auth.user = bs_str_make(p->user, p->user_len);
-	ev.u.auth.method = bs_str_make(p->plugin, p->plugin_len);
-	ev.u.auth.success = success;
-	bs_emit(c->sink, &ev);
-}
-
 static void server_greeting(struct bs_mysql *p, const uint8_t *b, size_t n)
 {
 	size_t pos = 1;
@@ -321,7 +310,8 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 		return;
 	case BS_MYSQL_P_AUTH:
 		if (b[0] == 0x00 || b[0] == 0xff) {
-			emit_auth(p, c, b[0] == 0x00);
+			bs_emit_auth(c, BS_AUTH_MYSQL, bs_str_make(p->user, p->user_len),
+			             bs_str_make(p->plugin, p->plugin_len), b[0] == 0x00);
 			p->phase = (b[0] == 0x00 && p->compress) ? BS_MYSQL_P_COMPRESSED : BS_MYSQL_P_COMMAND;
 			if (p->phase == BS_MYSQL_P_COMPRESSED)
 				p->d[0].hdr_size = p->d[1].hdr_size = 7;

@@ -91,6 +91,17 @@ void bs_proto_event(const struct bs_proto_ctx *c, struct bs_event *ev, enum bs_e
 	ev->dport = c->sport;
 }
 
+void bs_emit_auth(const struct bs_proto_ctx *c, enum bs_auth_proto proto, bs_str user, bs_str method, int success)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_AUTH);
+	ev.u.auth.proto = proto;
+	ev.u.auth.user = user;
+	ev.u.auth.method = method;
+	ev.u.auth.success = success;
+	bs_emit(c->sink, &ev);
+}
+
 struct addr_emit {
 	const struct bs_proto_ctx *c;
 	enum bs_addr_ctx actx;

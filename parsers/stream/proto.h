@@ -40,6 +40,10 @@ struct bs_proto_ctx {
 
 /* Fill an event's common fields (type, ts, origin, endpoints) from a ctx. */
 void bs_proto_event(const struct bs_proto_ctx *c, struct bs_event *ev, enum bs_event_type t);
+/* One BS_EV_AUTH from a stream parser: user, method, success 1, 0, or -1
+ * when the capture holds no reply. Every parser that sees a
+ * login uses it. */
+void bs_emit_auth(const struct bs_proto_ctx *c, enum bs_auth_proto proto, bs_str user, bs_str method, int success);
 /* Scan bytes for addresses and emit one BS_EV_ADDR per address found. */
 void bs_proto_emit_addrs(const struct bs_proto_ctx *c, enum bs_addr_ctx actx, uint64_t ref,
                          bool to_client, bs_str column, const char *p, size_t n);
