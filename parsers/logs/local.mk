@@ -4,7 +4,7 @@
 # docs/DAEMONS.md).
 libbslogs_a_SOURCES += parsers/logs/syslog.c parsers/logs/syslog.h parsers/logs/linectx.c parsers/logs/daemons.h \
 	parsers/logs/postfix.c parsers/logs/weblog.c parsers/logs/sendmail.c parsers/logs/exim.c \
-	parsers/logs/maillog.c parsers/logs/maillog.h
+	parsers/logs/maillog.c parsers/logs/maillog.h parsers/logs/queue.c parsers/logs/queue.h
 
 LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 
