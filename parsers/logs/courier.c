@@ -293,3 +293,11 @@ enum bs_verdict bs_courier_line(const struct bs_line_ctx *c)
 	 * sent here anyway. */
 	return BS_IGNORED;
 }
+
+static enum bs_verdict courier_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_courier_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_courier = { .name = "courier", .prog = bs_courier_prog, .shape = bs_courier_shape, .line = courier_line };

@@ -9,7 +9,11 @@
  *
  * Stateless daemons (Dovecot, Courier, Cyrus, amavis, spamd) have a single
  * function; those that join lines into a message by queue id (Postfix,
- * Sendmail, Exim) keep bounded state and flush it at the end.
+ * Sendmail, Exim) keep bounded state (queue.h) and flush it at the end.
+ *
+ * The registry: each daemon's .c file defines one struct bs_daemon_def, and
+ * BS_DAEMONS lists them once, in the order the reader tries them. Adding a
+ * daemon is one .c file (and its line in local.mk) and one entry there.
  */
 #ifndef BS_DAEMONS_H
 #define BS_DAEMONS_H
@@ -26,6 +30,35 @@ struct bs_line_ctx {
 	uint64_t lineno;
 	FILE *debug;
 };
+
+struct bs_daemon_def {
+	const char *name;
+	/* Does the program of a syslog line belong to it? (NULL: never) */
+	bool (*prog)(bs_str prog);
+	/* For program names two daemons share (Courier and Cyrus: "imapd",
+	 * "pop3d"): does the message look like this daemon's? The first daemon
+	 * whose program matches takes the line, unless its shape test fails and
+	 * a later one's, whose program matches too, succeeds. (NULL: no test) */
+	bool (*shape)(bs_str msg);
+	/* Is a line without syslog framing in its own format? (NULL: never) */
+	bool (*raw)(const char *line, size_t len);
+	/* The state of a daemon that joins lines, made at its first line and
+	 * freed with the reader (NULL for a stateless daemon). */
+	void *(*state_new)(void);
+	void (*state_free)(void *state);
+	/* One line of it: text is the syslog message, or the whole line when
+	 * c->sl is NULL; tz serves stamps of its own that carry no zone. */
+	enum bs_verdict (*line)(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz);
+	/* End of input: flush the open state as events; how many were flushed
+	 * unfinished (NULL: nothing to flush). */
+	uint64_t (*finish)(void *state, const struct bs_line_ctx *c);
+};
+
+/* Every daemon parser, in the order of matching. */
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(weblog)
+#define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
+BS_DAEMONS(BS_DAEMON_DECLARE)
+#undef BS_DAEMON_DECLARE
 
 /* Fill an event's type, time, origin and host from the line context. */
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t);

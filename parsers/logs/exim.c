@@ -501,3 +501,23 @@ uint64_t bs_exim_finish(struct bs_exim *p, const struct bs_line_ctx *c)
 {
 	return bs_queue_finish(&p->open, c);
 }
+
+/* "2024-05-04 17:31:02": a main-log line (syslog ISO lines have a 'T' or a
+ * "prog[pid]:" tag and were taken before). */
+static bool exim_raw(const char *p, size_t n)
+{
+	return n >= 20 && digit(p[0]) && digit(p[3]) && p[4] == '-' && p[7] == '-' && p[10] == ' ' && p[13] == ':' &&
+	       p[16] == ':';
+}
+
+static void *exim_state_new(void) { return bs_exim_new(); }
+static void exim_state_free(void *state) { bs_exim_free(state); }
+static uint64_t exim_finish(void *state, const struct bs_line_ctx *c) { return bs_exim_finish(state, c); }
+
+static enum bs_verdict exim_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	return bs_exim_line(state, c, text.p, text.n, tz);
+}
+
+const struct bs_daemon_def bs_daemon_exim = { .name = "exim", .prog = bs_exim_prog, .raw = exim_raw,
+	.state_new = exim_state_new, .state_free = exim_state_free, .line = exim_line, .finish = exim_finish };

@@ -588,3 +588,16 @@ uint64_t bs_postfix_finish(struct bs_postfix *p, const struct bs_line_ctx *c)
 {
 	return bs_queue_finish(&p->open, c);
 }
+
+static void *postfix_state_new(void) { return bs_postfix_new(); }
+static void postfix_state_free(void *state) { bs_postfix_free(state); }
+static uint64_t postfix_finish(void *state, const struct bs_line_ctx *c) { return bs_postfix_finish(state, c); }
+
+static enum bs_verdict postfix_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)text, (void)tz;
+	return bs_postfix_line(state, c);
+}
+
+const struct bs_daemon_def bs_daemon_postfix = { .name = "postfix", .prog = bs_postfix_prog, .state_new = postfix_state_new,
+	.state_free = postfix_state_free, .line = postfix_line, .finish = postfix_finish };

@@ -441,3 +441,16 @@ uint64_t bs_sendmail_finish(struct bs_sendmail *p, const struct bs_line_ctx *c)
 {
 	return bs_queue_finish(&p->open, c);
 }
+
+static void *sendmail_state_new(void) { return bs_sendmail_new(); }
+static void sendmail_state_free(void *state) { bs_sendmail_free(state); }
+static uint64_t sendmail_finish(void *state, const struct bs_line_ctx *c) { return bs_sendmail_finish(state, c); }
+
+static enum bs_verdict sendmail_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)text, (void)tz;
+	return bs_sendmail_line(state, c);
+}
+
+const struct bs_daemon_def bs_daemon_sendmail = { .name = "sendmail", .prog = bs_sendmail_prog, .state_new = sendmail_state_new,
+	.state_free = sendmail_state_free, .line = sendmail_line, .finish = sendmail_finish };
