@@ -62,7 +62,8 @@ BS_DAEMONS(BS_DAEMON_DECLARE)
 
 /* Fill an event's type, time, origin and host from the line context. */
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t);
-/* Write "file-independent" malformed reasons: "<lineno>: <daemon>: <why>". */
+/* Why a line is malformed, to c->debug when set: "<lineno>: <daemon>: <why>"
+ * (without the input's name, which the line context does not hold). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);
 
 /* Stateless daemons. Each is called only for lines whose program matches. */
@@ -71,13 +72,14 @@ enum bs_verdict bs_courier_line(const struct bs_line_ctx *c);  /* imapd, pop3d, 
 enum bs_verdict bs_cyrus_line(const struct bs_line_ctx *c);    /* cyrus/imap, imapd, pop3d (cyrus style) */
 enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c);   /* amavis, amavisd, amavisd-new */
 enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c);    /* spamd, spamc */
-/* Does this program name belong to the daemon? (for the dispatcher) */
+/* Does this program name belong to the daemon? (the registry's prog tests) */
 bool bs_dovecot_prog(bs_str prog);
 bool bs_courier_prog(bs_str prog);
 bool bs_cyrus_prog(bs_str prog);
 bool bs_amavis_prog(bs_str prog);
 bool bs_spamd_prog(bs_str prog);
-/* Courier and Cyrus share program names (imapd, pop3d): the message shape decides. */
+/* Courier and Cyrus share program names (imapd, pop3d): the message shape
+ * decides (the registry's shape tests). */
 bool bs_courier_shape(bs_str msg);
 bool bs_cyrus_shape(bs_str msg);
 
