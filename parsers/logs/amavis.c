@@ -225,3 +225,11 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 	bs_emit(c->sink, &ev);
 	return BS_PARSED;
 }
+
+static enum bs_verdict amavis_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_amavis_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_amavis = { .name = "amavis", .prog = bs_amavis_prog, .shape = NULL, .line = amavis_line };

@@ -7,7 +7,7 @@
  *   courieresmtpd: error,relay=...,msg="535 Authentication failed.",cmd: AUTH PLAIN ... -> SMTP auth failure
  *
  * Courier and Cyrus both log as imapd/pop3d: bs_courier_shape() tells a
- * Courier message from a Cyrus one so that the dispatcher can pick.
+ * Courier message from a Cyrus one so that the text-log reader can pick.
  */
 #include "config.h"
 #include "parsers/logs/daemons.h"
@@ -289,7 +289,15 @@ enum bs_verdict bs_courier_line(const struct bs_line_ctx *c)
 	if (courier_opens(msg, OPEN_ERROR_RELAY))
 		return courier_smtp_error(c, msg);
 	/* Logouts, timeouts, connections, TLS noise; and lines of another
-	 * daemon under the same name (a Cyrus or UW imapd) that the dispatcher
-	 * sent here anyway. */
+	 * daemon under the same name (a Cyrus or UW imapd) that the text-log
+	 * reader sent here anyway. */
 	return BS_IGNORED;
 }
+
+static enum bs_verdict courier_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_courier_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_courier = { .name = "courier", .prog = bs_courier_prog, .shape = bs_courier_shape, .line = courier_line };

@@ -142,3 +142,11 @@ enum bs_verdict bs_cyrus_line(const struct bs_line_ctx *c)
 		return cyrus_login(c, bs_str_make(msg.p + 10, msg.n - 10), false);
 	return BS_IGNORED;
 }
+
+static enum bs_verdict cyrus_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_cyrus_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_cyrus = { .name = "cyrus", .prog = bs_cyrus_prog, .shape = bs_cyrus_shape, .line = cyrus_line };

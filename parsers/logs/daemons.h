@@ -9,7 +9,11 @@
  *
  * Stateless daemons (Dovecot, Courier, Cyrus, amavis, spamd) have a single
  * function; those that join lines into a message by queue id (Postfix,
- * Sendmail, Exim) keep bounded state and flush it at the end.
+ * Sendmail, Exim) keep bounded state (queue.h) and flush it at the end.
+ *
+ * The registry: each daemon's .c file defines one struct bs_daemon_def, and
+ * BS_DAEMONS lists them once, in the order the reader tries them. Adding a
+ * daemon is one .c file (and its line in local.mk) and one entry there.
  */
 #ifndef BS_DAEMONS_H
 #define BS_DAEMONS_H
@@ -27,9 +31,39 @@ struct bs_line_ctx {
 	FILE *debug;
 };
 
+struct bs_daemon_def {
+	const char *name;
+	/* Does the program of a syslog line belong to it? (NULL: never) */
+	bool (*prog)(bs_str prog);
+	/* For program names two daemons share (Courier and Cyrus: "imapd",
+	 * "pop3d"): does the message look like this daemon's? The first daemon
+	 * whose program matches takes the line, unless its shape test fails and
+	 * a later one's, whose program matches too, succeeds. (NULL: no test) */
+	bool (*shape)(bs_str msg);
+	/* Is a line without syslog framing in its own format? (NULL: never) */
+	bool (*raw)(const char *line, size_t len);
+	/* The state of a daemon that joins lines, made at its first line and
+	 * freed with the reader (NULL for a stateless daemon). */
+	void *(*state_new)(void);
+	void (*state_free)(void *state);
+	/* One line of it: text is the syslog message, or the whole line when
+	 * c->sl is NULL; tz serves stamps of its own that carry no zone. */
+	enum bs_verdict (*line)(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz);
+	/* End of input: flush the open state as events; how many were flushed
+	 * unfinished (NULL: nothing to flush). */
+	uint64_t (*finish)(void *state, const struct bs_line_ctx *c);
+};
+
+/* Every daemon parser, in the order of matching. */
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(weblog)
+#define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
+BS_DAEMONS(BS_DAEMON_DECLARE)
+#undef BS_DAEMON_DECLARE
+
 /* Fill an event's type, time, origin and host from the line context. */
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t);
-/* Write "file-independent" malformed reasons: "<lineno>: <daemon>: <why>". */
+/* Why a line is malformed, to c->debug when set: "<lineno>: <daemon>: <why>"
+ * (without the input's name, which the line context does not hold). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);
 
 /* Stateless daemons. Each is called only for lines whose program matches. */
@@ -38,13 +72,14 @@ enum bs_verdict bs_courier_line(const struct bs_line_ctx *c);  /* imapd, pop3d, 
 enum bs_verdict bs_cyrus_line(const struct bs_line_ctx *c);    /* cyrus/imap, imapd, pop3d (cyrus style) */
 enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c);   /* amavis, amavisd, amavisd-new */
 enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c);    /* spamd, spamc */
-/* Does this program name belong to the daemon? (for the dispatcher) */
+/* Does this program name belong to the daemon? (the registry's prog tests) */
 bool bs_dovecot_prog(bs_str prog);
 bool bs_courier_prog(bs_str prog);
 bool bs_cyrus_prog(bs_str prog);
 bool bs_amavis_prog(bs_str prog);
 bool bs_spamd_prog(bs_str prog);
-/* Courier and Cyrus share program names (imapd, pop3d): the message shape decides. */
+/* Courier and Cyrus share program names (imapd, pop3d): the message shape
+ * decides (the registry's shape tests). */
 bool bs_courier_shape(bs_str msg);
 bool bs_cyrus_shape(bs_str msg);
 

@@ -480,3 +480,11 @@ enum bs_verdict bs_dovecot_line(const struct bs_line_ctx *c)
 		return dc_auth_line(c, &svc);
 	return BS_IGNORED; /* mail processes: logouts, deliveries, quota ... */
 }
+
+static enum bs_verdict dovecot_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_dovecot_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_dovecot = { .name = "dovecot", .prog = bs_dovecot_prog, .shape = NULL, .line = dovecot_line };

@@ -5,10 +5,11 @@
  * authenticator failures and SpamAssassin actions emit at once.
  *
  * State: fixed-size records (recipients beyond EX_MAX_RCPT or EX_RCPT_BYTES
- * are counted as dropped), at most EX_MAX_OPEN open; when full every open
- * message is flushed unfinished (counted). */
+ * are counted as dropped) in a queue.h table, at most EX_MAX_OPEN open; when
+ * full every open message is flushed unfinished (counted). */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ enum { ST_NONE, ST_SENT, ST_BOUNCED, ST_DEFERRED };
 static const char *const status_names[] = { "", "sent", "bounced", "deferred" };
 
 struct ex_msg {
-	char id[24];
-	uint8_t id_n;
+	struct bs_queue_msg q; /* message id, links */
 	uint8_t nrcpt;
 	bs_time ts;
 	uint64_t lineno, size;
@@ -36,14 +36,10 @@ struct ex_msg {
 		uint16_t off, len;
 		uint8_t status;
 	} r[EX_MAX_RCPT];
-	int32_t next; /* hash chain, or free list */
 };
 
 struct bs_exim {
-	struct ex_msg *msgs;
-	int32_t nmsgs, cap, free_head, open;
-	int32_t buckets[4096];
-	uint64_t flushed_unfinished;
+	struct bs_queue open; /* open messages */
 	bs_str rcpts[EX_MAX_RCPT], status[EX_MAX_RCPT];
 };
 
@@ -51,50 +47,14 @@ struct bs_exim {
 	memcpy((m)->f, (s).p, n_); (m)->f##_n = (uint16_t)n_; } while (0)
 #define GET(m, f) bs_str_make((m)->f, (m)->f##_n)
 
-struct bs_exim *bs_exim_new(void)
-{
-	struct bs_exim *p = bs_xcalloc(1, sizeof *p);
-	p->free_head = -1;
-	for (size_t i = 0; i < 4096; i++)
-		p->buckets[i] = -1;
-	return p;
-}
-
-void bs_exim_free(struct bs_exim *p)
-{
-	if (p) {
-		free(p->msgs);
-		free(p);
-	}
-}
-
 bool bs_exim_prog(bs_str prog)
 {
 	return bs_str_eq(prog, "exim") || bs_str_eq(prog, "exim4") || bs_str_eq(prog, "exim3");
 }
 
-static int32_t *chain_of(struct bs_exim *p, bs_str id)
-{
-	return &p->buckets[bs_hash_bytes(id.p, id.n, 11) & 4095];
-}
-
 static struct ex_msg *msg_find(struct bs_exim *p, bs_str id)
 {
-	for (int32_t i = *chain_of(p, id); i >= 0; i = p->msgs[i].next)
-		if (p->msgs[i].id_n == id.n && memcmp(p->msgs[i].id, id.p, id.n) == 0)
-			return &p->msgs[i];
-	return NULL;
-}
-
-static void msg_forget(struct bs_exim *p, struct ex_msg *m)
-{
-	int32_t idx = (int32_t)(m - p->msgs), *link = chain_of(p, GET(m, id));
-	while (*link != idx)
-		link = &p->msgs[*link].next;
-	*link = m->next;
-	m->next = p->free_head;
-	p->free_head = idx;
-	p->open--;
+	return (struct ex_msg *)bs_queue_find(&p->open, id);
 }
 
 static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struct ex_msg *m)
@@ -110,7 +70,7 @@ static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struc
 		p->rcpts[i] = bs_str_make(m->rbuf + m->r[i].off, m->r[i].len);
 		p->status[i] = bs_str_make(status_names[m->r[i].status], strlen(status_names[m->r[i].status]));
 	}
-	e->queue_id = GET(m, id);
+	e->queue_id = bs_queue_qid(&m->q);
 	e->rcpts = p->rcpts;
 	e->rcpt_status = p->status;
 	e->nrcpt = m->nrcpt;
@@ -126,46 +86,48 @@ static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struc
 	bs_emit(c->sink, &ev);
 }
 
-static void flush_all(struct bs_exim *p, const struct bs_line_ctx *c)
+/* A message flushed unfinished (table full, end of input). */
+static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *m)
 {
-	for (size_t b = 0; b < 4096; b++)
-		while (p->buckets[b] >= 0) {
-			struct ex_msg *m = &p->msgs[p->buckets[b]];
-			emit_msg(p, c, m);
-			p->flushed_unfinished++;
-			msg_forget(p, m);
-		}
+	emit_msg(owner, c, (const struct ex_msg *)m);
+}
+
+static const struct bs_queue_def msg_table = {
+	.msg_size = sizeof(struct ex_msg),
+	.max_open = EX_MAX_OPEN,
+	.seed = 11,
+	.when_full = BS_QUEUE_FLUSH_ALL,
+	.flush_order = BS_QUEUE_HASH_ORDER,
+	.flush = flush_msg,
+};
+
+struct bs_exim *bs_exim_new(void)
+{
+	struct bs_exim *p = bs_xcalloc(1, sizeof *p);
+	bs_queue_init(&p->open, &msg_table, p);
+	return p;
+}
+
+void bs_exim_free(struct bs_exim *p)
+{
+	if (p) {
+		bs_queue_free(&p->open);
+		free(p);
+	}
 }
 
 static struct ex_msg *msg_open(struct bs_exim *p, const struct bs_line_ctx *c, bs_str id, bs_time ts)
 {
-	struct ex_msg *m = msg_find(p, id);
-	if (m)
+	bool created;
+	struct ex_msg *m = (struct ex_msg *)bs_queue_open(&p->open, c, id, &created);
+	if (!created)
 		return m;
-	if (p->open >= EX_MAX_OPEN)
-		flush_all(p, c);
-	int32_t i;
-	if (p->free_head >= 0) {
-		i = p->free_head;
-		p->free_head = p->msgs[i].next;
-	} else {
-		if (p->nmsgs == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 64;
-			p->msgs = bs_xrealloc(p->msgs, (size_t)p->cap * sizeof *p->msgs);
-		}
-		i = p->nmsgs++;
-	}
-	m = &p->msgs[i];
-	memset(m, 0, offsetof(struct ex_msg, rbuf)); /* the recipient buffer needs no clearing */
-	SET(m, id, id);
+	/* the recipient buffer needs no clearing */
+	memset((char *)m + sizeof m->q, 0, offsetof(struct ex_msg, rbuf) - sizeof m->q);
 	m->ts = ts;
 	m->lineno = c->lineno;
 	if (c->sl)
 		SET(m, host, c->sl->host);
-	int32_t *chain = chain_of(p, id);
-	m->next = *chain;
-	*chain = i;
-	p->open++;
 	return m;
 }
 
@@ -529,7 +491,7 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 		if (!m)
 			return BS_IGNORED; /* arrived in an earlier file */
 		emit_msg(p, c, m);
-		msg_forget(p, m);
+		bs_queue_forget(&p->open, &m->q);
 		return BS_PARSED;
 	}
 	return BS_IGNORED; /* "Message is frozen", "SA: Action", "Frozen", "Unfrozen" ... */
@@ -537,8 +499,25 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 
 uint64_t bs_exim_finish(struct bs_exim *p, const struct bs_line_ctx *c)
 {
-	flush_all(p, c);
-	uint64_t n = p->flushed_unfinished;
-	p->flushed_unfinished = 0;
-	return n;
+	return bs_queue_finish(&p->open, c);
 }
+
+/* "2024-05-04 17:31:02": a main-log line (syslog ISO lines have a 'T' or a
+ * "prog[pid]:" tag and were taken before). */
+static bool exim_raw(const char *p, size_t n)
+{
+	return n >= 20 && digit(p[0]) && digit(p[3]) && p[4] == '-' && p[7] == '-' && p[10] == ' ' && p[13] == ':' &&
+	       p[16] == ':';
+}
+
+static void *exim_state_new(void) { return bs_exim_new(); }
+static void exim_state_free(void *state) { bs_exim_free(state); }
+static uint64_t exim_finish(void *state, const struct bs_line_ctx *c) { return bs_exim_finish(state, c); }
+
+static enum bs_verdict exim_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	return bs_exim_line(state, c, text.p, text.n, tz);
+}
+
+const struct bs_daemon_def bs_daemon_exim = { .name = "exim", .prog = bs_exim_prog, .raw = exim_raw,
+	.state_new = exim_state_new, .state_free = exim_state_free, .line = exim_line, .finish = exim_finish };

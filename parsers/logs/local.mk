@@ -1,10 +1,11 @@
-# parsers/logs/local.mk - syslog framing, the text-log reader (maillog), the
-# Postfix, Sendmail, Exim, web access log parsers and the mail store and
-# filter daemons: Dovecot, Courier, Cyrus, amavis, spamd (docs/FORMATS.md,
+# parsers/logs/local.mk - syslog framing, the text-log reader (maillog) and
+# its registry of daemon parsers (daemons.h): Postfix, Sendmail, Exim (their
+# open messages in queue.c), web access logs, and the mail store and filter
+# daemons Dovecot, Courier, Cyrus, amavis, spamd (docs/FORMATS.md,
 # docs/DAEMONS.md).
 libbslogs_a_SOURCES += parsers/logs/syslog.c parsers/logs/syslog.h parsers/logs/linectx.c parsers/logs/daemons.h \
 	parsers/logs/postfix.c parsers/logs/weblog.c parsers/logs/sendmail.c parsers/logs/exim.c \
-	parsers/logs/maillog.c parsers/logs/maillog.h
+	parsers/logs/maillog.c parsers/logs/maillog.h parsers/logs/queue.c parsers/logs/queue.h
 
 LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 

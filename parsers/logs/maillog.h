@@ -2,9 +2,10 @@
  * (syslog, Exim main log, web access log), hands it to the parser of the
  * daemon that wrote it, and says how the line was counted.
  *
- * Daemon parsers (postfix.h, sendmail.h, exim.h, dovecot.h, courier.h,
- * cyrus.h, amavis.h, spamd.h, weblog.h) each keep their own bounded state
- * inside struct bs_maillog.
+ * The daemon parsers are the registry of daemons.h (postfix.c, sendmail.c,
+ * exim.c, dovecot.c, courier.c, cyrus.c, amavis.c, spamd.c, weblog.c); the
+ * state of those that keep one (the MTAs, bounded: queue.h) is made inside
+ * struct bs_maillog at their first line.
  */
 #ifndef BS_MAILLOG_H
 #define BS_MAILLOG_H

@@ -3,19 +3,20 @@
  * events for rejects (BS_EV_MAIL rejected, BS_EV_SPAM for RBL hits) and
  * SMTP AUTH (BS_EV_AUTH). See docs/FORMATS.md "Maillog daemons".
  *
- * State: a hash table of open queue ids, at most PF_MAX_OPEN; when full the
- * oldest is flushed unfinished. Transaction records (and their string
- * arenas) are recycled through a free list, so that in steady state a line
+ * State: the open transactions in a queue.h table, at most PF_MAX_OPEN; when
+ * full the oldest is flushed unfinished. Transaction records keep their
+ * string arenas when the table recycles them, so that in steady state a line
  * allocates nothing. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PF_MAX_OPEN 200000       /* open queue ids kept */
-#define PF_QID_MAX 24            /* longer "queue ids" are not queue ids */
+#define PF_QID_MAX BS_QID_MAX     /* longer "queue ids" are not queue ids */
 #define PF_FIELD_MAX 1024        /* a longer field value is cut to this */
 #define PF_ARENA_MAX (256 * 1024) /* strings of one transaction */
 
@@ -32,10 +33,7 @@ struct rcpt {
 };
 
 struct txn {
-	char qid[PF_QID_MAX];
-	uint8_t qid_len;
-	int32_t hnext;        /* hash chain, or free list */
-	int32_t older, newer; /* age list of open transactions */
+	struct bs_queue_msg q; /* queue id, links */
 	bs_time ts;           /* first line's time: the submission */
 	uint64_t lineno;
 	bs_ip client;
@@ -51,92 +49,10 @@ struct txn {
 };
 
 struct bs_postfix {
-	struct txn *txns;     /* pool; indices are stable */
-	int32_t ntxns, pool_cap, free_head;
-	int32_t *buckets;
-	uint32_t nbuckets;    /* power of two */
-	int32_t open, oldest, newest;
-	uint64_t flushed_unfinished;
+	struct bs_queue open; /* open transactions */
 	bs_str scratch_rcpt[BS_MAIL_MAX_RCPT];
 	bs_str scratch_status[BS_MAIL_MAX_RCPT];
 };
-
-/* ------------------------------------------------------------- the table */
-
-struct bs_postfix *bs_postfix_new(void)
-{
-	struct bs_postfix *p = bs_xcalloc(1, sizeof *p);
-	p->nbuckets = 1024;
-	p->buckets = bs_xmalloc(p->nbuckets * sizeof *p->buckets);
-	for (uint32_t i = 0; i < p->nbuckets; i++)
-		p->buckets[i] = -1;
-	p->free_head = p->oldest = p->newest = -1;
-	return p;
-}
-
-void bs_postfix_free(struct bs_postfix *p)
-{
-	if (!p)
-		return;
-	for (int32_t i = 0; i < p->ntxns; i++) {
-		free(p->txns[i].buf);
-		free(p->txns[i].rcpts);
-	}
-	free(p->txns);
-	free(p->buckets);
-	free(p);
-}
-
-static uint32_t qid_bucket(const struct bs_postfix *p, bs_str qid)
-{
-	return (uint32_t)bs_hash_bytes(qid.p, qid.n, 0) & (p->nbuckets - 1);
-}
-
-static int32_t txn_find(struct bs_postfix *p, bs_str qid)
-{
-	for (int32_t i = p->buckets[qid_bucket(p, qid)]; i >= 0; i = p->txns[i].hnext)
-		if (p->txns[i].qid_len == qid.n && memcmp(p->txns[i].qid, qid.p, qid.n) == 0)
-			return i;
-	return -1;
-}
-
-static void table_grow(struct bs_postfix *p)
-{
-	uint32_t nb = p->nbuckets * 2;
-	int32_t *b = bs_xmalloc(nb * sizeof *b);
-	for (uint32_t i = 0; i < nb; i++)
-		b[i] = -1;
-	free(p->buckets);
-	p->buckets = b;
-	p->nbuckets = nb;
-	for (int32_t i = p->oldest; i >= 0; i = p->txns[i].newer) {
-		struct txn *t = &p->txns[i];
-		uint32_t h = qid_bucket(p, bs_str_make(t->qid, t->qid_len));
-		t->hnext = b[h];
-		b[h] = i;
-	}
-}
-
-/* Unlink from the hash chain and the age list, and put on the free list. */
-static void txn_release(struct bs_postfix *p, int32_t i)
-{
-	struct txn *t = &p->txns[i];
-	int32_t *link = &p->buckets[qid_bucket(p, bs_str_make(t->qid, t->qid_len))];
-	while (*link != i)
-		link = &p->txns[*link].hnext;
-	*link = t->hnext;
-	if (t->older >= 0)
-		p->txns[t->older].newer = t->newer;
-	else
-		p->oldest = t->newer;
-	if (t->newer >= 0)
-		p->txns[t->newer].older = t->older;
-	else
-		p->newest = t->older;
-	t->hnext = p->free_head;
-	p->free_head = i;
-	p->open--;
-}
 
 static bs_str span_str(const struct txn *t, struct span s)
 {
@@ -152,7 +68,7 @@ static void emit_txn(struct bs_postfix *p, const struct bs_line_ctx *c, const st
 	ev.host = span_str(t, t->host);
 	ev.src = t->client;
 	struct bs_ev_mail *m = &ev.u.mail;
-	m->queue_id = bs_str_make(t->qid, t->qid_len);
+	m->queue_id = bs_queue_qid(&t->q);
 	m->message_id = span_str(t, t->message_id);
 	m->sender = span_str(t, t->sender);
 	m->sasl_user = span_str(t, t->sasl_user);
@@ -173,66 +89,69 @@ static void emit_txn(struct bs_postfix *p, const struct bs_line_ctx *c, const st
 	bs_emit(c->sink, &ev);
 }
 
-/* Flush the oldest open transaction, unfinished, to make room. */
-static void evict_oldest(struct bs_postfix *p, const struct bs_line_ctx *c)
+/* An open transaction flushed unfinished (table full, end of input). */
+static void flush_txn(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *m)
 {
-	int32_t i = p->oldest;
-	if (p->txns[i].has_data)
-		emit_txn(p, c, &p->txns[i]);
-	p->flushed_unfinished++;
-	txn_release(p, i);
+	const struct txn *t = (const struct txn *)m;
+	if (t->has_data)
+		emit_txn(owner, c, t);
+}
+
+static void txn_release(struct bs_queue_msg *m)
+{
+	struct txn *t = (struct txn *)m;
+	free(t->buf);
+	free(t->rcpts);
+}
+
+static const struct bs_queue_def txn_table = {
+	.msg_size = sizeof(struct txn),
+	.max_open = PF_MAX_OPEN,
+	.seed = 0,
+	.when_full = BS_QUEUE_EVICT_OLDEST,
+	.flush_order = BS_QUEUE_OLDEST_FIRST,
+	.flush = flush_txn,
+	.release = txn_release,
+};
+
+struct bs_postfix *bs_postfix_new(void)
+{
+	struct bs_postfix *p = bs_xcalloc(1, sizeof *p);
+	bs_queue_init(&p->open, &txn_table, p);
+	return p;
+}
+
+void bs_postfix_free(struct bs_postfix *p)
+{
+	if (!p)
+		return;
+	bs_queue_free(&p->open);
+	free(p);
+}
+
+static struct txn *txn_find(struct bs_postfix *p, bs_str qid)
+{
+	return (struct txn *)bs_queue_find(&p->open, qid);
 }
 
 static bool str_store(struct txn *t, bs_str s, struct span *out);
 
-static int32_t txn_open(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid)
+/* The open transaction of qid, opened if need be (a pointer good until the next txn_open). */
+static struct txn *txn_open(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid)
 {
-	int32_t i = txn_find(p, qid);
-	if (i >= 0)
-		return i;
-	if (p->open >= PF_MAX_OPEN)
-		evict_oldest(p, c);
-	if (p->free_head >= 0) {
-		i = p->free_head;
-		p->free_head = p->txns[i].hnext;
-	} else {
-		if (p->ntxns == p->pool_cap) {
-			p->pool_cap = p->pool_cap ? p->pool_cap * 2 : 256;
-			p->txns = bs_xrealloc(p->txns, (size_t)p->pool_cap * sizeof *p->txns);
-		}
-		i = p->ntxns++;
-		memset(&p->txns[i], 0, sizeof p->txns[i]);
-	}
-	struct txn *t = &p->txns[i];
+	bool created;
+	struct txn *t = (struct txn *)bs_queue_open(&p->open, c, qid, &created);
+	if (!created)
+		return t;
 	/* Keep the arenas, forget the rest. */
-	char *buf = t->buf;
-	uint32_t cap = t->cap, rcap = t->rcap;
-	struct rcpt *rcpts = t->rcpts;
-	memset(t, 0, sizeof *t);
-	t->buf = buf;
-	t->cap = cap;
-	t->rcpts = rcpts;
-	t->rcap = rcap;
-	memcpy(t->qid, qid.p, qid.n);
-	t->qid_len = (uint8_t)qid.n;
+	struct txn fresh = { .q = t->q, .buf = t->buf, .cap = t->cap, .rcpts = t->rcpts, .rcap = t->rcap };
+	*t = fresh;
 	t->local_uid = -1;
 	t->ts = c->sl ? c->sl->ts : BS_TIME_NONE;
 	t->lineno = c->lineno;
 	if (c->sl)
 		str_store(t, c->sl->host, &t->host);
-	uint32_t h = qid_bucket(p, qid);
-	t->hnext = p->buckets[h];
-	p->buckets[h] = i;
-	t->older = p->newest;
-	t->newer = -1;
-	if (p->newest >= 0)
-		p->txns[p->newest].newer = i;
-	else
-		p->oldest = i;
-	p->newest = i;
-	if (++p->open > (int32_t)p->nbuckets)
-		table_grow(p);
-	return i;
+	return t;
 }
 
 /* Copy a string into the transaction's arena; false when the arena is full. */
@@ -469,9 +388,9 @@ static enum bs_verdict on_reject(struct bs_postfix *p, const struct bs_line_ctx 
 	m->reject_reason = reply;
 	m->client_name = unknown_as_empty(name);
 	m->sasl_user = m->local_user = m->relay = BS_STR_LIT("");
-	int32_t ti = m->queue_id.n ? txn_find(p, qid) : -1;
-	if (ti >= 0)
-		m->sasl_user = span_str(&p->txns[ti], p->txns[ti].sasl_user);
+	struct txn *t = m->queue_id.n ? txn_find(p, qid) : NULL;
+	if (t)
+		m->sasl_user = span_str(t, t->sasl_user);
 	bs_emit(c->sink, &ev);
 	if (rbl) {
 		bs_line_event(c, &ev, BS_EV_SPAM);
@@ -487,8 +406,8 @@ static enum bs_verdict on_reject(struct bs_postfix *p, const struct bs_line_ctx 
 	(void)has_sender;
 	/* A whole message refused after DATA is never queued: forget it. A
 	 * RCPT reject leaves the other recipients of the transaction alone. */
-	if (ti >= 0 && !bs_str_istarts(stage, "reject: RCPT") && !bs_str_istarts(stage, "milter-reject: RCPT"))
-		txn_release(p, ti);
+	if (t && !bs_str_istarts(stage, "reject: RCPT") && !bs_str_istarts(stage, "milter-reject: RCPT"))
+		bs_queue_forget(&p->open, &t->q);
 	return BS_PARSED;
 }
 
@@ -527,8 +446,7 @@ static enum bs_verdict on_client(struct bs_postfix *p, const struct bs_line_ctx 
 	bs_ip ip;
 	if (!parse_client(after(rest, 7), &name, &ip))
 		return bs_line_debug(c, "postfix", "client= with an unreadable client"), BS_MALFORMED;
-	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
-	struct txn *t = &p->txns[ti];
+	struct txn *t = txn_open(p, c, qid);
 	t->client = ip;
 	t->has_data = true;
 	str_store(t, unknown_as_empty(name), &t->client_name);
@@ -566,8 +484,7 @@ static enum bs_verdict on_delivery(struct bs_postfix *p, const struct bs_line_ct
 	bs_str to, status, relay;
 	if (!field(rest, "to=", &to) || !field(rest, "status=", &status))
 		return bs_line_debug(c, "postfix", "delivery without to= or status="), BS_MALFORMED;
-	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
-	struct txn *t = &p->txns[ti];
+	struct txn *t = txn_open(p, c, qid);
 	t->has_data = true;
 	rcpt_set(t, to, status_code(status));
 	if (field(rest, "relay=", &relay))
@@ -582,8 +499,7 @@ static enum bs_verdict on_from(struct bs_postfix *p, const struct bs_line_ctx *c
 	bs_str sender, v;
 	if (!field(rest, "from=", &sender))
 		return bs_line_debug(c, "postfix", "from= without an address"), BS_MALFORMED;
-	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
-	struct txn *t = &p->txns[ti];
+	struct txn *t = txn_open(p, c, qid);
 	t->has_data = true;
 	str_store(t, sender, &t->sender);
 	if (field(rest, "size=", &v))
@@ -601,8 +517,7 @@ static enum bs_verdict on_uid(struct bs_postfix *p, const struct bs_line_ctx *c,
 	bs_str uid, from = BS_STR_LIT("");
 	if (!field(rest, "uid=", &uid) || uid.n == 0 || uid.p[0] < '0' || uid.p[0] > '9')
 		return bs_line_debug(c, "postfix", "pickup uid= unreadable"), BS_MALFORMED;
-	int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
-	struct txn *t = &p->txns[ti];
+	struct txn *t = txn_open(p, c, qid);
 	t->has_data = true;
 	t->local_uid = (long)to_u64(uid);
 	if (field(rest, "from=", &from)) {
@@ -645,8 +560,7 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 		bs_str id = after(rest, 11);
 		if (id.n >= 2 && id.p[0] == '<' && id.p[id.n - 1] == '>')
 			id = bs_str_make(id.p + 1, id.n - 2);
-		int32_t ti = txn_open(p, c, qid); /* may move the pool: index first */
-	struct txn *t = &p->txns[ti];
+		struct txn *t = txn_open(p, c, qid);
 		str_store(t, id, &t->message_id);
 		return BS_PARSED;
 	}
@@ -657,12 +571,12 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 	if (starts(rest, "uid="))
 		return on_uid(p, c, qid, rest);
 	if (bs_str_eq(rest, "removed")) {
-		int32_t i = txn_find(p, qid);
-		if (i < 0)
+		struct txn *t = txn_find(p, qid);
+		if (!t)
 			return BS_IGNORED; /* its start is in an earlier file */
-		if (p->txns[i].has_data)
-			emit_txn(p, c, &p->txns[i]);
-		txn_release(p, i);
+		if (t->has_data)
+			emit_txn(p, c, t);
+		bs_queue_forget(&p->open, &t->q);
 		return BS_PARSED;
 	}
 	/* "host x said", "sender non-delivery notification: QID2", "lost connection",
@@ -672,9 +586,18 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 
 uint64_t bs_postfix_finish(struct bs_postfix *p, const struct bs_line_ctx *c)
 {
-	while (p->oldest >= 0)
-		evict_oldest(p, c);
-	uint64_t n = p->flushed_unfinished;
-	p->flushed_unfinished = 0;
-	return n;
+	return bs_queue_finish(&p->open, c);
 }
+
+static void *postfix_state_new(void) { return bs_postfix_new(); }
+static void postfix_state_free(void *state) { bs_postfix_free(state); }
+static uint64_t postfix_finish(void *state, const struct bs_line_ctx *c) { return bs_postfix_finish(state, c); }
+
+static enum bs_verdict postfix_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)text, (void)tz;
+	return bs_postfix_line(state, c);
+}
+
+const struct bs_daemon_def bs_daemon_postfix = { .name = "postfix", .prog = bs_postfix_prog, .state_new = postfix_state_new,
+	.state_free = postfix_state_free, .line = postfix_line, .finish = postfix_finish };

@@ -9,9 +9,11 @@
  * final status (Sent, or a permanent failure) as its from= line announced
  * (nrcpts=); bs_sendmail_finish emits the messages that never had a
  * delivery line. Rejects ("ruleset=check_* ... reject=") and AUTH lines
- * emit at once. State: fixed-size records, at most SM_MAX_OPEN open. */
+ * emit at once. State: fixed-size records in a queue.h table, at most
+ * SM_MAX_OPEN open; when full every open message is flushed unfinished. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,9 +25,7 @@
 #define FIXSTR(name, size) char name[size]; uint16_t name##_n
 
 struct sm_msg {
-	char qid[24];
-	uint8_t qid_n;
-	bool used;
+	struct bs_queue_msg q; /* queue id, links */
 	bs_time ts;
 	uint64_t lineno, size;
 	bs_ip client;
@@ -40,9 +40,7 @@ struct sm_msg {
 };
 
 struct bs_sendmail {
-	struct sm_msg *slots; /* open addressing, linear probing */
-	uint32_t nslots, open;
-	uint64_t flushed_unfinished;
+	struct bs_queue open; /* open messages */
 	bs_str rcpts[BS_MAIL_MAX_RCPT], status[BS_MAIL_MAX_RCPT];
 };
 
@@ -50,62 +48,20 @@ struct bs_sendmail {
 	memcpy((dst), (s).p, n_); dst##_n = (uint16_t)n_; } while (0)
 #define STR(m, f) bs_str_make((m)->f, (m)->f##_n)
 
-struct bs_sendmail *bs_sendmail_new(void)
-{
-	struct bs_sendmail *p = bs_xcalloc(1, sizeof *p);
-	p->nslots = 256;
-	p->slots = bs_xcalloc(p->nslots, sizeof *p->slots);
-	return p;
-}
-
-void bs_sendmail_free(struct bs_sendmail *p)
-{
-	if (p) {
-		free(p->slots);
-		free(p);
-	}
-}
-
 bool bs_sendmail_prog(bs_str prog)
 {
 	/* sm-mta, sm-msp-queue, and the process titles sm-acceptingconnections ... */
 	return bs_str_eq(prog, "sendmail") || (prog.n > 3 && memcmp(prog.p, "sm-", 3) == 0);
 }
 
-static uint32_t slot_of(const struct bs_sendmail *p, bs_str qid)
-{
-	return (uint32_t)bs_hash_bytes(qid.p, qid.n, 7) & (p->nslots - 1);
-}
-
 static struct sm_msg *find(struct bs_sendmail *p, bs_str qid)
 {
-	for (uint32_t i = slot_of(p, qid);; i = (i + 1) & (p->nslots - 1)) {
-		struct sm_msg *m = &p->slots[i];
-		if (!m->used)
-			return NULL;
-		if (m->qid_n == qid.n && memcmp(m->qid, qid.p, qid.n) == 0)
-			return m;
-	}
+	return (struct sm_msg *)bs_queue_find(&p->open, qid);
 }
 
-/* Delete with backward shift, so that probing needs no tombstones. */
 static void forget(struct bs_sendmail *p, struct sm_msg *m)
 {
-	uint32_t mask = p->nslots - 1, i = (uint32_t)(m - p->slots), j = i;
-	m->used = false;
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!p->slots[j].used)
-			break;
-		uint32_t home = slot_of(p, bs_str_make(p->slots[j].qid, p->slots[j].qid_n));
-		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
-		if (movable) {
-			p->slots[i] = p->slots[j];
-			p->slots[j].used = false;
-			i = j;
-		}
-	}
-	p->open--;
+	bs_queue_forget(&p->open, &m->q);
 }
 
 static void emit(struct bs_sendmail *p, const struct bs_line_ctx *c, const struct sm_msg *m, bs_str qid,
@@ -137,55 +93,51 @@ static void emit(struct bs_sendmail *p, const struct bs_line_ctx *c, const struc
 	bs_emit(c->sink, &ev);
 }
 
-static void flush_all(struct bs_sendmail *p, const struct bs_line_ctx *c)
+/* A message flushed unfinished (table full, end of input): it is emitted
+ * only if no delivery line did. */
+static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
 {
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		struct sm_msg *m = &p->slots[i];
-		if (m->used) {
-			if (m->ndone == 0)
-				emit(p, c, m, bs_str_make(m->qid, m->qid_n), 0, 0, BS_STR_LIT(""));
-			p->flushed_unfinished++;
-			m->used = false;
-		}
+	const struct sm_msg *m = (const struct sm_msg *)q;
+	if (m->ndone == 0)
+		emit(owner, c, m, bs_queue_qid(q), 0, 0, BS_STR_LIT(""));
+}
+
+static const struct bs_queue_def msg_table = {
+	.msg_size = sizeof(struct sm_msg),
+	.max_open = SM_MAX_OPEN, /* rare: a flood of messages never delivered */
+	.seed = 7,
+	.when_full = BS_QUEUE_FLUSH_ALL,
+	.flush_order = BS_QUEUE_SLOT_ORDER,
+	.flush = flush_msg,
+};
+
+struct bs_sendmail *bs_sendmail_new(void)
+{
+	struct bs_sendmail *p = bs_xcalloc(1, sizeof *p);
+	bs_queue_init(&p->open, &msg_table, p);
+	return p;
+}
+
+void bs_sendmail_free(struct bs_sendmail *p)
+{
+	if (p) {
+		bs_queue_free(&p->open);
+		free(p);
 	}
-	p->open = 0;
 }
 
 static struct sm_msg *open_msg(struct bs_sendmail *p, const struct bs_line_ctx *c, bs_str qid)
 {
-	struct sm_msg *m = find(p, qid);
-	if (m)
+	bool created;
+	struct sm_msg *m = (struct sm_msg *)bs_queue_open(&p->open, c, qid, &created);
+	if (!created)
 		return m;
-	if (p->open >= SM_MAX_OPEN)
-		flush_all(p, c); /* rare: a flood of messages never delivered */
-	if (p->open * 2 >= p->nslots) {
-		struct sm_msg *old = p->slots;
-		uint32_t n = p->nslots;
-		p->nslots *= 2;
-		p->slots = bs_xcalloc(p->nslots, sizeof *p->slots);
-		for (uint32_t i = 0; i < n; i++)
-			if (old[i].used) {
-				uint32_t j = slot_of(p, bs_str_make(old[i].qid, old[i].qid_n));
-				while (p->slots[j].used)
-					j = (j + 1) & (p->nslots - 1);
-				p->slots[j] = old[i];
-			}
-		free(old);
-	}
-	uint32_t j = slot_of(p, qid);
-	while (p->slots[j].used)
-		j = (j + 1) & (p->nslots - 1);
-	m = &p->slots[j];
-	memset(m, 0, sizeof *m);
-	m->used = true;
-	memcpy(m->qid, qid.p, qid.n);
-	m->qid_n = (uint8_t)qid.n;
+	*m = (struct sm_msg){ .q = m->q };
 	m->ts = c->sl ? c->sl->ts : BS_TIME_NONE;
 	m->lineno = c->lineno;
 	m->uid = -1;
 	if (c->sl)
 		COPY(m->host, c->sl->host);
-	p->open++;
 	return m;
 }
 
@@ -247,7 +199,7 @@ static uint64_t to_u64(bs_str s)
 /* Queue ids: 14 characters since 8.12 ("s1P819mk027713"), shorter before. */
 static bool is_qid(bs_str s)
 {
-	if (s.n < 8 || s.n >= 24)
+	if (s.n < 8 || s.n >= BS_QID_MAX)
 		return false;
 	bool digit = false;
 	for (size_t i = 0; i < s.n; i++) {
@@ -487,8 +439,18 @@ enum bs_verdict bs_sendmail_line(struct bs_sendmail *p, const struct bs_line_ctx
 
 uint64_t bs_sendmail_finish(struct bs_sendmail *p, const struct bs_line_ctx *c)
 {
-	flush_all(p, c);
-	uint64_t n = p->flushed_unfinished;
-	p->flushed_unfinished = 0;
-	return n;
+	return bs_queue_finish(&p->open, c);
 }
+
+static void *sendmail_state_new(void) { return bs_sendmail_new(); }
+static void sendmail_state_free(void *state) { bs_sendmail_free(state); }
+static uint64_t sendmail_finish(void *state, const struct bs_line_ctx *c) { return bs_sendmail_finish(state, c); }
+
+static enum bs_verdict sendmail_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)text, (void)tz;
+	return bs_sendmail_line(state, c);
+}
+
+const struct bs_daemon_def bs_daemon_sendmail = { .name = "sendmail", .prog = bs_sendmail_prog, .state_new = sendmail_state_new,
+	.state_free = sendmail_state_free, .line = sendmail_line, .finish = sendmail_finish };

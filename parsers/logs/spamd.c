@@ -91,3 +91,11 @@ enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c)
 		return sd_verdict(c, msg, false);
 	return BS_IGNORED;
 }
+
+static enum bs_verdict spamd_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)text, (void)tz;
+	return bs_spamd_line(c);
+}
+
+const struct bs_daemon_def bs_daemon_spamd = { .name = "spamd", .prog = bs_spamd_prog, .shape = NULL, .line = spamd_line };

@@ -7,21 +7,7 @@
 #define BS_SYSLOG_H
 
 #include "src/core/common.h"
-
-/* Time zone for stamps that carry none: a fixed offset or a zoneinfo name. */
-struct bs_tz {
-	bool is_fixed;
-	int32_t fixed_offset;  /* seconds east of UTC */
-	char name[64];         /* zoneinfo name when !is_fixed */
-	/* small cache of local-hour -> offset, filled lazily */
-	int64_t cache_hour[4];
-	int32_t cache_off[4];
-};
-/* "UTC", "Z", "+02:00", "-0530", or a zoneinfo name ("Europe/Berlin").
- * Returns false for an unknown zone. */
-bool bs_tz_parse(const char *spec, struct bs_tz *tz);
-/* Seconds to subtract from a local wall-clock time to get UTC. */
-int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec);
+#include "src/core/tz.h"
 
 /* Year inference for RFC 3164 stamps, one per input.
  * - forced_year > 0 (--year): the first line gets it; a backwards jump of more

@@ -227,3 +227,11 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	bs_emit(c->sink, &ev);
 	return BS_PARSED;
 }
+
+static enum bs_verdict weblog_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state, (void)tz;
+	return bs_weblog_line(c, text.p, text.n);
+}
+
+const struct bs_daemon_def bs_daemon_weblog = { .name = "weblog", .raw = bs_weblog_detect, .line = weblog_line };

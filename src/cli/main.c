@@ -13,7 +13,7 @@
 #include "src/engine/state.h"
 #include "src/output/spill.h"
 #include "src/core/tables.h"
-#include "parsers/logs/syslog.h"
+#include "src/core/tz.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include "src/engine/engine.h"
 #include "src/input/inputs.h"
-#include "parsers/logs/syslog.h"
+#include "src/core/tz.h"
 
 struct bs_scan_opts {
 	int jobs;                       /* worker threads, >= 1 */
