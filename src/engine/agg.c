@@ -120,6 +120,21 @@ static uint32_t find_or_add(struct bs_u64map *m, uint64_t key, const void *tab, 
 	}
 }
 
+/* Find a record without adding it: the same probe sequence as find_or_add. */
+static bool find_existing(const struct bs_u64map *m, uint64_t key, const void *tab, size_t recsize,
+                          match_fn match, const void *probe, uint32_t *ix)
+{
+	uint32_t v;
+	while (bs_u64map_get(m, key, &v)) {
+		if (match((const char *)tab + (size_t)v * recsize, probe)) {
+			*ix = v;
+			return true;
+		}
+		key = bs_mix64(key + 0x51ed270b27ULL);
+	}
+	return false;
+}
+
 #define UPSERT(agg, vec, ix, key, probe, matchfn, created) \
 	find_or_add(&(agg)->ix, (key), (agg)->vec.v, sizeof *(agg)->vec.v, (agg)->vec.n, \
 	            (match_fn)(matchfn), (probe), (created))
@@ -230,6 +245,14 @@ static void add_client(struct bs_agg *a, const struct bs_clientrec *p)
 }
 
 static bool sess_match(const struct bs_sessrec *r, const struct bs_sessrec *p) { return r->pair == p->pair; }
+
+const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
+{
+	struct bs_sessrec probe = { .pair = pair };
+	uint32_t ix;
+	return find_existing(&a->sess_ix, bs_mix64(pair), a->sess.v, sizeof *a->sess.v, (match_fn)sess_match,
+	                     &probe, &ix) ? &a->sess.v[ix] : NULL;
+}
 
 static void add_sess(struct bs_agg *a, const struct bs_sessrec *p)
 {

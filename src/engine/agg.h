@@ -1,5 +1,6 @@
 /* agg.h - the inside of struct bs_agg, shared by agg.c (ingest, merge),
- * state.c (save/load) and correlate.c. Not an interface for other modules.
+ * state.c (save/load) and the correlation stages (correlate.h). Not an
+ * interface for other modules.
  *
  * Every table is keyed by interned strings (hosts, addresses, paths...) and
  * holds only commutative aggregates (min/max/sum/or), so that merging the
@@ -131,5 +132,7 @@ struct bs_agg {
 /* Interning helpers shared by agg.c and state.c. */
 uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip);
 uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name);
+/* The login session of a cookie pair (string id), or NULL. */
+const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair);
 
 #endif

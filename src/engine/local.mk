@@ -1,8 +1,11 @@
 # src/engine/local.mk - the engine: the mergeable aggregate of events (agg),
-# its state files for sharded runs (state), correlation, fleet discovery,
-# verdicts and exposure (correlate, fleet), per-event classifiers (detect).
-libbsengine_a_SOURCES += src/engine/engine.h src/engine/agg.h src/engine/agg.c src/engine/correlate.c \
-	src/engine/detect.h src/engine/detect.c src/engine/fleet.c src/engine/state.h src/engine/state.c
+# its state files for sharded runs (state), correlation by stage (correlate.h:
+# fleet, signals, verdict, exposure, timeline; correlate.c drives them),
+# per-event classifiers (detect).
+libbsengine_a_SOURCES += src/engine/engine.h src/engine/agg.h src/engine/agg.c \
+	src/engine/correlate.h src/engine/correlate.c src/engine/fleet.c src/engine/signals.c \
+	src/engine/verdict.c src/engine/exposure.c src/engine/timeline.c \
+	src/engine/detect.h src/engine/detect.c src/engine/state.h src/engine/state.c
 
 check_PROGRAMS += tests/test_detect tests/test_engine
 TESTS += tests/test_detect tests/test_engine
