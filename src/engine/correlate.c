@@ -116,10 +116,11 @@ static void cand_index(struct ctx *c)
 
 /* Candidates in a canonical order (their order in the aggregate depends on
  * how inputs were split and merged), so ties resolve the same every run.
- * strtab: the aggregate's strings (qsort_r's context). */
-static int cmp_cand(const void *x, const void *y, void *strtab)
+ * agg: the aggregate the candidates' ids are of (qsort_r's context). */
+static int cmp_cand(const void *x, const void *y, void *agg)
 {
-	const struct bs_strtab *str = strtab;
+	const struct bs_agg *a = agg;
+	const struct bs_strtab *str = &a->str;
 	const struct bs_cand *p = x, *q = y;
 	if (p->ts != q->ts) return p->ts < q->ts ? -1 : 1;
 	if (p->input != q->input) return p->input < q->input ? -1 : 1;
@@ -133,7 +134,7 @@ static int cmp_cand(const void *x, const void *y, void *strtab)
 	if (k) return k;
 	k = strcmp(bs_strtab_get(str, p->s_main), bs_strtab_get(str, q->s_main));
 	if (k) return k;
-	return strcmp(bs_strtab_get(str, p->key), bs_strtab_get(str, q->key));
+	return bs_agg_key_cmp(a, p->key, q->key);
 }
 
 /* A shallow copy of the aggregate whose candidates are in canonical order
@@ -144,7 +145,7 @@ static struct bs_agg sorted_candidates(const struct bs_agg *agg)
 	sorted.cand.v = bs_xmalloc((agg->cand.n ? agg->cand.n : 1) * sizeof *sorted.cand.v);
 	if (agg->cand.n) {
 		memcpy(sorted.cand.v, agg->cand.v, agg->cand.n * sizeof *sorted.cand.v);
-		qsort_r(sorted.cand.v, sorted.cand.n, sizeof *sorted.cand.v, cmp_cand, (void *)&agg->str);
+		qsort_r(sorted.cand.v, sorted.cand.n, sizeof *sorted.cand.v, cmp_cand, (void *)agg);
 	}
 	return sorted;
 }
