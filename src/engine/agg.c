@@ -1,8 +1,9 @@
 /* agg.c - ingest normalized events into the mergeable aggregate.
  *
  * Nothing here decides a verdict: it records, per key, the commutative facts
- * (first/last time, counts, sums) that correlate.c needs once all inputs are
- * read. Nothing is allocated per event; tables grow with distinct keys. */
+ * (first/last time, counts, sums) that the correlation needs once all inputs
+ * are read; the tables themselves (upsert, merge, free) are agg_tables.c.
+ * Nothing is allocated per event; tables grow with distinct keys. */
 #include "config.h"
 #include "src/engine/agg.h"
 #include "src/engine/detect.h"
@@ -26,11 +27,15 @@ static uint32_t intern(struct bs_agg *a, bs_str s)
 	return bs_strtab_intern(&a->str, s.p ? s.p : "", s.p ? s.n : 0);
 }
 
-static uint32_t internf(struct bs_agg *a, const char *fmt, unsigned long long x, unsigned long long y)
+/* The join key of a transaction or query of the event's input. */
+static uint32_t join_key(struct bs_agg *a, const struct bs_event *e, enum bs_join_kind kind, uint64_t id)
 {
-	char buf[64];
-	int n = snprintf(buf, sizeof buf, fmt, x, y);
-	return bs_strtab_intern(&a->str, buf, (size_t)n);
+	struct bs_joinkey k;
+	memset(&k, 0, sizeof k);
+	k.kind = (uint8_t)kind;
+	k.input = key_input(e);
+	k.id = id;
+	return bs_agg_add_keys(a, &k);
 }
 
 uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
@@ -96,63 +101,6 @@ static void minmax(bs_time *first, bs_time *last, bs_time t)
 		*last = t;
 }
 
-/* Find or add a record: the map key is a hash of the record's identity, and
- * a hash collision is resolved by probing with a salted key, so lookups are
- * exact. */
-typedef bool (*match_fn)(const void *rec, const void *probe);
-static uint32_t find_or_add(struct bs_u64map *m, uint64_t key, const void *tab, size_t recsize,
-                            size_t n, match_fn match, const void *probe, bool *created)
-{
-	for (;;) {
-		bool found;
-		uint32_t *slot = bs_u64map_upsert(m, key, &found);
-		if (!found) {
-			*slot = (uint32_t)n + 1;
-			*created = true;
-			return (uint32_t)n;
-		}
-		uint32_t ix = *slot - 1;
-		if (match((const char *)tab + (size_t)ix * recsize, probe)) {
-			*created = false;
-			return ix;
-		}
-		key = bs_mix64(key + 0x51ed270b27ULL);
-	}
-}
-
-#define UPSERT(agg, vec, ix, key, probe, matchfn, created) \
-	find_or_add(&(agg)->ix, (key), (agg)->vec.v, sizeof *(agg)->vec.v, (agg)->vec.n, \
-	            (match_fn)(matchfn), (probe), (created))
-
-/* ------------------------------------------------------------ record ops */
-
-static bool ev_match(const struct bs_evidence *r, const struct bs_evidence *p)
-{
-	return r->addr == p->addr && r->host == p->host && r->peer == p->peer && r->kind == p->kind;
-}
-
-static void add_evidence_full(struct bs_agg *a, const struct bs_evidence *p)
-{
-	bool created;
-	uint64_t key = bs_key3(p->addr, ((uint64_t)p->kind << 32) | p->host, p->peer);
-	uint32_t ix = UPSERT(a, ev, ev_ix, key, p, ev_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->ev) = *p;
-		return;
-	}
-	struct bs_evidence *r = &a->ev.v[ix];
-	r->count += p->count;
-	if (p->first != BS_TIME_NONE &&
-	    (r->first == BS_TIME_NONE || p->first < r->first ||
-	     (p->first == r->first && (p->input < r->input || (p->input == r->input && p->ref < r->ref))))) {
-		r->first = p->first;
-		r->input = p->input;
-		r->ref = p->ref;
-	}
-	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
-		r->last = p->last;
-}
-
 static void add_evidence(struct bs_agg *a, const struct bs_event *e, uint32_t addr, enum bs_ek kind,
                          uint32_t host, uint32_t peer)
 {
@@ -161,134 +109,7 @@ static void add_evidence(struct bs_agg *a, const struct bs_event *e, uint32_t ad
 	struct bs_evidence p = { .addr = addr, .host = host, .peer = peer, .kind = (uint8_t)kind,
 	                         .count = 1, .first = e->ts, .last = e->ts,
 	                         .input = e->origin.input, .ref = e->origin.ref };
-	add_evidence_full(a, &p);
-}
-
-static bool path_match(const struct bs_pathrec *r, const struct bs_pathrec *p)
-{
-	return r->path == p->path && r->host == p->host;
-}
-
-static void add_path(struct bs_agg *a, const struct bs_pathrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, paths, path_ix, bs_key2(p->path, p->host), p, path_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->paths) = *p;
-		return;
-	}
-	struct bs_pathrec *r = &a->paths.v[ix];
-	r->count += p->count;
-	r->html += p->html;
-	minmax(&r->first, &r->last, p->first);
-	minmax(&r->first, &r->last, p->last);
-}
-
-static bool ref_match(const struct bs_refrec *r, const struct bs_refrec *p)
-{
-	return r->path == p->path && r->host == p->host && r->refhost == p->refhost;
-}
-
-static void add_ref(struct bs_agg *a, const struct bs_refrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, refs, ref_ix, bs_key3(p->path, p->host, p->refhost), p, ref_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->refs) = *p;
-		return;
-	}
-	struct bs_refrec *r = &a->refs.v[ix];
-	r->count += p->count;
-	if (p->first != BS_TIME_NONE && (r->first == BS_TIME_NONE || p->first < r->first ||
-	    (p->first == r->first && (p->input < r->input || (p->input == r->input && p->ref < r->ref))))) {
-		r->first = p->first;
-		r->input = p->input;
-		r->ref = p->ref;
-	}
-	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
-		r->last = p->last;
-}
-
-static bool client_match(const struct bs_clientrec *r, const struct bs_clientrec *p)
-{
-	return r->host == p->host && bs_ip_eq(&r->ip, &p->ip);
-}
-
-static void add_client(struct bs_agg *a, const struct bs_clientrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, clients, client_ix, bs_key2(bs_ip_hash(&p->ip), p->host), p, client_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->clients) = *p;
-		return;
-	}
-	struct bs_clientrec *r = &a->clients.v[ix];
-	r->count += p->count;
-	r->errors += p->errors;
-	minmax(&r->first, &r->last, p->first);
-	minmax(&r->first, &r->last, p->last);
-}
-
-static bool sess_match(const struct bs_sessrec *r, const struct bs_sessrec *p) { return r->pair == p->pair; }
-
-static void add_sess(struct bs_agg *a, const struct bs_sessrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, sess, sess_ix, bs_mix64(p->pair), p, sess_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->sess) = *p;
-		return;
-	}
-	/* A cookie value reused for another login: the earliest login owns it
-	 * (deterministic whatever the order). */
-	struct bs_sessrec *r = &a->sess.v[ix];
-	if (p->ts < r->ts || (p->ts == r->ts && p->user < r->user))
-		*r = *p;
-}
-
-static bool sref_match(const struct bs_sessref *r, const struct bs_sessref *p)
-{
-	return r->pair == p->pair && r->host == p->host && r->refhost == p->refhost;
-}
-
-static void add_sref(struct bs_agg *a, const struct bs_sessref *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, sref, sref_ix, bs_key3(p->pair, p->host, p->refhost), p, sref_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->sref) = *p;
-		return;
-	}
-	struct bs_sessref *r = &a->sref.v[ix];
-	if (p->first != BS_TIME_NONE && (r->first == BS_TIME_NONE || p->first < r->first ||
-	    (p->first == r->first && (bs_ip_cmp(&p->client, &r->client) < 0 ||
-	                              (bs_ip_eq(&p->client, &r->client) && p->ua < r->ua))))) {
-		r->first = p->first;
-		r->client = p->client;
-		r->ua = p->ua;
-	}
-	if (p->last != BS_TIME_NONE && (r->last == BS_TIME_NONE || p->last > r->last))
-		r->last = p->last;
-}
-
-static bool hour_match(const struct bs_hourrec *r, const struct bs_hourrec *p)
-{
-	return r->host == p->host && r->hour == p->hour;
-}
-
-static void add_hour(struct bs_agg *a, const struct bs_hourrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, hours, hour_ix, bs_key2(p->host, (uint64_t)p->hour), p, hour_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->hours) = *p;
-		return;
-	}
-	struct bs_hourrec *r = &a->hours.v[ix];
-	r->events += p->events;
-	r->attack += p->attack;
-	r->logins += p->logins;
-	r->failures += p->failures;
+	bs_agg_add_ev(a, &p);
 }
 
 static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, int attack, int logins, int failures)
@@ -297,63 +118,17 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 		return;
 	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
 	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures };
-	add_hour(a, &p);
+	bs_agg_add_hours(a, &p);
 }
 
-static bool fail_match(const struct bs_failrec *r, const struct bs_failrec *p)
-{
-	return r->host == p->host && r->hour == p->hour && bs_ip_eq(&r->src, &p->src);
-}
-
-static void add_fail(struct bs_agg *a, const struct bs_failrec *p)
-{
-	bool created;
-	uint64_t key = bs_key3(p->host, (uint64_t)p->hour, bs_ip_hash(&p->src));
-	uint32_t ix = UPSERT(a, fails, fail_ix, key, p, fail_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->fails) = *p;
-		return;
-	}
-	struct bs_failrec *r = &a->fails.v[ix];
-	r->count += p->count;
-	minmax(&r->first, &r->last, p->first);
-	minmax(&r->first, &r->last, p->last);
-}
-
-static bool dest_match(const struct bs_destrec *r, const struct bs_destrec *p)
-{
-	return r->host == p->host && r->dest == p->dest && r->is_name == p->is_name;
-}
-
-static void add_dest(struct bs_agg *a, const struct bs_destrec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, dests, dest_ix, bs_key3(p->host, p->dest, p->is_name), p, dest_match, &created);
-	if (created) {
-		*BS_VEC_PUSH(a->dests) = *p;
-		return;
-	}
-	struct bs_destrec *r = &a->dests.v[ix];
-	r->count += p->count;
-	r->bytes += p->bytes;
-	minmax(&r->first, &r->last, p->first);
-	minmax(&r->first, &r->last, p->last);
-}
-
-static bool host_match(const struct bs_hostrec *r, const struct bs_hostrec *p) { return r->host == p->host; }
-
+/* The host's record, added empty if new, for updating in place. */
 static struct bs_hostrec *host_rec(struct bs_agg *a, uint32_t host)
 {
-	bool created;
-	struct bs_hostrec probe = { .host = host };
-	uint32_t ix = UPSERT(a, hosts, host_ix, bs_mix64(host), &probe, host_match, &created);
-	if (created) {
-		struct bs_hostrec *r = BS_VEC_PUSH(a->hosts);
-		memset(r, 0, sizeof *r);
-		r->host = host;
-		r->first = r->last = BS_TIME_NONE;
-		return r;
-	}
+	struct bs_hostrec empty;
+	memset(&empty, 0, sizeof empty);
+	empty.host = host;
+	empty.first = empty.last = BS_TIME_NONE;
+	uint32_t ix = bs_agg_add_hosts(a, &empty); /* may move the records */
 	return &a->hosts.v[ix];
 }
 
@@ -364,34 +139,6 @@ static void touch_host(struct bs_agg *a, uint32_t host, bs_time ts)
 	struct bs_hostrec *r = host_rec(a, host);
 	r->events++;
 	minmax(&r->first, &r->last, ts);
-}
-
-static bool shape_match(const struct bs_shaperec *r, const struct bs_shaperec *p)
-{
-	return r->shape == p->shape && r->host == p->host;
-}
-
-static void add_shape(struct bs_agg *a, const struct bs_shaperec *p)
-{
-	bool created;
-	uint32_t ix = UPSERT(a, shapes, shape_ix, bs_key2(p->shape, p->host), p, shape_match, &created);
-	if (created)
-		*BS_VEC_PUSH(a->shapes) = *p;
-	else
-		a->shapes.v[ix].count += p->count;
-}
-
-static bool alias_match(const struct bs_aliasrec *r, const struct bs_aliasrec *p)
-{
-	return r->name == p->name && r->ip == p->ip;
-}
-
-static void add_alias(struct bs_agg *a, const struct bs_aliasrec *p)
-{
-	bool created;
-	UPSERT(a, aliases, alias_ix, bs_key2(p->name, p->ip), p, alias_match, &created);
-	if (created)
-		*BS_VEC_PUSH(a->aliases) = *p;
 }
 
 static struct bs_cand *new_cand(struct bs_agg *a, const struct bs_event *e, enum bs_ck kind)
@@ -446,6 +193,54 @@ static uint32_t server_host(struct bs_agg *a, const struct bs_event *e)
 	return e->host.n ? bs_agg_host_name(a, e->host) : bs_agg_host_ip(a, &e->dst);
 }
 
+/* A page's references to other hosts, and the login sessions (cookie
+ * pairs) it was served to with them. */
+static void record_page_refs(struct bs_agg *a, const struct bs_event *e, uint32_t host, uint32_t path_id)
+{
+	const struct bs_ev_http *h = &e->u.http;
+	bs_str pairs[4];
+	size_t npairs = h->cookie.n ? cookie_pairs(h->cookie, pairs, 4) : 0;
+	for (size_t i = 0; i < h->nrefs && i < BS_HTTP_MAX_REFS; i++) {
+		char rh[256];
+		size_t rn = bs_url_host(h->refs[i], rh, sizeof rh);
+		if (!rn)
+			continue;
+		uint32_t refhost = bs_strtab_intern(&a->str, rh, rn);
+		struct bs_refrec rr = { .path = path_id, .refhost = refhost, .host = host, .count = 1,
+		                        .first = e->ts, .last = e->ts, .input = e->origin.input, .ref = e->origin.ref };
+		bs_agg_add_refs(a, &rr);
+		uint32_t ua = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
+		for (size_t k = 0; k < npairs; k++) {
+			struct bs_sessref sr = { .pair = intern(a, pairs[k]), .host = host, .refhost = refhost,
+			                         .first = e->ts, .last = e->ts, .client = e->src, .ua = ua };
+			bs_agg_add_sref(a, &sr);
+		}
+	}
+}
+
+/* A login form posted to a web server: a success (evidence, and the
+ * session cookie it sets) or a failure. */
+static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_t host)
+{
+	const struct bs_ev_http *h = &e->u.http;
+	uint32_t user = addr_id(a, h->login_user);
+	bool success = bs_detect_web_login_success(h->status);
+	if (success && user != UINT32_MAX) {
+		add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
+		count_hour(a, host, e->ts, 0, 0, 1, 0);
+		bs_str sc[1];
+		if (h->set_cookie.n && cookie_pairs(h->set_cookie, sc, 1)) {
+			struct bs_sessrec s = { .pair = intern(a, sc[0]), .user = user, .host = host, .ts = e->ts };
+			bs_agg_add_sess(a, &s);
+		}
+	} else if (!success) {
+		struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
+		                        .first = e->ts, .last = e->ts };
+		bs_agg_add_fails(a, &f);
+		count_hour(a, host, e->ts, 0, 0, 0, 1);
+	}
+}
+
 /* open_txn value: the request's classification, computed once per
  * transaction at its REQUEST event and reused by its ADDR and COMPLETE
  * events: TXN_SUSPECT | TXN_CMDLIKE | exploit kinds << 2. */
@@ -484,7 +279,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 	struct bs_clientrec cr = { .ip = e->src, .host = host, .count = 1, .errors = h->status >= 400,
 	                           .first = e->ts, .last = e->ts };
 	if (e->src.family)
-		add_client(a, &cr);
+		bs_agg_add_clients(a, &cr);
 
 	uint32_t path_id = 0;
 	if (status_ok(h->status) || h->refs[0].n) {
@@ -492,47 +287,14 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		if (status_ok(h->status)) {
 			struct bs_pathrec pr = { .path = path_id, .host = host, .count = 1,
 			                         .html = is_html(h->resp_content_type), .first = e->ts, .last = e->ts };
-			add_path(a, &pr);
+			bs_agg_add_paths(a, &pr);
 		}
 	}
 
-	bs_str pairs[4];
-	size_t npairs = h->cookie.n ? cookie_pairs(h->cookie, pairs, 4) : 0;
-	for (size_t i = 0; i < h->nrefs && i < BS_HTTP_MAX_REFS; i++) {
-		char rh[256];
-		size_t rn = bs_url_host(h->refs[i], rh, sizeof rh);
-		if (!rn)
-			continue;
-		uint32_t refhost = bs_strtab_intern(&a->str, rh, rn);
-		struct bs_refrec rr = { .path = path_id, .refhost = refhost, .host = host, .count = 1,
-		                        .first = e->ts, .last = e->ts, .input = e->origin.input, .ref = e->origin.ref };
-		add_ref(a, &rr);
-		uint32_t ua = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
-		for (size_t k = 0; k < npairs; k++) {
-			struct bs_sessref sr = { .pair = intern(a, pairs[k]), .host = host, .refhost = refhost,
-			                         .first = e->ts, .last = e->ts, .client = e->src, .ua = ua };
-			add_sref(a, &sr);
-		}
-	}
+	record_page_refs(a, e, host, path_id);
 
-	if (h->login_user.n) {
-		uint32_t user = addr_id(a, h->login_user);
-		bool success = h->status >= 300 && h->status < 400;
-		if (success && user != UINT32_MAX) {
-			add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
-			count_hour(a, host, e->ts, 0, 0, 1, 0);
-			bs_str sc[1];
-			if (h->set_cookie.n && cookie_pairs(h->set_cookie, sc, 1)) {
-				struct bs_sessrec s = { .pair = intern(a, sc[0]), .user = user, .host = host, .ts = e->ts };
-				add_sess(a, &s);
-			}
-		} else if (!success) {
-			struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
-			                        .first = e->ts, .last = e->ts };
-			add_fail(a, &f);
-			count_hour(a, host, e->ts, 0, 0, 0, 1);
-		}
-	}
+	if (h->login_user.n)
+		record_web_login(a, e, host);
 
 	if (suspect) {
 		struct bs_cand *c = new_cand(a, e, CK_HTTP);
@@ -550,7 +312,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		c->s_main = intern(a, uri);
 		c->s_user = intern(a, bs_str_make(h->method.p, h->method.n < 32 ? h->method.n : 32));
 		c->s_extra = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
-		c->key = internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)h->txn_id);
+		c->key = join_key(a, e, BS_JOIN_TXN, h->txn_id);
 		c->num1 = h->resp_bytes ? h->resp_bytes : h->resp_body_len;
 		c->num2 = h->req_body_len;
 	}
@@ -572,7 +334,7 @@ static void on_auth(struct bs_agg *a, const struct bs_event *e)
 	} else if (au->success == 0) {
 		struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
 		                        .first = e->ts, .last = e->ts };
-		add_fail(a, &f);
+		bs_agg_add_fails(a, &f);
 		count_hour(a, host, e->ts, 1, 0, 0, 1);
 	}
 }
@@ -610,10 +372,10 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 		const char *dot = memchr(m->client_name.p, '.', m->client_name.n);
 		struct bs_aliasrec al = { .name = bs_agg_host_name(a, m->client_name), .ip = client };
 		if (!bs_str_eq(m->client_name, "unknown") && !bs_str_eq(m->client_name, "localhost")) {
-			add_alias(a, &al);
+			bs_agg_add_aliases(a, &al);
 			if (dot) {
 				al.name = bs_agg_host_name(a, bs_str_make(m->client_name.p, (size_t)(dot - m->client_name.p)));
-				add_alias(a, &al);
+				bs_agg_add_aliases(a, &al);
 			}
 		}
 	}
@@ -688,7 +450,7 @@ static void on_dbquery(struct bs_agg *a, const struct bs_event *e)
 	count_hour(a, client, e->ts, 1, 0, 0, 0);
 	uint64_t shape = bs_detect_sql_shape(q->sql);
 	struct bs_shaperec sr = { .shape = shape, .host = client, .count = 1 };
-	add_shape(a, &sr);
+	bs_agg_add_shapes(a, &sr);
 	unsigned flags = (bs_detect_sql_unfiltered(q->sql) ? OQ_UNFILTERED : 0) |
 	                 (bs_detect_sql_addressbook(q->sql) && bs_detect_sql_is_read(q->sql) ? OQ_ADDRBOOK : 0);
 	uint32_t candix = 0;
@@ -702,7 +464,7 @@ static void on_dbquery(struct bs_agg *a, const struct bs_event *e)
 				sql.n = 4096;
 			c->s_main = intern(a, sql);
 			c->s_user = intern(a, bs_str_make(q->db_user.p, q->db_user.n < 128 ? q->db_user.n : 128));
-			c->key = internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)q->query_id);
+			c->key = join_key(a, e, BS_JOIN_QUERY, q->query_id);
 			c->shape = shape;
 			candix = (uint32_t)(a->cand.n);
 		}
@@ -733,13 +495,18 @@ static void on_dbresult(struct bs_agg *a, const struct bs_event *e)
 	bs_u64map_del(&a->open_query, r->query_id);
 }
 
+/* The join key of the event's flow (its input, addresses and ports). */
 static uint32_t flow_key(struct bs_agg *a, const struct bs_event *e)
 {
-	char buf[160], s[BS_IP_STRLEN], d[BS_IP_STRLEN];
-	bs_ip_format(&e->src, s, sizeof s);
-	bs_ip_format(&e->dst, d, sizeof d);
-	int n = snprintf(buf, sizeof buf, "\001F:%u:%s:%u:%s:%u", key_input(e), s, e->sport, d, e->dport);
-	return bs_strtab_intern(&a->str, buf, (size_t)n);
+	struct bs_joinkey k;
+	memset(&k, 0, sizeof k);
+	k.kind = BS_JOIN_FLOW;
+	k.input = key_input(e);
+	k.src = e->src;
+	k.dst = e->dst;
+	k.sport = e->sport;
+	k.dport = e->dport;
+	return bs_agg_add_keys(a, &k);
 }
 
 static void on_addr(struct bs_agg *a, const struct bs_event *e)
@@ -754,12 +521,12 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 			add_evidence(a, e, addr_id(a, ad->address), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
 		if ((v & 3) & OQ_UNFILTERED)
 			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, bs_agg_host_ip(a, &e->src),
-			             internf(a, "\001Q:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
+			             join_key(a, e, BS_JOIN_QUERY, ad->ref));
 		return;
 	case BS_ADDR_HTTP_RESP_BODY:
 		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
 			add_evidence(a, e, addr_id(a, ad->address), EK_HTTP_SUSPECT, server_host(a, e),
-			             internf(a, "\001T:%llu:%llu", key_input(e), (unsigned long long)ad->ref));
+			             join_key(a, e, BS_JOIN_TXN, ad->ref));
 		return;
 	case BS_ADDR_HTTP_REQ_BODY:
 	case BS_ADDR_PAYLOAD: {
@@ -789,7 +556,7 @@ static void on_flow(struct bs_agg *a, const struct bs_event *e)
 	/* outside destination contacted by src */
 	struct bs_destrec dr = { .host = src, .dest = dst, .is_name = false, .first = f->first, .last = f->last,
 	                         .count = 1, .bytes = f->bytes_fwd };
-	add_dest(a, &dr);
+	bs_agg_add_dests(a, &dr);
 	struct bs_hostrec *hr = host_rec(a, src);
 	hr->out_hist[hist_bucket(f->bytes_fwd)]++;
 	if (f->bytes_fwd >= FLOW_CAND_MIN_BYTES && f->bytes_fwd > f->bytes_rev) {
@@ -838,7 +605,7 @@ static void on_dns(struct bs_agg *a, const struct bs_event *e)
 	uint32_t host = bs_agg_host_ip(a, &e->src);
 	struct bs_destrec dr = { .host = host, .dest = bs_strtab_intern(&a->str, name, n), .is_name = true,
 	                         .first = e->ts, .last = e->ts, .count = 1 };
-	add_dest(a, &dr);
+	bs_agg_add_dests(a, &dr);
 }
 
 void bs_agg_sink(void *ctx, const struct bs_event *e)
@@ -863,152 +630,8 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
 
 /* ----------------------------------------------------------- lifecycle */
 
-struct bs_agg *bs_agg_new(void)
-{
-	struct bs_agg *a = bs_xcalloc(1, sizeof *a);
-	bs_strtab_init(&a->str);
-	a->first_ts = a->last_ts = BS_TIME_NONE;
-	return a;
-}
-
 void bs_agg_end_input(struct bs_agg *a)
 {
 	bs_u64map_clear(&a->open_query);
 	bs_u64map_clear(&a->open_txn);
-}
-
-void bs_agg_free(struct bs_agg *a)
-{
-	if (!a)
-		return;
-	bs_strtab_free(&a->str);
-	BS_VEC_FREE(a->ev); bs_u64map_free(&a->ev_ix);
-	BS_VEC_FREE(a->cand);
-	BS_VEC_FREE(a->paths); bs_u64map_free(&a->path_ix);
-	BS_VEC_FREE(a->refs); bs_u64map_free(&a->ref_ix);
-	BS_VEC_FREE(a->clients); bs_u64map_free(&a->client_ix);
-	BS_VEC_FREE(a->sess); bs_u64map_free(&a->sess_ix);
-	BS_VEC_FREE(a->sref); bs_u64map_free(&a->sref_ix);
-	BS_VEC_FREE(a->hours); bs_u64map_free(&a->hour_ix);
-	BS_VEC_FREE(a->fails); bs_u64map_free(&a->fail_ix);
-	BS_VEC_FREE(a->dests); bs_u64map_free(&a->dest_ix);
-	BS_VEC_FREE(a->hosts); bs_u64map_free(&a->host_ix);
-	BS_VEC_FREE(a->shapes); bs_u64map_free(&a->shape_ix);
-	BS_VEC_FREE(a->aliases); bs_u64map_free(&a->alias_ix);
-	bs_u64map_free(&a->open_query);
-	bs_u64map_free(&a->open_txn);
-	free(a);
-}
-
-/* ---------------------------------------------------------------- merge */
-
-/* Re-intern a string id of src into dst. */
-static uint32_t remap(struct bs_agg *dst, const struct bs_agg *src, uint32_t id)
-{
-	return bs_strtab_intern(&dst->str, bs_strtab_get(&src->str, id), bs_strtab_len(&src->str, id));
-}
-
-void bs_agg_merge(struct bs_agg *d, const struct bs_agg *s)
-{
-	/* id map for every string of s, built once */
-	uint32_t *m = bs_xmalloc((s->str.n ? s->str.n : 1) * sizeof *m);
-	for (size_t i = 0; i < s->str.n; i++)
-		m[i] = remap(d, s, (uint32_t)i);
-	for (size_t i = 0; i < s->ev.n; i++) {
-		struct bs_evidence r = s->ev.v[i];
-		r.addr = m[r.addr];
-		r.host = m[r.host];
-		if (r.kind == EK_RECV_PAIR || r.kind == EK_DB_UNFILTERED || r.kind == EK_HTTP_SUSPECT || r.kind == EK_PAYLOAD)
-			r.peer = m[r.peer];
-		add_evidence_full(d, &r);
-	}
-	for (size_t i = 0; i < s->cand.n; i++) {
-		if (d->cand.n >= BS_CAND_MAX) {
-			d->cand_dropped += s->cand.n - i;
-			break;
-		}
-		struct bs_cand c = s->cand.v[i];
-		c.host = m[c.host];
-		c.s_main = m[c.s_main];
-		c.s_user = m[c.s_user];
-		c.s_extra = m[c.s_extra];
-		c.key = m[c.key];
-		*BS_VEC_PUSH(d->cand) = c;
-	}
-	d->cand_dropped += s->cand_dropped;
-	for (size_t i = 0; i < s->paths.n; i++) {
-		struct bs_pathrec r = s->paths.v[i];
-		r.path = m[r.path];
-		r.host = m[r.host];
-		add_path(d, &r);
-	}
-	for (size_t i = 0; i < s->refs.n; i++) {
-		struct bs_refrec r = s->refs.v[i];
-		r.path = m[r.path];
-		r.host = m[r.host];
-		r.refhost = m[r.refhost];
-		add_ref(d, &r);
-	}
-	for (size_t i = 0; i < s->clients.n; i++) {
-		struct bs_clientrec r = s->clients.v[i];
-		r.host = m[r.host];
-		add_client(d, &r);
-	}
-	for (size_t i = 0; i < s->sess.n; i++) {
-		struct bs_sessrec r = s->sess.v[i];
-		r.pair = m[r.pair];
-		r.user = m[r.user];
-		r.host = m[r.host];
-		add_sess(d, &r);
-	}
-	for (size_t i = 0; i < s->sref.n; i++) {
-		struct bs_sessref r = s->sref.v[i];
-		r.pair = m[r.pair];
-		r.host = m[r.host];
-		r.refhost = m[r.refhost];
-		r.ua = m[r.ua];
-		add_sref(d, &r);
-	}
-	for (size_t i = 0; i < s->hours.n; i++) {
-		struct bs_hourrec r = s->hours.v[i];
-		r.host = m[r.host];
-		add_hour(d, &r);
-	}
-	for (size_t i = 0; i < s->fails.n; i++) {
-		struct bs_failrec r = s->fails.v[i];
-		r.host = m[r.host];
-		add_fail(d, &r);
-	}
-	for (size_t i = 0; i < s->dests.n; i++) {
-		struct bs_destrec r = s->dests.v[i];
-		r.host = m[r.host];
-		r.dest = m[r.dest];
-		add_dest(d, &r);
-	}
-	for (size_t i = 0; i < s->hosts.n; i++) {
-		const struct bs_hostrec *r = &s->hosts.v[i];
-		struct bs_hostrec *t = host_rec(d, m[r->host]);
-		for (int b = 0; b < 64; b++) {
-			t->out_hist[b] += r->out_hist[b];
-			t->mail_hist[b] += r->mail_hist[b];
-		}
-		t->events += r->events;
-		minmax(&t->first, &t->last, r->first);
-		minmax(&t->first, &t->last, r->last);
-	}
-	for (size_t i = 0; i < s->shapes.n; i++) {
-		struct bs_shaperec r = s->shapes.v[i];
-		r.host = m[r.host];
-		add_shape(d, &r);
-	}
-	for (size_t i = 0; i < s->aliases.n; i++) {
-		struct bs_aliasrec r = s->aliases.v[i];
-		r.name = m[r.name];
-		r.ip = m[r.ip];
-		add_alias(d, &r);
-	}
-	d->events += s->events;
-	minmax(&d->first_ts, &d->last_ts, s->first_ts);
-	minmax(&d->first_ts, &d->last_ts, s->last_ts);
-	free(m);
 }

@@ -1,14 +1,17 @@
 /* agg.h - the inside of struct bs_agg, shared by agg.c (ingest, merge),
- * state.c (save/load) and correlate.c. Not an interface for other modules.
+ * state.c (save/load) and the correlation stages (correlate.h). Not an
+ * interface for other modules.
  *
- * Every table is keyed by interned strings (hosts, addresses, paths...) and
- * holds only commutative aggregates (min/max/sum/or), so that merging the
- * aggregates of any split of the inputs gives the same tables. */
+ * Every table is keyed by interned strings (hosts, addresses, paths...) or
+ * join keys and holds only commutative aggregates (min/max/sum/or), so that
+ * merging the aggregates of any split of the inputs gives the same tables. */
 #ifndef BS_AGG_H
 #define BS_AGG_H
 
 #include "src/engine/engine.h"
 #include "src/core/tables.h"
+
+#include <string.h>
 
 /* Evidence kinds recorded on an address. */
 enum bs_ek {
@@ -95,23 +98,57 @@ struct bs_hostrec { uint32_t host; uint64_t out_hist[64]; uint64_t mail_hist[64]
 struct bs_shaperec { uint64_t shape; uint32_t host; uint64_t count; };
 /* Host aliases learnt from the data: name <-> ip (Postfix client=name[ip]). */
 struct bs_aliasrec { uint32_t name, ip; };
-/* Spam per day, for the onset (address-independent counts). */
+
+/* A join key: the HTTP transaction, database query or flow that evidence
+ * records and candidates came from, typed (no string to parse). Interned
+ * in the aggregate's keys table; id 0 is "no key". */
+enum bs_join_kind { BS_JOIN_NONE = 0, BS_JOIN_TXN, BS_JOIN_QUERY, BS_JOIN_FLOW, BS_JOIN_KINDS };
+struct bs_joinkey {
+	uint64_t id;            /* transaction or query id (0 for a flow) */
+	uint32_t input;         /* the input that names it (a capture flow's first file) */
+	uint16_t sport, dport;  /* flow only */
+	bs_ip src, dst;         /* flow only */
+	uint8_t kind;           /* enum bs_join_kind */
+	uint8_t pad[5];         /* zero: records are written to state files as bytes */
+};
+
+/* The aggregate's tables, one line each: name, record type, key kind:
+ *   KEYED     a record per identity (a hash of its key fields); merging
+ *             folds the records of one identity (min/max/sum)
+ *   LISTED    appended, never folded (the candidates, capped at BS_CAND_MAX)
+ *   INTERNED  a record per identity that other tables name by index (the
+ *             join keys); first, so that merging renumbers it first
+ * Per table agg.c defines how a record is keyed, matched, folded and which
+ * string ids, key ids and input index it holds (NAME_key, NAME_match,
+ * NAME_fold, NAME_refs); the fields of struct bs_agg, upsert, merge, remap,
+ * validation of loaded tables, free, and the state file's tables are
+ * generated from this list. */
+#define BS_AGG_TABLES(X) \
+	X(keys, struct bs_joinkey, INTERNED) \
+	X(ev, struct bs_evidence, KEYED) \
+	X(cand, struct bs_cand, LISTED) \
+	X(paths, struct bs_pathrec, KEYED) \
+	X(refs, struct bs_refrec, KEYED) \
+	X(clients, struct bs_clientrec, KEYED) \
+	X(sess, struct bs_sessrec, KEYED) \
+	X(sref, struct bs_sessref, KEYED) \
+	X(hours, struct bs_hourrec, KEYED) \
+	X(fails, struct bs_failrec, KEYED) \
+	X(dests, struct bs_destrec, KEYED) \
+	X(hosts, struct bs_hostrec, KEYED) \
+	X(shapes, struct bs_shaperec, KEYED) \
+	X(aliases, struct bs_aliasrec, KEYED)
+
+/* A table's fields in struct bs_agg: its records and, unless LISTED, the
+ * index from identity hash to record. */
+#define BS_AGG_FIELDS_KEYED(name, type) BS_VEC(type) name; struct bs_u64map name##_ix;
+#define BS_AGG_FIELDS_INTERNED(name, type) BS_AGG_FIELDS_KEYED(name, type)
+#define BS_AGG_FIELDS_LISTED(name, type) BS_VEC(type) name;
+#define BS_AGG_FIELDS(name, type, kind) BS_AGG_FIELDS_##kind(name, type)
 
 struct bs_agg {
 	struct bs_strtab str;           /* every interned string */
-	BS_VEC(struct bs_evidence) ev;   struct bs_u64map ev_ix;
-	BS_VEC(struct bs_cand) cand;
-	BS_VEC(struct bs_pathrec) paths; struct bs_u64map path_ix;
-	BS_VEC(struct bs_refrec) refs;   struct bs_u64map ref_ix;
-	BS_VEC(struct bs_clientrec) clients; struct bs_u64map client_ix;
-	BS_VEC(struct bs_sessrec) sess;  struct bs_u64map sess_ix;
-	BS_VEC(struct bs_sessref) sref;  struct bs_u64map sref_ix;
-	BS_VEC(struct bs_hourrec) hours; struct bs_u64map hour_ix;
-	BS_VEC(struct bs_failrec) fails; struct bs_u64map fail_ix;
-	BS_VEC(struct bs_destrec) dests; struct bs_u64map dest_ix;
-	BS_VEC(struct bs_hostrec) hosts; struct bs_u64map host_ix;
-	BS_VEC(struct bs_shaperec) shapes; struct bs_u64map shape_ix;
-	BS_VEC(struct bs_aliasrec) aliases; struct bs_u64map alias_ix;
+	BS_AGG_TABLES(BS_AGG_FIELDS)
 	/* transient, per input: open queries and suspect transactions */
 	struct bs_u64map open_query;     /* query_id -> flags */
 	struct bs_u64map open_txn;       /* txn_id -> 1 if suspect */
@@ -128,8 +165,33 @@ struct bs_agg {
 
 #define BS_CAND_MAX (4u << 20)
 
+/* bs_agg_add_NAME for every table not LISTED: add the record, or fold it
+ * into the record of its identity; returns the record's index. */
+#define BS_AGG_ADD_KEYED(name, type) uint32_t bs_agg_add_##name(struct bs_agg *a, const type *p);
+#define BS_AGG_ADD_INTERNED(name, type) BS_AGG_ADD_KEYED(name, type)
+#define BS_AGG_ADD_LISTED(name, type)
+#define BS_AGG_ADD(name, type, kind) BS_AGG_ADD_##kind(name, type)
+BS_AGG_TABLES(BS_AGG_ADD)
+
 /* Interning helpers shared by agg.c and state.c. */
 uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip);
 uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name);
+/* The login session of a cookie pair (string id), or NULL. */
+const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair);
+/* Join keys k1, k2 (ids) in the order of their text in state format 1
+ * ("\001T:input:id", "\001Q:...", "\001F:input:src:sport:dst:dport"; none
+ * is ""), the order the candidates' ties were always resolved in. */
+int bs_agg_key_cmp(const struct bs_agg *a, uint32_t k1, uint32_t k2);
+/* A bool read from a file must be 0 or 1 before it is used as one. */
+static inline bool bs_bool_byte_ok(const bool *b)
+{
+	unsigned char v;
+	memcpy(&v, b, 1);
+	return v <= 1;
+}
+/* Tables read from a state file: every string id below a->str.n, every
+ * key id below a->keys.n, every input index below ninputs (renumbered to
+ * remap[i]), every bool 0 or 1. False when not. */
+bool bs_agg_check_loaded(struct bs_agg *a, const uint32_t *remap, size_t ninputs);
 
 #endif

@@ -380,3 +380,8 @@ size_t bs_url_host(bs_str url, char *out, size_t outsize)
 	out[o] = 0;
 	return o;
 }
+
+bool bs_detect_web_login_success(int status)
+{
+	return status >= 300 && status < 400;
+}

@@ -26,6 +26,11 @@ bool bs_detect_script_path(bs_str path);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
 
+/* A login form posted to a web server succeeded: webmail answers a good
+ * login with a redirect (3xx) to the mailbox, a bad one with the form again
+ * (2xx) or an error. */
+bool bs_detect_web_login_success(int status);
+
 /* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
  * equality against a literal), i.e. a bulk read. */
 bool bs_detect_sql_unfiltered(bs_str sql);

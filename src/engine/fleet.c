@@ -1,8 +1,11 @@
-/* fleet.c - the fleet inventory (--fleet FILE): CSV with header
- * name,address,role, read with libcsv. One row per address; a server with
- * several addresses has several rows. */
+/* fleet.c - the fleet: the inventory (--fleet FILE), a CSV with header
+ * name,address,role, read with libcsv (one row per address; a server with
+ * several addresses has several rows); and the first stage of correlation:
+ * the servers (from the inventory, or discovered from the logins), which
+ * host ids of the aggregate are theirs, and the local domains.
+ * docs/DETECTION.md, "Fleet". */
 #include "config.h"
-#include "src/engine/engine.h"
+#include "src/engine/correlate.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -151,4 +154,211 @@ bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, si
 	if (ok)
 		cfg->fleet_file = bs_xstrndup(path, strlen(path));
 	return ok;
+}
+
+/* ------------------------------------------------ the correlation's fleet */
+
+/* The webmail servers of the inventory; every address of any role is
+ * infrastructure (not "outside"). */
+void fleet_from_inventory(struct ctx *c)
+{
+	const struct bs_engine_config *cfg = c->cfg;
+	size_t nweb = 0;
+	for (size_t i = 0; i < cfg->nfleet; i++)
+		if (strcmp(cfg->fleet[i].role, "webmail") == 0)
+			nweb++;
+	c->srv = bs_xcalloc(nweb ? nweb : 1, sizeof *c->srv);
+	c->infra = bs_xcalloc(cfg->nfleet, sizeof *c->infra);
+	for (size_t i = 0; i < cfg->nfleet; i++) {
+		c->infra[c->ninfra++] = cfg->fleet[i].address;
+		if (strcmp(cfg->fleet[i].role, "webmail") != 0)
+			continue;
+		/* one server may be listed once per address */
+		struct srv *v = NULL;
+		for (size_t s = 0; s < c->nsrv; s++)
+			if (strcmp(c->srv[s].name, cfg->fleet[i].name) == 0)
+				v = &c->srv[s];
+		if (!v) {
+			v = &c->srv[c->nsrv++];
+			v->name = bs_xstrndup(cfg->fleet[i].name, strlen(cfg->fleet[i].name));
+		}
+		if (v->naddrs < 8 && cfg->fleet[i].address.family)
+			v->addrs[v->naddrs++] = cfg->fleet[i].address;
+	}
+	char buf[600];
+	snprintf(buf, sizeof buf, "inventory %s", cfg->fleet_file ? cfg->fleet_file : "");
+	c->origin_text = bs_xstrndup(buf, strlen(buf));
+}
+
+static void srv_add_host(struct ctx *c, uint32_t host, size_t s)
+{
+	if (!host)
+		return;
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(&c->host_srv, host, &found);
+	if (!found)
+		*slot = (uint32_t)s + 1;
+}
+
+static uint32_t find_host_ip(const struct bs_agg *a, const bs_ip *ip)
+{
+	char buf[BS_IP_STRLEN + 4] = "ip:";
+	bs_ip_format(ip, buf + 3, sizeof buf - 3);
+	uint32_t id = bs_strtab_find(&a->str, buf, strlen(buf));
+	return id == UINT32_MAX ? 0 : id;
+}
+
+static uint32_t find_host_name(const struct bs_agg *a, const char *name)
+{
+	char buf[160];
+	int n = snprintf(buf, sizeof buf, "name:%s", name);
+	for (int i = 5; i < n; i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] = (char)(buf[i] + 32);
+	uint32_t id = bs_strtab_find(&a->str, buf, (size_t)n);
+	return id == UINT32_MAX ? 0 : id;
+}
+
+
+/* Map every host id of the aggregate that belongs to a server. */
+void build_host_map(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	bs_u64map_init(&c->host_srv);
+	for (size_t s = 0; s < c->nsrv; s++) {
+		struct srv *v = &c->srv[s];
+		srv_add_host(c, find_host_name(a, v->name), s);
+		const char *dot = strchr(v->name, '.');
+		if (dot) {
+			char first[128];
+			size_t n = (size_t)(dot - v->name) < sizeof first - 1 ? (size_t)(dot - v->name) : sizeof first - 1;
+			memcpy(first, v->name, n);
+			first[n] = 0;
+			srv_add_host(c, find_host_name(a, first), s);
+		}
+		for (size_t k = 0; k < v->naddrs; k++) {
+			uint32_t ipid = find_host_ip(a, &v->addrs[k]);
+			srv_add_host(c, ipid, s);
+			/* names that the data ties to this address */
+			for (size_t i = 0; i < a->aliases.n; i++)
+				if (a->aliases.v[i].ip == ipid && ipid)
+					srv_add_host(c, a->aliases.v[i].name, s);
+		}
+	}
+	/* names aliased to an address of a server (reverse direction) */
+	for (size_t i = 0; i < a->aliases.n; i++) {
+		int s = srv_of_host(c, a->aliases.v[i].name);
+		if (s >= 0)
+			srv_add_host(c, a->aliases.v[i].ip, (size_t)s);
+	}
+}
+
+/* Discovery: hosts (by address) through which many distinct users logged in. */
+void discover_fleet(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	struct bs_u64map users;  /* (host, user) seen */
+	struct bs_u64map count;  /* host -> index in counts */
+	bs_u64map_init(&users);
+	bs_u64map_init(&count);
+	BS_VEC(struct { uint32_t host; uint64_t n; }) counts = { 0 };
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		if (e->kind != EK_LOGIN || !e->host)
+			continue;
+		bool f;
+		uint32_t *slot = bs_u64map_upsert(&users, bs_key2(e->host, e->addr), &f);
+		if (f)
+			continue;
+		*slot = 1;
+		slot = bs_u64map_upsert(&count, e->host, &f);
+		if (!f) {
+			*slot = (uint32_t)counts.n + 1;
+			BS_VEC_PUSH(counts)->host = e->host;
+			counts.v[counts.n - 1].n = 0;
+		}
+		counts.v[*slot - 1].n++;
+	}
+	char **names = NULL;
+	size_t nn = 0;
+	for (size_t i = 0; i < counts.n; i++) {
+		const char *h = S(c, counts.v[i].host);
+		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0)
+			continue;
+		names = bs_xrealloc(names, (nn + 1) * sizeof *names);
+		names[nn++] = bs_xstrndup(h + 3, strlen(h + 3));
+	}
+	bs_qsort(names, nn, sizeof *names, cmp_str);
+	c->srv = bs_xcalloc(nn ? nn : 1, sizeof *c->srv);
+	c->nsrv = nn;
+	for (size_t i = 0; i < nn; i++) {
+		struct srv *v = &c->srv[i];
+		bs_ip_parse(names[i], strlen(names[i]), &v->addrs[0]);
+		v->naddrs = 1;
+		/* prefer a host name learnt from the data (shortest alias) */
+		uint32_t ipid = find_host_ip(a, &v->addrs[0]);
+		const char *best = NULL;
+		for (size_t k = 0; k < a->aliases.n; k++) {
+			if (a->aliases.v[k].ip != ipid)
+				continue;
+			const char *n = S(c, a->aliases.v[k].name) + 5;
+			if (!best || strlen(n) < strlen(best) || (strlen(n) == strlen(best) && strcmp(n, best) < 0))
+				best = n;
+		}
+		v->name = best ? bs_xstrndup(best, strlen(best)) : names[i];
+		if (best)
+			free(names[i]);
+	}
+	free(names);
+	char buf[512];
+	snprintf(buf, sizeof buf, "discovered: %zu host(s) through which 3 or more users logged in to webmail or IMAP", nn);
+	c->origin_text = bs_xstrndup(buf, strlen(buf));
+	bs_u64map_free(&users);
+	bs_u64map_free(&count);
+	BS_VEC_FREE(counts);
+}
+
+/* Local domains: given, or those of the users who logged in through the fleet. */
+void find_local_domains(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	if (c->cfg->nlocal) {
+		c->local = c->cfg->local_domains;
+		c->nlocal = c->cfg->nlocal;
+		return;
+	}
+	c->local_inferred = true;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		if (e->kind != EK_LOGIN || srv_of_host(c, e->host) < 0)
+			continue;
+		const char *at = strrchr(S(c, e->addr), '@');
+		if (!at)
+			continue;
+		bool have = false;
+		for (size_t k = 0; k < c->nlocal; k++)
+			if (strcmp(c->local[k], at + 1) == 0)
+				have = true;
+		if (!have && c->nlocal < 64) {
+			c->local = bs_xrealloc(c->local, (c->nlocal + 1) * sizeof *c->local);
+			c->local[c->nlocal++] = bs_xstrndup(at + 1, strlen(at + 1));
+		}
+	}
+	bs_qsort(c->local, c->nlocal, sizeof *c->local, cmp_str);
+}
+
+/* Which servers have data at all (the others get no verdict but "no data"). */
+void mark_servers_with_data(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->hosts.n; i++) {
+		int s = srv_of_host(c, a->hosts.v[i].host);
+		if (s >= 0 && a->hosts.v[i].events)
+			c->srv[s].has_data = true;
+	}
+	for (size_t i = 0; i < a->paths.n; i++) {
+		int s = srv_of_host(c, a->paths.v[i].host);
+		if (s >= 0)
+			c->srv[s].has_data = true;
+	}
 }

@@ -13,7 +13,9 @@
 #include <zlib.h>
 
 #define MAGIC "BSSTATE\n"
-#define STATE_VERSION 1u
+/* 2: join keys are a table of typed records (format 1 spelled them as
+ * strings "\001T:input:id" in the string table). */
+#define STATE_VERSION 2u
 
 struct wbuf {
 	FILE *f;
@@ -36,11 +38,9 @@ static void w64(struct wbuf *b, uint64_t v) { w(b, &v, sizeof v); }
 /* Record sizes: a state from a build with other layouts is refused. */
 static uint64_t fingerprint(void)
 {
-	uint64_t s[] = { sizeof(struct bs_evidence), sizeof(struct bs_cand), sizeof(struct bs_pathrec),
-	                 sizeof(struct bs_refrec), sizeof(struct bs_clientrec), sizeof(struct bs_sessrec),
-	                 sizeof(struct bs_sessref), sizeof(struct bs_hourrec), sizeof(struct bs_failrec),
-	                 sizeof(struct bs_destrec), sizeof(struct bs_hostrec), sizeof(struct bs_shaperec),
-	                 sizeof(struct bs_aliasrec), sizeof(struct bs_input_stats) };
+#define RECORD_SIZE(name, type, kind) sizeof(type),
+	uint64_t s[] = { BS_AGG_TABLES(RECORD_SIZE) sizeof(struct bs_input_stats) };
+#undef RECORD_SIZE
 	return bs_hash_bytes(s, sizeof s, STATE_VERSION);
 }
 
@@ -51,7 +51,8 @@ static void wstr(struct wbuf *b, const char *s)
 	w(b, s, n);
 }
 
-#define WVEC(b, vec) do { w64((b), (vec).n); w((b), (vec).v, (vec).n * sizeof *(vec).v); } while (0)
+/* A table: its record count, then its records as bytes. */
+#define WRITE_TABLE(name, type, kind) w64(&b, a->name.n); w(&b, a->name.v, a->name.n * sizeof *a->name.v);
 
 bool bs_state_write(const char *path, const struct bs_agg *a, const struct bs_input_row *rows, size_t nrows,
                     char *err, size_t errlen)
@@ -82,10 +83,7 @@ bool bs_state_write(const char *path, const struct bs_agg *a, const struct bs_in
 		w(&b, &n, sizeof n);
 		w(&b, bs_strtab_get(&a->str, (uint32_t)i), n);
 	}
-	WVEC(&b, a->ev); WVEC(&b, a->cand); WVEC(&b, a->paths); WVEC(&b, a->refs);
-	WVEC(&b, a->clients); WVEC(&b, a->sess); WVEC(&b, a->sref); WVEC(&b, a->hours);
-	WVEC(&b, a->fails); WVEC(&b, a->dests); WVEC(&b, a->hosts); WVEC(&b, a->shapes);
-	WVEC(&b, a->aliases);
+	BS_AGG_TABLES(WRITE_TABLE)
 	w64(&b, a->cand_dropped);
 	w64(&b, a->events);
 	w(&b, &a->first_ts, sizeof a->first_ts);
@@ -157,14 +155,6 @@ static struct bs_state *fail(struct bs_state *s, char *err, size_t errlen, const
 	return NULL;
 }
 
-/* A bool read from the file must be 0 or 1 before it is used as one. */
-static bool bool_byte_ok(const bool *b)
-{
-	unsigned char v;
-	memcpy(&v, b, 1);
-	return v <= 1;
-}
-
 struct bs_state *bs_state_open(const char *path, char *err, size_t errlen)
 {
 	struct bs_state *s = bs_xcalloc(1, sizeof *s);
@@ -212,7 +202,7 @@ struct bs_state *bs_state_open(const char *path, char *err, size_t errlen)
 		struct bs_input_row *r = &s->rows[s->nrows];
 		r->source = rstr(s);
 		r->format = rstr(s);
-		if (!r->source || !r->format || !rd(s, &r->st, sizeof r->st) || !bool_byte_ok(&r->st.truncated)) {
+		if (!r->source || !r->format || !rd(s, &r->st, sizeof r->st) || !bs_bool_byte_ok(&r->st.truncated)) {
 			free(r->source);
 			free(r->format);
 			return fail(s, err, errlen, "damaged state file (input rows)");
@@ -228,118 +218,54 @@ const struct bs_input_row *bs_state_rows(const struct bs_state *s, size_t *n)
 	return s->rows;
 }
 
-/* Keys that embed an input index ("\1T:3:...", "\1Q:3:...", "\1F:3:...") are
- * rewritten with the merged index. */
-static void remap_key(char *buf, size_t *len, size_t cap, const uint32_t *remap, size_t nrows)
+/* A table: its record count, then its records (replacing what the new
+ * aggregate held: the "no key" of the keys table comes from the file). */
+#define READ_TABLE(name, type, kind) if (!read_table(s, (void **)&a->name.v, &a->name.n, sizeof(type))) goto damaged; \
+	a->name.cap = a->name.n;
+
+static bool read_table(struct bs_state *s, void **v, size_t *n, size_t recsize)
 {
-	if (*len < 5 || buf[0] != '\001' || buf[2] != ':' || (buf[1] != 'T' && buf[1] != 'Q' && buf[1] != 'F'))
-		return;
-	char *end;
-	unsigned long in = strtoul(buf + 3, &end, 10);
-	if (end == buf + 3 || *end != ':' || in >= nrows)
-		return;
-	char tmp[512];
-	int n = snprintf(tmp, sizeof tmp, "\001%c:%u%.*s", buf[1], remap[in], (int)(*len - (size_t)(end - buf)), end);
-	if (n > 0 && (size_t)n < cap) {
-		memcpy(buf, tmp, (size_t)n);
-		*len = (size_t)n;
-	}
+	uint64_t n_;
+	if (!r64(s, &n_) || n_ > (s->len - s->pos) / recsize)
+		return false;
+	free(*v);
+	*v = bs_xmalloc((n_ ? n_ : 1) * recsize);
+	*n = (size_t)n_;
+	return rd(s, *v, (size_t)n_ * recsize);
 }
 
-#define RVEC(s, vec) do { uint64_t n_; if (!r64((s), &n_) || n_ > ((s)->len - (s)->pos) / sizeof *(vec).v) goto damaged; \
-	(vec).v = bs_xmalloc((n_ ? n_ : 1) * sizeof *(vec).v); (vec).n = (vec).cap = (size_t)n_; \
-	if (!rd((s), (vec).v, (size_t)n_ * sizeof *(vec).v)) goto damaged; } while (0)
+static bool read_strings(struct bs_state *s, struct bs_agg *a)
+{
+	uint64_t nstr;
+	if (!r64(s, &nstr) || nstr > s->len)
+		return false;
+	for (uint64_t i = 0; i < nstr; i++) {
+		uint32_t n;
+		if (!rd(s, &n, sizeof n) || n > s->len - s->pos || n > 4096 * 1024)
+			return false;
+		uint32_t id = bs_strtab_intern(&a->str, (const char *)s->buf + s->pos, n);
+		s->pos += n;
+		if (id != i && !(i == 0 && id == 0))
+			return false; /* duplicate strings: not a file we wrote */
+	}
+	return true;
+}
 
 bool bs_state_merge_into(struct bs_state *s, struct bs_agg *dst, const uint32_t *remap, char *err, size_t errlen)
 {
 	struct bs_agg *a = bs_agg_new();
-	uint64_t nstr;
-	if (!r64(s, &nstr) || nstr > s->len)
+	if (!read_strings(s, a))
 		goto damaged;
-	for (uint64_t i = 0; i < nstr; i++) {
-		uint32_t n;
-		if (!rd(s, &n, sizeof n) || n > s->len - s->pos || n > 4096 * 1024)
-			goto damaged;
-		char buf[512];
-		const char *p = (const char *)s->buf + s->pos;
-		size_t len = n;
-		if (len < sizeof buf) {
-			memcpy(buf, p, len);
-			remap_key(buf, &len, sizeof buf, remap, s->nrows);
-			p = buf;
-		}
-		uint32_t id = bs_strtab_intern(&a->str, p, len);
-		s->pos += n;
-		if (id != i && !(i == 0 && id == 0))
-			goto damaged; /* duplicate strings: not a file we wrote */
-	}
-	RVEC(s, a->ev); RVEC(s, a->cand); RVEC(s, a->paths); RVEC(s, a->refs);
-	RVEC(s, a->clients); RVEC(s, a->sess); RVEC(s, a->sref); RVEC(s, a->hours);
-	RVEC(s, a->fails); RVEC(s, a->dests); RVEC(s, a->hosts); RVEC(s, a->shapes);
-	RVEC(s, a->aliases);
+	BS_AGG_TABLES(READ_TABLE)
 	if (!r64(s, &a->cand_dropped) || !r64(s, &a->events) || !rd(s, &a->first_ts, sizeof a->first_ts) ||
 	    !rd(s, &a->last_ts, sizeof a->last_ts) || s->pos != s->len)
 		goto damaged;
-	/* validate every string id and renumber inputs before folding */
-	{
-		size_t ns = a->str.n;
-#define ID_OK(x) ((size_t)(x) < ns)
-		for (size_t i = 0; i < a->ev.n; i++) {
-			struct bs_evidence *e = &a->ev.v[i];
-			if (!ID_OK(e->addr) || !ID_OK(e->host) || e->input >= s->nrows)
-				goto damaged;
-			if ((e->kind == EK_RECV_PAIR || e->kind == EK_DB_UNFILTERED || e->kind == EK_HTTP_SUSPECT ||
-			     e->kind == EK_PAYLOAD) && !ID_OK(e->peer))
-				goto damaged;
-			e->input = remap[e->input];
-		}
-		for (size_t i = 0; i < a->cand.n; i++) {
-			struct bs_cand *c = &a->cand.v[i];
-			if (!ID_OK(c->host) || !ID_OK(c->s_main) || !ID_OK(c->s_user) || !ID_OK(c->s_extra) ||
-			    !ID_OK(c->key) || c->input >= s->nrows)
-				goto damaged;
-			c->input = remap[c->input];
-		}
-		for (size_t i = 0; i < a->paths.n; i++)
-			if (!ID_OK(a->paths.v[i].path) || !ID_OK(a->paths.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->refs.n; i++) {
-			struct bs_refrec *r = &a->refs.v[i];
-			if (!ID_OK(r->path) || !ID_OK(r->host) || !ID_OK(r->refhost) || r->input >= s->nrows)
-				goto damaged;
-			r->input = remap[r->input];
-		}
-		for (size_t i = 0; i < a->clients.n; i++)
-			if (!ID_OK(a->clients.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->sess.n; i++)
-			if (!ID_OK(a->sess.v[i].pair) || !ID_OK(a->sess.v[i].user) || !ID_OK(a->sess.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->sref.n; i++)
-			if (!ID_OK(a->sref.v[i].pair) || !ID_OK(a->sref.v[i].host) || !ID_OK(a->sref.v[i].refhost) ||
-			    !ID_OK(a->sref.v[i].ua))
-				goto damaged;
-		for (size_t i = 0; i < a->hours.n; i++)
-			if (!ID_OK(a->hours.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->fails.n; i++)
-			if (!ID_OK(a->fails.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->dests.n; i++)
-			if (!ID_OK(a->dests.v[i].host) || !ID_OK(a->dests.v[i].dest) || !bool_byte_ok(&a->dests.v[i].is_name))
-				goto damaged;
-		for (size_t i = 0; i < a->hosts.n; i++)
-			if (!ID_OK(a->hosts.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->shapes.n; i++)
-			if (!ID_OK(a->shapes.v[i].host))
-				goto damaged;
-		for (size_t i = 0; i < a->aliases.n; i++)
-			if (!ID_OK(a->aliases.v[i].name) || !ID_OK(a->aliases.v[i].ip))
-				goto damaged;
-#undef ID_OK
-	}
-	/* the loaded tables have no index maps; merging rebuilds them in dst */
+	/* every id checked and inputs renumbered before folding */
+	if (!bs_agg_check_loaded(a, remap, s->nrows))
+		goto damaged;
+	/* the loaded tables have no index maps (the keys' one holds only the
+	 * new aggregate's "no key"): merging rebuilds them in dst */
+	bs_u64map_clear(&a->keys_ix);
 	bs_agg_merge(dst, a);
 	bs_agg_free(a);
 	return true;

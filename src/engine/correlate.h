@@ -1,0 +1,155 @@
+/* correlate.h - what the stages of bs_correlate share: the correlation
+ * context, the per-server state and the small queries every stage asks.
+ * Internal to src/engine; the public interface is engine.h.
+ *
+ * Stages, in the order bs_correlate (correlate.c) runs them:
+ *   fleet.c     the servers (inventory or discovery), host ids -> server, local domains
+ *   signals.c   per-server detectors (web shell, exploit, DB, exfiltration, tampering, auth, foreign)
+ *   verdict.c   the attacker window's end, scores and verdicts
+ *   exposure.c  exposure of every address, spam onset
+ *   timeline.c  the timeline rows behind the verdicts
+ * docs/DETECTION.md explains each rule. */
+#ifndef BS_CORRELATE_H
+#define BS_CORRELATE_H
+
+#include "src/engine/agg.h"
+
+#include <stdlib.h>
+
+/* One server of the fleet, as the stages fill it in. */
+struct srv {
+	char *name;
+	bs_ip addrs[8];
+	size_t naddrs;
+	bool has_data;
+	unsigned signals;
+	double score;
+	enum bs_server_verdict verdict;
+	bs_time ws, we, ts, te, exploit;   /* attacker window, tamper window, exploit time */
+	BS_VEC(bs_ip) attackers;
+	BS_VEC(uint32_t) shell_paths;
+	BS_VEC(uint32_t) tamper_refhosts;
+	BS_VEC(uint32_t) attack_queries;   /* query key ids */
+	BS_VEC(uint32_t) exfil_keys;       /* flow key ids of exfil flows/transfers */
+	BS_VEC(size_t) exfil_cands;
+};
+
+struct ctx {
+	const struct bs_agg *a;           /* candidates in canonical order */
+	const struct bs_engine_config *cfg;
+	struct srv *srv;
+	size_t nsrv;
+	struct bs_u64map host_srv;        /* host id -> server index */
+	bs_ip *infra;                     /* inventory addresses of every role */
+	size_t ninfra;
+	char **local;                     /* local domains (given or inferred) */
+	size_t nlocal;
+	bool local_inferred;
+	BS_VEC(struct bs_timeline_row) tl;
+	bs_time T;                        /* latest window end over compromised servers */
+	char *origin_text;                /* how the fleet was found */
+	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
+};
+
+/* ------------------------------------------------------- small queries */
+
+/* The server a host id of the aggregate belongs to, or -1. */
+static inline int srv_of_host(const struct ctx *c, uint32_t host)
+{
+	uint32_t v;
+	return host && bs_u64map_get(&c->host_srv, host, &v) ? (int)v : -1;
+}
+
+/* The interned string of an id. */
+static inline const char *S(const struct ctx *c, uint32_t id) { return bs_strtab_get(&c->a->str, id); }
+
+/* The first candidate (in canonical order) of a kind with a key: the join of
+ * evidence records to the request, query or transfer they came from. */
+static inline const struct bs_cand *cand_find(const struct ctx *c, enum bs_ck kind, uint32_t key)
+{
+	uint32_t ix;
+	return key && bs_u64map_get(&c->cand_ix, bs_key2(kind, key), &ix) ? &c->a->cand.v[ix] : NULL;
+}
+
+static inline bool u32_in(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+static inline bool ip_in(const bs_ip *v, size_t n, const bs_ip *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bs_ip_eq(&v[i], x))
+			return true;
+	return false;
+}
+
+static inline void add_ip_unique(struct srv *s, const bs_ip *ip)
+{
+	if (!ip_in(s->attackers.v, s->attackers.n, ip))
+		*BS_VEC_PUSH(s->attackers) = *ip;
+}
+
+static inline void push_u32_unique(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (u32_in(*v, *n, x))
+		return;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = bs_xrealloc(*v, *cap * sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+#define PUSH_UNIQUE(vec, x) push_u32_unique(&(vec).v, &(vec).n, &(vec).cap, (x))
+
+static inline bs_time tmin(bs_time a, bs_time b) { return a == BS_TIME_NONE ? b : b == BS_TIME_NONE ? a : a < b ? a : b; }
+static inline bs_time tmax(bs_time a, bs_time b) { return a == BS_TIME_NONE ? b : b == BS_TIME_NONE ? a : a > b ? a : b; }
+
+/* Digits of the fraction of a second a candidate's time is known to. */
+static inline int cand_frac(const struct bs_cand *k) { return (k->flags & CF_FROM_LOG) ? 0 : 6; }
+
+/* correlate.c: where an address, name or domain stands */
+bool is_local_domain(const struct ctx *c, const char *dom);
+bool ip_is_outside(const struct ctx *c, const bs_ip *ip);      /* not private, not the fleet's */
+bool host_is_outside(const struct ctx *c, const char *h);      /* a reference target, a DNS name */
+bool addr_domain_outside(const struct ctx *c, const char *addr);
+uint32_t path_id_of(const struct ctx *c, const struct bs_cand *k); /* the id of an HTTP candidate's path */
+int cmp_str(const void *x, const void *y);                     /* qsort of char * */
+
+/* fleet.c */
+void fleet_from_inventory(struct ctx *c);
+void discover_fleet(struct ctx *c);
+void build_host_map(struct ctx *c);
+void find_local_domains(struct ctx *c);
+void mark_servers_with_data(struct ctx *c);
+
+/* signals.c: each sets its signal bits of server s */
+void detect_web(struct ctx *c, size_t s);
+void detect_db(struct ctx *c, size_t s);
+void detect_exfil(struct ctx *c, size_t s);
+void detect_tamper(struct ctx *c, size_t s);
+void detect_auth(struct ctx *c, size_t s);
+/* emit: also write the timeline rows of the destinations found */
+void detect_foreign(struct ctx *c, size_t s, bool emit);
+
+/* verdict.c */
+void find_window_end(struct ctx *c, size_t s);
+void decide_verdict(struct ctx *c, size_t s);
+
+/* exposure.c */
+void build_exposure(struct ctx *c, struct bs_results *r);
+void spam_onset(struct ctx *c, struct bs_results *r);
+
+/* timeline.c */
+void tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *event,
+            enum bs_severity sev, int srv, const bs_ip *src, const bs_ip *dst, const char *user,
+            const char *address, uint32_t input, uint64_t ref, const char *fmt, ...)
+	__attribute__((format(printf, 14, 15)));
+void server_timeline(struct ctx *c, size_t s);
+void count_evidence_rows(const struct ctx *c, struct bs_results *r);
+void sort_timeline(struct ctx *c, struct bs_results *r);
+
+#endif

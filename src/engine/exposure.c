@@ -1,0 +1,357 @@
+/* exposure.c - which addresses were exposed, how and when: every evidence
+ * record of the aggregate is weighed against the verdicts and windows of
+ * the servers, then one row per address. docs/DETECTION.md, "Exposure" and
+ * "Spam onset". */
+#include "config.h"
+#include "src/engine/correlate.h"
+
+#include <string.h>
+
+struct addr_acc {
+	unsigned cats;
+	bs_time first, last;
+	uint64_t evidence;
+	uint64_t servers;            /* bitmask of server indexes < 64 */
+	bool login_any;              /* logged in through the fleet (any time) */
+	bs_ip client;
+	uint32_t ua;
+	bs_time trojan_first;
+};
+
+static void acc_evidence(struct addr_acc *x, const struct bs_evidence *e, enum bs_category cat, int srv)
+{
+	x->cats |= 1u << cat;
+	x->first = tmin(x->first, e->first);
+	x->last = tmax(x->last, e->last);
+	x->evidence += e->count;
+	if (srv >= 0 && srv < 64)
+		x->servers |= 1ULL << srv;
+}
+
+/* Attacker's transactions: suspect requests from attacker addresses on a
+ * compromised server inside its window. */
+static bool txn_is_attack(const struct ctx *c, uint32_t key, int *srv_out)
+{
+	const struct bs_cand *k = cand_find(c, CK_HTTP, key);
+	if (!k)
+		return false;
+	int s = srv_of_host(c, k->host);
+	if (s < 0 || c->srv[s].verdict != BS_V_COMPROMISED)
+		return false;
+	const struct srv *v = &c->srv[s];
+	*srv_out = s;
+	return ip_in(v->attackers.v, v->attackers.n, &k->src) && k->ts >= v->ws;
+}
+
+static int cmp_exposed_addr(const void *x, const void *y)
+{
+	return strcmp(((const struct bs_exposed *)x)->address, ((const struct bs_exposed *)y)->address);
+}
+
+/* The latest window end over compromised servers: exposure counts only
+ * what happened before it. BS_TIME_NONE when no server is compromised. */
+static bs_time compromise_end(const struct ctx *c)
+{
+	bs_time t = BS_TIME_NONE;
+	for (size_t s = 0; s < c->nsrv; s++)
+		if (c->srv[s].verdict == BS_V_COMPROMISED)
+			t = tmax(t, c->srv[s].we);
+	return t;
+}
+
+/* txn_is_attack, remembered per transaction key in txn_attack:
+ * value ((server + 1) << 1 | attack) + 1. */
+static bool txn_is_attack_cached(const struct ctx *c, struct bs_u64map *txn_attack, uint32_t key, int *srv_out)
+{
+	uint32_t v;
+	if (bs_u64map_get(txn_attack, key, &v)) {
+		*srv_out = (int)(v >> 1) - 1;
+		return v & 1;
+	}
+	int s = -1;
+	bool attack = txn_is_attack(c, key, &s);
+	bool f;
+	*bs_u64map_upsert(txn_attack, key, &f) = ((uint32_t)(s + 1) << 1 | attack) + 1;
+	*srv_out = s;
+	return attack;
+}
+
+/* One evidence record that stands on its own (all kinds but the received_from pairs). */
+static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map *txn_attack,
+                           const struct bs_evidence *e)
+{
+	int s = srv_of_host(c, e->host);
+	struct addr_acc *x = &acc[e->addr];
+	const struct srv *v = s >= 0 ? &c->srv[s] : NULL;
+	bool compromised = v && v->verdict == BS_V_COMPROMISED;
+	switch (e->kind) {
+	case EK_LOGIN:
+		if (!v)
+			break;
+		if (e->first <= c->T) {
+			acc_evidence(x, e, BS_CAT_LOGIN, s);
+			x->login_any = true;
+		}
+		if (compromised && e->last >= v->ws && e->first <= v->we)
+			acc_evidence(x, e, BS_CAT_CREDENTIALS_AT_RISK, s);
+		break;
+	case EK_ADDRBOOK:
+		if (v && e->first <= c->T)
+			acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
+		break;
+	case EK_SENT_TO:
+		if (v && e->first <= c->T)
+			acc_evidence(x, e, BS_CAT_SENT_TO, s);
+		break;
+	case EK_DB_UNFILTERED:
+		if (compromised && u32_in(v->attack_queries.v, v->attack_queries.n, e->peer)) {
+			acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+			const struct bs_cand *q = cand_find(c, CK_DBQUERY, e->peer);
+			if (q && (q->flags & CF_ADDRBOOK))
+				acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
+		}
+		break;
+	case EK_HTTP_SUSPECT: {
+		int ts = -1;
+		if (txn_is_attack_cached(c, txn_attack, e->peer, &ts))
+			acc_evidence(x, e, BS_CAT_EXFILTRATED, ts);
+		break;
+	}
+	case EK_PAYLOAD:
+		if (compromised && u32_in(v->exfil_keys.v, v->exfil_keys.n, e->peer))
+			acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+		break;
+	default:
+		break;
+	}
+}
+
+/* received_from: a sender whose mail reached a recipient who logged in
+ * (needs every login weighed first). */
+static void weigh_received_from(const struct ctx *c, struct addr_acc *acc)
+{
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		if (e->kind == EK_RECV_PAIR && e->first <= c->T && e->peer < a->str.n && acc[e->peer].login_any)
+			acc_evidence(&acc[e->addr], e, BS_CAT_RECEIVED_FROM, -1);
+	}
+}
+
+/* Trojan pages: the owner of a login session was served a tampered page. */
+static void weigh_trojan_pages(const struct ctx *c, struct addr_acc *acc)
+{
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->sref.n; i++) {
+		const struct bs_sessref *sr = &a->sref.v[i];
+		int s = srv_of_host(c, sr->host);
+		if (s < 0 || c->srv[s].verdict != BS_V_COMPROMISED ||
+		    !u32_in(c->srv[s].tamper_refhosts.v, c->srv[s].tamper_refhosts.n, sr->refhost))
+			continue;
+		const struct bs_sessrec *se = bs_agg_find_sess(a, sr->pair);
+		if (!se)
+			continue;
+		struct addr_acc *x = &acc[se->user];
+		struct bs_evidence pseudo = { .first = sr->first, .last = sr->last, .count = 1 };
+		acc_evidence(x, &pseudo, BS_CAT_TROJAN_PAGE_SERVED, s);
+		if (x->trojan_first == BS_TIME_NONE || sr->first < x->trojan_first) {
+			x->trojan_first = sr->first;
+			x->client = sr->client;
+			x->ua = sr->ua;
+		}
+	}
+}
+
+/* The row of one exposed address, and its counts in the results. */
+static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_exposed *ex,
+                         const struct addr_acc *x, const char *addr)
+{
+	ex->address = bs_xstrndup(addr, strlen(addr));
+	const char *at = strrchr(addr, '@');
+	ex->domain = bs_xstrndup(at ? at + 1 : "", at ? strlen(at + 1) : 0);
+	ex->customer = x->login_any || (at && is_local_domain(c, at + 1));
+	ex->categories = x->cats;
+	bool high = x->cats & ((1u << BS_CAT_CREDENTIALS_AT_RISK) | (1u << BS_CAT_TROJAN_PAGE_SERVED));
+	ex->risk = high ? BS_RISK_HIGH : ex->customer ? BS_RISK_MEDIUM : BS_RISK_LOW;
+	ex->actions = 1u << BS_ACT_NOTIFY;
+	if (x->cats & (1u << BS_CAT_CREDENTIALS_AT_RISK))
+		ex->actions |= 1u << BS_ACT_RESET_PASSWORD;
+	if (x->cats & (1u << BS_CAT_TROJAN_PAGE_SERVED))
+		ex->actions |= 1u << BS_ACT_MALWARE_CHECK;
+	ex->first_seen = x->first;
+	ex->last_seen = x->last;
+	ex->evidence = x->evidence;
+	char buf[1024];
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t s = 0; s < c->nsrv && s < 64; s++)
+		if (x->servers & (1ULL << s))
+			o += (size_t)snprintf(buf + o, o < sizeof buf ? sizeof buf - o : 0, "%s%s", o ? ";" : "", c->srv[s].name);
+	if (o >= sizeof buf)
+		o = sizeof buf - 1;
+	ex->servers = bs_xstrndup(buf, o);
+	ex->client_ip = x->client;
+	const char *ua = x->ua ? S(c, x->ua) : "";
+	ex->user_agent = bs_xstrndup(ua, strlen(ua));
+	r->risk_counts[ex->risk]++;
+	for (int cat = 0; cat < BS_CAT_COUNT; cat++)
+		if (ex->categories & (1u << cat))
+			r->category_counts[cat]++;
+}
+
+/* The timeline row of the first tampered page an address was served, on
+ * the compromised server whose tamper window holds it. */
+static void trojan_row(struct ctx *c, const struct addr_acc *x, const char *addr, const char *ua)
+{
+	char cip[BS_IP_STRLEN];
+	bs_ip_format(&x->client, cip, sizeof cip);
+	int s = -1;
+	for (size_t q = 0; q < c->nsrv; q++)
+		if (c->srv[q].verdict == BS_V_COMPROMISED && c->srv[q].ts != BS_TIME_NONE &&
+		    x->trojan_first >= c->srv[q].ts && x->trojan_first <= c->srv[q].te)
+			s = (int)q;
+	tl_add(c, x->trojan_first, 6, "Page Served", "trojan_page_served", BS_SEV_EXPOSURE, s, &x->client,
+	       NULL, addr, addr, UINT32_MAX, 0, "%s was served a tampered page (client %s, user agent %.200s)",
+	       addr, cip, ua);
+}
+
+/* One row per address with a category, sorted by address. */
+static void exposed_rows(struct ctx *c, struct bs_results *r, const struct addr_acc *acc)
+{
+	size_t nstr = c->a->str.n, n = 0;
+	for (size_t i = 0; i < nstr; i++)
+		if (acc[i].cats)
+			n++;
+	r->exposed = bs_xcalloc(n ? n : 1, sizeof *r->exposed);
+	/* rows in interning order, then sorted */
+	size_t k = 0;
+	for (size_t i = 0; i < nstr; i++) {
+		const struct addr_acc *x = &acc[i];
+		if (!x->cats)
+			continue;
+		const char *addr = S(c, (uint32_t)i);
+		struct bs_exposed *ex = &r->exposed[k++];
+		fill_exposed(c, r, ex, x, addr);
+		if (x->trojan_first != BS_TIME_NONE)
+			trojan_row(c, x, addr, ex->user_agent);
+	}
+	r->nexposed = n;
+	bs_qsort(r->exposed, n, sizeof *r->exposed, cmp_exposed_addr);
+}
+
+/* Credentials at risk: one timeline row per user and compromised server
+ * logged in through while the attacker had access. */
+static void credentials_rows(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		int s = srv_of_host(c, e->host);
+		if (e->kind != EK_LOGIN || s < 0 || c->srv[s].verdict != BS_V_COMPROMISED)
+			continue;
+		const struct srv *v = &c->srv[s];
+		if (e->last < v->ws || e->first > v->we)
+			continue;
+		bs_time t = e->first >= v->ws ? e->first : e->last;
+		tl_add(c, t, 0, "Login Time", "credentials_at_risk", BS_SEV_EXPOSURE, s, NULL, NULL, S(c, e->addr),
+		       S(c, e->addr), e->first >= v->ws ? e->input : UINT32_MAX, e->first >= v->ws ? e->ref : 0,
+		       "%s logged in through %s while the attacker had access", S(c, e->addr), v->name);
+	}
+}
+
+void build_exposure(struct ctx *c, struct bs_results *r)
+{
+	const struct bs_agg *a = c->a;
+	c->T = compromise_end(c);
+	if (c->T == BS_TIME_NONE)
+		return;
+	/* one accumulator per string id: the addresses are among them */
+	struct addr_acc *acc = bs_xcalloc(a->str.n, sizeof *acc);
+	for (size_t i = 0; i < a->str.n; i++)
+		acc[i].first = acc[i].last = acc[i].trojan_first = BS_TIME_NONE;
+	struct bs_u64map txn_attack;
+	bs_u64map_init(&txn_attack);
+	for (size_t i = 0; i < a->ev.n; i++)
+		weigh_evidence(c, acc, &txn_attack, &a->ev.v[i]);
+	weigh_received_from(c, acc);
+	weigh_trojan_pages(c, acc);
+	exposed_rows(c, r, acc);
+	credentials_rows(c);
+	bs_u64map_free(&txn_attack);
+	free(acc);
+}
+
+/* Spam onset: the first day after the earliest exploit on which the share
+ * of exposed addresses receiving spam rises well above the share before the
+ * incident and above the share of addresses not exposed. */
+
+void spam_onset(struct ctx *c, struct bs_results *r)
+{
+	const struct bs_agg *a = c->a;
+	r->spam_onset = BS_TIME_NONE;
+	bs_time start = BS_TIME_NONE;
+	for (size_t s = 0; s < c->nsrv; s++)
+		if (c->srv[s].verdict == BS_V_COMPROMISED)
+			start = tmin(start, c->srv[s].ws);
+	if (start == BS_TIME_NONE || !r->nexposed)
+		return;
+	int64_t d0 = start / BS_USEC / 86400;
+	/* days span */
+	int64_t dmin = INT64_MAX, dmax = INT64_MIN;
+	for (size_t i = 0; i < a->ev.n; i++)
+		if (a->ev.v[i].kind == EK_SPAM) {
+			int64_t d = a->ev.v[i].peer;
+			if (d < dmin) dmin = d;
+			if (d > dmax) dmax = d;
+		}
+	if (dmin == INT64_MAX || dmax - dmin > 3660)
+		return;
+	size_t ndays = (size_t)(dmax - dmin + 1);
+	uint64_t *exp_n = bs_xcalloc(ndays, sizeof *exp_n), *oth_n = bs_xcalloc(ndays, sizeof *oth_n);
+	bs_time *exp_first = bs_xmalloc(ndays * sizeof *exp_first);
+	for (size_t i = 0; i < ndays; i++)
+		exp_first[i] = BS_TIME_NONE;
+	uint64_t nothers_seen = 0;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		if (e->kind != EK_SPAM)
+			continue;
+		struct bs_exposed key = { .address = (char *)S(c, e->addr) };
+		bool exposed = bsearch(&key, r->exposed, r->nexposed, sizeof *r->exposed, cmp_exposed_addr) != NULL;
+		size_t d = (size_t)((int64_t)e->peer - dmin);
+		if (exposed) {
+			exp_n[d]++;
+			exp_first[d] = tmin(exp_first[d], e->first);
+			if ((int64_t)e->peer < d0)
+				r->spam_exposed_before += e->count;
+			else
+				r->spam_exposed_after += e->count;
+		} else {
+			oth_n[d]++;
+			nothers_seen++;
+		}
+	}
+	/* baseline: mean daily exposed spam recipients before the exploit */
+	double base = 0;
+	size_t nb = 0;
+	for (int64_t d = dmin; d < d0; d++, nb++)
+		base += (double)exp_n[d - dmin];
+	base = nb ? base / (double)nb : 0;
+	for (int64_t d = d0 > dmin ? d0 : dmin; d <= dmax; d++) {
+		size_t i = (size_t)(d - dmin);
+		double exposed_rate = (double)exp_n[i] / (double)r->nexposed;
+		double other_rate = (double)oth_n[i] / (double)(nothers_seen ? nothers_seen : 1);
+		if (exp_n[i] >= 3 && (double)exp_n[i] >= 3.0 * (base + 1.0) && exposed_rate > 2.0 * other_rate) {
+			r->spam_onset = exp_first[i];
+			break;
+		}
+	}
+	free(exp_n);
+	free(oth_n);
+	free(exp_first);
+	if (r->spam_onset != BS_TIME_NONE)
+		tl_add(c, r->spam_onset, 0, "Spam Onset", "spam_onset", BS_SEV_EXPOSURE, -1, NULL, NULL, NULL, NULL,
+		       UINT32_MAX, 0, "Spam to exposed addresses rises above its earlier rate (%llu spam messages to exposed addresses before the exploit, %llu after)",
+		       (unsigned long long)r->spam_exposed_before, (unsigned long long)r->spam_exposed_after);
+}
+

@@ -1,0 +1,349 @@
+/* signals.c - the per-server detectors: each looks at the aggregate's
+ * tables for one server and sets that server's signal bits, noting what it
+ * found (shell paths, attack queries, exfiltration candidates...) for the
+ * verdict, the window and the timeline. docs/DETECTION.md, "Signals". */
+#include "config.h"
+#include "src/engine/correlate.h"
+#include "src/engine/detect.h"
+#include "src/core/addrscan.h"
+
+#include <string.h>
+
+static uint64_t hist_median(const uint64_t *h)
+{
+	uint64_t total = 0;
+	for (int b = 0; b < 64; b++)
+		total += h[b];
+	if (total < 5)
+		return 0; /* too little history for a baseline: the absolute minimum alone decides */
+	uint64_t acc = 0;
+	for (int b = 0; b < 64; b++) {
+		acc += h[b];
+		if (acc * 2 >= total)
+			return 1ULL << b;
+	}
+	return 0;
+}
+
+static uint64_t srv_median(const struct ctx *c, size_t s, bool mail)
+{
+	uint64_t h[64] = { 0 };
+	for (size_t i = 0; i < c->a->hosts.n; i++) {
+		const struct bs_hostrec *r = &c->a->hosts.v[i];
+		if (srv_of_host(c, r->host) != (int)s)
+			continue;
+		for (int b = 0; b < 64; b++)
+			h[b] += mail ? r->mail_hist[b] : r->out_hist[b];
+	}
+	return hist_median(h);
+}
+
+static bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving)
+{
+	unsigned seen = 0;
+	bool other = false, mine = false;
+	for (size_t i = 0; i < c->a->paths.n; i++) {
+		const struct bs_pathrec *p = &c->a->paths.v[i];
+		if (p->path != path)
+			continue;
+		int o = srv_of_host(c, p->host);
+		if (o < 0)
+			continue;
+		if ((size_t)o == s)
+			mine = true;
+		else
+			other = true;
+		seen++;
+	}
+	if (nserving)
+		*nserving = seen;
+	return mine && !other;
+}
+
+static size_t servers_with_http(const struct ctx *c)
+{
+	size_t n = 0;
+	bool *has = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
+	for (size_t i = 0; i < c->a->paths.n; i++) {
+		int o = srv_of_host(c, c->a->paths.v[i].host);
+		if (o >= 0 && !has[o]) {
+			has[o] = true;
+			n++;
+		}
+	}
+	free(has);
+	return n;
+}
+
+/* Web shell: a script path only this server serves, reached with commands
+ * or answering with command output. Returns when it was first used. */
+static bs_time find_web_shells(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	size_t nhttp = servers_with_http(c);
+	bs_time first_shell = BS_TIME_NONE;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		if (k->kind != CK_HTTP || srv_of_host(c, k->host) != (int)s || !(k->flags & CF_SUCCESS))
+			continue;
+		if (!(k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)) || !(k->flags & CF_SCRIPT))
+			continue;
+		uint32_t pid = path_id_of(c, k);
+		bool unique = pid && (nhttp < 2 ? (k->flags & CF_CMD_OUTPUT) : path_unique_to(c, pid, s, NULL));
+		if (!unique)
+			continue;
+		PUSH_UNIQUE(v->shell_paths, pid);
+		add_ip_unique(v, &k->src);
+		first_shell = tmin(first_shell, k->ts);
+	}
+	if (v->shell_paths.n)
+		v->signals |= 1u << BS_SIG_WEBSHELL;
+	return first_shell;
+}
+
+/* Exploit: a malicious request that succeeded. With a web shell, the
+ * exploit is the first successful one from the shell's users, or else the
+ * last one before the shell was first used. */
+static bs_time find_exploit(struct ctx *c, size_t s, bs_time first_shell)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	bs_time exploit = BS_TIME_NONE, before_shell = BS_TIME_NONE;
+	const struct bs_cand *before_k = NULL;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		if (k->kind != CK_HTTP || srv_of_host(c, k->host) != (int)s || !k->exploit || !(k->flags & CF_SUCCESS))
+			continue;
+		v->signals |= 1u << BS_SIG_EXPLOIT_REQUEST;
+		if (ip_in(v->attackers.v, v->attackers.n, &k->src))
+			exploit = tmin(exploit, k->ts);
+		if (first_shell != BS_TIME_NONE && k->ts <= first_shell &&
+		    (before_shell == BS_TIME_NONE || k->ts > before_shell)) {
+			before_shell = k->ts;
+			before_k = k;
+		}
+		if (!v->shell_paths.n)
+			exploit = tmin(exploit, k->ts);
+	}
+	if (exploit == BS_TIME_NONE && before_k) {
+		exploit = before_shell;
+		add_ip_unique(v, &before_k->src);
+	}
+	return exploit;
+}
+
+void detect_web(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	bs_time first_shell = find_web_shells(c, s);
+	bs_time exploit = find_exploit(c, s, first_shell);
+	if (!v->shell_paths.n && exploit != BS_TIME_NONE) {
+		/* without a shell, the exploit's senders are the attackers */
+		for (size_t i = 0; i < a->cand.n; i++) {
+			const struct bs_cand *k = &a->cand.v[i];
+			if (k->kind == CK_HTTP && srv_of_host(c, k->host) == (int)s && k->exploit &&
+			    (k->flags & CF_SUCCESS) && k->ts == exploit)
+				add_ip_unique(v, &k->src);
+		}
+	}
+	v->exploit = exploit;
+	v->ws = exploit != BS_TIME_NONE ? exploit : first_shell;
+}
+
+void detect_db(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	/* servers that issue queries at all, and per shape how many */
+	bool *issues = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
+	size_t nissue = 0;
+	for (size_t i = 0; i < a->shapes.n; i++) {
+		int o = srv_of_host(c, a->shapes.v[i].host);
+		if (o >= 0 && !issues[o]) {
+			issues[o] = true;
+			nissue++;
+		}
+	}
+	size_t app_min = nissue / 2 > 2 ? nissue / 2 : 2;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		if (k->kind != CK_DBQUERY || srv_of_host(c, k->host) != (int)s || !(k->flags & CF_SUCCESS))
+			continue;
+		if (k->num1 < c->cfg->th.bulk_min_rows)
+			continue;
+		/* the application's own statements are issued by most servers */
+		bool *by = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
+		size_t nby = 0;
+		for (size_t j = 0; j < a->shapes.n; j++) {
+			if (a->shapes.v[j].shape != k->shape)
+				continue;
+			int o = srv_of_host(c, a->shapes.v[j].host);
+			if (o >= 0 && !by[o]) {
+				by[o] = true;
+				nby++;
+			}
+		}
+		free(by);
+		if (nby >= app_min)
+			continue;
+		v->signals |= 1u << BS_SIG_DB_BULK_READ;
+		PUSH_UNIQUE(v->attack_queries, k->key);
+	}
+	free(issues);
+}
+
+void detect_exfil(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	uint64_t med_out = srv_median(c, s, false), med_mail = srv_median(c, s, true);
+	double f = c->cfg->th.exfil_factor;
+	uint64_t min = c->cfg->th.exfil_min_bytes;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		if (srv_of_host(c, k->host) != (int)s)
+			continue;
+		bool hit = false;
+		if ((k->kind == CK_FLOW_OUT || k->kind == CK_FILEXFER) && ip_is_outside(c, &k->dst)) {
+			uint64_t floor = (uint64_t)(f * (double)med_out);
+			hit = k->num1 >= min && k->num1 >= floor;
+			if (hit && k->kind == CK_FLOW_OUT) {
+				/* an FTP data flow is reported once, as its transfer */
+				if (cand_find(c, CK_FILEXFER, k->key))
+					hit = false;
+			}
+		} else if (k->kind == CK_MAIL_OUT) {
+			const char *rcpts = S(c, k->s_main);
+			char first[BS_ADDR_MAX + 1];
+			size_t n = strcspn(rcpts, ";");
+			if (n > BS_ADDR_MAX)
+				n = BS_ADDR_MAX;
+			memcpy(first, rcpts, n);
+			first[n] = 0;
+			uint64_t floor = (k->flags & CF_LOCAL_UID) ? (uint64_t)(f * (double)med_mail) : 0;
+			hit = addr_domain_outside(c, first) && k->num1 >= min && k->num1 >= floor;
+		}
+		if (!hit)
+			continue;
+		v->signals |= 1u << BS_SIG_EXFILTRATION;
+		*BS_VEC_PUSH(v->exfil_cands) = i;
+		if (k->kind != CK_MAIL_OUT) {
+			PUSH_UNIQUE(v->exfil_keys, k->key);
+			add_ip_unique(v, &k->dst);
+		}
+	}
+}
+
+void detect_tamper(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->refs.n; i++) {
+		const struct bs_refrec *r = &a->refs.v[i];
+		if (srv_of_host(c, r->host) != (int)s || !host_is_outside(c, S(c, r->refhost)))
+			continue;
+		/* servers that serve this path, and those whose copy has this reference */
+		bool *serve = bs_xcalloc(c->nsrv, 1), *with = bs_xcalloc(c->nsrv, 1);
+		size_t nserve = 0, nwith = 0;
+		for (size_t j = 0; j < a->paths.n; j++) {
+			int o = srv_of_host(c, a->paths.v[j].host);
+			if (a->paths.v[j].path == r->path && o >= 0 && !serve[o]) {
+				serve[o] = true;
+				nserve++;
+			}
+		}
+		for (size_t j = 0; j < a->refs.n; j++) {
+			int o = srv_of_host(c, a->refs.v[j].host);
+			if (a->refs.v[j].path == r->path && a->refs.v[j].refhost == r->refhost && o >= 0 && !with[o]) {
+				with[o] = true;
+				nwith++;
+			}
+		}
+		free(serve);
+		free(with);
+		if (nserve < 2 || nwith * 2 >= nserve)
+			continue;
+		PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
+	}
+	if (!v->tamper_refhosts.n)
+		return;
+	v->signals |= 1u << BS_SIG_TAMPERED_CONTENT;
+	for (size_t i = 0; i < a->refs.n; i++) {
+		const struct bs_refrec *r = &a->refs.v[i];
+		if (srv_of_host(c, r->host) == (int)s && u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost)) {
+			v->ts = tmin(v->ts, r->first);
+			v->te = tmax(v->te, r->last);
+		}
+	}
+}
+
+void detect_auth(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->fails.n; i++)
+		if (srv_of_host(c, a->fails.v[i].host) == (int)s && a->fails.v[i].count >= c->cfg->th.bruteforce_failures)
+			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+	/* a burst of successful logins far above the server's usual hour */
+	uint64_t *per = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < a->hours.n; i++)
+		if (srv_of_host(c, a->hours.v[i].host) == (int)s && a->hours.v[i].logins) {
+			per = bs_xrealloc(per, (n + 1) * sizeof *per);
+			per[n++] = a->hours.v[i].logins;
+		}
+	if (n >= 24) {
+		uint64_t sum = 0, max = 0;
+		for (size_t i = 0; i < n; i++) {
+			sum += per[i];
+			if (per[i] > max)
+				max = per[i];
+		}
+		double mean = (double)sum / (double)n;
+		if (max >= c->cfg->th.login_burst_users && (double)max > c->cfg->th.login_burst_factor * mean)
+			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+	}
+	free(per);
+}
+
+void detect_foreign(struct ctx *c, size_t s, bool emit)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	if (v->ws == BS_TIME_NONE)
+		return;
+	for (size_t i = 0; i < a->dests.n; i++) {
+		const struct bs_destrec *d = &a->dests.v[i];
+		if (srv_of_host(c, d->host) != (int)s || d->first < v->ws)
+			continue;
+		const char *dest = S(c, d->dest);
+		const char *name = d->is_name ? dest : (strncmp(dest, "ip:", 3) == 0 ? dest + 3 : dest);
+		if (!host_is_outside(c, name))
+			continue;
+		bool other = false;
+		for (size_t j = 0; j < a->dests.n && !other; j++) {
+			int o = srv_of_host(c, a->dests.v[j].host);
+			if (a->dests.v[j].dest == d->dest && o >= 0 && o != (int)s)
+				other = true;
+		}
+		if (!other) {
+			v->signals |= 1u << BS_SIG_FOREIGN_DESTINATION;
+			if (!emit)
+				continue;
+			tl_add(c, d->first, 6, "First Contact", "foreign_destination", BS_SEV_COMPROMISE, (int)s, NULL,
+			       NULL, NULL, NULL, 0, 0, "%s contacted %s %s for the first time (%llu times in all)",
+			       v->name, d->is_name ? "the name" : "the address", name, (unsigned long long)d->count);
+			c->tl.v[c->tl.n - 1].input = UINT32_MAX; /* no single source line */
+			if (!d->is_name) {
+				bs_ip ip;
+				if (bs_ip_parse(name, strlen(name), &ip))
+					c->tl.v[c->tl.n - 1].dst_ip = ip;
+			}
+		}
+	}
+	if (v->tamper_refhosts.n)
+		v->signals |= 1u << BS_SIG_FOREIGN_DESTINATION;
+}
+

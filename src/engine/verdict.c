@@ -1,0 +1,82 @@
+/* verdict.c - the attacker window and the verdict of each server, from the
+ * signals the detectors set. docs/DETECTION.md, "Verdict" and "Attacker
+ * addresses and windows". */
+#include "config.h"
+#include "src/engine/correlate.h"
+
+static const double signal_weight[BS_SIG_COUNT] = {
+	[BS_SIG_WEBSHELL] = 4, [BS_SIG_EXPLOIT_REQUEST] = 3, [BS_SIG_TAMPERED_CONTENT] = 4,
+	[BS_SIG_EXFILTRATION] = 4, [BS_SIG_DB_BULK_READ] = 3, [BS_SIG_AUTH_ANOMALY] = 1,
+	[BS_SIG_FOREIGN_DESTINATION] = 1,
+};
+#define STRONG_SIGNALS ((1u << BS_SIG_WEBSHELL) | (1u << BS_SIG_EXPLOIT_REQUEST) | \
+	(1u << BS_SIG_TAMPERED_CONTENT) | (1u << BS_SIG_EXFILTRATION) | (1u << BS_SIG_DB_BULK_READ))
+
+/* The window ends with the attacker's last activity through the access. */
+void find_window_end(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	if (v->ws == BS_TIME_NONE) {
+		/* no exploit or shell seen: open the window at the first strong event */
+		for (size_t i = 0; i < a->cand.n; i++) {
+			const struct bs_cand *k = &a->cand.v[i];
+			bool mine = (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key));
+			for (size_t j = 0; j < v->exfil_cands.n; j++)
+				if (v->exfil_cands.v[j] == i)
+					mine = true;
+			if (mine)
+				v->ws = tmin(v->ws, k->ts);
+		}
+	}
+	if (v->ws == BS_TIME_NONE)
+		return;
+	bs_time we = v->ws;
+	for (size_t i = 0; i < a->paths.n; i++) {
+		const struct bs_pathrec *p = &a->paths.v[i];
+		if (srv_of_host(c, p->host) == (int)s && u32_in(v->shell_paths.v, v->shell_paths.n, p->path))
+			we = tmax(we, p->last);
+	}
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		if (k->ts < v->ws || srv_of_host(c, k->host) != (int)s)
+			continue;
+		if (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key))
+			we = tmax(we, k->ts_end);
+		if (k->kind == CK_HTTP && ip_in(v->attackers.v, v->attackers.n, &k->src) &&
+		    (k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)))
+			we = tmax(we, k->ts);
+	}
+	for (size_t j = 0; j < v->exfil_cands.n; j++) {
+		const struct bs_cand *k = &a->cand.v[v->exfil_cands.v[j]];
+		if (k->ts >= v->ws)
+			we = tmax(we, k->ts_end);
+	}
+	v->we = we;
+}
+
+void decide_verdict(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	v->score = 0;
+	unsigned strong = 0;
+	for (int i = 0; i < BS_SIG_COUNT; i++)
+		if (v->signals & (1u << i)) {
+			v->score += signal_weight[i];
+			if (STRONG_SIGNALS & (1u << i))
+				strong++;
+		}
+	if (!v->has_data)
+		v->verdict = BS_V_NO_DATA;
+	else if (v->score >= c->cfg->th.score_compromised && strong >= 2)
+		v->verdict = BS_V_COMPROMISED;
+	else if (v->score >= c->cfg->th.score_suspicious)
+		v->verdict = BS_V_SUSPICIOUS;
+	else
+		v->verdict = BS_V_CLEAN;
+	if (v->verdict != BS_V_COMPROMISED && v->verdict != BS_V_SUSPICIOUS) {
+		v->ws = v->we = v->ts = v->te = BS_TIME_NONE;
+		v->attackers.n = 0;
+	}
+}
+
