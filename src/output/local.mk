@@ -17,3 +17,7 @@ tests_test_geoip_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)
 # Renders the sample report in headless Chromium (skips without it).
 TESTS += tests/test_report.sh
 dist_noinst_SCRIPTS += tests/test_report.sh
+# One output directory, several runs: the lock, stale temporaries, merge
+# creating nothing before validating (issue 22).
+TESTS += tests/outdir.sh
+dist_noinst_SCRIPTS += tests/outdir.sh
