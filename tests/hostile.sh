@@ -236,13 +236,17 @@ for sig in INT TERM; do
 	out="$work/sig$sig.out"
 	"$bin" analyze -q -o "$out" "$work/mail.gz" >/dev/null 2>&1
 	before=$(cat "$out"/*.csv | cksum)
-	# a background job of a script starts with SIGINT ignored: perl restores it
+	# The run also reads standard input, a FIFO this script holds open, so
+	# it cannot end before the signal however fast the machine is. A
+	# background job of a script starts with SIGINT ignored: perl restores it.
+	rm -f "$work/hold"; mkfifo "$work/hold"; exec 9<>"$work/hold"
 	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die' \
-		"$bin" analyze -q -o "$out" "$work/addr1m.gz" "$work/syns.pcap" >/dev/null 2>&1 &
+		"$bin" analyze -q -o "$out" - "$work/addr1m.gz" "$work/syns.pcap" <"$work/hold" >/dev/null 2>&1 &
 	pid=$!
 	sleep 2
 	kill -s "$sig" "$pid"
 	wait "$pid"; got=$?
+	exec 9>&-
 	check "SIG$sig: the run was stopped by it (status $got)" test "$got" -ne 0
 	after=$(cat "$out"/*.csv | cksum)
 	is "SIG$sig: previous results intact" "$after" "$before"
@@ -251,5 +255,38 @@ for sig in INT TERM; do
 	"$bin" analyze -q -o "$out" "$work/mail.gz" >/dev/null 2>&1
 	check "SIG$sig: the next run leaves no temporary behind" sh -c '! ls "$1" | grep -q "\.tmp\."' sh "$out"
 done
+
+# ------------------------------------------- control bytes and invalid UTF-8
+# Issue 22 item 7: user names with a terminal-title sequence, BS, DEL, CR,
+# C1 CSI, overlong and invalid bytes, a literal "\x41"; an input file and a
+# FIFO whose names set the terminal title. Every result file, the summary
+# and the messages on stderr must be valid UTF-8 without control bytes
+# (line ends apart), the data escaped as docs/OUTPUTS.md says.
+ctl="$work/ctl"; mkdir -p "$ctl"
+esc=$(printf '\033'); bel=$(printf '\007')
+{
+	printf 'May  4 17:31:02 imap1 dovecot: imap-login: Login: user=<a\033]0;t\007b\377\376\300\257c\\x41>, method=PLAIN, rip=203.0.113.9, lip=10.0.2.1, mpid=1, session=<abc>\n'
+	printf 'May  4 17:31:03 imap1 dovecot: imap-login: Login: user=<d\010\177\rx\302\233z\303\251>, method=PLAIN, rip=203.0.113.9, lip=10.0.2.1, mpid=1, session=<abd>\n'
+} > "$ctl/ev${esc}]0;owned${bel}il.log"
+mkfifo "$ctl/fifo${esc}]2;t${bel}" 2>/dev/null
+clean_text() { # clean_text FILE: valid UTF-8; no C0 byte but LF, no DEL, no C1 control
+	iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1 || return 1
+	[ "$(tr -d '\n\040-\176\200-\377' < "$1" | wc -c)" -eq 0 ] || return 1
+	! LC_ALL=C grep -q "$(printf '\302[\200-\237]')" "$1"
+}
+"$bin" analyze --timeline all -o "$work/ctl.out" "$ctl" >"$work/ctl.stdout" 2>"$work/ctl.stderr"; got=$?
+is "control bytes: exit (the FIFO is skipped)" "$got" 3
+for f in servers.csv exposed_addresses.csv timeline.csv input_stats.csv report.html; do
+	check "control bytes: $f is valid UTF-8 without control bytes" clean_text "$work/ctl.out/$f"
+done
+check "control bytes: the summary likewise" clean_text "$work/ctl.stdout"
+check "control bytes: stderr likewise" clean_text "$work/ctl.stderr"
+check "control bytes: the FIFO's name is shown escaped on stderr" grep -qF 'fifo\x1b]2;t\x07' "$work/ctl.stderr"
+check "control bytes: the input's name is escaped in input_stats.csv" \
+	grep -qF 'ev\x1b]0;owned\x07il.log,text,' "$work/ctl.out/input_stats.csv"
+check "control bytes: the user names are escaped in timeline.csv (backslash doubled)" \
+	grep -qF ',a\x1b]0;t\x07b\xff\xfe\xc0\xafc\\x41,' "$work/ctl.out/timeline.csv"
+check "control bytes: BS, DEL, CR and C1 escaped, a valid character kept" \
+	grep -qF "$(printf ',d\\x08\\x7f\\x0dx\\xc2\\x9bz\303\251,')" "$work/ctl.out/timeline.csv"
 
 done_testing

@@ -7,6 +7,7 @@
  * tests/test_report.sh to render report.html). */
 #include "config.h"
 #include "src/output/output.h"
+#include "src/core/interrupt.h"
 #include "tap.h"
 
 #include <csv.h>
@@ -16,7 +17,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -349,7 +352,7 @@ static const char timeline_csv[] =
 	"recon,attack,web2,81.2.69.142,,,192.0.2.12,,,/data/access.log,1201\n"
 	"2007-05-04T17:31:02Z,1178299862000000,Request Time,POST /atmail/compose.php (upload shell.php),"
 	"exploit_request,compromise,web2,81.2.69.142,,,192.0.2.12,,,/data/access.log,1250\n"
-	"2007-05-04T18:05:00.123456Z,1178301900123456,Login Time,\"login\nwhile the attacker was active\","
+	"2007-05-04T18:05:00.123456Z,1178301900123456,Login Time,login\\x0awhile the attacker was active,"
 	"login,exposure,web2,10.1.2.3,,,192.0.2.12,alice,alice@example.net,/data/maillog.1.gz,\n"
 	"2007-05-05T02:00:00Z,1178330400000000,Packet Time,'=cmd|' /C calc'!A0,exfiltration,compromise,web2,"
 	"192.0.2.12,,,2001:220::1,,,/data/capture.pcap,77\n";
@@ -423,7 +426,8 @@ static void test_read_back(const struct bs_results *r)
 
 	ok(read_table(dir, "timeline.csv", &t), "timeline.csv parses as strict CSV");
 	is_int(t.nrows, 1 + r->ntimeline, "timeline.csv: one row per event");
-	is_str(cell(&t, 3, 3), "login\nwhile the attacker was active", "a multi-line message reads back whole");
+	is_str(cell(&t, 3, 3), "login\\x0awhile the attacker was active", "a line break in a message is escaped, "
+	       "the row stays one line");
 	/* Timesketch's CSV importer requires these three columns. */
 	int c_msg = column(&t, "message"), c_dt = column(&t, "datetime"), c_desc = column(&t, "timestamp_desc");
 	int c_ts = column(&t, "timestamp");
@@ -675,6 +679,166 @@ static void test_report_extremes(void)
 	bs_results_free(r);
 }
 
+/* ---------------------------------------------- hostile text in every file */
+
+/* Valid UTF-8 without a control character other than the line ends the
+ * writer itself puts (LF); decoded independently of escape.c. */
+static bool clean_file(const char *buf, size_t n, size_t *at)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		unsigned cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+		bool good = len > 0 && i + len <= n;
+		for (size_t k = 1; good && k < len; k++) {
+			good = (s[i + k] & 0xc0) == 0x80;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+		good = good && cp >= min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
+		       (cp >= 0x20 || cp == '\n') && !(cp >= 0x7f && cp < 0xa0);
+		if (!good) {
+			*at = i;
+			return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+static void test_hostile_text(void)
+{
+	static const char evil[] = "ev\x1b]0;owned\x07il\r\b\x7f\xff\xfe\xc0\xaf\xed\xa0\x80\xc2\x9b\\x41 caf\xc3\xa9";
+	static const char shown[] = "ev\\x1b]0;owned\\x07il\\x0d\\x08\\x7f\\xff\\xfe\\xc0\\xaf\\xed\\xa0\\x80\\xc2\\x9b"
+	                            "\\\\x41 caf\xc3\xa9";
+	struct bs_results *r = sample_results();
+	free(r->servers[1].name);
+	r->servers[1].name = owned(evil);
+	free(r->exposed[2].address);
+	r->exposed[2].address = owned("\x1b[2Jbob\xff@partner.example");
+	free(r->timeline[1].message);
+	r->timeline[1].message = owned(evil);
+	free(r->timeline[1].user);
+	r->timeline[1].user = owned("=\x01user");
+	free(r->inputs[0].source);
+	r->inputs[0].source = owned("/data/\x1b]2;title\x07.log");
+	free(r->fleet_origin);
+	r->fleet_origin = owned(evil);
+	char dir[512], err[512] = "";
+	snprintf(dir, sizeof dir, "%s/hostile", tmpdir);
+	ok(bs_output_prepare(dir, err, sizeof err) && bs_output_write_all(dir, r, NULL, err, sizeof err),
+	   "results with control bytes and invalid UTF-8 are written (%s)", err);
+	for (size_t i = 0; i < sizeof result_names / sizeof result_names[0]; i++) {
+		size_t len = 0, at = 0;
+		char *buf = slurp(dir, result_names[i], &len);
+		bool clean = buf && clean_file(buf, len, &at);
+		ok(clean, "%s is valid UTF-8 without control characters", result_names[i]);
+		if (buf && !clean)
+			printf("#   at byte %zu: %02x\n", at, (unsigned char)buf[at]);
+		free(buf);
+	}
+	char *servers = slurp(dir, "servers.csv", NULL);
+	ok(servers && strstr(servers, shown), "servers.csv: the server name escaped as documented");
+	free(servers);
+	char *timeline = slurp(dir, "timeline.csv", NULL);
+	ok(timeline && strstr(timeline, shown), "timeline.csv: the message escaped as documented");
+	ok(timeline && strstr(timeline, ",'=\\x01user,"), "timeline.csv: the guard applies to the escaped user");
+	free(timeline);
+	char *exposed = slurp(dir, "exposed_addresses.csv", NULL);
+	ok(exposed && strstr(exposed, "\n\\x1b[2Jbob\\xff@partner.example,"), "exposed_addresses.csv: the address escaped");
+	free(exposed);
+	char *stats = slurp(dir, "input_stats.csv", NULL);
+	ok(stats && strstr(stats, "/data/\\x1b]2;title\\x07.log,"), "input_stats.csv: the file name escaped");
+	free(stats);
+	char *html = slurp(dir, "report.html", NULL);
+	ok(html && strstr(html, "ev\\x1b]0;owned\\x07il\\x0d\\x08\\x7f\\xff"), "report.html: the same escape");
+	ok(html && strstr(html, "/data/\\x1b]2;title\\x07.log"), "report.html: the file name escaped");
+	free(html);
+	/* the summary on a terminal */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bs_output_summary(f, "out\x1b]0;t\x07", r, NULL);
+	fclose(f);
+	size_t at;
+	ok(buf && clean_file(buf, len, &at), "the summary is valid UTF-8 without control characters");
+	ok(buf && strstr(buf, shown), "the summary shows data with the same escape");
+	ok(buf && strstr(buf, "results: out\\x1b]0;t\\x07/"), "the summary escapes the output directory's name");
+	free(buf);
+	bs_results_free(r);
+}
+
+/* --------------------------------------------------------- the lock */
+
+static void test_lock(const struct bs_results *r)
+{
+	char dir[512], err[512] = "", lock[600];
+	snprintf(dir, sizeof dir, "%s/locked", tmpdir);
+	snprintf(lock, sizeof lock, "%s/.breachscope.lock", dir);
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare (%s)", err);
+	put_file(dir, "servers.csv", "old,results\n");
+	/* another run holds the directory (another open file: flock conflicts
+	 * even within one process) */
+	int fd = open(lock, O_RDWR | O_CREAT, 0600);
+	ok(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "the test holds the lock");
+	setenv("BREACHSCOPE_LOCK_WAIT", "0", 1);
+	err[0] = 0;
+	ok(!bs_output_write_all(dir, r, NULL, err, sizeof err), "write_all refuses a locked directory");
+	ok(strstr(err, dir) && strstr(err, "another breachscope run"), "the message names the directory (%s)", err);
+	char *old = slurp(dir, "servers.csv", NULL);
+	is_str(old, "old,results\n", "nothing was replaced");
+	free(old);
+	ok(!exists(dir, "timeline.csv") && count_temps(dir) == 0, "nothing was written, no temporary");
+	/* the holder finishes while the next run waits */
+	setenv("BREACHSCOPE_LOCK_WAIT", "20", 1);
+	pid_t child = fork();
+	if (child == 0) {
+		struct timespec nap = { 0, 400 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+		unlink(lock); /* as a run does, while still holding it */
+		_exit(0);
+	}
+	close(fd); /* the child still holds it through the inherited descriptor */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err[0] = 0;
+	ok(bs_output_write_all(dir, r, NULL, err, sizeof err), "write_all waits for the holder, then writes (%s)", err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ok(waited >= 0.3, "it waited for the holder (%.2f s)", waited);
+	waitpid(child, NULL, 0);
+	expect_file(dir, "servers.csv", servers_csv);
+	ok(!exists(dir, ".breachscope.lock"), "no lock file is left behind");
+	unsetenv("BREACHSCOPE_LOCK_WAIT");
+}
+
+/* -------------------------------------------- temporaries of dead processes */
+
+static void test_stale_temps(void)
+{
+	char dir[512], path[600];
+	snprintf(dir, sizeof dir, "%s/state", tmpdir);
+	mkdir(dir, 0700);
+	put_file(dir, "shard.state.tmp.4194999", "a killed scan's personal data");
+	put_file(dir, "shard.state.tmp.1", "a live process's temporary");
+	put_file(dir, "shard.state.tmp.12x", "not a temporary of ours");
+	put_file(dir, "other.state.tmp.4194999", "another file's temporary");
+	put_file(dir, "shard.state", "the state file itself");
+	snprintf(path, sizeof path, "%s/shard.state", dir);
+	bs_temp_remove_stale(path);
+	ok(!exists(dir, "shard.state.tmp.4194999"), "a dead process's temporary of the file is removed");
+	ok(exists(dir, "shard.state.tmp.1"), "a live process's temporary is left");
+	ok(exists(dir, "shard.state.tmp.12x") && exists(dir, "other.state.tmp.4194999") && exists(dir, "shard.state"),
+	   "other files are left");
+	/* the output directory's own probe, left by a run killed in prepare */
+	snprintf(dir, sizeof dir, "%s/out", tmpdir);
+	put_file(dir, ".breachscope-probe.tmp.4194999", "");
+	char err[512] = "";
+	ok(bs_output_prepare(dir, err, sizeof err), "prepare (%s)", err);
+	ok(!exists(dir, ".breachscope-probe.tmp.4194999"), "a dead run's probe is removed by prepare");
+}
+
 static void make_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -714,6 +878,9 @@ int main(int argc, char **argv)
 	test_report();
 	test_with_geoip(r);
 	test_report_extremes();
+	test_hostile_text();
+	test_lock(r);
+	test_stale_temps();
 	bs_results_free(r);
 	bs_results_free(NULL);
 	ok(1, "bs_results_free takes NULL");

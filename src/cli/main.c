@@ -366,8 +366,6 @@ static int run_merge(struct cli *c)
 				rc = die_usage("%s", why);
 			}
 	}
-	if (rc < 0 && !bs_output_prepare(outdir, err, sizeof err))
-		rc = die_usage("%s", err);
 	struct bs_agg *agg = NULL;
 	bool damaged = false;
 	if (rc < 0) {
@@ -388,6 +386,9 @@ static int run_merge(struct cli *c)
 			free(remap);
 		}
 	}
+	/* -o is made only once every state file has been read and accepted */
+	if (rc < 0 && !bs_output_prepare(outdir, err, sizeof err))
+		rc = die_usage("%s", err);
 	for (size_t i = 0; i < c->nargs; i++)
 		bs_state_close(st[i]);
 	free(st);
@@ -459,6 +460,7 @@ static void cli_free(struct cli *c)
 
 int main(int argc, char **argv)
 {
+	bs_term_guard_stderr(); /* file names and data on stderr are escaped */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

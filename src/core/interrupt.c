@@ -2,8 +2,11 @@
 #include "config.h"
 #include "src/core/interrupt.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,4 +81,46 @@ void bs_interrupt_hold(sigset_t *saved)
 void bs_interrupt_release(const sigset_t *saved)
 {
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* Whether entry is "<base>.tmp.<pid>" of a process that no longer runs. The
+ * pid of this process counts as dead: it is called before this process
+ * makes its own, so such a file is an earlier holder's of the same pid. */
+static bool is_stale_temp(const char *entry, const char *base, size_t nbase)
+{
+	if (strncmp(entry, base, nbase) != 0 || strncmp(entry + nbase, ".tmp.", 5) != 0)
+		return false;
+	const char *digits = entry + nbase + 5;
+	size_t nd = strlen(digits);
+	if (nd == 0 || nd > 9 || strspn(digits, "0123456789") != nd)
+		return false;
+	long pid = strtol(digits, NULL, 10);
+	return pid == (long)getpid() || pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+}
+
+void bs_temp_remove_stale(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t ndir = slash ? (size_t)(slash - path) : 1;
+	if (!*base || ndir >= sizeof dir)
+		return;
+	if (!slash)
+		memcpy(dir, ".", 2);
+	else if (ndir == 0)
+		memcpy(dir, "/", 2);
+	else {
+		memcpy(dir, path, ndir);
+		dir[ndir] = 0;
+	}
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t nbase = strlen(base);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (is_stale_temp(de->d_name, base, nbase))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
 }

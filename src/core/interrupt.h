@@ -26,4 +26,10 @@ void bs_interrupt_forget(int slot);
 void bs_interrupt_hold(sigset_t *saved);
 void bs_interrupt_release(const sigset_t *saved);
 
+/* Temporaries are named "<final name>.tmp.<pid>" next to the file they
+ * become. Remove those next to path that a process no longer running left
+ * (SIGKILL, a crash); those of a live process (a concurrent run) stay. Call
+ * it before creating one's own temporary for path. */
+void bs_temp_remove_stale(const char *path);
+
 #endif

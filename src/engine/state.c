@@ -58,6 +58,7 @@ bool bs_state_write(const char *path, const struct bs_agg *a, const struct bs_in
                     char *err, size_t errlen)
 {
 	char tmp[4096];
+	bs_temp_remove_stale(path); /* a killed scan's STATE.tmp.PID */
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	int slot = bs_interrupt_add_temp(tmp); /* removed if the scan is interrupted */
 	int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_TRUNC, 0600);

@@ -3,7 +3,9 @@
  * Quoting is libcsv's (csv_fwrite) and happens only for a cell that needs it,
  * so ordinary cells stay readable by line tools. Every cell, whatever column
  * it is in, goes through the same formula-injection guard: a spreadsheet
- * must never execute attacker text such as a user name "=HYPERLINK(...)". */
+ * must never execute attacker text such as a user name "=HYPERLINK(...)".
+ * Before both, the cell is escaped (escape.c): no control character and no
+ * invalid UTF-8 reaches a file, whatever column the text is in. */
 #include "config.h"
 #include "src/output/output.h"
 
@@ -12,15 +14,15 @@
 #include <string.h>
 
 /* Spreadsheets hold at most 32767 characters in a cell and the notification
- * pipeline has no use for more: longer attacker text (a 1 MB URL) is cut at
- * a UTF-8 character boundary and the cut is counted. */
+ * pipeline has no use for more: longer attacker text (a 1 MB URL) is cut,
+ * after escaping, between two characters or escapes, and the cut is counted. */
 #define BS_CSV_CELL_MAX 32000
 
 struct bs_csv {
 	FILE *f;
 	bool in_row;         /* a cell was already written on this row */
-	char *scratch;       /* "'" + cell, for a guarded cell that also needs quoting */
-	size_t scratch_cap;  /* grows to the longest such cell once, then reused */
+	char *scratch;       /* "'" + the escaped cell */
+	size_t scratch_cap;  /* grows to the longest escaped cell once, then reused */
 	uint64_t cells_cut;
 };
 
@@ -57,19 +59,6 @@ static bool needs_quoting(const char *s, size_t n, bool guarded)
 	return false;
 }
 
-/* Length of s cut to at most max bytes without splitting a UTF-8 sequence. */
-static size_t cut_utf8(const char *s, size_t n, size_t max)
-{
-	if (n <= max)
-		return n;
-	size_t k = max;
-	/* step back over at most 3 continuation bytes to a lead byte and drop
-	 * that incomplete character */
-	for (int back = 0; back < 4 && k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80; back++)
-		k--;
-	return k;
-}
-
 void bs_csv_cell(struct bs_csv *c, const char *s, size_t n)
 {
 	if (c->in_row)
@@ -77,28 +66,31 @@ void bs_csv_cell(struct bs_csv *c, const char *s, size_t n)
 	c->in_row = true;
 	if (!s || n == 0)
 		return;
-	if (n > BS_CSV_CELL_MAX) {
-		n = cut_utf8(s, n, BS_CSV_CELL_MAX);
-		c->cells_cut++;
-	}
-	bool guard = starts_formula(s, n);
-	if (!needs_quoting(s, n, guard)) {
-		if (guard)
-			fputc('\'', c->f);
-		fwrite(s, 1, n, c->f);
-		return;
-	}
-	if (!guard) {
-		csv_fwrite(c->f, s, n);
-		return;
-	}
-	if (c->scratch_cap < n + 1) {
-		c->scratch_cap = n + 1 > 256 ? n + 1 : 256;
+	/* Escape first (escape.c): the cell becomes valid UTF-8 without control
+	 * characters, cut at BS_CSV_CELL_MAX bytes between two whole characters
+	 * or escapes. The guard and the quoting then see the escaped text. Each
+	 * input byte gives at most 4 bytes; scratch[0] is kept for the guard. */
+	size_t cap = n > BS_CSV_CELL_MAX / 4 ? BS_CSV_CELL_MAX : 4 * n;
+	if (c->scratch_cap < cap + 1) {
+		c->scratch_cap = cap + 1 > 256 ? cap + 1 : 256;
 		c->scratch = bs_xrealloc(c->scratch, c->scratch_cap);
 	}
-	c->scratch[0] = '\'';
-	memcpy(c->scratch + 1, s, n);
-	csv_fwrite(c->f, c->scratch, n + 1);
+	size_t used;
+	char *text = c->scratch + 1;
+	size_t len = bs_esc(s, n, text, cap, &used);
+	if (used < n)
+		c->cells_cut++;
+	n = len;
+	bool guard = starts_formula(text, n);
+	if (guard) {
+		text--;
+		text[0] = '\'';
+		n++;
+	}
+	if (needs_quoting(text + guard, n - guard, guard))
+		csv_fwrite(c->f, text, n);
+	else
+		fwrite(text, 1, n, c->f);
 }
 
 void bs_csv_cellz(struct bs_csv *c, const char *s)

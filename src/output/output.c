@@ -19,8 +19,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* report.c; there is no private header for the writers' area. */
@@ -278,33 +280,104 @@ static const struct result_file {
 };
 #define NRESULT_FILES (sizeof result_files / sizeof result_files[0])
 
-/* A temporary of ours is "<result name>.tmp.<pid>". One left by a run that
- * died is removed; one of a live process (a concurrent run) is left alone. */
-static bool is_stale_temp(const char *entry)
-{
-	for (size_t i = 0; i < NRESULT_FILES; i++) {
-		size_t n = strlen(result_files[i].name);
-		if (strncmp(entry, result_files[i].name, n) != 0 || strncmp(entry + n, ".tmp.", 5) != 0)
-			continue;
-		const char *digits = entry + n + 5;
-		if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
-			return false;
-		long pid = strtol(digits, NULL, 10);
-		return pid == (long)getpid() || pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
-	}
-	return false;
-}
+/* The probe of bs_output_prepare, a temporary like the others. */
+#define PROBE_NAME ".breachscope-probe"
 
+/* Temporaries "<name>.tmp.<pid>" of runs that died are removed (interrupt.h);
+ * those of a live process (a concurrent run) are left alone. */
 static void remove_stale_temps(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (is_stale_temp(de->d_name))
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
+	char path[PATH_MAX];
+	for (size_t i = 0; i <= NRESULT_FILES; i++) {
+		const char *name = i < NRESULT_FILES ? result_files[i].name : PROBE_NAME;
+		if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path)
+			bs_temp_remove_stale(path);
+	}
+}
+
+/* ------------------------------------------------------ the directory lock */
+
+/* Two runs writing into one directory at once would each rename its five
+ * files, and the set left could be made of both. The whole writing of a
+ * set (stale temporaries removed, temporaries written, renames) holds an
+ * exclusive flock on DIR/.breachscope.lock. A second run waits for it at
+ * most lock_wait_seconds, then fails naming the directory: never a mix.
+ *
+ * The holder unlinks the lock file before releasing it, so no run leaves
+ * it behind; a waiter that then gets the lock on the unlinked file sees
+ * that the name no longer leads to it and starts over (the classic
+ * "lock file, then check it is still the one" of lockfile-create). */
+#define LOCK_NAME ".breachscope.lock"
+#define LOCK_WAIT_DEFAULT 60
+
+static int lock_wait_seconds(void)
+{
+	/* for tests, and for a site whose writes take longer */
+	const char *env = getenv("BREACHSCOPE_LOCK_WAIT");
+	char *end;
+	long v = env && *env ? strtol(env, &end, 10) : -1;
+	if (v < 0 || v > 86400 || (env && *env && *end))
+		return LOCK_WAIT_DEFAULT;
+	return (int)v;
+}
+
+static int lock_dir(const char *dir, char *path, int *slot, char *err, size_t errlen)
+{
+	if (snprintf(path, PATH_MAX, "%s/%s", dir, LOCK_NAME) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	int wait_s = lock_wait_seconds();
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool told = false;
+	for (;;) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: cannot open the lock file %s: %s", dir, LOCK_NAME, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			struct stat held, named;
+			if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+			    held.st_ino == named.st_ino) {
+				fchmod(fd, 0600); /* the umask narrows open's mode, never widens it */
+				*slot = bs_interrupt_add_temp(path); /* a signal removes it too */
+				return fd;
+			}
+			close(fd); /* unlinked by the run that held it: take the new one */
+			continue;
+		}
+		int e = errno;
+		close(fd);
+		if (e != EWOULDBLOCK && e != EINTR) {
+			snprintf(err, errlen, "%s: cannot lock %s: %s", dir, LOCK_NAME, strerror(e));
+			return -1;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= wait_s) {
+			snprintf(err, errlen, "%s: another breachscope run is writing its results there (%s locked); "
+			         "waited %d s, wrote nothing: run again when it is done, or use another -o",
+			         dir, LOCK_NAME, wait_s);
+			return -1;
+		}
+		if (!told) {
+			/* stderr escapes it (bs_term_guard_stderr) */
+			fprintf(stderr, "breachscope: %s: another breachscope run is writing its results there; "
+			        "waiting up to %d s\n", dir, wait_s);
+			told = true;
+		}
+		struct timespec nap = { 0, 100 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void unlock_dir(int fd, const char *path, int slot)
+{
+	unlink(path); /* while still held: see above */
+	bs_interrupt_forget(slot);
+	close(fd);
 }
 
 static bool make_dirs(const char *dir, char *err, size_t errlen)
@@ -342,7 +415,7 @@ bool bs_output_prepare(const char *dir, char *err, size_t errlen)
 	}
 	/* access() says yes to root on a read-only mount: create a file instead. */
 	char probe[PATH_MAX];
-	if (snprintf(probe, sizeof probe, "%s/.breachscope-probe.%ld", dir, (long)getpid()) >= (int)sizeof probe) {
+	if (snprintf(probe, sizeof probe, "%s/" PROBE_NAME ".tmp.%ld", dir, (long)getpid()) >= (int)sizeof probe) {
 		snprintf(err, errlen, "%s: path too long", dir);
 		return false;
 	}
@@ -397,6 +470,11 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 	int slot[NRESULT_FILES];
 	size_t ntemps = 0, nslots = 0; /* temporaries created; registered with interrupt.h */
 	bool ok = true;
+	char lock_path[PATH_MAX];
+	int lock_slot;
+	int lock = lock_dir(dir, lock_path, &lock_slot, err, errlen);
+	if (lock < 0)
+		return false;
 
 	remove_stale_temps(dir);
 	for (size_t i = 0; i < NRESULT_FILES && ok; i++) {
@@ -442,15 +520,14 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
 		bs_interrupt_forget(slot[i]);
 	}
 	bs_interrupt_release(&saved);
-	if (!ok)
-		return false;
 	/* Make the renames themselves durable. */
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = ok ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
-	return true;
+	unlock_dir(lock, lock_path, lock_slot);
+	return ok;
 }
 
 /* ----------------------------------------------------------------- summary */
@@ -459,10 +536,7 @@ bool bs_output_write_all(const char *dir, const struct bs_results *r, struct bs_
  * sequences in them from reaching the responder's terminal. */
 static void put_safe(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, out);
-	}
+	bs_term_puts(out, s);
 }
 
 static void put_window(FILE *out, const char *what, bs_time a, bs_time b)

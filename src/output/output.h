@@ -24,6 +24,28 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 /* report.html into an open stream (used by bs_output_write_all). */
 bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo);
 
+/* The one escape for text from the data, used by every writer (escape.c;
+ * docs/OUTPUTS.md "Escaping"): a valid UTF-8 character that is not a control
+ * is kept, a backslash becomes "\\", any other byte (C0 controls, DEL, the
+ * bytes of a C1 control, bytes that are not valid UTF-8) becomes "\xHH".
+ * The text written is valid UTF-8 without control characters. */
+#define BS_ESC_UNIT_MAX 8 /* a C1 control: "\xc2\x9b" */
+/* Escape the character or byte at s[*i] (*i < n) into out, advance *i past
+ * it; returns the bytes written (at most BS_ESC_UNIT_MAX). */
+size_t bs_esc_unit(const char *s, size_t n, size_t *i, char *out);
+/* Escape s into out, at most cap bytes and never half a unit; returns the
+ * bytes written and sets *used to the input bytes they cover (< n: cut). */
+size_t bs_esc(const char *s, size_t n, char *out, size_t cap, size_t *used);
+/* The reverse, for tests and readers: out needs n bytes; returns its length. */
+size_t bs_unesc(const char *s, size_t n, char *out);
+/* Terminal text (the summary on standard output): the same escape, to a
+ * stream. Not for stderr once guarded (it escapes by itself). */
+void bs_term_put(FILE *f, const char *s, size_t n);
+void bs_term_puts(FILE *f, const char *s);
+/* Replace stderr by a stream that escapes everything written to it (file
+ * names and data inside messages), once, at the start of main. */
+void bs_term_guard_stderr(void);
+
 /* Lower-level, for tests: one CSV cell/row writer. */
 struct bs_csv;
 struct bs_csv *bs_csv_open(FILE *f);

@@ -50,22 +50,22 @@ static const char report_css[] =
 #define C_EXFIL "#6a1b9a"
 #define C_SPAM "#1565c0"
 
+/* Text from the data: escaped as in every output (escape.c), then made
+ * HTML. The escapes are ASCII without markup, so only a kept character can
+ * need an entity. */
 static void html(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		switch (ch) {
+	size_t n = s ? strlen(s) : 0;
+	char unit[BS_ESC_UNIT_MAX];
+	for (size_t i = 0; i < n;) {
+		size_t k = bs_esc_unit(s, n, &i, unit);
+		switch (k == 1 ? unit[0] : 0) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&#39;", f); break;
-		default:
-			/* control bytes cannot be shown and some are not legal HTML */
-			if ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f)
-				fputs("&#xFFFD;", f);
-			else
-				fputc(ch, f);
+		default: fwrite(unit, 1, k, f);
 		}
 	}
 }
