@@ -806,14 +806,14 @@ static void test_trailing(void)
 		size_t delta;
 	} cases[] = {
 		{ "garbage appended", (const uint8_t *)"GARBAGE\n", 8,
-		  "trailing garbage after gzip member at compressed byte offset %zu", 0 },
+		  "trailing garbage after gzip member at compressed byte offset %zu; no gzip member after it (%zu bytes skipped to the end)", 0 },
 		{ "trailing zero padding", zeros, sizeof zeros, NULL, 0 },
 		{ "a second member cut in its header", (const uint8_t *)"\x1f\x8b\x08\x00", 4,
 		  "gzip member truncated at compressed byte offset %zu", 4 },
 		{ "a lone stray byte after a member", (const uint8_t *)"\x1f", 1,
-		  "trailing garbage after gzip member at compressed byte offset %zu", 0 },
+		  "trailing garbage after gzip member at compressed byte offset %zu; no gzip member after it (%zu bytes skipped to the end)", 0 },
 		{ "a second header with another method", (const uint8_t *)"\x1f\x8b\x07\x00", 4,
-		  "trailing garbage after gzip member at compressed byte offset %zu", 0 },
+		  "trailing garbage after gzip member at compressed byte offset %zu; no gzip member after it (%zu bytes skipped to the end)", 0 },
 	};
 	struct bytes t = { 0 };
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -823,8 +823,9 @@ static void test_trailing(void)
 		write_file(path, t.p, t.n);
 		struct got g = read_path(path);
 		if (cases[i].damage) {
-			char want[160];
-			snprintf(want, sizeof want, cases[i].damage, gz.n + cases[i].delta);
+			char want[200];
+			/* the second number, when the message has one: the bytes skipped */
+			snprintf(want, sizeof want, cases[i].damage, gz.n + cases[i].delta, cases[i].suffix_n - cases[i].delta);
 			ok(g.damaged && strcmp(g.damage, want) == 0, "%s: damage at its offset (%s)", cases[i].what, g.damage);
 		} else {
 			ok(!g.damaged, "%s: tolerated (%s)", cases[i].what, g.damage);
@@ -840,8 +841,9 @@ static void test_trailing(void)
 	bytes_addstr(&t, "Z");
 	write_file(path, t.p, t.n);
 	struct got g = read_path(path);
-	char want[160];
-	snprintf(want, sizeof want, "trailing garbage after gzip member at compressed byte offset %zu", gz.n + sizeof zeros);
+	char want[200];
+	snprintf(want, sizeof want, "trailing garbage after gzip member at compressed byte offset %zu"
+	         "; no gzip member after it (1 bytes skipped to the end)", gz.n + sizeof zeros);
 	ok(g.damaged && strcmp(g.damage, want) == 0, "zeros then garbage: damage at the garbage (%s)", g.damage);
 	bytes_free(&g.data);
 	bytes_free(&t);
