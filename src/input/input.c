@@ -125,6 +125,7 @@ static size_t take_buffered(const uint8_t *src, size_t *pos, size_t len, void *o
  * CODEC_NONE passes its input on (only stage 0 can be one). */
 enum codec { CODEC_NONE, CODEC_GZIP, CODEC_BZIP2, CODEC_XZ, CODEC_ZSTD };
 static const char *const codec_names[] = { "plain", "gzip", "bzip2", "xz", "zstd" };
+static const char *const codec_packages[] = { "", "zlib1g-dev", "libbz2-dev", "liblzma-dev", "libzstd-dev" };
 
 /* Bytes of a stage's output looked at to recognise the next layer. */
 #define MAGIC_PROBE 10u
@@ -151,8 +152,23 @@ static enum codec codec_of(const uint8_t *p, size_t n)
 	return CODEC_NONE;
 }
 
+static unsigned pretend_missing; /* bit per codec, for tests */
+
+void bs_decoder_pretend_missing(const char *codec)
+{
+	if (!codec) {
+		pretend_missing = 0;
+		return;
+	}
+	for (size_t i = 1; i < sizeof codec_names / sizeof *codec_names; i++)
+		if (strcmp(codec, codec_names[i]) == 0)
+			pretend_missing |= 1u << i;
+}
+
 static bool codec_built(enum codec c)
 {
+	if (pretend_missing & (1u << c))
+		return false;
 	switch (c) {
 	case CODEC_NONE:
 	case CODEC_GZIP:
@@ -249,8 +265,9 @@ struct bs_reader {
 	int fd;
 	bool own_fd;
 	bool stream;  /* not a regular file: its end is not known in advance */
-	bool done;    /* no more bytes will be produced */
+	bool done;    /* no more bytes will be produced (the reader gave up) */
 	bool damaged;
+	bool fatal_seen; /* a damage that ended a stage was recorded */
 	char damage[192];       /* the first damage */
 	char damage_all[320];   /* ... and the count of spans when more than one */
 	unsigned damage_spans;
@@ -287,10 +304,16 @@ static void layer_label(const struct stage *s, char *buf, size_t n)
 static void record_damage(struct bs_reader *r, struct stage *s, bool fatal, uint64_t skipped, const char *fmt,
                           va_list ap)
 {
+	/* Damage that ends a stage ends the stages above it too, which then
+	 * see their input end early: that is the same damage, not counted twice. */
 	if (fatal) {
-		r->done = true;
 		if (s)
 			s->done = true;
+		else
+			r->done = true;
+		if (r->fatal_seen)
+			return;
+		r->fatal_seen = true;
 	}
 	r->skipped += skipped;
 	r->damage_spans++;
@@ -314,8 +337,6 @@ static void record_damage(struct bs_reader *r, struct stage *s, bool fatal, uint
 static void set_damage(struct stage *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_damage(struct stage *s, const char *fmt, ...)
 {
-	if (s->r->done)
-		return; /* the damage that ended it is the one that matters */
 	va_list ap;
 	va_start(ap, fmt);
 	record_damage(s->r, s, true, 0, fmt, ap);
@@ -626,8 +647,6 @@ static void gz_resync(struct stage *s, uint64_t damage_at, const char *what, con
 			uint64_t at = raw_offset(s) - sizeof w;
 			note_damage(s, at - damage_at, "%s; resynchronised at the gzip member at compressed byte offset %" PRIu64
 			            " (%" PRIu64 " bytes skipped)", what, at, at - damage_at);
-			if (s->r->done)
-				return;
 			if (!gz_header_rest(s, w, at))
 				return;
 			engine_member_start(s);
@@ -636,7 +655,7 @@ static void gz_resync(struct stage *s, uint64_t damage_at, const char *what, con
 			return;
 		}
 	}
-	if (s->r->done)
+	if (s->done)
 		return; /* a read error ended it */
 	uint64_t end = raw_offset(s);
 	note_damage(s, end - damage_at, "%s; no gzip member after it (%" PRIu64 " bytes skipped to the end)", what,
@@ -740,7 +759,7 @@ static void gz_next(struct stage *s)
 static size_t gz_produce(struct stage *s, uint8_t *out, size_t n)
 {
 	unsigned stalls = 0;
-	while (!s->r->done && !s->done) {
+	while (!s->done) {
 		switch (s->gz_state) {
 		case GZ_HEADER:
 			if (!gz_read_header(s))
@@ -752,8 +771,6 @@ static size_t gz_produce(struct stage *s, uint8_t *out, size_t n)
 			/* At the end of the input the engine still gets a call: ISA-L
 			 * holds decoded bytes back until it knows no more input comes. */
 			bool at_end = s->in_pos == s->in_len && !raw_refill(s);
-			if (at_end && s->r->done)
-				return 0; /* a read error, or damage below */
 			size_t got = 0;
 			const char *why = "";
 			enum engine_rc rc = engine_run(s, out, n, &got, &why);
@@ -762,6 +779,10 @@ static size_t gz_produce(struct stage *s, uint8_t *out, size_t n)
 				uint64_t at = raw_offset(s);
 				char what[192];
 				snprintf(what, sizeof what, "gzip data corrupt at compressed byte offset %" PRIu64 " (%s)", at, why);
+				if (got > 0) { /* for the line end owed after the skip */
+					s->produced_any = true;
+					s->last_out = out[got - 1];
+				}
 				gz_resync(s, at, what, NULL, 0);
 				if (got > 0)
 					return got;
@@ -819,11 +840,9 @@ static const char *bz_reason(int rc)
 
 static size_t bz_produce(struct stage *s, uint8_t *out, size_t n)
 {
-	while (!s->r->done && !s->done) {
+	while (!s->done) {
 		bool at_end = s->in_pos == s->in_len && !raw_refill(s);
 		if (at_end) {
-			if (s->r->done)
-				return 0;
 			if (s->bz_in_stream)
 				damage_truncated(s);
 			else
@@ -880,10 +899,8 @@ static const char *xz_reason(lzma_ret rc)
 
 static size_t xz_produce(struct stage *s, uint8_t *out, size_t n)
 {
-	while (!s->r->done && !s->done) {
+	while (!s->done) {
 		bool at_end = s->in_pos == s->in_len && !raw_refill(s);
-		if (at_end && s->r->done)
-			return 0;
 		size_t in_avail = s->in_len - s->in_pos;
 		s->xz.next_in = s->in + s->in_pos;
 		s->xz.avail_in = in_avail;
@@ -918,11 +935,9 @@ static size_t xz_produce(struct stage *s, uint8_t *out, size_t n)
 #ifdef HAVE_ZSTD
 static size_t zstd_produce(struct stage *s, uint8_t *out, size_t n)
 {
-	while (!s->r->done && !s->done) {
+	while (!s->done) {
 		bool at_end = s->in_pos == s->in_len && !raw_refill(s);
 		if (at_end) {
-			if (s->r->done)
-				return 0;
 			if (s->zd_hint != 0)
 				damage_truncated(s);
 			else
@@ -973,7 +988,7 @@ static size_t plain_produce(struct stage *s, uint8_t *out, size_t n)
 
 static size_t stage_produce(struct stage *s, uint8_t *out, size_t n)
 {
-	if (n == 0)
+	if (n == 0 || s->r->done)
 		return 0;
 	if (s->lf_owed) {
 		s->lf_owed = false;
@@ -983,8 +998,6 @@ static size_t stage_produce(struct stage *s, uint8_t *out, size_t n)
 	}
 	if (s->pend_pos < s->pend_len)
 		return take_buffered(s->pend, &s->pend_pos, s->pend_len, out, n);
-	if (s->r->done)
-		return 0;
 	size_t got = 0;
 	switch (s->codec) {
 	case CODEC_NONE: got = plain_produce(s, out, n); break;
@@ -1121,8 +1134,7 @@ static void reader_unsupported(struct bs_reader *r, enum codec c)
 		snprintf(inside, sizeof inside, " inside %s", codec_names[r->top->codec]);
 	reader_fatal(r, "%s-compressed data%s, but this build has no %s decoder "
 	           "(configure --with-%s; Debian package %s)", codec_names[c], inside, codec_names[c],
-	           c == CODEC_XZ ? "lzma" : codec_names[c],
-	           c == CODEC_XZ ? "liblzma-dev" : c == CODEC_BZIP2 ? "libbz2-dev" : "libzstd-dev");
+	           c == CODEC_XZ ? "lzma" : codec_names[c], codec_packages[c]);
 }
 
 /* Stack the decoders: while the top stage's output starts with a
@@ -1149,7 +1161,7 @@ static bool reader_stack(struct bs_reader *r)
 		top->pend_pos = 0;
 		top->pend_len = nh;
 		c = codec_of(head, nh);
-		if (c == CODEC_NONE || r->done)
+		if (c == CODEC_NONE)
 			return true;
 		if (r->nstages == BS_MAX_LAYERS) {
 			r->unsupported = "nested-too-deep";

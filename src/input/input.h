@@ -45,6 +45,10 @@ bool bs_reader_is_gzip(const struct bs_reader *r); /* the outermost layer is gzi
 const char *bs_reader_format_name(struct bs_reader *r, enum bs_format content);
 /* Whether this build decodes "gzip", "bzip2", "xz", "zstd" (for tests and --version). */
 bool bs_decoder_available(const char *codec);
+/* Tests: readers opened from now on act as if the build lacked the decoder of
+ * codec ("bzip2", "xz", "zstd", "gzip"); NULL gives them all back. Not
+ * thread-safe: call it before readers are opened. */
+void bs_decoder_pretend_missing(const char *codec);
 bool bs_reader_damaged(const struct bs_reader *r);
 const char *bs_reader_damage(const struct bs_reader *r); /* "" when none */
 uint64_t bs_reader_raw_bytes(const struct bs_reader *r); /* compressed bytes consumed */
