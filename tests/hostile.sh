@@ -289,4 +289,93 @@ check "control bytes: the user names are escaped in timeline.csv (backslash doub
 check "control bytes: BS, DEL, CR and C1 escaped, a valid character kept" \
 	grep -qF "$(printf ',d\\x08\\x7f\\x0dx\\xc2\\x9bz\303\251,')" "$work/ctl.out/timeline.csv"
 
+
+# ===================================================== issue 22: input layer
+# Self-contained block (own helpers, prefixed c22_; only pass and fail from
+# above): bzip2, xz and zstd inputs and nested gzip are decoded, a corrupt
+# middle member of a multi-member gzip does not lose the members after it,
+# and an endless binary stream on standard input ends.
+c22_bin="$top_builddir/breachscope"
+c22_w="$top_builddir/tests/hostile-work/c22"
+rm -rf "$c22_w"; mkdir -p "$c22_w"
+# c22_run NAME WANT_STATUS ARGS...: analyze into $c22_w/NAME.out; one test for
+# the status (not -q: the warnings are checked)
+c22_run() {
+	c22_name=$1; c22_want=$2; shift 2
+	"$c22_bin" analyze -o "$c22_w/$c22_name.out" "$@" >"$c22_w/$c22_name.stdout" 2>"$c22_w/$c22_name.stderr"
+	c22_got=$?
+	if [ "$c22_got" = "$c22_want" ]; then pass "c22 $c22_name: exit $c22_got"
+	else fail "c22 $c22_name: exit $c22_got, want $c22_want"; sed 's/^/#   /' "$c22_w/$c22_name.stderr" | head -5; fi
+}
+# c22_col NAME SOURCE COLUMN: one column of input_stats.csv
+c22_col() {
+	awk -F, -v s="$2" -v c="$3" 'NR > 1 && $1 == s { print $c }' "$c22_w/$1.out/input_stats.csv"
+}
+c22_is() { # DESCRIPTION GOT WANT
+	if [ "$2" = "$3" ]; then pass "c22 $1"; else fail "c22 $1: got '$2', want '$3'"; fi
+}
+c22_log="$c22_w/mail.txt"
+for f in "$top_srcdir"/samples/incident/logs/mx1/maillog-*.gz; do gzip -dc "$f"; done | head -n 3000 > "$c22_log"
+c22_lines=$(wc -l < "$c22_log")
+
+# bzip2, xz, zstd (logrotate's compresscmd): found from content, every line read
+for c22_fmt in bzip2 xz zstd; do
+	case $c22_fmt in bzip2) c22_cmd="bzip2 -c" ;; xz) c22_cmd="xz -c" ;; zstd) c22_cmd="zstd -q -c" ;; esac
+	if ! command -v "$c22_fmt" >/dev/null 2>&1; then
+		n=$((n + 1)); echo "ok $n # SKIP c22 $c22_fmt: no $c22_fmt tool"; continue
+	fi
+	$c22_cmd < "$c22_log" > "$c22_w/rotated.$c22_fmt"
+	c22_run "$c22_fmt" 0 "$c22_w/rotated.$c22_fmt"
+	c22_is "$c22_fmt: format" "$(c22_col "$c22_fmt" "$c22_w/rotated.$c22_fmt" 2)" "$c22_fmt+text"
+	c22_is "$c22_fmt: every line counted" "$(c22_col "$c22_fmt" "$c22_w/rotated.$c22_fmt" 4)" "$c22_lines"
+done
+
+# a gzip of a gzip
+gzip -c "$c22_log" | gzip -c > "$c22_w/nested.gz"
+c22_run nested 0 "$c22_w/nested.gz"
+c22_is "nested: format" "$(c22_col nested "$c22_w/nested.gz" 2)" "gzip+gzip+text"
+c22_is "nested: every line counted" "$(c22_col nested "$c22_w/nested.gz" 4)" "$c22_lines"
+
+# a multi-member gzip, its middle member corrupt: the other members all read
+head -n 1000 "$c22_log" | gzip -c > "$c22_w/m1.gz"
+sed -n '1001,2000p' "$c22_log" | gzip -c > "$c22_w/m2.gz"
+sed -n '2001,3000p' "$c22_log" | gzip -c > "$c22_w/m3.gz"
+c22_m1=$(wc -c < "$c22_w/m1.gz"); c22_m2=$(wc -c < "$c22_w/m2.gz")
+# 16 bytes of the middle member's first deflate block header flipped (in the
+# middle of a block, deflate decodes garbage and only the CRC says so)
+cat "$c22_w/m1.gz" "$c22_w/m2.gz" "$c22_w/m3.gz" |
+	perl -e 'local $/; my $d = <STDIN>; my $at = $ARGV[0];
+		substr($d, $_, 1) = chr(ord(substr($d, $_, 1)) ^ 0xa5) for $at .. $at + 15; print $d' \
+		$((c22_m1 + 10)) > "$c22_w/corrupt-middle.gz"
+c22_run corrupt-middle 3 "$c22_w/corrupt-middle.gz"
+c22_is "corrupt-middle: truncated" "$(c22_col corrupt-middle "$c22_w/corrupt-middle.gz" 8)" 1
+c22_rec=$(c22_col corrupt-middle "$c22_w/corrupt-middle.gz" 4)
+# (the first block header is hit: nothing of the middle member comes out)
+c22_is "corrupt-middle: exactly the lines of the first and last members read" "$c22_rec" 2000
+if grep -q "corrupt-middle.gz: gzip data corrupt at compressed byte offset .*resynchronised at the gzip member at compressed byte offset $((c22_m1 + c22_m2)) (" "$c22_w/corrupt-middle.stderr"
+then pass "c22 corrupt-middle: stderr names the file, the damage and where reading resumed"
+else fail "c22 corrupt-middle: stderr names the file, the damage and where reading resumed"; sed 's/^/#   /' "$c22_w/corrupt-middle.stderr" | head -3; fi
+
+# an endless stream of zeros on standard input: ends, binary, given up, exit 3
+head -c 200M /dev/zero | timeout 60 "$c22_bin" analyze -o "$c22_w/zeros.out" - >/dev/null 2>"$c22_w/zeros.stderr"
+c22_got=$?
+c22_is "zeros on stdin: exit (124 = still running after 60 s)" "$c22_got" 3
+# ("-" is written "'-", guarded against spreadsheets)
+c22_is "zeros on stdin: format" "$(c22_col zeros "'-" 2)" binary
+c22_is "zeros on stdin: truncated" "$(c22_col zeros "'-" 8)" 1
+if grep -q "^breachscope: -: binary data on a stream" "$c22_w/zeros.stderr"; then pass "c22 zeros on stdin: said so"
+else fail "c22 zeros on stdin: said so"; fi
+
+# a zstd bomb (1 GB of zeros): memory flat, as the gzip bomb above
+if command -v zstd >/dev/null 2>&1 && [ -x /usr/bin/time ]; then
+	head -c 1G /dev/zero | zstd -q -1 -c > "$c22_w/bomb.zst"
+	/usr/bin/time -o "$c22_w/bomb.rss" -f %M "$c22_bin" analyze -q -o "$c22_w/bomb.out" "$c22_w/bomb.zst" >/dev/null 2>&1
+	c22_rss=$(tail -1 "$c22_w/bomb.rss")
+	if [ "$c22_rss" -lt 200000 ]; then pass "c22 zstd bomb: peak RSS $c22_rss KB < 200000 KB"
+	else fail "c22 zstd bomb: peak RSS $c22_rss KB"; fi
+else
+	n=$((n + 1)); echo "ok $n # SKIP c22 zstd bomb: no zstd or /usr/bin/time"
+fi
+# ================================================ end of issue 22's block
+
 done_testing

@@ -224,7 +224,7 @@ static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link 
 	uint8_t head[4096];
 	size_t nh = bs_reader_peek(r, head, sizeof head);
 	enum bs_format fmt = bs_detect_format(head, nh);
-	const char *fname = bs_format_name(fmt, bs_reader_is_gzip(r));
+	const char *fname = bs_reader_format_name(r, fmt);
 	row->format = bs_xstrndup(fname, strlen(fname));
 	if (fmt == BS_FMT_PCAP || fmt == BS_FMT_PCAPNG)
 		scan_capture(sh, ix, r, fmt, tee, lk);
