@@ -182,10 +182,8 @@ bool bs_tz_parse(const char *spec, struct bs_tz *tz)
 	return true;
 }
 
-int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec)
+int32_t bs_tz_zone_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec)
 {
-	if (!tz || tz->is_fixed)
-		return tz ? tz->fixed_offset : 0;
 	int64_t hour = local_epoch_sec >= 0 ? local_epoch_sec / 3600 : (local_epoch_sec - 3599) / 3600;
 	for (int i = 0; i < 4; i++)
 		if (tz->cache_hour[i] == hour)

@@ -20,7 +20,15 @@ bool bs_tz_parse(const char *spec, struct bs_tz *tz);
 /* A numeric offset, "+02:00", "-0530" or "+02", as seconds east of UTC;
  * false if s[0..n) is not one. */
 bool bs_tz_parse_offset(const char *s, size_t n, int32_t *off);
-/* Seconds to subtract from a local wall-clock time to get UTC. */
-int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec);
+/* Seconds to subtract from a local wall-clock time to get UTC. The fixed
+ * case is inline: it is every line's case (UTC by default), and a call per
+ * line cost 0.7 % of a log run when this moved out of syslog.c. */
+int32_t bs_tz_zone_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec);
+static inline int32_t bs_tz_offset_for_local(struct bs_tz *tz, int64_t local_epoch_sec)
+{
+	if (!tz || tz->is_fixed)
+		return tz ? tz->fixed_offset : 0;
+	return bs_tz_zone_offset_for_local(tz, local_epoch_sec);
+}
 
 #endif

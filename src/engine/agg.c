@@ -122,21 +122,11 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 }
 
 /* The host's record, added empty if new, for updating in place. */
-static struct bs_hostrec *host_rec(struct bs_agg *a, uint32_t host)
-{
-	struct bs_hostrec empty;
-	memset(&empty, 0, sizeof empty);
-	empty.host = host;
-	empty.first = empty.last = BS_TIME_NONE;
-	uint32_t ix = bs_agg_add_hosts(a, &empty); /* may move the records */
-	return &a->hosts.v[ix];
-}
-
 static void touch_host(struct bs_agg *a, uint32_t host, bs_time ts)
 {
 	if (!host)
 		return;
-	struct bs_hostrec *r = host_rec(a, host);
+	struct bs_hostrec *r = bs_agg_host(a, host);
 	r->events++;
 	minmax(&r->first, &r->last, ts);
 }
@@ -400,7 +390,7 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 	bool internal_unauth = !authed && e->src.family && bs_ip_is_private(&e->src) &&
 	                       !(e->src.family == 4 && e->src.a[0] == 127) && m->size >= 10000;
 	if (local && loghost) {
-		struct bs_hostrec *hr = host_rec(a, loghost);
+		struct bs_hostrec *hr = bs_agg_host(a, loghost);
 		hr->mail_hist[hist_bucket(m->size)]++;
 	}
 	if ((local || internal_unauth) && m->nrcpt) {
@@ -557,7 +547,7 @@ static void on_flow(struct bs_agg *a, const struct bs_event *e)
 	struct bs_destrec dr = { .host = src, .dest = dst, .is_name = false, .first = f->first, .last = f->last,
 	                         .count = 1, .bytes = f->bytes_fwd };
 	bs_agg_add_dests(a, &dr);
-	struct bs_hostrec *hr = host_rec(a, src);
+	struct bs_hostrec *hr = bs_agg_host(a, src);
 	hr->out_hist[hist_bucket(f->bytes_fwd)]++;
 	if (f->bytes_fwd >= FLOW_CAND_MIN_BYTES && f->bytes_fwd > f->bytes_rev) {
 		struct bs_cand *c = new_cand(a, e, CK_FLOW_OUT);

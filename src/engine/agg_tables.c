@@ -234,6 +234,7 @@ static void dests_refs(struct bs_destrec *r, struct recrefs *o)
 	o->flag = &r->is_name;
 }
 
+/* bs_agg_host keys hosts the same way */
 static uint64_t hosts_key(const struct bs_hostrec *p) { return bs_mix64(p->host); }
 static bool hosts_match(const struct bs_hostrec *r, const struct bs_hostrec *p) { return r->host == p->host; }
 static void hosts_fold(struct bs_hostrec *r, const struct bs_hostrec *p)
@@ -321,6 +322,25 @@ static bool find_existing(const struct bs_u64map *m, uint64_t key, const void *t
 #define UPSERT_LISTED(name, type)
 #define UPSERT(name, type, kind) UPSERT_##kind(name, type)
 BS_AGG_TABLES(UPSERT)
+
+static bool host_is(const void *rec, const void *host)
+{
+	return ((const struct bs_hostrec *)rec)->host == *(const uint32_t *)host;
+}
+
+struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host)
+{
+	bool created;
+	uint32_t ix = find_or_add(&a->hosts_ix, bs_mix64(host), a->hosts.v, sizeof *a->hosts.v, a->hosts.n, host_is,
+	                          &host, &created);
+	if (created) {
+		struct bs_hostrec *r = BS_VEC_PUSH(a->hosts);
+		memset(r, 0, sizeof *r);
+		r->host = host;
+		r->first = r->last = BS_TIME_NONE;
+	}
+	return &a->hosts.v[ix];
+}
 
 const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
 {
