@@ -125,14 +125,10 @@ static void emit_login(const struct bs_line_ctx *c, bs_time ts, bs_str user, con
                        int success)
 {
 	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_AUTH);
+	bs_line_auth(c, &ev, BS_AUTH_HTTP, user, BS_STR_LIT("webmail"), success);
 	if (!c->sl)
 		ev.ts = ts;
 	ev.src = *ip;
-	ev.u.auth.proto = BS_AUTH_HTTP;
-	ev.u.auth.method = BS_STR_LIT("webmail");
-	ev.u.auth.user = user;
-	ev.u.auth.success = success;
 	ev.u.auth.session = session;
 	bs_emit(c->sink, &ev);
 }
