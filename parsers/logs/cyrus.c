@@ -24,6 +24,11 @@ bool bs_cyrus_prog(bs_str prog)
 					     "timsieved", "sieve", "lmtpd", "lmtpunix", "nntpd" };
 	if (bs_str_istarts(prog, "cyrus/") || bs_str_eq(prog, "cyrus"))
 		return true;
+	/* Cyrus's syslog prefix is configurable (-s, syslog_prefix): a service
+	 * behind any prefix, "sloti30t15/imap", is Cyrus's */
+	const char *slash = memrchr(prog.p, '/', prog.n);
+	if (slash)
+		prog = bs_str_make(slash + 1, prog.n - (size_t)(slash + 1 - prog.p));
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (bs_str_eq(prog, names[i]))
 			return true;

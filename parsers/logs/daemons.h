@@ -55,13 +55,16 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(roundcube) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE
 
 /* Fill an event's type, time, origin and host from the line context. */
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t);
+/* The same for a login attempt: proto, user, method, success; no session. */
+void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth_proto proto, bs_str user,
+                  bs_str method, int success);
 /* Why a line is malformed, to c->debug when set: "<lineno>: <daemon>: <why>"
  * (without the input's name, which the line context does not hold). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);

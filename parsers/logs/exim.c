@@ -368,14 +368,9 @@ static enum bs_verdict on_auth_failed(const struct bs_line_ctx *c, bs_time ts, b
 	bs_str h = after(rest, (size_t)(af - rest.p) + 26); /* after " authenticator failed for " */
 	parse_host(h, &name, &ip);
 	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_AUTH);
+	bs_line_auth(c, &ev, BS_AUTH_SMTP, user, method, 0);
 	ev.ts = ts;
 	ev.src = ip;
-	ev.u.auth.proto = BS_AUTH_SMTP;
-	ev.u.auth.user = user;
-	ev.u.auth.method = method;
-	ev.u.auth.success = 0;
-	ev.u.auth.session = BS_STR_LIT("");
 	bs_emit(c->sink, &ev);
 	return BS_PARSED;
 }

@@ -25,3 +25,14 @@ void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *
 	if (c && c->debug)
 		fprintf(c->debug, "%" PRIu64 ": %s: %s\n", c->lineno, daemon ? daemon : "?", why ? why : "?");
 }
+
+void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth_proto proto, bs_str user,
+                  bs_str method, int success)
+{
+	bs_line_event(c, ev, BS_EV_AUTH);
+	ev->u.auth.proto = proto;
+	ev->u.auth.user = user;
+	ev->u.auth.method = method;
+	ev->u.auth.success = success;
+	ev->u.auth.session = BS_STR_LIT("");
+}

@@ -27,7 +27,72 @@ struct bs_maillog {
 	 * or none */
 	void *state[NDAEMONS];
 	uint64_t last_lineno;
+	/* "last message repeated N times" repeats the line before it: when that
+	 * line gave one failed login, it is kept here (its strings copied, cut
+	 * at the buffer's size) and given again N times. */
+	struct bs_sink tap;
+	unsigned line_events;
+	bool repeatable;
+	struct bs_event last_fail;
+	char last_buf[1024];
 };
+
+static bs_str keep(char **w, const char *end, bs_str s)
+{
+	size_t n = s.n < (size_t)(end - *w) ? s.n : (size_t)(end - *w);
+	bs_str out = bs_str_make(*w, n);
+	if (n)
+		memcpy(*w, s.p, n);
+	*w += n;
+	return out;
+}
+
+/* Every event of a line passes here on its way to the engine. */
+static void tap_event(void *ctx, const struct bs_event *ev)
+{
+	struct bs_maillog *m = ctx;
+	m->line_events++;
+	m->repeatable = m->line_events == 1 && ev->type == BS_EV_AUTH && ev->u.auth.success == 0;
+	if (m->repeatable) {
+		char *w = m->last_buf, *end = m->last_buf + sizeof m->last_buf;
+		m->last_fail = *ev;
+		m->last_fail.host = keep(&w, end, ev->host);
+		m->last_fail.u.auth.user = keep(&w, end, ev->u.auth.user);
+		m->last_fail.u.auth.method = keep(&w, end, ev->u.auth.method);
+		m->last_fail.u.auth.session = keep(&w, end, ev->u.auth.session);
+	}
+	bs_emit(&m->sink, ev);
+}
+
+/* "last message repeated N times", "--- last message repeated N times ---":
+ * N, or 0 for any other message. */
+static unsigned long repeat_count(bs_str msg)
+{
+	const char *p = msg.p, *end = msg.p + msg.n;
+	if (end - p > 4 && memcmp(p, "--- ", 4) == 0)
+		p += 4;
+	static const char lead[] = "last message repeated ";
+	if ((size_t)(end - p) < sizeof lead || memcmp(p, lead, sizeof lead - 1) != 0)
+		return 0;
+	unsigned long n = 0;
+	for (p += sizeof lead - 1; p < end && *p >= '0' && *p <= '9' && n < 1000000; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	return (size_t)(end - p) >= 6 && memcmp(p, " time", 5) == 0 ? n : 0;
+}
+
+/* The failed login of the line before, again n times (at most 10 000: a
+ * syslogd flushes its count far earlier), at this line's time and place. */
+static enum bs_verdict repeat_last(struct bs_maillog *m, const struct bs_line_ctx *c, unsigned long n)
+{
+	if (!m->repeatable)
+		return BS_IGNORED;
+	struct bs_event ev = m->last_fail;
+	ev.ts = c->sl->ts;
+	ev.origin.ref = c->lineno;
+	for (unsigned long i = 0; i < n && i < 10000; i++)
+		bs_emit(&m->sink, &ev);
+	return BS_PARSED;
+}
 
 struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct bs_sink *sink)
 {
@@ -40,6 +105,8 @@ struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct 
 	bs_clock_init(&m->clock, o->forced_year, o->ref_epoch, &m->tz);
 	if (sink)
 		m->sink = *sink;
+	m->tap.fn = tap_event;
+	m->tap.ctx = m;
 	return m;
 }
 
@@ -111,9 +178,17 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 	if (!line || blank(line, len) || line[0] == '#')
 		return BS_IGNORED; /* blank lines and annotations (fail2ban test files) */
 	struct bs_syslog sl;
-	struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, lineno, m->opts.debug };
+	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, lineno, m->opts.debug };
+	bool was_repeatable = m->repeatable;
+	m->line_events = 0;
+	m->repeatable = false;
 	if (bs_syslog_parse(line, len, &m->clock, &sl)) {
 		c.sl = &sl;
+		unsigned long n = sl.prog.n ? 0 : repeat_count(sl.msg);
+		if (n) {
+			m->repeatable = was_repeatable; /* a count may be flushed in several lines */
+			return repeat_last(m, &c, n);
+		}
 		return by_program(m, &c);
 	}
 	for (size_t d = 0; d < NDAEMONS; d++)

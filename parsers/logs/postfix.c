@@ -48,8 +48,17 @@ struct txn {
 	size_t rcpts_dropped;
 };
 
+/* The client of each smtpd process's last SASL failure: a "lost connection
+ * after AUTH" that follows one is the same attempt, already counted. */
+#define PF_SASL_SLOTS 256
+struct sasl_seen {
+	uint64_t proc; /* hash of host and pid; 0: empty */
+	bs_ip client;
+};
+
 struct bs_postfix {
 	struct bs_queue open; /* open transactions */
+	struct sasl_seen sasl_failed[PF_SASL_SLOTS];
 	bs_str scratch_rcpt[BS_MAIL_MAX_RCPT];
 	bs_str scratch_status[BS_MAIL_MAX_RCPT];
 };
@@ -411,8 +420,41 @@ static enum bs_verdict on_reject(struct bs_postfix *p, const struct bs_line_ctx 
 	return BS_PARSED;
 }
 
+static uint64_t proc_key(const struct bs_line_ctx *c)
+{
+	uint64_t h = bs_hash_bytes(c->sl->host.p, c->sl->host.n, 1);
+	return bs_hash_bytes(c->sl->pid.p, c->sl->pid.n, h) | 1;
+}
+
+static void emit_smtp_fail(const struct bs_line_ctx *c, const bs_ip *ip, bs_str user, bs_str method)
+{
+	struct bs_event ev;
+	bs_line_auth(c, &ev, BS_AUTH_SMTP, user, method, 0);
+	ev.src = *ip;
+	bs_emit(c->sink, &ev);
+}
+
+/* "lost connection after AUTH from name[ip]": the client gave up inside the
+ * AUTH exchange (or after a failure, logged just before by the same process:
+ * then it is that attempt). */
+static enum bs_verdict on_lost_after_auth(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str rest)
+{
+	bs_str name;
+	bs_ip ip;
+	if (!parse_client(rest, &name, &ip))
+		return bs_line_debug(c, "postfix", "lost connection after AUTH with an unreadable client"), BS_MALFORMED;
+	uint64_t key = proc_key(c);
+	struct sasl_seen *seen = &p->sasl_failed[key % PF_SASL_SLOTS];
+	bool counted = seen->proc == key && bs_ip_eq(&seen->client, &ip);
+	seen->proc = 0;
+	if (counted)
+		return BS_IGNORED;
+	emit_smtp_fail(c, &ip, BS_STR_LIT(""), BS_STR_LIT(""));
+	return BS_PARSED;
+}
+
 /* "warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: ..., sasl_username=u" */
-static enum bs_verdict on_warning(const struct bs_line_ctx *c, bs_str rest)
+static enum bs_verdict on_warning(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str rest)
 {
 	const char *sasl = bs_memmem_ci(rest.p, rest.n, ": SASL ", 7);
 	if (!sasl || !bs_memmem_ci(rest.p, rest.n, "authentication failed", 21))
@@ -426,16 +468,9 @@ static enum bs_verdict on_warning(const struct bs_line_ctx *c, bs_str rest)
 	if (sp)
 		method.n = (size_t)(sp - method.p);
 	field(rest, "sasl_username=", &user);
-	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_AUTH);
-	ev.src = ip;
-	ev.dport = 0;
-	ev.u.auth.proto = BS_AUTH_SMTP;
-	ev.u.auth.user = user;
-	ev.u.auth.method = method;
-	ev.u.auth.success = 0;
-	ev.u.auth.session = BS_STR_LIT("");
-	bs_emit(c->sink, &ev);
+	uint64_t key = proc_key(c);
+	p->sasl_failed[key % PF_SASL_SLOTS] = (struct sasl_seen){ key, ip };
+	emit_smtp_fail(c, &ip, user, method);
 	return BS_PARSED;
 }
 
@@ -551,7 +586,9 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 	if (starts(rest, "reject: ") || starts(rest, "milter-reject: "))
 		return qid.n ? on_reject(p, c, qid, rest) : (bs_line_debug(c, "postfix", "reject without a queue id"), BS_MALFORMED);
 	if (starts(rest, "warning: "))
-		return on_warning(c, after(rest, 9));
+		return on_warning(p, c, after(rest, 9));
+	if (starts(rest, "lost connection after AUTH from "))
+		return on_lost_after_auth(p, c, after(rest, 32));
 	if (!qid.n || bs_str_eq(qid, "NOQUEUE"))
 		return BS_IGNORED; /* connect, disconnect, statistics, postscreen verdicts ... */
 	if (starts(rest, "client="))

@@ -226,6 +226,35 @@ static const char *skip_token(const char *p, const char *end)
 	return p;
 }
 
+/* Dovecot's own log file (log_path) has no host and puts a level next to the
+ * service: "imap-login: Info: Login: ..." (2.x) or "Info: imap-login: Login:
+ * ..." (1.x). The level is dropped, so the service is the program as under
+ * syslog. */
+static bool is_level(const char *p, size_t n)
+{
+	static const char *const levels[] = { "Info", "Warning", "Error", "Fatal", "Panic", "Debug" };
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+		if (n == strlen(levels[i]) && memcmp(p, levels[i], n) == 0)
+			return true;
+	return false;
+}
+
+static void drop_level(struct bs_syslog *o)
+{
+	if (o->pid.n)
+		return;
+	if (is_level(o->prog.p, o->prog.n)) {
+		struct bs_syslog inner = *o;
+		if (parse_tag(o->msg.p, o->msg.p + o->msg.n, false, &inner) && !is_level(inner.prog.p, inner.prog.n))
+			*o = inner;
+		return;
+	}
+	const char *colon = memchr(o->msg.p, ':', o->msg.n < 8 ? o->msg.n : 8);
+	if (colon && is_level(o->msg.p, (size_t)(colon - o->msg.p)) && (size_t)(colon - o->msg.p) + 1 < o->msg.n &&
+	    colon[1] == ' ')
+		o->msg = bs_str_make(colon + 2, o->msg.n - (size_t)(colon + 2 - o->msg.p));
+}
+
 /* After the time: "host tag msg", or "tag msg" with no host, or "msg". */
 static void parse_host_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
 {
@@ -236,8 +265,10 @@ static void parse_host_tag(const char *p, const char *end, bool strict, struct b
 		h_end = skip_token(p, end);
 	}
 	/* "kernel: ..." with no host: the first token already is the tag. */
-	if (h_end > p && h_end[-1] == ':' && !strict && parse_tag(p, end, false, o))
+	if (h_end > p && h_end[-1] == ':' && !strict && parse_tag(p, end, false, o)) {
+		drop_level(o);
 		return;
+	}
 	o->host = bs_str_make(p, (size_t)(h_end - p));
 	const char *t = h_end < end ? h_end + 1 : end;
 	if (!parse_tag(t, end, strict, o))

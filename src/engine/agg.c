@@ -316,6 +316,8 @@ static void on_auth(struct bs_agg *a, const struct bs_event *e)
 	if (au->proto != BS_AUTH_HTTP && au->proto != BS_AUTH_IMAP && au->proto != BS_AUTH_POP3)
 		return;
 	uint32_t host = au->proto == BS_AUTH_HTTP ? bs_agg_host_ip(a, &e->dst) : bs_agg_host_ip(a, &e->src);
+	if (!host && au->proto == BS_AUTH_HTTP)
+		host = bs_agg_host_name(a, e->host); /* a webmail application's own log names its host */
 	touch_host(a, host, e->ts);
 	if (au->success == 1) {
 		uint32_t user = addr_id(a, au->user);
