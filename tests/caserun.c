@@ -24,6 +24,8 @@
  *   L: TEXT            a log line
  *   secret TEXT        TEXT (a password of the input) must be in no event
  * In TEXT, \r \n \t \\ and \xNN stand for their bytes.
+ * A parse error a stream parser returns ends its run and is one more event
+ * line, "error TEXT" (TEXT its strerror).
  * Segment i gets packet number i+1 and time 1000+i s. FTP's announcements of
  * data connections appear as `EXPECT` lines among the events.
  *
@@ -33,23 +35,9 @@
  */
 #include "config.h"
 #include "stream_session.h"
-#include "parsers/stream/http.h"
-#include "parsers/stream/smtp.h"
-#include "parsers/stream/imap.h"
-#include "parsers/stream/pop3.h"
-#include "parsers/stream/ftp.h"
-#include "parsers/stream/mysql.h"
-#include "parsers/stream/dns.h"
 #include "parsers/logs/maillog.h"
 
 #include <errno.h>
-
-/* The parsers a case may name. TODO: the dispatcher's protocol registry
- * (issue 15 item 2) once it lists the bs_proto_defs in one place. */
-static const struct bs_proto_def *const protos[] = {
-	&bs_proto_http, &bs_proto_smtp, &bs_proto_imap, &bs_proto_pop3, &bs_proto_ftp,
-	&bs_proto_mysql, &bs_proto_dns,
-};
 
 #define CASE_MAX_STEPS 512
 #define CASE_MAX_BYTES (1 << 20)
@@ -166,9 +154,10 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 			*nlogs += n - 3;
 			logs[(*nlogs)++] = '\0';
 		} else if (sscanf(line, "proto %31s", word) == 1) {
-			for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
-				if (strcmp(protos[i]->name, word) == 0)
-					k->proto = protos[i];
+			/* the parsers a case may name: the dispatcher's registry */
+			for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++)
+				if (strcmp(bs_stream_protocols[i]->name, word) == 0)
+					k->proto = bs_stream_protocols[i];
 			if (!k->proto)
 				die("unknown protocol", path, lineno);
 			if (!k->sport)
@@ -229,6 +218,15 @@ static void run_log(const struct kase *k, const char *logs, size_t nlogs)
 	bs_maillog_free(m);
 }
 
+/* One run of a stream case; a parse error the feed returns is one more
+ * line of the events, "error TEXT" (so a case expects it or its absence). */
+static void run_stream(const struct kase *k, size_t piece, size_t split_at)
+{
+	int err = run_session(k->proto, k->steps, k->nsteps, piece, split_at);
+	if (err)
+		rec_add("error %s", k->proto->strerror(err));
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -262,7 +260,7 @@ static void run_case(const char *dir, const char *name, bool update)
 		run_log(&k, logs, nlogs);
 	} else {
 		session_ends = (struct session_endpoints){ k.cli, k.srv, k.cport, k.sport };
-		run_session(k.proto, k.steps, k.nsteps, 0, 0);
+		run_stream(&k, 0, 0);
 	}
 	rec_join(whole, sizeof whole);
 	ok(rec.dropped == 0, "%s: at most %d events", name, REC_MAX);
@@ -270,7 +268,7 @@ static void run_case(const char *dir, const char *name, bool update)
 		ok(strstr(whole, k.secret) == NULL, "%s: '%s' in no event", name, k.secret);
 
 	if (k.proto && !k.proto->udp) {
-		run_session(k.proto, k.steps, k.nsteps, 1, 0);
+		run_stream(&k, 1, 0);
 		rec_join(other, sizeof other);
 		if (!ok(strcmp(whole, other) == 0, "%s: one byte at a time gives the same events", name))
 			printf("# whole:\n%s# bytewise:\n%s", whole, other);
@@ -279,7 +277,7 @@ static void run_case(const char *dir, const char *name, bool update)
 			if (k.steps[i].n > maxlen)
 				maxlen = k.steps[i].n;
 		for (size_t cut = 1; cut < maxlen && !bad; cut++) {
-			run_session(k.proto, k.steps, k.nsteps, 0, cut);
+			run_stream(&k, 0, cut);
 			rec_join(other, sizeof other);
 			if (strcmp(whole, other) != 0)
 				bad = cut;
