@@ -11,7 +11,8 @@ args=$(sed -n 's/^SAMPLE_ARGS = //p' "$top_srcdir/samples/local.mk")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bs-sample.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2086 # SAMPLE_ARGS is a list of words
-if ! check "bs-gen $args" "$gen" $args --out "$tmp/incident" >"$tmp/gen.log" 2>&1; then
+gen_sample() { "$gen" $args --out "$tmp/incident" >"$tmp/gen.log" 2>&1; }
+if ! check "bs-gen $args" gen_sample; then
 	sed 's/^/# /' "$tmp/gen.log"; done_testing; exit 0
 fi
 (cd "$ref" && find . -type f | LC_ALL=C sort) >"$tmp/want.list"
