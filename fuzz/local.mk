@@ -23,14 +23,27 @@ EXTRA_DIST += $(FUZZ_TARGETS:=.c)
 # a fuzz target (read with the seeds by fuzz-smoke, and replayed in every
 # `make check` by fuzz/replay_TARGET: the target without libFuzzer) or
 # `analyze` (whole inputs of `breachscope analyze`, run by hostile.sh).
-FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
-	fuzz/regress/state/dest-is-name-not-a-bool \
-	fuzz/regress/analyze/pcapng-huge-timestamp.pcapng
-EXTRA_DIST += $(FUZZ_REGRESS) fuzz/replay.c
-FUZZ_REPLAYS = fuzz/replay_addrscan fuzz/replay_state
+# The whole folder is distributed: a new reproducer needs no edit here.
+EXTRA_DIST += fuzz/regress fuzz/replay.c
+# Every target has its replay program (one per FUZZ_TARGETS entry: automake
+# needs the names spelled out), so any fuzz/regress/TARGET/ is replayed.
+FUZZ_REPLAYS = fuzz/replay_input fuzz/replay_syslog fuzz/replay_maillog fuzz/replay_addrscan \
+	fuzz/replay_capture fuzz/replay_proto fuzz/replay_fleet fuzz/replay_state
 check_PROGRAMS += $(FUZZ_REPLAYS)
+fuzz_replay_input_SOURCES = fuzz/fuzz_input.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_input_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_syslog_SOURCES = fuzz/fuzz_syslog.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_syslog_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_maillog_SOURCES = fuzz/fuzz_maillog.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_maillog_LDADD = $(BS_ALL_LIBS)
 fuzz_replay_addrscan_SOURCES = fuzz/fuzz_addrscan.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_addrscan_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_capture_SOURCES = fuzz/fuzz_capture.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_capture_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_proto_SOURCES = fuzz/fuzz_proto.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_proto_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_fleet_SOURCES = fuzz/fuzz_fleet.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_fleet_LDADD = $(BS_ALL_LIBS)
 fuzz_replay_state_SOURCES = fuzz/fuzz_state.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_state_LDADD = $(BS_ALL_LIBS)
 TESTS += tests/fuzz_replay.sh

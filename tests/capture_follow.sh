@@ -7,8 +7,9 @@
 corpus=${BS_CORPUS:-$top_srcdir/../shared/corpus}
 cap=$corpus/pcap/plaso-test.pcap
 capdump=$top_builddir/tests/capdump
-if ! command -v tshark >/dev/null 2>&1; then echo "1..0 # SKIP tshark not installed"; exit 0; fi
-if [ ! -r "$cap" ]; then echo "1..0 # SKIP corpus capture not found"; exit 0; fi
+. "$top_srcdir/tests/tap.sh"
+command -v tshark >/dev/null 2>&1 || skip_all "tshark not installed"
+[ -r "$cap" ] || skip_all "corpus capture not found"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,17 +34,10 @@ tshark -r "$cap" -q $args 2>/dev/null | awk '
 	/^[0-9a-f]+$/ { d0 = d0 $0; next }
 	END { out() }' | sort >"$tmp/tshark"
 
-echo "1..4"
-[ -s "$tmp/ours" ] && echo "ok 1 - capdump printed streams ($(wc -l <"$tmp/ours") directions)" || echo "not ok 1 - capdump printed nothing (rc $rc: $(cat "$tmp/capdump.err"))"
-[ -s "$tmp/tshark" ] && echo "ok 2 - tshark printed streams ($(wc -l <"$tmp/tshark") directions)" || echo "not ok 2 - tshark printed nothing"
-if grep -q "^[^ ]*:80 " "$tmp/ours" && grep -q "474554202f" "$tmp/ours"; then
-	echo "ok 3 - HTTP requests among the reassembled streams"
-else
-	echo "not ok 3 - no HTTP request found"
-fi
-if cmp -s "$tmp/ours" "$tmp/tshark"; then
-	echo "ok 4 - every direction of every TCP stream matches tshark follow,tcp,raw"
-else
-	echo "not ok 4 - reassembled bytes differ from tshark"
+check "capdump printed streams ($(wc -l <"$tmp/ours") directions; rc $rc: $(cat "$tmp/capdump.err"))" test -s "$tmp/ours"
+check "tshark printed streams ($(wc -l <"$tmp/tshark") directions)" test -s "$tmp/tshark"
+grep -q "^[^ ]*:80 " "$tmp/ours" && grep -q "474554202f" "$tmp/ours"
+check_status $? "HTTP requests among the reassembled streams"
+check "every direction of every TCP stream matches tshark follow,tcp,raw" cmp -s "$tmp/ours" "$tmp/tshark" ||
 	diff "$tmp/ours" "$tmp/tshark" | cut -c1-200 | head -20 | sed 's/^/# /'
-fi
+done_testing

@@ -10,7 +10,10 @@
  * the text-log reader (maillog.h), as `breachscope analyze` does.
  *
  * NAME.in, one directive or data line a line; '#' starts a comment line:
- *   proto NAME         a stream case for parser NAME (http, smtp, pop3 ...)
+ *   proto NAME [tcp|udp]  a stream case for the parser NAME of the
+ *                      dispatcher's registry (http, smtp, pop3, dns ...);
+ *                      where two share a name (dns), the transport picks
+ *                      one, and without it the datagram one is taken
  *   log                a log case: every "L: " line is one log line
  *   year N             log case: the year of stamps without one
  *   client IP PORT     stream case endpoints (default 192.0.2.10 40000,
@@ -18,12 +21,22 @@
  *   C: TEXT            client bytes TEXT and CRLF
  *   C- TEXT            client bytes TEXT only
  *   S: TEXT / S- TEXT  the same from the server
+ *   C= HEX / S= HEX    bytes in hex (binary protocols), spaces allowed
+ *                      between bytes: "C= 0a 00 00 00 0a 35 2e"
  *   gap C|S N          N bytes lost in one direction
  *   push               ends the current segment (consecutive lines of one
  *                      direction are otherwise one segment, one packet)
  *   L: TEXT            a log line
  *   secret TEXT        TEXT (a password of the input) must be in no event
+ *   verdicts           log case: each line's verdict is an event line too,
+ *                      "line N: parsed|ignored|malformed", and the end adds
+ *                      "finish: N unfinished" (transactions flushed open)
+ *   timezone SPEC      log case: the zone of stamps without one (--tz SPEC)
+ *   ref-time EPOCH     log case: the reference of year inference (seconds;
+ *                      the file's mtime in a real run); `year` overrides it
  * In TEXT, \r \n \t \\ and \xNN stand for their bytes.
+ * A parse error a stream parser returns ends its run and is one more event
+ * line, "error TEXT" (TEXT its strerror).
  * Segment i gets packet number i+1 and time 1000+i s. FTP's announcements of
  * data connections appear as `EXPECT` lines among the events.
  *
@@ -33,23 +46,10 @@
  */
 #include "config.h"
 #include "stream_session.h"
-#include "parsers/stream/http.h"
-#include "parsers/stream/smtp.h"
-#include "parsers/stream/imap.h"
-#include "parsers/stream/pop3.h"
-#include "parsers/stream/ftp.h"
-#include "parsers/stream/mysql.h"
-#include "parsers/stream/dns.h"
 #include "parsers/logs/maillog.h"
+#include "src/core/tz.h"
 
 #include <errno.h>
-
-/* The parsers a case may name. TODO: the dispatcher's protocol registry
- * (issue 15 item 2) once it lists the bs_proto_defs in one place. */
-static const struct bs_proto_def *const protos[] = {
-	&bs_proto_http, &bs_proto_smtp, &bs_proto_imap, &bs_proto_pop3, &bs_proto_ftp,
-	&bs_proto_mysql, &bs_proto_dns,
-};
 
 #define CASE_MAX_STEPS 512
 #define CASE_MAX_BYTES (1 << 20)
@@ -66,6 +66,10 @@ struct kase {
 	size_t nbytes;
 	bool open;                        /* the last step still takes bytes */
 	char secret[64];                  /* text no event may hold (a password) */
+	bool verdicts;                    /* log case: verdicts are event lines */
+	bool has_tz;
+	struct bs_tz tz;
+	int64_t ref_epoch;
 };
 
 static char *bytes_store;
@@ -110,7 +114,26 @@ static bool unescape(struct kase *k, const char *s, size_t n)
 	return true;
 }
 
-static void add_data(struct kase *k, int dir, const char *text, size_t n, bool crlf,
+/* "0a 0b0c": hex bytes, appended to the case's bytes. */
+static bool unhex(struct kase *k, const char *s)
+{
+	for (;;) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			return true;
+		char hx[3] = { s[0], s[1], 0 };
+		char *end;
+		long v = strtol(hx, &end, 16);
+		if (!s[1] || *end || k->nbytes == CASE_MAX_BYTES)
+			return false;
+		k->bytes[k->nbytes++] = (char)v;
+		s += 2;
+	}
+}
+
+/* Data of one direction: TEXT with escapes (and CRLF), or hex bytes. */
+static void add_data(struct kase *k, int dir, const char *text, size_t n, bool crlf, bool hex,
                      const char *path, size_t lineno)
 {
 	struct step *st = k->nsteps ? &k->steps[k->nsteps - 1] : NULL;
@@ -122,8 +145,8 @@ static void add_data(struct kase *k, int dir, const char *text, size_t n, bool c
 		k->open = true;
 	}
 	size_t before = k->nbytes;
-	if (!unescape(k, text, n) || (crlf && !unescape(k, "\\r\\n", 4)))
-		die("bad escape or case too big", path, lineno);
+	if (hex ? !unhex(k, text) : !unescape(k, text, n) || (crlf && !unescape(k, "\\r\\n", 4)))
+		die(hex ? "bad hex or case too big" : "bad escape or case too big", path, lineno);
 	st->n += k->nbytes - before;
 }
 
@@ -155,10 +178,11 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 			continue;
 		char word[32], a[BS_IP_STRLEN];
 		unsigned long num;
-		if ((line[0] == 'C' || line[0] == 'S') && (line[1] == ':' || line[1] == '-') &&
+		if ((line[0] == 'C' || line[0] == 'S') && (line[1] == ':' || line[1] == '-' || line[1] == '=') &&
 		    (line[2] == ' ' || n == 2)) {
 			/* "S:" alone: an empty line (an editor may strip the space) */
-			add_data(k, dir_of(line), line + 3 - (n == 2), n - 3 + (n == 2), line[1] == ':', path, lineno);
+			add_data(k, dir_of(line), line + 3 - (n == 2), n - 3 + (n == 2), line[1] == ':', line[1] == '=',
+			         path, lineno);
 		} else if (strncmp(line, "L: ", 3) == 0) {
 			if (*nlogs + n - 3 + 1 > CASE_MAX_BYTES)
 				die("case too big", path, lineno);
@@ -166,9 +190,18 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 			*nlogs += n - 3;
 			logs[(*nlogs)++] = '\0';
 		} else if (sscanf(line, "proto %31s", word) == 1) {
-			for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
-				if (strcmp(protos[i]->name, word) == 0)
-					k->proto = protos[i];
+			/* the parsers a case may name: the dispatcher's registry */
+			const char *transport = strchr(line + 6, ' ');
+			bool want_udp = !transport || strcmp(transport + 1, "udp") == 0;
+			if (transport && !want_udp && strcmp(transport + 1, "tcp") != 0)
+				die("transport is tcp or udp", path, lineno);
+			for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++) {
+				const struct bs_proto_def *d = bs_stream_protocols[i];
+				if (strcmp(d->name, word) == 0 && (!k->proto || d->udp == want_udp))
+					k->proto = d;
+			}
+			if (k->proto && transport && k->proto->udp != want_udp)
+				die("no such transport for this protocol", path, lineno);
 			if (!k->proto)
 				die("unknown protocol", path, lineno);
 			if (!k->sport)
@@ -190,6 +223,14 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 			k->open = false;
 		} else if (strncmp(line, "secret ", 7) == 0 && n - 7 < sizeof k->secret) {
 			memcpy(k->secret, line + 7, n - 7 + 1);
+		} else if (strcmp(line, "verdicts") == 0) {
+			k->verdicts = true;
+		} else if (strncmp(line, "timezone ", 9) == 0) {
+			if (!bs_tz_parse(line + 9, &k->tz))
+				die("bad time zone", path, lineno);
+			k->has_tz = true;
+		} else if (sscanf(line, "ref-time %lu", &num) == 1) {
+			k->ref_epoch = (int64_t)num;
 		} else if (strcmp(line, "push") == 0) {
 			k->open = false;
 		} else {
@@ -212,7 +253,10 @@ static void format_sink(void *ctx, const struct bs_event *ev)
 
 static void run_log(const struct kase *k, const char *logs, size_t nlogs)
 {
-	struct bs_maillog_opts o = { .forced_year = k->year, .input = 1 };
+	static const char *const verdict[] = { "parsed", "ignored", "malformed" };
+	struct bs_tz tz = k->tz;
+	struct bs_maillog_opts o = { .forced_year = k->year, .ref_epoch = k->ref_epoch,
+	                             .tz = k->has_tz ? &tz : NULL, .input = 1 };
 	struct bs_maillog *m = bs_maillog_new(&o, &rec_sink_obj);
 	uint64_t lineno = 0;
 	rec.n = rec.dropped = 0;
@@ -221,12 +265,25 @@ static void run_log(const struct kase *k, const char *logs, size_t nlogs)
 		/* its own exactly-sized block, so that a read past the line trips ASan */
 		char *line = malloc(n ? n : 1);
 		memcpy(line, logs + off, n);
-		bs_maillog_line(m, line, n, lineno + 1);
+		enum bs_verdict v = bs_maillog_line(m, line, n, lineno + 1);
 		free(line);
+		if (k->verdicts)
+			rec_add("line %" PRIu64 ": %s", lineno + 1, verdict[v]);
 		off += n + 1;
 	}
-	bs_maillog_finish(m);
+	uint64_t unfinished = bs_maillog_finish(m);
+	if (k->verdicts)
+		rec_add("finish: %" PRIu64 " unfinished", unfinished);
 	bs_maillog_free(m);
+}
+
+/* One run of a stream case; a parse error the feed returns is one more
+ * line of the events, "error TEXT" (so a case expects it or its absence). */
+static void run_stream(const struct kase *k, size_t piece, size_t split_at)
+{
+	int err = run_session(k->proto, k->steps, k->nsteps, piece, split_at);
+	if (err)
+		rec_add("error %s", k->proto->strerror(err));
 }
 
 static char *slurp(const char *path)
@@ -262,7 +319,7 @@ static void run_case(const char *dir, const char *name, bool update)
 		run_log(&k, logs, nlogs);
 	} else {
 		session_ends = (struct session_endpoints){ k.cli, k.srv, k.cport, k.sport };
-		run_session(k.proto, k.steps, k.nsteps, 0, 0);
+		run_stream(&k, 0, 0);
 	}
 	rec_join(whole, sizeof whole);
 	ok(rec.dropped == 0, "%s: at most %d events", name, REC_MAX);
@@ -270,7 +327,7 @@ static void run_case(const char *dir, const char *name, bool update)
 		ok(strstr(whole, k.secret) == NULL, "%s: '%s' in no event", name, k.secret);
 
 	if (k.proto && !k.proto->udp) {
-		run_session(k.proto, k.steps, k.nsteps, 1, 0);
+		run_stream(&k, 1, 0);
 		rec_join(other, sizeof other);
 		if (!ok(strcmp(whole, other) == 0, "%s: one byte at a time gives the same events", name))
 			printf("# whole:\n%s# bytewise:\n%s", whole, other);
@@ -279,7 +336,7 @@ static void run_case(const char *dir, const char *name, bool update)
 			if (k.steps[i].n > maxlen)
 				maxlen = k.steps[i].n;
 		for (size_t cut = 1; cut < maxlen && !bad; cut++) {
-			run_session(k.proto, k.steps, k.nsteps, 0, cut);
+			run_stream(&k, 0, cut);
 			rec_join(other, sizeof other);
 			if (strcmp(whole, other) != 0)
 				bad = cut;

@@ -19,4 +19,4 @@ for f in "$top_srcdir"/src/engine/*.c; do
 		fail "${f#"$top_srcdir"/}: over $max lines: $long"
 	fi
 done
-echo "1..$n"
+done_testing

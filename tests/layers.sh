@@ -44,4 +44,4 @@ for layer in src/core src/input parsers/capture parsers/logs parsers/stream src/
 		fail "$layer includes a higher or sibling layer:$bad"
 	fi
 done
-echo "1..$n"
+done_testing

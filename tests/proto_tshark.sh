@@ -10,29 +10,22 @@ builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 helper=$builddir/tests/mkproto_pcap
 corpus=${BS_CORPUS:-$srcdir/../shared/corpus}
+. "$srcdir/tests/tap.sh"
 
-if ! command -v tshark >/dev/null 2>&1; then
-	echo "1..0 # SKIP tshark not installed"
-	exit 0
-fi
-if [ ! -x "$helper" ]; then
-	echo "1..0 # SKIP $helper not built"
-	exit 0
-fi
+command -v tshark >/dev/null 2>&1 || skip_all "tshark not installed"
+[ -x "$helper" ] || skip_all "$helper not built"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/proto_tshark.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
-n=0
 
 # compare NAME OURS THEIRS: one TAP test
 compare() {
-	n=$((n + 1))
 	if [ ! -s "$2" ] && [ ! -s "$3" ]; then
-		echo "not ok $n - $1: no items on either side"
+		fail "$1: no items on either side"
 	elif cmp -s "$2" "$3"; then
-		echo "ok $n - $1 ($(wc -l < "$2" | tr -d ' ') items)"
+		pass "$1 ($(wc -l < "$2" | tr -d ' ') items)"
 	else
-		echo "not ok $n - $1"
+		fail "$1"
 		diff "$2" "$3" | head -20 | sed 's/^/# /'
 	fi
 }
@@ -43,7 +36,7 @@ ours() {
 }
 
 cap=$tmp/proto.pcap
-"$helper" write "$cap" || { echo "1..0 # SKIP cannot write the capture"; exit 0; }
+"$helper" write "$cap" || skip_all "cannot write the capture"
 
 # SMTP: tshark gives "MAIL<TAB>FROM:<a> SIZE=1"; keep the address between < >
 tshark -r "$cap" -Y 'smtp.req.command == "MAIL" || smtp.req.command == "RCPT"' \
@@ -62,15 +55,13 @@ compare "DNS query names" "$tmp/dns.ours" "$tmp/dns.theirs"
 
 for f in dns_udp dns_udp_2 dns_tcp dnssec edns-opts dns-uri; do
 	p=$corpus/pcap/tcpdump-$f.pcap
-	n=$((n + 1))
 	if [ ! -r "$p" ]; then
-		echo "ok $n # SKIP corpus file $p absent"
+		skip "corpus file $p absent"
 		continue
 	fi
-	n=$((n - 1))
 	tshark -r "$p" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/c.theirs"
 	ours "$p" dns.qry.name > "$tmp/c.ours"
 	compare "DNS query names of corpus tcpdump-$f.pcap" "$tmp/c.ours" "$tmp/c.theirs"
 done
 
-echo "1..$n"
+done_testing
