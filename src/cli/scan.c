@@ -129,7 +129,7 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 	bs_scan_server_of_path(path, sh->o->cfg, ts->server, sizeof ts->server);
 	struct bs_sink sink = { tee_fn, ts };
 	struct bs_maillog_opts mo = { .forced_year = sh->o->forced_year, .ref_epoch = bs_reader_mtime(r),
-	                              .tz = sh->o->tz, .input = (uint32_t)ix, .debug = sh->o->debug };
+	                              .tz = sh->o->tz, .input = (uint32_t)ix, .diag = sh->o->diag };
 	struct bs_maillog *m = bs_maillog_new(&mo, &sink);
 	struct bs_lines *lines = bs_lines_new(r);
 	bs_str line;
@@ -139,9 +139,7 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 		uint64_t lineno = bs_lines_lineno(lines);
 		if (too_long) {
 			bs_stats_count(&row->st, BS_MALFORMED);
-			if (sh->o->debug)
-				fprintf(sh->o->debug, "%s:%llu: line longer than %u bytes\n", path,
-				        (unsigned long long)lineno, BS_LINE_MAX);
+			bs_diag(sh->o->diag, (uint32_t)ix, lineno, false, "input", "line longer than %u bytes", BS_LINE_MAX);
 		} else {
 			bs_stats_count(&row->st, bs_maillog_line(m, line.p, line.n, lineno));
 		}
@@ -193,13 +191,15 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 	if (!lk->cap) {
 		lk->sink = (struct bs_sink){ tee_fn, ts };
 		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
-		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
+		bs_dispatch_set_diag(lk->disp, sh->o->diag);
+		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix],
+		                              .diag = sh->o->diag };
 		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
 	} else {
 		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
 		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
 	}
-	char err[512] = "";
+	char err[BS_ERRBUF_SIZE] = "";
 	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
 		row->st.truncated = true;
 		if (err[0])
@@ -212,15 +212,19 @@ static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link 
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
-	char err[512];
+	char err[BS_ERRBUF_SIZE];
 	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
 	if (!r) {
+		size_t np = strlen(path); /* the sink names the file: the reason alone */
+		const char *why = strncmp(err, path, np) == 0 && err[np] == ':' && err[np + 1] == ' ' ? err + np + 2 : err;
+		bs_diag(sh->o->diag, (uint32_t)ix, 0, false, "input", "%s", why);
 		warnf(sh, "%s", err);
 		row->format = bs_xstrndup("unreadable", 10);
 		row->st.truncated = true;
 		atomic_store(&sh->damaged, true);
 		return;
 	}
+	bs_reader_set_diag(r, sh->o->diag, (uint32_t)ix);
 	uint8_t head[4096];
 	size_t nh = bs_reader_peek(r, head, sizeof head);
 	enum bs_format fmt = bs_detect_format(head, nh);
@@ -352,7 +356,7 @@ static void plan_tasks(struct shared *sh)
 		sh->first_time[i] = BS_TIME_NONE;
 		if (strcmp(list->paths[i], "-") == 0)
 			continue;
-		char err[256];
+		char err[BS_ERRBUF_SIZE];
 		struct bs_reader *r = bs_reader_open(list->paths[i], err, sizeof err);
 		if (!r)
 			continue;

@@ -7,6 +7,7 @@
 #include "src/engine/engine.h"
 #include "src/input/inputs.h"
 #include "src/core/tz.h"
+#include "src/core/diag.h"
 
 struct bs_scan_opts {
 	int jobs;                       /* worker threads, >= 1 */
@@ -14,7 +15,7 @@ struct bs_scan_opts {
 	struct bs_tz *tz;               /* --timezone */
 	bool progress;                  /* a progress line on stderr */
 	FILE *warn;                     /* warnings (damage, refused inputs); NULL = none */
-	FILE *debug;                    /* malformed-line reasons; NULL = none */
+	const struct bs_diag *diag;     /* why records were not used (--debug); NULL = nowhere */
 	const struct bs_engine_config *cfg; /* fleet names, to tell which server wrote an access log */
 	struct bs_spill *spill;         /* --timeline all: every event also goes here; NULL = off */
 };

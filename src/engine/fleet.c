@@ -19,7 +19,7 @@ struct fleet_reader {
 	size_t nfields;
 	size_t row;
 	int col_name, col_addr, col_role;
-	char err[256];
+	char err[BS_ERRBUF_SIZE];
 };
 
 static void on_field(void *s, size_t len, void *data)
@@ -185,7 +185,7 @@ void fleet_from_inventory(struct ctx *c)
 		if (v->naddrs < 8 && cfg->fleet[i].address.family)
 			v->addrs[v->naddrs++] = cfg->fleet[i].address;
 	}
-	char buf[600];
+	char buf[BS_ERRBUF_SIZE]; /* "inventory PATH" */
 	snprintf(buf, sizeof buf, "inventory %s", cfg->fleet_file ? cfg->fleet_file : "");
 	c->origin_text = bs_xstrndup(buf, strlen(buf));
 }

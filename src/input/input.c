@@ -114,7 +114,9 @@ struct bs_reader {
 	bool gzip;
 	bool done;    /* no more bytes will be produced */
 	bool damaged;
-	char damage[192];
+	char damage[BS_ERRBUF_SIZE];
+	const struct bs_diag *diag;  /* where damage is reported as it is found */
+	uint32_t diag_input;
 
 	/* Raw (file) bytes: in[in_pos..in_len) is unread; in[0] is at file
 	 * offset in_base. back[] holds bytes an engine read ahead and gave back:
@@ -160,6 +162,13 @@ static void set_damage(struct bs_reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->damage, sizeof r->damage, fmt, ap);
 	va_end(ap);
+	bs_diag(r->diag, r->diag_input, 0, false, r->gzip ? "gzip" : "input", "%s", r->damage);
+}
+
+void bs_reader_set_diag(struct bs_reader *r, const struct bs_diag *diag, uint32_t input)
+{
+	r->diag = diag;
+	r->diag_input = input;
 }
 
 /* File offset of the next raw byte to be consumed. */
