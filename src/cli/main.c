@@ -361,7 +361,7 @@ static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_
 {
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &r->tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .diag = r->debug.f ? &r->debug.diag : NULL, .cfg = &c->cfg, .spill = spill };
+	                           .diag = r->debug.f ? &r->debug.diag : NULL, .spill = spill };
 	bs_scan(list, &so, sr);
 }
 

@@ -11,6 +11,7 @@
 #include "src/engine/agg.h"
 #include "src/output/spill.h"
 #include "src/core/tables.h"
+#include "src/core/pathlabel.h"
 #include "src/input/input.h"
 #include "parsers/logs/maillog.h"
 #include "parsers/capture/capture.h"
@@ -61,51 +62,14 @@ static void warnf(struct shared *sh, const char *fmt, ...)
 	pthread_mutex_unlock(&sh->warn_lock);
 }
 
-void bs_scan_server_of_path(const char *path, const struct bs_engine_config *cfg, char *out, size_t size)
-{
-	out[0] = 0;
-	/* a path component naming a fleet server */
-	if (cfg) {
-		for (size_t i = 0; i < cfg->nfleet; i++) {
-			const char *name = cfg->fleet[i].name;
-			size_t n = strlen(name);
-			for (const char *p = path; (p = strstr(p, name)) != NULL; p++) {
-				bool left = p == path || p[-1] == '/';
-				bool right = p[n] == '/' || p[n] == '.' || p[n] == '_' || p[n] == '-';
-				if (left && right && strchr(p + n, '/')) {
-					snprintf(out, size, "%s", name);
-					return;
-				}
-			}
-		}
-	}
-	/* else the directory holding the file, skipping generic names */
-	static const char *const generic[] = { "log", "logs", "apache", "apache2", "httpd", "nginx", "var",
-	                                       "www", "web", "access", "archive", "." };
-	const char *end = strrchr(path, '/');
-	while (end && end > path) {
-		const char *start = end - 1;
-		while (start > path && start[-1] != '/')
-			start--;
-		size_t n = (size_t)(end - start);
-		bool gen = n == 0;
-		for (size_t i = 0; i < sizeof generic / sizeof *generic && !gen; i++)
-			if (strlen(generic[i]) == n && strncmp(start, generic[i], n) == 0)
-				gen = true;
-		if (!gen) {
-			snprintf(out, size, "%.*s", (int)n, start);
-			return;
-		}
-		end = start > path ? start - 1 : NULL;
-	}
-}
-
 /* Where a worker's events go: its aggregate, and with --timeline all its
- * spill writer. Access-log events get their server from the input path. */
+ * spill writer. An access log names no host in its lines: its events carry
+ * the label of the input's path (bs_path_server_label), as a syslog line
+ * carries its host; which fleet server that is, the engine decides. */
 struct tee {
 	struct bs_agg *agg;
 	struct bs_spill_writer *spill;
-	char server[128];
+	char server[BS_PATH_LABEL_SIZE];
 };
 
 static void tee_fn(void *ctx, const struct bs_event *ev)
@@ -126,7 +90,7 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
-	bs_scan_server_of_path(path, sh->o->cfg, ts->server, sizeof ts->server);
+	bs_path_server_label(path, ts->server, sizeof ts->server);
 	struct bs_sink sink = { tee_fn, ts };
 	struct bs_maillog_opts mo = { .forced_year = sh->o->forced_year, .ref_epoch = bs_reader_mtime(r),
 	                              .tz = sh->o->tz, .input = (uint32_t)ix, .diag = sh->o->diag };
