@@ -21,10 +21,22 @@ static void count(void *ctx, const struct bs_event *ev)
 		count_by_type[ev->type]++;
 }
 
+/* The diagnostics sink: "input:line: layer: reason", as the command line
+ * writes it with the input's name for its index. */
+static void debug_line(void *ctx, uint32_t input, uint64_t ref, bool from_capture, const char *layer,
+                       const char *reason)
+{
+	(void)from_capture;
+	fprintf(ctx, "#%u:%llu: %s: %s\n", (unsigned)input, (unsigned long long)ref, layer, reason);
+}
+
 static struct bs_maillog *make(FILE *debug)
 {
 	static const struct bs_sink sink = { count, NULL };
-	struct bs_maillog_opts o = { 0, bs_time_make(2008, 1, 1, 0, 0, 0, 0) / BS_USEC, NULL, 7, debug };
+	static struct bs_diag diag = { debug_line, NULL };
+	diag.ctx = debug;
+	struct bs_maillog_opts o = { 0, bs_time_make(2008, 1, 1, 0, 0, 0, 0) / BS_USEC, NULL, 7,
+	                             debug ? &diag : NULL };
 	memset(count_by_type, 0, sizeof count_by_type);
 	nevents = 0;
 	return bs_maillog_new(&o, &sink);
@@ -64,7 +76,8 @@ static void test_dispatch(void)
 	is_int(bs_maillog_finish(m), 0, "nothing unfinished");
 	bs_maillog_free(m);
 	fclose(debug);
-	ok(dbg && strstr(dbg, "12: syslog: syslog-like line with an impossible date") != NULL, "malformed reason written to the debug file");
+	ok(dbg && strstr(dbg, "#7:12: syslog: syslog-like line with an impossible date") != NULL,
+	   "malformed reason reaches the diagnostics sink with the input and line");
 	free(dbg);
 }
 

@@ -55,6 +55,14 @@ struct bs_capture {
 	uint64_t pktno;
 };
 
+/* A packet that does not parse: counted by the caller, its reason (with the
+ * packet number) to the diagnostics path. */
+static enum bs_verdict malformed(const struct bs_capture *c, const char *layer, const char *why)
+{
+	bs_diag(c->o.diag, c->o.input, c->pktno, true, layer, "%s", why);
+	return BS_MALFORMED;
+}
+
 /* ------------------------------------------------------------ flow table */
 
 static uint64_t endpoint_hash(const bs_ip *ip, uint16_t port)
@@ -296,10 +304,10 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
                               const uint8_t *p, size_t have, size_t wire)
 {
 	if (have < 20)
-		return BS_MALFORMED;
+		return malformed(c, "tcp", "header shorter than 20 bytes");
 	size_t doff = (size_t)(p[12] >> 4) * 4;
 	if (doff < 20 || doff > have || doff > wire)
-		return BS_MALFORMED;
+		return malformed(c, "tcp", "data offset outside the segment");
 	uint16_t sp = bs_be16(p), dp = bs_be16(p + 2);
 	uint32_t seq = bs_be32(p + 4);
 	uint8_t flags = p[13];
@@ -361,12 +369,12 @@ static enum bs_verdict do_udp(struct bs_capture *c, const bs_ip *src, const bs_i
                               const uint8_t *p, size_t have, size_t wire)
 {
 	if (have < 8)
-		return BS_MALFORMED;
+		return malformed(c, "udp", "header shorter than 8 bytes");
 	size_t ulen = bs_be16(p + 4);
 	if (ulen == 0)
 		ulen = wire; /* IPv6 jumbogram */
 	if (ulen < 8 || ulen > wire)
-		return BS_MALFORMED;
+		return malformed(c, "udp", "length field outside the datagram");
 	uint16_t sp = bs_be16(p), dp = bs_be16(p + 2);
 	size_t n = (have < ulen ? have : ulen) - 8;
 
@@ -399,15 +407,15 @@ static enum bs_verdict do_l4(struct bs_capture *c, uint8_t proto, const bs_ip *s
 static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 20 || (p[0] >> 4) != 4)
-		return BS_MALFORMED;
+		return malformed(c, "ipv4", "shorter than 20 bytes or not version 4");
 	size_t ihl = (size_t)(p[0] & 15) * 4;
 	size_t tot = bs_be16(p + 2);
 	if (tot == 0)
 		tot = n; /* segmentation offload (BIG TCP): the length is not in the header */
 	if (ihl < 20 || ihl > n || tot < ihl)
-		return BS_MALFORMED;
+		return malformed(c, "ipv4", "header length outside the packet");
 	if (tot > n && !snapped)
-		return BS_MALFORMED;
+		return malformed(c, "ipv4", "total length beyond the captured packet");
 	size_t have = tot < n ? tot : n; /* drop link padding */
 	bs_ip src = { .family = 4 }, dst = { .family = 4 };
 	memcpy(src.a, p + 12, 4);
@@ -437,12 +445,12 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 40 || (p[0] >> 4) != 6)
-		return BS_MALFORMED;
+		return malformed(c, "ipv6", "shorter than 40 bytes or not version 6");
 	size_t wire = 40 + (size_t)bs_be16(p + 4);
 	if (wire == 40)
 		wire = n; /* jumbogram or segmentation offload: take what was captured */
 	if (wire > n && !snapped)
-		return BS_MALFORMED;
+		return malformed(c, "ipv6", "payload length beyond the captured packet");
 	size_t have = wire < n ? wire : n;
 	bs_ip src = { .family = 6 }, dst = { .family = 6 };
 	memcpy(src.a, p + 8, 16);
@@ -458,16 +466,16 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 		case 60: /* destination options */
 		case 51: /* AH */
 			if (have - off < 2)
-				return BS_MALFORMED;
+				return malformed(c, "ipv6", "extension header cut");
 			hl = nh == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;
 			if (have - off < hl)
-				return BS_MALFORMED;
+				return malformed(c, "ipv6", "extension header cut");
 			nh = p[off];
 			off += hl;
 			break;
 		case 44: { /* fragment */
 			if (have - off < 8)
-				return BS_MALFORMED;
+				return malformed(c, "ipv6", "fragment header cut");
 			uint8_t fnh = p[off];
 			uint16_t fo = bs_be16(p + off + 2);
 			uint32_t id = bs_be32(p + off + 4);
@@ -480,7 +488,7 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 			/* one Fragment header per datagram: a second one inside a
 			 * rebuilt payload would point into the buffer being rebuilt */
 			if (reassembled)
-				return BS_MALFORMED;
+				return malformed(c, "ipv6", "a second fragment header in a rebuilt datagram");
 			if (have < wire) {
 				c->frags_snapped++;
 				return BS_IGNORED;
@@ -507,7 +515,7 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 			return BS_IGNORED;
 		}
 	}
-	return BS_MALFORMED; /* extension header chain too long */
+	return malformed(c, "ipv6", "extension header chain too long");
 }
 
 /* ------------------------------------------------------------ link layers */
@@ -530,12 +538,12 @@ static enum bs_verdict do_ethertype(struct bs_capture *c, uint16_t type, const u
 static enum bs_verdict do_raw(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 1)
-		return BS_MALFORMED;
+		return malformed(c, "raw", "empty packet");
 	if ((p[0] >> 4) == 4)
 		return do_ipv4(c, p, n, snapped);
 	if ((p[0] >> 4) == 6)
 		return do_ipv6(c, p, n, snapped);
-	return BS_MALFORMED;
+	return malformed(c, "raw", "not IPv4 nor IPv6");
 }
 
 /* BSD loopback: the address family, in the byte order of the machine that
@@ -543,7 +551,7 @@ static enum bs_verdict do_raw(struct bs_capture *c, const uint8_t *p, size_t n, 
 static enum bs_verdict do_null(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 4)
-		return BS_MALFORMED;
+		return malformed(c, "loopback", "shorter than its 4-byte family");
 	uint32_t af = bs_le32(p);
 	if (af > 0xffff)
 		af = bs_be32(p);
@@ -560,12 +568,12 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 	switch (linktype) {
 	case 1: { /* Ethernet */
 		if (n < 14)
-			return BS_MALFORMED;
+			return malformed(c, "ethernet", "shorter than 14 bytes");
 		size_t off = 14;
 		uint16_t type = bs_be16(p + 12);
 		for (int tags = 0; is_vlan(type); tags++) {
 			if (tags == MAX_VLAN_TAGS || n - off < 4)
-				return BS_MALFORMED;
+				return malformed(c, "ethernet", "too many VLAN tags or a VLAN tag cut");
 			type = bs_be16(p + off + 2);
 			off += 4;
 		}
@@ -573,11 +581,11 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 	}
 	case 113: /* Linux cooked v1 */
 		if (n < 16)
-			return BS_MALFORMED;
+			return malformed(c, "sll", "shorter than 16 bytes");
 		return do_ethertype(c, bs_be16(p + 14), p + 16, n - 16, snapped);
 	case 276: /* Linux cooked v2 */
 		if (n < 20)
-			return BS_MALFORMED;
+			return malformed(c, "sll2", "shorter than 20 bytes");
 		return do_ethertype(c, bs_be16(p), p + 20, n - 20, snapped);
 	case 12:  /* DLT_RAW on most systems */
 	case 14:  /* DLT_RAW on OpenBSD */
@@ -643,7 +651,7 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	tab_expire(c, &c->tcp, ts);
 	tab_expire(c, &c->udp, ts);
 	if (linktype < 0)
-		return BS_MALFORMED; /* no interface for it */
+		return malformed(c, "pcapng", "a packet of an interface never described");
 	return do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
 }
 
@@ -767,6 +775,7 @@ static int tee_close(void *cookie)
 static void damage(struct reading *rd, char *err, size_t errlen, const char *what)
 {
 	rd->st->truncated = true;
+	bs_diag(rd->c->o.diag, rd->c->o.input, rd->pktno + 1, true, "capture", "%s", what);
 	if (err && errlen)
 		snprintf(err, errlen, "packet %llu: %s", (unsigned long long)rd->pktno + 1, what);
 }
@@ -851,6 +860,8 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 		if (c->o.warn)
 			fprintf(c->o.warn, "%s: packet %llu: libpcap: %s; reading on with breachscope's pcapng reader\n",
 			        c->o.name ? c->o.name : "capture", (unsigned long long)rd.pktno + 1, why);
+		bs_diag(c->o.diag, c->o.input, rd.pktno + 1, true, "libpcap", "%s; reading on with breachscope's pcapng reader",
+		        why);
 		ok = read_pcapng_rest(&rd, fp, tee.tracker, err, errlen);
 	} else if (!ok) {
 		if (pc || rd.pktno)

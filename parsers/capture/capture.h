@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include "src/core/common.h"
+#include "src/core/diag.h"
 #include "src/core/event.h"
 #include "src/core/stats.h"
 #include "src/input/input.h"
@@ -54,6 +55,7 @@ struct bs_capture_opts {
 	bs_time flow_timeout;           /* idle flows closed after this (default 2 hours) */
 	FILE *warn;                     /* one-line warnings (file, packet number); NULL: none */
 	const char *name;               /* file name for warnings */
+	const struct bs_diag *diag;     /* why a packet is malformed, with its number; NULL: nowhere */
 };
 
 struct bs_capture_counters {

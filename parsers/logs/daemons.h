@@ -5,7 +5,7 @@
  * BS_PARSED (understood; events emitted or state updated), BS_IGNORED (a line
  * of this daemon that carries nothing the engine uses, e.g. "disconnect"),
  * BS_MALFORMED (looks like this daemon's but does not parse; the reason goes
- * to c->debug when set).
+ * to c->diag, src/core/diag.h).
  *
  * Stateless daemons (Dovecot, Courier, Cyrus, amavis, spamd) have a single
  * function; those that join lines into a message by queue id (Postfix,
@@ -19,6 +19,7 @@
 #define BS_DAEMONS_H
 
 #include <stdio.h>
+#include "src/core/diag.h"
 #include "src/core/event.h"
 #include "src/core/stats.h"
 #include "parsers/logs/syslog.h"
@@ -28,7 +29,7 @@ struct bs_line_ctx {
 	const struct bs_sink *sink;
 	uint32_t input;
 	uint64_t lineno;
-	FILE *debug;
+	const struct bs_diag *diag;  /* why a line is malformed; NULL: nowhere */
 };
 
 struct bs_daemon_def {
@@ -65,8 +66,8 @@ void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_eve
 /* The same for a login attempt: proto, user, method, success; no session. */
 void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth_proto proto, bs_str user,
                   bs_str method, int success);
-/* Why a line is malformed, to c->debug when set: "<lineno>: <daemon>: <why>"
- * (without the input's name, which the line context does not hold). */
+/* Why a line is malformed, to c->diag with the input and line number (the
+ * command line writes "FILE:LINE: daemon: why"). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);
 
 /* Stateless daemons. Each is called only for lines whose program matches. */

@@ -3,7 +3,6 @@
 #include "config.h"
 #include "parsers/logs/daemons.h"
 
-#include <inttypes.h>
 
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t)
 {
@@ -22,8 +21,8 @@ void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_eve
 
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why)
 {
-	if (c && c->debug)
-		fprintf(c->debug, "%" PRIu64 ": %s: %s\n", c->lineno, daemon ? daemon : "?", why ? why : "?");
+	if (c)
+		bs_diag(c->diag, c->input, c->lineno, false, daemon, "%s", why ? why : "?");
 }
 
 void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth_proto proto, bs_str user,

@@ -178,7 +178,7 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 	if (!line || blank(line, len) || line[0] == '#')
 		return BS_IGNORED; /* blank lines and annotations (fail2ban test files) */
 	struct bs_syslog sl;
-	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, lineno, m->opts.debug };
+	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, lineno, m->opts.diag };
 	bool was_repeatable = m->repeatable;
 	m->line_events = 0;
 	m->repeatable = false;
@@ -203,7 +203,7 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 
 uint64_t bs_maillog_finish(struct bs_maillog *m)
 {
-	struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, m->last_lineno, m->opts.debug };
+	struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, m->last_lineno, m->opts.diag };
 	uint64_t flushed = 0;
 	for (size_t d = 0; d < NDAEMONS; d++)
 		if (m->state[d] && daemons[d]->finish)

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include "src/core/common.h"
+#include "src/core/diag.h"
 #include "src/core/event.h"
 #include "src/core/stats.h"
 #include "parsers/logs/syslog.h"
@@ -23,7 +24,7 @@ struct bs_maillog_opts {
 	int64_t ref_epoch;     /* reference for year inference (bs_reader_mtime) */
 	struct bs_tz *tz;      /* for stamps without a zone; NULL = UTC */
 	uint32_t input;        /* input index, copied into event origins */
-	FILE *debug;           /* malformed-line reasons go here when non-NULL */
+	const struct bs_diag *diag; /* why a line is malformed (src/core/diag.h); NULL: nowhere */
 };
 
 struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct bs_sink *sink);

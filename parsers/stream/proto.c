@@ -64,6 +64,7 @@ struct dflow {
 struct bs_dispatch {
 	uint32_t input;
 	const struct bs_sink *sink;
+	const struct bs_diag *diag;
 	bs_time now;
 	struct expectation expect[BS_DISPATCH_MAX_EXPECT];
 	/* per datagram module (registry index; unused for stream modules): one
@@ -282,6 +283,20 @@ static void at_packet(struct bs_dispatch *d, struct dflow *df, bs_time ts, uint6
 	df->pc.input = d->input;
 }
 
+/* A stream parser gave up on a flow (or a datagram): why, with the packet
+ * and the flow's endpoints, to the diagnostics path. */
+static void proto_error(const struct bs_dispatch *d, const struct bs_proto_def *def, const struct bs_proto_ctx *pc,
+                        int err)
+{
+	if (!bs_diag_on(d->diag))
+		return;
+	char cli[BS_IP_STRLEN], srv[BS_IP_STRLEN];
+	bs_ip_format(&pc->cli, cli, sizeof cli);
+	bs_ip_format(&pc->srv, srv, sizeof srv);
+	bs_diag(d->diag, pc->input, pc->pktno, true, def->name, "%s (flow %s port %u -> %s port %u)",
+	        def->strerror ? def->strerror(err) : "parse error", cli, (unsigned)pc->cport, srv, (unsigned)pc->sport);
+}
+
 static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
                        bs_time ts, uint64_t pktno)
 {
@@ -295,6 +310,7 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 	if (err) {
 		df->failed = true; /* not fed again; end() still flushes and frees */
 		d->count.proto_errors[df->proto]++;
+		proto_error(d, def, &df->pc, err);
 	}
 }
 
@@ -623,10 +639,12 @@ static void d_udp(void *ctx, const struct bs_flow_key *k, int dir, const uint8_t
 	pc->expect = on_expect;
 	pc->disp = d;
 	d->count.udp_datagrams++;
-	if (def->feed(m->state, pc, swap ? !dir : dir, p, n)) {
+	int err = def->feed(m->state, pc, swap ? !dir : dir, p, n);
+	if (err) {
 		/* one bad datagram must not silence DNS for the rest of the input */
 		d->count.udp_errors++;
 		d->count.proto_errors[i]++;
+		proto_error(d, def, pc, err);
 		def->end(m->state, pc);
 		def->init(m->state);
 	}
@@ -650,6 +668,11 @@ struct bs_dispatch *bs_dispatch_new(uint32_t input, const struct bs_sink *sink)
 void bs_dispatch_set_input(struct bs_dispatch *d, uint32_t input)
 {
 	d->input = input;
+}
+
+void bs_dispatch_set_diag(struct bs_dispatch *d, const struct bs_diag *diag)
+{
+	d->diag = diag;
 }
 
 const struct bs_dispatch_counters *bs_dispatch_counters(const struct bs_dispatch *d) { return &d->count; }

@@ -17,6 +17,7 @@
 #define BS_PROTO_H
 
 #include "src/core/common.h"
+#include "src/core/diag.h"
 #include "src/core/event.h"
 #include "parsers/capture/capture.h"
 
@@ -117,6 +118,9 @@ const struct bs_stream_ops *bs_dispatch_ops(void);
 /* The input the next bytes come from (rotated captures of one link share one
  * dispatcher: a flow's events name the file that held their packet). */
 void bs_dispatch_set_input(struct bs_dispatch *d, uint32_t input);
+/* Where a parser's error on a flow is reported (src/core/diag.h), with the
+ * packet number and the flow's endpoints; NULL (the default): nowhere. */
+void bs_dispatch_set_diag(struct bs_dispatch *d, const struct bs_diag *diag);
 /* Prints the counters to stderr first when BS_DEBUG_PROTO is set. */
 void bs_dispatch_free(struct bs_dispatch *d);
 

@@ -3,3 +3,8 @@
 bin_PROGRAMS += breachscope
 breachscope_SOURCES = src/cli/main.c src/cli/scan.h src/cli/scan.c
 breachscope_LDADD = $(BS_ALL_LIBS)
+
+# --debug: diagnostics of every layer named by input; the debug file's safety.
+# labels: access logs' servers from their path, mapped by the engine.
+TESTS += tests/debug.sh tests/labels.sh
+dist_noinst_SCRIPTS += tests/debug.sh tests/labels.sh

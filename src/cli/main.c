@@ -16,12 +16,14 @@
 #include "src/core/tz.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_DAMAGED = 3 };
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 	      "      --geoip FILE         MaxMind DB file (repeatable)\n"
 	      "  -j, --jobs N             worker threads (default: number of processors)\n"
 	      "  -q, --quiet              no progress on standard error\n"
-	      "      --debug FILE         write the reason for every malformed line to FILE\n"
+	      "      --debug FILE         the reason for every line, packet or stream not used\n"
 	      "      --threshold NAME=VAL a detector threshold (docs/DETECTION.md; repeatable)\n"
 	      "      --timeline all       every event in timeline.csv, not only the notable ones (analyze)\n"
 	      "      --help, --version\n"
@@ -156,7 +158,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			if (c->cfg.fleet_file)
 				return die_usage("--fleet given twice", "");
 			{
-				char err[600];
+				char err[BS_ERRBUF_SIZE];
 				if (!bs_fleet_load(optarg, &c->cfg, err, sizeof err))
 					return die_usage("%s", err);
 			}
@@ -216,7 +218,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, size_t nrows, int rc,
                   const char *outdir, struct bs_geoip *geo, struct bs_spill *spill)
 {
-	char err[1024];
+	char err[BS_ERRBUF_SIZE];
 	struct bs_results *res = bs_correlate(agg, &c->cfg, rows, nrows);
 	res->timeline_all = spill;
 	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {
@@ -229,9 +231,9 @@ static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, 
 	return rc;
 }
 
-static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, FILE **debug)
+static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo)
 {
-	char err[1024];
+	char err[BS_ERRBUF_SIZE];
 	if (!bs_tz_parse(c->timezone ? c->timezone : "UTC", tz))
 		return die_usage("unknown --timezone \"%s\"", c->timezone);
 	if (c->ngeoip) {
@@ -239,37 +241,119 @@ static int open_common(struct cli *c, struct bs_tz *tz, struct bs_geoip **geo, F
 		if (!*geo)
 			return die_usage("%s", err);
 	}
-	if (c->debug) {
-		*debug = fopen(c->debug, "w");
-		if (!*debug) {
-			bs_geoip_close(*geo);
-			*geo = NULL;
-			return die_usage("--debug: cannot write \"%s\"", c->debug);
-		}
-	}
 	return -1;
+}
+
+/* --debug FILE: one line per record not used, naming the input (the sink of
+ * src/core/diag.h). The file is written as a temporary (mode 0600: it holds
+ * pieces of the data) next to FILE, removed on a signal, and renamed into
+ * place at the end: a run that fails usage, or is interrupted, leaves FILE as
+ * it was. It is opened only after every argument was checked. */
+struct debug_file {
+	FILE *f;
+	char tmp[PATH_MAX + 32];
+	int slot;
+	const struct bs_input_list *inputs; /* the names of the inputs, by index */
+	struct bs_diag diag;
+};
+
+static void debug_write(void *ctx, uint32_t input, uint64_t ref, bool from_capture, const char *layer,
+                        const char *reason)
+{
+	struct debug_file *d = ctx;
+	const char *name = d->inputs && input < d->inputs->n ? d->inputs->paths[input] : "?";
+	char where[48] = "";
+	if (ref && from_capture)
+		snprintf(where, sizeof where, " packet %llu:", (unsigned long long)ref);
+	else if (ref)
+		snprintf(where, sizeof where, "%llu:", (unsigned long long)ref);
+	/* one line at a time from the worker threads; names and reasons may
+	 * hold bytes of the data: escaped as on the terminal */
+	flockfile(d->f);
+	bs_term_puts(d->f, name);
+	fprintf(d->f, ":%s ", where);
+	bs_term_puts(d->f, layer);
+	fputs(": ", d->f);
+	bs_term_puts(d->f, reason);
+	fputc('\n', d->f);
+	funlockfile(d->f);
+}
+
+static bool same_file(const struct stat *a, const char *path)
+{
+	struct stat b;
+	int rc = strcmp(path, "-") == 0 ? fstat(0, &b) : stat(path, &b);
+	return rc == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* Refuse a debug file that is one of the inputs (it would be replaced), then
+ * open its temporary. inputs: files (directories already walked). */
+static int debug_open(struct cli *c, struct debug_file *d, char *const *inputs, size_t ninputs)
+{
+	d->slot = -1;
+	if (!c->debug)
+		return -1;
+	struct stat st;
+	if (stat(c->debug, &st) == 0)
+		for (size_t i = 0; i < ninputs; i++)
+			if (same_file(&st, inputs[i]))
+				return die_usage("--debug \"%s\" is an input: refused (it would be overwritten)", c->debug);
+	if (strlen(c->debug) >= PATH_MAX)
+		return die_usage("--debug: name too long \"%s\"", c->debug);
+	snprintf(d->tmp, sizeof d->tmp, "%s.tmp.%ld", c->debug, (long)getpid());
+	bs_temp_remove_stale(c->debug);
+	int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	d->f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!d->f) {
+		if (fd >= 0)
+			close(fd);
+		return die_usage("--debug: cannot write \"%s\"", c->debug);
+	}
+	d->slot = bs_interrupt_add_temp(d->tmp);
+	d->diag = (struct bs_diag){ debug_write, d };
+	return -1;
+}
+
+/* publish: rename the temporary into place (the run got to its end), else
+ * remove it. */
+static void debug_close(struct cli *c, struct debug_file *d, bool publish)
+{
+	if (!d->f)
+		return;
+	bool ok = fclose(d->f) == 0;
+	d->f = NULL;
+	if (publish && ok && rename(d->tmp, c->debug) == 0) {
+		bs_interrupt_forget(d->slot);
+		return;
+	}
+	if (publish)
+		fprintf(stderr, "breachscope: --debug: cannot write \"%s\": %s\n", c->debug, strerror(errno));
+	unlink(d->tmp);
+	bs_interrupt_forget(d->slot);
 }
 
 /* What every command opens before its work, and closes after. */
 struct run_ctx {
 	struct bs_tz tz;
 	struct bs_geoip *geo;
-	FILE *debug;
+	struct debug_file debug;
 };
 
 static int run_begin(struct cli *c, struct run_ctx *r, const char *what)
 {
 	memset(r, 0, sizeof *r);
+	r->debug.slot = -1;
 	if (!c->nargs)
 		return die_usage("no %s given (see --help)", what);
-	return open_common(c, &r->tz, &r->geo, &r->debug);
+	return open_common(c, &r->tz, &r->geo);
 }
 
-static void run_end(struct run_ctx *r)
+/* rc: the run's exit status; the debug file is published unless the run
+ * failed on usage (then it stays as it was). */
+static void run_end(struct cli *c, struct run_ctx *r, int rc)
 {
 	bs_geoip_close(r->geo);
-	if (r->debug)
-		fclose(r->debug);
+	debug_close(c, &r->debug, rc != EXIT_USAGE);
 }
 
 static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_list *list, struct bs_spill *spill,
@@ -277,14 +361,14 @@ static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_
 {
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &r->tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .debug = r->debug, .cfg = &c->cfg, .spill = spill };
+	                           .diag = r->debug.f ? &r->debug.diag : NULL, .spill = spill };
 	bs_scan(list, &so, sr);
 }
 
 /* scan: parse a shard of the inputs into a state file. */
 static int run_scan(struct cli *c)
 {
-	char err[1024];
+	char err[BS_ERRBUF_SIZE];
 	if (!c->output)
 		return die_usage("scan needs -o STATE", "");
 	struct run_ctx r;
@@ -297,6 +381,9 @@ static int run_scan(struct cli *c)
 		rc = die_usage("%s", err);
 		goto out;
 	}
+	r.debug.inputs = &list;
+	if ((rc = debug_open(c, &r.debug, list.paths, list.n)) >= 0)
+		goto out;
 	struct bs_scan_result sr;
 	scan_inputs(c, &r, &list, NULL, &sr);
 	rc = sr.damaged || refused ? EXIT_DAMAGED : EXIT_OK;
@@ -312,7 +399,7 @@ static int run_scan(struct cli *c)
 	free(sr.rows);
 out:
 	bs_inputs_free(&list);
-	run_end(&r);
+	run_end(c, &r, rc);
 	return rc;
 }
 
@@ -325,7 +412,7 @@ static int cmp_row_source(const void *x, const void *y)
 static int run_merge(struct cli *c)
 {
 	const char *outdir = c->output ? c->output : "./breachscope-out";
-	char err[1024];
+	char err[BS_ERRBUF_SIZE];
 	struct run_ctx r;
 	int rc = run_begin(c, &r, "STATE");
 	if (rc >= 0)
@@ -361,7 +448,7 @@ static int run_merge(struct cli *c)
 		bs_qsort(rows, k, sizeof *rows, cmp_row_source);
 		for (size_t i = 1; i < k && rc < 0; i++)
 			if (strcmp(rows[i - 1].source, rows[i].source) == 0) {
-				char why[4200];
+				char why[BS_ERRBUF_SIZE];
 				snprintf(why, sizeof why, "input %s is in more than one state file", rows[i].source);
 				rc = die_usage("%s", why);
 			}
@@ -386,7 +473,10 @@ static int run_merge(struct cli *c)
 			free(remap);
 		}
 	}
-	/* -o is made only once every state file has been read and accepted */
+	/* the debug file and -o are made only once every state file has been
+	 * read and accepted */
+	if (rc < 0)
+		rc = debug_open(c, &r.debug, c->args, c->nargs);
 	if (rc < 0 && !bs_output_prepare(outdir, err, sizeof err))
 		rc = die_usage("%s", err);
 	for (size_t i = 0; i < c->nargs; i++)
@@ -402,14 +492,14 @@ static int run_merge(struct cli *c)
 		free(rows);
 	}
 	bs_agg_free(agg);
-	run_end(&r);
+	run_end(c, &r, rc);
 	return rc;
 }
 
 static int run_analyze(struct cli *c)
 {
 	const char *outdir = c->output ? c->output : "./breachscope-out";
-	char err[1024];
+	char err[BS_ERRBUF_SIZE];
 	struct run_ctx r;
 	int rc = run_begin(c, &r, "INPUT");
 	if (rc >= 0)
@@ -421,6 +511,9 @@ static int run_analyze(struct cli *c)
 		rc = die_usage("%s", err);
 		goto out;
 	}
+	r.debug.inputs = &list;
+	if ((rc = debug_open(c, &r.debug, list.paths, list.n)) >= 0)
+		goto out;
 	if (!bs_output_prepare(outdir, err, sizeof err)) {
 		rc = die_usage("%s", err);
 		goto out;
@@ -440,7 +533,7 @@ static int run_analyze(struct cli *c)
 out:
 	bs_spill_free(spill);
 	bs_inputs_free(&list);
-	run_end(&r);
+	run_end(c, &r, rc);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "src/engine/agg.h"
 #include "src/output/spill.h"
 #include "src/core/tables.h"
+#include "src/core/pathlabel.h"
 #include "src/input/input.h"
 #include "parsers/logs/maillog.h"
 #include "parsers/capture/capture.h"
@@ -61,51 +62,14 @@ static void warnf(struct shared *sh, const char *fmt, ...)
 	pthread_mutex_unlock(&sh->warn_lock);
 }
 
-void bs_scan_server_of_path(const char *path, const struct bs_engine_config *cfg, char *out, size_t size)
-{
-	out[0] = 0;
-	/* a path component naming a fleet server */
-	if (cfg) {
-		for (size_t i = 0; i < cfg->nfleet; i++) {
-			const char *name = cfg->fleet[i].name;
-			size_t n = strlen(name);
-			for (const char *p = path; (p = strstr(p, name)) != NULL; p++) {
-				bool left = p == path || p[-1] == '/';
-				bool right = p[n] == '/' || p[n] == '.' || p[n] == '_' || p[n] == '-';
-				if (left && right && strchr(p + n, '/')) {
-					snprintf(out, size, "%s", name);
-					return;
-				}
-			}
-		}
-	}
-	/* else the directory holding the file, skipping generic names */
-	static const char *const generic[] = { "log", "logs", "apache", "apache2", "httpd", "nginx", "var",
-	                                       "www", "web", "access", "archive", "." };
-	const char *end = strrchr(path, '/');
-	while (end && end > path) {
-		const char *start = end - 1;
-		while (start > path && start[-1] != '/')
-			start--;
-		size_t n = (size_t)(end - start);
-		bool gen = n == 0;
-		for (size_t i = 0; i < sizeof generic / sizeof *generic && !gen; i++)
-			if (strlen(generic[i]) == n && strncmp(start, generic[i], n) == 0)
-				gen = true;
-		if (!gen) {
-			snprintf(out, size, "%.*s", (int)n, start);
-			return;
-		}
-		end = start > path ? start - 1 : NULL;
-	}
-}
-
 /* Where a worker's events go: its aggregate, and with --timeline all its
- * spill writer. Access-log events get their server from the input path. */
+ * spill writer. An access log names no host in its lines: its events carry
+ * the label of the input's path (bs_path_server_label), as a syslog line
+ * carries its host; which fleet server that is, the engine decides. */
 struct tee {
 	struct bs_agg *agg;
 	struct bs_spill_writer *spill;
-	char server[128];
+	char server[BS_PATH_LABEL_SIZE];
 };
 
 static void tee_fn(void *ctx, const struct bs_event *ev)
@@ -126,10 +90,10 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
-	bs_scan_server_of_path(path, sh->o->cfg, ts->server, sizeof ts->server);
+	bs_path_server_label(path, ts->server, sizeof ts->server);
 	struct bs_sink sink = { tee_fn, ts };
 	struct bs_maillog_opts mo = { .forced_year = sh->o->forced_year, .ref_epoch = bs_reader_mtime(r),
-	                              .tz = sh->o->tz, .input = (uint32_t)ix, .debug = sh->o->debug };
+	                              .tz = sh->o->tz, .input = (uint32_t)ix, .diag = sh->o->diag };
 	struct bs_maillog *m = bs_maillog_new(&mo, &sink);
 	struct bs_lines *lines = bs_lines_new(r);
 	bs_str line;
@@ -139,9 +103,7 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 		uint64_t lineno = bs_lines_lineno(lines);
 		if (too_long) {
 			bs_stats_count(&row->st, BS_MALFORMED);
-			if (sh->o->debug)
-				fprintf(sh->o->debug, "%s:%llu: line longer than %u bytes\n", path,
-				        (unsigned long long)lineno, BS_LINE_MAX);
+			bs_diag(sh->o->diag, (uint32_t)ix, lineno, false, "input", "line longer than %u bytes", BS_LINE_MAX);
 		} else {
 			bs_stats_count(&row->st, bs_maillog_line(m, line.p, line.n, lineno));
 		}
@@ -193,13 +155,15 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 	if (!lk->cap) {
 		lk->sink = (struct bs_sink){ tee_fn, ts };
 		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
-		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix] };
+		bs_dispatch_set_diag(lk->disp, sh->o->diag);
+		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix],
+		                              .diag = sh->o->diag };
 		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
 	} else {
 		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
 		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
 	}
-	char err[512] = "";
+	char err[BS_ERRBUF_SIZE] = "";
 	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
 		row->st.truncated = true;
 		if (err[0])
@@ -212,15 +176,19 @@ static void scan_one(struct shared *sh, size_t ix, struct tee *tee, struct link 
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	const char *path = sh->list->paths[ix];
-	char err[512];
+	char err[BS_ERRBUF_SIZE];
 	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
 	if (!r) {
+		size_t np = strlen(path); /* the sink names the file: the reason alone */
+		const char *why = strncmp(err, path, np) == 0 && err[np] == ':' && err[np + 1] == ' ' ? err + np + 2 : err;
+		bs_diag(sh->o->diag, (uint32_t)ix, 0, false, "input", "%s", why);
 		warnf(sh, "%s", err);
 		row->format = bs_xstrndup("unreadable", 10);
 		row->st.truncated = true;
 		atomic_store(&sh->damaged, true);
 		return;
 	}
+	bs_reader_set_diag(r, sh->o->diag, (uint32_t)ix);
 	uint8_t head[4096];
 	size_t nh = bs_reader_peek(r, head, sizeof head);
 	enum bs_format fmt = bs_detect_format(head, nh);
@@ -352,7 +320,7 @@ static void plan_tasks(struct shared *sh)
 		sh->first_time[i] = BS_TIME_NONE;
 		if (strcmp(list->paths[i], "-") == 0)
 			continue;
-		char err[256];
+		char err[BS_ERRBUF_SIZE];
 		struct bs_reader *r = bs_reader_open(list->paths[i], err, sizeof err);
 		if (!r)
 			continue;

@@ -7,6 +7,7 @@
 #include "src/engine/engine.h"
 #include "src/input/inputs.h"
 #include "src/core/tz.h"
+#include "src/core/diag.h"
 
 struct bs_scan_opts {
 	int jobs;                       /* worker threads, >= 1 */
@@ -14,8 +15,7 @@ struct bs_scan_opts {
 	struct bs_tz *tz;               /* --timezone */
 	bool progress;                  /* a progress line on stderr */
 	FILE *warn;                     /* warnings (damage, refused inputs); NULL = none */
-	FILE *debug;                    /* malformed-line reasons; NULL = none */
-	const struct bs_engine_config *cfg; /* fleet names, to tell which server wrote an access log */
+	const struct bs_diag *diag;     /* why records were not used (--debug); NULL = nowhere */
 	struct bs_spill *spill;         /* --timeline all: every event also goes here; NULL = off */
 };
 
@@ -28,10 +28,5 @@ struct bs_scan_result {
 
 /* Always produces a result (a failing input is accounted, not fatal). */
 void bs_scan(const struct bs_input_list *inputs, const struct bs_scan_opts *o, struct bs_scan_result *out);
-
-/* For an access log: the server that wrote it, from the input's path (a
- * path component equal to a fleet server's name, else the directory
- * holding the file). Writes "" when none. */
-void bs_scan_server_of_path(const char *path, const struct bs_engine_config *cfg, char *out, size_t size);
 
 #endif

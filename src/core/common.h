@@ -17,9 +17,10 @@ typedef int64_t bs_time;
 #define BS_TIME_NONE INT64_MIN
 #define BS_USEC 1000000LL
 
-/* The size of a buffer that receives an error message, in every layer (as
- * libpcap has one PCAP_ERRBUF_SIZE, also 256). */
-#define BS_ERRBUF_SIZE 256
+/* The size of every buffer that receives an error message, in every layer
+ * (as libpcap has one PCAP_ERRBUF_SIZE): room for a path (PATH_MAX on Linux,
+ * 4096) and a message about it. */
+#define BS_ERRBUF_SIZE (4096 + 256)
 
 /* A borrowed byte range: not NUL-terminated, may hold any byte. */
 typedef struct {

@@ -289,7 +289,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
                                 struct bs_input_row *inputs, size_t ninputs)
 {
 	struct bs_agg sorted = sorted_candidates(agg);
-	struct ctx c = { .a = &sorted, .cfg = cfg };
+	struct ctx c = { .a = &sorted, .cfg = cfg, .inputs = inputs, .ninputs = ninputs };
 	struct bs_results *r = bs_xcalloc(1, sizeof *r);
 	r->inputs = inputs;
 	r->ninputs = ninputs;

@@ -37,6 +37,8 @@ struct srv {
 struct ctx {
 	const struct bs_agg *a;           /* candidates in canonical order */
 	const struct bs_engine_config *cfg;
+	const struct bs_input_row *inputs; /* the inputs read, by index (their paths) */
+	size_t ninputs;
 	struct srv *srv;
 	size_t nsrv;
 	struct bs_u64map host_srv;        /* host id -> server index */

@@ -6,6 +6,7 @@
  * docs/DETECTION.md, "Fleet". */
 #include "config.h"
 #include "src/engine/correlate.h"
+#include "src/core/pathlabel.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -19,7 +20,7 @@ struct fleet_reader {
 	size_t nfields;
 	size_t row;
 	int col_name, col_addr, col_role;
-	char err[256];
+	char err[BS_ERRBUF_SIZE];
 };
 
 static void on_field(void *s, size_t len, void *data)
@@ -185,7 +186,7 @@ void fleet_from_inventory(struct ctx *c)
 		if (v->naddrs < 8 && cfg->fleet[i].address.family)
 			v->addrs[v->naddrs++] = cfg->fleet[i].address;
 	}
-	char buf[600];
+	char buf[BS_ERRBUF_SIZE]; /* "inventory PATH" */
 	snprintf(buf, sizeof buf, "inventory %s", cfg->fleet_file ? cfg->fleet_file : "");
 	c->origin_text = bs_xstrndup(buf, strlen(buf));
 }
@@ -220,6 +221,43 @@ static uint32_t find_host_name(const struct bs_agg *a, const char *name)
 }
 
 
+/* The inventory server a path names: a directory component equal to its
+ * name, or starting with it before '.', '_' or '-' ("web01.example.com/",
+ * "web01_logs/"); the first in inventory order. -1 when none. */
+static int srv_of_path(const struct ctx *c, const char *path)
+{
+	const struct bs_engine_config *cfg = c->cfg;
+	for (size_t i = 0; i < cfg->nfleet; i++) {
+		const char *name = cfg->fleet[i].name;
+		size_t n = strlen(name);
+		for (const char *p = path; n && (p = strstr(p, name)) != NULL; p++) {
+			bool left = p == path || p[-1] == '/';
+			bool right = p[n] == '/' || p[n] == '.' || p[n] == '_' || p[n] == '-';
+			if (left && right && strchr(p + n, '/'))
+				for (size_t s = 0; s < c->nsrv; s++)
+					if (strcmp(c->srv[s].name, name) == 0)
+						return (int)s;
+		}
+	}
+	return -1;
+}
+
+/* Access logs name their server by the label of their path (the scan knows
+ * no fleet: bs_path_server_label). A label is the server whose name the
+ * input's path holds, when it holds one of the inventory. */
+static void map_path_labels(struct ctx *c)
+{
+	for (size_t i = 0; i < c->ninputs; i++) {
+		int s = srv_of_path(c, c->inputs[i].source);
+		if (s < 0)
+			continue;
+		char label[BS_PATH_LABEL_SIZE];
+		bs_path_server_label(c->inputs[i].source, label, sizeof label);
+		if (label[0])
+			srv_add_host(c, find_host_name(c->a, label), (size_t)s);
+	}
+}
+
 /* Map every host id of the aggregate that belongs to a server. */
 void build_host_map(struct ctx *c)
 {
@@ -245,6 +283,7 @@ void build_host_map(struct ctx *c)
 					srv_add_host(c, a->aliases.v[i].name, s);
 		}
 	}
+	map_path_labels(c);
 	/* names aliased to an address of a server (reverse direction) */
 	for (size_t i = 0; i < a->aliases.n; i++) {
 		int s = srv_of_host(c, a->aliases.v[i].name);

@@ -190,7 +190,7 @@ struct bs_state *bs_state_open(const char *path, char *err, size_t errlen)
 	if (!r64(s, &version) || !r64(s, &fp))
 		return fail(s, err, errlen, "truncated state file");
 	if (version != STATE_VERSION || fp != fingerprint()) {
-		char why[128];
+		char why[BS_ERRBUF_SIZE];
 		snprintf(why, sizeof why, "state file of another breachscope version (format %llu, this is %u)",
 		         (unsigned long long)version, STATE_VERSION);
 		return fail(s, err, errlen, why);

@@ -269,8 +269,10 @@ struct bs_reader {
 	bool done;    /* no more bytes will be produced (the reader gave up) */
 	bool damaged;
 	bool fatal_seen; /* a damage that ended a stage was recorded */
-	char damage[192];       /* the first damage */
-	char damage_all[320];   /* ... and the count of spans when more than one */
+	char damage[BS_ERRBUF_SIZE];           /* the first damage */
+	char damage_all[BS_ERRBUF_SIZE + 128]; /* ... and the count of spans when more than one */
+	const struct bs_diag *diag;            /* where each damage is reported as it is found */
+	uint32_t diag_input;
 	unsigned damage_spans;
 	uint64_t skipped;
 
@@ -318,14 +320,17 @@ static void record_damage(struct bs_reader *r, struct stage *s, bool fatal, uint
 	}
 	r->skipped += skipped;
 	r->damage_spans++;
+	char label[96] = "";
+	if (s)
+		layer_label(s, label, sizeof label);
+	char msg[BS_ERRBUF_SIZE];
+	int k = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (k >= 0 && (size_t)k < sizeof msg)
+		snprintf(msg + k, sizeof msg - (size_t)k, "%s", label);
+	bs_diag(r->diag, r->diag_input, 0, false, s ? codec_names[s->codec] : "input", "%s", msg);
 	if (!r->damaged) {
 		r->damaged = true;
-		char label[96] = "";
-		if (s)
-			layer_label(s, label, sizeof label);
-		int k = vsnprintf(r->damage, sizeof r->damage, fmt, ap);
-		if (k >= 0 && (size_t)k < sizeof r->damage)
-			snprintf(r->damage + k, sizeof r->damage - (size_t)k, "%s", label);
+		snprintf(r->damage, sizeof r->damage, "%s", msg);
 	}
 	if (r->damage_spans > 1)
 		snprintf(r->damage_all, sizeof r->damage_all, "%s; %u damaged spans in all, %" PRIu64 " compressed bytes skipped",
@@ -1302,6 +1307,12 @@ size_t bs_reader_peek(struct bs_reader *r, void *buf, size_t n)
 bool bs_reader_is_gzip(const struct bs_reader *r) { return r->stages[0]->codec == CODEC_GZIP; }
 bool bs_reader_damaged(const struct bs_reader *r) { return r->damaged; }
 const char *bs_reader_damage(const struct bs_reader *r) { return r->damaged ? r->damage_all : ""; }
+
+void bs_reader_set_diag(struct bs_reader *r, const struct bs_diag *diag, uint32_t input)
+{
+	r->diag = diag;
+	r->diag_input = input;
+}
 uint64_t bs_reader_raw_size(const struct bs_reader *r) { return r->raw_size; }
 uint64_t bs_reader_skipped_bytes(const struct bs_reader *r) { return r->skipped; }
 int64_t bs_reader_mtime(const struct bs_reader *r) { return r->mtime; }

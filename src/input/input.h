@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "src/core/common.h"
+#include "src/core/diag.h"
 
 enum bs_format {
 	BS_FMT_EMPTY = 0, /* no bytes at all */
@@ -51,6 +52,8 @@ bool bs_decoder_available(const char *codec);
 void bs_decoder_pretend_missing(const char *codec);
 bool bs_reader_damaged(const struct bs_reader *r);
 const char *bs_reader_damage(const struct bs_reader *r); /* "" when none */
+/* Report damage also to diag (src/core/diag.h) as input `input`, when found. */
+void bs_reader_set_diag(struct bs_reader *r, const struct bs_diag *diag, uint32_t input);
 uint64_t bs_reader_raw_bytes(const struct bs_reader *r); /* compressed bytes consumed */
 uint64_t bs_reader_raw_size(const struct bs_reader *r);  /* file size, 0 if unknown */
 /* Compressed bytes skipped over damage (corrupt gzip members) so far. */
