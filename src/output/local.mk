@@ -1,6 +1,6 @@
 # src/output/local.mk - the writers: the CSV files, report.html, the stdout
 # summary, GeoIP enrichment, and the --timeline all spill.
-libbsout_a_SOURCES += src/output/output.h src/output/output.c src/output/escape.c src/output/csvout.c src/output/report.c \
+libbsout_a_SOURCES += src/output/output.h src/output/output.c src/output/escape.c src/output/csvout.c src/output/report.c src/output/report_html.h src/output/story.c \
 	src/output/geoip.h src/output/geoip.c src/output/spill.h src/output/spill.c
 dist_man_MANS += docs/breachscope.1
 
