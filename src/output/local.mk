@@ -11,7 +11,6 @@ tests_test_csv_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)
 tests_test_output_SOURCES = tests/test_output.c
 tests_test_output_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)
 check_PROGRAMS += tests/test_geoip
-TESTS += tests/test_geoip
 tests_test_geoip_SOURCES = tests/test_geoip.c
 tests_test_geoip_LDADD = libbsout.a libbscore.a $(DEPS_LIBS)
 # Renders the sample report in headless Chromium (skips without it).
