@@ -6,8 +6,7 @@ libbscapture_a_SOURCES += parsers/capture/capture.c parsers/capture/capture.h \
 
 check_PROGRAMS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
 	tests/capdump tests/capsplit
-TESTS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/test_corpus_pcap \
-	tests/capture_follow.sh tests/rotated.sh
+TESTS += tests/test_tcpreasm tests/test_ipfrag tests/test_capture tests/rotated.sh
 tests_test_tcpreasm_SOURCES = tests/test_tcpreasm.c tests/tap.h
 tests_test_tcpreasm_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
 tests_test_ipfrag_SOURCES = tests/test_ipfrag.c tests/tap.h

@@ -11,8 +11,7 @@ LOGS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 
 check_PROGRAMS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
 	tests/test_corpus_maillog
-TESTS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog \
-	tests/test_corpus_maillog
+TESTS += tests/test_syslog tests/test_postfix tests/test_weblog tests/test_sendmail tests/test_exim tests/test_maillog
 tests_test_syslog_SOURCES = tests/test_syslog.c
 tests_test_syslog_LDADD = $(LOGS_TEST_LIBS)
 tests_test_postfix_SOURCES = tests/test_postfix.c

@@ -25,6 +25,20 @@ const char *bs_signal_name(enum bs_signal s)
 	return NAME_OF(names, s);
 }
 
+const char *bs_signal_rule(enum bs_signal s)
+{
+	static const char *const rules[BS_SIG_COUNT] = {
+		"a script path that only this server serves, reached with commands or answering with command output",
+		"a request matching an exploit pattern (injection, traversal, upload, remote include) that succeeded",
+		"a page this server serves with a reference to an outside host that most other servers' copies do not have",
+		"a transfer to an outside destination far above this server's usual outbound size",
+		"a database read returning many rows, of a statement shape the application's servers do not issue",
+		"a brute force (many failed logins from one address within an hour) or a burst of logins far above the usual hour",
+		"an outside destination first contacted after the attack began that no other server of the fleet contacted",
+	};
+	return NAME_OF(rules, s);
+}
+
 const char *bs_category_name(enum bs_category c)
 {
 	static const char *const names[BS_CAT_COUNT] = {
@@ -64,6 +78,8 @@ void bs_results_free(struct bs_results *r)
 		free(s->hist);
 		free(s->hist_attack);
 		free(s->exfil_times);
+		for (int g = 0; g < BS_SIG_COUNT; g++)
+			free(s->signal_baseline[g]);
 	}
 	free(r->servers);
 	for (size_t i = 0; i < r->nexposed; i++) {

@@ -15,6 +15,8 @@ enum bs_signal {
 	BS_SIG_DB_BULK_READ, BS_SIG_AUTH_ANOMALY, BS_SIG_FOREIGN_DESTINATION, BS_SIG_COUNT
 };
 const char *bs_signal_name(enum bs_signal s);
+/* The rule behind a signal, one sentence for the report's "why". */
+const char *bs_signal_rule(enum bs_signal s);
 
 /* Exposure categories, in sorted (output) order; bit i = category i. */
 enum bs_category {
@@ -48,6 +50,11 @@ struct bs_server_result {
 	bs_time exploit_time;     /* BS_TIME_NONE if none */
 	bs_time *exfil_times;     /* exfiltration marks */
 	size_t nexfil;
+	/* Why this verdict (the report): per signal that fired its weight in
+	 * the score and the baseline it was measured against (NULL when the
+	 * signal did not fire; "" when its rule has no baseline). */
+	double signal_weight[BS_SIG_COUNT];
+	char *signal_baseline[BS_SIG_COUNT];
 };
 
 struct bs_exposed {

@@ -237,6 +237,16 @@ static void server_row(struct ctx *c, size_t s, struct bs_server_result *o)
 		for (size_t j = 0; j < v->exfil_cands.n; j++)
 			o->exfil_times[o->nexfil++] = c->a->cand.v[v->exfil_cands.v[j]].ts;
 	server_hist(c, s, o);
+	for (int g = 0; g < BS_SIG_COUNT; g++) {
+		/* the baselines move into the row */
+		if (v->signals & (1u << g)) {
+			o->signal_weight[g] = signal_weight_of((enum bs_signal)g);
+			o->signal_baseline[g] = v->baseline[g] ? v->baseline[g] : bs_xstrndup("", 0);
+		} else {
+			free(v->baseline[g]);
+		}
+		v->baseline[g] = NULL;
+	}
 	BS_VEC_FREE(v->shell_paths);
 	BS_VEC_FREE(v->tamper_refhosts);
 	BS_VEC_FREE(v->attack_queries);

@@ -32,6 +32,7 @@ struct srv {
 	BS_VEC(uint32_t) attack_queries;   /* query key ids */
 	BS_VEC(uint32_t) exfil_keys;       /* flow key ids of exfil flows/transfers */
 	BS_VEC(size_t) exfil_cands;
+	char *baseline[BS_SIG_COUNT];      /* what each fired signal was measured against (report) */
 };
 
 struct ctx {
@@ -136,10 +137,13 @@ void detect_tamper(struct ctx *c, size_t s);
 void detect_auth(struct ctx *c, size_t s);
 /* emit: also write the timeline rows of the destinations found */
 void detect_foreign(struct ctx *c, size_t s, bool emit);
+/* The baseline text of a signal that fired (the first noted is kept). */
+void note_baseline(struct srv *v, enum bs_signal g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* verdict.c */
 void find_window_end(struct ctx *c, size_t s);
 void decide_verdict(struct ctx *c, size_t s);
+double signal_weight_of(enum bs_signal g);
 
 /* exposure.c */
 void build_exposure(struct ctx *c, struct bs_results *r);

@@ -7,7 +7,21 @@
 #include "src/engine/detect.h"
 #include "src/core/addrscan.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+void note_baseline(struct srv *v, enum bs_signal g, const char *fmt, ...)
+{
+	if (v->baseline[g])
+		return;
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	v->baseline[g] = bs_xstrndup(text, strlen(text));
+}
 
 static uint64_t hist_median(const uint64_t *h)
 {
@@ -97,8 +111,11 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 		add_ip_unique(v, &k->src);
 		first_shell = tmin(first_shell, k->ts);
 	}
-	if (v->shell_paths.n)
+	if (v->shell_paths.n) {
 		v->signals |= 1u << BS_SIG_WEBSHELL;
+		note_baseline(v, BS_SIG_WEBSHELL, nhttp < 2 ? "the only server with web traffic: the script answered with command output"
+		              : "the paths served by the other %zu server(s) with web traffic", nhttp - 1);
+	}
 	return first_shell;
 }
 
@@ -189,6 +206,9 @@ void detect_db(struct ctx *c, size_t s)
 		if (nby >= app_min)
 			continue;
 		v->signals |= 1u << BS_SIG_DB_BULK_READ;
+		note_baseline(v, BS_SIG_DB_BULK_READ, "at least %llu rows; the statement shape is issued by %zu server(s), "
+		              "the application's own by %zu or more of the %zu that query", (unsigned long long)c->cfg->th.bulk_min_rows,
+		              nby, app_min, nissue);
 		PUSH_UNIQUE(v->attack_queries, k->key);
 	}
 	free(issues);
@@ -228,6 +248,9 @@ void detect_exfil(struct ctx *c, size_t s)
 		if (!hit)
 			continue;
 		v->signals |= 1u << BS_SIG_EXFILTRATION;
+		note_baseline(v, BS_SIG_EXFILTRATION, "median outbound flow of this server: %llu bytes, median local mail: %llu bytes; "
+		              "flagged from %.0f times the median and at least %llu bytes", (unsigned long long)med_out,
+		              (unsigned long long)med_mail, f, (unsigned long long)min);
 		*BS_VEC_PUSH(v->exfil_cands) = i;
 		if (k->kind != CK_MAIL_OUT) {
 			PUSH_UNIQUE(v->exfil_keys, k->key);
@@ -270,6 +293,7 @@ void detect_tamper(struct ctx *c, size_t s)
 	if (!v->tamper_refhosts.n)
 		return;
 	v->signals |= 1u << BS_SIG_TAMPERED_CONTENT;
+	note_baseline(v, BS_SIG_TAMPERED_CONTENT, "the copies of the same pages served by the other servers (flagged when fewer than half have the reference)");
 	for (size_t i = 0; i < a->refs.n; i++) {
 		const struct bs_refrec *r = &a->refs.v[i];
 		if (srv_of_host(c, r->host) == (int)s && u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost)) {
@@ -284,8 +308,11 @@ void detect_auth(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	for (size_t i = 0; i < a->fails.n; i++)
-		if (srv_of_host(c, a->fails.v[i].host) == (int)s && a->fails.v[i].count >= c->cfg->th.bruteforce_failures)
+		if (srv_of_host(c, a->fails.v[i].host) == (int)s && a->fails.v[i].count >= c->cfg->th.bruteforce_failures) {
 			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+			note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu failed logins from one address within an hour (threshold %llu)",
+			              (unsigned long long)a->fails.v[i].count, (unsigned long long)c->cfg->th.bruteforce_failures);
+		}
 	/* a burst of successful logins far above the server's usual hour */
 	uint64_t *per = NULL;
 	size_t n = 0;
@@ -302,8 +329,11 @@ void detect_auth(struct ctx *c, size_t s)
 				max = per[i];
 		}
 		double mean = (double)sum / (double)n;
-		if (max >= c->cfg->th.login_burst_users && (double)max > c->cfg->th.login_burst_factor * mean)
+		if (max >= c->cfg->th.login_burst_users && (double)max > c->cfg->th.login_burst_factor * mean) {
 			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+			note_baseline(v, BS_SIG_AUTH_ANOMALY, "busiest hour: %llu logins; usual hour of this server: %.1f (flagged above %.0f times)",
+			              (unsigned long long)max, mean, c->cfg->th.login_burst_factor);
+		}
 	}
 	free(per);
 }
@@ -330,6 +360,7 @@ void detect_foreign(struct ctx *c, size_t s, bool emit)
 		}
 		if (!other) {
 			v->signals |= 1u << BS_SIG_FOREIGN_DESTINATION;
+			note_baseline(v, BS_SIG_FOREIGN_DESTINATION, "the destinations of the other %zu server(s) of the fleet", c->nsrv - 1);
 			if (!emit)
 				continue;
 			tl_add(c, d->first, 6, "First Contact", "foreign_destination", BS_SEV_COMPROMISE, (int)s, NULL,
@@ -343,7 +374,9 @@ void detect_foreign(struct ctx *c, size_t s, bool emit)
 			}
 		}
 	}
-	if (v->tamper_refhosts.n)
+	if (v->tamper_refhosts.n) {
 		v->signals |= 1u << BS_SIG_FOREIGN_DESTINATION;
+		note_baseline(v, BS_SIG_FOREIGN_DESTINATION, "the outside hosts the other servers' copies of the tampered pages reference");
+	}
 }
 

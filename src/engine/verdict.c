@@ -12,6 +12,11 @@ static const double signal_weight[BS_SIG_COUNT] = {
 #define STRONG_SIGNALS ((1u << BS_SIG_WEBSHELL) | (1u << BS_SIG_EXPLOIT_REQUEST) | \
 	(1u << BS_SIG_TAMPERED_CONTENT) | (1u << BS_SIG_EXFILTRATION) | (1u << BS_SIG_DB_BULK_READ))
 
+double signal_weight_of(enum bs_signal g)
+{
+	return (unsigned)g < BS_SIG_COUNT ? signal_weight[g] : 0;
+}
+
 /* The window ends with the attacker's last activity through the access. */
 void find_window_end(struct ctx *c, size_t s)
 {

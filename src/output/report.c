@@ -7,6 +7,7 @@
  * so that equal results give a byte-identical page. */
 #include "config.h"
 #include "src/output/output.h"
+#include "src/output/report_html.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -36,10 +37,23 @@ static const char report_css[] =
 	".sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px;"
 	"border:1px solid #888}\n"
 	".none{color:#777;font-style:italic}.t{white-space:nowrap}\n"
-	"@page{size:A4 landscape;margin:10mm}\n"
-	"@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
-	"table,figure{break-inside:avoid}th{background:#eee}"
-	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
+	".ph{white-space:nowrap;font-weight:bold}.dec{color:#333}\n"
+	".phases span{display:inline-block;margin-right:12px;white-space:nowrap}\n"
+	"section.server{border-left:4px solid #c62828;padding-left:12px;margin:14px 0}\n"
+	"h3.sv{font-size:17px}hr{border:0;border-top:1px dashed #ccc;margin:4px 0}\n"
+	"tfoot th{background:#f7f7f7}details summary{cursor:pointer;margin:6px 0;font-weight:bold}\n"
+	"table.story,table.why{width:100%}td.ev{width:30%}table.why td:nth-child(3){width:22%}\n"
+	/* Print (the PDF for management): A4 landscape, the title on every
+	 * page, table headers repeated, no row, picture or small table cut. */
+	"@page{size:A4 landscape;margin:14mm 10mm 12mm;"
+	"@top-left{content:'breachscope report';font:10px sans-serif;color:#555}"
+	"@bottom-right{content:'page ' counter(page) ' of ' counter(pages);font:10px sans-serif;color:#555}}\n"
+	"@media print{body{margin:0;max-width:none;font-size:11px}h2,h3{break-after:avoid}"
+	"thead{display:table-header-group}tfoot{display:table-footer-group}"
+	"tr,figure,svg,.legend{break-inside:avoid}table{break-inside:avoid}"
+	"table.story,table.why,table.files,table.inputs{break-inside:auto}"
+	"section.server{break-before:page}details summary{display:none}"
+	"th{background:#eee}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
 
 /* Picture colours; the legend uses the same. */
 #define C_ALL "#90a4ae"
@@ -53,9 +67,8 @@ static const char report_css[] =
 /* Text from the data: escaped as in every output (escape.c), then made
  * HTML. The escapes are ASCII without markup, so only a kept character can
  * need an entity. */
-static void html(FILE *f, const char *s)
+void bs_html_n(FILE *f, const char *s, size_t n)
 {
-	size_t n = s ? strlen(s) : 0;
 	char unit[BS_ESC_UNIT_MAX];
 	for (size_t i = 0; i < n;) {
 		size_t k = bs_esc_unit(s, n, &i, unit);
@@ -70,6 +83,12 @@ static void html(FILE *f, const char *s)
 	}
 }
 
+void bs_html(FILE *f, const char *s)
+{
+	bs_html_n(f, s, s ? strlen(s) : 0);
+}
+
+
 /* A ';'-joined list from the data, one item per line. */
 static void html_list(FILE *f, const char *s)
 {
@@ -79,7 +98,7 @@ static void html_list(FILE *f, const char *s)
 		char item[256];
 		/* items are addresses and server names; a longer one is shown cut */
 		snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item - 1 ? n : sizeof item - 1), s);
-		html(f, item);
+		bs_html(f, item);
 		if (!semi)
 			break;
 		fputs("<br>", f);
@@ -87,7 +106,7 @@ static void html_list(FILE *f, const char *s)
 	}
 }
 
-static void html_time(FILE *f, bs_time t)
+void bs_html_time(FILE *f, bs_time t)
 {
 	char buf[40];
 	bs_time_format(t, 0, buf, sizeof buf);
@@ -102,13 +121,13 @@ static void html_window(FILE *f, bs_time a, bs_time b)
 	}
 	/* one time per line: an ISO time must not break in the middle */
 	fputs("<span class=\"mono t\">", f);
-	html_time(f, a);
+	bs_html_time(f, a);
 	fputs("</span><br><span class=\"mono t\">&ndash; ", f);
-	html_time(f, b == BS_TIME_NONE ? a : b);
+	bs_html_time(f, b == BS_TIME_NONE ? a : b);
 	fputs("</span>", f);
 }
 
-static void html_ip(FILE *f, const bs_ip *ip)
+void bs_html_ip(FILE *f, const bs_ip *ip)
 {
 	char buf[BS_IP_STRLEN];
 	bs_ip_format(ip, buf, sizeof buf);
@@ -303,11 +322,11 @@ static void geo_cell(FILE *f, struct bs_geoip *geo, const bs_ip *ip, bool with_a
 	struct bs_geo_info gi;
 	bs_geoip_lookup(geo, ip, &gi);
 	fputs("<td>", f);
-	html(f, gi.country);
+	bs_html(f, gi.country);
 	fputs("</td>", f);
 	if (with_asn) {
 		fputs("<td>", f);
-		html(f, gi.asn);
+		bs_html(f, gi.asn);
 		fputs("</td>", f);
 	}
 }
@@ -323,14 +342,14 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 		fputs("<p class=\"none\">No server was judged.</p>\n", f);
 		return;
 	}
-	fputs("<table><tr><th>server</th><th>address</th><th>verdict</th><th>score</th>"
+	fputs("<table><thead><tr><th>server</th><th>address</th><th>verdict</th><th>score</th>"
 	      "<th>attacker access window</th><th>tampered pages served</th><th>signals</th>"
-	      "<th>attacker addresses</th><th>evidence</th></tr>\n", f);
+	      "<th>attacker addresses</th><th>evidence</th></tr></thead>\n", f);
 	for (size_t i = 0; i < r->nservers; i++) {
 		const struct bs_server_result *s = &r->servers[i];
 		const char *v = bs_verdict_name(s->verdict);
 		fputs("<tr><td class=\"w\">", f);
-		html(f, s->name);
+		bs_html(f, s->name);
 		fputs("</td><td class=\"mono ip\">", f);
 		html_list(f, s->addresses);
 		fprintf(f, "</td><td><span class=\"v v-%s\">%s</span></td><td class=\"n\">%.2f</td><td>",
@@ -346,10 +365,10 @@ static void verdict_table(FILE *f, const struct bs_results *r, struct bs_geoip *
 			bs_geoip_lookup(geo, &s->attacker_ips[k], &gi);
 			if (k)
 				fputs("<br>", f);
-			html_ip(f, &s->attacker_ips[k]);
+			bs_html_ip(f, &s->attacker_ips[k]);
 			if (gi.country[0]) {
 				fputs(" (", f);
-				html(f, gi.country);
+				bs_html(f, gi.country);
 				fputs(")", f);
 			}
 		}
@@ -367,7 +386,7 @@ static void activity(FILE *f, const struct bs_results *r)
 	for (size_t i = 0; i < r->nservers; i++) {
 		const struct bs_server_result *s = &r->servers[i];
 		fputs("<figure><figcaption>", f);
-		html(f, s->name);
+		bs_html(f, s->name);
 		fprintf(f, " &mdash; %s</figcaption>\n", bs_verdict_name(s->verdict));
 		if (s->nbins == 0 || !s->hist || s->hist_bin <= 0)
 			fputs("<p class=\"none\">No activity recorded.</p>\n", f);
@@ -401,10 +420,10 @@ static void attackers(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 	for (size_t i = 0; i < n; i++)
 		if (unique == 0 || !bs_ip_eq(&all[unique - 1], &all[i]))
 			all[unique++] = all[i];
-	fputs("<table><tr><th>address</th><th>country</th><th>AS</th><th>servers</th></tr>\n", f);
+	fputs("<table><thead><tr><th>address</th><th>country</th><th>AS</th><th>servers</th></tr></thead>\n", f);
 	for (size_t i = 0; i < unique; i++) {
 		fputs("<tr><td class=\"mono\">", f);
-		html_ip(f, &all[i]);
+		bs_html_ip(f, &all[i]);
 		fputs("</td>", f);
 		geo_cell(f, geo, &all[i], true);
 		fputs("<td>", f);
@@ -413,7 +432,7 @@ static void attackers(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 			for (size_t k = 0; k < r->servers[s].nattacker_ips; k++)
 				if (bs_ip_eq(&r->servers[s].attacker_ips[k], &all[i])) {
 					fputs(sep, f);
-					html(f, r->servers[s].name);
+					bs_html(f, r->servers[s].name);
 					sep = ", ";
 					break;
 				}
@@ -464,7 +483,7 @@ static void exposure(FILE *f, const struct bs_results *r)
 	fputs("</table>\n<p>Spam onset: ", f);
 	if (r->spam_onset != BS_TIME_NONE) {
 		fputs("<span class=\"mono\">", f);
-		html_time(f, r->spam_onset);
+		bs_html_time(f, r->spam_onset);
 		fprintf(f, "</span> (spam to exposed addresses: %" PRIu64 " before, %" PRIu64 " after).</p>\n",
 		        r->spam_exposed_before, r->spam_exposed_after);
 	} else {
@@ -472,33 +491,122 @@ static void exposure(FILE *f, const struct bs_results *r)
 	}
 }
 
-static void inputs(FILE *f, const struct bs_results *r)
+static bool damaged(const struct bs_input_stats *st)
 {
-	fputs("<h2>Input accounting</h2>\n<table><tr><th>source</th><th>format</th><th>bytes</th>"
-	      "<th>records</th><th>parsed</th><th>ignored</th><th>malformed</th><th>truncated</th></tr>\n", f);
-	struct bs_input_stats sum = { 0 };
-	size_t damaged = 0;
+	return st->truncated || st->malformed > 0;
+}
+
+/* One summary row per directory and format. */
+struct input_group {
+	const char *source;     /* the first input's path: the directory is its prefix */
+	size_t dirlen;
+	const char *format;
+	size_t files, damaged_files;
+	struct bs_input_stats st;
+};
+
+/* Summary rows beyond this are folded into the last (a run over a million
+ * files in a thousand directories still gives a readable page). */
+#define MAX_INPUT_GROUPS 200
+
+static size_t dir_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? (size_t)(slash - path) : 0;
+}
+
+static size_t group_inputs(const struct bs_results *r, struct input_group *g)
+{
+	size_t ng = 0;
 	for (size_t i = 0; i < r->ninputs; i++) {
 		const struct bs_input_row *in = &r->inputs[i];
-		fputs("<tr><td class=\"mono w\">", f);
-		html(f, in->source);
-		fputs("</td><td>", f);
-		html(f, in->format);
-		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%"
-		        PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td%s>%s</td></tr>\n",
-		        in->st.bytes, in->st.records, in->st.parsed, in->st.ignored, in->st.malformed,
-		        in->st.truncated ? " class=\"r-high\"" : "", in->st.truncated ? "yes" : "no");
-		sum.bytes += in->st.bytes;
-		sum.records += in->st.records;
-		sum.parsed += in->st.parsed;
-		sum.ignored += in->st.ignored;
-		sum.malformed += in->st.malformed;
-		damaged += in->st.truncated;
+		size_t dl = dir_len(in->source), k = 0;
+		while (k < ng && !(g[k].dirlen == dl && !strncmp(g[k].source, in->source, dl) && !strcmp(g[k].format, in->format)))
+			k++;
+		if (k == ng && ng == MAX_INPUT_GROUPS)
+			k = ng - 1;
+		else if (k == ng)
+			g[ng++] = (struct input_group){ .source = in->source, .dirlen = dl, .format = in->format };
+		g[k].files++;
+		g[k].damaged_files += damaged(&in->st);
+		g[k].st.bytes += in->st.bytes;
+		g[k].st.records += in->st.records;
+		g[k].st.parsed += in->st.parsed;
+		g[k].st.ignored += in->st.ignored;
+		g[k].st.malformed += in->st.malformed;
+		g[k].st.truncated |= in->st.truncated;
 	}
-	fprintf(f, "<tr><th>%zu input(s)</th><th></th><th class=\"n\">%" PRIu64 "</th><th class=\"n\">%" PRIu64
-	        "</th><th class=\"n\">%" PRIu64 "</th><th class=\"n\">%" PRIu64 "</th><th class=\"n\">%" PRIu64
-	        "</th><th>%zu</th></tr>\n</table>\n",
-	        r->ninputs, sum.bytes, sum.records, sum.parsed, sum.ignored, sum.malformed, damaged);
+	return ng;
+}
+
+static void stats_cells(FILE *f, const struct bs_input_stats *st, const char *cell)
+{
+	fprintf(f, "<%s class=\"n\">%" PRIu64 "</%s><%s class=\"n\">%" PRIu64 "</%s><%s class=\"n\">%" PRIu64
+	        "</%s><%s class=\"n\">%" PRIu64 "</%s><%s class=\"n%s\">%" PRIu64 "</%s>",
+	        cell, st->bytes, cell, cell, st->records, cell, cell, st->parsed, cell, cell, st->ignored, cell,
+	        cell, st->malformed ? " r-medium" : "", st->malformed, cell);
+}
+
+static void input_row(FILE *f, const struct bs_input_row *in)
+{
+	fputs("<tr><td class=\"mono w\">", f);
+	bs_html(f, in->source);
+	fputs("</td><td>", f);
+	bs_html(f, in->format);
+	fputs("</td>", f);
+	stats_cells(f, &in->st, "td");
+	fprintf(f, "<td%s>%s</td></tr>\n", in->st.truncated ? " class=\"r-high\"" : "", in->st.truncated ? "yes" : "no");
+}
+
+static void inputs(FILE *f, const struct bs_results *r)
+{
+	fputs("<h2>Input accounting</h2>\n", f);
+	struct input_group *g = bs_xcalloc(r->ninputs < MAX_INPUT_GROUPS ? r->ninputs + 1 : MAX_INPUT_GROUPS, sizeof *g);
+	size_t ng = group_inputs(r, g), ndamaged = 0;
+	struct bs_input_stats sum = { 0 };
+	for (size_t i = 0; i < r->ninputs; i++)
+		ndamaged += damaged(&r->inputs[i].st);
+	fprintf(f, "<p>%zu input(s), %zu damaged (cut, unreadable or with malformed records)%s</p>\n", r->ninputs, ndamaged,
+	        ndamaged ? ": listed first" : "");
+	fputs("<table class=\"inputs\"><thead><tr><th>directory</th><th>format</th><th>files</th><th>bytes</th>"
+	      "<th>records</th><th>parsed</th><th>ignored</th><th>malformed</th><th>damaged files</th></tr></thead>"
+	      "<tbody>\n", f);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < ng; k++) {
+			if ((g[k].damaged_files > 0) != (pass == 0))
+				continue;
+			fputs("<tr><td class=\"mono w\">", f);
+			if (k == MAX_INPUT_GROUPS - 1 && ng == MAX_INPUT_GROUPS)
+				fputs("(other directories)", f);
+			else if (g[k].dirlen)
+				bs_html_n(f, g[k].source, g[k].dirlen);
+			else
+				fputs(".", f);
+			fputs("</td><td>", f);
+			bs_html(f, g[k].format);
+			fprintf(f, "</td><td class=\"n\">%zu</td>", g[k].files);
+			stats_cells(f, &g[k].st, "td");
+			fprintf(f, "<td class=\"n%s\">%zu</td></tr>\n", g[k].damaged_files ? " r-high" : "", g[k].damaged_files);
+			sum.bytes += g[k].st.bytes;
+			sum.records += g[k].st.records;
+			sum.parsed += g[k].st.parsed;
+			sum.ignored += g[k].st.ignored;
+			sum.malformed += g[k].st.malformed;
+		}
+	fprintf(f, "</tbody><tfoot><tr><th>all</th><th></th><th class=\"n\">%zu</th>", r->ninputs);
+	stats_cells(f, &sum, "th");
+	fprintf(f, "<th class=\"n\">%zu</th></tr></tfoot></table>\n", ndamaged);
+	free(g);
+	if (r->ninputs == 0)
+		return;
+	fprintf(f, "<details><summary>Every input (%zu rows, damaged first)</summary>\n<table class=\"files\"><thead><tr>"
+	        "<th>source</th><th>format</th><th>bytes</th><th>records</th><th>parsed</th><th>ignored</th>"
+	        "<th>malformed</th><th>truncated</th></tr></thead><tbody>\n", r->ninputs);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < r->ninputs; i++)
+			if (damaged(&r->inputs[i].st) == (pass == 0))
+				input_row(f, &r->inputs[i]);
+	fputs("</tbody></table></details>\n", f);
 }
 
 bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
@@ -509,15 +617,17 @@ bool bs_report_write(FILE *f, const struct bs_results *r, struct bs_geoip *geo)
 	        "<h1>breachscope report</h1>\n<p class=\"meta\">", report_css);
 	if (r->data_start != BS_TIME_NONE) {
 		fputs("Data from <span class=\"mono\">", f);
-		html_time(f, r->data_start);
+		bs_html_time(f, r->data_start);
 		fputs("</span> to <span class=\"mono\">", f);
-		html_time(f, r->data_end);
+		bs_html_time(f, r->data_end);
 		fputs("</span> (UTC). ", f);
 	}
 	fputs("Fleet: ", f);
-	html(f, r->fleet_origin ? r->fleet_origin : "unknown");
+	bs_html(f, r->fleet_origin ? r->fleet_origin : "unknown");
 	fputs(".</p>\n", f);
 	verdict_table(f, r, geo);
+	bs_report_story(f, r);
+	bs_report_actions(f, r);
 	activity(f, r);
 	attackers(f, r, geo);
 	exposure(f, r);
