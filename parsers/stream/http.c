@@ -1372,6 +1372,7 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		p->count.orphan_responses++;
 	}
 	rs->opaque_after = rs->status == 101 || (connect && rs->status / 100 == 2);
+	p->tunnel_pending = connect && rs->status / 100 == 2;
 	rs->no_body = head || rs->status == 204 || rs->status == 304 || rs->opaque_after;
 	if (rs->no_body) {
 		response_done(p, c);
@@ -1724,6 +1725,12 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			i = n;
 			break;
 		case BS_HTTP_S_OPAQUE:
+			if (p->tunnel_pending) {
+				/* a CONNECT tunnel: what follows may be any protocol */
+				p->tunnel_pending = false;
+				c->tunnel = true;
+				c->tunnel_at = i;
+			}
 			i = n;
 			break;
 		case BS_HTTP_S_FAILED:

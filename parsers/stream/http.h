@@ -187,6 +187,7 @@ struct bs_http {
 	struct bs_http_reqbody rb;
 	struct bs_http_resp resp;
 	bool cur_active;             /* cur holds a request line */
+	bool tunnel_pending;         /* 2xx to CONNECT: hand the rest to the dispatcher (ctx.tunnel) */
 	/* FIFO of requests waiting for a response */
 	struct bs_http_req *pending; /* inline_pending, or heap array of BS_HTTP_MAX_PENDING */
 	size_t pending_cap, pending_head, pending_count;
