@@ -22,13 +22,14 @@ hexbin() {
 good='192.0.2.9 - - [04/May/2007:17:31:02 +0200] "GET / HTTP/1.1" 200 5 "-" "x"'
 printf '%s\nnot.an.ip - - [04/May/2007:17:31:02 +0200] "GET / HTTP/1.1" 200 5 "-" "x"\n' "$good" > "$work/logs/access.log"
 i=0; while [ $i -lt 50 ]; do echo "$good"; i=$((i + 1)); done | gzip -c | head -c 60 > "$work/cut.log.gz"
-# a capture: packet 1 a TCP segment to port 80 that is not HTTP, packet 2 a
-# frame shorter than an Ethernet header
+# a capture: packet 1 a TCP segment to port 25 of eight lines that are not
+# SMTP (the parser gives up on the flow), packet 2 a frame shorter than an
+# Ethernet header
 { hexbin d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000
   hexbin 00e0c746 00000000 46000000 46000000
   hexbin 020000000002 020000000001 0800 4500 0038 0000 4000 4006 0000 c0000201 c0000202
-  hexbin 9c40 0050 00000001 00000000 5018 ffff 0000 0000
-  hexbin 01020304 2047 4152 4241 4745 0d0a 0d0a
+  hexbin 9c40 0019 00000001 00000000 5018 ffff 0000 0000
+  hexbin 610a 620a 630a 640a 650a 660a 670a 680a
   hexbin 00e0c746 01000000 0a000000 0a000000 00112233445566778899
 } > "$work/t.pcap"
 
@@ -39,7 +40,7 @@ has() { if grep -qF -- "$2" "$dbg"; then pass "$1"; else fail "$1: no line '$2'"
 has "a log line names its file and line" "$work/logs/access.log:2: weblog: client is not an IP address"
 has "a packet names its file and number" "$work/t.pcap: packet 2: ethernet: shorter than 14 bytes"
 has "a stream error names the file, packet and flow" \
-	"$work/t.pcap: packet 1: http: not an HTTP request line (flow 192.0.2.1 port 40000 -> 192.0.2.2 port 80)"
+	"$work/t.pcap: packet 1: smtp: not SMTP: no reply codes and no commands (flow 192.0.2.1 port 40000 -> 192.0.2.2 port 25)"
 has "gzip damage names its file" "$work/cut.log.gz: gzip: gzip member truncated"
 is "every line names an input" "$(grep -vc "^$work/" "$dbg")" 0
 is "written 0600" "$(ls -l "$dbg" | cut -c1-10)" "-rw-------"

@@ -1,12 +1,13 @@
 /* mkproto_pcap.c - helper of proto_tshark.sh.
  *
- *   mkproto_pcap write OUT.pcap   write a capture of SMTP, MySQL, DNS (and
- *                                 IMAP, POP3, FTP) sessions with libpcap
+ *   mkproto_pcap write OUT.pcap   write a capture of SMTP, MySQL, DNS, odd
+ *                                 HTTP (and IMAP, POP3, FTP) sessions with libpcap
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
  *                                 "smtp.from A", "smtp.to A", "mysql.query Q",
- *                                 "dns.qry.name N"
+ *                                 "dns.qry.name N", "http.request M U",
+ *                                 "http.response.code N"
  */
 #include "config.h"
 #include <pcap/pcap.h>
@@ -271,6 +272,23 @@ static void dns_pair(const char *cli, uint16_t port, uint16_t id, const char *na
 	frame(17, s.a, c.a, 53, port, 0, 0, 0, m, n);
 }
 
+/* HTTP that used to end the parse: a method outside the list, a
+ * Content-Length with leading zeros, then chunked and plain exchanges. */
+static void http_session(void)
+{
+	struct tcp_session s;
+	tcp_open(&s, "192.0.2.60", "198.51.100.80", 40010, 80);
+	SEND(&s, 0, "CCM_POST /ccm/api HTTP/1.1\r\nHost: a.example\r\nContent-Length: 0003\r\n\r\nabc");
+	SEND(&s, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	SEND(&s, 0, "POST /form HTTP/1.1\r\nHost: a.example\r\nContent-Length: 000000000000000000000000000000005\r\n\r\nx=abc");
+	SEND(&s, 1, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+	SEND(&s, 0, "GET /chunked HTTP/1.1\r\nHost: a.example\r\n\r\n");
+	SEND(&s, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	SEND(&s, 0, "GET /after HTTP/1.1\r\nHost: a.example\r\n\r\n");
+	SEND(&s, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	tcp_close(&s);
+}
+
 static int write_capture(const char *path)
 {
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
@@ -284,6 +302,7 @@ static int write_capture(const char *path)
 	dns_pair("192.0.2.50", 33002, 0x1a2c, "mail.example.org", 28,
 	         (const uint8_t *)"\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x25", 16);
 	mysql_session();
+	http_session();
 	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
 	pcap_dump_close(dumper);
 	pcap_close(dead);
@@ -303,6 +322,13 @@ static void print_sink(void *ctx, const struct bs_event *ev)
 		break;
 	case BS_EV_DBQUERY:
 		printf("mysql.query %.*s\n", (int)ev->u.dbquery.sql.n, ev->u.dbquery.sql.p);
+		break;
+	case BS_EV_HTTP:
+		if (ev->u.http.phase == BS_HTTP_REQUEST)
+			printf("http.request %.*s %.*s\n", (int)ev->u.http.method.n, ev->u.http.method.p,
+			       (int)ev->u.http.uri.n, ev->u.http.uri.p ? ev->u.http.uri.p : "");
+		else if (ev->u.http.phase == BS_HTTP_COMPLETE && ev->u.http.status)
+			printf("http.response.code %d\n", ev->u.http.status);
 		break;
 	case BS_EV_DNS:
 		printf("dns.qry.name %.*s\n", (int)ev->u.dns.qname.n, ev->u.dns.qname.p ? ev->u.dns.qname.p : "");

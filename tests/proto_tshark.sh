@@ -1,6 +1,6 @@
 #!/bin/sh
 # proto_tshark.sh - agreement with tshark: the SMTP MAIL FROM / RCPT TO
-# addresses, MySQL queries and DNS query names that breachscope's capture
+# addresses, MySQL queries, DNS query names, HTTP request lines and status codes that breachscope's capture
 # engine and protocol parsers find must be the ones tshark finds, in the same
 # order. On a capture written by tests/mkproto_pcap, and on the corpus' DNS
 # captures (BS_CORPUS, else $top_srcdir/../shared/corpus). TAP output;
@@ -52,6 +52,16 @@ compare "MySQL queries" "$tmp/mysql.ours" "$tmp/mysql.theirs"
 tshark -r "$cap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/dns.theirs"
 ours "$cap" dns.qry.name > "$tmp/dns.ours"
 compare "DNS query names" "$tmp/dns.ours" "$tmp/dns.theirs"
+
+# HTTP that used to end the parse (a method outside the list, leading zeros
+# in Content-Length): every request line and status code
+tshark -r "$cap" -Y 'http.request' -T fields -e http.request.method -e http.request.uri 2>/dev/null |
+	sed 's/^/http.request /; s/\t/ /' > "$tmp/http.theirs"
+ours "$cap" http.request | sed 's/^/http.request /' > "$tmp/http.ours"
+compare "HTTP request methods and URIs" "$tmp/http.ours" "$tmp/http.theirs"
+tshark -r "$cap" -Y 'http.response' -T fields -e http.response.code 2>/dev/null > "$tmp/httpst.theirs"
+ours "$cap" http.response.code > "$tmp/httpst.ours"
+compare "HTTP status codes" "$tmp/httpst.ours" "$tmp/httpst.theirs"
 
 for f in dns_udp dns_udp_2 dns_tcp dnssec edns-opts dns-uri; do
 	p=$corpus/pcap/tcpdump-$f.pcap

@@ -34,6 +34,9 @@ static void record(void *ctx, const struct bs_event *ev)
 		keep(strs[nev][1], ev->u.http.method);
 	} else if (ev->type == BS_EV_ADDR) {
 		keep(strs[nev][0], ev->u.addr.address);
+	} else if (ev->type == BS_EV_MAIL) {
+		keep(strs[nev][0], ev->u.mail.sender);
+		keep(strs[nev][1], ev->u.mail.nrcpt ? ev->u.mail.rcpts[0] : BS_STR_NULL);
 	} else if (ev->type == BS_EV_FILEXFER) {
 		keep(strs[nev][0], ev->u.xfer.filename);
 		keep(strs[nev][1], ev->u.xfer.user);
@@ -425,11 +428,45 @@ static void test_corpus_http(void)
 	   "tshark agreement: status codes (%zu vs %zu)", nc, n_done);
 }
 
+/* SMTP through an HTTP proxy: after the 2xx to CONNECT the tunnel's bytes
+ * are sniffed like a new flow's, so the mail inside is reported. The
+ * banner comes in the segment of the 200. */
+static void test_connect_tunnel(void)
+{
+	reset();
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.10", 40000, "198.51.100.5", 3128, true, 30);
+	send_str(&f, 0, "CONNECT mx.example.net:25 HTTP/1.1\r\nHost: mx.example.net:25\r\n\r\n");
+	send_str(&f, 1, "HTTP/1.1 200 Connection established\r\n\r\n220 mx.example.net ESMTP\r\n");
+	send_str(&f, 0, "HELO spammer\r\n");
+	send_str(&f, 1, "250 hello\r\n");
+	send_str(&f, 0, "MAIL FROM:<x@spam.example>\r\n");
+	send_str(&f, 1, "250 ok\r\n");
+	send_str(&f, 0, "RCPT TO:<victim@example.net>\r\n");
+	send_str(&f, 1, "250 ok\r\n");
+	send_str(&f, 0, "DATA\r\n");
+	send_str(&f, 1, "354 go\r\n");
+	send_str(&f, 0, "Subject: hi\r\n\r\nbuy\r\n.\r\n");
+	send_str(&f, 1, "250 ok queued as ABC123\r\n");
+	is_str(f.app, "smtp", "the tunnel is sniffed: smtp");
+	ops->close(disp, &f, BS_FLOW_FIN, 1002 * BS_USEC);
+	is_int(count_type(BS_EV_HTTP), 2, "the CONNECT is reported");
+	is_int(count_type(BS_EV_MAIL), 1, "the mail inside the tunnel is reported");
+	bool found = false;
+	for (size_t i = 0; i < nev; i++)
+		if (events[i].type == BS_EV_MAIL && strcmp(strs[i][1], "victim@example.net") == 0 &&
+		    events[i].dport == 3128)
+			found = true;
+	ok(found, "its recipient, on the proxy flow");
+	is_int(bs_dispatch_counters(disp)->tunnels, 1, "tunnel counted");
+}
+
 int main(void)
 {
 	ops = bs_dispatch_ops();
 	test_port_choice();
 	test_sniffing();
+	test_connect_tunnel();
 	test_swapped();
 	test_unknown_payload();
 	test_ftp_data();

@@ -107,6 +107,8 @@ static void set_req_fields(struct bs_ev_http *e, const struct bs_http_req *r)
 	e->login_user = bs_str_make(r->user, r->user_len);
 	e->password_in_clear = r->password_in_clear;
 	e->upload_filename = bs_str_make(r->upload, r->upload_len);
+	e->anomalies = r->anomalies;
+	e->skipped = r->skipped;
 }
 
 static void emit_request(struct bs_http *p, struct bs_proto_ctx *c, const struct bs_http_req *r)
@@ -148,6 +150,8 @@ static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, c
 			e->refs[i] = bs_str_make(rs->ref_pool + rs->ref_off[i], rs->ref_len[i]);
 		e->nrefs = rs->nrefs;
 		e->cmd_output = rs->cmd_output;
+		e->anomalies |= rs->anomalies;
+		e->skipped += rs->skipped;
 	}
 	bs_emit(c->sink, &ev);
 }
@@ -620,51 +624,123 @@ static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
 	pending_push(p, c, &p->cur);
 	p->cur_active = false;
 	p->dir[0].state = BS_HTTP_S_START;
+	p->dir[0].smuggle_next = p->dir[0].ambiguous;
 }
 
-static bool parse_method(const char *l, size_t n, size_t *mlen)
+/* RFC 9110 token characters. */
+static bool is_tchar(unsigned char ch)
 {
-	for (size_t i = 0; methods[i]; i++) {
-		size_t k = strlen(methods[i]);
-		if (n > k && memcmp(l, methods[i], k) == 0 && l[k] == ' ') {
-			*mlen = k;
-			return true;
-		}
-	}
-	return false;
+	return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') ||
+		(ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
-/* "METHOD SP request-target SP HTTP/1.x". A line cut by the line cap keeps
- * its method and the start of its target. */
-static bool parse_request_line(const char *l, size_t n, bool cut, bs_str *method, bs_str *uri)
+/* The method token at the start of l, followed by a space: its length, or
+ * 0. Any method of the list; another token (CCM_POST, QUERY, M-SEARCH)
+ * when it looks like one: an upper-case letter, then upper-case letters,
+ * digits, '_', '-' or '.', at most 15 bytes. */
+static size_t method_token(const char *l, size_t n, bool *known)
 {
-	size_t mlen;
-	if (!parse_method(l, n, &mlen))
+	size_t k = 0;
+	while (k < n && k < 16 && is_tchar((unsigned char)l[k]))
+		k++;
+	if (k == 0 || k > 15 || k >= n || l[k] != ' ')
+		return 0;
+	*known = false;
+	for (size_t i = 0; methods[i]; i++)
+		if (strlen(methods[i]) == k && memcmp(l, methods[i], k) == 0)
+			*known = true;
+	if (*known)
+		return k;
+	if (l[0] < 'A' || l[0] > 'Z')
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if (!((l[i] >= 'A' && l[i] <= 'Z') || is_digit(l[i]) || l[i] == '_' || l[i] == '-' || l[i] == '.'))
+			return 0;
+	return k;
+}
+
+/* "HTTP/d.d", the protocol name in either case. */
+static bool is_version(const char *v, size_t n)
+{
+	return n == 8 && bs_str_istarts(bs_str_make(v, n), "http/") && is_digit(v[5]) && v[6] == '.' &&
+		is_digit(v[7]);
+}
+
+struct reqline {
+	bs_str method, uri;
+	size_t skip;        /* junk bytes before the method, in the line */
+	uint32_t anomalies; /* BS_HTTP_AN_HTTP09, _BAD_VERSION, _NO_URI */
+};
+
+/* "METHOD SP request-target SP HTTP/d.d". A line cut by the line cap keeps
+ * its method and the start of its target. lenient (a line where a request
+ * is expected, not after a gap) also takes, for a method of the list, a
+ * malformed version ("GET / HTTP/1."), no target ("GET HTTP/1.1") and,
+ * for GET, HTTP/0.9 ("GET /path"), each flagged. */
+static bool parse_request_at(const char *l, size_t n, bool cut, bool lenient, struct reqline *rl)
+{
+	bool known;
+	size_t mlen = method_token(l, n, &known);
+	if (!mlen)
 		return false;
+	lenient = lenient && known;
 	size_t u = mlen + 1;
 	while (u < n && l[u] == ' ')
 		u++;
 	size_t e = n;
 	while (e > u && l[e - 1] == ' ')
 		e--;
+	if (e <= u)
+		return false; /* a method alone */
 	size_t sp = e;
 	while (sp > u && l[sp - 1] != ' ')
 		sp--;
-	if (sp > u && e - sp == 8 && memcmp(l + sp, "HTTP/1.", 7) == 0 && is_digit(l[sp + 7])) {
-		e = sp - 1;
+	uint32_t an = 0;
+	if (is_version(l + sp, e - sp) || (lenient && bs_str_istarts(bs_str_make(l + sp, e - sp), "http/"))) {
+		if (!is_version(l + sp, e - sp))
+			an |= BS_HTTP_AN_BAD_VERSION;
+		e = sp;
 		while (e > u && l[e - 1] == ' ')
 			e--;
 	} else if (!cut) {
-		return false;
+		if (!(lenient && sp == u && l[u] == '/' && mlen == 3 && memcmp(l, "GET", 3) == 0))
+			return false;
+		an |= BS_HTTP_AN_HTTP09;
 	}
-	if (e <= u)
-		return false;
+	if (e <= u) {
+		if (!lenient)
+			return false;
+		an |= BS_HTTP_AN_NO_URI;
+	}
 	for (size_t i = u; i < e; i++)
 		if ((unsigned char)l[i] < 0x21 && !(cut && l[i] == ' '))
 			return false;
-	*method = bs_str_make(l, mlen);
-	*uri = bs_str_make(l + u, e - u);
+	rl->method = bs_str_make(l, mlen);
+	rl->uri = bs_str_make(l + u, e > u ? e - u : 0);
+	rl->anomalies = an;
+	rl->skip = 0;
 	return true;
+}
+
+/* A request line, or one with junk before it ("\0\0\0\0GET / HTTP/1.1"):
+ * then a method of the list, with its whole version, is looked for in the
+ * line. */
+static bool parse_request_line(const char *l, size_t n, bool cut, bool lenient, struct reqline *rl)
+{
+	if (parse_request_at(l, n, cut, lenient, rl))
+		return true;
+	if (!bs_memmem_ci(l, n, " http/", 6))
+		return false;
+	for (size_t k = 1; k + 4 < n; k++) {
+		bool known;
+		if (l[k] < 'A' || l[k] > 'Z' || !method_token(l + k, n - k, &known) || !known)
+			continue;
+		if (parse_request_at(l + k, n - k, cut, false, rl)) {
+			rl->skip = k;
+			return true;
+		}
+	}
+	return false;
 }
 
 static void reqbody_reset(struct bs_http_reqbody *rb)
@@ -680,14 +756,19 @@ static void reqbody_reset(struct bs_http_reqbody *rb)
 	bs_window_reset(&rb->win);
 }
 
-static void request_start(struct bs_http *p, struct bs_proto_ctx *c, bs_str method, bs_str uri)
+static void request_start(struct bs_http *p, struct bs_proto_ctx *c, const struct reqline *rl)
 {
 	struct bs_http_req *r = &p->cur;
+	bs_str method = rl->method, uri = rl->uri;
 	memset(r, 0, offsetof(struct bs_http_req, method)); /* every number and length */
 	r->txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);
 	r->ts = c->ts;
 	r->pktno = c->pktno;
-	memcpy(r->method, method.p, method.n); /* <= 9 bytes: from the method list */
+	r->anomalies = rl->anomalies;
+	r->http09 = rl->anomalies & BS_HTTP_AN_HTTP09;
+	if (r->http09)
+		p->count.http09++;
+	memcpy(r->method, method.p, method.n); /* <= 15 bytes: method_token() */
 	r->method_len = (uint16_t)method.n;
 	r->head = bs_str_eq(method, "HEAD");
 	r->connect = bs_str_eq(method, "CONNECT");
@@ -704,7 +785,7 @@ static void request_start(struct bs_http *p, struct bs_proto_ctx *c, bs_str meth
 	p->cur_active = true;
 	reqbody_reset(&p->rb);
 	/* A login by GET, or addresses in the query string, count as form values. */
-	const char *q = memchr(uri.p, '?', uri.n);
+	const char *q = uri.n ? memchr(uri.p, '?', uri.n) : NULL;
 	if (q) {
 		struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, r->txn_id, false };
 		urlencoded_feed(p, &sc, q + 1, (size_t)(uri.p + uri.n - q - 1));
@@ -1081,25 +1162,12 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 	}
 	rs->active = false;
 	d->body_damaged = false;
+	d->smuggle_next = d->ambiguous;
 	if (rs->opaque_after)
 		set_opaque(p);
 }
 
 /* ------------------------------------------------------------------ headers */
-
-static bool parse_length(bs_str v, uint64_t *out)
-{
-	if (v.n == 0 || v.n > 18)
-		return false;
-	uint64_t x = 0;
-	for (size_t i = 0; i < v.n; i++) {
-		if (!is_digit(v.p[i]))
-			return false;
-		x = x * 10 + (uint64_t)(v.p[i] - '0');
-	}
-	*out = x;
-	return true;
-}
 
 static bool last_coding_is(bs_str v, const char *coding)
 {
@@ -1113,10 +1181,60 @@ static bool last_coding_is(bs_str v, const char *coding)
 	return bs_str_ieq(bs_str_make(v.p + s, e - s), coding);
 }
 
+/* Digits only (leading zeros are valid), below 2^60: a negative, huge or
+ * overflowing length is no length. */
+static bool parse_length(bs_str v, uint64_t *out)
+{
+	if (v.n == 0)
+		return false;
+	uint64_t x = 0;
+	for (size_t i = 0; i < v.n; i++) {
+		if (!is_digit(v.p[i]) || x >= CHUNK_SIZE_LIMIT / 10)
+			return false;
+		x = x * 10 + (uint64_t)(v.p[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+/* Is "chunked" one of the listed codings? */
+static bool has_coding(bs_str v, const char *coding)
+{
+	size_t i = 0;
+	while (i < v.n) {
+		while (i < v.n && (is_ows(v.p[i]) || v.p[i] == ','))
+			i++;
+		size_t s = i;
+		while (i < v.n && v.p[i] != ',' && !is_ows(v.p[i]))
+			i++;
+		if (i > s && bs_str_ieq(bs_str_make(v.p + s, i - s), coding))
+			return true;
+	}
+	return false;
+}
+
+/* A Transfer-Encoding value, or a folded continuation of one. Chunked
+ * anywhere in the list frames the body (a back end that reads "chunked,
+ * identity" or a folded "chunked" does); anything but one plain header
+ * ending in chunked is ambiguous: a front end may frame it otherwise, which
+ * is how requests are smuggled. */
+static void transfer_encoding(struct bs_http_dir *d, bs_str v)
+{
+	if (d->te_seen)
+		d->ambiguous = true;
+	d->te_seen = true;
+	if (has_coding(v, "chunked")) {
+		d->chunked = true;
+		if (!last_coding_is(v, "chunked"))
+			d->ambiguous = true;
+	}
+}
+
 static void header_line(struct bs_http *p, int dir, const char *l, size_t n)
 {
 	struct bs_http_dir *d = &p->dir[dir];
 	const char *colon = memchr(l, ':', n);
+	d->last_hdr_te = false;
 	if (!colon)
 		return;
 	bs_str name = trim(l, (size_t)(colon - l));
@@ -1124,13 +1242,14 @@ static void header_line(struct bs_http *p, int dir, const char *l, size_t n)
 	if (bs_str_ieq(name, "content-length")) {
 		uint64_t len;
 		if (!parse_length(v, &len) || (d->has_length && len != d->content_length)) {
-			p->err = BS_HTTP_ERR_CONTENT_LENGTH;
+			d->bad_length = true;
 			return;
 		}
 		d->has_length = true;
 		d->content_length = len;
 	} else if (bs_str_ieq(name, "transfer-encoding")) {
-		d->chunked = last_coding_is(v, "chunked");
+		transfer_encoding(d, v);
+		d->last_hdr_te = true;
 	} else if (dir == 0) {
 		struct bs_http_req *r = &p->cur;
 		uint64_t *tr = &p->count.field_truncated;
@@ -1190,16 +1309,53 @@ static void body_begin(struct bs_http_dir *d)
 	}
 }
 
+/* After a message whose body cannot be framed: skip to the next start line,
+ * counting what is skipped. */
+static void resync_after_body(struct bs_http_dir *d)
+{
+	d->state = BS_HTTP_S_RESYNC;
+	d->after_gap = false;
+	d->line_len = 0;
+	d->line_raw = 0;
+	d->line_long = false;
+}
+
+/* The framing anomalies of a message's headers, for its event. */
+static uint32_t framing_anomalies(struct bs_http *p, struct bs_http_dir *d)
+{
+	uint32_t an = 0;
+	if (d->te_seen && (d->has_length || d->bad_length))
+		d->ambiguous = true;
+	if (d->ambiguous) {
+		an |= BS_HTTP_AN_AMBIGUOUS_FRAMING;
+		p->count.ambiguous_framing++;
+	}
+	if (d->bad_length && !d->chunked) {
+		an |= BS_HTTP_AN_BAD_LENGTH;
+		p->count.bad_lengths++;
+	}
+	return an;
+}
+
 static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 {
 	struct bs_http_dir *d = &p->dir[dir];
+	uint32_t framing = framing_anomalies(p, d);
 	if (dir == 0) {
+		p->cur.anomalies |= framing;
+		if (framing & BS_HTTP_AN_BAD_LENGTH) {
+			/* the body's extent is unknown: report the request as seen */
+			request_done(p, c);
+			resync_after_body(d);
+			return;
+		}
 		body_begin(d);
 		if (d->state == BS_HTTP_S_START)
 			request_done(p, c);
 		return;
 	}
 	struct bs_http_resp *rs = &p->resp;
+	rs->anomalies |= framing;
 	if (rs->interim) {
 		response_done(p, c);
 		return;
@@ -1216,9 +1372,15 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		p->count.orphan_responses++;
 	}
 	rs->opaque_after = rs->status == 101 || (connect && rs->status / 100 == 2);
+	p->tunnel_pending = connect && rs->status / 100 == 2;
 	rs->no_body = head || rs->status == 204 || rs->status == 304 || rs->opaque_after;
 	if (rs->no_body) {
 		response_done(p, c);
+		return;
+	}
+	if (framing & BS_HTTP_AN_BAD_LENGTH) {
+		response_done(p, c);
+		resync_after_body(d);
 		return;
 	}
 	body_begin(d);
@@ -1230,14 +1392,121 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 	}
 }
 
+/* "HTTP/1.x NNN[ reason]", the protocol name in either case
+ * ("http/1.1 200 OK" is answered by real servers). */
 static bool parse_status_line(const char *l, size_t n, int *status)
 {
-	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || !is_digit(l[7]) || l[8] != ' ')
+	if (n < 12 || !bs_str_istarts(bs_str_make(l, n), "http/1.") || !is_digit(l[7]) || l[8] != ' ')
 		return false;
 	if (!is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) || (n > 12 && l[12] != ' '))
 		return false;
 	*status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
 	return *status >= 100;
+}
+
+/* Bytes that are no message (junk before a start line, the body of a
+ * message that could not be framed), counted and reported with the next
+ * message of the direction, or at the end. Bytes skipped after a gap are
+ * the gap's: not counted. */
+static void skip_bytes(struct bs_http *p, struct bs_proto_ctx *c, struct bs_http_dir *d, uint64_t n)
+{
+	if (d->after_gap || n == 0)
+		return;
+	if (!d->skipped) {
+		d->skip_ts = c->ts;
+		d->skip_pktno = c->pktno;
+		p->count.junk_runs++;
+	}
+	d->skipped += n;
+	p->count.junk_bytes += n;
+}
+
+/* A start line was found: the skipped bytes and a smuggling suspicion go
+ * to its message; the message framing starts afresh. */
+static uint32_t message_begins(struct bs_http_dir *d, uint64_t *skipped, uint32_t junk_flag)
+{
+	uint32_t an = 0;
+	*skipped = d->skipped;
+	if (d->skipped)
+		an |= junk_flag;
+	if (d->smuggle_next)
+		an |= BS_HTTP_AN_SMUGGLED;
+	d->skipped = 0;
+	d->smuggle_next = d->after_gap = false;
+	d->state = BS_HTTP_S_HEADERS;
+	d->chunked = d->has_length = d->bad_length = false;
+	d->te_seen = d->ambiguous = d->last_hdr_te = false;
+	d->content_length = 0;
+	d->body_damaged = false;
+	return an;
+}
+
+static bool start_request(struct bs_http *p, struct bs_proto_ctx *c, const char *l, size_t n)
+{
+	struct bs_http_dir *d = &p->dir[0];
+	struct reqline rl;
+	if (!parse_request_line(l, n, d->line_long, d->state == BS_HTTP_S_START, &rl))
+		return false;
+	skip_bytes(p, c, d, rl.skip);
+	uint64_t skipped;
+	uint32_t an = message_begins(d, &skipped, BS_HTTP_AN_CLIENT_JUNK);
+	request_start(p, c, &rl);
+	p->cur.anomalies |= an;
+	p->cur.skipped = skipped;
+	if (p->cur.http09)
+		request_done(p, c); /* no headers, no body */
+	return true;
+}
+
+static void response_begin(struct bs_http *p, struct bs_proto_ctx *c, int status)
+{
+	struct bs_http_resp *rs = &p->resp;
+	struct bs_http_dir *d = &p->dir[1];
+	resp_reset(rs);
+	rs->anomalies = message_begins(d, &rs->skipped, BS_HTTP_AN_SERVER_JUNK);
+	rs->status = status;
+	rs->active = true;
+	rs->interim = status / 100 == 1 && status != 101;
+	rs->ts = c->ts;
+	rs->pktno = c->pktno;
+}
+
+/* The answer to an HTTP/0.9 request: no status line, the body runs to the
+ * close. */
+static void response_http09(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	response_begin(p, c, 0);
+	p->resp.anomalies |= BS_HTTP_AN_HTTP09;
+	headers_done(p, c, 1);
+}
+
+static bool awaits_http09(struct bs_http *p)
+{
+	return p->pending_count && pending_at(p, 0)->http09 && p->dir[1].state == BS_HTTP_S_START;
+}
+
+static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char *l, size_t n)
+{
+	struct bs_http_dir *d = &p->dir[1];
+	int status;
+	size_t skip = 0;
+	bool found = parse_status_line(l, n, &status);
+	for (const char *h = l; !found && (h = bs_memmem_ci(h + 1, n - (size_t)(h + 1 - l), "http/1.", 7));) {
+		skip = (size_t)(h - l);
+		found = parse_status_line(h, n - skip, &status);
+	}
+	if (!found) {
+		if (!awaits_http09(p))
+			return false;
+		/* a line of the body of an HTTP/0.9 answer */
+		response_http09(p, c);
+		response_body(p, c, (const uint8_t *)d->line, d->line_len);
+		response_body(p, c, (const uint8_t *)"\n", 1);
+		return true;
+	}
+	skip_bytes(p, c, d, skip);
+	response_begin(p, c, status);
+	return true;
 }
 
 /* A complete line of a direction in a line state. */
@@ -1250,43 +1519,24 @@ static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 	const char *l = d->line;
 	switch (d->state) {
 	case BS_HTTP_S_START:
-	case BS_HTTP_S_RESYNC: {
-		bool resync = d->state == BS_HTTP_S_RESYNC;
-		if (n == 0)
+	case BS_HTTP_S_RESYNC:
+		if (n == 0) {
+			if (d->skipped)
+				skip_bytes(p, c, d, d->line_raw); /* inside a run of junk */
 			return; /* CRLF between messages */
-		if (dir == 0) {
-			bs_str m, u;
-			if (!parse_request_line(l, n, d->line_long, &m, &u)) {
-				if (!resync)
-					p->err = BS_HTTP_ERR_REQUEST_LINE;
-				return;
-			}
-			request_start(p, c, m, u);
-		} else {
-			int status;
-			if (!parse_status_line(l, n, &status)) {
-				if (!resync)
-					p->err = BS_HTTP_ERR_STATUS_LINE;
-				return;
-			}
-			resp_reset(&p->resp);
-			p->resp.status = status;
-			p->resp.active = true;
-			p->resp.interim = status / 100 == 1 && status != 101;
-			p->resp.ts = c->ts;
-			p->resp.pktno = c->pktno;
 		}
-		d->state = BS_HTTP_S_HEADERS;
-		d->chunked = d->has_length = false;
-		d->content_length = 0;
-		d->body_damaged = false;
+		if (!(dir == 0 ? start_request(p, c, l, n) : start_response(p, c, l, n)))
+			skip_bytes(p, c, d, d->line_raw);
 		return;
-	}
 	case BS_HTTP_S_HEADERS:
 		if (n == 0) {
 			headers_done(p, c, dir);
 		} else if (is_ows(l[0])) {
-			p->count.folded_lines++; /* obsolete folding: the continuation is ignored */
+			/* obsolete folding: the continuation is ignored, except of
+			 * Transfer-Encoding (a folded "chunked" smuggles requests) */
+			p->count.folded_lines++;
+			if (d->last_hdr_te)
+				transfer_encoding(d, trim(l, n));
 		} else {
 			header_line(p, dir, l, n);
 		}
@@ -1318,6 +1568,20 @@ static void message_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		request_done(p, c);
 	else
 		response_done(p, c);
+}
+
+/* A chunk size that is no hex number or is 2^60 or more, or chunk data
+ * not followed by CRLF: the message ends there, reported with what was
+ * read and flagged; the direction resynchronises. */
+static void chunk_broken(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+{
+	p->count.bad_chunks++;
+	if (dir == 0)
+		p->cur.anomalies |= BS_HTTP_AN_BAD_CHUNK;
+	else
+		p->resp.anomalies |= BS_HTTP_AN_BAD_CHUNK;
+	message_done(p, c, dir);
+	resync_after_body(&p->dir[dir]);
 }
 
 /* ------------------------------------------------------------------ API */
@@ -1353,8 +1617,14 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 		case BS_HTTP_S_HEADERS:
 		case BS_HTTP_S_TRAILERS:
 		case BS_HTTP_S_RESYNC: {
+			if (dir == 1 && d->line_len == 0 && awaits_http09(p) && (b[i] | 0x20) != 'h') {
+				/* no status line can start here: an HTTP/0.9 answer */
+				response_http09(p, c);
+				break;
+			}
 			const uint8_t *lf = memchr(b + i, '\n', n - i);
 			size_t take = lf ? (size_t)(lf - (b + i)) : n - i;
+			d->line_raw += take + (lf ? 1 : 0);
 			size_t room = sizeof d->line - d->line_len;
 			if (take > room) {
 				if (!d->line_long)
@@ -1369,6 +1639,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 				i++;
 				line_done(p, c, dir);
 				d->line_len = 0;
+				d->line_raw = 0;
 				d->line_long = false;
 			}
 			break;
@@ -1394,7 +1665,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			int v = hexval(ch);
 			if (v >= 0) {
 				if (d->remaining >= CHUNK_SIZE_LIMIT >> 4) {
-					p->err = BS_HTTP_ERR_CHUNK_SIZE;
+					chunk_broken(p, c, dir);
 					break;
 				}
 				d->remaining = d->remaining * 16 + (uint64_t)v;
@@ -1406,7 +1677,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			} else if (d->chunk_digits && ch == '\n') {
 				goto size_line_done;
 			} else {
-				p->err = BS_HTTP_ERR_CHUNK_SIZE;
+				chunk_broken(p, c, dir);
 			}
 			break;
 		}
@@ -1423,6 +1694,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			if (d->remaining == 0) {
 				d->state = BS_HTTP_S_TRAILERS;
 				d->line_len = 0;
+				d->line_raw = 0;
 				d->line_long = false;
 			} else {
 				d->state = BS_HTTP_S_CHUNK_DATA;
@@ -1437,7 +1709,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 				d->state = BS_HTTP_S_CHUNK_SIZE; /* bare LF, tolerated */
 				i++;
 			} else {
-				p->err = BS_HTTP_ERR_CHUNK_FRAMING;
+				chunk_broken(p, c, dir);
 			}
 			break;
 		case BS_HTTP_S_CHUNK_LF:
@@ -1445,7 +1717,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 				d->state = BS_HTTP_S_CHUNK_SIZE;
 				i++;
 			} else {
-				p->err = BS_HTTP_ERR_CHUNK_FRAMING;
+				chunk_broken(p, c, dir);
 			}
 			break;
 		case BS_HTTP_S_BODY_CLOSE:
@@ -1453,6 +1725,12 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			i = n;
 			break;
 		case BS_HTTP_S_OPAQUE:
+			if (p->tunnel_pending) {
+				/* a CONNECT tunnel: what follows may be any protocol */
+				p->tunnel_pending = false;
+				c->tunnel = true;
+				c->tunnel_at = i;
+			}
 			i = n;
 			break;
 		case BS_HTTP_S_FAILED:
@@ -1514,19 +1792,51 @@ void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 		}
 	}
 	d->state = BS_HTTP_S_RESYNC;
+	d->after_gap = true;
 	d->line_len = 0;
+	d->line_raw = 0;
 	d->line_long = false;
+}
+
+static bool in_body(const struct bs_http_dir *d)
+{
+	return d->state == BS_HTTP_S_BODY_LENGTH || (d->state >= BS_HTTP_S_CHUNK_SIZE && d->state <= BS_HTTP_S_CHUNK_LF);
+}
+
+/* Bytes skipped with no message after them: one ANOMALY event per
+ * direction, at the time of the first. */
+static void trailing_junk(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+{
+	struct bs_http_dir *d = &p->dir[dir];
+	if (d->state == BS_HTTP_S_START || d->state == BS_HTTP_S_RESYNC)
+		skip_bytes(p, c, d, d->line_raw); /* a last line without its end */
+	if (!d->skipped)
+		return;
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_HTTP);
+	ev.ts = d->skip_ts;
+	ev.origin.ref = d->skip_pktno;
+	ev.u.http.phase = BS_HTTP_ANOMALY;
+	ev.u.http.anomalies = dir ? BS_HTTP_AN_SERVER_JUNK : BS_HTTP_AN_CLIENT_JUNK;
+	ev.u.http.skipped = d->skipped;
+	bs_emit(c->sink, &ev);
+	d->skipped = 0;
 }
 
 void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 {
 	if (!p->err) {
 		/* a request cut by the end of the capture is still a request */
-		if (p->cur_active && p->dir[0].state != BS_HTTP_S_RESYNC && p->dir[0].state != BS_HTTP_S_OPAQUE)
+		if (p->cur_active && p->dir[0].state != BS_HTTP_S_RESYNC && p->dir[0].state != BS_HTTP_S_OPAQUE) {
+			if (in_body(&p->dir[0]))
+				p->cur.anomalies |= BS_HTTP_AN_BODY_CUT;
 			request_done(p, c);
+		}
 		struct bs_http_dir *d = &p->dir[1];
 		if (p->resp.active && d->state != BS_HTTP_S_START && d->state != BS_HTTP_S_OPAQUE &&
 		    d->state != BS_HTTP_S_RESYNC) {
+			if (in_body(d))
+				p->resp.anomalies |= BS_HTTP_AN_BODY_CUT;
 			if (d->state == BS_HTTP_S_HEADERS && !p->resp.interim && p->pending_count) {
 				p->resp.paired = true;
 				p->resp.txn_id = pending_at(p, 0)->txn_id;
@@ -1535,6 +1845,8 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 			}
 			response_done(p, c);
 		}
+		trailing_junk(p, c, 0);
+		trailing_junk(p, c, 1);
 	}
 	while (p->pending_count) {
 		struct bs_http_req *r = pending_at(p, 0);
@@ -1573,10 +1885,20 @@ bool bs_http_sniff(int dir, const uint8_t *p, size_t n)
 {
 	const char *s = (const char *)p;
 	if (dir == 1)
-		return n >= 9 && memcmp(s, "HTTP/1.", 7) == 0 && is_digit(s[7]) && s[8] == ' ';
-	size_t mlen;
-	if (!parse_method(s, n, &mlen))
+		return n >= 9 && bs_str_istarts(bs_str_make(s, n), "http/1.") && is_digit(s[7]) && s[8] == ' ';
+	bool known;
+	size_t mlen = method_token(s, n, &known);
+	if (!mlen)
 		return false;
+	if (!known) {
+		/* another method token: only a whole request line claims the flow */
+		const char *lf = memchr(s, '\n', n);
+		struct reqline rl;
+		size_t ln = lf ? (size_t)(lf - s) : 0;
+		if (ln && s[ln - 1] == '\r')
+			ln--;
+		return lf && parse_request_at(s, ln, false, false, &rl);
+	}
 	/* the target must start like one: "/", "http", "*" or a host:port for CONNECT */
 	return n > mlen + 1 && (s[mlen + 1] == '/' || s[mlen + 1] == 'h' || s[mlen + 1] == '*' ||
 	                        (mlen == 7 && s[mlen + 1] > ' '));

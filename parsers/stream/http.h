@@ -28,6 +28,9 @@
 #define BS_HTTP_FIELD_NAME_MAX 64    /* form field names kept for login detection */
 #define BS_HTTP_USER_MAX 128
 
+/* The parser never gives up on a flow any more: what it cannot parse it
+ * skips, counts and flags (enum bs_http_anomaly in event.h). The codes stay
+ * for their names. */
 enum bs_http_err {
 	BS_HTTP_OK = 0,
 	BS_HTTP_ERR_REQUEST_LINE,   /* dir 0 does not start with a request line */
@@ -50,7 +53,7 @@ enum bs_http_state {
 	BS_HTTP_S_CHUNK_LF,
 	BS_HTTP_S_TRAILERS,    /* trailer lines up to the empty line */
 	BS_HTTP_S_BODY_CLOSE,  /* response body until the connection closes */
-	BS_HTTP_S_RESYNC,      /* after a gap: skip lines up to the next start line */
+	BS_HTTP_S_RESYNC,      /* after a gap or a broken body: skip lines up to the next start line */
 	BS_HTTP_S_OPAQUE,      /* after 101 / CONNECT: not HTTP any more */
 	BS_HTTP_S_FAILED,
 };
@@ -70,9 +73,12 @@ struct bs_http_req {
 	uint64_t pktno;
 	uint64_t body_len;
 	bool head, connect, lost, password_in_clear;
+	bool http09;             /* no version: the answer may have no status line */
+	uint32_t anomalies;      /* enum bs_http_anomaly */
+	uint64_t skipped;        /* client bytes skipped before the request line */
 	uint16_t method_len, uri_len, host_len, ua_len, referer_len, cookie_len, ctype_len,
 		user_len, upload_len;
-	char method[16];
+	char method[16];         /* a token of at most 15 bytes */
 	char uri[BS_HTTP_URI_MAX];
 	char host[256], ua[256], referer[512], cookie[512], ctype[128];
 	char user[BS_HTTP_USER_MAX], upload[256];
@@ -96,6 +102,8 @@ struct bs_http_counters {
 	uint64_t long_lines, folded_lines, uri_truncated, field_truncated, queue_overflow;
 	uint64_t gaps, gap_bytes, messages_dropped, bombs, inflate_errors, refs_dropped;
 	uint64_t logins, uploads;
+	uint64_t junk_bytes, junk_runs; /* bytes skipped outside messages (not after gaps), runs of them */
+	uint64_t http09, bad_lengths, bad_chunks, ambiguous_framing;
 };
 
 /* Per-direction message parser. */
@@ -107,6 +115,15 @@ struct bs_http_dir {
 	uint8_t chunk_digits;    /* hex digits of the chunk size read so far */
 	uint64_t remaining;      /* body or chunk bytes left */
 	uint64_t content_length;
+	bool bad_length;         /* Content-Length unusable: no body read, resync after the headers */
+	bool te_seen, ambiguous; /* Transfer-Encoding seen; framing peers may read differently */
+	bool last_hdr_te;        /* the last header line was Transfer-Encoding (obs-fold joins it) */
+	bool smuggle_next;       /* the message before had ambiguous framing */
+	bool after_gap;          /* RESYNC after a gap: skipped bytes are the gap's, not counted */
+	uint64_t line_raw;       /* bytes of the current line as sent (line_len is capped) */
+	uint64_t skipped;        /* bytes skipped since the last message */
+	bs_time skip_ts;         /* packet of the first of them */
+	uint64_t skip_pktno;
 	size_t line_len;
 	char line[BS_HTTP_LINE_MAX];
 };
@@ -127,6 +144,8 @@ struct bs_http_resp {
 	bool capped, decode_failed, deflate_raw_checked;
 	bool z_started, z_done;  /* inflater reset for this body; its stream ended */
 	bool cmd_output;
+	uint32_t anomalies;      /* enum bs_http_anomaly */
+	uint64_t skipped;        /* server bytes skipped before the status line */
 	uint8_t deflate_head[2];
 	size_t deflate_head_len;
 	uint16_t ctype_len, setcookie_len;
@@ -168,6 +187,7 @@ struct bs_http {
 	struct bs_http_reqbody rb;
 	struct bs_http_resp resp;
 	bool cur_active;             /* cur holds a request line */
+	bool tunnel_pending;         /* 2xx to CONNECT: hand the rest to the dispatcher (ctx.tunnel) */
 	/* FIFO of requests waiting for a response */
 	struct bs_http_req *pending; /* inline_pending, or heap array of BS_HTTP_MAX_PENDING */
 	size_t pending_cap, pending_head, pending_count;

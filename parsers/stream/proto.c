@@ -297,10 +297,32 @@ static void proto_error(const struct bs_dispatch *d, const struct bs_proto_def *
 	        def->strerror ? def->strerror(err) : "parse error", cli, (unsigned)pc->cport, srv, (unsigned)pc->sport);
 }
 
-static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
-                       bs_time ts, uint64_t pktno)
+static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, int dir,
+                       const uint8_t *p, size_t n, bs_time ts, uint64_t pktno);
+
+/* The module said the rest of the flow is a tunnel (ctx.tunnel): end it and
+ * sniff what follows like a new flow's first bytes, so that SMTP through an
+ * HTTP proxy is parsed as SMTP. */
+static void enter_tunnel(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, int dir,
+                         const uint8_t *p, size_t n, bs_time ts, uint64_t pktno)
 {
-	if (df->failed || n == 0)
+	size_t at = df->pc.tunnel_at < n ? df->pc.tunnel_at : n;
+	df->pc.tunnel = false;
+	bs_stream_protocols[df->proto]->end(df->state, &df->pc);
+	free(df->state);
+	df->state = NULL;
+	df->kind = K_UNDECIDED;
+	df->failed = false;
+	df->sniff_len[0] = df->sniff_len[1] = 0;
+	d->count.tunnels++;
+	if (at < n)
+		sniff_data(d, f, df, dir, p + at, n - at, ts, pktno);
+}
+
+static void feed_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, int dir, const uint8_t *p,
+                       size_t n, bs_time ts, uint64_t pktno)
+{
+	if (df->kind != K_PROTO || df->failed || n == 0)
 		return;
 	const struct bs_proto_def *def = bs_stream_protocols[df->proto];
 	proto_state(df);
@@ -311,6 +333,8 @@ static void feed_proto(struct bs_dispatch *d, struct dflow *df, int dir, const u
 		df->failed = true; /* not fed again; end() still flushes and frees */
 		d->count.proto_errors[df->proto]++;
 		proto_error(d, def, &df->pc, err);
+	} else if (df->pc.tunnel) {
+		enter_tunnel(d, f, df, dir, p, n, ts, pktno);
 	}
 }
 
@@ -356,6 +380,8 @@ static void become_unknown(struct bs_dispatch *d, struct bs_cflow *f, struct dfl
 	}
 }
 
+static void d_data(void *ctx, struct bs_cflow *f, int dir, const uint8_t *p, size_t n, bs_time ts, uint64_t pktno);
+
 /* Buffer the first bytes until a module claims the flow, then replay them. */
 static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, int dir,
                        const uint8_t *p, size_t n, bs_time ts, uint64_t pktno)
@@ -400,10 +426,10 @@ static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 			if (rd == dir && take < n) {
 				/* this segment went partly into the buffer: feed it whole */
 				len -= take;
-				feed_proto(d, df, rd, df->sniff[rd], len, ts, pktno);
-				feed_proto(d, df, rd, p, n, ts, pktno);
+				feed_proto(d, f, df, rd, df->sniff[rd], len, ts, pktno);
+				d_data(d, f, rd, p, n, ts, pktno); /* by kind: a tunnel may have begun */
 			} else {
-				feed_proto(d, df, rd, df->sniff[rd], len, ts, pktno);
+				feed_proto(d, f, df, rd, df->sniff[rd], len, ts, pktno);
 			}
 		}
 		return;
@@ -499,7 +525,7 @@ static void d_data(void *ctx, struct bs_cflow *f, int dir, const uint8_t *p, siz
 		sniff_data(d, f, df, dir, p, n, ts, pktno);
 		break;
 	case K_PROTO:
-		feed_proto(d, df, dir, p, n, ts, pktno);
+		feed_proto(d, f, df, dir, p, n, ts, pktno);
 		break;
 	case K_FTPDATA:
 		df->xfer_bytes += n;
@@ -686,7 +712,7 @@ void bs_dispatch_print(const struct bs_dispatch *d, FILE *out)
 {
 	const struct bs_dispatch_counters *c = &d->count;
 #define P(f) do { if (c->f) fprintf(out, "dispatch %s %llu\n", #f, (unsigned long long)c->f); } while (0)
-	P(flows); P(by_expect); P(by_port); P(by_sniff); P(swapped); P(unknown); P(opaque);
+	P(flows); P(by_expect); P(by_port); P(by_sniff); P(swapped); P(unknown); P(opaque); P(tunnels);
 	P(udp_datagrams); P(udp_errors); P(udp_ignored); P(expect_added); P(expect_replaced);
 	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers);
 #undef P

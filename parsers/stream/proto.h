@@ -37,6 +37,12 @@ struct bs_proto_ctx {
 	void (*expect)(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie,
 	               const char *filename, bool upload, const char *user);
 	void *disp;
+	/* Set by a module inside feed(): from byte tunnel_at of the bytes being
+	 * fed on, the flow carries another protocol (an HTTP CONNECT answered
+	 * 2xx). The dispatcher ends the module and sniffs what follows as it
+	 * would a new flow's first bytes. */
+	bool tunnel;
+	size_t tunnel_at;
 };
 
 /* Fill an event's common fields (type, ts, origin, endpoints) from a ctx. */
@@ -105,7 +111,7 @@ extern const struct bs_proto_def *const bs_stream_protocols[BS_DISPATCH_NPROTO];
 #define BS_DISPATCH_EXPECT_TTL (300 * BS_USEC) /* of capture time */
 
 struct bs_dispatch_counters {
-	uint64_t flows, by_expect, by_port, by_sniff, swapped, unknown, opaque;
+	uint64_t flows, by_expect, by_port, by_sniff, swapped, unknown, opaque, tunnels;
 	uint64_t proto_flows[BS_DISPATCH_NPROTO], proto_errors[BS_DISPATCH_NPROTO]; /* registry order */
 	uint64_t udp_datagrams, udp_errors, udp_ignored;
 	uint64_t expect_added, expect_replaced, expect_dropped, expect_expired;

@@ -27,6 +27,17 @@ const char *bs_event_type_name(enum bs_event_type t)
 	return (t > 0 && t < BS_EV_TYPE_MAX && names[t]) ? names[t] : "unknown";
 }
 
+/* bit i of enum bs_http_anomaly */
+static const char *const http_anomaly_names[BS_HTTP_AN_COUNT] = {
+	"client_junk", "server_junk", "http09", "bad_version", "no_uri", "bad_length", "bad_chunk",
+	"ambiguous_framing", "smuggled", "body_cut",
+};
+
+const char *bs_http_anomaly_name(unsigned bit)
+{
+	return bit < BS_HTTP_AN_COUNT ? http_anomaly_names[bit] : "?";
+}
+
 /* ---- bs_event_format: one field table per event type ---- */
 
 enum field_kind {
@@ -40,6 +51,7 @@ enum field_kind {
 	FK_BOOL,
 	FK_DOUBLE,   /* NaN written as "none" */
 	FK_ENUM,     /* an enum (int sized), written by its name in names[] */
+	FK_FLAGS,    /* uint32_t bits, written [name,name] with names[bit] */
 };
 
 struct field {
@@ -57,13 +69,16 @@ struct field {
 #define F_LIST(nm, k, m, cnt, mx) { .name = (nm), .kind = (k), .off = EVOFF(m), .count_off = EVOFF(cnt), .max = (mx) }
 #define F_ENUM(nm, m, tbl) { .name = (nm), .kind = FK_ENUM, .off = EVOFF(m), .names = (tbl), \
 	.nnames = sizeof(tbl) / sizeof((tbl)[0]) }
+#define F_FLAGS(nm, m, tbl) { .name = (nm), .kind = FK_FLAGS, .off = EVOFF(m), .names = (tbl), \
+	.nnames = sizeof(tbl) / sizeof((tbl)[0]) }
 #define F_END { .name = NULL }
 
 _Static_assert(sizeof(enum bs_http_phase) == sizeof(int) && sizeof(enum bs_auth_proto) == sizeof(int) &&
                sizeof(enum bs_addr_ctx) == sizeof(int) && sizeof(enum bs_flow_end) == sizeof(int),
                "FK_ENUM reads an int");
 
-static const char *const http_phase_names[] = { [BS_HTTP_REQUEST] = "request", [BS_HTTP_COMPLETE] = "complete" };
+static const char *const http_phase_names[] = { [BS_HTTP_REQUEST] = "request", [BS_HTTP_COMPLETE] = "complete",
+	[BS_HTTP_ANOMALY] = "anomaly" };
 static const char *const auth_proto_names[] = {
 	[BS_AUTH_HTTP] = "http", [BS_AUTH_IMAP] = "imap", [BS_AUTH_POP3] = "pop3", [BS_AUTH_SMTP] = "smtp",
 	[BS_AUTH_FTP] = "ftp", [BS_AUTH_MYSQL] = "mysql", [BS_AUTH_OTHER] = "other",
@@ -108,6 +123,7 @@ static const struct field http_fields[] = {
 	F("body_hash", FK_U64, u.http.body_hash),
 	F_LIST("refs", FK_STR_LIST, u.http.refs, u.http.nrefs, BS_HTTP_MAX_REFS),
 	F("cmd_output", FK_BOOL, u.http.cmd_output), F("from_access_log", FK_BOOL, u.http.from_access_log),
+	F_FLAGS("anomalies", u.http.anomalies, http_anomaly_names), F("skipped", FK_U64, u.http.skipped),
 	F_END
 };
 
@@ -259,7 +275,7 @@ static bool field_is_zero(const struct bs_event *ev, const struct field *f)
 	case FK_IP: return ((const bs_ip *)p)->family == 0;
 	case FK_TIME: return *(const bs_time *)p == 0;
 	case FK_U64: return *(const uint64_t *)p == 0;
-	case FK_U32: return *(const uint32_t *)p == 0;
+	case FK_U32: case FK_FLAGS: return *(const uint32_t *)p == 0;
 	case FK_U16: return *(const uint16_t *)p == 0;
 	case FK_U8: return *(const uint8_t *)p == 0;
 	case FK_SIZE: return *(const size_t *)p == 0;
@@ -329,6 +345,24 @@ static void out_value(struct out *o, const struct bs_event *ev, const struct fie
 			out_bytes(o, "none", 4);
 		else
 			out_fmt(o, "%.6g", d);
+		break;
+	}
+	case FK_FLAGS: {
+		uint32_t v = *(const uint32_t *)p;
+		bool first = true;
+		out_bytes(o, "[", 1);
+		for (unsigned bit = 0; bit < 32; bit++) {
+			if (!(v & (1u << bit)))
+				continue;
+			if (!first)
+				out_bytes(o, ",", 1);
+			first = false;
+			if (bit < f->nnames && f->names[bit])
+				out_bytes(o, f->names[bit], strlen(f->names[bit]));
+			else
+				out_fmt(o, "bit%u", bit);
+		}
+		out_bytes(o, "]", 1);
 		break;
 	}
 	case FK_ENUM: {

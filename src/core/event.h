@@ -39,7 +39,27 @@ struct bs_origin {
 enum bs_http_phase {
 	BS_HTTP_REQUEST = 1, /* request complete, response not yet seen (capture only) */
 	BS_HTTP_COMPLETE,    /* request and response (or request with no response at end) */
+	BS_HTTP_ANOMALY,     /* bytes skipped at the end of a flow, no message after them
+	                      * (capture only): not a transaction */
 };
+
+/* What was odd about a captured transaction (bs_ev_http.anomalies): the
+ * parser reports what it saw and says so, rather than dropping it. */
+enum bs_http_anomaly {
+	BS_HTTP_AN_CLIENT_JUNK = 1u << 0,  /* client bytes skipped before this request (skipped=) */
+	BS_HTTP_AN_SERVER_JUNK = 1u << 1,  /* server bytes skipped before this response (skipped=) */
+	BS_HTTP_AN_HTTP09 = 1u << 2,       /* request without version / response without status line */
+	BS_HTTP_AN_BAD_VERSION = 1u << 3,  /* request line with a malformed HTTP version */
+	BS_HTTP_AN_NO_URI = 1u << 4,       /* request line without a target */
+	BS_HTTP_AN_BAD_LENGTH = 1u << 5,   /* Content-Length negative, too big, not a number or
+	                                    * conflicting: the body's extent is unknown */
+	BS_HTTP_AN_BAD_CHUNK = 1u << 6,    /* chunk size or framing broken: the body stops there */
+	BS_HTTP_AN_AMBIGUOUS_FRAMING = 1u << 7, /* Transfer-Encoding folded, repeated, chunked not
+	                                    * last, or with Content-Length: peers may disagree */
+	BS_HTTP_AN_SMUGGLED = 1u << 8,     /* follows a message of ambiguous framing on the flow */
+	BS_HTTP_AN_BODY_CUT = 1u << 9,     /* the capture ends inside the body */
+};
+#define BS_HTTP_AN_COUNT 10
 
 #define BS_HTTP_MAX_REFS 8
 struct bs_ev_http {
@@ -64,6 +84,8 @@ struct bs_ev_http {
 	size_t nrefs;
 	bool cmd_output;       /* the response body looks like shell command output */
 	bool from_access_log;
+	uint32_t anomalies;    /* enum bs_http_anomaly bits, of the request and its response */
+	uint64_t skipped;      /* bytes skipped before the request and its response (ANOMALY: at the end) */
 };
 
 enum bs_auth_proto {
@@ -200,6 +222,8 @@ static inline void bs_emit(const struct bs_sink *s, const struct bs_event *ev)
 /* Zero an event and set its type; fields then filled by the parser. */
 void bs_event_init(struct bs_event *ev, enum bs_event_type type);
 const char *bs_event_type_name(enum bs_event_type t);
+/* Name of bit `bit` of enum bs_http_anomaly ("smuggled"), "?" for others. */
+const char *bs_http_anomaly_name(unsigned bit);
 
 /* One event as one deterministic line of text, without a newline: the type
  * name, then `name=value` for each field in the order of the event's field

@@ -239,6 +239,8 @@ enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2 };
 static void on_http(struct bs_agg *a, const struct bs_event *e)
 {
 	const struct bs_ev_http *h = &e->u.http;
+	if (h->phase == BS_HTTP_ANOMALY)
+		return; /* skipped bytes, no transaction: only the timeline shows it */
 	bs_str path = bs_uri_path(h->uri);
 	bool script = bs_detect_script_path(path);
 	unsigned exploit;

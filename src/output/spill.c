@@ -224,6 +224,19 @@ static void add_row(struct bs_spill_writer *w, const struct bs_event *ev, int fr
 
 #define SHOW(s) (int)((s).n < 400 ? (s).n : 400), (s).p ? (s).p : ""
 
+/* " [anomalies: a,b; N bytes skipped]": what the parser found odd. */
+static void http_anomalies(char *out, size_t size, const struct bs_ev_http *h)
+{
+	size_t o = (size_t)snprintf(out, size, " [anomalies:");
+	for (unsigned bit = 0; bit < 32 && o < size; bit++)
+		if (h->anomalies & (1u << bit))
+			o += (size_t)snprintf(out + o, size - o, " %s", bs_http_anomaly_name(bit));
+	if (h->skipped && o < size)
+		o += (size_t)snprintf(out + o, size - o, "; %llu bytes skipped", (unsigned long long)h->skipped);
+	if (o < size)
+		snprintf(out + o, size - o, "]");
+}
+
 void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 {
 	if (ev->ts == BS_TIME_NONE)
@@ -237,11 +250,20 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	switch (ev->type) {
 	case BS_EV_HTTP: {
 		const struct bs_ev_http *h = &ev->u.http;
-		if (h->phase != BS_HTTP_COMPLETE)
+		if (h->phase == BS_HTTP_REQUEST)
 			return; /* the complete transaction repeats the request */
-		snprintf(msg, sizeof msg, "%.*s %.*s -> %d (%llu bytes)%s%.*s", SHOW(h->method), SHOW(h->uri), h->status,
-		         (unsigned long long)(h->resp_bytes ? h->resp_bytes : h->resp_body_len),
-		         h->user_agent.n ? " UA: " : "", SHOW(h->user_agent));
+		if (h->phase == BS_HTTP_ANOMALY) {
+			snprintf(msg, sizeof msg, "%llu bytes of non-HTTP data skipped from the %s between %s and %s",
+			         (unsigned long long)h->skipped, h->anomalies & BS_HTTP_AN_SERVER_JUNK ? "server" : "client",
+			         a, b);
+			add_row(w, ev, frac, "Anomaly", msg, name, ev->host, BS_STR_NULL, BS_STR_NULL);
+			return;
+		}
+		int n = snprintf(msg, sizeof msg, "%.*s %.*s -> %d (%llu bytes)%s%.*s", SHOW(h->method), SHOW(h->uri), h->status,
+		                 (unsigned long long)(h->resp_bytes ? h->resp_bytes : h->resp_body_len),
+		                 h->user_agent.n ? " UA: " : "", SHOW(h->user_agent));
+		if (h->anomalies && n > 0 && (size_t)n < sizeof msg)
+			http_anomalies(msg + n, sizeof msg - (size_t)n, h);
 		add_row(w, ev, frac, "Request Time", msg, name, ev->host, h->login_user, BS_STR_NULL);
 		return;
 	}
