@@ -151,11 +151,11 @@ void variety_nightly(int server, bs_time t)
 {
 	out_syslog(server, t, "CRON", next_pid(server), "(root) CMD (/usr/local/sbin/nightly-backup.sh)");
 	t += 2 * BS_USEC;
-	size_t local = (size_t)((0.5 + rng_unit(R)) * 1024 * 1024 * W.scale);
+	size_t local = (size_t)((100 + 200 * rng_unit(R)) * 1024 * W.scale);
 	bs_time te = bulk_transfer(server, host_ip[H_BACKUP1], true, 873, "@RSYNCD: 29\n", local, t);
 	out_syslog(H_BACKUP1, te, "rsyncd", 3121 + (int)rng_below(R, 500), "sent 2214 bytes  received %zu bytes  total size %zu",
 		local, local);
-	size_t offsite = (size_t)((1.0 + 2.0 * rng_unit(R)) * 1024 * 1024 * W.scale);
+	size_t offsite = (size_t)((200 + 400 * rng_unit(R)) * 1024 * W.scale);
 	bulk_transfer(server, OFFSITE_IP, false, 22, "SSH-2.0-OpenSSH_4.3\r\n", offsite, te + rng_span(R, 5, 60));
 }
 
@@ -199,7 +199,7 @@ void variety_list_post(bs_time t)
 {
 	static struct host_addr lists;
 	host_addr_v4(&lists, LISTS_IP, true);
-	int sender = addr_intern("announce-bounces@lists.example.net");
+	int sender = addr_intern("announce-bounces@example.net");
 	int rcpt[64], n = 20 + (int)rng_below(R, 40);
 	for (int i = 0; i < n;) {
 		int a = rng_chance(R, 0.6) ? W.users[rng_below(R, (uint32_t)W.nusers)].addr : W.pool[rng_below(R, (uint32_t)W.npool)];
