@@ -307,16 +307,23 @@ static void lmtp_delivery(int host, const char *qid, int rcpt_user, const char *
 bs_time smtp_to_relay(int server, const char *auth_user, const char *password, const char *from, int sender_addr,
 	const int *rcpts, int nrcpt, const char *data, size_t dlen, bs_time t, char *qid_out)
 {
+	return smtp_submit(&hosts[server], host_names[server], auth_user, password, from, sender_addr, rcpts, nrcpt,
+		data, dlen, t, qid_out);
+}
+
+bs_time smtp_submit(const struct host_addr *client, const char *client_host, const char *auth_user, const char *password,
+	const char *from, int sender_addr, const int *rcpts, int nrcpt, const char *data, size_t dlen, bs_time t, char *qid_out)
+{
 	struct tcpconn tc;
 	char qid[16], cname[64], msgid[128];
 	new_qid(qid);
-	snprintf(cname, sizeof cname, "%s.example.net[%u.%u.%u.%u]", host_names[server], hosts[server].ip[0],
-		hosts[server].ip[1], hosts[server].ip[2], hosts[server].ip[3]);
+	snprintf(cname, sizeof cname, "%s.example.net[%u.%u.%u.%u]", client_host, client->ip[0],
+		client->ip[1], client->ip[2], client->ip[3]);
 	int spid = next_pid(H_RELAY1);
-	tcp_connect(&tc, &hosts[server], &hosts[H_RELAY1], eph_port(), 25, t, LAN, LAN, true);
+	tcp_connect(&tc, client, &hosts[H_RELAY1], eph_port(), 25, t, LAN, LAN, true);
 	out_syslog(H_RELAY1, tc.t, "postfix/smtpd", spid, "connect from %s", cname);
 	say(&tc, true, 500, "220 relay1.example.net ESMTP Postfix\r\n");
-	say(&tc, false, 200, "EHLO %s.example.net\r\n", host_names[server]);
+	say(&tc, false, 200, "EHLO %s.example.net\r\n", client_host);
 	say(&tc, true, 300, "250-relay1.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
 		"250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 DSN\r\n");
 	if (auth_user) {

@@ -9,7 +9,8 @@
 #include <string.h>
 #include "sim.h"
 
-enum src_kind { S_USER, S_INCOMING, S_SPAM_BG, S_SPAM_ONSET, S_NOISE, S_DNS, S_PLAN, S_APACHE_MAIL, S_ROLE_SPAM };
+enum src_kind { S_USER, S_INCOMING, S_SPAM_BG, S_SPAM_ONSET, S_NOISE, S_DNS, S_PLAN, S_APACHE_MAIL, S_ROLE_SPAM,
+	S_NIGHTLY, S_ADMIN, S_MONITOR, S_LIST };
 struct src { bs_time t; uint32_t seq; uint8_t kind; int arg; };
 static struct src *sheap;
 static size_t sn, scap;
@@ -104,22 +105,25 @@ struct scenario {
 	bool attack, two, logs_only, pcapng;
 	int y, m, d;
 	enum variant v;
+	bool variety;
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE },
-	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE },
-	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE },
-	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE },
-	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT },
-	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL },
-	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false },
+	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true },
+	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true },
 };
 #define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
-	"post-shell, maillog-only-exfil, role-spam"
+	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean"
 
 /* A_SHELL param of the new scenarios: how the command travels, which shell,
  * and 404 once the file is gone. 0: the reference GET to the first shell. */
@@ -824,6 +828,9 @@ int gen_run(const struct gen_opts *o)
 	R = &sim_rng;
 	if (W.odb)
 		odb_init(sc->v == V_ROLE_SPAM);
+	W.variety = sc->variety;
+	if (W.variety)
+		variety_init();
 	bool pcapng = sc->pcapng || o->pcapng_flag;
 	cap_set_rng(&cap_rng, pcapng);
 	static int rotate[NHOSTS];
@@ -856,6 +863,13 @@ int gen_run(const struct gen_opts *o)
 	double role_mean = day_s / (NROLES * ROLE_SPAM_PER_DAY * sc_rate);
 	if (sc->v == V_ROLE_SPAM)
 		src_push(S + (bs_time)(rng_exp(R, role_mean) * BS_USEC), S_ROLE_SPAM, 0);
+	for (int s = 0; s < NWEB && W.variety; s++)
+		src_push(S + 2 * HOUR + (bs_time)s * 7 * MIN + (bs_time)rng_below(R, 300) * BS_USEC, S_NIGHTLY, s);
+	if (W.variety) {
+		src_push(S + 9 * HOUR + (bs_time)rng_below(R, 8 * 3600) * BS_USEC, S_ADMIN, 0);
+		src_push(S + (bs_time)rng_below(R, 3600) * BS_USEC, S_MONITOR, 0);
+		src_push(S + 8 * HOUR + (bs_time)rng_below(R, 3600) * BS_USEC, S_LIST, 0);
+	}
 
 	while (sn) {
 		struct src s = src_pop();
@@ -870,7 +884,9 @@ int gen_run(const struct gen_opts *o)
 			break;
 		case S_USER: {
 			const struct user *u = &W.users[s.arg];
-			if (u->desktop)
+			if (u->desktop && W.variety)
+				variety_desktop_login(s.arg, s.t);
+			else if (u->desktop)
 				imap_desktop_login(s.arg, s.t);
 			else
 				web_user_session(s.arg, s.t);
@@ -902,6 +918,22 @@ int gen_run(const struct gen_opts *o)
 			mx_spam_to(W.addrs[role_addrs[rng_below(R, NROLES)]].s, s.t, rng_chance(R, 0.5));
 			src_push(s.t + (bs_time)(rng_exp(R, role_mean) * BS_USEC), S_ROLE_SPAM, 0);
 			break;
+		case S_NIGHTLY:
+			variety_nightly(s.arg, s.t);
+			src_push(s.t + DAY + (bs_time)((int)rng_below(R, 600) - 300) * BS_USEC, S_NIGHTLY, s.arg);
+			break;
+		case S_ADMIN:
+			variety_admin(s.t);
+			src_push((s.t / DAY + 1) * DAY + 8 * HOUR + (bs_time)rng_below(R, 9 * 3600) * BS_USEC, S_ADMIN, 0);
+			break;
+		case S_MONITOR:
+			variety_monitor(s.t);
+			src_push(s.t + HOUR, S_MONITOR, 0);
+			break;
+		case S_LIST:
+			variety_list_post(s.t);
+			src_push(s.t + (bs_time)(rng_exp(R, 86400.0 / 3) * BS_USEC) + MIN, S_LIST, 0);
+			break;
 		case S_NOISE:
 			noise(s.arg, s.t);
 			src_push(s.t + (bs_time)(rng_exp(R, 2400) * BS_USEC) + BS_USEC, S_NOISE, s.arg);
@@ -931,6 +963,8 @@ int gen_run(const struct gen_opts *o)
 		host_addr_format(&hosts[h], ip, sizeof ip);
 		fprintf(fp, "%s,%s,%s\n", host_names[h], ip, roles[h]);
 	}
+	if (W.variety)
+		variety_fleet_rows(fp);
 	fclose(fp);
 	free(sheap);
 	free(onset_targets);

@@ -53,6 +53,10 @@ struct user {
 	 * mail (senders) and how many it has opened. */
 	bool in_users;
 	int *inbox, ninbox, cinbox, nopened;
+	/* variety: behind a NAT shared with many users (the address never
+	 * changes); how a desktop user reaches the store (enum access). */
+	bool nat;
+	uint8_t access;
 };
 
 /* A Correspondents row (W.odb): kept when a user opens or sends a message. */
@@ -80,6 +84,7 @@ struct world {
 	bs_time dump_end;            /* end of the attacker's last bulk read or exfiltration */
 	bs_time onset_first;         /* first spam of the onset */
 	size_t gap_from, gap_to;     /* W.odb cut: rows of the Abook dump the capture misses */
+	bool variety;                /* variety, variety-clean: configurations that are not attacks */
 };
 extern struct world W;
 
@@ -164,6 +169,8 @@ void imap_desktop_login(int user, bs_time t);
 /* A mail submitted to relay1 over SMTP by a fleet server: with AUTH LOGIN as
  * the webmail user, or (auth_user NULL) by the server's own Postfix.
  * Logs relay1's Postfix lines and the deliveries; returns the end time. */
+bs_time smtp_submit(const struct host_addr *client, const char *client_host, const char *auth_user, const char *password,
+	const char *from, int sender_addr, const int *rcpts, int nrcpt, const char *data, size_t dlen, bs_time t, char *qid_out);
 bs_time smtp_to_relay(int server, const char *auth_user, const char *password, const char *from, int sender_addr,
 	const int *rcpts, int nrcpt, const char *data, size_t dlen, bs_time t, char *qid_out);
 void mx_deliver_incoming(int sender, int rcpt_user, bs_time t);
@@ -173,6 +180,24 @@ void mx_spam_to(const char *to, bs_time t, bool rbl);
 bs_time ftp_upload(int server, const struct host_addr *dst, const char *user, const char *pass, const char *file,
 	const char *data, size_t len, bs_time t);
 void dns_lookup(int server, const char *name, uint32_t answer, bs_time t);
+
+/* -------------------------------------------------- variety (variety.c) */
+/* The configurations that are not attacks (docs/SAMPLES.md, "Variety"). */
+enum access { ACC_DIRECT, ACC_PROXY, ACC_IPV6, ACC_POP3 };
+void variety_init(void);
+void variety_desktop_login(int user, bs_time t);
+/* A webmail send the way server submits (unauthenticated relay, sendmail
+ * binary or SMTP AUTH), sometimes with a 5-20 MB attachment when the first
+ * recipient is outside; authed: SMTP AUTH (webmail sent_to). */
+bs_time variety_send(int server, int user, const int *rcpt, int n, struct buf *data, bs_time t, bool *authed);
+/* One webmail server's night: backups to backup1 and offsite; an admin's day. */
+void variety_nightly(int server, bs_time t);
+void variety_admin(bs_time t);
+/* Hourly: the monitoring probe of every server, metrics pushed out. */
+void variety_monitor(bs_time t);
+/* A post of the mailing-list server, relayed through relay1. */
+void variety_list_post(bs_time t);
+void variety_fleet_rows(FILE *fp);
 
 /* ------------------------------------------------------- web (web.c) */
 /* A client's HTTP connection to a webmail server, kept alive between requests

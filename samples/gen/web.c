@@ -466,7 +466,9 @@ static bs_time app_send(int server, int user, bs_time t)
 	struct tcpconn tc;
 	char date[40];
 	snprintf(date, sizeof date, "%.10s %.8s", iso, iso + 11);
-	bs_time ts = smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
+	bool authed = true;
+	bs_time ts = W.variety ? variety_send(server, user, rcpt, n, &data, t, &authed)
+		: smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
 	mysql_open(&tc, server, ts, "atmail");
 	for (int i = 0; i < n; i++) {
 		if (W.odb) {
@@ -481,7 +483,8 @@ static bs_time app_send(int server, int user, bs_time t)
 	}
 	mysql_quit(&tc);
 	for (int i = 0; i < n; i++) {
-		truth_sent(rcpt[i], t);
+		if (authed)
+			truth_sent(rcpt[i], t);
 		if (W.nsendlog == W.csendlog) {
 			W.csendlog *= 2;
 			W.sendlog = bs_xrealloc(W.sendlog, (size_t)W.csendlog * sizeof *W.sendlog);
@@ -495,7 +498,7 @@ void web_user_session(int user, bs_time t)
 {
 	struct user *u = &W.users[user];
 	int server = (int)rng_below(R, NWEB);
-	if (rng_chance(R, 0.03))
+	if (rng_chance(R, 0.03) && !u->nat)
 		u->ip = random_client_ip(R); /* a new address from the ISP */
 	struct webconn w;
 	web_begin(&w, server, u->ip, user_agent(u->ua));

@@ -252,6 +252,7 @@ static void server_row(struct ctx *c, size_t s, struct bs_server_result *o)
 	BS_VEC_FREE(v->attack_queries);
 	BS_VEC_FREE(v->exfil_keys);
 	BS_VEC_FREE(v->exfil_cands);
+	BS_VEC_FREE(v->exfil_base);
 }
 
 static void server_rows(struct ctx *c, struct bs_results *r)
@@ -280,7 +281,7 @@ static void sort_server_rows(struct bs_results *r)
  * (which frees them: they belong to the context then). */
 static void fleet_origin(struct ctx *c, struct bs_results *r)
 {
-	char buf[1024];
+	char buf[16384];
 	size_t off = (size_t)snprintf(buf, sizeof buf, "%s", c->origin_text ? c->origin_text : "");
 	if (c->local_inferred) {
 		off += (size_t)snprintf(buf + off, sizeof buf - off, "; local domains inferred from logins:");

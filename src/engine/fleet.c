@@ -292,6 +292,46 @@ void build_host_map(struct ctx *c)
 	}
 }
 
+/* Why the data shows a host serving (0: it does not): a syslog host name
+ * tied to its address (Postfix client=name[addr]), or HTTP pages it
+ * answered. An address through which many users log in without either
+ * (a NAT, a carrier's CGNAT, an IMAP proxy) is a crowd of clients. */
+enum { SERVES_NAME = 1, SERVES_HTTP = 2 };
+static unsigned host_serves(const struct bs_agg *a, uint32_t host)
+{
+	unsigned why = 0;
+	for (size_t i = 0; i < a->aliases.n && !(why & SERVES_NAME); i++)
+		if (a->aliases.v[i].ip == host)
+			why |= SERVES_NAME;
+	for (size_t i = 0; i < a->paths.n && !(why & SERVES_HTTP); i++)
+		if (a->paths.v[i].host == host)
+			why |= SERVES_HTTP;
+	return why;
+}
+
+#define DISCOVERED_MAX 64
+
+/* The summary's account of a discovered fleet: a warning first when it is
+ * too large to be judged silently, then why each server was taken. */
+static void discovered_origin(struct ctx *c, const uint64_t *nusers, const unsigned *why)
+{
+	size_t cap = 600 + c->nsrv * 120, off = 0;
+	char *buf = bs_xmalloc(cap);
+	if (c->nsrv > DISCOVERED_MAX)
+		off += (size_t)snprintf(buf + off, cap - off,
+			"WARNING: %zu servers discovered (more than %d): check them or pass --fleet FILE; ", c->nsrv, DISCOVERED_MAX);
+	off += (size_t)snprintf(buf + off, cap - off,
+		"discovered: %zu host(s) through which 3 or more users logged in to webmail or IMAP and that the data shows serving", c->nsrv);
+	for (size_t i = 0; i < c->nsrv && off < cap; i++) {
+		char ip[BS_IP_STRLEN];
+		bs_ip_format(&c->srv[i].addrs[0], ip, sizeof ip);
+		off += (size_t)snprintf(buf + off, cap - off, "%s %s (%s: %llu users%s%s)", i ? ";" : ":", c->srv[i].name, ip,
+			(unsigned long long)nusers[i], (why[i] & SERVES_NAME) ? ", named in the mail logs" : "",
+			(why[i] & SERVES_HTTP) ? ", answered HTTP" : "");
+	}
+	c->origin_text = buf;
+}
+
 /* Discovery: hosts (by address) through which many distinct users logged in. */
 void discover_fleet(struct ctx *c)
 {
@@ -322,12 +362,14 @@ void discover_fleet(struct ctx *c)
 	size_t nn = 0;
 	for (size_t i = 0; i < counts.n; i++) {
 		const char *h = S(c, counts.v[i].host);
-		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0)
+		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0 || !host_serves(a, counts.v[i].host))
 			continue;
 		names = bs_xrealloc(names, (nn + 1) * sizeof *names);
 		names[nn++] = bs_xstrndup(h + 3, strlen(h + 3));
 	}
 	bs_qsort(names, nn, sizeof *names, cmp_str);
+	uint64_t *nusers = bs_xcalloc(nn ? nn : 1, sizeof *nusers);
+	unsigned *why = bs_xcalloc(nn ? nn : 1, sizeof *why);
 	c->srv = bs_xcalloc(nn ? nn : 1, sizeof *c->srv);
 	c->nsrv = nn;
 	for (size_t i = 0; i < nn; i++) {
@@ -347,11 +389,15 @@ void discover_fleet(struct ctx *c)
 		v->name = best ? bs_xstrndup(best, strlen(best)) : names[i];
 		if (best)
 			free(names[i]);
+		bool f;
+		uint32_t *slot = bs_u64map_upsert(&count, ipid, &f);
+		nusers[i] = f && slot ? counts.v[*slot - 1].n : 0;
+		why[i] = host_serves(a, ipid);
 	}
 	free(names);
-	char buf[512];
-	snprintf(buf, sizeof buf, "discovered: %zu host(s) through which 3 or more users logged in to webmail or IMAP", nn);
-	c->origin_text = bs_xstrndup(buf, strlen(buf));
+	discovered_origin(c, nusers, why);
+	free(nusers);
+	free(why);
 	bs_u64map_free(&users);
 	bs_u64map_free(&count);
 	BS_VEC_FREE(counts);

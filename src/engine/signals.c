@@ -214,6 +214,77 @@ void detect_db(struct ctx *c, size_t s)
 	free(issues);
 }
 
+/* The sender logged in (webmail or IMAP/POP3): the message is that
+ * customer's own mail, whatever its size (attachments), not the server's. */
+static bool sender_is_customer(const struct ctx *c, uint32_t sender)
+{
+	for (size_t i = 0; i < c->a->ev.n; i++)
+		if (c->a->ev.v[i].kind == EK_LOGIN && c->a->ev.v[i].addr == sender)
+			return true;
+	return false;
+}
+
+static const char *local_part_end(const char *addr) { const char *at = strrchr(addr, '@'); return at ? at : addr + strlen(addr); }
+
+/* Copies of one message (pickup, relay, capture): same recipients, close in time. */
+static bool same_message(const struct bs_cand *x, const struct bs_cand *y)
+{
+	bs_time d = x->ts > y->ts ? x->ts - y->ts : y->ts - x->ts;
+	return x->s_main == y->s_main && d < 600 * (bs_time)BS_USEC;
+}
+
+/* Baseline of a mail: the largest other message of the same account, or of
+ * the same account name on the other servers (apache@wm1 for apache@wm3). */
+static uint64_t mail_baseline(const struct ctx *c, const struct bs_cand *k)
+{
+	const char *me = S(c, k->s_user), *me_end = local_part_end(me);
+	uint64_t best = 0;
+	for (size_t i = 0; i < c->a->cand.n; i++) {
+		const struct bs_cand *o = &c->a->cand.v[i];
+		if (o->kind != CK_MAIL_OUT || o == k || same_message(o, k) || o->num1 <= best)
+			continue;
+		const char *other = S(c, o->s_user), *other_end = local_part_end(other);
+		if (o->s_user == k->s_user || (other_end - other == me_end - me && memcmp(other, me, (size_t)(me_end - me)) == 0))
+			best = o->num1;
+	}
+	return best;
+}
+
+/* Baseline of a transfer: the largest other transfer by the fleet (this
+ * server's history and its peers) to the same destination: a nightly
+ * offsite backup is routine, a first upload to a new host is not. */
+static uint64_t transfer_baseline(const struct ctx *c, const struct bs_cand *k)
+{
+	uint64_t best = 0;
+	for (size_t i = 0; i < c->a->cand.n; i++) {
+		const struct bs_cand *o = &c->a->cand.v[i];
+		if ((o->kind != CK_FLOW_OUT && o->kind != CK_FILEXFER) || o->key == k->key || o->num1 <= best ||
+		    !bs_ip_eq(&o->dst, &k->dst) || srv_of_host(c, o->host) < 0)
+			continue;
+		best = o->num1;
+	}
+	return best;
+}
+
+static bool exfil_mail_hit(const struct ctx *c, const struct bs_cand *k, uint64_t med_mail, uint64_t *base)
+{
+	const char *rcpts = S(c, k->s_main);
+	char first[BS_ADDR_MAX + 1];
+	size_t n = strcspn(rcpts, ";");
+	if (n > BS_ADDR_MAX)
+		n = BS_ADDR_MAX;
+	memcpy(first, rcpts, n);
+	first[n] = 0;
+	double f = c->cfg->th.exfil_factor;
+	uint64_t floor = (k->flags & CF_LOCAL_UID) ? (uint64_t)(f * (double)med_mail) : 0;
+	if (!addr_domain_outside(c, first) || k->num1 < c->cfg->th.exfil_min_bytes || k->num1 < floor)
+		return false;
+	if (sender_is_customer(c, k->s_user))
+		return false;
+	*base = mail_baseline(c, k);
+	return (double)k->num1 >= f * (double)*base;
+}
+
 void detect_exfil(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
@@ -226,6 +297,7 @@ void detect_exfil(struct ctx *c, size_t s)
 		if (srv_of_host(c, k->host) != (int)s)
 			continue;
 		bool hit = false;
+		uint64_t base = 0;
 		if ((k->kind == CK_FLOW_OUT || k->kind == CK_FILEXFER) && ip_is_outside(c, &k->dst)) {
 			uint64_t floor = (uint64_t)(f * (double)med_out);
 			hit = k->num1 >= min && k->num1 >= floor;
@@ -234,24 +306,23 @@ void detect_exfil(struct ctx *c, size_t s)
 				if (cand_find(c, CK_FILEXFER, k->key))
 					hit = false;
 			}
+			if (hit) {
+				base = transfer_baseline(c, k);
+				hit = (double)k->num1 >= f * (double)base;
+			}
 		} else if (k->kind == CK_MAIL_OUT) {
-			const char *rcpts = S(c, k->s_main);
-			char first[BS_ADDR_MAX + 1];
-			size_t n = strcspn(rcpts, ";");
-			if (n > BS_ADDR_MAX)
-				n = BS_ADDR_MAX;
-			memcpy(first, rcpts, n);
-			first[n] = 0;
-			uint64_t floor = (k->flags & CF_LOCAL_UID) ? (uint64_t)(f * (double)med_mail) : 0;
-			hit = addr_domain_outside(c, first) && k->num1 >= min && k->num1 >= floor;
+			hit = exfil_mail_hit(c, k, med_mail, &base);
 		}
 		if (!hit)
 			continue;
 		v->signals |= 1u << BS_SIG_EXFILTRATION;
 		note_baseline(v, BS_SIG_EXFILTRATION, "median outbound flow of this server: %llu bytes, median local mail: %llu bytes; "
-		              "flagged from %.0f times the median and at least %llu bytes", (unsigned long long)med_out,
-		              (unsigned long long)med_mail, f, (unsigned long long)min);
+		              "largest other %s of the same %s: %llu bytes; flagged from %.0f times both and at least %llu bytes",
+		              (unsigned long long)med_out, (unsigned long long)med_mail,
+		              k->kind == CK_MAIL_OUT ? "mail" : "transfer", k->kind == CK_MAIL_OUT ? "account" : "destination",
+		              (unsigned long long)base, f, (unsigned long long)min);
 		*BS_VEC_PUSH(v->exfil_cands) = i;
+		*BS_VEC_PUSH(v->exfil_base) = base;
 		if (k->kind != CK_MAIL_OUT) {
 			PUSH_UNIQUE(v->exfil_keys, k->key);
 			add_ip_unique(v, &k->dst);

@@ -108,21 +108,25 @@ static void exfil_rows(struct ctx *c, size_t s)
 	const struct bs_agg *a = c->a;
 	for (size_t j = 0; j < v->exfil_cands.n; j++) {
 		const struct bs_cand *k = &a->cand.v[v->exfil_cands.v[j]];
+		unsigned long long base = j < v->exfil_base.n ? (unsigned long long)v->exfil_base.v[j] : 0;
 		char dst[BS_IP_STRLEN];
 		bs_ip_format(&k->dst, dst, sizeof dst);
 		if (k->kind == CK_MAIL_OUT)
 			tl_add(c, k->ts, 0, "Submission Time", "exfiltration", BS_SEV_COMPROMISE, (int)s, &k->src, NULL,
-			       S(c, k->s_user), NULL, k->input, k->ref, "%s mail from %s on %s to %.300s, %llu bytes",
+			       S(c, k->s_user), NULL, k->input, k->ref,
+			       "%s mail from %s on %s to %.300s, %llu bytes (largest other mail of this account or its namesakes on the fleet: %llu bytes)",
 			       (k->flags & CF_LOCAL_UID) ? "locally submitted" : "unauthenticated", S(c, k->s_user),
-			       v->name, S(c, k->s_main), (unsigned long long)k->num1);
+			       v->name, S(c, k->s_main), (unsigned long long)k->num1, base);
 		else if (k->kind == CK_FILEXFER)
 			tl_add(c, k->ts, 6, "Transfer End", "exfiltration", BS_SEV_COMPROMISE, (int)s, &k->src, &k->dst,
-			       S(c, k->s_user), NULL, k->input, k->ref, "%s upload of %.200s from %s to %s, %llu bytes",
-			       S(c, k->s_extra), S(c, k->s_main), v->name, dst, (unsigned long long)k->num1);
+			       S(c, k->s_user), NULL, k->input, k->ref,
+			       "%s upload of %.200s from %s to %s, %llu bytes (largest other transfer of the fleet to it: %llu bytes)",
+			       S(c, k->s_extra), S(c, k->s_main), v->name, dst, (unsigned long long)k->num1, base);
 		else
 			tl_add(c, k->ts, 6, "Connection Start", "exfiltration", BS_SEV_COMPROMISE, (int)s, &k->src,
-			       &k->dst, NULL, NULL, k->input, k->ref, "%s sent %llu bytes to %s:%u (%s)", v->name,
-			       (unsigned long long)k->num1, dst, k->dport, S(c, k->s_main)[0] ? S(c, k->s_main) : "tcp");
+			       &k->dst, NULL, NULL, k->input, k->ref,
+			       "%s sent %llu bytes to %s:%u (%s; largest other transfer of the fleet to it: %llu bytes)", v->name,
+			       (unsigned long long)k->num1, dst, k->dport, S(c, k->s_main)[0] ? S(c, k->s_main) : "tcp", base);
 	}
 }
 
