@@ -193,6 +193,10 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	ex->client_ip = x->client;
 	const char *ua = x->ua ? S(c, x->ua) : "";
 	ex->user_agent = bs_xstrndup(ua, strlen(ua));
+	unsigned seen = (1u << BS_CAT_EXFILTRATED) | (1u << BS_CAT_CREDENTIALS_AT_RISK) |
+	                (1u << BS_CAT_TROJAN_PAGE_SERVED);
+	ex->basis = (x->cats & seen) ? BS_BASIS_OBSERVED : BS_BASIS_INFERRED;
+	r->basis_counts[ex->basis]++;
 	r->risk_counts[ex->risk]++;
 	for (int cat = 0; cat < BS_CAT_COUNT; cat++)
 		if (ex->categories & (1u << cat))
