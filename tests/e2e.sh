@@ -15,53 +15,70 @@ mkdir -p "$work"
 
 . "$top_srcdir/tests/tap.sh"
 
-for scenario in reference clean maillog-only two-servers pcapng-vlan newyear variety variety-clean; do
+# run_scenario NAME MODE ONLY: generate NAME (once), analyze it with the
+# inventory (MODE fleet) or without (MODE discovered), compare with the
+# truth. ONLY: an extended regular expression of the truthcmp checks
+# required (empty: all of them); the others are reported as TODO.
+run_scenario() {
+	scenario=$1 mode=$2 only=$3
 	dir="$work/$scenario"
-	mkdir -p "$dir"
-	if ! "$gen" --scenario "$scenario" --seed 7 --out "$dir/in" >"$dir.gen.log" 2>&1; then
-		fail "$scenario: generator failed"; sed 's/^/# /' "$dir.gen.log" | tail -20
-		continue
+	if [ ! -d "$dir/in/truth" ]; then
+		mkdir -p "$dir"
+		if ! "$gen" --scenario "$scenario" --seed 7 --out "$dir/in" >"$dir.gen.log" 2>&1; then
+			fail "$scenario: generator failed"; sed 's/^/# /' "$dir.gen.log" | tail -20
+			return
+		fi
+		pass "$scenario: generated"
 	fi
-	pass "$scenario: generated"
-	set -- analyze --fleet "$dir/in/fleet.csv" --local-domain example.net -q -j 2 -o "$dir/out"
+	out="$dir/out-$mode"
+	set -- analyze --local-domain example.net -q -j 2 -o "$out"
+	[ "$mode" = fleet ] && set -- "$@" --fleet "$dir/in/fleet.csv"
 	[ -f "$top_srcdir/samples/geoip/sample.mmdb" ] && set -- "$@" --geoip "$top_srcdir/samples/geoip/sample.mmdb"
 	[ -d "$dir/in/logs" ] && set -- "$@" "$dir/in/logs"
 	[ -d "$dir/in/pcap" ] && set -- "$@" "$dir/in/pcap"
-	"$bin" "$@" >"$dir.run.log" 2>&1
+	"$bin" "$@" >"$dir.$mode.run.log" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ]; then pass "$scenario: analyze exit status 0"
-	else fail "$scenario: analyze exit status $rc"; sed 's/^/# /' "$dir.run.log" | tail -20; continue; fi
+	if [ $rc -eq 0 ]; then pass "$scenario ($mode): analyze exit status 0"
+	else fail "$scenario ($mode): analyze exit status $rc"; sed 's/^/# /' "$dir.$mode.run.log" | tail -20; return; fi
 	# truthcmp prints its own TAP lines; renumber them into this stream
-	"$cmp" "$dir/in/truth" "$dir/out" > "$dir.cmp.tap" 2>&1
+	"$cmp" "$dir/in/truth" "$out" > "$dir.$mode.cmp.tap" 2>&1
 	while IFS= read -r line; do
+		desc=${line#* - }
 		case "$line" in
-		"ok "*) pass "$scenario: ${line#* - }" ;;
-		"not ok "*) fail "$scenario: ${line#* - }" ;;
-		"#"*) echo "$line" ;;
+		"ok "*|"not ok "*)
+			if [ -n "$only" ] && ! printf '%s\n' "$desc" | grep -Eq "$only"; then
+				echo "# TODO $scenario ($mode): ${line%% - *} - $desc"
+				continue
+			fi ;;
 		esac
-	done < "$dir.cmp.tap"
-	grep -q '^ok\|^not ok' "$dir.cmp.tap" || { fail "$scenario: truthcmp printed no result"; sed 's/^/# /' "$dir.cmp.tap" | tail -5; }
+		case "$line" in
+		"ok "*) pass "$scenario ($mode): $desc" ;;
+		"not ok "*) fail "$scenario ($mode): $desc" ;;
+		"#"*) [ -z "$only" ] && echo "$line" ;;
+		esac
+	done < "$dir.$mode.cmp.tap"
+	grep -q '^ok\|^not ok' "$dir.$mode.cmp.tap" || { fail "$scenario ($mode): truthcmp printed no result"; sed 's/^/# /' "$dir.$mode.cmp.tap" | tail -5; }
+}
+
+for scenario in reference clean maillog-only two-servers pcapng-vlan newyear variety variety-clean; do
+	run_scenario "$scenario" fleet ""
+done
+# Issue 16 scenarios (docs/SAMPLES.md): the checks the engine meets so far;
+# the exposure of the stolen copy (basis, per-table categories) and the
+# maillog-only rules are not done yet (TODO lines).
+servers_only='verdict|window|attacker_ips|spam onset'
+for scenario in opened-only opened-only-cut post-shell role-spam; do
+	run_scenario "$scenario" fleet "$servers_only"
+	run_scenario "$scenario" discovered "$servers_only"
 done
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.
 for scenario in reference variety variety-clean; do
-	dir="$work/$scenario"
-	[ -d "$dir/in/truth" ] || continue
-	"$bin" analyze --local-domain example.net -q -j 2 -o "$dir/out-discovered" "$dir/in/logs" "$dir/in/pcap" >"$dir.disc.log" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ]; then pass "$scenario, fleet discovered: exit status 0"
-	else fail "$scenario, fleet discovered: exit status $rc"; fi
-	"$cmp" "$dir/in/truth" "$dir/out-discovered" > "$dir.disc.tap" 2>&1
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) pass "$scenario, fleet discovered: ${line#* - }" ;;
-		"not ok "*) fail "$scenario, fleet discovered: ${line#* - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < "$dir.disc.tap"
-	check "$scenario, fleet discovered: the report says how the fleet was found" grep -q "discovered" "$dir/out-discovered/report.html"
+	run_scenario "$scenario" discovered ""
+	out="$work/$scenario/out-discovered"
+	check "$scenario, fleet discovered: the report says how the fleet was found" grep -q "discovered" "$out/report.html"
 	is "$scenario, fleet discovered: the six webmail servers, nothing else" \
-		"$(tail -n +2 "$dir/out-discovered/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
+		"$(tail -n +2 "$out/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
 done
 done_testing

@@ -140,6 +140,9 @@ static struct bs_results *sample_results(void)
 	e[2] = (struct bs_exposed){ owned("bob@partner.example"), owned("partner.example"), false,
 		1u << BS_CAT_RECEIVED_FROM | 1u << BS_CAT_SENT_TO, BS_RISK_LOW, 1u << BS_ACT_NOTIFY,
 		T(2007, 4, 2, 9, 0, 0), T(2007, 5, 3, 9, 0, 0), owned("web1;web2"), 2, { 0 }, NULL };
+	e[2].basis = BS_BASIS_INFERRED;
+	r->basis_counts[BS_BASIS_OBSERVED] = 2;
+	r->basis_counts[BS_BASIS_INFERRED] = 1;
 	r->risk_counts[BS_RISK_HIGH] = 1;
 	r->risk_counts[BS_RISK_MEDIUM] = 1;
 	r->risk_counts[BS_RISK_LOW] = 1;
@@ -338,12 +341,12 @@ static const char servers_csv[] =
 	"web3,192.0.2.13,suspicious,2.25,,,,,auth_anomaly;foreign_destination,1.128.0.1;81.2.69.142,3\n";
 
 static const char exposed_csv[] =
-	"address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence\n"
-	"'=cmd@example.net,example.net,1,exfiltrated,medium,notify,2007-05-04T18:00:00Z,2007-05-04T18:00:00Z,web2,1\n"
+	"address,domain,customer,categories,risk,action,first_seen,last_seen,servers,evidence,basis\n"
+	"'=cmd@example.net,example.net,1,exfiltrated,medium,notify,2007-05-04T18:00:00Z,2007-05-04T18:00:00Z,web2,1,observed\n"
 	"alice@example.net,example.net,1,credentials_at_risk;exfiltrated;login;trojan_page_served,high,"
-	"reset_password;malware_check;notify,2007-05-04T18:05:00Z,2007-05-06T10:00:00Z,web2,7\n"
+	"reset_password;malware_check;notify,2007-05-04T18:05:00Z,2007-05-06T10:00:00Z,web2,7,observed\n"
 	"bob@partner.example,partner.example,0,received_from;sent_to,low,notify,2007-04-02T09:00:00Z,"
-	"2007-05-03T09:00:00Z,web1;web2,2\n";
+	"2007-05-03T09:00:00Z,web1;web2,2,inferred\n";
 
 static const char timeline_csv[] =
 	"datetime,timestamp,timestamp_desc,message,event,severity,server,src_ip,src_country,src_asn,dst_ip,user,"
@@ -457,7 +460,9 @@ static void test_read_back(const struct bs_results *r)
 	free_table(&t);
 
 	ok(read_table(dir, "exposed_addresses.csv", &t), "exposed_addresses.csv parses as strict CSV");
-	is_int(t.ncols[0], 10, "exposed_addresses.csv: 10 columns");
+	is_int(t.ncols[0], 11, "exposed_addresses.csv: 11 columns");
+	is_str(cell(&t, 0, 10), "basis", "exposed_addresses.csv: basis after evidence");
+	is_str(cell(&t, 3, 10), "inferred", "basis value");
 	is_str(cell(&t, 1, 0), "'=cmd@example.net", "an address beginning with = reads back guarded");
 	is_str(cell(&t, 2, 4), "high", "risk value");
 	free_table(&t);
@@ -535,6 +540,7 @@ static void test_summary(const struct bs_results *r)
 	ok(strstr(buf, "    81.2.69.142\n") != NULL, "an attacker address is listed");
 	ok(strstr(buf, "high 1, medium 1, low 1") != NULL, "summary counts exposed addresses by risk");
 	ok(strstr(buf, "exfiltrated 2") != NULL, "summary counts by category");
+	ok(strstr(buf, "by basis: observed 2") != NULL && strstr(buf, "inferred 1") != NULL, "summary counts by basis");
 	ok(strstr(buf, "spam onset: 2007-05-13T08:00:00Z") != NULL, "summary gives the spam onset");
 	ok(strstr(buf, "damaged or truncated inputs: 1 of 3") != NULL, "summary flags damaged inputs");
 	ok(strstr(buf, "case-0504/") != NULL, "summary says where the files are");
@@ -671,7 +677,11 @@ static void test_report_extremes(void)
 		labels++;
 	ok(labels > 2 && labels <= 14, "a 130-year span still gets a handful of axis labels (%d)", labels);
 	ok(html && strstr(html, "&hellip; 5 more") != NULL, "a botnet is cut short in the verdict table");
-	ok(html && strstr(html, "nan") == NULL && strstr(html, "inf") == NULL, "a non-finite score is not printed as such");
+	/* "inf" followed by a delimiter: the word "inferred" (basis) is fine */
+	bool nonfinite = false;
+	for (const char *const *w = (const char *const[]){ "nan", "inf<", "inf ", "inf)", "inf;", "inf,", NULL }; *w; w++)
+		nonfinite |= html && strstr(html, *w) != NULL;
+	ok(html && !nonfinite, "a non-finite score is not printed as such");
 	free(html);
 	char *servers = slurp(dir, "servers.csv", NULL);
 	ok(servers && strstr(servers, ",compromised,,") != NULL, "a non-finite score is an empty cell");

@@ -54,6 +54,12 @@ const char *bs_risk_name(enum bs_risk r)
 	return NAME_OF(names, r);
 }
 
+const char *bs_basis_name(enum bs_basis b)
+{
+	static const char *const names[BS_BASIS_COUNT] = { "observed", "inferred" };
+	return NAME_OF(names, b);
+}
+
 const char *bs_action_name(enum bs_action a)
 {
 	static const char *const names[BS_ACT_COUNT] = { "reset_password", "malware_check", "notify" };

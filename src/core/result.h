@@ -28,6 +28,13 @@ const char *bs_category_name(enum bs_category c);
 enum bs_risk { BS_RISK_HIGH = 0, BS_RISK_MEDIUM, BS_RISK_LOW };
 const char *bs_risk_name(enum bs_risk r);
 
+/* What an exposure rests on: the address is in a copy of the data the
+ * attacker was seen to take (result rows, web-shell output, an exfiltration
+ * payload) or was observed through the compromised server (credentials at
+ * risk, trojan page); else it is inferred from logs and traffic. */
+enum bs_basis { BS_BASIS_OBSERVED = 0, BS_BASIS_INFERRED, BS_BASIS_COUNT };
+const char *bs_basis_name(enum bs_basis b);
+
 /* Actions, in SPEC.md order. */
 enum bs_action { BS_ACT_RESET_PASSWORD = 0, BS_ACT_MALWARE_CHECK, BS_ACT_NOTIFY, BS_ACT_COUNT };
 const char *bs_action_name(enum bs_action a);
@@ -69,6 +76,7 @@ struct bs_exposed {
 	/* trojan_page_served: where and with what it was served (report/timeline) */
 	bs_ip client_ip;
 	char *user_agent;
+	enum bs_basis basis;      /* exposed_addresses.csv's column after evidence */
 };
 
 enum bs_severity { BS_SEV_ATTACK = 0, BS_SEV_COMPROMISE, BS_SEV_EXPOSURE, BS_SEV_INFO };
@@ -104,6 +112,7 @@ struct bs_results {
 	uint64_t spam_exposed_before, spam_exposed_after;      /* spam to exposed addresses */
 	uint64_t risk_counts[3];  /* by bs_risk */
 	uint64_t category_counts[BS_CAT_COUNT];
+	uint64_t basis_counts[BS_BASIS_COUNT];
 	bs_time data_start, data_end;
 	/* --timeline all: every event, merged into timeline.csv by the writer
 	 * (read once; owned and freed by the caller, not by bs_results_free). */

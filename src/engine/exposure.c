@@ -193,6 +193,10 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	ex->client_ip = x->client;
 	const char *ua = x->ua ? S(c, x->ua) : "";
 	ex->user_agent = bs_xstrndup(ua, strlen(ua));
+	unsigned seen = (1u << BS_CAT_EXFILTRATED) | (1u << BS_CAT_CREDENTIALS_AT_RISK) |
+	                (1u << BS_CAT_TROJAN_PAGE_SERVED);
+	ex->basis = (x->cats & seen) ? BS_BASIS_OBSERVED : BS_BASIS_INFERRED;
+	r->basis_counts[ex->basis]++;
 	r->risk_counts[ex->risk]++;
 	for (int cat = 0; cat < BS_CAT_COUNT; cat++)
 		if (ex->categories & (1u << cat))
@@ -281,77 +285,112 @@ void build_exposure(struct ctx *c, struct bs_results *r)
 	free(acc);
 }
 
-/* Spam onset: the first day after the earliest exploit on which the share
- * of exposed addresses receiving spam rises well above the share before the
- * incident and above the share of addresses not exposed. */
+/* Spam onset: the first day at or after the earliest exploit on which many
+ * exposed addresses receive spam far above their own daily spam before the
+ * exploit (zero is a baseline too: role accounts that get spam every day do
+ * not make an onset by getting it again). Not a comparison of population
+ * shares: those depend on who else gets spam. */
+
+struct spam_days {
+	int64_t dmin, dmax, d0;
+	uint64_t *above;        /* per day: exposed addresses above their own baseline */
+	uint64_t *recipients;   /* per day: exposed addresses with spam */
+	bs_time *first;         /* per day: first spam to an address above its baseline */
+	uint64_t *before;       /* per string id: spam before the exploit */
+};
+
+static bool addr_is_exposed(const struct ctx *c, const struct bs_results *r, uint32_t addr)
+{
+	struct bs_exposed key = { .address = (char *)S(c, addr) };
+	return bsearch(&key, r->exposed, r->nexposed, sizeof *r->exposed, cmp_exposed_addr) != NULL;
+}
+
+/* The span of days with spam; false when none (or absurd). */
+static bool spam_span(const struct bs_agg *a, struct spam_days *sd)
+{
+	sd->dmin = INT64_MAX;
+	sd->dmax = INT64_MIN;
+	for (size_t i = 0; i < a->ev.n; i++)
+		if (a->ev.v[i].kind == EK_SPAM) {
+			int64_t d = a->ev.v[i].peer;
+			if (d < sd->dmin) sd->dmin = d;
+			if (d > sd->dmax) sd->dmax = d;
+		}
+	return sd->dmin != INT64_MAX && sd->dmax - sd->dmin <= 3660;
+}
+
+/* Per exposed address, its spam before the exploit; per day, the exposed
+ * recipients and those above their own mean daily spam before the exploit. */
+static void spam_count(const struct ctx *c, struct bs_results *r, struct spam_days *sd)
+{
+	const struct bs_agg *a = c->a;
+	int64_t nbefore = sd->d0 > sd->dmin ? sd->d0 - sd->dmin : 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < a->ev.n; i++) {
+			const struct bs_evidence *e = &a->ev.v[i];
+			if (e->kind != EK_SPAM || !addr_is_exposed(c, r, e->addr))
+				continue;
+			int64_t d = (int64_t)e->peer;
+			size_t ix = (size_t)(d - sd->dmin);
+			if (pass == 0) {
+				if (d < sd->d0) {
+					sd->before[e->addr] += e->count;
+					r->spam_exposed_before += e->count;
+				} else {
+					r->spam_exposed_after += e->count;
+				}
+				sd->recipients[ix]++;
+				continue;
+			}
+			double own = nbefore ? (double)sd->before[e->addr] / (double)nbefore : 0;
+			if (d >= sd->d0 && (double)e->count > 2.0 * own) {
+				sd->above[ix]++;
+				sd->first[ix] = tmin(sd->first[ix], e->first);
+			}
+		}
+}
+
+static bs_time spam_onset_day(const struct spam_days *sd)
+{
+	double base = 0;
+	int64_t nb = 0;
+	for (int64_t d = sd->dmin; d < sd->d0; d++, nb++)
+		base += (double)sd->recipients[d - sd->dmin];
+	base = nb ? base / (double)nb : 0;
+	for (int64_t d = sd->d0 > sd->dmin ? sd->d0 : sd->dmin; d <= sd->dmax; d++) {
+		uint64_t n = sd->above[d - sd->dmin];
+		if (n >= 3 && (double)n >= 3.0 * (base + 1.0))
+			return sd->first[d - sd->dmin];
+	}
+	return BS_TIME_NONE;
+}
 
 void spam_onset(struct ctx *c, struct bs_results *r)
 {
-	const struct bs_agg *a = c->a;
 	r->spam_onset = BS_TIME_NONE;
 	bs_time start = BS_TIME_NONE;
 	for (size_t s = 0; s < c->nsrv; s++)
 		if (c->srv[s].verdict == BS_V_COMPROMISED)
 			start = tmin(start, c->srv[s].ws);
-	if (start == BS_TIME_NONE || !r->nexposed)
+	struct spam_days sd = { 0 };
+	if (start == BS_TIME_NONE || !r->nexposed || !spam_span(c->a, &sd))
 		return;
-	int64_t d0 = start / BS_USEC / 86400;
-	/* days span */
-	int64_t dmin = INT64_MAX, dmax = INT64_MIN;
-	for (size_t i = 0; i < a->ev.n; i++)
-		if (a->ev.v[i].kind == EK_SPAM) {
-			int64_t d = a->ev.v[i].peer;
-			if (d < dmin) dmin = d;
-			if (d > dmax) dmax = d;
-		}
-	if (dmin == INT64_MAX || dmax - dmin > 3660)
-		return;
-	size_t ndays = (size_t)(dmax - dmin + 1);
-	uint64_t *exp_n = bs_xcalloc(ndays, sizeof *exp_n), *oth_n = bs_xcalloc(ndays, sizeof *oth_n);
-	bs_time *exp_first = bs_xmalloc(ndays * sizeof *exp_first);
+	sd.d0 = start / BS_USEC / 86400;
+	size_t ndays = (size_t)(sd.dmax - sd.dmin + 1);
+	sd.above = bs_xcalloc(ndays, sizeof *sd.above);
+	sd.recipients = bs_xcalloc(ndays, sizeof *sd.recipients);
+	sd.first = bs_xmalloc(ndays * sizeof *sd.first);
 	for (size_t i = 0; i < ndays; i++)
-		exp_first[i] = BS_TIME_NONE;
-	uint64_t nothers_seen = 0;
-	for (size_t i = 0; i < a->ev.n; i++) {
-		const struct bs_evidence *e = &a->ev.v[i];
-		if (e->kind != EK_SPAM)
-			continue;
-		struct bs_exposed key = { .address = (char *)S(c, e->addr) };
-		bool exposed = bsearch(&key, r->exposed, r->nexposed, sizeof *r->exposed, cmp_exposed_addr) != NULL;
-		size_t d = (size_t)((int64_t)e->peer - dmin);
-		if (exposed) {
-			exp_n[d]++;
-			exp_first[d] = tmin(exp_first[d], e->first);
-			if ((int64_t)e->peer < d0)
-				r->spam_exposed_before += e->count;
-			else
-				r->spam_exposed_after += e->count;
-		} else {
-			oth_n[d]++;
-			nothers_seen++;
-		}
-	}
-	/* baseline: mean daily exposed spam recipients before the exploit */
-	double base = 0;
-	size_t nb = 0;
-	for (int64_t d = dmin; d < d0; d++, nb++)
-		base += (double)exp_n[d - dmin];
-	base = nb ? base / (double)nb : 0;
-	for (int64_t d = d0 > dmin ? d0 : dmin; d <= dmax; d++) {
-		size_t i = (size_t)(d - dmin);
-		double exposed_rate = (double)exp_n[i] / (double)r->nexposed;
-		double other_rate = (double)oth_n[i] / (double)(nothers_seen ? nothers_seen : 1);
-		if (exp_n[i] >= 3 && (double)exp_n[i] >= 3.0 * (base + 1.0) && exposed_rate > 2.0 * other_rate) {
-			r->spam_onset = exp_first[i];
-			break;
-		}
-	}
-	free(exp_n);
-	free(oth_n);
-	free(exp_first);
+		sd.first[i] = BS_TIME_NONE;
+	sd.before = bs_xcalloc(c->a->str.n ? c->a->str.n : 1, sizeof *sd.before);
+	spam_count(c, r, &sd);
+	r->spam_onset = spam_onset_day(&sd);
+	free(sd.above);
+	free(sd.recipients);
+	free(sd.first);
+	free(sd.before);
 	if (r->spam_onset != BS_TIME_NONE)
 		tl_add(c, r->spam_onset, 0, "Spam Onset", "spam_onset", BS_SEV_EXPOSURE, -1, NULL, NULL, NULL, NULL,
 		       UINT32_MAX, 0, "Spam to exposed addresses rises above its earlier rate (%llu spam messages to exposed addresses before the exploit, %llu after)",
 		       (unsigned long long)r->spam_exposed_before, (unsigned long long)r->spam_exposed_after);
 }
-

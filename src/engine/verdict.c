@@ -48,8 +48,9 @@ void find_window_end(struct ctx *c, size_t s)
 			continue;
 		if (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key))
 			we = tmax(we, k->ts_end);
+		/* a request refused (404 after the clean-up, 403, 5xx) is a probe, not use */
 		if (k->kind == CK_HTTP && ip_in(v->attackers.v, v->attackers.n, &k->src) &&
-		    (k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)))
+		    (k->flags & CF_SUCCESS) && (k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)))
 			we = tmax(we, k->ts);
 	}
 	for (size_t j = 0; j < v->exfil_cands.n; j++) {

@@ -136,7 +136,7 @@ static bool write_exposed(FILE *f, const struct bs_results *r, struct bs_geoip *
 {
 	(void)geo; /* same signature as the writers that enrich */
 	static const char *const cols[] = { "address", "domain", "customer", "categories", "risk",
-		"action", "first_seen", "last_seen", "servers", "evidence", NULL };
+		"action", "first_seen", "last_seen", "servers", "evidence", "basis", NULL };
 	struct bs_csv *c = bs_csv_open(f);
 	header(c, cols);
 	for (size_t i = 0; i < r->nexposed; i++) {
@@ -151,6 +151,7 @@ static bool write_exposed(FILE *f, const struct bs_results *r, struct bs_geoip *
 		cell_time(c, e->last_seen, 0);
 		bs_csv_cellz(c, e->servers);
 		cell_u64(c, e->evidence);
+		bs_csv_cellz(c, bs_basis_name(e->basis));
 		bs_csv_end_row(c);
 	}
 	bs_csv_close(c);
@@ -639,7 +640,9 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 		for (unsigned i = 0; i < BS_CAT_COUNT; i++)
 			fprintf(out, "%s %s %" PRIu64, i ? "," : "", bs_category_name((enum bs_category)i),
 			        r->category_counts[i]);
-		fputc('\n', out);
+		fprintf(out, "\n    by basis: observed %" PRIu64 " (in a copy the attacker was seen to take, or observed"
+		        " through the compromised server), inferred %" PRIu64 "\n",
+		        r->basis_counts[BS_BASIS_OBSERVED], r->basis_counts[BS_BASIS_INFERRED]);
 	}
 	if (r->spam_onset != BS_TIME_NONE) {
 		char t[40];

@@ -480,6 +480,12 @@ static void exposure(FILE *f, const struct bs_results *r)
 	fputs("<h3>By category</h3><table><tr><th>category</th><th>addresses</th><th></th></tr>\n", f);
 	for (unsigned i = 0; i < BS_CAT_COUNT; i++)
 		count_row(f, bs_category_name((enum bs_category)i), NULL, r->category_counts[i], max);
+	fputs("</table>\n<h3>By basis</h3><table><tr><th>basis</th><th>addresses</th><th></th></tr>\n", f);
+	static const char *const basis_why[BS_BASIS_COUNT] = {
+		"observed (in a copy the attacker was seen to take, or through the compromised server)",
+		"inferred (from logs and traffic)" };
+	for (unsigned i = 0; i < BS_BASIS_COUNT; i++)
+		count_row(f, basis_why[i], NULL, r->basis_counts[i], total);
 	fputs("</table>\n<p>Spam onset: ", f);
 	if (r->spam_onset != BS_TIME_NONE) {
 		fputs("<span class=\"mono\">", f);

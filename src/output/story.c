@@ -290,22 +290,29 @@ void bs_report_story(FILE *f, const struct bs_results *r)
 
 void bs_report_actions(FILE *f, const struct bs_results *r)
 {
-	/* actions by risk; the basis column (observed/inferred) of
-	 * exposed_addresses.csv is not in the result model yet: when struct
-	 * bs_exposed has it, this table gets one column pair per basis */
-	uint64_t by[BS_ACT_COUNT][3] = { { 0 } };
-	for (size_t i = 0; i < r->nexposed; i++)
-		for (unsigned a = 0; a < BS_ACT_COUNT; a++)
-			if (r->exposed[i].actions & (1u << a) && (unsigned)r->exposed[i].risk < 3)
-				by[a][r->exposed[i].risk]++;
+	/* per action: addresses by risk, then by basis (seen in a copy, or
+	 * concluded without one): the pipeline treats the two differently */
+	uint64_t by[BS_ACT_COUNT][3] = { { 0 } }, basis[BS_ACT_COUNT][2] = { { 0 } };
+	for (size_t i = 0; i < r->nexposed; i++) {
+		const struct bs_exposed *e = &r->exposed[i];
+		for (unsigned a = 0; a < BS_ACT_COUNT; a++) {
+			if (!(e->actions & (1u << a)))
+				continue;
+			if ((unsigned)e->risk < 3)
+				by[a][e->risk]++;
+			basis[a][e->basis == BS_BASIS_OBSERVED ? 0 : 1]++;
+		}
+	}
 	fputs("<h2>What to do now</h2>\n<table class=\"act\"><thead><tr><th>action</th><th>high risk</th>"
-	      "<th>medium risk</th><th>low risk</th><th>addresses</th></tr></thead><tbody>\n", f);
+	      "<th>medium risk</th><th>low risk</th><th>observed</th><th>inferred</th><th>addresses</th></tr></thead><tbody>\n",
+	      f);
 	for (unsigned a = 0; a < BS_ACT_COUNT; a++)
 		fprintf(f, "<tr><td>%s</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%"
-		        PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", bs_action_name((enum bs_action)a),
-		        by[a][0], by[a][1], by[a][2], by[a][0] + by[a][1] + by[a][2]);
-	fprintf(f, "</tbody></table>\n<p>The addresses, with their categories, risk and action, are in "
-	        "<span class=\"mono\">exposed_addresses.csv</span> (%zu rows); the events behind them in "
-	        "<span class=\"mono\">timeline.csv</span>. The split by basis (seen in a copy the attacker "
-	        "read or sent out, or concluded without such a copy) is shown here once the results carry it.</p>\n", r->nexposed);
+		        PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		        "</td></tr>\n", bs_action_name((enum bs_action)a), by[a][0], by[a][1], by[a][2], basis[a][0], basis[a][1],
+		        by[a][0] + by[a][1] + by[a][2]);
+	fprintf(f, "</tbody></table>\n<p>The addresses, with their categories, risk, action and basis (observed: seen "
+	        "in a copy the attacker read or sent out, or through the compromised server; inferred: concluded "
+	        "without such a copy), are in <span class=\"mono\">exposed_addresses.csv</span> (%zu rows); the "
+	        "events behind them in <span class=\"mono\">timeline.csv</span>.</p>\n", r->nexposed);
 }
