@@ -69,7 +69,7 @@ static const struct step refused[] = {
 static void test_refused(void)
 {
 	check_segmentation(&bs_proto_smtp, refused, NSTEPS(refused), "refused");
-	is_int(rec_count("MAIL"), 2, "two transactions with recipients and no message");
+	is_int(rec_count("MAIL"), 3, "three transactions and no message");
 	is_str(rec_find("MAIL", 0),
 	       "MAIL from=spam@bad.example rcpts=[a@example.com:rejected,b@example.com:rejected] dropped=0 sasl= size=0 "
 	       "mid= qid= rejected=1 helo=bot reason=5.5.1 Error: no valid recipients",
@@ -77,7 +77,10 @@ static void test_refused(void)
 	is_str(rec_find("MAIL", 1),
 	       "MAIL from=spam@bad.example rcpts=[c@example.com:accepted] dropped=0 sasl= size=0 mid= qid= rejected=1 "
 	       "helo=bot reason=",
-	       "RSET before DATA: reported as never accepted; MAIL without recipients: nothing");
+	       "RSET before DATA: reported as never accepted");
+	is_str(rec_find("MAIL", 2),
+	       "MAIL from=x@bad.example rcpts=[] dropped=0 sasl= size=0 mid= qid= rejected=1 helo=bot reason=",
+	       "MAIL without recipients then QUIT: reported too, with what was seen");
 }
 
 /* Found by fuzz_proto: "RCPT TO" with no address at all. */

@@ -224,6 +224,24 @@ static void add_row(struct bs_spill_writer *w, const struct bs_event *ev, int fr
 
 #define SHOW(s) (int)((s).n < 400 ? (s).n : 400), (s).p ? (s).p : ""
 
+/* "N recipient(s) <a> <b> ...": every recipient that fits, then how many
+ * more the event holds and how many its parser could not keep. */
+static void mail_rcpt_list(const struct bs_ev_mail *m, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%zu recipient(s)", m->nrcpt + m->rcpts_dropped);
+	size_t i = 0;
+	for (; i < m->nrcpt; i++) {
+		bs_str r = m->rcpts[i];
+		if (o + r.n + 3 + 24 >= size)
+			break;
+		o += (size_t)snprintf(buf + o, size - o, " <%.*s>", SHOW(r));
+	}
+	if (i < m->nrcpt)
+		o += (size_t)snprintf(buf + o, size - o, " and %zu more", m->nrcpt - i);
+	if (m->rcpts_dropped && o < size)
+		snprintf(buf + o, size - o, " (%zu not kept)", m->rcpts_dropped);
+}
+
 void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 {
 	if (ev->ts == BS_TIME_NONE)
@@ -255,9 +273,10 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	}
 	case BS_EV_MAIL: {
 		const struct bs_ev_mail *m = &ev->u.mail;
-		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %zu recipient(s)%s%.*s, %llu bytes, client %s%s%.*s",
-		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), m->nrcpt, m->nrcpt ? " first <" : "",
-		         SHOW(m->nrcpt ? m->rcpts[0] : BS_STR_NULL), (unsigned long long)m->size, a,
+		char to[512];
+		mail_rcpt_list(m, to, sizeof to);
+		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %s, %llu bytes, client %s%s%.*s",
+		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), to, (unsigned long long)m->size, a,
 		         m->sasl_user.n ? ", user " : "", SHOW(m->sasl_user));
 		add_row(w, ev, frac, "Submission Time", msg, name, ev->host, m->sasl_user, m->sender);
 		return;
