@@ -314,12 +314,15 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 		add_row(w, ev, frac, "Connection Start", msg, name, ev->host, BS_STR_NULL, BS_STR_NULL);
 		return;
 	}
-	case BS_EV_FILEXFER:
-		snprintf(msg, sizeof msg, "%.*s %s of %.*s, %llu bytes, %s -> %s", SHOW(ev->u.xfer.proto),
-		         ev->u.xfer.upload ? "upload" : "download", SHOW(ev->u.xfer.filename),
-		         (unsigned long long)ev->u.xfer.size, a, b);
+	case BS_EV_FILEXFER: {
+		char size[48] = "size unknown (data connection not captured)";
+		if (!ev->u.xfer.size_unknown)
+			snprintf(size, sizeof size, "%llu bytes", (unsigned long long)ev->u.xfer.size);
+		snprintf(msg, sizeof msg, "%.*s %s of %.*s, %s, %s -> %s", SHOW(ev->u.xfer.proto),
+		         ev->u.xfer.upload ? "upload" : "download", SHOW(ev->u.xfer.filename), size, a, b);
 		add_row(w, ev, frac, "Transfer End", msg, name, ev->host, ev->u.xfer.user, BS_STR_NULL);
 		return;
+	}
 	case BS_EV_DNS:
 		snprintf(msg, sizeof msg, "DNS query %.*s (type %u) from %s, %zu answer(s)", SHOW(ev->u.dns.qname),
 		         ev->u.dns.qtype, a, ev->u.dns.nanswers);
