@@ -25,14 +25,17 @@ EXTRA_DIST += $(FUZZ_TARGETS:=.c)
 # `analyze` (whole inputs of `breachscope analyze`, run by hostile.sh).
 FUZZ_REGRESS = fuzz/regress/addrscan/escaped-nul-in-quoted-local-part \
 	fuzz/regress/state/dest-is-name-not-a-bool \
-	fuzz/regress/analyze/pcapng-huge-timestamp.pcapng
+	fuzz/regress/analyze/pcapng-huge-timestamp.pcapng \
+	fuzz/regress/proto/smtp-empty-rcpts-no-pool
 EXTRA_DIST += $(FUZZ_REGRESS) fuzz/replay.c
-FUZZ_REPLAYS = fuzz/replay_addrscan fuzz/replay_state
+FUZZ_REPLAYS = fuzz/replay_addrscan fuzz/replay_state fuzz/replay_proto
 check_PROGRAMS += $(FUZZ_REPLAYS)
 fuzz_replay_addrscan_SOURCES = fuzz/fuzz_addrscan.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_addrscan_LDADD = $(BS_ALL_LIBS)
 fuzz_replay_state_SOURCES = fuzz/fuzz_state.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_state_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_proto_SOURCES = fuzz/fuzz_proto.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_proto_LDADD = $(BS_ALL_LIBS)
 TESTS += tests/fuzz_replay.sh
 dist_noinst_SCRIPTS += tests/fuzz_replay.sh
 

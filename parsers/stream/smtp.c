@@ -78,7 +78,7 @@ static bool rcpt_room(struct bs_smtp *p, size_t n)
 		p->ev_status = bs_xrealloc(p->ev_status, cap * sizeof *p->ev_status);
 		p->rcpt_cap = cap;
 	}
-	if (p->rcpt_pool_len + n > p->pool_cap) {
+	if (p->rcpt_pool_len + n > p->pool_cap || !p->rcpt_pool) { /* empty addresses point into it too */
 		size_t cap = p->pool_cap ? p->pool_cap : 1024;
 		while (cap < p->rcpt_pool_len + n)
 			cap *= 2;
