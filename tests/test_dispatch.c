@@ -264,6 +264,43 @@ static void test_ftp_data(void)
 	ok(bs_dispatch_counters(disp)->expect_dropped >= 10, "expectations beyond the cap replace the oldest");
 }
 
+/* A RETR whose data connection is not in the capture is still a transfer,
+ * reported with its size unknown on the control connection; a refused one
+ * is not (issue 18). */
+static void test_ftp_data_missing(void)
+{
+	reset();
+	struct bs_cflow f;
+	flow_init(&f, "192.0.2.10", 40200, "198.51.100.21", 21, true, 70);
+	send_str(&f, 1, "220 FTP server ready\r\n");
+	send_str(&f, 0, "USER webadmin\r\n");
+	send_str(&f, 1, "331 Password required\r\n");
+	send_str(&f, 0, "PASS x\r\n");
+	send_str(&f, 1, "230 Logged in\r\n");
+	send_str(&f, 0, "PASV\r\n");
+	send_str(&f, 1, "227 Entering Passive Mode (198,51,100,21,195,80)\r\n");
+	send_str(&f, 0, "RETR secret.tar.gz\r\n");
+	send_str(&f, 1, "150 Opening\r\n226 Done\r\n");
+	send_str(&f, 0, "PASV\r\n");
+	send_str(&f, 1, "227 Entering Passive Mode (198,51,100,21,195,81)\r\n");
+	send_str(&f, 0, "RETR nothere.txt\r\n");
+	send_str(&f, 1, "550 No such file\r\n");
+	ops->close(disp, &f, BS_FLOW_FIN, 1100 * BS_USEC);
+	is_int(count_type(BS_EV_FILEXFER), 0, "nothing while the data connection may still come");
+	bs_dispatch_free(disp);
+	disp = NULL;
+	is_int(count_type(BS_EV_FILEXFER), 1, "at the end: one transfer, the refused one not");
+	size_t x = nev;
+	for (size_t i = 0; i < nev; i++)
+		if (events[i].type == BS_EV_FILEXFER)
+			x = i;
+	ok(x < nev && strcmp(strs[x][0], "secret.tar.gz") == 0 && strcmp(strs[x][1], "webadmin") == 0 &&
+	   events[x].u.xfer.size_unknown && events[x].u.xfer.size == 0 && !events[x].u.xfer.upload,
+	   "file name, user, size unknown");
+	ok(x < nev && events[x].dport == 21 && events[x].origin.ref == 8, "on the control connection, at the RETR");
+	reset();
+}
+
 static void test_udp_dns(void)
 {
 	reset();
@@ -470,6 +507,7 @@ int main(void)
 	test_swapped();
 	test_unknown_payload();
 	test_ftp_data();
+	test_ftp_data_missing();
 	test_udp_dns();
 	test_helpers();
 	bs_dispatch_free(disp);

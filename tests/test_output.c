@@ -7,6 +7,7 @@
  * tests/test_report.sh to render report.html). */
 #include "config.h"
 #include "src/output/output.h"
+#include "src/output/spill.h"
 #include "src/core/interrupt.h"
 #include "tap.h"
 
@@ -867,6 +868,36 @@ static void remove_tree(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* --timeline all: a mail row names its recipients, each within <...>. */
+static void test_spill_mail_message(void)
+{
+	char err[256] = "";
+	struct bs_spill *sp = bs_spill_new(tmpdir, err, sizeof err);
+	ok(sp != NULL, "spill directory made %s", err);
+	if (!sp)
+		return;
+	struct bs_spill_writer *w = bs_spill_writer_new(sp);
+	static const bs_str rcpts[] = { BS_STR_LIT("bob@example.net"), BS_STR_LIT("carol@example.net") };
+	struct bs_event ev;
+	bs_event_init(&ev, BS_EV_MAIL);
+	ev.ts = T(2024, 3, 1, 10, 0, 0);
+	ev.origin.ref = 1;
+	ev.src = ip("192.0.2.10");
+	ev.u.mail.sender = BS_STR_LIT("alice@example.org");
+	ev.u.mail.rcpts = rcpts;
+	ev.u.mail.nrcpt = 2;
+	ev.u.mail.rcpts_dropped = 3;
+	ev.u.mail.size = 10;
+	bs_spill_event(w, &ev);
+	ok(bs_spill_writer_close(w), "spill writer closed");
+	struct bs_timeline_row row;
+	ok(bs_spill_next(sp, &row), "the mail row");
+	is_str(row.message, "accepted mail from <alice@example.org> to 5 recipient(s) <bob@example.net> "
+	       "<carol@example.net> (3 not kept), 10 bytes, client 192.0.2.10",
+	       "every recipient, closed by '>', and the ones not kept counted");
+	bs_spill_free(sp);
+}
+
 int main(int argc, char **argv)
 {
 	struct bs_results *r = sample_results();
@@ -891,6 +922,7 @@ int main(int argc, char **argv)
 	test_hostile_text();
 	test_lock(r);
 	test_stale_temps();
+	test_spill_mail_message();
 	bs_results_free(r);
 	bs_results_free(NULL);
 	ok(1, "bs_results_free takes NULL");

@@ -12,6 +12,7 @@
 #define TYPE_CNAME 5
 #define TYPE_AAAA 28
 #define MAX_RECORDS 64     /* answer records read per message */
+#define OPCODE_UPDATE 5
 #define MAX_HOPS 64
 
 void bs_dns_init(struct bs_dns *p, size_t npending)
@@ -123,7 +124,7 @@ static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16
 	for (size_t i = 0; i < p->npending; i++) {
 		struct bs_dns_query *q = &p->pending[i];
 		if (q->used && q->id == id && q->cport == port && bs_ip_eq(&q->cli, ip) &&
-		    name_ieq(q->qname, q->qname_len, qname, qn))
+		    (!qname || name_ieq(q->qname, q->qname_len, qname, qn)))
 			return q;
 	}
 	return NULL;
@@ -199,6 +200,57 @@ static bool read_answers(const uint8_t *m, size_t n, size_t pos, unsigned ancoun
 	return true;
 }
 
+/* Skip count resource records from *pos; false when they are cut or broken. */
+static bool skip_records(const uint8_t *m, size_t n, size_t *pos, unsigned count)
+{
+	char scratch[BS_DNS_NAME_MAX + 1];
+	for (unsigned i = 0; i < count && i < MAX_RECORDS; i++) {
+		if (bs_dns_name(m, n, pos, scratch) < 0 || n - *pos < 10)
+			return false;
+		uint16_t rdlen = bs_be16(m + *pos + 8);
+		*pos += 10;
+		if (rdlen > n - *pos)
+			return false;
+		*pos += rdlen;
+	}
+	return true;
+}
+
+/* The owner name and type of the record at pos (the names an UPDATE sets,
+ * the names an mDNS announcement gives); -1 when broken. */
+static int record_owner(const uint8_t *m, size_t n, size_t pos, char *name, uint16_t *type)
+{
+	int k = bs_dns_name(m, n, &pos, name);
+	if (k < 0 || n - pos < 10)
+		return -1;
+	*type = bs_be16(m + pos);
+	return k;
+}
+
+/* A message without a question: a response whose answers stand alone (mDNS
+ * announcements, RFC 6762 section 8.3) is reported under the owner name of
+ * its first record, not counted as malformed. */
+static void answers_only(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, const uint8_t *m, size_t n,
+                         unsigned ancount, unsigned flags)
+{
+	char qname[BS_DNS_NAME_MAX + 1], cname[BS_DNS_NAME_MAX + 1];
+	uint16_t qtype = 0;
+	int qn = ancount ? record_owner(m, n, 12, qname, &qtype) : -1;
+	if (qn < 0) {
+		p->malformed++;
+		return;
+	}
+	struct bs_event ev;
+	dns_event(c, &ev, dir); /* no querier: src is the host that announces */
+	struct bs_ev_dns *d = &ev.u.dns;
+	d->qname = bs_str_make(qname, (size_t)qn);
+	d->qtype = qtype;
+	d->rcode = (int)(flags & 0xf);
+	if (!read_answers(m, n, 12, ancount, d, cname))
+		p->malformed++;
+	bs_emit(c->sink, &ev);
+}
+
 static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, const uint8_t *m, size_t n)
 {
 	char qname[BS_DNS_NAME_MAX + 1], cname[BS_DNS_NAME_MAX + 1];
@@ -212,7 +264,9 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 	unsigned opcode = (flags >> 11) & 0xf;
 	size_t pos = 12;
 	if (qdcount == 0) {
-		if (opcode == 0)
+		if (opcode == 0 && response)
+			answers_only(p, c, dir, m, n, ancount, flags);
+		else if (opcode == 0)
 			p->malformed++; /* NOTIFY/UPDATE may have none: nothing to pair */
 		return;
 	}
@@ -232,6 +286,20 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 		}
 		pos += 4;
 	}
+	if (opcode == OPCODE_UPDATE && !response) {
+		/* RFC 2136: the question is the zone; the names updated are the
+		 * owners of the update section, after the prerequisites. The
+		 * first one is what the query waits under. */
+		size_t upos = pos;
+		uint16_t utype;
+		int un = -1;
+		if (skip_records(m, n, &upos, ancount) && bs_be16(m + 8) > 0)
+			un = record_owner(m, n, upos, qname, &utype);
+		if (un >= 0) {
+			qn = un;
+			qtype = utype;
+		}
+	}
 	if (!response) {
 		add_query(p, c, dir, id, qtype, qname, (size_t)qn);
 		return;
@@ -239,7 +307,13 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 	bs_ip qip;
 	uint16_t qport;
 	querier(c, dir == 1, &qip, &qport);
-	struct bs_dns_query *q = find_query(p, &qip, qport, id, qname, (size_t)qn);
+	/* an UPDATE response names the zone: its query is found by id alone */
+	struct bs_dns_query *q = find_query(p, &qip, qport, id, opcode == OPCODE_UPDATE ? NULL : qname, (size_t)qn);
+	if (q && opcode == OPCODE_UPDATE) {
+		memcpy(qname, q->qname, q->qname_len + 1u);
+		qn = q->qname_len;
+		qtype = q->qtype;
+	}
 	struct bs_event ev;
 	dns_event(c, &ev, dir == 1 ? 0 : 1);
 	struct bs_ev_dns *d = &ev.u.dns;

@@ -108,20 +108,50 @@ static void set_data(struct bs_ftp *p, const struct bs_proto_ctx *c, const bs_ip
 	announce(p, c, "", false);
 }
 
+/* A file transfer command; its reply decides (see xfer_reply). The
+ * command is queued with arg 1 when its endpoint was announced. */
 static void transfer(struct bs_ftp *p, const struct bs_proto_ctx *c, bs_str name, bool upload)
 {
-	if (!p->data_set)
-		return; /* no PASV/PORT seen: the data connection cannot be found */
+	bool named = name.n > 0;
+	if (named)
+		bs_cmdq_push(&p->lp.cmds, BS_FTP_CMD_XFER, (uint16_t)((p->data_set ? 1 : 0) | (upload ? 2 : 0)));
+	else
+		push(p, BS_FTP_CMD_OTHER);
 	size_t k = name.n < BS_FTP_NAME_MAX ? name.n : BS_FTP_NAME_MAX;
 	memcpy(p->filename, name.p, k);
 	p->filename[k] = '\0';
 	for (size_t i = 0; i < k; i++)
 		if (p->filename[i] == '\0')
 			p->filename[i] = '?';
+	if (!p->data_set)
+		return; /* no PASV/PORT seen: the data connection cannot be found */
 	if (k > 0) /* a listing keeps the empty name of the first announcement */
 		announce(p, c, p->filename, upload);
 	p->transfers++;
 	p->data_set = false;
+}
+
+/* The final reply to RETR/STOR/STOU/APPE. Refused: the announced endpoint
+ * forgets the name (no transfer to report). Accepted without an endpoint
+ * (no PASV/PORT in the capture): no data connection can be matched, so the
+ * transfer is reported here, size unknown. */
+static void xfer_reply(struct bs_ftp *p, const struct bs_proto_ctx *c, int code, unsigned arg)
+{
+	bool announced = arg & 1, upload = arg & 2;
+	if (code >= 400 && announced && c->expect) {
+		p->user[p->user_len] = '\0';
+		c->expect(c->disp, &p->data_ip, p->data_port, (c->flow_id << 16) | (p->transfers & 0xffff), NULL,
+		          upload, p->user);
+	} else if (code < 400 && !announced) {
+		struct bs_event ev;
+		bs_proto_event(c, &ev, BS_EV_FILEXFER);
+		ev.u.xfer.proto = BS_STR_LIT("ftp");
+		ev.u.xfer.upload = upload;
+		ev.u.xfer.filename = bs_str_make(p->filename, strlen(p->filename));
+		ev.u.xfer.user = bs_str_make(p->user, p->user_len);
+		ev.u.xfer.size_unknown = true;
+		bs_emit(c->sink, &ev);
+	}
 }
 
 static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const char *s, size_t n)
@@ -133,6 +163,7 @@ static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const
 	uint16_t port;
 	if (bs_str_ieq(verb, "USER")) {
 		bs_text_copy(p->user, BS_USER_MAX, &p->user_len, arg);
+		p->user_logged_in = false;
 		push(p, BS_FTP_CMD_USER);
 	} else if (bs_str_ieq(verb, "PASS")) {
 		push(p, BS_FTP_CMD_PASS);
@@ -150,13 +181,10 @@ static void client_command(struct bs_ftp *p, const struct bs_proto_ctx *c, const
 		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "STOR") || bs_str_ieq(verb, "STOU") || bs_str_ieq(verb, "APPE")) {
 		transfer(p, c, arg, true);
-		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "RETR")) {
 		transfer(p, c, arg, false);
-		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "LIST") || bs_str_ieq(verb, "NLST") || bs_str_ieq(verb, "MLSD")) {
 		transfer(p, c, BS_STR_LIT(""), false);
-		push(p, BS_FTP_CMD_OTHER);
 	} else if (bs_str_ieq(verb, "AUTH") && (bs_str_ieq(arg, "TLS") || bs_str_ieq(arg, "SSL") ||
 	                                        bs_str_ieq(arg, "TLS-C"))) {
 		push(p, BS_FTP_CMD_AUTH_TLS);
@@ -188,10 +216,15 @@ static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, b
 	case BS_FTP_CMD_USER:
 		if (code == 230 || code == 530)
 			emit_auth(p, c, code == 230); /* no password asked, or refused at once */
+		p->user_logged_in = code == 230;
 		break;
 	case BS_FTP_CMD_PASS:
-		if (code != 332)
+		/* a fake server answers 230 to USER and PASS alike: one login */
+		if (code != 332 && !(p->user_logged_in && code == 230))
 			emit_auth(p, c, code == 230 || code == 202);
+		break;
+	case BS_FTP_CMD_XFER:
+		xfer_reply(p, c, code, cmd.arg);
 		break;
 	case BS_FTP_CMD_PASV:
 		if (code == 227 && bs_ftp_parse_hostport(text.p, text.n, &ip, &port)) {

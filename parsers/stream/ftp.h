@@ -18,7 +18,7 @@ enum bs_ftp_err { BS_FTP_OK = 0, BS_FTP_ERR_NOT_FTP };
 
 enum bs_ftp_cmd {
 	BS_FTP_CMD_OTHER = 0, BS_FTP_CMD_USER, BS_FTP_CMD_PASS, BS_FTP_CMD_PASV, BS_FTP_CMD_EPSV,
-	BS_FTP_CMD_AUTH_TLS
+	BS_FTP_CMD_AUTH_TLS, BS_FTP_CMD_XFER
 };
 
 #define BS_FTP_QUEUE 16
@@ -32,6 +32,7 @@ struct bs_ftp {
 	bs_ip data_ip;                 /* the endpoint of the next data connection */
 	uint16_t data_port;
 	bool data_set;
+	bool user_logged_in;           /* a 230 answered USER: the PASS that follows is the same login */
 	char filename[BS_FTP_NAME_MAX + 1];
 	uint64_t transfers;
 };

@@ -41,6 +41,8 @@ struct expectation {
 	uint64_t cookie;
 	bs_time ts;
 	struct dflow *flow;        /* the data connection that took it, if open */
+	bool has_ctl;
+	struct bs_proto_ctx ctl;   /* the control connection at the announcement */
 	char filename[256];
 	char user[128];
 };
@@ -66,6 +68,7 @@ struct bs_dispatch {
 	const struct bs_sink *sink;
 	const struct bs_diag *diag;
 	bs_time now;
+	const struct bs_proto_ctx *cur; /* the flow being fed, for its announcements */
 	struct expectation expect[BS_DISPATCH_MAX_EXPECT];
 	/* per datagram module (registry index; unused for stream modules): one
 	 * state for all its datagrams, allocated with the first */
@@ -155,19 +158,49 @@ static void copy_cstr(char *dst, size_t cap, const char *s)
 	dst[n] = 0;
 }
 
-void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, uint64_t cookie,
-                        const char *filename, bool upload, const char *user, bs_time now)
+/* A transfer announced with its file name whose data connection never
+ * came (not in the capture): still a transfer, of unknown size, at the time
+ * and on the control connection of its command. */
+static void expect_unseen(struct bs_dispatch *d, struct expectation *x)
+{
+	if (!x->used || x->flow || !x->filename[0] || !x->has_ctl)
+		return;
+	struct bs_event ev;
+	bs_proto_event(&x->ctl, &ev, BS_EV_FILEXFER);
+	ev.u.xfer.proto = BS_STR_LIT("ftp");
+	ev.u.xfer.upload = x->upload;
+	ev.u.xfer.filename = bs_str_make(x->filename, strlen(x->filename));
+	ev.u.xfer.user = bs_str_make(x->user, strlen(x->user));
+	ev.u.xfer.size_unknown = true;
+	bs_emit(d->sink, &ev);
+	d->count.filexfers_unseen++;
+}
+
+static void expect_forget(struct bs_dispatch *d, struct expectation *x)
+{
+	expect_unseen(d, x);
+	x->used = false;
+}
+
+static void expect_announce(struct bs_dispatch *d, const struct bs_proto_ctx *ctl, const bs_ip *ip, uint16_t port,
+                            uint64_t cookie, const char *filename, bool upload, const char *user, bs_time now)
 {
 	struct expectation *slot = NULL, *oldest = NULL;
 	for (size_t i = 0; i < BS_DISPATCH_MAX_EXPECT; i++) {
 		struct expectation *x = &d->expect[i];
 		if (x->used && expired(x, now)) {
-			x->used = false;
+			expect_forget(d, x);
 			d->count.expect_expired++;
 		}
 		if (x->used && x->port == port && bs_ip_eq(&x->ip, ip)) {
-			/* the same endpoint again: RETR/STOR after PASV names the file */
+			/* the same endpoint again: RETR/STOR after PASV names the
+			 * file; a new transfer on it ends the one not seen */
 			slot = x;
+			if (x->cookie != cookie) {
+				expect_unseen(d, x);
+				x->filename[0] = 0;
+				x->has_ctl = false;
+			}
 			d->count.expect_replaced++;
 			break;
 		}
@@ -176,12 +209,15 @@ void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, u
 		if (x->used && !x->flow && (!oldest || x->ts < oldest->ts))
 			oldest = x;
 	}
+	if (!filename && (!slot || !slot->used || slot->port != port || !bs_ip_eq(&slot->ip, ip)))
+		return; /* a transfer refused on an endpoint no longer expected */
 	if (!slot) {
 		if (!oldest) {
 			d->count.expect_dropped++; /* every slot feeds an open data connection */
 			return;
 		}
 		slot = oldest;
+		expect_unseen(d, slot);
 		d->count.expect_dropped++;
 	}
 	if (!slot->used || slot->port != port || !bs_ip_eq(&slot->ip, ip)) {
@@ -194,17 +230,29 @@ void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, u
 	slot->cookie = cookie;
 	slot->ts = now;
 	slot->upload = upload;
-	if (filename && *filename)
+	if (!filename)
+		slot->filename[0] = 0; /* the transfer was refused: nothing to report */
+	else if (*filename)
 		copy_cstr(slot->filename, sizeof slot->filename, filename);
 	if (user && *user)
 		copy_cstr(slot->user, sizeof slot->user, user);
+	if (ctl && filename && *filename) {
+		slot->ctl = *ctl;
+		slot->has_ctl = true;
+	}
+}
+
+void bs_dispatch_expect(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, uint64_t cookie,
+                        const char *filename, bool upload, const char *user, bs_time now)
+{
+	expect_announce(d, NULL, ip, port, cookie, filename, upload, user, now);
 }
 
 static void on_expect(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie,
                       const char *filename, bool upload, const char *user)
 {
 	struct bs_dispatch *d = disp;
-	bs_dispatch_expect(d, ip, port, cookie, filename, upload, user, d->now);
+	expect_announce(d, d->cur, ip, port, cookie, filename, upload, user, d->now);
 }
 
 static struct expectation *expect_take(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, bs_time now)
@@ -214,7 +262,7 @@ static struct expectation *expect_take(struct bs_dispatch *d, const bs_ip *ip, u
 		if (!x->used || x->flow || x->port != port || !bs_ip_eq(&x->ip, ip))
 			continue;
 		if (expired(x, now)) {
-			x->used = false;
+			expect_forget(d, x);
 			d->count.expect_expired++;
 			continue;
 		}
@@ -328,7 +376,9 @@ static void feed_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 	proto_state(df);
 	at_packet(d, df, ts, pktno);
 	d->now = ts;
+	d->cur = &df->pc;
 	int err = def->feed(df->state, &df->pc, df->swap ? !dir : dir, p, n);
+	d->cur = NULL;
 	if (err) {
 		df->failed = true; /* not fed again; end() still flushes and frees */
 		d->count.proto_errors[df->proto]++;
@@ -714,7 +764,7 @@ void bs_dispatch_print(const struct bs_dispatch *d, FILE *out)
 #define P(f) do { if (c->f) fprintf(out, "dispatch %s %llu\n", #f, (unsigned long long)c->f); } while (0)
 	P(flows); P(by_expect); P(by_port); P(by_sniff); P(swapped); P(unknown); P(opaque); P(tunnels);
 	P(udp_datagrams); P(udp_errors); P(udp_ignored); P(expect_added); P(expect_replaced);
-	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers);
+	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers); P(filexfers_unseen);
 #undef P
 	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++)
 		if (c->proto_flows[i] || c->proto_errors[i])
@@ -732,6 +782,8 @@ void bs_dispatch_free(struct bs_dispatch *d)
 			free(d->udp[i].state);
 		}
 	}
+	for (size_t i = 0; i < BS_DISPATCH_MAX_EXPECT; i++)
+		expect_unseen(d, &d->expect[i]);
 	if (getenv("BS_DEBUG_PROTO"))
 		bs_dispatch_print(d, stderr);
 	free(d);

@@ -33,7 +33,11 @@ struct bs_proto_ctx {
 	uint16_t cport, sport;
 	bs_time ts;               /* time of the packet whose bytes are being fed */
 	uint64_t pktno;
-	/* For FTP: announce a data connection to ip:port (PASV/EPSV/PORT/EPRT). */
+	/* For FTP: announce a data connection to ip:port (PASV/EPSV/PORT/EPRT).
+	 * A file name names the transfer; "" keeps the name already announced
+	 * (none for a listing); NULL forgets it (the server refused the
+	 * transfer). A named transfer whose data connection never comes is
+	 * reported by the dispatcher, size unknown. */
 	void (*expect)(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie,
 	               const char *filename, bool upload, const char *user);
 	void *disp;
@@ -116,6 +120,7 @@ struct bs_dispatch_counters {
 	uint64_t udp_datagrams, udp_errors, udp_ignored;
 	uint64_t expect_added, expect_replaced, expect_dropped, expect_expired;
 	uint64_t payload_bytes, filexfers;
+	uint64_t filexfers_unseen;        /* announced transfers whose data connection never came */
 };
 
 struct bs_dispatch;

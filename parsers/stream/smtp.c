@@ -6,6 +6,7 @@
  * pairs each final reply line with the oldest pending command. Everything
  * lives in the fixed-size struct bs_smtp: recipients go to a fixed pool.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "parsers/stream/smtp.h"
 
@@ -21,7 +22,10 @@ void bs_smtp_init(struct bs_smtp *p)
 static void txn_reset(struct bs_smtp *p)
 {
 	p->txn = false;
+	p->mail_ok = false;
+	p->mail_refused = false;
 	p->sender_len = 0;
+	p->nested_sender_len = 0;
 	p->rcpt_pool_len = 0;
 	p->nrcpt = 0;
 	p->rcpts_dropped = 0;
@@ -59,20 +63,44 @@ static bs_str smtp_path(const char *s, size_t n)
 	return bs_str_make(s + start, i - start);
 }
 
+/* Room for one more recipient of n bytes: the store doubles (once per
+ * flow it reaches a size) up to BS_SMTP_RCPT_MAX recipients. */
+static bool rcpt_room(struct bs_smtp *p, size_t n)
+{
+	if (p->nrcpt == BS_SMTP_RCPT_MAX)
+		return false;
+	if (p->nrcpt == p->rcpt_cap) {
+		size_t cap = p->rcpt_cap ? p->rcpt_cap * 2 : 16;
+		if (cap > BS_SMTP_RCPT_MAX)
+			cap = BS_SMTP_RCPT_MAX;
+		p->rcpt = bs_xrealloc(p->rcpt, cap * sizeof *p->rcpt);
+		p->ev_rcpts = bs_xrealloc(p->ev_rcpts, cap * sizeof *p->ev_rcpts);
+		p->ev_status = bs_xrealloc(p->ev_status, cap * sizeof *p->ev_status);
+		p->rcpt_cap = cap;
+	}
+	if (p->rcpt_pool_len + n > p->pool_cap || !p->rcpt_pool) { /* empty addresses point into it too */
+		size_t cap = p->pool_cap ? p->pool_cap : 1024;
+		while (cap < p->rcpt_pool_len + n)
+			cap *= 2;
+		p->rcpt_pool = bs_xrealloc(p->rcpt_pool, cap);
+		p->pool_cap = cap;
+	}
+	return true;
+}
+
 static void add_rcpt(struct bs_smtp *p, bs_str a)
 {
 	if (a.n > BS_SMTP_ADDR_MAX)
 		a.n = BS_SMTP_ADDR_MAX;
-	if (p->nrcpt == BS_SMTP_RCPT_MAX || p->rcpt_pool_len + a.n > BS_SMTP_RCPT_POOL) {
+	p->txn = true; /* a RCPT whose MAIL the capture missed is a transaction too */
+	if (!rcpt_room(p, a.n)) {
 		p->rcpts_dropped++;
 		queue_push(p, BS_SMTP_CMD_RCPT, UINT16_MAX);
 		return;
 	}
 	if (a.n) /* "RCPT TO" without an address: an empty recipient, and no copy from NULL */
 		memcpy(p->rcpt_pool + p->rcpt_pool_len, a.p, a.n);
-	p->rcpt_off[p->nrcpt] = (uint16_t)p->rcpt_pool_len;
-	p->rcpt_len[p->nrcpt] = (uint16_t)a.n;
-	p->rcpt_ok[p->nrcpt] = -1;
+	p->rcpt[p->nrcpt] = (struct bs_smtp_rcpt){ (uint32_t)p->rcpt_pool_len, (uint16_t)a.n, -1 };
 	p->rcpt_pool_len += a.n;
 	queue_push(p, BS_SMTP_CMD_RCPT, (uint16_t)p->nrcpt);
 	p->nrcpt++;
@@ -92,17 +120,16 @@ static void emit_auth(struct bs_smtp *p, const struct bs_proto_ctx *c, int succe
  * final reply line to the end of data, or empty when none was seen. */
 static void emit_mail(struct bs_smtp *p, const struct bs_proto_ctx *c, int code, bs_str reply)
 {
-	bs_str rcpts[BS_SMTP_RCPT_MAX], status[BS_SMTP_RCPT_MAX];
 	struct bs_event ev;
 	bs_proto_event(c, &ev, BS_EV_MAIL);
 	struct bs_ev_mail *m = &ev.u.mail;
 	for (size_t i = 0; i < p->nrcpt; i++) {
-		rcpts[i] = bs_str_make(p->rcpt_pool + p->rcpt_off[i], p->rcpt_len[i]);
-		status[i] = p->rcpt_ok[i] > 0 ? BS_STR_LIT("accepted")
-		          : p->rcpt_ok[i] == 0 ? BS_STR_LIT("rejected") : BS_STR_LIT("");
+		p->ev_rcpts[i] = bs_str_make(p->rcpt_pool + p->rcpt[i].off, p->rcpt[i].len);
+		p->ev_status[i] = p->rcpt[i].ok > 0 ? BS_STR_LIT("accepted")
+		                : p->rcpt[i].ok == 0 ? BS_STR_LIT("rejected") : BS_STR_LIT("");
 	}
-	m->rcpts = rcpts;
-	m->rcpt_status = status;
+	m->rcpts = p->ev_rcpts;
+	m->rcpt_status = p->ev_status;
 	m->nrcpt = p->nrcpt;
 	m->rcpts_dropped = p->rcpts_dropped;
 	m->sender = bs_str_make(p->sender, p->sender_len);
@@ -126,19 +153,21 @@ static void emit_mail(struct bs_smtp *p, const struct bs_proto_ctx *c, int code,
 	bs_emit(c->sink, &ev);
 }
 
-/* A transaction with recipients that ends without a message (every
- * recipient refused, DATA refused, RSET, QUIT, a new MAIL): reported as a
- * rejected mail, because refused spam runs are evidence too. */
+/* A transaction that ends without a message (MAIL or every recipient
+ * refused, DATA refused, RSET, QUIT, a new MAIL): reported as a rejected
+ * mail with what was seen of it, because refused spam runs are evidence too. */
 static void txn_abandon(struct bs_smtp *p, const struct bs_proto_ctx *c)
 {
-	if (p->txn && !p->data_done && p->nrcpt > 0)
+	if (p->txn && !p->data_done)
 		emit_mail(p, c, 554, bs_str_make(p->reject_text, p->reject_len));
 	txn_reset(p);
 }
 
+/* The reason a transaction failed: the last refusal of RCPT or DATA, or the
+ * refusal of its MAIL, which the 503s that follow would only hide. */
 static void keep_reject(struct bs_smtp *p, int code, bs_str text)
 {
-	if (code >= 400)
+	if (code >= 400 && !p->mail_refused)
 		bs_text_copy(p->reject_text, sizeof p->reject_text, &p->reject_len, text);
 }
 
@@ -209,10 +238,11 @@ static void bdat_chunk_end(struct bs_smtp *p, const struct bs_proto_ctx *c, bool
 {
 	/* a line cut by the chunk boundary is taken as it is (headers seldom are) */
 	struct bs_line *cline = &p->lp.line[0];
-	if (flush_partial && cline->total > 0) {
+	if (flush_partial && cline->total > 0)
 		bdat_line(p, c, cline);
-		bs_line_reset(cline);
-	}
+	/* the next command starts here, even when a gap left the line skipping */
+	bs_line_reset(cline);
+	cline->skip_partial = false;
 	p->cstate = BS_SMTP_C_CMD;
 	if (p->bdat_last) {
 		p->data_done = true;
@@ -232,11 +262,19 @@ static void client_command(struct bs_smtp *p, const struct bs_proto_ctx *c, cons
 	} else if (bs_str_ieq(verb, "MAIL")) {
 		/* a MAIL pipelined behind the end of data: the previous message
 		 * is reported now, without the queue id of its reply */
-		if (p->data_done)
+		if (p->data_done) {
 			emit_mail(p, c, 0, BS_STR_NULL);
+			txn_reset(p);
+		}
+		bs_str a = smtp_path(s, n);
+		if (p->txn && p->mail_ok) {
+			/* nested MAIL: the reply (503) decides, the transaction stays */
+			bs_text_copy(p->nested_sender, sizeof p->nested_sender, &p->nested_sender_len, a);
+			queue_push(p, BS_SMTP_CMD_MAIL, 1);
+			return;
+		}
 		txn_abandon(p, c);
 		p->txn = true;
-		bs_str a = smtp_path(s, n);
 		bs_text_copy(p->sender, sizeof p->sender, &p->sender_len, a);
 		queue_push(p, BS_SMTP_CMD_MAIL, 0);
 	} else if (bs_str_ieq(verb, "RCPT")) {
@@ -330,12 +368,21 @@ static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, b
 			p->cstate = BS_SMTP_C_CMD;
 		break;
 	case BS_SMTP_CMD_MAIL:
-		if (code >= 400)
-			txn_reset(p);
+		if (cmd.arg == 1 && code < 400) {
+			/* a server that restarts the transaction: the new sender, and
+			 * the recipients stay (they were pipelined behind it) */
+			memcpy(p->sender, p->nested_sender, p->nested_sender_len);
+			p->sender_len = p->nested_sender_len;
+		} else if (cmd.arg == 0) {
+			keep_reject(p, code, text);
+			p->mail_ok = code < 400;
+			p->mail_refused = code >= 400;
+		}
+		p->nested_sender_len = 0;
 		break;
 	case BS_SMTP_CMD_RCPT:
 		if (cmd.arg < p->nrcpt)
-			p->rcpt_ok[cmd.arg] = code < 400 ? 1 : 0;
+			p->rcpt[cmd.arg].ok = code < 400 ? 1 : 0;
 		keep_reject(p, code, text);
 		break;
 	case BS_SMTP_CMD_DATA:
@@ -399,15 +446,26 @@ enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir
 
 void bs_smtp_gap(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 {
-	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT && n < p->bdat_left) {
-		/* the bytes lost were inside a chunk: still in step */
+	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT && n <= p->bdat_left) {
+		/* the bytes lost were inside a chunk, up to its end at most:
+		 * still in step, and the reply to the chunk pairs as usual */
 		p->bdat_left -= n;
 		p->size += n;
 		bs_line_gap(&p->lp.line[0]);
+		if (p->bdat_left == 0)
+			bdat_chunk_end(p, c, false);
 		return;
 	}
-	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT)
+	if (dir == 0 && p->cstate == BS_SMTP_C_BDAT) {
+		/* the end of the chunk was lost with what followed: the content
+		 * of a LAST chunk is over all the same, and the message is reported
+		 * (its reply can no longer be paired: status unknown, not rejected) */
+		p->size += p->bdat_left;
+		p->bdat_left = 0;
 		p->cstate = BS_SMTP_C_CMD;
+		if (p->bdat_last)
+			p->data_done = true;
+	}
 	bs_lineproto_gap(&p->lp, dir);
 	if (p->cstate == BS_SMTP_C_SASL || p->cstate == BS_SMTP_C_DATA_WAIT)
 		p->cstate = BS_SMTP_C_CMD;
@@ -423,6 +481,14 @@ void bs_smtp_end(struct bs_smtp *p, struct bs_proto_ctx *c)
 		emit_mail(p, c, 0, BS_STR_NULL);
 	txn_abandon(p, c);
 	bs_cmdq_clear(&p->lp.cmds);
+	free(p->rcpt);
+	free(p->rcpt_pool);
+	free(p->ev_rcpts);
+	free(p->ev_status);
+	p->rcpt = NULL;
+	p->rcpt_pool = NULL;
+	p->ev_rcpts = p->ev_status = NULL;
+	p->rcpt_cap = p->pool_cap = 0;
 }
 
 const char *bs_smtp_strerror(enum bs_smtp_err e)

@@ -32,9 +32,18 @@ enum bs_smtp_cmd {
 };
 
 #define BS_SMTP_QUEUE BS_CMDQ_MAX /* pipelined commands awaiting a reply */
-#define BS_SMTP_RCPT_MAX 128    /* recipients kept per transaction; the rest counted */
-#define BS_SMTP_RCPT_POOL 8192  /* bytes of recipient text per transaction */
+/* Recipients are kept in a per-flow store that grows on demand (allocated
+ * with the first recipient, freed at end) up to BS_MAIL_MAX_RCPT per
+ * transaction, as the log parsers keep them; beyond, they are counted in
+ * rcpts_dropped, which the mail event carries. */
+#define BS_SMTP_RCPT_MAX BS_MAIL_MAX_RCPT
 #define BS_SMTP_ADDR_MAX 320
+
+struct bs_smtp_rcpt {
+	uint32_t off;               /* in rcpt_pool */
+	uint16_t len;
+	int8_t ok;                  /* -1 pending, 0 rejected, 1 accepted */
+};
 
 /* Commands are queued with kind enum bs_smtp_cmd; a RCPT's arg is the index
  * of its recipient (UINT16_MAX when the recipient was dropped). */
@@ -47,15 +56,20 @@ struct bs_smtp {
 	char helo[256];
 	size_t helo_len;
 
-	/* current transaction */
-	bool txn;                   /* MAIL FROM accepted (or pending) */
+	/* current transaction: from a MAIL command, whatever its reply */
+	bool txn;
+	bool mail_ok;               /* the server accepted its MAIL */
+	bool mail_refused;          /* ... or refused it */
 	char sender[BS_SMTP_ADDR_MAX];
 	size_t sender_len;
-	char rcpt_pool[BS_SMTP_RCPT_POOL];
-	size_t rcpt_pool_len;
-	uint16_t rcpt_off[BS_SMTP_RCPT_MAX], rcpt_len[BS_SMTP_RCPT_MAX];
-	int8_t rcpt_ok[BS_SMTP_RCPT_MAX]; /* -1 pending, 0 rejected, 1 accepted */
-	size_t nrcpt;
+	/* a MAIL sent inside an open transaction (servers answer 503): its
+	 * sender waits for the reply instead of replacing the accepted one */
+	char nested_sender[BS_SMTP_ADDR_MAX];
+	size_t nested_sender_len;
+	struct bs_smtp_rcpt *rcpt;  /* rcpt_cap entries, nrcpt used */
+	char *rcpt_pool;            /* pool_cap bytes, rcpt_pool_len used */
+	bs_str *ev_rcpts, *ev_status; /* rcpt_cap entries each: the event's lists */
+	size_t rcpt_cap, pool_cap, rcpt_pool_len, nrcpt;
 	size_t rcpts_dropped;
 	/* message content */
 	bool in_headers;
@@ -64,7 +78,7 @@ struct bs_smtp {
 	size_t message_id_len;
 	uint64_t size;
 	bool data_done;             /* CRLF.CRLF (or BDAT LAST) seen, waiting for the 250 */
-	char reject_text[256];      /* the last 4xx/5xx reply to RCPT or DATA */
+	char reject_text[256];      /* the last 4xx/5xx reply to MAIL, RCPT or DATA */
 	size_t reject_len;
 	bool bdat_started;          /* content of this transaction came in BDAT chunks */
 	bool bdat_last;

@@ -191,6 +191,7 @@ static const struct field flow_fields[] = {
 static const struct field filexfer_fields[] = {
 	F("proto", FK_STR, u.xfer.proto), F("upload", FK_BOOL, u.xfer.upload),
 	F("filename", FK_STR, u.xfer.filename), F("size", FK_U64, u.xfer.size),
+	F("size_unknown", FK_BOOL, u.xfer.size_unknown),
 	F("user", FK_STR, u.xfer.user),
 	F_END
 };

@@ -173,6 +173,7 @@ struct bs_ev_filexfer {
 	bool upload;             /* true: client to server (STOR, POST upload) */
 	bs_str filename;
 	uint64_t size;
+	bool size_unknown;       /* the data connection is not in the capture: size is 0 */
 	bs_str user;
 };
 

@@ -237,6 +237,24 @@ static void http_anomalies(char *out, size_t size, const struct bs_ev_http *h)
 		snprintf(out + o, size - o, "]");
 }
 
+/* "N recipient(s) <a> <b> ...": every recipient that fits, then how many
+ * more the event holds and how many its parser could not keep. */
+static void mail_rcpt_list(const struct bs_ev_mail *m, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%zu recipient(s)", m->nrcpt + m->rcpts_dropped);
+	size_t i = 0;
+	for (; i < m->nrcpt; i++) {
+		bs_str r = m->rcpts[i];
+		if (o + r.n + 3 + 24 >= size)
+			break;
+		o += (size_t)snprintf(buf + o, size - o, " <%.*s>", SHOW(r));
+	}
+	if (i < m->nrcpt)
+		o += (size_t)snprintf(buf + o, size - o, " and %zu more", m->nrcpt - i);
+	if (m->rcpts_dropped && o < size)
+		snprintf(buf + o, size - o, " (%zu not kept)", m->rcpts_dropped);
+}
+
 void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 {
 	if (ev->ts == BS_TIME_NONE)
@@ -277,9 +295,10 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	}
 	case BS_EV_MAIL: {
 		const struct bs_ev_mail *m = &ev->u.mail;
-		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %zu recipient(s)%s%.*s, %llu bytes, client %s%s%.*s",
-		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), m->nrcpt, m->nrcpt ? " first <" : "",
-		         SHOW(m->nrcpt ? m->rcpts[0] : BS_STR_NULL), (unsigned long long)m->size, a,
+		char to[512];
+		mail_rcpt_list(m, to, sizeof to);
+		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %s, %llu bytes, client %s%s%.*s",
+		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), to, (unsigned long long)m->size, a,
 		         m->sasl_user.n ? ", user " : "", SHOW(m->sasl_user));
 		add_row(w, ev, frac, "Submission Time", msg, name, ev->host, m->sasl_user, m->sender);
 		return;
@@ -317,12 +336,15 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 		add_row(w, ev, frac, "Connection Start", msg, name, ev->host, BS_STR_NULL, BS_STR_NULL);
 		return;
 	}
-	case BS_EV_FILEXFER:
-		snprintf(msg, sizeof msg, "%.*s %s of %.*s, %llu bytes, %s -> %s", SHOW(ev->u.xfer.proto),
-		         ev->u.xfer.upload ? "upload" : "download", SHOW(ev->u.xfer.filename),
-		         (unsigned long long)ev->u.xfer.size, a, b);
+	case BS_EV_FILEXFER: {
+		char size[48] = "size unknown (data connection not captured)";
+		if (!ev->u.xfer.size_unknown)
+			snprintf(size, sizeof size, "%llu bytes", (unsigned long long)ev->u.xfer.size);
+		snprintf(msg, sizeof msg, "%.*s %s of %.*s, %s, %s -> %s", SHOW(ev->u.xfer.proto),
+		         ev->u.xfer.upload ? "upload" : "download", SHOW(ev->u.xfer.filename), size, a, b);
 		add_row(w, ev, frac, "Transfer End", msg, name, ev->host, ev->u.xfer.user, BS_STR_NULL);
 		return;
+	}
 	case BS_EV_DNS:
 		snprintf(msg, sizeof msg, "DNS query %.*s (type %u) from %s, %zu answer(s)", SHOW(ev->u.dns.qname),
 		         ev->u.dns.qtype, a, ev->u.dns.nanswers);
