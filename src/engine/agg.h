@@ -43,6 +43,7 @@ enum bs_ck {
 	CK_FILEXFER,       /* a file transfer (upload) */
 	CK_MAIL_OUT,       /* a locally submitted or unauthenticated message to outside */
 	CK_DNS,            /* a DNS lookup (by any host; fleet ones kept at the end) */
+	CK_SHELL_REMOVED,  /* an administrator removed a script from a web root (sudo rm) */
 };
 enum {
 	CF_SUCCESS = 1 << 0,    /* 2xx / OK */

@@ -252,6 +252,7 @@ static void server_row(struct ctx *c, size_t s, struct bs_server_result *o)
 	BS_VEC_FREE(v->attack_queries);
 	BS_VEC_FREE(v->exfil_keys);
 	BS_VEC_FREE(v->exfil_cands);
+	BS_VEC_FREE(v->shell_removals);
 	BS_VEC_FREE(v->exfil_base);
 }
 

@@ -32,6 +32,7 @@ struct srv {
 	BS_VEC(uint32_t) attack_queries;   /* query key ids */
 	BS_VEC(uint32_t) exfil_keys;       /* flow key ids of exfil flows/transfers */
 	BS_VEC(size_t) exfil_cands;
+	BS_VEC(size_t) shell_removals;     /* candidates: scripts an administrator removed from the web root */
 	BS_VEC(uint64_t) exfil_base;       /* per exfil_cands: the baseline it was judged against */
 	char *baseline[BS_SIG_COUNT];      /* what each fired signal was measured against (report) */
 };

@@ -119,6 +119,46 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 	return first_shell;
 }
 
+/* The URL path of a file under a web root: its longest suffix that the
+ * data knows as a path served by the server ("/mail/tmp/x.php" of
+ * "/var/www/html/mail/tmp/x.php"); 0 when none is. */
+static uint32_t url_path_of_file(const struct ctx *c, const char *file, size_t s)
+{
+	for (const char *p = strchr(file + 1, '/'); p; p = strchr(p + 1, '/')) {
+		uint32_t id = bs_strtab_find(&c->a->str, p, strlen(p));
+		if (id == UINT32_MAX)
+			continue;
+		for (size_t i = 0; i < c->a->paths.n; i++)
+			if (c->a->paths.v[i].path == id && srv_of_host(c, c->a->paths.v[i].host) == (int)s)
+				return id;
+	}
+	return 0;
+}
+
+/* An administrator removed a script from this server's web root (sudo
+ * rm): the clean-up of a web shell, evidence of one even where no request
+ * to it is seen (maillogs alone). A script the other servers serve too is
+ * the application's own, not a shell. */
+static void find_shell_removals(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	for (size_t i = 0; i < c->a->cand.n; i++) {
+		const struct bs_cand *k = &c->a->cand.v[i];
+		if (k->kind != CK_SHELL_REMOVED || srv_of_host(c, k->host) != (int)s)
+			continue;
+		uint32_t pid = url_path_of_file(c, S(c, k->s_main), s);
+		size_t nserving = 0;
+		if (pid && !path_unique_to(c, pid, s, &nserving))
+			continue;
+		if (pid)
+			PUSH_UNIQUE(v->shell_paths, pid);
+		*BS_VEC_PUSH(v->shell_removals) = i;
+		v->signals |= 1u << BS_SIG_WEBSHELL;
+		note_baseline(v, BS_SIG_WEBSHELL, "an administrator removed a script from the web root (%s) that no other server serves",
+		              S(c, k->s_main));
+	}
+}
+
 /* Exploit: a malicious request that succeeded. With a web shell, the
  * exploit is the first successful one from the shell's users, or else the
  * last one before the shell was first used. */
@@ -155,6 +195,7 @@ void detect_web(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	bs_time first_shell = find_web_shells(c, s);
+	find_shell_removals(c, s);
 	bs_time exploit = find_exploit(c, s, first_shell);
 	if (!v->shell_paths.n && exploit != BS_TIME_NONE) {
 		/* without a shell, the exploit's senders are the attackers */

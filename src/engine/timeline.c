@@ -130,6 +130,18 @@ static void exfil_rows(struct ctx *c, size_t s)
 	}
 }
 
+/* The clean-up: an administrator removed a script from the web root. */
+static void shell_removal_rows(struct ctx *c, size_t s)
+{
+	const struct srv *v = &c->srv[s];
+	for (size_t j = 0; j < v->shell_removals.n; j++) {
+		const struct bs_cand *k = &c->a->cand.v[v->shell_removals.v[j]];
+		tl_add(c, k->ts, 0, "Command Time", "shell_removed", BS_SEV_COMPROMISE, (int)s, NULL, NULL, S(c, k->s_user),
+		       NULL, k->input, k->ref, "%s removed the script %.400s from the web root of %s (sudo): a web shell cleaned up",
+		       S(c, k->s_user), S(c, k->s_main), v->name);
+	}
+}
+
 static void tamper_rows(struct ctx *c, size_t s)
 {
 	const struct srv *v = &c->srv[s];
@@ -180,6 +192,7 @@ void server_timeline(struct ctx *c, size_t s)
 		return;
 	attack_rows(c, s);
 	exfil_rows(c, s);
+	shell_removal_rows(c, s);
 	tamper_rows(c, s);
 	detect_foreign(c, s, true);
 	window_rows(c, s);
