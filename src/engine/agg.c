@@ -117,7 +117,8 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 	if (!host || ts == BS_TIME_NONE)
 		return;
 	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
-	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures };
+	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures,
+	                        .login_first = logins ? ts : BS_TIME_NONE, .login_last = logins ? ts : BS_TIME_NONE };
 	bs_agg_add_hours(a, &p);
 }
 

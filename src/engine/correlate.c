@@ -22,6 +22,7 @@ void bs_thresholds_default(struct bs_thresholds *t)
 	t->bruteforce_failures = 50;
 	t->login_burst_users = 30;
 	t->login_burst_factor = 10.0;
+	t->login_burst_slot = 8;
 	t->score_compromised = 7.0;
 	t->score_suspicious = 3.0;
 }
@@ -156,6 +157,7 @@ static void judge_servers(struct ctx *c)
 	for (size_t s = 0; s < c->nsrv; s++) {
 		struct srv *v = &c->srv[s];
 		v->ws = v->we = v->ts = v->te = v->exploit = BS_TIME_NONE;
+		v->burst_first = v->burst_last = BS_TIME_NONE;
 	}
 	for (size_t s = 0; s < c->nsrv; s++) {
 		detect_web(c, s);

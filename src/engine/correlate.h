@@ -26,6 +26,7 @@ struct srv {
 	double score;
 	enum bs_server_verdict verdict;
 	bs_time ws, we, ts, te, exploit;   /* attacker window, tamper window, exploit time */
+	bs_time burst_first, burst_last;   /* logins of the hours far above the same hour of other days */
 	BS_VEC(bs_ip) attackers;
 	BS_VEC(uint32_t) shell_paths;
 	BS_VEC(uint32_t) tamper_refhosts;
