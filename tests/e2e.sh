@@ -71,6 +71,11 @@ for scenario in opened-only opened-only-cut post-shell role-spam; do
 	run_scenario "$scenario" fleet "$servers_only"
 	run_scenario "$scenario" discovered "$servers_only"
 done
+# Maillogs alone (issue 16, item 3): the shell's clean-up (sudo rm), the night
+# login burst and the dump mailed out make wm3 compromised; the exposure is
+# rebuilt by inference. Every check required, with and without the inventory.
+run_scenario maillog-only-exfil fleet ""
+run_scenario maillog-only-exfil discovered ""
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

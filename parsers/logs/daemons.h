@@ -56,7 +56,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(roundcube) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE
@@ -76,6 +76,7 @@ enum bs_verdict bs_courier_line(const struct bs_line_ctx *c);  /* imapd, pop3d, 
 enum bs_verdict bs_cyrus_line(const struct bs_line_ctx *c);    /* cyrus/imap, imapd, pop3d (cyrus style) */
 enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c);   /* amavis, amavisd, amavisd-new */
 enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c);    /* spamd, spamc */
+enum bs_verdict bs_sudo_line(const struct bs_line_ctx *c);    /* sudo: commands run or refused */
 /* Does this program name belong to the daemon? (the registry's prog tests) */
 bool bs_dovecot_prog(bs_str prog);
 bool bs_courier_prog(bs_str prog);

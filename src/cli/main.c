@@ -109,6 +109,7 @@ static bool set_threshold(struct bs_thresholds *t, const char *arg)
 		{ "bruteforce-failures", offsetof(struct bs_thresholds, bruteforce_failures), false },
 		{ "login-burst-users", offsetof(struct bs_thresholds, login_burst_users), false },
 		{ "login-burst-factor", offsetof(struct bs_thresholds, login_burst_factor), true },
+		{ "login-burst-slot", offsetof(struct bs_thresholds, login_burst_slot), false },
 		{ "score-compromised", offsetof(struct bs_thresholds, score_compromised), true },
 		{ "score-suspicious", offsetof(struct bs_thresholds, score_suspicious), true },
 	};

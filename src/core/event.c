@@ -22,7 +22,7 @@ const char *bs_event_type_name(enum bs_event_type t)
 		[BS_EV_HTTP] = "http", [BS_EV_AUTH] = "auth", [BS_EV_MAIL] = "mail",
 		[BS_EV_SPAM] = "spam", [BS_EV_DBQUERY] = "dbquery", [BS_EV_DBRESULT] = "dbresult",
 		[BS_EV_ADDR] = "addr", [BS_EV_FLOW] = "flow", [BS_EV_FILEXFER] = "filexfer",
-		[BS_EV_DNS] = "dns",
+		[BS_EV_DNS] = "dns", [BS_EV_ADMIN] = "admin",
 	};
 	return (t > 0 && t < BS_EV_TYPE_MAX && names[t]) ? names[t] : "unknown";
 }
@@ -203,11 +203,18 @@ static const struct field dns_fields[] = {
 	F_END
 };
 
+static const struct field admin_fields[] = {
+	F("user", FK_STR, u.admin.user), F("run_as", FK_STR, u.admin.run_as),
+	F("command", FK_STR, u.admin.command), F("tty", FK_STR, u.admin.tty), F("pwd", FK_STR, u.admin.pwd),
+	F_ALWAYS("success", FK_INT, u.admin.success), F("reason", FK_STR, u.admin.reason),
+	F_END
+};
+
 static const struct field *const type_fields[BS_EV_TYPE_MAX] = {
 	[BS_EV_HTTP] = http_fields, [BS_EV_AUTH] = auth_fields, [BS_EV_MAIL] = mail_fields,
 	[BS_EV_SPAM] = spam_fields, [BS_EV_DBQUERY] = dbquery_fields, [BS_EV_DBRESULT] = dbresult_fields,
 	[BS_EV_ADDR] = addr_fields, [BS_EV_FLOW] = flow_fields, [BS_EV_FILEXFER] = filexfer_fields,
-	[BS_EV_DNS] = dns_fields,
+	[BS_EV_DNS] = dns_fields, [BS_EV_ADMIN] = admin_fields,
 };
 
 /* An snprintf-like output: len counts every byte, stored or not. */

@@ -23,6 +23,7 @@ enum bs_event_type {
 	BS_EV_FLOW,     /* a finished TCP/UDP flow record */
 	BS_EV_FILEXFER, /* a file transfer: FTP STOR/RETR, HTTP multipart upload */
 	BS_EV_DNS,      /* a DNS query and its answers */
+	BS_EV_ADMIN,    /* an administrator's privileged command (sudo), run or refused */
 	BS_EV_TYPE_MAX
 };
 
@@ -187,6 +188,18 @@ struct bs_ev_dns {
 	int rcode;               /* -1: no response seen */
 };
 
+/* A command run (or refused) through sudo on the logging host: who asked,
+ * as whom, what. The engine decides what a command means (a script removed
+ * from a web root is evidence of a web shell); the parser only splits it. */
+struct bs_ev_admin {
+	bs_str user;             /* who invoked it (the login name) */
+	bs_str run_as;           /* USER=: the account it runs as */
+	bs_str command;          /* COMMAND=: the command line as logged */
+	bs_str tty, pwd;
+	int success;             /* 1 allowed (run), 0 refused */
+	bs_str reason;           /* why refused: "user NOT in sudoers", "3 incorrect password attempts", ... */
+};
+
 struct bs_event {
 	enum bs_event_type type;
 	bs_time ts;              /* UTC microseconds */
@@ -205,6 +218,7 @@ struct bs_event {
 		struct bs_ev_flow flow;
 		struct bs_ev_filexfer xfer;
 		struct bs_ev_dns dns;
+		struct bs_ev_admin admin;
 	} u;
 };
 

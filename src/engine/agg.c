@@ -117,7 +117,8 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 	if (!host || ts == BS_TIME_NONE)
 		return;
 	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
-	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures };
+	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures,
+	                        .login_first = logins ? ts : BS_TIME_NONE, .login_last = logins ? ts : BS_TIME_NONE };
 	bs_agg_add_hours(a, &p);
 }
 
@@ -602,6 +603,25 @@ static void on_dns(struct bs_agg *a, const struct bs_event *e)
 	bs_agg_add_dests(a, &dr);
 }
 
+/* An administrator removing a script from a web root cleans up after a
+ * web shell: the host is the logging host, the path the file removed. */
+static void on_admin(struct bs_agg *a, const struct bs_event *e)
+{
+	const struct bs_ev_admin *ad = &e->u.admin;
+	bs_str path;
+	if (ad->success != 1 || !bs_detect_script_removal(ad->command, &path))
+		return;
+	uint32_t host = bs_agg_host_name(a, e->host);
+	touch_host(a, host, e->ts);
+	struct bs_cand *c = new_cand(a, e, CK_SHELL_REMOVED);
+	if (!c)
+		return;
+	c->host = host;
+	c->flags = CF_FROM_LOG | CF_SUCCESS | CF_SCRIPT;
+	c->s_main = intern(a, bs_str_make(path.p, path.n < 1024 ? path.n : 1024));
+	c->s_user = intern(a, bs_str_make(ad->user.p, ad->user.n < 64 ? ad->user.n : 64));
+}
+
 void bs_agg_sink(void *ctx, const struct bs_event *e)
 {
 	struct bs_agg *a = ctx;
@@ -618,6 +638,7 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
 	case BS_EV_FLOW: on_flow(a, e); break;
 	case BS_EV_FILEXFER: on_filexfer(a, e); break;
 	case BS_EV_DNS: on_dns(a, e); break;
+	case BS_EV_ADMIN: on_admin(a, e); break;
 	default: break;
 	}
 }

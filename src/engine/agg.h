@@ -43,6 +43,7 @@ enum bs_ck {
 	CK_FILEXFER,       /* a file transfer (upload) */
 	CK_MAIL_OUT,       /* a locally submitted or unauthenticated message to outside */
 	CK_DNS,            /* a DNS lookup (by any host; fleet ones kept at the end) */
+	CK_SHELL_REMOVED,  /* an administrator removed a script from a web root (sudo rm) */
 };
 enum {
 	CF_SUCCESS = 1 << 0,    /* 2xx / OK */
@@ -85,7 +86,8 @@ struct bs_sessrec { uint32_t pair; uint32_t user; uint32_t host; bs_time ts; };
 /* A page with an outside reference served with a cookie pair. */
 struct bs_sessref { uint32_t pair, host, refhost; bs_time first, last; bs_ip client; uint32_t ua; };
 /* (host, hour): activity for the report and burst detection. */
-struct bs_hourrec { uint32_t host; int64_t hour; uint64_t events, attack, logins, failures; };
+struct bs_hourrec { uint32_t host; int64_t hour; uint64_t events, attack, logins, failures;
+                    bs_time login_first, login_last; /* BS_TIME_NONE without logins */ };
 /* (host, src ip, hour): failed logins. */
 struct bs_failrec { uint32_t host; bs_ip src; int64_t hour; uint64_t count; bs_time first, last; };
 /* (host, destination): outside destinations contacted by a host; dest is an

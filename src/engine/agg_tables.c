@@ -196,6 +196,10 @@ static void hours_fold(struct bs_hourrec *r, const struct bs_hourrec *p)
 	r->attack += p->attack;
 	r->logins += p->logins;
 	r->failures += p->failures;
+	if (p->login_first != BS_TIME_NONE && (r->login_first == BS_TIME_NONE || p->login_first < r->login_first))
+		r->login_first = p->login_first;
+	if (p->login_last != BS_TIME_NONE && (r->login_last == BS_TIME_NONE || p->login_last > r->login_last))
+		r->login_last = p->login_last;
 }
 static void hours_refs(struct bs_hourrec *r, struct recrefs *o) { REF_STR(o, r->host); }
 

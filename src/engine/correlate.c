@@ -22,6 +22,7 @@ void bs_thresholds_default(struct bs_thresholds *t)
 	t->bruteforce_failures = 50;
 	t->login_burst_users = 30;
 	t->login_burst_factor = 10.0;
+	t->login_burst_slot = 8;
 	t->score_compromised = 7.0;
 	t->score_suspicious = 3.0;
 }
@@ -156,6 +157,7 @@ static void judge_servers(struct ctx *c)
 	for (size_t s = 0; s < c->nsrv; s++) {
 		struct srv *v = &c->srv[s];
 		v->ws = v->we = v->ts = v->te = v->exploit = BS_TIME_NONE;
+		v->burst_first = v->burst_last = BS_TIME_NONE;
 	}
 	for (size_t s = 0; s < c->nsrv; s++) {
 		detect_web(c, s);
@@ -252,6 +254,7 @@ static void server_row(struct ctx *c, size_t s, struct bs_server_result *o)
 	BS_VEC_FREE(v->attack_queries);
 	BS_VEC_FREE(v->exfil_keys);
 	BS_VEC_FREE(v->exfil_cands);
+	BS_VEC_FREE(v->shell_removals);
 	BS_VEC_FREE(v->exfil_base);
 }
 

@@ -26,12 +26,14 @@ struct srv {
 	double score;
 	enum bs_server_verdict verdict;
 	bs_time ws, we, ts, te, exploit;   /* attacker window, tamper window, exploit time */
+	bs_time burst_first, burst_last;   /* logins of the hours far above the same hour of other days */
 	BS_VEC(bs_ip) attackers;
 	BS_VEC(uint32_t) shell_paths;
 	BS_VEC(uint32_t) tamper_refhosts;
 	BS_VEC(uint32_t) attack_queries;   /* query key ids */
 	BS_VEC(uint32_t) exfil_keys;       /* flow key ids of exfil flows/transfers */
 	BS_VEC(size_t) exfil_cands;
+	BS_VEC(size_t) shell_removals;     /* candidates: scripts an administrator removed from the web root */
 	BS_VEC(uint64_t) exfil_base;       /* per exfil_cands: the baseline it was judged against */
 	char *baseline[BS_SIG_COUNT];      /* what each fired signal was measured against (report) */
 };
@@ -51,6 +53,8 @@ struct ctx {
 	bool local_inferred;
 	BS_VEC(struct bs_timeline_row) tl;
 	bs_time T;                        /* latest window end over compromised servers */
+	bs_time infer_end;                /* logins and webmail sends up to it are exposed (T, or the
+	                                   * end of the exfiltration of a maillog-only compromise) */
 	char *origin_text;                /* how the fleet was found */
 	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
 };

@@ -385,3 +385,50 @@ bool bs_detect_web_login_success(int status)
 {
 	return status >= 300 && status < 400;
 }
+
+static bool under_web_root(bs_str p)
+{
+	static const char *const roots[] = { "/var/www/", "/srv/www/", "/srv/http/", "/usr/share/nginx/", "/usr/local/www/" };
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+		if (bs_str_istarts(p, roots[i]))
+			return true;
+	return bs_str_istarts(p, "/home/") && bs_memmem_ci(p.p, p.n, "/public_html/", 13);
+}
+
+/* The removal commands: the last path component of the word. */
+static bool is_removal_word(bs_str w)
+{
+	const char *slash = memrchr(w.p, '/', w.n);
+	if (slash)
+		w = bs_str_make(slash + 1, w.n - (size_t)(slash + 1 - w.p));
+	return bs_str_eq(w, "rm") || bs_str_eq(w, "unlink") || bs_str_eq(w, "shred");
+}
+
+bool bs_detect_script_removal(bs_str command, bs_str *path)
+{
+	bool removing = false;
+	size_t i = 0;
+	while (i < command.n) {
+		while (i < command.n && (command.p[i] == ' ' || command.p[i] == '\t'))
+			i++;
+		size_t b = i;
+		while (i < command.n && command.p[i] != ' ' && command.p[i] != '\t')
+			i++;
+		bs_str w = bs_str_make(command.p + b, i - b);
+		while (w.n && (w.p[0] == '"' || w.p[0] == '\''))
+			w.p++, w.n--;
+		while (w.n && (w.p[w.n - 1] == '"' || w.p[w.n - 1] == '\'' || w.p[w.n - 1] == ';'))
+			w.n--;
+		if (!w.n)
+			continue;
+		if (is_removal_word(w)) {
+			removing = true;
+		} else if (removing && w.p[0] != '-' && under_web_root(w) && bs_detect_script_path(w)) {
+			*path = w;
+			return true;
+		} else if (w.n == 2 && (memcmp(w.p, "&&", 2) == 0 || memcmp(w.p, "||", 2) == 0)) {
+			removing = false;
+		}
+	}
+	return false;
+}

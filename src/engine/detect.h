@@ -23,6 +23,11 @@ const char *bs_exploit_kind_name(unsigned kinds); /* first kind's name */
 bool bs_detect_cmdlike(bs_str uri);
 /* A path that a server executes: .php .phtml .php5 .pl .cgi .asp .aspx .jsp .sh .py */
 bool bs_detect_script_path(bs_str path);
+/* A command line that removes a script (bs_detect_script_path) under a web
+ * root (/var/www/, /srv/www/, /usr/share/nginx/, /home/USER/public_html/):
+ * rm, unlink, shred (with any options), possibly through "sudo -u" or
+ * "sh -c". The first such path goes to *path. */
+bool bs_detect_script_removal(bs_str command, bs_str *path);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
 

@@ -30,6 +30,7 @@ struct bs_thresholds {
 	uint64_t bruteforce_failures;    /* failed logins from one source in one hour */
 	uint64_t login_burst_users;      /* distinct successful logins in one hour... */
 	double login_burst_factor;       /* ... above this many times the server's median hour */
+	uint64_t login_burst_slot;       /* logins in one hour far above the same hour of the server's other days */
 	double score_compromised, score_suspicious;
 };
 void bs_thresholds_default(struct bs_thresholds *t);

@@ -16,6 +16,7 @@ struct addr_acc {
 	bs_ip client;
 	uint32_t ua;
 	bs_time trojan_first;
+	bool exfil_inferred;         /* exfiltrated by inference only (maillog-only rebuild) */
 };
 
 static void acc_evidence(struct addr_acc *x, const struct bs_evidence *e, enum bs_category cat, int srv)
@@ -88,7 +89,7 @@ static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map
 	case EK_LOGIN:
 		if (!v)
 			break;
-		if (e->first <= c->T) {
+		if (e->first <= c->infer_end) {
 			acc_evidence(x, e, BS_CAT_LOGIN, s);
 			x->login_any = true;
 		}
@@ -100,7 +101,7 @@ static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map
 			acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
 		break;
 	case EK_SENT_TO:
-		if (v && e->first <= c->T)
+		if (v && e->first <= c->infer_end)
 			acc_evidence(x, e, BS_CAT_SENT_TO, s);
 		break;
 	case EK_DB_UNFILTERED:
@@ -193,7 +194,7 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	ex->client_ip = x->client;
 	const char *ua = x->ua ? S(c, x->ua) : "";
 	ex->user_agent = bs_xstrndup(ua, strlen(ua));
-	unsigned seen = (1u << BS_CAT_EXFILTRATED) | (1u << BS_CAT_CREDENTIALS_AT_RISK) |
+	unsigned seen = (x->exfil_inferred ? 0 : (1u << BS_CAT_EXFILTRATED)) | (1u << BS_CAT_CREDENTIALS_AT_RISK) |
 	                (1u << BS_CAT_TROJAN_PAGE_SERVED);
 	ex->basis = (x->cats & seen) ? BS_BASIS_OBSERVED : BS_BASIS_INFERRED;
 	r->basis_counts[ex->basis]++;
@@ -263,6 +264,49 @@ static void credentials_rows(struct ctx *c)
 	}
 }
 
+/* A compromise seen in the maillogs alone: every compromised server's
+ * evidence is a shell's clean-up, login bursts and mail exfiltration, no
+ * exploit request, database read or transfer (which would come with a seen
+ * copy or the web rules). *cutoff: the end of the last exfiltration. */
+static bool maillog_only_compromise(const struct ctx *c, bs_time *cutoff)
+{
+	bool any = false;
+	*cutoff = BS_TIME_NONE;
+	for (size_t s = 0; s < c->nsrv; s++) {
+		const struct srv *v = &c->srv[s];
+		if (v->verdict != BS_V_COMPROMISED)
+			continue;
+		if (v->exploit != BS_TIME_NONE || v->attack_queries.n || v->exfil_keys.n || !v->exfil_cands.n ||
+		    (v->signals & (1u << BS_SIG_TAMPERED_CONTENT)))
+			return false;
+		for (size_t j = 0; j < v->exfil_cands.n; j++)
+			*cutoff = tmax(*cutoff, c->a->cand.v[v->exfil_cands.v[j]].ts_end);
+		any = true;
+	}
+	return any;
+}
+
+/* The exposure of a maillog-only compromise, rebuilt from what the logs
+ * show up to the exfiltration: the whole database left the server, so the
+ * accounts that logged in through the webmail hosts (login) and the
+ * recipients of their webmail submissions (sent_to) are also exfiltrated,
+ * by inference (basis inferred). Only for what no seen copy covers: an
+ * address already observed exfiltrated keeps that basis. */
+static void rebuild_exposure_from_maillogs(struct ctx *c, struct addr_acc *acc, bs_time cutoff)
+{
+	const struct bs_agg *a = c->a;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		int s = srv_of_host(c, e->host);
+		if (s < 0 || e->first > cutoff || (e->kind != EK_LOGIN && e->kind != EK_SENT_TO))
+			continue;
+		struct addr_acc *x = &acc[e->addr];
+		if (!(x->cats & (1u << BS_CAT_EXFILTRATED)))
+			x->exfil_inferred = true;
+		acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+	}
+}
+
 void build_exposure(struct ctx *c, struct bs_results *r)
 {
 	const struct bs_agg *a = c->a;
@@ -275,9 +319,15 @@ void build_exposure(struct ctx *c, struct bs_results *r)
 		acc[i].first = acc[i].last = acc[i].trojan_first = BS_TIME_NONE;
 	struct bs_u64map txn_attack;
 	bs_u64map_init(&txn_attack);
+	bs_time maillog_cutoff;
+	bool maillog_only = maillog_only_compromise(c, &maillog_cutoff);
+	c->infer_end = maillog_only ? maillog_cutoff : c->T;
 	for (size_t i = 0; i < a->ev.n; i++)
 		weigh_evidence(c, acc, &txn_attack, &a->ev.v[i]);
-	weigh_received_from(c, acc);
+	if (maillog_only)
+		rebuild_exposure_from_maillogs(c, acc, maillog_cutoff);
+	else
+		weigh_received_from(c, acc);
 	weigh_trojan_pages(c, acc);
 	exposed_rows(c, r, acc);
 	credentials_rows(c);

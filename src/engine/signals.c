@@ -119,6 +119,46 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 	return first_shell;
 }
 
+/* The URL path of a file under a web root: its longest suffix that the
+ * data knows as a path served by the server ("/mail/tmp/x.php" of
+ * "/var/www/html/mail/tmp/x.php"); 0 when none is. */
+static uint32_t url_path_of_file(const struct ctx *c, const char *file, size_t s)
+{
+	for (const char *p = strchr(file + 1, '/'); p; p = strchr(p + 1, '/')) {
+		uint32_t id = bs_strtab_find(&c->a->str, p, strlen(p));
+		if (id == UINT32_MAX)
+			continue;
+		for (size_t i = 0; i < c->a->paths.n; i++)
+			if (c->a->paths.v[i].path == id && srv_of_host(c, c->a->paths.v[i].host) == (int)s)
+				return id;
+	}
+	return 0;
+}
+
+/* An administrator removed a script from this server's web root (sudo
+ * rm): the clean-up of a web shell, evidence of one even where no request
+ * to it is seen (maillogs alone). A script the other servers serve too is
+ * the application's own, not a shell. */
+static void find_shell_removals(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	for (size_t i = 0; i < c->a->cand.n; i++) {
+		const struct bs_cand *k = &c->a->cand.v[i];
+		if (k->kind != CK_SHELL_REMOVED || srv_of_host(c, k->host) != (int)s)
+			continue;
+		uint32_t pid = url_path_of_file(c, S(c, k->s_main), s);
+		size_t nserving = 0;
+		if (pid && !path_unique_to(c, pid, s, &nserving))
+			continue;
+		if (pid)
+			PUSH_UNIQUE(v->shell_paths, pid);
+		*BS_VEC_PUSH(v->shell_removals) = i;
+		v->signals |= 1u << BS_SIG_WEBSHELL;
+		note_baseline(v, BS_SIG_WEBSHELL, "an administrator removed a script from the web root (%s) that no other server serves",
+		              S(c, k->s_main));
+	}
+}
+
 /* Exploit: a malicious request that succeeded. With a web shell, the
  * exploit is the first successful one from the shell's users, or else the
  * last one before the shell was first used. */
@@ -155,6 +195,7 @@ void detect_web(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	bs_time first_shell = find_web_shells(c, s);
+	find_shell_removals(c, s);
 	bs_time exploit = find_exploit(c, s, first_shell);
 	if (!v->shell_paths.n && exploit != BS_TIME_NONE) {
 		/* without a shell, the exploit's senders are the attackers */
@@ -266,6 +307,25 @@ static uint64_t transfer_baseline(const struct ctx *c, const struct bs_cand *k)
 	return best;
 }
 
+/* Did a user of the fleet ever write to this address? An authenticated
+ * submission to it, or mail to it from a sender who logged in (other than
+ * the account under judgement). A drop box the attacker mails the dump to
+ * is new; a correspondent of the customers is not. */
+static bool users_wrote_to(const struct ctx *c, const char *rcpt, uint32_t own_sender)
+{
+	uint32_t id = bs_strtab_find(&c->a->str, rcpt, strlen(rcpt));
+	if (id == UINT32_MAX)
+		return false;
+	for (size_t i = 0; i < c->a->ev.n; i++) {
+		const struct bs_evidence *e = &c->a->ev.v[i];
+		if (e->kind == EK_SENT_TO && e->addr == id)
+			return true;
+		if (e->kind == EK_RECV_PAIR && e->peer == id && e->addr != own_sender && sender_is_customer(c, e->addr))
+			return true;
+	}
+	return false;
+}
+
 static bool exfil_mail_hit(const struct ctx *c, const struct bs_cand *k, uint64_t med_mail, uint64_t *base)
 {
 	const char *rcpts = S(c, k->s_main);
@@ -279,7 +339,7 @@ static bool exfil_mail_hit(const struct ctx *c, const struct bs_cand *k, uint64_
 	uint64_t floor = (k->flags & CF_LOCAL_UID) ? (uint64_t)(f * (double)med_mail) : 0;
 	if (!addr_domain_outside(c, first) || k->num1 < c->cfg->th.exfil_min_bytes || k->num1 < floor)
 		return false;
-	if (sender_is_customer(c, k->s_user))
+	if (sender_is_customer(c, k->s_user) || users_wrote_to(c, first, k->s_user))
 		return false;
 	*base = mail_baseline(c, k);
 	return (double)k->num1 >= f * (double)*base;
@@ -374,6 +434,64 @@ void detect_tamper(struct ctx *c, size_t s)
 	}
 }
 
+static int hour_slot(int64_t hour) { return (int)(((hour % 24) + 24) % 24); }
+
+/* The most logins through server s in an hour of another day at the same
+ * hour of the day or next to it (h excluded). */
+static uint64_t busiest_same_hours(const struct ctx *c, size_t s, const struct bs_hourrec *h)
+{
+	uint64_t most = 0;
+	for (size_t i = 0; i < c->a->hours.n; i++) {
+		const struct bs_hourrec *o = &c->a->hours.v[i];
+		int d = (hour_slot(o->hour) - hour_slot(h->hour) + 24) % 24;
+		if (o == h || (d > 1 && d < 23) || o->logins <= most || srv_of_host(c, o->host) != (int)s)
+			continue;
+		most = o->logins;
+	}
+	return most;
+}
+
+/* Logins through the server in an hour far above the same hours of its
+ * other days: harvested passwords tried at night through the webmail host
+ * (IMAP logins with rip= the host). Baselines: the server's mean for that
+ * hour of the day over the days it has data (zero is a baseline too), and
+ * the busiest same or neighbouring hour of its other days (a busy morning
+ * is not a burst). */
+static void login_slot_bursts(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	uint64_t slot[24] = { 0 };
+	int64_t hmin = INT64_MAX, hmax = INT64_MIN;
+	for (size_t i = 0; i < a->hours.n; i++) {
+		const struct bs_hourrec *h = &a->hours.v[i];
+		if (srv_of_host(c, h->host) != (int)s)
+			continue;
+		slot[hour_slot(h->hour)] += h->logins;
+		hmin = h->hour < hmin ? h->hour : hmin;
+		hmax = h->hour > hmax ? h->hour : hmax;
+	}
+	int64_t days = hmin <= hmax ? (hmax - hmin) / 24 + 1 : 0;
+	if (days < 7)
+		return; /* a week at least, for the same hour of other days to mean anything */
+	for (size_t i = 0; i < a->hours.n; i++) {
+		const struct bs_hourrec *h = &a->hours.v[i];
+		if (srv_of_host(c, h->host) != (int)s || h->logins < c->cfg->th.login_burst_slot)
+			continue;
+		double usual = (double)(slot[hour_slot(h->hour)] - h->logins) / (double)(days - 1);
+		uint64_t most = busiest_same_hours(c, s, h);
+		if ((double)h->logins <= c->cfg->th.login_burst_factor * usual || h->logins <= 3 * most)
+			continue;
+		v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+		v->burst_first = tmin(v->burst_first, h->login_first);
+		v->burst_last = tmax(v->burst_last, h->login_last);
+		note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu logins in the hour from %02d:00 UTC; that hour on this server's %lld days: "
+		              "%.2f on average, at most %llu (flagged from %llu logins, above %.0f times the average and 3 times the most)",
+		              (unsigned long long)h->logins, hour_slot(h->hour), (long long)days, usual, (unsigned long long)most,
+		              (unsigned long long)c->cfg->th.login_burst_slot, c->cfg->th.login_burst_factor);
+	}
+}
+
 void detect_auth(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
@@ -407,6 +525,7 @@ void detect_auth(struct ctx *c, size_t s)
 		}
 	}
 	free(per);
+	login_slot_bursts(c, s);
 }
 
 void detect_foreign(struct ctx *c, size_t s, bool emit)

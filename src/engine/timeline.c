@@ -55,6 +55,18 @@ static void bruteforce_rows(struct ctx *c, size_t s)
 	}
 }
 
+/* A burst of logins through the server far above that hour of its other days. */
+static void login_burst_rows(struct ctx *c, size_t s)
+{
+	const struct srv *v = &c->srv[s];
+	char t1[40];
+	if (v->burst_first == BS_TIME_NONE)
+		return;
+	bs_time_format(v->burst_last, 0, t1, sizeof t1);
+	tl_add(c, v->burst_first, 0, "First Login", "auth_anomaly", BS_SEV_ATTACK, (int)s, NULL, NULL, NULL, NULL,
+	       UINT32_MAX, 0, "burst of logins through %s far above its usual logins at that hour (until %s)", v->name, t1);
+}
+
 /* An attacker's request against any server of the fleet (ks), told apart
  * as a web shell use, the exploit, reconnaissance or another request. */
 static void attacker_request_row(struct ctx *c, size_t s, const struct bs_cand *k, int ks)
@@ -130,6 +142,18 @@ static void exfil_rows(struct ctx *c, size_t s)
 	}
 }
 
+/* The clean-up: an administrator removed a script from the web root. */
+static void shell_removal_rows(struct ctx *c, size_t s)
+{
+	const struct srv *v = &c->srv[s];
+	for (size_t j = 0; j < v->shell_removals.n; j++) {
+		const struct bs_cand *k = &c->a->cand.v[v->shell_removals.v[j]];
+		tl_add(c, k->ts, 0, "Command Time", "shell_removed", BS_SEV_COMPROMISE, (int)s, NULL, NULL, S(c, k->s_user),
+		       NULL, k->input, k->ref, "%s removed the script %.400s from the web root of %s (sudo): a web shell cleaned up",
+		       S(c, k->s_user), S(c, k->s_main), v->name);
+	}
+}
+
 static void tamper_rows(struct ctx *c, size_t s)
 {
 	const struct srv *v = &c->srv[s];
@@ -176,10 +200,12 @@ static void window_rows(struct ctx *c, size_t s)
 void server_timeline(struct ctx *c, size_t s)
 {
 	bruteforce_rows(c, s);
+	login_burst_rows(c, s);
 	if (c->srv[s].verdict != BS_V_COMPROMISED && c->srv[s].verdict != BS_V_SUSPICIOUS)
 		return;
 	attack_rows(c, s);
 	exfil_rows(c, s);
+	shell_removal_rows(c, s);
 	tamper_rows(c, s);
 	detect_foreign(c, s, true);
 	window_rows(c, s);

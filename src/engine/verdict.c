@@ -17,26 +17,40 @@ double signal_weight_of(enum bs_signal g)
 	return (unsigned)g < BS_SIG_COUNT ? signal_weight[g] : 0;
 }
 
+/* No exploit or shell request seen (maillogs alone): the window opens at
+ * the first evidence of the attacker's access, a bulk read, an
+ * exfiltration or a burst of logins through the server, and the burst's
+ * last login is activity through that access too. */
+static void open_window_without_exploit(struct ctx *c, size_t s)
+{
+	struct srv *v = &c->srv[s];
+	const struct bs_agg *a = c->a;
+	bool strong = false;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		bool mine = (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key));
+		for (size_t j = 0; j < v->exfil_cands.n; j++)
+			if (v->exfil_cands.v[j] == i)
+				mine = true;
+		if (mine)
+			v->ws = tmin(v->ws, k->ts);
+		strong |= mine;
+	}
+	if (strong || v->shell_removals.n)
+		v->ws = tmin(v->ws, v->burst_first);
+}
+
 /* The window ends with the attacker's last activity through the access. */
 void find_window_end(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
-	if (v->ws == BS_TIME_NONE) {
-		/* no exploit or shell seen: open the window at the first strong event */
-		for (size_t i = 0; i < a->cand.n; i++) {
-			const struct bs_cand *k = &a->cand.v[i];
-			bool mine = (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key));
-			for (size_t j = 0; j < v->exfil_cands.n; j++)
-				if (v->exfil_cands.v[j] == i)
-					mine = true;
-			if (mine)
-				v->ws = tmin(v->ws, k->ts);
-		}
-	}
+	bool no_exploit = v->ws == BS_TIME_NONE;
+	if (no_exploit)
+		open_window_without_exploit(c, s);
 	if (v->ws == BS_TIME_NONE)
 		return;
-	bs_time we = v->ws;
+	bs_time we = no_exploit ? tmax(v->ws, v->burst_last) : v->ws;
 	for (size_t i = 0; i < a->paths.n; i++) {
 		const struct bs_pathrec *p = &a->paths.v[i];
 		if (srv_of_host(c, p->host) == (int)s && u32_in(v->shell_paths.v, v->shell_paths.n, p->path))

@@ -350,6 +350,12 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 		         ev->u.dns.qtype, a, ev->u.dns.nanswers);
 		add_row(w, ev, frac, "Query Time", msg, name, ev->host, BS_STR_NULL, BS_STR_NULL);
 		return;
+	case BS_EV_ADMIN:
+		snprintf(msg, sizeof msg, "sudo on %.*s: %.*s as %.*s %s: %.*s%s%.*s", SHOW(ev->host), SHOW(ev->u.admin.user),
+		         SHOW(ev->u.admin.run_as), ev->u.admin.success ? "ran" : "refused", SHOW(ev->u.admin.command),
+		         ev->u.admin.reason.n ? " - " : "", SHOW(ev->u.admin.reason));
+		add_row(w, ev, frac, "Command Time", msg, name, ev->host, ev->u.admin.user, BS_STR_NULL);
+		return;
 	default:
 		return;
 	}

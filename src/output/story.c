@@ -57,6 +57,8 @@ static const char *phase_of(const struct bs_timeline_row *t, const struct bs_ser
 	if (!strcmp(e, "attacker_request"))
 		return s->exploit_time != BS_TIME_NONE && t->ts < s->exploit_time ? "reconnaissance"
 		       : looks_like_cleanup(t->message) ? "cleanup" : "commands run";
+	if (!strcmp(e, "shell_removed"))
+		return "cleanup";
 	if (!strcmp(e, "db_bulk_read"))
 		return "database read";
 	if (!strcmp(e, "exfiltration") || !strcmp(e, "foreign_destination"))
