@@ -314,6 +314,22 @@ static void row_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 	row_begin(p);
 }
 
+/* A result in progress that will not end as the protocol says (a gap in
+ * the rows, the capture's end, the client's next command seen before the
+ * rest of the rows): report the rows seen, marked cut. */
+static void result_cut_off(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	if (p->phase != BS_MYSQL_P_COMMAND ||
+	    (p->rstate != BS_MYSQL_R_COLDEF && p->rstate != BS_MYSQL_R_COLEOF && p->rstate != BS_MYSQL_R_ROWS))
+		return;
+	if (p->d[1].streaming)
+		window_flush(p, c, true);
+	row_hold_flush(p, c);
+	p->result_cut = true;
+	emit_result(p, c, false, p->rows);
+	p->rstate = BS_MYSQL_R_NONE;
+}
+
 /* --------------------------------------------------------- server side */
 
 static void server_greeting(struct bs_mysql *p, const uint8_t *b, size_t n)
@@ -499,6 +515,7 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 {
 	if (n == 0)
 		return;
+	result_cut_off(p, c); /* the client moved on: the rest of the rows was not seen */
 	p->cur_cmd = b[0];
 	result_reset(p);
 	switch (b[0]) {
@@ -687,14 +704,8 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 {
 	(void)n;
 	dir = dir ? 1 : 0;
-	if (dir == 1 && p->phase == BS_MYSQL_P_COMMAND && p->rstate == BS_MYSQL_R_ROWS) {
-		/* rows lost in the gap: report the rows seen, marked cut */
-		if (p->d[1].streaming)
-			window_flush(p, c, true);
-		row_hold_flush(p, c);
-		p->result_cut = true;
-		emit_result(p, c, false, p->rows);
-	}
+	if (dir == 1)
+		result_cut_off(p, c); /* rows lost in the gap */
 	p->d[dir].desync = true;
 	if (dir == 1 || p->phase == BS_MYSQL_P_COMMAND)
 		p->rstate = BS_MYSQL_R_IGNORE; /* the response in progress is lost */
@@ -705,15 +716,7 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 
 void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c)
 {
-	/* the capture ended inside a result: report the rows seen */
-	if (p->phase == BS_MYSQL_P_COMMAND &&
-	    (p->rstate == BS_MYSQL_R_COLDEF || p->rstate == BS_MYSQL_R_COLEOF || p->rstate == BS_MYSQL_R_ROWS)) {
-		if (p->d[1].streaming)
-			window_flush(p, c, true);
-		row_hold_flush(p, c);
-		p->result_cut = true;
-		emit_result(p, c, false, p->rows);
-	}
+	result_cut_off(p, c); /* the capture ended inside a result */
 	p->rstate = BS_MYSQL_R_NONE;
 }
 
