@@ -18,9 +18,10 @@ mkdir -p "$work"
 # run_scenario NAME MODE ONLY: generate NAME (once), analyze it with the
 # inventory (MODE fleet) or without (MODE discovered), compare with the
 # truth. ONLY: an extended regular expression of the truthcmp checks
-# required (empty: all of them); the others are reported as TODO.
+# required (empty: all of them); the others are reported as TODO. TODO:
+# a regular expression of checks reported as TODO (empty: none).
 run_scenario() {
-	scenario=$1 mode=$2 only=$3
+	scenario=$1 mode=$2 only=$3 todo=${4:-}
 	dir="$work/$scenario"
 	if [ ! -d "$dir/in/truth" ]; then
 		mkdir -p "$dir"
@@ -46,7 +47,8 @@ run_scenario() {
 		desc=${line#* - }
 		case "$line" in
 		"ok "*|"not ok "*)
-			if [ -n "$only" ] && ! printf '%s\n' "$desc" | grep -Eq "$only"; then
+			if { [ -n "$only" ] && ! printf '%s\n' "$desc" | grep -Eq "$only"; } ||
+			   { [ -n "$todo" ] && printf '%s\n' "$desc" | grep -Eq "$todo"; }; then
 				echo "# TODO $scenario ($mode): ${line%% - *} - $desc"
 				continue
 			fi ;;
@@ -60,17 +62,25 @@ run_scenario() {
 	grep -q '^ok\|^not ok' "$dir.$mode.cmp.tap" || { fail "$scenario ($mode): truthcmp printed no result"; sed 's/^/# /' "$dir.$mode.cmp.tap" | tail -5; }
 }
 
+# The old scenarios' truth still says "would hold at T" for login, sent_to
+# and received_from; the engine follows issue 16 (the seen copy decides,
+# inference up to the last bulk read or exfiltration): TODO until
+# samples/gen's truth for them follows the same rule.
+old_todo='^exposed addresses, (all categories|login|sent_to|received_from):'
 for scenario in reference clean maillog-only two-servers pcapng-vlan newyear variety variety-clean; do
+	run_scenario "$scenario" fleet "" "$old_todo"
+done
+# Issue 16 scenarios (docs/SAMPLES.md): the stolen copy, when seen, is the
+# authority: every check required. opened-only-cut: the rows after the
+# capture gap are not read back by the MySQL parser (it resynchronises only
+# at the next command), so its exposure checks are still TODO.
+for scenario in opened-only post-shell role-spam; do
 	run_scenario "$scenario" fleet ""
+	run_scenario "$scenario" discovered ""
 done
-# Issue 16 scenarios (docs/SAMPLES.md): the checks the engine meets so far;
-# the exposure of the stolen copy (basis, per-table categories) and the
-# maillog-only rules are not done yet (TODO lines).
-servers_only='verdict|window|attacker_ips|spam onset'
-for scenario in opened-only opened-only-cut post-shell role-spam; do
-	run_scenario "$scenario" fleet "$servers_only"
-	run_scenario "$scenario" discovered "$servers_only"
-done
+cut_todo='verdict|window|attacker_ips|spam onset|login|sent_to|received_from|credentials|trojan'
+run_scenario opened-only-cut fleet "$cut_todo"
+run_scenario opened-only-cut discovered "$cut_todo"
 # Maillogs alone (issue 16, item 3): the shell's clean-up (sudo rm), the night
 # login burst and the dump mailed out make wm3 compromised; the exposure is
 # rebuilt by inference. Every check required, with and without the inventory.
@@ -80,7 +90,7 @@ run_scenario maillog-only-exfil discovered ""
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.
 for scenario in reference variety variety-clean; do
-	run_scenario "$scenario" discovered ""
+	run_scenario "$scenario" discovered "" "$old_todo"
 	out="$work/$scenario/out-discovered"
 	check "$scenario, fleet discovered: the report says how the fleet was found" grep -q "discovered" "$out/report.html"
 	is "$scenario, fleet discovered: the six webmail servers, nothing else" \

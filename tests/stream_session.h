@@ -80,9 +80,9 @@ static void rec_sink(void *ctx, const struct bs_event *ev)
 		break;
 	}
 	case BS_EV_ADDR:
-		rec_add("ADDR ctx=%d ref=%" PRIu64 " addr=%.*s col=%.*s to_client=%d", (int)ev->u.addr.ctx,
+		rec_add("ADDR ctx=%d ref=%" PRIu64 " addr=%.*s col=%.*s to_client=%d%s%.*s", (int)ev->u.addr.ctx,
 		        ev->u.addr.ref, BSF(ev->u.addr.address), BSF(ev->u.addr.column),
-		        (int)ev->u.addr.to_client);
+		        (int)ev->u.addr.to_client, ev->u.addr.row_tags.n ? " tags=" : "", BSF(ev->u.addr.row_tags));
 		break;
 	case BS_EV_DBQUERY:
 		rec_add("DBQUERY id=%" PRIu64 " user=%.*s db=%.*s truncated=%d len=%zu sql=%.*s",
@@ -90,9 +90,9 @@ static void rec_sink(void *ctx, const struct bs_event *ev)
 		        (int)ev->u.dbquery.sql_truncated, ev->u.dbquery.sql.n, BSF(ev->u.dbquery.sql));
 		break;
 	case BS_EV_DBRESULT:
-		rec_add("DBRESULT id=%" PRIu64 " rows=%" PRIu64 " cols=%" PRIu64 " bytes=%" PRIu64 " error=%d",
+		rec_add("DBRESULT id=%" PRIu64 " rows=%" PRIu64 " cols=%" PRIu64 " bytes=%" PRIu64 " error=%d%s",
 		        ev->u.dbresult.query_id, ev->u.dbresult.rows, ev->u.dbresult.columns,
-		        ev->u.dbresult.bytes, (int)ev->u.dbresult.error);
+		        ev->u.dbresult.bytes, (int)ev->u.dbresult.error, ev->u.dbresult.cut ? " cut=1" : "");
 		break;
 	case BS_EV_DNS: {
 		const struct bs_ev_dns *d = &ev->u.dns;

@@ -7,6 +7,14 @@ static bs_str S(const char *s) { return bs_str_make(s, strlen(s)); }
 
 int main(void)
 {
+	/* an old or backup copy of a table does not stand for the live one */
+	ok(bs_detect_sql_table_is_copy(S("SELECT Account, Email FROM Abook_old")), "Abook_old is a copy");
+	ok(bs_detect_sql_table_is_copy(S("select * from `atmail`.`users_bak`")), "users_bak is a copy");
+	ok(bs_detect_sql_table_is_copy(S("SELECT * FROM contacts_2006")), "a dated table is a copy");
+	ok(bs_detect_sql_table_is_copy(S("SELECT * FROM archive_users WHERE 1")), "archive_users is a copy");
+	ok(!bs_detect_sql_table_is_copy(S("SELECT Account, Email FROM Abook")), "Abook is live");
+	ok(!bs_detect_sql_table_is_copy(S("SELECT * FROM folders")), "\"folders\" holds \"old\" only inside a word");
+	ok(!bs_detect_sql_table_is_copy(S("SELECT * FROM Users WHERE id=2007")), "digits after WHERE are not the table's");
 	/* exploit requests: positives */
 	ok(bs_detect_exploit(S("/mail/index.php?lang=../../../../etc/passwd"), BS_STR_NULL) & BS_EXPLOIT_TRAVERSAL, "traversal");
 	ok(bs_detect_exploit(S("/mail/index.php?lang=%2e%2e%2f%2e%2e%2fetc%2fpasswd"), BS_STR_NULL) & BS_EXPLOIT_TRAVERSAL, "encoded traversal");

@@ -201,7 +201,7 @@ static void test_session(void)
 	snprintf(want, sizeof want, "DBQUERY id=%" PRIu64 " user=webmail db=atmail truncated=0 len=32 sql=SELECT Account, Email FROM Users", q1);
 	is_str(rec_find("DBQUERY", 0), want, "COM_QUERY with user and database from the handshake");
 	is_int(rec_count("ADDR"), 3, "three addresses in the result set");
-	snprintf(want, sizeof want, "ADDR ctx=1 ref=%" PRIu64 " addr=alice@example.com col=Email to_client=1", q1);
+	snprintf(want, sizeof want, "ADDR ctx=1 ref=%" PRIu64 " addr=alice@example.com col=Email to_client=1 tags=Account=alice", q1);
 	is_str(rec_find("ADDR", 0), want, "address with its column name and query id");
 	snprintf(want, sizeof want, "ADDR ctx=1 ref=%" PRIu64 " addr=carol@example.net col=Email to_client=1", q1);
 	is_str(rec_find("ADDR", 2), want, "second address of a value after a NULL column");
@@ -377,6 +377,36 @@ static void test_gap_and_truncation(void)
 	ok(strstr(rec_find("DBQUERY", 2), "truncated=1 len=16384 ") != NULL, "20 KB statement: capped at 16 KiB, sql_truncated");
 }
 
+/* Issue 16: a row's addresses reach the engine with the row's short cells
+ * (the Direction after the Email); a gap inside the rows reports the rows
+ * seen as a cut result. */
+static void test_row_tags_and_cut(void)
+{
+	b_reset();
+	greeting(CAPS_BASE);
+	login(CAPS_BASE, "webmail", "atmail");
+	ok_pkt(2, 0, 2, 0);
+	query(3, "SELECT Email, Direction FROM Correspondents");
+	pln = 0;
+	pl_u8(2);
+	b_pkt(1, 1, pl, pln);
+	coldef(2, "Email");
+	coldef(3, "Direction");
+	eof_pkt(4, 2);
+	row(5, "ann@example.org", "received");
+	row(6, "Bob <bob@example.org>", "sent");
+	b_gap(1, 5000);
+	row(20, "lost@example.org", "sent");
+	check_segmentation(&bs_proto_mysql, steps, nsteps, "row tags");
+	is_str(rec_find("ADDR", 0), "ADDR ctx=1 ref=7340033 addr=ann@example.org col=Email to_client=1 tags=Direction=received",
+	       "row tags: the Direction after the address comes with it");
+	is_str(rec_find("ADDR", 1), "ADDR ctx=1 ref=7340033 addr=bob@example.org col=Email to_client=1 tags=Direction=sent",
+	       "row tags: a cell with an address is no tag");
+	is_int(rec_count("ADDR"), 2, "row tags: rows after the gap dropped");
+	is_str(rec_find("DBRESULT", 0), "DBRESULT id=7340033 rows=2 cols=2 bytes=162 error=0 cut=1",
+	       "gap inside the rows: the rows seen, marked cut");
+}
+
 static void test_garbage(void)
 {
 	static uint8_t junk[3000];
@@ -404,6 +434,7 @@ int main(void)
 	test_more_results();
 	test_big_value();
 	test_gap_and_truncation();
+	test_row_tags_and_cut();
 	test_garbage();
 	return tap_done();
 }

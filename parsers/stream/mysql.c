@@ -8,6 +8,7 @@
 #include <string.h>
 #include "parsers/stream/mysql.h"
 #include "parsers/stream/lineproto.h"   /* BS_PROTO_ADAPTERS */
+#include "src/core/addrscan.h"
 
 #define CLIENT_CONNECT_WITH_DB 0x00000008u
 #define CLIENT_COMPRESS        0x00000020u
@@ -97,6 +98,7 @@ static void keep(char *dst, size_t size, size_t *len, bs_str s)
 static void result_reset(struct bs_mysql *p)
 {
 	p->ncols = p->cols_seen = p->rows = p->result_bytes = 0;
+	p->result_cut = false;
 }
 
 static void emit_result(struct bs_mysql *p, const struct bs_proto_ctx *c, bool error, uint64_t rows)
@@ -109,16 +111,82 @@ static void emit_result(struct bs_mysql *p, const struct bs_proto_ctx *c, bool e
 		ev.u.dbresult.columns = p->ncols;
 		ev.u.dbresult.bytes = p->result_bytes;
 		ev.u.dbresult.error = error;
+		ev.u.dbresult.cut = p->result_cut;
 		bs_emit(c->sink, &ev);
 	}
 	result_reset(p);
 }
 
-static bs_str column_name(const struct bs_mysql *p)
+static bs_str column_name(const struct bs_mysql *p, unsigned col)
 {
-	if (p->col < BS_MYSQL_COLS && p->col < p->cols_seen)
-		return bs_str_make(p->colname[p->col], p->colname_len[p->col]);
+	if (col < BS_MYSQL_COLS && col < p->cols_seen)
+		return bs_str_make(p->colname[col], p->colname_len[col]);
 	return BS_STR_NULL;
+}
+
+/* ---------------------------------------------- row hold (issue 16) */
+
+static void emit_row_addr(const struct bs_mysql *p, const struct bs_proto_ctx *c, unsigned col,
+                          const char *addr, size_t n, bs_str tags)
+{
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_ADDR);
+	ev.u.addr.ctx = BS_ADDR_DB_RESULT;
+	ev.u.addr.ref = p->query_id;
+	ev.u.addr.address = bs_str_make(addr, n);
+	ev.u.addr.to_client = true;
+	ev.u.addr.column = column_name(p, col);
+	ev.u.addr.row_tags = tags;
+	bs_emit(c->sink, &ev);
+}
+
+struct row_hold_ctx { struct bs_mysql *p; const struct bs_proto_ctx *c; };
+
+/* An address found in the current value: held until the row ends. */
+static void row_hold_addr(void *vctx, const char *addr, size_t n)
+{
+	struct row_hold_ctx *x = vctx;
+	struct bs_mysql_row_hold *h = &x->p->hold;
+	if (h->n == BS_MYSQL_ROW_ADDRS || n >= BS_MYSQL_HOLD_ADDR) {
+		emit_row_addr(x->p, x->c, x->p->col, addr, n, BS_STR_NULL);
+		return;
+	}
+	memcpy(h->addr[h->n], addr, n);
+	h->len[h->n] = (uint8_t)n;
+	h->col[h->n] = (uint8_t)(x->p->col < 255 ? x->p->col : 255);
+	h->n++;
+}
+
+/* A short cell without an address (a Direction, a flag) becomes a row tag. */
+static void row_hold_tag(struct bs_mysql *p)
+{
+	struct bs_mysql_row_hold *h = &p->hold;
+	bs_str name = column_name(p, p->col);
+	if (p->vlen > BS_MYSQL_TAG_CELL || p->win_len != p->vlen || !name.n ||
+	    memchr(p->win, '@', p->win_len) || memchr(p->win, ';', p->win_len))
+		return;
+	size_t need = (h->tags_len ? 1 : 0) + name.n + 1 + p->win_len;
+	if (h->tags_len + need > sizeof h->tags)
+		return;
+	char *o = h->tags + h->tags_len;
+	if (h->tags_len)
+		*o++ = ';';
+	memcpy(o, name.p, name.n);
+	o += name.n;
+	*o++ = '=';
+	memcpy(o, p->win, p->win_len);
+	h->tags_len += need;
+}
+
+/* The row ended (or was lost): its held addresses go out with its tags. */
+static void row_hold_flush(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	struct bs_mysql_row_hold *h = &p->hold;
+	bs_str tags = h->tags_len ? bs_str_make(h->tags, h->tags_len) : BS_STR_NULL;
+	for (unsigned i = 0; i < h->n; i++)
+		emit_row_addr(p, c, h->col[i], h->addr[i], h->len[i], tags);
+	h->n = 0;
+	h->tags_len = 0;
 }
 
 static bool addr_byte(unsigned char ch)
@@ -140,8 +208,10 @@ static void window_flush(struct bs_mysql *p, const struct bs_proto_ctx *c, bool 
 		if (i > p->win_len / 2)
 			cut = i;
 	}
-	if (cut > 0 && memchr(p->win, '@', cut))
-		bs_proto_emit_addrs(c, BS_ADDR_DB_RESULT, p->query_id, true, column_name(p), p->win, cut);
+	if (cut > 0 && memchr(p->win, '@', cut)) {
+		struct row_hold_ctx x = { p, c };
+		bs_addr_scan(p->win, cut, false, row_hold_addr, &x);
+	}
 	memmove(p->win, p->win + cut, p->win_len - cut);
 	p->win_len -= cut;
 }
@@ -162,6 +232,7 @@ static void window_add(struct bs_mysql *p, const struct bs_proto_ctx *c, const u
 
 static void value_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 {
+	row_hold_tag(p);
 	window_flush(p, c, true);
 	p->win_len = 0;
 	p->col++;
@@ -184,7 +255,7 @@ static void row_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uin
 		case BS_MYSQL_V_LEN: {
 			uint8_t f = b[i++];
 			if (f < 0xfb) {
-				p->vleft = f;
+				p->vleft = p->vlen = f;
 				p->win_len = 0;
 				if (f == 0)
 					value_end(p, c);
@@ -206,7 +277,7 @@ static void row_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uin
 		case BS_MYSQL_V_LENBYTES:
 			p->len_acc |= (uint64_t)b[i++] << (8 * p->len_have);
 			if (++p->len_have == p->len_need) {
-				p->vleft = p->len_acc;
+				p->vleft = p->vlen = p->len_acc;
 				p->win_len = 0;
 				if (p->vleft == 0)
 					value_end(p, c);
@@ -238,8 +309,25 @@ static void row_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 		window_flush(p, c, true);
 		p->bad_rows++;
 	}
+	row_hold_flush(p, c);
 	p->rows++;
 	row_begin(p);
+}
+
+/* A result in progress that will not end as the protocol says (a gap in
+ * the rows, the capture's end, the client's next command seen before the
+ * rest of the rows): report the rows seen, marked cut. */
+static void result_cut_off(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	if (p->phase != BS_MYSQL_P_COMMAND ||
+	    (p->rstate != BS_MYSQL_R_COLDEF && p->rstate != BS_MYSQL_R_COLEOF && p->rstate != BS_MYSQL_R_ROWS))
+		return;
+	if (p->d[1].streaming)
+		window_flush(p, c, true);
+	row_hold_flush(p, c);
+	p->result_cut = true;
+	emit_result(p, c, false, p->rows);
+	p->rstate = BS_MYSQL_R_NONE;
 }
 
 /* --------------------------------------------------------- server side */
@@ -427,6 +515,7 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 {
 	if (n == 0)
 		return;
+	result_cut_off(p, c); /* the client moved on: the rest of the rows was not seen */
 	p->cur_cmd = b[0];
 	result_reset(p);
 	switch (b[0]) {
@@ -613,9 +702,10 @@ enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int 
 
 void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 {
-	(void)c;
 	(void)n;
 	dir = dir ? 1 : 0;
+	if (dir == 1)
+		result_cut_off(p, c); /* rows lost in the gap */
 	p->d[dir].desync = true;
 	if (dir == 1 || p->phase == BS_MYSQL_P_COMMAND)
 		p->rstate = BS_MYSQL_R_IGNORE; /* the response in progress is lost */
@@ -626,13 +716,7 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 
 void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c)
 {
-	/* the capture ended inside a result: report the rows seen */
-	if (p->phase == BS_MYSQL_P_COMMAND &&
-	    (p->rstate == BS_MYSQL_R_COLDEF || p->rstate == BS_MYSQL_R_COLEOF || p->rstate == BS_MYSQL_R_ROWS)) {
-		if (p->d[1].streaming)
-			window_flush(p, c, true);
-		emit_result(p, c, false, p->rows);
-	}
+	result_cut_off(p, c); /* the capture ended inside a result */
 	p->rstate = BS_MYSQL_R_NONE;
 }
 

@@ -48,6 +48,23 @@ enum bs_mysql_vstate { BS_MYSQL_V_LEN = 0, BS_MYSQL_V_LENBYTES, BS_MYSQL_V_DATA,
 #define BS_MYSQL_COLS 64           /* column names kept */
 #define BS_MYSQL_COLNAME 64
 #define BS_MYSQL_WINDOW 1024       /* per-value scan window */
+#define BS_MYSQL_ROW_ADDRS 16      /* address hits of one row held to its end */
+#define BS_MYSQL_HOLD_ADDR 128     /* longer addresses are emitted at once */
+#define BS_MYSQL_ROW_TAGS 128      /* the row's short cells, "Column=value;..." */
+#define BS_MYSQL_TAG_CELL 24       /* a cell up to this long is a row tag */
+
+/* The address hits of the row being parsed, emitted when the row ends
+ * with the row's short cells: a cell that qualifies them (a Direction
+ * after the Email) may come after the address. Bounded: hits beyond
+ * BS_MYSQL_ROW_ADDRS are emitted at once, without tags. */
+struct bs_mysql_row_hold {
+	unsigned n;
+	uint8_t col[BS_MYSQL_ROW_ADDRS];
+	uint8_t len[BS_MYSQL_ROW_ADDRS];
+	char addr[BS_MYSQL_ROW_ADDRS][BS_MYSQL_HOLD_ADDR];
+	char tags[BS_MYSQL_ROW_TAGS];
+	size_t tags_len;
+};
 
 /* One direction's packet framer. */
 struct bs_mysql_dir {
@@ -93,6 +110,9 @@ struct bs_mysql {
 	unsigned col;
 	char win[BS_MYSQL_WINDOW];
 	size_t win_len;
+	uint64_t vlen;               /* length of the value being parsed */
+	struct bs_mysql_row_hold hold;
+	bool result_cut;             /* the result in progress lost rows */
 
 	bool not_mysql;              /* the first server packet was no greeting */
 	uint64_t packets_truncated, bad_rows, queries;

@@ -169,6 +169,7 @@ static const struct field dbresult_fields[] = {
 	F("query", FK_U64, u.dbresult.query_id),
 	F("rows", FK_U64, u.dbresult.rows), F("columns", FK_U64, u.dbresult.columns),
 	F("bytes", FK_U64, u.dbresult.bytes), F("error", FK_BOOL, u.dbresult.error),
+	F("cut", FK_BOOL, u.dbresult.cut),
 	F_END
 };
 
@@ -176,6 +177,7 @@ static const struct field addr_fields[] = {
 	F_ENUM("ctx", u.addr.ctx, addr_ctx_names),
 	F("ref", FK_U64, u.addr.ref), F("address", FK_STR, u.addr.address),
 	F("to_client", FK_BOOL, u.addr.to_client), F("column", FK_STR, u.addr.column),
+	F("row_tags", FK_STR, u.addr.row_tags),
 	F_END
 };
 

@@ -142,6 +142,7 @@ struct bs_ev_dbresult {
 	uint64_t query_id;
 	uint64_t rows, columns, bytes;
 	bool error;              /* the server answered with an error packet */
+	bool cut;                /* the rows stop at a capture gap or end: not all seen */
 };
 
 enum bs_addr_ctx {
@@ -157,6 +158,9 @@ struct bs_ev_addr {
 	bs_str address;          /* already normalized by the address scanner */
 	bool to_client;          /* direction: bytes sent by the server side of the flow */
 	bs_str column;           /* DB_RESULT: the column name if known */
+	bs_str row_tags;         /* DB_RESULT: the row's short cells without an
+	                          * address, "Column=value;..." (a row's
+	                          * Direction=received reaches its addresses) */
 };
 
 enum bs_flow_end { BS_FLOW_FIN = 1, BS_FLOW_RST, BS_FLOW_TIMEOUT, BS_FLOW_EOF, BS_FLOW_EVICTED };

@@ -113,6 +113,9 @@ struct bs_results {
 	uint64_t risk_counts[3];  /* by bs_risk */
 	uint64_t category_counts[BS_CAT_COUNT];
 	uint64_t basis_counts[BS_BASIS_COUNT];
+	/* the tables of the attacker's reads seen in the data, ";"-joined:
+	 * whole, and cut (rows lost to a capture gap or end) */
+	char tables_whole[256], tables_cut[256];
 	bs_time data_start, data_end;
 	/* --timeline all: every event, merged into timeline.csv by the writer
 	 * (read once; owned and freed by the caller, not by bs_results_free). */

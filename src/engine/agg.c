@@ -486,6 +486,8 @@ static void on_dbresult(struct bs_agg *a, const struct bs_event *e)
 		c->num2 = r->bytes;
 		if (!r->error)
 			c->flags |= CF_SUCCESS;
+		if (r->cut)
+			c->flags |= CF_CUT;
 	}
 	bs_u64map_del(&a->open_query, r->query_id);
 }
@@ -514,9 +516,13 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 			return;
 		if ((v & 3) & OQ_ADDRBOOK)
 			add_evidence(a, e, addr_id(a, ad->address), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
-		if ((v & 3) & OQ_UNFILTERED)
-			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, bs_agg_host_ip(a, &e->src),
-			             join_key(a, e, BS_JOIN_QUERY, ad->ref));
+		if ((v & 3) & OQ_UNFILTERED) {
+			uint32_t q = join_key(a, e, BS_JOIN_QUERY, ad->ref), host = bs_agg_host_ip(a, &e->src);
+			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, host, q);
+			int dir = bs_detect_row_direction(ad->row_tags);
+			if (dir)
+				add_evidence(a, e, addr_id(a, ad->address), dir == 1 ? EK_DB_ROW_SENT : EK_DB_ROW_RECEIVED, host, q);
+		}
 		return;
 	case BS_ADDR_HTTP_RESP_BODY:
 		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))

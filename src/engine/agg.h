@@ -23,6 +23,8 @@ enum bs_ek {
 	EK_HTTP_SUSPECT,   /* in the response to a suspect request; peer: txn key id */
 	EK_PAYLOAD,        /* in a stream payload; peer: flow key id */
 	EK_SPAM,           /* spam received; peer: day number */
+	EK_DB_ROW_SENT,    /* as EK_DB_UNFILTERED, in a row whose direction is "sent" */
+	EK_DB_ROW_RECEIVED,/* as EK_DB_UNFILTERED, in a row whose direction is "received" */
 	EK_COUNT
 };
 
@@ -53,6 +55,7 @@ enum {
 	CF_ADDRBOOK = 1 << 4,   /* query on an address-book table */
 	CF_LOCAL_UID = 1 << 5,  /* mail submitted locally (pickup) */
 	CF_FROM_LOG = 1 << 6,   /* from an access log or maillog (not capture) */
+	CF_CUT = 1 << 7,        /* a query whose result rows were not all seen (gap, end) */
 };
 struct bs_cand {
 	uint8_t kind;

@@ -83,7 +83,8 @@ static void ev_refs(struct bs_evidence *r, struct recrefs *o)
 	REF_STR(o, r->host);
 	if (r->kind == EK_RECV_PAIR)
 		REF_STR(o, r->peer);
-	else if (r->kind == EK_DB_UNFILTERED || r->kind == EK_HTTP_SUSPECT || r->kind == EK_PAYLOAD)
+	else if (r->kind == EK_DB_UNFILTERED || r->kind == EK_HTTP_SUSPECT || r->kind == EK_PAYLOAD ||
+	         r->kind == EK_DB_ROW_SENT || r->kind == EK_DB_ROW_RECEIVED)
 		o->key[o->nkey++] = &r->peer;
 	o->input = &r->input;
 }

@@ -53,8 +53,6 @@ struct ctx {
 	bool local_inferred;
 	BS_VEC(struct bs_timeline_row) tl;
 	bs_time T;                        /* latest window end over compromised servers */
-	bs_time infer_end;                /* logins and webmail sends up to it are exposed (T, or the
-	                                   * end of the exfiltration of a maillog-only compromise) */
 	char *origin_text;                /* how the fleet was found */
 	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
 };

@@ -327,6 +327,107 @@ bool bs_detect_sql_addressbook(bs_str sql)
 	return false;
 }
 
+void bs_detect_sql_from_table(bs_str sql, char *out, size_t size)
+{
+	sql = nonnull(sql);
+	out[0] = 0;
+	const char *s = sql.p, *f = NULL;
+	for (size_t i = 0; i + 6 <= sql.n && !f; i++)
+		if ((i == 0 || isspace((unsigned char)s[i - 1]) || s[i - 1] == ')') && bs_memmem_ci(s + i, 4, "from", 4) &&
+		    (isspace((unsigned char)s[i + 4]) || s[i + 4] == '`'))
+			f = s + i + 4;
+	if (!f)
+		return;
+	size_t i = skip_space(s, sql.n, (size_t)(f - s)), o = 0;
+	for (; i < sql.n && o + 1 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '`' || ch == '"' || ch == '[' || ch == ']')
+			continue;
+		if (ch == '.') {
+			o = 0; /* db.table: keep the table */
+			continue;
+		}
+		if (!isalnum(ch) && ch != '_')
+			break;
+		out[o++] = (char)ch;
+	}
+	out[o] = 0;
+}
+
+static bool name_has(const char *name, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(name, words[i]))
+			return true;
+	return false;
+}
+
+#define NWORDS(a) (sizeof a / sizeof *a)
+
+enum bs_table_kind bs_detect_sql_table_kind(bs_str sql)
+{
+	sql = nonnull(sql);
+	char t[128];
+	bs_detect_sql_from_table(sql, t, sizeof t);
+	for (char *p = t; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	/* most specific first: "userprefs_abook" is an address book */
+	static const char *const abook[] = { "abook", "addressbook", "address_book", "contact", "turba_objects" };
+	static const char *const corr[] = { "correspondent", "history", "mail_log", "maillog", "messages_log" };
+	static const char *const sent[] = { "sendmail", "sent", "recipient", "outgoing", "outbox" };
+	static const char *const recv[] = { "recvmail", "received", "sender", "incoming", "inbox" };
+	static const char *const users[] = { "user", "account", "mailbox", "member", "login", "identit" };
+	if (!t[0])
+		return BS_TABLE_OTHER;
+	if (name_has(t, abook, NWORDS(abook)))
+		return BS_TABLE_ADDRBOOK;
+	if (name_has(t, corr, NWORDS(corr)))
+		return BS_TABLE_CORRESPONDENTS;
+	if (name_has(t, sent, NWORDS(sent)))
+		return BS_TABLE_SENT;
+	if (name_has(t, recv, NWORDS(recv)))
+		return BS_TABLE_RECEIVED;
+	if (name_has(t, users, NWORDS(users)))
+		return BS_TABLE_USERS;
+	return BS_TABLE_OTHER;
+}
+
+int bs_detect_row_direction(bs_str tags)
+{
+	tags = nonnull(tags);
+	static const char *const cols[] = { "dir", "type", "folder", "kind", "box", "flow" };
+	static const char *const out[] = { "sent", "out", "outgoing", "outbox", "to", "s" };
+	static const char *const in[] = { "received", "in", "incoming", "inbox", "from", "r", "recv" };
+	size_t i = 0;
+	while (i < tags.n) {
+		const char *cell = tags.p + i, *semi = memchr(cell, ';', tags.n - i);
+		size_t len = semi ? (size_t)(semi - cell) : tags.n - i;
+		const char *eq = memchr(cell, '=', len);
+		i += len + 1;
+		if (!eq || eq - cell >= 64)
+			continue;
+		char col[64], val[32];
+		size_t cn = (size_t)(eq - cell), vn = len - cn - 1;
+		if (vn >= sizeof val)
+			continue;
+		for (size_t k = 0; k < cn; k++)
+			col[k] = (char)tolower((unsigned char)cell[k]);
+		col[cn] = 0;
+		for (size_t k = 0; k < vn; k++)
+			val[k] = (char)tolower((unsigned char)eq[1 + k]);
+		val[vn] = 0;
+		if (!name_has(col, cols, NWORDS(cols)))
+			continue;
+		for (size_t k = 0; k < NWORDS(out); k++)
+			if (!strcmp(val, out[k]))
+				return 1;
+		for (size_t k = 0; k < NWORDS(in); k++)
+			if (!strcmp(val, in[k]))
+				return 2;
+	}
+	return 0;
+}
+
 uint64_t bs_detect_sql_shape(bs_str sql)
 {
 	sql = nonnull(sql);
@@ -431,4 +532,28 @@ bool bs_detect_script_removal(bs_str command, bs_str *path)
 		}
 	}
 	return false;
+}
+
+bool bs_detect_sql_table_is_copy(bs_str sql)
+{
+	char t[64];
+	bs_detect_sql_from_table(sql, t, sizeof t);
+	for (char *p = t; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	static const char *const marks[] = { "old", "bak", "backup", "archive", "legacy", "copy", "tmp", "prev" };
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+		size_t m = strlen(marks[i]);
+		for (const char *p = strstr(t, marks[i]); p; p = strstr(p + 1, marks[i])) {
+			/* a whole word of the name: "Abook_old", "old_users", "users.bak", not "bold" or "holder" */
+			bool start = p == t || !isalpha((unsigned char)p[-1]);
+			bool end = !isalpha((unsigned char)p[m]);
+			if (start && end)
+				return true;
+		}
+	}
+	/* a dated copy: users_2006, abook20070501 */
+	size_t n = strlen(t), digits = 0;
+	while (digits < n && isdigit((unsigned char)t[n - 1 - digits]))
+		digits++;
+	return digits >= 4;
 }

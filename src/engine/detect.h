@@ -43,6 +43,29 @@ bool bs_detect_sql_unfiltered(bs_str sql);
 bool bs_detect_sql_is_read(bs_str sql);
 /* The query touches an address-book table (abook, addressbook, contacts...). */
 bool bs_detect_sql_addressbook(bs_str sql);
+/* What a table holds, by the meaning of its name (the first table after
+ * FROM; each application names them its own way: docs/DETECTION.md,
+ * "Exposure", lists the names). */
+enum bs_table_kind {
+	BS_TABLE_OTHER = 0,        /* anything else: its addresses are only exfiltrated */
+	BS_TABLE_USERS,            /* accounts: users, accounts, mailbox, members... */
+	BS_TABLE_ADDRBOOK,         /* address books: abook, contacts, address_book... */
+	BS_TABLE_SENT,             /* recipients of sent mail: log_sendmail, sent, recipients... */
+	BS_TABLE_RECEIVED,         /* senders of received mail: log_recvmail, senders... */
+	BS_TABLE_CORRESPONDENTS,   /* both, the direction per row: correspondents, history... */
+};
+enum bs_table_kind bs_detect_sql_table_kind(bs_str sql);
+/* The first table named after FROM, as written, without quotes or a
+ * database prefix; "" when there is none. */
+void bs_detect_sql_from_table(bs_str sql, char *out, size_t size);
+/* Is the table named after FROM an old or backup copy of a live table
+ * (Abook_old, users_bak, contacts_2006, archive_users ...)? Its rows are
+ * stolen with their table's category, but reading it says nothing of what
+ * the live table holds, so it cannot stand for the live table's coverage. */
+bool bs_detect_sql_table_is_copy(bs_str sql);
+/* The direction of a result row from its short cells ("Direction=received;..."):
+ * 1 sent (out), 2 received (in), 0 none. */
+int bs_detect_row_direction(bs_str row_tags);
 /* A fingerprint of the statement's shape: literals and numbers replaced,
  * case and spaces folded, so the application's queries group together. */
 uint64_t bs_detect_sql_shape(bs_str sql);

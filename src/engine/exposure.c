@@ -4,23 +4,25 @@
  * "Spam onset". */
 #include "config.h"
 #include "src/engine/correlate.h"
+#include "src/engine/detect.h"
 
 #include <string.h>
 
 struct addr_acc {
 	unsigned cats;
+	unsigned observed;           /* categories from a seen copy or through the compromised server */
 	bs_time first, last;
 	uint64_t evidence;
 	uint64_t servers;            /* bitmask of server indexes < 64 */
-	bool login_any;              /* logged in through the fleet (any time) */
 	bs_ip client;
 	uint32_t ua;
 	bs_time trojan_first;
-	bool exfil_inferred;         /* exfiltrated by inference only (maillog-only rebuild) */
 };
 
 static void acc_evidence(struct addr_acc *x, const struct bs_evidence *e, enum bs_category cat, int srv)
 {
+	if (cat == BS_CAT_CREDENTIALS_AT_RISK || cat == BS_CAT_TROJAN_PAGE_SERVED)
+		x->observed |= 1u << cat; /* observed through the compromised server */
 	x->cats |= 1u << cat;
 	x->first = tmin(x->first, e->first);
 	x->last = tmax(x->last, e->last);
@@ -77,9 +79,123 @@ static bool txn_is_attack_cached(const struct ctx *c, struct bs_u64map *txn_atta
 	return attack;
 }
 
+/* ---- The stolen copy, when seen, is the authority (issue 16) ----
+ * The attacker's reads seen in the data (result rows of its bulk reads)
+ * decide the categories of the tables they cover; inference from logs and
+ * traffic fills only the rest, up to the end of the last bulk read or
+ * exfiltration (the copy cannot hold what came later). */
+
+struct stolen_copy {
+	unsigned whole;   /* categories whose table a seen read covers whole */
+	unsigned cut;     /* categories whose table was seen cut: seen rows plus inference */
+	bs_time X;        /* inference cut-off: end of the last bulk read or exfiltration */
+};
+
+#define CAT(x) (1u << BS_CAT_##x)
+
+static unsigned table_categories(enum bs_table_kind k)
+{
+	switch (k) {
+	case BS_TABLE_USERS: return CAT(LOGIN);
+	case BS_TABLE_ADDRBOOK: return CAT(ADDRESSBOOK);
+	case BS_TABLE_SENT: return CAT(SENT_TO);
+	case BS_TABLE_RECEIVED: return CAT(RECEIVED_FROM);
+	case BS_TABLE_CORRESPONDENTS: return CAT(SENT_TO) | CAT(RECEIVED_FROM);
+	case BS_TABLE_OTHER: break;
+	}
+	return 0;
+}
+
+static enum bs_table_kind query_table(const struct ctx *c, const struct bs_cand *q)
+{
+	const char *sql = S(c, q->s_main);
+	return bs_detect_sql_table_kind(bs_str_make(sql, strlen(sql)));
+}
+
+/* Add a table's name to a ";"-joined list (once). */
+static void table_list_add(char *list, size_t size, const struct ctx *c, const struct bs_cand *q)
+{
+	char t[64];
+	const char *sql = S(c, q->s_main);
+	bs_detect_sql_from_table(bs_str_make(sql, strlen(sql)), t, sizeof t);
+	size_t n = strlen(list), tn = strlen(t);
+	for (const char *p = list; tn && (p = strstr(p, t)) != NULL; p += tn)
+		if ((p == list || p[-1] == ';') && (p[tn] == ';' || !p[tn]))
+			return;
+	if (tn && n + tn + 2 <= size)
+		snprintf(list + n, size - n, "%s%s", n ? ";" : "", t);
+}
+
+/* Which categories the seen reads cover, the tables seen whole and cut,
+ * and the inference cut-off X. */
+static void stolen_copy_scope(struct ctx *c, struct bs_results *r, struct stolen_copy *sc)
+{
+	const struct bs_agg *a = c->a;
+	sc->whole = sc->cut = 0;
+	sc->X = BS_TIME_NONE;
+	for (size_t s = 0; s < c->nsrv; s++) {
+		const struct srv *v = &c->srv[s];
+		if (v->verdict != BS_V_COMPROMISED)
+			continue;
+		for (size_t i = 0; i < v->attack_queries.n; i++) {
+			const struct bs_cand *q = cand_find(c, CK_DBQUERY, v->attack_queries.v[i]);
+			if (!q)
+				continue;
+			bool cut = q->flags & CF_CUT;
+			const char *sql = S(c, q->s_main);
+			/* an old or backup copy does not stand for the live table */
+			if (!bs_detect_sql_table_is_copy(bs_str_make(sql, strlen(sql))))
+				*(cut ? &sc->cut : &sc->whole) |= table_categories(query_table(c, q));
+			if (cut)
+				table_list_add(r->tables_cut, sizeof r->tables_cut, c, q);
+			else
+				table_list_add(r->tables_whole, sizeof r->tables_whole, c, q);
+			sc->X = tmax(sc->X, q->ts_end);
+		}
+		for (size_t j = 0; j < v->exfil_cands.n; j++)
+			sc->X = tmax(sc->X, a->cand.v[v->exfil_cands.v[j]].ts_end);
+	}
+	sc->cut &= ~sc->whole;
+	if (sc->X == BS_TIME_NONE)
+		sc->X = c->T;
+}
+
+/* A row of a seen copy: its table's category (per row for correspondents),
+ * and always exfiltrated; observed. */
+static void weigh_seen_row(struct ctx *c, struct addr_acc *x, const struct bs_evidence *e, int s)
+{
+	if (e->kind == EK_DB_UNFILTERED) {
+		const struct bs_cand *q = cand_find(c, CK_DBQUERY, e->peer);
+		unsigned m = q ? table_categories(query_table(c, q)) : 0;
+		if (m == (CAT(SENT_TO) | CAT(RECEIVED_FROM)))
+			m = 0; /* a correspondents table: the row's direction decides (EK_DB_ROW_*) */
+		for (int cat = 0; cat < BS_CAT_COUNT; cat++)
+			if (m & (1u << cat))
+				acc_evidence(x, e, (enum bs_category)cat, s);
+		acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+		x->observed |= m | CAT(EXFILTRATED);
+	} else {
+		enum bs_category cat = e->kind == EK_DB_ROW_SENT ? BS_CAT_SENT_TO : BS_CAT_RECEIVED_FROM;
+		acc_evidence(x, e, cat, s);
+		x->observed |= 1u << cat;
+	}
+}
+
+/* Inference from logs and traffic for a category no seen read covers
+ * whole, up to X; a table seen cut left the server whole (exfiltrated). */
+static void weigh_inferred(const struct stolen_copy *sc, struct addr_acc *x, const struct bs_evidence *e,
+                           enum bs_category cat, int s)
+{
+	if ((sc->whole & (1u << cat)) || e->first > sc->X)
+		return;
+	acc_evidence(x, e, cat, s);
+	if (sc->cut & (1u << cat))
+		acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+}
+
 /* One evidence record that stands on its own (all kinds but the received_from pairs). */
 static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map *txn_attack,
-                           const struct bs_evidence *e)
+                           const struct stolen_copy *sc, const struct bs_evidence *e)
 {
 	int s = srv_of_host(c, e->host);
 	struct addr_acc *x = &acc[e->addr];
@@ -89,38 +205,37 @@ static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map
 	case EK_LOGIN:
 		if (!v)
 			break;
-		if (e->first <= c->infer_end) {
-			acc_evidence(x, e, BS_CAT_LOGIN, s);
-			x->login_any = true;
-		}
+		weigh_inferred(sc, x, e, BS_CAT_LOGIN, s);
 		if (compromised && e->last >= v->ws && e->first <= v->we)
 			acc_evidence(x, e, BS_CAT_CREDENTIALS_AT_RISK, s);
 		break;
 	case EK_ADDRBOOK:
-		if (v && e->first <= c->T)
-			acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
+		if (v)
+			weigh_inferred(sc, x, e, BS_CAT_ADDRESSBOOK, s);
 		break;
 	case EK_SENT_TO:
-		if (v && e->first <= c->infer_end)
-			acc_evidence(x, e, BS_CAT_SENT_TO, s);
+		if (v)
+			weigh_inferred(sc, x, e, BS_CAT_SENT_TO, s);
 		break;
 	case EK_DB_UNFILTERED:
-		if (compromised && u32_in(v->attack_queries.v, v->attack_queries.n, e->peer)) {
-			acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
-			const struct bs_cand *q = cand_find(c, CK_DBQUERY, e->peer);
-			if (q && (q->flags & CF_ADDRBOOK))
-				acc_evidence(x, e, BS_CAT_ADDRESSBOOK, s);
-		}
+	case EK_DB_ROW_SENT:
+	case EK_DB_ROW_RECEIVED:
+		if (compromised && u32_in(v->attack_queries.v, v->attack_queries.n, e->peer))
+			weigh_seen_row(c, x, e, s);
 		break;
 	case EK_HTTP_SUSPECT: {
 		int ts = -1;
-		if (txn_is_attack_cached(c, txn_attack, e->peer, &ts))
+		if (txn_is_attack_cached(c, txn_attack, e->peer, &ts)) {
 			acc_evidence(x, e, BS_CAT_EXFILTRATED, ts);
+			x->observed |= CAT(EXFILTRATED);
+		}
 		break;
 	}
 	case EK_PAYLOAD:
-		if (compromised && u32_in(v->exfil_keys.v, v->exfil_keys.n, e->peer))
+		if (compromised && u32_in(v->exfil_keys.v, v->exfil_keys.n, e->peer)) {
 			acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+			x->observed |= CAT(EXFILTRATED);
+		}
 		break;
 	default:
 		break;
@@ -129,13 +244,13 @@ static void weigh_evidence(struct ctx *c, struct addr_acc *acc, struct bs_u64map
 
 /* received_from: a sender whose mail reached a recipient who logged in
  * (needs every login weighed first). */
-static void weigh_received_from(const struct ctx *c, struct addr_acc *acc)
+static void weigh_received_from(const struct ctx *c, const struct stolen_copy *sc, struct addr_acc *acc)
 {
 	const struct bs_agg *a = c->a;
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
-		if (e->kind == EK_RECV_PAIR && e->first <= c->T && e->peer < a->str.n && acc[e->peer].login_any)
-			acc_evidence(&acc[e->addr], e, BS_CAT_RECEIVED_FROM, -1);
+		if (e->kind == EK_RECV_PAIR && e->peer < a->str.n && (acc[e->peer].cats & CAT(LOGIN)))
+			weigh_inferred(sc, &acc[e->addr], e, BS_CAT_RECEIVED_FROM, -1);
 	}
 }
 
@@ -170,7 +285,7 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	ex->address = bs_xstrndup(addr, strlen(addr));
 	const char *at = strrchr(addr, '@');
 	ex->domain = bs_xstrndup(at ? at + 1 : "", at ? strlen(at + 1) : 0);
-	ex->customer = x->login_any || (at && is_local_domain(c, at + 1));
+	ex->customer = (x->cats & CAT(LOGIN)) || (at && is_local_domain(c, at + 1));
 	ex->categories = x->cats;
 	bool high = x->cats & ((1u << BS_CAT_CREDENTIALS_AT_RISK) | (1u << BS_CAT_TROJAN_PAGE_SERVED));
 	ex->risk = high ? BS_RISK_HIGH : ex->customer ? BS_RISK_MEDIUM : BS_RISK_LOW;
@@ -194,9 +309,7 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	ex->client_ip = x->client;
 	const char *ua = x->ua ? S(c, x->ua) : "";
 	ex->user_agent = bs_xstrndup(ua, strlen(ua));
-	unsigned seen = (x->exfil_inferred ? 0 : (1u << BS_CAT_EXFILTRATED)) | (1u << BS_CAT_CREDENTIALS_AT_RISK) |
-	                (1u << BS_CAT_TROJAN_PAGE_SERVED);
-	ex->basis = (x->cats & seen) ? BS_BASIS_OBSERVED : BS_BASIS_INFERRED;
+	ex->basis = x->observed ? BS_BASIS_OBSERVED : BS_BASIS_INFERRED;
 	r->basis_counts[ex->basis]++;
 	r->risk_counts[ex->risk]++;
 	for (int cat = 0; cat < BS_CAT_COUNT; cat++)
@@ -300,10 +413,8 @@ static void rebuild_exposure_from_maillogs(struct ctx *c, struct addr_acc *acc, 
 		int s = srv_of_host(c, e->host);
 		if (s < 0 || e->first > cutoff || (e->kind != EK_LOGIN && e->kind != EK_SENT_TO))
 			continue;
-		struct addr_acc *x = &acc[e->addr];
-		if (!(x->cats & (1u << BS_CAT_EXFILTRATED)))
-			x->exfil_inferred = true;
-		acc_evidence(x, e, BS_CAT_EXFILTRATED, s);
+		/* exfiltrated by inference: the row's basis stays inferred (x->observed unset) */
+		acc_evidence(&acc[e->addr], e, BS_CAT_EXFILTRATED, s);
 	}
 }
 
@@ -317,17 +428,18 @@ void build_exposure(struct ctx *c, struct bs_results *r)
 	struct addr_acc *acc = bs_xcalloc(a->str.n, sizeof *acc);
 	for (size_t i = 0; i < a->str.n; i++)
 		acc[i].first = acc[i].last = acc[i].trojan_first = BS_TIME_NONE;
+	struct stolen_copy sc;
+	stolen_copy_scope(c, r, &sc);
 	struct bs_u64map txn_attack;
 	bs_u64map_init(&txn_attack);
 	bs_time maillog_cutoff;
 	bool maillog_only = maillog_only_compromise(c, &maillog_cutoff);
-	c->infer_end = maillog_only ? maillog_cutoff : c->T;
 	for (size_t i = 0; i < a->ev.n; i++)
-		weigh_evidence(c, acc, &txn_attack, &a->ev.v[i]);
+		weigh_evidence(c, acc, &txn_attack, &sc, &a->ev.v[i]);
 	if (maillog_only)
 		rebuild_exposure_from_maillogs(c, acc, maillog_cutoff);
 	else
-		weigh_received_from(c, acc);
+		weigh_received_from(c, &sc, acc);
 	weigh_trojan_pages(c, acc);
 	exposed_rows(c, r, acc);
 	credentials_rows(c);

@@ -643,6 +643,9 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 		fprintf(out, "\n    by basis: observed %" PRIu64 " (in a copy the attacker was seen to take, or observed"
 		        " through the compromised server), inferred %" PRIu64 "\n",
 		        r->basis_counts[BS_BASIS_OBSERVED], r->basis_counts[BS_BASIS_INFERRED]);
+		if (r->tables_whole[0] || r->tables_cut[0])
+			fprintf(out, "    stolen tables seen: whole %s; cut %s\n", r->tables_whole[0] ? r->tables_whole : "none",
+			        r->tables_cut[0] ? r->tables_cut : "none");
 	}
 	if (r->spam_onset != BS_TIME_NONE) {
 		char t[40];
