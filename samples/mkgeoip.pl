@@ -2,6 +2,7 @@
 # mkgeoip.pl - build the tiny GeoIP database of the sample incidents from
 # samples/geoip/geoip.csv (network,country,asn,organization).
 # usage: perl samples/mkgeoip.pl samples/geoip/geoip.csv samples/geoip/sample.mmdb
+# (also tests/data/geoip-test.csv -> tests/data/geoip-test.mmdb, the tests' own).
 # Needs Debian's libmaxmind-db-writer-perl. One City-like database carries both
 # country.iso_code and autonomous_system_number/organization, so a single
 # --geoip file gives countries and ASNs.
@@ -39,11 +40,15 @@ while (my $line = <$fh>) {
     chomp $line;
     next if $line =~ /^\s*(#|$)/;
     my ($net, $cc, $asn, $org) = split /,/, $line, 4;
-    $tree->insert_network($net, {
-        country                        => { iso_code => $cc, names => { en => $cc } },
-        autonomous_system_number       => 0 + $asn,
-        autonomous_system_organization => $org,
-    });
+    # An empty country or ASN is left out: the address is unknown to that part
+    # (as in a country-only or ASN-only database).
+    my %rec;
+    $rec{country} = { iso_code => $cc, names => { en => $cc } } if $cc ne '';
+    if ($asn ne '') {
+        $rec{autonomous_system_number}       = 0 + $asn;
+        $rec{autonomous_system_organization} = $org;
+    }
+    $tree->insert_network($net, \%rec);
 }
 close $fh;
 open my $o, '>:raw', $out or die "$out: $!\n";

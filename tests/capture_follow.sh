@@ -1,17 +1,22 @@
 #!/bin/sh
 # capture_follow.sh - the reassembled TCP bytes of a capture with HTTP flows
 # must be what tshark's "Follow TCP Stream" (raw) gives, for every stream and
-# both directions. TAP; skips when tshark or the corpus is absent.
+# both directions. The capture is tests/mkproto_pcap's (SMTP, MySQL, HTTP
+# over TCP); with `--corpus DIR`, the corpus' plaso-test.pcap (make
+# check-corpus). TAP; skips when tshark is absent.
 : "${top_srcdir:=$(dirname "$0")/..}"
 : "${top_builddir:=.}"
-corpus=${BS_CORPUS:-$top_srcdir/../shared/corpus}
-cap=$corpus/pcap/plaso-test.pcap
 capdump=$top_builddir/tests/capdump
 . "$top_srcdir/tests/tap.sh"
 command -v tshark >/dev/null 2>&1 || skip_all "tshark not installed"
-[ -r "$cap" ] || skip_all "corpus capture not found"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+if [ "${1:-}" = --corpus ]; then
+	cap=$2/pcap/plaso-test.pcap
+else
+	cap=$tmp/proto.pcap
+	"$top_builddir/tests/mkproto_pcap" write "$cap" || fail "mkproto_pcap cannot write the capture"
+fi
 
 "$capdump" "$cap" 2>"$tmp/capdump.err" | sort >"$tmp/ours"
 rc=$?

@@ -4,7 +4,10 @@
 # `make check`, which is complete without it; CI runs this layer when the
 # corpus is there. BS_CORPUS names it (default: ../shared/corpus beside the
 # source tree); a missing corpus is an error here, not a skip.
-CORPUS_TESTS = tests/test_corpus_maillog tests/test_corpus_pcap tests/test_geoip tests/capture_follow.sh
+# corpus_parts.sh runs the corpus passes of test_dns, test_dispatch,
+# test_dovecot, test_output (GeoIP), proto_tshark.sh, capture_follow.sh and
+# nothing_lost.sh (each with --corpus DIR), whose other checks are in make check.
+CORPUS_TESTS = tests/test_corpus_maillog tests/test_corpus_pcap tests/test_geoip tests/corpus_parts.sh
 # Listed under a condition that never holds: automake writes their .log
 # rules, `make check` leaves them out, check-corpus runs them.
 if CORPUS_LAYER
@@ -18,3 +21,4 @@ check-corpus:
 	rm -f $(CORPUS_TESTS:=.log) $(CORPUS_TESTS:=.trs); \
 	BS_CORPUS=$$corpus $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CORPUS_TESTS)' TEST_SUITE_LOG=tests/corpus-suite.log
 CLEANFILES += tests/corpus-suite.log
+EXTRA_DIST += tests/corpus_parts.sh

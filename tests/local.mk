@@ -22,3 +22,5 @@ TESTS += tests/caserun
 tests_caserun_SOURCES = tests/caserun.c tests/stream_session.h tests/tap.h
 tests_caserun_LDADD = libbsproto.a libbscapture.a libbslogs.a libbscore.a $(DEPS_LIBS)
 EXTRA_DIST += tests/cases
+# The suite's own data (tests/data/geoip-test.mmdb: samples/mkgeoip.pl from its .csv)
+EXTRA_DIST += tests/data

@@ -241,13 +241,34 @@ static void mysql_session(void)
 	tcp_close(&s);
 }
 
-static void dns_pair(const char *cli, uint16_t port, uint16_t id, const char *name, unsigned type,
-                     const uint8_t *addr, size_t alen)
+/* One answer record of a DNS response: its type and data (name: the query's). */
+struct dns_rr {
+	unsigned type;
+	const uint8_t *data;
+	size_t n;
+};
+
+static size_t put16(uint8_t *m, size_t n, unsigned v)
 {
-	uint8_t m[512];
+	m[n] = (uint8_t)(v >> 8);
+	m[n + 1] = (uint8_t)v;
+	return n + 2;
+}
+
+/* A DNS message: the question (qtype in two bytes, URI's 256 included), the
+ * answers of a response, and with edns an OPT record (DNSSEC OK, a cookie
+ * option) as the additional one. Returns its length. */
+static size_t dns_message(uint8_t *m, uint16_t id, const char *name, unsigned type, bool edns,
+                          const struct dns_rr *ans, size_t nans)
+{
 	size_t n = 12;
 	memset(m, 0, 12);
-	m[0] = (uint8_t)(id >> 8); m[1] = (uint8_t)id; m[2] = 0x01; m[5] = 1;
+	put16(m, 0, id);
+	m[2] = ans ? 0x81 : 0x01;
+	m[3] = ans ? 0x80 : 0x00;
+	m[5] = 1;
+	m[7] = (uint8_t)nans;
+	m[11] = edns;
 	for (const char *p = name; *p;) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
@@ -257,19 +278,78 @@ static void dns_pair(const char *cli, uint16_t port, uint16_t id, const char *na
 		p += len + (dot ? 1 : 0);
 	}
 	m[n++] = 0;
-	m[n++] = 0; m[n++] = (uint8_t)type; m[n++] = 0; m[n++] = 1;
+	n = put16(m, put16(m, n, type), 1);
+	for (size_t i = 0; ans && i < nans; i++) {
+		n = put16(m, n, 0xc00c);
+		n = put16(m, put16(m, n, ans[i].type), 1);
+		memcpy(m + n, "\x00\x00\x01\x2c", 4);
+		n = put16(m, n + 4, (unsigned)ans[i].n);
+		memcpy(m + n, ans[i].data, ans[i].n);
+		n += ans[i].n;
+	}
+	if (edns) {
+		static const uint8_t opt[] = { 0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 12, 0, 10, 0, 8,
+		                               1, 2, 3, 4, 5, 6, 7, 8 };
+		memcpy(m + n, opt, sizeof opt);
+		n += sizeof opt;
+	}
+	return n;
+}
+
+static void dns_exchange(const char *cli, uint16_t port, uint16_t id, const char *name, unsigned type,
+                         bool edns, const struct dns_rr *ans, size_t nans)
+{
+	uint8_t m[512];
 	bs_ip c, s;
 	bs_ip_parse(cli, strlen(cli), &c);
 	bs_ip_parse("192.0.2.53", 10, &s);
+	size_t n = dns_message(m, id, name, type, edns, NULL, 0);
 	frame(17, c.a, s.a, port, 53, 0, 0, 0, m, n);
-	m[2] = 0x81; m[3] = 0x80; m[7] = 1;
-	memcpy(m + n, "\xc0\x0c\x00", 3); n += 3;
-	m[n++] = (uint8_t)type;
-	memcpy(m + n, "\x00\x01\x00\x00\x01\x2c\x00", 7); n += 7;
-	m[n++] = (uint8_t)alen;
-	memcpy(m + n, addr, alen);
-	n += alen;
+	n = dns_message(m, id, name, type, edns, ans, nans);
 	frame(17, s.a, c.a, 53, port, 0, 0, 0, m, n);
+}
+
+static void dns_pair(const char *cli, uint16_t port, uint16_t id, const char *name, unsigned type,
+                     const uint8_t *addr, size_t alen)
+{
+	struct dns_rr rr = { type, addr, alen };
+	dns_exchange(cli, port, id, name, type, false, &rr, 1);
+}
+
+/* DNS over TCP (two-byte length before each message): two queries on one
+ * connection, the second one's length prefix in a segment of its own. */
+static void dns_tcp_session(void)
+{
+	struct tcp_session s;
+	uint8_t m[514];
+	struct dns_rr a = { 1, (const uint8_t *)"\xc6\x33\x64\x07", 4 };
+	tcp_open(&s, "192.0.2.52", "192.0.2.53", 40053, 53);
+	size_t n = dns_message(m + 2, 0x2a01, "axfr-probe.example.com", 1, false, NULL, 0);
+	put16(m, 0, (unsigned)n);
+	tcp_send(&s, 0, m, n + 2, 1400);
+	n = dns_message(m + 2, 0x2a01, "axfr-probe.example.com", 1, false, &a, 1);
+	put16(m, 0, (unsigned)n);
+	tcp_send(&s, 1, m, n + 2, 1400);
+	n = dns_message(m + 2, 0x2a02, "second.example.com", 28, true, NULL, 0);
+	put16(m, 0, (unsigned)n);
+	tcp_send(&s, 0, m, 2, 1400);
+	tcp_send(&s, 0, m + 2, n, 1400);
+	tcp_close(&s);
+}
+
+/* What the corpus' DNS captures exercise, crafted: EDNS options, DNSSEC
+ * records among the answers, a URI (type 256) query, DNS over TCP. */
+static void dns_variety(void)
+{
+	static const uint8_t rrsig[] = { 0, 1, 8, 3, 0, 0, 1, 0x2c, 0x5f, 0, 0, 0, 0x5e, 0, 0, 0, 0x12, 0x34,
+	                                 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+	                                 0xde, 0xad, 0xbe, 0xef };
+	struct dns_rr signed_a[] = { { 1, (const uint8_t *)"\xc6\x33\x64\x08", 4 }, { 46, rrsig, sizeof rrsig } };
+	dns_exchange("192.0.2.50", 33004, 0x1a2e, "signed.example.com", 1, true, signed_a, 2);
+	static const uint8_t uri[] = { 0, 10, 0, 1, 'h', 't', 't', 'p', ':', '/', '/', 'x', '/' };
+	struct dns_rr uri_rr = { 256, uri, sizeof uri };
+	dns_exchange("192.0.2.50", 33005, 0x1a2f, "_http._tcp.example.com", 256, true, &uri_rr, 1);
+	dns_tcp_session();
 }
 
 /* HTTP that used to end the parse: a method outside the list, a
@@ -284,6 +364,8 @@ static void http_session(void)
 	SEND(&s, 1, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
 	SEND(&s, 0, "GET /chunked HTTP/1.1\r\nHost: a.example\r\n\r\n");
 	SEND(&s, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	SEND(&s, 0, "HEAD /update.cab HTTP/1.1\r\nHost: a.example\r\n\r\n");
+	SEND(&s, 1, "HTTP/1.1 200 OK\r\nContent-Length: 35840\r\n\r\n");
 	SEND(&s, 0, "GET /after HTTP/1.1\r\nHost: a.example\r\n\r\n");
 	SEND(&s, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	tcp_close(&s);
@@ -304,6 +386,7 @@ static int write_capture(const char *path)
 	mysql_session();
 	http_session();
 	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
+	dns_variety();
 	pcap_dump_close(dumper);
 	pcap_close(dead);
 	return 0;

@@ -3,21 +3,23 @@
 # records = parsed + ignored + malformed in input_stats.csv, and records equal
 # an independent count: lines by `gzip -dc | wc -l` (plus an unterminated last
 # line), packets by a bare libpcap loop (tests/pktcount). Inputs: the
-# committed sample incident (gzip maillogs, access logs, gzip pcaps), and the
-# public corpus's maillogs and captures when it is present.
-# Output: TAP.
+# committed sample incident (gzip maillogs, access logs, gzip pcaps) and
+# tests/mkproto_pcap's capture; with `--corpus DIR`, the public corpus's
+# maillogs and captures instead (make check-corpus). Output: TAP.
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 bin="$top_builddir/breachscope"
 pktcount="$top_builddir/tests/pktcount"
 work="$top_builddir/tests/nothing-lost-work"
-corpus="${BS_CORPUS:-$top_srcdir/../shared/corpus}"
 rm -rf "$work"; mkdir -p "$work"
 . "$top_srcdir/tests/tap.sh"
 
-set -- "$top_srcdir/samples/incident/logs" "$top_srcdir/samples/incident/pcap"
-[ -d "$corpus/maillog" ] && set -- "$@" "$corpus/maillog"
-[ -d "$corpus/pcap" ] && set -- "$@" "$corpus/pcap"
+if [ "${1:-}" = --corpus ]; then
+	set -- "$2/maillog" "$2/pcap"
+else
+	"$top_builddir/tests/mkproto_pcap" write "$work/proto.pcap" || fail "mkproto_pcap cannot write its capture"
+	set -- "$top_srcdir/samples/incident/logs" "$top_srcdir/samples/incident/pcap" "$work/proto.pcap"
+fi
 "$bin" analyze -q -j 2 -o "$work/out" "$@" >/dev/null 2>"$work/stderr"; got=$?
 if [ "$got" = 0 ] || [ "$got" = 3 ]; then pass "analyze ran (exit $got)"; else fail "analyze: exit $got"; fi
 

@@ -592,26 +592,27 @@ static void test_report(void)
 	free(html);
 }
 
-/* With MaxMind's test databases (skipped without the corpus): the timeline's
- * src_country/src_asn, the summary and the report carry the countries. */
-static void test_with_geoip(const struct bs_results *r)
+/* With a GeoIP database: the timeline's src_country/src_asn, the summary
+ * and the report carry the countries. The suite's own database
+ * (tests/data/geoip-test.mmdb, made by samples/mkgeoip.pl) holds both parts;
+ * `--corpus DIR` runs the same checks on MaxMind's City and ASN test
+ * databases of the public corpus (make check-corpus). */
+static void test_with_geoip(const struct bs_results *r, const char *corpus)
 {
-	const char *corpus = getenv("BS_CORPUS");
 	const char *top = getenv("top_srcdir");
 	char city[4200], asn[4200];
-	if (corpus && *corpus)
+	size_t nfiles = 1;
+	if (corpus) {
 		snprintf(city, sizeof city, "%s/geoip/maxmind-GeoIP2-City-Test.mmdb", corpus);
-	else
-		snprintf(city, sizeof city, "%s/../shared/corpus/geoip/maxmind-GeoIP2-City-Test.mmdb", top && *top ? top : ".");
-	snprintf(asn, sizeof asn, "%.*sGeoLite2-ASN-Test.mmdb", (int)(strlen(city) - strlen("GeoIP2-City-Test.mmdb")), city);
-	if (access(city, R_OK) != 0) {
-		ok(1, "# SKIP no GeoIP corpus");
-		return;
+		snprintf(asn, sizeof asn, "%s/geoip/maxmind-GeoLite2-ASN-Test.mmdb", corpus);
+		nfiles = 2;
+	} else {
+		snprintf(city, sizeof city, "%s/tests/data/geoip-test.mmdb", top && *top ? top : ".");
 	}
 	char *files[] = { city, asn };
 	char err[512] = "", dir[512];
-	struct bs_geoip *geo = bs_geoip_open(files, 2, err, sizeof err);
-	ok(geo != NULL, "the City and ASN test databases open (%s)", err);
+	struct bs_geoip *geo = bs_geoip_open(files, nfiles, err, sizeof err);
+	ok(geo != NULL, "the GeoIP test database%s open (%s)", nfiles > 1 ? "s" : "", err);
 	if (!geo)
 		return;
 	snprintf(dir, sizeof dir, "%s/geo", tmpdir);
@@ -910,6 +911,12 @@ int main(int argc, char **argv)
 		return good ? 0 : 1;
 	}
 	make_tmpdir();
+	if (argc == 3 && strcmp(argv[1], "--corpus") == 0) {
+		test_with_geoip(r, argv[2]);
+		bs_results_free(r);
+		remove_tree(tmpdir);
+		return tap_done();
+	}
 	test_prepare();
 	test_write_all(r);
 	test_read_back(r);
@@ -917,7 +924,7 @@ int main(int argc, char **argv)
 	test_failure_keeps_old(r);
 	test_summary(r);
 	test_report();
-	test_with_geoip(r);
+	test_with_geoip(r, NULL);
 	test_report_extremes();
 	test_hostile_text();
 	test_lock(r);

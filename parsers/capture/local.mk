@@ -22,6 +22,7 @@ tests_capdump_LDADD = libbscapture.a libbscore.a $(DEPS_LIBS)
 tests_capsplit_SOURCES = tests/capsplit.c
 tests_capsplit_LDADD = libbscore.a $(DEPS_LIBS)
 EXTRA_DIST += tests/capture_follow.sh tests/rotated.sh
+TESTS += tests/capture_follow.sh
 clean-local: clean-local-rotated
 clean-local-rotated:
 	-rm -rf tests/rotated-work
