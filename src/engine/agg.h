@@ -52,6 +52,7 @@ enum {
 	CF_ADDRBOOK = 1 << 4,   /* query on an address-book table */
 	CF_LOCAL_UID = 1 << 5,  /* mail submitted locally (pickup) */
 	CF_FROM_LOG = 1 << 6,   /* from an access log or maillog (not capture) */
+	CF_SHELL_DIR = 1 << 7,  /* an ASP.NET script where no application keeps one (bs_detect_shell_dir) */
 };
 struct bs_cand {
 	uint8_t kind;
