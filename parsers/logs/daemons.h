@@ -43,6 +43,10 @@ struct bs_daemon_def {
 	bool (*shape)(bs_str msg);
 	/* Is a line without syslog framing in its own format? (NULL: never) */
 	bool (*raw)(const char *line, size_t len);
+	/* The same for a format whose records are known only from a header read
+	 * before them (W3C's "#Fields:"): state is the daemon's, NULL before its
+	 * first line. Header lines ("#...") are offered too. (NULL: never) */
+	bool (*raw_in)(const void *state, const char *line, size_t len);
 	/* The state of a daemon that joins lines, made at its first line and
 	 * freed with the reader (NULL for a stateless daemon). */
 	void *(*state_new)(void);
@@ -56,7 +60,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE
@@ -66,6 +70,9 @@ void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_eve
 /* The same for a login attempt: proto, user, method, success; no session. */
 void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth_proto proto, bs_str user,
                   bs_str method, int success);
+/* An access-log request (web access log, IIS, Exchange HttpProxy): an HTTP
+ * event, phase COMPLETE, from_access_log, txn the line number, no host. */
+void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts, int status, uint64_t bytes);
 /* Why a line is malformed, to c->diag with the input and line number (the
  * command line writes "FILE:LINE: daemon: why"). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);

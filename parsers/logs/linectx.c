@@ -35,3 +35,16 @@ void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth
 	ev->u.auth.success = success;
 	ev->u.auth.session = BS_STR_LIT("");
 }
+
+void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts, int status, uint64_t bytes)
+{
+	bs_line_event(c, ev, BS_EV_HTTP);
+	ev->ts = ts;
+	ev->host = BS_STR_LIT(""); /* the server is not in the line: the engine maps the input */
+	struct bs_ev_http *h = &ev->u.http;
+	h->phase = BS_HTTP_COMPLETE;
+	h->txn_id = c->lineno;
+	h->from_access_log = true;
+	h->status = status;
+	h->resp_bytes = bytes;
+}

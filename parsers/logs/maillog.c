@@ -120,6 +120,12 @@ void bs_maillog_free(struct bs_maillog *m)
 	free(m);
 }
 
+static bool owns_raw(const struct bs_maillog *m, size_t d, const char *line, size_t len)
+{
+	return (daemons[d]->raw_in && daemons[d]->raw_in(m->state[d], line, len)) ||
+	       (daemons[d]->raw && daemons[d]->raw(line, len));
+}
+
 static enum bs_verdict daemon_line(struct bs_maillog *m, size_t d, const struct bs_line_ctx *c, bs_str text)
 {
 	if (daemons[d]->state_new && !m->state[d])
@@ -175,10 +181,18 @@ static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx
 enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno)
 {
 	m->last_lineno = lineno;
-	if (!line || blank(line, len) || line[0] == '#')
-		return BS_IGNORED; /* blank lines and annotations (fail2ban test files) */
+	if (!line || blank(line, len))
+		return BS_IGNORED;
 	struct bs_syslog sl;
 	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, lineno, m->opts.diag };
+	if (line[0] == '#') {
+		/* a header of a format whose columns it names (W3C "#Fields:"),
+		 * else an annotation (fail2ban test files) */
+		for (size_t d = 0; d < NDAEMONS; d++)
+			if (daemons[d]->raw_in && daemons[d]->raw_in(m->state[d], line, len))
+				return daemon_line(m, d, &c, bs_str_make(line, len));
+		return BS_IGNORED;
+	}
 	bool was_repeatable = m->repeatable;
 	m->line_events = 0;
 	m->repeatable = false;
@@ -192,7 +206,7 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 		return by_program(m, &c);
 	}
 	for (size_t d = 0; d < NDAEMONS; d++)
-		if (daemons[d]->raw && daemons[d]->raw(line, len))
+		if (owns_raw(m, d, line, len))
 			return daemon_line(m, d, &c, bs_str_make(line, len));
 	if (syslog_shaped(line, len)) {
 		bs_line_debug(&c, "syslog", "syslog-like line with an impossible date");

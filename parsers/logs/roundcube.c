@@ -151,7 +151,9 @@ static bs_str session_of(bs_str rest, bs_str prefix)
  * "Failed login for U from A in session S (error: N)", 0.x "FAILED login for U from A". */
 static enum bs_verdict userlogin(const struct bs_line_ctx *c, bs_time ts, bs_str msg, bs_str prefix, int success)
 {
-	bs_str body = after(msg, find(msg, " for "), 5), user, rest;
+	/* the caller matched the opening without regard to case: skip it by its
+	 * length (a search for " for " may find none: "FAILED LOGIN FOR") */
+	bs_str body = after(msg, msg.p, success ? strlen("Successful login for ") : strlen("Failed login for ")), user, rest;
 	bs_ip ip;
 	if (success) {
 		const char *id = find_last(body, " (ID: ");
@@ -186,7 +188,7 @@ static enum bs_verdict userlogin(const struct bs_line_ctx *c, bs_time ts, bs_str
  * before it. */
 static enum bs_verdict imap_failure(const struct bs_line_ctx *c, bs_time ts, bs_str msg, bs_str prefix)
 {
-	bs_str body = after(msg, find(msg, "Login failed for "), 17), user, rest;
+	bs_str body = after(msg, msg.p, strlen("IMAP Error: Login failed for ")), user, rest; /* matched without regard to case */
 	static const char *const ends[] = { ". AUTHENTICATE ", ". LOGIN: ", ". LOGIN ", " in /" };
 	for (size_t k = 0; k < sizeof ends / sizeof *ends; k++) {
 		const char *e = find(body, ends[k]);

@@ -187,16 +187,9 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 		agent = BS_STR_LIT("");
 
 	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_HTTP);
-	ev.ts = ts;
+	bs_line_access(c, &ev, ts, (int)status, bytes);
 	ev.src = client;
-	ev.host = BS_STR_LIT(""); /* the server is not in the line: the engine maps the input */
 	struct bs_ev_http *h = &ev.u.http;
-	h->phase = BS_HTTP_COMPLETE;
-	h->txn_id = c->lineno;
-	h->from_access_log = true;
-	h->status = (int)status;
-	h->resp_bytes = bytes;
 	h->referer = referer;
 	h->user_agent = agent;
 	/* "METHOD uri PROTO" (or "METHOD uri" for HTTP/0.9). Anything else (TLS

@@ -255,7 +255,8 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		exploit = bs_detect_exploit(h->uri, h->upload_filename);
 		cmdlike = bs_detect_cmdlike(h->uri);
 	}
-	bool suspect = exploit || (cmdlike && script) || h->cmd_output;
+	bool shell_dir = bs_detect_shell_dir(path);
+	bool suspect = exploit || (cmdlike && script) || h->cmd_output || shell_dir;
 
 	if (h->phase == BS_HTTP_REQUEST) {
 		if (a->open_txn.n > (1u << 20))
@@ -298,7 +299,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		c->status = (uint16_t)(h->status > 0 && h->status < 1000 ? h->status : 0);
 		c->flags = (uint16_t)((status_ok(h->status) ? CF_SUCCESS : 0) | (cmdlike ? CF_CMDLIKE : 0) |
 		                      (h->cmd_output ? CF_CMD_OUTPUT : 0) | (script ? CF_SCRIPT : 0) |
-		                      (h->from_access_log ? CF_FROM_LOG : 0));
+		                      (h->from_access_log ? CF_FROM_LOG : 0) | (shell_dir ? CF_SHELL_DIR | CF_SCRIPT : 0));
 		bs_str uri = h->uri;
 		if (uri.n > 2048)
 			uri.n = 2048;

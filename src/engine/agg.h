@@ -56,6 +56,7 @@ enum {
 	CF_LOCAL_UID = 1 << 5,  /* mail submitted locally (pickup) */
 	CF_FROM_LOG = 1 << 6,   /* from an access log or maillog (not capture) */
 	CF_CUT = 1 << 7,        /* a query whose result rows were not all seen (gap, end) */
+	CF_SHELL_DIR = 1 << 8,  /* an ASP.NET script where no application keeps one (bs_detect_shell_dir) */
 };
 struct bs_cand {
 	uint8_t kind;

@@ -93,6 +93,13 @@ static const struct exploit_pat {
 	{ "' and 1=1", BS_EXPLOIT_SQLI }, { "'--", BS_EXPLOIT_SQLI }, { "';--", BS_EXPLOIT_SQLI },
 	{ "waitfor delay", BS_EXPLOIT_SQLI }, { "extractvalue(", BS_EXPLOIT_SQLI }, { "updatexml(", BS_EXPLOIT_SQLI },
 	{ "load_file(", BS_EXPLOIT_SQLI }, { "into outfile", BS_EXPLOIT_SQLI },
+	/* ProxyShell (CVE-2021-34473): the Autodiscover front end proxies to the
+	 * path after an "@" in the URL, "/autodiscover/autodiscover.json?@x/mapi/nspi"
+	 * or "...&Email=autodiscover/autodiscover.json%3F@x" */
+	{ "autodiscover.json?@", BS_EXPLOIT_SSRF }, { "autodiscover.json@", BS_EXPLOIT_SSRF },
+	/* CVE-2021-27065 (after ProxyLogon): ECP's OAB virtual directory reset
+	 * writes an .aspx web shell to a path the attacker chose */
+	{ "schema=resetoabvirtualdirectory", BS_EXPLOIT_UPLOAD },
 };
 #define NEXPLOIT_PATS (sizeof exploit_pats / sizeof *exploit_pats)
 #define MAX_PATS_PER_BYTE 16
@@ -118,6 +125,54 @@ static void index_pats(void)
 	}
 }
 
+static bool has_prefix_ci(bs_str s, const char *lit)
+{
+	return bs_str_istarts(s, lit);
+}
+
+/* Exchange 2010-2019's own pages in /owa/auth/ */
+static bool owa_stock_page(bs_str page)
+{
+	static const char *const stock[] = { "logon.aspx", "logoff.aspx", "errorfe.aspx", "error.aspx",
+	                                     "expiredpassword.aspx", "frowny.aspx", "timeoutlogout.aspx",
+	                                     "redirsuiteserviceproxy.aspx", "outlookcn.aspx", "signout.aspx",
+	                                     "getidtoken.aspx" };
+	for (size_t i = 0; i < sizeof stock / sizeof *stock; i++)
+		if (bs_str_ieq(page, stock[i]))
+			return true;
+	return false;
+}
+
+/* exchange_exploit's answer that the inclusion patterns matched nothing */
+#define NOT_INCLUSION (1u << 31)
+
+/* ProxyLogon (CVE-2021-26855): the X-BEResource cookie makes the front end
+ * proxy a request for a static file of one to three characters, "/ecp/y.js",
+ * "/ecp/x.js", "/owa/auth/x.js" (the cookie is not logged: the path is what
+ * an IIS log keeps). An .aspx named in the query of an ECP request is a file
+ * written through ECP (the web shell drops of 2021). decoded: the URI
+ * decoded and lower-cased. */
+static unsigned exchange_exploit(bs_str uri, const char *decoded, size_t n)
+{
+	bs_str path = bs_uri_path(uri);
+	unsigned k = 0;
+	bs_str name = BS_STR_NULL;
+	if (has_prefix_ci(path, "/ecp/"))
+		name = bs_str_make(path.p + 5, path.n - 5);
+	else if (has_prefix_ci(path, "/owa/auth/"))
+		name = bs_str_make(path.p + 10, path.n - 10);
+	if (name.n >= 4 && name.n <= 6 && !memchr(name.p, '/', name.n) && bs_str_ieq(bs_str_make(name.p + name.n - 3, 3), ".js"))
+		k |= BS_EXPLOIT_SSRF;
+	/* OWA's logon page carries where to go after the login as a full URL,
+	 * "logon.aspx?url=https://mail.../owa/": no inclusion */
+	if (has_prefix_ci(path, "/owa/auth/") && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
+		k |= NOT_INCLUSION;
+	const char *q = memchr(decoded, '?', n);
+	if (has_prefix_ci(path, "/ecp/") && q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
+		k |= BS_EXPLOIT_UPLOAD;
+	return k;
+}
+
 unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 {
 	uri = nonnull(uri);
@@ -136,12 +191,16 @@ unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 	}
 	if (upload_filename.n && bs_detect_script_path(upload_filename))
 		k |= BS_EXPLOIT_UPLOAD;
-	return k;
+	unsigned ex = exchange_exploit(uri, d, n);
+	if (ex & NOT_INCLUSION)
+		k &= ~(unsigned)BS_EXPLOIT_INCLUSION;
+	return k | (ex & ~NOT_INCLUSION);
 }
 
 const char *bs_exploit_kind_name(unsigned k)
 {
 	if (k & BS_EXPLOIT_UPLOAD) return "script upload";
+	if (k & BS_EXPLOIT_SSRF) return "server-side request forgery";
 	if (k & BS_EXPLOIT_INCLUSION) return "file inclusion";
 	if (k & BS_EXPLOIT_CODE) return "code injection";
 	if (k & BS_EXPLOIT_SQLI) return "SQL injection";
@@ -165,6 +224,27 @@ bool bs_detect_script_path(bs_str path)
 		if (bs_str_ieq(tail, ext[i]))
 			return true;
 	return false;
+}
+
+bool bs_detect_shell_dir(bs_str path)
+{
+	path = nonnull(path);
+	static const char *const ext[] = { ".aspx", ".ashx", ".asmx", ".asp" };
+	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
+	if (!dot)
+		return false;
+	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
+	bool aspnet = false;
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+		aspnet = aspnet || bs_str_ieq(tail, ext[i]);
+	if (!aspnet)
+		return false;
+	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
+	if (has_prefix_ci(path, "/aspnet_client/"))
+		return true;
+	if (!has_prefix_ci(path, "/owa/auth/"))
+		return false;
+	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
 }
 
 bool bs_detect_cmdlike(bs_str uri)

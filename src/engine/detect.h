@@ -13,6 +13,7 @@ enum bs_exploit_kind {
 	BS_EXPLOIT_CODE = 1 << 2,        /* code or command injection */
 	BS_EXPLOIT_SQLI = 1 << 3,        /* SQL injection */
 	BS_EXPLOIT_UPLOAD = 1 << 4,      /* a script file uploaded through a form */
+	BS_EXPLOIT_SSRF = 1 << 5,        /* server-side request forgery: Exchange's ProxyLogon, ProxyShell */
 };
 /* uri: path and query as sent (percent-decoding is done inside, twice at most). */
 unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename);
@@ -28,6 +29,11 @@ bool bs_detect_script_path(bs_str path);
  * rm, unlink, shred (with any options), possibly through "sudo -u" or
  * "sh -c". The first such path goes to *path. */
 bool bs_detect_script_removal(bs_str command, bs_str *path);
+/* An ASP.NET script where no application keeps one: any under
+ * /aspnet_client/, or under /owa/auth/ other than Exchange's own pages (the
+ * web shells of the 2021 Exchange intrusions). Reaching it is a web shell's
+ * use even without command-like parameters. */
+bool bs_detect_shell_dir(bs_str path);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
 

@@ -101,10 +101,13 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 		const struct bs_cand *k = &a->cand.v[i];
 		if (k->kind != CK_HTTP || srv_of_host(c, k->host) != (int)s || !(k->flags & CF_SUCCESS))
 			continue;
-		if (!(k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)) || !(k->flags & CF_SCRIPT))
+		/* a script in /aspnet_client/ or /owa/auth/ that Exchange does not
+		 * ship is a shell wherever it is served, with or without commands */
+		bool shell_dir = k->flags & CF_SHELL_DIR;
+		if (!shell_dir && (!(k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)) || !(k->flags & CF_SCRIPT)))
 			continue;
 		uint32_t pid = path_id_of(c, k);
-		bool unique = pid && (nhttp < 2 ? (k->flags & CF_CMD_OUTPUT) : path_unique_to(c, pid, s, NULL));
+		bool unique = pid && (shell_dir || (nhttp < 2 ? (k->flags & CF_CMD_OUTPUT) : path_unique_to(c, pid, s, NULL)));
 		if (!unique)
 			continue;
 		PUSH_UNIQUE(v->shell_paths, pid);
