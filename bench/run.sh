@@ -22,6 +22,14 @@
 #   BUILD=.       build directory;  ISAL_BUILD=  a --with-isal build directory
 #                 (if set: its breachscope is also measured on the logs and its
 #                 results are compared byte for byte with the zlib build's)
+#   PEERS=yes     PEERS=no leaves out pflogsumm and tshark (their rows and the
+#                 targets that compare with them say "not measured")
+#
+# Rows that are compared with each other (a floor and breachscope -j1 and -jN
+# on the same input; zlib and ISA-L) form a group whose runs are interleaved:
+# run 1 of each member, then run 2 of each, and so on (one hyperfine run per
+# invocation, combined afterwards). A busy spell of the host then slows every
+# member of a comparison alike instead of skewing the one it fell on.
 #
 # Why the archive is replicated: bs-gen writes about 70 MB of uncompressed
 # maillog per minute of generation at --scale 10, so a 2 GB archive is made
@@ -43,12 +51,15 @@ BASE_USERS=${BASE_USERS:-300}
 SEED=${SEED:-1}
 BUILD=$(cd "${BUILD:-.}" && pwd)
 ISAL_BUILD=${ISAL_BUILD:-}
+PEERS=${PEERS:-yes}
 
 BS=$BUILD/breachscope
 for prog in "$BS" "$BUILD/samples/bs-gen" "$BUILD/bench/zlib_floor" "$BUILD/bench/pcap_floor"; do
 	test -x "$prog" || { echo "run.sh: $prog not built (make breachscope samples/bs-gen bench/zlib_floor bench/pcap_floor)" >&2; exit 2; }
 done
-for tool in hyperfine jq pflogsumm tshark /usr/bin/time; do
+tools="hyperfine jq /usr/bin/time"
+[ "$PEERS" = no ] || tools="$tools pflogsumm tshark"
+for tool in $tools; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool missing (apt-get install hyperfine jq pflogsumm tshark time)" >&2; exit 2; }
 done
 
@@ -118,43 +129,76 @@ OUT=$BENCH_DIR/out
 FIELDS="-e http.request.uri -e smtp.req.parameter -e mysql.query"
 
 # --- measurements -------------------------------------------------------------
-# name|input bytes|runs|command
+# name|input bytes|runs|group|command; the rows of one group run interleaved.
+# Row numbers are the table's: a peer left out keeps its row, "not measured".
 cat >"$RES/commands" <<EOF
-zlib_floor|$log_bytes|$RUNS|xargs -a $RES/logs.list $BUILD/bench/zlib_floor
-breachscope logs -j1|$log_bytes|$RUNS|$ANALYZE -j 1 -o $OUT/logs-j1 $ARCH/logs
-breachscope logs -j$JOBS|$log_bytes|$RUNS|$ANALYZE -j $JOBS -o $OUT/logs-jN $ARCH/logs
-pflogsumm (gzip -dc, piped)|$log_bytes|$PEER_RUNS|xargs -a $RES/maillogs.list gzip -dc | pflogsumm
-pcap_floor|$pcap_bytes|$RUNS|xargs -a $RES/pcaps.list $BUILD/bench/pcap_floor
-breachscope captures -j1|$pcap_bytes|$RUNS|$ANALYZE -j 1 -o $OUT/caps-j1 $ARCH/pcap
-breachscope captures -j$JOBS|$pcap_bytes|$RUNS|$ANALYZE -j $JOBS -o $OUT/caps-jN $ARCH/pcap
-tshark -T fields|$pcap_bytes|$PEER_RUNS|for f in \$(cat $RES/pcaps.list); do tshark -r \$f -T fields $FIELDS; done
-breachscope both -j1|$((log_bytes + pcap_bytes))|$RUNS|$ANALYZE -j 1 -o $OUT/both-j1 $ARCH/logs $ARCH/pcap
-breachscope both -j$JOBS|$((log_bytes + pcap_bytes))|$RUNS|$ANALYZE -j $JOBS -o $OUT/both-jN $ARCH/logs $ARCH/pcap
+zlib_floor|$log_bytes|$RUNS|logs|xargs -a $RES/logs.list $BUILD/bench/zlib_floor
+breachscope logs -j1|$log_bytes|$RUNS|logs|$ANALYZE -j 1 -o $OUT/logs-j1 $ARCH/logs
+breachscope logs -j$JOBS|$log_bytes|$RUNS|logs|$ANALYZE -j $JOBS -o $OUT/logs-jN $ARCH/logs
+pflogsumm (gzip -dc, piped)|$log_bytes|$PEER_RUNS|peer|xargs -a $RES/maillogs.list gzip -dc | pflogsumm
+pcap_floor|$pcap_bytes|$RUNS|caps|xargs -a $RES/pcaps.list $BUILD/bench/pcap_floor
+breachscope captures -j1|$pcap_bytes|$RUNS|caps|$ANALYZE -j 1 -o $OUT/caps-j1 $ARCH/pcap
+breachscope captures -j$JOBS|$pcap_bytes|$RUNS|caps|$ANALYZE -j $JOBS -o $OUT/caps-jN $ARCH/pcap
+tshark -T fields|$pcap_bytes|$PEER_RUNS|peer|for f in \$(cat $RES/pcaps.list); do tshark -r \$f -T fields $FIELDS; done
+breachscope both -j1|$((log_bytes + pcap_bytes))|$RUNS|both|$ANALYZE -j 1 -o $OUT/both-j1 $ARCH/logs $ARCH/pcap
+breachscope both -j$JOBS|$((log_bytes + pcap_bytes))|$RUNS|both|$ANALYZE -j $JOBS -o $OUT/both-jN $ARCH/logs $ARCH/pcap
 EOF
 if [ -n "$ISAL_BUILD" ]; then
 	ISAL_ANALYZE=$(echo "$ANALYZE" | sed "s|^$BS|$(cd "$ISAL_BUILD" && pwd)/breachscope|")
+	# in the logs group: each ISA-L run next to the zlib runs it is compared with
 	cat >>"$RES/commands" <<EOF
-breachscope logs -j1 ISA-L|$log_bytes|$RUNS|$ISAL_ANALYZE -j 1 -o $OUT/logs-j1-isal $ARCH/logs
-breachscope logs -j$JOBS ISA-L|$log_bytes|$RUNS|$ISAL_ANALYZE -j $JOBS -o $OUT/logs-jN-isal $ARCH/logs
+breachscope logs -j1 ISA-L|$log_bytes|$RUNS|logs|$ISAL_ANALYZE -j 1 -o $OUT/logs-j1-isal $ARCH/logs
+breachscope logs -j$JOBS ISA-L|$log_bytes|$RUNS|logs|$ISAL_ANALYZE -j $JOBS -o $OUT/logs-jN-isal $ARCH/logs
 EOF
 fi
 
 mkdir -p "$OUT"
-i=0
-while IFS='|' read -r name bytes runs cmd; do
-	i=$((i + 1))
-	echo "[$i] $name" >&2
+rm -f "$RES"/*.json "$RES"/*.log "$RES"/*.rss "$RES"/*.time "$RES/summary"
+row() { # row I: sets name, bytes, runs, group and cmd from line I of the commands
+	IFS='|' read -r name bytes runs group cmd <<EOF
+$(sed -n "$1p" "$RES/commands")
+EOF
+}
+one_run() { # one_run ROW RUN: one hyperfine run of the row, exported as ROW.rRUN.json
+	row "$1"
+	echo "[$1] $name (run $2 of $runs)" >&2
 	# breachscope exits 3 on damaged input; none is expected here, so no -i
-	hyperfine --output=pipe --runs "$runs" --style basic --export-json "$RES/$i.json" \
-		--command-name "$name" "$cmd" >"$RES/$i.log" 2>&1 || { cat "$RES/$i.log" >&2; exit 1; }
-	# peak memory: one more run under /usr/bin/time -v (breachscope and tshark)
+	hyperfine --output=pipe --runs 1 --style basic --export-json "$RES/$1.r$2.json" \
+		--command-name "$name" "$cmd" >>"$RES/$1.log" 2>&1 || { cat "$RES/$1.log" >&2; exit 1; }
+}
+combine() { # combine ROW: ROW.r*.json -> ROW.json in hyperfine's schema (median of
+	# the wall times, mean of the user and of the system times)
+	jq -s '{ results: [ { command: .[0].results[0].command,
+		times: [ .[].results[0].times[0] ],
+		mean: ([ .[].results[0].mean ] | add / length),
+		median: ([ .[].results[0].times[0] ] | sort |
+			if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end),
+		user: ([ .[].results[0].user ] | add / length),
+		system: ([ .[].results[0].system ] | add / length) } ] }' "$RES/$1".r*.json >"$RES/$1.json"
+	rm -f "$RES/$1".r*.json
+}
+peak_rss() { # peak_rss ROW: one more run under /usr/bin/time -v (breachscope and tshark)
+	row "$1"
 	case $name in
 	breachscope* | tshark*)
-		/usr/bin/time -v sh -c "$cmd" >/dev/null 2>"$RES/$i.time" || true
-		awk -F': ' '/Maximum resident/ { print $2 }' "$RES/$i.time" >"$RES/$i.rss" ;;
-	*) echo "" >"$RES/$i.rss" ;;
+		/usr/bin/time -v sh -c "$cmd" >/dev/null 2>"$RES/$1.time" || true
+		awk -F': ' '/Maximum resident/ { print $2 }' "$RES/$1.time" >"$RES/$1.rss" ;;
+	*) echo "" >"$RES/$1.rss" ;;
 	esac
-done <"$RES/commands"
+}
+# the groups in order of first appearance; each peer is a group of its own
+gkey='{ g = $4 == "peer" ? "peer" NR : $4 }'
+for g in $(awk -F'|' "$gkey"' !(g in seen) { seen[g]; print g }' "$RES/commands"); do
+	case $g in peer*) [ "$PEERS" = no ] && continue ;; esac
+	rows=$(awk -F'|' -v want="$g" "$gkey"' g == want { print NR }' "$RES/commands")
+	row "$(echo "$rows" | head -n 1)"
+	r=1
+	while [ "$r" -le "$runs" ]; do
+		for i in $rows; do one_run "$i" "$r"; done
+		r=$((r + 1))
+	done
+	for i in $rows; do combine "$i"; peak_rss "$i"; done
+done
 
 # peak memory at half of the archive (same users, half the input)
 /usr/bin/time -v $ANALYZE -j 1 -o "$OUT/half-logs" $half_logs >/dev/null 2>"$RES/half-logs.time" || true
@@ -185,13 +229,18 @@ hstat() { jq -r ".results[0] | [.median, (.user + .system)] | @tsv" "$RES/$1.jso
 		"($(wc -l <"$RES/logs.list") gzip files, $(du -sm "$ARCH/logs" | cut -f1) MB compressed)," \
 		"$(awk -v b="$pcap_bytes" 'BEGIN { printf "%.2f", b / 1e9 }') GB of pcap ($(wc -l <"$RES/pcaps.list") files);" \
 		"base: bs-gen --scenario reference --seed $SEED --users $BASE_USERS --scale $BASE_SCALE, logs x$nlog, captures x$npcap."
-	echo "Runs: $RUNS (peers $PEER_RUNS); wall = median; CPU = mean user+sys; MB/s on uncompressed input."
+	echo "Runs: $RUNS (peers $([ "$PEERS" = no ] && echo "not run" || echo "$PEER_RUNS")), interleaved within each group" \
+		"(floor, -j1, -j$JOBS${ISAL_BUILD:+, ISA-L}); wall = median; CPU = mean user+sys; MB/s on uncompressed input."
 	echo
 	echo "| # | command | wall s | CPU s | MB/s wall | MB/s CPU | peak RSS MB |"
 	echo "|---|---|---:|---:|---:|---:|---:|"
 	i=0
-	while IFS='|' read -r name bytes runs cmd; do
+	while IFS='|' read -r name bytes runs group cmd; do
 		i=$((i + 1))
+		if ! test -f "$RES/$i.json"; then
+			echo "| $i | $name | not measured | | | | |"
+			continue
+		fi
 		set -- $(hstat "$i")
 		r=$(cat "$RES/$i.rss")
 		echo "$i $name|$bytes|$1|$2|$r" >>"$RES/summary"
@@ -200,7 +249,7 @@ hstat() { jq -r ".results[0] | [.median, (.user + .system)] | @tsv" "$RES/$1.jso
 				r == "" ? "" : sprintf("%.0f", r / 1024) }'
 	done <"$RES/commands"
 	echo
-	w() { jq -r ".results[0].median" "$RES/$1.json"; }
+	w() { test -f "$RES/$1.json" && jq -r ".results[0].median" "$RES/$1.json"; }
 	c() { jq -r ".results[0].user + .results[0].system" "$RES/$1.json"; }
 	awk -v zf="$(w 1)" -v l1="$(w 2)" -v ln="$(w 3)" -v pf="$(w 4)" -v pc="$(w 5)" \
 		-v c1="$(w 6)" -v cn="$(w 7)" -v ts="$(w 8)" -v c1cpu="$(c 6)" -v zfc="$(c 1)" -v l1c="$(c 2)" \
@@ -212,9 +261,11 @@ hstat() { jq -r ".results[0] | [.median, (.user + .system)] | @tsv" "$RES/$1.jso
 		printf "| target | measured | |\n|---|---|---|\n"
 		printf "| logs -j1 <= 1.25 x zlib floor | %.2f x (wall), %.2f x (CPU) | %s |\n", l1 / zf, l1c / zfc, v(l1 / zf <= 1.25)
 		printf "| logs -j%d >= 1.8 x faster than -j1 | %.2f x | %s |\n", jobs, l1 / ln, v(l1 / ln >= 1.8)
-		printf "| logs >= 30 x faster than pflogsumm | %.1f x (-j%d), %.1f x (-j1) | %s |\n", pf / ln, jobs, pf / l1, v(pf / ln >= 30)
+		if (pf == "") printf "| logs >= 30 x faster than pflogsumm | not measured (PEERS=no) | |\n"
+		else printf "| logs >= 30 x faster than pflogsumm | %.1f x (-j%d), %.1f x (-j1) | %s |\n", pf / ln, jobs, pf / l1, v(pf / ln >= 30)
 		printf "| captures >= 1 GB/s per core | %.2f GB/s wall -j1, %.2f GB/s per CPU second (pcap floor %.2f GB/s wall) | %s |\n", pb / 1e9 / c1, pb / 1e9 / c1cpu, pb / 1e9 / pc, v(pb / 1e9 / c1 >= 1)
-		printf "| captures >= 25 x faster than tshark | %.1f x (-j%d), %.1f x (-j1) | %s |\n", ts / cn, jobs, ts / c1, v(ts / cn >= 25)
+		if (ts == "") printf "| captures >= 25 x faster than tshark | not measured (PEERS=no) | |\n"
+		else printf "| captures >= 25 x faster than tshark | %.1f x (-j%d), %.1f x (-j1) | %s |\n", ts / cn, jobs, ts / c1, v(ts / cn >= 25)
 		m = rl; if (rc > m) m = rc; if (rb1 > m) m = rb1; if (rbn > m) m = rbn
 		printf "| peak memory < 512 MB | %d MB (largest breachscope run) | %s |\n", m, v(m < 512)
 		printf "| memory flat with input size (-j1) | logs %d MB at half, %d MB at full; captures %d MB at half, %d MB at full | %s |\n", hl, fl, hc, fc, v(fl <= hl * 1.1 + 8 && fc <= hc * 1.1 + 8)

@@ -1,8 +1,8 @@
 # tests/local.mk - the tests of the whole program: command line, end to end,
-# sharded runs, determinism, interrupted runs.
-TESTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh \
+# sharded runs (GNU parallel, and a real Slurm), determinism, interrupted runs.
+TESTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/slurm.sh tests/determinism.sh \
 	tests/interrupt.sh
-dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/determinism.sh
+dist_noinst_SCRIPTS += tests/cli.sh tests/e2e.sh tests/shard.sh tests/slurm.sh tests/determinism.sh
 EXTRA_DIST += tests/tap.sh tests/interrupt.sh tests/slowio.c
 # slowio.so: the LD_PRELOAD shim of interrupt.sh, built without the project's
 # flags (no sanitizer runtime in a preloaded library)
@@ -13,7 +13,7 @@ tests/slowio.so: $(srcdir)/tests/slowio.c
 CLEANFILES += tests/slowio.so
 clean-local: clean-local-tests
 clean-local-tests:
-	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/determinism-work tests/interrupt-work
+	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/slurm-work tests/determinism-work tests/interrupt-work
 
 # The parser cases: tests/cases/TESTLIST, NAME.in fed to the parser, NAME.events
 # expected (caserun.c; `tests/caserun --update` rewrites the .events files).
