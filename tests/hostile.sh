@@ -229,6 +229,40 @@ is "unwritable output: exit 2" "$got" 2
 check "unwritable output: a message" grep -q "regular/out" "$work/notdir.stderr"
 check "unwritable output: nothing written" test ! -e "$work/regular/out"
 
+# --------------------------------------- a message to 10,000 recipients
+# (issue 22, item 1) From a webmail account through the compromised wm3 of the
+# sample incident, logged by Postfix, Sendmail (one to= line naming all) and
+# Exim: every recipient is in exposed_addresses.csv (sent_to), none dropped.
+# Before: Postfix kept 1,000, Sendmail 1,000, Exim 64.
+sample="$top_srcdir/samples/incident"
+nr=10000
+for mta in postfix sendmail exim; do
+	log="$work/maillog-$mta"
+	awk -v mta=$mta -v n=$nr 'BEGIN {
+		if (mta == "postfix") {
+			print "May  5 10:31:02 mx1 postfix/submission/smtpd[2001]: 3F2A81C2B4: client=wm3.example.net[10.0.1.13], sasl_method=PLAIN, sasl_username=alice@example.net"
+			print "May  5 10:31:03 mx1 postfix/qmgr[900]: 3F2A81C2B4: from=<alice@example.net>, size=2412, nrcpt=" n " (queue active)"
+			for (i = 0; i < n; i++)
+				printf "May  5 10:31:04 mx1 postfix/smtp[2003]: 3F2A81C2B4: to=<r%05d@many.example>, relay=mx.many.example[198.51.100.7]:25, dsn=2.0.0, status=sent (250 ok)\n", i
+			print "May  5 10:31:05 mx1 postfix/qmgr[900]: 3F2A81C2B4: removed"
+		} else if (mta == "sendmail") {
+			print "May  5 10:31:02 mx1 sm-mta[4411]: s45AV1mk004411: AUTH=server, relay=wm3.example.net [10.0.1.13], authid=alice@example.net, mech=PLAIN, bits=0"
+			print "May  5 10:31:02 mx1 sm-mta[4411]: s45AV1mk004411: from=<alice@example.net>, size=2412, class=0, nrcpts=" n ", msgid=<m1@example.net>, proto=ESMTPA, daemon=MTA, relay=wm3.example.net [10.0.1.13]"
+			printf "May  5 10:31:04 mx1 sm-mta[4412]: s45AV1mk004411: to="
+			for (i = 0; i < n; i++)
+				printf "%s<r%05d@many.example>", i ? "," : "", i
+			print ", delay=00:00:02, mailer=esmtp, relay=mx.many.example. [198.51.100.7], dsn=2.0.0, stat=Sent (ok)"
+		} else {
+			print "2007-05-05 10:31:02 [4711] 1HjwXy-0001Ab-7Q <= alice@example.net H=wm3.example.net [10.0.1.13]:41234 P=esmtpsa A=dovecot_login:alice@example.net S=2412 id=m1@example.net"
+			for (i = 0; i < n; i++)
+				printf "2007-05-05 10:31:04 [4712] 1HjwXy-0001Ab-7Q => r%05d@many.example R=dnslookup T=remote_smtp H=mx.many.example [198.51.100.7]\n", i
+			print "2007-05-05 10:31:05 [4712] 1HjwXy-0001Ab-7Q Completed"
+		} }' > "$log"
+	touch -d 2007-05-06 "$log" # the year of the syslog lines
+	run "rcpt-$mta" 0 --fleet "$sample/fleet.csv" "$sample" "$log"
+	is "rcpt-$mta: all $nr recipients exposed" "$(grep -c '^r[0-9]*@many\.example,.*sent_to' "$work/rcpt-$mta.out/exposed_addresses.csv")" $nr
+done
+
 # ---------------------------------------------------------------- signals
 # A run killed while it works leaves the previous results intact (or none):
 # results are written to temporaries and renamed into place.

@@ -277,8 +277,11 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	}
 	case BS_EV_MAIL: {
 		const struct bs_ev_mail *m = &ev->u.mail;
-		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %zu recipient(s)%s%.*s, %llu bytes, client %s%s%.*s",
-		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), m->nrcpt, m->nrcpt ? " first <" : "",
+		char part[32] = "";
+		if (m->part)
+			snprintf(part, sizeof part, " (part %u)", m->part + 1);
+		snprintf(msg, sizeof msg, "%s mail%s from <%.*s> to %zu recipient(s)%s%.*s, %llu bytes, client %s%s%.*s",
+		         m->rejected ? "rejected" : "accepted", part, SHOW(m->sender), m->nrcpt, m->nrcpt ? " first <" : "",
 		         SHOW(m->nrcpt ? m->rcpts[0] : BS_STR_NULL), (unsigned long long)m->size, a,
 		         m->sasl_user.n ? ", user " : "", SHOW(m->sasl_user));
 		add_row(w, ev, frac, "Submission Time", msg, name, ev->host, m->sasl_user, m->sender);
