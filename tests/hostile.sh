@@ -263,6 +263,29 @@ for mta in postfix sendmail exim; do
 	is "rcpt-$mta: all $nr recipients exposed" "$(grep -c '^r[0-9]*@many\.example,.*sent_to' "$work/rcpt-$mta.out/exposed_addresses.csv")" $nr
 done
 
+# ------------------------------------------------------- unreadable inputs
+# (issue 22, item 6) A file and a directory that cannot be opened (permission
+# denied; through the shim, since root reads a mode-0000 file) each have their
+# row in input_stats.csv (format "unreadable"), count as damaged in the
+# summary and the report, exit 3, the error on stderr (unless -q) and in
+# --debug.
+# Before: a line on stderr only, no row.
+mkdir -p "$work/deny/logs/locked" "$work/deny/logs/open"
+printf 'May  5 10:31:02 mx1 postfix/qmgr[900]: 3F2A81C2B4: removed\n' > "$work/deny/logs/open/maillog"
+cp "$work/deny/logs/open/maillog" "$work/deny/logs/secret.log"
+cp "$work/deny/logs/open/maillog" "$work/deny/logs/locked/inner.log"
+SLOWIO_DENY=secret.log LD_PRELOAD="$top_builddir/tests/slowio.so" run unreadable-file 3 --debug "$work/deny.debug" "$work/deny/logs"
+is "unreadable-file: its row" "$(stat unreadable-file "$work/deny/logs/secret.log" 2),$(stat unreadable-file "$work/deny/logs/secret.log" 8)" "unreadable,1"
+check "unreadable-file: the readable one read" test "$(stat unreadable-file "$work/deny/logs/open/maillog" 4)" = 1
+check "unreadable-file: the error in --debug" grep -q "secret.log.*Permission denied" "$work/deny.debug"
+SLOWIO_DENY=locked LD_PRELOAD="$top_builddir/tests/slowio.so" "$bin" analyze -o "$work/unreadable-dir.out" "$work/deny/logs" \
+	> "$work/unreadable-dir.stdout" 2> "$work/unreadable-dir.stderr"
+is "unreadable-dir: exit 3" $? 3
+is "unreadable-dir: its row" "$(stat unreadable-dir "$work/deny/logs/locked" 2)" unreadable
+check "unreadable-dir: counted in the summary" grep -q "damaged or truncated inputs: 1 of 3" "$work/unreadable-dir.stdout"
+check "unreadable-dir: in the report" grep -q "<td>unreadable</td>" "$work/unreadable-dir.out/report.html"
+check "unreadable-dir: the error on stderr (without -q)" grep -q "locked: Permission denied" "$work/unreadable-dir.stderr"
+
 # ---------------------------------------------------------------- signals
 # A run killed while it works leaves the previous results intact (or none):
 # results are written to temporaries and renamed into place.
