@@ -644,6 +644,8 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	c->cnt.packets++;
 	if (ts == BS_TIME_NONE)
 		ts = c->ts; /* a Simple Packet Block has no time: keep the last one */
+	if (ts != BS_TIME_NONE && !bs_time_valid(ts))
+		return malformed(c, "capture", BS_TIME_RANGE_WHY);
 	c->ts = ts;
 	if (c->latest == BS_TIME_NONE || ts > c->latest)
 		c->latest = ts;

@@ -466,6 +466,8 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 	} else if (!c->sl) {
 		return bs_line_debug(c, "exim", "no time stamp"), BS_MALFORMED;
 	}
+	if (!bs_time_valid(ts))
+		return bs_line_debug(c, "exim", BS_TIME_RANGE_WHY), BS_MALFORMED;
 	if (rest.n && rest.p[0] == '[') { /* log_selector +pid */
 		const char *rb = memchr(rest.p, ']', rest.n < 16 ? rest.n : 16);
 		if (rb)
