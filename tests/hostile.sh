@@ -286,6 +286,16 @@ check "unreadable-dir: counted in the summary" grep -q "damaged or truncated inp
 check "unreadable-dir: in the report" grep -q "<td>unreadable</td>" "$work/unreadable-dir.out/report.html"
 check "unreadable-dir: the error on stderr (without -q)" grep -q "locked: Permission denied" "$work/unreadable-dir.stderr"
 
+# ------------------------------------------------- pcap times after 2038
+# (issue 22, item 8) A pcap record's seconds are unsigned 32 bits: the last
+# second of 2106 is read as such (libpcap sign-extends it to 1969, which the
+# 1970..9999 check would have refused as malformed).
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\145\000\000\000' > "$work/t2106.pcap"
+printf '\377\377\377\377\000\000\000\000\034\000\000\000\034\000\000\000' >> "$work/t2106.pcap"
+printf '\105\000\000\034\000\000\000\000\100\021\000\000\012\000\000\001\012\000\000\002\023\210\023\211\000\010\000\000' >> "$work/t2106.pcap"
+run t2106 0 "$work/t2106.pcap"
+is "t2106: the packet is not malformed" "$(stat t2106 "$work/t2106.pcap" 4),$(stat t2106 "$work/t2106.pcap" 7)" "1,0"
+
 # ---------------------------------------------------------------- signals
 # A run killed while it works leaves the previous results intact (or none):
 # results are written to temporaries and renamed into place.
