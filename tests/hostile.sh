@@ -229,6 +229,76 @@ is "unwritable output: exit 2" "$got" 2
 check "unwritable output: a message" grep -q "regular/out" "$work/notdir.stderr"
 check "unwritable output: nothing written" test ! -e "$work/regular/out"
 
+# --------------------------------------- a message to 10,000 recipients
+# (issue 22, item 1) From a webmail account through the compromised wm3 of the
+# sample incident, logged by Postfix, Sendmail (one to= line naming all) and
+# Exim: every recipient is in exposed_addresses.csv (sent_to), none dropped.
+# The sample's logs only: with its captures, the attacker's seen read of the
+# sent-mail table would be the authority for sent_to (issue 16), and this
+# message is in no seen copy.
+# Before: Postfix kept 1,000, Sendmail 1,000, Exim 64.
+sample="$top_srcdir/samples/incident"
+nr=10000
+for mta in postfix sendmail exim; do
+	log="$work/maillog-$mta"
+	awk -v mta=$mta -v n=$nr 'BEGIN {
+		if (mta == "postfix") {
+			print "May  5 10:31:02 mx1 postfix/submission/smtpd[2001]: 3F2A81C2B4: client=wm3.example.net[10.0.1.13], sasl_method=PLAIN, sasl_username=alice@example.net"
+			print "May  5 10:31:03 mx1 postfix/qmgr[900]: 3F2A81C2B4: from=<alice@example.net>, size=2412, nrcpt=" n " (queue active)"
+			for (i = 0; i < n; i++)
+				printf "May  5 10:31:04 mx1 postfix/smtp[2003]: 3F2A81C2B4: to=<r%05d@many.example>, relay=mx.many.example[198.51.100.7]:25, dsn=2.0.0, status=sent (250 ok)\n", i
+			print "May  5 10:31:05 mx1 postfix/qmgr[900]: 3F2A81C2B4: removed"
+		} else if (mta == "sendmail") {
+			print "May  5 10:31:02 mx1 sm-mta[4411]: s45AV1mk004411: AUTH=server, relay=wm3.example.net [10.0.1.13], authid=alice@example.net, mech=PLAIN, bits=0"
+			print "May  5 10:31:02 mx1 sm-mta[4411]: s45AV1mk004411: from=<alice@example.net>, size=2412, class=0, nrcpts=" n ", msgid=<m1@example.net>, proto=ESMTPA, daemon=MTA, relay=wm3.example.net [10.0.1.13]"
+			printf "May  5 10:31:04 mx1 sm-mta[4412]: s45AV1mk004411: to="
+			for (i = 0; i < n; i++)
+				printf "%s<r%05d@many.example>", i ? "," : "", i
+			print ", delay=00:00:02, mailer=esmtp, relay=mx.many.example. [198.51.100.7], dsn=2.0.0, stat=Sent (ok)"
+		} else {
+			print "2007-05-05 10:31:02 [4711] 1HjwXy-0001Ab-7Q <= alice@example.net H=wm3.example.net [10.0.1.13]:41234 P=esmtpsa A=dovecot_login:alice@example.net S=2412 id=m1@example.net"
+			for (i = 0; i < n; i++)
+				printf "2007-05-05 10:31:04 [4712] 1HjwXy-0001Ab-7Q => r%05d@many.example R=dnslookup T=remote_smtp H=mx.many.example [198.51.100.7]\n", i
+			print "2007-05-05 10:31:05 [4712] 1HjwXy-0001Ab-7Q Completed"
+		} }' > "$log"
+	touch -d 2007-05-06 "$log" # the year of the syslog lines
+	run "rcpt-$mta" 0 --fleet "$sample/fleet.csv" "$sample/logs" "$log"
+	is "rcpt-$mta: all $nr recipients exposed" "$(grep -c '^r[0-9]*@many\.example,.*sent_to' "$work/rcpt-$mta.out/exposed_addresses.csv")" $nr
+done
+
+# ------------------------------------------------------- unreadable inputs
+# (issue 22, item 6) A file and a directory that cannot be opened (permission
+# denied; through the shim, since root reads a mode-0000 file) each have their
+# row in input_stats.csv (format "unreadable"), count as damaged in the
+# summary and the report, exit 3, the error on stderr (unless -q) and in
+# --debug.
+# Before: a line on stderr only, no row.
+mkdir -p "$work/deny/logs/locked" "$work/deny/logs/open"
+printf 'May  5 10:31:02 mx1 postfix/qmgr[900]: 3F2A81C2B4: removed\n' > "$work/deny/logs/open/maillog"
+cp "$work/deny/logs/open/maillog" "$work/deny/logs/secret.log"
+cp "$work/deny/logs/open/maillog" "$work/deny/logs/locked/inner.log"
+SLOWIO_DENY=secret.log LD_PRELOAD="$top_builddir/tests/slowio.so" run unreadable-file 3 --debug "$work/deny.debug" "$work/deny/logs"
+is "unreadable-file: its row" "$(stat unreadable-file "$work/deny/logs/secret.log" 2),$(stat unreadable-file "$work/deny/logs/secret.log" 8)" "unreadable,1"
+check "unreadable-file: the readable one read" test "$(stat unreadable-file "$work/deny/logs/open/maillog" 4)" = 1
+check "unreadable-file: the error in --debug" grep -q "secret.log.*Permission denied" "$work/deny.debug"
+SLOWIO_DENY=locked LD_PRELOAD="$top_builddir/tests/slowio.so" "$bin" analyze -o "$work/unreadable-dir.out" "$work/deny/logs" \
+	> "$work/unreadable-dir.stdout" 2> "$work/unreadable-dir.stderr"
+is "unreadable-dir: exit 3" $? 3
+is "unreadable-dir: its row" "$(stat unreadable-dir "$work/deny/logs/locked" 2)" unreadable
+check "unreadable-dir: counted in the summary" grep -q "damaged or truncated inputs: 1 of 3" "$work/unreadable-dir.stdout"
+check "unreadable-dir: in the report" grep -q "<td>unreadable</td>" "$work/unreadable-dir.out/report.html"
+check "unreadable-dir: the error on stderr (without -q)" grep -q "locked: Permission denied" "$work/unreadable-dir.stderr"
+
+# ------------------------------------------------- pcap times after 2038
+# (issue 22, item 8) A pcap record's seconds are unsigned 32 bits: the last
+# second of 2106 is read as such (libpcap sign-extends it to 1969, which the
+# 1970..9999 check would have refused as malformed).
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\145\000\000\000' > "$work/t2106.pcap"
+printf '\377\377\377\377\000\000\000\000\034\000\000\000\034\000\000\000' >> "$work/t2106.pcap"
+printf '\105\000\000\034\000\000\000\000\100\021\000\000\012\000\000\001\012\000\000\002\023\210\023\211\000\010\000\000' >> "$work/t2106.pcap"
+run t2106 0 "$work/t2106.pcap"
+is "t2106: the packet is not malformed" "$(stat t2106 "$work/t2106.pcap" 4),$(stat t2106 "$work/t2106.pcap" 7)" "1,0"
+
 # ---------------------------------------------------------------- signals
 # A run killed while it works leaves the previous results intact (or none):
 # results are written to temporaries and renamed into place.

@@ -308,6 +308,10 @@ static void test_link_layers(void)
 	is_int(feed(228, bad, n, 1), BS_IGNORED, "ICMP: ignored");
 	is_int(feed(228, ip, 12, 1), BS_MALFORMED, "IPv4 shorter than its header: malformed");
 	is_int(feed(101, (const uint8_t *)"\x50", 1, 1), BS_MALFORMED, "raw: version 5 malformed");
+	/* a packet timed outside 1970..9999 (issue 22, item 8) */
+	is_int(feed(228, ip, n, -1), BS_MALFORMED, "a packet before 1970: malformed");
+	is_int(feed(228, ip, n, BS_TIME_END), BS_MALFORMED, "a packet in year 10000: malformed");
+	is_int(feed(228, ip, n, BS_TIME_END - 1), BS_PARSED, "a packet in the last microsecond of 9999: read");
 	is_int(feed(101, ip, 0, 1), BS_MALFORMED, "raw: empty packet malformed");
 }
 

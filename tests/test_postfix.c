@@ -1,5 +1,6 @@
 /* test_postfix.c - Postfix: what is not a case of events (those are
- * tests/cases/postfix): the queue-id table's cap, every prefix of broken lines. */
+ * tests/cases/postfix): the queue-id table's cap, every prefix of broken lines,
+ * a message of more recipients than one event holds. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "tap.h"
@@ -13,10 +14,24 @@ static char events[MAX_EVENTS][64];
 static int nevents;
 static uint64_t total_events;
 
+/* The parts of messages: each recipient rNNNNN@x seen, and in which part. */
+#define NR 2500
+static int rcpt_seen[NR], parts[8], nparts;
+
 static void record(void *ctx, const struct bs_event *ev)
 {
 	(void)ctx;
 	total_events++;
+	if (ev->type == BS_EV_MAIL && nparts < 8) {
+		parts[nparts++] = (int)ev->u.mail.nrcpt;
+		if (ev->u.mail.part != (uint32_t)(nparts - 1))
+			parts[nparts - 1] = -1; /* parts numbered in order */
+		for (size_t i = 0; i < ev->u.mail.nrcpt; i++) {
+			int k = atoi(ev->u.mail.rcpts[i].p + 1);
+			if (k >= 0 && k < NR)
+				rcpt_seen[k]++;
+		}
+	}
 	if (nevents < MAX_EVENTS && ev->type == BS_EV_MAIL)
 		snprintf(events[nevents++], sizeof events[0], "q=%.*s ", (int)ev->u.mail.queue_id.n,
 		         ev->u.mail.queue_id.p ? ev->u.mail.queue_id.p : "");
@@ -104,11 +119,46 @@ static void test_garbage(void)
 	bs_postfix_free(p);
 }
 
+/* 2,500 recipients: three parts (1000, 1000, 500), each recipient once, the
+ * status update of a held recipient kept in its part, nothing dropped. */
+static void test_parts(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	reset();
+	nparts = 0;
+	memset(rcpt_seen, 0, sizeof rcpt_seen);
+	char line[256];
+	feed(p, "May  5 10:31:02 mx1 postfix/submission/smtpd[2001]: 3F2A81C2B4: client=wm3.example.net[10.0.1.13], sasl_method=PLAIN, sasl_username=alice@example.net");
+	feed(p, "May  5 10:31:03 mx1 postfix/qmgr[900]: 3F2A81C2B4: from=<alice@example.net>, size=2412, nrcpt=2500 (queue active)");
+	for (int i = 0; i < NR; i++) {
+		snprintf(line, sizeof line, "May  5 10:31:04 mx1 postfix/smtp[2003]: 3F2A81C2B4: to=<r%05d@many.example>, "
+		         "relay=mx.many.example[198.51.100.7]:25, dsn=2.0.0, status=%s (x)", i, i % 1000 == 999 ? "deferred" : "sent");
+		feed(p, line);
+		if (i % 1000 == 999) { /* delivered later, while still held */
+			snprintf(line, sizeof line, "May  5 10:31:05 mx1 postfix/smtp[2003]: 3F2A81C2B4: to=<r%05d@many.example>, "
+			         "relay=mx.many.example[198.51.100.7]:25, dsn=2.0.0, status=sent (x)", i);
+			feed(p, line);
+		}
+	}
+	is_int(nparts, 2, "two parts emitted while the message is open");
+	feed(p, "May  5 10:31:06 mx1 postfix/qmgr[900]: 3F2A81C2B4: removed");
+	is_int(nparts, 3, "the last part at removed");
+	ok(parts[0] == 1000 && parts[1] == 1000 && parts[2] == 500, "parts of 1000, 1000, 500, numbered 0, 1, 2 (%d %d %d)",
+	   parts[0], parts[1], parts[2]);
+	int once = 0;
+	for (int i = 0; i < NR; i++)
+		once += rcpt_seen[i] == 1;
+	is_int(once, NR, "every recipient in exactly one part");
+	is_int(finish(p), 0, "nothing left open");
+	bs_postfix_free(p);
+}
+
 int main(void)
 {
 	/* Every date of these lines falls in 2007. */
 	bs_clock_init(&clk, 0, bs_time_make(2008, 1, 1, 0, 0, 0, 0) / BS_USEC, NULL);
 	test_cap();
 	test_garbage();
+	test_parts();
 	return tap_done();
 }

@@ -644,6 +644,8 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	c->cnt.packets++;
 	if (ts == BS_TIME_NONE)
 		ts = c->ts; /* a Simple Packet Block has no time: keep the last one */
+	if (ts != BS_TIME_NONE && !bs_time_valid(ts))
+		return malformed(c, "capture", BS_TIME_RANGE_WHY);
 	c->ts = ts;
 	if (c->latest == BS_TIME_NONE || ts > c->latest)
 		c->latest = ts;
@@ -835,6 +837,11 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 			/* a pcapng timestamp can be any 64-bit count: clamp the
 			 * seconds so the conversion cannot overflow */
 			int64_t sec = (int64_t)h->ts.tv_sec;
+			/* a pcap record's seconds are unsigned 32 bits, which
+			 * libpcap sign-extends: 2038..2106 would read as
+			 * 1901..1969, and then as times before 1970 */
+			if (sec < 0 && sec >= INT32_MIN)
+				sec += INT64_C(4294967296);
 			const int64_t sec_max = INT64_MAX / 4 / BS_USEC;
 			sec = sec > sec_max ? sec_max : sec < -sec_max ? -sec_max : sec;
 			bs_time ts = sec * BS_USEC + h->ts.tv_usec / 1000;

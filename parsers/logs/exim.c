@@ -4,9 +4,11 @@
  * "==" (deferred), and one BS_EV_MAIL is emitted at "Completed". Rejects,
  * authenticator failures and SpamAssassin actions emit at once.
  *
- * State: fixed-size records (recipients beyond EX_MAX_RCPT or EX_RCPT_BYTES
- * are counted as dropped) in a queue.h table, at most EX_MAX_OPEN open; when
- * full every open message is flushed unfinished (counted). */
+ * State: fixed-size records in a queue.h table, at most EX_MAX_OPEN open; when
+ * full every open message is flushed unfinished (counted). A record holds
+ * EX_MAX_RCPT recipients (EX_RCPT_BYTES of them): when full, those held are
+ * emitted as a part of the message (event.h) and forgotten, so none is
+ * dropped (an "address" longer than 512 bytes is not one: counted dropped). */
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "parsers/logs/queue.h"
@@ -27,7 +29,7 @@ struct ex_msg {
 	uint8_t nrcpt;
 	bs_time ts;
 	uint64_t lineno, size;
-	uint32_t dropped;
+	uint32_t dropped, parts; /* parts: emitted so far */
 	bs_ip client;
 	char host[64], name[128], sender[256], msgid[192], auth[128], luser[64], relay[128];
 	uint16_t host_n, name_n, sender_n, msgid_n, auth_n, luser_n, relay_n, rbuf_n;
@@ -75,6 +77,7 @@ static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struc
 	e->rcpt_status = p->status;
 	e->nrcpt = m->nrcpt;
 	e->rcpts_dropped = m->dropped;
+	e->part = m->parts;
 	e->sender = GET(m, sender);
 	e->message_id = GET(m, msgid);
 	e->sasl_user = GET(m, auth);
@@ -87,9 +90,11 @@ static void emit_msg(struct bs_exim *p, const struct bs_line_ctx *c, const struc
 }
 
 /* A message flushed unfinished (table full, end of input). */
-static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *m)
+static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
 {
-	emit_msg(owner, c, (const struct ex_msg *)m);
+	const struct ex_msg *m = (const struct ex_msg *)q;
+	if (m->nrcpt || !m->parts)
+		emit_msg(owner, c, m);
 }
 
 static const struct bs_queue_def msg_table = {
@@ -131,16 +136,22 @@ static struct ex_msg *msg_open(struct bs_exim *p, const struct bs_line_ctx *c, b
 	return m;
 }
 
-static void rcpt_set(struct ex_msg *m, bs_str addr, uint8_t status)
+static void rcpt_set(struct bs_exim *p, const struct bs_line_ctx *c, struct ex_msg *m, bs_str addr, uint8_t status)
 {
 	for (size_t i = 0; i < m->nrcpt; i++)
 		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0) {
 			m->r[i].status = status;
 			return;
 		}
-	if (m->nrcpt == EX_MAX_RCPT || addr.n > 512 || m->rbuf_n + addr.n > EX_RCPT_BYTES) {
+	if (addr.n > 512) {
 		m->dropped++;
 		return;
+	}
+	if (m->nrcpt == EX_MAX_RCPT || m->rbuf_n + addr.n > EX_RCPT_BYTES) {
+		emit_msg(p, c, m); /* the record is full: emit what it holds as a part */
+		m->parts++;
+		m->nrcpt = 0;
+		m->rbuf_n = 0;
 	}
 	memcpy(m->rbuf + m->rbuf_n, addr.p, addr.n);
 	m->r[m->nrcpt].off = m->rbuf_n;
@@ -414,7 +425,7 @@ static enum bs_verdict on_arrival(struct bs_exim *p, const struct bs_line_ctx *c
 		while (list.n) {
 			bs_str t = token(list);
 			if (t.n && !memchr(t.p, '=', t.n))
-				rcpt_set(m, strip_angle(t), ST_NONE);
+				rcpt_set(p, c, m, strip_angle(t), ST_NONE);
 			list = after(list, t.n + 1);
 		}
 	}
@@ -431,7 +442,7 @@ static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *
 	if (addr.n && addr.p[addr.n - 1] == ':') /* "** a@b: reason" */
 		addr.n--;
 	struct ex_msg *m = msg_open(p, c, id, ts);
-	rcpt_set(m, strip_angle(addr), status);
+	rcpt_set(p, c, m, strip_angle(addr), status);
 	if (field(rest, "H=", &v)) {
 		bs_ip ip;
 		parse_host(v, &name, &ip);
@@ -455,6 +466,8 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 	} else if (!c->sl) {
 		return bs_line_debug(c, "exim", "no time stamp"), BS_MALFORMED;
 	}
+	if (!bs_time_valid(ts))
+		return bs_line_debug(c, "exim", BS_TIME_RANGE_WHY), BS_MALFORMED;
 	if (rest.n && rest.p[0] == '[') { /* log_selector +pid */
 		const char *rb = memchr(rest.p, ']', rest.n < 16 ? rest.n : 16);
 		if (rb)
@@ -485,7 +498,8 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 		struct ex_msg *m = msg_find(p, id);
 		if (!m)
 			return BS_IGNORED; /* arrived in an earlier file */
-		emit_msg(p, c, m);
+		if (m->nrcpt || !m->parts)
+			emit_msg(p, c, m);
 		bs_queue_forget(&p->open, &m->q);
 		return BS_PARSED;
 	}

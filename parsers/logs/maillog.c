@@ -205,6 +205,10 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 		}
 		return by_program(m, &c);
 	}
+	if (sl.time_out_of_range) {
+		bs_line_debug(&c, "syslog", BS_TIME_RANGE_WHY);
+		return BS_MALFORMED;
+	}
 	for (size_t d = 0; d < NDAEMONS; d++)
 		if (owns_raw(m, d, line, len))
 			return daemon_line(m, d, &c, bs_str_make(line, len));

@@ -6,7 +6,9 @@
  * State: the open transactions in a queue.h table, at most PF_MAX_OPEN; when
  * full the oldest is flushed unfinished. Transaction records keep their
  * string arenas when the table recycles them, so that in steady state a line
- * allocates nothing. */
+ * allocates nothing. A transaction holds at most BS_MAIL_MAX_RCPT recipients
+ * (and PF_ARENA_MAX bytes): when full, the recipients held are emitted as a
+ * part of the message (event.h) and forgotten, so none is dropped. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "parsers/logs/queue.h"
@@ -45,6 +47,7 @@ struct txn {
 	uint32_t len, cap;
 	struct rcpt *rcpts;
 	uint32_t nrcpt, rcap;
+	uint32_t parts;       /* parts emitted so far (a message of many recipients) */
 	size_t rcpts_dropped;
 };
 
@@ -94,6 +97,7 @@ static void emit_txn(struct bs_postfix *p, const struct bs_line_ctx *c, const st
 	m->rcpt_status = p->scratch_status;
 	m->nrcpt = t->nrcpt;
 	m->rcpts_dropped = t->rcpts_dropped;
+	m->part = t->parts;
 	m->reject_reason = BS_STR_LIT("");
 	bs_emit(c->sink, &ev);
 }
@@ -102,7 +106,7 @@ static void emit_txn(struct bs_postfix *p, const struct bs_line_ctx *c, const st
 static void flush_txn(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *m)
 {
 	const struct txn *t = (const struct txn *)m;
-	if (t->has_data)
+	if (t->has_data && (t->nrcpt || !t->parts))
 		emit_txn(owner, c, t);
 }
 
@@ -187,8 +191,38 @@ static bool str_store(struct txn *t, bs_str s, struct span *out)
 	return true;
 }
 
-/* Add a recipient or update the status of one already seen. */
-static void rcpt_set(struct txn *t, bs_str addr, uint8_t status)
+/* Keep only the message's own strings in the arena (no recipient is held:
+ * they were emitted), each field being at most PF_FIELD_MAX. */
+static void arena_compact(struct txn *t)
+{
+	struct span *keep[] = { &t->host, &t->client_name, &t->sasl_user, &t->sender,
+	                        &t->message_id, &t->relay, &t->local_user };
+	enum { NKEEP = sizeof keep / sizeof keep[0] };
+	char tmp[NKEEP * PF_FIELD_MAX];
+	uint32_t n = 0;
+	for (size_t i = 0; i < NKEEP; i++) {
+		memcpy(tmp + n, t->buf + keep[i]->off, keep[i]->len);
+		keep[i]->off = n;
+		n += keep[i]->len;
+	}
+	if (n)
+		memcpy(t->buf, tmp, n);
+	t->len = n;
+}
+
+/* Emit the recipients held as one part of the message and forget them. */
+static void emit_part(struct bs_postfix *p, const struct bs_line_ctx *c, struct txn *t)
+{
+	if (t->nrcpt) {
+		emit_txn(p, c, t);
+		t->parts++;
+		t->nrcpt = 0;
+	}
+	arena_compact(t);
+}
+
+/* Add a recipient or update the status of one already held. */
+static void rcpt_set(struct bs_postfix *p, const struct bs_line_ctx *c, struct txn *t, bs_str addr, uint8_t status)
 {
 	for (uint32_t i = 0; i < t->nrcpt; i++) {
 		struct rcpt *r = &t->rcpts[i];
@@ -198,19 +232,20 @@ static void rcpt_set(struct txn *t, bs_str addr, uint8_t status)
 			return;
 		}
 	}
-	if (t->nrcpt >= BS_MAIL_MAX_RCPT) {
-		t->rcpts_dropped++;
-		return;
-	}
+	if (t->nrcpt >= BS_MAIL_MAX_RCPT)
+		emit_part(p, c, t);
 	if (t->nrcpt == t->rcap) {
 		t->rcap = t->rcap ? t->rcap * 2 : 8;
 		t->rcpts = bs_xrealloc(t->rcpts, t->rcap * sizeof *t->rcpts);
 	}
-	struct rcpt *r = &t->rcpts[t->nrcpt];
-	if (!str_store(t, addr, &r->addr)) {
-		t->rcpts_dropped++;
-		return;
+	if (!str_store(t, addr, &t->rcpts[t->nrcpt].addr)) {
+		emit_part(p, c, t); /* the arena is full: make room */
+		if (!str_store(t, addr, &t->rcpts[t->nrcpt].addr)) {
+			t->rcpts_dropped++; /* not reached: the message's own fields are far smaller */
+			return;
+		}
 	}
+	struct rcpt *r = &t->rcpts[t->nrcpt];
 	r->status = status;
 	t->nrcpt++;
 }
@@ -521,9 +556,11 @@ static enum bs_verdict on_delivery(struct bs_postfix *p, const struct bs_line_ct
 		return bs_line_debug(c, "postfix", "delivery without to= or status="), BS_MALFORMED;
 	struct txn *t = txn_open(p, c, qid);
 	t->has_data = true;
-	rcpt_set(t, to, status_code(status));
-	if (field(rest, "relay=", &relay))
+	rcpt_set(p, c, t, to, status_code(status));
+	if (field(rest, "relay=", &relay) && !str_store(t, relay, &t->relay)) {
+		emit_part(p, c, t); /* the arena is full: make room */
 		str_store(t, relay, &t->relay);
+	}
 	return BS_PARSED;
 }
 
@@ -611,7 +648,7 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 		struct txn *t = txn_find(p, qid);
 		if (!t)
 			return BS_IGNORED; /* its start is in an earlier file */
-		if (t->has_data)
+		if (t->has_data && (t->nrcpt || !t->parts))
 			emit_txn(p, c, t);
 		bs_queue_forget(&p->open, &t->q);
 		return BS_PARSED;

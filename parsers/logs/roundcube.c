@@ -277,6 +277,8 @@ static enum bs_verdict roundcube_line(void *state, const struct bs_line_ctx *c, 
 	if (!c->sl) {
 		size_t used = parse_stamp(text.p, text.n, tz, &ts);
 		msg = bs_str_make(text.p + used, text.n - used);
+		if (used && !bs_time_valid(ts))
+			return bs_line_debug(c, "roundcube", BS_TIME_RANGE_WHY), BS_MALFORMED;
 	}
 	bs_str prefix = BS_STR_NULL; /* "<3z506z6r> ": the session's first characters */
 	if (msg.n > 2 && msg.p[0] == '<') {

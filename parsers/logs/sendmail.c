@@ -65,7 +65,7 @@ static void forget(struct bs_sendmail *p, struct sm_msg *m)
 }
 
 static void emit(struct bs_sendmail *p, const struct bs_line_ctx *c, const struct sm_msg *m, bs_str qid,
-		 size_t nrcpt, size_t dropped, bs_str relay)
+		 size_t nrcpt, uint32_t part, bs_str relay)
 {
 	struct bs_event ev;
 	bs_line_event(c, &ev, BS_EV_MAIL);
@@ -74,7 +74,7 @@ static void emit(struct bs_sendmail *p, const struct bs_line_ctx *c, const struc
 	e->rcpts = p->rcpts;
 	e->rcpt_status = p->status;
 	e->nrcpt = nrcpt;
-	e->rcpts_dropped = dropped;
+	e->part = part;
 	e->relay = relay;
 	e->local_uid = -1;
 	if (m) {
@@ -265,24 +265,6 @@ static enum bs_verdict on_to(struct bs_sendmail *p, const struct bs_line_ctx *c,
 		status = "deferred";
 		final = false;
 	}
-	size_t n = 0, dropped = 0;
-	const char *s = to.p, *end = to.p + to.n;
-	while (s < end) {
-		const char *e = memchr(s, ',', (size_t)(end - s));
-		if (!e)
-			e = end;
-		bs_str a = strip_angle(bs_str_make(s, (size_t)(e - s)));
-		if (a.n) {
-			if (n < BS_MAIL_MAX_RCPT) {
-				p->rcpts[n] = a;
-				p->status[n] = bs_str_make(status, strlen(status));
-				n++;
-			} else {
-				dropped++;
-			}
-		}
-		s = e + 1;
-	}
 	struct sm_msg *m = find(p, qid);
 	if (field(rest, "ctladdr=", &v)) {
 		/* ctladdr=<www-data> (33/33): the local submitter and its uid */
@@ -296,9 +278,30 @@ static enum bs_verdict on_to(struct bs_sendmail *p, const struct bs_line_ctx *c,
 	}
 	if (field(rest, "relay=", &v))
 		relay = v;
-	emit(p, c, m, qid, n, dropped, relay);
+	/* A line of more than BS_MAIL_MAX_RCPT recipients is emitted in parts. */
+	size_t n = 0, total = 0;
+	uint32_t part = 0;
+	const char *s = to.p, *end = to.p + to.n;
+	while (s < end) {
+		const char *e = memchr(s, ',', (size_t)(end - s));
+		if (!e)
+			e = end;
+		bs_str a = strip_angle(bs_str_make(s, (size_t)(e - s)));
+		if (a.n) {
+			if (n == BS_MAIL_MAX_RCPT) {
+				emit(p, c, m, qid, n, part++, relay);
+				n = 0;
+			}
+			p->rcpts[n] = a;
+			p->status[n] = bs_str_make(status, strlen(status));
+			n++;
+			total++;
+		}
+		s = e + 1;
+	}
+	emit(p, c, m, qid, n, part, relay);
 	if (m && final) { /* a deferred recipient keeps the message open */
-		m->ndone += (int)(n + dropped);
+		m->ndone += (int)total;
 		if (m->ndone >= m->nrcpts)
 			forget(p, m);
 	}

@@ -329,7 +329,20 @@ static bool parse_5424(const char *p, const char *end, struct bs_clock *clock, s
 	return true;
 }
 
+static bool parse_line(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out);
+
 bool bs_syslog_parse(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out)
+{
+	if (!parse_line(line, len, clock, out))
+		return false;
+	if (!bs_time_valid(out->ts)) {
+		out->time_out_of_range = true;
+		return false;
+	}
+	return true;
+}
+
+static bool parse_line(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!line)

@@ -35,10 +35,12 @@ struct bs_syslog {
 	bs_str service;        /* "smtpd" of "postfix/smtpd" and of "postfix/submission/smtpd" */
 	bs_str prog_base;      /* "postfix" of "postfix/smtpd", else == prog */
 	enum { BS_SYSLOG_3164 = 1, BS_SYSLOG_5424, BS_SYSLOG_ISO } kind;
+	bool time_out_of_range; /* set when false was returned for that (bs_time_valid) */
 };
 
 /* Parse one line. Returns false if it is not a syslog line. An RFC 3164 line
- * with an impossible date (month "MMM", day 32) returns false too. */
+ * with an impossible date (month "MMM", day 32) returns false too, and a
+ * line whose time is outside 1970..9999 (time_out_of_range set). */
 bool bs_syslog_parse(const char *line, size_t len, struct bs_clock *clock, struct bs_syslog *out);
 
 #endif

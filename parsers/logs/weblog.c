@@ -166,6 +166,8 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	bs_time ts;
 	if (!close || !clf_time(bs_str_make(pf.date, (size_t)(close - pf.date)), &ts))
 		return bs_line_debug(c, "weblog", "bad [date]"), BS_MALFORMED;
+	if (!bs_time_valid(ts))
+		return bs_line_debug(c, "weblog", BS_TIME_RANGE_WHY), BS_MALFORMED;
 	struct cursor k = { close + 1, end, true };
 	bs_str request, referer = BS_STR_LIT(""), agent = BS_STR_LIT("");
 	if (!quoted(&k, &request)) {

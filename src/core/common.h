@@ -16,6 +16,14 @@
 typedef int64_t bs_time;
 #define BS_TIME_NONE INT64_MIN
 #define BS_USEC 1000000LL
+/* The times a record may have (issue 22, item 8): from 1970-01-01T00:00:00Z
+ * to the end of 9999. A line or packet timed outside is malformed (counted,
+ * BS_TIME_RANGE_WHY to --debug) and nothing of it is written: no negative
+ * timestamp, no year 0000 or 10000 in an output. Every parser that makes a
+ * time checks it with bs_time_valid. */
+#define BS_TIME_END (253402300800LL * BS_USEC) /* 10000-01-01T00:00:00Z */
+#define BS_TIME_RANGE_WHY "time outside 1970..9999"
+static inline bool bs_time_valid(bs_time t) { return t >= 0 && t < BS_TIME_END; }
 
 /* The size of every buffer that receives an error message, in every layer
  * (as libpcap has one PCAP_ERRBUF_SIZE): room for a path (PATH_MAX on Linux,

@@ -140,7 +140,7 @@ static const struct field mail_fields[] = {
 	F("sender", FK_STR, u.mail.sender),
 	F_LIST("rcpts", FK_STRS, u.mail.rcpts, u.mail.nrcpt, 0),
 	F_LIST("rcpt_status", FK_STRS, u.mail.rcpt_status, u.mail.nrcpt, 0),
-	F("rcpts_dropped", FK_SIZE, u.mail.rcpts_dropped),
+	F("rcpts_dropped", FK_SIZE, u.mail.rcpts_dropped), F("part", FK_U32, u.mail.part),
 	F("sasl_user", FK_STR, u.mail.sasl_user),
 	F("local_uid", FK_LONG, u.mail.local_uid), F("local_user", FK_STR, u.mail.local_user),
 	F("size", FK_U64, u.mail.size), F("relay", FK_STR, u.mail.relay),

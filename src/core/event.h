@@ -101,13 +101,19 @@ struct bs_ev_auth {
 	bs_str session;        /* daemon session id, if any */
 };
 
-#define BS_MAIL_MAX_RCPT 1000 /* parsers keep at most this many per message, and count the rest */
+/* Recipients in one MAIL event. A message with more is emitted in parts of
+ * at most this many (issue 22, item 1): every part carries the message's
+ * fields, part 0 counts as the message, parts 1.. only add recipients. The
+ * MTA parsers emit a part as soon as a message holds this many, so their
+ * memory per message is bounded and no recipient is dropped. */
+#define BS_MAIL_MAX_RCPT 1000
 struct bs_ev_mail {
 	bs_str queue_id, message_id;
 	bs_str sender;           /* envelope sender as written; "" for <> */
 	const bs_str *rcpts;     /* accepted / attempted recipients */
 	size_t nrcpt;
-	size_t rcpts_dropped;    /* recipients beyond BS_MAIL_MAX_RCPT */
+	size_t rcpts_dropped;    /* recipients a parser could not keep (counted, not emitted) */
+	uint32_t part;           /* 0: the message (or its first part); N: its N+1th part, more recipients only */
 	const bs_str *rcpt_status; /* per recipient: "sent", "bounced", "deferred", "rejected", "" */
 	bs_str sasl_user;        /* authenticated submitter */
 	long local_uid;          /* -1 unless submitted locally (Postfix pickup uid=) */

@@ -352,6 +352,26 @@ static int hist_bucket(uint64_t v)
 	return b;
 }
 
+/* The evidence of each recipient of a message, or of one part of it. */
+static void mail_rcpts(struct bs_agg *a, const struct bs_event *e, uint32_t client, uint32_t sender)
+{
+	const struct bs_ev_mail *m = &e->u.mail;
+	bool authed = m->sasl_user.n > 0;
+	bool delivered_final = !relay_is_loopback(m->relay);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		uint32_t r = addr_id(a, m->rcpts[i]);
+		if (r == UINT32_MAX)
+			continue;
+		bs_str st = m->rcpt_status ? m->rcpt_status[i] : BS_STR_NULL;
+		bool sent = st.n == 0 || bs_str_ieq(st, "sent") || bs_str_ieq(st, "delivered") || bs_str_ieq(st, "accepted");
+		if (authed)
+			add_evidence(a, e, r, EK_SENT_TO, client, 0);
+		/* received_from: whatever reached a mailbox, whoever sent it */
+		if (sender != UINT32_MAX && delivered_final && sent)
+			add_evidence(a, e, sender, EK_RECV_PAIR, 0, r);
+	}
+}
+
 static void on_mail(struct bs_agg *a, const struct bs_event *e)
 {
 	const struct bs_ev_mail *m = &e->u.mail;
@@ -359,6 +379,12 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 		return;
 	uint32_t client = bs_agg_host_ip(a, &e->src);
 	uint32_t loghost = bs_agg_host_name(a, e->host);
+	if (m->part > 0) {
+		/* a later part of a message with many recipients: the message
+		 * was counted with its first part, only recipients are new */
+		mail_rcpts(a, e, client, m->sender.n ? addr_id(a, m->sender) : UINT32_MAX);
+		return;
+	}
 	touch_host(a, client, e->ts);
 	touch_host(a, loghost, e->ts);
 	count_hour(a, client, e->ts, 1, 0, 0, 0);
@@ -377,19 +403,7 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 	}
 	uint32_t sender = m->sender.n ? addr_id(a, m->sender) : UINT32_MAX;
 	bool authed = m->sasl_user.n > 0;
-	bool delivered_final = !relay_is_loopback(m->relay);
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		uint32_t r = addr_id(a, m->rcpts[i]);
-		if (r == UINT32_MAX)
-			continue;
-		bs_str st = m->rcpt_status ? m->rcpt_status[i] : BS_STR_NULL;
-		bool sent = st.n == 0 || bs_str_ieq(st, "sent") || bs_str_ieq(st, "delivered") || bs_str_ieq(st, "accepted");
-		if (authed)
-			add_evidence(a, e, r, EK_SENT_TO, client, 0);
-		/* received_from: whatever reached a mailbox, whoever sent it */
-		if (sender != UINT32_MAX && delivered_final && sent)
-			add_evidence(a, e, sender, EK_RECV_PAIR, 0, r);
-	}
+	mail_rcpts(a, e, client, sender);
 	/* Possible exfiltration by mail: a local submission (web server user),
 	 * or an unauthenticated message relayed from an internal client. */
 	bool local = m->local_uid >= 0;

@@ -10,7 +10,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,21 +77,22 @@ static bool is_vcs_dir_name(const char *name)
 	       strcmp(name, ".svn") == 0 || strcmp(name, ".bzr") == 0;
 }
 
-static void add_file(struct walk *w, const char *path, const struct stat *st)
+/* A file to read; also a file or directory that cannot be opened
+ * (permission denied): it stays an input, so that the scan gives it its
+ * row (format "unreadable") and counts it, with the error on stderr and in
+ * --debug (issue 22, item 6), instead of a line on stderr only. */
+static void add_candidate(struct walk *w, const char *path, struct file_id id)
 {
-	/* Refuse now what could not be opened later, with the reason. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		refuse(w, path, strerror(errno));
-		return;
-	}
-	close(fd);
 	if (w->nfiles == w->capfiles) {
 		w->capfiles = w->capfiles ? w->capfiles * 2 : 64;
 		w->files = bs_xrealloc(w->files, w->capfiles * sizeof *w->files);
 	}
-	w->files[w->nfiles++] = (struct candidate){ bs_xstrndup(path, strlen(path)),
-	                                            { st->st_dev, st->st_ino } };
+	w->files[w->nfiles++] = (struct candidate){ bs_xstrndup(path, strlen(path)), id };
+}
+
+static void add_file(struct walk *w, const char *path, const struct stat *st)
+{
+	add_candidate(w, path, (struct file_id){ st->st_dev, st->st_ino });
 }
 
 static void walk_path(struct walk *w, const char *path, const struct stat *st);
@@ -116,7 +116,7 @@ static void walk_dir(struct walk *w, const char *path, struct file_id id)
 	}
 	DIR *d = opendir(path);
 	if (!d) {
-		refuse(w, path, strerror(errno));
+		add_candidate(w, path, id); /* unreadable: its row says so */
 		return;
 	}
 	if (w->nwalked == w->capwalked) {

@@ -295,10 +295,12 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	}
 	case BS_EV_MAIL: {
 		const struct bs_ev_mail *m = &ev->u.mail;
-		char to[512];
+		char to[512], part[32] = "";
 		mail_rcpt_list(m, to, sizeof to);
-		snprintf(msg, sizeof msg, "%s mail from <%.*s> to %s, %llu bytes, client %s%s%.*s",
-		         m->rejected ? "rejected" : "accepted", SHOW(m->sender), to, (unsigned long long)m->size, a,
+		if (m->part)
+			snprintf(part, sizeof part, " (part %u)", m->part + 1);
+		snprintf(msg, sizeof msg, "%s mail%s from <%.*s> to %s, %llu bytes, client %s%s%.*s",
+		         m->rejected ? "rejected" : "accepted", part, SHOW(m->sender), to, (unsigned long long)m->size, a,
 		         m->sasl_user.n ? ", user " : "", SHOW(m->sasl_user));
 		add_row(w, ev, frac, "Submission Time", msg, name, ev->host, m->sasl_user, m->sender);
 		return;
