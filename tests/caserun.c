@@ -34,6 +34,11 @@
  *   timezone SPEC      log case: the zone of stamps without one (--tz SPEC)
  *   ref-time EPOCH     log case: the reference of year inference (seconds;
  *                      the file's mtime in a real run); `year` overrides it
+ *   cuts               log case: every cut of every log line (its first 0..n
+ *                      bytes, each through a fresh reader, in a block of
+ *                      exactly that size for ASan) gives one event exactly
+ *                      when the reader says parsed (daemons whose lines stand
+ *                      alone: not the MTAs, whose events wait for the queue)
  * In TEXT, \r \n \t \\ and \xNN stand for their bytes.
  * A parse error a stream parser returns ends its run and is one more event
  * line, "error TEXT" (TEXT its strerror).
@@ -70,6 +75,7 @@ struct kase {
 	bool has_tz;
 	struct bs_tz tz;
 	int64_t ref_epoch;
+	bool cuts;                        /* log case: check every cut of every line */
 };
 
 static char *bytes_store;
@@ -225,6 +231,8 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 			memcpy(k->secret, line + 7, n - 7 + 1);
 		} else if (strcmp(line, "verdicts") == 0) {
 			k->verdicts = true;
+		} else if (strcmp(line, "cuts") == 0) {
+			k->cuts = true;
 		} else if (strncmp(line, "timezone ", 9) == 0) {
 			if (!bs_tz_parse(line + 9, &k->tz))
 				die("bad time zone", path, lineno);
@@ -277,6 +285,39 @@ static void run_log(const struct kase *k, const char *logs, size_t nlogs)
 	bs_maillog_free(m);
 }
 
+static void count_event(void *ctx, const struct bs_event *ev)
+{
+	(void)ev;
+	++*(size_t *)ctx;
+}
+
+/* The `cuts` check: how many cuts of the log lines broke "one event exactly
+ * when parsed" (the first such cut is printed). */
+static size_t cut_mismatches(const struct kase *k, const char *logs, size_t nlogs)
+{
+	size_t events, mismatches = 0;
+	const struct bs_sink counter = { count_event, &events };
+	struct bs_tz tz = k->tz;
+	struct bs_maillog_opts o = { .forced_year = k->year, .ref_epoch = k->ref_epoch,
+	                             .tz = k->has_tz ? &tz : NULL, .input = 1 };
+	for (size_t off = 0; off < nlogs;) {
+		size_t n = strlen(logs + off);
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct bs_maillog *m = bs_maillog_new(&o, &counter);
+			char *line = malloc(cut ? cut : 1);
+			memcpy(line, logs + off, cut);
+			events = 0;
+			enum bs_verdict v = bs_maillog_line(m, line, cut, 1);
+			if ((v == BS_PARSED) != (events == 1) && mismatches++ == 0)
+				printf("# cut at %zu: %zu events, verdict %d: %.*s\n", cut, events, (int)v, (int)cut, line);
+			free(line);
+			bs_maillog_free(m);
+		}
+		off += n + 1;
+	}
+	return mismatches;
+}
+
 /* One run of a stream case; a parse error the feed returns is one more
  * line of the events, "error TEXT" (so a case expects it or its absence). */
 static void run_stream(const struct kase *k, size_t piece, size_t split_at)
@@ -323,6 +364,9 @@ static void run_case(const char *dir, const char *name, bool update)
 	}
 	rec_join(whole, sizeof whole);
 	ok(rec.dropped == 0, "%s: at most %d events", name, REC_MAX);
+	if (k.is_log && k.cuts)
+		ok(cut_mismatches(&k, logs, nlogs) == 0, "%s: every cut of every line, one event exactly when parsed",
+		   name);
 	if (k.secret[0])
 		ok(strstr(whole, k.secret) == NULL, "%s: '%s' in no event", name, k.secret);
 

@@ -1,4 +1,6 @@
-/* test_courier.c - Courier imapd/pop3d logins and courieresmtpd errors. */
+/* test_courier.c - Courier: what is not a case of events (the imapd/pop3d
+ * logins and courieresmtpd errors are tests/cases/courier): a line the
+ * reader routes elsewhere, a NUL and 1 MB, the shapes and programs claimed. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "tap.h"
@@ -9,121 +11,35 @@
 /* Not in daemons.h yet (courier.c). */
 bool bs_courier_shape(bs_str msg);
 
-static char got[4][512];
-static size_t ngot;
+static size_t nevents;
 
-static const char *cproto(enum bs_auth_proto p)
+static void count(void *ctx, const struct bs_event *ev)
 {
-	return p == BS_AUTH_IMAP ? "IMAP" : p == BS_AUTH_POP3 ? "POP3" : p == BS_AUTH_SMTP ? "SMTP" : "OTHER";
-}
-
-#define S(x) (int)(x).n, (x).p ? (x).p : ""
-
-/* AUTH: "auth fail IMAP user=u method=m from 1.2.3.4:5"
- * MAIL: "mail rejected from=<s> to=<r>(status) why=reason client 1.2.3.4:5" */
-static void record(void *ctx, const struct bs_event *ev)
-{
-	char ip[BS_IP_STRLEN];
 	(void)ctx;
-	if (ngot == 4)
-		return;
-	bs_ip_format(&ev->src, ip, sizeof ip);
-	if (ev->type == BS_EV_AUTH) {
-		const struct bs_ev_auth *a = &ev->u.auth;
-		snprintf(got[ngot++], sizeof got[0], "auth %s %s user=%.*s method=%.*s from %s:%u",
-			 a->success ? "ok" : "fail", cproto(a->proto), S(a->user), S(a->method), ip, ev->sport);
-	} else if (ev->type == BS_EV_MAIL) {
-		const struct bs_ev_mail *m = &ev->u.mail;
-		bs_str to = m->nrcpt ? m->rcpts[0] : BS_STR_LIT("-");
-		bs_str st = m->nrcpt ? m->rcpt_status[0] : BS_STR_LIT("-");
-		snprintf(got[ngot++], sizeof got[0], "mail %s from=<%.*s> to=<%.*s>(%.*s) why=%.*s client %s:%u",
-			 m->rejected ? "rejected" : "accepted", S(m->sender), S(to), S(st), S(m->reject_reason), ip,
-			 ev->sport);
-	} else {
-		snprintf(got[ngot++], sizeof got[0], "unexpected %s", bs_event_type_name(ev->type));
-	}
+	(void)ev;
+	nevents++;
 }
 
 static enum bs_verdict feed(const char *prog, const char *msg, size_t n)
 {
-	static const struct bs_sink sink = { record, NULL };
+	static const struct bs_sink sink = { count, NULL };
 	struct bs_syslog sl;
 	memset(&sl, 0, sizeof sl);
 	sl.prog = bs_str_make(prog, strlen(prog));
 	sl.msg = bs_str_make(msg, n);
 	struct bs_line_ctx c = { &sl, &sink, 0, 7, NULL };
-	ngot = 0;
+	nevents = 0;
 	return bs_courier_line(&c);
 }
 
-static const struct {
-	const char *prog, *msg;
-	enum bs_verdict verdict;
-	const char *event;
-} cases[] = {
-	{ "imapd", "LOGIN, user=u@example.net, ip=[::ffff:1.2.3.4], port=[51234], protocol=IMAP", BS_PARSED,
-	  "auth ok IMAP user=u@example.net method= from 1.2.3.4:51234" },
-	{ "pop3d-ssl", "LOGIN, user=bob, ip=[::ffff:10.0.0.5], port=[40000], protocol=POP3", BS_PARSED,
-	  "auth ok POP3 user=bob method= from 10.0.0.5:40000" },
-	{ "imapd", "LOGIN FAILED, user=sales@example.com, ip=[::ffff:1.2.3.4]", BS_PARSED,
-	  "auth fail IMAP user=sales@example.com method= from 1.2.3.4:0" },
-	{ "pop3d", "LOGIN FAILED, user=info@example.com, ip=[::ffff:198.51.100.76]", BS_PARSED,
-	  "auth fail POP3 user=info@example.com method= from 198.51.100.76:0" },
-	{ "imapd-ssl", "LOGIN FAILED, method=PLAIN, ip=[::ffff:192.0.2.4]", BS_PARSED,
-	  "auth fail IMAP user= method=PLAIN from 192.0.2.4:0" },
-	{ "courierpop3login", "LOGIN FAILED, user=USER@EXAMPLE.org, ip=[::ffff:1.2.3.4]", BS_PARSED,
-	  "auth fail POP3 user=USER@EXAMPLE.org method= from 1.2.3.4:0" },
-	{ "imapd", "LOGIN FAILED, user=tester, ip=[::ffff:192.0.2.5], port=[255]", BS_PARSED,
-	  "auth fail IMAP user=tester method= from 192.0.2.5:255" },
-	{ "courier-imapd", "LOGIN, user=v6user, ip=[2001:db8::10], port=[5555], protocol=IMAP", BS_PARSED,
-	  "auth ok IMAP user=v6user method= from 2001:db8::10:5555" },
-	{ "imapd", "LOGIN FAILED, user=x, ip=[6.6.6.6], ip=[::ffff:192.0.2.8]", BS_PARSED,
-	  "auth fail IMAP user=x, ip=[6.6.6.6] method= from 192.0.2.8:0" },
-	{ "imapd", "LOGIN, user=John Smith, ip=[::ffff:10.1.1.1], port=[1], protocol=IMAP", BS_PARSED,
-	  "auth ok IMAP user=John Smith method= from 10.1.1.1:1" },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,ident=tmf,from=<tmf@example.com>,to=<mailman-subscribe@example.com>: 550 User unknown.",
-	  BS_PARSED, "mail rejected from=<tmf@example.com> to=<mailman-subscribe@example.com>(rejected) why=550 User unknown. client 1.2.3.4:0" },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,from=<>,to=<>: 550 User unknown.", BS_PARSED,
-	  "mail rejected from=<> to=<>(rejected) why=550 User unknown. client 1.2.3.4:0" },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,from=<>,to=<admin at memcpy>: 550 User unknown.", BS_PARSED,
-	  "mail rejected from=<> to=<admin at memcpy>(rejected) why=550 User unknown. client 1.2.3.4:0" },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,msg=\"535 Authentication failed.\",cmd: YWRvYmVhZG9iZQ==", BS_PARSED,
-	  "auth fail SMTP user= method= from 1.2.3.4:0" },
-	{ "courieresmtpd", "error,relay=::ffff:192.0.2.3,port=43632,msg=\"535 Authentication failed.\",cmd: AUTH LOGIN PlcmSpIp@example.com",
-	  BS_PARSED, "auth fail SMTP user= method=LOGIN from 192.0.2.3:43632" },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,msg=\"550 5.7.1 Relaying denied\",cmd: RCPT TO:<victim@example.org>",
-	  BS_PARSED, "mail rejected from=<> to=<victim@example.org>(rejected) why=550 5.7.1 Relaying denied client 1.2.3.4:0" },
-	{ "courieresmtpd", "error,relay=2001:db8::9,from=<a@b.example>,to=<c@d.example>: 550 Mailbox unavailable", BS_PARSED,
-	  "mail rejected from=<a@b.example> to=<c@d.example>(rejected) why=550 Mailbox unavailable client 2001:db8::9:0" },
-	/* understood, nothing to report */
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,msg=\"502 ESMTP command error\",cmd: XYZZY", BS_IGNORED, NULL },
-	{ "courieresmtpd", "started,ip=[::ffff:1.2.3.4],port=[1234]", BS_IGNORED, NULL },
-	{ "imapd", "LOGOUT, user=u@example.net, ip=[::ffff:1.2.3.4], headers=0, body=0, rcvd=30, sent=300, time=5", BS_IGNORED, NULL },
-	{ "imapd-ssl", "DISCONNECTED, user=u@example.net, ip=[::ffff:1.2.3.4], headers=0, body=0, rcvd=1, sent=2, time=3, starttls=1",
-	  BS_IGNORED, NULL },
-	{ "pop3d", "Connection, ip=[::ffff:1.2.3.4]", BS_IGNORED, NULL },
-	{ "imapd", "TIMEOUT, user=u@example.net, ip=[::ffff:1.2.3.4], headers=0, body=0, rcvd=1, sent=2, time=1800", BS_IGNORED, NULL },
-	{ "imapd", "Maximum connection limit reached for ::ffff:1.2.3.4", BS_IGNORED, NULL },
-	{ "imapd", "Login failed user=lizdy auth=lizdy host=h2066373.stratoserver.net [81.169.154.112]", BS_IGNORED, NULL },
-	/* damaged */
-	{ "imapd", "LOGIN, user=u@example.net", BS_MALFORMED, NULL },
-	{ "imapd", "LOGIN FAILED, user=x, ip=[not-an-ip]", BS_MALFORMED, NULL },
-	{ "imapd", "LOGIN, user=x, ip=[::ffff:1.2.3.4", BS_MALFORMED, NULL },
-	{ "courieresmtpd", "error,relay=garbage,from=<a>,to=<b>: 550 x", BS_MALFORMED, NULL },
-	{ "courieresmtpd", "error,relay=::ffff:1.2.3.4,from=<a", BS_MALFORMED, NULL },
-};
-#define NCASES (sizeof cases / sizeof cases[0])
-
 int main(void)
 {
-	for (size_t i = 0; i < NCASES; i++) {
-		enum bs_verdict v = feed(cases[i].prog, cases[i].msg, strlen(cases[i].msg));
-		is_int(v, cases[i].verdict, "verdict %zu: %.50s", i, cases[i].msg);
-		is_int(ngot, cases[i].event ? 1 : 0, "event count %zu", i);
-		if (cases[i].event)
-			is_str(got[0], cases[i].event, "event %zu", i);
-	}
-
+	/* UW-IMAP's line, with the program name imapd that Courier shares: the
+	 * reader gives it to Cyrus (not Courier's shape), so a case would test
+	 * Cyrus; Courier's own parser must ignore it too. */
+	static const char uw[] = "Login failed user=lizdy auth=lizdy host=h2066373.stratoserver.net [81.169.154.112]";
+	is_int(feed("imapd", uw, sizeof uw - 1), BS_IGNORED, "UW-IMAP's Login failed is not Courier's");
+	is_int(nevents, 0, "no event from UW-IMAP's line");
 	static const char nul[] = "LOGIN, user=a\0b, ip=[::ffff:10.0.0.1], port=[1], protocol=IMAP";
 	is_int(feed("imapd", nul, sizeof nul - 1), BS_PARSED, "NUL in the user name");
 	size_t big = 1 << 20;
