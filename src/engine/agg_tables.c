@@ -145,6 +145,22 @@ static void clients_fold(struct bs_clientrec *r, const struct bs_clientrec *p)
 }
 static void clients_refs(struct bs_clientrec *r, struct recrefs *o) { REF_STR(o, r->host); }
 
+static uint64_t scripts_key(const struct bs_scriptrec *p)
+{
+	return bs_key3(bs_ip_hash(&p->ip), p->path, p->host);
+}
+static bool scripts_match(const struct bs_scriptrec *r, const struct bs_scriptrec *p)
+{
+	return r->path == p->path && r->host == p->host && bs_ip_eq(&r->ip, &p->ip);
+}
+static void scripts_fold(struct bs_scriptrec *r, const struct bs_scriptrec *p)
+{
+	r->count += p->count;
+	minmax(&r->first, &r->last, p->first);
+	minmax(&r->first, &r->last, p->last);
+}
+static void scripts_refs(struct bs_scriptrec *r, struct recrefs *o) { REF_STR(o, r->path); REF_STR(o, r->host); }
+
 static uint64_t sess_key(const struct bs_sessrec *p) { return bs_mix64(p->pair); }
 static bool sess_match(const struct bs_sessrec *r, const struct bs_sessrec *p) { return r->pair == p->pair; }
 /* A cookie value reused for another login: the earliest login owns it

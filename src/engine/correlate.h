@@ -142,6 +142,9 @@ void detect_auth(struct ctx *c, size_t s);
 void detect_foreign(struct ctx *c, size_t s, bool emit);
 /* The baseline text of a signal that fired (the first noted is kept). */
 void note_baseline(struct srv *v, enum bs_signal g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Only server s serves the path (2xx); nserving: how many servers do. */
+bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving);
+size_t servers_with_http(const struct ctx *c);                 /* servers that served any path */
 
 /* verdict.c */
 void find_window_end(struct ctx *c, size_t s);

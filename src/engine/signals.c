@@ -52,7 +52,7 @@ static uint64_t srv_median(const struct ctx *c, size_t s, bool mail)
 	return hist_median(h);
 }
 
-static bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving)
+bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving)
 {
 	unsigned seen = 0;
 	bool other = false, mine = false;
@@ -74,7 +74,7 @@ static bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t 
 	return mine && !other;
 }
 
-static size_t servers_with_http(const struct ctx *c)
+size_t servers_with_http(const struct ctx *c)
 {
 	size_t n = 0;
 	bool *has = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);

@@ -40,6 +40,28 @@ static void open_window_without_exploit(struct ctx *c, size_t s)
 		v->ws = tmin(v->ws, v->burst_first);
 }
 
+/* The attacker's last successful request to a script path only server s
+ * serves (the web-shell rule's "only this server serves"): a shell driven
+ * by a header, a cookie or the raw body, or a new shell path, is use of
+ * the same access even where the access log shows only `POST /x.php 200`.
+ * Refused requests are not in the scripts table (probes); with a single
+ * web server every path is its own, so the rule needs two. */
+static bs_time last_script_use(const struct ctx *c, size_t s)
+{
+	const struct srv *v = &c->srv[s];
+	bs_time last = BS_TIME_NONE;
+	if (!v->attackers.n || servers_with_http(c) < 2)
+		return last;
+	for (size_t i = 0; i < c->a->scripts.n; i++) {
+		const struct bs_scriptrec *r = &c->a->scripts.v[i];
+		if (r->last < v->ws || (last != BS_TIME_NONE && r->last <= last) || srv_of_host(c, r->host) != (int)s ||
+		    !ip_in(v->attackers.v, v->attackers.n, &r->ip) || !path_unique_to(c, r->path, s, NULL))
+			continue;
+		last = r->last;
+	}
+	return last;
+}
+
 /* The window ends with the attacker's last activity through the access. */
 void find_window_end(struct ctx *c, size_t s)
 {
@@ -72,7 +94,7 @@ void find_window_end(struct ctx *c, size_t s)
 		if (k->ts >= v->ws)
 			we = tmax(we, k->ts_end);
 	}
-	v->we = we;
+	v->we = tmax(we, last_script_use(c, s));
 }
 
 void decide_verdict(struct ctx *c, size_t s)
