@@ -28,7 +28,8 @@ tests_test_corpus_maillog_SOURCES = tests/test_corpus_maillog.c
 tests_test_corpus_maillog_LDADD = $(LOGS_TEST_LIBS)
 
 libbslogs_a_SOURCES += parsers/logs/dovecot.c parsers/logs/courier.c parsers/logs/cyrus.c \
-	parsers/logs/amavis.c parsers/logs/spamd.c parsers/logs/roundcube.c
+	parsers/logs/amavis.c parsers/logs/spamd.c parsers/logs/roundcube.c \
+	parsers/logs/webmail.c parsers/logs/webmail.h parsers/logs/zimbra.c
 
 DAEMONS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 

@@ -140,6 +140,24 @@ bool bs_weblog_detect(const char *line, size_t len)
 	return close + 2 < end && memchr(close, '"', (size_t)(end - close)) != NULL;
 }
 
+/* A client token: "A", or "A:port" and "[A]:port" (the $remote_addr:$remote_port
+ * of nginx proxies such as Zimbra's). A bare IPv6 address parses whole first. */
+static bool client_token(bs_str t, bs_ip *ip)
+{
+	if (bs_ip_parse(t.p, t.n, ip))
+		return true;
+	const char *colon = t.n ? memrchr(t.p, ':', t.n) : NULL;
+	if (!colon || colon == t.p || colon + 1 == t.p + t.n)
+		return false;
+	for (const char *d = colon + 1; d < t.p + t.n; d++)
+		if (*d < '0' || *d > '9')
+			return false;
+	size_t n = (size_t)(colon - t.p);
+	if (t.p[0] == '[')
+		return t.p[n - 1] == ']' && bs_ip_parse(t.p, n, ip);
+	return !memchr(t.p, ':', n) && bs_ip_parse(t.p, n, ip);
+}
+
 static bool method_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
@@ -158,7 +176,7 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	int ci = -1;
 	if (pf.n >= 4 && bs_ip_parse(pf.tok[1].p, pf.tok[1].n, &client))
 		ci = 1;
-	else if (bs_ip_parse(pf.tok[0].p, pf.tok[0].n, &client))
+	else if (client_token(pf.tok[0], &client))
 		ci = 0;
 	if (ci < 0)
 		return bs_line_debug(c, "weblog", "client is not an IP address"), BS_MALFORMED;
