@@ -41,6 +41,9 @@ struct bs_daemon_def {
 	 * whose program matches takes the line, unless its shape test fails and
 	 * a later one's, whose program matches too, succeeds. (NULL: no test) */
 	bool (*shape)(bs_str msg);
+	/* (A daemon with a shape test and no program test takes the syslog
+	 * lines of programs no daemon owns, and untagged ones, whose message
+	 * passes it: access lines sent to syslog, Horde under any ident.) */
 	/* Is a line without syslog framing in its own format? (NULL: never) */
 	bool (*raw)(const char *line, size_t len);
 	/* The state of a daemon that joins lines, made at its first line and
@@ -56,7 +59,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(zimbra) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(roundcube) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(zimbra) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(roundcube) X(sogo) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE

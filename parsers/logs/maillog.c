@@ -158,13 +158,18 @@ static bool owns_prog(size_t d, bs_str prog)
 static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx *c)
 {
 	const struct bs_syslog *sl = c->sl;
-	if (sl->prog.n == 0)
-		return BS_IGNORED; /* "last message repeated", untagged text */
 	size_t first = 0;
-	while (first < NDAEMONS && !owns_prog(first, sl->prog))
+	while (sl->prog.n && first < NDAEMONS && !owns_prog(first, sl->prog))
 		first++;
-	if (first == NDAEMONS)
-		return BS_IGNORED;
+	if (sl->prog.n == 0 || first == NDAEMONS) {
+		/* No daemon's program (or none at all): a daemon known by its
+		 * message alone may take it, e.g. an access line nginx sent to
+		 * syslog, Horde's log under any ident. */
+		for (size_t d = 0; d < NDAEMONS; d++)
+			if (!daemons[d]->prog && daemons[d]->shape && daemons[d]->shape(sl->msg))
+				return daemon_line(m, d, c, sl->msg);
+		return BS_IGNORED; /* untagged text, other programs */
+	}
 	if (daemons[first]->shape && !daemons[first]->shape(sl->msg))
 		for (size_t d = first + 1; d < NDAEMONS; d++)
 			if (daemons[d]->shape && owns_prog(d, sl->prog) && daemons[d]->shape(sl->msg))

@@ -96,7 +96,8 @@ static bool clf_time(bs_str s, bs_time *ts)
 		z++;
 	if (end - z >= 5 && (z[0] == '+' || z[0] == '-') && all_digit(z + 1, 4)) {
 		off = (num2(z + 1) * 3600 + num2(z + 3) * 60) * (z[0] == '-' ? -1 : 1);
-	} else if (z != end) {
+	} else if (z != end && !bs_str_eq(bs_str_make(z, (size_t)(end - z)), "GMT") &&
+	           !bs_str_eq(bs_str_make(z, (size_t)(end - z)), "UTC")) { /* SOGo writes "GMT" */
 		return false;
 	}
 	*ts = bs_time_make(y, mon, day, h, mi, sec, 0) - (bs_time)off * BS_USEC;
@@ -195,6 +196,9 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	k.request = false;
 	uint64_t status, bytes = 0;
 	bs_str st = next_token(&k), by = next_token(&k);
+	const char *slash = memchr(by.p, '/', by.n);
+	if (slash) /* SOGo: "34/38", the bytes written, then the request's */
+		by.n = (size_t)(slash - by.p);
 	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
 		return bs_line_debug(c, "weblog", "bad status or bytes"), BS_MALFORMED;
 	if (quoted(&k, &referer) && !quoted(&k, &agent))
@@ -252,4 +256,9 @@ static enum bs_verdict weblog_line(void *state, const struct bs_line_ctx *c, bs_
 	return bs_weblog_line(c, text.p, text.n);
 }
 
-const struct bs_daemon_def bs_daemon_weblog = { .name = "weblog", .raw = bs_weblog_detect, .line = weblog_line };
+/* An access line carried by syslog ("nginx: A - - [..] "GET .."", nginx's
+ * access_log syslog:server=...), under a program no other daemon owns. */
+static bool weblog_shape(bs_str msg) { return bs_weblog_detect(msg.p, msg.n); }
+
+const struct bs_daemon_def bs_daemon_weblog = { .name = "weblog", .shape = weblog_shape, .raw = bs_weblog_detect,
+	                                        .line = weblog_line };
