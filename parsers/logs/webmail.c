@@ -38,6 +38,8 @@ bool bs_wm_client_at(bs_str s, bs_ip *ip, bs_str *rest)
 		n++;
 	while (n > 0 && s.p[n - 1] == '.') /* the sentence's full stop */
 		n--;
+	if (n > 1 && s.p[n - 1] == ':' && s.p[n - 2] != ':' && !bs_ip_parse(s.p, n, ip))
+		n--; /* "from A: message" */
 	if (!n || !bs_ip_parse(s.p, n, ip))
 		return false;
 	*rest = bs_str_make(s.p + n, s.n - n);

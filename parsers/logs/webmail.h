@@ -13,7 +13,7 @@ const char *bs_wm_find(bs_str s, const char *lit);
 const char *bs_wm_find_last(bs_str s, const char *lit);
 /* What follows at + skip in s (at points into s). */
 bs_str bs_wm_after(bs_str s, const char *at, size_t skip);
-/* The address at the start of s ("A", "A.", "A(X-Forwarded-For: ..)", "A,
+/* The address at the start of s ("A", "A.", "A: ", "A(X-Forwarded-For: ..)", "A,
  * B"): it ends at the first character that cannot be in one, a trailing full
  * stop dropped. rest: what follows it. */
 bool bs_wm_client_at(bs_str s, bs_ip *ip, bs_str *rest);
