@@ -131,13 +131,22 @@ static struct ex_msg *msg_open(struct bs_exim *p, const struct bs_line_ctx *c, b
 	return m;
 }
 
-static void rcpt_set(struct ex_msg *m, bs_str addr, uint8_t status)
+/* The recipient's slot, or -1. */
+static int rcpt_find(const struct ex_msg *m, bs_str addr)
 {
 	for (size_t i = 0; i < m->nrcpt; i++)
-		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0) {
-			m->r[i].status = status;
-			return;
-		}
+		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void rcpt_set(struct ex_msg *m, bs_str addr, uint8_t status)
+{
+	int i = rcpt_find(m, addr);
+	if (i >= 0) {
+		m->r[i].status = status;
+		return;
+	}
 	if (m->nrcpt == EX_MAX_RCPT || addr.n > 512 || m->rbuf_n + addr.n > EX_RCPT_BYTES) {
 		m->dropped++;
 		return;
@@ -386,6 +395,26 @@ static enum bs_verdict on_arrival(struct bs_exim *p, const struct bs_line_ctx *c
 	return BS_PARSED;
 }
 
+/* "=> bob <bob@example.org>", "=> /var/mail/x (x@dom) <x@dom>": the address
+ * as routed (a local part, a file, an alias's target), then the one the
+ * message was sent to. When "<= ... for" listed that one, it is the
+ * recipient, else one recipient counts twice; otherwise the routed one. */
+static bs_str original_rcpt(bs_str rest, bs_str addr)
+{
+	bs_str t = bs_str_make(addr.p + addr.n, rest.n - addr.n);
+	for (int k = 0; k < 2; k++) {
+		while (t.n && t.p[0] == ' ')
+			t.p++, t.n--;
+		bs_str next = token(t);
+		if (next.n >= 2 && next.p[0] == '(') { /* the parent address */
+			t = bs_str_make(next.p + next.n, t.n - next.n);
+			continue;
+		}
+		return next.n > 2 && next.p[0] == '<' && next.p[next.n - 1] == '>' ? next : addr;
+	}
+	return addr;
+}
+
 /* "=> addr <orig> R=router T=transport H=host [ip] C=..." and ->, **, == */
 static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest,
 				   uint8_t status)
@@ -396,7 +425,8 @@ static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *
 	if (addr.n && addr.p[addr.n - 1] == ':') /* "** a@b: reason" */
 		addr.n--;
 	struct ex_msg *m = msg_open(p, c, id, ts);
-	rcpt_set(m, strip_angle(addr), status);
+	bs_str orig = strip_angle(original_rcpt(rest, addr));
+	rcpt_set(m, rcpt_find(m, orig) >= 0 ? orig : strip_angle(addr), status);
 	if (field(rest, "H=", &v)) {
 		bs_ip ip;
 		parse_host(v, &name, &ip);

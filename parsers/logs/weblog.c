@@ -129,9 +129,47 @@ static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
 	return false;
 }
 
+/* "A, B, C client ..." (LogFormat "%{X-Forwarded-For}i ..."): the length of
+ * the list's leading "A, B, " and the client: each proxy appends the address
+ * it received the request from, so the entries left of the site's own proxies
+ * are the client's to write; the rightmost public address is the one the
+ * site's edge proxy saw (the ones after it are the site's proxies, private).
+ * Without a public one, the rightmost; "unknown" entries are passed over.
+ * 0: no list. */
+static size_t forwarded_list(const char *line, size_t len, bs_ip *client)
+{
+	size_t i = 0, lead = 0;
+	bool found = false, public_found = false, have = false;
+	for (int k = 0; k < 32; k++) {
+		size_t s = i;
+		while (i < len && line[i] != ' ' && line[i] != ',')
+			i++;
+		bs_ip a;
+		bool unknown = bs_str_ieq(bs_str_make(line + s, i - s), "unknown"); /* a proxy that hides its peer */
+		if (i == s || (!unknown && !bs_ip_parse(line + s, i - s, &a)))
+			return 0;
+		if (!unknown && (!public_found || !bs_ip_is_private(&a))) {
+			have = true;
+			public_found = public_found || !bs_ip_is_private(&a);
+			*client = a;
+		}
+		if (i + 1 >= len || line[i] != ',') /* the last entry */
+			return found && have ? lead : 0;
+		found = true;
+		i++;
+		while (i < len && line[i] == ' ')
+			i++;
+		lead = i;
+	}
+	return 0;
+}
+
 bool bs_weblog_detect(const char *line, size_t len)
 {
 	struct prefix pf;
+	bs_ip ip;
+	size_t lead = forwarded_list(line, len, &ip);
+	line += lead, len -= lead;
 	if (!scan_prefix(line, len, &pf))
 		return false;
 	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
@@ -167,6 +205,9 @@ static bool method_char(char ch)
 enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, size_t len)
 {
 	struct prefix pf;
+	bs_ip forwarded;
+	size_t lead = forwarded_list(line, len, &forwarded);
+	line += lead, len -= lead;
 	if (!scan_prefix(line, len, &pf))
 		return bs_line_debug(c, "weblog", "no [date] after client, ident and user"), BS_MALFORMED;
 	/* "client ident user", or "vhost client ident user"; a stray "-" between
@@ -181,6 +222,8 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 		ci = 0;
 	if (ci < 0)
 		return bs_line_debug(c, "weblog", "client is not an IP address"), BS_MALFORMED;
+	if (lead)
+		client = forwarded;
 	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
 	bs_time ts;
 	if (!close || !clf_time(bs_str_make(pf.date, (size_t)(close - pf.date)), &ts))
