@@ -57,7 +57,8 @@ static enum bs_verdict owm_line(void *state, const struct bs_line_ctx *c, bs_str
 	for (size_t k = 0; k < sizeof acts / sizeof *acts; k++) {
 		const char *at = bs_wm_find_last(body, acts[k].act);
 		size_t n = strlen(acts[k].act);
-		if (!at || (at + n != body.p + body.n && memcmp(at + n, " -", 2) != 0))
+		size_t left = at ? (size_t)(body.p + body.n - at) - n : 0;
+		if (!at || (left && (left < 2 || memcmp(at + n, " -", 2) != 0)))
 			continue;
 		bs_str user = bs_str_make(body.p, (size_t)(at - body.p));
 		if (acts[k].kind == 2)
