@@ -41,6 +41,9 @@ struct bs_daemon_def {
 	 * whose program matches takes the line, unless its shape test fails and
 	 * a later one's, whose program matches too, succeeds. (NULL: no test) */
 	bool (*shape)(bs_str msg);
+	/* (A daemon with a shape test and no program test takes the syslog
+	 * lines of programs no daemon owns, and untagged ones, whose message
+	 * passes it: access lines sent to syslog, Horde under any ident.) */
 	/* Is a line without syslog framing in its own format? (NULL: never) */
 	bool (*raw)(const char *line, size_t len);
 	/* The same for a format whose records are known only from a header read
@@ -60,7 +63,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(zimbra) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(sogo) X(horde) X(squirrelmail) X(snappymail) X(openwebmail) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE
@@ -76,6 +79,10 @@ void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts
 /* Why a line is malformed, to c->diag with the input and line number (the
  * command line writes "FILE:LINE: daemon: why"). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);
+/* "2024-05-04 17:31:02[.123|,123][ +0200] " at the start of s (Exim's main
+ * log, log4j's stamp in Zimbra's): the time, in tz when no offset is
+ * written, and the length with the space after; 0 if s does not start so. */
+size_t bs_line_iso_stamp(bs_str s, struct bs_tz *tz, bs_time *ts);
 
 /* Stateless daemons. Each is called only for lines whose program matches. */
 enum bs_verdict bs_dovecot_line(const struct bs_line_ctx *c);  /* dovecot, imap-login, pop3-login, auth */

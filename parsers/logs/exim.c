@@ -136,13 +136,22 @@ static struct ex_msg *msg_open(struct bs_exim *p, const struct bs_line_ctx *c, b
 	return m;
 }
 
-static void rcpt_set(struct bs_exim *p, const struct bs_line_ctx *c, struct ex_msg *m, bs_str addr, uint8_t status)
+/* The recipient's slot in the record, or -1. */
+static int rcpt_find(const struct ex_msg *m, bs_str addr)
 {
 	for (size_t i = 0; i < m->nrcpt; i++)
-		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0) {
-			m->r[i].status = status;
-			return;
-		}
+		if (m->r[i].len == addr.n && memcmp(m->rbuf + m->r[i].off, addr.p, addr.n) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void rcpt_set(struct bs_exim *p, const struct bs_line_ctx *c, struct ex_msg *m, bs_str addr, uint8_t status)
+{
+	int i = rcpt_find(m, addr);
+	if (i >= 0) {
+		m->r[i].status = status;
+		return;
+	}
 	if (addr.n > 512) {
 		m->dropped++;
 		return;
@@ -266,41 +275,6 @@ static uint64_t to_u64(bs_str s)
 	for (size_t i = 0; i < s.n && digit(s.p[i]) && v < UINT64_MAX / 10 - 10; i++)
 		v = v * 10 + (uint64_t)(s.p[i] - '0');
 	return v;
-}
-
-/* "2024-05-04 17:31:02[.123][ +0200] " at the start: the time and the length. */
-static size_t parse_stamp(bs_str s, struct bs_tz *tz, bs_time *ts)
-{
-	const char *p = s.p;
-	if (s.n < 20 || !digit(p[0]) || p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' || p[16] != ':')
-		return 0;
-	for (int i = 0; i < 19; i++)
-		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !digit(p[i]))
-			return 0;
-#define N2(o) ((p[o] - '0') * 10 + (p[o + 1] - '0'))
-	int y = N2(0) * 100 + N2(2), mon = N2(5), d = N2(8), h = N2(11), mi = N2(14), sec = N2(17);
-	if (mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return 0;
-	size_t i = 19;
-	int usec = 0, scale = 100000;
-	if (i < s.n && p[i] == '.') {
-		for (i++; i < s.n && digit(p[i]); i++, scale /= 10)
-			usec += scale > 0 ? (p[i] - '0') * scale : 0;
-	}
-	bs_time local = bs_time_make(y, mon, d, h, mi, sec, usec);
-	int64_t off;
-	if (i + 6 <= s.n && p[i] == ' ' && (p[i + 1] == '+' || p[i + 1] == '-') && digit(p[i + 2]) && digit(p[i + 3]) &&
-	    digit(p[i + 4]) && digit(p[i + 5])) {
-		off = (N2(i + 2) * 3600 + N2(i + 4) * 60) * (p[i + 1] == '-' ? -1 : 1);
-		i += 6;
-	} else {
-		off = bs_tz_offset_for_local(tz, local / BS_USEC - (local % BS_USEC < 0));
-	}
-#undef N2
-	*ts = local - off * BS_USEC;
-	if (i < s.n && p[i] == ' ')
-		i++;
-	return i;
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -432,6 +406,26 @@ static enum bs_verdict on_arrival(struct bs_exim *p, const struct bs_line_ctx *c
 	return BS_PARSED;
 }
 
+/* "=> bob <bob@example.org>", "=> /var/mail/x (x@dom) <x@dom>": the address
+ * as routed (a local part, a file, an alias's target), then the one the
+ * message was sent to. When "<= ... for" listed that one, it is the
+ * recipient, else one recipient counts twice; otherwise the routed one. */
+static bs_str original_rcpt(bs_str rest, bs_str addr)
+{
+	bs_str t = bs_str_make(addr.p + addr.n, rest.n - addr.n);
+	for (int k = 0; k < 2; k++) {
+		while (t.n && t.p[0] == ' ')
+			t.p++, t.n--;
+		bs_str next = token(t);
+		if (next.n >= 2 && next.p[0] == '(') { /* the parent address */
+			t = bs_str_make(next.p + next.n, t.n - next.n);
+			continue;
+		}
+		return next.n > 2 && next.p[0] == '<' && next.p[next.n - 1] == '>' ? next : addr;
+	}
+	return addr;
+}
+
 /* "=> addr <orig> R=router T=transport H=host [ip] C=..." and ->, **, == */
 static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *c, bs_time ts, bs_str id, bs_str rest,
 				   uint8_t status)
@@ -442,7 +436,8 @@ static enum bs_verdict on_delivery(struct bs_exim *p, const struct bs_line_ctx *
 	if (addr.n && addr.p[addr.n - 1] == ':') /* "** a@b: reason" */
 		addr.n--;
 	struct ex_msg *m = msg_open(p, c, id, ts);
-	rcpt_set(p, c, m, strip_angle(addr), status);
+	bs_str orig = strip_angle(original_rcpt(rest, addr));
+	rcpt_set(p, c, m, rcpt_find(m, orig) >= 0 ? orig : strip_angle(addr), status);
 	if (field(rest, "H=", &v)) {
 		bs_ip ip;
 		parse_host(v, &name, &ip);
@@ -458,7 +453,7 @@ enum bs_verdict bs_exim_line(struct bs_exim *p, const struct bs_line_ctx *c, con
 	bs_str rest = bs_str_make(line, len);
 	bs_time ts = c->sl ? c->sl->ts : BS_TIME_NONE;
 	bs_time own;
-	size_t used = parse_stamp(rest, tz, &own);
+	size_t used = bs_line_iso_stamp(rest, tz, &own);
 	if (used) {
 		rest = after(rest, used);
 		if (!c->sl)

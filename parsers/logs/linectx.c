@@ -48,3 +48,39 @@ void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts
 	h->status = status;
 	h->resp_bytes = bytes;
 }
+
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+size_t bs_line_iso_stamp(bs_str s, struct bs_tz *tz, bs_time *ts)
+{
+	const char *p = s.p;
+	if (s.n < 20 || !digit(p[0]) || p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' || p[16] != ':')
+		return 0;
+	for (int i = 0; i < 19; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !digit(p[i]))
+			return 0;
+#define N2(o) ((p[o] - '0') * 10 + (p[o + 1] - '0'))
+	int y = N2(0) * 100 + N2(2), mon = N2(5), d = N2(8), h = N2(11), mi = N2(14), sec = N2(17);
+	if (mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return 0;
+	size_t i = 19;
+	int usec = 0, scale = 100000;
+	if (i < s.n && (p[i] == '.' || p[i] == ',')) { /* Exim's '.', log4j's ',' (Zimbra) */
+		for (i++; i < s.n && digit(p[i]); i++, scale /= 10)
+			usec += scale > 0 ? (p[i] - '0') * scale : 0;
+	}
+	bs_time local = bs_time_make(y, mon, d, h, mi, sec, usec);
+	int64_t off;
+	if (i + 6 <= s.n && p[i] == ' ' && (p[i + 1] == '+' || p[i + 1] == '-') && digit(p[i + 2]) && digit(p[i + 3]) &&
+	    digit(p[i + 4]) && digit(p[i + 5])) {
+		off = (N2(i + 2) * 3600 + N2(i + 4) * 60) * (p[i + 1] == '-' ? -1 : 1);
+		i += 6;
+	} else {
+		off = bs_tz_offset_for_local(tz, local / BS_USEC - (local % BS_USEC < 0));
+	}
+#undef N2
+	*ts = local - off * BS_USEC;
+	if (i < s.n && p[i] == ' ')
+		i++;
+	return i;
+}

@@ -80,6 +80,26 @@ static unsigned long repeat_count(bs_str msg)
 	return (size_t)(end - p) >= 6 && memcmp(p, " time", 5) == 0 ? n : 0;
 }
 
+/* rsyslog's "message repeated N times: [ MSG]" (N more of the program's
+ * line MSG, the first written before it): N, MSG in *inner; 0 otherwise. */
+static unsigned long rsyslog_repeat(bs_str msg, bs_str *inner)
+{
+	static const char lead[] = "message repeated ";
+	const char *p = msg.p, *end = msg.p + msg.n;
+	if (msg.n < sizeof lead + 10 || memcmp(p, lead, sizeof lead - 1) != 0 || end[-1] != ']')
+		return 0;
+	unsigned long n = 0;
+	for (p += sizeof lead - 1; p < end && *p >= '0' && *p <= '9' && n < 1000000; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if ((size_t)(end - p) < 10 || memcmp(p, " times: [", 9) != 0)
+		return 0;
+	p += 9;
+	if (*p == ' ')
+		p++;
+	*inner = bs_str_make(p, (size_t)(end - 1 - p));
+	return n;
+}
+
 /* The failed login of the line before, again n times (at most 10 000: a
  * syslogd flushes its count far earlier), at this line's time and place. */
 static enum bs_verdict repeat_last(struct bs_maillog *m, const struct bs_line_ctx *c, unsigned long n)
@@ -164,13 +184,18 @@ static bool owns_prog(size_t d, bs_str prog)
 static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx *c)
 {
 	const struct bs_syslog *sl = c->sl;
-	if (sl->prog.n == 0)
-		return BS_IGNORED; /* "last message repeated", untagged text */
 	size_t first = 0;
-	while (first < NDAEMONS && !owns_prog(first, sl->prog))
+	while (sl->prog.n && first < NDAEMONS && !owns_prog(first, sl->prog))
 		first++;
-	if (first == NDAEMONS)
-		return BS_IGNORED;
+	if (sl->prog.n == 0 || first == NDAEMONS) {
+		/* No daemon's program (or none at all): a daemon known by its
+		 * message alone may take it, e.g. an access line nginx sent to
+		 * syslog, Horde's log under any ident. */
+		for (size_t d = 0; d < NDAEMONS; d++)
+			if (!daemons[d]->prog && daemons[d]->shape && daemons[d]->shape(sl->msg))
+				return daemon_line(m, d, c, sl->msg);
+		return BS_IGNORED; /* untagged text, other programs */
+	}
 	if (daemons[first]->shape && !daemons[first]->shape(sl->msg))
 		for (size_t d = first + 1; d < NDAEMONS; d++)
 			if (daemons[d]->shape && owns_prog(d, sl->prog) && daemons[d]->shape(sl->msg))
@@ -203,7 +228,15 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 			m->repeatable = was_repeatable; /* a count may be flushed in several lines */
 			return repeat_last(m, &c, n);
 		}
-		return by_program(m, &c);
+		bs_str inner;
+		unsigned long again = rsyslog_repeat(sl.msg, &inner);
+		if (!again)
+			return by_program(m, &c);
+		sl.msg = inner;
+		enum bs_verdict v = by_program(m, &c);
+		if (v == BS_PARSED && m->repeatable && again > 1)
+			repeat_last(m, &c, again - 1);
+		return v;
 	}
 	if (sl.time_out_of_range) {
 		bs_line_debug(&c, "syslog", BS_TIME_RANGE_WHY);

@@ -5,38 +5,15 @@
  * "roundcube[pid]: <sess> MESSAGE". Stateless; every string is borrowed from
  * the line. */
 #include "config.h"
-#include "parsers/logs/daemons.h"
+#include "parsers/logs/webmail.h"
 
 #include <string.h>
-
-#define RC_MAX_RCPT 256 /* a webmail message's recipients; the rest are counted as dropped */
 
 static bool digit(char c) { return c >= '0' && c <= '9'; }
 
 static bool prog_roundcube(bs_str prog)
 {
 	return bs_str_ieq(prog, "roundcube") || bs_str_ieq(prog, "roundcubemail");
-}
-
-static const char *find(bs_str s, const char *lit)
-{
-	return memmem(s.p, s.n, lit, strlen(lit));
-}
-
-/* The last occurrence of lit in s, or NULL. */
-static const char *find_last(bs_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-	for (size_t i = s.n >= n ? s.n - n + 1 : 0; i-- > 0;)
-		if (memcmp(s.p + i, lit, n) == 0)
-			return s.p + i;
-	return NULL;
-}
-
-static bs_str after(bs_str s, const char *at, size_t skip)
-{
-	size_t o = (size_t)(at - s.p) + skip;
-	return bs_str_make(s.p + o, s.n - o);
 }
 
 /* "[22-Jan-2013 22:28:21 +0200]: " (PHP's 'd-M-Y H:i:s O', Roundcube's
@@ -89,22 +66,6 @@ static bool roundcube_raw(const char *line, size_t len)
 	return parse_stamp(line, len, NULL, &ts) > 0;
 }
 
-/* The client address at s: "A", "A(X-Forwarded-For: ...)", "A." (the
- * address ends at the first character that cannot be in one). */
-static bool client_at(bs_str s, bs_ip *ip, bs_str *rest)
-{
-	size_t n = 0;
-	while (n < s.n && n < 64 && (digit(s.p[n]) || (s.p[n] >= 'a' && s.p[n] <= 'f') ||
-	                             (s.p[n] >= 'A' && s.p[n] <= 'F') || s.p[n] == ':' || s.p[n] == '.'))
-		n++;
-	while (n > 0 && s.p[n - 1] == '.') /* the sentence's full stop */
-		n--;
-	if (!n || !bs_ip_parse(s.p, n, ip))
-		return false;
-	*rest = bs_str_make(s.p + n, s.n - n);
-	return true;
-}
-
 /* "... USER from A<rest>": the last " from " before limit that is followed
  * by an address; user is what lies between start and it. The user name is
  * the client's to choose ("admin from 127.0.0.1"), the address Roundcube's. */
@@ -113,7 +74,7 @@ static bool user_from(bs_str s, bs_str *user, bs_ip *ip, bs_str *rest)
 	for (size_t i = s.n; i-- > 0;) {
 		if (i + 6 > s.n || memcmp(s.p + i, " from ", 6) != 0)
 			continue;
-		if (client_at(bs_str_make(s.p + i + 6, s.n - i - 6), ip, rest)) {
+		if (bs_wm_client_at(bs_str_make(s.p + i + 6, s.n - i - 6), ip, rest)) {
 			*user = bs_str_make(s.p, i);
 			return true;
 		}
@@ -121,26 +82,14 @@ static bool user_from(bs_str s, bs_str *user, bs_ip *ip, bs_str *rest)
 	return false;
 }
 
-static void emit_login(const struct bs_line_ctx *c, bs_time ts, bs_str user, const bs_ip *ip, bs_str session,
-                       int success)
-{
-	struct bs_event ev;
-	bs_line_auth(c, &ev, BS_AUTH_HTTP, user, BS_STR_LIT("webmail"), success);
-	if (!c->sl)
-		ev.ts = ts;
-	ev.src = *ip;
-	ev.u.auth.session = session;
-	bs_emit(c->sink, &ev);
-}
-
 /* " in session S" after the client: the session id (Roundcube's, not the
  * client's), else the log prefix's short one. */
 static bs_str session_of(bs_str rest, bs_str prefix)
 {
-	const char *in = find(rest, " in session ");
+	const char *in = bs_wm_find(rest, " in session ");
 	if (!in)
 		return prefix;
-	bs_str s = after(rest, in, 12);
+	bs_str s = bs_wm_after(rest, in, 12);
 	size_t n = 0;
 	while (n < s.n && s.p[n] != ' ')
 		n++;
@@ -153,32 +102,32 @@ static enum bs_verdict userlogin(const struct bs_line_ctx *c, bs_time ts, bs_str
 {
 	/* the caller matched the opening without regard to case: skip it by its
 	 * length (a search for " for " may find none: "FAILED LOGIN FOR") */
-	bs_str body = after(msg, msg.p, success ? strlen("Successful login for ") : strlen("Failed login for ")), user, rest;
+	bs_str body = bs_wm_after(msg, msg.p, success ? strlen("Successful login for ") : strlen("Failed login for ")), user, rest;
 	bs_ip ip;
 	if (success) {
-		const char *id = find_last(body, " (ID: ");
+		const char *id = bs_wm_find_last(body, " (ID: ");
 		if (!id) {
 			bs_line_debug(c, "roundcube", "successful login without (ID: n)");
 			return BS_MALFORMED;
 		}
-		bs_str tail = after(body, id, 6);
-		const char *from = find(tail, ") from ");
-		if (!from || !client_at(after(tail, from, 7), &ip, &rest)) {
+		bs_str tail = bs_wm_after(body, id, 6);
+		const char *from = bs_wm_find(tail, ") from ");
+		if (!from || !bs_wm_client_at(bs_wm_after(tail, from, 7), &ip, &rest)) {
 			bs_line_debug(c, "roundcube", "successful login without a client address");
 			return BS_MALFORMED;
 		}
 		user = bs_str_make(body.p, (size_t)(id - body.p));
 	} else {
-		const char *in = find_last(body, " in session ");
+		const char *in = bs_wm_find_last(body, " in session ");
 		bs_str head = in ? bs_str_make(body.p, (size_t)(in - body.p)) : body;
 		if (!user_from(head, &user, &ip, &rest)) {
 			bs_line_debug(c, "roundcube", "failed login without a client address");
 			return BS_MALFORMED;
 		}
 		if (in)
-			rest = after(body, in, 0);
+			rest = bs_wm_after(body, in, 0);
 	}
-	emit_login(c, ts, user, &ip, session_of(rest, prefix), success);
+	bs_wm_login(c, ts, BS_AUTH_HTTP, user, &ip, session_of(rest, prefix), success);
 	return BS_PARSED;
 }
 
@@ -188,10 +137,10 @@ static enum bs_verdict userlogin(const struct bs_line_ctx *c, bs_time ts, bs_str
  * before it. */
 static enum bs_verdict imap_failure(const struct bs_line_ctx *c, bs_time ts, bs_str msg, bs_str prefix)
 {
-	bs_str body = after(msg, msg.p, strlen("IMAP Error: Login failed for ")), user, rest; /* matched without regard to case */
+	bs_str body = bs_wm_after(msg, msg.p, strlen("IMAP Error: Login failed for ")), user, rest; /* matched without regard to case */
 	static const char *const ends[] = { ". AUTHENTICATE ", ". LOGIN: ", ". LOGIN ", " in /" };
 	for (size_t k = 0; k < sizeof ends / sizeof *ends; k++) {
-		const char *e = find(body, ends[k]);
+		const char *e = bs_wm_find(body, ends[k]);
 		if (e) /* the first end: the user name, before it, holds no IMAP answer */
 			body.n = (size_t)(e - body.p) + (ends[k][0] == '.' ? 1 : 0);
 	}
@@ -200,18 +149,18 @@ static enum bs_verdict imap_failure(const struct bs_line_ctx *c, bs_time ts, bs_
 		bs_line_debug(c, "roundcube", "IMAP login failure without a client address");
 		return BS_MALFORMED;
 	}
-	const char *against = find_last(user, " against ");
+	const char *against = bs_wm_find_last(user, " against ");
 	if (against)
 		user.n = (size_t)(against - user.p);
-	emit_login(c, ts, user, &ip, prefix, 0);
+	bs_wm_login(c, ts, BS_AUTH_HTTP, user, &ip, prefix, 0);
 	return BS_PARSED;
 }
 
 /* sendmail: "User U [A]; Message <id> for r1, r2; 250: 2.0.0 Ok: queued as X". */
 static enum bs_verdict sent(const struct bs_line_ctx *c, bs_time ts, bs_str msg)
 {
-	bs_str body = after(msg, msg.p, 5);
-	const char *mark = find(body, "]; Message ");
+	bs_str body = bs_wm_after(msg, msg.p, 5);
+	const char *mark = bs_wm_find(body, "]; Message ");
 	const char *open = mark ? memrchr(body.p, '[', (size_t)(mark - body.p)) : NULL;
 	bs_ip ip;
 	if (!open || open == body.p || open[-1] != ' ' || !bs_ip_parse(open + 1, (size_t)(mark - open - 1), &ip)) {
@@ -219,8 +168,8 @@ static enum bs_verdict sent(const struct bs_line_ctx *c, bs_time ts, bs_str msg)
 		return BS_MALFORMED;
 	}
 	bs_str user = bs_str_make(body.p, (size_t)(open - 1 - body.p));
-	bs_str tail = after(body, mark, 11);
-	const char *for_ = find(tail, " for ");
+	bs_str tail = bs_wm_after(body, mark, 11);
+	const char *for_ = bs_wm_find(tail, " for ");
 	if (!for_) {
 		bs_line_debug(c, "roundcube", "sendmail line without recipients");
 		return BS_MALFORMED;
@@ -228,44 +177,13 @@ static enum bs_verdict sent(const struct bs_line_ctx *c, bs_time ts, bs_str msg)
 	bs_str msgid = bs_str_make(tail.p, (size_t)(for_ - tail.p));
 	if (msgid.n >= 2 && msgid.p[0] == '<' && msgid.p[msgid.n - 1] == '>')
 		msgid = bs_str_make(msgid.p + 1, msgid.n - 2);
-	bs_str list = after(tail, for_, 5);
-	const char *semi = find(list, "; ");
+	bs_str list = bs_wm_after(tail, for_, 5);
+	const char *semi = bs_wm_find(list, "; ");
 	if (semi)
 		list.n = (size_t)(semi - list.p);
 	else if (list.n && list.p[list.n - 1] == ';')
 		list.n--;
-	bs_str rcpts[RC_MAX_RCPT];
-	size_t nrcpt = 0, dropped = 0;
-	for (size_t i = 0; i < list.n;) {
-		size_t j = i;
-		while (j < list.n && list.p[j] != ',')
-			j++;
-		size_t a = i, b = j;
-		while (a < b && list.p[a] == ' ')
-			a++;
-		while (b > a && list.p[b - 1] == ' ')
-			b--;
-		if (b > a) {
-			if (nrcpt < RC_MAX_RCPT)
-				rcpts[nrcpt++] = bs_str_make(list.p + a, b - a);
-			else
-				dropped++;
-		}
-		i = j + 1;
-	}
-	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_MAIL);
-	if (!c->sl)
-		ev.ts = ts;
-	ev.src = ip;
-	ev.u.mail.sender = user;
-	ev.u.mail.sasl_user = user;
-	ev.u.mail.message_id = msgid;
-	ev.u.mail.rcpts = rcpts;
-	ev.u.mail.nrcpt = nrcpt;
-	ev.u.mail.rcpts_dropped = dropped;
-	ev.u.mail.local_uid = -1;
-	bs_emit(c->sink, &ev);
+	bs_wm_sent(c, ts, user, &ip, msgid, list);
 	return BS_PARSED;
 }
 
@@ -285,7 +203,7 @@ static enum bs_verdict roundcube_line(void *state, const struct bs_line_ctx *c, 
 		const char *gt = memchr(msg.p, '>', msg.n < 80 ? msg.n : 80);
 		if (gt && (size_t)(gt - msg.p) + 1 < msg.n && gt[1] == ' ') {
 			prefix = bs_str_make(msg.p + 1, (size_t)(gt - msg.p) - 1);
-			msg = after(msg, gt, 2);
+			msg = bs_wm_after(msg, gt, 2);
 		}
 	}
 	if (bs_str_istarts(msg, "Successful login for "))
@@ -294,7 +212,7 @@ static enum bs_verdict roundcube_line(void *state, const struct bs_line_ctx *c, 
 		return userlogin(c, ts, msg, prefix, 0);
 	if (bs_str_istarts(msg, "IMAP Error: Login failed for "))
 		return imap_failure(c, ts, msg, prefix);
-	if (bs_str_istarts(msg, "User ") && find(msg, "]; Message "))
+	if (bs_str_istarts(msg, "User ") && bs_wm_find(msg, "]; Message "))
 		return sent(c, ts, msg);
 	return BS_IGNORED; /* PHP and database errors, logouts, plugin lines */
 }

@@ -271,8 +271,25 @@ static void parse_host_tag(const char *p, const char *end, bool strict, struct b
 	}
 	o->host = bs_str_make(p, (size_t)(h_end - p));
 	const char *t = h_end < end ? h_end + 1 : end;
-	if (!parse_tag(t, end, strict, o))
-		o->msg = bs_str_make(t, (size_t)(end - t));
+	if (parse_tag(t, end, strict, o))
+		return;
+	o->msg = bs_str_make(t, (size_t)(end - t));
+	/* "sogod [26818]: msg": a program's own log file in the syslog shape,
+	 * no host, a space before the pid (SOGo's, GNUstep's NSLog) */
+	const char *q = t + 1;
+	while (q < end && digit(*q) && q - t < 12)
+		q++;
+	if (!strict && t < end && *t == '[' && q > t + 1 && q + 1 < end && q[0] == ']' && q[1] == ':' &&
+	    tag_char((unsigned char)*p)) {
+		o->prog = o->host;
+		o->pid = bs_str_make(t + 1, (size_t)(q - t - 1));
+		o->host = BS_STR_LIT("");
+		q += 2;
+		if (q < end && *q == ' ')
+			q++;
+		o->msg = bs_str_make(q, (size_t)(end - q));
+		split_prog(o);
+	}
 }
 
 /* RFC 5424 after "<PRI>1 " (or "1 "). */

@@ -96,7 +96,8 @@ static bool clf_time(bs_str s, bs_time *ts)
 		z++;
 	if (end - z >= 5 && (z[0] == '+' || z[0] == '-') && all_digit(z + 1, 4)) {
 		off = (num2(z + 1) * 3600 + num2(z + 3) * 60) * (z[0] == '-' ? -1 : 1);
-	} else if (z != end) {
+	} else if (z != end && !bs_str_eq(bs_str_make(z, (size_t)(end - z)), "GMT") &&
+	           !bs_str_eq(bs_str_make(z, (size_t)(end - z)), "UTC")) { /* SOGo writes "GMT" */
 		return false;
 	}
 	*ts = bs_time_make(y, mon, day, h, mi, sec, 0) - (bs_time)off * BS_USEC;
@@ -128,9 +129,47 @@ static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
 	return false;
 }
 
+/* "A, B, C client ..." (LogFormat "%{X-Forwarded-For}i ..."): the length of
+ * the list's leading "A, B, " and the client: each proxy appends the address
+ * it received the request from, so the entries left of the site's own proxies
+ * are the client's to write; the rightmost public address is the one the
+ * site's edge proxy saw (the ones after it are the site's proxies, private).
+ * Without a public one, the rightmost; "unknown" entries are passed over.
+ * 0: no list. */
+static size_t forwarded_list(const char *line, size_t len, bs_ip *client)
+{
+	size_t i = 0, lead = 0;
+	bool found = false, public_found = false, have = false;
+	for (int k = 0; k < 32; k++) {
+		size_t s = i;
+		while (i < len && line[i] != ' ' && line[i] != ',')
+			i++;
+		bs_ip a;
+		bool unknown = bs_str_ieq(bs_str_make(line + s, i - s), "unknown"); /* a proxy that hides its peer */
+		if (i == s || (!unknown && !bs_ip_parse(line + s, i - s, &a)))
+			return 0;
+		if (!unknown && (!public_found || !bs_ip_is_private(&a))) {
+			have = true;
+			public_found = public_found || !bs_ip_is_private(&a);
+			*client = a;
+		}
+		if (i + 1 >= len || line[i] != ',') /* the last entry */
+			return found && have ? lead : 0;
+		found = true;
+		i++;
+		while (i < len && line[i] == ' ')
+			i++;
+		lead = i;
+	}
+	return 0;
+}
+
 bool bs_weblog_detect(const char *line, size_t len)
 {
 	struct prefix pf;
+	bs_ip ip;
+	size_t lead = forwarded_list(line, len, &ip);
+	line += lead, len -= lead;
 	if (!scan_prefix(line, len, &pf))
 		return false;
 	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
@@ -138,6 +177,24 @@ bool bs_weblog_detect(const char *line, size_t len)
 	if (!close || close - pf.date < 12 || pf.date[2] != '/' || pf.date[6] != '/' || pf.date[11] != ':')
 		return false;
 	return close + 2 < end && memchr(close, '"', (size_t)(end - close)) != NULL;
+}
+
+/* A client token: "A", or "A:port" and "[A]:port" (the $remote_addr:$remote_port
+ * of nginx proxies such as Zimbra's). A bare IPv6 address parses whole first. */
+static bool client_token(bs_str t, bs_ip *ip)
+{
+	if (bs_ip_parse(t.p, t.n, ip))
+		return true;
+	const char *colon = t.n ? memrchr(t.p, ':', t.n) : NULL;
+	if (!colon || colon == t.p || colon + 1 == t.p + t.n)
+		return false;
+	for (const char *d = colon + 1; d < t.p + t.n; d++)
+		if (*d < '0' || *d > '9')
+			return false;
+	size_t n = (size_t)(colon - t.p);
+	if (t.p[0] == '[')
+		return t.p[n - 1] == ']' && bs_ip_parse(t.p, n, ip);
+	return !memchr(t.p, ':', n) && bs_ip_parse(t.p, n, ip);
 }
 
 static bool method_char(char ch)
@@ -148,6 +205,9 @@ static bool method_char(char ch)
 enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, size_t len)
 {
 	struct prefix pf;
+	bs_ip forwarded;
+	size_t lead = forwarded_list(line, len, &forwarded);
+	line += lead, len -= lead;
 	if (!scan_prefix(line, len, &pf))
 		return bs_line_debug(c, "weblog", "no [date] after client, ident and user"), BS_MALFORMED;
 	/* "client ident user", or "vhost client ident user"; a stray "-" between
@@ -158,10 +218,12 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	int ci = -1;
 	if (pf.n >= 4 && bs_ip_parse(pf.tok[1].p, pf.tok[1].n, &client))
 		ci = 1;
-	else if (bs_ip_parse(pf.tok[0].p, pf.tok[0].n, &client))
+	else if (client_token(pf.tok[0], &client))
 		ci = 0;
 	if (ci < 0)
 		return bs_line_debug(c, "weblog", "client is not an IP address"), BS_MALFORMED;
+	if (lead)
+		client = forwarded;
 	const char *end = line + len, *close = memchr(pf.date, ']', (size_t)(end - pf.date));
 	bs_time ts;
 	if (!close || !clf_time(bs_str_make(pf.date, (size_t)(close - pf.date)), &ts))
@@ -179,6 +241,9 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	k.request = false;
 	uint64_t status, bytes = 0;
 	bs_str st = next_token(&k), by = next_token(&k);
+	const char *slash = memchr(by.p, '/', by.n);
+	if (slash) /* SOGo: "34/38", the bytes written, then the request's */
+		by.n = (size_t)(slash - by.p);
 	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
 		return bs_line_debug(c, "weblog", "bad status or bytes"), BS_MALFORMED;
 	if (quoted(&k, &referer) && !quoted(&k, &agent))
@@ -229,4 +294,9 @@ static enum bs_verdict weblog_line(void *state, const struct bs_line_ctx *c, bs_
 	return bs_weblog_line(c, text.p, text.n);
 }
 
-const struct bs_daemon_def bs_daemon_weblog = { .name = "weblog", .raw = bs_weblog_detect, .line = weblog_line };
+/* An access line carried by syslog ("nginx: A - - [..] "GET .."", nginx's
+ * access_log syslog:server=...), under a program no other daemon owns. */
+static bool weblog_shape(bs_str msg) { return bs_weblog_detect(msg.p, msg.n); }
+
+const struct bs_daemon_def bs_daemon_weblog = { .name = "weblog", .shape = weblog_shape, .raw = bs_weblog_detect,
+	                                        .line = weblog_line };

@@ -1,0 +1,91 @@
+/* squirrelmail.c - SquirrelMail's squirrel_logger plugin (docs/DAEMONS.md):
+ * "[EVENT] USER (DOMAIN) from ADDRESS: MESSAGE", its default format, after
+ * the date "10/06/2013 15:50:41 " (its default 'm/d/Y H:i:s', local time) in
+ * its file, or as the message of a syslog line under any ident. LOGIN is a
+ * login, LOGIN_ERROR a failed one, OUTGOING_MAIL a message sent. Stateless. */
+#include "config.h"
+#include "parsers/logs/webmail.h"
+
+#include <string.h>
+
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+/* "mm/dd/yyyy hh:mm:ss [": the stamp's length with its space, or 0. */
+static size_t stamp(const char *p, size_t n, struct bs_tz *tz, bs_time *ts)
+{
+	static const char shape[] = "00/00/0000 00:00:00 [";
+	if (n < sizeof shape - 1)
+		return 0;
+	for (size_t i = 0; i < sizeof shape - 1; i++)
+		if (shape[i] == '0' ? !digit(p[i]) : p[i] != shape[i])
+			return 0;
+#define N2(o) ((p[o] - '0') * 10 + (p[o + 1] - '0'))
+	int mon = N2(0), d = N2(3), y = N2(6) * 100 + N2(8), h = N2(11), mi = N2(14), s = N2(17);
+#undef N2
+	if (mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return 0;
+	if (ts) {
+		bs_time local = bs_time_make(y, mon, d, h, mi, s, 0);
+		*ts = local - (bs_time)bs_tz_offset_for_local(tz, local / BS_USEC) * BS_USEC;
+	}
+	return 20;
+}
+
+static bool sm_raw(const char *line, size_t len) { return stamp(line, len, NULL, NULL) > 0; }
+
+/* "[EVENT] U (D) from A: ": the event and where the body starts. */
+static bool event_of(bs_str msg, bs_str *event, bs_str *body)
+{
+	if (msg.n < 4 || msg.p[0] != '[')
+		return false;
+	const char *close = memchr(msg.p, ']', msg.n < 32 ? msg.n : 32);
+	if (!close || close == msg.p + 1 || close + 2 > msg.p + msg.n || close[1] != ' ')
+		return false;
+	for (const char *q = msg.p + 1; q < close; q++)
+		if (!(*q >= 'A' && *q <= 'Z') && *q != '_')
+			return false;
+	*event = bs_str_make(msg.p + 1, (size_t)(close - msg.p - 1));
+	*body = bs_wm_after(msg, close, 2);
+	return bs_wm_find(*body, ") from ") != NULL;
+}
+
+static bool sm_shape(bs_str msg)
+{
+	bs_str event, body;
+	return event_of(msg, &event, &body);
+}
+
+static enum bs_verdict sm_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
+{
+	(void)state;
+	bs_time ts = 0;
+	size_t used = c->sl ? 0 : stamp(text.p, text.n, tz, &ts);
+	bs_str msg = bs_str_make(text.p + used, text.n - used), event, body;
+	if (!event_of(msg, &event, &body))
+		return bs_line_debug(c, "squirrelmail", "no [EVENT] user (domain) from"), BS_MALFORMED;
+	int success = bs_str_eq(event, "LOGIN") ? 1 : bs_str_eq(event, "LOGIN_ERROR") ? 0 : -1;
+	bool sent = bs_str_eq(event, "OUTGOING_MAIL");
+	if (success < 0 && !sent)
+		return BS_IGNORED; /* LOGOUT, TIMEOUT, MASS_MAILING (a warning about a message OUTGOING_MAIL logs) */
+	/* the user is the client's to choose: the last ") from A: " */
+	const char *from = NULL;
+	bs_ip ip;
+	for (const char *o = bs_wm_find(body, ") from "); o; o = bs_wm_find(bs_wm_after(body, o, 7), ") from ")) {
+		bs_str rest;
+		bs_ip a;
+		if (bs_wm_client_at(bs_wm_after(body, o, 7), &a, &rest) && (rest.n == 0 || rest.p[0] == ':'))
+			from = o, ip = a;
+	}
+	const char *paren = from ? memrchr(body.p, '(', (size_t)(from - body.p)) : NULL;
+	if (!paren || paren == body.p)
+		return bs_line_debug(c, "squirrelmail", "no client address"), BS_MALFORMED;
+	bs_str user = bs_str_make(body.p, (size_t)(paren - body.p) - (paren[-1] == ' '));
+	if (sent)
+		bs_wm_sent(c, ts, user, &ip, BS_STR_NULL, BS_STR_LIT(""));
+	else
+		bs_wm_login(c, ts, BS_AUTH_HTTP, user, &ip, BS_STR_NULL, success);
+	return BS_PARSED;
+}
+
+const struct bs_daemon_def bs_daemon_squirrelmail = { .name = "squirrelmail", .shape = sm_shape, .raw = sm_raw,
+	                                              .line = sm_line };

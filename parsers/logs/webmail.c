@@ -1,0 +1,97 @@
+/* webmail.c - the helpers of the webmail applications' parsers (webmail.h). */
+#include "config.h"
+#include "parsers/logs/webmail.h"
+
+#include <string.h>
+
+#define WM_MAX_RCPT 256 /* a webmail message's recipients; the rest are counted as dropped */
+
+const char *bs_wm_find(bs_str s, const char *lit)
+{
+	return s.n ? memmem(s.p, s.n, lit, strlen(lit)) : NULL;
+}
+
+const char *bs_wm_find_last(bs_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+	for (size_t i = s.n >= n ? s.n - n + 1 : 0; i-- > 0;)
+		if (memcmp(s.p + i, lit, n) == 0)
+			return s.p + i;
+	return NULL;
+}
+
+bs_str bs_wm_after(bs_str s, const char *at, size_t skip)
+{
+	size_t o = (size_t)(at - s.p) + skip;
+	return o <= s.n ? bs_str_make(s.p + o, s.n - o) : bs_str_make(s.p + s.n, 0);
+}
+
+static bool addr_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+}
+
+bool bs_wm_client_at(bs_str s, bs_ip *ip, bs_str *rest)
+{
+	size_t n = 0;
+	while (n < s.n && n < 64 && addr_char(s.p[n]))
+		n++;
+	while (n > 0 && s.p[n - 1] == '.') /* the sentence's full stop */
+		n--;
+	if (n > 1 && s.p[n - 1] == ':' && s.p[n - 2] != ':' && !bs_ip_parse(s.p, n, ip))
+		n--; /* "from A: message" */
+	if (!n || !bs_ip_parse(s.p, n, ip))
+		return false;
+	*rest = bs_str_make(s.p + n, s.n - n);
+	return true;
+}
+
+void bs_wm_login(const struct bs_line_ctx *c, bs_time ts, enum bs_auth_proto proto, bs_str user, const bs_ip *ip,
+                 bs_str session, int success)
+{
+	struct bs_event ev;
+	bs_line_auth(c, &ev, proto, user, proto == BS_AUTH_HTTP ? BS_STR_LIT("webmail") : BS_STR_LIT(""), success);
+	if (!c->sl)
+		ev.ts = ts;
+	ev.src = *ip;
+	if (session.p)
+		ev.u.auth.session = session;
+	bs_emit(c->sink, &ev);
+}
+
+void bs_wm_sent(const struct bs_line_ctx *c, bs_time ts, bs_str user, const bs_ip *ip, bs_str message_id,
+                bs_str list)
+{
+	bs_str rcpts[WM_MAX_RCPT];
+	size_t nrcpt = 0, dropped = 0;
+	for (size_t i = 0; i < list.n;) {
+		size_t j = i;
+		while (j < list.n && list.p[j] != ',')
+			j++;
+		size_t a = i, b = j;
+		while (a < b && list.p[a] == ' ')
+			a++;
+		while (b > a && list.p[b - 1] == ' ')
+			b--;
+		if (b > a) {
+			if (nrcpt < WM_MAX_RCPT)
+				rcpts[nrcpt++] = bs_str_make(list.p + a, b - a);
+			else
+				dropped++;
+		}
+		i = j + 1;
+	}
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	if (!c->sl)
+		ev.ts = ts;
+	ev.src = *ip;
+	ev.u.mail.sender = user;
+	ev.u.mail.sasl_user = user;
+	ev.u.mail.message_id = message_id.p ? message_id : BS_STR_LIT("");
+	ev.u.mail.rcpts = rcpts;
+	ev.u.mail.nrcpt = nrcpt;
+	ev.u.mail.rcpts_dropped = dropped;
+	ev.u.mail.local_uid = -1;
+	bs_emit(c->sink, &ev);
+}
