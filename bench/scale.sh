@@ -1,9 +1,9 @@
 #!/bin/sh
 # bench/scale.sh - how breachscope's speed holds as users grow (issue 17):
 # generates `bs-gen --scenario variety --users N` (clients shared by several
-# users) for each N, runs `analyze -j1` once, records MB/s of input per core
-# and peak RSS (/usr/bin/time -v). Not a timed test: run it by hand from a
-# build directory, on a quiet machine if wall times are to mean anything.
+# users) for each N, runs `analyze -j1` once, records MB/s of input per CPU
+# second and peak RSS (/usr/bin/time -v). Not a timed test: run it by hand
+# from a build directory, on a quiet machine if times are to mean anything.
 #   USERS="1000 10000 100000" BENCH_DIR=/tmp/bs-scale bench/scale.sh
 # bs-gen itself is slow at scale (10k users: ~5 min, 373 MB on a loaded host).
 set -eu
@@ -14,9 +14,9 @@ mkdir -p "$BENCH_DIR"
 printf '| users | input MB | CPU s | MB/s per core | peak RSS MB |\n|---:|---:|---:|---:|---:|\n'
 for n in $USERS; do
 	d="$BENCH_DIR/variety-$n"
-	[ -d "$d" ] || "$BUILD/samples/bs-gen" --scenario variety --seed 7 --users "$n" --out "$d" >/dev/null
-	mb=$(du -sm "$d" | cut -f1)
-	/usr/bin/time -v "$BUILD/breachscope" analyze -q -j1 -o "$BENCH_DIR/out-$n" "$d" >/dev/null 2>"$BENCH_DIR/time-$n"
+	[ -e "$d" ] || "$BUILD/samples/bs-gen" --scenario variety --seed 7 --users "$n" --out "$d" >/dev/null
+	mb=$(du -smL "$d" | cut -f1)
+	/usr/bin/time -v "$BUILD/breachscope" analyze -q -j1 -o "$BENCH_DIR/out-$n" "$d/" >/dev/null 2>"$BENCH_DIR/time-$n"
 	user=$(sed -n 's/.*User time (seconds): //p' "$BENCH_DIR/time-$n")
 	sys=$(sed -n 's/.*System time (seconds): //p' "$BENCH_DIR/time-$n")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$BENCH_DIR/time-$n")

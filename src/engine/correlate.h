@@ -38,6 +38,15 @@ struct srv {
 	char *baseline[BS_SIG_COUNT];      /* what each fired signal was measured against (report) */
 };
 
+/* What exfiltration asks per mail and transfer, indexed once (signals.c). */
+struct exfil_index {
+	struct bs_u64map login_addr;      /* addresses that logged in */
+	struct bs_u64map sent_to;         /* recipients of authenticated submissions */
+	struct bs_u64map wrote_peer;      /* recipient -> the customer who mailed it, UINT32_MAX for several */
+	struct grouped *by_group;         /* mails by local part, fleet transfers by destination; largest first */
+	size_t n;
+};
+
 struct ctx {
 	const struct bs_agg *a;           /* candidates in canonical order */
 	const struct bs_engine_config *cfg;
@@ -55,6 +64,7 @@ struct ctx {
 	bs_time T;                        /* latest window end over compromised servers */
 	char *origin_text;                /* how the fleet was found */
 	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
+	struct exfil_index ex;
 };
 
 /* ------------------------------------------------------- small queries */
@@ -135,6 +145,8 @@ void mark_servers_with_data(struct ctx *c);
 /* signals.c: each sets its signal bits of server s */
 void detect_web(struct ctx *c, size_t s);
 void detect_db(struct ctx *c, size_t s);
+void exfil_index_build(struct ctx *c);  /* before detect_exfil */
+void exfil_index_free(struct ctx *c);
 void detect_exfil(struct ctx *c, size_t s);
 void detect_tamper(struct ctx *c, size_t s);
 void detect_auth(struct ctx *c, size_t s);

@@ -297,16 +297,27 @@ void build_host_map(struct ctx *c)
  * answered. An address through which many users log in without either
  * (a NAT, a carrier's CGNAT, an IMAP proxy) is a crowd of clients. */
 enum { SERVES_NAME = 1, SERVES_HTTP = 2 };
-static unsigned host_serves(const struct bs_agg *a, uint32_t host)
+/* host id -> why it serves, built once (the map stores value + 1). */
+static void serve_mark(struct bs_u64map *serves, uint32_t host, unsigned why)
 {
-	unsigned why = 0;
-	for (size_t i = 0; i < a->aliases.n && !(why & SERVES_NAME); i++)
-		if (a->aliases.v[i].ip == host)
-			why |= SERVES_NAME;
-	for (size_t i = 0; i < a->paths.n && !(why & SERVES_HTTP); i++)
-		if (a->paths.v[i].host == host)
-			why |= SERVES_HTTP;
-	return why;
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(serves, (uint64_t)host + 1, &found);
+	*slot = (found ? ((*slot - 1) | why) : why) + 1;
+}
+
+static void serving_index(const struct bs_agg *a, struct bs_u64map *serves)
+{
+	bs_u64map_init(serves);
+	for (size_t i = 0; i < a->aliases.n; i++)
+		serve_mark(serves, a->aliases.v[i].ip, SERVES_NAME);
+	for (size_t i = 0; i < a->paths.n; i++)
+		serve_mark(serves, a->paths.v[i].host, SERVES_HTTP);
+}
+
+static unsigned host_serves(const struct bs_u64map *serves, uint32_t host)
+{
+	uint32_t why;
+	return bs_u64map_get(serves, (uint64_t)host + 1, &why) ? why : 0;
 }
 
 #define DISCOVERED_MAX 64
@@ -340,6 +351,8 @@ void discover_fleet(struct ctx *c)
 	struct bs_u64map count;  /* host -> index in counts */
 	bs_u64map_init(&users);
 	bs_u64map_init(&count);
+	struct bs_u64map serves; /* host -> why it serves */
+	serving_index(a, &serves);
 	BS_VEC(struct { uint32_t host; uint64_t n; }) counts = { 0 };
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
@@ -362,7 +375,7 @@ void discover_fleet(struct ctx *c)
 	size_t nn = 0;
 	for (size_t i = 0; i < counts.n; i++) {
 		const char *h = S(c, counts.v[i].host);
-		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0 || !host_serves(a, counts.v[i].host))
+		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0 || !host_serves(&serves, counts.v[i].host))
 			continue;
 		names = bs_xrealloc(names, (nn + 1) * sizeof *names);
 		names[nn++] = bs_xstrndup(h + 3, strlen(h + 3));
@@ -392,7 +405,7 @@ void discover_fleet(struct ctx *c)
 		bool f;
 		uint32_t *slot = bs_u64map_upsert(&count, ipid, &f);
 		nusers[i] = f && slot ? counts.v[*slot - 1].n : 0;
-		why[i] = host_serves(a, ipid);
+		why[i] = host_serves(&serves, ipid);
 	}
 	free(names);
 	discovered_origin(c, nusers, why);
@@ -400,6 +413,7 @@ void discover_fleet(struct ctx *c)
 	free(why);
 	bs_u64map_free(&users);
 	bs_u64map_free(&count);
+	bs_u64map_free(&serves);
 	BS_VEC_FREE(counts);
 }
 

@@ -258,17 +258,114 @@ void detect_db(struct ctx *c, size_t s)
 	free(issues);
 }
 
+/* ------------------------------------------- exfiltration's indexes
+ * Built once per run (exfil_index_build) so that judging a mail or a
+ * transfer costs a lookup, not a scan of every evidence or candidate. */
+
+static void id_set_add(struct bs_u64map *m, uint32_t id, uint32_t val)
+{
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(m, (uint64_t)id + 1, &found);
+	if (!found)
+		*slot = val + 1; /* the map stores value + 1 */
+	else if (*slot != val + 1)
+		*slot = UINT32_MAX; /* several values: reads as one no caller has */
+}
+
+static bool id_set_get(const struct bs_u64map *m, uint32_t id, uint32_t *val)
+{
+	return bs_u64map_get(m, (uint64_t)id + 1, val);
+}
+
 /* The sender logged in (webmail or IMAP/POP3): the message is that
  * customer's own mail, whatever its size (attachments), not the server's. */
 static bool sender_is_customer(const struct ctx *c, uint32_t sender)
 {
-	for (size_t i = 0; i < c->a->ev.n; i++)
-		if (c->a->ev.v[i].kind == EK_LOGIN && c->a->ev.v[i].addr == sender)
-			return true;
-	return false;
+	uint32_t v;
+	return id_set_get(&c->ex.login_addr, sender, &v);
 }
 
 static const char *local_part_end(const char *addr) { const char *at = strrchr(addr, '@'); return at ? at : addr + strlen(addr); }
+
+static uint64_t local_part_hash(const struct ctx *c, uint32_t user)
+{
+	const char *me = S(c, user);
+	return bs_hash64(me, (size_t)(local_part_end(me) - me), 0);
+}
+
+/* Candidates grouped by a hash (mails by their account's local part,
+ * transfers by destination), each group largest first. */
+struct grouped { uint64_t group; uint64_t num1; uint32_t ix; };
+
+static int cmp_grouped(const void *x, const void *y)
+{
+	const struct grouped *p = x, *q = y;
+	if (p->group != q->group) return p->group < q->group ? -1 : 1;
+	if (p->num1 != q->num1) return p->num1 > q->num1 ? -1 : 1;
+	return p->ix < q->ix ? -1 : p->ix > q->ix;
+}
+
+static bool is_transfer(const struct bs_cand *k) { return k->kind == CK_FLOW_OUT || k->kind == CK_FILEXFER; }
+
+static uint64_t dst_group(const bs_ip *ip)
+{
+	return bs_key2(CK_FLOW_OUT, bs_hash64(ip->a, ip->family == 4 ? 4 : ip->family ? 16 : 0, ip->family));
+}
+
+void exfil_index_build(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	struct exfil_index *x = &c->ex;
+	bs_u64map_init(&x->login_addr);
+	bs_u64map_init(&x->sent_to);
+	bs_u64map_init(&x->wrote_peer);
+	for (size_t i = 0; i < a->ev.n; i++)
+		if (a->ev.v[i].kind == EK_LOGIN)
+			id_set_add(&x->login_addr, a->ev.v[i].addr, 1);
+		else if (a->ev.v[i].kind == EK_SENT_TO)
+			id_set_add(&x->sent_to, a->ev.v[i].addr, 1);
+	for (size_t i = 0; i < a->ev.n; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		if (e->kind == EK_RECV_PAIR && sender_is_customer(c, e->addr))
+			id_set_add(&x->wrote_peer, e->peer, e->addr);
+	}
+	x->by_group = bs_xmalloc((a->cand.n ? a->cand.n : 1) * sizeof *x->by_group);
+	x->n = 0;
+	for (size_t i = 0; i < a->cand.n; i++) {
+		const struct bs_cand *k = &a->cand.v[i];
+		struct grouped g = { 0, k->num1, (uint32_t)i };
+		if (k->kind == CK_MAIL_OUT)
+			g.group = bs_key2(CK_MAIL_OUT, local_part_hash(c, k->s_user));
+		else if (is_transfer(k) && srv_of_host(c, k->host) >= 0)
+			g.group = dst_group(&k->dst);
+		else
+			continue;
+		x->by_group[x->n++] = g;
+	}
+	bs_qsort(x->by_group, x->n, sizeof *x->by_group, cmp_grouped);
+}
+
+void exfil_index_free(struct ctx *c)
+{
+	bs_u64map_free(&c->ex.login_addr);
+	bs_u64map_free(&c->ex.sent_to);
+	bs_u64map_free(&c->ex.wrote_peer);
+	free(c->ex.by_group);
+}
+
+/* The first of a group in by_group (x->n when none). */
+static size_t group_start(const struct exfil_index *x, uint64_t group)
+{
+	size_t lo = 0, hi = x->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->by_group[mid].group < group)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 /* Copies of one message (pickup, relay, capture): same recipients, close in time. */
 static bool same_message(const struct bs_cand *x, const struct bs_cand *y)
@@ -282,16 +379,18 @@ static bool same_message(const struct bs_cand *x, const struct bs_cand *y)
 static uint64_t mail_baseline(const struct ctx *c, const struct bs_cand *k)
 {
 	const char *me = S(c, k->s_user), *me_end = local_part_end(me);
-	uint64_t best = 0;
-	for (size_t i = 0; i < c->a->cand.n; i++) {
-		const struct bs_cand *o = &c->a->cand.v[i];
-		if (o->kind != CK_MAIL_OUT || o == k || same_message(o, k) || o->num1 <= best)
+	uint64_t group = bs_key2(CK_MAIL_OUT, local_part_hash(c, k->s_user));
+	for (size_t i = group_start(&c->ex, group); i < c->ex.n && c->ex.by_group[i].group == group; i++) {
+		const struct bs_cand *o = &c->a->cand.v[c->ex.by_group[i].ix];
+		if (!o->num1)
+			break; /* largest first: no other counts */
+		if (o == k || o->kind != CK_MAIL_OUT || same_message(o, k))
 			continue;
 		const char *other = S(c, o->s_user), *other_end = local_part_end(other);
 		if (o->s_user == k->s_user || (other_end - other == me_end - me && memcmp(other, me, (size_t)(me_end - me)) == 0))
-			best = o->num1;
+			return o->num1;
 	}
-	return best;
+	return 0;
 }
 
 /* Baseline of a transfer: the largest other transfer by the fleet (this
@@ -299,15 +398,15 @@ static uint64_t mail_baseline(const struct ctx *c, const struct bs_cand *k)
  * offsite backup is routine, a first upload to a new host is not. */
 static uint64_t transfer_baseline(const struct ctx *c, const struct bs_cand *k)
 {
-	uint64_t best = 0;
-	for (size_t i = 0; i < c->a->cand.n; i++) {
-		const struct bs_cand *o = &c->a->cand.v[i];
-		if ((o->kind != CK_FLOW_OUT && o->kind != CK_FILEXFER) || o->key == k->key || o->num1 <= best ||
-		    !bs_ip_eq(&o->dst, &k->dst) || srv_of_host(c, o->host) < 0)
-			continue;
-		best = o->num1;
+	uint64_t group = dst_group(&k->dst);
+	for (size_t i = group_start(&c->ex, group); i < c->ex.n && c->ex.by_group[i].group == group; i++) {
+		const struct bs_cand *o = &c->a->cand.v[c->ex.by_group[i].ix];
+		if (!o->num1)
+			break;
+		if (is_transfer(o) && o->key != k->key && bs_ip_eq(&o->dst, &k->dst))
+			return o->num1;
 	}
-	return best;
+	return 0;
 }
 
 /* Did a user of the fleet ever write to this address? An authenticated
@@ -319,14 +418,10 @@ static bool users_wrote_to(const struct ctx *c, const char *rcpt, uint32_t own_s
 	uint32_t id = bs_strtab_find(&c->a->str, rcpt, strlen(rcpt));
 	if (id == UINT32_MAX)
 		return false;
-	for (size_t i = 0; i < c->a->ev.n; i++) {
-		const struct bs_evidence *e = &c->a->ev.v[i];
-		if (e->kind == EK_SENT_TO && e->addr == id)
-			return true;
-		if (e->kind == EK_RECV_PAIR && e->peer == id && e->addr != own_sender && sender_is_customer(c, e->addr))
-			return true;
-	}
-	return false;
+	uint32_t sender;
+	if (id_set_get(&c->ex.sent_to, id, &sender))
+		return true;
+	return id_set_get(&c->ex.wrote_peer, id, &sender) && sender != own_sender;
 }
 
 static bool exfil_mail_hit(const struct ctx *c, const struct bs_cand *k, uint64_t med_mail, uint64_t *base)
@@ -439,17 +534,29 @@ void detect_tamper(struct ctx *c, size_t s)
 
 static int hour_slot(int64_t hour) { return (int)(((hour % 24) + 24) % 24); }
 
-/* The most logins through server s in an hour of another day at the same
+/* The two busiest hours of one hour of the day on a server: the busiest
+ * same or neighbouring hour of other days, h excluded, in constant time. */
+struct slot_top { const struct bs_hourrec *best; uint64_t second; };
+
+static void slot_top_add(struct slot_top *t, const struct bs_hourrec *h)
+{
+	if (!t->best || h->logins > t->best->logins) {
+		t->second = t->best ? t->best->logins : 0;
+		t->best = h;
+	} else if (h->logins > t->second) {
+		t->second = h->logins;
+	}
+}
+
+/* The most logins through the server in an hour of another day at the same
  * hour of the day or next to it (h excluded). */
-static uint64_t busiest_same_hours(const struct ctx *c, size_t s, const struct bs_hourrec *h)
+static uint64_t busiest_same_hours(const struct slot_top top[24], const struct bs_hourrec *h)
 {
 	uint64_t most = 0;
-	for (size_t i = 0; i < c->a->hours.n; i++) {
-		const struct bs_hourrec *o = &c->a->hours.v[i];
-		int d = (hour_slot(o->hour) - hour_slot(h->hour) + 24) % 24;
-		if (o == h || (d > 1 && d < 23) || o->logins <= most || srv_of_host(c, o->host) != (int)s)
-			continue;
-		most = o->logins;
+	for (int d = 23; d <= 25; d++) {
+		const struct slot_top *t = &top[(hour_slot(h->hour) + d) % 24];
+		uint64_t n = t->best == h ? t->second : t->best ? t->best->logins : 0;
+		most = n > most ? n : most;
 	}
 	return most;
 }
@@ -465,12 +572,14 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	uint64_t slot[24] = { 0 };
+	struct slot_top top[24] = { 0 };
 	int64_t hmin = INT64_MAX, hmax = INT64_MIN;
 	for (size_t i = 0; i < a->hours.n; i++) {
 		const struct bs_hourrec *h = &a->hours.v[i];
 		if (srv_of_host(c, h->host) != (int)s)
 			continue;
 		slot[hour_slot(h->hour)] += h->logins;
+		slot_top_add(&top[hour_slot(h->hour)], h);
 		hmin = h->hour < hmin ? h->hour : hmin;
 		hmax = h->hour > hmax ? h->hour : hmax;
 	}
@@ -482,7 +591,7 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 		if (srv_of_host(c, h->host) != (int)s || h->logins < c->cfg->th.login_burst_slot)
 			continue;
 		double usual = (double)(slot[hour_slot(h->hour)] - h->logins) / (double)(days - 1);
-		uint64_t most = busiest_same_hours(c, s, h);
+		uint64_t most = busiest_same_hours(top, h);
 		if ((double)h->logins <= c->cfg->th.login_burst_factor * usual || h->logins <= 3 * most)
 			continue;
 		v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
