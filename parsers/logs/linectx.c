@@ -3,6 +3,8 @@
 #include "config.h"
 #include "parsers/logs/daemons.h"
 
+#include <string.h>
+
 
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t)
 {
@@ -47,4 +49,14 @@ void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts
 	h->from_access_log = true;
 	h->status = status;
 	h->resp_bytes = bytes;
+}
+
+bool bs_line_skip(bs_str *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (s->n < n || memcmp(s->p, lit, n) != 0)
+		return false;
+	s->p += n;
+	s->n -= n;
+	return true;
 }
