@@ -53,7 +53,7 @@ struct bs_opensmtpd {
 };
 
 #define KEEP(dst, s) do { size_t n_ = (s).n < sizeof(dst) ? (s).n : sizeof(dst); \
-	memcpy((dst), (s).p, n_); dst##_n = (uint8_t)n_; } while (0)
+	if (n_) memcpy((dst), (s).p, n_); dst##_n = (uint8_t)n_; } while (0)
 #define STR(m, f) bs_str_make((m)->f, (m)->f##_n)
 
 static void emit(struct bs_opensmtpd *p, const struct bs_line_ctx *c, const struct os_msg *m)
@@ -304,7 +304,7 @@ static enum bs_verdict envelope(struct bs_opensmtpd *p, const struct bs_line_ctx
 static enum bs_verdict opensmtpd_line(void *state, const struct bs_line_ctx *c, bs_str text, struct bs_tz *tz)
 {
 	(void)tz;
-	const char *sp = memchr(text.p, ' ', text.n);
+	const char *sp = text.n ? memchr(text.p, ' ', text.n) : NULL;
 	if (!sp)
 		return BS_IGNORED;
 	bs_str sid = bs_str_make(text.p, (size_t)(sp - text.p));
@@ -337,7 +337,7 @@ static bool opensmtpd_prog(bs_str prog)
  * and of other servers: only OpenSMTPD opens with a hex session id. */
 static bool opensmtpd_shape(bs_str msg)
 {
-	const char *sp = memchr(msg.p, ' ', msg.n);
+	const char *sp = msg.n ? memchr(msg.p, ' ', msg.n) : NULL;
 	return sp && is_hex_id(bs_str_make(msg.p, (size_t)(sp - msg.p)));
 }
 

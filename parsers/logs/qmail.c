@@ -206,7 +206,7 @@ static uint64_t to_u64(bs_str s)
 /* The word up to the next space (or the end), skipped with that space. */
 static bs_str take_word(bs_str *s)
 {
-	const char *sp = memchr(s->p, ' ', s->n);
+	const char *sp = s->n ? memchr(s->p, ' ', s->n) : NULL;
 	size_t n = sp ? (size_t)(sp - s->p) : s->n;
 	bs_str w = bs_str_make(s->p, n);
 	s->p += sp ? n + 1 : n;
@@ -228,7 +228,7 @@ static struct qm_msg *open_msg(struct bs_qmail *p, const struct bs_line_ctx *c, 
 		m->sender_n = m->rcpt_used = m->nrcpt = 0;
 		m->dropped = 0;
 		m->host_n = 0;
-		if (c->sl) {
+		if (c->sl && c->sl->host.n) { /* an empty host may be a NULL pointer */
 			m->host_n = (uint8_t)(c->sl->host.n < sizeof m->host ? c->sl->host.n : sizeof m->host);
 			memcpy(m->host, c->sl->host.p, m->host_n);
 		}
