@@ -53,7 +53,9 @@ struct bs_opensmtpd {
 };
 
 #define KEEP(dst, s) do { size_t n_ = (s).n < sizeof(dst) ? (s).n : sizeof(dst); \
-	if (n_) memcpy((dst), (s).p, n_); dst##_n = (uint8_t)n_; } while (0)
+	if (n_) \
+		memcpy((dst), (s).p, n_); \
+	dst##_n = (uint8_t)n_; } while (0)
 #define STR(m, f) bs_str_make((m)->f, (m)->f##_n)
 
 static void emit(struct bs_opensmtpd *p, const struct bs_line_ctx *c, const struct os_msg *m)
