@@ -63,7 +63,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(zimbra) X(exim) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(sogo) X(horde) X(squirrelmail) X(snappymail) X(openwebmail) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(zimbra) X(exim) X(qmail) X(opensmtpd) X(dovecot) X(courier) X(cyrus) X(amavis) X(spamd) X(sudo) X(roundcube) X(sogo) X(horde) X(squirrelmail) X(snappymail) X(openwebmail) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE
@@ -76,6 +76,8 @@ void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth
 /* An access-log request (web access log, IIS, Exchange HttpProxy): an HTTP
  * event, phase COMPLETE, from_access_log, txn the line number, no host. */
 void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts, int status, uint64_t bytes);
+/* If s opens with lit, step over it and say so. */
+bool bs_line_skip(bs_str *s, const char *lit);
 /* Why a line is malformed, to c->diag with the input and line number (the
  * command line writes "FILE:LINE: daemon: why"). */
 void bs_line_debug(const struct bs_line_ctx *c, const char *daemon, const char *why);

@@ -3,6 +3,8 @@
 #include "config.h"
 #include "parsers/logs/daemons.h"
 
+#include <string.h>
+
 
 void bs_line_event(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_event_type t)
 {
@@ -83,4 +85,14 @@ size_t bs_line_iso_stamp(bs_str s, struct bs_tz *tz, bs_time *ts)
 	if (i < s.n && p[i] == ' ')
 		i++;
 	return i;
+}
+
+bool bs_line_skip(bs_str *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (s->n < n || memcmp(s->p, lit, n) != 0)
+		return false;
+	s->p += n;
+	s->n -= n;
+	return true;
 }

@@ -23,16 +23,6 @@ bool bs_spamd_prog(bs_str prog)
 	return bs_str_eq(prog, "spamd") || bs_str_eq(prog, "spamc") || bs_str_eq(prog, "spamd-child");
 }
 
-static bool sd_eat(bs_str *s, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (s->n < n || memcmp(s->p, lit, n) != 0)
-		return false;
-	s->p += n;
-	s->n -= n;
-	return true;
-}
-
 /* A decimal number ending at stop: "15.3", "-0.1". */
 static bool sd_number(bs_str s, char stop, double *out, bs_str *rest)
 {
@@ -54,8 +44,8 @@ static enum bs_verdict sd_verdict(const struct bs_line_ctx *c, bs_str s, bool sp
 {
 	double score, required;
 	bs_str rest;
-	if (!sd_eat(&s, "(") || !sd_number(s, '/', &score, &rest) || !sd_number(rest, ')', &required, &rest) ||
-	    !sd_eat(&rest, " for ")) {
+	if (!bs_line_skip(&s, "(") || !sd_number(s, '/', &score, &rest) || !sd_number(rest, ')', &required, &rest) ||
+	    !bs_line_skip(&rest, " for ")) {
 		bs_line_debug(c, DAEMON, "verdict without (score/required) for user");
 		return BS_MALFORMED;
 	}
@@ -84,10 +74,10 @@ enum bs_verdict bs_spamd_line(const struct bs_line_ctx *c)
 	bs_str msg = c->sl->msg;
 	if (bs_str_eq(c->sl->prog, "spamc"))
 		return BS_IGNORED;
-	sd_eat(&msg, "spamd: ");
-	if (sd_eat(&msg, "identified spam "))
+	bs_line_skip(&msg, "spamd: ");
+	if (bs_line_skip(&msg, "identified spam "))
 		return sd_verdict(c, msg, true);
-	if (sd_eat(&msg, "clean message "))
+	if (bs_line_skip(&msg, "clean message "))
 		return sd_verdict(c, msg, false);
 	return BS_IGNORED;
 }
