@@ -68,16 +68,14 @@ for scenario in reference clean maillog-only two-servers pcapng-vlan newyear var
 	run_scenario "$scenario" fleet ""
 done
 # Issue 16 scenarios (docs/SAMPLES.md): the stolen copy, when seen, is the
-# authority: every check required. opened-only-cut: the rows after the
-# capture gap are not read back by the MySQL parser (it resynchronises only
-# at the next command), so its exposure checks are still TODO.
-for scenario in opened-only post-shell role-spam; do
+# authority: every check required. opened-only-cut: the MySQL parser loses
+# the rest of the Abook result after the capture gap; the truth counts those
+# rows as cut (addressbook inferred up to X) and their addresses as
+# exfiltrated, observed in the dump's FTP payload.
+for scenario in opened-only opened-only-cut post-shell role-spam; do
 	run_scenario "$scenario" fleet ""
 	run_scenario "$scenario" discovered ""
 done
-cut_todo='verdict|window|attacker_ips|spam onset|login|sent_to|received_from|credentials|trojan'
-run_scenario opened-only-cut fleet "$cut_todo"
-run_scenario opened-only-cut discovered "$cut_todo"
 # Maillogs alone (issue 16, item 3): the shell's clean-up (sudo rm), the night
 # login burst and the dump mailed out make wm3 compromised; the exposure is
 # rebuilt by inference. Every check required, with and without the inventory.

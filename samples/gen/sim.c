@@ -345,7 +345,9 @@ static const char *odb_corr_cell(void *ctx, size_t row, size_t col)
 }
 
 /* Writes the rows to the dump and tells the truth which addresses they hold
- * (cells with an '@', in any column) and whether the capture saw them. */
+ * (cells with an '@', in any column) and whether the capture saw them as
+ * rows: the MySQL parser cannot find the packet framing again after a gap
+ * inside a result, so the rows after the gap are lost with it. */
 static void odb_dump(struct buf *d, const char *header, cell_fn cell, void *ctx, size_t nrows, size_t ncols,
 	uint8_t (*cat)(void *ctx, size_t row), size_t gap_from, size_t gap_to)
 {
@@ -355,7 +357,7 @@ static void odb_dump(struct buf *d, const char *header, cell_fn cell, void *ctx,
 			const char *v = cell(ctx, r, c);
 			buf_printf(d, "%s%s", v, c + 1 < ncols ? "\t" : "\n");
 			if (strchr(v, '@'))
-				truth_seen(addr_intern(v), cat(ctx, r), r < gap_from || r >= gap_to);
+				truth_seen(addr_intern(v), cat(ctx, r), r < gap_from);
 		}
 }
 static uint8_t cat_login(void *ctx, size_t row) { (void)ctx; (void)row; return CAT_LOGIN; }

@@ -340,8 +340,11 @@ void truth_trojan(int user) { W.addrs[W.users[user].addr].flags |= CAT_TROJAN; }
 void truth_seen(int addr, uint8_t cat, bool seen)
 {
 	struct addr *a = &W.addrs[addr];
+	/* Every row is in the dump whose FTP upload the capture shows whole:
+	 * exfiltrated (observed) even when its result row was not seen. */
+	a->seen |= CAT_EXFILTRATED;
 	if (seen)
-		a->seen |= cat | CAT_EXFILTRATED;
+		a->seen |= cat;
 	else
 		a->gap = true;
 	const char *dom = strrchr(a->s, '@');
@@ -663,11 +666,12 @@ static void write_attack_scoping(FILE *fp)
 	}
 	int hidden = 0;
 	for (int i = 0; i < W.naddrs; i++)
-		hidden += W.addrs[i].gap && !W.addrs[i].seen && W.addrs[i].abook_app_t > W.dump_end;
+		hidden += W.addrs[i].gap && !(W.addrs[i].seen & ~CAT_EXFILTRATED) && W.addrs[i].abook_app_t > W.dump_end;
 	fprintf(fp, "stolen copy seen in the capture: Users, Abook and Correspondents result rows are the exposure (observed).\n");
 	if (W.variant == V_OPENED_CUT)
-		fprintf(fp, "Abook dump cut by a capture gap (rows %zu..%zu not seen): those rows' addresses shown by the application's\n"
-			"own address-book reads up to the cut-off are inferred; %d addresses stolen only in the gap have no evidence.\n",
+		fprintf(fp, "Abook dump cut by a capture gap (rows %zu..%zu; the MySQL parser loses the rest of the result with it):\n"
+			"the rows' addresses shown by the application's own address-book reads up to the cut-off are addressbook\n"
+			"(inferred); every row is in the FTP payload: exfiltrated (observed), %d addresses of those rows only that.\n",
 			W.gap_from, W.gap_to - 1, hidden);
 }
 
