@@ -63,19 +63,17 @@ run_scenario() {
 	grep -q '^ok\|^not ok' "$dir.$mode.cmp.tap" || { fail "$scenario ($mode): truthcmp printed no result"; sed 's/^/# /' "$dir.$mode.cmp.tap" | tail -5; }
 }
 
-# The old scenarios' truth still says "would hold at T" for login, sent_to
-# and received_from; the engine follows issue 16 (the seen copy decides,
-# inference up to the last bulk read or exfiltration): TODO until
-# samples/gen's truth for them follows the same rule.
-old_todo='^exposed addresses, (all categories|login|sent_to|received_from):'
+# Every scenario's truth follows issue 16's rule (the seen copy decides,
+# inference up to the last bulk read or exfiltration): every check required.
 for scenario in reference clean maillog-only two-servers pcapng-vlan newyear variety variety-clean; do
-	run_scenario "$scenario" fleet "" "$old_todo"
+	run_scenario "$scenario" fleet ""
 done
 # Issue 16 scenarios (docs/SAMPLES.md): the stolen copy, when seen, is the
-# authority: every check required. opened-only-cut: the rows after the
-# capture gap are not read back by the MySQL parser (it resynchronises only
-# at the next command), so its exposure checks are still TODO.
-for scenario in opened-only post-shell role-spam; do
+# authority: every check required. opened-only-cut: the MySQL parser loses
+# the rest of the Abook result after the capture gap; the truth counts those
+# rows as cut (addressbook inferred up to X) and their addresses as
+# exfiltrated, observed in the dump's FTP payload.
+for scenario in opened-only opened-only-cut post-shell role-spam; do
 	run_scenario "$scenario" fleet ""
 	run_scenario "$scenario" discovered ""
 done
@@ -85,9 +83,6 @@ done
 # 404 probes after the clean-up do not). The exposure, the tampering and the
 # addresses seen only in the capture are not in the logs.
 run_scenario post-shell logs-only '^servers.csv readable|^server wm[0-9] (is in|verdict)|window_(start|end)'
-cut_todo='verdict|window|attacker_ips|spam onset|login|sent_to|received_from|credentials|trojan'
-run_scenario opened-only-cut fleet "$cut_todo"
-run_scenario opened-only-cut discovered "$cut_todo"
 # Maillogs alone (issue 16, item 3): the shell's clean-up (sudo rm), the night
 # login burst and the dump mailed out make wm3 compromised; the exposure is
 # rebuilt by inference. Every check required, with and without the inventory.
@@ -97,7 +92,7 @@ run_scenario maillog-only-exfil discovered ""
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.
 for scenario in reference variety variety-clean; do
-	run_scenario "$scenario" discovered "" "$old_todo"
+	run_scenario "$scenario" discovered ""
 	out="$work/$scenario/out-discovered"
 	check "$scenario, fleet discovered: the report says how the fleet was found" grep -q "discovered" "$out/report.html"
 	is "$scenario, fleet discovered: the six webmail servers, nothing else" \

@@ -30,7 +30,6 @@ struct addr {
 	bs_time login_t;       /* first successful webmail login */
 	bs_time sent_t;        /* first time it was a webmail recipient */
 	bs_time abook_app_t;   /* first time the app returned it from an address-book table */
-	bs_time recv_t;        /* first time a mail from it reached a customer who had logged in */
 	bool spam_target;      /* exposed customer: spam onset aims at it */
 	/* Scenarios with a seen copy (W.odb): categories from the rows the
 	 * attacker was seen to read, and rows stolen but hidden by a capture gap. */
@@ -48,7 +47,6 @@ struct user {
 	bool desktop;          /* uses IMAP from home, never webmail */
 	bool heavy;
 	int *abook, nabook;
-	int *pending, npending, cpending; /* senders of mail received before the first login */
 	/* W.odb: has a Users row (logged in to webmail once); its delivered
 	 * mail (senders) and how many it has opened. */
 	bool in_users;
@@ -82,6 +80,9 @@ struct world {
 	bool odb;                    /* the opened-only database: Users, Abook, Correspondents */
 	struct corr *corr; int ncorr, ccorr;
 	bs_time dump_end;            /* end of the attacker's last bulk read or exfiltration */
+	uint8_t covered;             /* categories whose live table the attacker read whole (V_NONE) */
+	struct delivery { int sender, rcpt_user; bs_time t; } *deliveries; /* every final delivery */
+	int ndeliveries, cdeliveries;
 	bs_time onset_first;         /* first spam of the onset */
 	size_t gap_from, gap_to;     /* W.odb cut: rows of the Abook dump the capture misses */
 	bool variety;                /* variety, variety-clean: configurations that are not attacks */
@@ -99,7 +100,9 @@ void truth_login(int user, int server, bs_time t);
 void truth_sent(int addr, bs_time t);
 void truth_abook_app(int addr, bs_time t);
 void truth_delivered(int sender_addr, int rcpt_user, bs_time t);
-void truth_attacker_read(int addr, bool addressbook_table);
+/* An address in a row of the attacker's bulk read of a table of category cat
+ * (0: no category of its own); exfiltrated too. */
+void truth_attacker_read(int addr, uint8_t cat);
 void truth_trojan(int user);
 /* Users whose webmail login went through server at or after its exploit, once each. */
 int truth_harvested(int server, int *out, int max);

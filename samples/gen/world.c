@@ -110,7 +110,7 @@ int addr_intern(const char *s)
 	memset(a, 0, sizeof *a);
 	a->s = bs_xstrndup(norm, strlen(norm));
 	a->user = -1;
-	a->login_t = a->sent_t = a->abook_app_t = a->recv_t = TIME_NEVER;
+	a->login_t = a->sent_t = a->abook_app_t = TIME_NEVER;
 	htab[i] = W.naddrs;
 	return W.naddrs++;
 }
@@ -272,18 +272,9 @@ static int ncreds, ccreds;
 
 void truth_login(int user, int server, bs_time t)
 {
-	struct user *u = &W.users[user];
-	struct addr *a = &W.addrs[u->addr];
-	if (a->login_t == TIME_NEVER) {
+	struct addr *a = &W.addrs[W.users[user].addr];
+	if (a->login_t == TIME_NEVER)
 		a->login_t = t;
-		/* Mail it received before its first login counts from now on. */
-		for (int i = 0; i < u->npending; i++)
-			if (W.addrs[u->pending[i]].recv_t > t)
-				W.addrs[u->pending[i]].recv_t = t;
-		free(u->pending);
-		u->pending = NULL;
-		u->npending = u->cpending = 0;
-	}
 	if (WS[server].attacked && t >= WS[server].exploit_t) {
 		if (ncreds == ccreds) {
 			ccreds = ccreds ? ccreds * 2 : 256;
@@ -321,7 +312,13 @@ void truth_abook_app(int addr, bs_time t)
 void truth_delivered(int sender, int rcpt_user, bs_time t)
 {
 	struct user *u = &W.users[rcpt_user];
-	struct addr *s = &W.addrs[sender];
+	if (sender >= 0) {
+		if (W.ndeliveries == W.cdeliveries) {
+			W.cdeliveries = W.cdeliveries ? W.cdeliveries * 2 : 1024;
+			W.deliveries = bs_xrealloc(W.deliveries, (size_t)W.cdeliveries * sizeof *W.deliveries);
+		}
+		W.deliveries[W.ndeliveries++] = (struct delivery){ sender, rcpt_user, t };
+	}
 	if (W.odb && sender >= 0 && !u->desktop) {
 		if (u->ninbox == u->cinbox) {
 			u->cinbox = u->cinbox ? u->cinbox * 2 : 16;
@@ -329,26 +326,11 @@ void truth_delivered(int sender, int rcpt_user, bs_time t)
 		}
 		u->inbox[u->ninbox++] = sender;
 	}
-	if (W.addrs[u->addr].login_t <= t) {
-		if (s->recv_t > t)
-			s->recv_t = t;
-		return;
-	}
-	if (u->desktop)
-		return; /* never logs in to webmail: its mail is not evidence */
-	for (int i = 0; i < u->npending; i++)
-		if (u->pending[i] == sender)
-			return;
-	if (u->npending == u->cpending) {
-		u->cpending = u->cpending ? u->cpending * 2 : 8;
-		u->pending = bs_xrealloc(u->pending, (size_t)u->cpending * sizeof *u->pending);
-	}
-	u->pending[u->npending++] = sender;
 }
 
-void truth_attacker_read(int addr, bool addressbook_table)
+void truth_attacker_read(int addr, uint8_t cat)
 {
-	W.addrs[addr].flags |= CAT_EXFILTRATED | (addressbook_table ? CAT_ADDRESSBOOK : 0);
+	W.addrs[addr].flags |= CAT_EXFILTRATED | cat;
 	if (W.addrs[addr].user >= 0)
 		W.addrs[addr].spam_target = true;
 }
@@ -358,8 +340,11 @@ void truth_trojan(int user) { W.addrs[W.users[user].addr].flags |= CAT_TROJAN; }
 void truth_seen(int addr, uint8_t cat, bool seen)
 {
 	struct addr *a = &W.addrs[addr];
+	/* Every row is in the dump whose FTP upload the capture shows whole:
+	 * exfiltrated (observed) even when its result row was not seen. */
+	a->seen |= CAT_EXFILTRATED;
 	if (seen)
-		a->seen |= cat | CAT_EXFILTRATED;
+		a->seen |= cat;
 	else
 		a->gap = true;
 	const char *dom = strrchr(a->s, '@');
@@ -550,6 +535,37 @@ static uint8_t scoped_cats(int i, uint8_t cred, bs_time X, bool *observed)
 	return obs | inf;
 }
 
+/* Categories of every address in the reference-family scenarios (issue 16):
+ * the rows of the attacker's reads seen in the captures with their table's
+ * category (observed); inference up to X only for a category no seen read of
+ * a live table covers whole (an old copy like Abook_old covers nothing);
+ * received_from: senders of mail delivered by X to an address with login.
+ * Logs only: no read is seen, everything inferred up to X (the mail exfil). */
+static void reference_cats(uint8_t *cats, bool logs_only, bs_time X)
+{
+	uint8_t covered = logs_only ? 0 : W.covered;
+	for (int i = 0; i < W.naddrs; i++) {
+		const struct addr *a = &W.addrs[i];
+		uint8_t c = cats[i];
+		if (!logs_only)
+			c |= a->flags;
+		if (!(covered & CAT_LOGIN) && a->login_t <= X)
+			c |= CAT_LOGIN;
+		if (!(covered & CAT_SENT_TO) && a->sent_t <= X)
+			c |= CAT_SENT_TO;
+		if (!(covered & CAT_ADDRESSBOOK) && !logs_only && a->abook_app_t <= X)
+			c |= CAT_ADDRESSBOOK;
+		cats[i] = c;
+	}
+	if (covered & CAT_RECEIVED_FROM)
+		return;
+	for (int k = 0; k < W.ndeliveries; k++) {
+		const struct delivery *d = &W.deliveries[k];
+		if (d->t <= X && (cats[W.users[d->rcpt_user].addr] & CAT_LOGIN))
+			cats[d->sender] |= CAT_RECEIVED_FROM;
+	}
+}
+
 static void write_row(FILE *fp, const struct addr *a, uint8_t c, const char *basis, int *counts)
 {
 	const char *dom = strrchr(a->s, '@');
@@ -600,23 +616,13 @@ static void write_exposed(const struct truth_opts *o, bs_time T, int *counts)
 		if (creds[i].t >= win_start(w) && creds[i].t <= win_end(w))
 			cats[W.users[creds[i].user].addr] |= CAT_CREDENTIALS;
 	}
+	if (!o->basis)
+		reference_cats(cats, o->logs_only, W.dump_end);
 	int *ids = bs_xmalloc((size_t)W.naddrs * sizeof *ids), n = 0;
 	for (int i = 0; i < W.naddrs; i++) {
-		struct addr *a = &W.addrs[i];
-		uint8_t c;
-		if (o->basis) {
-			c = scoped_cats(i, cats[i], W.dump_end, &obs[i]);
-		} else {
-			c = cats[i] | a->flags;
-			if (a->login_t <= T) c |= CAT_LOGIN;
-			if (a->sent_t <= T) c |= CAT_SENT_TO;
-			if (a->abook_app_t <= T) c |= CAT_ADDRESSBOOK;
-			if (a->recv_t <= T) c |= CAT_RECEIVED_FROM;
-			if (o->logs_only)
-				c &= (uint8_t)~(CAT_ADDRESSBOOK | CAT_EXFILTRATED | CAT_TROJAN);
-		}
-		cats[i] = c;
-		if (c)
+		if (o->basis)
+			cats[i] = scoped_cats(i, cats[i], W.dump_end, &obs[i]);
+		if (cats[i])
 			ids[n++] = i;
 	}
 	qsort(ids, (size_t)n, sizeof *ids, cmp_addr_ids);
@@ -660,11 +666,12 @@ static void write_attack_scoping(FILE *fp)
 	}
 	int hidden = 0;
 	for (int i = 0; i < W.naddrs; i++)
-		hidden += W.addrs[i].gap && !W.addrs[i].seen && W.addrs[i].abook_app_t > W.dump_end;
+		hidden += W.addrs[i].gap && !(W.addrs[i].seen & ~CAT_EXFILTRATED) && W.addrs[i].abook_app_t > W.dump_end;
 	fprintf(fp, "stolen copy seen in the capture: Users, Abook and Correspondents result rows are the exposure (observed).\n");
 	if (W.variant == V_OPENED_CUT)
-		fprintf(fp, "Abook dump cut by a capture gap (rows %zu..%zu not seen): those rows' addresses shown by the application's\n"
-			"own address-book reads up to the cut-off are inferred; %d addresses stolen only in the gap have no evidence.\n",
+		fprintf(fp, "Abook dump cut by a capture gap (rows %zu..%zu; the MySQL parser loses the rest of the result with it):\n"
+			"the rows' addresses shown by the application's own address-book reads up to the cut-off are addressbook\n"
+			"(inferred); every row is in the FTP payload: exfiltrated (observed), %d addresses of those rows only that.\n",
 			W.gap_from, W.gap_to - 1, hidden);
 }
 
