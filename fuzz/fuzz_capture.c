@@ -14,7 +14,7 @@
 #include "parsers/capture/capture.h"
 #include "parsers/stream/proto.h"
 
-static const int linktypes[] = { 1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 1 | (1 << 28), 147 };
+static const int linktypes[] = { 1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 1 | (1 << 28), 147, 239 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

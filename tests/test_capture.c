@@ -195,6 +195,91 @@ static enum bs_verdict tcp(int from, uint32_t seq, uint8_t flags, const char *da
 
 /* ----------------------------------------------------------- link layers */
 
+/* Ethertype 0x8864 and a PPPoE session header at P, PPP protocol PROTO,
+ * the datagram D after it (10 bytes before D). */
+static void pppoe(uint8_t *p, unsigned proto, const uint8_t *d, size_t n)
+{
+	put16(p, 0x8864);
+	p[2] = 0x11; /* version 1, type 1 */
+	p[3] = 0;    /* session data */
+	put16(p + 4, 0x1234);
+	put16(p + 6, (unsigned)(n + 2));
+	put16(p + 8, proto);
+	memcpy(p + 10, d, n);
+}
+
+/* PPPoE, MPLS and NFLOG around the IPv4 datagram IP and the IPv6 one V6
+ * (issue 18): each one is delivered. */
+static void test_tunnel_link_layers(const uint8_t *ip, size_t n, const uint8_t *v6, size_t n6)
+{
+	uint8_t b[512];
+	fresh(0);
+	int before = rec.nudp;
+
+	/* PPPoE session over QinQ: 88a8, 8100, 8864, ver/type 0x11, code 0,
+	 * session, length, PPP 0x0021 */
+	memset(b, 0xaa, 12);
+	put16(b + 12, 0x88a8);
+	put16(b + 14, 10);
+	put16(b + 16, 0x8100);
+	put16(b + 18, 20);
+	pppoe(b + 20, 0x0021, ip, n);
+	is_int(feed(1, b, 30 + n, 1), BS_PARSED, "PPPoE over QinQ, IPv4: parsed");
+	is_str(rec.udp[rec.nudp - 1], "hello", "PPPoE over QinQ: UDP payload");
+	/* PPPoE on a plain frame, IPv6 */
+	pppoe(b + 12, 0x0057, v6, n6);
+	is_int(feed(1, b, 22 + n6, 1), BS_PARSED, "PPPoE, IPv6: parsed");
+	put16(b + 20, 0xc021);
+	is_int(feed(1, b, 22 + n6, 1), BS_IGNORED, "PPPoE LCP: ignored");
+	is_int(feed(1, b, 18, 1), BS_MALFORMED, "PPPoE cut in its header: malformed");
+
+	/* MPLS: two labels, the second with bottom of stack, then IPv4 */
+	put16(b + 12, 0x8847);
+	memset(b + 14, 0, 8);
+	b[14 + 1] = 0x10;
+	b[18 + 1] = 0x20;
+	b[18 + 2] = 0x01;
+	b[18 + 3] = 64;
+	memcpy(b + 22, ip, n);
+	is_int(feed(1, b, 22 + n, 1), BS_PARSED, "MPLS two labels, IPv4: parsed");
+	is_str(rec.udp[rec.nudp - 1], "hello", "MPLS: UDP payload");
+	/* MPLS multicast behind 802.1Q, one label, IPv6 */
+	put16(b + 12, 0x8100);
+	put16(b + 14, 7);
+	put16(b + 16, 0x8848);
+	memset(b + 18, 0, 4);
+	b[18 + 2] = 0x01;
+	memcpy(b + 22, v6, n6);
+	is_int(feed(1, b, 22 + n6, 1), BS_PARSED, "MPLS behind 802.1Q, IPv6: parsed");
+	put16(b + 16, 0x8847);
+	memset(b + 18, 0, 8);
+	is_int(feed(1, b, 26, 1), BS_MALFORMED, "MPLS without bottom of stack: malformed");
+
+	/* NFLOG: AF_INET, version 0, group 5; a prefix TLV (padded), the
+	 * payload TLV; little-endian TLVs as an x86 host writes them */
+	size_t o = 0;
+	b[o++] = 2;
+	b[o++] = 0;
+	put16(b + o, 5);
+	o += 2;
+	b[o] = 4 + 3; b[o + 1] = 0; b[o + 2] = 10; b[o + 3] = 0; /* NFULA_PREFIX "ab\0" */
+	memcpy(b + o + 4, "ab", 3);
+	o += 8;
+	b[o] = (uint8_t)(4 + n); b[o + 1] = 0; b[o + 2] = 9; b[o + 3] = 0;
+	memcpy(b + o + 4, ip, n);
+	is_int(feed(239, b, o + 4 + n, 1), BS_PARSED, "NFLOG little-endian, IPv4: parsed");
+	is_str(rec.udp[rec.nudp - 1], "hello", "NFLOG: UDP payload");
+	/* big-endian TLVs, AF_INET6 */
+	b[0] = 10;
+	o = 4;
+	b[o] = 0; b[o + 1] = (uint8_t)(4 + n6); b[o + 2] = 0; b[o + 3] = 9;
+	memcpy(b + o + 4, v6, n6);
+	is_int(feed(239, b, o + 4 + n6, 1), BS_PARSED, "NFLOG big-endian, IPv6: parsed");
+	b[o + 3] = 1; /* NFULA_PACKET_HDR only */
+	is_int(feed(239, b, o + 4 + n6, 1), BS_IGNORED, "NFLOG without a payload: ignored");
+	is_int(rec.nudp - before, 6, "PPPoE, MPLS, NFLOG: every datagram delivered");
+}
+
 static void test_link_layers(void)
 {
 	uint8_t ip[256], b[512];
@@ -313,6 +398,7 @@ static void test_link_layers(void)
 	is_int(feed(228, ip, n, BS_TIME_END), BS_MALFORMED, "a packet in year 10000: malformed");
 	is_int(feed(228, ip, n, BS_TIME_END - 1), BS_PARSED, "a packet in the last microsecond of 9999: read");
 	is_int(feed(101, ip, 0, 1), BS_MALFORMED, "raw: empty packet malformed");
+	test_tunnel_link_layers(ip, n, v6, 40 + un);
 }
 
 /* ----------------------------------------------------------------- IPv6 */

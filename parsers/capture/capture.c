@@ -525,16 +525,6 @@ static bool is_vlan(uint16_t type)
 	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
 }
 
-static enum bs_verdict do_ethertype(struct bs_capture *c, uint16_t type, const uint8_t *p, size_t n,
-                                    bool snapped)
-{
-	if (type == 0x0800)
-		return do_ipv4(c, p, n, snapped);
-	if (type == 0x86dd)
-		return do_ipv6(c, p, n, snapped);
-	return BS_IGNORED; /* ARP, LLDP, 802.3 lengths ... */
-}
-
 static enum bs_verdict do_raw(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 1)
@@ -544,6 +534,102 @@ static enum bs_verdict do_raw(struct bs_capture *c, const uint8_t *p, size_t n, 
 	if ((p[0] >> 4) == 6)
 		return do_ipv6(c, p, n, snapped);
 	return malformed(c, "raw", "not IPv4 nor IPv6");
+}
+
+/* PPPoE session stage (RFC 2516): version/type, code 0, session id, length
+ * (of the PPP frame), then the PPP protocol (RFC 1661; one byte when
+ * compressed: an odd first byte) - 0x0021 IPv4, 0x0057 IPv6. */
+static enum bs_verdict do_pppoe(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 8)
+		return malformed(c, "pppoe", "shorter than its 6-byte header and protocol");
+	if (p[0] != 0x11 || p[1] != 0x00)
+		return BS_IGNORED; /* another version, or not a session data frame */
+	size_t len = bs_be16(p + 4);
+	if (len > n - 6)
+		len = n - 6; /* snapped */
+	const uint8_t *ppp = p + 6;
+	unsigned proto = ppp[0] & 1 ? ppp[0] : bs_be16(ppp);
+	size_t off = ppp[0] & 1 ? 1 : 2;
+	if (len < off)
+		return malformed(c, "pppoe", "PPP frame shorter than its protocol");
+	if (proto == 0x0021)
+		return do_ipv4(c, ppp + off, len - off, snapped);
+	if (proto == 0x0057)
+		return do_ipv6(c, ppp + off, len - off, snapped);
+	return BS_IGNORED; /* LCP, IPCP, CHAP ... */
+}
+
+/* MPLS (RFC 3032): 4-byte label entries up to the one with the bottom of
+ * stack bit; the payload has no type, IPv4 or IPv6 by its first nibble
+ * (a pseudowire control word, nibble 0, is not read). */
+#define MAX_MPLS_LABELS 16
+static enum bs_verdict do_mpls(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	size_t off = 0;
+	for (int labels = 0;; labels++) {
+		if (labels == MAX_MPLS_LABELS || n - off < 4)
+			return malformed(c, "mpls", "too many labels or a label cut");
+		bool bottom = p[off + 2] & 1;
+		off += 4;
+		if (bottom)
+			break;
+	}
+	if (n - off < 1)
+		return malformed(c, "mpls", "no payload after the labels");
+	unsigned version = p[off] >> 4;
+	if (version == 4 || version == 6)
+		return do_raw(c, p + off, n - off, snapped);
+	return BS_IGNORED;
+}
+
+static enum bs_verdict do_ethertype(struct bs_capture *c, uint16_t type, const uint8_t *p, size_t n,
+                                    bool snapped)
+{
+	if (type == 0x0800)
+		return do_ipv4(c, p, n, snapped);
+	if (type == 0x86dd)
+		return do_ipv6(c, p, n, snapped);
+	if (type == 0x8864)
+		return do_pppoe(c, p, n, snapped);
+	if (type == 0x8847 || type == 0x8848)
+		return do_mpls(c, p, n, snapped);
+	return BS_IGNORED; /* ARP, LLDP, PPPoE discovery, 802.3 lengths ... */
+}
+
+/* NFLOG (LINKTYPE_NFLOG 239): family, version, resource id, then TLVs
+ * (length with its 4-byte header, type; padded to 4 bytes) in the byte
+ * order of the capturing host, read as the one whose first length fits.
+ * The packet is in NFULA_PAYLOAD (type 9), an IP datagram of the family. */
+#define NFULA_PAYLOAD 9
+static enum bs_verdict do_nflog(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
+{
+	if (n < 4)
+		return malformed(c, "nflog", "shorter than its 4-byte header");
+	uint8_t family = p[0];
+	size_t off = 4;
+	bool big_endian = false;
+	if (n - off >= 4) {
+		size_t le = bs_le16(p + off);
+		big_endian = le < 4 || le > n - off;
+	}
+	while (n - off >= 4) {
+		size_t len = big_endian ? bs_be16(p + off) : bs_le16(p + off);
+		unsigned type = (big_endian ? bs_be16(p + off + 2) : bs_le16(p + off + 2)) & 0x7fff;
+		if (len < 4 || len > n - off)
+			return malformed(c, "nflog", "a TLV longer than the packet or shorter than 4 bytes");
+		if (type == NFULA_PAYLOAD) {
+			if (family == 2)
+				return do_ipv4(c, p + off + 4, len - 4, snapped);
+			if (family == 10)
+				return do_ipv6(c, p + off + 4, len - 4, snapped);
+			return do_raw(c, p + off + 4, len - 4, snapped);
+		}
+		off += (len + 3) & ~(size_t)3;
+		if (off > n)
+			break;
+	}
+	return BS_IGNORED; /* no payload attribute: a rule hit without the packet */
 }
 
 /* BSD loopback: the address family, in the byte order of the machine that
@@ -598,6 +684,8 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 	case 0:   /* DLT_NULL */
 	case 108: /* DLT_LOOP */
 		return do_null(c, p, n, snapped);
+	case 239: /* LINKTYPE_NFLOG */
+		return do_nflog(c, p, n, snapped);
 	default:
 		c->cnt.unsupported_linktype++;
 		if (!c->warned_linktype && c->o.warn)

@@ -24,7 +24,9 @@
 #define COM_QUIT 0x01
 #define COM_INIT_DB 0x02
 #define COM_QUERY 0x03
+#define COM_CHANGE_USER 0x11
 #define COM_STMT_PREPARE 0x16
+#define COM_STMT_EXECUTE 0x17
 #define PKT_MAX 0xffffffu
 
 void bs_mysql_init(struct bs_mysql *p)
@@ -93,6 +95,46 @@ static void keep(char *dst, size_t size, size_t *len, bs_str s)
 		*len = k;
 }
 
+/* The size of a value of column type T in the binary protocol (prepared
+ * statement rows and parameters): BIN_LENENC for the length-encoded
+ * strings (VARCHAR, BLOB, DECIMAL, JSON...), BIN_DATE for the dates and
+ * times (a length byte, then that many bytes), else the fixed size. */
+#define BIN_LENENC (-1)
+#define BIN_DATE (-2)
+static int binary_type_size(uint8_t t)
+{
+	switch (t) {
+	case 0x01: return 1;                          /* TINY */
+	case 0x02: case 0x0d: return 2;               /* SHORT, YEAR */
+	case 0x03: case 0x09: case 0x04: return 4;    /* LONG, INT24, FLOAT */
+	case 0x05: case 0x08: return 8;               /* DOUBLE, LONGLONG */
+	case 0x06: return 0;                          /* NULL */
+	case 0x07: case 0x0a: case 0x0b: case 0x0c:   /* TIMESTAMP, DATE, TIME, DATETIME */
+	case 0x11: case 0x12: case 0x13:
+		return BIN_DATE;
+	default: return BIN_LENENC;
+	}
+}
+
+/* Skip one binary value of type T at *pos; false when it does not fit. */
+static bool binary_value_skip(uint8_t t, const uint8_t *b, size_t n, size_t *pos)
+{
+	int size = binary_type_size(t);
+	bs_str s;
+	if (size == BIN_LENENC)
+		return lenenc_str(b, n, pos, &s);
+	if (size == BIN_DATE) {
+		if (*pos >= n || b[*pos] > n - *pos - 1)
+			return false;
+		*pos += 1 + b[*pos];
+		return true;
+	}
+	if ((size_t)size > n - *pos)
+		return false;
+	*pos += (size_t)size;
+	return true;
+}
+
 /* ------------------------------------------------------------ results */
 
 static void result_reset(struct bs_mysql *p)
@@ -101,9 +143,15 @@ static void result_reset(struct bs_mysql *p)
 	p->result_cut = false;
 }
 
+/* The commands whose response is reported as a result. */
+static bool reported_command(uint8_t cmd)
+{
+	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE || cmd == COM_STMT_EXECUTE;
+}
+
 static void emit_result(struct bs_mysql *p, const struct bs_proto_ctx *c, bool error, uint64_t rows)
 {
-	if (p->cur_cmd == COM_QUERY) {
+	if (reported_command(p->cur_cmd)) {
 		struct bs_event ev;
 		bs_proto_event(c, &ev, BS_EV_DBRESULT);
 		ev.u.dbresult.query_id = p->query_id;
@@ -230,6 +278,33 @@ static void window_add(struct bs_mysql *p, const struct bs_proto_ctx *c, const u
 	}
 }
 
+/* Binary row: set the value parser for the next column that is not NULL
+ * (bit col+2 of the row's NULL bitmap). Past the columns whose type is
+ * known the rest of the row is skipped. */
+static void binary_next_col(struct bs_mysql *p)
+{
+	for (;;) {
+		if (p->col >= p->ncols || p->col >= BS_MYSQL_COLS || p->col >= p->cols_seen) {
+			p->vstate = BS_MYSQL_V_SKIP;
+			return;
+		}
+		unsigned bit = p->col + 2;
+		if (p->nullmap[bit / 8] & (1u << (bit % 8))) {
+			p->col++;
+			continue;
+		}
+		int size = binary_type_size(p->coltype[p->col]);
+		if (size == 0) {
+			p->col++;
+			continue;
+		}
+		p->vstate = size == BIN_LENENC ? BS_MYSQL_V_LEN : size == BIN_DATE ? BS_MYSQL_V_DATELEN
+		                                                                  : BS_MYSQL_V_FIXED;
+		p->vleft = size > 0 ? (uint64_t)size : 0;
+		return;
+	}
+}
+
 static void value_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 {
 	row_hold_tag(p);
@@ -237,6 +312,8 @@ static void value_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 	p->win_len = 0;
 	p->col++;
 	p->vstate = BS_MYSQL_V_LEN;
+	if (p->binary)
+		binary_next_col(p);
 }
 
 static void row_begin(struct bs_mysql *p)
@@ -244,6 +321,19 @@ static void row_begin(struct bs_mysql *p)
 	p->vstate = BS_MYSQL_V_LEN;
 	p->col = 0;
 	p->win_len = 0;
+	if (p->binary) {
+		/* 0x00, then the NULL bitmap: (columns + 7 + 2) / 8 bytes */
+		p->vstate = BS_MYSQL_V_BINHDR;
+		p->hdr_left = 1 + (p->ncols + 9) / 8;
+		memset(p->nullmap, 0, sizeof p->nullmap);
+	}
+}
+
+/* A binary value that is not text (a number, a date): skipped, not a cell. */
+static void binary_skip_end(struct bs_mysql *p)
+{
+	p->col++;
+	binary_next_col(p);
 }
 
 /* Row bytes as they come: a sequence of length-encoded strings (0xfb NULL). */
@@ -263,6 +353,8 @@ static void row_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uin
 					p->vstate = BS_MYSQL_V_DATA;
 			} else if (f == 0xfb) {
 				p->col++; /* NULL */
+				if (p->binary)
+					binary_next_col(p);
 			} else if (f == 0xff) {
 				p->vstate = BS_MYSQL_V_SKIP;
 				p->bad_rows++;
@@ -298,13 +390,40 @@ static void row_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uin
 		}
 		case BS_MYSQL_V_SKIP:
 			return;
+		case BS_MYSQL_V_BINHDR: {
+			uint64_t idx = 1 + (p->ncols + 9) / 8 - p->hdr_left; /* 0: the 0x00 header */
+			if (idx >= 1 && idx - 1 < sizeof p->nullmap)
+				p->nullmap[idx - 1] = b[i];
+			i++;
+			if (--p->hdr_left == 0)
+				binary_next_col(p);
+			break;
+		}
+		case BS_MYSQL_V_DATELEN:
+			p->vleft = b[i++];
+			p->vstate = BS_MYSQL_V_FIXED;
+			if (p->vleft == 0)
+				binary_skip_end(p);
+			break;
+		case BS_MYSQL_V_FIXED: {
+			size_t k = n - i;
+			if (k > p->vleft)
+				k = (size_t)p->vleft;
+			i += k;
+			p->vleft -= k;
+			if (p->vleft == 0)
+				binary_skip_end(p);
+			break;
+		}
 		}
 	}
 }
 
 static void row_end(struct bs_mysql *p, const struct bs_proto_ctx *c)
 {
-	if (p->vstate == BS_MYSQL_V_DATA || p->vstate == BS_MYSQL_V_LENBYTES) {
+	if (p->vstate == BS_MYSQL_V_DATA || p->vstate == BS_MYSQL_V_LENBYTES ||
+	    p->vstate == BS_MYSQL_V_FIXED || p->vstate == BS_MYSQL_V_DATELEN ||
+	    p->vstate == BS_MYSQL_V_BINHDR) {
 		/* the row ended inside a value: scan what came, count it */
 		window_flush(p, c, true);
 		p->bad_rows++;
@@ -377,9 +496,39 @@ static void column_def(struct bs_mysql *p, const uint8_t *b, size_t n)
 		if (good)
 			keep(p->colname[p->cols_seen], BS_MYSQL_COLNAME, &len, s);
 		p->colname_len[p->cols_seen] = (uint8_t)len;
+		/* org_name, the length of the fixed fields, charset (2), length (4), type */
+		uint64_t fixed_len;
+		p->coltype[p->cols_seen] = 0xfd; /* unread: taken for a string */
+		if (good && lenenc_str(b, n, &pos, &s) && lenenc_int(b, n, &pos, &fixed_len) && n - pos > 6)
+			p->coltype[p->cols_seen] = b[pos + 6];
 	}
 	if (++p->cols_seen >= p->ncols)
 		p->rstate = p->deprecate_eof ? BS_MYSQL_R_ROWS : BS_MYSQL_R_COLEOF;
+}
+
+/* COM_STMT_PREPARE_OK: 0x00, statement id (4), columns (2), parameters (2),
+ * filler, warnings (2); then the parameter and column definitions, each
+ * group closed by an EOF without CLIENT_DEPRECATE_EOF. The statement is
+ * remembered for its executions; the prepare is a result of no rows. */
+static void prepare_response(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	if (b[0] != 0x00 || n < 9) {
+		emit_result(p, c, b[0] == 0xff, 0);
+		p->rstate = BS_MYSQL_R_NONE;
+		return;
+	}
+	uint64_t ncols = fixed_int(b + 5, 2), nparams = fixed_int(b + 7, 2);
+	struct bs_mysql_stmt *st = &p->stmts[p->stmt_next];
+	p->stmt_next = (p->stmt_next + 1) % BS_MYSQL_STMTS;
+	*st = p->pending_stmt;
+	st->id = (uint32_t)fixed_int(b + 1, 4);
+	st->used = true;
+	p->ncols = ncols;
+	emit_result(p, c, false, 0);
+	p->prep_defs = nparams + ncols;
+	if (!p->deprecate_eof)
+		p->prep_defs += (nparams > 0) + (ncols > 0);
+	p->rstate = p->prep_defs ? BS_MYSQL_R_PREPDEFS : BS_MYSQL_R_NONE;
 }
 
 static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
@@ -438,6 +587,13 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 	}
 	case BS_MYSQL_R_COLDEF:
 		column_def(p, b, n);
+		return;
+	case BS_MYSQL_R_PREPARE:
+		prepare_response(p, c, b, n);
+		return;
+	case BS_MYSQL_R_PREPDEFS:
+		if (p->prep_defs == 0 || --p->prep_defs == 0)
+			p->rstate = BS_MYSQL_R_NONE;
 		return;
 	case BS_MYSQL_R_COLEOF:
 		if (b[0] == 0xff) {
@@ -510,6 +666,90 @@ static void login(struct bs_mysql *p, const uint8_t *b, size_t n, uint64_t logic
 		keep(p->plugin, sizeof p->plugin, &p->plugin_len, nul_str(b, n, &pos));
 }
 
+/* CLIENT_QUERY_ATTRIBUTES (MySQL 8.0.23+): before the text of COM_QUERY,
+ * the parameter count and set count; with parameters, their NULL bitmap,
+ * new_params_bind_flag, each one's type (2) and name, then the values in
+ * the binary protocol. Where the text starts (1 when unreadable: the
+ * whole payload is kept). */
+static size_t query_attributes_end(const uint8_t *b, size_t n)
+{
+	size_t pos = 1;
+	uint64_t nparams, nsets;
+	uint8_t types[BS_MYSQL_COLS];
+	if (!lenenc_int(b, n, &pos, &nparams) || !lenenc_int(b, n, &pos, &nsets))
+		return 1;
+	if (nparams == 0)
+		return pos;
+	if (nparams > BS_MYSQL_COLS || (nparams + 7) / 8 + 1 > n - pos)
+		return 1;
+	const uint8_t *nulls = b + pos;
+	pos += (size_t)(nparams + 7) / 8;
+	if (b[pos++] != 1)
+		return 1; /* no types: they were bound before, which a query cannot have */
+	for (unsigned i = 0; i < nparams; i++) {
+		bs_str name;
+		if (n - pos < 2)
+			return 1;
+		types[i] = b[pos];
+		pos += 2;
+		if (!lenenc_str(b, n, &pos, &name))
+			return 1;
+	}
+	for (unsigned i = 0; i < nparams; i++)
+		if (!(nulls[i / 8] & (1u << (i % 8))) && !binary_value_skip(types[i], b, n, &pos))
+			return 1;
+	return pos;
+}
+
+static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str sql, bool truncated)
+{
+	p->query_seq++;
+	p->queries++;
+	p->query_id = (c->flow_id << 20) | (p->query_seq & 0xfffff);
+	struct bs_event ev;
+	bs_proto_event(c, &ev, BS_EV_DBQUERY);
+	ev.u.dbquery.query_id = p->query_id;
+	ev.u.dbquery.db_user = bs_str_make(p->user, p->user_len);
+	ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
+	ev.u.dbquery.sql = sql;
+	ev.u.dbquery.sql_truncated = truncated;
+	bs_emit(c->sink, &ev);
+}
+
+static const struct bs_mysql_stmt *stmt_find(const struct bs_mysql *p, uint32_t id)
+{
+	for (unsigned i = 0; i < BS_MYSQL_STMTS; i++)
+		if (p->stmts[i].used && p->stmts[i].id == id)
+			return &p->stmts[i];
+	return NULL;
+}
+
+/* COM_CHANGE_USER: user, auth data, database, charset, plugin; the
+ * server's answer is an authentication like the login's. */
+static void change_user(struct bs_mysql *p, const uint8_t *b, size_t n)
+{
+	size_t pos = 1;
+	/* the login not seen: a client of this century */
+	uint32_t caps = p->client_caps ? p->client_caps : CLIENT_SECURE_CONN | CLIENT_PLUGIN_AUTH;
+	keep(p->user, sizeof p->user, &p->user_len, nul_str(b, n, &pos));
+	if (caps & CLIENT_SECURE_CONN) {
+		if (pos >= n || b[pos] > n - pos - 1)
+			return;
+		pos += 1 + b[pos];
+	} else {
+		nul_str(b, n, &pos);
+	}
+	keep(p->db, sizeof p->db, &p->db_len, nul_str(b, n, &pos));
+	p->plugin_len = 0;
+	p->plugin[0] = '\0';
+	if ((caps & CLIENT_PLUGIN_AUTH) && n - pos > 2) {
+		pos += 2; /* charset */
+		keep(p->plugin, sizeof p->plugin, &p->plugin_len, nul_str(b, n, &pos));
+	}
+	p->phase = BS_MYSQL_P_AUTH;
+	p->rstate = BS_MYSQL_R_NONE;
+}
+
 static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
                     uint64_t logical_len)
 {
@@ -521,29 +761,34 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 	switch (b[0]) {
 	case COM_QUERY:
 	case COM_STMT_PREPARE: {
-		p->query_seq++;
-		p->queries++;
-		p->query_id = (c->flow_id << 20) | (p->query_seq & 0xfffff);
-		struct bs_event ev;
-		bs_proto_event(c, &ev, BS_EV_DBQUERY);
-		ev.u.dbquery.query_id = p->query_id;
-		ev.u.dbquery.db_user = bs_str_make(p->user, p->user_len);
-		ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
 		size_t pos = 1;
-		if (b[0] == COM_QUERY && p->query_attributes) {
-			/* MySQL 8 query attributes: parameter and set counts come before
-			 * the text; with attributes present the text is kept whole */
-			size_t apos = 1;
-			uint64_t nparams, nsets;
-			if (lenenc_int(b, n, &apos, &nparams) && lenenc_int(b, n, &apos, &nsets) && nparams == 0)
-				pos = apos;
+		if (b[0] == COM_QUERY && p->query_attributes)
+			pos = query_attributes_end(b, n);
+		bs_str sql = bs_str_make((const char *)b + pos, n - pos);
+		bool cut = logical_len > n;
+		if (b[0] == COM_STMT_PREPARE) {
+			struct bs_mysql_stmt *st = &p->pending_stmt;
+			keep(st->sql, sizeof st->sql, NULL, sql);
+			st->sql_len = (uint16_t)(sql.n < sizeof st->sql - 1 ? sql.n : sizeof st->sql - 1);
+			st->sql_cut = cut || sql.n > st->sql_len;
 		}
-		ev.u.dbquery.sql = bs_str_make((const char *)b + pos, n - pos);
-		ev.u.dbquery.sql_truncated = logical_len > n;
-		bs_emit(c->sink, &ev);
-		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_IGNORE;
+		emit_query(p, c, sql, cut);
+		p->binary = false;
+		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_PREPARE;
 		break;
 	}
+	case COM_STMT_EXECUTE: {
+		/* statement id (4), flags, iteration count, parameters: the query
+		 * is the statement's text, its rows are binary */
+		const struct bs_mysql_stmt *st = n >= 5 ? stmt_find(p, (uint32_t)fixed_int(b + 1, 4)) : NULL;
+		emit_query(p, c, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL, st ? st->sql_cut : false);
+		p->binary = true;
+		p->rstate = BS_MYSQL_R_FIRST;
+		break;
+	}
+	case COM_CHANGE_USER:
+		change_user(p, b, n);
+		break;
 	case COM_INIT_DB:
 		keep(p->pending_db, sizeof p->pending_db, &p->pending_db_len,
 		     bs_str_make((const char *)b + 1, n - 1));

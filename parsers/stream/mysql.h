@@ -4,8 +4,10 @@
  * direction. Handshake: server version, the client's user name and database
  * -> BS_EV_AUTH (proto MYSQL) with success from the server's OK/ERR. An SSL
  * request makes the flow opaque; the compressed protocol is framed and
- * skipped. COM_QUERY and COM_STMT_PREPARE -> BS_EV_DBQUERY; COM_INIT_DB sets
- * the database. Text result sets stream: column names are kept in a fixed
+ * skipped. COM_QUERY (after its query attributes), COM_STMT_PREPARE and
+ * COM_STMT_EXECUTE (the prepared text) -> BS_EV_DBQUERY; COM_INIT_DB sets the
+ * database; COM_CHANGE_USER -> BS_EV_AUTH for the new user. Binary result
+ * rows (prepared statements) are parsed by column type like text rows. Text result sets stream: column names are kept in a fixed
  * table, row values are parsed byte by byte across TCP segments and 16 MB
  * packets, and each value is scanned for addresses through a bounded window
  * (BS_EV_ADDR ctx BS_ADDR_DB_RESULT, ref = query_id, column = its name).
@@ -38,10 +40,17 @@ enum bs_mysql_rstate {
 	BS_MYSQL_R_COLDEF,     /* column definitions */
 	BS_MYSQL_R_COLEOF,     /* the EOF after the column definitions */
 	BS_MYSQL_R_ROWS,       /* rows until EOF/OK/ERR */
-	BS_MYSQL_R_IGNORE      /* response to a command not parsed */
+	BS_MYSQL_R_IGNORE,     /* response to a command not parsed */
+	BS_MYSQL_R_PREPARE,    /* COM_STMT_PREPARE: the PREPARE_OK or ERR */
+	BS_MYSQL_R_PREPDEFS    /* its parameter and column definitions */
 };
 
-enum bs_mysql_vstate { BS_MYSQL_V_LEN = 0, BS_MYSQL_V_LENBYTES, BS_MYSQL_V_DATA, BS_MYSQL_V_SKIP };
+enum bs_mysql_vstate {
+	BS_MYSQL_V_LEN = 0, BS_MYSQL_V_LENBYTES, BS_MYSQL_V_DATA, BS_MYSQL_V_SKIP,
+	BS_MYSQL_V_BINHDR,     /* binary row: 0x00 header and NULL bitmap */
+	BS_MYSQL_V_FIXED,      /* binary row: a fixed-size value skipped */
+	BS_MYSQL_V_DATELEN     /* binary row: the length byte of a date or time */
+};
 
 #define BS_MYSQL_SQL_MAX 16384     /* statement text kept; longer is sql_truncated */
 #define BS_MYSQL_SRV_BUF 4096      /* server packets other than rows */
@@ -52,6 +61,17 @@ enum bs_mysql_vstate { BS_MYSQL_V_LEN = 0, BS_MYSQL_V_LENBYTES, BS_MYSQL_V_DATA,
 #define BS_MYSQL_HOLD_ADDR 128     /* longer addresses are emitted at once */
 #define BS_MYSQL_ROW_TAGS 128      /* the row's short cells, "Column=value;..." */
 #define BS_MYSQL_TAG_CELL 24       /* a cell up to this long is a row tag */
+#define BS_MYSQL_STMTS 8           /* prepared statements remembered per flow */
+#define BS_MYSQL_STMT_SQL 256      /* of each, the text kept for its executions */
+/* A prepared statement: its id from PREPARE_OK and the start of its text,
+ * reported again as the query of each COM_STMT_EXECUTE. */
+struct bs_mysql_stmt {
+	uint32_t id;
+	bool used;
+	bool sql_cut;
+	uint16_t sql_len;
+	char sql[BS_MYSQL_STMT_SQL];
+};
 
 /* The address hits of the row being parsed, emitted when the row ends
  * with the row's short cells: a cell that qualifies them (a Direction
@@ -102,6 +122,14 @@ struct bs_mysql {
 	uint64_t ncols, cols_seen, rows, result_bytes;
 	char colname[BS_MYSQL_COLS][BS_MYSQL_COLNAME];
 	uint8_t colname_len[BS_MYSQL_COLS];
+	uint8_t coltype[BS_MYSQL_COLS];  /* column types, for binary rows */
+	bool binary;                 /* the result's rows are binary (COM_STMT_EXECUTE) */
+	uint8_t nullmap[(BS_MYSQL_COLS + 9) / 8];
+	uint64_t hdr_left;           /* binary row header bytes still to come */
+	uint64_t prep_defs;          /* definition packets of a PREPARE_OK still to come */
+	struct bs_mysql_stmt stmts[BS_MYSQL_STMTS];
+	unsigned stmt_next;          /* the slot the next PREPARE_OK takes */
+	struct bs_mysql_stmt pending_stmt; /* the text of the PREPARE in progress */
 
 	/* row value parser */
 	enum bs_mysql_vstate vstate;
