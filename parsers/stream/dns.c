@@ -102,6 +102,9 @@ static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, stru
 	ev.sport = q->cport;
 	ev.dport = q->sport;
 	ev.ts = q->ts;
+	ev.origin.input = q->input;
+	if (!c->flow_id) /* a datagram's flow is its own file */
+		ev.origin.flow_input = q->input;
 	ev.origin.ref = q->pktno;
 	ev.u.dns.qname = bs_str_make(q->qname, q->qname_len);
 	ev.u.dns.qtype = q->qtype;
@@ -163,6 +166,7 @@ static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, u
 	slot->qname_len = (uint8_t)qn;
 	slot->ts = c->ts;
 	slot->pktno = c->pktno;
+	slot->input = c->input;
 	slot->seq = ++p->seq;
 }
 

@@ -34,6 +34,8 @@ struct bs_dns_query {
 	char qname[BS_DNS_NAME_MAX + 1];
 	bs_time ts;
 	uint64_t pktno, seq;
+	uint32_t input;            /* the file of the query's packet: an unanswered
+	                            * query is reported after later files were read */
 };
 
 struct bs_dns_tcp {
