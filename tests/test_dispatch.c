@@ -323,6 +323,34 @@ static void test_udp_dns(void)
 	is_int(bs_dispatch_counters(disp)->udp_ignored, 2, "other UDP ignored");
 }
 
+/* A query never answered, given up after the next file was opened, is
+ * reported with the file and packet of the query itself. */
+static void test_udp_dns_unanswered_origin(void)
+{
+	reset();
+	static const uint8_t query[] = { 0x56, 0x78, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		4, 'w', 'p', 'a', 'd', 0, 0, 1, 0, 1 };
+	struct bs_flow_key k;
+	memset(&k, 0, sizeof k);
+	bs_ip_parse("192.0.2.10", 10, &k.cli);
+	bs_ip_parse("192.0.2.53", 10, &k.srv);
+	k.cport = 33334;
+	k.sport = 53;
+	k.proto = 17;
+	ops->udp(disp, &k, 0, query, sizeof query, 1000 * BS_USEC, 11);
+	bs_dispatch_set_input(disp, 4);
+	bs_dispatch_free(disp); /* the end of the link: pending queries reported */
+	disp = NULL;
+	size_t x = nev;
+	for (size_t i = 0; i < nev; i++)
+		if (events[i].type == BS_EV_DNS)
+			x = i;
+	ok(x < nev && events[x].u.dns.rcode == -1, "the unanswered query is reported");
+	ok(x < nev && events[x].origin.input == 3 && events[x].origin.ref == 11,
+	   "with the file and packet of the query, not the file open at the end");
+	reset();
+}
+
 static void test_helpers(void)
 {
 	reset();
@@ -500,6 +528,7 @@ int main(int argc, char **argv)
 	test_ftp_data();
 	test_ftp_data_missing();
 	test_udp_dns();
+	test_udp_dns_unanswered_origin();
 	test_helpers();
 	bs_dispatch_free(disp);
 	return tap_done();
