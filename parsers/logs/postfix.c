@@ -41,6 +41,8 @@ struct txn {
 	bs_ip client;
 	struct span host, client_name, sasl_user, sender, message_id, relay, local_user;
 	bool has_data;        /* something worth an event was seen */
+	bool client_proxied;  /* client set by a before-queue proxy: a later
+	                         re-injection's 127.0.0.1 is not the client */
 	long local_uid;
 	uint64_t size;
 	char *buf;            /* arena of this transaction's strings */
@@ -59,9 +61,22 @@ struct sasl_seen {
 	bs_ip client;
 };
 
+/* The client of each smtpd process's last "NOQUEUE: client=" (a
+ * before-queue proxy names no queue id until "proxy-accept ... queued as
+ * ID", and that line may not name the client). */
+#define PF_PROXY_SLOTS 64
+#define PF_PROXY_NAME_MAX 128
+struct proxy_seen {
+	uint64_t proc; /* hash of host and pid; 0: empty */
+	bs_ip client;
+	char name[PF_PROXY_NAME_MAX], user[PF_PROXY_NAME_MAX];
+	uint8_t name_len, user_len;
+};
+
 struct bs_postfix {
 	struct bs_queue open; /* open transactions */
 	struct sasl_seen sasl_failed[PF_SASL_SLOTS];
+	struct proxy_seen proxy_client[PF_PROXY_SLOTS];
 	bs_str scratch_rcpt[BS_MAIL_MAX_RCPT];
 	bs_str scratch_status[BS_MAIL_MAX_RCPT];
 };
@@ -509,6 +524,119 @@ static enum bs_verdict on_warning(struct bs_postfix *p, const struct bs_line_ctx
 	return BS_PARSED;
 }
 
+static bool is_loopback(const bs_ip *ip)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	return (ip->family == 4 && ip->a[0] == 127) || (ip->family == 6 && memcmp(ip->a, v6_loopback, 16) == 0);
+}
+
+static void copy_cut(char *dst, uint8_t *len, bs_str s)
+{
+	size_t n = s.n < PF_PROXY_NAME_MAX ? s.n : PF_PROXY_NAME_MAX;
+	memcpy(dst, s.p, n);
+	*len = (uint8_t)n;
+}
+
+/* A content filter's re-injection: "QID2: client=localhost[127.0.0.1],
+ * orig_queue_id=QID1, orig_client=name[ip]" (XFORWARD). Whichever of client=
+ * and orig_client= is not the loopback is the real client; failing that, the
+ * original transaction's client. */
+static void take_forwarded_client(struct bs_postfix *p, const struct txn *t, bs_str rest, bs_str *name, bs_ip *ip)
+{
+	bs_str v, oname;
+	bs_ip oip;
+	if (!is_loopback(ip))
+		return;
+	if (field(rest, "orig_client=", &v) && parse_client(v, &oname, &oip) && !is_loopback(&oip)) {
+		*name = oname;
+		*ip = oip;
+		return;
+	}
+	struct txn *orig = field(rest, "orig_queue_id=", &v) && is_qid(v) ? txn_find(p, v) : NULL;
+	if (orig && orig != t && orig->client.family && !is_loopback(&orig->client)) {
+		*name = span_str(orig, orig->client_name);
+		*ip = orig->client;
+	}
+}
+
+static void emit_sasl_login(const struct bs_line_ctx *c, const bs_ip *ip, bs_str user, bs_str rest, bs_str session)
+{
+	bs_str method = BS_STR_LIT("");
+	field(rest, "sasl_method=", &method);
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_AUTH);
+	ev.src = *ip;
+	ev.u.auth.proto = BS_AUTH_SMTP;
+	ev.u.auth.user = user;
+	ev.u.auth.method = method;
+	ev.u.auth.success = 1;
+	ev.u.auth.session = session;
+	bs_emit(c->sink, &ev);
+}
+
+/* A before-queue proxy's smtpd: "NOQUEUE: client=name[ip][, sasl_...]". */
+static enum bs_verdict on_proxy_client(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str rest)
+{
+	bs_str name, user = BS_STR_LIT("");
+	bs_ip ip;
+	if (!parse_client(after(rest, 7), &name, &ip))
+		return bs_line_debug(c, "postfix", "client= with an unreadable client"), BS_MALFORMED;
+	uint64_t key = proc_key(c);
+	struct proxy_seen *seen = &p->proxy_client[key % PF_PROXY_SLOTS];
+	seen->proc = key;
+	seen->client = ip;
+	copy_cut(seen->name, &seen->name_len, unknown_as_empty(name));
+	seen->user_len = 0;
+	if (field(rest, "sasl_username=", &user)) {
+		copy_cut(seen->user, &seen->user_len, user);
+		emit_sasl_login(c, &ip, user, rest, BS_STR_LIT(""));
+	}
+	return BS_PARSED;
+}
+
+/* "NOQUEUE: proxy-accept: END-OF-MESSAGE[ from name[ip]]: 250 2.0.0 Ok:
+ * queued as QID; from=<s> to=<r> proto=ESMTP helo=<h>": the message the
+ * filter behind the proxy queued as QID came from this client (the filter's
+ * own "QID: client=" is 127.0.0.1). */
+static enum bs_verdict on_proxy_accept(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str rest)
+{
+	const char *queued = bs_memmem_ci(rest.p, rest.n, "queued as ", 10);
+	if (!queued)
+		return BS_IGNORED; /* a filter's reply without a queue id */
+	bs_str qid = after(rest, (size_t)(queued + 10 - rest.p));
+	size_t n = 0;
+	while (n < qid.n && qid_char(qid.p[n]))
+		n++;
+	qid.n = n;
+	if (!is_qid(qid))
+		return bs_line_debug(c, "postfix", "proxy-accept with an unreadable queue id"), BS_MALFORMED;
+	bs_str name = BS_STR_LIT(""), user = BS_STR_LIT(""), sender;
+	bs_ip ip = { 0 };
+	const char *from = bs_memmem_ci(rest.p, (size_t)(queued - rest.p), " from ", 6);
+	uint64_t key = proc_key(c);
+	struct proxy_seen *seen = &p->proxy_client[key % PF_PROXY_SLOTS];
+	if (seen->proc == key) {
+		ip = seen->client;
+		name = bs_str_make(seen->name, seen->name_len);
+		user = bs_str_make(seen->user, seen->user_len);
+	}
+	if (from && !parse_client(after(rest, (size_t)(from + 6 - rest.p)), &name, &ip))
+		return bs_line_debug(c, "postfix", "proxy-accept with an unreadable client"), BS_MALFORMED;
+	struct txn *t = txn_open(p, c, qid);
+	t->has_data = true;
+	if (ip.family) {
+		t->client = ip;
+		t->client_proxied = true;
+		str_store(t, unknown_as_empty(name), &t->client_name);
+	}
+	if (user.n)
+		str_store(t, user, &t->sasl_user);
+	const char *fields = bs_memmem_ci(queued, (size_t)(rest.p + rest.n - queued), "; from=", 7);
+	if (fields && field(after(rest, (size_t)(fields + 2 - rest.p)), "from=", &sender) && !t->sender.len)
+		str_store(t, sender, &t->sender);
+	return BS_PARSED;
+}
+
 /* "QID: client=name[ip], sasl_method=PLAIN, sasl_username=u" */
 static enum bs_verdict on_client(struct bs_postfix *p, const struct bs_line_ctx *c, bs_str qid, bs_str rest)
 {
@@ -517,22 +645,15 @@ static enum bs_verdict on_client(struct bs_postfix *p, const struct bs_line_ctx 
 	if (!parse_client(after(rest, 7), &name, &ip))
 		return bs_line_debug(c, "postfix", "client= with an unreadable client"), BS_MALFORMED;
 	struct txn *t = txn_open(p, c, qid);
-	t->client = ip;
 	t->has_data = true;
-	str_store(t, unknown_as_empty(name), &t->client_name);
+	take_forwarded_client(p, t, rest, &name, &ip);
+	if (!t->client_proxied || !is_loopback(&ip)) {
+		t->client = ip;
+		str_store(t, unknown_as_empty(name), &t->client_name);
+	}
 	if (field(rest, "sasl_username=", &v)) {
 		str_store(t, v, &t->sasl_user);
-		bs_str method = BS_STR_LIT("");
-		field(rest, "sasl_method=", &method);
-		struct bs_event ev;
-		bs_line_event(c, &ev, BS_EV_AUTH);
-		ev.src = ip;
-		ev.u.auth.proto = BS_AUTH_SMTP;
-		ev.u.auth.user = v;
-		ev.u.auth.method = method;
-		ev.u.auth.success = 1;
-		ev.u.auth.session = qid;
-		bs_emit(c->sink, &ev);
+		emit_sasl_login(c, &ip, v, rest, qid);
 	}
 	return BS_PARSED;
 }
@@ -626,6 +747,10 @@ enum bs_verdict bs_postfix_line(struct bs_postfix *p, const struct bs_line_ctx *
 		return on_warning(p, c, after(rest, 9));
 	if (starts(rest, "lost connection after AUTH from "))
 		return on_lost_after_auth(p, c, after(rest, 32));
+	if (bs_str_eq(qid, "NOQUEUE") && starts(rest, "client="))
+		return on_proxy_client(p, c, rest);
+	if (starts(rest, "proxy-accept: "))
+		return on_proxy_accept(p, c, rest);
 	if (!qid.n || bs_str_eq(qid, "NOQUEUE"))
 		return BS_IGNORED; /* connect, disconnect, statistics, postscreen verdicts ... */
 	if (starts(rest, "client="))
