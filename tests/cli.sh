@@ -42,6 +42,14 @@ t 2 "bad year" analyze --year 12x -o "$work/out" "$work/maillog"; nothing_writte
 t 2 "bad timezone" analyze --timezone Mars/Olympus -o "$work/out" "$work/maillog"; nothing_written "bad timezone"; one_line_error "bad timezone"
 t 2 "bad --timeline" analyze --timeline some -o "$work/out" "$work/maillog"; nothing_written "bad --timeline"
 t 2 "bad --threshold" analyze --threshold nope=1 -o "$work/out" "$work/maillog"; nothing_written "bad --threshold"
+# a value a cast would wrap or that is not a number is refused, naming the threshold
+for bad in exfil-min-bytes=1e20 exfil-min-bytes=inf bulk-min-rows=1e30 bulk-min-rows=-1 \
+	bruteforce-failures=2.5 exfil-factor=nan exfil-factor=-inf score-compromised=1e400; do
+	t 2 "--threshold $bad refused" analyze --threshold "$bad" -o "$work/out" "$work/maillog"
+	nothing_written "--threshold $bad"; one_line_error "--threshold $bad"
+	check "--threshold $bad: message names it" grep -q "${bad%%=*}" "$work/stderr"
+done
+t 0 "--threshold exfil-min-bytes=1e6 accepted" analyze -q --threshold exfil-min-bytes=1e6 --threshold exfil-factor=2.5 -o "$work/out" "$work/maillog"
 t 2 "bad jobs" analyze -j 0 -o "$work/out" "$work/maillog"; nothing_written "bad jobs"
 t 2 "unreadable geoip" analyze --geoip "$work/nope.mmdb" -o "$work/out" "$work/maillog"; nothing_written "unreadable geoip"
 t 2 "geoip that is not a database" analyze --geoip "$work/maillog" -o "$work/out" "$work/maillog"; nothing_written "bad geoip"
