@@ -95,8 +95,28 @@ int main(void)
 	seg(&f, 2, "xxXXXXyy"); /* covers 2..10: 4..8 conflicts with the buffered copy */
 	seg(&f, 0, "ab");
 	finish(&f);
-	is_str(f.out.buf, "abxx1234yy", "overlap: the first copy wins");
-	is_int(f.r.overlap_conflicts, 4, "overlap: conflicting bytes counted");
+	is_str(f.out.buf, "ab<gap 2>1234", "overlap: the first copy wins, the conflicting segment dropped whole");
+	is_int(f.r.overlap_conflicts, 1, "overlap: the conflicting segment counted");
+
+	/* "malry" seen first (its "m" lost), then "alice": merging byte by byte
+	 * made "aalry", a name neither copy held */
+	setup(&f, 1 << 20, 1 << 24);
+	bs_tcpdir_start(&f.d, 0);
+	seg(&f, 1, "alry");
+	seg(&f, 0, "alice");
+	finish(&f);
+	is_str(f.out.buf, "<gap 1>alry", "alice over malry: the first copy, never a mix");
+	is_int(f.r.overlap_conflicts, 1, "alice over malry: one conflict");
+
+	/* a repacketised retransmission that agrees still fills the holes */
+	setup(&f, 1 << 20, 1 << 24);
+	bs_tcpdir_start(&f.d, 0);
+	seg(&f, 2, "ic");
+	seg(&f, 1, "lice");
+	seg(&f, 0, "a");
+	finish(&f);
+	is_str(f.out.buf, "alice", "agreeing overlap: merged");
+	is_int(f.r.overlap_conflicts, 0, "agreeing overlap: no conflict");
 
 	setup(&f, 1 << 20, 1 << 24);
 	bs_tcpdir_start(&f.d, 0);

@@ -1,5 +1,8 @@
 /* tcpreasm.c - per-direction TCP reassembly: in-order bytes out at once,
- * out-of-order bytes buffered under caps, first copy wins, holes become gaps. */
+ * out-of-order bytes buffered under caps, holes become gaps. A segment whose
+ * bytes differ from a buffered copy of the same sequence numbers is dropped
+ * whole (first segment wins, as most stacks do): merging byte by byte made
+ * names neither copy held ("alry" then "alice" gave "aalry"). */
 #include "config.h"
 #include "parsers/capture/tcpreasm.h"
 
@@ -125,9 +128,30 @@ static size_t present(size_t have, size_t from, size_t to)
 	return (have < to ? have : to) - from;
 }
 
-/* Buffer a segment that starts ahead of next_seq. Bytes already buffered win;
- * differing bytes are counted as conflicts, a fully repeated segment as a
- * retransmission. */
+/* Whether a segment at or after next_seq carries bytes that differ from a
+ * buffered copy of the same sequence numbers. */
+static bool conflicts_with_buffered(const struct bs_tcpdir *d, uint32_t seq, const uint8_t *p,
+                                    size_t have, size_t len)
+{
+	uint64_t start = ahead(d, seq), end = start + len;
+	for (const struct bs_tcpseg *x = d->ooo; x; x = x->next) {
+		uint64_t xs = ahead(d, x->seq), xe = xs + x->len;
+		if (xs >= end)
+			break;
+		uint64_t from = xs > start ? xs : start, to = xe < end ? xe : end;
+		if (from >= to)
+			continue;
+		size_t na = (size_t)(from - start), xa = (size_t)(from - xs), n = (size_t)(to - from);
+		size_t both = present(have, na, na + n), xhave = present(x->have, xa, xa + n);
+		if (memcmp(p + na, x->data + xa, both < xhave ? both : xhave) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Buffer a segment that starts ahead of next_seq and agrees with every
+ * buffered byte it overlaps (a repacketised retransmission): it fills the
+ * holes between them; a fully repeated segment counts as a retransmission. */
 static void buffer_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t seq,
                            const uint8_t *p, size_t have, size_t len)
 {
@@ -152,15 +176,6 @@ static void buffer_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t 
 		}
 		/* [pos, min(end, xe)) is covered by x: the first copy stays. */
 		uint64_t ov_end = end < xe ? end : xe;
-		size_t na = (size_t)(pos - start), nb = (size_t)(ov_end - start);
-		size_t xa = (size_t)(pos - xs);
-		size_t both = present(have, na, nb);
-		size_t xhave = present(x->have, xa, xa + (nb - na));
-		if (xhave < both)
-			both = xhave;
-		for (size_t i = 0; i < both; i++)
-			if (p[na + i] != x->data[xa + i])
-				r->overlap_conflicts++;
 		overlapped = true;
 		pos = ov_end;
 		link = &x->next;
@@ -206,6 +221,11 @@ void bs_tcpreasm_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t se
 		have = have > skip ? have - skip : 0;
 		len -= skip;
 		seq += (uint32_t)skip;
+		if (conflicts_with_buffered(d, seq, p, have, len)) {
+			r->overlap_conflicts++;
+			check_done(d);
+			return;
+		}
 		/* Bytes already buffered were seen first: stop before them. */
 		size_t now = len;
 		if (d->ooo && ahead(d, d->ooo->seq) < now)
@@ -216,6 +236,10 @@ void bs_tcpreasm_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t se
 			buffer_segment(r, d, seq + (uint32_t)now, p + (have > now ? now : have), h, len - now);
 		}
 		drain(r, d, out);
+	} else if (conflicts_with_buffered(d, seq, p, have, len)) {
+		r->overlap_conflicts++;
+		check_done(d);
+		return;
 	} else {
 		buffer_segment(r, d, seq, p, have, len);
 	}

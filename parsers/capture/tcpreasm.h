@@ -40,7 +40,7 @@ struct bs_tcpreasm {
 	size_t total_buffered;
 	/* counters */
 	uint64_t retrans;        /* segments (or parts) that repeated bytes already seen */
-	uint64_t overlap_conflicts; /* bytes that differed from the first copy (dropped) */
+	uint64_t overlap_conflicts; /* segments that differed from a buffered copy (dropped whole) */
 	uint64_t gaps, gap_bytes;   /* holes handed out as gaps */
 	uint64_t cap_flushes;    /* times a cap forced a hole to be skipped */
 };

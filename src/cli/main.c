@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,18 +91,13 @@ static bool parse_int(const char *s, long lo, long hi, int *out)
 	return true;
 }
 
-/* --threshold NAME=VALUE: the detectors' thresholds (docs/DETECTION.md). */
-static bool set_threshold(struct bs_thresholds *t, const char *arg)
+/* --threshold NAME=VALUE: the detectors' thresholds (docs/DETECTION.md).
+ * A count must be a whole number from 0 to 2^53 (exactly representable, so
+ * no cast can wrap it: 1e20 once became 0 and switched a detector off), a
+ * factor or score a finite number >= 0. Returns NULL or why VALUE is refused;
+ * *known tells whether NAME is a threshold. */
+static const char *set_threshold(struct bs_thresholds *t, const char *arg, bool *known)
 {
-	const char *eq = strchr(arg, '=');
-	if (!eq || !eq[1])
-		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(eq + 1, &end);
-	if (errno || *end || v < 0 || v != v)
-		return false;
-	size_t n = (size_t)(eq - arg);
 	static const struct { const char *name; size_t off; bool is_double; } names[] = {
 		{ "exfil-min-bytes", offsetof(struct bs_thresholds, exfil_min_bytes), false },
 		{ "exfil-factor", offsetof(struct bs_thresholds, exfil_factor), true },
@@ -113,19 +109,37 @@ static bool set_threshold(struct bs_thresholds *t, const char *arg)
 		{ "score-compromised", offsetof(struct bs_thresholds, score_compromised), true },
 		{ "score-suspicious", offsetof(struct bs_thresholds, score_suspicious), true },
 	};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-		if (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0)
-			continue;
-		char *field = (char *)t + names[i].off;
-		if (names[i].is_double)
-			memcpy(field, &v, sizeof v);
-		else {
-			uint64_t u = (uint64_t)v;
-			memcpy(field, &u, sizeof u);
-		}
-		return true;
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	*known = false;
+	size_t i = 0;
+	while (i < sizeof names / sizeof *names &&
+	       (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0))
+		i++;
+	if (i == sizeof names / sizeof *names)
+		return "unknown threshold";
+	*known = true;
+	if (!eq || !eq[1])
+		return "no value";
+	char *end;
+	errno = 0;
+	double v = strtod(eq + 1, &end);
+	if (*end || end == eq + 1)
+		return "not a number";
+	if (errno == ERANGE || !isfinite(v) || v < 0)
+		return "must be a finite number >= 0";
+	char *field = (char *)t + names[i].off;
+	if (names[i].is_double) {
+		memcpy(field, &v, sizeof v);
+		return NULL;
 	}
-	return false;
+	if (v > 9007199254740992.0)
+		return "must be a whole number from 0 to 2^53";
+	uint64_t u = (uint64_t)v; /* in range: the cast is defined */
+	if ((double)u != v)
+		return "must be a whole number from 0 to 2^53";
+	memcpy(field, &u, sizeof u);
+	return NULL;
 }
 
 static int parse_cli(int argc, char **argv, struct cli *c)
@@ -200,10 +214,18 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			else
 				return die_usage("bad --timeline \"%s\" (notable or all)", optarg);
 			break;
-		case 'T':
-			if (!set_threshold(&c->cfg.th, optarg))
+		case 'T': {
+			bool known;
+			const char *why = set_threshold(&c->cfg.th, optarg, &known);
+			char msg[BS_ERRBUF_SIZE];
+			if (why && !known)
 				return die_usage("bad --threshold \"%s\" (see breachscope(1) for names)", optarg);
+			if (why) {
+				snprintf(msg, sizeof msg, "bad --threshold \"%.200s\": %s", optarg, why);
+				return die_usage("%s", msg);
+			}
 			break;
+		}
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("%s\n", PACKAGE_STRING); exit(EXIT_OK);
 		case ':': return die_usage("option %s needs an argument", argv[optind - 1]);

@@ -19,6 +19,8 @@ struct fleet_reader {
 	char *fields[3];
 	size_t nfields;
 	size_t row;
+	size_t line;              /* of the text being parsed: a record's last line */
+	size_t *entry_lines;       /* the line of each entry of cfg->fleet */
 	int col_name, col_addr, col_role;
 	char err[BS_ERRBUF_SIZE];
 };
@@ -70,20 +72,22 @@ static void on_row(int c, void *data)
 		return; /* blank line */
 	}
 	if (r->nfields != 3) {
-		snprintf(r->err, sizeof r->err, "row %zu: expected 3 fields, got %zu", r->row, r->nfields);
+		snprintf(r->err, sizeof r->err, "line %zu: expected 3 fields, got %zu", r->line, r->nfields);
 		clear_fields(r);
 		return;
 	}
 	bs_ip ip;
 	if (!r->fields[0][0]) {
-		snprintf(r->err, sizeof r->err, "row %zu: empty name", r->row);
+		snprintf(r->err, sizeof r->err, "line %zu: empty name", r->line);
 	} else if (!bs_ip_parse(r->fields[1], strlen(r->fields[1]), &ip)) {
-		snprintf(r->err, sizeof r->err, "row %zu: bad address \"%.64s\"", r->row, r->fields[1]);
+		snprintf(r->err, sizeof r->err, "line %zu: bad address \"%.64s\"", r->line, r->fields[1]);
 	} else if (!r->fields[2][0]) {
-		snprintf(r->err, sizeof r->err, "row %zu: empty role", r->row);
+		snprintf(r->err, sizeof r->err, "line %zu: empty role", r->line);
 	} else {
 		struct bs_engine_config *cfg = r->cfg;
 		cfg->fleet = bs_xrealloc(cfg->fleet, (cfg->nfleet + 1) * sizeof *cfg->fleet);
+		r->entry_lines = bs_xrealloc(r->entry_lines, (cfg->nfleet + 1) * sizeof *r->entry_lines);
+		r->entry_lines[cfg->nfleet] = r->line;
 		struct bs_fleet_entry *e = &cfg->fleet[cfg->nfleet++];
 		e->name = r->fields[0];
 		e->address = ip;
@@ -96,6 +100,61 @@ static void on_row(int c, void *data)
 	}
 	(void)c;
 	clear_fields(r);
+}
+
+/* Duplicates: an address listed twice, or one name given two roles (a
+ * name may repeat, once per address of a multi-address server). Sorted
+ * copies, so a large inventory costs n log n, not n^2. */
+struct fleet_row { const struct bs_fleet_entry *e; size_t line; };
+
+static int by_address(const void *a, const void *b)
+{
+	const struct fleet_row *x = a, *y = b;
+	if (x->e->address.family != y->e->address.family)
+		return x->e->address.family < y->e->address.family ? -1 : 1;
+	int c = memcmp(x->e->address.a, y->e->address.a, sizeof x->e->address.a);
+	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct fleet_row *x = a, *y = b;
+	int c = strcmp(x->e->name, y->e->name);
+	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
+}
+
+static bool fleet_check_duplicates(const struct bs_engine_config *cfg, const size_t *entry_lines,
+                                   char *err, size_t errlen)
+{
+	size_t n = cfg->nfleet;
+	if (n < 2)
+		return true;
+	struct fleet_row *rows = bs_xcalloc(n, sizeof *rows);
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (struct fleet_row){ &cfg->fleet[i], entry_lines[i] };
+	bool ok = true;
+	qsort(rows, n, sizeof *rows, by_address);
+	for (size_t i = 1; i < n && ok; i++) {
+		const struct fleet_row *a = &rows[i - 1], *b = &rows[i];
+		if (a->e->address.family == b->e->address.family &&
+		    memcmp(a->e->address.a, b->e->address.a, sizeof a->e->address.a) == 0) {
+			char text[BS_IP_STRLEN];
+			bs_ip_format(&a->e->address, text, sizeof text);
+			snprintf(err, errlen, "lines %zu and %zu: address %s listed twice", a->line, b->line, text);
+			ok = false;
+		}
+	}
+	qsort(rows, n, sizeof *rows, by_name);
+	for (size_t i = 1; i < n && ok; i++) {
+		const struct fleet_row *a = &rows[i - 1], *b = &rows[i];
+		if (strcmp(a->e->name, b->e->name) == 0 && strcmp(a->e->role, b->e->role) != 0) {
+			snprintf(err, errlen, "lines %zu and %zu: \"%.64s\" given roles \"%.32s\" and \"%.32s\"",
+			         a->line, b->line, a->e->name, a->e->role, b->e->role);
+			ok = false;
+		}
+	}
+	free(rows);
+	return ok;
 }
 
 bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, size_t errlen)
@@ -111,19 +170,38 @@ bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, si
 	char buf[65536];
 	size_t n;
 	bool ok = true;
+	bool line_ended = false;
 	size_t total = 0;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		const char *data = buf;
+		/* a UTF-8 byte-order mark (as spreadsheets save) is not part of the header */
+		if (total == 0 && n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+			data += 3;
+			n -= 3;
+			total += 3;
+		}
 		total += n;
 		if (total > (64u << 20)) {
 			snprintf(err, errlen, "%s: inventory larger than 64 MiB", path);
 			ok = false;
 			break;
 		}
-		if (csv_parse(&p, buf, n, on_field, on_row, &r) != n) {
-			snprintf(err, errlen, "%s: %s", path, csv_strerror(csv_error(&p)));
-			ok = false;
-			break;
+		/* fed a line at a time so that a record knows its line number */
+		while (n && ok) {
+			const char *nl = memchr(data, '\n', n);
+			size_t len = nl ? (size_t)(nl - data) + 1 : n;
+			if (r.line == 0 || line_ended)
+				r.line++;
+			line_ended = nl != NULL;
+			if (csv_parse(&p, data, len, on_field, on_row, &r) != len) {
+				snprintf(err, errlen, "%s: line %zu: %s", path, r.line, csv_strerror(csv_error(&p)));
+				ok = false;
+			}
+			data += len;
+			n -= len;
 		}
+		if (!ok)
+			break;
 	}
 	if (ok && ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);
@@ -142,6 +220,12 @@ bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, si
 		snprintf(err, errlen, "%s: empty inventory", path);
 		ok = false;
 	}
+	char why[BS_ERRBUF_SIZE];
+	if (ok && !fleet_check_duplicates(cfg, r.entry_lines, why, sizeof why)) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		ok = false;
+	}
+	free(r.entry_lines);
 	if (ok) {
 		bool any = false;
 		for (size_t i = 0; i < cfg->nfleet; i++)
