@@ -157,6 +157,14 @@ static bool fleet_check_duplicates(const struct bs_engine_config *cfg, const siz
 	return ok;
 }
 
+static bool fleet_has_webmail(const struct bs_engine_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nfleet; i++)
+		if (strcmp(cfg->fleet[i].role, "webmail") == 0)
+			return true;
+	return false;
+}
+
 bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
@@ -226,15 +234,9 @@ bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, si
 		ok = false;
 	}
 	free(r.entry_lines);
-	if (ok) {
-		bool any = false;
-		for (size_t i = 0; i < cfg->nfleet; i++)
-			if (strcmp(cfg->fleet[i].role, "webmail") == 0)
-				any = true;
-		if (!any) {
-			snprintf(err, errlen, "%s: no server with role webmail", path);
-			ok = false;
-		}
+	if (ok && !fleet_has_webmail(cfg)) {
+		snprintf(err, errlen, "%s: no server with role webmail", path);
+		ok = false;
 	}
 	if (ok)
 		cfg->fleet_file = bs_xstrndup(path, strlen(path));
