@@ -134,6 +134,19 @@ static void flow(bs_time t0, bs_time t1, const char *src, const char *dst, uint1
 	bs_agg_sink(A, &e);
 }
 
+/* A DNS answer: NAME has address ANSWER. */
+static void dns_answer(bs_time ts, const char *name, const char *answer)
+{
+	struct bs_event e;
+	base(&e, BS_EV_DNS, ts, "10.0.2.30", "10.0.2.53");
+	e.u.dns.qname = S(name);
+	e.u.dns.qtype = 1;
+	e.u.dns.answers[0] = IP(answer);
+	e.u.dns.nanswers = 1;
+	e.u.dns.rcode = 0;
+	bs_agg_sink(A, &e);
+}
+
 static const char *SERVERS[3] = { "10.0.1.11", "10.0.1.12", "10.0.1.13" };
 static const char *USERS[6] = { "alice@example.net", "bob@example.net", "carol@example.net",
                                 "dave@example.net", "erin@example.net", "frank@example.net" };
@@ -238,6 +251,31 @@ static struct bs_results *correlate(struct bs_agg *a, struct bs_engine_config *c
 	rows[0].source = strdup("synthetic");
 	rows[0].format = strdup("test");
 	return bs_correlate(a, cfg, rows, 1);
+}
+
+/* Discovery with DNS answers as the only serving evidence: 10.0.5.1 is
+ * webmail.example.net (the users' domain), 10.0.5.2 a name elsewhere
+ * (cdn.other.example), 10.0.5.3 none; three users log in through each. */
+static void test_dns_serving(const struct bs_engine_config *base_cfg)
+{
+	struct bs_engine_config cfg = *base_cfg;
+	cfg.fleet = NULL;
+	cfg.nfleet = 0;
+	A = bs_agg_new();
+	dns_answer(T(1, 8, 0, 0), "webmail.example.net.", "10.0.5.1");
+	dns_answer(T(1, 8, 0, 1), "cdn.other.example", "10.0.5.2");
+	const char *hosts[3] = { "10.0.5.1", "10.0.5.2", "10.0.5.3" };
+	for (int h = 0; h < 3; h++)
+		for (int u = 0; u < 3; u++)
+			imap_login(T(1, 9, h, u), hosts[h], USERS[u]);
+	struct bs_results *r = correlate(A, &cfg);
+	is_int(r->nservers, 1, "DNS: one server discovered");
+	if (r->nservers == 1)
+		is_str(r->servers[0].name, "10.0.5.1", "DNS: the address a name of the users' domain resolves to");
+	ok(strstr(r->fleet_origin, "10.0.5.1: 3 users, its address in DNS answers") != NULL,
+	   "DNS: the summary says why");
+	bs_results_free(r);
+	bs_agg_free(A);
 }
 
 int main(void)
@@ -430,6 +468,7 @@ int main(void)
 	struct bs_results *rd = correlate(whole, &cfg3);
 	is_int(rd->nservers, 3, "discovery finds the three servers");
 	ok(strstr(rd->fleet_origin, "discovered") != NULL, "discovery is reported");
+	test_dns_serving(&cfg);
 
 	bs_results_free(r); bs_results_free(rx); bs_results_free(ry); bs_results_free(rc);
 	bs_results_free(rn); bs_results_free(rd);

@@ -638,6 +638,15 @@ static void on_dns(struct bs_agg *a, const struct bs_event *e)
 	struct bs_destrec dr = { .host = host, .dest = bs_strtab_intern(&a->str, name, n), .is_name = true,
 	                         .first = e->ts, .last = e->ts, .count = 1 };
 	bs_agg_add_dests(a, &dr);
+	/* the name's addresses: evidence that they serve (fleet discovery) */
+	if (d->rcode != 0 || !d->nanswers)
+		return;
+	struct bs_aliasrec al = { .name = bs_agg_host_name(a, bs_str_make(name, n)), .source = BS_ALIAS_DNS };
+	for (size_t i = 0; i < d->nanswers && i < BS_DNS_MAX_ANS; i++) {
+		al.ip = bs_agg_host_ip(a, &d->answers[i]);
+		if (al.ip && al.name)
+			bs_agg_add_aliases(a, &al);
+	}
 }
 
 /* An administrator removing a script from a web root cleans up after a

@@ -108,8 +108,11 @@ struct bs_hostrec { uint32_t host; uint64_t out_hist[64]; uint64_t mail_hist[64]
                     bs_time first, last; };
 /* SQL shapes: which client hosts issue them. */
 struct bs_shaperec { uint64_t shape; uint32_t host; uint64_t count; };
-/* Host aliases learnt from the data: name <-> ip (Postfix client=name[ip]). */
-struct bs_aliasrec { uint32_t name, ip; };
+/* Host aliases learnt from the data: name <-> ip (Postfix client=name[ip],
+ * or a DNS answer). A pair seen both ways keeps the mail log's: only those
+ * name a fleet's hosts; a DNS answer is evidence of serving alone. */
+enum bs_alias_source { BS_ALIAS_MAILLOG = 0, BS_ALIAS_DNS = 1 };
+struct bs_aliasrec { uint32_t name, ip, source; };
 
 /* A join key: the HTTP transaction, database query or flow that evidence
  * records and candidates came from, typed (no string to parse). Interned

@@ -283,7 +283,11 @@ static bool aliases_match(const struct bs_aliasrec *r, const struct bs_aliasrec 
 {
 	return r->name == p->name && r->ip == p->ip;
 }
-static void aliases_fold(struct bs_aliasrec *r, const struct bs_aliasrec *p) { (void)r; (void)p; }
+static void aliases_fold(struct bs_aliasrec *r, const struct bs_aliasrec *p)
+{
+	if (p->source < r->source)
+		r->source = p->source;
+}
 static void aliases_refs(struct bs_aliasrec *r, struct recrefs *o) { REF_STR(o, r->name); REF_STR(o, r->ip); }
 
 /* ------------------------------------------------------ find and upsert */

@@ -365,7 +365,7 @@ void build_host_map(struct ctx *c)
 			srv_add_host(c, ipid, s);
 			/* names that the data ties to this address */
 			for (size_t i = 0; i < a->aliases.n; i++)
-				if (a->aliases.v[i].ip == ipid && ipid)
+				if (a->aliases.v[i].ip == ipid && ipid && a->aliases.v[i].source == BS_ALIAS_MAILLOG)
 					srv_add_host(c, a->aliases.v[i].name, s);
 		}
 	}
@@ -373,16 +373,18 @@ void build_host_map(struct ctx *c)
 	/* names aliased to an address of a server (reverse direction) */
 	for (size_t i = 0; i < a->aliases.n; i++) {
 		int s = srv_of_host(c, a->aliases.v[i].name);
-		if (s >= 0)
+		if (s >= 0 && a->aliases.v[i].source == BS_ALIAS_MAILLOG)
 			srv_add_host(c, a->aliases.v[i].ip, (size_t)s);
 	}
 }
 
 /* Why the data shows a host serving (0: it does not): a syslog host name
- * tied to its address (Postfix client=name[addr]), or HTTP pages it
- * answered. An address through which many users log in without either
- * (a NAT, a carrier's CGNAT, an IMAP proxy) is a crowd of clients. */
-enum { SERVES_NAME = 1, SERVES_HTTP = 2 };
+ * tied to its address (Postfix client=name[addr]), HTTP pages it answered,
+ * or a DNS answer giving its address for a name of the domain of users who
+ * log in through it (wm1.example.net for alice@example.net). An address
+ * through which many users log in without any (a NAT, a carrier's CGNAT,
+ * an IMAP proxy) is a crowd of clients. */
+enum { SERVES_NAME = 1, SERVES_HTTP = 2, SERVES_DNS = 4 };
 /* host id -> why it serves, built once (the map stores value + 1). */
 static void serve_mark(struct bs_u64map *serves, uint32_t host, unsigned why)
 {
@@ -395,7 +397,8 @@ static void serving_index(const struct bs_agg *a, struct bs_u64map *serves)
 {
 	bs_u64map_init(serves);
 	for (size_t i = 0; i < a->aliases.n; i++)
-		serve_mark(serves, a->aliases.v[i].ip, SERVES_NAME);
+		if (a->aliases.v[i].source == BS_ALIAS_MAILLOG)
+			serve_mark(serves, a->aliases.v[i].ip, SERVES_NAME);
 	for (size_t i = 0; i < a->paths.n; i++)
 		serve_mark(serves, a->paths.v[i].host, SERVES_HTTP);
 }
@@ -404,6 +407,60 @@ static unsigned host_serves(const struct bs_u64map *serves, uint32_t host)
 {
 	uint32_t why;
 	return bs_u64map_get(serves, (uint64_t)host + 1, &why) ? why : 0;
+}
+
+/* Whether NAME ("name:wm1.example.net") lies in the domain of USER
+ * ("alice@example.net"): it ends in ".example.net". */
+static bool name_in_user_domain(const char *name, const char *user)
+{
+	const char *at = strrchr(user, '@');
+	if (!at || !at[1])
+		return false;
+	size_t nl = strlen(name), dl = strlen(at + 1);
+	return nl > 5 + dl + 1 && name[nl - dl - 1] == '.' && strcmp(name + nl - dl, at + 1) == 0;
+}
+
+/* The DNS names of each address, sorted by address, to find those of a
+ * host in O(log n). */
+struct dns_names {
+	BS_VEC(struct bs_aliasrec) v;
+};
+
+static int cmp_alias_ip(const void *x, const void *y)
+{
+	const struct bs_aliasrec *p = x, *q = y;
+	return p->ip < q->ip ? -1 : p->ip > q->ip ? 1 : (p->name > q->name) - (p->name < q->name);
+}
+
+static void dns_names_build(const struct bs_agg *a, struct dns_names *d)
+{
+	memset(d, 0, sizeof *d);
+	for (size_t i = 0; i < a->aliases.n; i++)
+		if (a->aliases.v[i].source == BS_ALIAS_DNS)
+			*BS_VEC_PUSH(d->v) = a->aliases.v[i];
+	bs_qsort(d->v.v, d->v.n, sizeof *d->v.v, cmp_alias_ip);
+}
+
+/* A new user through HOST: its address serves when a DNS name of the
+ * user's domain resolved to it. */
+static void dns_mark_user(struct ctx *c, const struct dns_names *d, struct bs_u64map *serves, uint32_t host,
+                          uint32_t user)
+{
+	if (!d->v.n || (host_serves(serves, host) & SERVES_DNS))
+		return;
+	size_t lo = 0, hi = d->v.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->v.v[mid].ip < host)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < d->v.n && d->v.v[i].ip == host; i++)
+		if (name_in_user_domain(S(c, d->v.v[i].name), S(c, user))) {
+			serve_mark(serves, host, SERVES_DNS);
+			return;
+		}
 }
 
 #define DISCOVERED_MAX 64
@@ -422,9 +479,9 @@ static void discovered_origin(struct ctx *c, const uint64_t *nusers, const unsig
 	for (size_t i = 0; i < c->nsrv && off < cap; i++) {
 		char ip[BS_IP_STRLEN];
 		bs_ip_format(&c->srv[i].addrs[0], ip, sizeof ip);
-		off += (size_t)snprintf(buf + off, cap - off, "%s %s (%s: %llu users%s%s)", i ? ";" : ":", c->srv[i].name, ip,
+		off += (size_t)snprintf(buf + off, cap - off, "%s %s (%s: %llu users%s%s%s)", i ? ";" : ":", c->srv[i].name, ip,
 			(unsigned long long)nusers[i], (why[i] & SERVES_NAME) ? ", named in the mail logs" : "",
-			(why[i] & SERVES_HTTP) ? ", answered HTTP" : "");
+			(why[i] & SERVES_HTTP) ? ", answered HTTP" : "", (why[i] & SERVES_DNS) ? ", its address in DNS answers" : "");
 	}
 	c->origin_text = buf;
 }
@@ -439,6 +496,8 @@ void discover_fleet(struct ctx *c)
 	bs_u64map_init(&count);
 	struct bs_u64map serves; /* host -> why it serves */
 	serving_index(a, &serves);
+	struct dns_names dns;
+	dns_names_build(a, &dns);
 	BS_VEC(struct { uint32_t host; uint64_t n; }) counts = { 0 };
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
@@ -449,6 +508,7 @@ void discover_fleet(struct ctx *c)
 		if (f)
 			continue;
 		*slot = 1;
+		dns_mark_user(c, &dns, &serves, e->host, e->addr);
 		slot = bs_u64map_upsert(&count, e->host, &f);
 		if (!f) {
 			*slot = (uint32_t)counts.n + 1;
@@ -479,7 +539,7 @@ void discover_fleet(struct ctx *c)
 		uint32_t ipid = find_host_ip(a, &v->addrs[0]);
 		const char *best = NULL;
 		for (size_t k = 0; k < a->aliases.n; k++) {
-			if (a->aliases.v[k].ip != ipid)
+			if (a->aliases.v[k].ip != ipid || a->aliases.v[k].source != BS_ALIAS_MAILLOG)
 				continue;
 			const char *n = S(c, a->aliases.v[k].name) + 5;
 			if (!best || strlen(n) < strlen(best) || (strlen(n) == strlen(best) && strcmp(n, best) < 0))
@@ -500,6 +560,7 @@ void discover_fleet(struct ctx *c)
 	bs_u64map_free(&users);
 	bs_u64map_free(&count);
 	bs_u64map_free(&serves);
+	BS_VEC_FREE(dns.v);
 	BS_VEC_FREE(counts);
 }
 

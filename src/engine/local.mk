@@ -9,8 +9,8 @@ libbsengine_a_SOURCES += src/engine/engine.h src/engine/agg.h src/engine/agg.c s
 	src/engine/detect.h src/engine/detect.c src/engine/state.h src/engine/state.c
 
 check_PROGRAMS += tests/test_detect tests/test_engine
-TESTS += tests/test_detect tests/test_engine tests/funclen.sh tests/owa.sh
-dist_noinst_SCRIPTS += tests/owa.sh
+TESTS += tests/test_detect tests/test_engine tests/funclen.sh tests/owa.sh tests/discovery.sh
+dist_noinst_SCRIPTS += tests/owa.sh tests/discovery.sh
 EXTRA_DIST += tests/funclen.sh
 tests_test_detect_SOURCES = tests/test_detect.c tests/tap.h
 tests_test_detect_LDADD = libbsengine.a libbsproto.a libbscore.a $(DEPS_LIBS)
