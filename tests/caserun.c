@@ -250,15 +250,6 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 		die("neither 'proto NAME' nor 'log'", path, lineno);
 }
 
-/* Every event as its bs_event_format line. */
-static void format_sink(void *ctx, const struct bs_event *ev)
-{
-	static char buf[REC_LINE];
-	(void)ctx;
-	bs_event_format(ev, buf, sizeof buf);
-	rec_add("%s", buf);
-}
-
 static void run_log(const struct kase *k, const char *logs, size_t nlogs)
 {
 	static const char *const verdict[] = { "parsed", "ignored", "malformed" };

@@ -2,9 +2,9 @@
  * scripted session and records every event as one text line, so that tests
  * compare event lists: fed whole, one byte at a time, and split at every
  * byte position of every segment must give the same lines. The case runner
- * (caserun.c) uses it with bs_event_format's lines; the C tests of binary
- * protocols (mysql, dns) and of parser edge cases use the short lines of
- * rec_sink below.
+ * (caserun.c) and the C tests of mysql and dns record bs_event_format's
+ * lines (format_sink below); the older C tests of parser edge cases use the
+ * short lines of rec_sink.
  */
 #ifndef BS_STREAM_SESSION_H
 #define BS_STREAM_SESSION_H
@@ -113,6 +113,15 @@ static void rec_sink(void *ctx, const struct bs_event *ev)
 		rec_add("EVENT type=%d", (int)ev->type);
 		break;
 	}
+}
+
+/* Every event as its bs_event_format line (the case files' lines). */
+__attribute__((unused)) static void format_sink(void *ctx, const struct bs_event *ev)
+{
+	static char buf[REC_LINE];
+	(void)ctx;
+	bs_event_format(ev, buf, sizeof buf);
+	rec_add("%s", buf);
 }
 
 static void rec_expect(void *disp, const bs_ip *ip, uint16_t port, uint64_t cookie,

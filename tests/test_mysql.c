@@ -10,16 +10,13 @@
  * cap flag, which a cut line cannot show. */
 static size_t last_sql_len;
 static bool last_sql_truncated;
-static void format_sink(void *ctx, const struct bs_event *ev)
+static void mysql_sink(void *ctx, const struct bs_event *ev)
 {
-	char buf[REC_LINE];
-	(void)ctx;
 	if (ev->type == BS_EV_DBQUERY) {
 		last_sql_len = ev->u.dbquery.sql.n;
 		last_sql_truncated = ev->u.dbquery.sql_truncated;
 	}
-	bs_event_format(ev, buf, sizeof buf);
-	rec_add("%s", buf);
+	format_sink(ctx, ev);
 }
 
 /* ---- a session builder: packets appended to the current segment; a
@@ -231,7 +228,7 @@ static void test_garbage(void)
 
 int main(void)
 {
-	rec_sink_obj.fn = format_sink;
+	rec_sink_obj.fn = mysql_sink;
 	test_big_value();
 	test_long_statement();
 	test_garbage();
