@@ -1,5 +1,8 @@
-/* test_http.c - HTTP/1.x stream parser on hand-made byte streams, each also
- * fed split at every byte position and one byte at a time. */
+/* test_http.c - what the HTTP cases (tests/cases/http) cannot hold: bodies
+ * built in C (gzip, deflate, a 20 MB bomb, a 1 MB header line, pages past the
+ * scan window), the parser's counters, garbage and gaps, the sniffer and
+ * bs_hash64. Each session is also fed split at every byte position and one
+ * byte at a time. */
 #include "config.h"
 #include "parsers/stream/http.h"
 #include "tap.h"
@@ -165,14 +168,6 @@ static void check_splits(const char *name, const struct seg *s, size_t nseg, siz
 
 static const char *ev(size_t i) { return i < nev ? evlog[i] : ""; }
 static bool has(size_t i, const char *needle) { return strstr(ev(i), needle) != NULL; }
-static size_t count_prefix(const char *prefix)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < nev; i++)
-		if (strncmp(evlog[i], prefix, strlen(prefix)) == 0)
-			k++;
-	return k;
-}
 static bool log_has(const char *needle)
 {
 	for (size_t i = 0; i < nev; i++)
@@ -204,67 +199,6 @@ static const char *hash_of(const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ tests */
-
-static void test_keepalive(void)
-{
-	static const struct seg s[] = {
-		S0("GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 6.0)\r\n"
-		   "Referer: http://www.example.com/\r\nCookie: sid=abc123\r\nCookie: lang=en\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
-		   "Set-Cookie: sid=abc123; path=/; HttpOnly\r\nSet-Cookie: theme=blue\r\n\r\nhello world\n"),
-		S0("GET /favicon.ico HTTP/1.1\r\nHost: www.example.com\r\n\r\n"),
-		S1("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-	};
-	check_splits("keep-alive", s, 4, 0);
-	is_int(nev, 4, "keep-alive: two requests, two completions");
-	ok(has(0, "HTTP REQ txn=70001 m=GET uri=/index.html host=www.example.com"), "request 1 line and host");
-	ok(has(0, "ua=Mozilla/4.0 (compatible; MSIE 6.0) ref=http://www.example.com/"), "user agent and referer");
-	ok(has(0, "cookie=sid=abc123; lang=en "), "two Cookie headers joined with '; '");
-	ok(has(1, "HTTP DONE txn=70001 m=GET uri=/index.html"), "completion carries the request fields");
-	ok(has(1, "st=200 rb=12 rl=12 rct=text/plain sc=sid=abc123; theme=blue "), "status, sizes, Set-Cookie pairs");
-	ok(has(1, hash_of("hello world\n", 12)), "body hash equals bs_hash64 of the body");
-	ok(has(2, "HTTP REQ txn=70002 m=GET uri=/favicon.ico"), "second request, next txn id");
-	ok(has(3, "txn=70002") && has(3, "st=404 rb=0 rl=0") && has(3, "hash=0 "), "404 with empty body, hash 0");
-	is_int(parser.count.requests, 2, "requests counted");
-	is_int(last_err, 0, "no error");
-}
-
-static void test_pipelined(void)
-{
-	static const struct seg s[] = {
-		S0("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nHEAD /c HTTP/1.1\r\nHost: h\r\n\r\n"
-		   "GET /d HTTP/1.1\r\nHost: h\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 2\r\n\r\nBB"
-		   "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"
-		   "HTTP/1.1 304 Not Modified\r\nContent-Length: 77\r\n\r\n"),
-	};
-	check_splits("pipelined", s, 2, 0);
-	is_int(count_prefix("HTTP REQ"), 4, "pipelined: four requests");
-	ok(has(4, "txn=70001 m=GET uri=/a") && has(4, "st=200 rb=1"), "first response pairs with /a");
-	ok(has(5, "uri=/b") && has(5, "st=301 rb=2"), "second with /b");
-	ok(has(6, "m=HEAD uri=/c") && has(6, "st=200 rb=0"), "HEAD response has no body despite Content-Length");
-	ok(has(7, "uri=/d") && has(7, "st=304 rb=0"), "304 has no body");
-	is_int(parser.count.queue_overflow, 0, "four pipelined requests fit (FIFO grown past its inline slots)");
-}
-
-static void test_chunked(void)
-{
-	static const struct seg s[] = {
-		S0("POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-		   "5;name=val\r\nhello\r\n0\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n"
-		   "1A;ext=\"q\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"
-		   "0a\r\n0123456789\r\n"
-		   "0\r\nX-Checksum: 1234\r\nX-Other: y\r\n\r\n"),
-		S0("GET /next HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 204 No Content\r\n\r\n"),
-	};
-	check_splits("chunked", s, 4, 0);
-	ok(has(0, "m=POST uri=/upload") && has(0, "blen=5 "), "chunked request body de-chunked");
-	ok(has(1, "st=200 rb=36 rl=36"), "chunked response: extensions skipped, 36 bytes");
-	ok(has(1, hash_of("abcdefghijklmnopqrstuvwxyz0123456789", 36)), "hash over de-chunked body");
-	ok(has(3, "uri=/next") && has(3, "st=204"), "trailers consumed, next exchange parsed");
-}
 
 static void test_gzip_deflate(void)
 {
@@ -344,84 +278,34 @@ static void test_refs_across_windows(void)
 	   "until-close body: references across window boundaries");
 }
 
-static void test_login_urlencoded(void)
+/* The parser's counters on short exchanges (their events are the cases
+ * http/keepalive, pipelined, login-urlencoded, multipart and end-cut). */
+static void test_counters(void)
 {
-	static const struct seg s[] = {
-		S0("POST /atmail.php HTTP/1.1\r\nHost: webmail.example.com\r\n"
-		   "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 72\r\n\r\n"
-		   "username=Alice.Smith&pop3host=example.com&password=S3cr%21t&LoginType=xp"),
-		S1("HTTP/1.1 302 Found\r\nLocation: /index.php\r\nSet-Cookie: atmail6=f00d; path=/\r\nContent-Length: 0\r\n\r\n"),
-		S0("GET /search?q=x&email=bob%40example.org HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-		S0("POST /compose HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 52\r\n\r\n"
-		   "to=carol%40example.net%2C+dave%40example.com&x=%zz%4"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-	};
-	check_splits("urlencoded login", s, 6, 0);
-	ok(has(0, "m=POST uri=/atmail.php") && has(0, "blen=72 user=Alice.Smith@example.com pw=1 "),
-	   "login form: user completed with pop3host, password in clear");
-	ok(!log_has("S3cr") && !log_has("%21t"), "password value appears in no event");
-	ok(has(1, "sc=atmail6=f00d ") && has(1, "st=302"), "login response and its session cookie");
-	ok(log_has("ADDR ctx=2 ref=70002 toc=0 a=bob@example.org"), "address in a decoded query string");
-	ok(has(3, "uri=/search?q=x&email=bob%40example.org") && has(3, "user= pw=0"), "a search is not a login");
-	ok(log_has("a=carol@example.net") && log_has("a=dave@example.com"), "%%40 and %%2C decoded before scanning");
+	static const struct seg two[] = { S0("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n") };
+	run(two, 2, 0, 0);
+	is_int(parser.count.requests, 2, "requests counted");
+	static const struct seg four[] = {
+		S0("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nHEAD /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n") };
+	run(four, 1, 0, 0);
+	is_int(parser.count.queue_overflow, 0, "four pipelined requests fit (FIFO grown past its inline slots)");
+	static const struct seg login[] = {
+		S0("POST /l HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 21\r\n\r\n"
+		   "username=a&password=b"),
+		S1("HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n") };
+	run(login, 2, 0, 0);
+	ok(log_has("user=a pw=1"), "login form seen");
 	is_int(parser.count.logins, 1, "one login counted");
-}
-
-static void test_multipart(void)
-{
-	static const struct seg s[] = {
-		S0("POST /upload.php HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=----XyZ\r\n"
-		   "Content-Length: 410\r\n\r\n"
-		   "------XyZ\r\nContent-Disposition: form-data; name=\"login\"\r\n\r\nmallory\r\n"
-		   "------XyZ\r\nContent-Disposition: form-data; name=\"passwd\"\r\n\r\nhunter2\r\n"
-		   "------XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"C:\\temp\\shell.php\"\r\n"
-		   "Content-Type: application/octet-stream\r\n\r\n<?php system($_GET['c']); // admin@example.org\r\n--\r\n-----\r\n"
-		   "------XyZ\r\nContent-Disposition: form-data; name=\"g\"; filename=\"b.txt\"\r\n\r\nB\r\n"
-		   "------XyZ--\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
-	};
-	check_splits("multipart", s, 2, 0);
-	ok(log_has("XFER up=1 size=57 proto=http file=shell.php user=mallory"), "first file part: base name and size");
-	ok(log_has("XFER up=1 size=1 proto=http file=b.txt"), "second file part");
-	ok(log_has("ADDR ctx=2 ref=70001 toc=0 a=admin@example.org"), "address inside the uploaded file");
-	ok(log_has("HTTP REQ") && log_has("user=mallory pw=1 up=shell.php "), "multipart login and upload name");
-	ok(!log_has("hunter2"), "multipart password appears in no event");
+	static const struct seg upload[] = {
+		S0("POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 163\r\n\r\n"
+		   "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.php\"\r\n\r\nA\r\n"
+		   "--XyZ\r\nContent-Disposition: form-data; name=\"g\"; filename=\"b.txt\"\r\n\r\nB\r\n--XyZ--\r\n") };
+	run(upload, 1, 0, 0);
 	is_int(parser.count.uploads, 2, "two uploads counted");
-}
-
-static void test_cmd_output(void)
-{
-	static const struct seg s[] = {
-		S0("GET /images/x.php?c=id HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n<pre>uid=33(www-data) gid=33(www-data) groups=33(www-data)\n</pre>"),
-		S0("GET /images/x.php?c=ls+-la HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 117\r\n\r\ntotal 48\n"
-		   "drwxr-xr-x  2 www-data www-data 4096 May  4 17:31 .\n"
-		   "-rw-r--r--  1 www-data www-data 1021 May  4 17:31 x.php\n"),
-		S0("GET /images/x.php?c=cat+/etc/passwd HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 32\r\n\r\nroot:x:0:0:root:/root:/bin/bash\n"),
-		S0("GET /images/x.php?c=uname HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 80\r\n\r\n"
-		   "Linux web3 2.6.18-8.el5 #1 SMP Thu Mar 15 19:46:53 EDT 2007 i686 i386 GNU/Linux\n"),
-		S0("GET /about.html HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n<p>We run Linux servers, uid=0 is root.</p>\n"),
-		S0("GET /images/x.asp?c=dir HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n<pre> VOLUME IN DRIVE C has no label.\n Directory of C:\\www\n</pre>"),
-		S0("GET /images/x.php?c=cat+/etc/passwd HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 32\r\n\r\nROOT:*:0:0:root:/root:/bin/bash\n"),
-		S0("GET /help.html HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 OK\r\nContent-Length: 54\r\n\r\n<p>Volume in drive, 2:0:0:1 ratio, GNU/Linux tips</p>\n"),
-	};
-	check_splits("cmd output", s, 16, 0);
-	ok(has(1, "cmd=1"), "id output detected");
-	ok(has(3, "cmd=1"), "ls -la output detected");
-	ok(has(5, "cmd=1"), "/etc/passwd detected");
-	ok(has(7, "cmd=1"), "uname -a detected");
-	ok(has(9, "cmd=0"), "ordinary page is not command output");
-	ok(has(11, "cmd=1"), "cmd.exe dir output detected (any case)");
-	ok(has(13, "cmd=1"), "/etc/passwd with a starred password detected (any case)");
-	ok(has(15, "cmd=0"), "the words of the patterns out of place are not command output");
+	static const struct seg cut[] = { S0("POST /cut HTTP/1.1\r\nContent-Length: 100\r\n\r\nuser=eve") };
+	run(cut, 1, 0, 0);
+	is_int(parser.count.unanswered, 1, "unanswered counted");
 }
 
 static void test_bomb(void)
@@ -548,41 +432,6 @@ static void test_gap(void)
 	is_int(parser.count.messages_dropped, 2, "dropped messages counted");
 }
 
-static void test_until_close_and_end(void)
-{
-	static const struct seg s[] = {
-		S0("GET /old HTTP/1.0\r\nUser-Agent: Wget/1.10\r\n\r\n"),
-		S1("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nline one\nline two carol@example.net\n"),
-	};
-	check_splits("until close", s, 2, 0);
-	ok(has(2, "st=200 rb=36 rl=36"), "body until close completed at end");
-	ok(has(1, "ADDR ctx=3") && has(1, "a=carol@example.net"), "address at the very end of a body");
-	static const struct seg cut[] = {
-		S0("POST /cut HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
-		   "user=eve&pass=x"),
-	};
-	run(cut, 1, 0, 0);
-	ok(has(0, "HTTP REQ") && has(0, "user=eve pw=1") && has(1, "HTTP DONE") && has(1, "st=0 "),
-	   "request cut by the end: reported with what was seen");
-	is_int(parser.count.unanswered, 1, "unanswered counted");
-	static const struct seg orphan[] = { S1("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi") };
-	run(orphan, 1, 0, 0);
-	ok(has(0, "HTTP DONE txn=70001 m= uri=") && has(0, "st=200 rb=2"), "response without request: orphan txn");
-	static const struct seg cont[] = {
-		S0("POST /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
-		S1("HTTP/1.1 100 Continue\r\n\r\n"), S0("abc"),
-		S1("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
-		S0("CONNECT mail.example.com:443 HTTP/1.1\r\n\r\n"),
-		S1("HTTP/1.1 200 Connection established\r\n\r\n"),
-		S0("\x16\x03\x01 binary tls"), S1("\x16\x03\x01 more"),
-	};
-	check_splits("100-continue and CONNECT", cont, 8, 0);
-	ok(has(1, "uri=/big") && has(1, "st=201"), "interim 100 skipped, final response paired");
-	ok(has(3, "m=CONNECT") && has(3, "st=200"), "CONNECT tunnel established");
-	is_int(nev, 4, "tunnel bytes are opaque");
-	is_int(last_err, 0, "no error in the tunnel");
-}
-
 static void test_sniff_and_def(void)
 {
 	ok(bs_http_sniff(0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16), "sniff GET");
@@ -623,19 +472,13 @@ static void test_hash64(void)
 int main(void)
 {
 	test_hash64();
-	test_keepalive();
-	test_pipelined();
-	test_chunked();
 	test_gzip_deflate();
 	test_refs_across_windows();
-	test_login_urlencoded();
-	test_multipart();
-	test_cmd_output();
+	test_counters();
 	test_bomb();
 	test_long_header();
 	test_garbage();
 	test_gap();
-	test_until_close_and_end();
 	test_sniff_and_def();
 	return tap_done();
 }
