@@ -75,6 +75,8 @@ check "reference: the attack story" grep -q "<h3>The attack story</h3>" "$dom"
 for phase in reconnaissance exploit "web shell installed" "commands run" "database read" exfiltration tampering spam; do
 	check "reference: story phase $phase" grep -q "<td class=\"ph\">$phase</td>" "$dom"
 done
+check "reference: the tampered page's injected tag, as text" grep -Eq "injected: <span class=\"mono\">(&lt;(script|iframe)|window\\.open\\(\"http://)" "$dom"
+check "reference: the injected tag is no element" sh -c "! grep -qi '<iframe' '$dom'"
 check "reference: the command decoded" grep -q "decoded: .*cmd=ls -la" "$dom"
 check "reference: the SQL text and rows" grep -Eq "SELECT .*\\([0-9]+ rows\\)" "$dom"
 check "reference: evidence: a log line" grep -Eq "access_log-[0-9]+\\.gz</span> line [0-9]+" "$dom"

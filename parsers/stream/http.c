@@ -147,7 +147,10 @@ static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, c
 		e->set_cookie = bs_str_make(rs->setcookie, rs->setcookie_len);
 		e->body_hash = rs->hash;
 		for (size_t i = 0; i < rs->nrefs; i++)
+		{
 			e->refs[i] = bs_str_make(rs->ref_pool + rs->ref_off[i], rs->ref_len[i]);
+			e->ref_tags[i] = bs_str_make(rs->ref_tag[i], rs->ref_tag_len[i]);
+		}
 		e->nrefs = rs->nrefs;
 		e->cmd_output = rs->cmd_output;
 		e->anomalies |= rs->anomalies;
@@ -830,7 +833,8 @@ static bool within_tag_attr(const char *t, size_t tn, const char *attr, bs_str *
 	return false;
 }
 
-static void add_ref(struct bs_http *p, bs_str u)
+/* A reference u, carried by the tag or call tag (kept cut to BS_HTTP_REF_TAG_MAX). */
+static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
 {
 	struct bs_http_resp *rs = &p->resp;
 	u = trim(u.p, u.n);
@@ -855,6 +859,9 @@ static void add_ref(struct bs_http *p, bs_str u)
 	rs->ref_off[rs->nrefs] = (uint16_t)rs->ref_pool_len;
 	rs->ref_len[rs->nrefs] = (uint16_t)u.n;
 	rs->ref_pool_len += u.n;
+	size_t tn = tag.n < BS_HTTP_REF_TAG_MAX ? tag.n : BS_HTTP_REF_TAG_MAX;
+	memcpy(rs->ref_tag[rs->nrefs], tag.p, tn);
+	rs->ref_tag_len[rs->nrefs] = (uint8_t)tn;
 	rs->nrefs++;
 }
 
@@ -914,7 +921,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	bs_str tag = bs_str_make(w + at, ext), v;
 	if (t < 3) {
 		if (within_tag_attr(tag.p, tag.n, "src", &v))
-			add_ref(p, v);
+			add_ref(p, v, tag);
 	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
 	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
 	           within_tag_attr(tag.p, tag.n, "content", &v)) {
@@ -924,7 +931,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 			while (k < v.n && is_ows(v.p[k]))
 				k++;
 			if (k < v.n && v.p[k] == '=')
-				add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1));
+				add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1), tag);
 		}
 	}
 }
@@ -989,8 +996,9 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 					continue;
 				bs_str v;
 				size_t end = js_string(w, n, at + pl, js[k].opener, &v);
-				if (end && end > fresh)
-					add_ref(p, v);
+				if (end && end > fresh) /* the call up to its string's end: the
+				                         * bytes after it may not be in the window yet */
+					add_ref(p, v, bs_str_make(w + at, end - at));
 			}
 		}
 	}

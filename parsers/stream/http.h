@@ -156,6 +156,8 @@ struct bs_http_resp {
 	size_t nrefs, ref_pool_len;
 	uint16_t ref_off[BS_HTTP_MAX_REFS], ref_len[BS_HTTP_MAX_REFS];
 	char ref_pool[BS_HTTP_REF_POOL];
+	uint8_t ref_tag_len[BS_HTTP_MAX_REFS];
+	char ref_tag[BS_HTTP_MAX_REFS][BS_HTTP_REF_TAG_MAX];
 	struct bs_scan_window win;   /* decoded body: addresses and references */
 };
 

@@ -122,6 +122,7 @@ static const struct field http_fields[] = {
 	F("resp_content_type", FK_STR, u.http.resp_content_type), F("set_cookie", FK_STR, u.http.set_cookie),
 	F("body_hash", FK_U64, u.http.body_hash),
 	F_LIST("refs", FK_STR_LIST, u.http.refs, u.http.nrefs, BS_HTTP_MAX_REFS),
+	F_LIST("ref_tags", FK_STR_LIST, u.http.ref_tags, u.http.nrefs, BS_HTTP_MAX_REFS),
 	F("cmd_output", FK_BOOL, u.http.cmd_output), F("from_access_log", FK_BOOL, u.http.from_access_log),
 	F_FLAGS("anomalies", u.http.anomalies, http_anomaly_names), F("skipped", FK_U64, u.http.skipped),
 	F_END

@@ -63,6 +63,7 @@ enum bs_http_anomaly {
 #define BS_HTTP_AN_COUNT 10
 
 #define BS_HTTP_MAX_REFS 8
+#define BS_HTTP_REF_TAG_MAX 160 /* bytes of the tag kept with each reference */
 struct bs_ev_http {
 	enum bs_http_phase phase;
 	uint64_t txn_id;       /* unique per input: ties REQUEST, ADDR and COMPLETE events */
@@ -82,6 +83,10 @@ struct bs_ev_http {
 	/* Script, iframe, window.open, meta refresh or location targets found in
 	 * an HTML body: absolute URLs (or host-relative when no scheme). */
 	bs_str refs[BS_HTTP_MAX_REFS];
+	/* ref_tags[i]: the tag or script call that carried refs[i], from its
+	 * start ("<script", "window.open", ...) to its end, cut at
+	 * BS_HTTP_REF_TAG_MAX bytes: what a tampered page had injected. */
+	bs_str ref_tags[BS_HTTP_MAX_REFS];
 	size_t nrefs;
 	bool cmd_output;       /* the response body looks like shell command output */
 	bool from_access_log;

@@ -104,6 +104,7 @@ void bs_results_free(struct bs_results *r)
 		free(t->server);
 		free(t->user);
 		free(t->address);
+		free(t->detail);
 	}
 	free(r->timeline);
 	for (size_t i = 0; i < r->ninputs; i++) {

@@ -94,6 +94,9 @@ struct bs_timeline_row {
 	char *user, *address;
 	uint32_t input;           /* index into bs_results.inputs: the source column */
 	uint64_t source_ref;
+	/* Data shown with the row in the report only (not in timeline.csv):
+	 * for tampered_content, the injected tag; NULL when none. */
+	char *detail;
 };
 
 struct bs_input_row {

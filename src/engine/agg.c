@@ -197,8 +197,16 @@ static void record_page_refs(struct bs_agg *a, const struct bs_event *e, uint32_
 		if (!rn)
 			continue;
 		uint32_t refhost = bs_strtab_intern(&a->str, rh, rn);
-		struct bs_refrec rr = { .path = path_id, .refhost = refhost, .host = host, .count = 1,
-		                        .first = e->ts, .last = e->ts, .input = e->origin.input, .ref = e->origin.ref };
+		struct bs_refrec rr;
+		memset(&rr, 0, sizeof rr); /* padding too: records are written to state files as bytes */
+		rr.path = path_id;
+		rr.refhost = refhost;
+		rr.host = host;
+		rr.tag = intern(a, h->ref_tags[i]);
+		rr.count = 1;
+		rr.first = rr.last = e->ts;
+		rr.input = e->origin.input;
+		rr.ref = e->origin.ref;
 		bs_agg_add_refs(a, &rr);
 		uint32_t ua = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;
 		for (size_t k = 0; k < npairs; k++) {

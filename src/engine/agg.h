@@ -81,7 +81,9 @@ struct bs_cand {
 /* (path, host) served with 2xx; html = served as HTML. */
 struct bs_pathrec { uint32_t path, host; uint64_t count, html; bs_time first, last; };
 /* (path, ref host, host): an HTML page referencing an outside host. */
-struct bs_refrec { uint32_t path, refhost, host; uint64_t count; bs_time first, last;
+struct bs_refrec { uint32_t path, refhost, host;
+                   uint32_t tag; /* the tag that carried the first reference ("" if none) */
+                   uint64_t count; bs_time first, last;
                    uint32_t input; uint64_t ref; };
 /* (client ip, host): all HTTP of a client against a server. */
 struct bs_clientrec { bs_ip ip; uint32_t host; uint64_t count, errors; bs_time first, last; };

@@ -121,13 +121,21 @@ static bool refs_match(const struct bs_refrec *r, const struct bs_refrec *p)
 static void refs_fold(struct bs_refrec *r, const struct bs_refrec *p)
 {
 	r->count += p->count;
+	bs_time first = r->first;
+	uint32_t input = r->input;
+	uint64_t ref = r->ref;
 	FOLD_FIRST_WITH_ORIGIN(r, p);
+	/* the tag goes with the first reference: p's when p is earlier, or
+	 * when r had none */
+	if (r->first != first || r->input != input || r->ref != ref || !r->tag)
+		r->tag = p->tag;
 }
 static void refs_refs(struct bs_refrec *r, struct recrefs *o)
 {
 	REF_STR(o, r->path);
 	REF_STR(o, r->host);
 	REF_STR(o, r->refhost);
+	REF_STR(o, r->tag);
 	o->input = &r->input;
 }
 

@@ -168,7 +168,7 @@ void build_exposure(struct ctx *c, struct bs_results *r);
 void spam_onset(struct ctx *c, struct bs_results *r);
 
 /* timeline.c */
-void tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *event,
+struct bs_timeline_row *tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *event,
             enum bs_severity sev, int srv, const bs_ip *src, const bs_ip *dst, const char *user,
             const char *address, uint32_t input, uint64_t ref, const char *fmt, ...)
 	__attribute__((format(printf, 14, 15)));

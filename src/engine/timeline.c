@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-void tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *event,
-            enum bs_severity sev, int srv, const bs_ip *src, const bs_ip *dst, const char *user,
-            const char *address, uint32_t input, uint64_t ref, const char *fmt, ...)
+struct bs_timeline_row *tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *event,
+                               enum bs_severity sev, int srv, const bs_ip *src, const bs_ip *dst, const char *user,
+                               const char *address, uint32_t input, uint64_t ref, const char *fmt, ...)
 {
 	if (ts == BS_TIME_NONE)
-		return;
+		return NULL;
 	struct bs_timeline_row *r = BS_VEC_PUSH(c->tl);
 	memset(r, 0, sizeof *r);
 	char msg[1024];
@@ -37,6 +37,7 @@ void tl_add(struct ctx *c, bs_time ts, int frac, const char *desc, const char *e
 	r->address = bs_xstrndup(address ? address : "", address ? strlen(address) : 0);
 	r->input = input;
 	r->source_ref = ref;
+	return r;
 }
 
 /* Brute forces are attacks worth a row whatever the verdict. */
@@ -162,9 +163,13 @@ static void tamper_rows(struct ctx *c, size_t s)
 		const struct bs_refrec *r = &a->refs.v[i];
 		if (srv_of_host(c, r->host) != (int)s || !u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost))
 			continue;
-		tl_add(c, r->first, 6, "First Served", "tampered_content", BS_SEV_COMPROMISE, (int)s, NULL, NULL, NULL,
-		       NULL, r->input, r->ref, "%s served %s with a reference to %s that the other servers' copies do not have (%llu times)",
+		struct bs_timeline_row *row = tl_add(c, r->first, 6, "First Served", "tampered_content", BS_SEV_COMPROMISE,
+		       (int)s, NULL, NULL, NULL, NULL, r->input, r->ref,
+		       "%s served %s with a reference to %s that the other servers' copies do not have (%llu times)",
 		       v->name, S(c, r->path), S(c, r->refhost), (unsigned long long)r->count);
+		const char *tag = S(c, r->tag);
+		if (row && *tag) /* the report shows it; timeline.csv keeps its columns */
+			row->detail = bs_xstrndup(tag, strlen(tag));
 	}
 }
 

@@ -139,6 +139,11 @@ static void event_text(FILE *f, const struct bs_timeline_row *t)
 		fputs("<br>user: ", f);
 		bs_html(f, t->user);
 	}
+	if (t->detail && *t->detail) { /* the injected tag, as text */
+		fputs("<br>injected: <span class=\"mono\">", f);
+		bs_html(f, t->detail);
+		fputs("</span>", f);
+	}
 }
 
 /* The same event seen twice (a request in the access log and in the
