@@ -389,6 +389,17 @@ static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_
 }
 
 /* scan: parse a shard of the inputs into a state file. */
+/* The INPUT arguments expanded into files, then the debug file opened (it
+ * must not be one of them). -1 when both went well, else the exit status. */
+static int expand_inputs(struct cli *c, struct run_ctx *r, struct bs_input_list *list, size_t *refused)
+{
+	char err[BS_ERRBUF_SIZE];
+	if (!bs_inputs_expand(c->args, c->nargs, list, stderr, refused, err, sizeof err))
+		return die_usage("%s", err);
+	r->debug.inputs = list;
+	return debug_open(c, &r->debug, list->paths, list->n);
+}
+
 static int run_scan(struct cli *c)
 {
 	char err[BS_ERRBUF_SIZE];
@@ -400,12 +411,7 @@ static int run_scan(struct cli *c)
 		return rc;
 	struct bs_input_list list = { 0 };
 	size_t refused = 0;
-	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err)) {
-		rc = die_usage("%s", err);
-		goto out;
-	}
-	r.debug.inputs = &list;
-	if ((rc = debug_open(c, &r.debug, list.paths, list.n)) >= 0)
+	if ((rc = expand_inputs(c, &r, &list, &refused)) >= 0)
 		goto out;
 	struct bs_scan_result sr;
 	scan_inputs(c, &r, &list, NULL, &sr);
@@ -530,12 +536,7 @@ static int run_analyze(struct cli *c)
 	struct bs_input_list list = { 0 };
 	struct bs_spill *spill = NULL;
 	size_t refused = 0;
-	if (!bs_inputs_expand(c->args, c->nargs, &list, stderr, &refused, err, sizeof err)) {
-		rc = die_usage("%s", err);
-		goto out;
-	}
-	r.debug.inputs = &list;
-	if ((rc = debug_open(c, &r.debug, list.paths, list.n)) >= 0)
+	if ((rc = expand_inputs(c, &r, &list, &refused)) >= 0)
 		goto out;
 	if (!bs_output_prepare(outdir, err, sizeof err)) {
 		rc = die_usage("%s", err);
