@@ -83,6 +83,7 @@ void gzf_close(struct gzfile *f, int64_t mtime);
 /* A stdio stream that gzips into path, for pcap_dump_fopen(). */
 FILE *gzf_fopen_stream(const char *path);
 uint64_t gzf_total_bytes(void);
+void gzf_set_fast(bool fast); /* gzip level 1 for benchmark archives */
 
 /* ------------------------------------------------------- capture frames */
 struct host_addr {
