@@ -6,5 +6,5 @@ bench_zlib_floor_SOURCES = bench/zlib_floor.c
 bench_zlib_floor_LDADD = $(ZLIB_LIBS)
 bench_pcap_floor_SOURCES = bench/pcap_floor.c
 bench_pcap_floor_LDADD = $(PCAP_LIBS)
-dist_noinst_SCRIPTS += bench/run.sh
+dist_noinst_SCRIPTS += bench/run.sh bench/memcap.sh
 EXTRA_DIST += bench/README bench/mallocount.c

@@ -5,6 +5,12 @@
  *                             flush point (a block boundary) on stderr
  *   hostgen syns N [PORT]     pcap: N TCP SYNs from distinct clients to PORT
  *                             (default 80): N half-open flows
+ *   hostgen http N [PORT]     pcap: N TCP flows from distinct clients to PORT
+ *                             (default 80), each a SYN and a request cut
+ *                             before its end: N flows holding parser state
+ *   hostgen overlap           pcap: one flow to port 9999 whose "alry" (at the
+ *                             second byte) is followed by "alice" (at the
+ *                             first): a conflicting overlap, packet 3
  *   hostgen v6chain DEPTH     pcap: IPv6 packets behind DEPTH extension headers
  *   hostgen pcap4g            pcap whose second record claims 4 GB
  *   hostgen snaplen0          pcap with snaplen 0 and a few packets
@@ -75,6 +81,29 @@ static size_t syn(uint8_t *b, uint32_t client, uint16_t port, uint16_t dport)
 	return 54;
 }
 
+/* A data segment of the same flow as syn(): seq is its low byte (the SYN
+ * has 1, so its data starts at 2). */
+static size_t segment(uint8_t *b, uint32_t client, uint16_t port, uint16_t dport, uint8_t seq, const char *data)
+{
+	size_t n = syn(b, client, port, dport), len = strlen(data);
+	memcpy(b + n, data, len);
+	uint8_t *ip = b + 14, *tcp = ip + 20;
+	ip[2] = (uint8_t)((40 + len) >> 8);
+	ip[3] = (uint8_t)(40 + len);
+	tcp[7] = seq;
+	tcp[13] = 0x18;   /* PSH ACK */
+	return n + len;
+}
+
+/* The flow's first data packet: an HTTP request whose headers never end,
+ * so the parser keeps its state until the flow closes. */
+static size_t request(uint8_t *b, uint32_t client, uint16_t port, uint16_t dport, long i)
+{
+	char req[200];
+	snprintf(req, sizeof req, "GET /page/%ld HTTP/1.1\r\nHost: www.example.org\r\nUser-Agent: hostgen\r\n", i);
+	return segment(b, client, port, dport, 2, req);
+}
+
 static int flushgz(long per_block)
 {
 	z_stream z;
@@ -127,6 +156,24 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			record(1178300000 + (uint32_t)(i / 100000), pkt,
 			       (uint32_t)syn(pkt, (uint32_t)(i / 50000), (uint16_t)(1024 + i % 50000), dport));
+		return 0;
+	}
+	if (strcmp(what, "http") == 0) {
+		uint16_t dport = argc > 3 ? (uint16_t)atoi(argv[3]) : 80;
+		pcap_header(65535, 1);
+		for (long i = 0; i < n; i++) {
+			uint32_t sec = 1178300000 + (uint32_t)(i / 100000), client = (uint32_t)(i / 50000);
+			uint16_t port = (uint16_t)(1024 + i % 50000);
+			record(sec, pkt, (uint32_t)syn(pkt, client, port, dport));
+			record(sec, pkt, (uint32_t)request(pkt, client, port, dport, i));
+		}
+		return 0;
+	}
+	if (strcmp(what, "overlap") == 0) {
+		pcap_header(65535, 1);
+		record(1178300000, pkt, (uint32_t)syn(pkt, 1, 40000, 9999));
+		record(1178300001, pkt, (uint32_t)segment(pkt, 1, 40000, 9999, 3, "alry"));
+		record(1178300002, pkt, (uint32_t)segment(pkt, 1, 40000, 9999, 2, "alice"));
 		return 0;
 	}
 	if (strcmp(what, "v6chain") == 0) {

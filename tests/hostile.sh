@@ -448,6 +448,38 @@ if command -v zstd >/dev/null 2>&1 && [ -x /usr/bin/time ]; then
 else
 	n=$((n + 1)); echo "ok $n # SKIP c22 zstd bomb: no zstd or /usr/bin/time"
 fi
+
+# ---------------------------------- issue 22, item 11: the memory cap
+# 20,000 flows to port 80, each a request cut before its end (the HTTP
+# parser's state held): about 700 MB without a cap. Under --memcap 16M the
+# least recently used flows are evicted: memory bounded, every packet still
+# counted, the evictions in the summary, --debug and the timeline.
+"$gen" http 20000 80 > "$work/http20k.pcap"
+run memcap16 0 --memcap 16M --timeline all --debug "$work/memcap16.debug" "$work/http20k.pcap"
+is "memcap16: every packet counted" "$(stat memcap16 "$work/http20k.pcap" 4)" 40000
+accounted memcap16
+rss_below memcap16 100000
+if grep -q "^flows evicted before their end: [1-9][0-9]* ([1-9][0-9]* by the memory cap" "$work/memcap16.stdout"
+then pass "memcap16: the summary counts the evictions"
+else fail "memcap16: the summary counts the evictions"; fi
+check "memcap16: --debug counts them for the input" \
+	grep -q "http20k.pcap: capture: [1-9][0-9]* flows closed before their end, [1-9][0-9]* of them by the memory cap" "$work/memcap16.debug"
+check "memcap16: the report says so" grep -q "flows evicted before their end: [1-9]" "$work/memcap16.out/report.html"
+check "memcap16: evicted flows in the timeline (--timeline all)" grep -q "evicted before its end" "$work/memcap16.out/timeline.csv"
+for bad in 0 junk 12Q 99999999999999999999 17179869184G; do
+	"$bin" analyze -q --memcap "$bad" -o "$work/memcap-bad.out" "$work/http20k.pcap" >/dev/null 2>"$work/memcap-bad.stderr"
+	is "--memcap $bad: refused (exit 2)" "$?" 2
+done
+check "--memcap refused: nothing written" test ! -e "$work/memcap-bad.out"
+
+# ---------------------------------- issue 22, item 5: overlap conflicts
+# "alry" buffered, then "alice" over it: the conflicting segment dropped,
+# the flow's anomaly counted, named in --debug with its packet
+"$gen" overlap > "$work/overlap.pcap"
+run overlap 0 --timeline all --debug "$work/overlap.debug" "$work/overlap.pcap"
+check "overlap: --debug names the file and packet" \
+	grep -q "overlap.pcap: packet 3: tcp: segment of 5 bytes at sequence 2 differs from the buffered copy" "$work/overlap.debug"
+check "overlap: the flow's timeline row counts it" grep -q "1 segment(s) differing from a first copy dropped" "$work/overlap.out/timeline.csv"
 # ================================================ end of issue 22's block
 
 done_testing

@@ -33,11 +33,14 @@ struct recorder {
 	int nev;
 };
 
+static size_t state_per_flow; /* what the recorder says it holds per flow (memory cap tests) */
+
 static void r_open(void *ctx, struct bs_cflow *f)
 {
 	struct recorder *r = ctx;
 	f->user = r->nflows < MAXF ? &r->flows[r->nflows++] : NULL;
 	f->app = "test";
+	f->user_bytes = state_per_flow;
 }
 
 static void r_append(struct rflow *rf, int dir, const char *p, size_t n)
@@ -98,12 +101,14 @@ static struct bs_capture *cap;
 static uint64_t pktno;
 static FILE *warnf; /* where the engine's warnings go, when a test looks at them */
 
+static size_t memcap; /* 0: the default */
+
 static void fresh(size_t max_flows)
 {
 	bs_capture_free(cap);
 	memset(&rec, 0, sizeof rec);
 	pktno = 0;
-	struct bs_capture_opts o = { .input = 3, .max_flows = max_flows, .warn = warnf, .name = "t.pcap" };
+	struct bs_capture_opts o = { .input = 3, .max_flows = max_flows, .warn = warnf, .name = "t.pcap", .memcap = memcap };
 	static struct bs_sink sink;
 	sink = (struct bs_sink){ r_event, &rec };
 	cap = bs_capture_new(&o, &rec_ops, &rec, &sink);
@@ -642,6 +647,90 @@ static void test_flow_table(void)
 	is_int(bs_capture_counters(cap)->flows_evicted, 1000 - 64, "1000 flows, cap 64: evictions counted");
 }
 
+/* Memory charged against the cap comes back when flows end: a closed
+ * flow keeps only its structure while it lingers, a timed-out or finished
+ * one nothing; buffered segments and consumer state are charged. */
+static void test_memory_accounting(void)
+{
+	state_per_flow = 50000;
+	fresh(0);
+	size_t empty = bs_capture_memory(cap);
+	ok(empty > 0 && empty < 64 * 1024, "memory: an empty engine holds its hash buckets only");
+	for (int i = 0; i < 4; i++)
+		conv(i, 10 + i);
+	size_t four = bs_capture_memory(cap);
+	ok(four >= empty + 4 * 50000, "memory: the consumer's state of four flows charged");
+	tcp(CLI, 100, SYN, "", 20);
+	tcp(CLI, 106, ACK, "later bytes", 21); /* ahead of a hole: buffered */
+	size_t buffered = bs_capture_memory(cap);
+	ok(buffered >= four + 50000 + 11, "memory: a buffered segment charged");
+	tcp(CLI, 101, RST, "", 22);
+	size_t lingering = bs_capture_memory(cap);
+	ok(lingering < buffered - 50000 - 11 && lingering > four, "memory: a reset flow frees its state and segments at once");
+	uint8_t b[256];
+	size_t n = v4udp(b, "query");
+	feed(228, b, n, 23);
+	size_t with_udp = bs_capture_memory(cap);
+	ok(with_udp > lingering, "memory: a UDP flow charged");
+	conv(0, 62 * BS_USEC); /* the reset flow's linger (60 s) is over, flow 0 is 2 h from its timeout */
+	ok(bs_capture_memory(cap) < with_udp, "memory: the closed flow leaves after its linger, older open flows stay");
+	is_int(rec.flows[0].closed, 0, "memory: the older open flow stays");
+	feed(228, b, n, 400 * BS_USEC); /* the UDP flow's idle time (300 s) is over: a new one */
+	bs_capture_finish(cap, 500 * BS_USEC);
+	is_int(bs_capture_memory(cap), empty, "memory: back to the empty engine when every flow ended");
+	state_per_flow = 0;
+}
+
+/* A segment that differs from the buffered copy of its bytes is an anomaly
+ * of the flow: counted in its record. */
+static void test_overlap_anomaly(void)
+{
+	fresh(0);
+	tcp(CLI, 100, SYN, "", 1);
+	tcp(CLI, 102, ACK, "alry", 2);
+	tcp(CLI, 101, ACK, "alice", 3);
+	tcp(CLI, 102, ACK, "alry", 4); /* the same copy again: no conflict */
+	bs_capture_finish(cap, 5);
+	is_str(rec.flows[0].data[0], "<gap 1>alry", "overlap: the first copy delivered");
+	ok(rec.nev == 1 && rec.ev[0].u.flow.overlap_conflicts == 1, "overlap: one conflict on the flow's record");
+}
+
+/* Over the memory cap the least recently used flows go first, down to 90 %
+ * of the cap, each closed as evicted and counted. */
+static void test_memcap(void)
+{
+	state_per_flow = 300000; /* three flows fit in 1 MiB, four do not */
+	memcap = 1 << 20;
+	fresh(0);
+	conv(0, 10);
+	conv(1, 20);
+	conv(2, 30);
+	const struct bs_capture_counters *k = bs_capture_counters(cap);
+	is_int(k->flows_evicted, 0, "memcap: three flows fit");
+	conv(0, 40); /* flow 0 used again: flow 1 is now the idlest */
+	conv(3, 50);
+	is_int(rec.flows[1].closed, BS_FLOW_EVICTED, "memcap: the least recently used flow evicted");
+	ok(rec.flows[0].closed == 0 && rec.flows[2].closed == 0 && rec.flows[3].closed == 0,
+	   "memcap: the others stay");
+	is_int(k->flows_evicted_memcap, 1, "memcap: the eviction counted as the memory cap's");
+	is_int(k->flows_evicted, 1, "memcap: and among all evictions");
+	ok(rec.nev == 1 && rec.ev[0].u.flow.end == BS_FLOW_EVICTED && rec.ev[0].u.flow.pkts_fwd == 1,
+	   "memcap: the evicted flow's record says so");
+	ok(bs_capture_memory(cap) <= (1u << 20) / 10 * 9, "memcap: down to the low-water mark");
+	/* a flood: memory stays under the cap whatever the number of flows */
+	size_t peak = 0;
+	for (int i = 4; i < 200; i++) {
+		conv(i, 100 + i);
+		if (bs_capture_memory(cap) > peak)
+			peak = bs_capture_memory(cap);
+	}
+	ok(peak <= 1u << 20, "memcap: 200 flows, never above the cap between packets");
+	is_int(k->flows_evicted_memcap, 1 + 196, "memcap: every flow beyond the cap evicted and counted");
+	bs_capture_finish(cap, 1000);
+	memcap = 0;
+	state_per_flow = 0;
+}
+
 static void test_udp(void)
 {
 	fresh(0);
@@ -1052,6 +1141,9 @@ int main(void)
 	test_fragments();
 	test_tcp_session();
 	test_flow_table();
+	test_memory_accounting();
+	test_memcap();
+	test_overlap_anomaly();
 	test_udp();
 	test_pcap_files();
 	test_pcapng();

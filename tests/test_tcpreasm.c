@@ -107,6 +107,7 @@ int main(void)
 	finish(&f);
 	is_str(f.out.buf, "<gap 1>alry", "alice over malry: the first copy, never a mix");
 	is_int(f.r.overlap_conflicts, 1, "alice over malry: one conflict");
+	is_int(f.d.overlap_conflicts, 1, "alice over malry: counted on the direction (the flow's anomaly)");
 
 	/* a repacketised retransmission that agrees still fills the holes */
 	setup(&f, 1 << 20, 1 << 24);

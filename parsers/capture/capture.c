@@ -22,17 +22,26 @@
 struct flow {
 	struct bs_cflow pub;
 	struct flow *hnext;
-	struct flow *newer, *older; /* LRU list: newest at head */
+	struct flow *newer, *older; /* its LRU list (open or closed flows): newest at head */
 	uint64_t hash;
 	uint64_t first_pktno;
 	bool closed;                /* closed and reported; kept to absorb stray packets */
+	size_t user_charged;        /* pub.user_bytes as last charged to bs_capture.user_mem */
 	struct bs_tcpdir dir[2];
+};
+
+/* Flows in least-recently-used order. */
+struct lru {
+	struct flow *newest, *oldest;
 };
 
 struct flowtab {
 	struct flow **buckets;
 	size_t nbuckets, count, cap;
-	struct flow *newest, *oldest;
+	/* open flows, and closed ones lingering to absorb their last packets:
+	 * apart, so that a closed flow leaves after its linger even when older
+	 * open flows are still within their idle time */
+	struct lru live, closed;
 	struct flow *spare;         /* freed flows kept for reuse */
 	bs_time idle;
 	uint8_t proto;
@@ -48,6 +57,7 @@ struct bs_capture {
 	struct bs_ipfrag *frag;
 	struct bs_capture_counters cnt;
 	uint64_t flow_seq;
+	size_t user_mem;            /* consumer state of all flows (bs_cflow.user_bytes) */
 	uint64_t frags_snapped;     /* fragments cut by the snap length */
 	bool warned_linktype;       /* one warning per file */
 	bs_time ts;                 /* of the packet being handled */
@@ -126,36 +136,49 @@ static struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, c
 	return NULL;
 }
 
-static void lru_unlink(struct flowtab *t, struct flow *f)
+static void lru_unlink(struct lru *l, struct flow *f)
 {
 	if (f->newer)
 		f->newer->older = f->older;
 	else
-		t->newest = f->older;
+		l->newest = f->older;
 	if (f->older)
 		f->older->newer = f->newer;
 	else
-		t->oldest = f->newer;
+		l->oldest = f->newer;
 	f->newer = f->older = NULL;
 }
 
-static void lru_push(struct flowtab *t, struct flow *f)
+static void lru_push(struct lru *l, struct flow *f)
 {
-	f->older = t->newest;
+	f->older = l->newest;
 	f->newer = NULL;
-	if (t->newest)
-		t->newest->newer = f;
+	if (l->newest)
+		l->newest->newer = f;
 	else
-		t->oldest = f;
-	t->newest = f;
+		l->oldest = f;
+	l->newest = f;
+}
+
+static struct lru *lru_of(struct flowtab *t, const struct flow *f)
+{
+	return f->closed ? &t->closed : &t->live;
 }
 
 static void tab_touch(struct flowtab *t, struct flow *f)
 {
-	if (t->newest == f)
+	struct lru *l = lru_of(t, f);
+	if (l->newest == f)
 		return;
-	lru_unlink(t, f);
-	lru_push(t, f);
+	lru_unlink(l, f);
+	lru_push(l, f);
+}
+
+/* The flow to give up first for room: a closed one (its record is out,
+ * it only absorbs stray packets), else the open flow idle longest. */
+static struct flow *tab_oldest(const struct flowtab *t)
+{
+	return t->closed.oldest ? t->closed.oldest : t->live.oldest;
 }
 
 static void tab_remove(struct flowtab *t, struct flow *f)
@@ -164,13 +187,21 @@ static void tab_remove(struct flowtab *t, struct flow *f)
 	while (*pp != f)
 		pp = &(*pp)->hnext;
 	*pp = f->hnext;
-	lru_unlink(t, f);
+	lru_unlink(lru_of(t, f), f);
 	t->count--;
 	f->hnext = t->spare;
 	t->spare = f;
 }
 
 /* ------------------------------------------------------- stream delivery */
+
+/* The consumer's state of a flow as it says now (bs_cflow.user_bytes),
+ * charged against the memory cap: called after every callback. */
+static void charge_user(struct bs_capture *c, struct flow *f)
+{
+	c->user_mem = c->user_mem - f->user_charged + f->pub.user_bytes;
+	f->user_charged = f->pub.user_bytes;
+}
 
 struct deliver {
 	struct bs_capture *c;
@@ -184,6 +215,7 @@ static void deliver_data(void *ctx, const uint8_t *p, size_t n)
 	d->f->pub.bytes[d->dir] += n;
 	if (d->c->ops->data)
 		d->c->ops->data(d->c->ops_ctx, &d->f->pub, d->dir, p, n, d->c->ts, d->c->pktno);
+	charge_user(d->c, d->f);
 }
 
 static void deliver_gap(void *ctx, uint64_t n)
@@ -191,6 +223,7 @@ static void deliver_gap(void *ctx, uint64_t n)
 	struct deliver *d = ctx;
 	if (d->c->ops->gap)
 		d->c->ops->gap(d->c->ops_ctx, &d->f->pub, d->dir, n, d->c->ts, d->c->pktno);
+	charge_user(d->c, d->f);
 }
 
 static struct bs_tcpout tcp_out(struct deliver *d, struct bs_capture *c, struct flow *f, int dir)
@@ -221,6 +254,7 @@ static void emit_flow_record(struct bs_capture *c, const struct flow *f, enum bs
 	r->bytes_fwd = f->pub.bytes[0];
 	r->bytes_rev = f->pub.bytes[1];
 	r->end = why;
+	r->overlap_conflicts = (uint64_t)f->dir[0].overlap_conflicts + f->dir[1].overlap_conflicts;
 	r->app = f->pub.app ? bs_str_make(f->pub.app, strlen(f->pub.app)) : BS_STR_LIT("");
 	bs_emit(&c->sink, &ev);
 }
@@ -231,7 +265,10 @@ static void flow_close(struct bs_capture *c, struct flow *f, enum bs_flow_end wh
 {
 	if (f->closed)
 		return;
+	struct flowtab *t = f->pub.key.proto == 6 ? &c->tcp : &c->udp;
+	lru_unlink(&t->live, f);
 	f->closed = true;
+	lru_push(&t->closed, f);
 	if (f->pub.key.proto == 6) {
 		for (int dir = 0; dir < 2; dir++) {
 			struct deliver d;
@@ -241,6 +278,8 @@ static void flow_close(struct bs_capture *c, struct flow *f, enum bs_flow_end wh
 		}
 		if (c->ops->close)
 			c->ops->close(c->ops_ctx, &f->pub, why, ts);
+		f->pub.user_bytes = 0; /* the consumer freed its state */
+		charge_user(c, f);
 	}
 	emit_flow_record(c, f, why);
 }
@@ -254,24 +293,58 @@ static void flow_drop(struct bs_capture *c, struct flowtab *t, struct flow *f, e
 	tab_remove(t, f);
 }
 
-static bs_time idle_limit(const struct flowtab *t, const struct flow *f)
-{
-	return f->closed && t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
-}
-
-/* Close flows idle for too long. The LRU tail is the flow idle longest, so
- * this costs nothing while no flow is due. */
+/* Close flows idle for too long, and let closed flows go after their
+ * linger. Each list's tail is its flow idle longest, so this costs nothing
+ * while no flow is due. */
 static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
 {
-	while (t->oldest && now - t->oldest->pub.last > idle_limit(t, t->oldest))
-		flow_drop(c, t, t->oldest, BS_FLOW_TIMEOUT, now);
+	bs_time linger = t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
+	while (t->closed.oldest && now - t->closed.oldest->pub.last > linger)
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, now);
+	while (t->live.oldest && now - t->live.oldest->pub.last > t->idle)
+		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, now);
+}
+
+size_t bs_capture_memory(const struct bs_capture *c)
+{
+	return (c->tcp.count + c->udp.count) * sizeof(struct flow) +
+	       (c->tcp.nbuckets + c->udp.nbuckets) * sizeof(struct flow *) + c->reasm.total_buffered + c->user_mem;
+}
+
+/* The flow of both tables to give up first (tab_oldest), NULL when both
+ * are empty: closed flows, then the open flow idle longest. */
+static struct flow *lru_oldest(struct bs_capture *c, struct flowtab **t)
+{
+	struct flow *ft = tab_oldest(&c->tcp), *fu = tab_oldest(&c->udp);
+	bool udp = fu && (!ft || (fu->closed == ft->closed ? fu->pub.last < ft->pub.last : fu->closed));
+	*t = udp ? &c->udp : &c->tcp;
+	return udp ? fu : ft;
+}
+
+/* Over the memory cap: close the least recently used flows (the idle ones
+ * first, as Suricata's emergency mode does) until 90 % of the cap, so that
+ * the next packets do not each evict one. An evicted flow is closed like one
+ * the flow-table cap evicts: its parsers flush what they hold. Called
+ * between packets, never while a flow's bytes are being delivered. */
+static void memcap_enforce(struct bs_capture *c)
+{
+	if (bs_capture_memory(c) <= c->o.memcap)
+		return;
+	size_t low = c->o.memcap / 10 * 9;
+	struct flowtab *t;
+	struct flow *f;
+	while (bs_capture_memory(c) > low && (f = lru_oldest(c, &t)) != NULL) {
+		if (!f->closed)
+			c->cnt.flows_evicted_memcap++;
+		flow_drop(c, t, f, BS_FLOW_EVICTED, c->ts);
+	}
 }
 
 static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_ip *cli, uint16_t cport,
                              const bs_ip *srv, uint16_t sport, uint64_t h)
 {
 	if (t->count >= t->cap)
-		flow_drop(c, t, t->oldest, BS_FLOW_EVICTED, c->ts);
+		flow_drop(c, t, tab_oldest(t), BS_FLOW_EVICTED, c->ts);
 	if (t->count >= t->nbuckets)
 		tab_grow(t);
 	struct flow *f = t->spare;
@@ -287,7 +360,7 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 	f->hash = h;
 	f->hnext = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = f;
-	lru_push(t, f);
+	lru_push(&t->live, f);
 	t->count++;
 	c->cnt.flows++;
 	return f;
@@ -299,6 +372,24 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 #define TH_SYN 0x02
 #define TH_RST 0x04
 #define TH_ACK 0x10
+
+/* A segment differed from a buffered copy of its bytes and was dropped
+ * (tcpreasm.c): an anomaly of the flow, counted in its record; each one to
+ * the diagnostics path with its packet. */
+static void overlap_conflict(const struct bs_capture *c, const struct flow *f, int dir, uint32_t seq, size_t len)
+{
+	if (!bs_diag_on(c->o.diag))
+		return;
+	const struct bs_flow_key *k = &f->pub.key;
+	char from[BS_IP_STRLEN], to[BS_IP_STRLEN];
+	bs_ip_format(dir ? &k->srv : &k->cli, from, sizeof from);
+	bs_ip_format(dir ? &k->cli : &k->srv, to, sizeof to);
+	bs_diag(c->o.diag, c->o.input, c->pktno, true, "tcp",
+	        "segment of %zu bytes at sequence %u differs from the buffered copy of the same bytes:"
+	        " dropped whole, the first copy kept (%s port %u -> %s port %u)",
+	        len, (unsigned)seq, from, (unsigned)(dir ? k->sport : k->cport), to,
+	        (unsigned)(dir ? k->cport : k->sport));
+}
 
 static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_ip *dst,
                               const uint8_t *p, size_t have, size_t wire)
@@ -339,6 +430,7 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 		f->pub.handshake_seen = syn;
 		if (c->ops->open)
 			c->ops->open(c->ops_ctx, &f->pub);
+		charge_user(c, f);
 	}
 	tab_touch(&c->tcp, f);
 	f->pub.last = c->ts;
@@ -356,7 +448,10 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 	if (len || (flags & TH_FIN)) {
 		struct deliver dl;
 		struct bs_tcpout out = tcp_out(&dl, c, f, dir);
+		uint32_t conflicts = d->overlap_conflicts;
 		bs_tcpreasm_segment(&c->reasm, d, seq, data, cap, len, flags & TH_FIN, &out);
+		if (d->overlap_conflicts != conflicts)
+			overlap_conflict(c, f, dir, seq, len);
 	} else {
 		bs_tcpdir_start(d, seq); /* a bare ACK carries the next byte's number */
 	}
@@ -715,6 +810,8 @@ struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct 
 		c->o.max_frag_bytes = (size_t)64 << 20;
 	if (c->o.flow_timeout <= 0)
 		c->o.flow_timeout = 2 * 3600 * BS_USEC;
+	if (!c->o.memcap)
+		c->o.memcap = BS_CAPTURE_MEMCAP_DEFAULT;
 	c->ops = ops ? ops : &no_ops;
 	c->ops_ctx = ops_ctx;
 	if (sink)
@@ -742,7 +839,9 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	tab_expire(c, &c->udp, ts);
 	if (linktype < 0)
 		return malformed(c, "pcapng", "a packet of an interface never described");
-	return do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
+	enum bs_verdict v = do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
+	memcap_enforce(c);
+	return v;
 }
 
 void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name)
@@ -759,8 +858,10 @@ bs_time bs_capture_latest(const struct bs_capture *c) { return c->latest; }
 
 static void tab_close_all(struct bs_capture *c, struct flowtab *t, bs_time ts)
 {
-	while (t->oldest)
-		flow_drop(c, t, t->oldest, BS_FLOW_EOF, ts);
+	while (t->live.oldest)
+		flow_drop(c, t, t->live.oldest, BS_FLOW_EOF, ts);
+	while (t->closed.oldest)
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_EOF, ts);
 }
 
 void bs_capture_finish(struct bs_capture *c, bs_time ts)

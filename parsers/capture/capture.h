@@ -31,6 +31,8 @@ struct bs_cflow {
 	uint64_t pkts[2], bytes[2]; /* payload bytes delivered per direction */
 	const char *app;       /* set by the consumer ("http", ...); static string */
 	void *user;            /* consumer state */
+	size_t user_bytes;     /* bytes the consumer holds for this flow, kept current by it
+	                        * (read after each callback): charged against the memory cap */
 };
 
 struct bs_stream_ops {
@@ -39,7 +41,8 @@ struct bs_stream_ops {
 	             bs_time ts, uint64_t pktno);
 	/* n bytes of this direction were lost (capture loss, eviction, cap). */
 	void (*gap)(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts, uint64_t pktno);
-	/* The flow ended; consumer frees its state. The engine emits BS_EV_FLOW after. */
+	/* The flow ended; consumer frees its state (user_bytes counts as 0 after).
+	 * The engine emits BS_EV_FLOW after. */
 	void (*close)(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time ts);
 	/* One UDP datagram; dir relative to the key as for TCP. */
 	void (*udp)(void *ctx, const struct bs_flow_key *k, int dir, const uint8_t *p, size_t n,
@@ -53,6 +56,9 @@ struct bs_capture_opts {
 	size_t max_total_buffer;        /* all buffered bytes (default 256 MiB) */
 	size_t max_frag_bytes;          /* all fragment bytes held (default 64 MiB) */
 	bs_time flow_timeout;           /* idle flows closed after this (default 2 hours) */
+	size_t memcap;                  /* bytes of flows, buffered segments and consumer state
+	                                 * (default BS_CAPTURE_MEMCAP_DEFAULT): above it the least
+	                                 * recently used flows are evicted down to 90 % */
 	FILE *warn;                     /* one-line warnings (file, packet number); NULL: none */
 	const char *name;               /* file name for warnings */
 	const struct bs_diag *diag;     /* why a packet is malformed, with its number; NULL: nowhere */
@@ -62,7 +68,10 @@ struct bs_capture_counters {
 	uint64_t packets, ip_fragments, frags_reassembled, frag_overlaps, frag_dropped;
 	uint64_t tcp_retrans, tcp_overlap_conflicts, tcp_gaps, tcp_gap_bytes, flows, flows_evicted;
 	uint64_t unsupported_linktype;
+	uint64_t flows_evicted_memcap;  /* of flows_evicted: by the memory cap */
 };
+
+#define BS_CAPTURE_MEMCAP_DEFAULT ((size_t)1 << 30)
 
 struct bs_capture;
 struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct bs_stream_ops *ops,
@@ -91,6 +100,9 @@ bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt);
 /* Close every open flow (end of all inputs). */
 void bs_capture_finish(struct bs_capture *c, bs_time ts);
 const struct bs_capture_counters *bs_capture_counters(const struct bs_capture *c);
+/* Bytes charged against the memory cap now: flow structures, hash buckets,
+ * buffered segments, consumer state (bs_cflow.user_bytes). */
+size_t bs_capture_memory(const struct bs_capture *c);
 void bs_capture_free(struct bs_capture *c);
 
 #endif

@@ -223,6 +223,7 @@ void bs_tcpreasm_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t se
 		seq += (uint32_t)skip;
 		if (conflicts_with_buffered(d, seq, p, have, len)) {
 			r->overlap_conflicts++;
+			d->overlap_conflicts++;
 			check_done(d);
 			return;
 		}
@@ -238,6 +239,7 @@ void bs_tcpreasm_segment(struct bs_tcpreasm *r, struct bs_tcpdir *d, uint32_t se
 		drain(r, d, out);
 	} else if (conflicts_with_buffered(d, seq, p, have, len)) {
 		r->overlap_conflicts++;
+		d->overlap_conflicts++;
 		check_done(d);
 		return;
 	} else {

@@ -24,6 +24,7 @@ struct bs_tcpdir {
 	uint32_t next_seq;       /* sequence number of the next byte to hand out */
 	uint32_t fin_seq;        /* sequence number of the FIN */
 	size_t buffered;         /* bytes held in ooo */
+	uint32_t overlap_conflicts; /* segments of this direction dropped for differing from a buffered copy */
 	struct bs_tcpseg *ooo;   /* buffered segments, sorted by sequence, disjoint */
 };
 

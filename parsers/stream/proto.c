@@ -501,6 +501,21 @@ static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 	}
 }
 
+/* What the dispatcher holds for a flow, told to the capture engine after
+ * each callback (bs_cflow.user_bytes, charged against its memory cap): the
+ * record, the protocol state once allocated (HTTP's is the big one), the
+ * payload windows. */
+static void charge(struct bs_cflow *f, const struct dflow *df)
+{
+	size_t n = sizeof *df;
+	if (df->state)
+		n += bs_stream_protocols[df->proto]->state_size;
+	for (int dir = 0; dir < 2; dir++)
+		if (df->win[dir])
+			n += sizeof *df->win[dir];
+	f->user_bytes = n;
+}
+
 static bool port_in(const struct bs_proto_def *def, uint16_t port)
 {
 	for (size_t k = 0; k < sizeof def->ports / sizeof def->ports[0] && def->ports[k]; k++)
@@ -521,6 +536,7 @@ static void d_open(void *ctx, struct bs_cflow *f)
 	df->pc.disp = d;
 	df->pc.ts = f->first;
 	set_endpoints(df, f);
+	charge(f, df);
 	d->count.flows++;
 	if (f->key.proto != 6)
 		return;
@@ -587,6 +603,7 @@ static void d_data(void *ctx, struct bs_cflow *f, int dir, const uint8_t *p, siz
 	case K_OPAQUE:
 		break;
 	}
+	charge(f, df);
 }
 
 static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts, uint64_t pktno)
@@ -617,6 +634,7 @@ static void d_gap(void *ctx, struct bs_cflow *f, int dir, uint64_t n, bs_time ts
 	case K_OPAQUE:
 		break;
 	}
+	charge(f, df);
 }
 
 static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time ts)
@@ -665,6 +683,7 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	free(df->state);
 	free(df);
 	f->user = NULL;
+	f->user_bytes = 0;
 }
 
 /* The datagram module on the key's server port, else on its client port

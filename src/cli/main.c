@@ -49,6 +49,8 @@ static void usage(FILE *f)
 	      "      --debug FILE         the reason for every line, packet or stream not used\n"
 	      "      --threshold NAME=VAL a detector threshold (docs/DETECTION.md; repeatable)\n"
 	      "      --timeline all       every event in timeline.csv, not only the notable ones (analyze)\n"
+	      "      --memcap SIZE        memory for capture flow and parser state, K/M/G suffixes\n"
+	      "                           (default 1G; least recently used flows evicted beyond)\n"
 	      "      --help, --version\n"
 	      "\n"
 	      "Exit status: 0 all inputs read to their end; 3 results written but some input was\n"
@@ -67,6 +69,7 @@ struct cli {
 	bool quiet;
 	const char *debug;
 	bool timeline_all;
+	size_t memcap;
 	struct bs_engine_config cfg;
 	char **args;
 	size_t nargs;
@@ -142,6 +145,35 @@ static const char *set_threshold(struct bs_thresholds *t, const char *arg, bool 
 	return NULL;
 }
 
+/* --memcap SIZE: a whole number of bytes with an optional K, M or G
+ * (binary multiples), from 1M up (below that every flow would be evicted as
+ * soon as it carries data). Returns NULL or why SIZE is refused. */
+static const char *parse_memcap(const char *s, size_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return "not a size (a number with an optional K, M or G)";
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end)
+		return "not a size (a number with an optional K, M or G)";
+	if (errno == ERANGE || v > (SIZE_MAX >> 1 >> shift))
+		return "too large";
+	if ((v << shift) < ((size_t)1 << 20))
+		return "must be at least 1M";
+	*out = (size_t)(v << shift);
+	return NULL;
+}
+
 static int parse_cli(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
@@ -156,6 +188,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "debug", required_argument, NULL, 'D' },
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "timeline", required_argument, NULL, 'E' },
+		{ "memcap", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -214,6 +247,15 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			else
 				return die_usage("bad --timeline \"%s\" (notable or all)", optarg);
 			break;
+		case 'M': {
+			const char *why = parse_memcap(optarg, &c->memcap);
+			if (why) {
+				char msg[BS_ERRBUF_SIZE];
+				snprintf(msg, sizeof msg, "bad --memcap \"%.200s\": %s", optarg, why);
+				return die_usage("%s", msg);
+			}
+			break;
+		}
 		case 'T': {
 			bool known;
 			const char *why = set_threshold(&c->cfg.th, optarg, &known);
@@ -384,7 +426,7 @@ static void scan_inputs(struct cli *c, struct run_ctx *r, const struct bs_input_
 {
 	struct bs_scan_opts so = { .jobs = c->jobs, .forced_year = c->year, .tz = &r->tz,
 	                           .progress = !c->quiet && isatty(2), .warn = c->quiet ? NULL : stderr,
-	                           .diag = r->debug.f ? &r->debug.diag : NULL, .spill = spill };
+	                           .diag = r->debug.f ? &r->debug.diag : NULL, .spill = spill, .memcap = c->memcap };
 	bs_scan(list, &so, sr);
 }
 

@@ -43,6 +43,7 @@ struct shared {
 	atomic_uint_fast64_t bytes_done;
 	uint64_t bytes_total;
 	atomic_bool damaged;
+	size_t memcap;         /* each worker's share of --memcap (one link open per worker) */
 	pthread_mutex_t warn_lock;
 };
 
@@ -157,18 +158,26 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
 		bs_dispatch_set_diag(lk->disp, sh->o->diag);
 		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix],
-		                              .diag = sh->o->diag };
+		                              .diag = sh->o->diag, .memcap = sh->memcap };
 		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
 	} else {
 		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
 		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
 	}
 	char err[BS_ERRBUF_SIZE] = "";
+	const struct bs_capture_counters *k = bs_capture_counters(lk->cap);
+	uint64_t evicted = k->flows_evicted, by_memcap = k->flows_evicted_memcap;
 	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
 		row->st.truncated = true;
 		if (err[0])
 			warnf(sh, "%s: %s", sh->list->paths[ix], err);
 	}
+	row->st.flows_evicted += k->flows_evicted - evicted;
+	row->st.flows_evicted_memcap += k->flows_evicted_memcap - by_memcap;
+	if (row->st.flows_evicted)
+		bs_diag(sh->o->diag, (uint32_t)ix, 0, true, "capture",
+		        "%llu flows closed before their end, %llu of them by the memory cap (--memcap)",
+		        (unsigned long long)row->st.flows_evicted, (unsigned long long)row->st.flows_evicted_memcap);
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
 }
 
@@ -366,6 +375,8 @@ void bs_scan(const struct bs_input_list *list, const struct bs_scan_opts *o, str
 	int jobs = o->jobs < 1 ? 1 : o->jobs;
 	if ((size_t)jobs > sh.ntasks && sh.ntasks)
 		jobs = (int)sh.ntasks;
+	/* --memcap is for the whole run: each worker holds one link at a time */
+	sh.memcap = (o->memcap ? o->memcap : BS_CAPTURE_MEMCAP_DEFAULT) / (size_t)jobs;
 	struct worker *w = bs_xcalloc((size_t)jobs, sizeof *w);
 	struct progress pr = { .sh = &sh };
 	if (o->progress)

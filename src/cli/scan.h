@@ -17,6 +17,8 @@ struct bs_scan_opts {
 	FILE *warn;                     /* warnings (damage, refused inputs); NULL = none */
 	const struct bs_diag *diag;     /* why records were not used (--debug); NULL = nowhere */
 	struct bs_spill *spill;         /* --timeline all: every event also goes here; NULL = off */
+	size_t memcap;                  /* --memcap: bytes of flow and parser state for the whole run,
+	                                 * divided among the workers; 0 = the default */
 };
 
 struct bs_scan_result {

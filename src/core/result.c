@@ -72,6 +72,15 @@ const char *bs_severity_name(enum bs_severity s)
 	return NAME_OF(names, s);
 }
 
+void bs_results_evictions(const struct bs_results *r, uint64_t *evicted, uint64_t *by_memcap)
+{
+	*evicted = *by_memcap = 0;
+	for (size_t i = 0; i < r->ninputs; i++) {
+		*evicted += r->inputs[i].st.flows_evicted;
+		*by_memcap += r->inputs[i].st.flows_evicted_memcap;
+	}
+}
+
 void bs_results_free(struct bs_results *r)
 {
 	if (!r)

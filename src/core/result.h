@@ -125,6 +125,10 @@ struct bs_results {
 	struct bs_spill *timeline_all;
 };
 
+/* Flows of the captures closed before their end (flow-table or memory cap),
+ * and of those by the memory cap (--memcap), summed over the inputs. */
+void bs_results_evictions(const struct bs_results *r, uint64_t *evicted, uint64_t *by_memcap);
+
 /* Frees every string and array and the struct itself; NULL is fine. */
 void bs_results_free(struct bs_results *r);
 

@@ -660,6 +660,11 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 		damaged += r->inputs[i].st.truncated;
 	if (damaged)
 		fprintf(out, "damaged or truncated inputs: %zu of %zu (see input_stats.csv)\n", damaged, r->ninputs);
+	uint64_t evicted, by_memcap;
+	bs_results_evictions(r, &evicted, &by_memcap);
+	if (evicted)
+		fprintf(out, "flows evicted before their end: %" PRIu64 " (%" PRIu64 " by the memory cap, --memcap);"
+		        " what their parsers held is reported\n", evicted, by_memcap);
 	fprintf(out, "results: ");
 	put_safe(out, dir);
 	fprintf(out, "/{servers.csv,exposed_addresses.csv,timeline.csv,input_stats.csv,report.html}\n");

@@ -574,6 +574,12 @@ static void inputs(FILE *f, const struct bs_results *r)
 		ndamaged += damaged(&r->inputs[i].st);
 	fprintf(f, "<p>%zu input(s), %zu damaged (cut, unreadable or with malformed records)%s</p>\n", r->ninputs, ndamaged,
 	        ndamaged ? ": listed first" : "");
+	uint64_t evicted, by_memcap;
+	bs_results_evictions(r, &evicted, &by_memcap);
+	if (evicted)
+		fprintf(f, "<p class=\"r-medium\">Capture flows evicted before their end: %" PRIu64 " (%" PRIu64
+		        " by the memory cap, <code>--memcap</code>); each was closed and what its parsers held is"
+		        " reported (timeline end reason <q>evicted</q>).</p>\n", evicted, by_memcap);
 	fputs("<table class=\"inputs\"><thead><tr><th>directory</th><th>format</th><th>files</th><th>bytes</th>"
 	      "<th>records</th><th>parsed</th><th>ignored</th><th>malformed</th><th>damaged files</th></tr></thead>"
 	      "<tbody>\n", f);

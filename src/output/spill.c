@@ -332,9 +332,14 @@ void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev)
 	}
 	case BS_EV_FLOW: {
 		const struct bs_ev_flow *f = &ev->u.flow;
-		snprintf(msg, sizeof msg, "%s %s:%u -> %s:%u%s%.*s, %llu bytes out, %llu bytes back", f->l4proto == 17 ? "udp" : "tcp",
+		char conflicts[96] = "";
+		if (f->overlap_conflicts)
+			snprintf(conflicts, sizeof conflicts, ", %llu segment(s) differing from a first copy dropped",
+			         (unsigned long long)f->overlap_conflicts);
+		snprintf(msg, sizeof msg, "%s %s:%u -> %s:%u%s%.*s, %llu bytes out, %llu bytes back%s%s", f->l4proto == 17 ? "udp" : "tcp",
 		         a, ev->sport, b, ev->dport, f->app.n ? " " : "", SHOW(f->app), (unsigned long long)f->bytes_fwd,
-		         (unsigned long long)f->bytes_rev);
+		         (unsigned long long)f->bytes_rev, f->end == BS_FLOW_EVICTED ? ", evicted before its end" : "",
+		         conflicts);
 		add_row(w, ev, frac, "Connection Start", msg, name, ev->host, BS_STR_NULL, BS_STR_NULL);
 		return;
 	}
