@@ -16,8 +16,10 @@ mkdir -p "$work"
 . "$top_srcdir/tests/tap.sh"
 
 # run_scenario NAME MODE ONLY: generate NAME (once), analyze it with the
-# inventory (MODE fleet), without (MODE discovered), or with the inventory
-# and the logs directory alone, no capture (MODE logs-only); compare with the
+# inventory (MODE fleet), without (MODE discovered), with the inventory
+# and the logs directory alone, no capture (MODE logs-only), or with the
+# inventory and the logs of every host but the IMAP store's (MODE app-mta:
+# the webmail application's own logs and the MTAs'); compare with the
 # truth. ONLY: an extended regular expression of the truthcmp checks
 # required (empty: all of them); the others are reported as TODO. TODO:
 # a regular expression of checks reported as TODO (empty: none).
@@ -36,7 +38,9 @@ run_scenario() {
 	set -- analyze --local-domain example.net -q -j 2 -o "$out"
 	[ "$mode" != discovered ] && set -- "$@" --fleet "$dir/in/fleet.csv"
 	[ -f "$top_srcdir/samples/geoip/sample.mmdb" ] && set -- "$@" --geoip "$top_srcdir/samples/geoip/sample.mmdb"
-	[ -d "$dir/in/logs" ] && set -- "$@" "$dir/in/logs"
+	if [ "$mode" = app-mta ]; then
+		for h in "$dir/in/logs"/*; do [ "${h##*/}" != imap1 ] && set -- "$@" "$h"; done
+	elif [ -d "$dir/in/logs" ]; then set -- "$@" "$dir/in/logs"; fi
 	[ -d "$dir/in/pcap" ] && [ "$mode" != logs-only ] && set -- "$@" "$dir/in/pcap"
 	"$bin" "$@" >"$dir.$mode.run.log" 2>&1
 	rc=$?
@@ -88,6 +92,22 @@ run_scenario post-shell logs-only '^servers.csv readable|^server wm[0-9] (is in|
 # rebuilt by inference. Every check required, with and without the inventory.
 run_scenario maillog-only-exfil fleet ""
 run_scenario maillog-only-exfil discovered ""
+# Issue 19: a Roundcube fleet (docs/SAMPLES.md). roundcube: the reference
+# incident, the webmail hosts keeping Roundcube's userlogins, errors and
+# sendmail logs beside everything else; roundcube-logs: maillog-only-exfil's
+# breach (no capture, no access log) with Roundcube's logs. Every check
+# required, with and without the inventory.
+for scenario in roundcube roundcube-logs; do
+	run_scenario "$scenario" fleet ""
+	run_scenario "$scenario" discovered ""
+done
+# roundcube-logs from the webmail application's logs and the MTAs' alone
+# (no Dovecot log: the IMAP store's directory left out): the compromised
+# server, the end of the window and the exposure (logins from Roundcube's
+# userlogins, recipients from relay1, basis inferred) must hold. The night
+# burst of IMAP logins that opens the window is only in Dovecot's log, and
+# with it the credentials at risk.
+run_scenario roundcube-logs app-mta '^servers.csv readable|^server wm[0-9] (is in|verdict)|wm[0-9] window_end|exposed addresses, (all categories|login|sent_to|exfiltrated|basis inferred: recall)'
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

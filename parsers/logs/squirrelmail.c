@@ -80,8 +80,15 @@ static enum bs_verdict sm_line(void *state, const struct bs_line_ctx *c, bs_str 
 	if (!paren || paren == body.p)
 		return bs_line_debug(c, "squirrelmail", "no client address"), BS_MALFORMED;
 	bs_str user = bs_str_make(body.p, (size_t)(paren - body.p) - (paren[-1] == ' '));
-	if (sent)
-		bs_wm_sent(c, ts, user, &ip, BS_STR_NULL, BS_STR_LIT(""));
+	if (sent) {
+		/* "Message sent via webmail: To: a@b, c@d": the recipients, when
+		 * the message names them after the client's address */
+		bs_str after = bs_wm_after(body, from, 7), list = BS_STR_LIT("");
+		const char *to = bs_wm_find(after, "To: ");
+		if (to)
+			list = bs_wm_after(after, to, 4);
+		bs_wm_sent(c, ts, user, &ip, BS_STR_NULL, list);
+	}
 	else
 		bs_wm_login(c, ts, BS_AUTH_HTTP, user, &ip, BS_STR_NULL, success);
 	return BS_PARSED;

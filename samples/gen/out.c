@@ -137,7 +137,7 @@ static void civil(int64_t day, int *y, int *m, int *d)
 void out_open(const struct out_config *c)
 {
 	cfg = c;
-	logs = bs_xcalloc((size_t)c->nhosts * 2, sizeof *logs);
+	logs = bs_xcalloc((size_t)c->nhosts * NLOG_KINDS, sizeof *logs);
 	char path[4096];
 	for (int h = 0; h < c->nhosts; h++) {
 		snprintf(path, sizeof path, "%s/logs/%s", c->dir, c->host_names[h]);
@@ -170,15 +170,17 @@ static int64_t day_of(bs_time t) { return t >= 0 ? t / (86400 * BS_USEC) : (t - 
 static void write_log(int idx, const struct rec *r)
 {
 	struct logfile *lf = &logs[idx];
-	int host = idx / 2;
-	enum log_kind kind = (enum log_kind)(idx % 2);
+	int host = idx / NLOG_KINDS;
+	enum log_kind kind = (enum log_kind)(idx % NLOG_KINDS);
+	static const char *const kind_file[NLOG_KINDS] = { "maillog", "access_log", "roundcube/userlogins",
+		"roundcube/sendmail", "roundcube/errors" };
 	int64_t day = day_of(r->ts);
 	if (lf->f && day >= lf->period_end_day) {
 		gzf_close(lf->f, lf->last_ts / BS_USEC);
 		lf->f = NULL;
 	}
 	if (!lf->f) {
-		int period = kind == LOG_ACCESS ? 1 : cfg->rotate_days[host];
+		int period = kind == LOG_MAIL ? cfg->rotate_days[host] : 1;
 		if (period == 7) {
 			int dow = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
 			lf->period_end_day = day + (7 - dow);
@@ -189,8 +191,12 @@ static void write_log(int idx, const struct rec *r)
 		/* logrotate's dateext names a file by the day it was rotated. */
 		civil(lf->period_end_day, &y, &m, &d);
 		char path[4096];
+		if (kind >= LOG_RC_LOGINS) {
+			snprintf(path, sizeof path, "%s/logs/%s/roundcube", cfg->dir, cfg->host_names[host]);
+			mkdirs(path);
+		}
 		snprintf(path, sizeof path, "%s/logs/%s/%s-%04d%02d%02d.gz", cfg->dir, cfg->host_names[host],
-			kind == LOG_ACCESS ? "access_log" : "maillog", y, m, d);
+			kind_file[kind], y, m, d);
 		lf->f = gzf_open(path);
 		nfiles++;
 	}
@@ -282,7 +288,7 @@ static void write_rec(const struct rec *r)
 	if (r->target == TGT_CAPTURE) {
 		if (cfg->captures)
 			write_frame(r);
-	} else if (!(cfg->no_access_logs && (r->target - 1) % 2 == LOG_ACCESS)) {
+	} else if (!(cfg->no_access_logs && (r->target - 1) % NLOG_KINDS == LOG_ACCESS)) {
 		write_log(r->target - 1, r);
 	}
 }
@@ -301,7 +307,7 @@ void out_flush_before(bs_time t)
 void out_close(void)
 {
 	out_flush_before(INT64_MAX);
-	for (int i = 0; i < cfg->nhosts * 2; i++)
+	for (int i = 0; i < cfg->nhosts * NLOG_KINDS; i++)
 		if (logs[i].f)
 			gzf_close(logs[i].f, logs[i].last_ts / BS_USEC);
 	close_capture();
@@ -324,9 +330,23 @@ void out_totals(uint64_t *bytes, unsigned *files)
 	*files = nfiles;
 }
 
+/* A log line: the prefix already in line[0, n), then the message, a newline. */
+static void emit_line(int host, enum log_kind kind, bs_time ts, char *line, size_t size, int n, const char *fmt,
+	va_list ap)
+{
+	int k = vsnprintf(line + n, size - (size_t)n - 1, fmt, ap);
+	size_t len = (size_t)n + (k < 0 ? 0 : (size_t)k);
+	if (len > size - 2)
+		len = size - 2;
+	line[len++] = '\n';
+	out_emit(tgt_log(host, kind), ts, line, len);
+}
+
+static const char month_abbrs[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
 void out_syslog(int host, bs_time ts, const char *prog, int pid, const char *fmt, ...)
 {
-	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *mon = month_abbrs;
 	char iso[40], line[8192];
 	bs_time_format(ts, 0, iso, sizeof iso);
 	int y, m, d, hh, mi, ss;
@@ -340,11 +360,20 @@ void out_syslog(int host, bs_time ts, const char *prog, int pid, const char *fmt
 			cfg->host_names[host], prog);
 	va_list ap;
 	va_start(ap, fmt);
-	int k = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	emit_line(host, LOG_MAIL, ts, line, sizeof line, n, fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (k < 0 ? 0 : (size_t)k);
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
-	line[len++] = '\n';
-	out_emit(tgt_log(host, LOG_MAIL), ts, line, len);
+}
+
+void out_roundcube(int host, enum log_kind kind, bs_time ts, const char *fmt, ...)
+{
+	char iso[40], line[8192];
+	bs_time_format(ts, 0, iso, sizeof iso);
+	int y, m, d, hh, mi, ss;
+	sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &m, &d, &hh, &mi, &ss);
+	int n = snprintf(line, sizeof line, "[%02d-%.3s-%04d %02d:%02d:%02d +0000]: ", d, month_abbrs + 3 * (m - 1), y, hh, mi,
+		ss);
+	va_list ap;
+	va_start(ap, fmt);
+	emit_line(host, kind, ts, line, sizeof line, n, fmt, ap);
+	va_end(ap);
 }

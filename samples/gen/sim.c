@@ -106,24 +106,27 @@ struct scenario {
 	int y, m, d;
 	enum variant v;
 	bool variety;
+	bool roundcube;       /* the webmail hosts keep Roundcube's own logs */
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false },
-	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false },
-	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false },
-	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false },
-	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false },
-	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false },
-	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false },
-	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true },
-	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false },
+	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false },
+	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false },
+	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true },
+	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true },
 };
 #define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
-	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean"
+	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs"
 
 /* A_SHELL param of the new scenarios: how the command travels, which shell,
  * and 404 once the file is gone. 0: the reference GET to the first shell. */
@@ -835,6 +838,7 @@ int gen_run(const struct gen_opts *o)
 	if (W.odb)
 		odb_init(sc->v == V_ROLE_SPAM);
 	W.variety = sc->variety;
+	W.roundcube = sc->roundcube;
 	if (W.variety)
 		variety_init();
 	bool pcapng = sc->pcapng || o->pcapng_flag;

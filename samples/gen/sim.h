@@ -86,6 +86,7 @@ struct world {
 	bs_time onset_first;         /* first spam of the onset */
 	size_t gap_from, gap_to;     /* W.odb cut: rows of the Abook dump the capture misses */
 	bool variety;                /* variety, variety-clean: configurations that are not attacks */
+	bool roundcube;              /* roundcube*: the webmail hosts keep Roundcube's own logs */
 };
 extern struct world W;
 

@@ -413,6 +413,53 @@ static bs_time app_abook_add(int server, int user, bs_time t)
 }
 
 /* sendmail.php: the form (left in send_form), SMTP to relay1, Log_SendMail. */
+/* Roundcube's logs (the roundcube scenarios): what the application writes of
+ * a login, a failed login and a send. The session id is derived from the time
+ * and the user, not drawn, so that the other logs stay those of the
+ * scenario's world without Roundcube. */
+static char rc_sid[27];
+
+static void rc_new_session(bs_time t, int salt)
+{
+	static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	rng_t r = { (uint64_t)t * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(salt + 1) };
+	for (size_t i = 0; i < sizeof rc_sid - 1; i++)
+		rc_sid[i] = alnum[rng_below(&r, 36)];
+	rc_sid[sizeof rc_sid - 1] = 0;
+}
+
+static void rc_login(int server, bs_time t, const char *login, int user, uint32_t ip, bool ok)
+{
+	if (!W.roundcube)
+		return;
+	char ipb[16];
+	ip_str(ip, ipb, sizeof ipb);
+	rc_new_session(t, user >= 0 ? user : (int)(ip & 0xffff));
+	if (ok) {
+		out_roundcube(server, LOG_RC_LOGINS, t, "<%.8s> Successful login for %s (ID: %d) from %s in session %s", rc_sid,
+			login, user + 1, ipb, rc_sid);
+		return;
+	}
+	out_roundcube(server, LOG_RC_ERRORS, t, "<%.8s> IMAP Error: Login failed for %s against imap1.example.net from %s. "
+		"AUTHENTICATE PLAIN: Authentication failed. in /usr/share/roundcube/program/lib/Roundcube/rcube_imap.php on line 200 "
+		"(POST /?_task=login&_action=login)", rc_sid, login, ipb);
+	out_roundcube(server, LOG_RC_LOGINS, t, "<%.8s> Failed login for %s from %s in session %s (error: 0)", rc_sid, login, ipb,
+		rc_sid);
+}
+
+static void rc_sent(int server, bs_time t, const struct user *u, const int *rcpt, int n, const char *msgid, const char *qid)
+{
+	if (!W.roundcube)
+		return;
+	char ipb[16], list[1024];
+	ip_str(u->ip, ipb, sizeof ipb);
+	size_t o = 0;
+	for (int i = 0; i < n && o < sizeof list; i++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", W.addrs[rcpt[i]].s);
+	out_roundcube(server, LOG_RC_SENDMAIL, t, "<%.8s> User %s [%s]; Message <%s> for %s; 250: 2.0.0 Ok: queued as %s", rc_sid,
+		u->login_name, ipb, msgid, list, qid[0] ? qid : "1");
+}
+
 static bs_time app_send(int server, int user, bs_time t)
 {
 	struct user *u = &W.users[user];
@@ -458,17 +505,21 @@ static bs_time app_send(int server, int user, bs_time t)
 			buf_printf(&data, "%s%s", i > 1 ? ", " : "", W.addrs[rcpt[i]].s);
 		buf_puts(&data, "\r\n");
 	}
-	buf_printf(&data, "Subject: %s\r\nMessage-ID: <%llu.%08x@%s>\r\nX-Mailer: AtMail 5.0\r\nMIME-Version: 1.0\r\n"
+	char msgid[96];
+	snprintf(msgid, sizeof msgid, "%llu.%08x@%s", (unsigned long long)(t / BS_USEC), (unsigned)rng_next(R), LOCAL_DOMAIN);
+	buf_printf(&data, "Subject: %s\r\nMessage-ID: <%s>\r\nX-Mailer: AtMail 5.0\r\nMIME-Version: 1.0\r\n"
 		"Content-Type: text/plain; charset=\"utf-8\"\r\n\r\nHi,\r\n\r\nsee you soon.\r\n\r\nRegards\r\n",
-		subject, (unsigned long long)(t / BS_USEC), (unsigned)rng_next(R), LOCAL_DOMAIN);
+		subject, msgid);
 	/* SMTP, then one Log_SendMail row per recipient. */
 	char sql[512];
 	struct tcpconn tc;
 	char date[40];
 	snprintf(date, sizeof date, "%.10s %.8s", iso, iso + 11);
 	bool authed = true;
+	char qid[16] = "";
 	bs_time ts = W.variety ? variety_send(server, user, rcpt, n, &data, t, &authed)
-		: smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, NULL);
+		: smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, qid);
+	rc_sent(server, ts, u, rcpt, n, msgid, qid);
 	mysql_open(&tc, server, ts, "atmail");
 	for (int i = 0; i < n; i++) {
 		if (W.odb) {
@@ -532,9 +583,11 @@ void web_user_session(int user, bs_time t)
 			snprintf(cookie, sizeof cookie, "Cookie: atmail6=%s\r\n", sid);
 			rep = (struct http_reply){ 302, NULL, setc, NULL, 0, false };
 			truth_login(user, server, t);
+			rc_login(server, t, u->login_name, user, u->ip, true);
 		} else {
 			page_index(server, t, "Login failed: check your email address and password.");
 			rep = html_reply(200, NULL);
+			rc_login(server, t, u->login_name, user, u->ip, false);
 		}
 		w.resp_after = te;
 		t = web_request(&w, t, "POST", "/mail/login.php", "Content-Type: application/x-www-form-urlencoded\r\n", form.p, form.n, &rep, -1);
@@ -657,6 +710,7 @@ void web_bruteforce(int server, uint32_t ip, bs_time t, int attempts)
 		url_encode(&form, user);
 		buf_printf(&form, "&password=%s%u&pop3host=example.net", i % 3 ? "password" : "123456", i % 50);
 		w.resp_after = imap_webmail_login(server, user, "password", false, t + rng_span(R, 0.15, 0.3));
+		rc_login(server, t, user, -1, ip, false);
 		page_index(server, t, "Login failed: check your email address and password.");
 		struct http_reply rep = html_reply(200, NULL);
 		t = web_request(&w, t, "POST", "/mail/login.php", "Content-Type: application/x-www-form-urlencoded\r\n", form.p, form.n,

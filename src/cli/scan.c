@@ -64,9 +64,11 @@ static void warnf(struct shared *sh, const char *fmt, ...)
 }
 
 /* Where a worker's events go: its aggregate, and with --timeline all its
- * spill writer. An access log names no host in its lines: its events carry
- * the label of the input's path (bs_path_server_label), as a syslog line
- * carries its host; which fleet server that is, the engine decides. */
+ * spill writer. An access log names no host in its lines, nor does a webmail
+ * application's own log in its file form (Roundcube's userlogins): their
+ * events carry the label of the input's path (bs_path_server_label), as a
+ * syslog line carries its host; which fleet server that is, the engine
+ * decides. */
 struct tee {
 	struct bs_agg *agg;
 	struct bs_spill_writer *spill;
@@ -77,7 +79,9 @@ static void tee_fn(void *ctx, const struct bs_event *ev)
 {
 	struct tee *t = ctx;
 	struct bs_event copy;
-	if (ev->type == BS_EV_HTTP && ev->u.http.from_access_log && !ev->host.n && t->server[0]) {
+	bool web_access = ev->type == BS_EV_HTTP && ev->u.http.from_access_log;
+	bool webmail_login = ev->type == BS_EV_AUTH && ev->u.auth.proto == BS_AUTH_HTTP && !ev->dst.family;
+	if ((web_access || webmail_login) && !ev->host.n && t->server[0]) {
 		copy = *ev;
 		copy.host = bs_str_make(t->server, strlen(t->server));
 		ev = &copy;
