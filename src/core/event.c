@@ -203,6 +203,8 @@ static const struct field dns_fields[] = {
 	F("qname", FK_STR, u.dns.qname), F("qtype", FK_U16, u.dns.qtype),
 	F_LIST("answers", FK_IP_LIST, u.dns.answers, u.dns.nanswers, BS_DNS_MAX_ANS),
 	F("cname", FK_STR, u.dns.cname), F_ALWAYS("rcode", FK_INT, u.dns.rcode),
+	F_LIST("updates", FK_STR_LIST, u.dns.updates, u.dns.nupdates, BS_DNS_MAX_UPDATES),
+	F("updates_more", FK_SIZE, u.dns.updates_more),
 	F_END
 };
 
