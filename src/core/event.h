@@ -162,6 +162,7 @@ enum bs_addr_ctx {
 	BS_ADDR_HTTP_RESP_BODY,  /* response body (ref = txn_id) */
 	BS_ADDR_SMTP_HEADER,     /* From/To/Cc of a message sent over SMTP */
 	BS_ADDR_PAYLOAD,         /* any other stream payload: FTP data, unknown TCP */
+	BS_ADDR_DB_PARAM,        /* a prepared statement's parameter sent by the client (ref = query_id) */
 };
 struct bs_ev_addr {
 	enum bs_addr_ctx ctx;
