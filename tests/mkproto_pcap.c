@@ -2,6 +2,8 @@
  *
  *   mkproto_pcap write OUT.pcap   write a capture of SMTP, MySQL, DNS, odd
  *                                 HTTP (and IMAP, POP3, FTP) sessions with libpcap
+ *   mkproto_pcap write-link KIND OUT.pcap   DNS and HTTP over the link layer
+ *                                 KIND: nflog, pppoe, qinq-pppoe, mpls
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -32,16 +34,67 @@ static uint16_t ip_checksum(const uint8_t *h, size_t n)
 	return (uint16_t)~sum;
 }
 
-/* One Ethernet/IPv4 frame with a TCP (proto 6) or UDP (17) payload. */
+/* The link layer under the IPv4 packets written. */
+enum link_kind { LINK_ETHERNET = 0, LINK_NFLOG, LINK_PPPOE, LINK_QINQ_PPPOE, LINK_MPLS };
+static enum link_kind link_kind;
+
+static size_t put_be16(uint8_t *f, size_t at, unsigned v)
+{
+	f[at] = (uint8_t)(v >> 8);
+	f[at + 1] = (uint8_t)v;
+	return at + 2;
+}
+
+/* The link header before an IPv4 packet of iplen bytes; its length. */
+static size_t link_header(uint8_t *f, size_t iplen)
+{
+	if (link_kind == LINK_NFLOG) {
+		/* AF_INET, version 0, resource id 0; NFULA_PACKET_HDR (hw protocol
+		 * 0x0800, hook 1); NFULA_PAYLOAD: TLV lengths and types in the
+		 * (little-endian) capturing host's order */
+		memcpy(f, "\x02\x00\x00\x00\x08\x00\x01\x00\x08\x00\x01\x00", 12);
+		f[12] = (uint8_t)(iplen + 4);
+		f[13] = (uint8_t)((iplen + 4) >> 8);
+		f[14] = 9;
+		f[15] = 0;
+		return 16;
+	}
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	size_t o = 12;
+	switch (link_kind) {
+	case LINK_QINQ_PPPOE:
+		o = put_be16(f, o, 0x88a8); /* service tag, VLAN 100 */
+		o = put_be16(f, o, 100);
+		o = put_be16(f, o, 0x8100); /* customer tag, VLAN 200 */
+		o = put_be16(f, o, 200);
+		/* fall through */
+	case LINK_PPPOE:
+		o = put_be16(f, o, 0x8864); /* session stage: ver/type 0x11, code 0, id 0x1234 */
+		o = put_be16(f, o, 0x1100);
+		o = put_be16(f, o, 0x1234);
+		o = put_be16(f, o, (unsigned)iplen + 2);
+		return put_be16(f, o, 0x0021); /* PPP: IPv4 */
+	case LINK_MPLS:
+		o = put_be16(f, o, 0x8847); /* labels 1000 and 2000 (bottom of stack), TTL 64 */
+		o = put_be16(f, o, 1000 >> 4);
+		o = put_be16(f, o, (1000 & 0xf) << 12 | 64);
+		o = put_be16(f, o, 2000 >> 4);
+		return put_be16(f, o, (2000 & 0xf) << 12 | 0x100 | 64);
+	default:
+		return put_be16(f, o, 0x0800);
+	}
+}
+
+/* One IPv4 frame with a TCP (proto 6) or UDP (17) payload. */
 static void frame(int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t n)
 {
 	uint8_t f[1600];
 	size_t l4 = proto == 6 ? 20 : 8;
-	memset(f, 0, 14 + 20 + l4);
-	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
-	uint8_t *ip = f + 14, *t = ip + 20;
 	size_t total = 20 + l4 + n;
+	memset(f, 0, 64 + 20 + l4);
+	size_t lh = link_header(f, total);
+	uint8_t *ip = f + lh, *t = ip + 20;
 	ip[0] = 0x45;
 	ip[2] = (uint8_t)(total >> 8);
 	ip[3] = (uint8_t)total;
@@ -72,7 +125,7 @@ static void frame(int proto, const uint8_t src[4], const uint8_t dst[4], uint16_
 	clock_us += 1000;
 	h.ts.tv_sec = (time_t)(clock_us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(clock_us % 1000000);
-	h.caplen = h.len = (bpf_u_int32)(14 + total);
+	h.caplen = h.len = (bpf_u_int32)(lh + total);
 	pcap_dump((u_char *)dumper, &h, f);
 }
 
@@ -371,14 +424,29 @@ static void http_session(void)
 	tcp_close(&s);
 }
 
+static pcap_t *dead;
+
+/* The capture written: path, of link type dlt; false when it cannot be. */
+static bool dump_open(const char *path, int dlt)
+{
+	dead = pcap_open_dead(dlt, 65535);
+	dumper = pcap_dump_open(dead, path);
+	if (!dumper)
+		fprintf(stderr, "mkproto_pcap: %s\n", pcap_geterr(dead));
+	return dumper != NULL;
+}
+
+static int dump_close(void)
+{
+	pcap_dump_close(dumper);
+	pcap_close(dead);
+	return 0;
+}
+
 static int write_capture(const char *path)
 {
-	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
-	dumper = pcap_dump_open(dead, path);
-	if (!dumper) {
-		fprintf(stderr, "mkproto_pcap: %s\n", pcap_geterr(dead));
+	if (!dump_open(path, DLT_EN10MB))
 		return 1;
-	}
 	dns_pair("192.0.2.50", 33001, 0x1a2b, "www.example.com", 1, (const uint8_t *)"\x5d\xb8\xd8\x22", 4);
 	smtp_sessions();
 	dns_pair("192.0.2.50", 33002, 0x1a2c, "mail.example.org", 28,
@@ -387,9 +455,28 @@ static int write_capture(const char *path)
 	http_session();
 	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
 	dns_variety();
-	pcap_dump_close(dumper);
-	pcap_close(dead);
-	return 0;
+	return dump_close();
+}
+
+/* DNS and HTTP over one of the other link layers (NFLOG its own link type). */
+static int write_link_capture(const char *kind, const char *path)
+{
+	static const char *const kinds[] = { "", "nflog", "pppoe", "qinq-pppoe", "mpls" };
+	link_kind = LINK_ETHERNET;
+	for (int i = 1; i < 5; i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			link_kind = (enum link_kind)i;
+	if (link_kind == LINK_ETHERNET) {
+		fprintf(stderr, "mkproto_pcap: unknown link kind %s\n", kind);
+		return 2;
+	}
+	if (!dump_open(path, link_kind == LINK_NFLOG ? 239 /* LINKTYPE_NFLOG */ : DLT_EN10MB))
+		return 1;
+	dns_pair("192.0.2.50", 33001, 0x1a2b, "www.example.com", 1, (const uint8_t *)"\x5d\xb8\xd8\x22", 4);
+	http_session();
+	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
+	dns_tcp_session();
+	return dump_close();
 }
 
 /* ------------------------------------------------------------ dumping */
@@ -448,8 +535,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
 		return write_capture(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "write-link") == 0)
+		return write_link_capture(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "dump") == 0)
 		return dump_capture(argv[2]);
-	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | dump FILE\n");
+	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | write-link KIND OUT.pcap | dump FILE\n");
 	return 2;
 }

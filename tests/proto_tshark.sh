@@ -3,7 +3,8 @@
 # addresses, MySQL queries, DNS query names, HTTP request lines and status codes that breachscope's capture
 # engine and protocol parsers find must be the ones tshark finds, in the same
 # order. On a capture written by tests/mkproto_pcap (DNS over UDP and TCP,
-# EDNS, DNSSEC and URI records among its queries); with `--corpus DIR`, on
+# EDNS, DNSSEC and URI records among its queries), and on captures of DNS
+# and HTTP over NFLOG, PPPoE, PPPoE under QinQ tags and MPLS; with `--corpus DIR`, on
 # the corpus' DNS captures instead (make check-corpus). TAP output; skipped
 # when tshark is absent.
 
@@ -62,19 +63,39 @@ tshark -r "$cap" -Y mysql.query -T fields -e mysql.query 2>/dev/null > "$tmp/mys
 ours "$cap" mysql.query > "$tmp/mysql.ours"
 compare "MySQL queries" "$tmp/mysql.ours" "$tmp/mysql.theirs"
 
-tshark -r "$cap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/dns.theirs"
-ours "$cap" dns.qry.name > "$tmp/dns.ours"
-compare "DNS query names" "$tmp/dns.ours" "$tmp/dns.theirs"
+# dns_http CAPTURE LABEL: DNS query names, HTTP request methods and URIs
+dns_http() {
+	tshark -r "$1" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name 2>/dev/null > "$tmp/dns.theirs"
+	ours "$1" dns.qry.name > "$tmp/dns.ours"
+	compare "${2}DNS query names" "$tmp/dns.ours" "$tmp/dns.theirs"
+	tshark -r "$1" -Y 'http.request' -T fields -e http.request.method -e http.request.uri 2>/dev/null |
+		sed 's/\t/ /' > "$tmp/http.theirs"
+	ours "$1" http.request > "$tmp/http.ours"
+	compare "${2}HTTP request methods and URIs" "$tmp/http.ours" "$tmp/http.theirs"
+}
 
 # HTTP that used to end the parse (a method outside the list, leading zeros
 # in Content-Length): every request line and status code
-tshark -r "$cap" -Y 'http.request' -T fields -e http.request.method -e http.request.uri 2>/dev/null |
-	sed 's/^/http.request /; s/\t/ /' > "$tmp/http.theirs"
-ours "$cap" http.request | sed 's/^/http.request /' > "$tmp/http.ours"
-compare "HTTP request methods and URIs" "$tmp/http.ours" "$tmp/http.theirs"
+dns_http "$cap" ""
 tshark -r "$cap" -Y 'http.response' -T fields -e http.response.code 2>/dev/null > "$tmp/httpst.theirs"
 ours "$cap" http.response.code > "$tmp/httpst.ours"
 compare "HTTP status codes" "$tmp/httpst.ours" "$tmp/httpst.theirs"
 
+# The same DNS names and HTTP requests over the other link layers the
+# capture engine reads: NFLOG (its own link type), PPPoE sessions (also
+# under 802.1ad + 802.1Q tags) and MPLS label stacks; tshark must see the
+# link layer in every frame, as breachscope does.
+for link in nflog:nflog pppoe:pppoes qinq-pppoe:vlan.etype==0x8864 mpls:mpls.bottom==1; do
+	kind=${link%%:*}
+	lcap=$tmp/$kind.pcap
+	if ! "$helper" write-link "$kind" "$lcap"; then
+		fail "mkproto_pcap cannot write the $kind capture"
+		continue
+	fi
+	all=$(tshark -r "$lcap" 2>/dev/null | wc -l)
+	linked=$(tshark -r "$lcap" -Y "${link#*:}" 2>/dev/null | wc -l)
+	is "$kind: tshark reads the link layer in every frame" "$linked" "$all"
+	dns_http "$lcap" "$kind: "
+done
 
 done_testing

@@ -93,6 +93,84 @@ static void dns_event(const struct bs_proto_ctx *c, struct bs_event *ev, int que
 	}
 }
 
+/* ------------------------------------------------------------------ UPDATE names */
+
+/* Keep a distinct name of an update section; false when it did not fit. */
+static bool update_name(struct bs_dns_update *u, const char *name, size_t n)
+{
+	for (size_t i = 0; i < u->nnames; i++)
+		if (name_ieq(u->pool + u->off[i], u->len[i], name, n))
+			return true;
+	if (u->nnames == BS_DNS_MAX_UPDATES || n > sizeof u->pool - u->pool_len)
+		return false;
+	memcpy(u->pool + u->pool_len, name, n);
+	u->off[u->nnames] = (uint16_t)u->pool_len;
+	u->len[u->nnames++] = (uint8_t)n;
+	u->pool_len += n;
+	return true;
+}
+
+/* The owner names of the count records of an update section at pos: the
+ * distinct ones kept, the others (and records past MAX_RECORDS) counted;
+ * a broken record ends the walk with what was read. */
+static void update_names(const uint8_t *m, size_t n, size_t pos, unsigned count, struct bs_dns_update *u)
+{
+	char name[BS_DNS_NAME_MAX + 1];
+	u->nnames = u->more = u->pool_len = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (i == MAX_RECORDS) {
+			u->more += count - i;
+			return;
+		}
+		int k = bs_dns_name(m, n, &pos, name);
+		if (k < 0 || n - pos < 10)
+			return;
+		uint16_t rdlen = bs_be16(m + pos + 8);
+		pos += 10;
+		if (!update_name(u, name, (size_t)k))
+			u->more++;
+		if (rdlen > n - pos)
+			return;
+		pos += rdlen;
+	}
+}
+
+/* The names of the UPDATE query q, kept until it is reported. */
+static void update_keep(struct bs_dns *p, const struct bs_dns_query *q, const struct bs_dns_update *names)
+{
+	struct bs_dns_update *slot = NULL;
+	for (size_t i = 0; i < BS_DNS_UPDATE_SLOTS; i++) {
+		struct bs_dns_update *u = &p->updates[i];
+		if (u->query_seq == q->seq || !u->query_seq) {
+			slot = u;
+			break;
+		}
+		if (!slot || u->query_seq < slot->query_seq)
+			slot = u;
+	}
+	if (slot->query_seq && slot->query_seq != q->seq)
+		p->update_names_dropped++;
+	*slot = *names;
+	slot->query_seq = q->seq;
+}
+
+/* The kept names of query q onto its event; the slot is free again once
+ * the event is emitted (the caller emits at once). */
+static void update_attach(struct bs_dns *p, const struct bs_dns_query *q, struct bs_ev_dns *d)
+{
+	for (size_t i = 0; i < BS_DNS_UPDATE_SLOTS; i++) {
+		struct bs_dns_update *u = &p->updates[i];
+		if (u->query_seq != q->seq)
+			continue;
+		for (size_t k = 0; k < u->nnames; k++)
+			d->updates[k] = bs_str_make(u->pool + u->off[k], u->len[k]);
+		d->nupdates = u->nnames;
+		d->updates_more = u->more;
+		u->query_seq = 0;
+		return;
+	}
+}
+
 static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, struct bs_dns_query *q)
 {
 	struct bs_event ev;
@@ -109,9 +187,9 @@ static void emit_unanswered(struct bs_dns *p, const struct bs_proto_ctx *c, stru
 	ev.u.dns.qname = bs_str_make(q->qname, q->qname_len);
 	ev.u.dns.qtype = q->qtype;
 	ev.u.dns.rcode = -1;
+	update_attach(p, q, &ev.u.dns);
 	bs_emit(c->sink, &ev);
 	q->used = false;
-	(void)p;
 }
 
 /* The querier's endpoint of a message: the sender of a query, the receiver of a response. */
@@ -133,14 +211,15 @@ static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16
 	return NULL;
 }
 
-static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, uint16_t id,
-                      uint16_t qtype, const char *qname, size_t qn)
+static struct bs_dns_query *add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, uint16_t id,
+                                      uint16_t qtype, const char *qname, size_t qn)
 {
 	bs_ip ip;
 	uint16_t port;
 	querier(c, dir == 0, &ip, &port);
-	if (find_query(p, &ip, port, id, qname, qn))
-		return; /* a retransmission */
+	struct bs_dns_query *known = find_query(p, &ip, port, id, qname, qn);
+	if (known)
+		return known; /* a retransmission */
 	struct bs_dns_query *slot = NULL, *oldest = NULL;
 	for (size_t i = 0; i < p->npending && !slot; i++) {
 		struct bs_dns_query *q = &p->pending[i];
@@ -168,6 +247,7 @@ static void add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, u
 	slot->pktno = c->pktno;
 	slot->input = c->input;
 	slot->seq = ++p->seq;
+	return slot;
 }
 
 /* Answers of a response: A/AAAA addresses and the first CNAME target. */
@@ -302,6 +382,10 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 		if (un >= 0) {
 			qn = un;
 			qtype = utype;
+			struct bs_dns_update names;
+			update_names(m, n, upos, bs_be16(m + 8), &names);
+			update_keep(p, add_query(p, c, dir, id, qtype, qname, (size_t)qn), &names);
+			return;
 		}
 	}
 	if (!response) {
@@ -321,6 +405,8 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 	struct bs_event ev;
 	dns_event(c, &ev, dir == 1 ? 0 : 1);
 	struct bs_ev_dns *d = &ev.u.dns;
+	if (q && opcode == OPCODE_UPDATE)
+		update_attach(p, q, d);
 	d->qname = bs_str_make(qname, (size_t)qn);
 	d->qtype = qtype;
 	d->rcode = flags & 0xf;

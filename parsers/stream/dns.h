@@ -38,6 +38,17 @@ struct bs_dns_query {
 	                            * query is reported after later files were read */
 };
 
+/* The names of an UPDATE waiting for its response (UPDATEs are rare: a
+ * few slots, the oldest replaced when full, counted). */
+#define BS_DNS_UPDATE_SLOTS 4
+#define BS_DNS_UPDATE_POOL 1024
+struct bs_dns_update {
+	uint64_t query_seq;        /* seq of its query in pending[]; 0: free */
+	size_t nnames, more, pool_len;
+	uint16_t off[BS_DNS_MAX_UPDATES];
+	uint8_t len[BS_DNS_MAX_UPDATES];
+	char pool[BS_DNS_UPDATE_POOL];
+};
 struct bs_dns_tcp {
 	enum bs_dns_tstate state;
 	uint8_t lenb[2];
@@ -52,6 +63,8 @@ struct bs_dns {
 	struct bs_dns_tcp tcp[2];
 	int last_dir;
 	uint64_t messages, malformed, truncated, evicted;
+	uint64_t update_names_dropped;  /* an UPDATE's names whose slot was taken */
+	struct bs_dns_update updates[BS_DNS_UPDATE_SLOTS];
 	size_t npending;                /* capacity of pending[] */
 	struct bs_dns_query pending[];  /* npending entries follow */
 };

@@ -1345,6 +1345,93 @@ static uint32_t framing_anomalies(struct bs_http *p, struct bs_http_dir *d)
 	return an;
 }
 
+/* ------------------------------------------------------------------ TE.CL */
+
+/* A chunked request whose framing is ambiguous and that has a Content-Length:
+ * a back end framing by the length reads a request of its own at that offset
+ * of the body's wire bytes (TE.CL smuggling). */
+static void hidden_arm(struct bs_http_hidden *h, const struct bs_http_dir *d)
+{
+	h->armed = d->chunked && d->ambiguous && d->has_length;
+	h->start = d->content_length;
+	h->raw = 0;
+	h->len = 0;
+	h->cut = false;
+}
+
+static bool in_chunked_body(enum bs_http_state s)
+{
+	return (s >= BS_HTTP_S_CHUNK_SIZE && s <= BS_HTTP_S_CHUNK_LF) || s == BS_HTTP_S_TRAILERS;
+}
+
+/* Wire bytes of the carrier's chunked body: those from offset start on are
+ * kept. */
+static void hidden_feed(struct bs_http_hidden *h, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	if (h->cut)
+		return;
+	if (h->raw + n <= h->start) {
+		h->raw += n;
+		return;
+	}
+	size_t from = h->raw < h->start ? (size_t)(h->start - h->raw) : 0;
+	h->raw += n;
+	if (!h->len) {
+		h->ts = c->ts;
+		h->pktno = c->pktno;
+	}
+	size_t room = sizeof h->buf - h->len;
+	size_t k = n - from < room ? n - from : room;
+	memcpy(h->buf + h->len, b + from, k);
+	h->len += k;
+}
+
+/* The carrier ended: a request line at the start of the kept bytes is the
+ * hidden request, reported with its header fields (the complete header lines
+ * kept), flagged smuggled and completed at once with status unknown: the
+ * responses on the flow follow the chunked framing, they answer the carrier.
+ * p->cur is free here (the carrier went to the FIFO). */
+static void hidden_request(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	struct bs_http_hidden *h = &p->hidden;
+	if (!h->armed)
+		return;
+	h->armed = false;
+	const char *b = h->buf, *end = h->buf + h->len;
+	const char *lf = memchr(b, '\n', h->len);
+	size_t n = lf ? (size_t)(lf - b) : h->len;
+	if (n && b[n - 1] == '\r')
+		n--;
+	struct reqline rl;
+	if (!h->len || !parse_request_line(b, n, !lf, false, &rl))
+		return;
+	struct bs_http_dir *d = &p->dir[0];
+	request_start(p, c, &rl);
+	for (const char *l = lf ? lf + 1 : end; l < end;) {
+		const char *e = memchr(l, '\n', (size_t)(end - l));
+		if (!e)
+			break; /* a header line cut by the cap */
+		size_t ln = (size_t)(e - l);
+		if (ln && l[ln - 1] == '\r')
+			ln--;
+		if (ln == 0)
+			break;
+		header_line(p, 0, l, ln);
+		l = e + 1;
+	}
+	/* header_line() framed nothing: the next start line resets these */
+	d->chunked = d->has_length = d->bad_length = d->te_seen = d->ambiguous = d->last_hdr_te = false;
+	if (!p->rb.have_password)
+		p->cur.user_len = 0; /* as request_done(): a user alone is no login */
+	p->cur.ts = h->ts;
+	p->cur.pktno = h->pktno;
+	p->cur.anomalies |= BS_HTTP_AN_SMUGGLED;
+	p->count.hidden_requests++;
+	emit_request(p, c, &p->cur);
+	emit_complete(c, &p->cur, NULL);
+	p->cur_active = false;
+}
+
 static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 {
 	struct bs_http_dir *d = &p->dir[dir];
@@ -1360,6 +1447,8 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		body_begin(d);
 		if (d->state == BS_HTTP_S_START)
 			request_done(p, c);
+		else
+			hidden_arm(&p->hidden, d);
 		return;
 	}
 	struct bs_http_resp *rs = &p->resp;
@@ -1605,6 +1694,7 @@ void bs_http_init(struct bs_http *p)
 	memset(&p->cur, 0, offsetof(struct bs_http_req, method));
 	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, win));
 	memset(&p->cur_active, 0, offsetof(struct bs_http, inline_pending) - offsetof(struct bs_http, cur_active));
+	memset(&p->hidden, 0, offsetof(struct bs_http_hidden, buf));
 	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
 	p->pending = p->inline_pending;
 	p->pending_cap = BS_HTTP_INLINE_PENDING;
@@ -1620,6 +1710,8 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 	struct bs_http_dir *d = &p->dir[dir];
 	size_t i = 0;
 	while (i < n && !p->err) {
+		enum bs_http_state was = d->state;
+		size_t from = i;
 		switch (d->state) {
 		case BS_HTTP_S_START:
 		case BS_HTTP_S_HEADERS:
@@ -1744,6 +1836,11 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 		case BS_HTTP_S_FAILED:
 			return p->err;
 		}
+		if (dir == 0 && p->hidden.armed && in_chunked_body(was)) {
+			hidden_feed(&p->hidden, c, b + from, i - from);
+			if (!in_chunked_body(d->state))
+				hidden_request(p, c); /* the carrier ended */
+		}
 	}
 	if (p->err)
 		d->state = BS_HTTP_S_FAILED;
@@ -1761,6 +1858,12 @@ void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 	/* A hole inside a body of known length keeps the framing: the message
 	 * goes on, marked damaged (no hash; decoding stops). */
 	if ((d->state == BS_HTTP_S_BODY_LENGTH || d->state == BS_HTTP_S_CHUNK_DATA) && n < d->remaining) {
+		if (dir == 0 && p->hidden.armed) {
+			/* a hidden request in or after the hole: keep what was read */
+			if (p->hidden.len || p->hidden.raw + n > p->hidden.start)
+				p->hidden.cut = true;
+			p->hidden.raw += n;
+		}
 		d->remaining -= n;
 		d->body_damaged = true;
 		if (dir == 1 && p->resp.coding != BS_HTTP_CODING_NONE)
@@ -1788,6 +1891,7 @@ void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 			p->cur.lost = true;
 			pending_push(p, c, &p->cur);
 			p->cur_active = false;
+			hidden_request(p, c);
 		} else if (dir == 1 && p->resp.active) {
 			/* the response in progress answered the oldest request */
 			if (!p->resp.interim && p->pending_count) {
@@ -1839,6 +1943,7 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 			if (in_body(&p->dir[0]))
 				p->cur.anomalies |= BS_HTTP_AN_BODY_CUT;
 			request_done(p, c);
+			hidden_request(p, c);
 		}
 		struct bs_http_dir *d = &p->dir[1];
 		if (p->resp.active && d->state != BS_HTTP_S_START && d->state != BS_HTTP_S_OPAQUE &&

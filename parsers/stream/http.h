@@ -27,6 +27,7 @@
 #define BS_HTTP_SETCOOKIE_MAX 1024
 #define BS_HTTP_FIELD_NAME_MAX 64    /* form field names kept for login detection */
 #define BS_HTTP_USER_MAX 128
+#define BS_HTTP_HIDDEN_MAX 1024      /* bytes kept of a request hidden in a chunked body (TE.CL) */
 
 /* The parser never gives up on a flow any more: what it cannot parse it
  * skips, counts and flags (enum bs_http_anomaly in event.h). The codes stay
@@ -104,6 +105,22 @@ struct bs_http_counters {
 	uint64_t logins, uploads;
 	uint64_t junk_bytes, junk_runs; /* bytes skipped outside messages (not after gaps), runs of them */
 	uint64_t http09, bad_lengths, bad_chunks, ambiguous_framing;
+	uint64_t hidden_requests;       /* TE.CL: requests found inside a chunked body */
+};
+
+/* TE.CL smuggling: a chunked request that also has a Content-Length. A back
+ * end framing by Content-Length reads a new request at that offset of the
+ * chunked body's wire bytes; those bytes are kept (up to BS_HTTP_HIDDEN_MAX)
+ * and parsed when the carrier ends. */
+struct bs_http_hidden {
+	bool armed;
+	bool cut;                /* a gap: what follows the kept bytes is lost */
+	uint64_t start;          /* the carrier's Content-Length */
+	uint64_t raw;            /* wire bytes of its chunked body so far */
+	bs_time ts;              /* packet of the hidden request's first byte */
+	uint64_t pktno;
+	size_t len;
+	char buf[BS_HTTP_HIDDEN_MAX];
 };
 
 /* Per-direction message parser. */
@@ -194,6 +211,7 @@ struct bs_http {
 	struct bs_http_req *pending; /* inline_pending, or heap array of BS_HTTP_MAX_PENDING */
 	size_t pending_cap, pending_head, pending_count;
 	struct bs_http_req inline_pending[BS_HTTP_INLINE_PENDING];
+	struct bs_http_hidden hidden; /* scalars zeroed by bs_http_init, buf not */
 	uint32_t seq;
 	void *zs;                    /* z_stream, allocated on the first compressed body */
 	struct bs_http_counters count;

@@ -27,6 +27,11 @@
 #define COM_CHANGE_USER 0x11
 #define COM_STMT_PREPARE 0x16
 #define COM_STMT_EXECUTE 0x17
+#define COM_STMT_SEND_LONG_DATA 0x18
+#define COM_STMT_RESET 0x1a
+#define COM_STMT_FETCH 0x1c
+#define SERVER_STATUS_CURSOR_EXISTS 0x0040
+#define PARAMETER_COUNT_AVAILABLE 0x08
 #define PKT_MAX 0xffffffu
 
 void bs_mysql_init(struct bs_mysql *p)
@@ -146,7 +151,7 @@ static void result_reset(struct bs_mysql *p)
 /* The commands whose response is reported as a result. */
 static bool reported_command(uint8_t cmd)
 {
-	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE || cmd == COM_STMT_EXECUTE;
+	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE || cmd == COM_STMT_EXECUTE || cmd == COM_STMT_FETCH;
 }
 
 static void emit_result(struct bs_mysql *p, const struct bs_proto_ctx *c, bool error, uint64_t rows)
@@ -484,9 +489,23 @@ static void result_end(struct bs_mysql *p, const struct bs_proto_ctx *c, const u
 	p->rstate = (status & SERVER_MORE_RESULTS) ? BS_MYSQL_R_FIRST : BS_MYSQL_R_NONE;
 }
 
+/* The end of an execute's column definitions with a cursor opened: the rows
+ * come with the fetches. The execute is a result of no rows. */
+static bool cursor_opened(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	if (p->cur_cmd != COM_STMT_EXECUTE || b[0] != 0xfe || !(end_status(b, n) & SERVER_STATUS_CURSOR_EXISTS))
+		return false;
+	p->cursor = (struct bs_mysql_cursor){ true, p->exec_stmt_id, p->ncols, p->cols_seen };
+	emit_result(p, c, false, 0);
+	p->rstate = BS_MYSQL_R_NONE;
+	return true;
+}
+
 static void column_def(struct bs_mysql *p, const uint8_t *b, size_t n)
 {
 	size_t pos = 0;
+	if (p->cols_seen == 0)
+		p->cursor.valid = false; /* these definitions replace the cursor's */
 	bs_str s = BS_STR_NULL;
 	bool good = true;
 	for (int i = 0; i < 5 && good; i++) /* catalog, schema, table, org_table, name */
@@ -523,6 +542,8 @@ static void prepare_response(struct bs_mysql *p, const struct bs_proto_ctx *c, c
 	*st = p->pending_stmt;
 	st->id = (uint32_t)fixed_int(b + 1, 4);
 	st->used = true;
+	st->nparams = (uint16_t)nparams;
+	st->long_data = 0;
 	p->ncols = ncols;
 	emit_result(p, c, false, 0);
 	p->prep_defs = nparams + ncols;
@@ -596,6 +617,8 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 			p->rstate = BS_MYSQL_R_NONE;
 		return;
 	case BS_MYSQL_R_COLEOF:
+		if (cursor_opened(p, c, b, n))
+			return;
 		if (b[0] == 0xff) {
 			emit_result(p, c, true, 0);
 			p->rstate = BS_MYSQL_R_NONE;
@@ -608,7 +631,7 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 		if (b[0] == 0xff) {
 			emit_result(p, c, true, p->rows);
 			p->rstate = BS_MYSQL_R_NONE;
-		} else {
+		} else if (p->rows || !cursor_opened(p, c, b, n)) {
 			result_end(p, c, b, n, p->rows);
 		}
 		return;
@@ -716,12 +739,144 @@ static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str 
 	bs_emit(c->sink, &ev);
 }
 
-static const struct bs_mysql_stmt *stmt_find(const struct bs_mysql *p, uint32_t id)
+static struct bs_mysql_stmt *stmt_find(struct bs_mysql *p, uint32_t id)
 {
 	for (unsigned i = 0; i < BS_MYSQL_STMTS; i++)
 		if (p->stmts[i].used && p->stmts[i].id == id)
 			return &p->stmts[i];
 	return NULL;
+}
+
+struct param_ctx { const struct bs_proto_ctx *c; uint64_t ref; };
+
+static void param_addr(void *vctx, const char *addr, size_t n)
+{
+	const struct param_ctx *x = vctx;
+	struct bs_event ev;
+	bs_proto_event(x->c, &ev, BS_EV_ADDR);
+	ev.u.addr.ctx = BS_ADDR_DB_PARAM;
+	ev.u.addr.ref = x->ref;
+	ev.u.addr.address = bs_str_make(addr, n);
+	bs_emit(x->c->sink, &ev);
+}
+
+/* Addresses in a parameter value the client sent. */
+static void scan_param(const struct bs_proto_ctx *c, uint64_t ref, const char *v, size_t n)
+{
+	struct param_ctx x = { c, ref };
+	if (n && memchr(v, '@', n))
+		bs_addr_scan(v, n, false, param_addr, &x);
+}
+
+/* COM_STMT_EXECUTE after statement id, flags and iteration count (pos 10):
+ * with query attributes a parameter count, then the NULL bitmap,
+ * new_params_bound_flag, the types (each with a name with query
+ * attributes) when bound, and the values in the binary protocol; the
+ * string values are scanned for addresses. The types of a statement stay
+ * for its later executions, which may not send them again; a parameter
+ * sent by COM_STMT_SEND_LONG_DATA has no value here. */
+static void execute_params(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n,
+                           struct bs_mysql_stmt *st)
+{
+	size_t pos = 10;
+	uint64_t nparams = st->nparams;
+	if (n < pos)
+		return;
+	if (p->query_attributes && (b[5] & PARAMETER_COUNT_AVAILABLE) && !lenenc_int(b, n, &pos, &nparams))
+		return;
+	if (nparams == 0 || nparams > BS_MYSQL_COLS || (nparams + 7) / 8 + 1 > n - pos)
+		return;
+	const uint8_t *nulls = b + pos;
+	pos += (size_t)(nparams + 7) / 8;
+	if (b[pos++] == 1) {
+		for (unsigned i = 0; i < nparams; i++) {
+			bs_str name;
+			if (n - pos < 2)
+				return;
+			st->ptypes[i] = b[pos];
+			pos += 2;
+			if (p->query_attributes && !lenenc_str(b, n, &pos, &name))
+				return;
+		}
+	}
+	for (unsigned i = 0; i < nparams; i++) {
+		if ((nulls[i / 8] & (1u << (i % 8))) || (i < 64 && (st->long_data >> i) & 1))
+			continue;
+		bs_str v;
+		size_t at = pos;
+		if (binary_type_size(st->ptypes[i]) == BIN_LENENC && lenenc_str(b, n, &at, &v))
+			scan_param(c, p->query_id, v.p, v.n);
+		if (!binary_value_skip(st->ptypes[i], b, n, &pos))
+			return;
+	}
+}
+
+static bool addr_byte(unsigned char ch);
+
+/* The id the client's next query will have: long data belongs to the
+ * execute that follows it. */
+static uint64_t next_query_id(const struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	return (c->flow_id << 20) | ((p->query_seq + 1) & 0xfffff);
+}
+
+/* The address bytes carried from the last long-data piece, scanned. */
+static void long_data_flush(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	scan_param(c, next_query_id(p, c), p->ld_carry, p->ld_carry_len);
+	p->ld_carry_len = 0;
+}
+
+/* Keep bytes not scanned yet for the next piece; too many are scanned now. */
+static void long_data_carry(struct bs_mysql *p, const struct bs_proto_ctx *c, const char *v, size_t n)
+{
+	if (n > sizeof p->ld_carry) {
+		scan_param(c, next_query_id(p, c), v, n);
+		n = 0;
+	}
+	memcpy(p->ld_carry, v, n);
+	p->ld_carry_len = n;
+}
+
+/* COM_STMT_SEND_LONG_DATA: statement id (4), parameter id (2), a piece of
+ * the value. Its addresses are reported with the id the next query (the
+ * execute that sends the statement) will have. The address bytes that end
+ * a piece (up to 256) are carried to the next piece of the same parameter,
+ * so that an address split between pieces is found once. */
+static void long_data(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	if (n < 7)
+		return;
+	uint32_t id = (uint32_t)fixed_int(b + 1, 4);
+	uint16_t param = (uint16_t)fixed_int(b + 5, 2);
+	struct bs_mysql_stmt *st = stmt_find(p, id);
+	if (st && param < 64)
+		st->long_data |= 1ull << param;
+	if (id != p->ld_stmt || param != p->ld_param)
+		long_data_flush(p, c);
+	p->ld_stmt = id;
+	p->ld_param = param;
+	const char *v = (const char *)b + 7;
+	size_t vn = n - 7, start = 0, tail = vn;
+	if (p->ld_carry_len) {
+		/* the carried bytes with the address bytes that start this piece */
+		char joined[2 * sizeof p->ld_carry];
+		while (start < vn && start < sizeof p->ld_carry && addr_byte((unsigned char)v[start]))
+			start++;
+		memcpy(joined, p->ld_carry, p->ld_carry_len);
+		memcpy(joined + p->ld_carry_len, v, start);
+		size_t jn = p->ld_carry_len + start;
+		p->ld_carry_len = 0;
+		if (start == vn) {
+			long_data_carry(p, c, joined, jn);
+			return;
+		}
+		scan_param(c, next_query_id(p, c), joined, jn);
+	}
+	while (tail > start && addr_byte((unsigned char)v[tail - 1]))
+		tail--;
+	scan_param(c, next_query_id(p, c), v + start, tail - start);
+	long_data_carry(p, c, v + tail, vn - tail);
 }
 
 /* COM_CHANGE_USER: user, auth data, database, charset, plugin; the
@@ -756,6 +911,8 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 	if (n == 0)
 		return;
 	result_cut_off(p, c); /* the client moved on: the rest of the rows was not seen */
+	if (p->ld_carry_len && b[0] != COM_STMT_SEND_LONG_DATA)
+		long_data_flush(p, c); /* the value's last bytes, with the execute's id */
 	p->cur_cmd = b[0];
 	result_reset(p);
 	switch (b[0]) {
@@ -777,15 +934,36 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_PREPARE;
 		break;
 	}
-	case COM_STMT_EXECUTE: {
-		/* statement id (4), flags, iteration count, parameters: the query
-		 * is the statement's text, its rows are binary */
-		const struct bs_mysql_stmt *st = n >= 5 ? stmt_find(p, (uint32_t)fixed_int(b + 1, 4)) : NULL;
+	case COM_STMT_EXECUTE:
+	case COM_STMT_FETCH: {
+		/* statement id (4), then for an execute flags, iteration count,
+		 * parameters; for a fetch the row count. The query is the
+		 * statement's text, its rows are binary; a fetch's rows are those
+		 * of the cursor its execute opened. */
+		uint32_t id = n >= 5 ? (uint32_t)fixed_int(b + 1, 4) : 0;
+		struct bs_mysql_stmt *st = n >= 5 ? stmt_find(p, id) : NULL;
 		emit_query(p, c, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL, st ? st->sql_cut : false);
 		p->binary = true;
 		p->rstate = BS_MYSQL_R_FIRST;
+		if (b[0] == COM_STMT_EXECUTE) {
+			p->exec_stmt_id = id;
+			if (st) {
+				execute_params(p, c, b, n, st);
+				st->long_data = 0;
+			}
+		} else {
+			if (p->cursor.valid && p->cursor.stmt_id == id) {
+				p->ncols = p->cursor.ncols;
+				p->cols_seen = p->cursor.cols_seen;
+			}
+			p->rstate = BS_MYSQL_R_ROWS;
+		}
 		break;
 	}
+	case COM_STMT_SEND_LONG_DATA:
+		long_data(p, c, b, n);
+		p->rstate = BS_MYSQL_R_NONE; /* no answer */
+		break;
 	case COM_CHANGE_USER:
 		change_user(p, b, n);
 		break;
@@ -826,7 +1004,6 @@ static void client_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 	}
 }
 
-/* ------------------------------------------------------------- framing */
 
 static void packet_end(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir)
 {
@@ -864,9 +1041,129 @@ static bool starts_row(struct bs_mysql *p, const struct bs_mysql_dir *d, uint8_t
 	return p->rstate == BS_MYSQL_R_ROWS;
 }
 
+/* ------------------------------------------------------------- resync */
+
+/* Does a whole packet payload read as one row of the current result: the
+ * values of exactly its columns, text or binary, filling it? */
+static bool row_fits(const struct bs_mysql *p, const uint8_t *b, size_t n)
+{
+	size_t pos = 0;
+	bs_str s;
+	if (!p->binary) {
+		for (uint64_t col = 0; col < p->ncols; col++) {
+			if (pos < n && b[pos] == 0xfb)
+				pos++;
+			else if (!lenenc_str(b, n, &pos, &s))
+				return false;
+		}
+		return pos == n;
+	}
+	if (p->ncols > BS_MYSQL_COLS || p->cols_seen < p->ncols || b[0] != 0x00)
+		return false;
+	size_t nullbytes = (size_t)(p->ncols + 9) / 8;
+	if (n < 1 + nullbytes)
+		return false;
+	pos = 1 + nullbytes;
+	for (unsigned col = 0; col < p->ncols; col++) {
+		unsigned bit = col + 2;
+		if (!(b[1 + bit / 8] & (1u << (bit % 8))) && !binary_value_skip(p->coltype[col], b, n, &pos))
+			return false;
+	}
+	return pos == n;
+}
+
+/* Is there a packet header at h (avail bytes) where the rows go on? 1 yes,
+ * -1 no, 0 not enough bytes to say. A terminator (EOF, or the OK with
+ * 0xfe) is taken as it is; a row must fill its packet and be followed by a
+ * header with the next sequence id and a length. The decision depends on
+ * the bytes only, not on how they were segmented. */
+static int hunt_try(const struct bs_mysql *p, const uint8_t *h, size_t avail)
+{
+	if (avail < 4)
+		return 0;
+	uint32_t len = (uint32_t)fixed_int(h, 3);
+	if (len == 0 || len > BS_MYSQL_SRV_BUF - 8)
+		return -1;
+	if (avail < 4 + (size_t)len)
+		return 0;
+	if (h[4] == 0xfe && len < 9)
+		return 1;
+	if (!row_fits(p, h + 4, len))
+		return -1;
+	if (avail < 8 + (size_t)len)
+		return 0;
+	const uint8_t *next = h + 4 + len;
+	return next[3] == (uint8_t)(h[3] + 1) && fixed_int(next, 3) > 0 ? 1 : -1;
+}
+
+/* A gap inside the rows of a result: the row in progress ends with what
+ * was read, the result goes on marked cut, and the server's bytes are
+ * searched for the next packet header that fits (hunt_feed). */
+static bool hunt_start(struct bs_mysql *p, const struct bs_proto_ctx *c)
+{
+	struct bs_mysql_dir *d = &p->d[1];
+	if (p->phase != BS_MYSQL_P_COMMAND || p->rstate != BS_MYSQL_R_ROWS || !p->ncols || d->desync ||
+	    p->d[0].desync)
+		return false;
+	if (d->streaming)
+		window_flush(p, c, true);
+	row_hold_flush(p, c);
+	p->result_cut = true;
+	d->hunting = true;
+	d->hunt_have = d->hunt_at = 0;
+	d->hdr_len = 0;
+	d->continued = d->streaming = d->first_byte_pending = false;
+	return true;
+}
+
+static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
+
+/* Server bytes after a gap in the rows, kept in sbuf (not in use: rows are
+ * streamed) until a header fits; offsets ruled out are skipped, counted. */
+static void hunt_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint8_t *b, size_t n)
+{
+	struct bs_mysql_dir *d = &p->d[1];
+	while (n > 0) {
+		size_t room = sizeof p->sbuf - d->hunt_have;
+		size_t k = n < room ? n : room;
+		memcpy(p->sbuf + d->hunt_have, b, k);
+		d->hunt_have += k;
+		b += k;
+		n -= k;
+		int fit;
+		while ((fit = hunt_try(p, p->sbuf + d->hunt_at, d->hunt_have - d->hunt_at)) < 0)
+			d->hunt_at++;
+		if (fit > 0) {
+			uint8_t rest[BS_MYSQL_SRV_BUF];
+			size_t rn = d->hunt_have - d->hunt_at;
+			memcpy(rest, p->sbuf + d->hunt_at, rn);
+			p->resync_skipped += d->hunt_at;
+			p->resyncs++;
+			d->hunting = false;
+			d->hunt_have = d->hunt_at = 0;
+			dir_feed(p, c, 1, rest, rn);
+			if (n)
+				dir_feed(p, c, 1, b, n);
+			return;
+		}
+		if (d->hunt_at) {
+			p->resync_skipped += d->hunt_at;
+			memmove(p->sbuf, p->sbuf + d->hunt_at, d->hunt_have - d->hunt_at);
+			d->hunt_have -= d->hunt_at;
+			d->hunt_at = 0;
+		}
+	}
+}
+
+/* ------------------------------------------------------------- framing */
+
 static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
 {
 	struct bs_mysql_dir *d = &p->d[dir];
+	if (d->hunting) {
+		hunt_feed(p, c, b, n);
+		return;
+	}
 	uint8_t *buf = dir ? p->sbuf : p->cbuf;
 	size_t cap = dir ? sizeof p->sbuf : sizeof p->cbuf;
 	while (n > 0) {
@@ -927,6 +1224,8 @@ static void framer_reset(struct bs_mysql_dir *d)
 	d->streaming = false;
 	d->first_byte_pending = false;
 	d->desync = false;
+	d->hunting = false;
+	d->hunt_have = d->hunt_at = 0;
 }
 
 enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
@@ -934,8 +1233,9 @@ enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int 
 	dir = dir ? 1 : 0;
 	if (n == 0)
 		return BS_MYSQL_OK;
-	if (p->last_dir != dir && p->d[dir].desync) {
+	if (p->last_dir != dir && (p->d[dir].desync || p->d[dir].hunting)) {
 		/* a turn of the conversation: this byte starts a packet */
+		p->resync_skipped += p->d[dir].hunt_have; /* no header fitted in them */
 		framer_reset(&p->d[dir]);
 		if (dir == 0)
 			p->rstate = BS_MYSQL_R_IGNORE;
@@ -949,6 +1249,14 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 {
 	(void)n;
 	dir = dir ? 1 : 0;
+	if (dir == 1 && p->d[1].hunting) {
+		/* a second hole: the bytes before it cannot join those after */
+		p->resync_skipped += p->d[1].hunt_have;
+		p->d[1].hunt_have = p->d[1].hunt_at = 0;
+		return;
+	}
+	if (dir == 1 && hunt_start(p, c))
+		return; /* the rows may go on after the hole: looked for */
 	if (dir == 1)
 		result_cut_off(p, c); /* rows lost in the gap */
 	p->d[dir].desync = true;
@@ -961,6 +1269,10 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 
 void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c)
 {
+	if (p->ld_carry_len)
+		long_data_flush(p, c);
+	if (p->d[1].hunting)
+		p->resync_skipped += p->d[1].hunt_have;
 	result_cut_off(p, c); /* the capture ended inside a result */
 	p->rstate = BS_MYSQL_R_NONE;
 }

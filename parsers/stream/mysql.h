@@ -70,7 +70,19 @@ struct bs_mysql_stmt {
 	bool used;
 	bool sql_cut;
 	uint16_t sql_len;
+	uint16_t nparams;            /* from its PREPARE_OK */
+	uint64_t long_data;          /* parameters (bit i, i < 64) sent by COM_STMT_SEND_LONG_DATA */
+	uint8_t ptypes[BS_MYSQL_COLS]; /* parameter types as last bound by an execute */
 	char sql[BS_MYSQL_STMT_SQL];
+};
+
+/* The cursor an execute opened (SERVER_STATUS_CURSOR_EXISTS): its column
+ * definitions stay in colname/coltype for the fetches, until another
+ * result's definitions replace them. */
+struct bs_mysql_cursor {
+	bool valid;
+	uint32_t stmt_id;
+	uint64_t ncols, cols_seen;
 };
 
 /* The address hits of the row being parsed, emitted when the row ends
@@ -96,6 +108,8 @@ struct bs_mysql_dir {
 	bool first_byte_pending;     /* logical packet started, no payload seen */
 	bool streaming;              /* this packet is a row, parsed as it comes */
 	bool desync;                 /* after a gap: drop bytes until a turn */
+	bool hunting;                /* after a gap in rows: looking for the next packet header */
+	size_t hunt_have, hunt_at;   /* bytes kept in sbuf, next offset to try */
 	uint64_t logical_len;        /* payload bytes of the logical packet */
 	size_t buf_len;
 };
@@ -142,8 +156,16 @@ struct bs_mysql {
 	struct bs_mysql_row_hold hold;
 	bool result_cut;             /* the result in progress lost rows */
 
+	struct bs_mysql_cursor cursor;
+	uint32_t exec_stmt_id;       /* of the COM_STMT_EXECUTE in progress */
+	uint32_t ld_stmt;            /* COM_STMT_SEND_LONG_DATA: the piece's statement, */
+	uint16_t ld_param;           /* parameter, and the address bytes that ended the */
+	size_t ld_carry_len;         /* previous piece (an address split between pieces) */
+	char ld_carry[256];
+
 	bool not_mysql;              /* the first server packet was no greeting */
 	uint64_t packets_truncated, bad_rows, queries;
+	uint64_t resyncs, resync_skipped; /* rows found again after a gap; bytes skipped to them */
 };
 
 void bs_mysql_init(struct bs_mysql *p);

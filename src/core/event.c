@@ -86,7 +86,7 @@ static const char *const auth_proto_names[] = {
 static const char *const addr_ctx_names[] = {
 	[BS_ADDR_DB_RESULT] = "db_result", [BS_ADDR_HTTP_REQ_BODY] = "http_req_body",
 	[BS_ADDR_HTTP_RESP_BODY] = "http_resp_body", [BS_ADDR_SMTP_HEADER] = "smtp_header",
-	[BS_ADDR_PAYLOAD] = "payload",
+	[BS_ADDR_PAYLOAD] = "payload", [BS_ADDR_DB_PARAM] = "db_param",
 };
 static const char *const flow_end_names[] = {
 	[BS_FLOW_FIN] = "fin", [BS_FLOW_RST] = "rst", [BS_FLOW_TIMEOUT] = "timeout", [BS_FLOW_EOF] = "eof",
@@ -204,6 +204,8 @@ static const struct field dns_fields[] = {
 	F("qname", FK_STR, u.dns.qname), F("qtype", FK_U16, u.dns.qtype),
 	F_LIST("answers", FK_IP_LIST, u.dns.answers, u.dns.nanswers, BS_DNS_MAX_ANS),
 	F("cname", FK_STR, u.dns.cname), F_ALWAYS("rcode", FK_INT, u.dns.rcode),
+	F_LIST("updates", FK_STR_LIST, u.dns.updates, u.dns.nupdates, BS_DNS_MAX_UPDATES),
+	F("updates_more", FK_SIZE, u.dns.updates_more),
 	F_END
 };
 

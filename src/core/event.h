@@ -162,6 +162,7 @@ enum bs_addr_ctx {
 	BS_ADDR_HTTP_RESP_BODY,  /* response body (ref = txn_id) */
 	BS_ADDR_SMTP_HEADER,     /* From/To/Cc of a message sent over SMTP */
 	BS_ADDR_PAYLOAD,         /* any other stream payload: FTP data, unknown TCP */
+	BS_ADDR_DB_PARAM,        /* a prepared statement's parameter sent by the client (ref = query_id) */
 };
 struct bs_ev_addr {
 	enum bs_addr_ctx ctx;
@@ -196,6 +197,7 @@ struct bs_ev_filexfer {
 };
 
 #define BS_DNS_MAX_ANS 16
+#define BS_DNS_MAX_UPDATES 16
 struct bs_ev_dns {
 	bs_str qname;
 	uint16_t qtype;
@@ -203,6 +205,12 @@ struct bs_ev_dns {
 	size_t nanswers;
 	bs_str cname;
 	int rcode;               /* -1: no response seen */
+	/* UPDATE (RFC 2136): the distinct owner names of the update section, in
+	 * order (qname is the first); names past BS_DNS_MAX_UPDATES or the
+	 * parser's pool, and records past its read limit, are counted */
+	bs_str updates[BS_DNS_MAX_UPDATES];
+	size_t nupdates;
+	size_t updates_more;
 };
 
 /* A command run (or refused) through sudo on the logging host: who asked,

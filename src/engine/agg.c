@@ -579,6 +579,7 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 		return;
 	}
 	case BS_ADDR_SMTP_HEADER:
+	case BS_ADDR_DB_PARAM: /* written into the database: not data leaving it */
 		return;
 	}
 }
