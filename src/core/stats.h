@@ -11,6 +11,7 @@ struct bs_input_stats {
 	uint64_t bytes;     /* bytes of the file as stored (compressed size for gzip) */
 	uint64_t records, parsed, ignored, malformed;
 	bool truncated;     /* damaged or cut: the end of the input was not reached cleanly */
+	uint64_t rcpts_dropped; /* recipients of its messages a parser could not keep */
 };
 
 static inline void bs_stats_count(struct bs_input_stats *s, enum bs_verdict v)
