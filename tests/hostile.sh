@@ -266,6 +266,30 @@ for mta in postfix sendmail exim; do
 	is "rcpt-$mta: all $nr recipients exposed" "$(grep -c '^r[0-9]*@many\.example,.*sent_to' "$work/rcpt-$mta.out/exposed_addresses.csv")" $nr
 done
 
+# -------------------------------------- recipients not kept reach the summary
+# (issue 22, item 1) What a parser still cannot keep (an Exim or OpenSMTPD
+# "address" of more than 512 bytes, not an address; SMTP in captures beyond
+# 1,000 recipients of one transaction) is counted per input and shown: a
+# line in the summary on stdout, a paragraph in the report's input
+# accounting, a line per message on --debug. Before: counted on the event,
+# shown nowhere. A clean run has no such line.
+log="$work/maillog-longrcpt"
+long=$(awk 'BEGIN { for (i = 0; i < 600; i++) printf "x" }')
+{
+	echo "2007-05-05 10:31:02 [4711] 1HjwXy-0001Ab-7Q <= alice@example.net H=wm3.example.net [10.0.1.13]:41234 P=esmtpsa A=dovecot_login:alice@example.net S=2412 id=m1@example.net"
+	echo "2007-05-05 10:31:04 [4712] 1HjwXy-0001Ab-7Q => bob@many.example R=dnslookup T=remote_smtp H=mx.many.example [198.51.100.7]"
+	echo "2007-05-05 10:31:04 [4712] 1HjwXy-0001Ab-7Q => $long@many.example R=dnslookup T=remote_smtp H=mx.many.example [198.51.100.7]"
+	echo "2007-05-05 10:31:04 [4712] 1HjwXy-0001Ab-7Q => $long@other.example R=dnslookup T=remote_smtp H=mx.many.example [198.51.100.7]"
+	echo "2007-05-05 10:31:05 [4712] 1HjwXy-0001Ab-7Q Completed"
+} > "$log"
+"$bin" analyze -o "$work/longrcpt.out" --debug "$work/longrcpt.debug" "$log" >"$work/longrcpt.stdout" 2>"$work/longrcpt.stderr"
+is "recipients not kept: exit" "$?" 0
+is "recipients not kept: the summary's line" "$(grep '^recipients not kept' "$work/longrcpt.stdout" | cut -d' ' -f1-4)" "recipients not kept: 2"
+check "recipients not kept: the report's input accounting" grep -q '>2 recipient(s) of messages were not kept' "$work/longrcpt.out/report.html"
+check "recipients not kept: --debug names the input and line" grep -q "maillog-longrcpt:1: mail: 2 recipient(s) of a message not kept" "$work/longrcpt.debug"
+"$bin" analyze -o "$work/longrcpt-clean.out" "$work/maillog-exim" >"$work/longrcpt-clean.stdout" 2>/dev/null
+is "recipients not kept: no line when none" "$(grep -c '^recipients not kept' "$work/longrcpt-clean.stdout")" 0
+
 # ------------------------------------------------------- unreadable inputs
 # (issue 22, item 6) A file and a directory that cannot be opened (permission
 # denied; through the shim, since root reads a mode-0000 file) each have their

@@ -31,7 +31,7 @@ struct step {
 #define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define REC_MAX 256
-#define REC_LINE 4096
+#define REC_LINE 65536 /* a mail event of BS_MAIL_MAX_RCPT recipients */
 struct recorder {
 	char line[REC_MAX][REC_LINE];
 	size_t n;

@@ -191,24 +191,16 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 	}
 	cur.i += 4;
 
-	bs_str rcpts[BS_MAIL_MAX_RCPT];
-	size_t nrcpt = 0, dropped = 0;
-	for (;;) {
-		bs_str r;
+	/* the list is checked whole first: a cut one emits nothing */
+	const struct av_cur list = cur;
+	for (bs_str r;; cur.i++) {
 		if (!av_angle_addr(&cur, &r)) {
 			bs_line_debug(c, DAEMON, "recipient list cut or without <>");
 			return BS_MALFORMED;
 		}
-		if (nrcpt < BS_MAIL_MAX_RCPT)
-			rcpts[nrcpt++] = r;
-		else
-			dropped++;
 		if (!av_at(&cur, ",<"))
 			break;
-		cur.i++;
 	}
-	if (dropped)
-		bs_line_debug(c, DAEMON, "more recipients than BS_MAIL_MAX_RCPT: the rest dropped");
 
 	enum av_kind kind = av_category(category);
 	struct bs_event ev;
@@ -219,10 +211,16 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 	ev.u.spam.virus = kind == AV_VIRUS;
 	ev.u.spam.score = av_score(bs_str_make(cur.p + cur.i, cur.n - cur.i));
 	ev.u.spam.sender = sender;
-	ev.u.spam.rcpts = rcpts;
-	ev.u.spam.nrcpt = nrcpt;
 	ev.u.spam.filter = BS_STR_LIT("amavis");
-	bs_emit(c->sink, &ev);
+	/* more than BS_MAIL_MAX_RCPT recipients: emitted in parts, none dropped */
+	struct bs_line_rcpts parts = { .c = c, .ev = &ev };
+	cur = list;
+	for (bs_str r; av_angle_addr(&cur, &r); cur.i++) {
+		bs_line_rcpts_add(&parts, r, BS_STR_NULL);
+		if (!av_at(&cur, ",<"))
+			break;
+	}
+	bs_line_rcpts_end(&parts);
 	return BS_PARSED;
 }
 

@@ -76,6 +76,21 @@ void bs_line_auth(const struct bs_line_ctx *c, struct bs_event *ev, enum bs_auth
 /* An access-log request (web access log, IIS, Exchange HttpProxy): an HTTP
  * event, phase COMPLETE, from_access_log, txn the line number, no host. */
 void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts, int status, uint64_t bytes);
+/* The recipients of one line's MAIL or SPAM event (a Sendmail-like list
+ * on one line): added one by one and emitted in parts of at most
+ * BS_MAIL_MAX_RCPT (event.h), so none is dropped. ev is filled but for its
+ * recipients; end emits the last part (the only one, even empty).
+ * with_status: the MAIL event carries the statuses given (else none). */
+struct bs_line_rcpts {
+	const struct bs_line_ctx *c;
+	struct bs_event *ev;
+	bool with_status;
+	size_t n;
+	uint32_t part;
+	bs_str rcpts[BS_MAIL_MAX_RCPT], status[BS_MAIL_MAX_RCPT];
+};
+void bs_line_rcpts_add(struct bs_line_rcpts *r, bs_str rcpt, bs_str status);
+void bs_line_rcpts_end(struct bs_line_rcpts *r);
 /* If s opens with lit, step over it and say so. */
 bool bs_line_skip(bs_str *s, const char *lit);
 /* Why a line is malformed, to c->diag with the input and line number (the

@@ -161,6 +161,7 @@ static void rcpt_set(struct bs_exim *p, const struct bs_line_ctx *c, struct ex_m
 		m->parts++;
 		m->nrcpt = 0;
 		m->rbuf_n = 0;
+		m->dropped = 0; /* a part carries the drops since the last */
 	}
 	memcpy(m->rbuf + m->rbuf_n, addr.p, addr.n);
 	m->r[m->nrcpt].off = m->rbuf_n;

@@ -51,6 +51,36 @@ void bs_line_access(const struct bs_line_ctx *c, struct bs_event *ev, bs_time ts
 	h->resp_bytes = bytes;
 }
 
+static void rcpts_emit(struct bs_line_rcpts *r)
+{
+	if (r->ev->type == BS_EV_SPAM) {
+		r->ev->u.spam.rcpts = r->rcpts;
+		r->ev->u.spam.nrcpt = r->n;
+	} else {
+		r->ev->u.mail.rcpts = r->rcpts;
+		r->ev->u.mail.rcpt_status = r->with_status ? r->status : NULL;
+		r->ev->u.mail.nrcpt = r->n;
+		r->ev->u.mail.part = r->part;
+	}
+	bs_emit(r->c->sink, r->ev);
+	r->part++;
+	r->n = 0;
+}
+
+void bs_line_rcpts_add(struct bs_line_rcpts *r, bs_str rcpt, bs_str status)
+{
+	if (r->n == BS_MAIL_MAX_RCPT)
+		rcpts_emit(r);
+	r->rcpts[r->n] = rcpt;
+	r->status[r->n++] = status;
+}
+
+void bs_line_rcpts_end(struct bs_line_rcpts *r)
+{
+	if (r->n || !r->part)
+		rcpts_emit(r);
+}
+
 static bool digit(char c) { return c >= '0' && c <= '9'; }
 
 size_t bs_line_iso_stamp(bs_str s, struct bs_tz *tz, bs_time *ts)

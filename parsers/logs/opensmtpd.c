@@ -13,7 +13,8 @@
  * authentication line emits BS_EV_AUTH (proto smtp) from that client at
  * once; a message emits one BS_EV_MAIL (client, authenticated user, sender,
  * every recipient, size, msgid) when its last announced envelope is seen
- * (the old form: at its message line). Deliveries, disconnections and failed
+ * (the old form: at its message line); one of more than OS_MAX_RCPT
+ * recipients is emitted in parts (event.h) as it fills, none dropped. Deliveries, disconnections and failed
  * commands are ignored: the message was counted when it was received. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
@@ -24,8 +25,9 @@
 
 #define OS_MAX_SESS 4096
 #define OS_MAX_MSG 4096
-#define OS_MAX_RCPT 32
+#define OS_MAX_RCPT 32     /* recipients held per message: when full, emitted as a part */
 #define OS_RCPT_BYTES 2048
+#define OS_ADDR_MAX 512    /* longer is not an address: counted dropped */
 
 struct os_sess {
 	struct bs_queue_msg q; /* session id */
@@ -39,8 +41,9 @@ struct os_msg {
 	bs_time ts;
 	uint64_t lineno, size;
 	bs_ip client;
-	uint16_t nrcpt, want, rcpt_used, sender_n;
-	uint32_t dropped;
+	uint16_t nrcpt, rcpt_used, sender_n;
+	uint32_t want; /* nrcpt= announced */
+	uint32_t dropped, parts, emitted; /* parts emitted so far, with this many recipients */
 	uint8_t name_n, user_n, host_n;
 	char name[128], user[128], host[64], sender[256];
 	uint16_t rcpt_off[OS_MAX_RCPT], rcpt_len[OS_MAX_RCPT];
@@ -75,6 +78,7 @@ static void emit(struct bs_opensmtpd *p, const struct bs_line_ctx *c, const stru
 	e->rcpts = p->rcpts;
 	e->nrcpt = m->nrcpt;
 	e->rcpts_dropped = m->dropped;
+	e->part = m->parts;
 	e->size = m->size;
 	e->local_uid = -1;
 	e->sasl_user = STR(m, user);
@@ -82,9 +86,12 @@ static void emit(struct bs_opensmtpd *p, const struct bs_line_ctx *c, const stru
 	bs_emit(c->sink, &ev);
 }
 
+/* The message's last part: the only one, or what is held after the others. */
 static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
 {
-	emit(owner, c, (const struct os_msg *)q);
+	const struct os_msg *m = (const struct os_msg *)q;
+	if (m->nrcpt || !m->parts)
+		emit(owner, c, m);
 }
 
 static void flush_nothing(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
@@ -218,11 +225,20 @@ static enum bs_verdict authentication(struct bs_opensmtpd *p, const struct bs_li
 	return BS_PARSED;
 }
 
-static void add_rcpt(struct os_msg *m, bs_str rcpt)
+/* A recipient of the part being held; when the part is full, it is emitted
+ * (event.h) and forgotten, so none is dropped. */
+static void add_rcpt(struct bs_opensmtpd *p, const struct bs_line_ctx *c, struct os_msg *m, bs_str rcpt)
 {
-	if (m->nrcpt == OS_MAX_RCPT || rcpt.n > sizeof m->rcpt_text - m->rcpt_used) {
+	if (rcpt.n > OS_ADDR_MAX) {
 		m->dropped++;
 		return;
+	}
+	if (m->nrcpt == OS_MAX_RCPT || rcpt.n > sizeof m->rcpt_text - m->rcpt_used) {
+		emit(p, c, m);
+		m->parts++;
+		m->emitted += m->nrcpt + m->dropped; /* a part carries the drops since the last */
+		m->nrcpt = m->rcpt_used = 0;
+		m->dropped = 0;
 	}
 	m->rcpt_off[m->nrcpt] = m->rcpt_used;
 	m->rcpt_len[m->nrcpt] = (uint16_t)rcpt.n;
@@ -241,7 +257,7 @@ static struct os_msg *open_msg(struct bs_opensmtpd *p, const struct bs_line_ctx 
 	m->lineno = c->lineno;
 	m->size = 0;
 	m->nrcpt = m->want = m->rcpt_used = m->sender_n = 0;
-	m->dropped = 0;
+	m->dropped = m->parts = m->emitted = 0;
 	m->name_n = m->user_n = 0;
 	KEEP(m->host, c->sl->host);
 	memset(&m->client, 0, sizeof m->client);
@@ -263,7 +279,7 @@ static void set_sender(struct os_msg *m, bs_str from)
 
 static void done(struct bs_opensmtpd *p, const struct bs_line_ctx *c, struct os_msg *m)
 {
-	emit(p, c, m);
+	flush_msg(p, c, &m->q);
 	bs_queue_forget(&p->msgs, &m->q);
 }
 
@@ -279,12 +295,12 @@ static enum bs_verdict message(struct bs_opensmtpd *p, const struct bs_line_ctx 
 		m->size = to_u64(v);
 	if (field(kv, "from", &from) && field(kv, "to", &to)) {
 		set_sender(m, from);
-		add_rcpt(m, strip_angle(to));
+		add_rcpt(p, c, m, strip_angle(to));
 		done(p, c, m);
 		return BS_PARSED;
 	}
-	m->want = field(kv, "nrcpt", &v) ? (uint16_t)to_u64(v) : 0;
-	if (m->want && m->nrcpt + m->dropped >= m->want)
+	m->want = field(kv, "nrcpt", &v) ? (uint32_t)to_u64(v) : 0;
+	if (m->want && m->emitted + m->nrcpt + m->dropped >= m->want)
 		done(p, c, m);
 	return BS_PARSED;
 }
@@ -297,8 +313,8 @@ static enum bs_verdict envelope(struct bs_opensmtpd *p, const struct bs_line_ctx
 		return BS_MALFORMED;
 	struct os_msg *m = open_msg(p, c, sid, bs_str_make(evpid.p, 8));
 	set_sender(m, from);
-	add_rcpt(m, strip_angle(to));
-	if (m->want && m->nrcpt + m->dropped >= m->want)
+	add_rcpt(p, c, m, strip_angle(to));
+	if (m->want && m->emitted + m->nrcpt + m->dropped >= m->want)
 		done(p, c, m);
 	return BS_PARSED;
 }

@@ -13,7 +13,10 @@
  * injecting process's: qmaild's for mail received by SMTP), every recipient
  * with its last status (sent, deferred, bounced; "" when no result was
  * logged) at the time and line of "new msg" (or "info msg"). Messages never
- * ended are flushed at the end of input. rblsmtpd's and qmail-smtpd's RBL
+ * ended are flushed at the end of input. A message of more than QM_MAX_RCPT
+ * recipients is emitted in parts (event.h) as it fills, none dropped; a
+ * result for a recipient of a part already emitted adds it again, with its
+ * status, to the part being held (the delivery keeps the address). rblsmtpd's and qmail-smtpd's RBL
  * refusals emit a rejected BS_EV_MAIL and a BS_EV_SPAM (filter "rblsmtpd")
  * at once; tcpserver, status and bounce lines are ignored. State: two
  * queue.h tables (open messages, deliveries in progress). */
@@ -27,8 +30,9 @@
 
 #define QM_MAX_OPEN 16384
 #define QM_MAX_DLV 4096
-#define QM_MAX_RCPT 32      /* recipients kept per message; the rest are counted */
+#define QM_MAX_RCPT 32      /* recipients held per message: when full, emitted as a part */
 #define QM_RCPT_BYTES 2048  /* their text */
+#define QM_ADDR_MAX 512     /* longer is not an address: counted dropped */
 
 enum qm_status { QM_PENDING, QM_SENT, QM_DEFERRED, QM_BOUNCED };
 
@@ -38,7 +42,7 @@ struct qm_msg {
 	uint64_t lineno, size;
 	long uid;
 	uint16_t sender_n, rcpt_used, nrcpt;
-	uint32_t dropped;
+	uint32_t dropped, parts; /* parts: emitted so far */
 	uint8_t host_n;
 	char host[64]; /* the syslog host, for a message flushed at the end */
 	char sender[256];
@@ -50,7 +54,10 @@ struct qm_msg {
 struct qm_dlv {
 	struct bs_queue_msg q; /* delivery number */
 	char msg[BS_QID_MAX];
-	uint8_t msg_n, rcpt; /* rcpt: index in the message, QM_MAX_RCPT if not kept */
+	uint8_t msg_n, rcpt; /* rcpt: index in the message's part, QM_MAX_RCPT if not kept */
+	uint32_t part;       /* the part holding it: once emitted, a result adds it again */
+	uint16_t addr_n;
+	char addr[QM_ADDR_MAX];
 };
 
 struct bs_qmail {
@@ -80,6 +87,7 @@ static void emit(struct bs_qmail *p, const struct bs_line_ctx *c, const struct q
 	e->rcpt_status = p->status;
 	e->nrcpt = m->nrcpt;
 	e->rcpts_dropped = m->dropped;
+	e->part = m->parts;
 	e->size = m->size;
 	/* Not local_uid: qmail logs the uid of whatever queued the message, which
 	 * for mail received by SMTP is qmaild's, so every inbound message would
@@ -93,9 +101,12 @@ static void emit(struct bs_qmail *p, const struct bs_line_ctx *c, const struct q
 	bs_emit(c->sink, &ev);
 }
 
+/* The message's last part: the only one, or what is held after the others. */
 static void flush_msg(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
 {
-	emit(owner, c, (const struct qm_msg *)q);
+	const struct qm_msg *m = (const struct qm_msg *)q;
+	if (m->nrcpt || !m->parts)
+		emit(owner, c, m);
 }
 
 static void flush_nothing(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
@@ -234,7 +245,7 @@ static struct qm_msg *open_msg(struct bs_qmail *p, const struct bs_line_ctx *c, 
 		m->size = 0;
 		m->uid = -1;
 		m->sender_n = m->rcpt_used = m->nrcpt = 0;
-		m->dropped = 0;
+		m->dropped = m->parts = 0;
 		m->host_n = 0;
 		if (c->sl && c->sl->host.n) { /* an empty host may be a NULL pointer */
 			m->host_n = (uint8_t)(c->sl->host.n < sizeof m->host ? c->sl->host.n : sizeof m->host);
@@ -270,14 +281,22 @@ static enum bs_verdict info_msg(struct bs_qmail *p, const struct bs_line_ctx *c,
 	return BS_PARSED;
 }
 
-static uint8_t add_rcpt(struct qm_msg *m, bs_str rcpt)
+/* A recipient of the part being held; when the part is full, it is emitted
+ * (event.h) and forgotten, so none is dropped. */
+static uint8_t add_rcpt(struct bs_qmail *p, const struct bs_line_ctx *c, struct qm_msg *m, bs_str rcpt)
 {
 	for (uint8_t i = 0; i < m->nrcpt; i++)
 		if (m->rcpt_len[i] == rcpt.n && memcmp(m->rcpt_text + m->rcpt_off[i], rcpt.p, rcpt.n) == 0)
 			return i; /* a retry of a deferred recipient */
-	if (m->nrcpt == QM_MAX_RCPT || rcpt.n > sizeof m->rcpt_text - m->rcpt_used) {
+	if (rcpt.n > QM_ADDR_MAX) {
 		m->dropped++;
 		return QM_MAX_RCPT;
+	}
+	if (m->nrcpt == QM_MAX_RCPT || rcpt.n > sizeof m->rcpt_text - m->rcpt_used) {
+		emit(p, c, m);
+		m->parts++;
+		m->nrcpt = m->rcpt_used = 0;
+		m->dropped = 0; /* a part carries the drops since the last */
 	}
 	uint8_t i = (uint8_t)m->nrcpt++;
 	m->rcpt_off[i] = m->rcpt_used;
@@ -296,17 +315,20 @@ static enum bs_verdict start_delivery(struct bs_qmail *p, const struct bs_line_c
 	    !(bs_line_skip(&s, " to remote ") || bs_line_skip(&s, " to local ")) || s.n == 0)
 		return BS_MALFORMED;
 	struct qm_msg *m = open_msg(p, c, mnum, ts);
-	uint8_t idx = add_rcpt(m, s);
+	uint8_t idx = add_rcpt(p, c, m, s);
 	bool created;
 	struct qm_dlv *d = (struct qm_dlv *)bs_queue_open(&p->dlvs, c, dnum, &created);
 	memcpy(d->msg, mnum.p, mnum.n);
 	d->msg_n = (uint8_t)mnum.n;
 	d->rcpt = idx;
+	d->part = m->parts;
+	d->addr_n = (uint16_t)(idx < QM_MAX_RCPT ? s.n : 0);
+	memcpy(d->addr, s.p, d->addr_n);
 	return BS_PARSED;
 }
 
 /* "delivery 12: success: ..." */
-static enum bs_verdict delivery_result(struct bs_qmail *p, bs_str s)
+static enum bs_verdict delivery_result(struct bs_qmail *p, const struct bs_line_ctx *c, bs_str s)
 {
 	bs_str dnum;
 	if (!take_number(&s, &dnum) || !bs_line_skip(&s, ": "))
@@ -320,7 +342,11 @@ static enum bs_verdict delivery_result(struct bs_qmail *p, bs_str s)
 	if (!d)
 		return BS_IGNORED; /* its start is before the log */
 	struct qm_msg *m = (struct qm_msg *)bs_queue_find(&p->msgs, bs_str_make(d->msg, d->msg_n));
-	if (m && d->rcpt < m->nrcpt)
+	if (m && d->addr_n && d->part != m->parts) { /* its part was emitted: it comes again with its status */
+		d->rcpt = add_rcpt(p, c, m, bs_str_make(d->addr, d->addr_n));
+		d->part = m->parts;
+	}
+	if (m && d->part == m->parts && d->rcpt < m->nrcpt)
 		m->rcpt_status[d->rcpt] = st;
 	bs_queue_forget(&p->dlvs, &d->q);
 	return BS_PARSED;
@@ -340,14 +366,14 @@ static enum bs_verdict send_line(struct bs_qmail *p, const struct bs_line_ctx *c
 	if (bs_line_skip(&s, "starting delivery "))
 		return start_delivery(p, c, s, ts);
 	if (bs_line_skip(&s, "delivery "))
-		return delivery_result(p, s);
+		return delivery_result(p, c, s);
 	if (bs_line_skip(&s, "end msg ")) {
 		if (!take_number(&s, &num))
 			return BS_MALFORMED;
 		struct qm_msg *m = (struct qm_msg *)bs_queue_find(&p->msgs, num);
 		if (!m)
 			return BS_IGNORED; /* begun before the log */
-		emit(p, c, m);
+		flush_msg(p, c, &m->q);
 		bs_queue_forget(&p->msgs, &m->q);
 		return BS_PARSED;
 	}

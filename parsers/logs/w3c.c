@@ -50,7 +50,6 @@ static const struct {
 };
 
 #define W3C_MAX_FIELDS 192  /* HttpProxy logs about 80; the rest of a longer list is not read */
-#define W3C_MAX_RCPT 256    /* a tracking line's recipients; the rest are counted as dropped */
 #define URI_MAX 8192        /* stem "?" query, joined (longer: cut) */
 
 struct w3c {
@@ -351,28 +350,18 @@ static enum bs_verdict tracking_line(struct w3c *w, const struct bs_line_ctx *c,
 		m->sasl_user = m->sender;
 	(void)parse_u64(val(w, C_SIZE), &m->size);
 	m->local_uid = -1;
-	bs_str rcpts[W3C_MAX_RCPT], status[W3C_MAX_RCPT];
+	struct bs_line_rcpts r = { .c = c, .ev = &ev, .with_status = true };
 	bs_str list = val(w, C_RCPT);
-	size_t n = 0;
 	bs_str st = receive ? BS_STR_LIT("") : fail ? BS_STR_LIT("bounced") : BS_STR_LIT("sent");
 	for (size_t i = 0; i < list.n;) {
 		size_t j = i;
 		while (j < list.n && list.p[j] != ';')
 			j++;
-		if (j > i) {
-			if (n < W3C_MAX_RCPT) {
-				rcpts[n] = bs_str_make(list.p + i, j - i);
-				status[n++] = st;
-			} else {
-				m->rcpts_dropped++;
-			}
-		}
+		if (j > i)
+			bs_line_rcpts_add(&r, bs_str_make(list.p + i, j - i), st);
 		i = j + 1;
 	}
-	m->rcpts = rcpts;
-	m->rcpt_status = status;
-	m->nrcpt = n;
-	bs_emit(c->sink, &ev);
+	bs_line_rcpts_end(&r);
 	return BS_PARSED;
 }
 

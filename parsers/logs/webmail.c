@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#define WM_MAX_RCPT 256 /* a webmail message's recipients; the rest are counted as dropped */
 
 const char *bs_wm_find(bs_str s, const char *lit)
 {
@@ -62,8 +61,16 @@ void bs_wm_login(const struct bs_line_ctx *c, bs_time ts, enum bs_auth_proto pro
 void bs_wm_sent(const struct bs_line_ctx *c, bs_time ts, bs_str user, const bs_ip *ip, bs_str message_id,
                 bs_str list)
 {
-	bs_str rcpts[WM_MAX_RCPT];
-	size_t nrcpt = 0, dropped = 0;
+	struct bs_event ev;
+	bs_line_event(c, &ev, BS_EV_MAIL);
+	if (!c->sl)
+		ev.ts = ts;
+	ev.src = *ip;
+	ev.u.mail.sender = user;
+	ev.u.mail.sasl_user = user;
+	ev.u.mail.message_id = message_id.p ? message_id : BS_STR_LIT("");
+	ev.u.mail.local_uid = -1;
+	struct bs_line_rcpts r = { .c = c, .ev = &ev };
 	for (size_t i = 0; i < list.n;) {
 		size_t j = i;
 		while (j < list.n && list.p[j] != ',')
@@ -73,25 +80,9 @@ void bs_wm_sent(const struct bs_line_ctx *c, bs_time ts, bs_str user, const bs_i
 			a++;
 		while (b > a && list.p[b - 1] == ' ')
 			b--;
-		if (b > a) {
-			if (nrcpt < WM_MAX_RCPT)
-				rcpts[nrcpt++] = bs_str_make(list.p + a, b - a);
-			else
-				dropped++;
-		}
+		if (b > a)
+			bs_line_rcpts_add(&r, bs_str_make(list.p + a, b - a), BS_STR_NULL);
 		i = j + 1;
 	}
-	struct bs_event ev;
-	bs_line_event(c, &ev, BS_EV_MAIL);
-	if (!c->sl)
-		ev.ts = ts;
-	ev.src = *ip;
-	ev.u.mail.sender = user;
-	ev.u.mail.sasl_user = user;
-	ev.u.mail.message_id = message_id.p ? message_id : BS_STR_LIT("");
-	ev.u.mail.rcpts = rcpts;
-	ev.u.mail.nrcpt = nrcpt;
-	ev.u.mail.rcpts_dropped = dropped;
-	ev.u.mail.local_uid = -1;
-	bs_emit(c->sink, &ev);
+	bs_line_rcpts_end(&r);
 }

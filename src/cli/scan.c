@@ -68,10 +68,14 @@ static void warnf(struct shared *sh, const char *fmt, ...)
  * application's own log in its file form (Roundcube's userlogins): their
  * events carry the label of the input's path (bs_path_server_label), as a
  * syslog line carries its host; which fleet server that is, the engine
- * decides. */
+ * decides.
+ * Recipients a parser could not keep are counted on their input's row
+ * (the summary and the report show them) and said on --debug. */
 struct tee {
 	struct bs_agg *agg;
 	struct bs_spill_writer *spill;
+	struct bs_input_row *rows;
+	const struct bs_diag *diag;
 	char server[BS_PATH_LABEL_SIZE];
 };
 
@@ -85,6 +89,11 @@ static void tee_fn(void *ctx, const struct bs_event *ev)
 		copy = *ev;
 		copy.host = bs_str_make(t->server, strlen(t->server));
 		ev = &copy;
+	}
+	if (ev->type == BS_EV_MAIL && ev->u.mail.rcpts_dropped) {
+		t->rows[ev->origin.input].st.rcpts_dropped += ev->u.mail.rcpts_dropped;
+		bs_diag(t->diag, ev->origin.input, ev->origin.ref, ev->origin.from_capture, "mail",
+		        "%zu recipient(s) of a message not kept", ev->u.mail.rcpts_dropped);
 	}
 	bs_agg_sink(t->agg, ev);
 	if (t->spill)
@@ -231,7 +240,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
-	struct tee tee = { .agg = w->agg };
+	struct tee tee = { .agg = w->agg, .rows = sh->rows, .diag = sh->o->diag };
 	if (sh->o->spill)
 		tee.spill = bs_spill_writer_new(sh->o->spill);
 	for (;;) {

@@ -117,7 +117,8 @@ struct bs_ev_mail {
 	bs_str sender;           /* envelope sender as written; "" for <> */
 	const bs_str *rcpts;     /* accepted / attempted recipients */
 	size_t nrcpt;
-	size_t rcpts_dropped;    /* recipients a parser could not keep (counted, not emitted) */
+	size_t rcpts_dropped;    /* recipients a parser could not keep (counted, not emitted),
+	                          * since the message's previous part: their sum is the message's */
 	uint32_t part;           /* 0: the message (or its first part); N: its N+1th part, more recipients only */
 	const bs_str *rcpt_status; /* per recipient: "sent", "bounced", "deferred", "rejected", "" */
 	bs_str sasl_user;        /* authenticated submitter */

@@ -11,6 +11,7 @@ struct bs_input_stats {
 	uint64_t bytes;     /* bytes of the file as stored (compressed size for gzip) */
 	uint64_t records, parsed, ignored, malformed;
 	bool truncated;     /* damaged or cut: the end of the input was not reached cleanly */
+	uint64_t rcpts_dropped; /* recipients of its messages a parser could not keep */
 	/* captures: flows closed before their end while this input was read,
 	 * by the flow-table cap or the memory cap (--memcap), and of those by
 	 * the memory cap. Not columns of input_stats.csv (fixed by the brief):

@@ -42,16 +42,12 @@ bool is_local_domain(const struct ctx *c, const char *dom)
 	return false;
 }
 
+static int cmp_ip(const void *x, const void *y) { return bs_ip_cmp(x, y); }
+
+/* infra holds the servers' addresses too, sorted (fleet_index) */
 static bool ip_is_infra(const struct ctx *c, const bs_ip *ip)
 {
-	for (size_t i = 0; i < c->ninfra; i++)
-		if (bs_ip_eq(&c->infra[i], ip))
-			return true;
-	for (size_t s = 0; s < c->nsrv; s++)
-		for (size_t k = 0; k < c->srv[s].naddrs; k++)
-			if (bs_ip_eq(&c->srv[s].addrs[k], ip))
-				return true;
-	return false;
+	return c->ninfra && bsearch(ip, c->infra, c->ninfra, sizeof *c->infra, cmp_ip) != NULL;
 }
 
 /* Outside: neither private nor part of the fleet or its infrastructure. */
@@ -60,14 +56,16 @@ bool ip_is_outside(const struct ctx *c, const bs_ip *ip)
 	return ip->family && !bs_ip_is_private(ip) && !ip_is_infra(c, ip);
 }
 
+/* A server's name, or a name under it (wm1 -> wm1.example.net): each of the
+ * name's prefixes ending before a dot, and the whole, looked up by name. */
 static bool name_is_fleet(const struct ctx *c, const char *name)
 {
-	for (size_t s = 0; s < c->nsrv; s++) {
-		size_t n = strlen(c->srv[s].name);
-		if (strncmp(name, c->srv[s].name, n) == 0 && (name[n] == 0 || name[n] == '.'))
+	for (size_t n = 0;; n++) {
+		if ((name[n] == '.' || name[n] == 0) && srv_by_name(c, name, n) >= 0)
 			return true;
+		if (name[n] == 0)
+			return false;
 	}
-	return false;
 }
 
 /* An outside host name or address (a reference target, a DNS name). */
@@ -189,7 +187,7 @@ static void server_hist(struct ctx *c, size_t s, struct bs_server_result *o)
 	o->hist_bin = per * 3600 * BS_USEC;
 	o->hist = bs_xcalloc(o->nbins, sizeof *o->hist);
 	o->hist_attack = bs_xcalloc(o->nbins, sizeof *o->hist_attack);
-	for (size_t i = 0; i < a->hours.n; i++) {
+	for (size_t i = 0; c->srv_hosted[s] && i < a->hours.n; i++) {
 		const struct bs_hourrec *h = &a->hours.v[i];
 		if (srv_of_host(c, h->host) != (int)s || h->hour < h0 || h->hour > h1)
 			continue;
@@ -201,8 +199,6 @@ static void server_hist(struct ctx *c, size_t s, struct bs_server_result *o)
 	}
 }
 
-
-static int cmp_ip(const void *x, const void *y) { return bs_ip_cmp(x, y); }
 
 /* The result row of server s; its working lists are freed (the attacker
  * addresses move into the row). */
@@ -333,6 +329,8 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	free(sorted.cand.v);
 	free(c.srv);
 	free(c.infra);
+	free(c.srv_names);
+	free(c.srv_hosted);
 	bs_u64map_free(&c.host_srv);
 	bs_u64map_free(&c.cand_ix);
 	exfil_index_free(&c);

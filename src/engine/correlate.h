@@ -47,6 +47,11 @@ struct exfil_index {
 	size_t n;
 };
 
+struct srv_name {
+	const char *name;
+	size_t s;                         /* index in ctx.srv */
+};
+
 struct ctx {
 	const struct bs_agg *a;           /* candidates in canonical order */
 	const struct bs_engine_config *cfg;
@@ -55,8 +60,13 @@ struct ctx {
 	struct srv *srv;
 	size_t nsrv;
 	struct bs_u64map host_srv;        /* host id -> server index */
-	bs_ip *infra;                     /* inventory addresses of every role */
+	bool *srv_hosted;                 /* per server: some host id maps to it (else
+	                                   * no record of the data is its: the per-server
+	                                   * scans skip it, so a large inventory stays cheap) */
+	bs_ip *infra;                     /* inventory addresses of every role; with the
+	                                   * servers', sorted by fleet_index (bsearch) */
 	size_t ninfra;
+	struct srv_name *srv_names;       /* the servers by name (fleet_index; bsearch) */
 	char **local;                     /* local domains (given or inferred) */
 	size_t nlocal;
 	bool local_inferred;
@@ -68,6 +78,12 @@ struct ctx {
 };
 
 /* ------------------------------------------------------- small queries */
+
+/* The fleet's lookups, sorted once the fleet is known (build_host_map
+ * calls it): the servers by name, every address of the fleet (fleet.c). */
+void fleet_index(struct ctx *c);
+/* The server named by the n bytes at name, or -1 (bsearch). */
+int srv_by_name(const struct ctx *c, const char *name, size_t n);
 
 /* The server a host id of the aggregate belongs to, or -1. */
 static inline int srv_of_host(const struct ctx *c, uint32_t host)

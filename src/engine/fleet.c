@@ -245,36 +245,109 @@ bool bs_fleet_load(const char *path, struct bs_engine_config *cfg, char *err, si
 
 /* ------------------------------------------------ the correlation's fleet */
 
+static int cmp_row_by_name(const void *x, const void *y)
+{
+	const struct fleet_row *a = x, *b = y;
+	int c = strcmp(a->e->name, b->e->name);
+	return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* For each webmail row, the first row of its name (a server may be listed
+ * once per address): the rows sorted by name, so n log n, not a scan of
+ * the servers per row. first[i] is SIZE_MAX for the other roles. */
+static size_t *first_row_of_name(const struct bs_engine_config *cfg)
+{
+	size_t *first = bs_xcalloc(cfg->nfleet ? cfg->nfleet : 1, sizeof *first);
+	struct fleet_row *rows = bs_xcalloc(cfg->nfleet ? cfg->nfleet : 1, sizeof *rows);
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nfleet; i++) {
+		first[i] = SIZE_MAX;
+		if (strcmp(cfg->fleet[i].role, "webmail") == 0)
+			rows[n++] = (struct fleet_row){ &cfg->fleet[i], i }; /* line: the row's index */
+	}
+	bs_qsort(rows, n, sizeof *rows, cmp_row_by_name);
+	for (size_t k = 0, g = 0; k < n; k++) {
+		if (strcmp(rows[k].e->name, rows[g].e->name) != 0)
+			g = k;
+		first[rows[k].line] = rows[g].line;
+	}
+	free(rows);
+	return first;
+}
+
 /* The webmail servers of the inventory; every address of any role is
  * infrastructure (not "outside"). */
 void fleet_from_inventory(struct ctx *c)
 {
 	const struct bs_engine_config *cfg = c->cfg;
+	size_t *first = first_row_of_name(cfg), *srv_of_row = bs_xcalloc(cfg->nfleet ? cfg->nfleet : 1, sizeof *srv_of_row);
 	size_t nweb = 0;
 	for (size_t i = 0; i < cfg->nfleet; i++)
-		if (strcmp(cfg->fleet[i].role, "webmail") == 0)
-			nweb++;
+		nweb += first[i] == i;
 	c->srv = bs_xcalloc(nweb ? nweb : 1, sizeof *c->srv);
-	c->infra = bs_xcalloc(cfg->nfleet, sizeof *c->infra);
+	c->infra = bs_xcalloc(cfg->nfleet ? cfg->nfleet : 1, sizeof *c->infra);
 	for (size_t i = 0; i < cfg->nfleet; i++) {
 		c->infra[c->ninfra++] = cfg->fleet[i].address;
-		if (strcmp(cfg->fleet[i].role, "webmail") != 0)
+		if (first[i] == SIZE_MAX)
 			continue;
-		/* one server may be listed once per address */
-		struct srv *v = NULL;
-		for (size_t s = 0; s < c->nsrv; s++)
-			if (strcmp(c->srv[s].name, cfg->fleet[i].name) == 0)
-				v = &c->srv[s];
-		if (!v) {
-			v = &c->srv[c->nsrv++];
-			v->name = bs_xstrndup(cfg->fleet[i].name, strlen(cfg->fleet[i].name));
+		if (first[i] == i) {
+			srv_of_row[i] = c->nsrv++;
+			c->srv[srv_of_row[i]].name = bs_xstrndup(cfg->fleet[i].name, strlen(cfg->fleet[i].name));
 		}
+		struct srv *v = &c->srv[srv_of_row[first[i]]];
 		if (v->naddrs < 8 && cfg->fleet[i].address.family)
 			v->addrs[v->naddrs++] = cfg->fleet[i].address;
 	}
+	free(first);
+	free(srv_of_row);
 	char buf[BS_ERRBUF_SIZE]; /* "inventory PATH" */
 	snprintf(buf, sizeof buf, "inventory %s", cfg->fleet_file ? cfg->fleet_file : "");
 	c->origin_text = bs_xstrndup(buf, strlen(buf));
+}
+
+static int cmp_ip(const void *x, const void *y) { return bs_ip_cmp(x, y); }
+
+static int cmp_srv_name(const void *x, const void *y)
+{
+	const struct srv_name *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->s > b->s) - (a->s < b->s);
+}
+
+void fleet_index(struct ctx *c)
+{
+	size_t naddrs = 0;
+	for (size_t s = 0; s < c->nsrv; s++)
+		naddrs += c->srv[s].naddrs;
+	c->infra = bs_xrealloc(c->infra, (c->ninfra + naddrs + 1) * sizeof *c->infra);
+	for (size_t s = 0; s < c->nsrv; s++)
+		for (size_t k = 0; k < c->srv[s].naddrs; k++)
+			c->infra[c->ninfra++] = c->srv[s].addrs[k];
+	bs_qsort(c->infra, c->ninfra, sizeof *c->infra, cmp_ip);
+	c->srv_names = bs_xcalloc(c->nsrv ? c->nsrv : 1, sizeof *c->srv_names);
+	for (size_t s = 0; s < c->nsrv; s++)
+		c->srv_names[s] = (struct srv_name){ c->srv[s].name, s };
+	bs_qsort(c->srv_names, c->nsrv, sizeof *c->srv_names, cmp_srv_name);
+}
+
+/* entry m against the key name[0..n): strncmp, then a longer m is after */
+static int name_vs_key(const char *m, const char *name, size_t n)
+{
+	int d = strncmp(m, name, n);
+	return d ? d : m[n] != 0;
+}
+
+int srv_by_name(const struct ctx *c, const char *name, size_t n)
+{
+	size_t lo = 0, hi = c->nsrv; /* the first entry not below the key */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (name_vs_key(c->srv_names[mid].name, name, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nsrv && name_vs_key(c->srv_names[lo].name, name, n) == 0 ? (int)c->srv_names[lo].s : -1;
 }
 
 static void srv_add_host(struct ctx *c, uint32_t host, size_t s)
@@ -284,6 +357,18 @@ static void srv_add_host(struct ctx *c, uint32_t host, size_t s)
 	bool found;
 	uint32_t *slot = bs_u64map_upsert(&c->host_srv, host, &found);
 	if (!found)
+		*slot = (uint32_t)s + 1;
+}
+
+/* The same, where the servers are not visited in order: the lowest index
+ * wins, as when added in server order. */
+static void srv_add_host_min(struct ctx *c, uint32_t host, size_t s)
+{
+	if (!host)
+		return;
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(&c->host_srv, host, &found);
+	if (!found || *slot > (uint32_t)s + 1)
 		*slot = (uint32_t)s + 1;
 }
 
@@ -319,10 +404,11 @@ static int srv_of_path(const struct ctx *c, const char *path)
 		for (const char *p = path; n && (p = strstr(p, name)) != NULL; p++) {
 			bool left = p == path || p[-1] == '/';
 			bool right = p[n] == '/' || p[n] == '.' || p[n] == '_' || p[n] == '-';
-			if (left && right && strchr(p + n, '/'))
-				for (size_t s = 0; s < c->nsrv; s++)
-					if (strcmp(c->srv[s].name, name) == 0)
-						return (int)s;
+			if (left && right && strchr(p + n, '/')) {
+				int s = srv_by_name(c, name, n);
+				if (s >= 0)
+					return s;
+			}
 		}
 	}
 	return -1;
@@ -348,7 +434,10 @@ static void map_path_labels(struct ctx *c)
 void build_host_map(struct ctx *c)
 {
 	const struct bs_agg *a = c->a;
+	fleet_index(c);
 	bs_u64map_init(&c->host_srv);
+	struct bs_u64map addr_srv; /* a server's address id -> the first server */
+	bs_u64map_init(&addr_srv);
 	for (size_t s = 0; s < c->nsrv; s++) {
 		struct srv *v = &c->srv[s];
 		srv_add_host(c, find_host_name(a, v->name), s);
@@ -363,12 +452,21 @@ void build_host_map(struct ctx *c)
 		for (size_t k = 0; k < v->naddrs; k++) {
 			uint32_t ipid = find_host_ip(a, &v->addrs[k]);
 			srv_add_host(c, ipid, s);
-			/* names that the data ties to this address */
-			for (size_t i = 0; i < a->aliases.n; i++)
-				if (a->aliases.v[i].ip == ipid && ipid && a->aliases.v[i].source == BS_ALIAS_MAILLOG)
-					srv_add_host(c, a->aliases.v[i].name, s);
+			bool found;
+			uint32_t *slot = ipid ? bs_u64map_upsert(&addr_srv, ipid, &found) : NULL;
+			if (slot && !found)
+				*slot = (uint32_t)s + 1; /* the map's slots hold value + 1 */
 		}
 	}
+	/* names that the data ties to a server's address: one pass over the
+	 * aliases; the first server of the address wins, as a host added in
+	 * server order (a name already a host of a server keeps it) */
+	for (size_t i = 0; i < a->aliases.n; i++) {
+		uint32_t s;
+		if (a->aliases.v[i].source == BS_ALIAS_MAILLOG && bs_u64map_get(&addr_srv, a->aliases.v[i].ip, &s))
+			srv_add_host_min(c, a->aliases.v[i].name, s);
+	}
+	bs_u64map_free(&addr_srv);
 	map_path_labels(c);
 	/* names aliased to an address of a server (reverse direction) */
 	for (size_t i = 0; i < a->aliases.n; i++) {
@@ -376,6 +474,10 @@ void build_host_map(struct ctx *c)
 		if (s >= 0 && a->aliases.v[i].source == BS_ALIAS_MAILLOG)
 			srv_add_host(c, a->aliases.v[i].ip, (size_t)s);
 	}
+	c->srv_hosted = bs_xcalloc(c->nsrv ? c->nsrv : 1, sizeof *c->srv_hosted);
+	for (size_t i = 0; i < c->host_srv.cap; i++)
+		if (c->host_srv.vals[i])
+			c->srv_hosted[c->host_srv.vals[i] - 1] = true;
 }
 
 /* Why the data shows a host serving (0: it does not): a syslog host name

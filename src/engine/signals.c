@@ -42,7 +42,7 @@ static uint64_t hist_median(const uint64_t *h)
 static uint64_t srv_median(const struct ctx *c, size_t s, bool mail)
 {
 	uint64_t h[64] = { 0 };
-	for (size_t i = 0; i < c->a->hosts.n; i++) {
+	for (size_t i = 0; c->srv_hosted[s] && i < c->a->hosts.n; i++) {
 		const struct bs_hostrec *r = &c->a->hosts.v[i];
 		if (srv_of_host(c, r->host) != (int)s)
 			continue;
@@ -608,6 +608,8 @@ void detect_auth(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
+	if (!c->srv_hosted[s])
+		return; /* no login of the data is its */
 	for (size_t i = 0; i < a->fails.n; i++)
 		if (srv_of_host(c, a->fails.v[i].host) == (int)s && a->fails.v[i].count >= c->cfg->th.bruteforce_failures) {
 			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;

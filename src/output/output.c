@@ -656,8 +656,11 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 		fprintf(out, "spam onset: none seen\n");
 	}
 	size_t damaged = 0;
-	for (size_t i = 0; i < r->ninputs; i++)
+	uint64_t rcpts_dropped = 0;
+	for (size_t i = 0; i < r->ninputs; i++) {
 		damaged += r->inputs[i].st.truncated;
+		rcpts_dropped += r->inputs[i].st.rcpts_dropped;
+	}
 	if (damaged)
 		fprintf(out, "damaged or truncated inputs: %zu of %zu (see input_stats.csv)\n", damaged, r->ninputs);
 	uint64_t evicted, by_memcap;
@@ -665,6 +668,9 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 	if (evicted)
 		fprintf(out, "flows evicted before their end: %" PRIu64 " (%" PRIu64 " by the memory cap, --memcap);"
 		        " what their parsers held is reported\n", evicted, by_memcap);
+	if (rcpts_dropped)
+		fprintf(out, "recipients not kept: %" PRIu64 " (not an address, or beyond a parser's bound; see --debug)\n",
+		        rcpts_dropped);
 	fprintf(out, "results: ");
 	put_safe(out, dir);
 	fprintf(out, "/{servers.csv,exposed_addresses.csv,timeline.csv,input_stats.csv,report.html}\n");

@@ -570,8 +570,11 @@ static void inputs(FILE *f, const struct bs_results *r)
 	struct input_group *g = bs_xcalloc(r->ninputs < MAX_INPUT_GROUPS ? r->ninputs + 1 : MAX_INPUT_GROUPS, sizeof *g);
 	size_t ng = group_inputs(r, g), ndamaged = 0;
 	struct bs_input_stats sum = { 0 };
-	for (size_t i = 0; i < r->ninputs; i++)
+	uint64_t rcpts_dropped = 0;
+	for (size_t i = 0; i < r->ninputs; i++) {
 		ndamaged += damaged(&r->inputs[i].st);
+		rcpts_dropped += r->inputs[i].st.rcpts_dropped;
+	}
 	fprintf(f, "<p>%zu input(s), %zu damaged (cut, unreadable or with malformed records)%s</p>\n", r->ninputs, ndamaged,
 	        ndamaged ? ": listed first" : "");
 	uint64_t evicted, by_memcap;
@@ -580,6 +583,10 @@ static void inputs(FILE *f, const struct bs_results *r)
 		fprintf(f, "<p class=\"r-medium\">Capture flows evicted before their end: %" PRIu64 " (%" PRIu64
 		        " by the memory cap, <code>--memcap</code>); each was closed and what its parsers held is"
 		        " reported (timeline end reason <q>evicted</q>).</p>\n", evicted, by_memcap);
+	if (rcpts_dropped)
+		fprintf(f, "<p class=\"r-medium\">%" PRIu64 " recipient(s) of messages were not kept by the parsers "
+		        "(not an address, or beyond a bound): see <span class=\"mono\">--debug</span></p>\n",
+		        rcpts_dropped);
 	fputs("<table class=\"inputs\"><thead><tr><th>directory</th><th>format</th><th>files</th><th>bytes</th>"
 	      "<th>records</th><th>parsed</th><th>ignored</th><th>malformed</th><th>damaged files</th></tr></thead>"
 	      "<tbody>\n", f);
