@@ -165,7 +165,7 @@ void world_build(uint64_t seed, int nusers, double scale)
 	for (int i = 0; i < nusers; i++) {
 		struct user *u = &W.users[i];
 		int a = -1;
-		while (a < 0) {
+		for (int tries = 0; a < 0; tries++) {
 			const char *f = first_names[rng_below(r, NFIRST)], *l = last_names[rng_below(r, NLAST)];
 			snprintf(u->first, sizeof u->first, "%s", f);
 			snprintf(u->last, sizeof u->last, "%s", l);
@@ -174,6 +174,10 @@ void world_build(uint64_t seed, int nusers, double scale)
 				snprintf(s, sizeof s, "bigbook@%s", LOCAL_DOMAIN);
 			else if (k < 15)
 				snprintf(s, sizeof s, "%s.%s@%s", f, l, LOCAL_DOMAIN);
+			else if (tries >= 16)
+				/* The name shapes hold about 230,000 addresses: past them
+				 * (a million users), the user's number makes one unique. */
+				snprintf(s, sizeof s, "%s.%s.%d@%s", f, l, i, LOCAL_DOMAIN);
 			else if (k < 18)
 				snprintf(s, sizeof s, "%s.%s%u@%s", f, l, rng_below(r, 90) + 10, LOCAL_DOMAIN);
 			else
@@ -205,8 +209,11 @@ void world_build(uint64_t seed, int nusers, double scale)
 	W.pool = bs_xmalloc((size_t)W.npool * sizeof *W.pool);
 	for (int i = 0; i < W.npool; i++) {
 		int a = -1;
-		while (a < 0) {
-			if (rng_chance(r, 0.15))
+		for (int tries = 0; a < 0; tries++) {
+			if (tries >= 16) /* past the shapes' room (10 million contacts): a unique one */
+				snprintf(s, sizeof s, "%s.%s.%d@%s", first_names[rng_below(r, NFIRST)], last_names[rng_below(r, NLAST)],
+					i, pick_domain(r));
+			else if (rng_chance(r, 0.15))
 				snprintf(s, sizeof s, "%s@%s", roles[rng_below(r, 10)], pick_domain(r));
 			else if (rng_chance(r, 0.2))
 				snprintf(s, sizeof s, "%s.%s%u@%s", first_names[rng_below(r, NFIRST)], last_names[rng_below(r, NLAST)],
