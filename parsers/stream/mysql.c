@@ -724,7 +724,10 @@ static size_t query_attributes_end(const uint8_t *b, size_t n)
 	return pos;
 }
 
-static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str sql, bool truncated)
+/* A query event for the client's command cmd (stmt: the statement id of an
+ * execute or fetch). */
+static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, uint8_t cmd, uint32_t stmt,
+                       bs_str sql, bool truncated)
 {
 	p->query_seq++;
 	p->queries++;
@@ -736,6 +739,8 @@ static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str 
 	ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
 	ev.u.dbquery.sql = sql;
 	ev.u.dbquery.sql_truncated = truncated;
+	ev.u.dbquery.command = cmd;
+	ev.u.dbquery.stmt_id = stmt;
 	bs_emit(c->sink, &ev);
 }
 
@@ -929,7 +934,7 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 			st->sql_len = (uint16_t)(sql.n < sizeof st->sql - 1 ? sql.n : sizeof st->sql - 1);
 			st->sql_cut = cut || sql.n > st->sql_len;
 		}
-		emit_query(p, c, sql, cut);
+		emit_query(p, c, b[0], 0, sql, cut);
 		p->binary = false;
 		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_PREPARE;
 		break;
@@ -942,7 +947,8 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 		 * of the cursor its execute opened. */
 		uint32_t id = n >= 5 ? (uint32_t)fixed_int(b + 1, 4) : 0;
 		struct bs_mysql_stmt *st = n >= 5 ? stmt_find(p, id) : NULL;
-		emit_query(p, c, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL, st ? st->sql_cut : false);
+		emit_query(p, c, b[0], id, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL,
+		           st ? st->sql_cut : false);
 		p->binary = true;
 		p->rstate = BS_MYSQL_R_FIRST;
 		if (b[0] == COM_STMT_EXECUTE) {
