@@ -386,6 +386,12 @@ static void mysql_attributes_session(void)
 	p_ok(&s, 1);
 	p_query_qa(&s, "SELECT User, Host FROM user");
 	mysql_result(&s, "User", one, 1);
+	/* refused: root and mysql stay in force */
+	p_start(); p_u8(0x11); p_zstr("guest"); p_u8(0); p_zstr("guestdb"); p_le16(255);
+	p_zstr("mysql_native_password"); p_send(&s, 0, 0, 1400);
+	p_err(&s, 1, "Access denied for user 'guest'");
+	p_query_qa(&s, "SELECT 2");
+	mysql_result(&s, "2", one, 1);
 	p_command(&s, 1, "");
 	tcp_close(&s);
 }

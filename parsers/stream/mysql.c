@@ -570,6 +570,11 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 		if (b[0] == 0x00 || b[0] == 0xff) {
 			bs_emit_auth(c, BS_AUTH_MYSQL, bs_str_make(p->user, p->user_len),
 			             bs_str_make(p->plugin, p->plugin_len), b[0] == 0x00);
+			if (b[0] == 0xff && p->cur_cmd == COM_CHANGE_USER) {
+				/* refused: the user and database stay as they were */
+				memcpy(p->user, p->prev_user, (p->user_len = p->prev_user_len) + 1);
+				memcpy(p->db, p->pending_db, (p->db_len = p->pending_db_len) + 1);
+			}
 			p->phase = (b[0] == 0x00 && p->compress) ? BS_MYSQL_P_COMPRESSED : BS_MYSQL_P_COMMAND;
 			if (p->phase == BS_MYSQL_P_COMPRESSED)
 				p->d[0].hdr_size = p->d[1].hdr_size = 7;
@@ -885,10 +890,14 @@ static void long_data(struct bs_mysql *p, const struct bs_proto_ctx *c, const ui
 }
 
 /* COM_CHANGE_USER: user, auth data, database, charset, plugin; the
- * server's answer is an authentication like the login's. */
+ * server's answer is an authentication like the login's. The user and
+ * database before are kept: a refusal leaves them in force (MySQL C API,
+ * mysql_change_user(): "the user and database are not changed"). */
 static void change_user(struct bs_mysql *p, const uint8_t *b, size_t n)
 {
 	size_t pos = 1;
+	memcpy(p->prev_user, p->user, (p->prev_user_len = p->user_len) + 1);
+	memcpy(p->pending_db, p->db, (p->pending_db_len = p->db_len) + 1);
 	/* the login not seen: a client of this century */
 	uint32_t caps = p->client_caps ? p->client_caps : CLIENT_SECURE_CONN | CLIENT_PLUGIN_AUTH;
 	keep(p->user, sizeof p->user, &p->user_len, nul_str(b, n, &pos));
