@@ -8,11 +8,15 @@
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
  *                                 "smtp.from A", "smtp.to A", "mysql.query Q",
+ *                                 "mysql.command C", "mysql.stmt_id C ID",
+ *                                 "mysql.context C USER DB", "mysql.rows N",
+ *                                 "mysql.user U",
  *                                 "dns.qry.name N", "http.request M U",
  *                                 "http.response.code N"
  */
 #include "config.h"
 #include <pcap/pcap.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +298,178 @@ static void mysql_session(void)
 	tcp_close(&s);
 }
 
+static void p_le16(unsigned v) { p_u8(v & 0xff); p_u8(v >> 8); }
+static void p_le32(uint32_t v) { p_le16(v & 0xffff); p_le16(v >> 16); }
+static void p_zstr(const char *s) { p_mem(s, strlen(s) + 1); }
+/* OK (status: autocommit) and ERR packets of the server */
+static void p_ok(struct tcp_session *s, unsigned seq) { p_start(); p_mem("\x00\x00\x00\x02\x00\x00\x00", 7); p_send(s, 1, seq, 1400); }
+static void p_err(struct tcp_session *s, unsigned seq, const char *msg)
+{
+	p_start(); p_mem("\xff\x19\x04#42000", 9); p_mem(msg, strlen(msg)); p_send(s, 1, seq, 1400);
+}
+/* EOF with a server status */
+static void p_eof(struct tcp_session *s, unsigned seq, unsigned status)
+{
+	p_start(); p_u8(0xfe); p_le16(0); p_le16(status); p_send(s, 1, seq, 1400);
+}
+/* A VAR_STRING column (or parameter) definition of the Users table */
+static void p_coldef(struct tcp_session *s, unsigned seq, const char *name)
+{
+	p_start();
+	p_str("def"); p_str("mail"); p_str("Users"); p_str("Users"); p_str(name); p_str(name);
+	p_u8(0x0c); p_le16(33); p_le32(255); p_u8(0xfd); p_le16(0); p_u8(0); p_le16(0);
+	p_send(s, 1, seq, 1400);
+}
+/* A binary row of two strings: 0x00, NULL bitmap (offset 2), values */
+static void p_binrow(struct tcp_session *s, unsigned seq, const char *a, const char *b)
+{
+	p_start(); p_u8(0); p_u8(0); p_str(a); p_str(b); p_send(s, 1, seq, 1400);
+}
+
+/* Greeting of a MySQL 8.0 server offering query attributes, and the
+ * client's HandshakeResponse41 (caps) with a database; its OK. */
+static void mysql8_login(struct tcp_session *s, uint32_t caps, const char *user, const char *db)
+{
+	p_start();
+	p_u8(10); p_zstr("8.0.36"); p_le32(42); p_mem("abcdefgh\0", 9);
+	p_le16(0xf7ff); p_u8(255); p_le16(2); p_le16(0x080f); p_u8(21);
+	p_mem("\0\0\0\0\0\0\0\0\0\0", 10); p_mem("ijklmnopqrst\0", 13); p_zstr("mysql_native_password");
+	p_send(s, 1, 0, 1400);
+	p_start();
+	p_le32(caps); p_le32(1 << 24); p_u8(255);
+	for (int i = 0; i < 23; i++) p_u8(0);
+	p_zstr(user); p_u8(20); p_mem("01234567890123456789", 20); p_zstr(db); p_zstr("mysql_native_password");
+	p_send(s, 0, 1, 1400);
+	p_ok(s, 2);
+}
+
+#define MYSQL8_CAPS 0x000ba20fu /* 4.1, secure connection, plugin auth, with database */
+#define CAPS_QUERY_ATTRIBUTES 0x08000000u
+
+static void p_command(struct tcp_session *s, unsigned cmd, const char *arg)
+{
+	p_start(); p_u8(cmd); p_mem(arg, strlen(arg)); p_send(s, 0, 0, 1400);
+}
+
+/* COM_QUERY of a client with query attributes: no attribute (counts 0, 1) */
+static void p_query_qa(struct tcp_session *s, const char *sql)
+{
+	p_start(); p_u8(3); p_u8(0); p_u8(1); p_mem(sql, strlen(sql)); p_send(s, 0, 0, 1400);
+}
+
+/* A client with query attributes: a query with one attribute, one without,
+ * COM_INIT_DB accepted and refused, COM_CHANGE_USER; a query after each,
+ * which carries the user and database in force. */
+static void mysql_attributes_session(void)
+{
+	static const char *const one[] = { "alice@example.com" };
+	static const char *const two[] = { "bob@example.org", "carol@example.net" };
+	struct tcp_session s;
+	tcp_open(&s, "192.0.2.51", "192.0.2.201", 50002, 3306);
+	mysql8_login(&s, MYSQL8_CAPS | CAPS_QUERY_ATTRIBUTES, "webmail", "mail");
+	/* one STRING attribute "trace" = "t-1": counts, NULL bitmap, bind flag, type and name, value */
+	p_start(); p_u8(3); p_u8(1); p_u8(1); p_u8(0); p_u8(1); p_le16(0xfe); p_str("trace"); p_str("t-1");
+	p_mem("SELECT Email FROM Users", 23); p_send(&s, 0, 0, 1400);
+	mysql_result(&s, "Email", one, 1);
+	p_query_qa(&s, "select now()");
+	mysql_result(&s, "now()", one, 1);
+	p_command(&s, 2, "addressbook");
+	p_ok(&s, 1);
+	p_query_qa(&s, "SELECT Email FROM Contacts");
+	mysql_result(&s, "Email", two, 2);
+	p_command(&s, 2, "secret");
+	p_err(&s, 1, "Access denied for user 'webmail' to database 'secret'");
+	p_query_qa(&s, "SELECT 1");
+	mysql_result(&s, "1", one, 0);
+	p_start(); p_u8(0x11); p_zstr("root"); p_u8(20); p_mem("98765432109876543210", 20); p_zstr("mysql");
+	p_le16(255); p_zstr("mysql_native_password"); p_send(&s, 0, 0, 1400);
+	p_ok(&s, 1);
+	p_query_qa(&s, "SELECT User, Host FROM user");
+	mysql_result(&s, "User", one, 1);
+	/* refused: root and mysql stay in force */
+	p_start(); p_u8(0x11); p_zstr("guest"); p_u8(0); p_zstr("guestdb"); p_le16(255);
+	p_zstr("mysql_native_password"); p_send(&s, 0, 0, 1400);
+	p_err(&s, 1, "Access denied for user 'guest'");
+	p_query_qa(&s, "SELECT 2");
+	mysql_result(&s, "2", one, 1);
+	p_command(&s, 1, "");
+	tcp_close(&s);
+}
+
+/* COM_STMT_PREPARE and its PREPARE_OK (stmt id, columns, parameters),
+ * the parameter and column definitions each followed by an EOF */
+static void mysql_prepare(struct tcp_session *s, const char *sql, uint32_t id, unsigned ncols, unsigned nparams)
+{
+	unsigned seq = 1;
+	p_command(s, 0x16, sql);
+	p_start(); p_u8(0); p_le32(id); p_le16(ncols); p_le16(nparams); p_u8(0); p_le16(0); p_send(s, 1, seq++, 1400);
+	for (unsigned i = 0; i < nparams; i++)
+		p_coldef(s, seq++, "?");
+	if (nparams)
+		p_eof(s, seq++, 2);
+	for (unsigned i = 0; i < ncols; i++)
+		p_coldef(s, seq++, i ? "Name" : "Email");
+	if (ncols)
+		p_eof(s, seq++, 2);
+}
+
+/* COM_STMT_EXECUTE header: statement, flags, iteration count 1 */
+static void p_execute(uint32_t id, unsigned flags)
+{
+	p_start(); p_u8(0x17); p_le32(id); p_u8(flags); p_le32(1);
+}
+
+/* The column count and definitions of a binary result; status of its EOF */
+static unsigned mysql_binary_header(struct tcp_session *s, unsigned status)
+{
+	p_start(); p_u8(2); p_send(s, 1, 1, 1400);
+	p_coldef(s, 2, "Email");
+	p_coldef(s, 3, "Name");
+	p_eof(s, 4, status);
+	return 5;
+}
+
+/* A modern driver: prepared statements with string parameters, an execute
+ * with binary rows, a cursor read by two fetches, a parameter sent as long
+ * data, a statement closed. */
+static void mysql_prepared_session(void)
+{
+	struct tcp_session s;
+	tcp_open(&s, "192.0.2.52", "192.0.2.201", 50003, 3306);
+	mysql8_login(&s, MYSQL8_CAPS, "app", "mail");
+	mysql_prepare(&s, "INSERT INTO Users (Email, Name) VALUES (?, ?)", 1, 0, 2);
+	p_execute(1, 0); p_u8(0); p_u8(1); p_le16(0xfd); p_le16(0xfd); p_str("eve@example.com"); p_str("Eve");
+	p_send(&s, 0, 0, 1400);
+	p_ok(&s, 1);
+	mysql_prepare(&s, "SELECT Email, Name FROM Users WHERE Name LIKE ?", 2, 2, 1);
+	p_execute(2, 0); p_u8(0); p_u8(1); p_le16(0xfd); p_str("%a%");
+	p_send(&s, 0, 0, 1400);
+	unsigned seq = mysql_binary_header(&s, 2);
+	p_binrow(&s, seq++, "alice@example.com", "Alice");
+	p_binrow(&s, seq++, "carol@example.net", "Carol");
+	p_eof(&s, seq, 2);
+	/* CURSOR_TYPE_READ_ONLY, the types not sent again */
+	p_execute(2, 1); p_u8(0); p_u8(0); p_str("%o%");
+	p_send(&s, 0, 0, 1400);
+	mysql_binary_header(&s, 0x42);
+	p_start(); p_u8(0x1c); p_le32(2); p_le32(2); p_send(&s, 0, 0, 1400);
+	p_binrow(&s, 1, "bob@example.org", "Bob");
+	p_binrow(&s, 2, "dora@example.com", "Dora");
+	p_eof(&s, 3, 0x42);
+	p_start(); p_u8(0x1c); p_le32(2); p_le32(2); p_send(&s, 0, 0, 1400);
+	p_binrow(&s, 1, "oscar@example.net", "Oscar");
+	p_eof(&s, 2, 0x82);
+	/* the first parameter in two pieces of long data, then the execute */
+	p_start(); p_u8(0x18); p_le32(1); p_le16(0); p_mem("frank@exa", 9); p_send(&s, 0, 0, 1400);
+	p_start(); p_u8(0x18); p_le32(1); p_le16(0); p_mem("mple.com", 8); p_send(&s, 0, 0, 1400);
+	p_execute(1, 0); p_u8(0); p_u8(1); p_le16(0xfd); p_le16(0xfd); p_str("Frank");
+	p_send(&s, 0, 0, 1400);
+	p_ok(&s, 1);
+	p_start(); p_u8(0x19); p_le32(1); p_send(&s, 0, 0, 1400); /* COM_STMT_CLOSE: no answer */
+	p_command(&s, 1, "");
+	tcp_close(&s);
+}
+
 /* One answer record of a DNS response: its type and data (name: the query's). */
 struct dns_rr {
 	unsigned type;
@@ -452,6 +628,8 @@ static int write_capture(const char *path)
 	dns_pair("192.0.2.50", 33002, 0x1a2c, "mail.example.org", 28,
 	         (const uint8_t *)"\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x25", 16);
 	mysql_session();
+	mysql_attributes_session();
+	mysql_prepared_session();
 	http_session();
 	dns_pair("192.0.2.51", 33003, 0x1a2d, "trojan.example.ru", 1, (const uint8_t *)"\xcb\x00\x71\x05", 4);
 	dns_variety();
@@ -490,8 +668,23 @@ static void print_sink(void *ctx, const struct bs_event *ev)
 		for (size_t i = 0; i < ev->u.mail.nrcpt; i++)
 			printf("smtp.to %.*s\n", (int)ev->u.mail.rcpts[i].n, ev->u.mail.rcpts[i].p);
 		break;
-	case BS_EV_DBQUERY:
-		printf("mysql.query %.*s\n", (int)ev->u.dbquery.sql.n, ev->u.dbquery.sql.p);
+	case BS_EV_DBQUERY: {
+		const struct bs_ev_dbquery *q = &ev->u.dbquery;
+		printf("mysql.command %u\n", (unsigned)q->command);
+		if (q->command == 3 || q->command == 22) /* tshark's Statement: the text of these only */
+			printf("mysql.query %.*s\n", (int)q->sql.n, q->sql.p);
+		else
+			printf("mysql.stmt_id %u %" PRIu32 "\n", (unsigned)q->command, q->stmt_id);
+		printf("mysql.context %u %.*s %.*s\n", (unsigned)q->command, (int)q->db_user.n,
+		       q->db_user.p ? q->db_user.p : "", (int)q->db_name.n, q->db_name.p ? q->db_name.p : "");
+		break;
+	}
+	case BS_EV_DBRESULT:
+		printf("mysql.rows %" PRIu64 "\n", ev->u.dbresult.rows);
+		break;
+	case BS_EV_AUTH:
+		if (ev->u.auth.proto == BS_AUTH_MYSQL)
+			printf("mysql.user %.*s\n", (int)ev->u.auth.user.n, ev->u.auth.user.p ? ev->u.auth.user.p : "");
 		break;
 	case BS_EV_HTTP:
 		if (ev->u.http.phase == BS_HTTP_REQUEST)

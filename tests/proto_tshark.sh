@@ -1,6 +1,8 @@
 #!/bin/sh
 # proto_tshark.sh - agreement with tshark: the SMTP MAIL FROM / RCPT TO
-# addresses, MySQL queries, DNS query names, HTTP request lines and status codes that breachscope's capture
+# addresses, MySQL queries (command codes, text, statement ids, user and
+# database, rows of results, login users), DNS query names, HTTP request
+# lines and status codes that breachscope's capture
 # engine and protocol parsers find must be the ones tshark finds, in the same
 # order. On a capture written by tests/mkproto_pcap (DNS over UDP and TCP,
 # EDNS, DNSSEC and URI records among its queries), and on captures of DNS
@@ -59,9 +61,66 @@ tshark -r "$cap" -Y 'smtp.req.command == "MAIL" || smtp.req.command == "RCPT"' \
 "$helper" dump "$cap" 2>/dev/null | grep '^smtp\.' > "$tmp/smtp.ours"
 compare "SMTP MAIL FROM / RCPT TO" "$tmp/smtp.ours" "$tmp/smtp.theirs"
 
+# MySQL (three sessions: an old 4.1 client; a client with query attributes,
+# COM_INIT_DB accepted and refused, COM_CHANGE_USER; a driver using prepared
+# statements, a cursor, long data). Ours: the query events (COM_QUERY,
+# COM_STMT_PREPARE/EXECUTE/FETCH), their results and the logins.
 tshark -r "$cap" -Y mysql.query -T fields -e mysql.query 2>/dev/null > "$tmp/mysql.theirs"
 ours "$cap" mysql.query > "$tmp/mysql.ours"
 compare "MySQL queries" "$tmp/mysql.ours" "$tmp/mysql.theirs"
+
+# Per frame: stream, source port, command, statement id, user, schema,
+# response codes, text row cells, binary row NULL bitmaps (several in a
+# frame joined by \001). tshark reads the user and schema of the login
+# and COM_CHANGE_USER, the schema of COM_INIT_DB: they take effect when the
+# server answers OK (an ERR leaves the session as it was), as breachscope
+# does; each query then carries the user and schema in force (context).
+# Rows: a text row has one cell per column (these results have one column),
+# a binary row one NULL bitmap. tshark 4.0 does not know that the answer to
+# COM_STMT_FETCH is binary rows (MySQL documents it so: rows of the
+# cursor, then an EOF): it shows each row as an OK packet (response code
+# 0x00); those are counted as the fetch's rows.
+agg=$(printf '\001')
+tshark -r "$cap" -Y 'mysql && tcp.port == 3306' -T fields -E aggregator="$agg" -e tcp.stream -e tcp.srcport \
+	-e mysql.command -e mysql.stmt_id -e mysql.user -e mysql.schema -e mysql.response_code \
+	-e mysql.row.text -e mysql.row.nullbuffer 2>/dev/null | awk -F '\t' -v agg="$agg" '
+	function flush() { if (open) print "mysql.rows " rows; open = 0 }
+	function count(s, a) { return s == "" ? 0 : split(s, a, agg) }
+	$2 != 3306 && $3 == "" && $5 != "" { puser[$1] = $5; pdb[$1] = $6; pend[$1] = 1; next }
+	$2 != 3306 && $3 != "" {
+		flush()
+		if ($3 == 2) { puser[$1] = user[$1]; pdb[$1] = $6; pend[$1] = 1 }
+		if ($3 == 17) { puser[$1] = $5; pdb[$1] = $6; pend[$1] = 1 }
+		if ($3 != 3 && $3 != 22 && $3 != 23 && $3 != 28)
+			next
+		print "mysql.command " $3
+		if ($3 == 23 || $3 == 28)
+			print "mysql.stmt_id " $3 " " $4
+		print "mysql.context " $3 " " user[$1] " " db[$1]
+		open = 1; rows = 0; fetch = $3 == 28
+		next
+	}
+	$2 == 3306 {
+		split($7, rc, agg)
+		if (pend[$1] && rc[1] == "0x00") { user[$1] = puser[$1]; db[$1] = pdb[$1] }
+		if (rc[1] == "0x00" || rc[1] == "0xff") pend[$1] = 0
+		if (!open) next
+		if (fetch) { n = count($7, c); for (i = 1; i <= n; i++) rows += c[i] == "0x00" }
+		else rows += count($8, c) + count($9, c)
+	}
+	END { flush() }' > "$tmp/mysql.frames"
+for item in "command:command codes (COM_QUERY, COM_STMT_PREPARE/EXECUTE/FETCH)" \
+	"stmt_id:statement ids of COM_STMT_EXECUTE and COM_STMT_FETCH" \
+	"context:user and schema of each query (login, COM_INIT_DB, COM_CHANGE_USER)" \
+	"rows:rows of each result (text and binary rows, cursor fetches)"; do
+	sed -n "s/^mysql\.${item%%:*} //p" "$tmp/mysql.frames" > "$tmp/mysql.theirs"
+	ours "$cap" "mysql.${item%%:*}" > "$tmp/mysql.ours"
+	compare "MySQL ${item#*:}" "$tmp/mysql.ours" "$tmp/mysql.theirs"
+done
+# the users of logins and COM_CHANGE_USER: ours once the server answered
+tshark -r "$cap" -Y mysql.user -T fields -e mysql.user 2>/dev/null > "$tmp/mysql.theirs"
+ours "$cap" mysql.user > "$tmp/mysql.ours"
+compare "MySQL users of logins and COM_CHANGE_USER" "$tmp/mysql.ours" "$tmp/mysql.theirs"
 
 # dns_http CAPTURE LABEL: DNS query names, HTTP request methods and URIs
 dns_http() {

@@ -570,6 +570,11 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 		if (b[0] == 0x00 || b[0] == 0xff) {
 			bs_emit_auth(c, BS_AUTH_MYSQL, bs_str_make(p->user, p->user_len),
 			             bs_str_make(p->plugin, p->plugin_len), b[0] == 0x00);
+			if (b[0] == 0xff && p->cur_cmd == COM_CHANGE_USER) {
+				/* refused: the user and database stay as they were */
+				memcpy(p->user, p->prev_user, (p->user_len = p->prev_user_len) + 1);
+				memcpy(p->db, p->pending_db, (p->db_len = p->pending_db_len) + 1);
+			}
 			p->phase = (b[0] == 0x00 && p->compress) ? BS_MYSQL_P_COMPRESSED : BS_MYSQL_P_COMMAND;
 			if (p->phase == BS_MYSQL_P_COMPRESSED)
 				p->d[0].hdr_size = p->d[1].hdr_size = 7;
@@ -724,7 +729,10 @@ static size_t query_attributes_end(const uint8_t *b, size_t n)
 	return pos;
 }
 
-static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str sql, bool truncated)
+/* A query event for the client's command cmd (stmt: the statement id of an
+ * execute or fetch). */
+static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, uint8_t cmd, uint32_t stmt,
+                       bs_str sql, bool truncated)
 {
 	p->query_seq++;
 	p->queries++;
@@ -736,6 +744,8 @@ static void emit_query(struct bs_mysql *p, const struct bs_proto_ctx *c, bs_str 
 	ev.u.dbquery.db_name = bs_str_make(p->db, p->db_len);
 	ev.u.dbquery.sql = sql;
 	ev.u.dbquery.sql_truncated = truncated;
+	ev.u.dbquery.command = cmd;
+	ev.u.dbquery.stmt_id = stmt;
 	bs_emit(c->sink, &ev);
 }
 
@@ -880,10 +890,14 @@ static void long_data(struct bs_mysql *p, const struct bs_proto_ctx *c, const ui
 }
 
 /* COM_CHANGE_USER: user, auth data, database, charset, plugin; the
- * server's answer is an authentication like the login's. */
+ * server's answer is an authentication like the login's. The user and
+ * database before are kept: a refusal leaves them in force (MySQL C API,
+ * mysql_change_user(): "the user and database are not changed"). */
 static void change_user(struct bs_mysql *p, const uint8_t *b, size_t n)
 {
 	size_t pos = 1;
+	memcpy(p->prev_user, p->user, (p->prev_user_len = p->user_len) + 1);
+	memcpy(p->pending_db, p->db, (p->pending_db_len = p->db_len) + 1);
 	/* the login not seen: a client of this century */
 	uint32_t caps = p->client_caps ? p->client_caps : CLIENT_SECURE_CONN | CLIENT_PLUGIN_AUTH;
 	keep(p->user, sizeof p->user, &p->user_len, nul_str(b, n, &pos));
@@ -929,7 +943,7 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 			st->sql_len = (uint16_t)(sql.n < sizeof st->sql - 1 ? sql.n : sizeof st->sql - 1);
 			st->sql_cut = cut || sql.n > st->sql_len;
 		}
-		emit_query(p, c, sql, cut);
+		emit_query(p, c, b[0], 0, sql, cut);
 		p->binary = false;
 		p->rstate = b[0] == COM_QUERY ? BS_MYSQL_R_FIRST : BS_MYSQL_R_PREPARE;
 		break;
@@ -942,7 +956,8 @@ static void command(struct bs_mysql *p, const struct bs_proto_ctx *c, const uint
 		 * of the cursor its execute opened. */
 		uint32_t id = n >= 5 ? (uint32_t)fixed_int(b + 1, 4) : 0;
 		struct bs_mysql_stmt *st = n >= 5 ? stmt_find(p, id) : NULL;
-		emit_query(p, c, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL, st ? st->sql_cut : false);
+		emit_query(p, c, b[0], id, st ? bs_str_make(st->sql, st->sql_len) : BS_STR_NULL,
+		           st ? st->sql_cut : false);
 		p->binary = true;
 		p->rstate = BS_MYSQL_R_FIRST;
 		if (b[0] == COM_STMT_EXECUTE) {

@@ -6,7 +6,8 @@
  * request makes the flow opaque; the compressed protocol is framed and
  * skipped. COM_QUERY (after its query attributes), COM_STMT_PREPARE and
  * COM_STMT_EXECUTE (the prepared text) -> BS_EV_DBQUERY; COM_INIT_DB sets the
- * database; COM_CHANGE_USER -> BS_EV_AUTH for the new user. Binary result
+ * database; COM_CHANGE_USER -> BS_EV_AUTH for the new user (refused: the
+ * user and database before stay). Binary result
  * rows (prepared statements) are parsed by column type like text rows. Text result sets stream: column names are kept in a fixed
  * table, row values are parsed byte by byte across TCP segments and 16 MB
  * packets, and each value is scanned for addresses through a bounded window
@@ -127,8 +128,10 @@ struct bs_mysql {
 	char server_version[64];
 	char user[128], db[128], plugin[40];
 	size_t user_len, db_len, plugin_len;
-	char pending_db[128];
+	char pending_db[128];        /* COM_INIT_DB: the database once OK; COM_CHANGE_USER: the one before */
 	size_t pending_db_len;
+	char prev_user[128];         /* COM_CHANGE_USER: the user before, back when refused */
+	size_t prev_user_len;
 	uint8_t cur_cmd;
 
 	/* current result */

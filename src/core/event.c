@@ -163,6 +163,7 @@ static const struct field dbquery_fields[] = {
 	F("query", FK_U64, u.dbquery.query_id),
 	F("db_user", FK_STR, u.dbquery.db_user), F("db_name", FK_STR, u.dbquery.db_name),
 	F("sql", FK_STR, u.dbquery.sql), F("sql_truncated", FK_BOOL, u.dbquery.sql_truncated),
+	F("command", FK_U8, u.dbquery.command), F("stmt", FK_U32, u.dbquery.stmt_id),
 	F_END
 };
 

@@ -148,6 +148,9 @@ struct bs_ev_dbquery {
 	bs_str db_user, db_name; /* from the handshake / COM_INIT_DB when known */
 	bs_str sql;              /* the statement text (capped by the parser) */
 	bool sql_truncated;
+	uint8_t command;         /* the client's command code (MySQL: 3 COM_QUERY, 22 COM_STMT_PREPARE,
+	                          * 23 COM_STMT_EXECUTE, 28 COM_STMT_FETCH); 0 unknown (logs) */
+	uint32_t stmt_id;        /* EXECUTE/FETCH: the statement id sent; sql is the prepared text */
 };
 
 struct bs_ev_dbresult {
