@@ -108,6 +108,13 @@ done
 # burst of IMAP logins that opens the window is only in Dovecot's log, and
 # with it the credentials at risk.
 run_scenario roundcube-logs app-mta '^servers.csv readable|^server wm[0-9] (is in|verdict)|wm[0-9] window_end|exposed addresses, (all categories|login|sent_to|exfiltrated|basis inferred: recall)'
+# Issue 19: an OWA fleet from its logs alone (owa-logs, docs/SAMPLES.md):
+# the reference incident on Exchange Client Access servers whose access logs
+# are IIS W3C logs (OWA pages, a failed login redirected back to logon.aspx
+# like a good one, the exploit through ECP, the web shell in /owa/auth/); no
+# capture. Every check required, with and without the inventory.
+run_scenario owa-logs fleet ""
+run_scenario owa-logs discovered ""
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

@@ -51,6 +51,21 @@ static const struct {
 
 #define W3C_MAX_FIELDS 192  /* HttpProxy logs about 80; the rest of a longer list is not read */
 #define URI_MAX 8192        /* stem "?" query, joined (longer: cut) */
+#define OWA_PENDING 64      /* OWA form logins awaiting their client's next request */
+#define OWA_USER_MAX 256    /* a pending login's user name (longer: cut) */
+
+/* An OWA form login answered 302: IIS logs no Location header, so whether
+ * the redirect went back to the logon page (failed) or into the mailbox is
+ * known only from the same client's next request. */
+struct owa_pending {
+	bool used;
+	bs_ip client;
+	bs_time ts;
+	uint64_t lineno;
+	uint64_t seq;              /* arrival order: the oldest is flushed when full */
+	char user[OWA_USER_MAX];
+	size_t user_len;
+};
 
 struct w3c {
 	bool fields_known;
@@ -63,6 +78,8 @@ struct w3c {
 	size_t nf;
 	bool overflow;
 	char uri[URI_MAX];
+	struct owa_pending pending[OWA_PENDING];
+	uint64_t pending_seq;
 };
 
 static void *w3c_new(void)
@@ -264,11 +281,94 @@ static bool client_address(const struct w3c *w, bs_ip *ip)
 }
 
 /* Outlook on the web's form login: a POST to /owa/auth.owa. IIS writes the
- * name the form gave as cs-username; Exchange answers with a redirect
- * (docs/DAEMONS.md: the outcome is the engine's reading of the status). */
+ * name the form gave as cs-username. */
 static bool owa_login(bs_str method, bs_str stem)
 {
 	return bs_str_ieq(method, "POST") && bs_str_ieq(stem, "/owa/auth.owa");
+}
+
+/* The login's outcome as one AUTH event (docs/DAEMONS.md): 1 success, 0
+ * failure, -1 unknown (its client made no request that tells). */
+static void owa_emit(const struct bs_line_ctx *c, struct owa_pending *p, int success)
+{
+	struct bs_line_ctx at = *c;
+	at.lineno = p->lineno;
+	struct bs_event ev;
+	bs_line_auth(&at, &ev, BS_AUTH_HTTP, bs_str_make(p->user, p->user_len), BS_STR_LIT("form"), success);
+	ev.ts = p->ts;
+	ev.host = BS_STR_LIT(""); /* the engine labels the input's path, as for the requests */
+	ev.src = p->client;
+	p->used = false;
+	bs_emit(c->sink, &ev);
+}
+
+static struct owa_pending *owa_find(struct w3c *w, const bs_ip *client)
+{
+	for (size_t i = 0; i < OWA_PENDING; i++)
+		if (w->pending[i].used && bs_ip_eq(&w->pending[i].client, client))
+			return &w->pending[i];
+	return NULL;
+}
+
+/* What a client's request after its login says of it: back to the logon
+ * page with a reason (reason=2: wrong name or password) is a failure; any
+ * other page of OWA or ECP (where the login redirected to) a success;
+ * another login post says nothing (a script that follows no redirect);
+ * the rest (Autodiscover, EWS...) waits for a page. -2: still pending. */
+static int owa_outcome(bs_str stem, bs_str query)
+{
+	if (bs_str_ieq(stem, "/owa/auth/logon.aspx")) {
+		const char *r = query.n ? bs_memmem_ci(query.p, query.n, "reason=", 7) : NULL;
+		return r && (size_t)(query.p + query.n - r) > 7 && r[7] != '0' ? 0 : -1;
+	}
+	if (bs_str_ieq(stem, "/owa/auth.owa"))
+		return -1;
+	if (bs_str_istarts(stem, "/owa/") || bs_str_ieq(stem, "/owa") || bs_str_istarts(stem, "/ecp/"))
+		return 1;
+	return -2;
+}
+
+/* The OWA login bookkeeping of one record: resolve its client's pending
+ * login, then hold its own (a redirect) or give its outcome now (any other
+ * status: the form page again, a failure). */
+static void owa_record(struct w3c *w, const struct bs_line_ctx *c, const bs_ip *client, bs_time ts, bs_str method,
+                       bs_str stem, bs_str query, uint64_t status)
+{
+	struct owa_pending *p = owa_find(w, client);
+	if (p) {
+		int outcome = owa_outcome(stem, query);
+		if (outcome != -2)
+			owa_emit(c, p, outcome);
+	}
+	bs_str user = val(w, C_USER);
+	if (!owa_login(method, stem) || !user.n)
+		return;
+	struct owa_pending now = { .used = true, .client = *client, .ts = ts, .lineno = c->lineno };
+	now.user_len = user.n < OWA_USER_MAX ? user.n : OWA_USER_MAX;
+	memcpy(now.user, user.p, now.user_len);
+	if (status < 300 || status >= 400) {
+		owa_emit(c, &now, 0);
+		return;
+	}
+	struct owa_pending *slot = &w->pending[0];
+	for (size_t i = 0; i < OWA_PENDING && slot->used; i++)
+		if (!w->pending[i].used || w->pending[i].seq < slot->seq)
+			slot = &w->pending[i];
+	if (slot->used)
+		owa_emit(c, slot, -1); /* full: the oldest waited longest */
+	*slot = now;
+	slot->seq = ++w->pending_seq;
+}
+
+/* End of input: the logins still waiting have an unknown outcome. */
+static uint64_t w3c_finish(void *state, const struct bs_line_ctx *c)
+{
+	struct w3c *w = state;
+	uint64_t n = 0;
+	for (size_t i = 0; i < OWA_PENDING; i++)
+		if (w->pending[i].used)
+			owa_emit(c, &w->pending[i], -1), n++;
+	return n;
 }
 
 static enum bs_verdict http_line(struct w3c *w, const struct bs_line_ctx *c, bs_time ts)
@@ -307,9 +407,8 @@ static enum bs_verdict http_line(struct w3c *w, const struct bs_line_ctx *c, bs_
 	h->user_agent = val(w, C_UA);
 	h->referer = val(w, C_REFERER);
 	h->host = val(w, C_HOST);
-	if (owa_login(h->method, stem))
-		h->login_user = val(w, C_USER);
 	bs_emit(c->sink, &ev);
+	owa_record(w, c, &client, ts, h->method, stem, query, status);
 	return BS_PARSED;
 }
 
@@ -391,4 +490,5 @@ static enum bs_verdict w3c_line(void *state, const struct bs_line_ctx *c, bs_str
 }
 
 const struct bs_daemon_def bs_daemon_w3c = { .name = "w3c", .raw_in = w3c_raw, .state_new = w3c_new,
-                                             .state_free = w3c_free, .line = w3c_line };
+                                             .state_free = w3c_free, .line = w3c_line,
+                                             .finish = w3c_finish };

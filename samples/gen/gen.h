@@ -62,6 +62,7 @@ struct out_config {
 	const char *const *host_names;
 	const int *rotate_days; /* per host: 1 daily, 7 weekly */
 	bool no_access_logs;  /* maillog-only-exfil: maillogs alone */
+	bool iis;             /* owa*: the web servers' access logs are IIS W3C logs (u_exYYMMDD.log) */
 };
 void out_open(const struct out_config *cfg);
 /* Queue a record (copied). ts must be >= the last out_flush_before() time. */

@@ -21,7 +21,7 @@ static void usage(FILE *fp)
 	fputs("usage: bs-gen --scenario NAME --seed N --out DIR [--users N] [--days N] [--scale X] [--pcapng] [--fast]\n"
 		"  scenarios: reference, clean, maillog-only, two-servers, pcapng-vlan, newyear,\n"
 		"             opened-only, opened-only-cut, post-shell, maillog-only-exfil, role-spam,\n"
-		"             variety, variety-clean, roundcube, roundcube-logs\n"
+		"             variety, variety-clean, roundcube, roundcube-logs, owa-logs\n"
 		"  --users N   customer accounts (default 300)\n"
 		"  --days N    simulated days (default 28, the exploit on day 15)\n"
 		"  --scale X   activity multiplier: sessions, mail and spam rates, backup size (default 1)\n"

