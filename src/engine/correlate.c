@@ -313,6 +313,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	build_host_map(&c);
 	cand_index(&c);
 	exfil_index_build(&c);
+	tamper_index_build(&c);
 	find_local_domains(&c);
 	mark_servers_with_data(&c);
 	judge_servers(&c);
@@ -334,5 +335,6 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	bs_u64map_free(&c.host_srv);
 	bs_u64map_free(&c.cand_ix);
 	exfil_index_free(&c);
+	tamper_index_free(&c);
 	return r;
 }

@@ -47,6 +47,16 @@ struct exfil_index {
 	size_t n;
 };
 
+/* What tampering asks per page reference, indexed once (signals.c): how
+ * many servers serve a path, how many of them serve it with a reference
+ * to an outside host, and the outside hosts that most servers' copies of
+ * some page reference (the fleet's own resources). */
+struct tamper_index {
+	struct bs_u64map nserve;          /* path -> servers serving it */
+	struct bs_u64map nwith;           /* (path, ref host) -> servers whose copy has it */
+	struct bs_u64map fleetwide;       /* ref host -> 1: on most servers' copies of a page */
+};
+
 struct srv_name {
 	const char *name;
 	size_t s;                         /* index in ctx.srv */
@@ -75,6 +85,7 @@ struct ctx {
 	char *origin_text;                /* how the fleet was found */
 	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
 	struct exfil_index ex;
+	struct tamper_index tamper;
 };
 
 /* ------------------------------------------------------- small queries */
@@ -164,6 +175,8 @@ void detect_db(struct ctx *c, size_t s);
 void exfil_index_build(struct ctx *c);  /* before detect_exfil */
 void exfil_index_free(struct ctx *c);
 void detect_exfil(struct ctx *c, size_t s);
+void tamper_index_build(struct ctx *c); /* before detect_tamper */
+void tamper_index_free(struct ctx *c);
 void detect_tamper(struct ctx *c, size_t s);
 void detect_auth(struct ctx *c, size_t s);
 /* emit: also write the timeline rows of the destinations found */

@@ -488,34 +488,95 @@ void detect_exfil(struct ctx *c, size_t s)
 	}
 }
 
+/* (path, ref host, server) triples, sorted: servers are counted once each. */
+struct page_srv { uint32_t path, refhost; int32_t srv; };
+
+static int cmp_page_srv(const void *pa, const void *pb)
+{
+	const struct page_srv *x = pa, *y = pb;
+	if (x->path != y->path)
+		return x->path < y->path ? -1 : 1;
+	if (x->refhost != y->refhost)
+		return x->refhost < y->refhost ? -1 : 1;
+	return (x->srv > y->srv) - (x->srv < y->srv);
+}
+
+/* Counts the distinct servers of each run of equal (path, refhost) in a
+ * sorted array into map, keyed by path alone when by_path. */
+static void count_servers(struct page_srv *v, size_t n, struct bs_u64map *map, bool by_path)
+{
+	bs_qsort(v, n, sizeof *v, cmp_page_srv);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i].path == v[i - 1].path && v[i].refhost == v[i - 1].refhost && v[i].srv == v[i - 1].srv)
+			continue;
+		bool found;
+		uint32_t *cnt = bs_u64map_upsert(map, by_path ? v[i].path : bs_key2(v[i].path, v[i].refhost), &found);
+		*cnt = found ? *cnt + 1 : 1;
+	}
+}
+
+/* One pass over the pages and one over their references, sorted: judging
+ * a server's references is then a lookup each, whatever the fleet's size
+ * (comparing every reference with every page per server was quadratic). */
+void tamper_index_build(struct ctx *c)
+{
+	const struct bs_agg *a = c->a;
+	struct tamper_index *t = &c->tamper;
+	bs_u64map_init(&t->nserve);
+	bs_u64map_init(&t->nwith);
+	bs_u64map_init(&t->fleetwide);
+	size_t n = a->paths.n > a->refs.n ? a->paths.n : a->refs.n, k = 0;
+	struct page_srv *v = bs_xmalloc((n ? n : 1) * sizeof *v);
+	for (size_t i = 0; i < a->paths.n; i++) {
+		int o = srv_of_host(c, a->paths.v[i].host);
+		if (o >= 0)
+			v[k++] = (struct page_srv){ a->paths.v[i].path, 0, o };
+	}
+	count_servers(v, k, &t->nserve, true);
+	k = 0;
+	for (size_t i = 0; i < a->refs.n; i++) {
+		int o = srv_of_host(c, a->refs.v[i].host);
+		if (o >= 0)
+			v[k++] = (struct page_srv){ a->refs.v[i].path, a->refs.v[i].refhost, o };
+	}
+	count_servers(v, k, &t->nwith, false);
+	/* A host that most servers' copies of some page reference is the
+	 * fleet's own resource (a widget deployed everywhere), whatever a
+	 * single odd page shows: one server's answer to a scanner's request,
+	 * served after the deployment while the others answered it before. */
+	for (size_t i = 0; i < k; i++) {
+		uint32_t nserve = 0, nwith = 0;
+		bs_u64map_get(&t->nserve, v[i].path, &nserve);
+		bs_u64map_get(&t->nwith, bs_key2(v[i].path, v[i].refhost), &nwith);
+		if (nserve >= 2 && nwith * 2 >= nserve) {
+			bool found;
+			*bs_u64map_upsert(&t->fleetwide, v[i].refhost, &found) = 1;
+		}
+	}
+	free(v);
+}
+
+void tamper_index_free(struct ctx *c)
+{
+	bs_u64map_free(&c->tamper.nserve);
+	bs_u64map_free(&c->tamper.nwith);
+	bs_u64map_free(&c->tamper.fleetwide);
+}
+
 void detect_tamper(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
+	const struct tamper_index *t = &c->tamper;
 	for (size_t i = 0; i < a->refs.n; i++) {
 		const struct bs_refrec *r = &a->refs.v[i];
 		if (srv_of_host(c, r->host) != (int)s || !host_is_outside(c, S(c, r->refhost)))
 			continue;
 		/* servers that serve this path, and those whose copy has this reference */
-		bool *serve = bs_xcalloc(c->nsrv, 1), *with = bs_xcalloc(c->nsrv, 1);
-		size_t nserve = 0, nwith = 0;
-		for (size_t j = 0; j < a->paths.n; j++) {
-			int o = srv_of_host(c, a->paths.v[j].host);
-			if (a->paths.v[j].path == r->path && o >= 0 && !serve[o]) {
-				serve[o] = true;
-				nserve++;
-			}
-		}
-		for (size_t j = 0; j < a->refs.n; j++) {
-			int o = srv_of_host(c, a->refs.v[j].host);
-			if (a->refs.v[j].path == r->path && a->refs.v[j].refhost == r->refhost && o >= 0 && !with[o]) {
-				with[o] = true;
-				nwith++;
-			}
-		}
-		free(serve);
-		free(with);
-		if (nserve < 2 || nwith * 2 >= nserve)
+		uint32_t nserve = 0, nwith = 0, fleetwide;
+		bs_u64map_get(&t->nserve, r->path, &nserve);
+		bs_u64map_get(&t->nwith, bs_key2(r->path, r->refhost), &nwith);
+		if (nserve < 2 || nwith * 2 >= nserve || bs_u64map_get(&t->fleetwide, r->refhost, &fleetwide))
 			continue;
 		PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
 	}
