@@ -10,7 +10,8 @@
 
 #define BS_PATH_LABEL_SIZE 128 /* bytes of a label, with its NUL */
 
-/* The directory holding the file, skipping generic names ("log", "apache2",
+/* The directory holding the file, skipping generic names ("log", "apache2", IIS's
+ * "LogFiles" and "W3SVC1", a webmail application's own folder,
  * "www", ...); "" when none. */
 void bs_path_server_label(const char *path, char *out, size_t size);
 
