@@ -3,7 +3,7 @@
  *   mkproto_pcap write OUT.pcap   write a capture of SMTP, MySQL, DNS, odd
  *                                 HTTP (and IMAP, POP3, FTP) sessions with libpcap
  *   mkproto_pcap write-link KIND OUT.pcap   DNS and HTTP over the link layer
- *                                 KIND: nflog, pppoe, qinq-pppoe, mpls
+ *                                 KIND: nflog, pppoe, qinq-pppoe, mpls, arcnet, arcnet-1051
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -39,7 +39,7 @@ static uint16_t ip_checksum(const uint8_t *h, size_t n)
 }
 
 /* The link layer under the IPv4 packets written. */
-enum link_kind { LINK_ETHERNET = 0, LINK_NFLOG, LINK_PPPOE, LINK_QINQ_PPPOE, LINK_MPLS };
+enum link_kind { LINK_ETHERNET = 0, LINK_NFLOG, LINK_PPPOE, LINK_QINQ_PPPOE, LINK_MPLS, LINK_ARCNET, LINK_ARCNET_1051 };
 static enum link_kind link_kind;
 
 static size_t put_be16(uint8_t *f, size_t at, unsigned v)
@@ -62,6 +62,16 @@ static size_t link_header(uint8_t *f, size_t iplen)
 		f[14] = 9;
 		f[15] = 0;
 		return 16;
+	}
+	if (link_kind == LINK_ARCNET) {
+		/* Linux ARCNET: stations 0x01 -> 0x02, offset, IP (RFC 1201),
+		 * split flag 0, sequence number */
+		memcpy(f, "\x01\x02\x00\x00\xd4\x00\x12\x34", 8);
+		return 8;
+	}
+	if (link_kind == LINK_ARCNET_1051) {
+		memcpy(f, "\x01\x02\x00\x00\xf0", 5); /* RFC 1051: IP right after the protocol id */
+		return 5;
 	}
 	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	size_t o = 12;
@@ -639,16 +649,18 @@ static int write_capture(const char *path)
 /* DNS and HTTP over one of the other link layers (NFLOG its own link type). */
 static int write_link_capture(const char *kind, const char *path)
 {
-	static const char *const kinds[] = { "", "nflog", "pppoe", "qinq-pppoe", "mpls" };
+	static const char *const kinds[] = { "", "nflog", "pppoe", "qinq-pppoe", "mpls", "arcnet", "arcnet-1051" };
 	link_kind = LINK_ETHERNET;
-	for (int i = 1; i < 5; i++)
+	for (int i = 1; i < (int)(sizeof kinds / sizeof *kinds); i++)
 		if (strcmp(kind, kinds[i]) == 0)
 			link_kind = (enum link_kind)i;
 	if (link_kind == LINK_ETHERNET) {
 		fprintf(stderr, "mkproto_pcap: unknown link kind %s\n", kind);
 		return 2;
 	}
-	if (!dump_open(path, link_kind == LINK_NFLOG ? 239 /* LINKTYPE_NFLOG */ : DLT_EN10MB))
+	int dlt = link_kind == LINK_NFLOG ? 239 /* LINKTYPE_NFLOG */
+	        : link_kind >= LINK_ARCNET ? 129 /* LINKTYPE_ARCNET_LINUX */ : DLT_EN10MB;
+	if (!dump_open(path, dlt))
 		return 1;
 	dns_pair("192.0.2.50", 33001, 0x1a2b, "www.example.com", 1, (const uint8_t *)"\x5d\xb8\xd8\x22", 4);
 	http_session();

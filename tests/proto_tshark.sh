@@ -142,9 +142,10 @@ compare "HTTP status codes" "$tmp/httpst.ours" "$tmp/httpst.theirs"
 
 # The same DNS names and HTTP requests over the other link layers the
 # capture engine reads: NFLOG (its own link type), PPPoE sessions (also
-# under 802.1ad + 802.1Q tags) and MPLS label stacks; tshark must see the
+# under 802.1ad + 802.1Q tags), MPLS label stacks and Linux ARCNET (RFC 1201 and 1051); tshark must see the
 # link layer in every frame, as breachscope does.
-for link in nflog:nflog pppoe:pppoes qinq-pppoe:vlan.etype==0x8864 mpls:mpls.bottom==1; do
+for link in nflog:nflog pppoe:pppoes qinq-pppoe:vlan.etype==0x8864 mpls:mpls.bottom==1 arcnet:arcnet.protID==0xd4 \
+	arcnet-1051:arcnet.protID==0xf0; do
 	kind=${link%%:*}
 	lcap=$tmp/$kind.pcap
 	if ! "$helper" write-link "$kind" "$lcap"; then

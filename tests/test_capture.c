@@ -283,6 +283,30 @@ static void test_tunnel_link_layers(const uint8_t *ip, size_t n, const uint8_t *
 	b[o + 3] = 1; /* NFULA_PACKET_HDR only */
 	is_int(feed(239, b, o + 4 + n6, 1), BS_IGNORED, "NFLOG without a payload: ignored");
 	is_int(rec.nudp - before, 6, "PPPoE, MPLS, NFLOG: every datagram delivered");
+
+	/* ARCNET. BSD (DLT_ARCNET): stations, IP (RFC 1201), split flag,
+	 * sequence; an exception packet (split flag 0xff) has 4 more bytes */
+	fresh(0);
+	before = rec.nudp;
+	static const struct { int dlt; const char *hdr; size_t hlen; bool v6; const char *what; } arc[] = {
+		{ 7, "\x01\x02\xd4\x00\x00\x07", 6, false, "ARCNET (BSD), RFC 1201: parsed" },
+		{ 7, "\x01\x02\xd4\xff\x00\x00\xd4\x00\x00\x07", 10, false, "ARCNET (BSD), exception packet: parsed" },
+		/* Linux: stations, offset; RFC 1051 (IP right after), IPv6 (RFC 2497) */
+		{ 129, "\x01\x02\x00\x00\xf0", 5, false, "ARCNET (Linux), RFC 1051: parsed" },
+		{ 129, "\x01\x02\x00\x00\xc4\x00\x00\x07", 8, true, "ARCNET (Linux), IPv6: parsed" },
+	};
+	for (size_t i = 0; i < sizeof arc / sizeof *arc; i++) {
+		memcpy(b, arc[i].hdr, arc[i].hlen);
+		memcpy(b + arc[i].hlen, arc[i].v6 ? v6 : ip, arc[i].v6 ? n6 : n);
+		is_int(feed(arc[i].dlt, b, arc[i].hlen + (arc[i].v6 ? n6 : n), 1), BS_PARSED, arc[i].what);
+	}
+	is_int(rec.nudp - before, 4, "ARCNET: every datagram delivered");
+	is_str(rec.udp[before], "hello", "ARCNET: UDP payload");
+	b[4] = 0xd5; /* ARP */
+	is_int(feed(129, b, 8 + n6, 1), BS_IGNORED, "ARCNET ARP: ignored");
+	is_int(feed(129, b, 4, 1), BS_MALFORMED, "ARCNET without its protocol id: malformed");
+	b[4] = 0xd4;
+	is_int(feed(129, b, 6, 1), BS_MALFORMED, "ARCNET RFC 1201 header cut: malformed");
 }
 
 static void test_link_layers(void)

@@ -727,6 +727,30 @@ static enum bs_verdict do_nflog(struct bs_capture *c, const uint8_t *p, size_t n
 	return BS_IGNORED; /* no payload attribute: a rule hit without the packet */
 }
 
+/* ARCNET: after the source and destination stations (and Linux's 2-byte
+ * offset), a protocol id; RFC 1051 carries IP right after it, RFC 1201
+ * (and IPv6, RFC 2497) a split flag and a 2-byte sequence number first,
+ * and on BSD's DLT_ARCNET an exception packet (split flag 0xff) 4 more
+ * bytes. ARP and the other protocols carry nothing of ours. */
+enum { ARC_IP_1051 = 0xf0, ARC_IP_1201 = 0xd4, ARC_IPV6 = 0xc4 };
+static enum bs_verdict do_arcnet(struct bs_capture *c, const uint8_t *p, size_t n, size_t off, bool exceptions,
+                                 bool snapped)
+{
+	if (n <= off)
+		return malformed(c, "arcnet", "shorter than its header");
+	uint8_t proto = p[off++];
+	if (proto == ARC_IP_1051)
+		return do_ipv4(c, p + off, n - off, snapped);
+	if (proto != ARC_IP_1201 && proto != ARC_IPV6)
+		return BS_IGNORED;
+	if (exceptions && off < n && p[off] == 0xff)
+		off += 4;
+	off += 3;
+	if (off > n)
+		return malformed(c, "arcnet", "shorter than its RFC 1201 header");
+	return proto == ARC_IPV6 ? do_ipv6(c, p + off, n - off, snapped) : do_ipv4(c, p + off, n - off, snapped);
+}
+
 /* BSD loopback: the address family, in the byte order of the machine that
  * wrote it (DLT_NULL) or in network order (DLT_LOOP). Read it either way. */
 static enum bs_verdict do_null(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
@@ -781,6 +805,10 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 		return do_null(c, p, n, snapped);
 	case 239: /* LINKTYPE_NFLOG */
 		return do_nflog(c, p, n, snapped);
+	case 7:   /* DLT_ARCNET (BSD): source, destination */
+		return do_arcnet(c, p, n, 2, true, snapped);
+	case 129: /* LINKTYPE_ARCNET_LINUX: source, destination, offset */
+		return do_arcnet(c, p, n, 4, false, snapped);
 	default:
 		c->cnt.unsupported_linktype++;
 		if (!c->warned_linktype && c->o.warn)
