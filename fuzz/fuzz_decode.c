@@ -128,9 +128,9 @@ static void read_lines(const char *path, struct decoded *d)
 	bs_str line;
 	bool too_long;
 	d->hash = FNV_START;
+	/* A cut line (too_long) only comes from a read that decoded more than
+	 * pass 1 (damage in a bzip2, xz or zstd layer): its length differs. */
 	while (bs_lines_next(l, &line, &too_long)) {
-		if (too_long)
-			abort(); /* nothing that long gets here */
 		fuzz_touch(line);
 		d->hash = fnv(d->hash, (const uint8_t *)line.p, line.n);
 		d->hash = fnv(d->hash, (const uint8_t *)"\n", 1);
