@@ -16,7 +16,7 @@ clean-local-robustness:
 EXTRA_DIST += fuzz/fuzz_util.h docs/ROBUSTNESS.md
 
 FUZZ_TARGETS = fuzz/fuzz_input fuzz/fuzz_syslog fuzz/fuzz_maillog fuzz/fuzz_addrscan \
-	fuzz/fuzz_capture fuzz/fuzz_proto fuzz/fuzz_fleet fuzz/fuzz_state
+	fuzz/fuzz_capture fuzz/fuzz_proto fuzz/fuzz_fleet fuzz/fuzz_state fuzz/fuzz_decode
 EXTRA_DIST += $(FUZZ_TARGETS:=.c)
 # fuzz/regress/TARGET: the one home of the inputs that once made something
 # fail (kept in git and in the tarball, so a fixed bug stays fixed). TARGET is
@@ -28,7 +28,7 @@ EXTRA_DIST += fuzz/regress fuzz/replay.c
 # Every target has its replay program (one per FUZZ_TARGETS entry: automake
 # needs the names spelled out), so any fuzz/regress/TARGET/ is replayed.
 FUZZ_REPLAYS = fuzz/replay_input fuzz/replay_syslog fuzz/replay_maillog fuzz/replay_addrscan \
-	fuzz/replay_capture fuzz/replay_proto fuzz/replay_fleet fuzz/replay_state
+	fuzz/replay_capture fuzz/replay_proto fuzz/replay_fleet fuzz/replay_state fuzz/replay_decode
 check_PROGRAMS += $(FUZZ_REPLAYS)
 fuzz_replay_input_SOURCES = fuzz/fuzz_input.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_input_LDADD = $(BS_ALL_LIBS)
@@ -46,6 +46,8 @@ fuzz_replay_fleet_SOURCES = fuzz/fuzz_fleet.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_fleet_LDADD = $(BS_ALL_LIBS)
 fuzz_replay_state_SOURCES = fuzz/fuzz_state.c fuzz/replay.c fuzz/fuzz_util.h
 fuzz_replay_state_LDADD = $(BS_ALL_LIBS)
+fuzz_replay_decode_SOURCES = fuzz/fuzz_decode.c fuzz/replay.c fuzz/fuzz_util.h
+fuzz_replay_decode_LDADD = libbscore.a $(DEPS_LIBS)
 TESTS += tests/fuzz_replay.sh
 dist_noinst_SCRIPTS += tests/fuzz_replay.sh
 
@@ -82,6 +84,9 @@ fuzz_fuzz_fleet_LDADD = $(BS_ALL_LIBS)
 fuzz_fuzz_state_SOURCES = fuzz/fuzz_state.c fuzz/fuzz_util.h
 fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK_FLAGS)
 fuzz_fuzz_state_LDADD = $(BS_ALL_LIBS)
+fuzz_fuzz_decode_SOURCES = fuzz/fuzz_decode.c fuzz/fuzz_util.h
+fuzz_fuzz_decode_LDFLAGS = $(FUZZER_LINK_FLAGS)
+fuzz_fuzz_decode_LDADD = libbscore.a $(DEPS_LIBS)
 
 # Seed corpora are generated in the build tree (samples, hand-written
 # sessions, the public corpus when present); fuzzers write new inputs into
@@ -106,6 +111,7 @@ fuzz_maxlen_capture = 65536
 fuzz_maxlen_proto = 16384
 fuzz_maxlen_fleet = 4096
 fuzz_maxlen_state = 65536
+fuzz_maxlen_decode = 65536
 
 fuzz-smoke: $(FUZZ_TARGETS) fuzz/seeds.stamp
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -114,7 +120,7 @@ fuzz-smoke: $(FUZZ_TARGETS) fuzz/seeds.stamp
 	  case $$n in input) m=$(fuzz_maxlen_input); r=$(FUZZ_RUNS_SLOW);; syslog) m=$(fuzz_maxlen_syslog);; \
 	    maillog) m=$(fuzz_maxlen_maillog); r=$(FUZZ_RUNS_SLOW);; addrscan) m=$(fuzz_maxlen_addrscan);; \
 	    capture) m=$(fuzz_maxlen_capture); r=$(FUZZ_RUNS_SLOW);; proto) m=$(fuzz_maxlen_proto);; \
-	    fleet) m=$(fuzz_maxlen_fleet);; *) m=$(fuzz_maxlen_state); r=$(FUZZ_RUNS_SLOW);; esac; \
+	    fleet) m=$(fuzz_maxlen_fleet);; decode) m=$(fuzz_maxlen_decode); r=$(FUZZ_RUNS_SLOW);; *) m=$(fuzz_maxlen_state); r=$(FUZZ_RUNS_SLOW);; esac; \
 	  reg=; if [ -d $(srcdir)/fuzz/regress/$$n ]; then reg=$(srcdir)/fuzz/regress/$$n; fi; \
 	  echo "fuzz-smoke: $$n ($$r runs)"; \
 	  ./$$t -runs=$$r -max_len=$$m -timeout=10 -rss_limit_mb=2048 -seed=1 \

@@ -10,7 +10,7 @@ from its small maillogs and captures. Nothing from the corpus is copied into
 the source tree: seeds live in the build directory. Each seed is prefixed
 with the mode byte(s) its harness expects (see the harness comments).
 """
-import glob, gzip, os, re, struct, subprocess, sys, tempfile
+import bz2, glob, gzip, lzma, os, re, shutil, struct, subprocess, sys, tempfile
 
 src, out = sys.argv[1], sys.argv[2]
 binary = sys.argv[3] if len(sys.argv) > 3 else None
@@ -145,6 +145,70 @@ put('proto', bytes([P['ftp']]) + script([(1, b'220 ftp\r\n'), (0, b'USER bob\r\n
                                   (1, b'230 ok\r\n'), (0, b'PASV\r\n'), (1, b'227 Entering (10,0,0,1,4,1)\r\n'),
                                   (0, b'STOR shell.php\r\n'), (1, b'150 ok\r\n226 done\r\n')]))
 put('proto', bytes([P['dns_tcp']]) + script([(0, b'\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01')]))
+
+# compressed files for fuzz_decode, whole (no mode byte): each compression
+# the input layer decodes, concatenated streams, nesting up to one layer too
+# deep, and damage the gzip reader resynchronises after. zstd frames are
+# written by hand (python has no zstd module); the zstd CLI adds a compressed
+# one only when present.
+def zstd_frame(content, rle_tail=0):
+    """A zstd frame of raw blocks (and an RLE block of rle_tail spaces):
+    single segment, content size given, no checksum."""
+    size = len(content) + rle_tail
+    if size < 256:
+        fhd, fcs = 0x20, bytes([size])
+    elif size < 65536 + 256:
+        fhd, fcs = 0x60, struct.pack('<H', size - 256)
+    else:
+        fhd, fcs = 0xa0, struct.pack('<I', size)
+    blocks = []
+    for i in range(0, len(content), 1 << 17):
+        blocks.append((0, content[i:i + (1 << 17)], len(content[i:i + (1 << 17)])))
+    if rle_tail:
+        blocks.append((1, b' ', rle_tail))
+    if not blocks:
+        blocks.append((0, b'', 0))
+    out = bytearray(b'\x28\xb5\x2f\xfd' + bytes([fhd]) + fcs)
+    for i, (kind, body, n) in enumerate(blocks):
+        out += (n << 3 | kind << 1 | (i == len(blocks) - 1)).to_bytes(3, 'little') + body
+    return bytes(out)
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+text = head_lines(gzip.decompress(open(logs[0], 'rb').read()), 40) if logs else \
+    b'Apr 22 10:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1]\n' * 20
+half = len(text) // 2
+put('decode', text)
+put('decode', gzip.compress(text, mtime=1176000000))
+put('decode', bz2.compress(text))
+put('decode', bz2.compress(text[:half]) + bz2.compress(text[half:]))     # pbzip2-style streams
+put('decode', lzma.compress(text))
+put('decode', lzma.compress(text[:half]) + b'\0' * 4 + lzma.compress(text[half:]))  # stream padding
+put('decode', zstd_frame(text))
+put('decode', zstd_frame(text[:half], rle_tail=300) + zstd_frame(text[half:]))   # two frames
+put('decode', gz(gz(text)))                                             # a gzip of a gzip
+put('decode', lzma.compress(gz(text)))                                  # xz of gzip
+put('decode', zstd_frame(lzma.compress(bz2.compress(gz(text)))))        # 4 layers: the most
+put('decode', gz(zstd_frame(lzma.compress(bz2.compress(gz(text))))))   # 5: too deep
+# three members, the middle one corrupt (its first deflate block of the
+# reserved type 3): resynchronised at the third
+third = len(text) // 3
+bad = bytearray(gz(text[third:2 * third]))
+bad[10] |= 0x06
+put('decode', gz(text[:third]) + bytes(bad) + gz(text[2 * third:]))
+put('decode', gz(text[:third]) + b'garbage\n' + gz(text[third:]) + b'\0' * 8)  # garbage, padding
+put('decode', lzma.compress(text)[:-7])                                 # cut short
+if pcaps:
+    put('decode', lzma.compress(gzip.decompress(open(pcaps[0], 'rb').read())[:4096]))
+if shutil.which('zstd'):
+    try:
+        put('decode', subprocess.run(['zstd', '-q', '-c', '--check'], input=text, stdout=subprocess.PIPE,
+                                     check=True).stdout)
+    except (OSError, subprocess.CalledProcessError):
+        pass  # a broken zstd CLI costs a seed, not the build
 
 # inventories
 fleet = os.path.join(sample, 'fleet.csv')

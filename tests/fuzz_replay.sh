@@ -18,4 +18,20 @@ for dir in "$top_srcdir"/fuzz/regress/*/; do
 		fi
 	done
 done
+# The decoder seeds too (fuzz/mkseeds.py, made here as in a fuzzing build):
+# every compression and nesting the input layer reads, through the checks of
+# fuzz_decode (two reads agree on the bytes and the damage).
+if command -v python3 >/dev/null 2>&1; then
+	seeds=$(mktemp -d) || exit 1
+	trap 'rm -rf "$seeds"' EXIT
+	if python3 "$top_srcdir/fuzz/mkseeds.py" "$top_srcdir" "$seeds" >/dev/null; then
+		for f in "$seeds"/decode/*; do
+			check "decode seed $(basename "$f") replayed" "$top_builddir/fuzz/replay_decode" "$f"
+		done
+	else
+		fail "fuzz/mkseeds.py made no seeds"
+	fi
+else
+	skip "decode seeds: no python3"
+fi
 done_testing

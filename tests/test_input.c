@@ -1690,6 +1690,47 @@ static void test_corpus(void)
 	is_int(misdetected, 0, "corpus: %zu captures detected as pcap/pcapng %s", captures, first_bad);
 }
 
+/* The line end owed after a resynchronisation (a member cut mid-line, then
+ * skipped damage) comes before anything else: before the next member's
+ * bytes, also when the damage was found while producing nothing, and before
+ * the end when the member found is damaged too. Found by fuzz_decode. */
+static void test_resync_line_end(void)
+{
+	const char *path = tmp_path("resync-lf.gz");
+	struct bytes b = { 0 };
+	gz_member_str(&b, "first\npartial");
+	size_t bad = b.n;
+	gz_member_str(&b, "lost\n");
+	b.p[bad + 10] |= 0x06; /* its first deflate block of the reserved type 3 */
+	gz_member_str(&b, "next\n");
+	write_file(path, b.p, b.n);
+	struct got g = read_path(path);
+	ok(got_text(&g, "first\npartial\nnext\n"), "corrupt member at its first block: the cut line ends before the "
+	   "next member (%zu bytes)", g.data.n);
+	bytes_free(&g.data);
+
+	b.n = 0;
+	gz_member_str(&b, "first\npartial");
+	bytes_addstr(&b, "garbage");
+	bad = b.n;
+	gz_member_str(&b, "lost\n");
+	b.p[bad + 10] |= 0x06;
+	write_file(path, b.p, b.n);
+	char err[256];
+	struct bs_reader *r = bs_reader_open(path, err, sizeof err);
+	memset(&g, 0, sizeof g);
+	read_reader(r, &g);
+	uint8_t after[16];
+	ok(got_text(&g, "first\npartial\n"), "resynchronised at a damaged member: the cut line ends before the end "
+	   "(%zu bytes)", g.data.n);
+	is_int(bs_reader_read(r, after, sizeof after), 0, "resynchronised at a damaged member: nothing after the end");
+	ok(strstr(g.damage, "2 damaged spans in all"), "resynchronised at a damaged member: both spans counted (%s)",
+	   g.damage);
+	bs_reader_close(r);
+	bytes_free(&g.data);
+	bytes_free(&b);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1723,6 +1764,7 @@ int main(void)
 	test_other_codecs();
 	test_nested();
 	test_resync();
+	test_resync_line_end();
 	test_binary_stream();
 	test_detect();
 	test_corpus();

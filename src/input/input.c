@@ -766,6 +766,15 @@ static size_t gz_produce(struct stage *s, uint8_t *out, size_t n)
 {
 	unsigned stalls = 0;
 	while (!s->done) {
+		/* The line end owed after a resynchronisation goes out before
+		 * anything else: before the next member's bytes (a resync
+		 * found while producing nothing goes on to inflate), and before
+		 * the end (that member may be damaged too). */
+		if (s->lf_owed) {
+			s->lf_owed = false;
+			out[0] = '\n';
+			return 1;
+		}
 		switch (s->gz_state) {
 		case GZ_HEADER:
 			if (!gz_read_header(s))
@@ -996,12 +1005,6 @@ static size_t stage_produce(struct stage *s, uint8_t *out, size_t n)
 {
 	if (n == 0 || s->r->done)
 		return 0;
-	if (s->lf_owed) {
-		s->lf_owed = false;
-		out[0] = '\n';
-		s->last_out = '\n';
-		return 1;
-	}
 	if (s->pend_pos < s->pend_len)
 		return take_buffered(s->pend, &s->pend_pos, s->pend_len, out, n);
 	size_t got = 0;
