@@ -26,6 +26,8 @@
  *   gap C|S N          N bytes lost in one direction
  *   push               ends the current segment (consecutive lines of one
  *                      direction are otherwise one segment, one packet)
+ *   wait N             N seconds pass before the next segment (and it
+ *                      starts a new one)
  *   L: TEXT            a log line
  *   secret TEXT        TEXT (a password of the input) must be in no event
  *   verdicts           log case: each line's verdict is an event line too,
@@ -42,7 +44,7 @@
  * In TEXT, \r \n \t \\ and \xNN stand for their bytes.
  * A parse error a stream parser returns ends its run and is one more event
  * line, "error TEXT" (TEXT its strerror).
- * Segment i gets packet number i+1 and time 1000+i s. FTP's announcements of
+ * Segment i gets packet number i+1 and time 1000+i s (plus the waits before it). FTP's announcements of
  * data connections appear as `EXPECT` lines among the events.
  *
  * Usage: caserun [--update] [CASE...]   (default: every case in TESTLIST)
@@ -76,6 +78,7 @@ struct kase {
 	struct bs_tz tz;
 	int64_t ref_epoch;
 	bool cuts;                        /* log case: check every cut of every line */
+	int64_t wait;                     /* seconds to pass before the next step */
 };
 
 static char *bytes_store;
@@ -147,7 +150,8 @@ static void add_data(struct kase *k, int dir, const char *text, size_t n, bool c
 		if (k->nsteps == CASE_MAX_STEPS)
 			die("too many segments", path, lineno);
 		st = &k->steps[k->nsteps++];
-		*st = (struct step){ dir, k->bytes + k->nbytes, 0, 0 };
+		*st = (struct step){ dir, k->bytes + k->nbytes, 0, 0, k->wait };
+		k->wait = 0;
 		k->open = true;
 	}
 	size_t before = k->nbytes;
@@ -225,7 +229,8 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 		} else if (sscanf(line, "gap %1s %lu", word, &num) == 2 && dir_of(word) >= 0) {
 			if (k->nsteps == CASE_MAX_STEPS)
 				die("too many segments", path, lineno);
-			k->steps[k->nsteps++] = (struct step){ dir_of(word), NULL, 0, num };
+			k->steps[k->nsteps++] = (struct step){ dir_of(word), NULL, 0, num, k->wait };
+			k->wait = 0;
 			k->open = false;
 		} else if (strncmp(line, "secret ", 7) == 0 && n - 7 < sizeof k->secret) {
 			memcpy(k->secret, line + 7, n - 7 + 1);
@@ -240,6 +245,9 @@ static void load_case(const char *path, struct kase *k, char *logs, size_t *nlog
 		} else if (sscanf(line, "ref-time %lu", &num) == 1) {
 			k->ref_epoch = (int64_t)num;
 		} else if (strcmp(line, "push") == 0) {
+			k->open = false;
+		} else if (sscanf(line, "wait %lu", &num) == 1) {
+			k->wait += (int64_t)num;
 			k->open = false;
 		} else {
 			die("not a directive or data line", path, lineno);

@@ -22,6 +22,7 @@ struct step {
 	const char *p;
 	size_t n;
 	uint64_t gap;     /* > 0: a gap of this many bytes instead of data */
+	int64_t wait;     /* seconds that pass before this step (and so every later one) */
 };
 #define C(s) { 0, (s), sizeof(s) - 1, 0 }
 #define S(s) { 1, (s), sizeof(s) - 1, 0 }
@@ -168,9 +169,11 @@ static int run_session(const struct bs_proto_def *def, const struct step *steps,
 	ctx_init(&c);
 	rec.n = rec.dropped = 0;
 	def->init(state);
+	bs_time waited = 0;
 	for (size_t i = 0; i < nsteps && !err; i++) {
 		const struct step *st = &steps[i];
-		c.ts = (1000 + (bs_time)i) * BS_USEC;
+		waited += st->wait;
+		c.ts = (1000 + (bs_time)i + waited) * BS_USEC;
 		c.pktno = i + 1;
 		if (st->gap) {
 			def->gap(state, &c, st->dir, st->gap);

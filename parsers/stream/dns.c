@@ -199,6 +199,18 @@ static void querier(const struct bs_proto_ctx *c, bool from_cli, bs_ip *ip, uint
 	*port = from_cli ? c->cport : c->sport;
 }
 
+/* A resolver retries a query for seconds (Windows: 1, 1, 2, 4 s; glibc: 5 s
+ * twice), never minutes: the same id, port and name later is a new query,
+ * and the old one went unanswered (rotated captures of one link hold the
+ * same query a year apart). */
+#define DNS_RETRY_WINDOW (30 * BS_USEC)
+
+static bool query_stale(const struct bs_dns_query *q, bs_time now)
+{
+	return now != BS_TIME_NONE && q->ts != BS_TIME_NONE &&
+	       (now - q->ts > DNS_RETRY_WINDOW || q->ts - now > DNS_RETRY_WINDOW);
+}
+
 static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16_t port, uint16_t id,
                                        const char *qname, size_t qn)
 {
@@ -211,13 +223,26 @@ static struct bs_dns_query *find_query(struct bs_dns *p, const bs_ip *ip, uint16
 	return NULL;
 }
 
+/* The pending query a message continues, or NULL; one past the retry
+ * window is reported unanswered and freed. */
+static struct bs_dns_query *find_live_query(struct bs_dns *p, const struct bs_proto_ctx *c, const bs_ip *ip,
+                                            uint16_t port, uint16_t id, const char *qname, size_t qn)
+{
+	struct bs_dns_query *q = find_query(p, ip, port, id, qname, qn);
+	if (q && query_stale(q, c->ts)) {
+		emit_unanswered(p, c, q);
+		return NULL;
+	}
+	return q;
+}
+
 static struct bs_dns_query *add_query(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, uint16_t id,
                                       uint16_t qtype, const char *qname, size_t qn)
 {
 	bs_ip ip;
 	uint16_t port;
 	querier(c, dir == 0, &ip, &port);
-	struct bs_dns_query *known = find_query(p, &ip, port, id, qname, qn);
+	struct bs_dns_query *known = find_live_query(p, c, &ip, port, id, qname, qn);
 	if (known)
 		return known; /* a retransmission */
 	struct bs_dns_query *slot = NULL, *oldest = NULL;
@@ -396,7 +421,7 @@ static void message(struct bs_dns *p, const struct bs_proto_ctx *c, int dir, con
 	uint16_t qport;
 	querier(c, dir == 1, &qip, &qport);
 	/* an UPDATE response names the zone: its query is found by id alone */
-	struct bs_dns_query *q = find_query(p, &qip, qport, id, opcode == OPCODE_UPDATE ? NULL : qname, (size_t)qn);
+	struct bs_dns_query *q = find_live_query(p, c, &qip, qport, id, opcode == OPCODE_UPDATE ? NULL : qname, (size_t)qn);
 	if (q && opcode == OPCODE_UPDATE) {
 		memcpy(qname, q->qname, q->qname_len + 1u);
 		qn = q->qname_len;
