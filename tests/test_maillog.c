@@ -114,9 +114,40 @@ static void test_no_alloc_per_line(void)
 	bs_maillog_free(m);
 }
 
+/* Exchange message tracking: messages whose final records never come are
+ * held at most 8,192 at a time (the oldest emitted when full), each emitted
+ * once, none lost; the heap stops growing once the table is full. */
+static void test_tracking_bounded(void)
+{
+	struct bs_maillog *m = make(NULL);
+	char buf[512];
+	uint64_t n = 0;
+	line(m, "#Fields: date-time,client-ip,client-hostname,server-ip,server-hostname,source,event-id,"
+	        "internal-message-id,message-id,recipient-address,total-bytes,sender-address", ++n);
+	const int messages = 30000;
+	int parsed = 0;
+	size_t after_full = 0;
+	for (int i = 0; i < messages; i++) {
+		snprintf(buf, sizeof buf, "2024-03-01T%02d:%02d:%02d.000Z,198.51.100.%d,mx.example,10.1.0.11,EX01,SMTP,RECEIVE,%d,"
+		         "<%d@example.org>,a%d@contoso.com;b%d@contoso.com,100,s%d@example.org",
+		         i / 3600 % 24, i / 60 % 60, i % 60, i % 250, 1000 + i, i, i, i, i);
+		parsed += line(m, buf, ++n) == BS_PARSED;
+		if (i == 10000)
+			after_full = mallinfo2().uordblks;
+	}
+	size_t at_end = mallinfo2().uordblks;
+	is_int(parsed, messages, "every RECEIVE parsed");
+	is_int(count_by_type[BS_EV_MAIL], messages - 8192, "the oldest emitted when the table is full");
+	ok(at_end <= after_full + 4096, "heap once full (%zu) = at the end (%zu)", after_full, at_end);
+	is_int(bs_maillog_finish(m), messages, "every message emitted unfinished, counted");
+	is_int(count_by_type[BS_EV_MAIL], messages, "one MAIL per message, none lost");
+	bs_maillog_free(m);
+}
+
 int main(void)
 {
 	test_dispatch();
 	test_no_alloc_per_line();
+	test_tracking_bounded();
 	return tap_done();
 }

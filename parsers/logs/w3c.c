@@ -11,6 +11,7 @@
  * for a line longer than any before. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 
 #include <csv.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 enum col {
 	C_DATE, C_TIME, C_DATETIME, C_CIP, C_SIP, C_SPORT, C_METHOD, C_STEM, C_QUERY, C_USER, C_UA,
 	C_REFERER, C_STATUS, C_BYTES, C_HOST, C_XFF, C_CLIENT_NAME, C_SERVER_NAME, C_EVENT, C_MSGID,
-	C_QID, C_RCPT, C_RCPT_STATUS, C_SIZE, C_SENDER, C_SOURCE, NCOL
+	C_QID, C_RCPT, C_RCPT_STATUS, C_SIZE, C_SENDER, C_SOURCE, C_RELATED, NCOL
 };
 
 static const struct {
@@ -41,7 +42,7 @@ static const struct {
 	{ "server-ip", C_SIP }, { "server-hostname", C_SERVER_NAME }, { "event-id", C_EVENT },
 	{ "message-id", C_MSGID }, { "internal-message-id", C_QID }, { "recipient-address", C_RCPT },
 	{ "recipient-status", C_RCPT_STATUS }, { "total-bytes", C_SIZE }, { "sender-address", C_SENDER },
-	{ "source", C_SOURCE },
+	{ "source", C_SOURCE }, { "related-recipient-address", C_RELATED },
 	/* Exchange 2013+ HttpProxy logs */
 	{ "DateTime", C_DATETIME }, { "ClientIpAddress", C_CIP }, { "UrlHost", C_HOST }, { "UrlStem", C_STEM },
 	{ "UrlQuery", C_QUERY }, { "Method", C_METHOD }, { "HttpStatus", C_STATUS },
@@ -67,6 +68,40 @@ struct owa_pending {
 	size_t user_len;
 };
 
+#define TRK_MAX_OPEN 8192   /* open messages of the tracking log per input (oldest flushed when full) */
+#define TRK_STR_MAX 256     /* a message's own field (longer: cut) */
+#define TRK_RCPT_MAX 320    /* a recipient address (longer: cut) */
+
+struct trk_str {
+	uint16_t n;
+	char p[TRK_STR_MAX];
+};
+
+struct trk_rcpt {
+	uint32_t off;   /* in the message's rbuf */
+	uint16_t len;
+	uint8_t status; /* RS_* */
+	bool done;      /* a final record named it */
+};
+
+/* A message of the tracking log being joined (see tracking_line). Records
+ * keep their buffers when the table recycles them. */
+struct trk_msg {
+	struct bs_queue_msg q;  /* key: trk_key */
+	bs_time ts;             /* the RECEIVE's (else the first record's) */
+	uint64_t lineno;
+	bs_ip src, dst;
+	bool received;          /* its RECEIVE was read */
+	bool from_mailbox;      /* submitted from a mailbox (STOREDRIVER RECEIVE, SUBMIT) */
+	uint64_t size;
+	uint32_t parts;         /* parts emitted so far */
+	struct trk_str id, host, client_name, relay, sender, message_id;
+	char *rbuf;             /* the recipients' addresses */
+	uint32_t rlen, rbuf_cap;
+	struct trk_rcpt *rcpts;
+	uint32_t nrcpt, rcap, pending; /* pending: recipients without a final record */
+};
+
 struct w3c {
 	bool fields_known;
 	bool csv;                  /* the #Fields list is comma-separated */
@@ -80,13 +115,20 @@ struct w3c {
 	char uri[URI_MAX];
 	struct owa_pending pending[OWA_PENDING];
 	uint64_t pending_seq;
+	struct bs_queue messages;  /* the tracking log's open messages */
+	struct trk_msg lone;       /* a record without an internal-message-id */
+	bs_str rcpt[BS_MAIL_MAX_RCPT], rcpt_status[BS_MAIL_MAX_RCPT];
 };
+
+static const struct bs_queue_def trk_table;
+static void trk_release(struct bs_queue_msg *q);
 
 static void *w3c_new(void)
 {
 	struct w3c *w = bs_xcalloc(1, sizeof *w);
 	if (csv_init(&w->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
 		abort();
+	bs_queue_init(&w->messages, &trk_table, w);
 	return w;
 }
 
@@ -94,6 +136,8 @@ static void w3c_free(void *state)
 {
 	struct w3c *w = state;
 	csv_free(&w->parser);
+	bs_queue_free(&w->messages);
+	trk_release(&w->lone.q);
 	free(w->buf);
 	free(w);
 }
@@ -360,11 +404,12 @@ static void owa_record(struct w3c *w, const struct bs_line_ctx *c, const bs_ip *
 	slot->seq = ++w->pending_seq;
 }
 
-/* End of input: the logins still waiting have an unknown outcome. */
+/* End of input: the logins still waiting have an unknown outcome; the
+ * tracking log's messages still open are emitted as they are. */
 static uint64_t w3c_finish(void *state, const struct bs_line_ctx *c)
 {
 	struct w3c *w = state;
-	uint64_t n = 0;
+	uint64_t n = bs_queue_finish(&w->messages, c);
 	for (size_t i = 0; i < OWA_PENDING; i++)
 		if (w->pending[i].used)
 			owa_emit(c, &w->pending[i], -1), n++;
@@ -412,55 +457,283 @@ static enum bs_verdict http_line(struct w3c *w, const struct bs_line_ctx *c, bs_
 	return BS_PARSED;
 }
 
-/* The events of the message tracking log that say a message moved: received
- * (from SMTP or submitted from a mailbox), sent to another server, delivered
- * to a mailbox. The rest (EXPAND, RESOLVE, AGENTINFO, HAREDIRECT...) say how
- * it moved: ignored. */
-static enum bs_verdict tracking_line(struct w3c *w, const struct bs_line_ctx *c, bs_time ts)
+/* ------------------------------------------- the message tracking log
+ *
+ * One message passes a transport server as several records sharing its
+ * internal-message-id (RECEIVE, then SEND, DELIVER or FAIL per recipient, in
+ * one record or several, interleaved with other messages' records). They are
+ * joined into one BS_EV_MAIL in the queue.h table, keyed by the logging
+ * server and the id (Exchange numbers messages per server). A message is
+ * complete, and emitted, when it was received and every recipient has a
+ * final record (SEND, DELIVER, FAIL; or was handed on by RESOLVE, EXPAND,
+ * REDIRECT, TRANSFER); the rest are emitted unfinished when the table is
+ * full (the oldest) or at the end of the input. */
+
+enum trk_kind { K_NONE, K_RECEIVE, K_SUBMIT, K_SEND, K_DELIVER, K_FAIL, K_DEFER, K_TRANSFER, K_REROUTE };
+enum { RS_NONE, RS_SENT, RS_BOUNCED, RS_DEFERRED };
+static const char *const rcpt_status_names[] = { "", "sent", "bounced", "deferred" };
+
+static enum trk_kind trk_kind(bs_str event)
 {
-	bs_str event = val(w, C_EVENT);
-	bool receive = bs_str_ieq(event, "RECEIVE"), send = bs_str_ieq(event, "SEND");
-	bool deliver = bs_str_ieq(event, "DELIVER"), fail = bs_str_ieq(event, "FAIL");
-	if (!receive && !send && !deliver && !fail)
-		return BS_IGNORED;
+	static const struct {
+		const char *name;
+		enum trk_kind kind;
+	} kinds[] = { { "RECEIVE", K_RECEIVE }, { "SUBMIT", K_SUBMIT }, { "SEND", K_SEND },
+	              { "DELIVER", K_DELIVER }, { "FAIL", K_FAIL }, { "DEFER", K_DEFER },
+	              { "TRANSFER", K_TRANSFER }, { "RESOLVE", K_REROUTE }, { "EXPAND", K_REROUTE },
+	              { "REDIRECT", K_REROUTE } };
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (bs_str_ieq(event, kinds[i].name))
+			return kinds[i].kind;
+	return K_NONE;
+}
+
+/* The logging server: the receiving end of RECEIVE and DELIVER, the sending
+ * end of SEND and DEFER (either when the other is not logged). */
+static bs_str trk_server(const struct w3c *w, enum trk_kind kind)
+{
+	bs_str client = val(w, C_CLIENT_NAME), server = val(w, C_SERVER_NAME);
+	if (kind == K_SEND || kind == K_DEFER)
+		return client.n ? client : server;
+	return server.n ? server : client;
+}
+
+/* The table key: hashes of the server's first label (EX01 and
+ * ex01.contoso.com are one server), compared without case, and of the id. */
+static bs_str trk_key(bs_str server, bs_str id, char key[16])
+{
+	char lower[TRK_STR_MAX];
+	size_t n = 0;
+	for (; n < server.n && n < sizeof lower && server.p[n] != '.'; n++)
+		lower[n] = (char)(server.p[n] >= 'A' && server.p[n] <= 'Z' ? server.p[n] + 32 : server.p[n]);
+	uint64_t h[2] = { bs_hash_bytes(lower, n, 0x7472616b), bs_hash_bytes(id.p, id.n, 0x6d736764) };
+	memcpy(key, h, 16);
+	return bs_str_make(key, 16);
+}
+
+static void trk_keep(struct trk_str *dst, bs_str s)
+{
+	dst->n = (uint16_t)(s.n < TRK_STR_MAX ? s.n : TRK_STR_MAX);
+	memcpy(dst->p, s.p, dst->n);
+}
+
+static bs_str trk_str(const struct trk_str *s) { return bs_str_make(s->p, s->n); }
+
+static void trk_emit(struct w3c *w, const struct bs_line_ctx *c, const struct trk_msg *m)
+{
 	struct bs_event ev;
 	bs_line_event(c, &ev, BS_EV_MAIL);
-	ev.ts = ts;
-	bs_str cip = val(w, C_CIP), sip = val(w, C_SIP);
-	if (cip.n && !bs_ip_parse(cip.p, cip.n, &ev.src))
-		return bs_line_debug(c, "w3c", "bad client-ip"), BS_MALFORMED;
-	if (sip.n && !bs_ip_parse(sip.p, sip.n, &ev.dst))
-		return bs_line_debug(c, "w3c", "bad server-ip"), BS_MALFORMED;
-	/* the logging server: the receiving end of RECEIVE and DELIVER, the
-	 * sending end of SEND */
-	ev.host = send ? val(w, C_CLIENT_NAME) : val(w, C_SERVER_NAME);
-	struct bs_ev_mail *m = &ev.u.mail;
-	m->queue_id = val(w, C_QID);
-	m->message_id = val(w, C_MSGID);
-	if (m->message_id.n > 2 && m->message_id.p[0] == '<' && m->message_id.p[m->message_id.n - 1] == '>')
-		m->message_id = bs_str_make(m->message_id.p + 1, m->message_id.n - 2);
-	m->sender = val(w, C_SENDER);
-	m->client_name = receive ? val(w, C_CLIENT_NAME) : BS_STR_LIT("");
-	if (send)
-		m->relay = val(w, C_SERVER_NAME);
+	ev.ts = m->ts;
+	ev.origin.ref = m->lineno;
+	ev.host = trk_str(&m->host);
+	ev.src = m->src;
+	ev.dst = m->dst;
+	struct bs_ev_mail *mail = &ev.u.mail;
+	mail->queue_id = trk_str(&m->id);
+	mail->message_id = trk_str(&m->message_id);
+	mail->sender = trk_str(&m->sender);
 	/* submitted from a mailbox (Outlook on the web, Outlook, ActiveSync):
 	 * the mailbox's owner is signed in, as an authenticated submission */
-	if (receive && bs_str_ieq(val(w, C_SOURCE), "STOREDRIVER"))
-		m->sasl_user = m->sender;
-	(void)parse_u64(val(w, C_SIZE), &m->size);
-	m->local_uid = -1;
-	struct bs_line_rcpts r = { .c = c, .ev = &ev, .with_status = true };
-	bs_str list = val(w, C_RCPT);
-	bs_str st = receive ? BS_STR_LIT("") : fail ? BS_STR_LIT("bounced") : BS_STR_LIT("sent");
+	mail->sasl_user = m->from_mailbox ? mail->sender : BS_STR_LIT("");
+	mail->client_name = trk_str(&m->client_name);
+	mail->relay = trk_str(&m->relay);
+	mail->size = m->size;
+	mail->local_uid = -1;
+	for (uint32_t i = 0; i < m->nrcpt; i++) {
+		w->rcpt[i] = bs_str_make(m->rbuf + m->rcpts[i].off, m->rcpts[i].len);
+		w->rcpt_status[i] = bs_str_make(rcpt_status_names[m->rcpts[i].status],
+		                                strlen(rcpt_status_names[m->rcpts[i].status]));
+	}
+	mail->rcpts = w->rcpt;
+	mail->rcpt_status = w->rcpt_status;
+	mail->nrcpt = m->nrcpt;
+	mail->part = m->parts;
+	mail->reject_reason = BS_STR_LIT("");
+	bs_emit(c->sink, &ev);
+}
+
+/* Emit the recipients held as one part of the message and forget them. */
+static void trk_emit_part(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m)
+{
+	trk_emit(w, c, m);
+	m->parts++;
+	m->nrcpt = m->pending = m->rlen = 0;
+}
+
+/* A message flushed unfinished (table full, end of input). */
+static void trk_flush(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
+{
+	struct trk_msg *m = (struct trk_msg *)q;
+	if (m->nrcpt || !m->parts)
+		trk_emit(owner, c, m);
+}
+
+static void trk_release(struct bs_queue_msg *q)
+{
+	struct trk_msg *m = (struct trk_msg *)q;
+	free(m->rbuf);
+	free(m->rcpts);
+}
+
+static const struct bs_queue_def trk_table = {
+	.msg_size = sizeof(struct trk_msg),
+	.max_open = TRK_MAX_OPEN,
+	.seed = 0x4d534754524b,
+	.when_full = BS_QUEUE_EVICT_OLDEST,
+	.flush_order = BS_QUEUE_OLDEST_FIRST,
+	.flush = trk_flush,
+	.release = trk_release,
+};
+
+/* A recipient of the message, added if new (as pending: no final record
+ * yet); NULL for an empty address. */
+static struct trk_rcpt *trk_rcpt(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m, bs_str addr, bool add)
+{
+	if (addr.n > TRK_RCPT_MAX)
+		addr.n = TRK_RCPT_MAX;
+	for (uint32_t i = 0; i < m->nrcpt; i++)
+		if (m->rcpts[i].len == addr.n && memcmp(m->rbuf + m->rcpts[i].off, addr.p, addr.n) == 0)
+			return &m->rcpts[i];
+	if (!add || !addr.n)
+		return NULL;
+	if (m->nrcpt == BS_MAIL_MAX_RCPT)
+		trk_emit_part(w, c, m);
+	if (m->nrcpt == m->rcap) {
+		m->rcap = m->rcap ? m->rcap * 2 : 8;
+		m->rcpts = bs_xrealloc(m->rcpts, m->rcap * sizeof *m->rcpts);
+	}
+	if (m->rlen + addr.n > m->rbuf_cap) {
+		m->rbuf_cap = m->rbuf_cap ? m->rbuf_cap * 2 : 512;
+		while (m->rlen + addr.n > m->rbuf_cap)
+			m->rbuf_cap *= 2;
+		m->rbuf = bs_xrealloc(m->rbuf, m->rbuf_cap);
+	}
+	memcpy(m->rbuf + m->rlen, addr.p, addr.n);
+	struct trk_rcpt *r = &m->rcpts[m->nrcpt++];
+	*r = (struct trk_rcpt){ .off = m->rlen, .len = (uint16_t)addr.n };
+	m->rlen += (uint32_t)addr.n;
+	m->pending++;
+	return r;
+}
+
+static void trk_rcpt_done(struct trk_msg *m, struct trk_rcpt *r)
+{
+	if (r && !r->done) {
+		r->done = true;
+		m->pending--;
+	}
+}
+
+/* What one record says of each recipient of a ;-separated list. */
+static void trk_rcpts(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m, bs_str list, enum trk_kind kind)
+{
 	for (size_t i = 0; i < list.n;) {
 		size_t j = i;
 		while (j < list.n && list.p[j] != ';')
 			j++;
-		if (j > i)
-			bs_line_rcpts_add(&r, bs_str_make(list.p + i, j - i), st);
+		struct trk_rcpt *r = trk_rcpt(w, c, m, bs_str_make(list.p + i, j - i), kind != K_TRANSFER);
 		i = j + 1;
+		if (!r)
+			continue;
+		if (kind == K_SEND || kind == K_DELIVER || kind == K_FAIL)
+			r->status = kind == K_FAIL ? RS_BOUNCED : RS_SENT;
+		else if (kind == K_DEFER)
+			r->status = RS_DEFERRED;
+		if (kind == K_SEND || kind == K_DELIVER || kind == K_FAIL || kind == K_TRANSFER)
+			trk_rcpt_done(m, r);
 	}
-	bs_line_rcpts_end(&r);
+}
+
+/* The message's own fields from a record: the first record's, the
+ * RECEIVE's for where it came from, a SEND's next hop. */
+static void trk_fields(const struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m, enum trk_kind kind,
+                       bs_time ts, const bs_ip *client, const bs_ip *server)
+{
+	if (kind == K_RECEIVE && !m->received) {
+		m->received = true;
+		m->ts = ts;
+		m->lineno = c->lineno;
+		m->src = *client;
+		m->dst = *server;
+		trk_keep(&m->client_name, val(w, C_CLIENT_NAME));
+		m->from_mailbox |= bs_str_ieq(val(w, C_SOURCE), "STOREDRIVER");
+	}
+	m->from_mailbox |= kind == K_SUBMIT;
+	if (kind == K_SEND)
+		trk_keep(&m->relay, val(w, C_SERVER_NAME));
+	bs_str msgid = val(w, C_MSGID);
+	if (msgid.n > 2 && msgid.p[0] == '<' && msgid.p[msgid.n - 1] == '>')
+		msgid = bs_str_make(msgid.p + 1, msgid.n - 2);
+	if (!m->message_id.n)
+		trk_keep(&m->message_id, msgid);
+	if (!m->sender.n)
+		trk_keep(&m->sender, val(w, C_SENDER));
+	if (!m->size)
+		(void)parse_u64(val(w, C_SIZE), &m->size);
+}
+
+/* A message opened by this record: it is the message until a RECEIVE says
+ * where it came from. */
+static void trk_start(struct trk_msg *m, const struct bs_line_ctx *c, bs_time ts, bs_str server, bs_str id,
+                      const bs_ip *client, const bs_ip *sip)
+{
+	struct trk_msg fresh = { .q = m->q, .rbuf = m->rbuf, .rbuf_cap = m->rbuf_cap, .rcpts = m->rcpts, .rcap = m->rcap };
+	*m = fresh;
+	m->ts = ts;
+	m->lineno = c->lineno;
+	m->src = *client;
+	m->dst = *sip;
+	trk_keep(&m->host, server);
+	trk_keep(&m->id, id);
+}
+
+static void trk_fold(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m, enum trk_kind kind, bs_time ts,
+                     const bs_ip *client, const bs_ip *server)
+{
+	trk_fields(w, c, m, kind, ts, client, server);
+	if (kind == K_REROUTE) /* the address the new ones replace is done with */
+		trk_rcpt_done(m, trk_rcpt(w, c, m, val(w, C_RELATED), false));
+	if (kind != K_SUBMIT)
+		trk_rcpts(w, c, m, val(w, C_RCPT), kind);
+}
+
+static enum bs_verdict tracking_line(struct w3c *w, const struct bs_line_ctx *c, bs_time ts)
+{
+	enum trk_kind kind = trk_kind(val(w, C_EVENT));
+	if (kind == K_NONE)
+		return BS_IGNORED; /* how a message moved (AGENTINFO, HAREDIRECT, DSN...) */
+	bs_ip client = { 0 }, server = { 0 };
+	bs_str cip = val(w, C_CIP), sip = val(w, C_SIP);
+	if (cip.n && !bs_ip_parse(cip.p, cip.n, &client))
+		return bs_line_debug(c, "w3c", "bad client-ip"), BS_MALFORMED;
+	if (sip.n && !bs_ip_parse(sip.p, sip.n, &server))
+		return bs_line_debug(c, "w3c", "bad server-ip"), BS_MALFORMED;
+	bool opens = kind == K_RECEIVE || kind == K_SEND || kind == K_DELIVER || kind == K_FAIL || kind == K_DEFER;
+	bs_str name = trk_server(w, kind), id = val(w, C_QID);
+	if (!id.n) { /* nothing to join by: a message of its own */
+		if (!opens)
+			return BS_IGNORED;
+		trk_start(&w->lone, c, ts, name, id, &client, &server);
+		trk_fold(w, c, &w->lone, kind, ts, &client, &server);
+		trk_flush(w, c, &w->lone.q);
+		return BS_PARSED;
+	}
+	char keybuf[16];
+	bs_str key = trk_key(name, id, keybuf);
+	struct trk_msg *m = (struct trk_msg *)bs_queue_find(&w->messages, key);
+	if (!m) {
+		if (!opens)
+			return BS_IGNORED; /* amends a message not in this input */
+		bool created;
+		m = (struct trk_msg *)bs_queue_open(&w->messages, c, key, &created);
+		trk_start(m, c, ts, name, id, &client, &server);
+	}
+	trk_fold(w, c, m, kind, ts, &client, &server);
+	if (m->received && !m->pending && (m->nrcpt || m->parts)) {
+		if (m->nrcpt)
+			trk_emit(w, c, m);
+		bs_queue_forget(&w->messages, &m->q);
+	}
 	return BS_PARSED;
 }
 

@@ -50,8 +50,9 @@ void gzip_bytes(struct buf *out, const void *p, size_t n);
  * (host, kind) file. */
 #define TGT_CAPTURE 0
 /* LOG_RC_*: Roundcube's own logs (file form, log_driver = file), written only
- * in the Roundcube scenarios. */
-enum log_kind { LOG_MAIL = 0, LOG_ACCESS = 1, LOG_RC_LOGINS, LOG_RC_SENDMAIL, LOG_RC_ERRORS, NLOG_KINDS };
+ * in the Roundcube scenarios; LOG_MSGTRK: Exchange's message tracking log
+ * (MessageTracking/MSGTRKyyyymmdd-1.LOG), only in the owa scenarios. */
+enum log_kind { LOG_MAIL = 0, LOG_ACCESS = 1, LOG_RC_LOGINS, LOG_RC_SENDMAIL, LOG_RC_ERRORS, LOG_MSGTRK, NLOG_KINDS };
 static inline uint16_t tgt_log(int host, enum log_kind k) { return (uint16_t)(1 + host * NLOG_KINDS + (int)k); }
 
 struct out_config {
@@ -75,6 +76,8 @@ void out_syslog(int host, bs_time ts, const char *prog, int pid, const char *fmt
 	__attribute__((format(printf, 5, 6)));
 /* A line of Roundcube's file-form log kind on host: "[dd-Mon-YYYY hh:mm:ss +0000]: msg". */
 void out_roundcube(int host, enum log_kind kind, bs_time ts, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A record of host's Exchange message tracking log: "YYYY-MM-DDThh:mm:ss.fffZ," then the rest. */
+void out_msgtrk(int host, bs_time ts, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Bytes and files written so far, for the summary. */
 void out_totals(uint64_t *bytes, unsigned *files);
 

@@ -173,7 +173,7 @@ static void write_log(int idx, const struct rec *r)
 	int host = idx / NLOG_KINDS;
 	enum log_kind kind = (enum log_kind)(idx % NLOG_KINDS);
 	static const char *const kind_file[NLOG_KINDS] = { "maillog", "access_log", "roundcube/userlogins",
-		"roundcube/sendmail", "roundcube/errors" };
+		"roundcube/sendmail", "roundcube/errors", "MessageTracking/MSGTRK" };
 	int64_t day = day_of(r->ts);
 	if (lf->f && day >= lf->period_end_day) {
 		gzf_close(lf->f, lf->last_ts / BS_USEC);
@@ -192,13 +192,17 @@ static void write_log(int idx, const struct rec *r)
 		civil(lf->period_end_day, &y, &m, &d);
 		char path[4096];
 		if (kind >= LOG_RC_LOGINS) {
-			snprintf(path, sizeof path, "%s/logs/%s/roundcube", cfg->dir, cfg->host_names[host]);
+			snprintf(path, sizeof path, "%s/logs/%s/%.*s", cfg->dir, cfg->host_names[host],
+				(int)strcspn(kind_file[kind], "/"), kind_file[kind]);
 			mkdirs(path);
 		}
 		bool iis = cfg->iis && kind == LOG_ACCESS;
 		if (iis) /* IIS names a daily file by its own day, UTC */
 			civil(day, &y, &m, &d), snprintf(path, sizeof path, "%s/logs/%s/u_ex%02d%02d%02d.log.gz", cfg->dir,
 				cfg->host_names[host], y % 100, m, d);
+		else if (kind == LOG_MSGTRK) /* Exchange too, with a sequence number */
+			civil(day, &y, &m, &d), snprintf(path, sizeof path, "%s/logs/%s/%s%04d%02d%02d-1.LOG.gz", cfg->dir,
+				cfg->host_names[host], kind_file[kind], y, m, d);
 		else
 			snprintf(path, sizeof path, "%s/logs/%s/%s-%04d%02d%02d.gz", cfg->dir, cfg->host_names[host],
 				kind_file[kind], y, m, d);
@@ -210,6 +214,18 @@ static void write_log(int idx, const struct rec *r)
 			int n = snprintf(hdr, sizeof hdr, "#Software: Microsoft Internet Information Services 7.5\n#Version: 1.0\n"
 				"#Date: %04d-%02d-%02d 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port "
 				"cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n", y, m, d);
+			gzf_write(lf->f, hdr, (size_t)n);
+		}
+		if (kind == LOG_MSGTRK) {
+			/* Exchange 2013+'s header: the columns of every record */
+			char hdr[1024];
+			int n = snprintf(hdr, sizeof hdr, "#Software: Microsoft Exchange Server\n#Version: 15.01.2507.006\n"
+				"#Log-type: Message Tracking Log\n#Date: %04d-%02d-%02dT00:00:00.000Z\n#Fields: date-time,"
+				"client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,"
+				"internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,"
+				"recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,"
+				"message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,"
+				"transport-traffic-type,log-id,schema-version\n", y, m, d);
 			gzf_write(lf->f, hdr, (size_t)n);
 		}
 	}
@@ -388,5 +404,16 @@ void out_roundcube(int host, enum log_kind kind, bs_time ts, const char *fmt, ..
 	va_list ap;
 	va_start(ap, fmt);
 	emit_line(host, kind, ts, line, sizeof line, n, fmt, ap);
+	va_end(ap);
+}
+
+void out_msgtrk(int host, bs_time ts, const char *fmt, ...)
+{
+	char iso[40], line[8192];
+	bs_time_format(ts, 3, iso, sizeof iso);
+	int n = snprintf(line, sizeof line, "%s,", iso);
+	va_list ap;
+	va_start(ap, fmt);
+	emit_line(host, LOG_MSGTRK, ts, line, sizeof line, n, fmt, ap);
 	va_end(ap);
 }

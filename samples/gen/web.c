@@ -559,6 +559,43 @@ static void rc_sent(int server, bs_time t, const struct user *u, const int *rcpt
 		u->login_name, ipb, msgid, list, qid[0] ? qid : "1");
 }
 
+/* The owa scenarios: a send from Outlook on the web in the Client Access
+ * server's Exchange message tracking log, the mailbox submission
+ * (STOREDRIVER RECEIVE, at the form post) and the SMTP SEND to relay1 (at
+ * the end of the relay's session). The internal-message-id counts the server's messages;
+ * nothing is drawn, so that the other logs stay those of the scenario's
+ * world without it. */
+static void owa_tracked(int server, bs_time t, bs_time sent, const struct user *u, const int *rcpt, int n,
+	const char *msgid, const char *subject, size_t size)
+{
+	static uint64_t tracked[NHOSTS];
+	if (!W.owa)
+		return;
+	char list[1024], status[256], subj[256], cas[16], relay[16];
+	size_t o = 0, so = 0, q = 0;
+	for (int i = 0; i < n && o < sizeof list; i++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ";" : "", W.addrs[rcpt[i]].s);
+	for (int i = 0; i < n && so < sizeof status; i++)
+		so += (size_t)snprintf(status + so, sizeof status - so, "%s250 2.1.5 Recipient OK", i ? ";" : "");
+	for (const char *p = subject; *p && q + 2 < sizeof subj; p++) { /* CSV: quotes doubled */
+		if (*p == '"')
+			subj[q++] = '"';
+		subj[q++] = *p;
+	}
+	subj[q] = 0;
+	const uint8_t *ci = hosts[server].ip, *ri = hosts[H_RELAY1].ip;
+	snprintf(cas, sizeof cas, "%u.%u.%u.%u", ci[0], ci[1], ci[2], ci[3]);
+	snprintf(relay, sizeof relay, "%u.%u.%u.%u", ri[0], ri[1], ri[2], ri[3]);
+	const char *name = host_names[server], *from = W.addrs[u->addr].s;
+	unsigned long long id = 45000000000000ULL + (unsigned long long)server * 1000000000ULL + ++tracked[server];
+	out_msgtrk(server, t, "%s,%s,,%s,\"MDB:%08x-0000-4000-8000-%012x, Mailbox:%08x, ClientType:OWA\",,STOREDRIVER,"
+		"RECEIVE,%llu,<%s>,,%s,,%zu,%d,,,\"%s\",%s,%s,,Originating,,,,,Email,,15.01.2507.006", cas, name, name,
+		(unsigned)server, (unsigned)server, (unsigned)u->addr, id, msgid, list, size, n, subj, from, from);
+	out_msgtrk(server, sent > t ? sent : t, "%s,%s,%s,relay1.%s,250 2.0.0 OK,%s\\Outbound to relay1,SMTP,SEND,%llu,<%s>,,%s,"
+		"%s,%zu,%d,,,\"%s\",%s,%s,,Originating,,,,,Email,,15.01.2507.006", cas, name, relay, LOCAL_DOMAIN, name, id,
+		msgid, list, status, size, n, subj, from, from);
+}
+
 static bs_time app_send(int server, int user, bs_time t)
 {
 	struct user *u = &W.users[user];
@@ -619,6 +656,7 @@ static bs_time app_send(int server, int user, bs_time t)
 	bs_time ts = W.variety ? variety_send(server, user, rcpt, n, &data, t, &authed)
 		: smtp_to_relay(server, u->login_name, u->password, W.addrs[u->addr].s, u->addr, rcpt, n, data.p, data.n, t, qid);
 	rc_sent(server, ts, u, rcpt, n, msgid, qid);
+	owa_tracked(server, t, ts, u, rcpt, n, msgid, subject, data.n);
 	mysql_open(&tc, server, ts, "atmail");
 	for (int i = 0; i < n; i++) {
 		if (W.odb) {
