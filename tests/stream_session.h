@@ -24,11 +24,11 @@ struct step {
 	uint64_t gap;     /* > 0: a gap of this many bytes instead of data */
 	int64_t wait;     /* seconds that pass before this step (and so every later one) */
 };
-#define C(s) { 0, (s), sizeof(s) - 1, 0 }
-#define S(s) { 1, (s), sizeof(s) - 1, 0 }
-#define CB(p, n) { 0, (const char *)(p), (n), 0 }
-#define SB(p, n) { 1, (const char *)(p), (n), 0 }
-#define GAP(d, n) { (d), NULL, 0, (n) }
+#define C(s) { 0, (s), sizeof(s) - 1, 0, 0 }
+#define S(s) { 1, (s), sizeof(s) - 1, 0, 0 }
+#define CB(p, n) { 0, (const char *)(p), (n), 0, 0 }
+#define SB(p, n) { 1, (const char *)(p), (n), 0, 0 }
+#define GAP(d, n) { (d), NULL, 0, (n), 0 }
 #define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define REC_MAX 256

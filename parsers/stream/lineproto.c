@@ -293,6 +293,11 @@ struct bs_cmd *bs_cmdq_head(struct bs_cmdq *q)
 	return q->len ? &q->q[q->head] : NULL;
 }
 
+struct bs_cmd *bs_cmdq_tail(struct bs_cmdq *q)
+{
+	return q->len ? &q->q[(q->head + q->len - 1) % BS_CMDQ_MAX] : NULL;
+}
+
 bool bs_cmdq_pop(struct bs_cmdq *q, struct bs_cmd *out)
 {
 	if (q->len == 0)

@@ -115,6 +115,8 @@ struct bs_cmd *bs_cmdq_push(struct bs_cmdq *q, uint8_t kind, uint16_t arg);
 struct bs_cmd *bs_cmdq_push_evict(struct bs_cmdq *q, uint8_t kind, bs_str tag);
 /* The oldest command, NULL when none. */
 struct bs_cmd *bs_cmdq_head(struct bs_cmdq *q);
+/* The newest command, NULL when none: a parser may fold a run of one kind into it. */
+struct bs_cmd *bs_cmdq_tail(struct bs_cmdq *q);
 /* Take the oldest command out into *out; false when none. */
 bool bs_cmdq_pop(struct bs_cmdq *q, struct bs_cmd *out);
 /* Take the oldest command with this tag out into *out; false when none. */

@@ -508,8 +508,10 @@ static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 static void charge(struct bs_cflow *f, const struct dflow *df)
 {
 	size_t n = sizeof *df;
-	if (df->state)
-		n += bs_stream_protocols[df->proto]->state_size;
+	if (df->state) {
+		const struct bs_proto_def *def = bs_stream_protocols[df->proto];
+		n += def->state_size + (def->held_bytes ? def->held_bytes(df->state) : 0);
+	}
 	for (int dir = 0; dir < 2; dir++)
 		if (df->win[dir])
 			n += sizeof *df->win[dir];

@@ -81,6 +81,9 @@ struct bs_proto_def {
 	void (*gap)(void *state, struct bs_proto_ctx *c, int dir, uint64_t n);
 	void (*end)(void *state, struct bs_proto_ctx *c);
 	const char *(*strerror)(int err);
+	/* Bytes the state holds on the heap beyond state_size (a store that
+	 * grows with the flow), charged to the flow's memory; NULL: none. */
+	size_t (*held_bytes)(const void *state);
 	/* Datagrams (DNS over UDP): feed() gets one whole datagram, and one state
 	 * serves every datagram of an input. Never chosen for a TCP flow. */
 	bool udp;

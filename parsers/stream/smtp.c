@@ -28,7 +28,7 @@ static void txn_reset(struct bs_smtp *p)
 	p->nested_sender_len = 0;
 	p->rcpt_pool_len = 0;
 	p->nrcpt = 0;
-	p->rcpts_dropped = 0;
+	p->rcpt_answered = 0;
 	p->in_headers = false;
 	p->hdr_kind = 0;
 	p->message_id_len = 0;
@@ -64,15 +64,11 @@ static bs_str smtp_path(const char *s, size_t n)
 }
 
 /* Room for one more recipient of n bytes: the store doubles (once per
- * flow it reaches a size) up to BS_SMTP_RCPT_MAX recipients. */
-static bool rcpt_room(struct bs_smtp *p, size_t n)
+ * flow it reaches a size). */
+static void rcpt_room(struct bs_smtp *p, size_t n)
 {
-	if (p->nrcpt == BS_SMTP_RCPT_MAX)
-		return false;
 	if (p->nrcpt == p->rcpt_cap) {
 		size_t cap = p->rcpt_cap ? p->rcpt_cap * 2 : 16;
-		if (cap > BS_SMTP_RCPT_MAX)
-			cap = BS_SMTP_RCPT_MAX;
 		p->rcpt = bs_xrealloc(p->rcpt, cap * sizeof *p->rcpt);
 		p->ev_rcpts = bs_xrealloc(p->ev_rcpts, cap * sizeof *p->ev_rcpts);
 		p->ev_status = bs_xrealloc(p->ev_status, cap * sizeof *p->ev_status);
@@ -85,24 +81,29 @@ static bool rcpt_room(struct bs_smtp *p, size_t n)
 		p->rcpt_pool = bs_xrealloc(p->rcpt_pool, cap);
 		p->pool_cap = cap;
 	}
-	return true;
 }
+
+size_t bs_smtp_held_bytes(const struct bs_smtp *p)
+{
+	return p->rcpt_cap * (sizeof *p->rcpt + sizeof *p->ev_rcpts + sizeof *p->ev_status) + p->pool_cap;
+}
+
 
 static void add_rcpt(struct bs_smtp *p, bs_str a)
 {
 	if (a.n > BS_SMTP_ADDR_MAX)
 		a.n = BS_SMTP_ADDR_MAX;
 	p->txn = true; /* a RCPT whose MAIL the capture missed is a transaction too */
-	if (!rcpt_room(p, a.n)) {
-		p->rcpts_dropped++;
-		queue_push(p, BS_SMTP_CMD_RCPT, UINT16_MAX);
-		return;
-	}
+	rcpt_room(p, a.n);
 	if (a.n) /* "RCPT TO" without an address: an empty recipient, and no copy from NULL */
 		memcpy(p->rcpt_pool + p->rcpt_pool_len, a.p, a.n);
 	p->rcpt[p->nrcpt] = (struct bs_smtp_rcpt){ (uint32_t)p->rcpt_pool_len, (uint16_t)a.n, -1 };
 	p->rcpt_pool_len += a.n;
-	queue_push(p, BS_SMTP_CMD_RCPT, (uint16_t)p->nrcpt);
+	struct bs_cmd *last = bs_cmdq_tail(&p->lp.cmds);
+	if (last && last->kind == BS_SMTP_CMD_RCPT && last->arg < UINT16_MAX)
+		last->arg++;
+	else
+		queue_push(p, BS_SMTP_CMD_RCPT, 1);
 	p->nrcpt++;
 }
 
@@ -130,8 +131,7 @@ static void emit_mail(struct bs_smtp *p, const struct bs_proto_ctx *c, int code,
 	}
 	m->rcpts = p->ev_rcpts;
 	m->rcpt_status = p->ev_status;
-	m->nrcpt = p->nrcpt;
-	m->rcpts_dropped = p->rcpts_dropped;
+	m->nrcpt = p->nrcpt < BS_MAIL_MAX_RCPT ? p->nrcpt : BS_MAIL_MAX_RCPT;
 	m->sender = bs_str_make(p->sender, p->sender_len);
 	m->sasl_user = bs_str_make(p->sasl_user, p->sasl_user_len);
 	m->message_id = bs_str_make(p->message_id, p->message_id_len);
@@ -151,6 +151,14 @@ static void emit_mail(struct bs_smtp *p, const struct bs_proto_ctx *c, int code,
 	}
 	p->mails++;
 	bs_emit(c->sink, &ev);
+	/* more recipients: further parts, each with the message's fields */
+	for (size_t from = BS_MAIL_MAX_RCPT; from < p->nrcpt; from += BS_MAIL_MAX_RCPT) {
+		m->part++;
+		m->rcpts = p->ev_rcpts + from;
+		m->rcpt_status = p->ev_status + from;
+		m->nrcpt = p->nrcpt - from < BS_MAIL_MAX_RCPT ? p->nrcpt - from : BS_MAIL_MAX_RCPT;
+		bs_emit(c->sink, &ev);
+	}
 }
 
 /* A transaction that ends without a message (MAIL or every recipient
@@ -359,6 +367,13 @@ static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, b
 		return;
 	if (pending->kind == BS_SMTP_CMD_AUTH && code == 334)
 		return; /* SASL challenge: the exchange goes on */
+	if (pending->kind == BS_SMTP_CMD_RCPT) {
+		if (p->rcpt_answered < p->nrcpt)
+			p->rcpt[p->rcpt_answered++].ok = code < 400 ? 1 : 0;
+		keep_reject(p, code, text);
+		if (--pending->arg) /* more RCPTs of the run wait for theirs */
+			return;
+	}
 	struct bs_cmd cmd;
 	bs_cmdq_pop(&p->lp.cmds, &cmd);
 	switch (cmd.kind) {
@@ -380,10 +395,7 @@ static void server_reply(void *parser, const struct bs_proto_ctx *c, int code, b
 		}
 		p->nested_sender_len = 0;
 		break;
-	case BS_SMTP_CMD_RCPT:
-		if (cmd.arg < p->nrcpt)
-			p->rcpt[cmd.arg].ok = code < 400 ? 1 : 0;
-		keep_reject(p, code, text);
+	case BS_SMTP_CMD_RCPT: /* answered above */
 		break;
 	case BS_SMTP_CMD_DATA:
 		if (code == 354) {
@@ -510,8 +522,10 @@ bool bs_smtp_sniff(int dir, const uint8_t *p, size_t n)
 
 BS_PROTO_ADAPTERS(smtp)
 
+static size_t def_held_bytes(const void *state) { return bs_smtp_held_bytes(state); }
+
 const struct bs_proto_def bs_proto_smtp = {
 	.name = "smtp", .ports = { 25, 587, 0 }, .sniff = bs_smtp_sniff, .state_size = sizeof(struct bs_smtp),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
-	.udp = false,
+	.held_bytes = def_held_bytes, .udp = false,
 };

@@ -33,10 +33,11 @@ enum bs_smtp_cmd {
 
 #define BS_SMTP_QUEUE BS_CMDQ_MAX /* pipelined commands awaiting a reply */
 /* Recipients are kept in a per-flow store that grows on demand (allocated
- * with the first recipient, freed at end) up to BS_MAIL_MAX_RCPT per
- * transaction, as the log parsers keep them; beyond, they are counted in
- * rcpts_dropped, which the mail event carries. */
-#define BS_SMTP_RCPT_MAX BS_MAIL_MAX_RCPT
+ * with the first recipient, freed at end), without a count limit: the mail
+ * event goes out in parts of BS_MAIL_MAX_RCPT (event.h), and the store's
+ * bytes are charged to the flow (bs_smtp_held_bytes), so the capture's
+ * memory cap, not a recipient cap, bounds it: a flow too big is evicted and
+ * what it held is reported. */
 #define BS_SMTP_ADDR_MAX 320
 
 struct bs_smtp_rcpt {
@@ -45,8 +46,10 @@ struct bs_smtp_rcpt {
 	int8_t ok;                  /* -1 pending, 0 rejected, 1 accepted */
 };
 
-/* Commands are queued with kind enum bs_smtp_cmd; a RCPT's arg is the index
- * of its recipient (UINT16_MAX when the recipient was dropped). */
+/* Commands are queued with kind enum bs_smtp_cmd. Consecutive RCPTs are one
+ * entry whose arg counts them (a client pipelines every recipient of a
+ * message at once: a queue of BS_CMDQ_MAX single commands lost the replies
+ * past it); their replies go to the recipients in order (rcpt_answered). */
 struct bs_smtp {
 	struct bs_lineproto lp;
 	enum bs_smtp_cstate cstate;
@@ -70,7 +73,7 @@ struct bs_smtp {
 	char *rcpt_pool;            /* pool_cap bytes, rcpt_pool_len used */
 	bs_str *ev_rcpts, *ev_status; /* rcpt_cap entries each: the event's lists */
 	size_t rcpt_cap, pool_cap, rcpt_pool_len, nrcpt;
-	size_t rcpts_dropped;
+	size_t rcpt_answered;       /* recipients whose RCPT reply was read */
 	/* message content */
 	bool in_headers;
 	int hdr_kind;               /* header being read: 0 other, 1 address header, 2 Message-ID */
@@ -91,6 +94,8 @@ void bs_smtp_init(struct bs_smtp *p);
 enum bs_smtp_err bs_smtp_feed(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
 void bs_smtp_gap(struct bs_smtp *p, struct bs_proto_ctx *c, int dir, uint64_t n);
 void bs_smtp_end(struct bs_smtp *p, struct bs_proto_ctx *c);
+/* Bytes the parser holds beyond its state (the recipient store). */
+size_t bs_smtp_held_bytes(const struct bs_smtp *p);
 const char *bs_smtp_strerror(enum bs_smtp_err e);
 bool bs_smtp_sniff(int dir, const uint8_t *p, size_t n);
 
