@@ -187,9 +187,10 @@ static void server_hist(struct ctx *c, size_t s, struct bs_server_result *o)
 	o->hist_bin = per * 3600 * BS_USEC;
 	o->hist = bs_xcalloc(o->nbins, sizeof *o->hist);
 	o->hist_attack = bs_xcalloc(o->nbins, sizeof *o->hist_attack);
-	for (size_t i = 0; c->srv_hosted[s] && i < a->hours.n; i++) {
-		const struct bs_hourrec *h = &a->hours.v[i];
-		if (srv_of_host(c, h->host) != (int)s || h->hour < h0 || h->hour > h1)
+	struct srv_span rows = srv_rows_of(&c->by_srv.hours, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_hourrec *h = &a->hours.v[rows.v[j]];
+		if (h->hour < h0 || h->hour > h1)
 			continue;
 		size_t b = (size_t)((h->hour - h0) / per);
 		if (b >= o->nbins)
@@ -311,6 +312,7 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	else
 		discover_fleet(&c);
 	build_host_map(&c);
+	srv_index_build(&c);
 	cand_index(&c);
 	exfil_index_build(&c);
 	tamper_index_build(&c);
@@ -336,5 +338,6 @@ struct bs_results *bs_correlate(const struct bs_agg *agg, const struct bs_engine
 	bs_u64map_free(&c.cand_ix);
 	exfil_index_free(&c);
 	tamper_index_free(&c);
+	srv_index_free(&c);
 	return r;
 }

@@ -4,6 +4,7 @@
  *
  * Stages, in the order bs_correlate (correlate.c) runs them:
  *   fleet.c     the servers (inventory or discovery), host ids -> server, local domains
+ *   srvindex.c  each server's rows of the aggregate's tables, fleet-wide counts
  *   signals.c   per-server detectors (web shell, exploit, DB, exfiltration, tampering, auth, foreign)
  *   verdict.c   the attacker window's end, scores and verdicts
  *   exposure.c  exposure of every address, spam onset
@@ -57,6 +58,26 @@ struct tamper_index {
 	struct bs_u64map fleetwide;       /* ref host -> 1: on most servers' copies of a page */
 };
 
+/* The rows of one aggregate table that belong to each server, in ascending
+ * row order: server s's are row[start[s]] .. row[start[s + 1] - 1]. A row
+ * whose host is no server's is in no list. */
+struct srv_rows { uint32_t *row; size_t *start; };
+struct srv_span { const uint32_t *v; size_t n; };
+
+/* What each server owns of the aggregate and what the fleet shares,
+ * indexed once after build_host_map (srvindex.c): judging a server walks
+ * its own rows, never a whole table per server. */
+struct srv_index {
+	struct srv_rows cand, paths, refs, scripts, hours, fails, dests, hosts;
+	struct bs_u64map path_srv;        /* path -> the server serving it (id_set: UINT32_MAX for several) */
+	struct bs_u64map path_on;         /* (path << 32 | server): the server serves the path */
+	struct bs_u64map dest_srv;        /* destination -> the server contacting it (id_set) */
+	struct bs_u64map shape_nsrv;      /* SQL shape -> how many servers issue it */
+	size_t nhttp;                     /* servers that served any path */
+	size_t nquery;                    /* servers that issue any query */
+	BS_VEC(uint32_t) http_by_src;     /* the fleet's HTTP candidates by client address, then row */
+};
+
 struct srv_name {
 	const char *name;
 	size_t s;                         /* index in ctx.srv */
@@ -71,8 +92,7 @@ struct ctx {
 	size_t nsrv;
 	struct bs_u64map host_srv;        /* host id -> server index */
 	bool *srv_hosted;                 /* per server: some host id maps to it (else
-	                                   * no record of the data is its: the per-server
-	                                   * scans skip it, so a large inventory stays cheap) */
+	                                   * no record of the data is its) */
 	bs_ip *infra;                     /* inventory addresses of every role; with the
 	                                   * servers', sorted by fleet_index (bsearch) */
 	size_t ninfra;
@@ -86,6 +106,7 @@ struct ctx {
 	struct bs_u64map cand_ix;         /* (kind, key) -> first candidate, for joins */
 	struct exfil_index ex;
 	struct tamper_index tamper;
+	struct srv_index by_srv;
 };
 
 /* ------------------------------------------------------- small queries */
@@ -95,12 +116,37 @@ struct ctx {
 void fleet_index(struct ctx *c);
 /* The server named by the n bytes at name, or -1 (bsearch). */
 int srv_by_name(const struct ctx *c, const char *name, size_t n);
+/* The first entry of srv_names named name, or of a later name (nsrv when none). */
+size_t srv_name_first(const struct ctx *c, const char *name);
 
 /* The server a host id of the aggregate belongs to, or -1. */
 static inline int srv_of_host(const struct ctx *c, uint32_t host)
 {
 	uint32_t v;
 	return host && bs_u64map_get(&c->host_srv, host, &v) ? (int)v : -1;
+}
+
+/* Server s's rows of a table of the index. */
+static inline struct srv_span srv_rows_of(const struct srv_rows *r, size_t s)
+{
+	return (struct srv_span){ r->row + r->start[s], r->start[s + 1] - r->start[s] };
+}
+
+/* A map from a string id to one value, or to UINT32_MAX - 1 (a value no
+ * caller has) when ids were added with several. */
+static inline void id_set_add(struct bs_u64map *m, uint32_t id, uint32_t val)
+{
+	bool found;
+	uint32_t *slot = bs_u64map_upsert(m, (uint64_t)id + 1, &found);
+	if (!found)
+		*slot = val + 1; /* the map stores value + 1 */
+	else if (*slot != val + 1)
+		*slot = UINT32_MAX; /* several values: reads as one no caller has */
+}
+
+static inline bool id_set_get(const struct bs_u64map *m, uint32_t id, uint32_t *val)
+{
+	return bs_u64map_get(m, (uint64_t)id + 1, val);
 }
 
 /* The interned string of an id. */
@@ -169,6 +215,15 @@ void build_host_map(struct ctx *c);
 void find_local_domains(struct ctx *c);
 void mark_servers_with_data(struct ctx *c);
 
+/* srvindex.c */
+void srv_index_build(struct ctx *c);   /* after build_host_map */
+void srv_index_free(struct ctx *c);
+bool path_unique_to(const struct ctx *c, uint32_t path, size_t s);   /* only server s serves the path (2xx) */
+bool path_served_by(const struct ctx *c, uint32_t path, size_t s);   /* server s serves it (2xx) */
+bool dest_only_of(const struct ctx *c, uint32_t dest, size_t s);    /* no other server contacted it */
+size_t shape_servers(const struct ctx *c, uint64_t shape);           /* servers issuing an SQL shape */
+size_t http_from_first(const struct ctx *c, const bs_ip *ip);       /* first of ip's in by_srv.http_by_src */
+
 /* signals.c: each sets its signal bits of server s */
 void detect_web(struct ctx *c, size_t s);
 void detect_db(struct ctx *c, size_t s);
@@ -183,9 +238,6 @@ void detect_auth(struct ctx *c, size_t s);
 void detect_foreign(struct ctx *c, size_t s, bool emit);
 /* The baseline text of a signal that fired (the first noted is kept). */
 void note_baseline(struct srv *v, enum bs_signal g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Only server s serves the path (2xx); nserving: how many servers do. */
-bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving);
-size_t servers_with_http(const struct ctx *c);                 /* servers that served any path */
 
 /* verdict.c */
 void find_window_end(struct ctx *c, size_t s);

@@ -300,9 +300,11 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 	char buf[1024];
 	size_t o = 0;
 	buf[0] = 0;
-	for (size_t s = 0; s < c->nsrv && s < 64; s++)
-		if (x->servers & (1ULL << s))
+	for (uint64_t m = x->servers; m; m &= m - 1) { /* the set bits, lowest first */
+		size_t s = (size_t)__builtin_ctzll(m);
+		if (s < c->nsrv)
 			o += (size_t)snprintf(buf + o, o < sizeof buf ? sizeof buf - o : 0, "%s%s", o ? ";" : "", c->srv[s].name);
+	}
 	if (o >= sizeof buf)
 		o = sizeof buf - 1;
 	ex->servers = bs_xstrndup(buf, o);
@@ -317,17 +319,31 @@ static void fill_exposed(const struct ctx *c, struct bs_results *r, struct bs_ex
 			r->category_counts[cat]++;
 }
 
+/* The compromised servers with a tamper window, in server order: the
+ * servers trojan_row looks at (not every server per address). */
+static size_t tampered_servers(const struct ctx *c, size_t **out)
+{
+	size_t n = 0, *v = bs_xmalloc((c->nsrv ? c->nsrv : 1) * sizeof *v);
+	for (size_t q = 0; q < c->nsrv; q++)
+		if (c->srv[q].verdict == BS_V_COMPROMISED && c->srv[q].ts != BS_TIME_NONE)
+			v[n++] = q;
+	*out = v;
+	return n;
+}
+
 /* The timeline row of the first tampered page an address was served, on
- * the compromised server whose tamper window holds it. */
-static void trojan_row(struct ctx *c, const struct addr_acc *x, const char *addr, const char *ua)
+ * the (last) compromised server whose tamper window holds it. */
+static void trojan_row(struct ctx *c, const struct addr_acc *x, const char *addr, const char *ua,
+                       const size_t *tampered, size_t ntampered)
 {
 	char cip[BS_IP_STRLEN];
 	bs_ip_format(&x->client, cip, sizeof cip);
 	int s = -1;
-	for (size_t q = 0; q < c->nsrv; q++)
-		if (c->srv[q].verdict == BS_V_COMPROMISED && c->srv[q].ts != BS_TIME_NONE &&
-		    x->trojan_first >= c->srv[q].ts && x->trojan_first <= c->srv[q].te)
-			s = (int)q;
+	for (size_t j = 0; j < ntampered; j++) {
+		const struct srv *v = &c->srv[tampered[j]];
+		if (x->trojan_first >= v->ts && x->trojan_first <= v->te)
+			s = (int)tampered[j];
+	}
 	tl_add(c, x->trojan_first, 6, "Page Served", "trojan_page_served", BS_SEV_EXPOSURE, s, &x->client,
 	       NULL, addr, addr, UINT32_MAX, 0, "%s was served a tampered page (client %s, user agent %.200s)",
 	       addr, cip, ua);
@@ -342,7 +358,7 @@ static void exposed_rows(struct ctx *c, struct bs_results *r, const struct addr_
 			n++;
 	r->exposed = bs_xcalloc(n ? n : 1, sizeof *r->exposed);
 	/* rows in interning order, then sorted */
-	size_t k = 0;
+	size_t k = 0, *tampered, ntampered = tampered_servers(c, &tampered);
 	for (size_t i = 0; i < nstr; i++) {
 		const struct addr_acc *x = &acc[i];
 		if (!x->cats)
@@ -351,8 +367,9 @@ static void exposed_rows(struct ctx *c, struct bs_results *r, const struct addr_
 		struct bs_exposed *ex = &r->exposed[k++];
 		fill_exposed(c, r, ex, x, addr);
 		if (x->trojan_first != BS_TIME_NONE)
-			trojan_row(c, x, addr, ex->user_agent);
+			trojan_row(c, x, addr, ex->user_agent, tampered, ntampered);
 	}
+	free(tampered);
 	r->nexposed = n;
 	bs_qsort(r->exposed, n, sizeof *r->exposed, cmp_exposed_addr);
 }

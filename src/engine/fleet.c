@@ -337,9 +337,10 @@ static int name_vs_key(const char *m, const char *name, size_t n)
 	return d ? d : m[n] != 0;
 }
 
-int srv_by_name(const struct ctx *c, const char *name, size_t n)
+/* The first entry of srv_names not below the key name[0..n). */
+static size_t srv_name_lower(const struct ctx *c, const char *name, size_t n)
 {
-	size_t lo = 0, hi = c->nsrv; /* the first entry not below the key */
+	size_t lo = 0, hi = c->nsrv;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (name_vs_key(c->srv_names[mid].name, name, n) < 0)
@@ -347,6 +348,17 @@ int srv_by_name(const struct ctx *c, const char *name, size_t n)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+size_t srv_name_first(const struct ctx *c, const char *name)
+{
+	return srv_name_lower(c, name, strlen(name));
+}
+
+int srv_by_name(const struct ctx *c, const char *name, size_t n)
+{
+	size_t lo = srv_name_lower(c, name, n);
 	return lo < c->nsrv && name_vs_key(c->srv_names[lo].name, name, n) == 0 ? (int)c->srv_names[lo].s : -1;
 }
 
@@ -522,9 +534,9 @@ static bool name_in_user_domain(const char *name, const char *user)
 	return nl > 5 + dl + 1 && name[nl - dl - 1] == '.' && strcmp(name + nl - dl, at + 1) == 0;
 }
 
-/* The DNS names of each address, sorted by address, to find those of a
- * host in O(log n). */
-struct dns_names {
+/* The names of each address from one source of aliases, sorted by
+ * address, to find those of a host in O(log n). */
+struct alias_names {
 	BS_VEC(struct bs_aliasrec) v;
 };
 
@@ -534,22 +546,18 @@ static int cmp_alias_ip(const void *x, const void *y)
 	return p->ip < q->ip ? -1 : p->ip > q->ip ? 1 : (p->name > q->name) - (p->name < q->name);
 }
 
-static void dns_names_build(const struct bs_agg *a, struct dns_names *d)
+static void alias_names_build(const struct bs_agg *a, struct alias_names *d, enum bs_alias_source source)
 {
 	memset(d, 0, sizeof *d);
 	for (size_t i = 0; i < a->aliases.n; i++)
-		if (a->aliases.v[i].source == BS_ALIAS_DNS)
+		if (a->aliases.v[i].source == source)
 			*BS_VEC_PUSH(d->v) = a->aliases.v[i];
 	bs_qsort(d->v.v, d->v.n, sizeof *d->v.v, cmp_alias_ip);
 }
 
-/* A new user through HOST: its address serves when a DNS name of the
- * user's domain resolved to it. */
-static void dns_mark_user(struct ctx *c, const struct dns_names *d, struct bs_u64map *serves, uint32_t host,
-                          uint32_t user)
+/* The first name of host in d (d->v.n when none). */
+static size_t alias_names_first(const struct alias_names *d, uint32_t host)
 {
-	if (!d->v.n || (host_serves(serves, host) & SERVES_DNS))
-		return;
 	size_t lo = 0, hi = d->v.n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -558,11 +566,34 @@ static void dns_mark_user(struct ctx *c, const struct dns_names *d, struct bs_u6
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < d->v.n && d->v.v[i].ip == host; i++)
+	return lo;
+}
+
+/* A new user through HOST: its address serves when a DNS name of the
+ * user's domain resolved to it. */
+static void dns_mark_user(struct ctx *c, const struct alias_names *d, struct bs_u64map *serves, uint32_t host,
+                          uint32_t user)
+{
+	if (!d->v.n || (host_serves(serves, host) & SERVES_DNS))
+		return;
+	for (size_t i = alias_names_first(d, host); i < d->v.n && d->v.v[i].ip == host; i++)
 		if (name_in_user_domain(S(c, d->v.v[i].name), S(c, user))) {
 			serve_mark(serves, host, SERVES_DNS);
 			return;
 		}
+}
+
+/* The shortest host name the mail logs tie to an address (the first in
+ * byte order of the shortest), or NULL. */
+static const char *shortest_alias(const struct ctx *c, const struct alias_names *named, uint32_t ipid)
+{
+	const char *best = NULL;
+	for (size_t k = alias_names_first(named, ipid); k < named->v.n && named->v.v[k].ip == ipid; k++) {
+		const char *n = S(c, named->v.v[k].name) + 5;
+		if (!best || strlen(n) < strlen(best) || (strlen(n) == strlen(best) && strcmp(n, best) < 0))
+			best = n;
+	}
+	return best;
 }
 
 #define DISCOVERED_MAX 64
@@ -598,8 +629,9 @@ void discover_fleet(struct ctx *c)
 	bs_u64map_init(&count);
 	struct bs_u64map serves; /* host -> why it serves */
 	serving_index(a, &serves);
-	struct dns_names dns;
-	dns_names_build(a, &dns);
+	struct alias_names dns, named;
+	alias_names_build(a, &dns, BS_ALIAS_DNS);
+	alias_names_build(a, &named, BS_ALIAS_MAILLOG);
 	BS_VEC(struct { uint32_t host; uint64_t n; }) counts = { 0 };
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
@@ -639,14 +671,7 @@ void discover_fleet(struct ctx *c)
 		v->naddrs = 1;
 		/* prefer a host name learnt from the data (shortest alias) */
 		uint32_t ipid = find_host_ip(a, &v->addrs[0]);
-		const char *best = NULL;
-		for (size_t k = 0; k < a->aliases.n; k++) {
-			if (a->aliases.v[k].ip != ipid || a->aliases.v[k].source != BS_ALIAS_MAILLOG)
-				continue;
-			const char *n = S(c, a->aliases.v[k].name) + 5;
-			if (!best || strlen(n) < strlen(best) || (strlen(n) == strlen(best) && strcmp(n, best) < 0))
-				best = n;
-		}
+		const char *best = shortest_alias(c, &named, ipid);
 		v->name = best ? bs_xstrndup(best, strlen(best)) : names[i];
 		if (best)
 			free(names[i]);
@@ -663,6 +688,7 @@ void discover_fleet(struct ctx *c)
 	bs_u64map_free(&count);
 	bs_u64map_free(&serves);
 	BS_VEC_FREE(dns.v);
+	BS_VEC_FREE(named.v);
 	BS_VEC_FREE(counts);
 }
 

@@ -42,51 +42,13 @@ static uint64_t hist_median(const uint64_t *h)
 static uint64_t srv_median(const struct ctx *c, size_t s, bool mail)
 {
 	uint64_t h[64] = { 0 };
-	for (size_t i = 0; c->srv_hosted[s] && i < c->a->hosts.n; i++) {
-		const struct bs_hostrec *r = &c->a->hosts.v[i];
-		if (srv_of_host(c, r->host) != (int)s)
-			continue;
+	struct srv_span rows = srv_rows_of(&c->by_srv.hosts, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_hostrec *r = &c->a->hosts.v[rows.v[j]];
 		for (int b = 0; b < 64; b++)
 			h[b] += mail ? r->mail_hist[b] : r->out_hist[b];
 	}
 	return hist_median(h);
-}
-
-bool path_unique_to(const struct ctx *c, uint32_t path, size_t s, size_t *nserving)
-{
-	unsigned seen = 0;
-	bool other = false, mine = false;
-	for (size_t i = 0; i < c->a->paths.n; i++) {
-		const struct bs_pathrec *p = &c->a->paths.v[i];
-		if (p->path != path)
-			continue;
-		int o = srv_of_host(c, p->host);
-		if (o < 0)
-			continue;
-		if ((size_t)o == s)
-			mine = true;
-		else
-			other = true;
-		seen++;
-	}
-	if (nserving)
-		*nserving = seen;
-	return mine && !other;
-}
-
-size_t servers_with_http(const struct ctx *c)
-{
-	size_t n = 0;
-	bool *has = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
-	for (size_t i = 0; i < c->a->paths.n; i++) {
-		int o = srv_of_host(c, c->a->paths.v[i].host);
-		if (o >= 0 && !has[o]) {
-			has[o] = true;
-			n++;
-		}
-	}
-	free(has);
-	return n;
 }
 
 /* Web shell: a script path only this server serves, reached with commands
@@ -95,11 +57,12 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
-	size_t nhttp = servers_with_http(c);
+	size_t nhttp = c->by_srv.nhttp;
 	bs_time first_shell = BS_TIME_NONE;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		if (k->kind != CK_HTTP || srv_of_host(c, k->host) != (int)s || !(k->flags & CF_SUCCESS))
+	struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_cand *k = &a->cand.v[rows.v[j]];
+		if (k->kind != CK_HTTP || !(k->flags & CF_SUCCESS))
 			continue;
 		/* a script in /aspnet_client/ or /owa/auth/ that Exchange does not
 		 * ship is a shell wherever it is served, with or without commands */
@@ -107,7 +70,7 @@ static bs_time find_web_shells(struct ctx *c, size_t s)
 		if (!shell_dir && (!(k->flags & (CF_CMDLIKE | CF_CMD_OUTPUT)) || !(k->flags & CF_SCRIPT)))
 			continue;
 		uint32_t pid = path_id_of(c, k);
-		bool unique = pid && (shell_dir || (nhttp < 2 ? (k->flags & CF_CMD_OUTPUT) : path_unique_to(c, pid, s, NULL)));
+		bool unique = pid && (shell_dir || (nhttp < 2 ? (k->flags & CF_CMD_OUTPUT) : path_unique_to(c, pid, s)));
 		if (!unique)
 			continue;
 		PUSH_UNIQUE(v->shell_paths, pid);
@@ -131,9 +94,8 @@ static uint32_t url_path_of_file(const struct ctx *c, const char *file, size_t s
 		uint32_t id = bs_strtab_find(&c->a->str, p, strlen(p));
 		if (id == UINT32_MAX)
 			continue;
-		for (size_t i = 0; i < c->a->paths.n; i++)
-			if (c->a->paths.v[i].path == id && srv_of_host(c, c->a->paths.v[i].host) == (int)s)
-				return id;
+		if (path_served_by(c, id, s))
+			return id;
 	}
 	return 0;
 }
@@ -145,13 +107,14 @@ static uint32_t url_path_of_file(const struct ctx *c, const char *file, size_t s
 static void find_shell_removals(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
-	for (size_t i = 0; i < c->a->cand.n; i++) {
+	struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		size_t i = rows.v[j];
 		const struct bs_cand *k = &c->a->cand.v[i];
-		if (k->kind != CK_SHELL_REMOVED || srv_of_host(c, k->host) != (int)s)
+		if (k->kind != CK_SHELL_REMOVED)
 			continue;
 		uint32_t pid = url_path_of_file(c, S(c, k->s_main), s);
-		size_t nserving = 0;
-		if (pid && !path_unique_to(c, pid, s, &nserving))
+		if (pid && !path_unique_to(c, pid, s))
 			continue;
 		if (pid)
 			PUSH_UNIQUE(v->shell_paths, pid);
@@ -171,9 +134,10 @@ static bs_time find_exploit(struct ctx *c, size_t s, bs_time first_shell)
 	const struct bs_agg *a = c->a;
 	bs_time exploit = BS_TIME_NONE, before_shell = BS_TIME_NONE;
 	const struct bs_cand *before_k = NULL;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		if (k->kind != CK_HTTP || srv_of_host(c, k->host) != (int)s || !k->exploit || !(k->flags & CF_SUCCESS))
+	struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_cand *k = &a->cand.v[rows.v[j]];
+		if (k->kind != CK_HTTP || !k->exploit || !(k->flags & CF_SUCCESS))
 			continue;
 		v->signals |= 1u << BS_SIG_EXPLOIT_REQUEST;
 		if (ip_in(v->attackers.v, v->attackers.n, &k->src))
@@ -202,10 +166,10 @@ void detect_web(struct ctx *c, size_t s)
 	bs_time exploit = find_exploit(c, s, first_shell);
 	if (!v->shell_paths.n && exploit != BS_TIME_NONE) {
 		/* without a shell, the exploit's senders are the attackers */
-		for (size_t i = 0; i < a->cand.n; i++) {
-			const struct bs_cand *k = &a->cand.v[i];
-			if (k->kind == CK_HTTP && srv_of_host(c, k->host) == (int)s && k->exploit &&
-			    (k->flags & CF_SUCCESS) && k->ts == exploit)
+		struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+		for (size_t j = 0; j < rows.n; j++) {
+			const struct bs_cand *k = &a->cand.v[rows.v[j]];
+			if (k->kind == CK_HTTP && k->exploit && (k->flags & CF_SUCCESS) && k->ts == exploit)
 				add_ip_unique(v, &k->src);
 		}
 	}
@@ -217,36 +181,17 @@ void detect_db(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
-	/* servers that issue queries at all, and per shape how many */
-	bool *issues = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
-	size_t nissue = 0;
-	for (size_t i = 0; i < a->shapes.n; i++) {
-		int o = srv_of_host(c, a->shapes.v[i].host);
-		if (o >= 0 && !issues[o]) {
-			issues[o] = true;
-			nissue++;
-		}
-	}
+	size_t nissue = c->by_srv.nquery; /* servers that issue queries at all */
 	size_t app_min = nissue / 2 > 2 ? nissue / 2 : 2;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		if (k->kind != CK_DBQUERY || srv_of_host(c, k->host) != (int)s || !(k->flags & CF_SUCCESS))
+	struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_cand *k = &a->cand.v[rows.v[j]];
+		if (k->kind != CK_DBQUERY || !(k->flags & CF_SUCCESS))
 			continue;
 		if (k->num1 < c->cfg->th.bulk_min_rows)
 			continue;
 		/* the application's own statements are issued by most servers */
-		bool *by = bs_xcalloc(c->nsrv ? c->nsrv : 1, 1);
-		size_t nby = 0;
-		for (size_t j = 0; j < a->shapes.n; j++) {
-			if (a->shapes.v[j].shape != k->shape)
-				continue;
-			int o = srv_of_host(c, a->shapes.v[j].host);
-			if (o >= 0 && !by[o]) {
-				by[o] = true;
-				nby++;
-			}
-		}
-		free(by);
+		size_t nby = shape_servers(c, k->shape);
 		if (nby >= app_min)
 			continue;
 		v->signals |= 1u << BS_SIG_DB_BULK_READ;
@@ -255,27 +200,11 @@ void detect_db(struct ctx *c, size_t s)
 		              nby, app_min, nissue);
 		PUSH_UNIQUE(v->attack_queries, k->key);
 	}
-	free(issues);
 }
 
 /* ------------------------------------------- exfiltration's indexes
  * Built once per run (exfil_index_build) so that judging a mail or a
  * transfer costs a lookup, not a scan of every evidence or candidate. */
-
-static void id_set_add(struct bs_u64map *m, uint32_t id, uint32_t val)
-{
-	bool found;
-	uint32_t *slot = bs_u64map_upsert(m, (uint64_t)id + 1, &found);
-	if (!found)
-		*slot = val + 1; /* the map stores value + 1 */
-	else if (*slot != val + 1)
-		*slot = UINT32_MAX; /* several values: reads as one no caller has */
-}
-
-static bool id_set_get(const struct bs_u64map *m, uint32_t id, uint32_t *val)
-{
-	return bs_u64map_get(m, (uint64_t)id + 1, val);
-}
 
 /* The sender logged in (webmail or IMAP/POP3): the message is that
  * customer's own mail, whatever its size (attachments), not the server's. */
@@ -450,10 +379,10 @@ void detect_exfil(struct ctx *c, size_t s)
 	uint64_t med_out = srv_median(c, s, false), med_mail = srv_median(c, s, true);
 	double f = c->cfg->th.exfil_factor;
 	uint64_t min = c->cfg->th.exfil_min_bytes;
-	for (size_t i = 0; i < a->cand.n; i++) {
+	struct srv_span rows = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		size_t i = rows.v[j];
 		const struct bs_cand *k = &a->cand.v[i];
-		if (srv_of_host(c, k->host) != (int)s)
-			continue;
 		bool hit = false;
 		uint64_t base = 0;
 		if ((k->kind == CK_FLOW_OUT || k->kind == CK_FILEXFER) && ip_is_outside(c, &k->dst)) {
@@ -568,9 +497,10 @@ void detect_tamper(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	const struct tamper_index *t = &c->tamper;
-	for (size_t i = 0; i < a->refs.n; i++) {
-		const struct bs_refrec *r = &a->refs.v[i];
-		if (srv_of_host(c, r->host) != (int)s || !host_is_outside(c, S(c, r->refhost)))
+	struct srv_span rows = srv_rows_of(&c->by_srv.refs, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_refrec *r = &a->refs.v[rows.v[j]];
+		if (!host_is_outside(c, S(c, r->refhost)))
 			continue;
 		/* servers that serve this path, and those whose copy has this reference */
 		uint32_t nserve = 0, nwith = 0, fleetwide;
@@ -584,9 +514,9 @@ void detect_tamper(struct ctx *c, size_t s)
 		return;
 	v->signals |= 1u << BS_SIG_TAMPERED_CONTENT;
 	note_baseline(v, BS_SIG_TAMPERED_CONTENT, "the copies of the same pages served by the other servers (flagged when fewer than half have the reference)");
-	for (size_t i = 0; i < a->refs.n; i++) {
-		const struct bs_refrec *r = &a->refs.v[i];
-		if (srv_of_host(c, r->host) == (int)s && u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost)) {
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_refrec *r = &a->refs.v[rows.v[j]];
+		if (u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost)) {
 			v->ts = tmin(v->ts, r->first);
 			v->te = tmax(v->te, r->last);
 		}
@@ -635,10 +565,9 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 	uint64_t slot[24] = { 0 };
 	struct slot_top top[24] = { 0 };
 	int64_t hmin = INT64_MAX, hmax = INT64_MIN;
-	for (size_t i = 0; i < a->hours.n; i++) {
-		const struct bs_hourrec *h = &a->hours.v[i];
-		if (srv_of_host(c, h->host) != (int)s)
-			continue;
+	struct srv_span rows = srv_rows_of(&c->by_srv.hours, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_hourrec *h = &a->hours.v[rows.v[j]];
 		slot[hour_slot(h->hour)] += h->logins;
 		slot_top_add(&top[hour_slot(h->hour)], h);
 		hmin = h->hour < hmin ? h->hour : hmin;
@@ -647,9 +576,9 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 	int64_t days = hmin <= hmax ? (hmax - hmin) / 24 + 1 : 0;
 	if (days < 7)
 		return; /* a week at least, for the same hour of other days to mean anything */
-	for (size_t i = 0; i < a->hours.n; i++) {
-		const struct bs_hourrec *h = &a->hours.v[i];
-		if (srv_of_host(c, h->host) != (int)s || h->logins < c->cfg->th.login_burst_slot)
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_hourrec *h = &a->hours.v[rows.v[j]];
+		if (h->logins < c->cfg->th.login_burst_slot)
 			continue;
 		double usual = (double)(slot[hour_slot(h->hour)] - h->logins) / (double)(days - 1);
 		uint64_t most = busiest_same_hours(top, h);
@@ -671,19 +600,22 @@ void detect_auth(struct ctx *c, size_t s)
 	const struct bs_agg *a = c->a;
 	if (!c->srv_hosted[s])
 		return; /* no login of the data is its */
-	for (size_t i = 0; i < a->fails.n; i++)
-		if (srv_of_host(c, a->fails.v[i].host) == (int)s && a->fails.v[i].count >= c->cfg->th.bruteforce_failures) {
+	struct srv_span fails = srv_rows_of(&c->by_srv.fails, s), hours = srv_rows_of(&c->by_srv.hours, s);
+	for (size_t j = 0; j < fails.n; j++) {
+		const struct bs_failrec *f = &a->fails.v[fails.v[j]];
+		if (f->count >= c->cfg->th.bruteforce_failures) {
 			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
 			note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu failed logins from one address within an hour (threshold %llu)",
-			              (unsigned long long)a->fails.v[i].count, (unsigned long long)c->cfg->th.bruteforce_failures);
+			              (unsigned long long)f->count, (unsigned long long)c->cfg->th.bruteforce_failures);
 		}
+	}
 	/* a burst of successful logins far above the server's usual hour */
 	uint64_t *per = NULL;
 	size_t n = 0;
-	for (size_t i = 0; i < a->hours.n; i++)
-		if (srv_of_host(c, a->hours.v[i].host) == (int)s && a->hours.v[i].logins) {
+	for (size_t j = 0; j < hours.n; j++)
+		if (a->hours.v[hours.v[j]].logins) {
 			per = bs_xrealloc(per, (n + 1) * sizeof *per);
-			per[n++] = a->hours.v[i].logins;
+			per[n++] = a->hours.v[hours.v[j]].logins;
 		}
 	if (n >= 24) {
 		uint64_t sum = 0, max = 0;
@@ -709,21 +641,16 @@ void detect_foreign(struct ctx *c, size_t s, bool emit)
 	const struct bs_agg *a = c->a;
 	if (v->ws == BS_TIME_NONE)
 		return;
-	for (size_t i = 0; i < a->dests.n; i++) {
-		const struct bs_destrec *d = &a->dests.v[i];
-		if (srv_of_host(c, d->host) != (int)s || d->first < v->ws)
+	struct srv_span rows = srv_rows_of(&c->by_srv.dests, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_destrec *d = &a->dests.v[rows.v[j]];
+		if (d->first < v->ws)
 			continue;
 		const char *dest = S(c, d->dest);
 		const char *name = d->is_name ? dest : (strncmp(dest, "ip:", 3) == 0 ? dest + 3 : dest);
 		if (!host_is_outside(c, name))
 			continue;
-		bool other = false;
-		for (size_t j = 0; j < a->dests.n && !other; j++) {
-			int o = srv_of_host(c, a->dests.v[j].host);
-			if (a->dests.v[j].dest == d->dest && o >= 0 && o != (int)s)
-				other = true;
-		}
-		if (!other) {
+		if (dest_only_of(c, d->dest, s)) {
 			v->signals |= 1u << BS_SIG_FOREIGN_DESTINATION;
 			note_baseline(v, BS_SIG_FOREIGN_DESTINATION, "the destinations of the other %zu server(s) of the fleet", c->nsrv - 1);
 			if (!emit)

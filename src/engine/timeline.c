@@ -44,9 +44,10 @@ struct bs_timeline_row *tl_add(struct ctx *c, bs_time ts, int frac, const char *
 static void bruteforce_rows(struct ctx *c, size_t s)
 {
 	const struct bs_agg *a = c->a;
-	for (size_t i = 0; i < a->fails.n; i++) {
-		const struct bs_failrec *f = &a->fails.v[i];
-		if (srv_of_host(c, f->host) != (int)s || f->count < c->cfg->th.bruteforce_failures)
+	struct srv_span rows = srv_rows_of(&c->by_srv.fails, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_failrec *f = &a->fails.v[rows.v[j]];
+		if (f->count < c->cfg->th.bruteforce_failures)
 			continue;
 		char src[BS_IP_STRLEN];
 		bs_ip_format(&f->src, src, sizeof src);
@@ -95,24 +96,54 @@ static void attacker_request_row(struct ctx *c, size_t s, const struct bs_cand *
 	       k->exploit ? bs_exploit_kind_name(k->exploit) : "", k->exploit ? "]" : "");
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t p = *(const uint32_t *)x, q = *(const uint32_t *)y;
+	return (p > q) - (p < q);
+}
+
+/* The candidates attack_rows writes, in row order: the attackers' requests
+ * against any server of the fleet (by client address, a lookup per
+ * attacker) and the server's own bulk reads. */
+static size_t attack_cands(const struct ctx *c, size_t s, uint32_t **out)
+{
+	const struct srv *v = &c->srv[s];
+	const struct srv_index *x = &c->by_srv;
+	struct srv_span rows = srv_rows_of(&x->cand, s);
+	BS_VEC(uint32_t) ix = { 0 };
+	for (size_t j = 0; j < v->attackers.n; j++)
+		for (size_t i = http_from_first(c, &v->attackers.v[j]);
+		     i < x->http_by_src.n && bs_ip_eq(&c->a->cand.v[x->http_by_src.v[i]].src, &v->attackers.v[j]); i++)
+			*BS_VEC_PUSH(ix) = x->http_by_src.v[i];
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_cand *k = &c->a->cand.v[rows.v[j]];
+		if (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key))
+			*BS_VEC_PUSH(ix) = rows.v[j];
+	}
+	bs_qsort(ix.v, ix.n, sizeof *ix.v, cmp_u32);
+	*out = ix.v;
+	return ix.n;
+}
+
 /* The attackers' requests and the server's bulk database reads. */
 static void attack_rows(struct ctx *c, size_t s)
 {
 	const struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
+	uint32_t *ix;
+	size_t n = attack_cands(c, s, &ix);
+	for (size_t j = 0; j < n; j++) {
+		const struct bs_cand *k = &a->cand.v[ix[j]];
 		int ks = srv_of_host(c, k->host);
 		if (k->kind == CK_HTTP) {
-			if (ip_in(v->attackers.v, v->attackers.n, &k->src) && ks >= 0)
-				attacker_request_row(c, s, k, ks);
-		} else if (k->kind == CK_DBQUERY && ks == (int)s &&
-		           u32_in(v->attack_queries.v, v->attack_queries.n, k->key)) {
+			attacker_request_row(c, s, k, ks);
+		} else {
 			tl_add(c, k->ts, 6, "Query Time", "db_bulk_read", BS_SEV_COMPROMISE, ks, &k->src, &k->dst,
 			       S(c, k->s_user), NULL, k->input, k->ref, "bulk database read from %s: %.400s (%llu rows)",
 			       v->name, S(c, k->s_main), (unsigned long long)k->num1);
 		}
 	}
+	free(ix);
 }
 
 static void exfil_rows(struct ctx *c, size_t s)
@@ -159,9 +190,10 @@ static void tamper_rows(struct ctx *c, size_t s)
 {
 	const struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
-	for (size_t i = 0; i < a->refs.n; i++) {
-		const struct bs_refrec *r = &a->refs.v[i];
-		if (srv_of_host(c, r->host) != (int)s || !u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost))
+	struct srv_span rows = srv_rows_of(&c->by_srv.refs, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_refrec *r = &a->refs.v[rows.v[j]];
+		if (!u32_in(v->tamper_refhosts.v, v->tamper_refhosts.n, r->refhost))
 			continue;
 		struct bs_timeline_row *row = tl_add(c, r->first, 6, "First Served", "tampered_content", BS_SEV_COMPROMISE,
 		       (int)s, NULL, NULL, NULL, NULL, r->input, r->ref,
@@ -222,12 +254,14 @@ void server_timeline(struct ctx *c, size_t s)
  * judge). */
 void count_evidence_rows(const struct ctx *c, struct bs_results *r)
 {
-	for (size_t i = 0; i < c->tl.n; i++)
-		for (size_t s = 0; s < c->nsrv; s++) {
+	for (size_t i = 0; i < c->tl.n; i++) {
+		const struct bs_timeline_row *row = &c->tl.v[i];
+		if (row->severity == BS_SEV_EXPOSURE)
+			continue;
+		/* the servers of the row's name: a run of the sorted names */
+		for (size_t q = srv_name_first(c, row->server); q < c->nsrv && strcmp(c->srv_names[q].name, row->server) == 0; q++) {
+			size_t s = c->srv_names[q].s;
 			const struct bs_server_result *o = &r->servers[s];
-			const struct bs_timeline_row *row = &c->tl.v[i];
-			if (strcmp(row->server, o->name) != 0 || row->severity == BS_SEV_EXPOSURE)
-				continue;
 			bool behind = o->verdict == BS_V_COMPROMISED || o->verdict == BS_V_SUSPICIOUS;
 			for (int g = 0; g < BS_SIG_COUNT && !behind; g++)
 				if ((o->signals & (1u << g)) && strcmp(row->event, bs_signal_name((enum bs_signal)g)) == 0)
@@ -235,6 +269,7 @@ void count_evidence_rows(const struct ctx *c, struct bs_results *r)
 			if (behind)
 				r->servers[s].evidence++;
 		}
+	}
 }
 
 static int cmp_tl(const void *x, const void *y)

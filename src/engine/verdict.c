@@ -26,15 +26,17 @@ static void open_window_without_exploit(struct ctx *c, size_t s)
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	bool strong = false;
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		bool mine = (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key));
-		for (size_t j = 0; j < v->exfil_cands.n; j++)
-			if (v->exfil_cands.v[j] == i)
-				mine = true;
-		if (mine)
+	/* the earliest candidate of a query is its first in canonical order (by time) */
+	for (size_t j = 0; j < v->attack_queries.n; j++) {
+		const struct bs_cand *k = cand_find(c, CK_DBQUERY, v->attack_queries.v[j]);
+		if (k) {
 			v->ws = tmin(v->ws, k->ts);
-		strong |= mine;
+			strong = true;
+		}
+	}
+	for (size_t j = 0; j < v->exfil_cands.n; j++) {
+		v->ws = tmin(v->ws, a->cand.v[v->exfil_cands.v[j]].ts);
+		strong = true;
 	}
 	if (strong || v->shell_removals.n)
 		v->ws = tmin(v->ws, v->burst_first);
@@ -50,12 +52,13 @@ static bs_time last_script_use(const struct ctx *c, size_t s)
 {
 	const struct srv *v = &c->srv[s];
 	bs_time last = BS_TIME_NONE;
-	if (!v->attackers.n || servers_with_http(c) < 2)
+	if (!v->attackers.n || c->by_srv.nhttp < 2)
 		return last;
-	for (size_t i = 0; i < c->a->scripts.n; i++) {
-		const struct bs_scriptrec *r = &c->a->scripts.v[i];
-		if (r->last < v->ws || (last != BS_TIME_NONE && r->last <= last) || srv_of_host(c, r->host) != (int)s ||
-		    !ip_in(v->attackers.v, v->attackers.n, &r->ip) || !path_unique_to(c, r->path, s, NULL))
+	struct srv_span rows = srv_rows_of(&c->by_srv.scripts, s);
+	for (size_t j = 0; j < rows.n; j++) {
+		const struct bs_scriptrec *r = &c->a->scripts.v[rows.v[j]];
+		if (r->last < v->ws || (last != BS_TIME_NONE && r->last <= last) ||
+		    !ip_in(v->attackers.v, v->attackers.n, &r->ip) || !path_unique_to(c, r->path, s))
 			continue;
 		last = r->last;
 	}
@@ -73,14 +76,15 @@ void find_window_end(struct ctx *c, size_t s)
 	if (v->ws == BS_TIME_NONE)
 		return;
 	bs_time we = no_exploit ? tmax(v->ws, v->burst_last) : v->ws;
-	for (size_t i = 0; i < a->paths.n; i++) {
-		const struct bs_pathrec *p = &a->paths.v[i];
-		if (srv_of_host(c, p->host) == (int)s && u32_in(v->shell_paths.v, v->shell_paths.n, p->path))
+	struct srv_span paths = srv_rows_of(&c->by_srv.paths, s), cands = srv_rows_of(&c->by_srv.cand, s);
+	for (size_t j = 0; j < paths.n; j++) {
+		const struct bs_pathrec *p = &a->paths.v[paths.v[j]];
+		if (u32_in(v->shell_paths.v, v->shell_paths.n, p->path))
 			we = tmax(we, p->last);
 	}
-	for (size_t i = 0; i < a->cand.n; i++) {
-		const struct bs_cand *k = &a->cand.v[i];
-		if (k->ts < v->ws || srv_of_host(c, k->host) != (int)s)
+	for (size_t j = 0; j < cands.n; j++) {
+		const struct bs_cand *k = &a->cand.v[cands.v[j]];
+		if (k->ts < v->ws)
 			continue;
 		if (k->kind == CK_DBQUERY && u32_in(v->attack_queries.v, v->attack_queries.n, k->key))
 			we = tmax(we, k->ts_end);
