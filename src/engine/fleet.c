@@ -21,6 +21,7 @@ struct fleet_reader {
 	size_t row;
 	size_t line;              /* of the text being parsed: a record's last line */
 	size_t *entry_lines;       /* the line of each entry of cfg->fleet */
+	size_t cap;                /* entries room in cfg->fleet and entry_lines */
 	int col_name, col_addr, col_role;
 	char err[BS_ERRBUF_SIZE];
 };
@@ -85,8 +86,11 @@ static void on_row(int c, void *data)
 		snprintf(r->err, sizeof r->err, "line %zu: empty role", r->line);
 	} else {
 		struct bs_engine_config *cfg = r->cfg;
-		cfg->fleet = bs_xrealloc(cfg->fleet, (cfg->nfleet + 1) * sizeof *cfg->fleet);
-		r->entry_lines = bs_xrealloc(r->entry_lines, (cfg->nfleet + 1) * sizeof *r->entry_lines);
+		if (cfg->nfleet == r->cap) { /* doubling: a 100,000-row inventory in 17 copies, not 100,000 */
+			r->cap = r->cap ? r->cap * 2 : 64;
+			cfg->fleet = bs_xrealloc(cfg->fleet, r->cap * sizeof *cfg->fleet);
+			r->entry_lines = bs_xrealloc(r->entry_lines, r->cap * sizeof *r->entry_lines);
+		}
 		r->entry_lines[cfg->nfleet] = r->line;
 		struct bs_fleet_entry *e = &cfg->fleet[cfg->nfleet++];
 		e->name = r->fields[0];
@@ -651,13 +655,12 @@ void discover_fleet(struct ctx *c)
 		}
 		counts.v[*slot - 1].n++;
 	}
-	char **names = NULL;
+	char **names = bs_xmalloc((counts.n ? counts.n : 1) * sizeof *names);
 	size_t nn = 0;
 	for (size_t i = 0; i < counts.n; i++) {
 		const char *h = S(c, counts.v[i].host);
 		if (counts.v[i].n < 3 || strncmp(h, "ip:", 3) != 0 || !host_serves(&serves, counts.v[i].host))
 			continue;
-		names = bs_xrealloc(names, (nn + 1) * sizeof *names);
 		names[nn++] = bs_xstrndup(h + 3, strlen(h + 3));
 	}
 	bs_qsort(names, nn, sizeof *names, cmp_str);

@@ -610,13 +610,11 @@ void detect_auth(struct ctx *c, size_t s)
 		}
 	}
 	/* a burst of successful logins far above the server's usual hour */
-	uint64_t *per = NULL;
+	uint64_t *per = bs_xmalloc((hours.n ? hours.n : 1) * sizeof *per);
 	size_t n = 0;
 	for (size_t j = 0; j < hours.n; j++)
-		if (a->hours.v[hours.v[j]].logins) {
-			per = bs_xrealloc(per, (n + 1) * sizeof *per);
+		if (a->hours.v[hours.v[j]].logins)
 			per[n++] = a->hours.v[hours.v[j]].logins;
-		}
 	if (n >= 24) {
 		uint64_t sum = 0, max = 0;
 		for (size_t i = 0; i < n; i++) {
