@@ -32,6 +32,9 @@ static const struct {
 	{ "crowdsec-hub-apache2-logs.log", 75 }, /* two lines are of the Apache error log */
 	{ "plaso-apache_access.log", 100 },
 	{ "crowdsec-hub-nginx-http-backdoor.log", 100 },
+	/* nginx's error log: connections, sessions done, resolver errors and a
+	 * relay without AUTH carry nothing; the 4 logins and 2 access lines do */
+	{ "crowdsec-hub-nginx-mail-logs.log", 35 },
 };
 
 static void run_file(const char *dir, const char *name)
