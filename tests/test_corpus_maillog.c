@@ -35,6 +35,7 @@ static const struct {
 	/* nginx's error log: connections, sessions done, resolver errors and a
 	 * relay without AUTH carry nothing; the 4 logins and 2 access lines do */
 	{ "crowdsec-hub-nginx-mail-logs.log", 35 },
+	{ "fail2ban-uwimap-auth.log", 100 },
 	{ "fail2ban-perdition.log", 50 }, /* a client that sent no credentials carries no login */
 };
 
