@@ -36,7 +36,8 @@ static const struct {
 	 * relay without AUTH carry nothing; the 4 logins and 2 access lines do */
 	{ "crowdsec-hub-nginx-mail-logs.log", 35 },
 	{ "fail2ban-uwimap-auth.log", 100 },
-	{ "fail2ban-perdition.log", 50 }, /* a client that sent no credentials carries no login */
+	{ "fail2ban-perdition.log", 50 },
+	{ "fail2ban-solid-pop3d.log", 100 }, /* a client that sent no credentials carries no login */
 };
 
 static void run_file(const char *dir, const char *name)
