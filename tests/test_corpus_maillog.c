@@ -32,6 +32,12 @@ static const struct {
 	{ "crowdsec-hub-apache2-logs.log", 75 }, /* two lines are of the Apache error log */
 	{ "plaso-apache_access.log", 100 },
 	{ "crowdsec-hub-nginx-http-backdoor.log", 100 },
+	/* nginx's error log: connections, sessions done, resolver errors and a
+	 * relay without AUTH carry nothing; the 4 logins and 2 access lines do */
+	{ "crowdsec-hub-nginx-mail-logs.log", 35 },
+	{ "fail2ban-uwimap-auth.log", 100 },
+	{ "fail2ban-perdition.log", 50 },
+	{ "fail2ban-solid-pop3d.log", 100 }, /* a client that sent no credentials carries no login */
 };
 
 static void run_file(const char *dir, const char *name)

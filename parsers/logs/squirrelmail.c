@@ -8,27 +8,10 @@
 
 #include <string.h>
 
-static bool digit(char c) { return c >= '0' && c <= '9'; }
-
 /* "mm/dd/yyyy hh:mm:ss [": the stamp's length with its space, or 0. */
 static size_t stamp(const char *p, size_t n, struct bs_tz *tz, bs_time *ts)
 {
-	static const char shape[] = "00/00/0000 00:00:00 [";
-	if (n < sizeof shape - 1)
-		return 0;
-	for (size_t i = 0; i < sizeof shape - 1; i++)
-		if (shape[i] == '0' ? !digit(p[i]) : p[i] != shape[i])
-			return 0;
-#define N2(o) ((p[o] - '0') * 10 + (p[o + 1] - '0'))
-	int mon = N2(0), d = N2(3), y = N2(6) * 100 + N2(8), h = N2(11), mi = N2(14), s = N2(17);
-#undef N2
-	if (mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-		return 0;
-	if (ts) {
-		bs_time local = bs_time_make(y, mon, d, h, mi, s, 0);
-		*ts = local - (bs_time)bs_tz_offset_for_local(tz, local / BS_USEC) * BS_USEC;
-	}
-	return 20;
+	return bs_wm_stamp(bs_str_make(p, n), "mm/dd/YYYY HH:MM:SS [", tz, ts) ? 20 : 0;
 }
 
 static bool sm_raw(const char *line, size_t len) { return stamp(line, len, NULL, NULL) > 0; }

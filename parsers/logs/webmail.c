@@ -25,6 +25,33 @@ bs_str bs_wm_after(bs_str s, const char *at, size_t skip)
 	return o <= s.n ? bs_str_make(s.p + o, s.n - o) : bs_str_make(s.p + s.n, 0);
 }
 
+size_t bs_wm_stamp(bs_str s, const char *pattern, struct bs_tz *tz, bs_time *ts)
+{
+	static const char fields[] = "YmdHMS";
+	int v[6] = { 0 };
+	size_t n = strlen(pattern);
+	if (s.n < n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *f = strchr(fields, pattern[i]);
+		if (!f || !pattern[i]) {
+			if (s.p[i] != pattern[i])
+				return 0;
+		} else if (s.p[i] < '0' || s.p[i] > '9') {
+			return 0;
+		} else {
+			v[f - fields] = v[f - fields] * 10 + (s.p[i] - '0');
+		}
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+		return 0;
+	if (ts) {
+		bs_time local = bs_time_make(v[0], v[1], v[2], v[3], v[4], v[5], 0);
+		*ts = local - (bs_time)bs_tz_offset_for_local(tz, local / BS_USEC) * BS_USEC;
+	}
+	return n;
+}
+
 static bool addr_char(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';

@@ -17,6 +17,12 @@ bs_str bs_wm_after(bs_str s, const char *at, size_t skip);
  * B"): it ends at the first character that cannot be in one, a trailing full
  * stop dropped. rest: what follows it. */
 bool bs_wm_client_at(bs_str s, bs_ip *ip, bs_str *rest);
+/* A stamp written after a pattern at the start of s: 'Y', 'm', 'd', 'H',
+ * 'M', 'S' each stand for one digit of the year, month, day, hour, minute,
+ * second, any other character for itself ("mm/dd/YYYY HH:MM:SS ["). The
+ * time (local, in tz) in *ts when ts is not NULL, and the pattern's length;
+ * 0 when s does not start so or the date is impossible. */
+size_t bs_wm_stamp(bs_str s, const char *pattern, struct bs_tz *tz, bs_time *ts);
 /* A login to the webmail (proto HTTP, method "webmail"), or with proto other
  * than HTTP a login the application checked for another service (method
  * ""). ts is the line's own stamp, used when c->sl is NULL (a file form). */
