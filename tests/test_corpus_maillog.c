@@ -38,6 +38,9 @@ static const struct {
 	{ "fail2ban-uwimap-auth.log", 100 },
 	{ "fail2ban-perdition.log", 50 },
 	{ "fail2ban-solid-pop3d.log", 100 }, /* a client that sent no credentials carries no login */
+	{ "fail2ban-groupoffice.log", 100 },
+	{ "fail2ban-tine20.log", 100 },
+	{ "crowdsec-hub-mailscanner-logs.log", 100 },
 };
 
 static void run_file(const char *dir, const char *name)

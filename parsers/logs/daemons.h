@@ -63,7 +63,7 @@ struct bs_daemon_def {
 };
 
 /* Every daemon parser, in the order of matching. */
-#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(zimbra) X(domino) X(exim) X(qmail) X(opensmtpd) X(dovecot) X(courier) X(cyrus) X(uwimap) X(amavis) X(spamd) X(perdition) X(solidpop3d) X(sudo) X(roundcube) X(sogo) X(horde) X(squirrelmail) X(snappymail) X(openwebmail) X(kerio) X(nginxmail) X(weblog)
+#define BS_DAEMONS(X) X(postfix) X(sendmail) X(w3c) X(zimbra) X(domino) X(exim) X(qmail) X(opensmtpd) X(dovecot) X(courier) X(cyrus) X(uwimap) X(amavis) X(spamd) X(perdition) X(solidpop3d) X(mailscanner) X(sudo) X(roundcube) X(sogo) X(horde) X(squirrelmail) X(snappymail) X(openwebmail) X(kerio) X(nginxmail) X(groupoffice) X(tine20) X(weblog)
 #define BS_DAEMON_DECLARE(name) extern const struct bs_daemon_def bs_daemon_##name;
 BS_DAEMONS(BS_DAEMON_DECLARE)
 #undef BS_DAEMON_DECLARE

@@ -31,7 +31,8 @@ libbslogs_a_SOURCES += parsers/logs/dovecot.c parsers/logs/courier.c parsers/log
 	parsers/logs/amavis.c parsers/logs/spamd.c parsers/logs/sudo.c parsers/logs/roundcube.c \
 	parsers/logs/w3c.c parsers/logs/webmail.c parsers/logs/webmail.h parsers/logs/zimbra.c parsers/logs/sogo.c \
 	parsers/logs/horde.c parsers/logs/squirrelmail.c parsers/logs/snappymail.c parsers/logs/domino.c parsers/logs/kerio.c parsers/logs/openwebmail.c \
-	parsers/logs/qmail.c parsers/logs/opensmtpd.c parsers/logs/nginxmail.c parsers/logs/perdition.c parsers/logs/uwimap.c parsers/logs/solidpop3d.c
+	parsers/logs/qmail.c parsers/logs/opensmtpd.c parsers/logs/nginxmail.c parsers/logs/perdition.c parsers/logs/uwimap.c parsers/logs/solidpop3d.c \
+	parsers/logs/groupoffice.c parsers/logs/tine20.c parsers/logs/mailscanner.c
 
 DAEMONS_TEST_LIBS = libbslogs.a libbscore.a $(DEPS_LIBS)
 
