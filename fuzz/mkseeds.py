@@ -7,7 +7,9 @@ Seeds come from the committed sample incident (samples/incident: gzip
 maillogs and access logs, gzip pcaps), from small hand-written sessions, and,
 when the public corpus is present (BS_CORPUS, else SRCDIR/../shared/corpus),
 from its small maillogs and captures. Nothing from the corpus is copied into
-the source tree: seeds live in the build directory. Each seed is prefixed
+the source tree: seeds live in the build directory. The log cases'
+lines (tests/cases) seed the maillog target too, so that every daemon has
+seeds without the corpus. Each seed is prefixed
 with the mode byte(s) its harness expects (see the harness comments).
 """
 import bz2, glob, gzip, lzma, os, re, shutil, struct, subprocess, sys, tempfile
@@ -53,6 +55,14 @@ for p in sorted(glob.glob(os.path.join(corpus, 'maillog', '*')) + glob.glob(os.p
     put('maillog', b'\0' + data)
     put('syslog', b'\1' + head_lines(data, 40))
     put('input', b'\0\0' + data[:4096])
+
+# every log case's lines (tests/cases/*/*.in, "L: " lines), one seed per
+# case: each daemon has seeds in a clean checkout, without the corpus
+for p in sorted(glob.glob(os.path.join(src, 'tests', 'cases', '*', '*.in'))):
+    lines = [l[3:] if l.startswith(b'L: ') else b'' for l in open(p, 'rb').read().split(b'\n')
+             if l.startswith(b'L: ') or l == b'L:']
+    if lines:
+        put('maillog', b'\0' + b'\n'.join(lines)[:16384] + b'\n')
 
 # captures: the start of each sample pcap (a cut last record is fine) and the
 # small public ones

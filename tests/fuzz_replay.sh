@@ -20,13 +20,26 @@ for dir in "$top_srcdir"/fuzz/regress/*/; do
 done
 # The decoder seeds too (fuzz/mkseeds.py, made here as in a fuzzing build):
 # every compression and nesting the input layer reads, through the checks of
-# fuzz_decode (two reads agree on the bytes and the damage).
+# fuzz_decode (two reads agree on the bytes and the damage); and the maillog
+# seeds, among them every log case's lines.
 if command -v python3 >/dev/null 2>&1; then
 	seeds=$(mktemp -d) || exit 1
 	trap 'rm -rf "$seeds"' EXIT
 	if python3 "$top_srcdir/fuzz/mkseeds.py" "$top_srcdir" "$seeds" >/dev/null; then
 		for f in "$seeds"/decode/*; do
 			check "decode seed $(basename "$f") replayed" "$top_builddir/fuzz/replay_decode" "$f"
+		done
+		# every log case seeds fuzz_maillog (without the corpus too): its
+		# first line (its start: a seed is cut at 16 KB) is in a seed, and the
+		# seeds replay
+		for case in "$top_srcdir"/tests/cases/*/*.in; do
+			first=$(sed -n 's/^L: //p' "$case" | head -n 1 | cut -c 1-200)
+			[ -n "$first" ] || continue
+			name=${case#"$top_srcdir"/tests/cases/}
+			check "log case ${name%.in} seeds fuzz_maillog" grep -rqF -e "$first" "$seeds/maillog"
+		done
+		for f in "$seeds"/maillog/*; do
+			check "maillog seed $(basename "$f") replayed" "$top_builddir/fuzz/replay_maillog" "$f"
 		done
 	else
 		fail "fuzz/mkseeds.py made no seeds"
