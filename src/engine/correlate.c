@@ -45,7 +45,7 @@ bool is_local_domain(const struct ctx *c, const char *dom)
 static int cmp_ip(const void *x, const void *y) { return bs_ip_cmp(x, y); }
 
 /* infra holds the servers' addresses too, sorted (fleet_index) */
-static bool ip_is_infra(const struct ctx *c, const bs_ip *ip)
+bool ip_is_infra(const struct ctx *c, const bs_ip *ip)
 {
 	return c->ninfra && bsearch(ip, c->infra, c->ninfra, sizeof *c->infra, cmp_ip) != NULL;
 }
@@ -252,6 +252,7 @@ static void server_row(struct ctx *c, size_t s, struct bs_server_result *o)
 	BS_VEC_FREE(v->exfil_keys);
 	BS_VEC_FREE(v->exfil_cands);
 	BS_VEC_FREE(v->shell_removals);
+	BS_VEC_FREE(v->bruteforces);
 	BS_VEC_FREE(v->exfil_base);
 }
 

@@ -35,6 +35,7 @@ struct srv {
 	BS_VEC(uint32_t) exfil_keys;       /* flow key ids of exfil flows/transfers */
 	BS_VEC(size_t) exfil_cands;
 	BS_VEC(size_t) shell_removals;     /* candidates: scripts an administrator removed from the web root */
+	BS_VEC(size_t) bruteforces;        /* rows of the fails table judged brute forces (detect_auth) */
 	BS_VEC(uint64_t) exfil_base;       /* per exfil_cands: the baseline it was judged against */
 	char *baseline[BS_SIG_COUNT];      /* what each fired signal was measured against (report) */
 };
@@ -202,6 +203,8 @@ static inline int cand_frac(const struct bs_cand *k) { return (k->flags & CF_FRO
 
 /* correlate.c: where an address, name or domain stands */
 bool is_local_domain(const struct ctx *c, const char *dom);
+/* Whether an address is the fleet's or its infrastructure's (bsearch). */
+bool ip_is_infra(const struct ctx *c, const bs_ip *ip);
 bool ip_is_outside(const struct ctx *c, const bs_ip *ip);      /* not private, not the fleet's */
 bool host_is_outside(const struct ctx *c, const char *h);      /* a reference target, a DNS name */
 bool addr_domain_outside(const struct ctx *c, const char *addr);

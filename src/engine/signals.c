@@ -440,7 +440,7 @@ static void count_servers(struct page_srv *v, size_t n, struct bs_u64map *map, b
 			continue;
 		bool found;
 		uint32_t *cnt = bs_u64map_upsert(map, by_path ? v[i].path : bs_key2(v[i].path, v[i].refhost), &found);
-		*cnt = found ? *cnt + 1 : 1;
+		*cnt = found ? *cnt + 1 : 2; /* the map stores value + 1 */
 	}
 }
 
@@ -594,6 +594,36 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 	}
 }
 
+/* Failed logins from one address within an hour are a brute force from the
+ * threshold on; from an address of the fleet itself (a webmail host logging
+ * its users in to IMAP: rip= is the webmail host) only when they also
+ * outnumber the successful logins through the server that hour. A webmail
+ * host of a million users passes on a hundred mistyped passwords an hour
+ * among tens of thousands of logins: that was flagged on every server. */
+static void find_bruteforces(struct ctx *c, size_t s, struct srv_span fails, struct srv_span hours)
+{
+	const struct bs_agg *a = c->a;
+	struct bs_u64map logins; /* (host, hour) -> successful logins (stored + 1, as the map does) */
+	bs_u64map_init(&logins);
+	for (size_t j = 0; j < hours.n; j++) {
+		const struct bs_hourrec *h = &a->hours.v[hours.v[j]];
+		bool found;
+		*bs_u64map_upsert(&logins, bs_key2(h->host, (uint64_t)h->hour), &found) =
+			(uint32_t)(h->logins < UINT32_MAX - 1 ? h->logins : UINT32_MAX - 1) + 1;
+	}
+	for (size_t j = 0; j < fails.n; j++) {
+		const struct bs_failrec *f = &a->fails.v[fails.v[j]];
+		if (f->count < c->cfg->th.bruteforce_failures)
+			continue;
+		uint32_t ok = 0;
+		if (ip_is_infra(c, &f->src) && bs_u64map_get(&logins, bs_key2(f->host, (uint64_t)f->hour), &ok) &&
+		    ok >= f->count)
+			continue;
+		*BS_VEC_PUSH(c->srv[s].bruteforces) = fails.v[j];
+	}
+	bs_u64map_free(&logins);
+}
+
 void detect_auth(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
@@ -601,13 +631,13 @@ void detect_auth(struct ctx *c, size_t s)
 	if (!c->srv_hosted[s])
 		return; /* no login of the data is its */
 	struct srv_span fails = srv_rows_of(&c->by_srv.fails, s), hours = srv_rows_of(&c->by_srv.hours, s);
-	for (size_t j = 0; j < fails.n; j++) {
-		const struct bs_failrec *f = &a->fails.v[fails.v[j]];
-		if (f->count >= c->cfg->th.bruteforce_failures) {
-			v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
-			note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu failed logins from one address within an hour (threshold %llu)",
-			              (unsigned long long)f->count, (unsigned long long)c->cfg->th.bruteforce_failures);
-		}
+	find_bruteforces(c, s, fails, hours);
+	for (size_t j = 0; j < v->bruteforces.n; j++) {
+		const struct bs_failrec *f = &a->fails.v[v->bruteforces.v[j]];
+		v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
+		note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu failed logins from one address within an hour (threshold %llu%s)",
+		              (unsigned long long)f->count, (unsigned long long)c->cfg->th.bruteforce_failures,
+		              ip_is_infra(c, &f->src) ? "; from the fleet itself: also more than that hour's successful logins through the server" : "");
 	}
 	/* a burst of successful logins far above the server's usual hour */
 	uint64_t *per = bs_xmalloc((hours.n ? hours.n : 1) * sizeof *per);

@@ -44,11 +44,8 @@ struct bs_timeline_row *tl_add(struct ctx *c, bs_time ts, int frac, const char *
 static void bruteforce_rows(struct ctx *c, size_t s)
 {
 	const struct bs_agg *a = c->a;
-	struct srv_span rows = srv_rows_of(&c->by_srv.fails, s);
-	for (size_t j = 0; j < rows.n; j++) {
-		const struct bs_failrec *f = &a->fails.v[rows.v[j]];
-		if (f->count < c->cfg->th.bruteforce_failures)
-			continue;
+	for (size_t j = 0; j < c->srv[s].bruteforces.n; j++) {
+		const struct bs_failrec *f = &a->fails.v[c->srv[s].bruteforces.v[j]];
 		char src[BS_IP_STRLEN];
 		bs_ip_format(&f->src, src, sizeof src);
 		tl_add(c, f->first, 0, "First Failure", "auth_anomaly", BS_SEV_ATTACK, (int)s, &f->src, NULL, NULL, NULL,
