@@ -20,7 +20,7 @@ for nd in $SIZES; do
 	n=${nd%:*} days=${nd#*:}
 	d="$BENCH_DIR/variety-$n-$days"
 	[ -e "$d/truth/servers.csv" ] || "$BUILD/samples/bs-gen" --scenario variety --seed 7 --users "$n" --days "$days" --fast --out "$d" >/dev/null
-	[ -e "$d.bytes" ] || find "$d" -type f -name '*.gz' -exec gzip -dc {} + | wc -c > "$d.bytes"
+	[ -s "$d.bytes" ] && [ "$(cat "$d.bytes")" != 0 ] || find "$d" -type f -name '*.gz' -exec gzip -dc {} + | wc -c > "$d.bytes"
 	mb=$(awk '{ printf "%d", $1 / 1e6 }' "$d.bytes")
 	/usr/bin/time -v "$BUILD/breachscope" analyze -q -j1 -o "$BENCH_DIR/out-$n-$days" "$d/logs" "$d/pcap" >/dev/null 2>"$BENCH_DIR/time-$n-$days"
 	user=$(sed -n 's/.*User time (seconds): //p' "$BENCH_DIR/time-$n-$days")
