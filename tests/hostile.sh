@@ -479,10 +479,20 @@ fi
 # least recently used flows are evicted: memory bounded, every packet still
 # counted, the evictions in the summary, --debug and the timeline.
 "$gen" http 20000 80 > "$work/http20k.pcap"
+# A sanitizer build keeps freed memory in ASan's quarantine (256 MB by
+# default: 340 MB peak here) and pads every block: there the quarantine is
+# made small for this run and the bound is 250 MB, still a third of what
+# the plain build takes without the cap (729 MB).
+memcap_bound=100000 saved_asan=${ASAN_OPTIONS-}
+if grep -q __asan_init "$bin" 2>/dev/null; then
+	memcap_bound=250000
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"; export ASAN_OPTIONS
+fi
 run memcap16 0 --memcap 16M --timeline all --debug "$work/memcap16.debug" "$work/http20k.pcap"
+ASAN_OPTIONS=$saved_asan; export ASAN_OPTIONS
 is "memcap16: every packet counted" "$(stat memcap16 "$work/http20k.pcap" 4)" 40000
 accounted memcap16
-rss_below memcap16 100000
+rss_below memcap16 "$memcap_bound"
 if grep -q "^flows evicted before their end: [1-9][0-9]* ([1-9][0-9]* by the memory cap" "$work/memcap16.stdout"
 then pass "memcap16: the summary counts the evictions"
 else fail "memcap16: the summary counts the evictions"; fi

@@ -43,6 +43,8 @@ static bool ngx_shape(bs_str msg)
  * default; 0 when the port is not one of them. */
 static enum bs_auth_proto port_proto(bs_str addr)
 {
+	if (!addr.n) /* no server: or upstream: field (and no bytes to search) */
+		return 0;
 	const char *colon = memrchr(addr.p, ':', addr.n);
 	unsigned port = 0;
 	for (const char *q = colon ? colon + 1 : addr.p + addr.n; q < addr.p + addr.n && digit(*q) && port < 100000; q++)
