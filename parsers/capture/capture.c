@@ -56,7 +56,13 @@ struct bs_capture {
 	struct bs_tcpreasm reasm;
 	struct bs_ipfrag *frag;
 	struct bs_capture_counters cnt;
-	uint64_t flow_seq;
+	/* classify mode (bs_capture_classifier_new): the link and IP layers are
+	 * walked only to hash the packet's address pair; nothing is counted,
+	 * reassembled or reported */
+	bool classify;
+	uint64_t pair_hash;
+	bs_capture_router_fn router; /* reading hands each record here instead */
+	void *router_ctx;
 	size_t user_mem;            /* consumer state of all flows (bs_cflow.user_bytes) */
 	uint64_t frags_snapped;     /* fragments cut by the snap length */
 	bool warned_linktype;       /* one warning per file */
@@ -69,7 +75,8 @@ struct bs_capture {
  * packet number) to the diagnostics path. */
 static enum bs_verdict malformed(const struct bs_capture *c, const char *layer, const char *why)
 {
-	bs_diag(c->o.diag, c->o.input, c->pktno, true, layer, "%s", why);
+	if (!c->classify)
+		bs_diag(c->o.diag, c->o.input, c->pktno, true, layer, "%s", why);
 	return BS_MALFORMED;
 }
 
@@ -295,14 +302,17 @@ static void flow_drop(struct bs_capture *c, struct flowtab *t, struct flow *f, e
 
 /* Close flows idle for too long, and let closed flows go after their
  * linger. Each list's tail is its flow idle longest, so this costs nothing
- * while no flow is due. */
+ * while no flow is due. A flow times out at its last packet plus the idle
+ * time, not at the packet that notices it: the same time whichever packets
+ * of other flows the engine sees (a worker of a split link sees only its
+ * own). */
 static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
 {
 	bs_time linger = t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
 	while (t->closed.oldest && now - t->closed.oldest->pub.last > linger)
-		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, now);
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, t->closed.oldest->pub.last + linger);
 	while (t->live.oldest && now - t->live.oldest->pub.last > t->idle)
-		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, now);
+		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, t->live.oldest->pub.last + t->idle);
 }
 
 size_t bs_capture_memory(const struct bs_capture *c)
@@ -354,7 +364,10 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 		f = bs_xmalloc(sizeof *f);
 	memset(f, 0, sizeof *f);
 	f->pub.key = (struct bs_flow_key){ *cli, *srv, cport, sport, t->proto };
-	f->pub.id = ((uint64_t)c->o.input << 40) | ++c->flow_seq;
+	/* the number of the flow's first packet in its file: the same whichever
+	 * worker of a split link (bs_capture_pair_hash) makes the flow, and
+	 * whatever other flows were made before it */
+	f->pub.id = ((uint64_t)c->o.input << 40) | (c->pktno & (((uint64_t)1 << 40) - 1));
 	f->pub.first = f->pub.last = c->ts;
 	f->first_pktno = c->pktno;
 	f->hash = h;
@@ -499,6 +512,17 @@ static enum bs_verdict do_l4(struct bs_capture *c, uint8_t proto, const bs_ip *s
 
 /* ---------------------------------------------------------------- IP */
 
+/* Classify mode: the packet's address pair, the same hash in both
+ * directions. Every packet of a flow (fragments included: they carry no
+ * ports) and both flows of an FTP session share it. */
+static enum bs_verdict classified(struct bs_capture *c, const bs_ip *a, const bs_ip *b)
+{
+	uint64_t h = bs_ip_hash(a) + bs_ip_hash(b);
+	h ^= h >> 31;
+	c->pair_hash = (h * 0x94D049BB133111EBULL) | 1; /* never 0: 0 means no address pair */
+	return BS_PARSED;
+}
+
 static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n, bool snapped)
 {
 	if (n < 20 || (p[0] >> 4) != 4)
@@ -515,6 +539,8 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 	bs_ip src = { .family = 4 }, dst = { .family = 4 };
 	memcpy(src.a, p + 12, 4);
 	memcpy(dst.a, p + 16, 4);
+	if (c->classify)
+		return classified(c, &src, &dst);
 	uint16_t frag = bs_be16(p + 6);
 	uint32_t off = (uint32_t)(frag & 0x1fff) * 8;
 	bool more = frag & 0x2000;
@@ -550,6 +576,8 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 	bs_ip src = { .family = 6 }, dst = { .family = 6 };
 	memcpy(src.a, p + 8, 16);
 	memcpy(dst.a, p + 24, 16);
+	if (c->classify)
+		return classified(c, &src, &dst);
 	uint8_t nh = p[6];
 	size_t off = 40;
 	bool reassembled = false;
@@ -810,6 +838,8 @@ static enum bs_verdict do_link(struct bs_capture *c, int linktype, const uint8_t
 	case 129: /* LINKTYPE_ARCNET_LINUX: source, destination, offset */
 		return do_arcnet(c, p, n, 4, false, snapped);
 	default:
+		if (c->classify)
+			return BS_IGNORED;
 		c->cnt.unsupported_linktype++;
 		if (!c->warned_linktype && c->o.warn)
 			fprintf(c->o.warn, "%s: packet %llu: unsupported link type %d; its packets are ignored\n",
@@ -876,10 +906,6 @@ void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name
 {
 	c->o.input = input;
 	c->o.name = name;
-	/* flow ids embed the input of their first packet, so numbering can
-	 * restart: a file's flows get the same ids whether or not it is read
-	 * after the files it continues */
-	c->flow_seq = 0;
 }
 
 bs_time bs_capture_latest(const struct bs_capture *c) { return c->latest; }
@@ -897,6 +923,12 @@ void bs_capture_finish(struct bs_capture *c, bs_time ts)
 	if (ts == BS_TIME_NONE)
 		ts = c->ts;
 	c->ts = ts;
+	if (c->latest != BS_TIME_NONE) {
+		/* a worker of a split link is told the link's latest time: what
+		 * the link's later packets would have timed out */
+		tab_expire(c, &c->tcp, c->latest);
+		tab_expire(c, &c->udp, c->latest);
+	}
 	tab_close_all(c, &c->tcp, ts);
 	tab_close_all(c, &c->udp, ts);
 	bs_ipfrag_drop_all(c->frag); /* fragments that never completed */
@@ -948,6 +980,35 @@ void bs_capture_free(struct bs_capture *c)
 	free(c);
 }
 
+struct bs_capture *bs_capture_classifier_new(const struct bs_capture_opts *opts)
+{
+	struct bs_capture_opts o = *opts;
+	o.max_flows = 1;
+	struct bs_capture *c = bs_capture_new(&o, NULL, NULL, NULL);
+	c->classify = true;
+	return c;
+}
+
+uint64_t bs_capture_pair_hash(struct bs_capture *c, int linktype, const uint8_t *p, size_t caplen, size_t origlen)
+{
+	c->pair_hash = 0;
+	if (linktype >= 0)
+		do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
+	return c->pair_hash;
+}
+
+void bs_capture_set_router(struct bs_capture *c, bs_capture_router_fn fn, void *ctx)
+{
+	c->router = fn;
+	c->router_ctx = ctx;
+}
+
+void bs_capture_set_latest(struct bs_capture *c, bs_time latest)
+{
+	if (latest != BS_TIME_NONE && (c->latest == BS_TIME_NONE || latest > c->latest))
+		c->latest = latest;
+}
+
 /* ------------------------------------------------------------- reading */
 
 struct reading {
@@ -960,6 +1021,10 @@ static void count_packet(struct reading *rd, int linktype, const uint8_t *p, siz
                          size_t origlen, bs_time ts)
 {
 	rd->pktno++;
+	if (rd->c->router) {
+		rd->c->router(rd->c->router_ctx, linktype, p, caplen, origlen, ts, rd->pktno);
+		return;
+	}
 	bs_stats_count(rd->st, bs_capture_packet(rd->c, linktype, p, caplen, origlen, ts, rd->pktno));
 }
 

@@ -25,7 +25,8 @@ struct bs_flow_key {
 /* A flow as consumers see it. dir 0 = client to server, 1 = server to client. */
 struct bs_cflow {
 	struct bs_flow_key key;
-	uint64_t id;           /* unique within the input set: ((uint64_t)input << 40) | n */
+	uint64_t id;           /* unique within the input set: ((uint64_t)input << 40) | the
+	                        * number of the flow's first packet in that input */
 	bool handshake_seen;   /* SYN seen: key.cli really initiated */
 	bs_time first, last;
 	uint64_t pkts[2], bytes[2]; /* payload bytes delivered per direction */
@@ -97,8 +98,28 @@ bs_time bs_capture_latest(const struct bs_capture *c);
 /* The time of a capture's first packet, read from the start of r (which it
  * consumes); BS_TIME_NONE when there is none or it cannot be found. */
 bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt);
-/* Close every open flow (end of all inputs). */
+/* Close every open flow (end of all inputs): those idle longer than the
+ * flow timeout at the latest time seen (bs_capture_set_latest) time out,
+ * the rest end at ts (BS_TIME_NONE: the last packet's time). */
 void bs_capture_finish(struct bs_capture *c, bs_time ts);
+/* A later time the link reached, seen by another engine (split links). */
+void bs_capture_set_latest(struct bs_capture *c, bs_time latest);
+
+/* Splitting one link across workers (src/cli/split.c). A classifier walks
+ * only the link and IP layers of a packet to hash its address pair: the
+ * same in both directions, for every packet of a flow, its fragments and
+ * the FTP data connections of its control connection. 0 when the packet has
+ * no IP address pair (not IP, cut, unsupported link type). The options
+ * name the file and the diagnostics path for damage found while reading. */
+struct bs_capture *bs_capture_classifier_new(const struct bs_capture_opts *o);
+uint64_t bs_capture_pair_hash(struct bs_capture *c, int linktype, const uint8_t *p, size_t caplen,
+                              size_t origlen);
+/* Reading (bs_capture_read) hands every record, numbered, to fn instead of
+ * handling it; the records are not counted in the stats (the receiver
+ * counts its verdicts). Damage is still found and reported by the read. */
+typedef void (*bs_capture_router_fn)(void *ctx, int linktype, const uint8_t *p, size_t caplen,
+                                     size_t origlen, bs_time ts, uint64_t pktno);
+void bs_capture_set_router(struct bs_capture *c, bs_capture_router_fn fn, void *ctx);
 const struct bs_capture_counters *bs_capture_counters(const struct bs_capture *c);
 /* Bytes charged against the memory cap now: flow structures, hash buckets,
  * buffered segments, consumer state (bs_cflow.user_bytes). */
