@@ -632,12 +632,21 @@ void detect_auth(struct ctx *c, size_t s)
 		return; /* no login of the data is its */
 	struct srv_span fails = srv_rows_of(&c->by_srv.fails, s), hours = srv_rows_of(&c->by_srv.hours, s);
 	find_bruteforces(c, s, fails, hours);
+	/* the baseline names the largest (then earliest) brute force: the
+	 * aggregate's row order depends on how the inputs were shared out */
+	const struct bs_failrec *top = NULL;
 	for (size_t j = 0; j < v->bruteforces.n; j++) {
 		const struct bs_failrec *f = &a->fails.v[v->bruteforces.v[j]];
+		if (!top || f->count > top->count ||
+		    (f->count == top->count && (f->hour < top->hour ||
+		                                (f->hour == top->hour && bs_ip_cmp(&f->src, &top->src) < 0))))
+			top = f;
+	}
+	if (top) {
 		v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
 		note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu failed logins from one address within an hour (threshold %llu%s)",
-		              (unsigned long long)f->count, (unsigned long long)c->cfg->th.bruteforce_failures,
-		              ip_is_infra(c, &f->src) ? "; from the fleet itself: also more than that hour's successful logins through the server" : "");
+		              (unsigned long long)top->count, (unsigned long long)c->cfg->th.bruteforce_failures,
+		              ip_is_infra(c, &top->src) ? "; from the fleet itself: also more than that hour's successful logins through the server" : "");
 	}
 	/* a burst of successful logins far above the server's usual hour */
 	uint64_t *per = bs_xmalloc((hours.n ? hours.n : 1) * sizeof *per);

@@ -23,7 +23,6 @@ struct rowhdr {
 	uint32_t input;
 	uint32_t frac;
 	uint64_t ref;
-	uint64_t seq;
 	bs_ip src, dst;
 	uint32_t len[NF];
 };
@@ -49,8 +48,6 @@ struct bs_spill_writer {
 	size_t used;
 	size_t *offs;           /* row offsets */
 	size_t nrows, caprows;
-	uint32_t cur_input;
-	uint64_t seq;
 	bool err;
 };
 
@@ -110,7 +107,6 @@ struct bs_spill_writer *bs_spill_writer_new(struct bs_spill *s)
 	struct bs_spill_writer *w = bs_xcalloc(1, sizeof *w);
 	w->s = s;
 	w->buf = bs_xmalloc(RUN_BYTES);
-	w->cur_input = UINT32_MAX;
 	return w;
 }
 
@@ -119,21 +115,40 @@ static const struct rowhdr *row_at(const struct bs_spill_writer *w, size_t i)
 	return (const struct rowhdr *)(w->buf + w->offs[i]);
 }
 
-static int cmp_hdr(const struct rowhdr *a, const struct rowhdr *b)
+/* Rows by time, input and position, then by their contents: events of one
+ * packet (an HTTP request and the addresses in its body) reach the writers
+ * in an order that depends on what else the worker saw (a split link's
+ * workers each see some flows), so their order must come from what they
+ * say. Rows equal in all of it are the same row on output. fa, fb: the
+ * NF fields back to back after each header. */
+static int cmp_row(const struct rowhdr *a, const char *fa, const struct rowhdr *b, const char *fb)
 {
 	if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
 	if (a->input != b->input) return a->input < b->input ? -1 : 1;
 	if (a->ref != b->ref) return a->ref < b->ref ? -1 : 1;
-	if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
-	return 0;
+	if (a->frac != b->frac) return a->frac < b->frac ? -1 : 1;
+	for (int k = 0; k < NF; k++) {
+		uint32_t n = a->len[k] < b->len[k] ? a->len[k] : b->len[k];
+		int c = n ? memcmp(fa, fb, n) : 0;
+		if (c)
+			return c;
+		if (a->len[k] != b->len[k])
+			return a->len[k] < b->len[k] ? -1 : 1;
+		if (a->len[k]) /* never an offset on a NULL run-reader buffer */
+			fa += a->len[k];
+		if (b->len[k])
+			fb += b->len[k];
+	}
+	int c = memcmp(&a->src, &b->src, sizeof a->src);
+	return c ? c : memcmp(&a->dst, &b->dst, sizeof a->dst);
 }
 
 static const struct bs_spill_writer *sort_w;
 static int cmp_off(const void *x, const void *y)
 {
-	const struct rowhdr *a = (const struct rowhdr *)(sort_w->buf + *(const size_t *)x);
-	const struct rowhdr *b = (const struct rowhdr *)(sort_w->buf + *(const size_t *)y);
-	return cmp_hdr(a, b);
+	const char *pa = sort_w->buf + *(const size_t *)x, *pb = sort_w->buf + *(const size_t *)y;
+	return cmp_row((const struct rowhdr *)pa, pa + sizeof(struct rowhdr), (const struct rowhdr *)pb,
+	               pb + sizeof(struct rowhdr));
 }
 
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -188,11 +203,6 @@ static void add_row(struct bs_spill_writer *w, const struct bs_event *ev, int fr
 	h.input = ev->origin.input;
 	h.ref = ev->origin.ref;
 	h.frac = (uint32_t)frac;
-	if (ev->origin.input != w->cur_input) {
-		w->cur_input = ev->origin.input;
-		w->seq = 0;
-	}
-	h.seq = w->seq++;
 	h.src = ev->src;
 	h.dst = ev->dst;
 	bs_str f[NF] = { bs_str_make(desc, strlen(desc)), bs_str_make(msg, strlen(msg)),
@@ -411,7 +421,7 @@ static bool run_advance(struct run_reader *r)
 
 static bool heap_less(struct bs_spill *s, size_t x, size_t y)
 {
-	return cmp_hdr(&s->readers[x].h, &s->readers[y].h) < 0;
+	return cmp_row(&s->readers[x].h, s->readers[x].fields, &s->readers[y].h, s->readers[y].fields) < 0;
 }
 
 static void sift_down(struct bs_spill *s, size_t i)

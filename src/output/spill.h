@@ -3,7 +3,7 @@
  * Events arrive from worker threads in no global order and there can be
  * billions: each worker formats them into rows and spills sorted runs to a
  * private directory; the timeline writer merges the runs (and the notable
- * rows) by time, input and position. Memory: one run buffer per worker. */
+ * rows) by time, input, position and contents. Memory: one run buffer per worker. */
 #ifndef BS_SPILL_H
 #define BS_SPILL_H
 
@@ -21,13 +21,15 @@ void bs_spill_remove_stale(const char *outdir);
  * after the process, however it ends. */
 struct bs_spill *bs_spill_new(const char *outdir, char *err, size_t errlen);
 struct bs_spill_writer *bs_spill_writer_new(struct bs_spill *s);
-/* One event (call in input order; seq numbers are kept per input). */
+/* One event, from the writer's own thread, in any order. */
 void bs_spill_event(struct bs_spill_writer *w, const struct bs_event *ev);
 /* Flush the last run; the writer is freed. Returns false on an I/O error. */
 bool bs_spill_writer_close(struct bs_spill_writer *w);
 
-/* Reading back, merged: rows in (ts, input, ref, seq) order. The row's
- * strings are valid until the next call. */
+/* Reading back, merged: rows in (ts, input, ref) order, rows of the same
+ * packet or line by their contents (the same order whatever the number of
+ * writers and whichever of them had which row). The row's strings are valid
+ * until the next call. */
 bool bs_spill_next(struct bs_spill *s, struct bs_timeline_row *row);
 /* Remove the run files and the directory. */
 void bs_spill_free(struct bs_spill *s);
