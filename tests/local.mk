@@ -13,7 +13,7 @@ tests/slowio.so: $(srcdir)/tests/slowio.c
 CLEANFILES += tests/slowio.so
 clean-local: clean-local-tests
 clean-local-tests:
-	-rm -rf tests/e2e-work tests/cli-work tests/shard-work tests/slurm-work tests/determinism-work tests/interrupt-work
+	-rm -rf tests/e2e-work tests/cli-work tests/split-work tests/shard-work tests/slurm-work tests/determinism-work tests/interrupt-work
 
 # The parser cases: tests/cases/TESTLIST, NAME.in fed to the parser, NAME.events
 # expected (caserun.c; `tests/caserun --update` rewrites the .events files).

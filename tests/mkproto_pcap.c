@@ -4,6 +4,12 @@
  *                                 HTTP (and IMAP, POP3, FTP) sessions with libpcap
  *   mkproto_pcap write-link KIND OUT.pcap   DNS and HTTP over the link layer
  *                                 KIND: nflog, pppoe, qinq-pppoe, mpls, arcnet, arcnet-1051
+ *   mkproto_pcap write-split DIR  a link of two rotated captures (DIR/a.pcap,
+ *                                 DIR/b.pcap) for split.sh: interleaved HTTP
+ *                                 sessions of many clients, a flow going on in
+ *                                 the second file, passive FTP, IPv4
+ *                                 fragments, a flow idle three hours, a flow
+ *                                 left idle at the end, non-IP frames
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -99,6 +105,17 @@ static size_t link_header(uint8_t *f, size_t iplen)
 	}
 }
 
+/* One frame of n bytes, a millisecond after the last. */
+static void dump_frame(const uint8_t *f, size_t n)
+{
+	struct pcap_pkthdr h;
+	clock_us += 1000;
+	h.ts.tv_sec = (time_t)(clock_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(clock_us % 1000000);
+	h.caplen = h.len = (bpf_u_int32)n;
+	pcap_dump((u_char *)dumper, &h, f);
+}
+
 /* One IPv4 frame with a TCP (proto 6) or UDP (17) payload. */
 static void frame(int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t n)
@@ -135,12 +152,7 @@ static void frame(int proto, const uint8_t src[4], const uint8_t dst[4], uint16_
 		t[5] = (uint8_t)(8 + n);
 	}
 	memcpy(t + l4, data, n);
-	struct pcap_pkthdr h;
-	clock_us += 1000;
-	h.ts.tv_sec = (time_t)(clock_us / 1000000);
-	h.ts.tv_usec = (suseconds_t)(clock_us % 1000000);
-	h.caplen = h.len = (bpf_u_int32)(lh + total);
-	pcap_dump((u_char *)dumper, &h, f);
+	dump_frame(f, lh + total);
 }
 
 struct tcp_session {
@@ -669,6 +681,136 @@ static int write_link_capture(const char *kind, const char *path)
 	return dump_close();
 }
 
+/* ---------------------------------------------------- a link to split */
+
+/* One IPv4 UDP datagram sent as two fragments (the second first). */
+static void udp_fragmented(const char *src, const char *dst, uint16_t sport, uint16_t dport, const uint8_t *data,
+                           size_t n)
+{
+	bs_ip a, b;
+	bs_ip_parse(src, strlen(src), &a);
+	bs_ip_parse(dst, strlen(dst), &b);
+	uint8_t l4[1024];
+	size_t total = 8 + n;
+	l4[0] = (uint8_t)(sport >> 8); l4[1] = (uint8_t)sport;
+	l4[2] = (uint8_t)(dport >> 8); l4[3] = (uint8_t)dport;
+	l4[4] = (uint8_t)(total >> 8); l4[5] = (uint8_t)total;
+	l4[6] = l4[7] = 0;
+	memcpy(l4 + 8, data, n);
+	size_t cut = 16; /* a multiple of 8 */
+	for (int part = 1; part >= 0; part--) {
+		uint8_t f[1200];
+		size_t off = part ? cut : 0, len = part ? total - cut : cut;
+		size_t lh = link_header(f, 20 + len);
+		uint8_t *ip = f + lh;
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((20 + len) >> 8);
+		ip[3] = (uint8_t)(20 + len);
+		ip[4] = 0x4a; ip[5] = 0x51;
+		unsigned fo = (unsigned)(off / 8) | (part ? 0 : 0x2000);
+		ip[6] = (uint8_t)(fo >> 8);
+		ip[7] = (uint8_t)fo;
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, a.a, 4);
+		memcpy(ip + 16, b.a, 4);
+		uint16_t ck = ip_checksum(ip, 20);
+		ip[10] = (uint8_t)(ck >> 8);
+		ip[11] = (uint8_t)ck;
+		memcpy(ip + 20, l4 + off, len);
+		dump_frame(f, lh + 20 + len);
+	}
+}
+
+/* An ARP request: a frame with no IP address pair. */
+static void arp_frame(void)
+{
+	uint8_t f[60];
+	memset(f, 0, sizeof f);
+	memset(f, 0xff, 6);
+	f[12] = 0x08; f[13] = 0x06;
+	dump_frame(f, sizeof f);
+}
+
+#define SPLIT_CLIENTS 24
+static int write_split(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/a.pcap", dir);
+	if (!dump_open(path, DLT_EN10MB))
+		return 1;
+	struct tcp_session web[SPLIT_CLIENTS], idle, left, ftp, data;
+	for (int i = 0; i < SPLIT_CLIENTS; i++) {
+		char cli[32];
+		snprintf(cli, sizeof cli, "192.0.2.%d", 100 + i);
+		tcp_open(&web[i], cli, "198.51.100.80", (uint16_t)(41000 + i), 80);
+	}
+	for (int i = 0; i < SPLIT_CLIENTS; i++) {
+		char req[256];
+		int n = snprintf(req, sizeof req,
+		                 "POST /login.php HTTP/1.1\r\nHost: webmail.example.net\r\nContent-Length: %d\r\n\r\n"
+		                 "user=u%02d%%40example.net",
+		                 (int)strlen("user=u00%40example.net"), i);
+		tcp_send(&web[i], 0, req, (size_t)n, 40);
+	}
+	for (int i = 0; i < SPLIT_CLIENTS; i++)
+		SEND(&web[i], 1, "HTTP/1.1 302 Found\r\nLocation: /inbox\r\nContent-Length: 0\r\n\r\n");
+	arp_frame();
+	/* a DNS answer in two fragments, the second first */
+	{
+		uint8_t m[512];
+		bs_ip c, d;
+		bs_ip_parse("192.0.2.61", 10, &c);
+		bs_ip_parse("192.0.2.53", 10, &d);
+		size_t n = dns_message(m, 0x2f01, "frag.example.org", 1, false, NULL, 0);
+		frame(17, c.a, d.a, 33010, 53, 0, 0, 0, m, n);
+		struct dns_rr rr = { 1, (const uint8_t *)"\xcb\x00\x71\x09", 4 };
+		n = dns_message(m, 0x2f01, "frag.example.org", 1, false, &rr, 1);
+		udp_fragmented("192.0.2.53", "192.0.2.61", 53, 33010, m, n);
+	}
+	/* passive FTP: the data connection goes to the announced port */
+	tcp_open(&ftp, "192.0.2.77", "198.51.100.21", 42000, 21);
+	SEND(&ftp, 1, "220 ftp ready\r\n");
+	SEND(&ftp, 0, "USER dump\r\n");
+	SEND(&ftp, 1, "331 password\r\n");
+	SEND(&ftp, 0, "PASS secret\r\n");
+	SEND(&ftp, 1, "230 in\r\n");
+	SEND(&ftp, 0, "PASV\r\n");
+	SEND(&ftp, 1, "227 Entering Passive Mode (198,51,100,21,195,80)\r\n");
+	SEND(&ftp, 0, "RETR users.sql\r\n");
+	tcp_open(&data, "192.0.2.77", "198.51.100.21", 42001, 50000);
+	SEND(&ftp, 1, "150 opening\r\n");
+	SEND(&data, 1, "INSERT INTO users VALUES ('ftp.victim@example.net');\n");
+	tcp_close(&data);
+	SEND(&ftp, 1, "226 done\r\n");
+	tcp_close(&ftp);
+	/* a flow that goes quiet for three hours, then says more: two flows */
+	tcp_open(&idle, "192.0.2.90", "198.51.100.80", 43000, 80);
+	SEND(&idle, 0, "GET /before HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
+	for (int i = 0; i < SPLIT_CLIENTS / 2; i++) /* half the sessions go on in the next file */
+		tcp_close(&web[i]);
+	dump_close();
+	snprintf(path, sizeof path, "%s/b.pcap", dir);
+	if (!dump_open(path, DLT_EN10MB))
+		return 1;
+	for (int i = SPLIT_CLIENTS / 2; i < SPLIT_CLIENTS; i++) {
+		SEND(&web[i], 0, "GET /inbox HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
+		SEND(&web[i], 1, "HTTP/1.1 200 OK\r\nContent-Length: 24\r\n\r\nto: later@example.net ok");
+		tcp_close(&web[i]);
+	}
+	clock_us += 3LL * 3600 * 1000000;
+	SEND(&idle, 0, "GET /after HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
+	SEND(&idle, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	/* left open, then three hours later one frame of nothing: the flow
+	 * times out at the link's end, though its worker sees no later packet */
+	tcp_open(&left, "192.0.2.91", "198.51.100.80", 43001, 80);
+	SEND(&left, 0, "GET /left HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
+	clock_us += 3LL * 3600 * 1000000;
+	arp_frame();
+	return dump_close();
+}
+
 /* ------------------------------------------------------------ dumping */
 
 static void print_sink(void *ctx, const struct bs_event *ev)
@@ -742,8 +884,10 @@ int main(int argc, char **argv)
 		return write_capture(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "write-link") == 0)
 		return write_link_capture(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "write-split") == 0)
+		return write_split(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dump") == 0)
 		return dump_capture(argv[2]);
-	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | write-link KIND OUT.pcap | dump FILE\n");
+	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | write-link KIND OUT.pcap | write-split DIR | dump FILE\n");
 	return 2;
 }

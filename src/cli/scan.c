@@ -8,6 +8,7 @@
  * does not depend on the number of threads or the scheduling). */
 #include "config.h"
 #include "src/cli/scan.h"
+#include "src/cli/split.h"
 #include "src/engine/agg.h"
 #include "src/output/spill.h"
 #include "src/core/tables.h"
@@ -91,7 +92,9 @@ static void tee_fn(void *ctx, const struct bs_event *ev)
 		ev = &copy;
 	}
 	if (ev->type == BS_EV_MAIL && ev->u.mail.rcpts_dropped) {
-		t->rows[ev->origin.input].st.rcpts_dropped += ev->u.mail.rcpts_dropped;
+		/* the workers of a split link share their files' rows */
+		__atomic_fetch_add(&t->rows[ev->origin.input].st.rcpts_dropped, ev->u.mail.rcpts_dropped,
+		                   __ATOMIC_RELAXED);
 		bs_diag(t->diag, ev->origin.input, ev->origin.ref, ev->origin.from_capture, "mail",
 		        "%zu recipient(s) of a message not kept", ev->u.mail.rcpts_dropped);
 	}
@@ -135,15 +138,41 @@ static void scan_text(struct shared *sh, size_t ix, struct bs_reader *r, struct 
 
 /* The capture engine and dispatcher of one link: the rotated captures of a
  * directory, read in the order of their first packets, share them, so a
- * connection that goes on in the next file is one connection. */
+ * connection that goes on in the next file is one connection. With more
+ * than one job the link is split across workers by address pair (split.h),
+ * each with its own aggregate, merged into this worker's at the link's end. */
+#define SPLIT_MAX 64
 struct link {
 	struct bs_capture *cap;
 	struct bs_dispatch *disp;
 	struct bs_sink sink;
+	struct bs_split *split;
+	int nsub;
+	struct tee *subtee;
+	struct bs_sink *subsink;
+	struct tee *parent;
+	struct shared *sh;
 };
 
 static void link_end(struct link *lk)
 {
+	if (lk->split) {
+		bs_split_finish(lk->split);
+		for (int i = 0; i < lk->nsub; i++) {
+			struct tee *t = &lk->subtee[i];
+			bs_agg_end_input(t->agg);
+			bs_agg_merge(lk->parent->agg, t->agg);
+			bs_agg_free(t->agg);
+			if (t->spill && !bs_spill_writer_close(t->spill))
+				warnf(lk->sh, "--timeline all: cannot write the event spill files");
+		}
+		free(lk->subtee);
+		free(lk->subsink);
+		lk->split = NULL;
+		lk->subtee = NULL;
+		lk->subsink = NULL;
+		return;
+	}
 	if (!lk->cap)
 		return;
 	bs_capture_finish(lk->cap, BS_TIME_NONE);
@@ -153,18 +182,53 @@ static void link_end(struct link *lk)
 	lk->disp = NULL;
 }
 
+static void split_start(struct shared *sh, struct tee *ts, struct link *lk)
+{
+	int n = sh->o->jobs > SPLIT_MAX ? SPLIT_MAX : sh->o->jobs;
+	lk->nsub = n;
+	lk->parent = ts;
+	lk->sh = sh;
+	lk->subtee = bs_xcalloc((size_t)n, sizeof *lk->subtee);
+	lk->subsink = bs_xcalloc((size_t)n, sizeof *lk->subsink);
+	for (int i = 0; i < n; i++) {
+		struct tee *t = &lk->subtee[i];
+		t->agg = bs_agg_new();
+		t->rows = sh->rows;
+		t->diag = sh->o->diag;
+		if (sh->o->spill)
+			t->spill = bs_spill_writer_new(sh->o->spill);
+		lk->subsink[i] = (struct bs_sink){ tee_fn, t };
+	}
+	struct bs_split_opts so = { .workers = n, .memcap = sh->memcap, .warn = sh->o->warn, .diag = sh->o->diag,
+	                            .sinks = lk->subsink };
+	lk->split = bs_split_new(&so);
+}
+
 static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum bs_format fmt, struct tee *ts,
                          struct link *lk)
 {
 	struct bs_input_row *row = &sh->rows[ix];
 	ts->server[0] = 0;
-	if (lk->cap) {
-		bs_time latest = bs_capture_latest(lk->cap), first = sh->first_time[ix];
+	if (lk->cap || lk->split) {
+		bs_time latest = lk->split ? bs_split_latest(lk->split) : bs_capture_latest(lk->cap);
+		bs_time first = sh->first_time[ix];
 		/* it starts before the last file ended: not the next piece of
 		 * the same capture (another link, or a copy), so its
 		 * connections are not continuations */
 		if (first != BS_TIME_NONE && latest != BS_TIME_NONE && first < latest)
 			link_end(lk);
+	}
+	char err[BS_ERRBUF_SIZE] = "";
+	if (sh->o->jobs > 1) {
+		if (!lk->split)
+			split_start(sh, ts, lk);
+		if (!bs_split_read(lk->split, (uint32_t)ix, sh->list->paths[ix], r, fmt, &row->st, err, sizeof err)) {
+			row->st.truncated = true;
+			if (err[0])
+				warnf(sh, "%s: %s", sh->list->paths[ix], err);
+		}
+		atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
+		return;
 	}
 	if (!lk->cap) {
 		lk->sink = (struct bs_sink){ tee_fn, ts };
@@ -177,7 +241,6 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
 		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
 	}
-	char err[BS_ERRBUF_SIZE] = "";
 	const struct bs_capture_counters *k = bs_capture_counters(lk->cap);
 	uint64_t evicted = k->flows_evicted, by_memcap = k->flows_evicted_memcap;
 	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
