@@ -35,7 +35,9 @@
 # Why the archive is replicated: bs-gen writes about 70 MB of uncompressed
 # maillog per minute of generation at --scale 10, so a 2 GB archive is made
 # of copies of one generated base incident (the same users, hosts, flows):
-# log files are copied as they are into host directories named HOST-rN, the
+# log files are copied as they are into host directories rN/HOST (an access
+# log's server is named by its directory, docs/HACKING.md: HOST-rN would make
+# every replica a new server, and the population would grow), the
 # captures are inflated once (libpcap and the 1 GB/s target are about packet
 # handling, not inflation) and copied. Input grows, the user population does
 # not: exactly the condition of the "memory does not grow" target.
@@ -96,14 +98,14 @@ nlog=$(copies "$LOG_GB" "$base_log")
 npcap=$(copies "$PCAP_GB" "$base_pcap")
 
 # --- the archive --------------------------------------------------------------
-if ! test -f "$ARCH/.done"; then
+if ! test -f "$ARCH/.done-rN-HOST"; then
 	rm -rf "$ARCH"
 	mkdir -p "$ARCH/logs" "$ARCH/pcap"
 	echo "building archive: $nlog copies of the logs, $npcap of the captures" >&2
 	k=0
 	while [ "$k" -lt "$nlog" ]; do
 		for h in "$BASE"/logs/*; do
-			d=$ARCH/logs/$(basename "$h")-r$k
+			d=$ARCH/logs/r$k/$(basename "$h")
 			mkdir -p "$d" && cp "$h"/* "$d/"
 		done
 		k=$((k + 1))
@@ -114,7 +116,7 @@ if ! test -f "$ARCH/.done"; then
 		k=$((k + 1))
 	done
 	cp "$BASE/fleet.csv" "$ARCH/"
-	touch "$ARCH/.done"
+	touch "$ARCH/.done-rN-HOST"
 fi
 log_bytes=$((base_log * nlog))
 pcap_bytes=$((base_pcap * npcap))
@@ -122,7 +124,7 @@ find "$ARCH/logs" -type f -name '*.gz' | sort >"$RES/logs.list"
 find "$ARCH/logs" -type f -name 'maillog*' | sort >"$RES/maillogs.list"
 find "$ARCH/pcap" -type f | sort >"$RES/pcaps.list"
 # the first half of the replicas, for the memory-growth check
-half_logs=$(i=0; while [ "$i" -lt $(((nlog + 1) / 2)) ]; do ls -d "$ARCH"/logs/*-r$i; i=$((i + 1)); done | tr '\n' ' ')
+half_logs=$(i=0; while [ "$i" -lt $(((nlog + 1) / 2)) ]; do echo "$ARCH/logs/r$i"; i=$((i + 1)); done | tr '\n' ' ')
 half_pcap=$(i=0; while [ "$i" -lt $(((npcap + 1) / 2)) ]; do echo "$ARCH/pcap/r$i"; i=$((i + 1)); done | tr '\n' ' ')
 
 ANALYZE="$BS analyze -q --fleet $ARCH/fleet.csv --local-domain example.net"
