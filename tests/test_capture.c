@@ -7,6 +7,7 @@
 #include "tap.h"
 #include "parsers/capture/capture.h"
 #include "parsers/capture/pcapng.h"
+#include "src/core/bytes.h"
 
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -1069,6 +1070,132 @@ static void test_pcapng(void)
 
 /* Through the input layer: a gzip-compressed pcapng with mixed link types,
  * so libpcap reads through the inflating stream and our reader takes over. */
+/* Classic pcap walked by our own reader (bs_capture_read on a reader) gives
+ * what libpcap gives (bs_capture_read_stream): the verdicts, the damage, the
+ * message, the streams, the flow records' times; for every cut of a file, a
+ * record longer than the snapshot length, absurd lengths, times with the top
+ * bit set, and the files it leaves to libpcap (other byte order, link type). */
+struct outcome {
+	bool ok;
+	struct bs_input_stats st;
+	char err[256];
+	char digest[4096];
+};
+
+static void digest_of(char *out, size_t size)
+{
+	size_t o = 0;
+	for (int i = 0; i < rec.nflows && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "[%s|%s|%d]", rec.flows[i].data[0], rec.flows[i].data[1],
+		                      rec.flows[i].closed);
+	for (int i = 0; i < rec.nudp && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "{%s}", rec.udp[i]);
+	for (int i = 0; i < rec.nev && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "<%lld %lld %llu>", (long long)rec.ev[i].u.flow.first,
+		                      (long long)rec.ev[i].u.flow.last, (unsigned long long)rec.ev[i].origin.ref);
+}
+
+static void read_both(const uint8_t *p, size_t n, struct outcome *walked, struct outcome *libpcap)
+{
+	char path[] = "/tmp/test_capture_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fp) {
+		fwrite(p, 1, n, fp);
+		fclose(fp);
+	}
+	memset(walked, 0, sizeof *walked);
+	fresh(0);
+	struct bs_reader *r = bs_reader_open(path, walked->err, sizeof walked->err);
+	if (r) {
+		walked->ok = bs_capture_read(cap, r, BS_FMT_PCAP, &walked->st, walked->err, sizeof walked->err);
+		bs_capture_finish(cap, BS_TIME_NONE);
+		bs_reader_close(r);
+	}
+	digest_of(walked->digest, sizeof walked->digest);
+	unlink(path);
+	memset(libpcap, 0, sizeof *libpcap);
+	fresh(0);
+	libpcap->ok = read_mem(p, n, BS_FMT_PCAP, &libpcap->st, libpcap->err, sizeof libpcap->err);
+	bs_capture_finish(cap, BS_TIME_NONE);
+	digest_of(libpcap->digest, sizeof libpcap->digest);
+}
+
+static bool same_outcome(const struct outcome *a, const struct outcome *b)
+{
+	return a->ok == b->ok && a->st.records == b->st.records && a->st.parsed == b->st.parsed &&
+	       a->st.ignored == b->st.ignored && a->st.malformed == b->st.malformed &&
+	       a->st.truncated == b->st.truncated && strcmp(a->err, b->err) == 0 && strcmp(a->digest, b->digest) == 0;
+}
+
+static void test_pcap_walk(void)
+{
+	static struct buf b, v;
+	static struct outcome w, l;
+	for (int k = 0; k < 3; k++) {
+		bool big = k == 2, nano = k == 1;
+		make_pcap(&b, big, nano);
+		read_both(b.p, b.n, &w, &l);
+		ok(same_outcome(&w, &l) && w.ok && w.st.parsed == 5 && w.digest[0],
+		   "walk = libpcap: whole file (%s-endian %s)", big ? "big" : "little", nano ? "nsec" : "usec");
+		int bad = -1;
+		for (size_t cut = 24; cut < b.n && bad < 0; cut++) {
+			read_both(b.p, cut, &w, &l);
+			if (!same_outcome(&w, &l))
+				bad = (int)cut;
+		}
+		is_int(bad, -1, "walk = libpcap: the file cut at every byte after its header (%s-endian %s; first difference)",
+		       big ? "big" : "little", nano ? "nsec" : "usec");
+		if (bad >= 0)
+			printf("# walked: ok %d records %llu err '%s' %s\n# libpcap: ok %d records %llu err '%s' %s\n", w.ok,
+			     (unsigned long long)w.st.records, w.err, w.digest, l.ok, (unsigned long long)l.st.records, l.err,
+			     l.digest);
+	}
+	/* snapshot lengths: 50 (records longer are cut there by libpcap, the
+	 * rest skipped), 0 and above 262144 (libpcap's maximum instead) */
+	const uint32_t snaps[] = { 50, 0, 300000, 0x80000000u };
+	for (size_t i = 0; i < sizeof snaps / sizeof *snaps; i++) {
+		make_pcap(&b, false, false);
+		for (int j = 0; j < 4; j++)
+			b.p[16 + j] = (uint8_t)(snaps[i] >> (8 * j));
+		read_both(b.p, b.n, &w, &l);
+		ok(same_outcome(&w, &l) && w.st.records == 5, "walk = libpcap: snapshot length %u (%s)", snaps[i], w.err);
+	}
+	/* record lengths: above 262144, the top bit set */
+	const uint32_t caplens[] = { 262145, 0x7fffffffu, 0xffffffffu };
+	for (size_t i = 0; i < sizeof caplens / sizeof *caplens; i++) {
+		make_pcap(&b, false, false);
+		for (int j = 0; j < 4; j++)
+			b.p[24 + 16 + 40 + 8 + j] = (uint8_t)(caplens[i] >> (8 * j));
+		read_both(b.p, b.n, &w, &l);
+		ok(same_outcome(&w, &l) && !w.ok && w.st.parsed == 1, "walk = libpcap: captured length %u (%s)", caplens[i],
+		   w.err);
+	}
+	/* times: seconds and fraction with the top bit set */
+	make_pcap(&b, false, false);
+	memcpy(v.p, b.p, b.n);
+	v.n = b.n;
+	for (size_t off = 24, i = 0; off + 16 <= v.n; i++) {
+		uint32_t caplen = bs_le32(v.p + off + 8);
+		v.p[off + 3] |= 0x80;
+		if (i & 1)
+			v.p[off + 7] |= 0x80;
+		off += 16 + caplen;
+	}
+	read_both(v.p, v.n, &w, &l);
+	ok(same_outcome(&w, &l), "walk = libpcap: times with the top bit set");
+	/* link types: LINKTYPE_RAW (DLT_RAW for libpcap), one we do not decode */
+	const uint32_t lts[] = { 101, 147, 228 | (1u << 28) };
+	for (size_t i = 0; i < sizeof lts / sizeof *lts; i++) {
+		make_pcap(&b, false, false);
+		for (int j = 0; j < 4; j++)
+			b.p[20 + j] = (uint8_t)(lts[i] >> (8 * j));
+		read_both(b.p, b.n, &w, &l);
+		ok(same_outcome(&w, &l), "walk = libpcap: link type 0x%x (parsed %llu)", lts[i],
+		   (unsigned long long)w.st.parsed);
+	}
+}
+
 static void test_reader_gzip(void)
 {
 	static struct buf b;
@@ -1170,6 +1297,7 @@ int main(void)
 	test_overlap_anomaly();
 	test_udp();
 	test_pcap_files();
+	test_pcap_walk();
 	test_pcapng();
 	test_reader_gzip();
 	test_rotated();

@@ -63,6 +63,7 @@ struct bs_capture {
 	uint64_t pair_hash;
 	bs_capture_router_fn router; /* reading hands each record here instead */
 	void *router_ctx;
+	uint8_t *rbuf;              /* classic pcap walked in our own buffer (walk_pcap) */
 	size_t user_mem;            /* consumer state of all flows (bs_cflow.user_bytes) */
 	uint64_t frags_snapped;     /* fragments cut by the snap length */
 	bool warned_linktype;       /* one warning per file */
@@ -977,6 +978,7 @@ void bs_capture_free(struct bs_capture *c)
 	tab_free(&c->tcp);
 	tab_free(&c->udp);
 	bs_ipfrag_free(c->frag);
+	free(c->rbuf);
 	free(c);
 }
 
@@ -1085,18 +1087,45 @@ static bool is_packet_block(uint32_t type)
 	return type == 2 || type == 3 || type == 6;
 }
 
+/* A pcap record's time: libpcap hands the seconds sign-extended from 32
+ * bits and, at nanosecond precision, the fraction in nanoseconds. */
+static bs_time record_time(int64_t sec, int64_t nsec)
+{
+	/* a pcap record's seconds are unsigned 32 bits, which libpcap
+	 * sign-extends: 2038..2106 would read as 1901..1969, and then as times
+	 * before 1970 */
+	if (sec < 0 && sec >= INT32_MIN)
+		sec += INT64_C(4294967296);
+	/* a pcapng timestamp can be any 64-bit count: clamp the seconds so
+	 * the conversion cannot overflow */
+	const int64_t sec_max = INT64_MAX / 4 / BS_USEC;
+	sec = sec > sec_max ? sec_max : sec < -sec_max ? -sec_max : sec;
+	return sec * BS_USEC + nsec / 1000;
+}
+
+static bool read_stream(struct reading *rd, FILE *fp, int fmt, char *err, size_t errlen);
+
 bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_input_stats *st,
                             char *err, size_t errlen)
 {
 	struct reading rd = { c, st, 0 };
-	struct tee tee = { fp, NULL };
-	FILE *src = fp;
-	bool ok = true;
 	if (err && errlen)
 		err[0] = 0;
 	c->warned_linktype = false;
+	return read_stream(&rd, fp, fmt, err, errlen);
+}
+
+/* libpcap (and our pcapng reader where libpcap gives up) over a stream;
+ * fp is closed. */
+static bool read_stream(struct reading *rd, FILE *fp, int fmt, char *err, size_t errlen)
+{
+	struct bs_capture *c = rd->c;
+	struct bs_input_stats *st = rd->st;
+	struct tee tee = { fp, NULL };
+	FILE *src = fp;
+	bool ok = true;
 	if (fmt == BS_FMT_PCAPNG) {
-		tee.tracker = bs_pcapng_new(false, pcapng_packet, &rd);
+		tee.tracker = bs_pcapng_new(false, pcapng_packet, rd);
 		src = fopencookie(&tee, "r", (cookie_io_functions_t){ .read = tee_read, .close = tee_close });
 		if (!src) {
 			bs_pcapng_free(tee.tracker);
@@ -1115,20 +1144,9 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		int linktype = pcap_datalink(pc), r;
-		while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
-			/* a pcapng timestamp can be any 64-bit count: clamp the
-			 * seconds so the conversion cannot overflow */
-			int64_t sec = (int64_t)h->ts.tv_sec;
-			/* a pcap record's seconds are unsigned 32 bits, which
-			 * libpcap sign-extends: 2038..2106 would read as
-			 * 1901..1969, and then as times before 1970 */
-			if (sec < 0 && sec >= INT32_MIN)
-				sec += INT64_C(4294967296);
-			const int64_t sec_max = INT64_MAX / 4 / BS_USEC;
-			sec = sec > sec_max ? sec_max : sec < -sec_max ? -sec_max : sec;
-			bs_time ts = sec * BS_USEC + h->ts.tv_usec / 1000;
-			count_packet(&rd, linktype, data, h->caplen, h->len, ts);
-		}
+		while ((r = pcap_next_ex(pc, &h, &data)) == 1)
+			count_packet(rd, linktype, data, h->caplen, h->len,
+			             record_time((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec));
 		if (r == PCAP_ERROR) {
 			snprintf(ebuf, sizeof ebuf, "%s", pcap_geterr(pc));
 			ok = false;
@@ -1148,14 +1166,14 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 			bs_stats_count(st, BS_MALFORMED);
 		if (c->o.warn)
 			fprintf(c->o.warn, "%s: packet %llu: libpcap: %s; reading on with breachscope's pcapng reader\n",
-			        c->o.name ? c->o.name : "capture", (unsigned long long)rd.pktno + 1, why);
-		bs_diag(c->o.diag, c->o.input, rd.pktno + 1, true, "libpcap", "%s; reading on with breachscope's pcapng reader",
+			        c->o.name ? c->o.name : "capture", (unsigned long long)rd->pktno + 1, why);
+		bs_diag(c->o.diag, c->o.input, rd->pktno + 1, true, "libpcap", "%s; reading on with breachscope's pcapng reader",
 		        why);
-		ok = read_pcapng_rest(&rd, fp, tee.tracker, err, errlen);
+		ok = read_pcapng_rest(rd, fp, tee.tracker, err, errlen);
 	} else if (!ok) {
-		if (pc || rd.pktno)
+		if (pc || rd->pktno)
 			bs_stats_count(st, BS_MALFORMED); /* the record libpcap could not read */
-		damage(&rd, err, errlen, why);
+		damage(rd, err, errlen, why);
 	}
 	bs_pcapng_free(tee.tracker);
 	if (fp)
@@ -1163,18 +1181,162 @@ bool bs_capture_read_stream(struct bs_capture *c, FILE *fp, int fmt, struct bs_i
 	return ok;
 }
 
+/* ------------------------------------------- classic pcap, our own walk */
+
+/* Classic pcap in this machine's byte order, version 2.4, of a link type we
+ * decode, is walked in our own buffer: one copy out of the reader instead of
+ * libpcap's two freads per record through stdio (issue 21: the reading was
+ * a tenth of a capture run, and all of a split link's reader). The first
+ * record that libpcap treats in a way of its own (longer than the snapshot
+ * length, or cut short by the end) and everything after it go to libpcap,
+ * reading the file's header and then the rest of the stream from there, so
+ * that its answers and messages stay what they were. */
+#define WALK_BUF ((size_t)1 << 20)  /* > a record header and the largest record */
+#define WALK_MAX_SNAPLEN 262144u    /* libpcap's largest record for these link types */
+
+struct walk {
+	uint8_t head[24];             /* the file header, as read */
+	int dlt;                      /* what pcap_datalink() would say */
+	uint32_t snapshot;            /* libpcap's snapshot length for the file */
+	bool nsec;                    /* nanosecond timestamps */
+	struct bs_reader *r;
+	uint8_t *buf;
+	size_t pos, have;             /* unread bytes: buf[pos, have) */
+	bool eof;
+	size_t head_pos;              /* the hand-over stream: header bytes given */
+};
+
+/* The DLT libpcap maps a file's link type to; -1: not one to walk ourselves
+ * (other link types keep libpcap's view, warnings included). */
+static int walk_dlt(uint32_t linktype)
+{
+	switch (linktype) {
+	case 0: case 1: case 7: case 108: case 113: case 129: case 228: case 229: case 239: case 276:
+		return (int)linktype;
+	case 101: /* LINKTYPE_RAW is DLT_RAW */
+		return 12;
+	default:
+		return -1;
+	}
+}
+
+static bool host_little_endian(void)
+{
+	const uint16_t one = 1;
+	return *(const uint8_t *)&one == 1;
+}
+
+/* libpcap swaps some link types' pseudo-headers in a file of the other byte
+ * order: such files stay libpcap's. */
+static bool walkable(struct walk *w)
+{
+	uint32_t magic = bs_le32(w->head);
+	if (!host_little_endian() || (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) ||
+	    bs_le16(w->head + 4) != 2 || bs_le16(w->head + 6) != 4)
+		return false;
+	w->dlt = walk_dlt(bs_le32(w->head + 20));
+	uint32_t snap = bs_le32(w->head + 16);
+	w->snapshot = snap == 0 || snap > WALK_MAX_SNAPLEN ? WALK_MAX_SNAPLEN : snap;
+	w->nsec = magic == 0xa1b23c4du;
+	return w->dlt >= 0;
+}
+
+/* At least need unread bytes in the buffer; false at the end of the input. */
+static bool walk_fill(struct walk *w, size_t need)
+{
+	if (w->have - w->pos >= need)
+		return true;
+	memmove(w->buf, w->buf + w->pos, w->have - w->pos);
+	w->have -= w->pos;
+	w->pos = 0;
+	while (w->have < need && !w->eof) {
+		size_t got = bs_reader_read(w->r, w->buf + w->have, WALK_BUF - w->have);
+		if (!got)
+			w->eof = true;
+		w->have += got;
+	}
+	return w->have >= need;
+}
+
+/* The hand-over stream: the file header, the unread bytes, the reader. */
+static ssize_t walk_handover_read(void *cookie, char *out, size_t n)
+{
+	struct walk *w = cookie;
+	size_t k = 0;
+	if (w->head_pos < sizeof w->head) {
+		k = sizeof w->head - w->head_pos < n ? sizeof w->head - w->head_pos : n;
+		memcpy(out, w->head + w->head_pos, k);
+		w->head_pos += k;
+	} else if (w->pos < w->have) {
+		k = w->have - w->pos < n ? w->have - w->pos : n;
+		memcpy(out, w->buf + w->pos, k);
+		w->pos += k;
+	} else if (!w->eof) {
+		k = bs_reader_read(w->r, out, n);
+	}
+	return (ssize_t)k;
+}
+
+static int walk_handover_close(void *cookie)
+{
+	(void)cookie;
+	return 0;
+}
+
+static bool walk_pcap(struct reading *rd, struct walk *w, char *err, size_t errlen)
+{
+	struct bs_capture *c = rd->c;
+	if (!c->rbuf)
+		c->rbuf = bs_xmalloc(WALK_BUF);
+	w->buf = c->rbuf;
+	for (;;) {
+		if (!walk_fill(w, 16)) {
+			if (w->have == w->pos)
+				return true; /* the end, between records */
+			break;
+		}
+		const uint8_t *h = w->buf + w->pos;
+		uint32_t caplen = bs_le32(h + 8), len = bs_le32(h + 12);
+		if (caplen > w->snapshot || !walk_fill(w, 16 + (size_t)caplen))
+			break;
+		h = w->buf + w->pos; /* the fill may have moved it */
+		int64_t frac = (int32_t)bs_le32(h + 4);
+		count_packet(rd, w->dlt, h + 16, caplen, len,
+		             record_time((int32_t)bs_le32(h), w->nsec ? frac : frac * 1000));
+		w->pos += 16 + (size_t)caplen;
+	}
+	FILE *f = fopencookie(w, "r", (cookie_io_functions_t){ .read = walk_handover_read,
+	                                                      .close = walk_handover_close });
+	if (!f) {
+		damage(rd, err, errlen, "cannot open a stream: out of memory");
+		return false;
+	}
+	return read_stream(rd, f, BS_FMT_PCAP, err, errlen);
+}
+
 bool bs_capture_read(struct bs_capture *c, struct bs_reader *r, enum bs_format fmt,
                      struct bs_input_stats *st, char *err, size_t errlen)
 {
-	FILE *fp = bs_reader_fopen(r);
-	if (!fp) {
-		snprintf(err, errlen, "cannot open a stream on the input");
-		st->truncated = true;
-		return false;
+	struct walk w = { .r = r };
+	bool ok;
+	if (fmt == BS_FMT_PCAP && bs_reader_peek(r, w.head, sizeof w.head) == sizeof w.head && walkable(&w)) {
+		struct reading rd = { c, st, 0 };
+		if (err && errlen)
+			err[0] = 0;
+		c->warned_linktype = false;
+		bs_reader_read(r, w.head, sizeof w.head);
+		ok = walk_pcap(&rd, &w, err, errlen);
+	} else {
+		FILE *fp = bs_reader_fopen(r);
+		if (!fp) {
+			snprintf(err, errlen, "cannot open a stream on the input");
+			st->truncated = true;
+			return false;
+		}
+		ok = bs_capture_read_stream(c, fp, (int)fmt, st, err, errlen);
 	}
-	bool ok = bs_capture_read_stream(c, fp, (int)fmt, st, err, errlen);
 	if (ok && bs_reader_damaged(r)) {
-		/* the decompressor hit damage: libpcap saw a clean end */
+		/* the decompressor hit damage: the records ended cleanly */
 		st->truncated = true;
 		snprintf(err, errlen, "%s", bs_reader_damage(r));
 		ok = false;
