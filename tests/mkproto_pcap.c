@@ -9,7 +9,8 @@
  *                                 sessions of many clients, a flow going on in
  *                                 the second file, passive FTP, IPv4
  *                                 fragments, a flow idle three hours, a flow
- *                                 left idle at the end, non-IP frames
+ *                                 left idle at the end, datagrams whose times
+ *                                 jump back and forth, non-IP frames
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -806,7 +807,18 @@ static int write_split(const char *dir)
 	 * times out at the link's end, though its worker sees no later packet */
 	tcp_open(&left, "192.0.2.91", "198.51.100.80", 43001, 80);
 	SEND(&left, 0, "GET /left HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
-	clock_us += 3LL * 3600 * 1000000;
+	/* datagrams whose times jump back and forth by more than UDP's idle
+	 * time, as in a merged capture: whether a flow went idle must not
+	 * depend on which other flows an engine holds */
+	long long base = clock_us;
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 8; i++) {
+			uint8_t a[4] = { 192, 0, 2, (uint8_t)(150 + i) }, srv[4] = { 198, 51, 100, 9 };
+			clock_us = base + (((round + i) % 3) * 400LL - 400) * 1000000 + round * 1000;
+			frame(17, a, srv, (uint16_t)(40000 + i), 9999, 0, 0, 0, "jump", 4);
+		}
+	}
+	clock_us = base + 3LL * 3600 * 1000000;
 	arp_frame();
 	return dump_close();
 }

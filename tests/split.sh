@@ -7,8 +7,10 @@
 # found through the control connection's announcement), a DNS answer in two
 # fragments (the second first), a connection quiet for three hours (two
 # flows), a connection left open that times out at the link's end though its
-# worker sees no later packet, frames without IP, a damaged last file; and
-# a generated incident's link cut into rotated pieces. Output: TAP.
+# worker sees no later packet, datagrams whose times jump back and forth by
+# more than the idle time, frames without IP, a damaged last file; a
+# generated incident's link cut into rotated pieces; and the public corpus's
+# captures when $BS_CORPUS is there. Output: TAP.
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 bin="$top_builddir/breachscope"
@@ -56,6 +58,8 @@ grep -q 'DNS query frag.example.org (type 1) from 192.0.2.61, 1 answer' "$tl"; c
 [ "$(grep -c 'tcp 192.0.2.90:43000 -> 198.51.100.80:80' "$tl")" -eq 2 ]; check_status $? "the connection quiet for three hours is two flows"
 [ "$(grep -c 'later@example.net in a response body' "$tl")" -eq 12 ]; check_status $? "the twelve connections going on in b.pcap were followed"
 grep -q 'GET /inbox -> 200' "$tl"; check_status $? "their requests in b.pcap were parsed"
+[ "$(grep -c 'udp 192\.0\.2\.15[0-7]:4000[0-7] -> 198\.51\.100\.9:9999' "$tl")" -ge 8 ]
+check_status $? "the datagrams whose times jump back and forth are flows in the timeline"
 grep -q '/link/a.pcap,pcap,20[0-9]*,2[0-9][0-9],' "$work/j1/input_stats.csv"
 check_status $? "the link's packets are counted in input_stats.csv"
 
@@ -78,4 +82,12 @@ run g1 1 "$work/in/logs" "$work/gen"; check_status $? "the incident, --jobs 1"
 run g4 4 "$work/in/logs" "$work/gen"; check_status $? "the incident, --jobs 4"
 same g1 g4; check_status $? "the incident: --jobs 4 gives the bytes of --jobs 1"
 grep -q '^wm[0-9]*,[0-9.]*,compromised,' "$work/g1/servers.csv"; check_status $? "and finds the compromised server"
+
+# the public corpus's captures (most of them damaged on purpose, times that
+# jump), when it is there: one directory, so links of many files
+if [ -d "${BS_CORPUS:-}/pcap" ]; then
+	run c1 1 "$BS_CORPUS/pcap"; check_status $? "the corpus captures, --jobs 1"
+	run c3 3 "$BS_CORPUS/pcap"; check_status $? "the corpus captures, --jobs 3"
+	same c1 c3; check_status $? "the corpus captures: --jobs 3 gives the bytes of --jobs 1"
+fi
 done_testing

@@ -25,6 +25,9 @@ struct flow {
 	struct flow *newer, *older; /* its LRU list (open or closed flows): newest at head */
 	uint64_t hash;
 	uint64_t first_pktno;
+	bs_time touch;              /* the link's clock (bs_capture.latest) at its last packet:
+	                             * what idleness is measured by, never going back, so
+	                             * each LRU list is in touch order */
 	bool closed;                /* closed and reported; kept to absorb stray packets */
 	size_t user_charged;        /* pub.user_bytes as last charged to bs_capture.user_mem */
 	struct bs_tcpdir dir[2];
@@ -302,18 +305,36 @@ static void flow_drop(struct bs_capture *c, struct flowtab *t, struct flow *f, e
 }
 
 /* Close flows idle for too long, and let closed flows go after their
- * linger. Each list's tail is its flow idle longest, so this costs nothing
- * while no flow is due. A flow times out at its last packet plus the idle
- * time, not at the packet that notices it: the same time whichever packets
- * of other flows the engine sees (a worker of a split link sees only its
- * own). */
+ * linger. Idleness is measured on the link's clock, the latest packet time
+ * seen (packet times can go back: merged or multi-queue captures), from the
+ * clock at the flow's last packet; so each LRU list is in the order of that
+ * measure, its tail is the flow idle longest, and this costs nothing while
+ * no flow is due. Whether a flow has timed out depends only on its own
+ * packets and the link's clock, never on which other flows the engine holds
+ * (a worker of a split link holds only its share: split.c gives it the
+ * link's clock with every packet). It times out at its last packet plus the
+ * idle time, not at the packet that notices it. */
+static bool idle_past(const struct flow *f, bs_time now, bs_time limit)
+{
+	/* a flow of packets without a time (pcapng Simple Packet Blocks
+	 * before any timed one) is idle past any limit once the link has one */
+	return f->touch == BS_TIME_NONE || now - f->touch > limit;
+}
+
+static bs_time timed_out_at(const struct flow *f, bs_time now, bs_time limit)
+{
+	return f->pub.last == BS_TIME_NONE ? now : f->pub.last + limit;
+}
+
 static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
 {
+	if (now == BS_TIME_NONE)
+		return;
 	bs_time linger = t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
-	while (t->closed.oldest && now - t->closed.oldest->pub.last > linger)
-		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, t->closed.oldest->pub.last + linger);
-	while (t->live.oldest && now - t->live.oldest->pub.last > t->idle)
-		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, t->live.oldest->pub.last + t->idle);
+	while (t->closed.oldest && idle_past(t->closed.oldest, now, linger))
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->closed.oldest, now, linger));
+	while (t->live.oldest && idle_past(t->live.oldest, now, t->idle))
+		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->live.oldest, now, t->idle));
 }
 
 size_t bs_capture_memory(const struct bs_capture *c)
@@ -327,7 +348,7 @@ size_t bs_capture_memory(const struct bs_capture *c)
 static struct flow *lru_oldest(struct bs_capture *c, struct flowtab **t)
 {
 	struct flow *ft = tab_oldest(&c->tcp), *fu = tab_oldest(&c->udp);
-	bool udp = fu && (!ft || (fu->closed == ft->closed ? fu->pub.last < ft->pub.last : fu->closed));
+	bool udp = fu && (!ft || (fu->closed == ft->closed ? fu->touch < ft->touch : fu->closed));
 	*t = udp ? &c->udp : &c->tcp;
 	return udp ? fu : ft;
 }
@@ -370,6 +391,7 @@ static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_i
 	 * whatever other flows were made before it */
 	f->pub.id = ((uint64_t)c->o.input << 40) | (c->pktno & (((uint64_t)1 << 40) - 1));
 	f->pub.first = f->pub.last = c->ts;
+	f->touch = c->latest;
 	f->first_pktno = c->pktno;
 	f->hash = h;
 	f->hnext = t->buckets[h & (t->nbuckets - 1)];
@@ -427,6 +449,7 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 		if (!(syn && !ack)) {
 			/* the last ACKs of a finished connection */
 			f->pub.last = c->ts;
+			f->touch = c->latest;
 			tab_touch(&c->tcp, f);
 			return BS_PARSED;
 		}
@@ -448,6 +471,7 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 	}
 	tab_touch(&c->tcp, f);
 	f->pub.last = c->ts;
+	f->touch = c->latest;
 	f->pub.pkts[dir]++;
 
 	struct bs_tcpdir *d = &f->dir[dir];
@@ -494,6 +518,7 @@ static enum bs_verdict do_udp(struct bs_capture *c, const bs_ip *src, const bs_i
 		f = flow_new(c, &c->udp, src, sp, dst, dp, h);
 	tab_touch(&c->udp, f);
 	f->pub.last = c->ts;
+	f->touch = c->latest;
 	f->pub.pkts[dir]++;
 	f->pub.bytes[dir] += n;
 	if (c->ops->udp)
@@ -894,8 +919,8 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	if (c->latest == BS_TIME_NONE || ts > c->latest)
 		c->latest = ts;
 	c->pktno = pktno;
-	tab_expire(c, &c->tcp, ts);
-	tab_expire(c, &c->udp, ts);
+	tab_expire(c, &c->tcp, c->latest);
+	tab_expire(c, &c->udp, c->latest);
 	if (linktype < 0)
 		return malformed(c, "pcapng", "a packet of an interface never described");
 	enum bs_verdict v = do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
@@ -907,6 +932,7 @@ void bs_capture_set_input(struct bs_capture *c, uint32_t input, const char *name
 {
 	c->o.input = input;
 	c->o.name = name;
+	c->warned_linktype = false; /* one warning per file, read whole or by a split link's worker */
 }
 
 bs_time bs_capture_latest(const struct bs_capture *c) { return c->latest; }

@@ -3,9 +3,11 @@
  * The reading thread walks each record's link and IP headers only (a
  * classifier engine) and appends the record to the current batch of the
  * worker its address pair hashes to; a full batch goes to the worker's queue.
- * Besides packets a worker's stream carries the link's file changes (so that
- * events name the file of their packet) and the end of the link with the
- * link's latest time (so that flows time out as they would in one engine).
+ * Besides packets (each with the link's clock, the latest time so far, by
+ * which flows' idleness is measured) a worker's stream carries the link's
+ * file changes (so that events name the file of their packet) and the end
+ * of the link with its latest time (so that flows time out as they would in
+ * one engine).
  * Each worker's stream is in link order, which is all its flows need. */
 #include "config.h"
 #include "src/cli/split.h"
@@ -28,6 +30,8 @@ struct rec {
 	uint32_t file;         /* REC_FILE: the file's place in the link's reading order */
 	uint64_t origlen;
 	bs_time ts;            /* REC_END: the time to close the rest at */
+	bs_time clock;         /* REC_PACKET: the link's latest time with this packet, by
+	                        * which one engine would measure its flows' idleness */
 	uint64_t pktno;        /* REC_FILE: the input index; REC_END: the link's latest time */
 	const char *name;      /* REC_FILE: the file's name */
 };
@@ -187,6 +191,7 @@ static bool work_batch(struct worker *w, const struct batch *b)
 		if (r.kind == REC_FILE) {
 			start_file(w, r.file, (uint32_t)r.pktno, r.name);
 		} else if (r.kind == REC_PACKET) {
+			bs_capture_set_latest(w->cap, r.clock);
 			enum bs_verdict v = bs_capture_packet(w->cap, r.linktype, data, r.caplen, (size_t)r.origlen,
 			                                      r.ts, r.pktno);
 			struct counts *c = &w->counts[w->file];
@@ -248,7 +253,7 @@ static void route(void *ctx, int linktype, const uint8_t *p, size_t caplen, size
 	uint64_t h = bs_capture_pair_hash(s->classifier, linktype, p, caplen, origlen);
 	struct worker *w = &s->w[(h >> 32) % (uint64_t)s->o.workers];
 	struct rec r = { .kind = REC_PACKET, .linktype = linktype, .caplen = (uint32_t)caplen,
-	                 .origlen = origlen, .ts = ts, .pktno = pktno };
+	                 .origlen = origlen, .ts = ts, .clock = s->latest, .pktno = pktno };
 	put_rec(w, &r, p);
 }
 
