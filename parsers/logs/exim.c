@@ -46,7 +46,8 @@ struct bs_exim {
 };
 
 #define SET(m, f, s) do { size_t n_ = (s).n < sizeof((m)->f) ? (s).n : sizeof((m)->f); \
-	if (n_) memcpy((m)->f, (s).p, n_); (m)->f##_n = (uint16_t)n_; } while (0)
+	if (n_) { memcpy((m)->f, (s).p, n_); } \
+	(m)->f##_n = (uint16_t)n_; } while (0)
 #define GET(m, f) bs_str_make((m)->f, (m)->f##_n)
 
 bool bs_exim_prog(bs_str prog)

@@ -46,7 +46,8 @@ struct bs_sendmail {
 
 /* An empty field may have no bytes at all (p NULL): nothing to copy then. */
 #define COPY(dst, s) do { size_t n_ = (s).n < sizeof(dst) ? (s).n : sizeof(dst); \
-	if (n_) memcpy((dst), (s).p, n_); dst##_n = (uint16_t)n_; } while (0)
+	if (n_) { memcpy((dst), (s).p, n_); } \
+	dst##_n = (uint16_t)n_; } while (0)
 #define STR(m, f) bs_str_make((m)->f, (m)->f##_n)
 
 bool bs_sendmail_prog(bs_str prog)
