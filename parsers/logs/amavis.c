@@ -213,7 +213,8 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 	ev.u.spam.sender = sender;
 	ev.u.spam.filter = BS_STR_LIT("amavis");
 	/* more than BS_MAIL_MAX_RCPT recipients: emitted in parts, none dropped */
-	struct bs_line_rcpts parts = { .c = c, .ev = &ev };
+	struct bs_line_rcpts parts;
+	bs_line_rcpts_init(&parts, c, &ev);
 	cur = list;
 	for (bs_str r; av_angle_addr(&cur, &r); cur.i++) {
 		bs_line_rcpts_add(&parts, r, BS_STR_NULL);

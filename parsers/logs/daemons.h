@@ -89,6 +89,9 @@ struct bs_line_rcpts {
 	uint32_t part;
 	bs_str rcpts[BS_MAIL_MAX_RCPT], status[BS_MAIL_MAX_RCPT];
 };
+/* Ready to add to (the arrays are left as they are: never zero the struct
+ * per line, it is 32 KB). */
+void bs_line_rcpts_init(struct bs_line_rcpts *r, const struct bs_line_ctx *c, struct bs_event *ev);
 void bs_line_rcpts_add(struct bs_line_rcpts *r, bs_str rcpt, bs_str status);
 void bs_line_rcpts_end(struct bs_line_rcpts *r);
 /* If s opens with lit, step over it and say so. */

@@ -97,7 +97,8 @@ void bs_wm_sent(const struct bs_line_ctx *c, bs_time ts, bs_str user, const bs_i
 	ev.u.mail.sasl_user = user;
 	ev.u.mail.message_id = message_id.p ? message_id : BS_STR_LIT("");
 	ev.u.mail.local_uid = -1;
-	struct bs_line_rcpts r = { .c = c, .ev = &ev };
+	struct bs_line_rcpts r;
+	bs_line_rcpts_init(&r, c, &ev);
 	for (size_t i = 0; i < list.n;) {
 		size_t j = i;
 		while (j < list.n && list.p[j] != ',')
