@@ -907,6 +907,20 @@ struct bs_capture *bs_capture_new(const struct bs_capture_opts *o, const struct 
 	return c;
 }
 
+void bs_capture_set_latest(struct bs_capture *c, bs_time latest)
+{
+	if (latest != BS_TIME_NONE && (c->latest == BS_TIME_NONE || latest > c->latest))
+		c->latest = latest;
+}
+
+void bs_capture_note_evictions(const struct bs_diag *diag, uint32_t input, const struct bs_input_stats *st)
+{
+	if (st->flows_evicted)
+		bs_diag(diag, input, 0, true, "capture",
+		        "%llu flows closed before their end, %llu of them by the memory cap (--memcap)",
+		        (unsigned long long)st->flows_evicted, (unsigned long long)st->flows_evicted_memcap);
+}
+
 enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint8_t *p,
                                   size_t caplen, size_t origlen, bs_time ts, uint64_t pktno)
 {
@@ -916,8 +930,7 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	if (ts != BS_TIME_NONE && !bs_time_valid(ts))
 		return malformed(c, "capture", BS_TIME_RANGE_WHY);
 	c->ts = ts;
-	if (c->latest == BS_TIME_NONE || ts > c->latest)
-		c->latest = ts;
+	bs_capture_set_latest(c, ts);
 	c->pktno = pktno;
 	tab_expire(c, &c->tcp, c->latest);
 	tab_expire(c, &c->udp, c->latest);
@@ -950,12 +963,10 @@ void bs_capture_finish(struct bs_capture *c, bs_time ts)
 	if (ts == BS_TIME_NONE)
 		ts = c->ts;
 	c->ts = ts;
-	if (c->latest != BS_TIME_NONE) {
-		/* a worker of a split link is told the link's latest time: what
-		 * the link's later packets would have timed out */
-		tab_expire(c, &c->tcp, c->latest);
-		tab_expire(c, &c->udp, c->latest);
-	}
+	/* what the link's later packets would have timed out (a worker of a
+	 * split link is told the link's latest time) */
+	tab_expire(c, &c->tcp, c->latest);
+	tab_expire(c, &c->udp, c->latest);
 	tab_close_all(c, &c->tcp, ts);
 	tab_close_all(c, &c->udp, ts);
 	bs_ipfrag_drop_all(c->frag); /* fragments that never completed */
@@ -1029,12 +1040,6 @@ void bs_capture_set_router(struct bs_capture *c, bs_capture_router_fn fn, void *
 {
 	c->router = fn;
 	c->router_ctx = ctx;
-}
-
-void bs_capture_set_latest(struct bs_capture *c, bs_time latest)
-{
-	if (latest != BS_TIME_NONE && (c->latest == BS_TIME_NONE || latest > c->latest))
-		c->latest = latest;
 }
 
 /* ------------------------------------------------------------- reading */

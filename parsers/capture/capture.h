@@ -104,6 +104,9 @@ bs_time bs_capture_first_time(struct bs_reader *r, enum bs_format fmt);
 void bs_capture_finish(struct bs_capture *c, bs_time ts);
 /* A later time the link reached, seen by another engine (split links). */
 void bs_capture_set_latest(struct bs_capture *c, bs_time latest);
+/* The --debug line of an input whose reading evicted flows (st's counts);
+ * nothing when none was. */
+void bs_capture_note_evictions(const struct bs_diag *diag, uint32_t input, const struct bs_input_stats *st);
 
 /* Splitting one link across workers (src/cli/split.c). A classifier walks
  * only the link and IP layers of a packet to hash its address pair: the

@@ -219,41 +219,37 @@ static void scan_capture(struct shared *sh, size_t ix, struct bs_reader *r, enum
 			link_end(lk);
 	}
 	char err[BS_ERRBUF_SIZE] = "";
+	bool ok;
 	if (sh->o->jobs > 1) {
+		/* the workers count the packets and evictions at the link's end */
 		if (!lk->split)
 			split_start(sh, ts, lk);
-		if (!bs_split_read(lk->split, (uint32_t)ix, sh->list->paths[ix], r, fmt, &row->st, err, sizeof err)) {
-			row->st.truncated = true;
-			if (err[0])
-				warnf(sh, "%s: %s", sh->list->paths[ix], err);
-		}
-		atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
-		return;
-	}
-	if (!lk->cap) {
-		lk->sink = (struct bs_sink){ tee_fn, ts };
-		lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
-		bs_dispatch_set_diag(lk->disp, sh->o->diag);
-		struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn, .name = sh->list->paths[ix],
-		                              .diag = sh->o->diag, .memcap = sh->memcap };
-		lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
+		ok = bs_split_read(lk->split, (uint32_t)ix, sh->list->paths[ix], r, fmt, &row->st, err, sizeof err);
 	} else {
-		bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
-		bs_dispatch_set_input(lk->disp, (uint32_t)ix);
+		if (!lk->cap) {
+			lk->sink = (struct bs_sink){ tee_fn, ts };
+			lk->disp = bs_dispatch_new((uint32_t)ix, &lk->sink);
+			bs_dispatch_set_diag(lk->disp, sh->o->diag);
+			struct bs_capture_opts co = { .input = (uint32_t)ix, .warn = sh->o->warn,
+			                              .name = sh->list->paths[ix], .diag = sh->o->diag,
+			                              .memcap = sh->memcap };
+			lk->cap = bs_capture_new(&co, bs_dispatch_ops(), lk->disp, &lk->sink);
+		} else {
+			bs_capture_set_input(lk->cap, (uint32_t)ix, sh->list->paths[ix]);
+			bs_dispatch_set_input(lk->disp, (uint32_t)ix);
+		}
+		const struct bs_capture_counters *k = bs_capture_counters(lk->cap);
+		uint64_t evicted = k->flows_evicted, by_memcap = k->flows_evicted_memcap;
+		ok = bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err);
+		row->st.flows_evicted += k->flows_evicted - evicted;
+		row->st.flows_evicted_memcap += k->flows_evicted_memcap - by_memcap;
+		bs_capture_note_evictions(sh->o->diag, (uint32_t)ix, &row->st);
 	}
-	const struct bs_capture_counters *k = bs_capture_counters(lk->cap);
-	uint64_t evicted = k->flows_evicted, by_memcap = k->flows_evicted_memcap;
-	if (!bs_capture_read(lk->cap, r, fmt, &row->st, err, sizeof err)) {
+	if (!ok) {
 		row->st.truncated = true;
 		if (err[0])
 			warnf(sh, "%s: %s", sh->list->paths[ix], err);
 	}
-	row->st.flows_evicted += k->flows_evicted - evicted;
-	row->st.flows_evicted_memcap += k->flows_evicted_memcap - by_memcap;
-	if (row->st.flows_evicted)
-		bs_diag(sh->o->diag, (uint32_t)ix, 0, true, "capture",
-		        "%llu flows closed before their end, %llu of them by the memory cap (--memcap)",
-		        (unsigned long long)row->st.flows_evicted, (unsigned long long)row->st.flows_evicted_memcap);
 	atomic_fetch_add(&sh->bytes_done, bs_reader_raw_bytes(r));
 }
 

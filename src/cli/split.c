@@ -43,7 +43,6 @@ struct batch {
 
 struct file {                  /* one file of the link, in reading order */
 	uint32_t input;
-	const char *name;
 	struct bs_input_stats *st;
 };
 
@@ -53,7 +52,6 @@ struct counts {                /* a worker's counts for one file */
 
 struct worker {
 	struct bs_split *s;
-	int index;
 	pthread_t th;
 	const struct bs_sink *sink;
 	pthread_mutex_t mu;
@@ -269,7 +267,6 @@ struct bs_split *bs_split_new(const struct bs_split_opts *o)
 	for (int i = 0; i < o->workers; i++) {
 		struct worker *w = &s->w[i];
 		w->s = s;
-		w->index = i;
 		w->sink = &o->sinks[i];
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_cond_init(&w->cv, NULL);
@@ -287,7 +284,7 @@ bool bs_split_read(struct bs_split *s, uint32_t input, const char *name, struct 
                    enum bs_format fmt, struct bs_input_stats *st, char *err, size_t errlen)
 {
 	s->files = bs_xrealloc(s->files, (s->nfiles + 1) * sizeof *s->files);
-	s->files[s->nfiles] = (struct file){ input, name, st };
+	s->files[s->nfiles] = (struct file){ input, st };
 	/* every worker learns of the file before its first packet */
 	struct rec fr = { .kind = REC_FILE, .file = (uint32_t)s->nfiles, .pktno = input, .name = name };
 	for (int i = 0; i < s->o.workers; i++)
@@ -330,10 +327,7 @@ void bs_split_finish(struct bs_split *s)
 		}
 		st->flows_evicted += evicted;
 		st->flows_evicted_memcap += by_memcap;
-		if (st->flows_evicted)
-			bs_diag(s->o.diag, s->files[f].input, 0, true, "capture",
-			        "%llu flows closed before their end, %llu of them by the memory cap (--memcap)",
-			        (unsigned long long)st->flows_evicted, (unsigned long long)st->flows_evicted_memcap);
+		bs_capture_note_evictions(s->o.diag, s->files[f].input, st);
 	}
 	for (int i = 0; i < s->o.workers; i++) {
 		struct worker *w = &s->w[i];
