@@ -88,7 +88,6 @@ size_t bs_smtp_held_bytes(const struct bs_smtp *p)
 	return p->rcpt_cap * (sizeof *p->rcpt + sizeof *p->ev_rcpts + sizeof *p->ev_status) + p->pool_cap;
 }
 
-
 static void add_rcpt(struct bs_smtp *p, bs_str a)
 {
 	if (a.n > BS_SMTP_ADDR_MAX)

@@ -70,7 +70,7 @@ struct srv_span { const uint32_t *v; size_t n; };
  * its own rows, never a whole table per server. */
 struct srv_index {
 	struct srv_rows cand, paths, refs, scripts, hours, fails, dests, hosts;
-	struct bs_u64map path_srv;        /* path -> the server serving it (id_set: UINT32_MAX for several) */
+	struct bs_u64map path_srv;        /* path -> the server serving it (id_set: UINT32_MAX - 1 for several) */
 	struct bs_u64map path_on;         /* (path << 32 | server): the server serves the path */
 	struct bs_u64map dest_srv;        /* destination -> the server contacting it (id_set) */
 	struct bs_u64map shape_nsrv;      /* SQL shape -> how many servers issue it */

@@ -576,6 +576,11 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 	int64_t days = hmin <= hmax ? (hmax - hmin) / 24 + 1 : 0;
 	if (days < 7)
 		return; /* a week at least, for the same hour of other days to mean anything */
+	/* the baseline names the largest (then earliest) burst: the rows'
+	 * order depends on how the inputs were shared out */
+	const struct bs_hourrec *best = NULL;
+	double best_usual = 0;
+	uint64_t best_most = 0;
 	for (size_t j = 0; j < rows.n; j++) {
 		const struct bs_hourrec *h = &a->hours.v[rows.v[j]];
 		if (h->logins < c->cfg->th.login_burst_slot)
@@ -587,11 +592,18 @@ static void login_slot_bursts(struct ctx *c, size_t s)
 		v->signals |= 1u << BS_SIG_AUTH_ANOMALY;
 		v->burst_first = tmin(v->burst_first, h->login_first);
 		v->burst_last = tmax(v->burst_last, h->login_last);
+		if (!best || h->logins > best->logins || (h->logins == best->logins && h->hour < best->hour)) {
+			best = h;
+			best_usual = usual;
+			best_most = most;
+		}
+	}
+	if (best)
 		note_baseline(v, BS_SIG_AUTH_ANOMALY, "%llu logins in the hour from %02d:00 UTC; that hour on this server's %lld days: "
 		              "%.2f on average, at most %llu (flagged from %llu logins, above %.0f times the average and 3 times the most)",
-		              (unsigned long long)h->logins, hour_slot(h->hour), (long long)days, usual, (unsigned long long)most,
-		              (unsigned long long)c->cfg->th.login_burst_slot, c->cfg->th.login_burst_factor);
-	}
+		              (unsigned long long)best->logins, hour_slot(best->hour), (long long)days, best_usual,
+		              (unsigned long long)best_most, (unsigned long long)c->cfg->th.login_burst_slot,
+		              c->cfg->th.login_burst_factor);
 }
 
 /* Failed logins from one address within an hour are a brute force from the
@@ -624,6 +636,16 @@ static void find_bruteforces(struct ctx *c, size_t s, struct srv_span fails, str
 	bs_u64map_free(&logins);
 }
 
+/* More failures, then earlier, then the lower address. */
+static bool fail_outranks(const struct bs_failrec *f, const struct bs_failrec *top)
+{
+	if (f->count != top->count)
+		return f->count > top->count;
+	if (f->hour != top->hour)
+		return f->hour < top->hour;
+	return bs_ip_cmp(&f->src, &top->src) < 0;
+}
+
 void detect_auth(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
@@ -637,9 +659,7 @@ void detect_auth(struct ctx *c, size_t s)
 	const struct bs_failrec *top = NULL;
 	for (size_t j = 0; j < v->bruteforces.n; j++) {
 		const struct bs_failrec *f = &a->fails.v[v->bruteforces.v[j]];
-		if (!top || f->count > top->count ||
-		    (f->count == top->count && (f->hour < top->hour ||
-		                                (f->hour == top->hour && bs_ip_cmp(&f->src, &top->src) < 0))))
+		if (!top || fail_outranks(f, top))
 			top = f;
 	}
 	if (top) {

@@ -139,28 +139,23 @@ static int cmp_row(const struct rowhdr *a, const char *fa, const struct rowhdr *
 		if (b->len[k])
 			fb += b->len[k];
 	}
-	int c = memcmp(&a->src, &b->src, sizeof a->src);
-	return c ? c : memcmp(&a->dst, &b->dst, sizeof a->dst);
+	int c = bs_ip_cmp(&a->src, &b->src);
+	return c ? c : bs_ip_cmp(&a->dst, &b->dst);
 }
 
-static const struct bs_spill_writer *sort_w;
-static int cmp_off(const void *x, const void *y)
+static int cmp_off(const void *x, const void *y, void *ctx)
 {
-	const char *pa = sort_w->buf + *(const size_t *)x, *pb = sort_w->buf + *(const size_t *)y;
+	const struct bs_spill_writer *w = ctx;
+	const char *pa = w->buf + *(const size_t *)x, *pb = w->buf + *(const size_t *)y;
 	return cmp_row((const struct rowhdr *)pa, pa + sizeof(struct rowhdr), (const struct rowhdr *)pb,
 	               pb + sizeof(struct rowhdr));
 }
-
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void flush_run(struct bs_spill_writer *w)
 {
 	if (!w->nrows)
 		return;
-	pthread_mutex_lock(&sort_lock); /* qsort's comparator reads one writer at a time */
-	sort_w = w;
-	qsort(w->offs, w->nrows, sizeof *w->offs, cmp_off);
-	pthread_mutex_unlock(&sort_lock);
+	qsort_r(w->offs, w->nrows, sizeof *w->offs, cmp_off, w);
 	pthread_mutex_lock(&w->s->lock);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/run%zu", w->s->dir, w->s->nruns);
