@@ -23,14 +23,19 @@ static size_t stamp(bs_str s, struct bs_tz *tz, bs_time *ts)
 
 static bool ngx_raw(const char *line, size_t len) { return stamp(bs_str_make(line, len), NULL, NULL) > 0; }
 
-/* The login lines; 1 accepted, 0 refused, -1 neither. */
+/* The login lines; 1 accepted, 0 refused, -1 neither. The marker that
+ * comes first is nginx's: the login after it is the client's, and a login
+ * naming the other marker must not turn a success into a refusal. */
 static int login_kind(bs_str msg, const char **at)
 {
-	if ((*at = bs_wm_find(msg, "client login failed: ")) != NULL)
-		return 0;
-	if ((*at = bs_wm_find(msg, "client logged in, client: ")) != NULL)
+	const char *failed = bs_wm_find(msg, "client login failed: ");
+	const char *in = bs_wm_find(msg, "client logged in, client: ");
+	if (in && (!failed || in < failed)) {
+		*at = in;
 		return 1;
-	return -1;
+	}
+	*at = failed;
+	return failed ? 0 : -1;
 }
 
 static bool ngx_shape(bs_str msg)
