@@ -58,7 +58,7 @@ static enum bs_verdict ms_line(void *state, const struct bs_line_ctx *c, bs_str 
 		return BS_IGNORED; /* "Message ID from A has valid watermark" and the like: no verdict */
 	int spam = -1;
 	const char *end = NULL;
-	double score = NAN;
+	bs_str last_report = BS_STR_NULL;
 	const char *wl = bs_wm_find_last(rest, ") is whitelisted");
 	if (wl && wl + 16 == rest.p + rest.n) {
 		spam = 0;
@@ -69,9 +69,12 @@ static enum bs_verdict ms_line(void *state, const struct bs_line_ctx *c, bs_str 
 	/* the last verdict wins: a forged one in the sender comes first */
 	for (const char *to = wl ? NULL : bs_wm_find(rest, ") to "); to;
 	     to = bs_wm_find(bs_wm_after(rest, to, 1), ") to ")) {
+		/* " is " right at the domains' first space; each candidate costs
+		 * a few bytes, not the rest of the line (a hostile sender may
+		 * hold thousands of ") to ") */
 		bs_str domains = bs_wm_after(rest, to, 5);
-		const char *is = bs_wm_find(domains, " is ");
-		if (!is || memchr(domains.p, ' ', domains.n) != is)
+		const char *is = domains.n ? memchr(domains.p, ' ', domains.n) : NULL;
+		if (!is || (size_t)(domains.p + domains.n - is) < 4 || memcmp(is, " is ", 4) != 0)
 			continue;
 		bs_str report = bs_wm_after(domains, is, 4);
 		int v = verdict(report);
@@ -79,8 +82,9 @@ static enum bs_verdict ms_line(void *state, const struct bs_line_ctx *c, bs_str 
 			continue;
 		spam = v;
 		end = to;
-		score = report_score(report);
+		last_report = report;
 	}
+	double score = last_report.p ? report_score(last_report) : NAN;
 	if (!end) {
 		if (bs_wm_find(rest, " is too big for spam checks") || bs_wm_find(rest, " ignored whitelist"))
 			return BS_IGNORED; /* no verdict */
