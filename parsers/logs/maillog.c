@@ -16,6 +16,20 @@ static const struct bs_daemon_def *const daemons[] = {
 #undef DAEMON_ENTRY
 };
 #define NDAEMONS (sizeof daemons / sizeof *daemons)
+_Static_assert(NDAEMONS <= 64, "a program's owners are a 64-bit mask");
+
+/* Which daemons own a program name is a pure function of the name, and a
+ * log holds a handful of names: the answer is kept per name in a small
+ * open-addressed table (emptied when three quarters full) instead of asking
+ * every daemon on every line. */
+#define PROG_SLOTS 64
+#define PROG_KEEP 48
+#define PROG_MAX 46 /* longer names are asked every time */
+struct prog_slot {
+	uint64_t owners; /* bit d: daemons[d]->prog(name) */
+	uint8_t n;       /* 0: empty */
+	char name[PROG_MAX];
+};
 
 struct bs_maillog {
 	struct bs_maillog_opts opts;
@@ -35,6 +49,8 @@ struct bs_maillog {
 	bool repeatable;
 	struct bs_event last_fail;
 	char last_buf[1024];
+	struct prog_slot progs[PROG_SLOTS];
+	unsigned nprogs;
 };
 
 static bs_str keep(char **w, const char *end, bs_str s)
@@ -181,13 +197,46 @@ static bool owns_prog(size_t d, bs_str prog)
 	return daemons[d]->prog && daemons[d]->prog(prog);
 }
 
+static uint64_t ask_owners(bs_str prog)
+{
+	uint64_t owners = 0;
+	for (size_t d = 0; d < NDAEMONS; d++)
+		if (owns_prog(d, prog))
+			owners |= UINT64_C(1) << d;
+	return owners;
+}
+
+/* The daemons whose program test takes this name, as a mask. */
+static uint64_t prog_owners(struct bs_maillog *m, bs_str prog)
+{
+	if (prog.n == 0 || prog.n > PROG_MAX)
+		return prog.n ? ask_owners(prog) : 0;
+	size_t h = (size_t)bs_hash_bytes(prog.p, prog.n, 0);
+	for (;; h++) {
+		struct prog_slot *slot = &m->progs[h % PROG_SLOTS];
+		if (slot->n == prog.n && memcmp(slot->name, prog.p, prog.n) == 0)
+			return slot->owners;
+		if (slot->n == 0)
+			break;
+	}
+	if (m->nprogs == PROG_KEEP) {
+		memset(m->progs, 0, sizeof m->progs);
+		m->nprogs = 0;
+		return prog_owners(m, prog);
+	}
+	struct prog_slot *slot = &m->progs[h % PROG_SLOTS];
+	slot->owners = ask_owners(prog);
+	slot->n = (uint8_t)prog.n;
+	memcpy(slot->name, prog.p, prog.n);
+	m->nprogs++;
+	return slot->owners;
+}
+
 static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx *c)
 {
 	const struct bs_syslog *sl = c->sl;
-	size_t first = 0;
-	while (sl->prog.n && first < NDAEMONS && !owns_prog(first, sl->prog))
-		first++;
-	if (sl->prog.n == 0 || first == NDAEMONS) {
+	uint64_t owners = prog_owners(m, sl->prog);
+	if (owners == 0) {
 		/* No daemon's program (or none at all): a daemon known by its
 		 * message alone may take it, e.g. an access line nginx sent to
 		 * syslog, Horde's log under any ident. */
@@ -196,9 +245,10 @@ static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx
 				return daemon_line(m, d, c, sl->msg);
 		return BS_IGNORED; /* untagged text, other programs */
 	}
+	size_t first = (size_t)__builtin_ctzll(owners);
 	if (daemons[first]->shape && !daemons[first]->shape(sl->msg))
 		for (size_t d = first + 1; d < NDAEMONS; d++)
-			if (daemons[d]->shape && owns_prog(d, sl->prog) && daemons[d]->shape(sl->msg))
+			if (daemons[d]->shape && (owners >> d & 1) && daemons[d]->shape(sl->msg))
 				return daemon_line(m, d, c, sl->msg); /* "imapd", "pop3d": decided by the message */
 	return daemon_line(m, first, c, sl->msg);
 }
