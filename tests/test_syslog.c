@@ -240,6 +240,73 @@ static void test_garbage(void)
 	is_int(o.prog.n, 0, "1 MB line: over-long tag is not a program");
 }
 
+/* RFC 3164 year inference as docs/FORMATS.md states it, written
+ * independently of syslog.c: the latest year, from the year after the
+ * reference's back 10, in which the date exists and is not more than a day
+ * after the reference. */
+static bool rule_time(int64_t ref, struct bs_tz *tz, int mon, int day, int h, int mi, int s, bs_time *ts)
+{
+	static const int dim[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year = 1970 + (int)(ref / 86400 / 366);
+	while (bs_time_make(year + 1, 1, 1, 0, 0, 0, 0) / BS_USEC <= ref)
+		year++;
+	for (int y = year + 1; y > year - 9; y--) {
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (day > dim[mon - 1] || (mon == 2 && day == 29 && !leap))
+			continue;
+		int64_t local = bs_time_make(y, mon, day, h, mi, s, 0) / BS_USEC;
+		int64_t utc = local - bs_tz_offset_for_local(tz, local);
+		if (utc <= ref + 86400) {
+			*ts = utc * BS_USEC;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The clock keeps what decides the last date's year (bs_clock.memo_*): a
+ * clock that has read every line before must give each line the time the
+ * rule gives it, around the reference time (where the time of day decides
+ * the year), across year ends, Feb 29, in zones east and west. */
+static void test_year_memo(void)
+{
+	static const char *const zones[] = { "UTC", "+05:30", "-11:00", "+14:00", "America/New_York" };
+	static const int dates[][2] = { { 12, 31 }, { 1, 1 }, { 2, 29 }, { 3, 1 }, { 5, 9 }, { 5, 10 }, { 5, 11 }, { 6, 30 } };
+	static const int times[][3] = { { 0, 0, 0 }, { 6, 59, 59 }, { 13, 0, 0 }, { 23, 59, 59 }, { 23, 59, 60 } };
+	int64_t refs[] = { epoch(2007, 5, 10, 0, 0, 0), epoch(2008, 2, 28, 23, 0, 0), epoch(2007, 1, 1, 3, 0, 0),
+			   epoch(2007, 5, 9, 13, 30, 0) };
+	static const char *const mnames[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	int differ = 0, lines = 0;
+	for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+		struct bs_tz tz, rule_tz;
+		if (!bs_tz_parse(zones[z], &tz) || !bs_tz_parse(zones[z], &rule_tz))
+			continue; /* no zoneinfo on this machine */
+		for (size_t r = 0; r < sizeof refs / sizeof *refs; r++) {
+			struct bs_clock kept;
+			bs_clock_init(&kept, 0, refs[r], &tz);
+			for (size_t d = 0; d < sizeof dates / sizeof *dates; d++)
+				for (size_t i = 0; i < 2 * sizeof times / sizeof *times; i++) {
+					const int *t = times[i < 5 ? i : 9 - i]; /* forwards, then backwards */
+					char line[80];
+					snprintf(line, sizeof line, "%s %2d %02d:%02d:%02d h p[1]: m", mnames[dates[d][0] - 1],
+						 dates[d][1], t[0], t[1], t[2]);
+					struct bs_syslog got;
+					bs_time want = 0;
+					bool pg = parse(line, &kept, &got);
+					bool pw = rule_time(refs[r], &rule_tz, dates[d][0], dates[d][1], t[0], t[1], t[2], &want);
+					lines++;
+					if (pg != pw || (pg && got.ts != want)) {
+						differ++;
+						printf("# %s ref %zu: \"%s\" got %d %lld, rule %d %lld\n", zones[z], r, line, pg,
+						       (long long)got.ts, pw, (long long)want);
+					}
+				}
+		}
+	}
+	ok(lines > 500, "year memo: %d lines read", lines);
+	is_int(differ, 0, "year memo: a clock that read the lines before gives each line the rule's time");
+}
+
 int main(void)
 {
 	test_3164();
@@ -247,6 +314,7 @@ int main(void)
 	test_iso();
 	test_tz();
 	test_year();
+	test_year_memo();
 	test_garbage();
 	return tap_done();
 }

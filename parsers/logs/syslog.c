@@ -54,26 +54,69 @@ static int64_t to_utc(struct bs_tz *tz, int64_t local)
 	return local - bs_tz_offset_for_local(tz, local);
 }
 
-/* The year of an RFC 3164 stamp; 0 when the date cannot exist. */
-static int clock_year(struct bs_clock *c, unsigned mon, unsigned day, int h, int mi, int s)
+/* Zone offsets are within a day (the tz database's largest is under 16
+ * hours); two days of margin make a test on a whole day independent of the
+ * time and of the zone's rules. */
+#define DAY_MARGIN (2 * 86400)
+
+/* What decides the year of a date without --year: the latest year (walking
+ * back at most 10 from the year after the reference; Feb 29 skips non-leap
+ * years) in which the date exists and is not more than a day after the
+ * reference time. Years whose every time of that day falls after the limit
+ * are skipped, the first whose every time falls before it is plain_year;
+ * one year at most lies in between (years are 365 days apart): near_year,
+ * decided per line by its time. */
+static void plan_year(struct bs_clock *c, unsigned mon, unsigned day)
+{
+	int64_t limit = c->ref_epoch + 86400;
+	int y = c->ref_year + 1;
+	c->near_year = c->plain_year = 0;
+	for (int tries = 0; tries < 10; tries++, y--) {
+		if (day > days_in_month(y, mon))
+			continue;
+		int64_t start = bs_days_from_civil(y, mon, day) * 86400;
+		if (start - DAY_MARGIN > limit)
+			continue; /* all of it after the limit */
+		if (start + 86400 + DAY_MARGIN > limit && !c->near_year) {
+			c->near_year = y;
+			c->near_days = start / 86400;
+			continue;
+		}
+		c->plain_year = y;
+		c->plain_days = start / 86400;
+		break;
+	}
+	c->memo_mon = mon;
+	c->memo_day = day;
+}
+
+/* The year of an RFC 3164 stamp and the date's days since 1970; 0 when the
+ * date cannot exist. */
+static int clock_year(struct bs_clock *c, unsigned mon, unsigned day, int h, int mi, int s, int64_t *days)
 {
 	if (c->forced_year > 0) {
 		if (c->last_month && (int)mon + 6 < c->last_month)
 			c->cur_year++; /* December -> January */
 		c->last_month = (int)mon;
-		return day <= days_in_month(c->cur_year, mon) ? c->cur_year : 0;
+		if (day > days_in_month(c->cur_year, mon))
+			return 0;
+		if (c->forced_memo_year != c->cur_year || mon != c->memo_mon || day != c->memo_day) {
+			c->forced_memo_year = c->cur_year;
+			c->memo_mon = mon;
+			c->memo_day = day;
+			c->plain_days = bs_days_from_civil(c->cur_year, mon, day);
+		}
+		*days = c->plain_days;
+		return c->cur_year;
 	}
-	int64_t limit = c->ref_epoch + 86400;
-	int y = c->ref_year + 1;
-	/* The latest year in which the date exists and is not after the limit:
-	 * walks back at most 8 years (Feb 29 skips non-leap years). */
-	for (int tries = 0; tries < 10; tries++, y--) {
-		if (day > days_in_month(y, mon))
-			continue;
-		if (to_utc(c->tz, local_seconds(y, mon, day, h, mi, s)) <= limit)
-			return y;
+	if (mon != c->memo_mon || day != c->memo_day)
+		plan_year(c, mon, day);
+	if (c->near_year && to_utc(c->tz, c->near_days * 86400 + h * 3600 + mi * 60 + s) <= c->ref_epoch + 86400) {
+		*days = c->near_days;
+		return c->near_year;
 	}
-	return 0;
+	*days = c->plain_days;
+	return c->plain_year;
 }
 
 /* ---------------------------------------------------------------- framing */
@@ -163,26 +206,38 @@ static size_t parse_iso(const char *p, const char *end, bool sep_space, struct b
 	return (size_t)(q - p);
 }
 
-static void split_prog(struct bs_syslog *o)
+/* Service and base of a program name whose first and last '/' are known
+ * (NULL: none). */
+static void split_prog_at(struct bs_syslog *o, const char *slash, const char *last_slash)
 {
 	o->prog_base = o->prog;
 	o->service = o->prog;
-	if (o->prog.n == 0 || o->prog.p[0] == '/')
+	if (o->prog.n == 0 || o->prog.p[0] == '/' || !slash)
 		return; /* a path ("/sbin/anacron") is a name, not a service */
-	const char *slash = memchr(o->prog.p, '/', o->prog.n);
-	if (!slash)
-		return;
 	o->prog_base.n = (size_t)(slash - o->prog.p);
-	const char *last = o->prog.p + o->prog.n;
-	const char *svc = last;
-	while (svc > slash + 1 && svc[-1] != '/')
-		svc--;
-	o->service = bs_str_make(svc, (size_t)(last - svc));
+	const char *svc = last_slash + 1;
+	o->service = bs_str_make(svc, (size_t)(o->prog.p + o->prog.n - svc));
 }
+
+static void split_prog(struct bs_syslog *o)
+{
+	const char *slash = o->prog.n ? memchr(o->prog.p, '/', o->prog.n) : NULL;
+	const char *last = slash ? memrchr(o->prog.p, '/', o->prog.n) : NULL;
+	split_prog_at(o, slash, last);
+}
+
+/* A tag's bytes: 0 ends it, 1 is part of it, 2 is a '/' in it (a program
+ * name "postfix/smtpd" splits there). A table: the tag loop runs on every
+ * syslog line. */
+#define TAG_CLASS(c) ((c) > ' ' && (c) < 0x7f && (c) != '[' && (c) != ':' ? ((c) == '/' ? 2 : 1) : 0)
+#define TAG_CLASS4(c) TAG_CLASS(c), TAG_CLASS((c) + 1), TAG_CLASS((c) + 2), TAG_CLASS((c) + 3)
+#define TAG_CLASS16(c) TAG_CLASS4(c), TAG_CLASS4((c) + 4), TAG_CLASS4((c) + 8), TAG_CLASS4((c) + 12)
+#define TAG_CLASS64(c) TAG_CLASS16(c), TAG_CLASS16((c) + 16), TAG_CLASS16((c) + 32), TAG_CLASS16((c) + 48)
+static const unsigned char tag_class[256] = { TAG_CLASS64(0), TAG_CLASS64(64), TAG_CLASS64(128), TAG_CLASS64(192) };
 
 static bool tag_char(unsigned char c)
 {
-	return c > ' ' && c != '[' && c != ':' && c < 0x7f;
+	return tag_class[c] != 0;
 }
 
 /* "prog[pid]: msg", "prog: msg". strict: only "prog[pid]:" (the ISO form with
@@ -190,15 +245,19 @@ static bool tag_char(unsigned char c)
  * Returns false when p does not start with a tag; then nothing is set. */
 static bool parse_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
 {
-	const char *q = p;
-	while (q < end && tag_char((unsigned char)*q) && q - p < 128)
-		q++;
+	const char *q = p, *lim = end - p > 128 ? p + 128 : end, *slash = NULL, *last_slash = NULL;
+	for (unsigned char k; q < lim && (k = tag_class[(unsigned char)*q]) != 0; q++)
+		if (k == 2) {
+			last_slash = q;
+			if (!slash)
+				slash = q;
+		}
 	if (q == p || q >= end)
 		return false;
 	bs_str prog = bs_str_make(p, (size_t)(q - p)), pid = BS_STR_NULL;
 	if (*q == '[') {
-		const char *ps = q + 1, *pe = ps;
-		while (pe < end && pe - ps < 20 && *pe != ']' && *pe != ' ')
+		const char *ps = q + 1, *pe = ps, *pe_lim = end - ps > 20 ? ps + 20 : end;
+		while (pe < pe_lim && *pe != ']' && *pe != ' ')
 			pe++;
 		if (pe >= end || *pe != ']' || pe == ps)
 			return false;
@@ -215,7 +274,7 @@ static bool parse_tag(const char *p, const char *end, bool strict, struct bs_sys
 	o->prog = prog;
 	o->pid = pid;
 	o->msg = bs_str_make(q, (size_t)(end - q));
-	split_prog(o);
+	split_prog_at(o, slash, last_slash);
 	return true;
 }
 
@@ -422,10 +481,10 @@ static bool parse_line(const char *line, size_t len, struct bs_clock *clock, str
 		bs_clock_init(&fallback, 0, 0, NULL);
 		clock = &fallback;
 	}
-	int year = clock_year(clock, (unsigned)mon, (unsigned)day, h, mi, s);
-	if (year == 0)
+	int64_t days;
+	if (clock_year(clock, (unsigned)mon, (unsigned)day, h, mi, s, &days) == 0)
 		return false;
-	out->ts = to_utc(clock->tz, local_seconds(year, (unsigned)mon, (unsigned)day, h, mi, s)) * BS_USEC + usec;
+	out->ts = to_utc(clock->tz, days * 86400 + h * 3600 + mi * 60 + s) * BS_USEC + usec;
 	out->kind = BS_SYSLOG_3164;
 	if (q < end && *q == ':') {
 		/* "Nov 18 01:15:43: --- last message repeated 5 times ---": no host. */

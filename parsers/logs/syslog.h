@@ -25,6 +25,14 @@ struct bs_clock {
 	int cur_year;          /* state for forced mode */
 	int last_month;
 	struct bs_tz *tz;      /* shared, may be NULL = UTC */
+	/* The last date seen (most lines share their predecessor's) and what
+	 * decides its year: one year at most lies so near the reference time
+	 * that the time of day matters (near_year, 0: none); otherwise, or
+	 * when the time puts it after, the year is plain_year (0: the date
+	 * cannot exist). Days since 1970 of both kept. Month 0: none yet. */
+	unsigned memo_mon, memo_day;
+	int near_year, plain_year, forced_memo_year;
+	int64_t near_days, plain_days;
 };
 void bs_clock_init(struct bs_clock *c, int forced_year, int64_t ref_epoch, struct bs_tz *tz);
 
