@@ -144,9 +144,32 @@ static void test_tracking_bounded(void)
 	bs_maillog_free(m);
 }
 
+/* The reader keeps which daemons own each program name (a table of 48 names,
+ * emptied when full): with far more names than that, interleaved, every
+ * line must still reach the daemon a fresh reader sends it to. */
+static void test_many_programs(void)
+{
+	struct bs_maillog *m = make(NULL);
+	uint64_t n = 0;
+	int wrong = 0;
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 200; i++) {
+			char buf[256];
+			snprintf(buf, sizeof buf, "May  4 17:31:02 mx1 prog%03d/x[1]: hello %d", i, i);
+			wrong += line(m, buf, ++n) != BS_IGNORED;
+			snprintf(buf, sizeof buf, "May  4 17:31:03 mx1 %s: Aborted login (auth failed, 3 attempts in 15 secs): user=<u%d>, method=PLAIN, rip=192.0.2.9, lip=10.0.0.1, session=<x>",
+				 i % 2 ? "dovecot: imap-login" : "imap-login", i);
+			wrong += line(m, buf, ++n) != BS_PARSED;
+		}
+	is_int(wrong, 0, "1,200 lines of 202 program names: each to its daemon, or none");
+	is_int(count_by_type[BS_EV_AUTH], 600, "every Dovecot login failure read");
+	bs_maillog_free(m);
+}
+
 int main(void)
 {
 	test_dispatch();
+	test_many_programs();
 	test_no_alloc_per_line();
 	test_tracking_bounded();
 	return tap_done();
