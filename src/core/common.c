@@ -13,34 +13,6 @@ static inline unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-bool bs_str_eq(bs_str a, const char *lit)
-{
-	size_t n = strlen(lit);
-	return a.n == n && (n == 0 || memcmp(a.p, lit, n) == 0);
-}
-
-bool bs_str_ieq(bs_str a, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (a.n != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)lit[i]))
-			return false;
-	return true;
-}
-
-bool bs_str_istarts(bs_str a, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (a.n < n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)lit[i]))
-			return false;
-	return true;
-}
-
 /* Candidate positions come from memchr (vectorised in libc) for both cases
  * of the needle's first byte; only there is the rest compared. This is on
  * the per-body path of the HTML scanner, so it matters. */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* Microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t bs_time;
@@ -40,9 +41,34 @@ typedef struct {
 #define BS_STR_LIT(s) ((bs_str){ (s), sizeof(s) - 1 })
 
 static inline bs_str bs_str_make(const char *p, size_t n) { return (bs_str){ p, n }; }
-bool bs_str_eq(bs_str a, const char *lit);      /* exact, case-sensitive */
-bool bs_str_ieq(bs_str a, const char *lit);     /* ASCII case-insensitive */
-bool bs_str_istarts(bs_str a, const char *lit); /* ASCII case-insensitive prefix */
+static inline unsigned char bs_ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Comparisons with a literal, inline: called with constant strings on every
+ * line, whose length the compiler then knows (no strlen, a fixed memcmp). */
+static inline bool bs_str_eq(bs_str a, const char *lit) /* exact, case-sensitive */
+{
+	size_t n = strlen(lit);
+	return a.n == n && (n == 0 || memcmp(a.p, lit, n) == 0);
+}
+
+static inline bool bs_str_istarts(bs_str a, const char *lit) /* ASCII case-insensitive prefix */
+{
+	size_t n = strlen(lit);
+	if (a.n < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (bs_ascii_lower((unsigned char)a.p[i]) != bs_ascii_lower((unsigned char)lit[i]))
+			return false;
+	return true;
+}
+
+static inline bool bs_str_ieq(bs_str a, const char *lit) /* ASCII case-insensitive */
+{
+	return a.n == strlen(lit) && bs_str_istarts(a, lit);
+}
 const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t nn);
 
 /* An IPv4 or IPv6 address. IPv4-mapped IPv6 (::ffff:a.b.c.d) is stored as
