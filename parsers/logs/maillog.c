@@ -206,12 +206,23 @@ static uint64_t ask_owners(bs_str prog)
 	return owners;
 }
 
+/* A program name's first and last 8 bytes and its length, mixed: a few
+ * instructions per line (names differ at their ends: postfix/smtp, smtpd). */
+static size_t prog_hash(bs_str prog)
+{
+	uint64_t head = 0, tail = 0;
+	memcpy(&head, prog.p, prog.n < 8 ? prog.n : 8);
+	if (prog.n > 8)
+		memcpy(&tail, prog.p + prog.n - 8, 8);
+	return (size_t)(((head ^ tail * UINT64_C(0x9E3779B97F4A7C15) ^ prog.n) * UINT64_C(0xff51afd7ed558ccd)) >> 58);
+}
+
 /* The daemons whose program test takes this name, as a mask. */
 static uint64_t prog_owners(struct bs_maillog *m, bs_str prog)
 {
 	if (prog.n == 0 || prog.n > PROG_MAX)
 		return prog.n ? ask_owners(prog) : 0;
-	size_t h = (size_t)bs_hash_bytes(prog.p, prog.n, 0);
+	size_t h = prog_hash(prog);
 	for (;; h++) {
 		struct prog_slot *slot = &m->progs[h % PROG_SLOTS];
 		if (slot->n == prog.n && memcmp(slot->name, prog.p, prog.n) == 0)

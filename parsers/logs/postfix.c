@@ -267,9 +267,26 @@ static void rcpt_set(struct bs_postfix *p, const struct bs_line_ctx *c, struct t
 
 /* ---------------------------------------------------------- line pieces */
 
+/* What each byte can be in a queue id: QID_OK any (letters and digits),
+ * QID_HEX an upper-case hex digit, QID_VOWEL a vowel of either case. A
+ * table: every character of every queue id candidate passes here, on the
+ * hottest path of a maillog. */
+enum { QID_OK = 1, QID_HEX = 2, QID_VOWEL = 4 };
+#define QID_VOWEL_OF(c) (((c) | 0x20) == 'a' || ((c) | 0x20) == 'e' || ((c) | 0x20) == 'i' || ((c) | 0x20) == 'o' || \
+			 ((c) | 0x20) == 'u')
+#define QID_CLASS(c)                                                                                            \
+	(((c) >= '0' && (c) <= '9') ? QID_OK | QID_HEX                                                       \
+	 : ((c) >= 'A' && (c) <= 'Z') ? QID_OK | ((c) <= 'F' ? QID_HEX : 0) | (QID_VOWEL_OF(c) ? QID_VOWEL : 0) \
+	 : ((c) >= 'a' && (c) <= 'z') ? QID_OK | (QID_VOWEL_OF(c) ? QID_VOWEL : 0)                           \
+				      : 0)
+#define QID_CLASS4(c) QID_CLASS(c), QID_CLASS((c) + 1), QID_CLASS((c) + 2), QID_CLASS((c) + 3)
+#define QID_CLASS16(c) QID_CLASS4(c), QID_CLASS4((c) + 4), QID_CLASS4((c) + 8), QID_CLASS4((c) + 12)
+#define QID_CLASS64(c) QID_CLASS16(c), QID_CLASS16((c) + 16), QID_CLASS16((c) + 32), QID_CLASS16((c) + 48)
+static const unsigned char qid_class[256] = { QID_CLASS64(0), QID_CLASS64(64), QID_CLASS64(128), QID_CLASS64(192) };
+
 static bool qid_char(char ch)
 {
-	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+	return qid_class[(unsigned char)ch] & QID_OK;
 }
 
 /* Short ids are upper-case hex; long ids (enable_long_queue_ids) are 10
@@ -278,24 +295,16 @@ static bool is_qid(bs_str s)
 {
 	if (s.n < 5 || s.n >= PF_QID_MAX)
 		return false;
-	bool hex = true, vowel = false, z_after_time = s.n >= 12 && s.p[10] == 'z';
+	unsigned all = QID_OK | QID_HEX, any = 0;
 	for (size_t i = 0; i < s.n; i++) {
-		char ch = s.p[i];
-		if (!qid_char(ch))
+		unsigned k = qid_class[(unsigned char)s.p[i]];
+		if (!(k & QID_OK))
 			return false;
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F')))
-			hex = false;
-		/* a switch, not strchr(): this runs for every character of every
-		 * queue id candidate, on the hottest path of a maillog */
-		switch (ch | 0x20) {
-		case 'a': case 'e': case 'i': case 'o': case 'u':
-			vowel = true;
-			break;
-		default:
-			break;
-		}
+		all &= k;
+		any |= k;
 	}
-	return hex || (z_after_time && !vowel);
+	bool z_after_time = s.n >= 12 && s.p[10] == 'z';
+	return (all & QID_HEX) || (z_after_time && !(any & QID_VOWEL));
 }
 
 static bool starts(bs_str s, const char *lit)
@@ -327,8 +336,8 @@ static bool field(bs_str s, const char *key, bs_str *val)
 				e = v;
 				/* The closing '>' is the last one before the next ", x=" / " x=" or the end. */
 				const char *close = NULL;
-				for (const char *q = v; q < end; q++) {
-					if (*q == '>' && (q + 1 == end || q[1] == ',' || q[1] == ' ' || q[1] == ';')) {
+				for (const char *q = v; q < end && (q = memchr(q, '>', (size_t)(end - q))) != NULL; q++) {
+					if (q + 1 == end || q[1] == ',' || q[1] == ' ' || q[1] == ';') {
 						close = q;
 						break;
 					}
