@@ -207,42 +207,62 @@ static size_t dc_kv_start(bs_str text)
 	}
 }
 
-/* The value of "key=" in a kv list: the last occurrence, so that a forged
- * ", rip=" inside a user name is overridden by the real field after it. */
-static bs_str dc_kv(bs_str kv, const char *key, size_t *pos)
+/* The keys of a login line's list that are read. */
+enum dc_key { DK_METHOD, DK_RIP, DK_LIP, DK_SESSION, DK_RPORT, DK_LPORT, DK_N };
+static const char *const dc_keys[DK_N] = { "method", "rip", "lip", "session", "rport", "lport" };
+
+/* For each key: where its last ", key=" is (sep) and where its value
+ * starts (val), SIZE_MAX when absent. The last occurrence, so that a forged
+ * ", rip=" inside a user name is overridden by the real field after it;
+ * "key=" at the very start when there is no ", key=". One pass over the
+ * list's commas (a search backwards per key was a tenth of a line). */
+struct dc_kv_index {
+	size_t sep[DK_N], val[DK_N];
+};
+
+static void dc_kv_index(bs_str kv, struct dc_kv_index *ix)
 {
-	/* ", key=" built by hand: snprintf here was a tenth of a Dovecot line */
-	char pat[24] = ", ";
-	size_t kn = strlen(key), at;
-	if (kn > sizeof pat - 4)
-		kn = sizeof pat - 4;
-	memcpy(pat + 2, key, kn);
-	pat[2 + kn] = '=';
-	pat[3 + kn] = 0;
-	at = dc_rfind(kv, kv.n, pat);
-	if (at != SIZE_MAX) {
-		at += 3 + kn;
-	} else {
-		if (!dc_starts(kv, pat + 2)) /* "key=" at the start */
-			return BS_STR_NULL;
-		at = 1 + kn;
+	for (int k = 0; k < DK_N; k++)
+		ix->sep[k] = ix->val[k] = SIZE_MAX;
+	const char *end = kv.p + kv.n;
+	for (const char *p = kv.p; p < end && (p = memchr(p, ',', (size_t)(end - p))) != NULL; p++) {
+		if (end - p < 2 || p[1] != ' ')
+			continue;
+		bs_str rest = bs_str_make(p + 2, (size_t)(end - p - 2));
+		for (int k = 0; k < DK_N; k++) {
+			size_t kn = strlen(dc_keys[k]);
+			if (rest.n > kn && rest.p[kn] == '=' && memcmp(rest.p, dc_keys[k], kn) == 0) {
+				ix->sep[k] = (size_t)(p - kv.p);
+				ix->val[k] = ix->sep[k] + 3 + kn;
+				break;
+			}
+		}
 	}
-	if (pos)
-		*pos = at;
-	size_t end = dc_find(kv, at, ",");
-	return dc_sub(kv, at, end);
+	for (int k = 0; k < DK_N; k++) {
+		size_t kn = strlen(dc_keys[k]);
+		if (ix->sep[k] == SIZE_MAX && kv.n > kn && kv.p[kn] == '=' && memcmp(kv.p, dc_keys[k], kn) == 0)
+			ix->val[k] = kn + 1;
+	}
+}
+
+/* The value of a key: up to the next ',' (values hold none but the user's). */
+static bs_str dc_kv(bs_str kv, const struct dc_kv_index *ix, enum dc_key key)
+{
+	size_t at = ix->val[key];
+	if (at == SIZE_MAX)
+		return BS_STR_NULL;
+	const char *comma = at < kv.n ? memchr(kv.p + at, ',', kv.n - at) : NULL;
+	return dc_sub(kv, at, comma ? (size_t)(comma - kv.p) : SIZE_MAX);
 }
 
 /* Key positions after which the user name cannot extend. */
-static size_t dc_user_limit(bs_str kv)
+static size_t dc_user_limit(bs_str kv, const struct dc_kv_index *ix)
 {
-	static const char *const after_user[] = { ", method=", ", rip=", ", lip=" };
+	static const enum dc_key after_user[] = { DK_METHOD, DK_RIP, DK_LIP };
 	size_t limit = kv.n;
-	for (size_t i = 0; i < sizeof after_user / sizeof after_user[0]; i++) {
-		size_t at = dc_rfind(kv, kv.n, after_user[i]);
-		if (at != SIZE_MAX && at < limit)
-			limit = at;
-	}
+	for (size_t i = 0; i < sizeof after_user / sizeof after_user[0]; i++)
+		if (ix->sep[after_user[i]] < limit)
+			limit = ix->sep[after_user[i]];
 	return limit;
 }
 
@@ -273,9 +293,11 @@ static enum bs_verdict dc_login_line(const struct bs_line_ctx *c, bs_str service
 	}
 	bs_str reason = dc_sub(text, 0, k >= 2 ? k - 2 : 0);
 	bs_str kv = dc_sub(text, k, text.n);
+	struct dc_kv_index ix;
+	dc_kv_index(kv, &ix);
 	bs_str user = BS_STR_NULL;
 	if (dc_starts(kv, "user=<")) {
-		size_t limit = dc_user_limit(kv), close = SIZE_MAX;
+		size_t limit = dc_user_limit(kv, &ix), close = SIZE_MAX;
 		for (size_t i = 6; i < limit; i++)
 			if (kv.p[i] == '>')
 				close = i;
@@ -297,25 +319,25 @@ static enum bs_verdict dc_login_line(const struct bs_line_ctx *c, bs_str service
 		success = 0; /* Dovecot 1.x: a user was tried and the client gave up */
 	else
 		return BS_IGNORED; /* no auth attempts, TLS handshake failures ... */
-	bs_str rip = dc_kv(kv, "rip", NULL);
+	bs_str rip = dc_kv(kv, &ix, DK_RIP);
 	bs_ip src, dst;
 	if (!bs_ip_parse(rip.p, rip.n, &src)) {
 		bs_line_debug(c, DAEMON, rip.n ? "rip= is not an address" : "login line without rip=");
 		return BS_MALFORMED;
 	}
-	bs_str lip = dc_kv(kv, "lip", NULL);
+	bs_str lip = dc_kv(kv, &ix, DK_LIP);
 	if (!bs_ip_parse(lip.p, lip.n, &dst))
 		memset(&dst, 0, sizeof dst);
 	bs_str session = BS_STR_NULL;
-	size_t spos = 0;
-	bs_str sval = dc_kv(kv, "session", &spos);
+	size_t spos = ix.val[DK_SESSION];
+	bs_str sval = dc_kv(kv, &ix, DK_SESSION);
 	if (sval.n >= 2 && sval.p[0] == '<') {
 		size_t close = dc_find(kv, spos, ">");
 		if (close != SIZE_MAX)
 			session = dc_sub(kv, spos + 1, close);
 	}
-	dc_emit_auth(c, dc_proto_of(service), success, user, dc_kv(kv, "method", NULL), session, &src, &dst,
-		     dc_port(dc_kv(kv, "rport", NULL)), dc_port(dc_kv(kv, "lport", NULL)));
+	dc_emit_auth(c, dc_proto_of(service), success, user, dc_kv(kv, &ix, DK_METHOD), session, &src,
+		     &dst, dc_port(dc_kv(kv, &ix, DK_RPORT)), dc_port(dc_kv(kv, &ix, DK_LPORT)));
 	return BS_PARSED;
 }
 
