@@ -4,6 +4,7 @@
 #include "config.h"
 #include <stdio.h>
 #include "parsers/logs/maillog.h"
+#include "parsers/logs/webmail.h"
 #include "tap.h"
 
 #include <malloc.h>
@@ -166,10 +167,40 @@ static void test_many_programs(void)
 	bs_maillog_free(m);
 }
 
+/* bs_wm_find (the webmail parsers' search) against memmem: random texts
+ * of a small alphabet (many partial matches), up to past its short-text
+ * limit, needles of 1 to 7 bytes, at every offset of a separately
+ * allocated copy (an overread trips the sanitizers). */
+static void test_wm_find(void)
+{
+	static const char alphabet[] = "ab -()";
+	unsigned seed = 12345, wrong = 0, runs = 0;
+	for (int round = 0; round < 4000; round++) {
+		size_t n = (size_t)(rand_r(&seed) % 700), nn = 1 + (size_t)(rand_r(&seed) % 7);
+		char *text = malloc(n ? n : 1), needle[8];
+		for (size_t i = 0; i < n; i++)
+			text[i] = alphabet[rand_r(&seed) % 6];
+		for (size_t i = 0; i < nn; i++)
+			needle[i] = alphabet[rand_r(&seed) % 6];
+		needle[nn] = 0;
+		for (size_t from = 0; from <= n && from < 3; from++) {
+			bs_str s = bs_str_make(text + from, n - from);
+			const char *want = s.n ? memmem(s.p, s.n, needle, nn) : NULL;
+			wrong += bs_wm_find(s, needle) != want;
+			runs++;
+		}
+		free(text);
+	}
+	is_int(wrong, 0, "bs_wm_find == memmem on %u random texts", runs);
+	is_int(bs_wm_find(bs_str_make("abc", 3), "") == NULL, 0, "an empty needle is found at the start");
+	ok(bs_wm_find(bs_str_make("", 0), "a") == NULL, "nothing is found in an empty text");
+}
+
 int main(void)
 {
 	test_dispatch();
 	test_many_programs();
+	test_wm_find();
 	test_no_alloc_per_line();
 	test_tracking_bounded();
 	return tap_done();
