@@ -139,6 +139,14 @@ static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
 static size_t forwarded_list(const char *line, size_t len, bs_ip *client)
 {
 	size_t i = 0, lead = 0;
+	/* A list has a ',' right after its first entry; without one the loop
+	 * below answers 0 whatever the entry is (it needs a second entry), so
+	 * the usual line is not made to parse its client twice. */
+	while (i < len && line[i] != ' ' && line[i] != ',')
+		i++;
+	if (i + 1 >= len || line[i] != ',')
+		return 0;
+	i = 0;
 	bool found = false, public_found = false, have = false;
 	for (int k = 0; k < 32; k++) {
 		size_t s = i;
