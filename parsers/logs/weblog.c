@@ -23,6 +23,36 @@ static bs_str next_token(struct cursor *k)
 	return bs_str_make(s, (size_t)(k->p - s));
 }
 
+/* The quote that closes a string whose bytes start at s: the first '"' not
+ * taken by a backslash (a backslash takes the byte after it). Found with
+ * memchr: a quote is escaped only if a backslash comes before it. */
+static const char *closing_quote(const char *s, const char *end)
+{
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	while (q) {
+		const char *b = memchr(s, '\\', (size_t)(q - s));
+		if (!b)
+			return q;
+		s = b + 2; /* b < q: the byte it takes is there */
+		if (s > q) /* it took q */
+			q = memchr(s, '"', (size_t)(end - s));
+	}
+	return NULL;
+}
+
+/* nginx's end of a request line: a quote followed by " NNN" (the status)
+ * and a space or the line's end. */
+static const char *request_end(const char *s, const char *end)
+{
+	if (end - s < 5)
+		return NULL;
+	for (const char *q = s; (q = memchr(q, '"', (size_t)(end - 4 - q))) != NULL; q++)
+		if (q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' && q[4] >= '0' &&
+		    q[4] <= '9' && (q + 5 == end || q[5] == ' '))
+			return q;
+	return NULL;
+}
+
 /* A "quoted" string where \" and \\ are escapes (Apache writes them so);
  * the bytes are returned as written, escapes included. */
 static bool quoted(struct cursor *k, bs_str *out)
@@ -32,26 +62,17 @@ static bool quoted(struct cursor *k, bs_str *out)
 	if (at_end(k) || *k->p != '"')
 		return false;
 	const char *s = ++k->p;
-	if (k->request) {
-		/* nginx does not escape '"' in the request line: its end is the
-		 * quote followed by " NNN " (the status), when there is one. */
-		for (const char *q = s; q + 5 <= k->end; q++)
-			if (q[0] == '"' && q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' &&
-			    q[4] >= '0' && q[4] <= '9' && (q + 5 == k->end || q[5] == ' ')) {
-				*out = bs_str_make(s, (size_t)(q - s));
-				k->p = q + 1;
-				return true;
-			}
-	}
-	while (!at_end(k) && *k->p != '"') {
-		if (*k->p == '\\' && k->p + 1 < k->end)
-			k->p++;
-		k->p++;
-	}
-	if (at_end(k))
+	/* nginx does not escape '"' in the request line: its end is the
+	 * quote followed by the status, when there is one. */
+	const char *q = k->request ? request_end(s, k->end) : NULL;
+	if (!q)
+		q = closing_quote(s, k->end);
+	if (!q) {
+		k->p = k->end;
 		return false;
-	*out = bs_str_make(s, (size_t)(k->p - s));
-	k->p++;
+	}
+	*out = bs_str_make(s, (size_t)(q - s));
+	k->p = q + 1;
 	return true;
 }
 
