@@ -7,40 +7,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
+/* A hex digit's value plus one; 0 for any other byte. */
+#define HEX6(c0, v0) [c0] = v0 + 1, [c0 + 1] = v0 + 2, [c0 + 2] = v0 + 3, [c0 + 3] = v0 + 4, [c0 + 4] = v0 + 5, [c0 + 5] = v0 + 6
+static const uint8_t hex1[256] = { HEX6('0', 0), ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, HEX6('a', 10), HEX6('A', 10) };
+
+/* tolower in the C locale (the program never sets another) */
+static inline unsigned char lower_ascii(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
 
 /* Percent-decode (and '+' to space) into out, lower-casing: the patterns
- * below are matched on the decoded, lower-cased text. */
-static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize)
+ * below are matched on the decoded, lower-cased text. *again: the output
+ * holds a '%' or a '+', the only bytes a second decoding could change.
+ * out may be p: no byte is written before it is read. */
+static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize, bool *again)
 {
 	size_t o = 0;
+	bool more = false;
 	for (size_t i = 0; i < n && o + 1 < outsize; i++) {
-		int c = (unsigned char)p[i];
-		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
-			i += 2;
+		unsigned char c = (unsigned char)p[i];
+		if (c == '%') {
+			unsigned hi, lo;
+			if (i + 2 < n && (hi = hex1[(unsigned char)p[i + 1]]) != 0 && (lo = hex1[(unsigned char)p[i + 2]]) != 0) {
+				c = (unsigned char)((hi - 1) * 16 + lo - 1);
+				i += 2;
+			}
+			more = more || c == '%' || c == '+';
 		} else if (c == '+') {
 			c = ' ';
 		}
-		out[o++] = (char)tolower(c);
+		out[o++] = (char)lower_ascii(c);
 	}
 	out[o] = 0;
+	*again = more;
 	return o;
 }
 
 #define DECODE_MAX 4096
 
+/* Decoded twice into buf (DECODE_MAX bytes); the second decoding, in
+ * place, only when the first left something it could change. */
 static size_t decode_twice(bs_str s, char *buf)
 {
-	char tmp[DECODE_MAX];
-	size_t n = decode_lower(s.p, s.n, tmp, sizeof tmp);
-	return decode_lower(tmp, n, buf, DECODE_MAX);
+	bool again;
+	size_t n = decode_lower(s.p, s.n, buf, DECODE_MAX, &again);
+	return again ? decode_lower(buf, n, buf, DECODE_MAX, &again) : n;
 }
 
 /* Borrowed strings may be {NULL, 0}: the classifiers see them as "". */
