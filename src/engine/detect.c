@@ -115,29 +115,57 @@ static const struct exploit_pat {
 
 /* Patterns by first byte, with their lengths: one pass over the URI tries
  * only the patterns that can start at each byte (it was one memmem per
- * pattern, 59 passes, a tenth of a capture run). */
+ * pattern, 59 passes, a tenth of a capture run). The pass looks first at
+ * the byte pair there: a bit per pair that some pattern starts with (every
+ * pattern has two bytes at least, none a NUL) lets most bytes by at once. */
 static struct {
 	uint8_t n;
 	uint8_t ix[MAX_PATS_PER_BYTE];
 } pats_by_first[256];
 static uint8_t pat_len[NEXPLOIT_PATS];
+static uint64_t pair_starts[65536 / 64];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
+
+static unsigned byte_pair(const char *p) { return (unsigned char)p[0] | (unsigned)(unsigned char)p[1] << 8; }
 
 static void index_pats(void)
 {
 	for (size_t i = 0; i < NEXPLOIT_PATS; i++) {
 		unsigned char c = (unsigned char)exploit_pats[i].s[0];
 		pat_len[i] = (uint8_t)strlen(exploit_pats[i].s);
-		if (pats_by_first[c].n == MAX_PATS_PER_BYTE)
-			abort(); /* a pattern table edit went past the index: fail loudly, never skip a pattern */
+		/* a pattern table edit went past the index or the pair filter:
+		 * fail loudly, never skip a pattern */
+		if (pats_by_first[c].n == MAX_PATS_PER_BYTE || pat_len[i] < 2)
+			abort();
 		pats_by_first[c].ix[pats_by_first[c].n++] = (uint8_t)i;
+		unsigned pair = byte_pair(exploit_pats[i].s);
+		pair_starts[pair / 64] |= (uint64_t)1 << (pair % 64);
 	}
 }
 
-static bool has_prefix_ci(bs_str s, const char *lit)
+/* The kinds of the patterns not in k that start at d[i] (d: n bytes and a NUL). */
+static unsigned pats_at(const char *d, size_t i, size_t n, unsigned k)
 {
-	return bs_str_istarts(s, lit);
+	unsigned char c = (unsigned char)d[i];
+	for (unsigned j = 0; j < pats_by_first[c].n; j++) {
+		unsigned ix = pats_by_first[c].ix[j];
+		if (!(k & exploit_pats[ix].kind) && pat_len[ix] <= n - i && memcmp(d + i, exploit_pats[ix].s, pat_len[ix]) == 0)
+			k |= exploit_pats[ix].kind;
+	}
+	return k;
 }
+
+/* s starts with lit (lower-case, n bytes), in any case */
+static bool starts_ci(bs_str s, const char *lit, size_t n)
+{
+	if (s.n < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower_ascii((unsigned char)s.p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+#define STARTS_CI(s, lit) starts_ci(s, lit, sizeof lit - 1)
 
 /* Exchange 2010-2019's own pages in /owa/auth/ */
 static bool owa_stock_page(bs_str page)
@@ -164,20 +192,21 @@ static bool owa_stock_page(bs_str page)
 static unsigned exchange_exploit(bs_str uri, const char *decoded, size_t n)
 {
 	bs_str path = bs_uri_path(uri);
+	bool ecp = STARTS_CI(path, "/ecp/"), owa_auth = STARTS_CI(path, "/owa/auth/");
 	unsigned k = 0;
 	bs_str name = BS_STR_NULL;
-	if (has_prefix_ci(path, "/ecp/"))
+	if (ecp)
 		name = bs_str_make(path.p + 5, path.n - 5);
-	else if (has_prefix_ci(path, "/owa/auth/"))
+	else if (owa_auth)
 		name = bs_str_make(path.p + 10, path.n - 10);
 	if (name.n >= 4 && name.n <= 6 && !memchr(name.p, '/', name.n) && bs_str_ieq(bs_str_make(name.p + name.n - 3, 3), ".js"))
 		k |= BS_EXPLOIT_SSRF;
 	/* OWA's logon page carries where to go after the login as a full URL,
 	 * "logon.aspx?url=https://mail.../owa/": no inclusion */
-	if (has_prefix_ci(path, "/owa/auth/") && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
+	if (owa_auth && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
 		k |= NOT_INCLUSION;
-	const char *q = memchr(decoded, '?', n);
-	if (has_prefix_ci(path, "/ecp/") && q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
+	const char *q = ecp ? memchr(decoded, '?', n) : NULL;
+	if (q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
 		k |= BS_EXPLOIT_UPLOAD;
 	return k;
 }
@@ -191,12 +220,9 @@ unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 	size_t n = decode_twice(uri, d);
 	unsigned k = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)d[i];
-		for (unsigned j = 0; j < pats_by_first[c].n; j++) {
-			unsigned ix = pats_by_first[c].ix[j];
-			if (!(k & exploit_pats[ix].kind) && pat_len[ix] <= n - i && memcmp(d + i, exploit_pats[ix].s, pat_len[ix]) == 0)
-				k |= exploit_pats[ix].kind;
-		}
+		unsigned pair = byte_pair(d + i); /* d[n] is the NUL */
+		if (pair_starts[pair / 64] >> (pair % 64) & 1)
+			k = pats_at(d, i, n, k);
 	}
 	if (upload_filename.n && bs_detect_script_path(upload_filename))
 		k |= BS_EXPLOIT_UPLOAD;
@@ -249,9 +275,9 @@ bool bs_detect_shell_dir(bs_str path)
 	if (!aspnet)
 		return false;
 	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
-	if (has_prefix_ci(path, "/aspnet_client/"))
+	if (STARTS_CI(path, "/aspnet_client/"))
 		return true;
-	if (!has_prefix_ci(path, "/owa/auth/"))
+	if (!STARTS_CI(path, "/owa/auth/"))
 		return false;
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
 }
