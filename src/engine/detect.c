@@ -58,19 +58,36 @@ static bs_str nonnull(bs_str s)
 	return s.p ? s : bs_str_make("", 0);
 }
 
+/* A literal and its length, known when compiled */
+struct lit {
+	const char *s;
+	size_t n;
+};
+#define LIT(s) { s, sizeof s - 1 }
+
+/* The "://" of an absolute-form request target, in its first 16 bytes. */
+static const char *scheme_sep(const char *p, size_t n)
+{
+	size_t lim = (n < 16 ? n : 16) - 2; /* where a ':' can start it */
+	for (const char *c = p; (c = memchr(c, ':', (size_t)(p + lim - c))) != NULL; c++)
+		if (c[1] == '/' && c[2] == '/')
+			return c;
+	return NULL;
+}
+
 bs_str bs_uri_path(bs_str uri)
 {
 	uri = nonnull(uri);
 	const char *p = uri.p, *end = uri.p + uri.n;
 	/* absolute-form request target: skip scheme://host */
-	const char *scheme = uri.n > 8 ? bs_memmem_ci(p, uri.n < 16 ? uri.n : 16, "://", 3) : NULL;
+	const char *scheme = uri.n > 8 ? scheme_sep(p, uri.n) : NULL;
 	if (scheme) {
 		const char *slash = memchr(scheme + 3, '/', (size_t)(end - scheme - 3));
 		p = slash ? slash : end;
 	}
 	const char *q = memchr(p, '?', (size_t)(end - p));
-	const char *h = memchr(p, '#', (size_t)(end - p));
-	if (h && (!q || h < q))
+	const char *h = memchr(p, '#', (size_t)((q ? q : end) - p)); /* a '#' before the '?' */
+	if (h)
 		q = h;
 	return bs_str_make(p, (size_t)((q ? q : end) - p));
 }
@@ -243,36 +260,36 @@ const char *bs_exploit_kind_name(unsigned k)
 	return "none";
 }
 
-bool bs_detect_script_path(bs_str path)
+/* The path ends with one of exts (lower-case, each with one dot, its
+ * first byte): "ends with it" is "the part from the last dot is it". */
+static bool ext_among(bs_str path, const struct lit *exts, size_t nexts)
 {
-	path = nonnull(path);
-	static const char *const ext[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phar",
-	                                   ".pl", ".cgi", ".asp", ".aspx", ".jsp", ".jspx", ".sh", ".py" };
-	/* every extension has one dot, its first byte: "ends with it" is "the
-	 * part from the last dot is it" (one comparison per extension, on a
-	 * few bytes, instead of a search each) */
 	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
-	if (!dot)
+	size_t n = dot ? (size_t)(path.p + path.n - dot) : 0;
+	char tail[8];
+	if (n == 0 || n > sizeof tail)
 		return false;
-	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
-	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
-		if (bs_str_ieq(tail, ext[i]))
+	for (size_t i = 0; i < n; i++)
+		tail[i] = (char)lower_ascii((unsigned char)dot[i]);
+	for (size_t i = 0; i < nexts; i++)
+		if (exts[i].n == n && memcmp(tail, exts[i].s, n) == 0)
 			return true;
 	return false;
+}
+
+bool bs_detect_script_path(bs_str path)
+{
+	static const struct lit ext[] = { LIT(".php"), LIT(".phtml"), LIT(".php3"), LIT(".php4"), LIT(".php5"),
+	                                  LIT(".php7"), LIT(".phar"), LIT(".pl"), LIT(".cgi"), LIT(".asp"),
+	                                  LIT(".aspx"), LIT(".jsp"), LIT(".jspx"), LIT(".sh"), LIT(".py") };
+	return ext_among(nonnull(path), ext, sizeof ext / sizeof *ext);
 }
 
 bool bs_detect_shell_dir(bs_str path)
 {
 	path = nonnull(path);
-	static const char *const ext[] = { ".aspx", ".ashx", ".asmx", ".asp" };
-	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
-	if (!dot)
-		return false;
-	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
-	bool aspnet = false;
-	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
-		aspnet = aspnet || bs_str_ieq(tail, ext[i]);
-	if (!aspnet)
+	static const struct lit ext[] = { LIT(".aspx"), LIT(".ashx"), LIT(".asmx"), LIT(".asp") };
+	if (!ext_among(path, ext, sizeof ext / sizeof *ext))
 		return false;
 	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
 	if (STARTS_CI(path, "/aspnet_client/"))
@@ -280,6 +297,37 @@ bool bs_detect_shell_dir(bs_str path)
 	if (!STARTS_CI(path, "/owa/auth/"))
 		return false;
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
+}
+
+/* A parameter name that web shells use, "=" included */
+static bool shell_param(const char *name, size_t n)
+{
+	static const struct lit names[] = { LIT("cmd="), LIT("command="), LIT("exec="),
+	                                    LIT("execute="), LIT("shell="), LIT("run=") };
+	for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+		if (n == names[k].n && memcmp(name, names[k].s, n) == 0)
+			return true;
+	return false;
+}
+
+/* A value that is a shell command: a command's name, whole or followed by
+ * a space or ';' (those ending in ' ', '-' or '/' need no end) */
+static bool shell_command(const char *val, size_t vlen)
+{
+	static const struct lit cmds[] = { LIT("id"), LIT("whoami"), LIT("uname"), LIT("ls "), LIT("ls -"),
+	                                   LIT("cat "), LIT("pwd"), LIT("wget "), LIT("curl "), LIT("mysql "),
+	                                   LIT("mysqldump"), LIT("nc "), LIT("ps "), LIT("netstat"),
+	                                   LIT("ifconfig"), LIT("chmod "), LIT("echo "), LIT("tar "),
+	                                   LIT("find /"), LIT("rm -"), LIT("perl -e"), LIT("python -c"),
+	                                   LIT("bash -"), LIT("sh -c"), LIT("/bin/"), LIT("/tmp/"), LIT("ftp ") };
+	for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+		size_t cl = cmds[k].n;
+		char last = cmds[k].s[cl - 1];
+		if (vlen >= cl && val[0] == cmds[k].s[0] && memcmp(val, cmds[k].s, cl) == 0 &&
+		    (vlen == cl || last == ' ' || last == '-' || last == '/' || val[cl] == ' ' || val[cl] == ';'))
+			return true;
+	}
+	return false;
 }
 
 bool bs_detect_cmdlike(bs_str uri)
@@ -291,35 +339,15 @@ bool bs_detect_cmdlike(bs_str uri)
 	bs_str query = bs_str_make(q + 1, (size_t)(uri.p + uri.n - q - 1));
 	char d[DECODE_MAX];
 	size_t n = decode_twice(query, d);
-	/* parameter names that web shells use */
-	static const char *const names[] = { "cmd=", "command=", "exec=", "execute=", "shell=", "run=" };
-	/* values that are shell commands */
-	static const char *const cmds[] = { "id", "whoami", "uname", "ls ", "ls -", "cat ", "pwd", "wget ",
-	                                    "curl ", "mysql ", "mysqldump", "nc ", "ps ", "netstat",
-	                                    "ifconfig", "chmod ", "echo ", "tar ", "find /", "rm -", "perl -e",
-	                                    "python -c", "bash -", "sh -c", "/bin/", "/tmp/", "ftp " };
 	for (size_t i = 0; i < n;) {
 		/* one parameter: [name=]value */
-		size_t j = i;
-		while (j < n && d[j] != '&')
-			j++;
+		const char *amp = memchr(d + i, '&', n - i);
+		size_t j = amp ? (size_t)(amp - d) : n;
 		const char *eq = memchr(d + i, '=', j - i);
 		if (eq) {
-			size_t namelen = (size_t)(eq - (d + i)) + 1;
 			const char *val = eq + 1;
 			size_t vlen = (size_t)(d + j - val);
-			bool shell_name = false;
-			for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-				if (namelen == strlen(names[k]) && memcmp(d + i, names[k], namelen) == 0)
-					shell_name = true;
-			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
-				size_t cl = strlen(cmds[k]);
-				if (vlen >= cl && memcmp(val, cmds[k], cl) == 0 &&
-				    (vlen == cl || cmds[k][cl - 1] == ' ' || cmds[k][cl - 1] == '-' ||
-				     cmds[k][cl - 1] == '/' || val[cl] == ' ' || val[cl] == ';'))
-					return true;
-			}
-			if (shell_name && vlen > 0)
+			if (shell_command(val, vlen) || (vlen > 0 && shell_param(d + i, (size_t)(val - (d + i)))))
 				return true;
 		}
 		i = j + 1;
