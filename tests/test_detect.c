@@ -3,7 +3,333 @@
 #include "tap.h"
 #include "src/engine/detect.h"
 
+#include <ctype.h>
+
 static bs_str S(const char *s) { return bs_str_make(s, strlen(s)); }
+
+/* The request classifiers as they were before their speed-ups (the
+ * exploit patterns with one memmem each, as before the one-pass index):
+ * the classifiers must give the same answers on any input. */
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode (and '+' to space) into out, lower-casing: the patterns
+ * below are matched on the decoded, lower-cased text. */
+static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < outsize; i++) {
+		int c = (unsigned char)p[i];
+		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		out[o++] = (char)tolower(c);
+	}
+	out[o] = 0;
+	return o;
+}
+
+#define DECODE_MAX 4096
+
+static size_t decode_twice(bs_str s, char *buf)
+{
+	char tmp[DECODE_MAX];
+	size_t n = decode_lower(s.p, s.n, tmp, sizeof tmp);
+	return decode_lower(tmp, n, buf, DECODE_MAX);
+}
+
+/* Borrowed strings may be {NULL, 0}: the classifiers see them as "". */
+static bs_str nonnull(bs_str s)
+{
+	return s.p ? s : bs_str_make("", 0);
+}
+
+static bool ref_script_path(bs_str path);
+
+static bs_str ref_uri_path(bs_str uri)
+{
+	uri = nonnull(uri);
+	const char *p = uri.p, *end = uri.p + uri.n;
+	/* absolute-form request target: skip scheme://host */
+	const char *scheme = uri.n > 8 ? bs_memmem_ci(p, uri.n < 16 ? uri.n : 16, "://", 3) : NULL;
+	if (scheme) {
+		const char *slash = memchr(scheme + 3, '/', (size_t)(end - scheme - 3));
+		p = slash ? slash : end;
+	}
+	const char *q = memchr(p, '?', (size_t)(end - p));
+	const char *h = memchr(p, '#', (size_t)(end - p));
+	if (h && (!q || h < q))
+		q = h;
+	return bs_str_make(p, (size_t)((q ? q : end) - p));
+}
+
+/* The request patterns, lower-case, matched on the twice-decoded,
+ * lower-cased URI. */
+static const struct exploit_pat {
+	const char *s;
+	unsigned kind;
+} exploit_pats[] = {
+	{ "../", BS_EXPLOIT_TRAVERSAL }, { "..\\", BS_EXPLOIT_TRAVERSAL }, { "/etc/passwd", BS_EXPLOIT_TRAVERSAL },
+	{ "/etc/shadow", BS_EXPLOIT_TRAVERSAL }, { "/proc/self/environ", BS_EXPLOIT_TRAVERSAL },
+	{ "c:\\windows", BS_EXPLOIT_TRAVERSAL },
+	/* inclusion: a parameter whose value is a URL or a PHP wrapper */
+	{ "=http://", BS_EXPLOIT_INCLUSION }, { "=https://", BS_EXPLOIT_INCLUSION }, { "=ftp://", BS_EXPLOIT_INCLUSION },
+	{ "=php://", BS_EXPLOIT_INCLUSION }, { "=data:", BS_EXPLOIT_INCLUSION }, { "=expect://", BS_EXPLOIT_INCLUSION },
+	{ "=file://", BS_EXPLOIT_INCLUSION }, { "=zip://", BS_EXPLOIT_INCLUSION }, { "=phar://", BS_EXPLOIT_INCLUSION },
+	{ "<?php", BS_EXPLOIT_CODE }, { "<?=", BS_EXPLOIT_CODE }, { "system(", BS_EXPLOIT_CODE }, { "exec(", BS_EXPLOIT_CODE },
+	{ "passthru(", BS_EXPLOIT_CODE }, { "shell_exec(", BS_EXPLOIT_CODE }, { "eval(", BS_EXPLOIT_CODE },
+	{ "base64_decode(", BS_EXPLOIT_CODE }, { "assert(", BS_EXPLOIT_CODE }, { "popen(", BS_EXPLOIT_CODE },
+	{ "proc_open(", BS_EXPLOIT_CODE }, { ";wget ", BS_EXPLOIT_CODE }, { ";curl ", BS_EXPLOIT_CODE },
+	{ "|wget ", BS_EXPLOIT_CODE }, { "|curl ", BS_EXPLOIT_CODE }, { ";id;", BS_EXPLOIT_CODE }, { "|id", BS_EXPLOIT_CODE },
+	{ "$(", BS_EXPLOIT_CODE }, { "`id`", BS_EXPLOIT_CODE }, { "${jndi:", BS_EXPLOIT_CODE }, { "<script", BS_EXPLOIT_CODE },
+	{ "javascript:", BS_EXPLOIT_CODE }, { "() { :; };", BS_EXPLOIT_CODE }, { "/bin/sh", BS_EXPLOIT_CODE },
+	{ "/bin/bash", BS_EXPLOIT_CODE }, { "cmd.exe", BS_EXPLOIT_CODE }, { "allow_url_include", BS_EXPLOIT_CODE },
+	{ "' or '1'='1", BS_EXPLOIT_SQLI }, { "' or 1=1", BS_EXPLOIT_SQLI }, { "\" or 1=1", BS_EXPLOIT_SQLI },
+	{ " or 1=1--", BS_EXPLOIT_SQLI }, { "union select", BS_EXPLOIT_SQLI }, { "union all select", BS_EXPLOIT_SQLI },
+	{ "information_schema", BS_EXPLOIT_SQLI }, { "sleep(", BS_EXPLOIT_SQLI }, { "benchmark(", BS_EXPLOIT_SQLI },
+	{ "' and 1=1", BS_EXPLOIT_SQLI }, { "'--", BS_EXPLOIT_SQLI }, { "';--", BS_EXPLOIT_SQLI },
+	{ "waitfor delay", BS_EXPLOIT_SQLI }, { "extractvalue(", BS_EXPLOIT_SQLI }, { "updatexml(", BS_EXPLOIT_SQLI },
+	{ "load_file(", BS_EXPLOIT_SQLI }, { "into outfile", BS_EXPLOIT_SQLI },
+	/* ProxyShell (CVE-2021-34473): the Autodiscover front end proxies to the
+	 * path after an "@" in the URL, "/autodiscover/autodiscover.json?@x/mapi/nspi"
+	 * or "...&Email=autodiscover/autodiscover.json%3F@x" */
+	{ "autodiscover.json?@", BS_EXPLOIT_SSRF }, { "autodiscover.json@", BS_EXPLOIT_SSRF },
+	/* CVE-2021-27065 (after ProxyLogon): ECP's OAB virtual directory reset
+	 * writes an .aspx web shell to a path the attacker chose */
+	{ "schema=resetoabvirtualdirectory", BS_EXPLOIT_UPLOAD },
+};
+#define NEXPLOIT_PATS (sizeof exploit_pats / sizeof *exploit_pats)
+
+static bool has_prefix_ci(bs_str s, const char *lit)
+{
+	return bs_str_istarts(s, lit);
+}
+
+/* Exchange 2010-2019's own pages in /owa/auth/ */
+static bool owa_stock_page(bs_str page)
+{
+	static const char *const stock[] = { "logon.aspx", "logoff.aspx", "errorfe.aspx", "error.aspx",
+	                                     "expiredpassword.aspx", "frowny.aspx", "timeoutlogout.aspx",
+	                                     "redirsuiteserviceproxy.aspx", "outlookcn.aspx", "signout.aspx",
+	                                     "getidtoken.aspx" };
+	for (size_t i = 0; i < sizeof stock / sizeof *stock; i++)
+		if (bs_str_ieq(page, stock[i]))
+			return true;
+	return false;
+}
+
+/* exchange_exploit's answer that the inclusion patterns matched nothing */
+#define NOT_INCLUSION (1u << 31)
+
+/* ProxyLogon (CVE-2021-26855): the X-BEResource cookie makes the front end
+ * proxy a request for a static file of one to three characters, "/ecp/y.js",
+ * "/ecp/x.js", "/owa/auth/x.js" (the cookie is not logged: the path is what
+ * an IIS log keeps). An .aspx named in the query of an ECP request is a file
+ * written through ECP (the web shell drops of 2021). decoded: the URI
+ * decoded and lower-cased. */
+static unsigned exchange_exploit(bs_str uri, const char *decoded, size_t n)
+{
+	bs_str path = ref_uri_path(uri);
+	unsigned k = 0;
+	bs_str name = BS_STR_NULL;
+	if (has_prefix_ci(path, "/ecp/"))
+		name = bs_str_make(path.p + 5, path.n - 5);
+	else if (has_prefix_ci(path, "/owa/auth/"))
+		name = bs_str_make(path.p + 10, path.n - 10);
+	if (name.n >= 4 && name.n <= 6 && !memchr(name.p, '/', name.n) && bs_str_ieq(bs_str_make(name.p + name.n - 3, 3), ".js"))
+		k |= BS_EXPLOIT_SSRF;
+	/* OWA's logon page carries where to go after the login as a full URL,
+	 * "logon.aspx?url=https://mail.../owa/": no inclusion */
+	if (has_prefix_ci(path, "/owa/auth/") && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
+		k |= NOT_INCLUSION;
+	const char *q = memchr(decoded, '?', n);
+	if (has_prefix_ci(path, "/ecp/") && q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
+		k |= BS_EXPLOIT_UPLOAD;
+	return k;
+}
+
+static unsigned ref_exploit(bs_str uri, bs_str upload_filename)
+{
+	uri = nonnull(uri);
+	upload_filename = nonnull(upload_filename);
+	char d[DECODE_MAX];
+	size_t n = decode_twice(uri, d);
+	unsigned k = 0;
+	for (size_t i = 0; i < NEXPLOIT_PATS; i++)
+		if (memmem(d, n, exploit_pats[i].s, strlen(exploit_pats[i].s)))
+			k |= exploit_pats[i].kind;
+	if (upload_filename.n && ref_script_path(upload_filename))
+		k |= BS_EXPLOIT_UPLOAD;
+	unsigned ex = exchange_exploit(uri, d, n);
+	if (ex & NOT_INCLUSION)
+		k &= ~(unsigned)BS_EXPLOIT_INCLUSION;
+	return k | (ex & ~NOT_INCLUSION);
+}
+static bool ref_script_path(bs_str path)
+{
+	path = nonnull(path);
+	static const char *const ext[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phar",
+	                                   ".pl", ".cgi", ".asp", ".aspx", ".jsp", ".jspx", ".sh", ".py" };
+	/* every extension has one dot, its first byte: "ends with it" is "the
+	 * part from the last dot is it" (one comparison per extension, on a
+	 * few bytes, instead of a search each) */
+	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
+	if (!dot)
+		return false;
+	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+		if (bs_str_ieq(tail, ext[i]))
+			return true;
+	return false;
+}
+
+static bool ref_shell_dir(bs_str path)
+{
+	path = nonnull(path);
+	static const char *const ext[] = { ".aspx", ".ashx", ".asmx", ".asp" };
+	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
+	if (!dot)
+		return false;
+	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
+	bool aspnet = false;
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+		aspnet = aspnet || bs_str_ieq(tail, ext[i]);
+	if (!aspnet)
+		return false;
+	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
+	if (has_prefix_ci(path, "/aspnet_client/"))
+		return true;
+	if (!has_prefix_ci(path, "/owa/auth/"))
+		return false;
+	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
+}
+
+static bool ref_cmdlike(bs_str uri)
+{
+	uri = nonnull(uri);
+	const char *q = memchr(uri.p, '?', uri.n);
+	if (!q)
+		return false;
+	bs_str query = bs_str_make(q + 1, (size_t)(uri.p + uri.n - q - 1));
+	char d[DECODE_MAX];
+	size_t n = decode_twice(query, d);
+	/* parameter names that web shells use */
+	static const char *const names[] = { "cmd=", "command=", "exec=", "execute=", "shell=", "run=" };
+	/* values that are shell commands */
+	static const char *const cmds[] = { "id", "whoami", "uname", "ls ", "ls -", "cat ", "pwd", "wget ",
+	                                    "curl ", "mysql ", "mysqldump", "nc ", "ps ", "netstat",
+	                                    "ifconfig", "chmod ", "echo ", "tar ", "find /", "rm -", "perl -e",
+	                                    "python -c", "bash -", "sh -c", "/bin/", "/tmp/", "ftp " };
+	for (size_t i = 0; i < n;) {
+		/* one parameter: [name=]value */
+		size_t j = i;
+		while (j < n && d[j] != '&')
+			j++;
+		const char *eq = memchr(d + i, '=', j - i);
+		if (eq) {
+			size_t namelen = (size_t)(eq - (d + i)) + 1;
+			const char *val = eq + 1;
+			size_t vlen = (size_t)(d + j - val);
+			bool shell_name = false;
+			for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+				if (namelen == strlen(names[k]) && memcmp(d + i, names[k], namelen) == 0)
+					shell_name = true;
+			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+				size_t cl = strlen(cmds[k]);
+				if (vlen >= cl && memcmp(val, cmds[k], cl) == 0 &&
+				    (vlen == cl || cmds[k][cl - 1] == ' ' || cmds[k][cl - 1] == '-' ||
+				     cmds[k][cl - 1] == '/' || val[cl] == ' ' || val[cl] == ';'))
+					return true;
+			}
+			if (shell_name && vlen > 0)
+				return true;
+		}
+		i = j + 1;
+	}
+	return false;
+}
+
+
+/* URIs made of pieces of the patterns, their encodings and cases, the
+ * Exchange paths, separators and stray escapes. */
+static const char *const uri_parts[] = {
+	"../", "..\\", "/etc/passwd", "/proc/self/environ", "c:\\windows", "=http://", "=PHP://", "=data:", "=expect://",
+	"<?php", "<?=", "system(", "eVaL(", "base64_decode(", ";wget ", "|id", "$(", "`id`", "${jndi:", "<SCRIPT",
+	"() { :; };", "/bin/sh", "cmd.exe", "' or '1'='1", "\" or 1=1", " or 1=1--", "union select", "union all select",
+	"information_schema", "sleep(", "'--", "';--", "waitfor delay", "into outfile", "autodiscover.json?@",
+	"autodiscover.json@", "schema=resetoabvirtualdirectory", "Schema=ResetOABVirtualDirectory",
+	"%2e", "%2E", "%252e", "%2f", "%252f", "%3f", "%253F", "%40", "%25", "%2b", "%252b", "%", "%2", "%g1", "%%",
+	"+", "?", "#", "&", "=", "/", "\\", ".", ":", "a", "A", "x", "1", " ", "\x80", "\xff", "\0",
+	"/ecp/", "/ECP/", "/owa/auth/", "/OWA/Auth/", "/aspnet_client/", "logon.aspx", "errorfe.aspx", "y.js", ".JS",
+	".aspx", ".ashx", ".asmx", ".asp", ".php", ".PHTML", ".sh", ".py", ".phpx", "http://", "https://h.example",
+	"://", "cmd=", "CMD=", "exec=", "execute=", "shell=", "run=", "c=", "id", "whoami", "uname", "ls ", "ls -",
+	"cat ", "pwd", "wget ", "mysqldump", "nc ", "netstat", "find /", "rm -", "perl -e", "python -c", "sh -c",
+	"/bin/", "/tmp/", "ftp ", ";", "identity",
+};
+
+static uint32_t rnd_state = 2024;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+static size_t random_uri(char *buf, size_t size)
+{
+	size_t n = 0;
+	for (uint32_t i = 0, parts = rnd(10); i < parts; i++) {
+		uint32_t which = rnd(sizeof uri_parts / sizeof *uri_parts);
+		const char *pt = uri_parts[which];
+		size_t len = pt[0] ? strlen(pt) : 1; /* "\0": a NUL byte */
+		if (n + len > size)
+			break;
+		memcpy(buf + n, pt, len);
+		n += len;
+	}
+	return n;
+}
+
+static int classifiers_differ(bs_str u, bs_str up)
+{
+	bs_str pa = bs_uri_path(u), pb = ref_uri_path(u);
+	return bs_detect_exploit(u, up) != ref_exploit(u, up) || bs_detect_cmdlike(u) != ref_cmdlike(u) ||
+	       pa.p != pb.p || pa.n != pb.n || bs_detect_shell_dir(u) != ref_shell_dir(u) ||
+	       bs_detect_script_path(u) != ref_script_path(u) || bs_detect_shell_dir(pb) != ref_shell_dir(pb) ||
+	       bs_detect_script_path(pb) != ref_script_path(pb);
+}
+
+static void test_classifiers_as_before(void)
+{
+	static char buf[3 * DECODE_MAX];
+	int bad = 0, hits = 0;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = random_uri(buf, 200);
+		bs_str u = bs_str_make(buf, n), up = rnd(8) ? BS_STR_NULL : bs_str_make(buf + n / 2, n - n / 2);
+		hits += ref_exploit(u, up) != 0;
+		if (classifiers_differ(u, up) && bad++ < 5)
+			printf("# differs: round %d, %zu bytes\n", round, n);
+	}
+	/* past the decoding buffer: the decoded text is cut at DECODE_MAX - 1 */
+	for (int round = 0; round < 300; round++) {
+		size_t n = DECODE_MAX - 300 + (size_t)rnd(400);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = "a%2e5/.?=&+"[rnd(11)];
+		size_t tail = random_uri(buf + n, 60);
+		if (classifiers_differ(bs_str_make(buf, n + tail), BS_STR_NULL) && bad++ < 5)
+			printf("# differs: a long uri, round %d\n", round);
+	}
+	is_int(bad, 0, "request classifiers: as before on 200,000 random and 300 long URIs");
+	ok(hits > 20000, "request classifiers: enough exploits among them (%d)", hits);
+}
 
 int main(void)
 {
@@ -118,5 +444,6 @@ int main(void)
 	is_int(bs_uri_path(BS_STR_NULL).n, 0, "null uri: empty path");
 	ok(!bs_detect_sql_unfiltered(BS_STR_NULL) && !bs_detect_sql_addressbook(BS_STR_NULL), "null sql");
 	is_int(bs_url_host(BS_STR_NULL, h, sizeof h), 0, "null url: no host");
+	test_classifiers_as_before();
 	return tap_done();
 }

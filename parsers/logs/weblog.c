@@ -23,6 +23,36 @@ static bs_str next_token(struct cursor *k)
 	return bs_str_make(s, (size_t)(k->p - s));
 }
 
+/* The quote that closes a string whose bytes start at s: the first '"' not
+ * taken by a backslash (a backslash takes the byte after it). Found with
+ * memchr: a quote is escaped only if a backslash comes before it. */
+static const char *closing_quote(const char *s, const char *end)
+{
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	while (q) {
+		const char *b = memchr(s, '\\', (size_t)(q - s));
+		if (!b)
+			return q;
+		s = b + 2; /* b < q: the byte it takes is there */
+		if (s > q) /* it took q */
+			q = memchr(s, '"', (size_t)(end - s));
+	}
+	return NULL;
+}
+
+/* nginx's end of a request line: a quote followed by " NNN" (the status)
+ * and a space or the line's end. */
+static const char *request_end(const char *s, const char *end)
+{
+	if (end - s < 5)
+		return NULL;
+	for (const char *q = s; (q = memchr(q, '"', (size_t)(end - 4 - q))) != NULL; q++)
+		if (q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' && q[4] >= '0' &&
+		    q[4] <= '9' && (q + 5 == end || q[5] == ' '))
+			return q;
+	return NULL;
+}
+
 /* A "quoted" string where \" and \\ are escapes (Apache writes them so);
  * the bytes are returned as written, escapes included. */
 static bool quoted(struct cursor *k, bs_str *out)
@@ -32,26 +62,17 @@ static bool quoted(struct cursor *k, bs_str *out)
 	if (at_end(k) || *k->p != '"')
 		return false;
 	const char *s = ++k->p;
-	if (k->request) {
-		/* nginx does not escape '"' in the request line: its end is the
-		 * quote followed by " NNN " (the status), when there is one. */
-		for (const char *q = s; q + 5 <= k->end; q++)
-			if (q[0] == '"' && q[1] == ' ' && q[2] >= '1' && q[2] <= '5' && q[3] >= '0' && q[3] <= '9' &&
-			    q[4] >= '0' && q[4] <= '9' && (q + 5 == k->end || q[5] == ' ')) {
-				*out = bs_str_make(s, (size_t)(q - s));
-				k->p = q + 1;
-				return true;
-			}
-	}
-	while (!at_end(k) && *k->p != '"') {
-		if (*k->p == '\\' && k->p + 1 < k->end)
-			k->p++;
-		k->p++;
-	}
-	if (at_end(k))
+	/* nginx does not escape '"' in the request line: its end is the
+	 * quote followed by the status, when there is one. */
+	const char *q = k->request ? request_end(s, k->end) : NULL;
+	if (!q)
+		q = closing_quote(s, k->end);
+	if (!q) {
+		k->p = k->end;
 		return false;
-	*out = bs_str_make(s, (size_t)(k->p - s));
-	k->p++;
+	}
+	*out = bs_str_make(s, (size_t)(q - s));
+	k->p = q + 1;
 	return true;
 }
 
@@ -139,6 +160,14 @@ static bool scan_prefix(const char *line, size_t len, struct prefix *pf)
 static size_t forwarded_list(const char *line, size_t len, bs_ip *client)
 {
 	size_t i = 0, lead = 0;
+	/* A list has a ',' right after its first entry; without one the loop
+	 * below answers 0 whatever the entry is (it needs a second entry), so
+	 * the usual line is not made to parse its client twice. */
+	while (i < len && line[i] != ' ' && line[i] != ',')
+		i++;
+	if (i + 1 >= len || line[i] != ',')
+		return 0;
+	i = 0;
 	bool found = false, public_found = false, have = false;
 	for (int k = 0; k < 32; k++) {
 		size_t s = i;
@@ -197,6 +226,16 @@ static bool client_token(bs_str t, bs_ip *ip)
 	return !memchr(t.p, ':', n) && bs_ip_parse(t.p, n, ip);
 }
 
+/* "-", the empty field of the log formats */
+static bool is_dash(bs_str s) { return s.n == 1 && s.p[0] == '-'; }
+
+/* "HTTP/" in any case */
+static bool http_proto(bs_str s)
+{
+	return s.n >= 5 && (s.p[0] | 32) == 'h' && (s.p[1] | 32) == 't' && (s.p[2] | 32) == 't' && (s.p[3] | 32) == 'p' &&
+	       s.p[4] == '/';
+}
+
 static bool method_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
@@ -244,13 +283,13 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	const char *slash = memchr(by.p, '/', by.n);
 	if (slash) /* SOGo: "34/38", the bytes written, then the request's */
 		by.n = (size_t)(slash - by.p);
-	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
+	if (!digits(st, &status) || status > 999 || (!is_dash(by) && !digits(by, &bytes)))
 		return bs_line_debug(c, "weblog", "bad status or bytes"), BS_MALFORMED;
 	if (quoted(&k, &referer) && !quoted(&k, &agent))
 		agent = BS_STR_LIT("");
-	if (bs_str_eq(referer, "-"))
+	if (is_dash(referer))
 		referer = BS_STR_LIT("");
-	if (bs_str_eq(agent, "-"))
+	if (is_dash(agent))
 		agent = BS_STR_LIT("");
 
 	struct bs_event ev;
@@ -267,14 +306,14 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	bool ok = method.n > 0 && method.n <= 20 && uri.n > 0 && extra.n == 0;
 	for (size_t i = 0; ok && i < method.n; i++)
 		ok = method_char(method.p[i]);
-	if (ok && proto.n && !bs_str_istarts(proto, "HTTP/"))
+	if (ok && proto.n && !http_proto(proto))
 		ok = false;
 	if (ok) {
 		h->method = method;
 		h->uri = uri;
 	} else {
 		h->method = BS_STR_LIT("");
-		h->uri = bs_str_eq(request, "-") ? BS_STR_LIT("") : request;
+		h->uri = is_dash(request) ? BS_STR_LIT("") : request;
 	}
 	if (ci == 1) {
 		/* The virtual host, without its port, stands for the Host header. */

@@ -7,40 +7,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
+/* A hex digit's value plus one; 0 for any other byte. */
+#define HEX6(c0, v0) [c0] = v0 + 1, [c0 + 1] = v0 + 2, [c0 + 2] = v0 + 3, [c0 + 3] = v0 + 4, [c0 + 4] = v0 + 5, [c0 + 5] = v0 + 6
+static const uint8_t hex1[256] = { HEX6('0', 0), ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, HEX6('a', 10), HEX6('A', 10) };
+
+/* tolower in the C locale (the program never sets another) */
+static inline unsigned char lower_ascii(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
 
 /* Percent-decode (and '+' to space) into out, lower-casing: the patterns
- * below are matched on the decoded, lower-cased text. */
-static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize)
+ * below are matched on the decoded, lower-cased text. *again: the output
+ * holds a '%' or a '+', the only bytes a second decoding could change.
+ * out may be p: no byte is written before it is read. */
+static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize, bool *again)
 {
 	size_t o = 0;
+	bool more = false;
 	for (size_t i = 0; i < n && o + 1 < outsize; i++) {
-		int c = (unsigned char)p[i];
-		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
-			i += 2;
+		unsigned char c = (unsigned char)p[i];
+		if (c == '%') {
+			unsigned hi, lo;
+			if (i + 2 < n && (hi = hex1[(unsigned char)p[i + 1]]) != 0 && (lo = hex1[(unsigned char)p[i + 2]]) != 0) {
+				c = (unsigned char)((hi - 1) * 16 + lo - 1);
+				i += 2;
+			}
+			more = more || c == '%' || c == '+';
 		} else if (c == '+') {
 			c = ' ';
 		}
-		out[o++] = (char)tolower(c);
+		out[o++] = (char)lower_ascii(c);
 	}
 	out[o] = 0;
+	*again = more;
 	return o;
 }
 
 #define DECODE_MAX 4096
 
+/* Decoded twice into buf (DECODE_MAX bytes); the second decoding, in
+ * place, only when the first left something it could change. */
 static size_t decode_twice(bs_str s, char *buf)
 {
-	char tmp[DECODE_MAX];
-	size_t n = decode_lower(s.p, s.n, tmp, sizeof tmp);
-	return decode_lower(tmp, n, buf, DECODE_MAX);
+	bool again;
+	size_t n = decode_lower(s.p, s.n, buf, DECODE_MAX, &again);
+	return again ? decode_lower(buf, n, buf, DECODE_MAX, &again) : n;
 }
 
 /* Borrowed strings may be {NULL, 0}: the classifiers see them as "". */
@@ -49,19 +58,36 @@ static bs_str nonnull(bs_str s)
 	return s.p ? s : bs_str_make("", 0);
 }
 
+/* A literal and its length, known when compiled */
+struct lit {
+	const char *s;
+	size_t n;
+};
+#define LIT(s) { s, sizeof s - 1 }
+
+/* The "://" of an absolute-form request target, in its first 16 bytes. */
+static const char *scheme_sep(const char *p, size_t n)
+{
+	size_t lim = (n < 16 ? n : 16) - 2; /* where a ':' can start it */
+	for (const char *c = p; (c = memchr(c, ':', (size_t)(p + lim - c))) != NULL; c++)
+		if (c[1] == '/' && c[2] == '/')
+			return c;
+	return NULL;
+}
+
 bs_str bs_uri_path(bs_str uri)
 {
 	uri = nonnull(uri);
 	const char *p = uri.p, *end = uri.p + uri.n;
 	/* absolute-form request target: skip scheme://host */
-	const char *scheme = uri.n > 8 ? bs_memmem_ci(p, uri.n < 16 ? uri.n : 16, "://", 3) : NULL;
+	const char *scheme = uri.n > 8 ? scheme_sep(p, uri.n) : NULL;
 	if (scheme) {
 		const char *slash = memchr(scheme + 3, '/', (size_t)(end - scheme - 3));
 		p = slash ? slash : end;
 	}
 	const char *q = memchr(p, '?', (size_t)(end - p));
-	const char *h = memchr(p, '#', (size_t)(end - p));
-	if (h && (!q || h < q))
+	const char *h = memchr(p, '#', (size_t)((q ? q : end) - p)); /* a '#' before the '?' */
+	if (h)
 		q = h;
 	return bs_str_make(p, (size_t)((q ? q : end) - p));
 }
@@ -106,29 +132,57 @@ static const struct exploit_pat {
 
 /* Patterns by first byte, with their lengths: one pass over the URI tries
  * only the patterns that can start at each byte (it was one memmem per
- * pattern, 59 passes, a tenth of a capture run). */
+ * pattern, 59 passes, a tenth of a capture run). The pass looks first at
+ * the byte pair there: a bit per pair that some pattern starts with (every
+ * pattern has two bytes at least, none a NUL) lets most bytes by at once. */
 static struct {
 	uint8_t n;
 	uint8_t ix[MAX_PATS_PER_BYTE];
 } pats_by_first[256];
 static uint8_t pat_len[NEXPLOIT_PATS];
+static uint64_t pair_starts[65536 / 64];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
+
+static unsigned byte_pair(const char *p) { return (unsigned char)p[0] | (unsigned)(unsigned char)p[1] << 8; }
 
 static void index_pats(void)
 {
 	for (size_t i = 0; i < NEXPLOIT_PATS; i++) {
 		unsigned char c = (unsigned char)exploit_pats[i].s[0];
 		pat_len[i] = (uint8_t)strlen(exploit_pats[i].s);
-		if (pats_by_first[c].n == MAX_PATS_PER_BYTE)
-			abort(); /* a pattern table edit went past the index: fail loudly, never skip a pattern */
+		/* a pattern table edit went past the index or the pair filter:
+		 * fail loudly, never skip a pattern */
+		if (pats_by_first[c].n == MAX_PATS_PER_BYTE || pat_len[i] < 2)
+			abort();
 		pats_by_first[c].ix[pats_by_first[c].n++] = (uint8_t)i;
+		unsigned pair = byte_pair(exploit_pats[i].s);
+		pair_starts[pair / 64] |= (uint64_t)1 << (pair % 64);
 	}
 }
 
-static bool has_prefix_ci(bs_str s, const char *lit)
+/* The kinds of the patterns not in k that start at d[i] (d: n bytes and a NUL). */
+static unsigned pats_at(const char *d, size_t i, size_t n, unsigned k)
 {
-	return bs_str_istarts(s, lit);
+	unsigned char c = (unsigned char)d[i];
+	for (unsigned j = 0; j < pats_by_first[c].n; j++) {
+		unsigned ix = pats_by_first[c].ix[j];
+		if (!(k & exploit_pats[ix].kind) && pat_len[ix] <= n - i && memcmp(d + i, exploit_pats[ix].s, pat_len[ix]) == 0)
+			k |= exploit_pats[ix].kind;
+	}
+	return k;
 }
+
+/* s starts with lit (lower-case, n bytes), in any case */
+static bool starts_ci(bs_str s, const char *lit, size_t n)
+{
+	if (s.n < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower_ascii((unsigned char)s.p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+#define STARTS_CI(s, lit) starts_ci(s, lit, sizeof lit - 1)
 
 /* Exchange 2010-2019's own pages in /owa/auth/ */
 static bool owa_stock_page(bs_str page)
@@ -155,20 +209,21 @@ static bool owa_stock_page(bs_str page)
 static unsigned exchange_exploit(bs_str uri, const char *decoded, size_t n)
 {
 	bs_str path = bs_uri_path(uri);
+	bool ecp = STARTS_CI(path, "/ecp/"), owa_auth = STARTS_CI(path, "/owa/auth/");
 	unsigned k = 0;
 	bs_str name = BS_STR_NULL;
-	if (has_prefix_ci(path, "/ecp/"))
+	if (ecp)
 		name = bs_str_make(path.p + 5, path.n - 5);
-	else if (has_prefix_ci(path, "/owa/auth/"))
+	else if (owa_auth)
 		name = bs_str_make(path.p + 10, path.n - 10);
 	if (name.n >= 4 && name.n <= 6 && !memchr(name.p, '/', name.n) && bs_str_ieq(bs_str_make(name.p + name.n - 3, 3), ".js"))
 		k |= BS_EXPLOIT_SSRF;
 	/* OWA's logon page carries where to go after the login as a full URL,
 	 * "logon.aspx?url=https://mail.../owa/": no inclusion */
-	if (has_prefix_ci(path, "/owa/auth/") && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
+	if (owa_auth && owa_stock_page(bs_str_make(path.p + 10, path.n - 10)))
 		k |= NOT_INCLUSION;
-	const char *q = memchr(decoded, '?', n);
-	if (has_prefix_ci(path, "/ecp/") && q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
+	const char *q = ecp ? memchr(decoded, '?', n) : NULL;
+	if (q && bs_memmem_ci(q, (size_t)(decoded + n - q), ".aspx", 5))
 		k |= BS_EXPLOIT_UPLOAD;
 	return k;
 }
@@ -182,12 +237,9 @@ unsigned bs_detect_exploit(bs_str uri, bs_str upload_filename)
 	size_t n = decode_twice(uri, d);
 	unsigned k = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)d[i];
-		for (unsigned j = 0; j < pats_by_first[c].n; j++) {
-			unsigned ix = pats_by_first[c].ix[j];
-			if (!(k & exploit_pats[ix].kind) && pat_len[ix] <= n - i && memcmp(d + i, exploit_pats[ix].s, pat_len[ix]) == 0)
-				k |= exploit_pats[ix].kind;
-		}
+		unsigned pair = byte_pair(d + i); /* d[n] is the NUL */
+		if (pair_starts[pair / 64] >> (pair % 64) & 1)
+			k = pats_at(d, i, n, k);
 	}
 	if (upload_filename.n && bs_detect_script_path(upload_filename))
 		k |= BS_EXPLOIT_UPLOAD;
@@ -208,43 +260,74 @@ const char *bs_exploit_kind_name(unsigned k)
 	return "none";
 }
 
-bool bs_detect_script_path(bs_str path)
+/* The path ends with one of exts (lower-case, each with one dot, its
+ * first byte): "ends with it" is "the part from the last dot is it". */
+static bool ext_among(bs_str path, const struct lit *exts, size_t nexts)
 {
-	path = nonnull(path);
-	static const char *const ext[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phar",
-	                                   ".pl", ".cgi", ".asp", ".aspx", ".jsp", ".jspx", ".sh", ".py" };
-	/* every extension has one dot, its first byte: "ends with it" is "the
-	 * part from the last dot is it" (one comparison per extension, on a
-	 * few bytes, instead of a search each) */
 	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
-	if (!dot)
+	size_t n = dot ? (size_t)(path.p + path.n - dot) : 0;
+	char tail[8];
+	if (n == 0 || n > sizeof tail)
 		return false;
-	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
-	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
-		if (bs_str_ieq(tail, ext[i]))
+	for (size_t i = 0; i < n; i++)
+		tail[i] = (char)lower_ascii((unsigned char)dot[i]);
+	for (size_t i = 0; i < nexts; i++)
+		if (exts[i].n == n && memcmp(tail, exts[i].s, n) == 0)
 			return true;
 	return false;
+}
+
+bool bs_detect_script_path(bs_str path)
+{
+	static const struct lit ext[] = { LIT(".php"), LIT(".phtml"), LIT(".php3"), LIT(".php4"), LIT(".php5"),
+	                                  LIT(".php7"), LIT(".phar"), LIT(".pl"), LIT(".cgi"), LIT(".asp"),
+	                                  LIT(".aspx"), LIT(".jsp"), LIT(".jspx"), LIT(".sh"), LIT(".py") };
+	return ext_among(nonnull(path), ext, sizeof ext / sizeof *ext);
 }
 
 bool bs_detect_shell_dir(bs_str path)
 {
 	path = nonnull(path);
-	static const char *const ext[] = { ".aspx", ".ashx", ".asmx", ".asp" };
-	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
-	if (!dot)
-		return false;
-	bs_str tail = bs_str_make(dot, (size_t)(path.p + path.n - dot));
-	bool aspnet = false;
-	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
-		aspnet = aspnet || bs_str_ieq(tail, ext[i]);
-	if (!aspnet)
+	static const struct lit ext[] = { LIT(".aspx"), LIT(".ashx"), LIT(".asmx"), LIT(".asp") };
+	if (!ext_among(path, ext, sizeof ext / sizeof *ext))
 		return false;
 	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
-	if (has_prefix_ci(path, "/aspnet_client/"))
+	if (STARTS_CI(path, "/aspnet_client/"))
 		return true;
-	if (!has_prefix_ci(path, "/owa/auth/"))
+	if (!STARTS_CI(path, "/owa/auth/"))
 		return false;
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
+}
+
+/* A parameter name that web shells use, "=" included */
+static bool shell_param(const char *name, size_t n)
+{
+	static const struct lit names[] = { LIT("cmd="), LIT("command="), LIT("exec="),
+	                                    LIT("execute="), LIT("shell="), LIT("run=") };
+	for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+		if (n == names[k].n && memcmp(name, names[k].s, n) == 0)
+			return true;
+	return false;
+}
+
+/* A value that is a shell command: a command's name, whole or followed by
+ * a space or ';' (those ending in ' ', '-' or '/' need no end) */
+static bool shell_command(const char *val, size_t vlen)
+{
+	static const struct lit cmds[] = { LIT("id"), LIT("whoami"), LIT("uname"), LIT("ls "), LIT("ls -"),
+	                                   LIT("cat "), LIT("pwd"), LIT("wget "), LIT("curl "), LIT("mysql "),
+	                                   LIT("mysqldump"), LIT("nc "), LIT("ps "), LIT("netstat"),
+	                                   LIT("ifconfig"), LIT("chmod "), LIT("echo "), LIT("tar "),
+	                                   LIT("find /"), LIT("rm -"), LIT("perl -e"), LIT("python -c"),
+	                                   LIT("bash -"), LIT("sh -c"), LIT("/bin/"), LIT("/tmp/"), LIT("ftp ") };
+	for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+		size_t cl = cmds[k].n;
+		char last = cmds[k].s[cl - 1];
+		if (vlen >= cl && val[0] == cmds[k].s[0] && memcmp(val, cmds[k].s, cl) == 0 &&
+		    (vlen == cl || last == ' ' || last == '-' || last == '/' || val[cl] == ' ' || val[cl] == ';'))
+			return true;
+	}
+	return false;
 }
 
 bool bs_detect_cmdlike(bs_str uri)
@@ -256,35 +339,15 @@ bool bs_detect_cmdlike(bs_str uri)
 	bs_str query = bs_str_make(q + 1, (size_t)(uri.p + uri.n - q - 1));
 	char d[DECODE_MAX];
 	size_t n = decode_twice(query, d);
-	/* parameter names that web shells use */
-	static const char *const names[] = { "cmd=", "command=", "exec=", "execute=", "shell=", "run=" };
-	/* values that are shell commands */
-	static const char *const cmds[] = { "id", "whoami", "uname", "ls ", "ls -", "cat ", "pwd", "wget ",
-	                                    "curl ", "mysql ", "mysqldump", "nc ", "ps ", "netstat",
-	                                    "ifconfig", "chmod ", "echo ", "tar ", "find /", "rm -", "perl -e",
-	                                    "python -c", "bash -", "sh -c", "/bin/", "/tmp/", "ftp " };
 	for (size_t i = 0; i < n;) {
 		/* one parameter: [name=]value */
-		size_t j = i;
-		while (j < n && d[j] != '&')
-			j++;
+		const char *amp = memchr(d + i, '&', n - i);
+		size_t j = amp ? (size_t)(amp - d) : n;
 		const char *eq = memchr(d + i, '=', j - i);
 		if (eq) {
-			size_t namelen = (size_t)(eq - (d + i)) + 1;
 			const char *val = eq + 1;
 			size_t vlen = (size_t)(d + j - val);
-			bool shell_name = false;
-			for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-				if (namelen == strlen(names[k]) && memcmp(d + i, names[k], namelen) == 0)
-					shell_name = true;
-			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
-				size_t cl = strlen(cmds[k]);
-				if (vlen >= cl && memcmp(val, cmds[k], cl) == 0 &&
-				    (vlen == cl || cmds[k][cl - 1] == ' ' || cmds[k][cl - 1] == '-' ||
-				     cmds[k][cl - 1] == '/' || val[cl] == ' ' || val[cl] == ';'))
-					return true;
-			}
-			if (shell_name && vlen > 0)
+			if (shell_command(val, vlen) || (vlen > 0 && shell_param(d + i, (size_t)(val - (d + i)))))
 				return true;
 		}
 		i = j + 1;
