@@ -36,7 +36,7 @@
 
 void bs_mysql_init(struct bs_mysql *p)
 {
-	memset(p, 0, sizeof *p);
+	memset(p, 0, offsetof(struct bs_mysql, cbuf)); /* not the buffers: mysql.h */
 	p->d[0].hdr_size = p->d[1].hdr_size = 4;
 	p->last_dir = -1;
 }

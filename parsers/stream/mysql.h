@@ -120,8 +120,6 @@ struct bs_mysql {
 	enum bs_mysql_rstate rstate;
 	struct bs_mysql_dir d[2];
 	int last_dir;
-	uint8_t cbuf[BS_MYSQL_SQL_MAX + 1];
-	uint8_t sbuf[BS_MYSQL_SRV_BUF];
 
 	uint32_t server_caps, client_caps;
 	bool deprecate_eof, compress, query_attributes;
@@ -137,7 +135,6 @@ struct bs_mysql {
 	/* current result */
 	uint64_t query_seq, query_id;
 	uint64_t ncols, cols_seen, rows, result_bytes;
-	char colname[BS_MYSQL_COLS][BS_MYSQL_COLNAME];
 	uint8_t colname_len[BS_MYSQL_COLS];
 	uint8_t coltype[BS_MYSQL_COLS];  /* column types, for binary rows */
 	bool binary;                 /* the result's rows are binary (COM_STMT_EXECUTE) */
@@ -153,7 +150,6 @@ struct bs_mysql {
 	unsigned len_need, len_have;
 	uint64_t len_acc, vleft;
 	unsigned col;
-	char win[BS_MYSQL_WINDOW];
 	size_t win_len;
 	uint64_t vlen;               /* length of the value being parsed */
 	struct bs_mysql_row_hold hold;
@@ -164,11 +160,20 @@ struct bs_mysql {
 	uint32_t ld_stmt;            /* COM_STMT_SEND_LONG_DATA: the piece's statement, */
 	uint16_t ld_param;           /* parameter, and the address bytes that ended the */
 	size_t ld_carry_len;         /* previous piece (an address split between pieces) */
-	char ld_carry[256];
 
 	bool not_mysql;              /* the first server packet was no greeting */
 	uint64_t packets_truncated, bad_rows, queries;
 	uint64_t resyncs, resync_skipped; /* rows found again after a gap; bytes skipped to them */
+
+	/* The buffers, last: bs_mysql_init zeroes everything before cbuf and
+	 * not them (25 of the state's 32 KB, once per connection), since a
+	 * length says how much of each is in use (buf_len, colname_len,
+	 * win_len, ld_carry_len). */
+	uint8_t cbuf[BS_MYSQL_SQL_MAX + 1];
+	uint8_t sbuf[BS_MYSQL_SRV_BUF];
+	char colname[BS_MYSQL_COLS][BS_MYSQL_COLNAME];
+	char win[BS_MYSQL_WINDOW];          /* the value being scanned (win_len) */
+	char ld_carry[256];                 /* COM_STMT_SEND_LONG_DATA's carry (ld_carry_len) */
 };
 
 void bs_mysql_init(struct bs_mysql *p);
