@@ -49,6 +49,11 @@ struct bs_maillog {
 	bool repeatable;
 	struct bs_event last_fail;
 	char last_buf[1024];
+	/* Events of the line whose time lies outside 1970..9999, dropped here
+	 * whatever stamp a daemon read (its own, not syslog's), and the daemon
+	 * that took the line: the line is then malformed. */
+	unsigned out_of_range;
+	const char *line_daemon;
 	struct prog_slot progs[PROG_SLOTS];
 	unsigned nprogs;
 };
@@ -67,6 +72,10 @@ static bs_str keep(char **w, const char *end, bs_str s)
 static void tap_event(void *ctx, const struct bs_event *ev)
 {
 	struct bs_maillog *m = ctx;
+	if (!bs_time_valid(ev->ts)) {
+		m->out_of_range++;
+		return;
+	}
 	m->line_events++;
 	m->repeatable = m->line_events == 1 && ev->type == BS_EV_AUTH && ev->u.auth.success == 0;
 	if (m->repeatable) {
@@ -166,6 +175,7 @@ static enum bs_verdict daemon_line(struct bs_maillog *m, size_t d, const struct 
 {
 	if (daemons[d]->state_new && !m->state[d])
 		m->state[d] = daemons[d]->state_new();
+	m->line_daemon = daemons[d]->name;
 	return daemons[d]->line(m->state[d], c, text, &m->tz);
 }
 
@@ -264,7 +274,22 @@ static enum bs_verdict by_program(struct bs_maillog *m, const struct bs_line_ctx
 	return daemon_line(m, first, c, sl->msg);
 }
 
+static enum bs_verdict frame_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno);
+
 enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno)
+{
+	m->out_of_range = 0;
+	enum bs_verdict v = frame_line(m, line, len, lineno);
+	if (m->out_of_range && v == BS_PARSED) {
+		struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, lineno, m->opts.diag };
+		bs_line_debug(&c, m->line_daemon, BS_TIME_RANGE_WHY);
+		v = BS_MALFORMED;
+	}
+	return v;
+}
+
+/* The line's verdict: framed as syslog, or in a daemon's own format. */
+static enum bs_verdict frame_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno)
 {
 	m->last_lineno = lineno;
 	if (!line || blank(line, len))
@@ -315,10 +340,13 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 
 uint64_t bs_maillog_finish(struct bs_maillog *m)
 {
-	struct bs_line_ctx c = { NULL, &m->sink, m->opts.input, m->last_lineno, m->opts.diag };
+	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, m->last_lineno, m->opts.diag };
 	uint64_t flushed = 0;
+	m->out_of_range = 0;
 	for (size_t d = 0; d < NDAEMONS; d++)
 		if (m->state[d] && daemons[d]->finish)
 			flushed += daemons[d]->finish(m->state[d], &c);
+	if (m->out_of_range)
+		bs_line_debug(&c, "maillog", "an unfinished message's time outside 1970..9999: not used");
 	return flushed;
 }
