@@ -51,23 +51,6 @@ static inline char lower(unsigned char c) { return (char)((c >= 'A' && c <= 'Z')
 static inline bool is_scan_local(unsigned char c) { return char_class[c] & C_SCAN_LOCAL; }
 static inline bool is_domain_char(unsigned char c) { return (char_class[c] & C_LABEL) || c == '.'; }
 
-static bool dot_atom_ok(const char *s, size_t n, bool scan_set)
-{
-	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	unsigned char want = scan_set ? C_SCAN_LOCAL : C_ATEXT;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (s[i + 1] == '.')
-				return false;
-		} else if (!(char_class[c] & want)) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Content of a quoted local part (between the quotes): printable ASCII,
  * backslash escapes a following printable character (RFC 5321
  * quoted-pairSMTP: never a control character, never NUL), no bare quote. */
@@ -166,35 +149,67 @@ static bool domain_ok(const char *d, size_t n, bool allow_dotless)
 	return true;
 }
 
-/* Validate and write the normalized form. local includes its quotes when
- * quoted. Returns the length or -1. */
-static int build(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
-                 bool scan_set, char *out)
+static void copy_lower(char *out, const char *s, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		out[i] = lower((unsigned char)s[i]);
+}
+
+/* A dot-atom local part, checked and written lower-cased into out in one
+ * pass: out may be written before a failure. */
+static bool dot_atom_copy(const char *s, size_t n, bool scan_set, char *out)
+{
+	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	unsigned char want = scan_set ? C_SCAN_LOCAL : C_ATEXT;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = lower(c);
+		if (c == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!(char_class[c] & want)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* build's work; out may hold anything after a failure. */
+static int build_into(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
+                      bool scan_set, char *out)
+{
+	if (ln + 1 + dn > BS_ADDR_MAX)
+		return -1; /* first: out is written while the parts are checked */
 	bool quoted = ln >= 2 && local[0] == '"' && local[ln - 1] == '"';
 	if (quoted) {
 		if (!quoted_ok(local + 1, ln - 2))
 			return -1;
 		/* Quotes that protect nothing are dropped: "bob"@x.org is bob@x.org. */
-		if (dot_atom_ok(local + 1, ln - 2, false)) {
-			local++;
+		if (dot_atom_copy(local + 1, ln - 2, false, out))
 			ln -= 2;
-		}
-	} else if (!dot_atom_ok(local, ln, scan_set)) {
+		else
+			copy_lower(out, local, ln);
+	} else if (!dot_atom_copy(local, ln, scan_set, out)) {
 		return -1;
 	}
 	if (!domain_ok(dom, dn, allow_dotless))
 		return -1;
-	if (ln + 1 + dn > BS_ADDR_MAX)
-		return -1;
-	size_t o = 0;
-	for (size_t i = 0; i < ln; i++)
-		out[o++] = lower((unsigned char)local[i]);
-	out[o++] = '@';
-	for (size_t i = 0; i < dn; i++)
-		out[o++] = lower((unsigned char)dom[i]);
-	out[o] = 0;
-	return (int)o;
+	out[ln] = '@';
+	copy_lower(out + ln + 1, dom, dn);
+	out[ln + 1 + dn] = 0;
+	return (int)(ln + 1 + dn);
+}
+
+/* Validate and write the normalized form. local includes its quotes when
+ * quoted. Returns the length or -1 (out then holds the empty string). */
+static int build(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
+                 bool scan_set, char *out)
+{
+	int len = build_into(local, ln, dom, dn, allow_dotless, scan_set, out);
+	if (len < 0)
+		out[0] = 0;
+	return len;
 }
 
 static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
