@@ -4,6 +4,7 @@
 #include "parsers/stream/http.h"
 #include "tap.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 
 struct found {
@@ -64,8 +65,106 @@ static void window_scan(const char *s, size_t len, size_t piece, struct found *f
 	bs_window_end(&w, window_cb, f);
 }
 
+
+/* bs_ip_parse as it was before its IPv4 fast path: the reference the fast
+ * path must agree with on every input. */
+static bool ref_ip_parse(const char *s, size_t n, bs_ip *out)
+{
+	char buf[64];
+	memset(out, 0, sizeof *out);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= 5 && (memcmp(s, "IPv6:", 5) == 0 || memcmp(s, "ipv6:", 5) == 0)) {
+		s += 5;
+		n -= 5;
+	}
+	if (n == 0 || n >= sizeof buf)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	char *pct = strchr(buf, '%');
+	if (pct)
+		*pct = 0;
+	if (inet_pton(AF_INET, buf, out->a) == 1) {
+		out->family = 4;
+		return true;
+	}
+	uint8_t v6[16];
+	if (inet_pton(AF_INET6, buf, v6) == 1) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(v6, mapped, 12) == 0) {
+			out->family = 4;
+			memcpy(out->a, v6 + 12, 4);
+		} else {
+			out->family = 6;
+			memcpy(out->a, v6, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Does bs_ip_parse give the reference's answer and address for s[0..n)? */
+static bool ip_parse_agrees(const char *s, size_t n)
+{
+	bs_ip got, want;
+	memset(&got, 0xa5, sizeof got); /* both must clear what they do not set */
+	memset(&want, 0x5a, sizeof want);
+	bool g = bs_ip_parse(s, n, &got), w = ref_ip_parse(s, n, &want);
+	return g == w && memcmp(&got, &want, sizeof got) == 0;
+}
+
+/* Fixed ugly inputs, then random strings over an alphabet of digits, dots,
+ * colons, a few letters and the bytes that end or bracket an address. */
+static void check_ip_parse(void)
+{
+	static const char *const fixed[] = { "1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1",
+		"1.2.3.256", "1.2.3.4.", ".1.2.3.4", "01.2.3.4", "1.02.3.4", "1.2.3.00", "1.2.3", "1.2.3.4.5",
+		"1..2.3", "1.2..3.4", "[1.2.3.4]", "[1.2.3.4", "1.2.3.4]", "IPv6:1.2.3.4", "ipv6:1.2.3.4",
+		"IPV6:1.2.3.4", "[IPv6:1.2.3.4]", "1.2.3.4%eth0", "1.2.3.4%", "fe80::1%eth0", "::ffff:1.2.3.4",
+		"::1", "::", "2001:db8::1", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "+1.2.3.4", "0x1.2.3.4",
+		"1.2.3.0x4", "999.999.999.999", "1000.1.1.1", "0001.1.1.1", "1.2.3.04", "1.2.3.40",
+		"127.0.0.1", "10.0.0.255", "1.2.3.4a", "a1.2.3.4", "1.2.3.", "", "[]", "[", "]", "%", ".",
+		"1", "12345678", "1.2.3.4:25", "::1.2.3.4", "[::ffff:10.0.0.1]", "IPv6:", "unknown", NULL };
+	size_t bad = 0;
+	for (size_t i = 0; fixed[i]; i++)
+		if (!ip_parse_agrees(fixed[i], strlen(fixed[i]))) {
+			printf("# bs_ip_parse differs on \"%s\"\n", fixed[i]);
+			bad++;
+		}
+	static const char nul_inside[] = "1.2.3.4\0" "5";
+	bad += !ip_parse_agrees(nul_inside, sizeof nul_inside - 1);
+	bad += !ip_parse_agrees("1.2.3.4", 5); /* cut short */
+	char longer[100];
+	memset(longer, '1', sizeof longer);
+	for (size_t n = 0; n <= sizeof longer; n++)
+		bad += !ip_parse_agrees(longer, n);
+	static const char alphabet[] = "0123456789012345....::[]%aAfFxXIPv6 \0";
+	srand(7);
+	size_t accepted = 0;
+	for (int t = 0; t < 400000; t++) {
+		char s[72];
+		size_t n = (size_t)(rand() % 20);
+		if (t % 50 == 0)
+			n = (size_t)(rand() % (int)sizeof s);
+		for (size_t i = 0; i < n; i++)
+			s[i] = alphabet[rand() % (int)(sizeof alphabet - 1)];
+		if (t % 3 == 0 && n >= 7) /* mostly a dotted quad, to reach the octet rules */
+			n = (size_t)snprintf(s, sizeof s, "%d.%d.%d.%d", rand() % 300, rand() % 300 - 5,
+			                     rand() % 260, rand() % 1100) - (size_t)(rand() % 2);
+		bs_ip ip;
+		accepted += bs_ip_parse(s, n, &ip);
+		bad += !ip_parse_agrees(s, n);
+	}
+	is_int(bad, 0, "bs_ip_parse equals the inet_pton reference on every input");
+	ok(accepted > 20000, "the random inputs include many addresses (%zu)", accepted);
+}
+
 int main(void)
 {
+	check_ip_parse();
 	/* --- normalization of address fields */
 	is_str(norm("Bob@Example.ORG"), "bob@example.org", "lower-cases local part and domain");
 	is_str(norm("<bob@example.org>"), "bob@example.org", "strips angle brackets");

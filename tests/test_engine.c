@@ -4,6 +4,7 @@
 #include "config.h"
 #include "tap.h"
 #include "src/engine/engine.h"
+#include "src/engine/agg.h"
 #include "src/core/event.h"
 
 #include <stdlib.h>
@@ -316,6 +317,35 @@ static void test_fleet_sourced_failures(const struct bs_engine_config *cfg)
 	bs_agg_free(A);
 }
 
+/* A host named by address is interned as "ip:" and the address as
+ * bs_ip_format writes it (IPv4 is formatted by hand in the aggregate): every
+ * octet value in every position, and IPv6 and mapped forms. */
+static void test_host_ip_text(void)
+{
+	struct bs_agg *a = bs_agg_new();
+	size_t bad = 0;
+	for (unsigned v = 0; v < 256 * 4; v++) {
+		bs_ip ip = { .family = 4 };
+		for (int k = 0; k < 4; k++)
+			ip.a[k] = (uint8_t)((v * (k + 7) + k * 61) & 0xff);
+		ip.a[v / 256] = (uint8_t)(v & 0xff);
+		char want[BS_IP_STRLEN + 4] = "ip:";
+		bs_ip_format(&ip, want + 3, sizeof want - 3);
+		if (strcmp(bs_strtab_get(&a->str, bs_agg_host_ip(a, &ip)), want) != 0)
+			bad++;
+	}
+	static const char *const v6[] = { "2001:db8::1", "::1", "fe80::1:2:3:4", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8" };
+	for (size_t i = 0; i < sizeof v6 / sizeof *v6; i++) {
+		bs_ip ip = IP(v6[i]);
+		char want[BS_IP_STRLEN + 4] = "ip:";
+		bs_ip_format(&ip, want + 3, sizeof want - 3);
+		if (strcmp(bs_strtab_get(&a->str, bs_agg_host_ip(a, &ip)), want) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "a host address is interned as bs_ip_format writes it");
+	bs_agg_free(a);
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -331,6 +361,7 @@ int main(void)
 	cfg.local_domains = local;
 	cfg.nlocal = 1;
 
+	test_host_ip_text();
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

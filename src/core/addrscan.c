@@ -18,42 +18,38 @@
 /* How far back from a '<' we look for the header name of a folded header. */
 #define HEADER_LOOKBACK 1024
 
-static inline bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline bool is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+/* Character classes, looked up in one table: the validation of every
+ * address character was a chain of range tests (and a strchr for atext). */
+enum {
+	C_ALPHA = 1,
+	C_DIGIT = 2,
+	C_ATEXT = 4,      /* RFC 5322 atext, for local parts given as an address field */
+	C_SCAN_LOCAL = 8, /* the narrower set the scanner grows a local part over */
+	C_LABEL = 16,     /* a domain label's letters, digits and hyphens */
+};
+#define CC_ALPHA(c) ((((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z') ? C_ALPHA : 0)
+#define CC_DIGIT(c) (((c) >= '0' && (c) <= '9') ? C_DIGIT : 0)
+#define CC_ALNUM(c) (CC_ALPHA(c) || CC_DIGIT(c))
+#define CC_ATEXT_PUNCT(c) ((c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' || \
+	(c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '/' || (c) == '=' || (c) == '?' || \
+	(c) == '^' || (c) == '_' || (c) == '`' || (c) == '{' || (c) == '|' || (c) == '}' || (c) == '~')
+/* In free text, URLs and SQL the other atext characters ('=', '/', '\'', '&',
+ * '{'...) are nearly always delimiters ("?email=bob@x.org", "'bob@x.org'"),
+ * not part of the address. */
+#define CC_SCAN(c) (CC_ALNUM(c) || (c) == '.' || (c) == '_' || (c) == '+' || (c) == '-')
+#define CC(c) (CC_ALPHA(c) | CC_DIGIT(c) | ((CC_ALNUM(c) || CC_ATEXT_PUNCT(c)) ? C_ATEXT : 0) | \
+	(CC_SCAN(c) ? C_SCAN_LOCAL : 0) | ((CC_ALNUM(c) || (c) == '-') ? C_LABEL : 0))
+#define CC4(c) CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
+#define CC16(c) CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
+#define CC64(c) CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
+static const unsigned char char_class[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
+
+static inline bool is_alpha(unsigned char c) { return char_class[c] & C_ALPHA; }
+static inline bool is_digit(unsigned char c) { return char_class[c] & C_DIGIT; }
+static inline bool is_alnum(unsigned char c) { return char_class[c] & (C_ALPHA | C_DIGIT); }
 static inline char lower(unsigned char c) { return (char)((c >= 'A' && c <= 'Z') ? c + 32 : c); }
-
-/* RFC 5322 atext, for local parts given as an address field. */
-static bool is_atext(unsigned char c)
-{
-	return is_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* The narrower set the scanner grows a local part over: in free text, URLs and
- * SQL the other atext characters ('=', '/', '\'', '&', '{'...) are nearly always
- * delimiters ("?email=bob@x.org", "'bob@x.org'"), not part of the address. */
-static inline bool is_scan_local(unsigned char c)
-{
-	return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-';
-}
-
-static inline bool is_domain_char(unsigned char c) { return is_alnum(c) || c == '-' || c == '.'; }
-
-static bool dot_atom_ok(const char *s, size_t n, bool scan_set)
-{
-	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (s[i + 1] == '.')
-				return false;
-		} else if (scan_set ? !is_scan_local(c) : !is_atext(c)) {
-			return false;
-		}
-	}
-	return true;
-}
+static inline bool is_scan_local(unsigned char c) { return char_class[c] & C_SCAN_LOCAL; }
+static inline bool is_domain_char(unsigned char c) { return (char_class[c] & C_LABEL) || c == '.'; }
 
 /* Content of a quoted local part (between the quotes): printable ASCII,
  * backslash escapes a following printable character (RFC 5321
@@ -104,6 +100,11 @@ static bool is_css_at_rule(const char *d, size_t n)
 	return false;
 }
 
+static bool label_ok(const char *l, size_t len)
+{
+	return len && len <= LABEL_MAX && l[0] != '-' && l[len - 1] != '-';
+}
+
 /* Domain: dot-separated labels of letters, digits and inner hyphens, the last
  * one alphabetic (or an xn-- IDN label); or a bracketed IP literal. */
 static bool domain_ok(const char *d, size_t n, bool allow_dotless)
@@ -121,63 +122,94 @@ static bool domain_ok(const char *d, size_t n, bool allow_dotless)
 		return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
 	}
 	size_t labels = 0, start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && d[i] != '.') {
-			if (!is_alnum((unsigned char)d[i]) && d[i] != '-')
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] != '.') {
+			if (!(char_class[(unsigned char)d[i]] & C_LABEL))
 				return false;
 			continue;
 		}
-		size_t len = i - start;
-		if (len == 0 || len > LABEL_MAX || d[start] == '-' || d[i - 1] == '-')
+		if (!label_ok(d + start, i - start))
 			return false;
 		labels++;
-		if (i == n) {
-			const char *tld = d + start;
-			if (labels == 1)
-				return allow_dotless && is_alpha((unsigned char)d[0]) && !is_css_at_rule(d, n);
-			if (len >= 5 && bs_str_istarts(bs_str_make(tld, len), "xn--"))
-				return true;
-			if (len < 2)
-				return false;
-			for (size_t k = 0; k < len; k++)
-				if (!is_alpha((unsigned char)tld[k]))
-					return false;
-			return true;
-		}
 		start = i + 1;
 	}
-	return false;
+	const char *tld = d + start;
+	size_t len = n - start;
+	if (!label_ok(tld, len))
+		return false;
+	if (labels == 0)
+		return allow_dotless && is_alpha((unsigned char)d[0]) && !is_css_at_rule(d, n);
+	if (len >= 5 && (tld[0] == 'x' || tld[0] == 'X') && bs_str_istarts(bs_str_make(tld, len), "xn--"))
+		return true;
+	if (len < 2)
+		return false;
+	for (size_t k = 0; k < len; k++)
+		if (!is_alpha((unsigned char)tld[k]))
+			return false;
+	return true;
 }
 
-/* Validate and write the normalized form. local includes its quotes when
- * quoted. Returns the length or -1. */
-static int build(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
-                 bool scan_set, char *out)
+static void copy_lower(char *out, const char *s, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		out[i] = lower((unsigned char)s[i]);
+}
+
+/* A dot-atom local part, checked and written lower-cased into out in one
+ * pass: out may be written before a failure. */
+static bool dot_atom_copy(const char *s, size_t n, bool scan_set, char *out)
+{
+	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	unsigned char want = scan_set ? C_SCAN_LOCAL : C_ATEXT;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = lower(c);
+		if (c == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!(char_class[c] & want)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* build's work; out may hold anything after a failure. */
+static int build_into(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
+                      bool scan_set, char *out)
+{
+	if (ln + 1 + dn > BS_ADDR_MAX)
+		return -1; /* first: out is written while the parts are checked */
 	bool quoted = ln >= 2 && local[0] == '"' && local[ln - 1] == '"';
 	if (quoted) {
 		if (!quoted_ok(local + 1, ln - 2))
 			return -1;
 		/* Quotes that protect nothing are dropped: "bob"@x.org is bob@x.org. */
-		if (dot_atom_ok(local + 1, ln - 2, false)) {
-			local++;
+		if (dot_atom_copy(local + 1, ln - 2, false, out))
 			ln -= 2;
-		}
-	} else if (!dot_atom_ok(local, ln, scan_set)) {
+		else
+			copy_lower(out, local, ln);
+	} else if (!dot_atom_copy(local, ln, scan_set, out)) {
 		return -1;
 	}
 	if (!domain_ok(dom, dn, allow_dotless))
 		return -1;
-	if (ln + 1 + dn > BS_ADDR_MAX)
-		return -1;
-	size_t o = 0;
-	for (size_t i = 0; i < ln; i++)
-		out[o++] = lower((unsigned char)local[i]);
-	out[o++] = '@';
-	for (size_t i = 0; i < dn; i++)
-		out[o++] = lower((unsigned char)dom[i]);
-	out[o] = 0;
-	return (int)o;
+	out[ln] = '@';
+	copy_lower(out + ln + 1, dom, dn);
+	out[ln + 1 + dn] = 0;
+	return (int)(ln + 1 + dn);
+}
+
+/* Validate and write the normalized form. local includes its quotes when
+ * quoted. Returns the length or -1 (out then holds the empty string). */
+static int build(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
+                 bool scan_set, char *out)
+{
+	int len = build_into(local, ln, dom, dn, allow_dotless, scan_set, out);
+	if (len < 0)
+		out[0] = 0;
+	return len;
 }
 
 static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -194,12 +226,7 @@ int bs_addr_normalize(const char *s, size_t n, char *out)
 	if (n == 0 || n > 4 * BS_ADDR_MAX)
 		return -1;
 	/* Display name: take what is inside the last <...>. */
-	const char *lt = NULL;
-	for (size_t i = n; i-- > 0;)
-		if (s[i] == '<') {
-			lt = s + i;
-			break;
-		}
+	const char *lt = memrchr(s, '<', n);
 	if (lt) {
 		const char *gt = memchr(lt, '>', (size_t)(s + n - lt));
 		if (!gt)
@@ -215,7 +242,7 @@ int bs_addr_normalize(const char *s, size_t n, char *out)
 		if (n == 0)
 			return 0; /* <> : the null sender */
 	}
-	if (bs_str_istarts(bs_str_make(s, n), "mailto:")) {
+	if ((s[0] == 'm' || s[0] == 'M') && bs_str_istarts(bs_str_make(s, n), "mailto:")) {
 		s += 7;
 		n -= 7;
 	}
@@ -237,12 +264,7 @@ int bs_addr_normalize(const char *s, size_t n, char *out)
 			return -1;
 		at = i + 1;
 	} else {
-		const char *a = NULL;
-		for (size_t i = n; i-- > 0;)
-			if (s[i] == '@') {
-				a = s + i;
-				break;
-			}
+		const char *a = memrchr(s, '@', n);
 		if (!a)
 			return -1;
 		at = (size_t)(a - s);

@@ -56,6 +56,39 @@ const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t 
 	return NULL;
 }
 
+/* The common case without libc's inet_pton: exactly four dot-separated
+ * decimal octets, 0-255, without leading zeros, and nothing else - what
+ * glibc's inet_pton4 accepts. Anything else (a zone, a NUL, IPv6, garbage)
+ * is left to inet_pton, so this only ever accepts what it would accept. */
+static bool ipv4_dotted_quad(const char *s, size_t n, uint8_t out[4])
+{
+	uint8_t a[4]; /* out is written only on success, as inet_pton does */
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	for (int octet = 0; octet < 4; octet++) {
+		if (octet && (p == end || *p++ != '.'))
+			return false;
+		unsigned v, d;
+		if (p == end || (v = (unsigned)*p++ - '0') > 9)
+			return false;
+		if (p != end && (d = (unsigned)*p - '0') <= 9) {
+			if (v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + d;
+			if (++p != end && (d = (unsigned)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return false;
+			}
+		}
+		a[octet] = (uint8_t)v;
+	}
+	if (p != end)
+		return false;
+	memcpy(out, a, 4);
+	return true;
+}
+
 bool bs_ip_parse(const char *s, size_t n, bs_ip *out)
 {
 	char buf[64];
@@ -70,6 +103,10 @@ bool bs_ip_parse(const char *s, size_t n, bs_ip *out)
 	}
 	if (n == 0 || n >= sizeof buf)
 		return false;
+	if (ipv4_dotted_quad(s, n, out->a)) {
+		out->family = 4;
+		return true;
+	}
 	memcpy(buf, s, n);
 	buf[n] = 0;
 	/* Strip an IPv6 zone index ("fe80::1%eth0"). */

@@ -38,6 +38,31 @@ static uint32_t join_key(struct bs_agg *a, const struct bs_event *e, enum bs_joi
 	return bs_agg_add_keys(a, &k);
 }
 
+/* "ip:" and the address as bs_ip_format writes it; an IPv4 address by hand
+ * (inet_ntop's sprintf costs some 1,800 instructions, and clients of mail
+ * and logins are many: the lookaside cache misses often). */
+static size_t host_ip_key(const bs_ip *ip, char *buf, size_t size)
+{
+	memcpy(buf, "ip:", 3);
+	if (ip->family != 4) {
+		bs_ip_format(ip, buf + 3, size - 3);
+		return 3 + strlen(buf + 3);
+	}
+	size_t o = 3;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = ip->a[i];
+		if (i)
+			buf[o++] = '.';
+		if (v >= 100)
+			buf[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[o++] = (char)('0' + v / 10 % 10);
+		buf[o++] = (char)('0' + v % 10);
+	}
+	buf[o] = 0;
+	return o;
+}
+
 uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
 {
 	if (!ip->family)
@@ -49,12 +74,27 @@ uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
 	if (a->ip_cache[slot].id && a->ip_cache[slot].ip.family == ip->family &&
 	    memcmp(a->ip_cache[slot].ip.a, ip->a, len) == 0)
 		return a->ip_cache[slot].id;
-	char buf[BS_IP_STRLEN + 4] = "ip:";
-	bs_ip_format(ip, buf + 3, sizeof buf - 3);
-	uint32_t id = bs_strtab_intern(&a->str, buf, strlen(buf));
+	char buf[BS_IP_STRLEN + 4];
+	uint32_t id = bs_strtab_intern(&a->str, buf, host_ip_key(ip, buf, sizeof buf));
 	a->ip_cache[slot].ip = *ip;
 	a->ip_cache[slot].id = id;
 	return id;
+}
+
+/* The id of "name:" and the lower-cased name (its first 128 bytes), past
+ * the lookaside cache. */
+static uint32_t host_name_uncached(struct bs_agg *a, bs_str name)
+{
+	if (!name.n)
+		return 0;
+	size_t n = name.n < 128 ? name.n : 128;
+	char buf[136];
+	memcpy(buf, "name:", 5);
+	for (size_t i = 0; i < n; i++) {
+		char c = name.p[i];
+		buf[5 + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	return bs_strtab_intern(&a->str, buf, 5 + n);
 }
 
 uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name)
@@ -64,12 +104,7 @@ uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name)
 	size_t n = name.n < 128 ? name.n : 128;
 	if (a->last_name_id && n == a->last_name_len && memcmp(name.p, a->last_name, n) == 0)
 		return a->last_name_id;
-	char buf[136] = "name:";
-	for (size_t i = 0; i < n; i++) {
-		char c = name.p[i];
-		buf[5 + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-	}
-	uint32_t id = bs_strtab_intern(&a->str, buf, 5 + n);
+	uint32_t id = host_name_uncached(a, name);
 	memcpy(a->last_name, name.p, n);
 	a->last_name_len = n;
 	a->last_name_id = id;
@@ -414,13 +449,15 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 	count_hour(a, client, e->ts, 1, 0, 0, 0);
 	if (m->client_name.n && client) {
 		/* Postfix client=wm3.example.net[10.0.1.13]: the name's first label
-		 * and the full name are aliases of the address. */
+		 * and the full name are aliases of the address; looked up past
+		 * the lookaside cache, which keeps the logging host of the next
+		 * event. */
 		const char *dot = memchr(m->client_name.p, '.', m->client_name.n);
-		struct bs_aliasrec al = { .name = bs_agg_host_name(a, m->client_name), .ip = client };
+		struct bs_aliasrec al = { .name = host_name_uncached(a, m->client_name), .ip = client };
 		if (!bs_str_eq(m->client_name, "unknown") && !bs_str_eq(m->client_name, "localhost")) {
 			bs_agg_add_aliases(a, &al);
 			if (dot) {
-				al.name = bs_agg_host_name(a, bs_str_make(m->client_name.p, (size_t)(dot - m->client_name.p)));
+				al.name = host_name_uncached(a, bs_str_make(m->client_name.p, (size_t)(dot - m->client_name.p)));
 				bs_agg_add_aliases(a, &al);
 			}
 		}
