@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "src/input/input.h"
+#include "src/input/crc32.h"
 #include "src/core/bytes.h"
 
 #include <errno.h>
@@ -528,7 +529,7 @@ static enum engine_rc engine_run(struct stage *s, uint8_t *out, size_t n, size_t
 	int rc = inflate(zs, Z_NO_FLUSH);
 	s->in_pos = (size_t)(zs->next_in - s->in);
 	*produced = out_before - zs->avail_out;
-	s->member_crc = (uint32_t)crc32(s->member_crc, out, (uInt)*produced);
+	s->member_crc = bs_crc32(s->member_crc, out, *produced);
 	if (rc == Z_STREAM_END)
 		return ENGINE_END;
 	if (rc == Z_OK || rc == Z_BUF_ERROR)
