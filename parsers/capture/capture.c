@@ -86,17 +86,43 @@ static enum bs_verdict malformed(const struct bs_capture *c, const char *layer, 
 
 /* ------------------------------------------------------------ flow table */
 
-static uint64_t endpoint_hash(const bs_ip *ip, uint16_t port)
+/* One endpoint of a flow as a word: the address's bytes folded, the port
+ * and the family in the upper bits. Read straight from the address, not
+ * through bs_ip_hash's byte-at-a-time loop, because it runs for every
+ * packet; the table's buckets are its only use (never an output order). */
+static inline uint64_t endpoint_word(const bs_ip *ip, uint16_t port)
 {
-	return bs_ip_hash(ip) * 0x9E3779B97F4A7C15ULL + port;
+	uint64_t w;
+	if (ip->family == 4) {
+		uint32_t v4;
+		memcpy(&v4, ip->a, 4);
+		w = v4;
+	} else {
+		uint64_t lo, hi;
+		memcpy(&lo, ip->a, 8);
+		memcpy(&hi, ip->a + 8, 8);
+		w = lo ^ (hi * 0xC2B2AE3D27D4EB4FULL);
+	}
+	return (w ^ ((uint64_t)port << 40) ^ ((uint64_t)ip->family << 56)) * 0x9E3779B97F4A7C15ULL;
 }
 
 /* The same for both directions of a flow. */
-static uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, uint16_t bp)
+static inline uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, uint16_t bp)
 {
-	uint64_t h = endpoint_hash(a, ap) + endpoint_hash(b, bp);
+	uint64_t h = endpoint_word(a, ap) + endpoint_word(b, bp);
 	h ^= h >> 29;
-	return h * 0xBF58476D1CE4E5B9ULL;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 32);
+}
+
+/* bs_ip_eq without the call: the flow table compares two keys a packet. */
+static inline bool ip_same(const bs_ip *x, const bs_ip *y)
+{
+	if (x->family != y->family)
+		return false;
+	if (x->family == 4)
+		return memcmp(x->a, y->a, 4) == 0;
+	return x->family != 6 || memcmp(x->a, y->a, 16) == 0;
 }
 
 static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
@@ -128,18 +154,18 @@ static void tab_grow(struct flowtab *t)
 
 /* Find the flow of a packet from (src, sp) to (dst, dp); dir: 0 when the
  * sender is the flow's client. */
-static struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst,
+static inline struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst,
                              uint16_t dp, uint64_t h, int *dir)
 {
 	for (struct flow *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
 		const struct bs_flow_key *k = &f->pub.key;
 		if (f->hash != h)
 			continue;
-		if (k->cport == sp && k->sport == dp && bs_ip_eq(&k->cli, src) && bs_ip_eq(&k->srv, dst)) {
+		if (k->cport == sp && k->sport == dp && ip_same(&k->cli, src) && ip_same(&k->srv, dst)) {
 			*dir = 0;
 			return f;
 		}
-		if (k->cport == dp && k->sport == sp && bs_ip_eq(&k->cli, dst) && bs_ip_eq(&k->srv, src)) {
+		if (k->cport == dp && k->sport == sp && ip_same(&k->cli, dst) && ip_same(&k->srv, src)) {
 			*dir = 1;
 			return f;
 		}
