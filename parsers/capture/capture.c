@@ -47,6 +47,7 @@ struct flowtab {
 	struct lru live, closed;
 	struct flow *spare;         /* freed flows kept for reuse */
 	bs_time idle;
+	bs_time linger;             /* a closed flow's stay: CLOSED_LINGER, or idle when shorter */
 	uint8_t proto;
 };
 
@@ -130,6 +131,7 @@ static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
 	memset(t, 0, sizeof *t);
 	t->cap = cap ? cap : 1;
 	t->idle = idle;
+	t->linger = idle > CLOSED_LINGER ? CLOSED_LINGER : idle;
 	t->proto = proto;
 	t->nbuckets = 1024;
 	t->buckets = bs_xcalloc(t->nbuckets, sizeof *t->buckets);
@@ -356,11 +358,18 @@ static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
 {
 	if (now == BS_TIME_NONE)
 		return;
-	bs_time linger = t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
-	while (t->closed.oldest && idle_past(t->closed.oldest, now, linger))
-		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->closed.oldest, now, linger));
+	while (t->closed.oldest && idle_past(t->closed.oldest, now, t->linger))
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->closed.oldest, now, t->linger));
 	while (t->live.oldest && idle_past(t->live.oldest, now, t->idle))
 		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->live.oldest, now, t->idle));
+}
+
+/* Whether tab_expire has anything to do: asked before every packet, and
+ * almost always no, so without the call. */
+static inline bool tab_due(const struct flowtab *t, bs_time now)
+{
+	return (t->closed.oldest && idle_past(t->closed.oldest, now, t->linger)) ||
+	       (t->live.oldest && idle_past(t->live.oldest, now, t->idle));
 }
 
 size_t bs_capture_memory(const struct bs_capture *c)
@@ -958,8 +967,12 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	c->ts = ts;
 	bs_capture_set_latest(c, ts);
 	c->pktno = pktno;
-	tab_expire(c, &c->tcp, c->latest);
-	tab_expire(c, &c->udp, c->latest);
+	if (c->latest != BS_TIME_NONE) {
+		if (tab_due(&c->tcp, c->latest))
+			tab_expire(c, &c->tcp, c->latest);
+		if (tab_due(&c->udp, c->latest))
+			tab_expire(c, &c->udp, c->latest);
+	}
 	if (linktype < 0)
 		return malformed(c, "pcapng", "a packet of an interface never described");
 	enum bs_verdict v = do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
