@@ -1360,14 +1360,16 @@ static bool walk_pcap(struct reading *rd, struct walk *w, char *err, size_t errl
 		c->rbuf = bs_xmalloc(WALK_BUF);
 	w->buf = c->rbuf;
 	for (;;) {
-		if (!walk_fill(w, 16)) {
+		/* the record is in the buffer almost always: asked here, not
+		 * by a call per record and field */
+		if (w->have - w->pos < 16 && !walk_fill(w, 16)) {
 			if (w->have == w->pos)
 				return true; /* the end, between records */
 			break;
 		}
 		const uint8_t *h = w->buf + w->pos;
 		uint32_t caplen = bs_le32(h + 8), len = bs_le32(h + 12);
-		if (caplen > w->snapshot || !walk_fill(w, 16 + (size_t)caplen))
+		if (caplen > w->snapshot || (w->have - w->pos < 16 + (size_t)caplen && !walk_fill(w, 16 + (size_t)caplen)))
 			break;
 		h = w->buf + w->pos; /* the fill may have moved it */
 		int64_t frac = (int32_t)bs_le32(h + 4);
