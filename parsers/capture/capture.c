@@ -155,9 +155,10 @@ static void tab_grow(struct flowtab *t)
 }
 
 /* Find the flow of a packet from (src, sp) to (dst, dp); dir: 0 when the
- * sender is the flow's client. */
-static inline struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst,
-                             uint16_t dp, uint64_t h, int *dir)
+ * sender is the flow's client. Inlined into do_tcp and do_udp: it runs for
+ * every packet. */
+static inline __attribute__((always_inline)) struct flow *
+tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst, uint16_t dp, uint64_t h, int *dir)
 {
 	for (struct flow *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
 		const struct bs_flow_key *k = &f->pub.key;
