@@ -380,6 +380,30 @@ static void test_helpers(void)
 	ok(bs_dispatch_ops()->open && bs_dispatch_ops()->udp, "ops are complete");
 }
 
+/* bs_event_init zeroes only an event's header and its type's member: an
+ * event so made over garbage reads (bs_event_format, every field of its
+ * type) as one zeroed whole, for every type and for an unknown one. */
+static void test_event_init(void)
+{
+	static struct bs_event dirty, clean;
+	char a[4096], b[4096];
+	bool same = true;
+	for (int t = 0; t <= BS_EV_TYPE_MAX; t++) {
+		memset(&dirty, 0xa5, sizeof dirty);
+		bs_event_init(&dirty, (enum bs_event_type)t);
+		memset(&clean, 0, sizeof clean);
+		clean.type = (enum bs_event_type)t;
+		clean.ts = BS_TIME_NONE;
+		bs_event_format(&dirty, a, sizeof a);
+		bs_event_format(&clean, b, sizeof b);
+		if (strcmp(a, b) != 0 || memcmp(&dirty, &clean, offsetof(struct bs_event, u)) != 0) {
+			fprintf(stderr, "# type %d: %s | %s\n", t, a, b);
+			same = false;
+		}
+	}
+	ok(same, "bs_event_init: every type formats as an event zeroed whole");
+}
+
 /* ------------------------------------------------------------------ real capture
  * plaso's test.pcap (Ethernet, HTTP among DNS and TLS) through the capture
  * engine and the dispatcher; compared with tshark when it is installed. */
@@ -532,6 +556,7 @@ int main(int argc, char **argv)
 	test_udp_dns();
 	test_udp_dns_unanswered_origin();
 	test_helpers();
+	test_event_init();
 	bs_dispatch_free(disp);
 	return tap_done();
 }

@@ -47,6 +47,7 @@ struct flowtab {
 	struct lru live, closed;
 	struct flow *spare;         /* freed flows kept for reuse */
 	bs_time idle;
+	bs_time linger;             /* a closed flow's stay: CLOSED_LINGER, or idle when shorter */
 	uint8_t proto;
 };
 
@@ -86,17 +87,43 @@ static enum bs_verdict malformed(const struct bs_capture *c, const char *layer, 
 
 /* ------------------------------------------------------------ flow table */
 
-static uint64_t endpoint_hash(const bs_ip *ip, uint16_t port)
+/* One endpoint of a flow as a word: the address's bytes folded, the port
+ * and the family in the upper bits. Read straight from the address, not
+ * through bs_ip_hash's byte-at-a-time loop, because it runs for every
+ * packet; the table's buckets are its only use (never an output order). */
+static inline uint64_t endpoint_word(const bs_ip *ip, uint16_t port)
 {
-	return bs_ip_hash(ip) * 0x9E3779B97F4A7C15ULL + port;
+	uint64_t w;
+	if (ip->family == 4) {
+		uint32_t v4;
+		memcpy(&v4, ip->a, 4);
+		w = v4;
+	} else {
+		uint64_t lo, hi;
+		memcpy(&lo, ip->a, 8);
+		memcpy(&hi, ip->a + 8, 8);
+		w = lo ^ (hi * 0xC2B2AE3D27D4EB4FULL);
+	}
+	return (w ^ ((uint64_t)port << 40) ^ ((uint64_t)ip->family << 56)) * 0x9E3779B97F4A7C15ULL;
 }
 
 /* The same for both directions of a flow. */
-static uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, uint16_t bp)
+static inline uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, uint16_t bp)
 {
-	uint64_t h = endpoint_hash(a, ap) + endpoint_hash(b, bp);
+	uint64_t h = endpoint_word(a, ap) + endpoint_word(b, bp);
 	h ^= h >> 29;
-	return h * 0xBF58476D1CE4E5B9ULL;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 32);
+}
+
+/* bs_ip_eq without the call: the flow table compares two keys a packet. */
+static inline bool ip_same(const bs_ip *x, const bs_ip *y)
+{
+	if (x->family != y->family)
+		return false;
+	if (x->family == 4)
+		return memcmp(x->a, y->a, 4) == 0;
+	return x->family != 6 || memcmp(x->a, y->a, 16) == 0;
 }
 
 static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
@@ -104,6 +131,7 @@ static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
 	memset(t, 0, sizeof *t);
 	t->cap = cap ? cap : 1;
 	t->idle = idle;
+	t->linger = idle > CLOSED_LINGER ? CLOSED_LINGER : idle;
 	t->proto = proto;
 	t->nbuckets = 1024;
 	t->buckets = bs_xcalloc(t->nbuckets, sizeof *t->buckets);
@@ -127,19 +155,20 @@ static void tab_grow(struct flowtab *t)
 }
 
 /* Find the flow of a packet from (src, sp) to (dst, dp); dir: 0 when the
- * sender is the flow's client. */
-static struct flow *tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst,
-                             uint16_t dp, uint64_t h, int *dir)
+ * sender is the flow's client. Inlined into do_tcp and do_udp: it runs for
+ * every packet. */
+static inline __attribute__((always_inline)) struct flow *
+tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst, uint16_t dp, uint64_t h, int *dir)
 {
 	for (struct flow *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
 		const struct bs_flow_key *k = &f->pub.key;
 		if (f->hash != h)
 			continue;
-		if (k->cport == sp && k->sport == dp && bs_ip_eq(&k->cli, src) && bs_ip_eq(&k->srv, dst)) {
+		if (k->cport == sp && k->sport == dp && ip_same(&k->cli, src) && ip_same(&k->srv, dst)) {
 			*dir = 0;
 			return f;
 		}
-		if (k->cport == dp && k->sport == sp && bs_ip_eq(&k->cli, dst) && bs_ip_eq(&k->srv, src)) {
+		if (k->cport == dp && k->sport == sp && ip_same(&k->cli, dst) && ip_same(&k->srv, src)) {
 			*dir = 1;
 			return f;
 		}
@@ -330,11 +359,18 @@ static void tab_expire(struct bs_capture *c, struct flowtab *t, bs_time now)
 {
 	if (now == BS_TIME_NONE)
 		return;
-	bs_time linger = t->idle > CLOSED_LINGER ? CLOSED_LINGER : t->idle;
-	while (t->closed.oldest && idle_past(t->closed.oldest, now, linger))
-		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->closed.oldest, now, linger));
+	while (t->closed.oldest && idle_past(t->closed.oldest, now, t->linger))
+		flow_drop(c, t, t->closed.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->closed.oldest, now, t->linger));
 	while (t->live.oldest && idle_past(t->live.oldest, now, t->idle))
 		flow_drop(c, t, t->live.oldest, BS_FLOW_TIMEOUT, timed_out_at(t->live.oldest, now, t->idle));
+}
+
+/* Whether tab_expire has anything to do: asked before every packet, and
+ * almost always no, so without the call. */
+static inline bool tab_due(const struct flowtab *t, bs_time now)
+{
+	return (t->closed.oldest && idle_past(t->closed.oldest, now, t->linger)) ||
+	       (t->live.oldest && idle_past(t->live.oldest, now, t->idle));
 }
 
 size_t bs_capture_memory(const struct bs_capture *c)
@@ -932,8 +968,12 @@ enum bs_verdict bs_capture_packet(struct bs_capture *c, int linktype, const uint
 	c->ts = ts;
 	bs_capture_set_latest(c, ts);
 	c->pktno = pktno;
-	tab_expire(c, &c->tcp, c->latest);
-	tab_expire(c, &c->udp, c->latest);
+	if (c->latest != BS_TIME_NONE) {
+		if (tab_due(&c->tcp, c->latest))
+			tab_expire(c, &c->tcp, c->latest);
+		if (tab_due(&c->udp, c->latest))
+			tab_expire(c, &c->udp, c->latest);
+	}
 	if (linktype < 0)
 		return malformed(c, "pcapng", "a packet of an interface never described");
 	enum bs_verdict v = do_link(c, (int)((unsigned)linktype & LINKTYPE_MASK), p, caplen, origlen > caplen);
@@ -1321,14 +1361,16 @@ static bool walk_pcap(struct reading *rd, struct walk *w, char *err, size_t errl
 		c->rbuf = bs_xmalloc(WALK_BUF);
 	w->buf = c->rbuf;
 	for (;;) {
-		if (!walk_fill(w, 16)) {
+		/* the record is in the buffer almost always: asked here, not
+		 * by a call per record and field */
+		if (w->have - w->pos < 16 && !walk_fill(w, 16)) {
 			if (w->have == w->pos)
 				return true; /* the end, between records */
 			break;
 		}
 		const uint8_t *h = w->buf + w->pos;
 		uint32_t caplen = bs_le32(h + 8), len = bs_le32(h + 12);
-		if (caplen > w->snapshot || !walk_fill(w, 16 + (size_t)caplen))
+		if (caplen > w->snapshot || (w->have - w->pos < 16 + (size_t)caplen && !walk_fill(w, 16 + (size_t)caplen)))
 			break;
 		h = w->buf + w->pos; /* the fill may have moved it */
 		int64_t frac = (int32_t)bs_le32(h + 4);

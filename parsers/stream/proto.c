@@ -70,6 +70,8 @@ struct bs_dispatch {
 	bs_time now;
 	const struct bs_proto_ctx *cur; /* the flow being fed, for its announcements */
 	struct expectation expect[BS_DISPATCH_MAX_EXPECT];
+	size_t expect_hi;          /* 1 + the highest slot ever used: every flow opened looks
+	                            * for its announcement, and most links announce none */
 	/* per datagram module (registry index; unused for stream modules): one
 	 * state for all its datagrams, allocated with the first */
 	struct udp_module {
@@ -220,6 +222,8 @@ static void expect_announce(struct bs_dispatch *d, const struct bs_proto_ctx *ct
 		expect_unseen(d, slot);
 		d->count.expect_dropped++;
 	}
+	if ((size_t)(slot - d->expect) >= d->expect_hi)
+		d->expect_hi = (size_t)(slot - d->expect) + 1;
 	if (!slot->used || slot->port != port || !bs_ip_eq(&slot->ip, ip)) {
 		memset(slot, 0, sizeof *slot);
 		slot->used = true;
@@ -257,7 +261,7 @@ static void on_expect(void *disp, const bs_ip *ip, uint16_t port, uint64_t cooki
 
 static struct expectation *expect_take(struct bs_dispatch *d, const bs_ip *ip, uint16_t port, bs_time now)
 {
-	for (size_t i = 0; i < BS_DISPATCH_MAX_EXPECT; i++) {
+	for (size_t i = 0; i < d->expect_hi; i++) {
 		struct expectation *x = &d->expect[i];
 		if (!x->used || x->flow || x->port != port || !bs_ip_eq(&x->ip, ip))
 			continue;

@@ -9,9 +9,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The bytes of an event of each type: its header and its own member of the
+ * union. Zeroing only these (an HTTP member is 520 bytes, an address's 72)
+ * was most of an event's cost in a capture run; no reader looks past its
+ * type's member. */
+#define EV_BYTES(member) (offsetof(struct bs_event, u) + sizeof(((struct bs_event *)0)->u.member))
+static const size_t event_bytes[BS_EV_TYPE_MAX] = {
+	[BS_EV_HTTP] = EV_BYTES(http), [BS_EV_AUTH] = EV_BYTES(auth), [BS_EV_MAIL] = EV_BYTES(mail),
+	[BS_EV_SPAM] = EV_BYTES(spam), [BS_EV_DBQUERY] = EV_BYTES(dbquery), [BS_EV_DBRESULT] = EV_BYTES(dbresult),
+	[BS_EV_ADDR] = EV_BYTES(addr), [BS_EV_FLOW] = EV_BYTES(flow), [BS_EV_FILEXFER] = EV_BYTES(xfer),
+	[BS_EV_DNS] = EV_BYTES(dns), [BS_EV_ADMIN] = EV_BYTES(admin),
+};
+
 void bs_event_init(struct bs_event *ev, enum bs_event_type type)
 {
-	memset(ev, 0, sizeof *ev);
+	bool known = type > 0 && type < BS_EV_TYPE_MAX;
+	memset(ev, 0, known ? event_bytes[type] : sizeof *ev);
 	ev->type = type;
 	ev->ts = BS_TIME_NONE;
 }
