@@ -221,9 +221,13 @@ static uint64_t ask_owners(bs_str prog)
 static size_t prog_hash(bs_str prog)
 {
 	uint64_t head = 0, tail = 0;
-	memcpy(&head, prog.p, prog.n < 8 ? prog.n : 8);
-	if (prog.n > 8)
+	if (prog.n >= 8) {
+		memcpy(&head, prog.p, 8);
 		memcpy(&tail, prog.p + prog.n - 8, 8);
+	} else {
+		for (size_t i = 0; i < prog.n; i++)
+			head = head << 8 | (unsigned char)prog.p[i];
+	}
 	return (size_t)(((head ^ tail * UINT64_C(0x9E3779B97F4A7C15) ^ prog.n) * UINT64_C(0xff51afd7ed558ccd)) >> 58);
 }
 

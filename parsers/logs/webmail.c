@@ -39,22 +39,35 @@ bs_str bs_wm_after(bs_str s, const char *at, size_t skip)
 	return o <= s.n ? bs_str_make(s.p + o, s.n - o) : bs_str_make(s.p + s.n, 0);
 }
 
+/* Which value a pattern letter fills (Y m d H M S), or -1 for a literal. */
+static int stamp_field(char letter)
+{
+	switch (letter) {
+	case 'Y': return 0;
+	case 'm': return 1;
+	case 'd': return 2;
+	case 'H': return 3;
+	case 'M': return 4;
+	case 'S': return 5;
+	default: return -1;
+	}
+}
+
 size_t bs_wm_stamp(bs_str s, const char *pattern, struct bs_tz *tz, bs_time *ts)
 {
-	static const char fields[] = "YmdHMS";
 	int v[6] = { 0 };
 	size_t n = strlen(pattern);
 	if (s.n < n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *f = strchr(fields, pattern[i]);
-		if (!f || !pattern[i]) {
+		int f = stamp_field(pattern[i]);
+		if (f < 0) {
 			if (s.p[i] != pattern[i])
 				return 0;
 		} else if (s.p[i] < '0' || s.p[i] > '9') {
 			return 0;
 		} else {
-			v[f - fields] = v[f - fields] * 10 + (s.p[i] - '0');
+			v[f] = v[f] * 10 + (s.p[i] - '0');
 		}
 	}
 	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
