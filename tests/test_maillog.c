@@ -196,11 +196,78 @@ static void test_wm_find(void)
 	ok(bs_wm_find(bs_str_make("", 0), "a") == NULL, "nothing is found in an empty text");
 }
 
+/* Exchange message tracking: a message RECEIVEd for 1,200 recipients and
+ * delivered to each in its own DELIVER record keeps its recipients to its
+ * end and is emitted once, when the last is delivered, in parts of 1,000
+ * and 200: every recipient exactly once, all delivered (before: the first
+ * 1,000, still pending, went out as a part when the 1,001st arrived, came
+ * back with their deliveries, and the message closed before its last ones,
+ * which then made a message of their own). */
+static unsigned tracking_parts, tracking_rcpts, tracking_sent;
+static unsigned char tracking_seen[1201];
+
+static void tracking_sink(void *ctx, const struct bs_event *ev)
+{
+	(void)ctx;
+	if (ev->type != BS_EV_MAIL)
+		return;
+	tracking_parts++;
+	for (size_t i = 0; i < ev->u.mail.nrcpt; i++) {
+		unsigned k;
+		if (sscanf(ev->u.mail.rcpts[i].p, "r%4u@", &k) == 1 && k >= 1 && k <= 1200)
+			tracking_seen[k]++;
+		tracking_rcpts++;
+		tracking_sent += ev->u.mail.rcpt_status && bs_str_eq(ev->u.mail.rcpt_status[i], "sent");
+	}
+}
+
+static void test_tracking_many_delivered(void)
+{
+	static const struct bs_sink sink = { tracking_sink, NULL };
+	struct bs_maillog_opts o = { 0, bs_time_make(2025, 1, 1, 0, 0, 0, 0) / BS_USEC, NULL, 7, NULL };
+	struct bs_maillog *m = bs_maillog_new(&o, &sink);
+	static const char fields[] = "#Fields: date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,"
+		"connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,"
+		"recipient-count,related-recipient-address,reference,message-subject,sender-address";
+	uint64_t n = 0;
+	line(m, "#Software: Microsoft Exchange Server", ++n);
+	line(m, "#Log-type: Message Tracking Log", ++n);
+	line(m, fields, ++n);
+	size_t cap = 1200 * 20 + 512;
+	char *buf = malloc(cap);
+	int w = snprintf(buf, cap, "2024-03-01T09:00:00.000Z,198.51.100.25,mx.partner.example,10.1.0.11,EX01,,,SMTP,RECEIVE,2001,"
+			 "<big@partner.example>,");
+	for (int i = 1; i <= 1200; i++)
+		w += snprintf(buf + w, cap - (size_t)w, "%sr%04d@contoso.com", i > 1 ? ";" : "", i);
+	snprintf(buf + w, cap - (size_t)w, ",,5000,1200,,,Big,jane@partner.example");
+	int parsed = line(m, buf, ++n) == BS_PARSED;
+	for (int i = 1; i <= 1200; i++) {
+		snprintf(buf, cap, "2024-03-01T09:01:%02d.%03dZ,10.1.0.11,EX01,10.1.0.11,EX01,MDB:1,,STOREDRIVER,DELIVER,2001,"
+			 "<big@partner.example>,r%04d@contoso.com,,5000,1,,,Big,jane@partner.example", i / 1000, i % 1000, i);
+		parsed += line(m, buf, ++n) == BS_PARSED;
+		if (i == 1199)
+			is_int(tracking_parts, 0, "tracking: nothing emitted while a recipient is pending");
+	}
+	free(buf);
+	uint64_t unfinished = bs_maillog_finish(m);
+	bs_maillog_free(m);
+	unsigned once = 0;
+	for (int k = 1; k <= 1200; k++)
+		once += tracking_seen[k] == 1;
+	is_int(parsed, 1201, "tracking: the RECEIVE and 1,200 DELIVERs parsed");
+	is_int(tracking_parts, 2, "tracking: one message, in parts of 1,000 and 200");
+	is_int(once, 1200, "tracking: every recipient exactly once");
+	is_int(tracking_rcpts, 1200, "tracking: no recipient twice");
+	is_int(tracking_sent, 1200, "tracking: every recipient delivered");
+	is_int(unfinished, 0, "tracking: closed by its last delivery, nothing unfinished");
+}
+
 int main(void)
 {
 	test_dispatch();
 	test_many_programs();
 	test_wm_find();
+	test_tracking_many_delivered();
 	test_no_alloc_per_line();
 	test_tracking_bounded();
 	return tap_done();

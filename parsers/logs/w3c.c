@@ -100,6 +100,12 @@ struct trk_msg {
 	uint32_t rlen, rbuf_cap;
 	struct trk_rcpt *rcpts;
 	uint32_t nrcpt, rcap, pending; /* pending: recipients without a final record */
+	/* Where each recipient is in rcpts, by its address's hash (open
+	 * addressing, UINT32_MAX: empty), once a message has many: every
+	 * record names its recipients, and the message keeps them all to its
+	 * end (its parts of 1,000 are cut when it is emitted). */
+	uint32_t *rindex;
+	uint32_t rindex_cap, indexed; /* indexed: how many of rcpts the index holds (0 after recycling) */
 };
 
 struct w3c {
@@ -519,7 +525,9 @@ static void trk_keep(struct trk_str *dst, bs_str s)
 
 static bs_str trk_str(const struct trk_str *s) { return bs_str_make(s->p, s->n); }
 
-static void trk_emit(struct w3c *w, const struct bs_line_ctx *c, const struct trk_msg *m)
+/* One part of the message: its recipients [from, from + n). */
+static void trk_emit_slice(struct w3c *w, const struct bs_line_ctx *c, const struct trk_msg *m, uint32_t from,
+                           uint32_t n, uint32_t part)
 {
 	struct bs_event ev;
 	bs_line_event(c, &ev, BS_EV_MAIL);
@@ -539,33 +547,36 @@ static void trk_emit(struct w3c *w, const struct bs_line_ctx *c, const struct tr
 	mail->relay = trk_str(&m->relay);
 	mail->size = m->size;
 	mail->local_uid = -1;
-	for (uint32_t i = 0; i < m->nrcpt; i++) {
-		w->rcpt[i] = bs_str_make(m->rbuf + m->rcpts[i].off, m->rcpts[i].len);
-		w->rcpt_status[i] = bs_str_make(rcpt_status_names[m->rcpts[i].status],
-		                                strlen(rcpt_status_names[m->rcpts[i].status]));
+	for (uint32_t i = 0; i < n; i++) {
+		const struct trk_rcpt *r = &m->rcpts[from + i];
+		w->rcpt[i] = bs_str_make(m->rbuf + r->off, r->len);
+		w->rcpt_status[i] = bs_str_make(rcpt_status_names[r->status], strlen(rcpt_status_names[r->status]));
 	}
 	mail->rcpts = w->rcpt;
 	mail->rcpt_status = w->rcpt_status;
-	mail->nrcpt = m->nrcpt;
-	mail->part = m->parts;
+	mail->nrcpt = n;
+	mail->part = part;
 	mail->reject_reason = BS_STR_LIT("");
 	bs_emit(c->sink, &ev);
 }
 
-/* Emit the recipients held as one part of the message and forget them. */
-static void trk_emit_part(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m)
+/* The message with all its recipients, in parts of 1,000 (one part when it
+ * has none). */
+static void trk_emit(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m)
 {
-	trk_emit(w, c, m);
-	m->parts++;
-	m->nrcpt = m->pending = m->rlen = 0;
+	uint32_t from = 0;
+	do {
+		uint32_t n = m->nrcpt - from < BS_MAIL_MAX_RCPT ? m->nrcpt - from : BS_MAIL_MAX_RCPT;
+		trk_emit_slice(w, c, m, from, n, m->parts++);
+		from += n;
+	} while (from < m->nrcpt);
 }
 
 /* A message flushed unfinished (table full, end of input). */
 static void trk_flush(void *owner, const struct bs_line_ctx *c, struct bs_queue_msg *q)
 {
 	struct trk_msg *m = (struct trk_msg *)q;
-	if (m->nrcpt || !m->parts)
-		trk_emit(owner, c, m);
+	trk_emit(owner, c, m);
 }
 
 static void trk_release(struct bs_queue_msg *q)
@@ -573,6 +584,7 @@ static void trk_release(struct bs_queue_msg *q)
 	struct trk_msg *m = (struct trk_msg *)q;
 	free(m->rbuf);
 	free(m->rcpts);
+	free(m->rindex);
 }
 
 static const struct bs_queue_def trk_table = {
@@ -587,17 +599,65 @@ static const struct bs_queue_def trk_table = {
 
 /* A recipient of the message, added if new (as pending: no final record
  * yet); NULL for an empty address. */
-static struct trk_rcpt *trk_rcpt(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg *m, bs_str addr, bool add)
+#define TRK_INDEX_FROM 16 /* recipients from which a message indexes them */
+
+static size_t trk_hash(const char *p, size_t n) { return (size_t)bs_hash_bytes(p, n, 0x7263707473); }
+
+static bool trk_rcpt_is(const struct trk_msg *m, uint32_t i, bs_str addr)
+{
+	return m->rcpts[i].len == addr.n && memcmp(m->rbuf + m->rcpts[i].off, addr.p, addr.n) == 0;
+}
+
+/* The index slot of addr: its recipient's, or the empty one it would take. */
+static uint32_t *trk_slot(struct trk_msg *m, bs_str addr)
+{
+	size_t mask = m->rindex_cap - 1;
+	for (size_t h = trk_hash(addr.p, addr.n) & mask;; h = (h + 1) & mask)
+		if (m->rindex[h] == UINT32_MAX || trk_rcpt_is(m, m->rindex[h], addr))
+			return &m->rindex[h];
+}
+
+/* The index rebuilt, at twice the recipients' count at least, all of them
+ * in it (when it fell behind: grown past, or recycled with its message). */
+static void trk_index_grow(struct trk_msg *m)
+{
+	uint32_t cap = m->rindex_cap ? m->rindex_cap : 64;
+	while (cap < 2 * (m->nrcpt + 1))
+		cap *= 2;
+	if (cap != m->rindex_cap) {
+		free(m->rindex);
+		m->rindex = bs_xmalloc(cap * sizeof *m->rindex);
+		m->rindex_cap = cap;
+	}
+	memset(m->rindex, 0xff, cap * sizeof *m->rindex);
+	for (uint32_t i = 0; i < m->nrcpt; i++)
+		*trk_slot(m, bs_str_make(m->rbuf + m->rcpts[i].off, m->rcpts[i].len)) = i;
+	m->indexed = m->nrcpt;
+}
+
+static struct trk_rcpt *trk_find(struct trk_msg *m, bs_str addr)
+{
+	if (m->nrcpt < TRK_INDEX_FROM) {
+		for (uint32_t i = 0; i < m->nrcpt; i++)
+			if (trk_rcpt_is(m, i, addr))
+				return &m->rcpts[i];
+		return NULL;
+	}
+	if (m->indexed != m->nrcpt || m->rindex_cap < 2 * (m->nrcpt + 1))
+		trk_index_grow(m);
+	uint32_t at = *trk_slot(m, addr);
+	return at == UINT32_MAX ? NULL : &m->rcpts[at];
+}
+
+/* A recipient of the message, added if new (as pending: no final record
+ * yet); NULL for an empty address. */
+static struct trk_rcpt *trk_rcpt(struct trk_msg *m, bs_str addr, bool add)
 {
 	if (addr.n > TRK_RCPT_MAX)
 		addr.n = TRK_RCPT_MAX;
-	for (uint32_t i = 0; i < m->nrcpt; i++)
-		if (m->rcpts[i].len == addr.n && memcmp(m->rbuf + m->rcpts[i].off, addr.p, addr.n) == 0)
-			return &m->rcpts[i];
-	if (!add || !addr.n)
-		return NULL;
-	if (m->nrcpt == BS_MAIL_MAX_RCPT)
-		trk_emit_part(w, c, m);
+	struct trk_rcpt *known = trk_find(m, addr);
+	if (known || !add || !addr.n)
+		return known;
 	if (m->nrcpt == m->rcap) {
 		m->rcap = m->rcap ? m->rcap * 2 : 8;
 		m->rcpts = bs_xrealloc(m->rcpts, m->rcap * sizeof *m->rcpts);
@@ -609,8 +669,13 @@ static struct trk_rcpt *trk_rcpt(struct w3c *w, const struct bs_line_ctx *c, str
 		m->rbuf = bs_xrealloc(m->rbuf, m->rbuf_cap);
 	}
 	memcpy(m->rbuf + m->rlen, addr.p, addr.n);
-	struct trk_rcpt *r = &m->rcpts[m->nrcpt++];
+	struct trk_rcpt *r = &m->rcpts[m->nrcpt];
 	*r = (struct trk_rcpt){ .off = m->rlen, .len = (uint16_t)addr.n };
+	if (m->indexed == m->nrcpt && m->nrcpt >= TRK_INDEX_FROM && m->rindex_cap >= 2 * (m->nrcpt + 2)) {
+		*trk_slot(m, addr) = m->nrcpt; /* else the next search rebuilds the index */
+		m->indexed++;
+	}
+	m->nrcpt++;
 	m->rlen += (uint32_t)addr.n;
 	m->pending++;
 	return r;
@@ -631,7 +696,7 @@ static void trk_rcpts(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg
 		size_t j = i;
 		while (j < list.n && list.p[j] != ';')
 			j++;
-		struct trk_rcpt *r = trk_rcpt(w, c, m, bs_str_make(list.p + i, j - i), kind != K_TRANSFER);
+		struct trk_rcpt *r = trk_rcpt(m, bs_str_make(list.p + i, j - i), kind != K_TRANSFER);
 		i = j + 1;
 		if (!r)
 			continue;
@@ -677,7 +742,8 @@ static void trk_fields(const struct w3c *w, const struct bs_line_ctx *c, struct 
 static void trk_start(struct trk_msg *m, const struct bs_line_ctx *c, bs_time ts, bs_str server, bs_str id,
                       const bs_ip *client, const bs_ip *sip)
 {
-	struct trk_msg fresh = { .q = m->q, .rbuf = m->rbuf, .rbuf_cap = m->rbuf_cap, .rcpts = m->rcpts, .rcap = m->rcap };
+	struct trk_msg fresh = { .q = m->q, .rbuf = m->rbuf, .rbuf_cap = m->rbuf_cap, .rcpts = m->rcpts, .rcap = m->rcap,
+	                         .rindex = m->rindex, .rindex_cap = m->rindex_cap };
 	*m = fresh;
 	m->ts = ts;
 	m->lineno = c->lineno;
@@ -692,7 +758,7 @@ static void trk_fold(struct w3c *w, const struct bs_line_ctx *c, struct trk_msg 
 {
 	trk_fields(w, c, m, kind, ts, client, server);
 	if (kind == K_REROUTE) /* the address the new ones replace is done with */
-		trk_rcpt_done(m, trk_rcpt(w, c, m, val(w, C_RELATED), false));
+		trk_rcpt_done(m, trk_rcpt(m, val(w, C_RELATED), false));
 	if (kind != K_SUBMIT)
 		trk_rcpts(w, c, m, val(w, C_RCPT), kind);
 }
@@ -729,9 +795,8 @@ static enum bs_verdict tracking_line(struct w3c *w, const struct bs_line_ctx *c,
 		trk_start(m, c, ts, name, id, &client, &server);
 	}
 	trk_fold(w, c, m, kind, ts, &client, &server);
-	if (m->received && !m->pending && (m->nrcpt || m->parts)) {
-		if (m->nrcpt)
-			trk_emit(w, c, m);
+	if (m->received && !m->pending && m->nrcpt) {
+		trk_emit(w, c, m);
 		bs_queue_forget(&w->messages, &m->q);
 	}
 	return BS_PARSED;
