@@ -611,8 +611,53 @@ static void test_shell_output(void)
 	ok(positives > trials / 10 && positives < trials - trials / 10, "shell output: both answers tested");
 }
 
+/* bs_http_next_ref_start (SSE2, 16 bytes at a time) against the three bytes
+ * of each pattern compared one place after the other. */
+static size_t ref_next_slow(const char *w, size_t at, size_t n)
+{
+	static const char *const pre[] = { "<sc", "<if", "<fr", "<me", "loc", "win" };
+	for (; at + 3 <= n; at++)
+		for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
+			if (bs_ascii_lower((unsigned char)w[at]) == (unsigned char)pre[k][0] &&
+			    bs_ascii_lower((unsigned char)w[at + 1]) == (unsigned char)pre[k][1] &&
+			    bs_ascii_lower((unsigned char)w[at + 2]) == (unsigned char)pre[k][2])
+				return at;
+	return n;
+}
+
+static void test_ref_starts(void)
+{
+	static const char *const pieces[] = { "<script", "<SCRIPT", "<sc", "<iframe", "<IF", "<frame", "<Fr",
+		"<meta", "<ME", "location", "LOC", "lo", "window", "WIN", "wi", "<", "l", "w", "L", "W", ",", "\xcc",
+		"\xec", "\x0c", "\0", " ", "a", "<s", "<i" };
+	static char buf[300];
+	size_t agree = 0, trials = 0, found = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = rng() % sizeof buf;
+		for (size_t o = 0; o < n;) {
+			uint32_t r = rng();
+			if (r % 4 == 0) {
+				buf[o++] = (char)(rng() & 0xff);
+				continue;
+			}
+			const char *pc = pieces[r % (sizeof pieces / sizeof *pieces)];
+			size_t pl = pc[0] ? strlen(pc) : 1;
+			for (size_t i = 0; i < pl && o < n; i++)
+				buf[o++] = pc[i];
+		}
+		for (size_t at = 0; at <= n; at++) {
+			size_t want = ref_next_slow(buf, at, n);
+			trials++;
+			found += want < n;
+			agree += bs_http_next_ref_start(buf, at, n) == want;
+		}
+	}
+	is_int(agree, trials, "ref starts: SSE2 agrees with byte by byte (%zu starts, %zu found)", trials, found);
+}
+
 int main(void)
 {
+	test_ref_starts();
 	test_shell_output();
 	test_hash64();
 	test_gzip_deflate();

@@ -936,38 +936,64 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	}
 }
 
-/* The next byte at or after at where a reference pattern can start: '<'
- * (tags), 'l' or 'w' in either case (location..., window.open). A page is
- * mostly other bytes; SSE2 (every x86-64) looks at 16 at a time. */
-static size_t next_ref_start(const char *w, size_t at, size_t n)
+/* Can a reference pattern start at w[0]: its first three bytes those of
+ * one ("<sc" "<if" "<fr" "<me", "loc", "win", letters in either case)? */
+static bool ref_start(const char *w)
+{
+	char c2 = (char)(w[1] | 0x20), c3 = (char)(w[2] | 0x20);
+	switch (w[0]) {
+	case '<':
+		return (c2 == 's' && c3 == 'c') || (c2 == 'i' && c3 == 'f') || (c2 == 'f' && c3 == 'r') ||
+			(c2 == 'm' && c3 == 'e');
+	case 'l':
+	case 'L':
+		return c2 == 'o' && c3 == 'c';
+	case 'w':
+	case 'W':
+		return c2 == 'i' && c3 == 'n';
+	default:
+		return false;
+	}
+}
+
+#ifdef __SSE2__
+/* ref_start() at w[0..16), as a bit mask (w[16] and w[17] are read). x | 0x20
+ * is a lower-case letter only for that letter in either case. */
+static unsigned ref_starts16(const char *w)
+{
+#define EQ(v, ch) _mm_cmpeq_epi8((v), _mm_set1_epi8(ch))
+	const __m128i lower = _mm_set1_epi8(0x20);
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+	__m128i l2 = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(w + 1)), lower);
+	__m128i l3 = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(w + 2)), lower);
+	__m128i l1 = _mm_or_si128(v, lower), i2 = EQ(l2, 'i');
+	__m128i tag = _mm_or_si128(_mm_or_si128(_mm_and_si128(EQ(l2, 's'), EQ(l3, 'c')), _mm_and_si128(i2, EQ(l3, 'f'))),
+	                           _mm_or_si128(_mm_and_si128(EQ(l2, 'f'), EQ(l3, 'r')), _mm_and_si128(EQ(l2, 'm'), EQ(l3, 'e'))));
+	__m128i m = _mm_and_si128(EQ(v, '<'), tag);
+	m = _mm_or_si128(m, _mm_and_si128(_mm_and_si128(EQ(l1, 'l'), EQ(l2, 'o')), EQ(l3, 'c')));
+	m = _mm_or_si128(m, _mm_and_si128(_mm_and_si128(EQ(l1, 'w'), i2), EQ(l3, 'n')));
+#undef EQ
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
 {
 #ifdef __SSE2__
-	const __m128i lt = _mm_set1_epi8('<'), el = _mm_set1_epi8('l'), dbl = _mm_set1_epi8('w');
-	const __m128i lower = _mm_set1_epi8(0x20);
-	for (; at + 16 <= n; at += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + at));
-		__m128i lc = _mm_or_si128(v, lower); /* 'L' -> 'l', 'W' -> 'w'; no other byte becomes them */
-		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, lt),
-		                         _mm_or_si128(_mm_cmpeq_epi8(lc, el), _mm_cmpeq_epi8(lc, dbl)));
-		int mask = _mm_movemask_epi8(m);
+	for (; at + 18 <= n; at += 16) {
+		unsigned mask = ref_starts16(w + at);
 		if (mask)
-			return at + (size_t)__builtin_ctz((unsigned)mask);
+			return at + (size_t)__builtin_ctz(mask);
 	}
 #endif
-	for (; at < n; at++) {
-		char c = w[at];
-		if (c == '<' || c == 'l' || c == 'L' || c == 'w' || c == 'W')
+	for (; at + 3 <= n; at++)
+		if (ref_start(w + at))
 			return at;
-	}
 	return n;
 }
 
-/* References in one window: a match counts when it ends in the fresh part
- * (earlier windows saw the others). One pass over the window: only at '<',
- * 'l' and 'w' (either case) can a construct start, and there the patterns
- * are compared (this runs on every HTML byte served, so it is kept to one
- * pass rather than one search per pattern). */
-static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+/* A reference pattern may start at w[at]: compare them there. */
+static void ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at)
 {
 #define PAT(s) s, sizeof s - 1
 	static const struct { const char *pat; size_t len; } tags[] = {
@@ -976,32 +1002,33 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
 		{ PAT("window.open"), '(' }, { PAT("location.href"), '=' }, { PAT("location.replace"), '(' },
 		{ PAT("location.assign"), '(' }, { PAT("location"), '=' } };
 #undef PAT
-	for (size_t at = next_ref_start(w, 0, n); at < n; at = next_ref_start(w, at + 1, n)) {
-		char c = w[at];
-		/* every pattern is two bytes or more: its second byte decides
-		 * most candidates ("<s" "<i" "<f" "<m", "lo", "wi") */
-		if (at + 1 >= n)
-			break;
-		char c2 = (char)(w[at + 1] | 0x20);
-		if (c == '<' ? (c2 != 's' && c2 != 'i' && c2 != 'f' && c2 != 'm') : c2 != ((c | 0x20) == 'l' ? 'o' : 'i'))
-			continue;
-		if (c == '<') {
-			for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
-				if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
-					tag_ref(p, w, n, fresh, at, t, tags[t].len);
-		} else { /* 'l' or 'w', either case */
-			for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
-				size_t pl = js[k].len;
-				if (!prefix_ci(w, n, at, js[k].pat, pl))
-					continue;
-				bs_str v;
-				size_t end = js_string(w, n, at + pl, js[k].opener, &v);
-				if (end && end > fresh) /* the call up to its string's end: the
-				                         * bytes after it may not be in the window yet */
-					add_ref(p, v, bs_str_make(w + at, end - at));
-			}
-		}
+	if (w[at] == '<') {
+		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
+			if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
+				tag_ref(p, w, n, fresh, at, t, tags[t].len);
+		return;
 	}
+	for (size_t k = 0; k < sizeof js / sizeof *js; k++) { /* 'l' or 'w', either case */
+		size_t pl = js[k].len;
+		if (!prefix_ci(w, n, at, js[k].pat, pl))
+			continue;
+		bs_str v;
+		size_t end = js_string(w, n, at + pl, js[k].opener, &v);
+		if (end && end > fresh) /* the call up to its string's end: the
+		                         * bytes after it may not be in the window yet */
+			add_ref(p, v, bs_str_make(w + at, end - at));
+	}
+}
+
+/* References in one window: a match counts when it ends in the fresh part
+ * (earlier windows saw the others). One pass over the window (this runs on
+ * every HTML byte served): the patterns are compared only where the first
+ * three bytes of one are, a few places a page (formerly at every '<', 'l'
+ * and 'w': 9.7 M places in a bench capture, 640 M instructions). */
+static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+{
+	for (size_t at = bs_http_next_ref_start(w, 0, n); at < n; at = bs_http_next_ref_start(w, at + 1, n))
+		ref_at(p, w, n, fresh, at);
 }
 
 static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
