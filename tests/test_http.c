@@ -558,30 +558,36 @@ static uint32_t rng(void)
 	return rng_state >> 8;
 }
 
-/* Bytes made of pieces of every pattern (in random case), near misses and
- * garbage, so that both answers come often. */
+/* n bytes of the pieces (their letters' case flipped now and then) and
+ * random bytes: pieces of every pattern and near misses, so that both
+ * answers come often. */
+static void ugly_fill(char *b, size_t n, const char *const *pieces, size_t npieces)
+{
+	for (size_t o = 0; o < n;) {
+		uint32_t r = rng();
+		if (r % 5 == 0) {
+			b[o++] = (char)(rng() & 0xff);
+			continue;
+		}
+		const char *pc = pieces[r % npieces];
+		size_t pl = pc[0] ? strlen(pc) : 1;
+		for (size_t i = 0; i < pl && o < n; i++) {
+			char ch = pc[i];
+			if ((rng() & 7) == 0 && ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
+				ch ^= 0x20;
+			b[o++] = ch;
+		}
+	}
+}
+
 static size_t ugly_text(char *b, size_t cap)
 {
 	static const char *const pieces[] = { "uid=", "UID=", "0", "48", "(", ")", " gid=", ") gid=", "root:",
 		"x", "*", ":0:0:", ":0:", " ", "volume in drive ", "Directory of ", "GNU/Linux", "Linux ", "gnu/",
 		"\n", "\r\n", "<pre>", "<PRE>", "drwxr-xr-x", "-rw-r--r--", "lrwxrwxrwx", "-rw-", "total ",
 		"total 9", "a", "<b>", "/l", "ui", "\0", "\t", "uid=0(root) gid=0(root)" };
-	size_t n = 0, want = rng() % cap;
-	while (n < want) {
-		uint32_t r = rng();
-		if (r % 5 == 0) {
-			b[n++] = (char)(rng() & 0xff);
-			continue;
-		}
-		const char *pc = pieces[r % (sizeof pieces / sizeof *pieces)];
-		size_t pl = pc[0] ? strlen(pc) : 1;
-		for (size_t i = 0; i < pl && n < want; i++) {
-			char ch = pc[i];
-			if ((rng() & 7) == 0 && ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
-				ch ^= 0x20;
-			b[n++] = ch;
-		}
-	}
+	size_t n = rng() % cap;
+	ugly_fill(b, n, pieces, sizeof pieces / sizeof *pieces);
 	return n;
 }
 
@@ -634,17 +640,7 @@ static void test_ref_starts(void)
 	size_t agree = 0, trials = 0, found = 0;
 	for (int t = 0; t < 20000; t++) {
 		size_t n = rng() % sizeof buf;
-		for (size_t o = 0; o < n;) {
-			uint32_t r = rng();
-			if (r % 4 == 0) {
-				buf[o++] = (char)(rng() & 0xff);
-				continue;
-			}
-			const char *pc = pieces[r % (sizeof pieces / sizeof *pieces)];
-			size_t pl = pc[0] ? strlen(pc) : 1;
-			for (size_t i = 0; i < pl && o < n; i++)
-				buf[o++] = pc[i];
-		}
+		ugly_fill(buf, n, pieces, sizeof pieces / sizeof *pieces);
 		for (size_t at = 0; at <= n; at++) {
 			size_t want = ref_next_slow(buf, at, n);
 			trials++;
