@@ -197,27 +197,33 @@ static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct
 
 /* ------------------------------------------------------------------ forms */
 
-static bool name_in(const char *name, size_t n, const char *const *list)
+/* p[0..n) is lower (n bytes, lower case) in either case. */
+static bool ieq_lower(const char *p, const char *lower, size_t n)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (bs_str_ieq(bs_str_make(name, n), list[i]))
-			return true;
-	return false;
+	size_t k = 0;
+	while (k < n && bs_ascii_lower((unsigned char)p[k]) == (unsigned char)lower[k])
+		k++;
+	return k == n;
 }
 
+/* What a form field is, by its name: the lengths are compared first (this
+ * runs for every field of every query string and form). */
 static enum field_kind field_kind(const char *name, size_t n)
 {
-	static const char *const users[] = { "username", "user", "login", "email", "account", "userid",
-		"user_name", "loginname", "login_name", "user_id", "uname", "mail", NULL };
-	static const char *const passwords[] = { "password", "pass", "passwd", "pwd", "secret",
-		"passwort", "user_password", NULL };
-	static const char *const domains[] = { "pop3host", "domain", "maildomain", NULL };
-	if (name_in(name, n, users))
-		return FIELD_USER;
-	if (name_in(name, n, passwords))
-		return FIELD_PASSWORD;
-	if (name_in(name, n, domains))
-		return FIELD_DOMAIN;
+#define K(s, kind) { sizeof s - 1, s, kind }
+	static const struct { size_t len; const char *name; enum field_kind kind; } names[] = {
+		K("username", FIELD_USER), K("user", FIELD_USER), K("login", FIELD_USER), K("email", FIELD_USER),
+		K("account", FIELD_USER), K("userid", FIELD_USER), K("user_name", FIELD_USER),
+		K("loginname", FIELD_USER), K("login_name", FIELD_USER), K("user_id", FIELD_USER),
+		K("uname", FIELD_USER), K("mail", FIELD_USER),
+		K("password", FIELD_PASSWORD), K("pass", FIELD_PASSWORD), K("passwd", FIELD_PASSWORD),
+		K("pwd", FIELD_PASSWORD), K("secret", FIELD_PASSWORD), K("passwort", FIELD_PASSWORD),
+		K("user_password", FIELD_PASSWORD),
+		K("pop3host", FIELD_DOMAIN), K("domain", FIELD_DOMAIN), K("maildomain", FIELD_DOMAIN) };
+#undef K
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (names[i].len == n && ieq_lower(name, names[i].name, n))
+			return names[i].kind;
 	return FIELD_OTHER;
 }
 
@@ -1316,10 +1322,7 @@ static enum header_field header_field(bs_str name)
 	for (size_t i = first_of_len[name.n] - 1u; i < sizeof fields / sizeof *fields && fields[i].len == name.n; i++) {
 		if (same_bytes(name.p, fields[i].canonical, name.n))
 			return fields[i].field;
-		size_t k = 0;
-		while (k < name.n && bs_ascii_lower((unsigned char)name.p[k]) == (unsigned char)fields[i].lower[k])
-			k++;
-		if (k == name.n)
+		if (ieq_lower(name.p, fields[i].lower, name.n))
 			return fields[i].field;
 	}
 	return HDR_OTHER;
