@@ -172,13 +172,32 @@ static void pending_pop(struct bs_http *p)
 	p->pending_count--;
 }
 
+/* *dst = *src, but of the buffers only the part their lengths say is used
+ * (the request is 4.2 KB, mostly the URI buffer; everything reads its
+ * buffers by their lengths). */
+static void req_copy(struct bs_http_req *dst, const struct bs_http_req *src)
+{
+	memcpy(dst, src, offsetof(struct bs_http_req, method));
+#define COPY_USED(field, len) memcpy(dst->field, src->field, src->len)
+	COPY_USED(method, method_len);
+	COPY_USED(uri, uri_len);
+	COPY_USED(host, host_len);
+	COPY_USED(ua, ua_len);
+	COPY_USED(referer, referer_len);
+	COPY_USED(cookie, cookie_len);
+	COPY_USED(ctype, ctype_len);
+	COPY_USED(user, user_len);
+	COPY_USED(upload, upload_len);
+#undef COPY_USED
+}
+
 static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct bs_http_req *r)
 {
 	if (p->pending_count == p->pending_cap && p->pending_cap < BS_HTTP_MAX_PENDING) {
 		/* Deep pipelining: move to the full-size ring, once per flow. */
 		struct bs_http_req *big = bs_xcalloc(BS_HTTP_MAX_PENDING, sizeof *big);
 		for (size_t i = 0; i < p->pending_count; i++)
-			big[i] = *pending_at(p, i);
+			req_copy(&big[i], pending_at(p, i));
 		p->pending = big;
 		p->pending_cap = BS_HTTP_MAX_PENDING;
 		p->pending_head = 0;
@@ -191,7 +210,7 @@ static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct
 		pending_pop(p);
 		p->count.queue_overflow++;
 	}
-	*pending_at(p, p->pending_count) = *r;
+	req_copy(pending_at(p, p->pending_count), r);
 	p->pending_count++;
 }
 
