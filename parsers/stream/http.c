@@ -26,9 +26,11 @@
 enum field_kind { FIELD_OTHER = 0, FIELD_USER, FIELD_PASSWORD, FIELD_DOMAIN };
 enum mp_state { MP_PREAMBLE = 0, MP_AFTER_DELIM, MP_PART_HEADERS, MP_PART_BODY, MP_EPILOGUE };
 
-static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
-	"CONNECT", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
-	"REPORT", "SEARCH", NULL };
+#define M(s) { s, sizeof s - 1 }
+static const struct { const char *name; size_t len; } methods[] = { M("GET"), M("POST"), M("HEAD"), M("PUT"),
+	M("DELETE"), M("OPTIONS"), M("TRACE"), M("CONNECT"), M("PATCH"), M("PROPFIND"), M("PROPPATCH"),
+	M("MKCOL"), M("COPY"), M("MOVE"), M("LOCK"), M("UNLOCK"), M("REPORT"), M("SEARCH"), { NULL, 0 } };
+#undef M
 
 static inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -674,8 +676,8 @@ static size_t method_token(const char *l, size_t n, bool *known)
 	if (k == 0 || k > 15 || k >= n || l[k] != ' ')
 		return 0;
 	*known = false;
-	for (size_t i = 0; methods[i]; i++)
-		if (strlen(methods[i]) == k && memcmp(l, methods[i], k) == 0)
+	for (size_t i = 0; methods[i].name; i++)
+		if (methods[i].len == k && memcmp(l, methods[i].name, k) == 0)
 			*known = true;
 	if (*known)
 		return k;
