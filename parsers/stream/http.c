@@ -19,6 +19,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX2_DISPATCH 1 /* an AVX2 path, taken when the CPU has it */
+#endif
 
 #define CHUNK_SIZE_LIMIT (1ULL << 60)
 #define INFLATE_OUT 16384
@@ -965,7 +969,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 
 /* Can a reference pattern start at w[0]: its first three bytes those of
  * one ("<sc" "<if" "<fr" "<me", "loc", "win", letters in either case)? */
-static bool ref_start(const char *w)
+static inline bool ref_start(const char *w)
 {
 	char c2 = (char)(w[1] | 0x20), c3 = (char)(w[2] | 0x20);
 	switch (w[0]) {
@@ -1003,8 +1007,45 @@ static unsigned ref_pairs16(const char *w)
 }
 #endif
 
+bool bs_http_avx2_off;
+
+#ifdef AVX2_DISPATCH
+/* ref_pairs16() over 32 bytes at a time, checked the same way: the
+ * position found, or where it stopped (*found false). */
+__attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w, size_t at, size_t n, bool *found)
+{
+#define EQ(v, ch) _mm256_cmpeq_epi8((v), _mm256_set1_epi8(ch))
+	const __m256i lower = _mm256_set1_epi8(0x20);
+	for (; at + 34 <= n; at += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + at));
+		__m256i l2 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(w + at + 1)), lower);
+		__m256i l1 = _mm256_or_si256(v, lower);
+		__m256i first = _mm256_or_si256(EQ(v, '<'), _mm256_or_si256(EQ(l1, 'l'), EQ(l1, 'w')));
+		__m256i second = _mm256_or_si256(_mm256_or_si256(EQ(l2, 's'), EQ(l2, 'i')),
+		                                 _mm256_or_si256(_mm256_or_si256(EQ(l2, 'f'), EQ(l2, 'm')), EQ(l2, 'o')));
+		for (unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(first, second)); mask; mask &= mask - 1) {
+			size_t k = at + (size_t)__builtin_ctz(mask);
+			if (ref_start(w + k)) {
+				*found = true;
+				return k;
+			}
+		}
+	}
+#undef EQ
+	return at;
+}
+#endif
+
 size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
 {
+#ifdef AVX2_DISPATCH
+	if (!bs_http_avx2_off && __builtin_cpu_supports("avx2")) {
+		bool found = false;
+		at = next_ref_start_avx2(w, at, n, &found);
+		if (found)
+			return at;
+	}
+#endif
 #ifdef __SSE2__
 	for (; at + 18 <= n; at += 16)
 		for (unsigned mask = ref_pairs16(w + at); mask; mask &= mask - 1) {
