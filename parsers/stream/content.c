@@ -7,6 +7,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX2_DISPATCH 1 /* an AVX2 path, taken when the CPU has it */
+#endif
 
 static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -168,6 +172,37 @@ static unsigned shell_candidates16(const char *s, size_t at)
 }
 #endif
 
+#ifdef AVX2_DISPATCH
+/* shell_candidates16() over 32 bytes at a time, each candidate checked:
+ * true when one holds; *at is where it stopped. */
+__attribute__((target("avx2"))) static bool shell_scan_avx2(struct ls_lines *ls, const char *s, size_t n, size_t *at)
+{
+#define EQ(v, ch) _mm256_cmpeq_epi8((v), _mm256_set1_epi8(ch))
+	const __m256i lower = _mm256_set1_epi8(0x20);
+	size_t k = *at;
+	for (; k + 33 <= n; k += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + k));
+		__m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + k + 1));
+		__m256i lc = _mm256_or_si256(v, lower), lc2 = _mm256_or_si256(v2, lower);
+		__m256i m = EQ(v, '\n');
+		m = _mm256_or_si256(m, _mm256_and_si256(EQ(v, ':'), EQ(v2, '0')));
+		m = _mm256_or_si256(m, _mm256_and_si256(EQ(v, ' '), _mm256_or_si256(EQ(lc2, 'v'), EQ(lc2, 'd'))));
+		m = _mm256_or_si256(m, _mm256_and_si256(EQ(v, '/'), EQ(lc2, 'l')));
+		m = _mm256_or_si256(m, _mm256_and_si256(EQ(lc, 'u'), EQ(lc2, 'i')));
+		for (unsigned bits = (unsigned)_mm256_movemask_epi8(m); bits; bits &= bits - 1)
+			if (check_at(ls, s, n, k + (size_t)__builtin_ctz(bits))) {
+				*at = k;
+				return true;
+			}
+	}
+#undef EQ
+	*at = k;
+	return false;
+}
+#endif
+
+bool bs_content_avx2_off;
+
 /* One pass: the candidates in order (a page has few: SSE2 finds them 16
  * bytes at a time), each checked whole where it is; the lines' state goes
  * along, from newline to newline. Formerly five searches and a line loop,
@@ -178,6 +213,10 @@ bool bs_content_is_shell_output(const char *s, size_t n)
 	if (n && line_begins(&ls, s, n, 0))
 		return true;
 	size_t k = 0;
+#ifdef AVX2_DISPATCH
+	if (!bs_content_avx2_off && __builtin_cpu_supports("avx2") && shell_scan_avx2(&ls, s, n, &k))
+		return true;
+#endif
 #ifdef __SSE2__
 	for (; k + 17 <= n; k += 16)
 		for (unsigned m = shell_candidates16(s, k); m; m &= m - 1)
