@@ -82,6 +82,29 @@ static bool line_begins(struct ls_lines *ls, const char *s, size_t n, size_t i)
 	return false;
 }
 
+/* Can no listing line start at l (ln bytes up to the buffer's end)? Most
+ * lines of a page: neither "<pre>", nor 't', nor a file type. */
+static inline bool line_plain(const char *l, size_t ln)
+{
+	if (l[0] == '<')
+		return !at_ci(l, ln, 0, "<pre>", 5);
+	return l[0] != 't' && !perm_type(l[0]);
+}
+
+/* A newline at s[j]: a line starts after it. A plain one only ends the
+ * listing state, here (this runs at every newline of every page). */
+static inline bool newline_at(struct ls_lines *ls, const char *s, size_t n, size_t j)
+{
+	if (j + 1 >= n)
+		return false;
+	if (!line_plain(s + j + 1, n - j - 1))
+		return line_begins(ls, s, n, j + 1);
+	ls->start = j + 1;
+	ls->perms_in_row = 0;
+	ls->prev_total = false;
+	return false;
+}
+
 /* uid=N(name) gid= (id) */
 static bool id_output(const char *s, size_t n, size_t k)
 {
@@ -117,7 +140,7 @@ static bool check_at(struct ls_lines *ls, const char *s, size_t n, size_t k)
 {
 	switch (s[k]) {
 	case '\n':
-		return k + 1 < n && line_begins(ls, s, n, k + 1);
+		return newline_at(ls, s, n, k);
 	case ':':
 		return passwd_root(s, n, k);
 	case ' ':
@@ -128,6 +151,12 @@ static bool check_at(struct ls_lines *ls, const char *s, size_t n, size_t k)
 	default: /* 'u' or 'U' */
 		return id_output(s, n, k);
 	}
+}
+
+/* check_at() with newlines, the most of the candidates, taken inline. */
+static inline bool candidate_at(struct ls_lines *ls, const char *s, size_t n, size_t k)
+{
+	return s[k] == '\n' ? newline_at(ls, s, n, k) : check_at(ls, s, n, k);
 }
 
 /* Can a pattern start at s[k] (s[k + 1] read when k + 1 < n)? Each pattern
@@ -190,7 +219,7 @@ __attribute__((target("avx2"))) static bool shell_scan_avx2(struct ls_lines *ls,
 		m = _mm256_or_si256(m, _mm256_and_si256(EQ(v, '/'), EQ(lc2, 'l')));
 		m = _mm256_or_si256(m, _mm256_and_si256(EQ(lc, 'u'), EQ(lc2, 'i')));
 		for (unsigned bits = (unsigned)_mm256_movemask_epi8(m); bits; bits &= bits - 1)
-			if (check_at(ls, s, n, k + (size_t)__builtin_ctz(bits))) {
+			if (candidate_at(ls, s, n, k + (size_t)__builtin_ctz(bits))) {
 				*at = k;
 				return true;
 			}
@@ -220,7 +249,7 @@ bool bs_content_is_shell_output(const char *s, size_t n)
 #ifdef __SSE2__
 	for (; k + 17 <= n; k += 16)
 		for (unsigned m = shell_candidates16(s, k); m; m &= m - 1)
-			if (check_at(&ls, s, n, k + (size_t)__builtin_ctz(m)))
+			if (candidate_at(&ls, s, n, k + (size_t)__builtin_ctz(m)))
 				return true;
 #endif
 	for (; k < n; k++)
