@@ -50,6 +50,14 @@ static bs_str trim(const char *p, size_t n)
 	return bs_str_make(p, n);
 }
 
+/* trim(), with the usual case (nothing to trim: a header name) inline. */
+static inline bs_str trim_ends(const char *p, size_t n)
+{
+	if (n && !is_ows(p[0]) && p[0] != '\r' && !is_ows(p[n - 1]) && p[n - 1] != '\r')
+		return bs_str_make(p, n);
+	return trim(p, n);
+}
+
 /* Copy into a fixed buffer, counting what did not fit. */
 static void put_capped(char *dst, size_t cap, uint16_t *len, bs_str v, uint64_t *trunc)
 {
@@ -1452,7 +1460,7 @@ static void header_line(struct bs_http *p, int dir, const char *l, size_t n)
 	d->last_hdr_te = false;
 	if (!colon)
 		return;
-	enum header_field h = header_field(trim(l, (size_t)(colon - l)));
+	enum header_field h = header_field(trim_ends(l, (size_t)(colon - l)));
 	if (h == HDR_OTHER)
 		return;
 	bs_str v = trim(colon + 1, n - (size_t)(colon - l) - 1);
