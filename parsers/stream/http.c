@@ -688,9 +688,8 @@ static size_t method_token(const char *l, size_t n, bool *known)
 	if (k == 0 || k > 15 || k >= n || l[k] != ' ')
 		return 0;
 	*known = false;
-	for (size_t i = 0; methods[i].name; i++)
-		if (methods[i].len == k && memcmp(l, methods[i].name, k) == 0)
-			*known = true;
+	for (size_t i = 0; methods[i].name && !*known; i++)
+		*known = methods[i].len == k && methods[i].name[0] == l[0] && memcmp(l, methods[i].name, k) == 0;
 	if (*known)
 		return k;
 	if (l[0] < 'A' || l[0] > 'Z')
