@@ -4,6 +4,7 @@
  * bs_hash64. Each session is also fed split at every byte position and one
  * byte at a time. */
 #include "config.h"
+#include "parsers/stream/content.h"
 #include "parsers/stream/http.h"
 #include "tap.h"
 
@@ -469,8 +470,198 @@ static void test_hash64(void)
 	ok(bs_hash64(buf, sizeof buf, 0) != whole, "hash64: one bit changes the hash");
 }
 
+/* ------------------------------------------------------------------ content */
+
+/* The shell-output check as first written (five searches and a line loop):
+ * bs_content_is_shell_output() must agree with it on any bytes. */
+static bool ref_perm_line(const char *l, size_t n)
+{
+	if (n < 10 || !strchr("-dlcbps", l[0]) || l[0] == 0)
+		return false;
+	for (size_t i = 1; i < 10; i++)
+		if (!strchr("rwxsStT-", l[i]) || l[i] == 0)
+			return false;
+	return true;
+}
+
+static bool ref_ci_after_space(const char *s, size_t n, const char *pat, size_t pl)
+{
+	for (const char *p = s; (p = bs_memmem_ci(p, (size_t)(s + n - p), pat, pl)) != NULL; p++)
+		if (p > s && p[-1] == ' ')
+			return true;
+	return false;
+}
+
+static bool ref_uid_gid(const char *s, size_t n)
+{
+	const char *u = s;
+	while ((u = bs_memmem_ci(u, (size_t)(s + n - u), "uid=", 4)) != NULL) {
+		u += 4;
+		size_t k = (size_t)(u - s), d = k;
+		while (d < n && s[d] >= '0' && s[d] <= '9')
+			d++;
+		if (d > k && d < n && s[d] == '(') {
+			size_t lim = d + 64 < n ? d + 64 : n;
+			if (bs_memmem_ci(s + d, lim - d, ") gid=", 6))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool ref_lines(const char *s, size_t n)
+{
+	bool linux_seen = bs_memmem_ci(s, n, "gnu/linux", 9) != NULL;
+	size_t perms_in_row = 0;
+	bool prev_total = false;
+	for (size_t i = 0; i < n;) {
+		const char *lf = memchr(s + i, '\n', n - i);
+		size_t e = lf ? (size_t)(lf - s) : n;
+		const char *l = s + i;
+		size_t ln = e - i;
+		if (ln >= 5 && bs_str_istarts(bs_str_make(l, ln), "<pre>")) {
+			l += 5;
+			ln -= 5;
+		}
+		bool perm = ref_perm_line(l, ln);
+		if (perm && (prev_total || ++perms_in_row >= 2))
+			return true;
+		if (!perm)
+			perms_in_row = 0;
+		prev_total = ln >= 7 && memcmp(l, "total ", 6) == 0 && l[6] >= '0' && l[6] <= '9';
+		const char *lx = linux_seen ? bs_memmem_ci(l, ln, "Linux ", 6) : NULL;
+		if (lx && bs_memmem_ci(lx, ln - (size_t)(lx - l), "GNU/Linux", 9))
+			return true;
+		i = e + 1;
+	}
+	return false;
+}
+
+static bool ref_shell_output(const char *s, size_t n)
+{
+	if (ref_uid_gid(s, n))
+		return true;
+	for (const char *z = s; (z = memmem(z, (size_t)(s + n - z), ":0:0:", 5)) != NULL; z++) {
+		size_t at = (size_t)(z - s);
+		if (at >= 6 && bs_str_istarts(bs_str_make(z - 6, 5), "root:") && (z[-1] == 'x' || z[-1] == 'X' || z[-1] == '*'))
+			return true;
+	}
+	if (ref_ci_after_space(s, n, "volume in drive ", 16) || ref_ci_after_space(s, n, "directory of ", 13))
+		return true;
+	return ref_lines(s, n);
+}
+
+static uint32_t rng_state = 12345;
+static uint32_t rng(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+/* n bytes of the pieces (their letters' case flipped now and then) and
+ * random bytes: pieces of every pattern and near misses, so that both
+ * answers come often. */
+static void ugly_fill(char *b, size_t n, const char *const *pieces, size_t npieces)
+{
+	for (size_t o = 0; o < n;) {
+		uint32_t r = rng();
+		if (r % 5 == 0) {
+			b[o++] = (char)(rng() & 0xff);
+			continue;
+		}
+		const char *pc = pieces[r % npieces];
+		size_t pl = pc[0] ? strlen(pc) : 1;
+		for (size_t i = 0; i < pl && o < n; i++) {
+			char ch = pc[i];
+			if ((rng() & 7) == 0 && ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
+				ch ^= 0x20;
+			b[o++] = ch;
+		}
+	}
+}
+
+static size_t ugly_text(char *b, size_t cap)
+{
+	static const char *const pieces[] = { "uid=", "UID=", "0", "48", "(", ")", " gid=", ") gid=", "root:",
+		"x", "*", ":0:0:", ":0:", " ", "volume in drive ", "Directory of ", "GNU/Linux", "Linux ", "gnu/",
+		"\n", "\r\n", "<pre>", "<PRE>", "drwxr-xr-x", "-rw-r--r--", "lrwxrwxrwx", "-rw-", "total ",
+		"total 9", "a", "<b>", "/l", "ui", "\0", "\t", "uid=0(root) gid=0(root)" };
+	size_t n = rng() % cap;
+	ugly_fill(b, n, pieces, sizeof pieces / sizeof *pieces);
+	return n;
+}
+
+static void test_shell_output(bool avx2_off)
+{
+	bs_content_avx2_off = avx2_off;
+	static const char *const yes[] = { "uid=33(www-data) gid=33(www-data) groups=33(www-data)\n",
+		"root:x:0:0:root:/root:/bin/bash\n", " Volume in drive C has no label.\n",
+		"<pre>total 8\ndrwxr-xr-x 2 root root 4096 .\n", "-rw-r--r-- 1 a a 1 x\n-rw-r--r-- 1 a a 1 y\n",
+		"Linux www 2.6.18 #1 SMP i686 GNU/Linux\n" };
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		ok(bs_content_is_shell_output(yes[i], strlen(yes[i])), "shell output: %.20s", yes[i]);
+	ok(!bs_content_is_shell_output("<html><body>GNU/Linux rocks</body></html>", 41), "a page is no shell output");
+	static char buf[1100];
+	size_t agree = 0, trials = 0, positives = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = ugly_text(buf, t % 10 ? 200 : sizeof buf);
+		/* every length of the first ones: the end of the buffer cuts a pattern anywhere */
+		for (size_t m = t < 300 ? 0 : n; m <= n; m++) {
+			bool want = ref_shell_output(buf, m);
+			trials++;
+			positives += want;
+			agree += bs_content_is_shell_output(buf, m) == want;
+		}
+	}
+	is_int(agree, trials, "shell output (%s): one pass agrees with the five searches (%zu texts, %zu positive)",
+	       avx2_off ? "SSE2" : "AVX2 where the CPU has it", trials, positives);
+	bs_content_avx2_off = false;
+	ok(positives > trials / 10 && positives < trials - trials / 10, "shell output: both answers tested");
+}
+
+/* bs_http_next_ref_start (SSE2, 16 bytes at a time) against the three bytes
+ * of each pattern compared one place after the other. */
+static size_t ref_next_slow(const char *w, size_t at, size_t n)
+{
+	static const char *const pre[] = { "<sc", "<if", "<fr", "<me", "loc", "win" };
+	for (; at + 3 <= n; at++)
+		for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
+			if (bs_ascii_lower((unsigned char)w[at]) == (unsigned char)pre[k][0] &&
+			    bs_ascii_lower((unsigned char)w[at + 1]) == (unsigned char)pre[k][1] &&
+			    bs_ascii_lower((unsigned char)w[at + 2]) == (unsigned char)pre[k][2])
+				return at;
+	return n;
+}
+
+static void test_ref_starts(bool avx2_off)
+{
+	bs_http_avx2_off = avx2_off;
+	static const char *const pieces[] = { "<script", "<SCRIPT", "<sc", "<iframe", "<IF", "<frame", "<Fr",
+		"<meta", "<ME", "location", "LOC", "lo", "window", "WIN", "wi", "<", "l", "w", "L", "W", ",", "\xcc",
+		"\xec", "\x0c", "\0", " ", "a", "<s", "<i" };
+	static char buf[300];
+	size_t agree = 0, trials = 0, found = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = rng() % sizeof buf;
+		ugly_fill(buf, n, pieces, sizeof pieces / sizeof *pieces);
+		for (size_t at = 0; at <= n; at++) {
+			size_t want = ref_next_slow(buf, at, n);
+			trials++;
+			found += want < n;
+			agree += bs_http_next_ref_start(buf, at, n) == want;
+		}
+	}
+	is_int(agree, trials, "ref starts (%s): agree with byte by byte (%zu starts, %zu found)",
+	       avx2_off ? "SSE2" : "AVX2 where the CPU has it", trials, found);
+	bs_http_avx2_off = false;
+}
+
 int main(void)
 {
+	test_ref_starts(false);
+	test_ref_starts(true);
+	test_shell_output(false);
+	test_shell_output(true);
 	test_hash64();
 	test_gzip_deflate();
 	test_refs_across_windows();

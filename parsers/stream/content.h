@@ -18,5 +18,7 @@
  * ls -l (two permission lines, or "total N" and one), uname -a (GNU/Linux)?
  * A cheap check, meant for a KB. */
 bool bs_content_is_shell_output(const char *s, size_t n);
+/* Tests only: true makes it take its SSE2 path on a CPU with AVX2 too. */
+extern bool bs_content_avx2_off;
 
 #endif

@@ -223,6 +223,14 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n);
 void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c);
 const char *bs_http_strerror(enum bs_http_err e);
+/* The first position from at on where an HTML reference pattern (<script,
+ * <iframe, <frame, <meta, location, window.open) can start, judged by its
+ * first three bytes; n if none. The scan of response bodies; exported for
+ * its test. */
+size_t bs_http_next_ref_start(const char *w, size_t at, size_t n);
+/* Tests only: true makes bs_http_next_ref_start take its SSE2 path on a CPU
+ * with AVX2 too. */
+extern bool bs_http_avx2_off;
 /* Does p look like the start of an HTTP request (dir 0) or response (dir 1)? */
 bool bs_http_sniff(int dir, const uint8_t *p, size_t n);
 
