@@ -162,9 +162,36 @@ static void check_ip_parse(void)
 	ok(accepted > 20000, "the random inputs include many addresses (%zu)", accepted);
 }
 
+/* The scanner's fast paths (a grown local part checked only for its trailing
+ * dot, the domain checked and lower-cased in one pass, a class table for the
+ * message-id token walk) against what the straightforward scanner found on
+ * ugly text. */
+static void check_scan_fast_paths(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "Mail Bob.Smith@Mail.Example.ORG, x.-y@a-b.example.com- and ..Z_9+tag@EXAMPLE.com...",
+		  "bob.smith@mail.example.org,x.-y@a-b.example.com,z_9+tag@example.com" },
+		{ "ids <a$b=c@Host.Example.Org> and References: <x@y.example.org>\r\n <Z@W.Example.Org> then q@r.example.net",
+		  "c@host.example.org,z@w.example.org,q@r.example.net" },
+		{ "\"Odd <Name>\"@Example.org and \"plain\"@Example.org and Bob@[IPv6:2001:DB8::1] and c@[192.0.2.1]",
+		  "\"odd <name>\"@example.org,plain@example.org,bob@[ipv6:2001:db8::1],c@[192.0.2.1]" },
+		{ "tail.@x.org bad@-x.org bad@x-.org a@b.c0m img@2X.png a@xn--P1AI.xn--80AK6AA92E "
+		  "long-label@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org",
+		  "a@xn--p1ai.xn--80ak6aa92e" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		is_str(scan(cases[i].in, false), cases[i].want, "fast paths: ugly text %zu", i);
+	static const char nul[] = "x\0<id@Host.Example.org> Message-ID: <m\0id@y.example.org>";
+	struct found f = { .n = 0 };
+	bs_addr_scan(nul, sizeof nul - 1, false, collect, &f);
+	is_str(f.text, "id@host.example.org,id@y.example.org", "fast paths: a NUL ends a message id's token");
+
+}
+
 int main(void)
 {
 	check_ip_parse();
+	check_scan_fast_paths();
 	/* --- normalization of address fields */
 	is_str(norm("Bob@Example.ORG"), "bob@example.org", "lower-cases local part and domain");
 	is_str(norm("<bob@example.org>"), "bob@example.org", "strips angle brackets");

@@ -26,6 +26,8 @@ enum {
 	C_ATEXT = 4,      /* RFC 5322 atext, for local parts given as an address field */
 	C_SCAN_LOCAL = 8, /* the narrower set the scanner grows a local part over */
 	C_LABEL = 16,     /* a domain label's letters, digits and hyphens */
+	C_DOMAIN = 32,    /* C_LABEL or '.': what the scanner grows a domain over */
+	C_TOKEN_STOP = 64, /* ends the token a message id's local part sits in */
 };
 #define CC_ALPHA(c) ((((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z') ? C_ALPHA : 0)
 #define CC_DIGIT(c) (((c) >= '0' && (c) <= '9') ? C_DIGIT : 0)
@@ -37,19 +39,31 @@ enum {
  * '{'...) are nearly always delimiters ("?email=bob@x.org", "'bob@x.org'"),
  * not part of the address. */
 #define CC_SCAN(c) (CC_ALNUM(c) || (c) == '.' || (c) == '_' || (c) == '+' || (c) == '-')
+#define CC_LABEL(c) (CC_ALNUM(c) || (c) == '-')
+/* NUL included: the walk used strchr(" \t\r\n<>\"", c), which matches NUL */
+#define CC_STOP(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' || (c) == '<' || (c) == '>' || \
+	(c) == '"' || (c) == 0)
 #define CC(c) (CC_ALPHA(c) | CC_DIGIT(c) | ((CC_ALNUM(c) || CC_ATEXT_PUNCT(c)) ? C_ATEXT : 0) | \
-	(CC_SCAN(c) ? C_SCAN_LOCAL : 0) | ((CC_ALNUM(c) || (c) == '-') ? C_LABEL : 0))
+	(CC_SCAN(c) ? C_SCAN_LOCAL : 0) | (CC_LABEL(c) ? C_LABEL : 0) | \
+	((CC_LABEL(c) || (c) == '.') ? C_DOMAIN : 0) | (CC_STOP(c) ? C_TOKEN_STOP : 0))
 #define CC4(c) CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
 #define CC16(c) CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
 #define CC64(c) CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
 static const unsigned char char_class[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
+/* ASCII lower case by table: one load instead of two compares per byte */
+#define LC(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define LC4(c) LC(c), LC((c) + 1), LC((c) + 2), LC((c) + 3)
+#define LC16(c) LC4(c), LC4((c) + 4), LC4((c) + 8), LC4((c) + 12)
+#define LC64(c) LC16(c), LC16((c) + 16), LC16((c) + 32), LC16((c) + 48)
+static const unsigned char lower_of[256] = { LC64(0), LC64(64), LC64(128), LC64(192) };
 
 static inline bool is_alpha(unsigned char c) { return char_class[c] & C_ALPHA; }
 static inline bool is_digit(unsigned char c) { return char_class[c] & C_DIGIT; }
 static inline bool is_alnum(unsigned char c) { return char_class[c] & (C_ALPHA | C_DIGIT); }
-static inline char lower(unsigned char c) { return (char)((c >= 'A' && c <= 'Z') ? c + 32 : c); }
+static inline char lower(unsigned char c) { return (char)lower_of[c]; }
 static inline bool is_scan_local(unsigned char c) { return char_class[c] & C_SCAN_LOCAL; }
-static inline bool is_domain_char(unsigned char c) { return (char_class[c] & C_LABEL) || c == '.'; }
+static inline bool is_domain_char(unsigned char c) { return char_class[c] & C_DOMAIN; }
+static inline bool is_token_stop(unsigned char c) { return char_class[c] & C_TOKEN_STOP; }
 
 /* Content of a quoted local part (between the quotes): printable ASCII,
  * backslash escapes a following printable character (RFC 5321
@@ -105,26 +119,57 @@ static bool label_ok(const char *l, size_t len)
 	return len && len <= LABEL_MAX && l[0] != '-' && l[len - 1] != '-';
 }
 
+static void copy_lower(char *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = lower((unsigned char)s[i]);
+}
+
+/* An IP literal "[...]": hex digits, dots, colons and the "IPv6:" tag only:
+ * bs_ip_parse also takes an IPv6 zone ("%eth0"), whose bytes could be
+ * anything, NUL included. */
+static bool literal_ok(const char *d, size_t n)
+{
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!is_digit((unsigned char)d[i]) && !strchr("abcdefABCDEF.:IiPpVv", d[i] ? d[i] : '%'))
+			return false;
+	bs_ip ip;
+	return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
+}
+
+/* The last label of a domain of several: alphabetic, or an xn-- IDN label. */
+static bool tld_ok(const char *tld, size_t len)
+{
+	if (len >= 5 && (tld[0] == 'x' || tld[0] == 'X') && bs_str_istarts(bs_str_make(tld, len), "xn--"))
+		return true;
+	if (len < 2)
+		return false;
+	for (size_t k = 0; k < len; k++)
+		if (!is_alpha((unsigned char)tld[k]))
+			return false;
+	return true;
+}
+
 /* Domain: dot-separated labels of letters, digits and inner hyphens, the last
- * one alphabetic (or an xn-- IDN label); or a bracketed IP literal. */
-static bool domain_ok(const char *d, size_t n, bool allow_dotless)
+ * one alphabetic (or an xn-- IDN label); or a bracketed IP literal. Checked
+ * and written lower-cased into out in one pass: out may be written before a
+ * failure. */
+static bool domain_copy(const char *d, size_t n, bool allow_dotless, char *out)
 {
 	if (n == 0 || n > DOMAIN_MAX)
 		return false;
 	if (d[0] == '[') {
-		/* hex digits, dots, colons and the "IPv6:" tag only: bs_ip_parse
-		 * also takes an IPv6 zone ("%eth0"), whose bytes could be anything,
-		 * NUL included */
-		for (size_t i = 1; i + 1 < n; i++)
-			if (!is_digit((unsigned char)d[i]) && !strchr("abcdefABCDEF.:IiPpVv", d[i] ? d[i] : '%'))
-				return false;
-		bs_ip ip;
-		return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
+		if (!literal_ok(d, n))
+			return false;
+		copy_lower(out, d, n);
+		return true;
 	}
 	size_t labels = 0, start = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (d[i] != '.') {
-			if (!(char_class[(unsigned char)d[i]] & C_LABEL))
+		unsigned char c = (unsigned char)d[i];
+		out[i] = lower(c);
+		if (c != '.') {
+			if (!(char_class[c] & C_LABEL))
 				return false;
 			continue;
 		}
@@ -139,20 +184,7 @@ static bool domain_ok(const char *d, size_t n, bool allow_dotless)
 		return false;
 	if (labels == 0)
 		return allow_dotless && is_alpha((unsigned char)d[0]) && !is_css_at_rule(d, n);
-	if (len >= 5 && (tld[0] == 'x' || tld[0] == 'X') && bs_str_istarts(bs_str_make(tld, len), "xn--"))
-		return true;
-	if (len < 2)
-		return false;
-	for (size_t k = 0; k < len; k++)
-		if (!is_alpha((unsigned char)tld[k]))
-			return false;
-	return true;
-}
-
-static void copy_lower(char *out, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = lower((unsigned char)s[i]);
+	return tld_ok(tld, len);
 }
 
 /* A dot-atom local part, checked and written lower-cased into out in one
@@ -175,6 +207,16 @@ static bool dot_atom_copy(const char *s, size_t n, bool scan_set, char *out)
 	return true;
 }
 
+/* The domain after the local part already in out[0..ln); the total length. */
+static int finish_domain(const char *dom, size_t dn, bool allow_dotless, size_t ln, char *out)
+{
+	if (!domain_copy(dom, dn, allow_dotless, out + ln + 1))
+		return -1;
+	out[ln] = '@';
+	out[ln + 1 + dn] = 0;
+	return (int)(ln + 1 + dn);
+}
+
 /* build's work; out may hold anything after a failure. */
 static int build_into(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless,
                       bool scan_set, char *out)
@@ -193,12 +235,7 @@ static int build_into(const char *local, size_t ln, const char *dom, size_t dn, 
 	} else if (!dot_atom_copy(local, ln, scan_set, out)) {
 		return -1;
 	}
-	if (!domain_ok(dom, dn, allow_dotless))
-		return -1;
-	out[ln] = '@';
-	copy_lower(out + ln + 1, dom, dn);
-	out[ln + 1 + dn] = 0;
-	return (int)(ln + 1 + dn);
+	return finish_domain(dom, dn, allow_dotless, ln, out);
 }
 
 /* Validate and write the normalized form. local includes its quotes when
@@ -207,6 +244,21 @@ static int build(const char *local, size_t ln, const char *dom, size_t dn, bool 
                  bool scan_set, char *out)
 {
 	int len = build_into(local, ln, dom, dn, allow_dotless, scan_set, out);
+	if (len < 0)
+		out[0] = 0;
+	return len;
+}
+
+/* build for a local part the scanner grew: 1 to LOCAL_MAX scan characters,
+ * no "..", not starting with '.', so of dot_atom_copy's checks only the
+ * trailing dot is left to make. */
+static int build_run(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless, char *out)
+{
+	int len = -1;
+	if (ln + 1 + dn <= BS_ADDR_MAX && local[ln - 1] != '.') {
+		copy_lower(out, local, ln);
+		len = finish_domain(dom, dn, allow_dotless, ln, out);
+	}
 	if (len < 0)
 		out[0] = 0;
 	return len;
@@ -399,11 +451,12 @@ size_t bs_addr_scan_window(const char *p, size_t n, size_t fresh_from, bool fina
 		/* Message ids carry '$', '=', '%' ... before the '@': find the '<'
 		 * that opens the token the local part ends. */
 		size_t k = l;
-		while (k > 0 && l - k < 2 * LOCAL_MAX && !strchr(" \t\r\n<>\"", p[k - 1]))
+		while (k > 0 && l - k < 2 * LOCAL_MAX && !is_token_stop((unsigned char)p[k - 1]))
 			k--;
 		if (k > 0 && p[k - 1] == '<' && in_message_id(p, k - 1))
 			continue;
-		int len = build(p + l, a - l, p + d, dn, allow_dotless, true, out);
+		int len = p[l] == '"' ? build(p + l, a - l, p + d, dn, allow_dotless, true, out)
+		                      : build_run(p + l, a - l, p + d, dn, allow_dotless, out);
 		if (len <= 0)
 			continue;
 		found++;
