@@ -209,25 +209,31 @@ void bs_hash64_feed(struct bs_hash64 *s, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	unsigned used = (unsigned)(s->len & 7);
+	/* in locals: the byte loops stored s->tail at every byte */
+	uint64_t h = s->h, tail = s->tail;
 	s->len += n;
 	if (used) {
 		while (used < 8 && n) {
-			s->tail |= (uint64_t)*b++ << (8 * used++);
+			tail |= (uint64_t)*b++ << (8 * used++);
 			n--;
 		}
-		if (used < 8)
+		if (used < 8) {
+			s->tail = tail;
 			return;
-		s->h = h64_mix(s->h, s->tail);
-		s->tail = 0;
+		}
+		h = h64_mix(h, tail);
+		tail = 0;
 	}
-	uint64_t h = s->h;
 	/* little-endian words, so a word read whole and one assembled from a
-	 * piece's tail above are the same */
+	 * piece's tail above are the same; unrolled, since the loop's own
+	 * counting was a third of its instructions */
+#pragma GCC unroll 4
 	for (; n >= 8; b += 8, n -= 8)
 		h = h64_mix(h, bs_le64(b));
-	s->h = h;
 	for (unsigned i = 0; i < n; i++)
-		s->tail |= (uint64_t)b[i] << (8 * i);
+		tail |= (uint64_t)b[i] << (8 * i);
+	s->h = h;
+	s->tail = tail;
 }
 
 uint64_t bs_hash64_final(const struct bs_hash64 *s)
