@@ -167,6 +167,8 @@ static void check_ip_parse(void)
  * message-id token walk) against what the straightforward scanner found on
  * ugly text; and every address bs_addr_scanned_is_normal() passes must be its
  * own normal form, as the engine then interns it without normalizing. */
+#define BIG_LABEL "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+
 static void check_scan_fast_paths(void)
 {
 	static const struct { const char *in, *want; } cases[] = {
@@ -182,6 +184,27 @@ static void check_scan_fast_paths(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 		is_str(scan(cases[i].in, false), cases[i].want, "fast paths: ugly text %zu", i);
+	is_str(scan("v@x.org-. w@x.org-x. z@a.-b.org y@a-.b.org t@x..org s@x.org..", false), "v@x.org,s@x.org",
+	       "fast paths: labels checked while the domain grows, a bad one in the cut-off punctuation ignored");
+	is_str(scan("x ABCDEFGHIJKLMNOPQRSTUVWXYZ_az09+-.Z@AZ-Z9.Ab.COM Q@X.ORG Ab.C@D.EF", false),
+	       "abcdefghijklmnopqrstuvwxyz_az09+-.z@az-z9.ab.com,q@x.org,ab.c@d.ef",
+	       "fast paths: lower-cased a word at a time, short ones a byte at a time");
+	is_str(scan("Dot@Less and p@MEDIA q@Host", true), "dot@less,q@host", "fast paths: dotless domains");
+	{
+		/* labels of 63 and 64 letters, domains of 255 and 256 bytes */
+		static char text[1200];
+		char *o = text;
+		o += sprintf(o, "u@%.63s.org u@%.64s.org m@", BIG_LABEL, BIG_LABEL);
+		for (int i = 0; i < 3; i++)
+			o += sprintf(o, "%.63s.", BIG_LABEL);
+		o += sprintf(o, "%.63s n@", BIG_LABEL);
+		for (int i = 0; i < 3; i++)
+			o += sprintf(o, "%.63s.", BIG_LABEL);
+		sprintf(o, "%.64s", BIG_LABEL);
+		const char *got = scan(text, false);
+		ok(strlen(got) == 2 + 63 + 4 + 1 + 2 + 255 && strncmp(got, "u@", 2) == 0 && strstr(got, ",m@") &&
+		   !strstr(got, "n@"), "fast paths: label and domain lengths at the limits");
+	}
 	static const char nul[] = "x\0<id@Host.Example.org> Message-ID: <m\0id@y.example.org>";
 	struct found f = { .n = 0 };
 	bs_addr_scan(nul, sizeof nul - 1, false, collect, &f);

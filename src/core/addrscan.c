@@ -249,19 +249,89 @@ static int build(const char *local, size_t ln, const char *dom, size_t dn, bool 
 	return len;
 }
 
-/* build for a local part the scanner grew: 1 to LOCAL_MAX scan characters,
- * no "..", not starting with '.', so of dot_atom_copy's checks only the
- * trailing dot is left to make. */
-static int build_run(const char *local, size_t ln, const char *dom, size_t dn, bool allow_dotless, char *out)
+/* The last label of a domain the scanner grew, and the dotless rule: the
+ * rest of domain_copy's checks for a run whose labels were checked on the
+ * way (grow_domain). */
+static bool run_tld_ok(const char *dom, size_t dn, bool allow_dotless)
 {
-	int len = -1;
-	if (ln + 1 + dn <= BS_ADDR_MAX && local[ln - 1] != '.') {
-		copy_lower(out, local, ln);
-		len = finish_domain(dom, dn, allow_dotless, ln, out);
+	size_t start = dn;
+	while (start > 0 && dom[start - 1] != '.')
+		start--;
+	if (!label_ok(dom + start, dn - start))
+		return false;
+	if (start == 0)
+		return allow_dotless && is_alpha((unsigned char)dom[0]) && !is_css_at_rule(dom, dn);
+	return tld_ok(dom + start, dn - start);
+}
+
+/* Eight bytes lower-cased at once: 0x20 added to each byte from 'A' to 'Z'
+ * (seven-bit sums that cannot carry into the next byte find them). */
+static inline uint64_t lower8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL, low7 = ~high;
+	uint64_t ge_a = (w & low7) + ones * (0x80 - 'A');
+	uint64_t gt_z = (w & low7) + ones * (0x80 - 'Z' - 1);
+	return w | ((ge_a & ~gt_z & ~w & high) >> 2);
+}
+
+/* copy_lower a word at a time; the last word overlaps the one before it, so
+ * nothing is read or written outside s[0..n) and out[0..n). */
+static void copy_lower_words(char *out, const char *s, size_t n)
+{
+	if (n < 8) {
+		copy_lower(out, s, n);
+		return;
 	}
-	if (len < 0)
+	uint64_t w;
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		w = lower8(w);
+		memcpy(out + i, &w, 8);
+	}
+	memcpy(&w, s + n - 8, 8);
+	w = lower8(w);
+	memcpy(out + n - 8, &w, 8);
+}
+
+/* build for what the scanner grew: a local part of 1 to LOCAL_MAX scan
+ * characters, no "..", not starting with '.' (so of dot_atom_copy's checks
+ * only the trailing dot is left), and a domain of domain characters whose
+ * first label failing label_ok ends at dom[bad_dot] (SIZE_MAX if none);
+ * the domain follows the local part's '@' (dom == local + ln + 1). */
+static int build_run(const char *local, size_t ln, const char *dom, size_t dn, size_t bad_dot,
+                     bool allow_dotless, char *out)
+{
+	if (ln + 1 + dn > BS_ADDR_MAX || local[ln - 1] == '.' || dn > DOMAIN_MAX || bad_dot < dn ||
+	    !run_tld_ok(dom, dn, allow_dotless)) {
 		out[0] = 0;
-	return len;
+		return -1;
+	}
+	copy_lower_words(out, local, ln + 1 + dn); /* the '@' in between too */
+	out[ln + 1 + dn] = 0;
+	return (int)(ln + 1 + dn);
+}
+
+/* The scanner's domain run from p[d]: domain characters, at most
+ * DOMAIN_MAX + 2 of them. The label each dot ends is checked on the way:
+ * *bad_dot is the offset from d of the first dot whose label fails label_ok
+ * (SIZE_MAX if none), so a domain cut short after the run holds a bad label
+ * iff its length passes *bad_dot. */
+static size_t grow_domain(const char *p, size_t n, size_t d, size_t *bad_dot)
+{
+	size_t lim = n - d > DOMAIN_MAX + 2 ? d + DOMAIN_MAX + 2 : n;
+	size_t e = d, label = d, bad = SIZE_MAX;
+	for (; e < lim; e++) {
+		unsigned char c = (unsigned char)p[e];
+		if (!is_domain_char(c))
+			break;
+		if (c == '.') {
+			if (bad == SIZE_MAX && !label_ok(p + label, e - label))
+				bad = e - d;
+			label = e + 1;
+		}
+	}
+	*bad_dot = bad;
+	return e;
 }
 
 static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -390,15 +460,14 @@ size_t bs_addr_scan_window(const char *p, size_t n, size_t fresh_from, bool fina
 		pos = a + 1;
 
 		/* Right side: the domain, or an IP literal. */
-		size_t d = a + 1, e = d;
+		size_t d = a + 1, e = d, bad_dot = SIZE_MAX;
 		if (e < n && p[e] == '[') {
 			while (e < n && e - d < 64 && p[e] != ']' && p[e] != '\n')
 				e++;
 			if (e < n && p[e] == ']')
 				e++;
 		} else {
-			while (e < n && e - d <= DOMAIN_MAX + 1 && is_domain_char((unsigned char)p[e]))
-				e++;
+			e = grow_domain(p, n, d, &bad_dot);
 		}
 		size_t raw_end = e;
 		if (raw_end == n && !final)
@@ -433,10 +502,15 @@ size_t bs_addr_scan_window(const char *p, size_t n, size_t fresh_from, bool fina
 			l = q;
 		} else {
 			l = a;
-			/* ".." cannot be inside a local part: it ends the run ("see...bob@") */
-			while (l > 0 && a - l <= LOCAL_MAX && is_scan_local((unsigned char)p[l - 1]) &&
-			       !(p[l - 1] == '.' && l > 1 && p[l - 2] == '.'))
+			/* ".." cannot be inside a local part: it ends the run ("see...bob@");
+			 * the run stops at LOCAL_MAX + 1 characters, found too long below */
+			size_t lim = a > LOCAL_MAX + 1 ? a - LOCAL_MAX - 1 : 0;
+			while (l > lim) {
+				unsigned char c = (unsigned char)p[l - 1];
+				if (!is_scan_local(c) || (c == '.' && l > 1 && p[l - 2] == '.'))
+					break;
 				l--;
+			}
 			if (a - l > LOCAL_MAX)
 				continue; /* a long token, not a local part */
 			while (l < a && p[l] == '.')
@@ -455,8 +529,8 @@ size_t bs_addr_scan_window(const char *p, size_t n, size_t fresh_from, bool fina
 			k--;
 		if (k > 0 && p[k - 1] == '<' && in_message_id(p, k - 1))
 			continue;
-		int len = p[l] == '"' ? build(p + l, a - l, p + d, dn, allow_dotless, true, out)
-		                      : build_run(p + l, a - l, p + d, dn, allow_dotless, out);
+		int len = p[l] == '"' || p[d] == '[' ? build(p + l, a - l, p + d, dn, allow_dotless, true, out)
+		                                     : build_run(p + l, a - l, p + d, dn, bad_dot, allow_dotless, out);
 		if (len <= 0)
 			continue;
 		found++;
