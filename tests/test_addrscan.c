@@ -189,6 +189,8 @@ static void check_scan_fast_paths(void)
 	is_str(scan("x ABCDEFGHIJKLMNOPQRSTUVWXYZ_az09+-.Z@AZ-Z9.Ab.COM Q@X.ORG Ab.C@D.EF", false),
 	       "abcdefghijklmnopqrstuvwxyz_az09+-.z@az-z9.ab.com,q@x.org,ab.c@d.ef",
 	       "fast paths: lower-cased a word at a time, short ones a byte at a time");
+	is_str(scan("t@x.c u@x.c0 v@x.xn-- w@x.xn--a y@x.ab-c z@x.AbC q@x.XN--9a r@x.xn-a1", false),
+	       "v@x.xn,w@x.xn--a,z@x.abc,q@x.xn--9a", "fast paths: the last label checked on the way back");
 	is_str(scan("Dot@Less and p@MEDIA q@Host", true), "dot@less,q@host", "fast paths: dotless domains");
 	{
 		/* labels of 63 and 64 letters, domains of 255 and 256 bytes */

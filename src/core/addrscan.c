@@ -137,17 +137,21 @@ static bool literal_ok(const char *d, size_t n)
 	return n > 2 && d[n - 1] == ']' && bs_ip_parse(d, n, &ip);
 }
 
-/* The last label of a domain of several: alphabetic, or an xn-- IDN label. */
-static bool tld_ok(const char *tld, size_t len)
+/* The last label of a domain of several: alphabetic (letters says whether
+ * it is all letters), or an xn-- IDN label. */
+static bool tld_shape_ok(const char *tld, size_t len, bool letters)
 {
 	if (len >= 5 && (tld[0] == 'x' || tld[0] == 'X') && bs_str_istarts(bs_str_make(tld, len), "xn--"))
 		return true;
-	if (len < 2)
-		return false;
+	return len >= 2 && letters;
+}
+
+static bool tld_ok(const char *tld, size_t len)
+{
+	unsigned char classes = C_ALPHA;
 	for (size_t k = 0; k < len; k++)
-		if (!is_alpha((unsigned char)tld[k]))
-			return false;
-	return true;
+		classes &= char_class[(unsigned char)tld[k]];
+	return tld_shape_ok(tld, len, classes);
 }
 
 /* Domain: dot-separated labels of letters, digits and inner hyphens, the last
@@ -255,13 +259,16 @@ static int build(const char *local, size_t ln, const char *dom, size_t dn, bool 
 static bool run_tld_ok(const char *dom, size_t dn, bool allow_dotless)
 {
 	size_t start = dn;
+	unsigned char classes = C_ALPHA; /* tld_ok's letters-only test, on the way back */
 	while (start > 0 && dom[start - 1] != '.')
-		start--;
-	if (!label_ok(dom + start, dn - start))
+		classes &= char_class[(unsigned char)dom[--start]];
+	const char *tld = dom + start;
+	size_t len = dn - start;
+	if (!label_ok(tld, len))
 		return false;
 	if (start == 0)
 		return allow_dotless && is_alpha((unsigned char)dom[0]) && !is_css_at_rule(dom, dn);
-	return tld_ok(dom + start, dn - start);
+	return tld_shape_ok(tld, len, classes);
 }
 
 /* Eight bytes lower-cased at once: 0x20 added to each byte from 'A' to 'Z'
