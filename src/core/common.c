@@ -252,7 +252,18 @@ uint64_t bs_hash64(const void *p, size_t n, uint64_t seed)
 {
 	struct bs_hash64 s;
 	bs_hash64_init(&s, seed);
-	bs_hash64_feed(&s, p, n);
+	if (n < 8) {
+		bs_hash64_feed(&s, p, n);
+		return bs_hash64_final(&s);
+	}
+	/* whole: the words, then the tail read as the last word with the bytes
+	 * already hashed shifted out, not byte by byte */
+	const unsigned char *b = p;
+	size_t rem = n & 7;
+	for (size_t i = 0; i + 8 <= n; i += 8)
+		s.h = h64_mix(s.h, bs_le64(b + i));
+	s.len = n;
+	s.tail = rem ? bs_le64(b + n - 8) >> (8 * (8 - rem)) : 0;
 	return bs_hash64_final(&s);
 }
 
