@@ -266,7 +266,8 @@ static void window_flush(struct bs_mysql *p, const struct bs_proto_ctx *c, bool 
 		struct row_hold_ctx x = { p, c };
 		bs_addr_scan(p->win, cut, false, row_hold_addr, &x);
 	}
-	memmove(p->win, p->win + cut, p->win_len - cut);
+	if (cut < p->win_len) /* nothing to keep after a value's last window */
+		memmove(p->win, p->win + cut, p->win_len - cut);
 	p->win_len -= cut;
 }
 
