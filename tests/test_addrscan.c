@@ -162,9 +162,79 @@ static void check_ip_parse(void)
 	ok(accepted > 20000, "the random inputs include many addresses (%zu)", accepted);
 }
 
+/* The scanner's fast paths (a grown local part checked only for its trailing
+ * dot, the domain checked and lower-cased in one pass, a class table for the
+ * message-id token walk) against what the straightforward scanner found on
+ * ugly text; and every address bs_addr_scanned_is_normal() passes must be its
+ * own normal form, as the engine then interns it without normalizing. */
+#define BIG_LABEL "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+
+static void check_scan_fast_paths(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "Mail Bob.Smith@Mail.Example.ORG, x.-y@a-b.example.com- and ..Z_9+tag@EXAMPLE.com...",
+		  "bob.smith@mail.example.org,x.-y@a-b.example.com,z_9+tag@example.com" },
+		{ "ids <a$b=c@Host.Example.Org> and References: <x@y.example.org>\r\n <Z@W.Example.Org> then q@r.example.net",
+		  "c@host.example.org,z@w.example.org,q@r.example.net" },
+		{ "\"Odd <Name>\"@Example.org and \"plain\"@Example.org and Bob@[IPv6:2001:DB8::1] and c@[192.0.2.1]",
+		  "\"odd <name>\"@example.org,plain@example.org,bob@[ipv6:2001:db8::1],c@[192.0.2.1]" },
+		{ "tail.@x.org bad@-x.org bad@x-.org a@b.c0m img@2X.png a@xn--P1AI.xn--80AK6AA92E "
+		  "long-label@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org",
+		  "a@xn--p1ai.xn--80ak6aa92e" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		is_str(scan(cases[i].in, false), cases[i].want, "fast paths: ugly text %zu", i);
+	is_str(scan("v@x.org-. w@x.org-x. z@a.-b.org y@a-.b.org t@x..org s@x.org..", false), "v@x.org,s@x.org",
+	       "fast paths: labels checked while the domain grows, a bad one in the cut-off punctuation ignored");
+	is_str(scan("x ABCDEFGHIJKLMNOPQRSTUVWXYZ_az09+-.Z@AZ-Z9.Ab.COM Q@X.ORG Ab.C@D.EF", false),
+	       "abcdefghijklmnopqrstuvwxyz_az09+-.z@az-z9.ab.com,q@x.org,ab.c@d.ef",
+	       "fast paths: lower-cased a word at a time, short ones a byte at a time");
+	is_str(scan("t@x.c u@x.c0 v@x.xn-- w@x.xn--a y@x.ab-c z@x.AbC q@x.XN--9a r@x.xn-a1", false),
+	       "v@x.xn,w@x.xn--a,z@x.abc,q@x.xn--9a", "fast paths: the last label checked on the way back");
+	is_str(scan("Dot@Less and p@MEDIA q@Host", true), "dot@less,q@host", "fast paths: dotless domains");
+	{
+		/* labels of 63 and 64 letters, domains of 255 and 256 bytes */
+		static char text[1200];
+		char *o = text;
+		o += sprintf(o, "u@%.63s.org u@%.64s.org m@", BIG_LABEL, BIG_LABEL);
+		for (int i = 0; i < 3; i++)
+			o += sprintf(o, "%.63s.", BIG_LABEL);
+		o += sprintf(o, "%.63s n@", BIG_LABEL);
+		for (int i = 0; i < 3; i++)
+			o += sprintf(o, "%.63s.", BIG_LABEL);
+		sprintf(o, "%.64s", BIG_LABEL);
+		const char *got = scan(text, false);
+		ok(strlen(got) == 2 + 63 + 4 + 1 + 2 + 255 && strncmp(got, "u@", 2) == 0 && strstr(got, ",m@") &&
+		   !strstr(got, "n@"), "fast paths: label and domain lengths at the limits");
+	}
+	static const char nul[] = "x\0<id@Host.Example.org> Message-ID: <m\0id@y.example.org>";
+	struct found f = { .n = 0 };
+	bs_addr_scan(nul, sizeof nul - 1, false, collect, &f);
+	is_str(f.text, "id@host.example.org,id@y.example.org", "fast paths: a NUL ends a message id's token");
+
+	size_t normal = 0, kept = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *all = scan(cases[i].in, true);
+		for (const char *a = all; *a;) {
+			size_t n = strcspn(a, ",");
+			char out[BS_ADDR_MAX + 1];
+			int r = bs_addr_normalize(a, n, out);
+			if (bs_addr_scanned_is_normal(a, n)) {
+				normal++;
+				ok(r == (int)n && memcmp(out, a, n) == 0, "scanned and normal: %.*s", (int)n, a);
+			} else {
+				kept++;
+			}
+			a += n + (a[n] == ',');
+		}
+	}
+	ok(normal >= 6 && kept == 3, "quoted local parts and IP literals are left to the normalizer");
+}
+
 int main(void)
 {
 	check_ip_parse();
+	check_scan_fast_paths();
 	/* --- normalization of address fields */
 	is_str(norm("Bob@Example.ORG"), "bob@example.org", "lower-cases local part and domain");
 	is_str(norm("<bob@example.org>"), "bob@example.org", "strips angle brackets");

@@ -237,6 +237,10 @@ static void scenario(int part)
 		e.u.addr.ctx = BS_ADDR_PAYLOAD;
 		e.u.addr.address = S("payload.only@example.com");
 		bs_agg_sink(A, &e);
+		/* flagged normal by the scanner: interned as it is */
+		e.u.addr.address = S("flagged.payload@example.com");
+		e.u.addr.normal = true;
+		bs_agg_sink(A, &e);
 	}
 	/* and by mail, locally submitted by www-data */
 	mail(T(7, 13, 0, 0), "127.0.0.1", NULL, "www-data@wm3.example.net", "drop@mailbox.example", 400000, 33, "wm3");
@@ -412,6 +416,8 @@ int main(void)
 	e = find(r, "newsletter@example.org");
 	ok(e && e->categories == (1u << BS_CAT_RECEIVED_FROM), "sender to a webmail user: received_from");
 	ok(find(r, "payload.only@example.com") && cat(find(r, "payload.only@example.com"), BS_CAT_EXFILTRATED), "address in the exfiltrated payload");
+	ok(find(r, "flagged.payload@example.com") && find(r, "flagged.payload@example.com")->categories ==
+	   find(r, "payload.only@example.com")->categories, "an address flagged normal counts as one normalized");
 	ok(find(r, "admin@example.net") && cat(find(r, "admin@example.net"), BS_CAT_EXFILTRATED), "address in web shell output");
 	e = find(r, "x1@example.org");
 	ok(e && e->categories == (1u << BS_CAT_ADDRESSBOOK) && e->risk == BS_RISK_LOW,

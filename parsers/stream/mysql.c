@@ -188,6 +188,7 @@ static void emit_row_addr(const struct bs_mysql *p, const struct bs_proto_ctx *c
 	ev.u.addr.ref = p->query_id;
 	ev.u.addr.address = bs_str_make(addr, n);
 	ev.u.addr.to_client = true;
+	ev.u.addr.normal = bs_addr_scanned_is_normal(addr, n); /* held from the scanner */
 	ev.u.addr.column = column_name(p, col);
 	ev.u.addr.row_tags = tags;
 	bs_emit(c->sink, &ev);
@@ -265,7 +266,8 @@ static void window_flush(struct bs_mysql *p, const struct bs_proto_ctx *c, bool 
 		struct row_hold_ctx x = { p, c };
 		bs_addr_scan(p->win, cut, false, row_hold_addr, &x);
 	}
-	memmove(p->win, p->win + cut, p->win_len - cut);
+	if (cut < p->win_len) /* nothing to keep after a value's last window */
+		memmove(p->win, p->win + cut, p->win_len - cut);
 	p->win_len -= cut;
 }
 

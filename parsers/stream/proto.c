@@ -125,6 +125,7 @@ static void emit_one_addr(void *vctx, const char *addr, size_t n)
 	ev.u.addr.ref = a->ref;
 	ev.u.addr.address = bs_str_make(addr, n);
 	ev.u.addr.to_client = a->to_client;
+	ev.u.addr.normal = bs_addr_scanned_is_normal(addr, n);
 	ev.u.addr.column = a->column;
 	bs_emit(a->c->sink, &ev);
 }

@@ -24,6 +24,15 @@ int bs_addr_normalize(const char *s, size_t n, char *out);
 typedef void (*bs_addr_fn)(void *ctx, const char *addr, size_t n);
 size_t bs_addr_scan(const char *p, size_t n, bool allow_dotless, bs_addr_fn fn, void *ctx);
 
+/* Is an address the scanner reported (bs_addr_fn's addr) its own
+ * bs_addr_normalize() form? It is unless its local part is quoted (the quotes
+ * may hold '<', which the normalizer reads as a display name) or its domain is
+ * an IP literal (whose "IPv6:" tag the scanner lower-cases). */
+static inline bool bs_addr_scanned_is_normal(const char *addr, size_t n)
+{
+	return n && addr[0] != '"' && addr[n - 1] != ']';
+}
+
 /* The domain part of a normalized address (after the last '@'). */
 bs_str bs_addr_domain(const char *addr, size_t n);
 

@@ -173,6 +173,8 @@ struct bs_ev_addr {
 	uint64_t ref;            /* query_id or txn_id; 0 otherwise */
 	bs_str address;          /* already normalized by the address scanner */
 	bool to_client;          /* direction: bytes sent by the server side of the flow */
+	bool normal;             /* address is its own bs_addr_normalize() form, so
+	                          * the engine need not normalize it again */
 	bs_str column;           /* DB_RESULT: the column name if known */
 	bs_str row_tags;         /* DB_RESULT: the row's short cells without an
 	                          * address, "Column=value;..." (a row's

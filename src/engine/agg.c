@@ -123,6 +123,15 @@ static uint32_t addr_id(struct bs_agg *a, bs_str s)
 	return bs_strtab_intern(&a->str, buf, (size_t)n);
 }
 
+/* addr_id of an address event's address, which the scanner may have flagged
+ * as already normal: interning it as it is gives what addr_id would. */
+static uint32_t event_addr_id(struct bs_agg *a, const struct bs_ev_addr *ad)
+{
+	if (ad->normal && ad->address.n && ad->address.n <= BS_ADDR_MAX)
+		return bs_strtab_intern(&a->str, ad->address.p, ad->address.n);
+	return addr_id(a, ad->address);
+}
+
 static int64_t day_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 86400; }
 static int64_t hour_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 3600; }
 
@@ -591,18 +600,18 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 		if (!bs_u64map_get(&a->open_query, ad->ref, &v))
 			return;
 		if ((v & 3) & OQ_ADDRBOOK)
-			add_evidence(a, e, addr_id(a, ad->address), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
+			add_evidence(a, e, event_addr_id(a, ad), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
 		if ((v & 3) & OQ_UNFILTERED) {
 			uint32_t q = join_key(a, e, BS_JOIN_QUERY, ad->ref), host = bs_agg_host_ip(a, &e->src);
-			add_evidence(a, e, addr_id(a, ad->address), EK_DB_UNFILTERED, host, q);
+			add_evidence(a, e, event_addr_id(a, ad), EK_DB_UNFILTERED, host, q);
 			int dir = bs_detect_row_direction(ad->row_tags);
 			if (dir)
-				add_evidence(a, e, addr_id(a, ad->address), dir == 1 ? EK_DB_ROW_SENT : EK_DB_ROW_RECEIVED, host, q);
+				add_evidence(a, e, event_addr_id(a, ad), dir == 1 ? EK_DB_ROW_SENT : EK_DB_ROW_RECEIVED, host, q);
 		}
 		return;
 	case BS_ADDR_HTTP_RESP_BODY:
 		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
-			add_evidence(a, e, addr_id(a, ad->address), EK_HTTP_SUSPECT, server_host(a, e),
+			add_evidence(a, e, event_addr_id(a, ad), EK_HTTP_SUSPECT, server_host(a, e),
 			             join_key(a, e, BS_JOIN_TXN, ad->ref));
 		return;
 	case BS_ADDR_HTTP_REQ_BODY:
@@ -612,7 +621,7 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 		const bs_ip *to = ad->to_client ? &e->src : &e->dst;
 		if (!to->family || bs_ip_is_private(to) || !from->family)
 			return;
-		add_evidence(a, e, addr_id(a, ad->address), EK_PAYLOAD, bs_agg_host_ip(a, from), flow_key(a, e));
+		add_evidence(a, e, event_addr_id(a, ad), EK_PAYLOAD, bs_agg_host_ip(a, from), flow_key(a, e));
 		return;
 	}
 	case BS_ADDR_SMTP_HEADER:
