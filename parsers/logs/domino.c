@@ -105,9 +105,16 @@ static enum bs_verdict domino_line(void *state, const struct bs_line_ctx *c, bs_
 		bs_wm_login(c, ts, BS_AUTH_SMTP, trim(bs_str_make(rest.p, (size_t)(host - rest.p))), &ip, BS_STR_NULL, 0);
 		return BS_PARSED;
 	}
-	at = bs_wm_find(msg, " authentication failure using ");
-	if (at && bs_str_istarts(msg, "smtp: ")) {
-		if (!user_then_ip(bs_str_make(msg.p + 6, (size_t)(at - msg.p) - 6), &user, &ip))
+	/* searched after "smtp: ": the phrase's space may be the prefix's own
+	 * ("smtp: authentication failure using ..."), which gave the user and
+	 * address a negative length (fuzz finding 15) */
+	bs_str body = bs_wm_after(msg, msg.p, 6);
+	bool smtp = bs_str_istarts(msg, "smtp: ");
+	at = smtp ? bs_wm_find(body, " authentication failure using ") : NULL;
+	if (smtp && !at && bs_str_istarts(body, "authentication failure using "))
+		return bs_line_debug(c, "domino", "authentication failure without an address"), BS_MALFORMED;
+	if (at) {
+		if (!user_then_ip(bs_str_make(body.p, (size_t)(at - body.p)), &user, &ip))
 			return bs_line_debug(c, "domino", "authentication failure without an address"), BS_MALFORMED;
 		bs_wm_login(c, ts, BS_AUTH_SMTP, user, &ip, BS_STR_NULL, 0);
 		return BS_PARSED;
