@@ -6,6 +6,7 @@
 #include "src/engine/engine.h"
 #include "src/engine/agg.h"
 #include "src/core/event.h"
+#include "src/core/addrscan.h"
 
 #include <stdlib.h>
 
@@ -350,6 +351,47 @@ static void test_host_ip_text(void)
 	bs_agg_free(a);
 }
 
+/* addr_id's lookaside of raw addresses gives what normalizing gives: ugly
+ * and non-addresses, case variants, lengths about the lookaside's limit,
+ * each sent twice (the second time from the lookaside), in two orders. */
+static void test_addr_lookaside(void)
+{
+	static const char *const raws[] = {
+		"Alice@Example.NET", "alice@example.net", "<alice@example.net>", "alice", "", "@", "a@b",
+		"not an address", "\"quoted name\"@example.net", "x@y..z", "bob@example.net ",
+		"abcdefghijklmnopqrstuvwxyz.abcdefghijklmnopqrstuvw@example.net",    /* 63 bytes */
+		"abcdefghijklmnopqrstuvwxyz.abcdefghijklmnopqrstuvwx@example.net",   /* 64 */
+		"abcdefghijklmnopqrstuvwxyz.abcdefghijklmnopqrstuvwxy@example.net",  /* 65 */
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ.ABCDEFGHIJKLMNOPQRSTUVWXY@EXAMPLE.NET",
+	};
+	size_t nraw = sizeof raws / sizeof *raws, bad = 0;
+	A = bs_agg_new();
+	for (int pass = 0; pass < 4; pass++)
+		for (size_t k = 0; k < nraw; k++) {
+			size_t i = pass & 1 ? nraw - 1 - k : k;
+			mail(T(5, 10, 0, 0), "10.0.1.11", "user", "", raws[i], 100, -1, "mx1");
+		}
+	for (size_t i = 0; i < nraw; i++) {
+		char want[BS_ADDR_MAX + 1];
+		int n = bs_addr_normalize(raws[i], strlen(raws[i]), want);
+		if (n <= 0)
+			continue;
+		uint32_t same = 0, id = bs_strtab_find(&A->str, want, (size_t)n), count = 0;
+		for (size_t j = 0; j < nraw; j++) {
+			char other[BS_ADDR_MAX + 1];
+			int m = bs_addr_normalize(raws[j], strlen(raws[j]), other);
+			same += m == n && memcmp(other, want, (size_t)n) == 0;
+		}
+		for (size_t r = 0; r < A->ev.n; r++)
+			if (A->ev.v[r].addr == id && A->ev.v[r].kind == EK_SENT_TO)
+				count += A->ev.v[r].count;
+		if (id == UINT32_MAX || count != 4 * same)
+			bad++;
+	}
+	is_int(bad, 0, "an address looked aside has the id normalizing gives it");
+	bs_agg_free(A);
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -366,6 +408,7 @@ int main(void)
 	cfg.nlocal = 1;
 
 	test_host_ip_text();
+	test_addr_lookaside();
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

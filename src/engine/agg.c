@@ -112,7 +112,7 @@ uint32_t bs_agg_host_name(struct bs_agg *a, bs_str name)
 }
 
 /* Normalized address id, or UINT32_MAX when s is not an address. */
-static uint32_t addr_id(struct bs_agg *a, bs_str s)
+static uint32_t addr_id_uncached(struct bs_agg *a, bs_str s)
 {
 	char buf[BS_ADDR_MAX + 1];
 	if (!s.n || s.n > 1024)
@@ -123,6 +123,26 @@ static uint32_t addr_id(struct bs_agg *a, bs_str s)
 	return bs_strtab_intern(&a->str, buf, (size_t)n);
 }
 
+/* addr_id_uncached past the lookaside of raw addresses: mail names the
+ * same few senders and recipients over and over, and normalizing one
+ * costs ten times looking it up. A hit interns nothing, as the string it
+ * would intern is there already, so ids are given in the same order. */
+static uint32_t addr_id(struct bs_agg *a, bs_str s)
+{
+	if (!s.n || s.n > BS_AGG_ADDR_RAW)
+		return addr_id_uncached(a, s);
+	uint64_t h = bs_hash64(s.p, s.n, 0);
+	struct bs_agg_addr_look *l = &a->addr_look[(h >> 40) & (BS_AGG_ADDR_LOOK - 1)];
+	if (l->len == s.n && l->hash == h && memcmp(l->raw, s.p, s.n) == 0)
+		return l->id;
+	uint32_t id = addr_id_uncached(a, s);
+	l->hash = h;
+	l->len = (uint8_t)s.n;
+	memcpy(l->raw, s.p, s.n);
+	l->id = id;
+	return id;
+}
+
 /* addr_id of an address event's address, which the scanner may have flagged
  * as already normal: interning it as it is gives what addr_id would. */
 static uint32_t event_addr_id(struct bs_agg *a, const struct bs_ev_addr *ad)
@@ -130,6 +150,17 @@ static uint32_t event_addr_id(struct bs_agg *a, const struct bs_ev_addr *ad)
 	if (ad->normal && ad->address.n && ad->address.n <= BS_ADDR_MAX)
 		return bs_strtab_intern(&a->str, ad->address.p, ad->address.n);
 	return addr_id(a, ad->address);
+}
+
+/* event_addr_id, computed at the first call for the event (where the
+ * straightforward code called it first, so strings are interned in the
+ * same order) and kept in *addr (ADDR_UNSET before) for the next ones. */
+#define ADDR_UNSET (UINT32_MAX - 1)
+static uint32_t event_addr_id_once(struct bs_agg *a, const struct bs_ev_addr *ad, uint32_t *addr)
+{
+	if (*addr == ADDR_UNSET)
+		*addr = event_addr_id(a, ad);
+	return *addr;
 }
 
 static int64_t day_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 86400; }
@@ -596,19 +627,22 @@ static void on_addr(struct bs_agg *a, const struct bs_event *e)
 	const struct bs_ev_addr *ad = &e->u.addr;
 	uint32_t v;
 	switch (ad->ctx) {
-	case BS_ADDR_DB_RESULT:
+	case BS_ADDR_DB_RESULT: {
 		if (!bs_u64map_get(&a->open_query, ad->ref, &v))
 			return;
+		uint32_t addr = ADDR_UNSET;
 		if ((v & 3) & OQ_ADDRBOOK)
-			add_evidence(a, e, event_addr_id(a, ad), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
+			add_evidence(a, e, event_addr_id_once(a, ad, &addr), EK_ADDRBOOK, bs_agg_host_ip(a, &e->src), 0);
 		if ((v & 3) & OQ_UNFILTERED) {
 			uint32_t q = join_key(a, e, BS_JOIN_QUERY, ad->ref), host = bs_agg_host_ip(a, &e->src);
-			add_evidence(a, e, event_addr_id(a, ad), EK_DB_UNFILTERED, host, q);
+			add_evidence(a, e, event_addr_id_once(a, ad, &addr), EK_DB_UNFILTERED, host, q);
 			int dir = bs_detect_row_direction(ad->row_tags);
 			if (dir)
-				add_evidence(a, e, event_addr_id(a, ad), dir == 1 ? EK_DB_ROW_SENT : EK_DB_ROW_RECEIVED, host, q);
+				add_evidence(a, e, event_addr_id_once(a, ad, &addr),
+				             dir == 1 ? EK_DB_ROW_SENT : EK_DB_ROW_RECEIVED, host, q);
 		}
 		return;
+	}
 	case BS_ADDR_HTTP_RESP_BODY:
 		if (bs_u64map_get(&a->open_txn, ad->ref, &v) && (v & TXN_SUSPECT))
 			add_evidence(a, e, event_addr_id(a, ad), EK_HTTP_SUSPECT, server_host(a, e),

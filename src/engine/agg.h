@@ -164,6 +164,12 @@ struct bs_joinkey {
 #define BS_AGG_FIELDS_LISTED(name, type) BS_VEC(type) name;
 #define BS_AGG_FIELDS(name, type, kind) BS_AGG_FIELDS_##kind(name, type)
 
+/* A lookaside entry of addr_id: a raw address (up to BS_AGG_ADDR_RAW
+ * bytes) and its id (UINT32_MAX: not an address). */
+#define BS_AGG_ADDR_LOOK 256
+#define BS_AGG_ADDR_RAW 64
+struct bs_agg_addr_look { uint64_t hash; uint32_t id; uint8_t len; char raw[BS_AGG_ADDR_RAW]; };
+
 struct bs_agg {
 	struct bs_strtab str;           /* every interned string */
 	BS_AGG_TABLES(BS_AGG_FIELDS)
@@ -176,6 +182,7 @@ struct bs_agg {
 	/* lookaside caches of bs_agg_host_ip and bs_agg_host_name: most
 	 * events name a host just named (ids never change, so never stale) */
 	struct { bs_ip ip; uint32_t id; } ip_cache[64];
+	struct bs_agg_addr_look addr_look[BS_AGG_ADDR_LOOK]; /* of addr_id (agg.c) */
 	size_t last_name_len;
 	uint32_t last_name_id;
 	char last_name[128];
