@@ -194,7 +194,7 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
 	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures,
 	                        .login_first = logins ? ts : BS_TIME_NONE, .login_last = logins ? ts : BS_TIME_NONE };
-	bs_agg_add_hours(a, &p);
+	bs_agg_count_hour(a, &p);
 }
 
 /* The host's record, added empty if new, for updating in place. */
@@ -471,6 +471,42 @@ static void mail_rcpts(struct bs_agg *a, const struct bs_event *e, uint32_t clie
 	}
 }
 
+/* Postfix client=wm3.example.net[10.0.1.13]: the name's first label and
+ * the full name are aliases of the address; looked up past the host name
+ * lookaside, which keeps the logging host of the next event. */
+static void record_client_aliases_uncached(struct bs_agg *a, bs_str name, uint32_t client)
+{
+	const char *dot = memchr(name.p, '.', name.n);
+	struct bs_aliasrec al = { .name = host_name_uncached(a, name), .ip = client };
+	if (bs_str_eq(name, "unknown") || bs_str_eq(name, "localhost"))
+		return;
+	bs_agg_add_aliases(a, &al);
+	if (dot) {
+		al.name = host_name_uncached(a, bs_str_make(name.p, (size_t)(dot - name.p)));
+		bs_agg_add_aliases(a, &al);
+	}
+}
+
+/* record_client_aliases_uncached, skipped when the lookaside says this
+ * name and address were recorded: their strings are interned and their
+ * records there (a record folded into itself is unchanged). */
+static void record_client_aliases(struct bs_agg *a, bs_str name, uint32_t client)
+{
+	if (name.n > BS_AGG_ADDR_RAW) {
+		record_client_aliases_uncached(a, name, client);
+		return;
+	}
+	uint64_t h = bs_hash64(name.p, name.n, client);
+	struct bs_agg_alias_look *l = &a->alias_look[(h >> 40) & (BS_AGG_ALIAS_LOOK - 1)];
+	if (l->ip == client && l->len == name.n && l->hash == h && memcmp(l->name, name.p, name.n) == 0)
+		return;
+	record_client_aliases_uncached(a, name, client);
+	l->hash = h;
+	l->ip = client;
+	l->len = (uint8_t)name.n;
+	memcpy(l->name, name.p, name.n);
+}
+
 static void on_mail(struct bs_agg *a, const struct bs_event *e)
 {
 	const struct bs_ev_mail *m = &e->u.mail;
@@ -487,21 +523,8 @@ static void on_mail(struct bs_agg *a, const struct bs_event *e)
 	touch_host(a, client, e->ts);
 	touch_host(a, loghost, e->ts);
 	count_hour(a, client, e->ts, 1, 0, 0, 0);
-	if (m->client_name.n && client) {
-		/* Postfix client=wm3.example.net[10.0.1.13]: the name's first label
-		 * and the full name are aliases of the address; looked up past
-		 * the lookaside cache, which keeps the logging host of the next
-		 * event. */
-		const char *dot = memchr(m->client_name.p, '.', m->client_name.n);
-		struct bs_aliasrec al = { .name = host_name_uncached(a, m->client_name), .ip = client };
-		if (!bs_str_eq(m->client_name, "unknown") && !bs_str_eq(m->client_name, "localhost")) {
-			bs_agg_add_aliases(a, &al);
-			if (dot) {
-				al.name = host_name_uncached(a, bs_str_make(m->client_name.p, (size_t)(dot - m->client_name.p)));
-				bs_agg_add_aliases(a, &al);
-			}
-		}
-	}
+	if (m->client_name.n && client)
+		record_client_aliases(a, m->client_name, client);
 	uint32_t sender = m->sender.n ? addr_id(a, m->sender) : UINT32_MAX;
 	bool authed = m->sasl_user.n > 0;
 	mail_rcpts(a, e, client, sender);

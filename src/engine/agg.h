@@ -166,9 +166,14 @@ struct bs_joinkey {
 
 /* A lookaside entry of addr_id: a raw address (up to BS_AGG_ADDR_RAW
  * bytes) and its id (UINT32_MAX: not an address). */
-#define BS_AGG_ADDR_LOOK 256
+#define BS_AGG_ADDR_LOOK 1024
 #define BS_AGG_ADDR_RAW 64
 struct bs_agg_addr_look { uint64_t hash; uint32_t id; uint8_t len; char raw[BS_AGG_ADDR_RAW]; };
+
+/* A client name (up to BS_AGG_ADDR_RAW bytes) and address (host id) whose
+ * aliases are in the aliases table; ip 0: none. */
+#define BS_AGG_ALIAS_LOOK 64
+struct bs_agg_alias_look { uint64_t hash; uint32_t ip; uint8_t len; char name[BS_AGG_ADDR_RAW]; };
 
 struct bs_agg {
 	struct bs_strtab str;           /* every interned string */
@@ -183,6 +188,12 @@ struct bs_agg {
 	 * events name a host just named (ids never change, so never stale) */
 	struct { bs_ip ip; uint32_t id; } ip_cache[64];
 	struct bs_agg_addr_look addr_look[BS_AGG_ADDR_LOOK]; /* of addr_id (agg.c) */
+	/* lookasides of bs_agg_host and bs_agg_count_hour, by host id: record
+	 * index + 1 (0: none), a hint checked against the record */
+	uint32_t host_look[64];
+	uint32_t hour_look[64];
+	/* the Postfix client names whose aliases are recorded (on_mail) */
+	struct bs_agg_alias_look alias_look[BS_AGG_ALIAS_LOOK];
 	size_t last_name_len;
 	uint32_t last_name_id;
 	char last_name[128];
@@ -207,6 +218,9 @@ const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
  * every event touches its host's record, and building and folding a whole
  * record (two 64-bucket histograms) per event cost 2 % of a log run. */
 struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host);
+/* bs_agg_add_hours past a lookaside: events of a host come in runs of
+ * the same hour. */
+void bs_agg_count_hour(struct bs_agg *a, const struct bs_hourrec *p);
 /* Join keys k1, k2 (ids) in the order of their text in state format 1
  * ("\001T:input:id", "\001Q:...", "\001F:input:src:sport:dst:dport"; none
  * is ""), the order the candidates' ties were always resolved in. */

@@ -363,6 +363,9 @@ static bool host_is(const void *rec, const void *host)
 
 struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host)
 {
+	uint32_t *look = &a->host_look[host & 63];
+	if (*look && *look <= a->hosts.n && a->hosts.v[*look - 1].host == host)
+		return &a->hosts.v[*look - 1];
 	bool created;
 	uint32_t ix = find_or_add(&a->hosts_ix, bs_mix64(host), a->hosts.v, sizeof *a->hosts.v, a->hosts.n, host_is,
 	                          &host, &created);
@@ -372,7 +375,18 @@ struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host)
 		r->host = host;
 		r->first = r->last = BS_TIME_NONE;
 	}
+	*look = ix + 1;
 	return &a->hosts.v[ix];
+}
+
+void bs_agg_count_hour(struct bs_agg *a, const struct bs_hourrec *p)
+{
+	uint32_t *look = &a->hour_look[p->host & 63];
+	if (*look && *look <= a->hours.n && hours_match(&a->hours.v[*look - 1], p)) {
+		hours_fold(&a->hours.v[*look - 1], p);
+		return;
+	}
+	*look = bs_agg_add_hours(a, p) + 1;
 }
 
 const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
