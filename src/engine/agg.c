@@ -194,7 +194,7 @@ static void count_hour(struct bs_agg *a, uint32_t host, bs_time ts, int events, 
 	struct bs_hourrec p = { .host = host, .hour = hour_of(ts), .events = (uint64_t)events,
 	                        .attack = (uint64_t)attack, .logins = (uint64_t)logins, .failures = (uint64_t)failures,
 	                        .login_first = logins ? ts : BS_TIME_NONE, .login_last = logins ? ts : BS_TIME_NONE };
-	bs_agg_count_hour(a, &p);
+	bs_agg_count_hours(a, &p, host);
 }
 
 /* The host's record, added empty if new, for updating in place. */
@@ -226,6 +226,9 @@ static struct bs_cand *new_cand(struct bs_agg *a, const struct bs_event *e, enum
 }
 
 /* ---------------------------------------------------------- event kinds */
+
+/* The address's last byte: a lookaside slot's bits. */
+static uint32_t ip_low(const bs_ip *ip) { return ip->a[ip->family == 4 ? 3 : 15]; }
 
 static bool status_ok(int s) { return s >= 200 && s < 300; }
 
@@ -303,7 +306,7 @@ static void record_script_use(struct bs_agg *a, const struct bs_event *e, uint32
 	r.host = host;
 	r.count = 1;
 	r.first = r.last = e->ts;
-	bs_agg_add_scripts(a, &r);
+	bs_agg_count_scripts(a, &r, host ^ path_id ^ ip_low(&e->src));
 }
 
 /* A login form posted to a web server: a success (evidence, and the
@@ -370,7 +373,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 	struct bs_clientrec cr = { .ip = e->src, .host = host, .count = 1, .errors = h->status >= 400,
 	                           .first = e->ts, .last = e->ts };
 	if (e->src.family)
-		bs_agg_add_clients(a, &cr);
+		bs_agg_count_clients(a, &cr, host ^ ip_low(&e->src));
 
 	uint32_t path_id = 0;
 	if (status_ok(h->status) || h->refs[0].n) {
@@ -378,7 +381,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		if (status_ok(h->status)) {
 			struct bs_pathrec pr = { .path = path_id, .host = host, .count = 1,
 			                         .html = is_html(h->resp_content_type), .first = e->ts, .last = e->ts };
-			bs_agg_add_paths(a, &pr);
+			bs_agg_count_paths(a, &pr, host ^ path_id);
 			if (script && e->src.family)
 				record_script_use(a, e, host, path_id);
 		}

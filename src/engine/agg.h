@@ -191,7 +191,7 @@ struct bs_agg {
 	/* lookasides of bs_agg_host and bs_agg_count_hour, by host id: record
 	 * index + 1 (0: none), a hint checked against the record */
 	uint32_t host_look[64];
-	uint32_t hour_look[64];
+	uint32_t hours_look[64], clients_look[64], scripts_look[64], paths_look[64];
 	/* the Postfix client names whose aliases are recorded (on_mail) */
 	struct bs_agg_alias_look alias_look[BS_AGG_ALIAS_LOOK];
 	size_t last_name_len;
@@ -218,9 +218,14 @@ const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
  * every event touches its host's record, and building and folding a whole
  * record (two 64-bucket histograms) per event cost 2 % of a log run. */
 struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host);
-/* bs_agg_add_hours past a lookaside: events of a host come in runs of
- * the same hour. */
-void bs_agg_count_hour(struct bs_agg *a, const struct bs_hourrec *p);
+/* bs_agg_add_NAME past the table's lookaside, for the tables every event
+ * adds to: a host's events come in runs of the same hour, a client's
+ * requests in runs against the same server and path. slot: a few bits of
+ * the record's identity, chosen by the caller (only a hint). */
+void bs_agg_count_hours(struct bs_agg *a, const struct bs_hourrec *p, uint32_t slot);
+void bs_agg_count_clients(struct bs_agg *a, const struct bs_clientrec *p, uint32_t slot);
+void bs_agg_count_scripts(struct bs_agg *a, const struct bs_scriptrec *p, uint32_t slot);
+void bs_agg_count_paths(struct bs_agg *a, const struct bs_pathrec *p, uint32_t slot);
 /* Join keys k1, k2 (ids) in the order of their text in state format 1
  * ("\001T:input:id", "\001Q:...", "\001F:input:src:sport:dst:dport"; none
  * is ""), the order the candidates' ties were always resolved in. */

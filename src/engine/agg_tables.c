@@ -379,15 +379,20 @@ struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host)
 	return &a->hosts.v[ix];
 }
 
-void bs_agg_count_hour(struct bs_agg *a, const struct bs_hourrec *p)
-{
-	uint32_t *look = &a->hour_look[p->host & 63];
-	if (*look && *look <= a->hours.n && hours_match(&a->hours.v[*look - 1], p)) {
-		hours_fold(&a->hours.v[*look - 1], p);
-		return;
+#define COUNT_VIA_LOOK(name, type) \
+	void bs_agg_count_##name(struct bs_agg *a, const type *p, uint32_t slot) \
+	{ \
+		uint32_t *look = &a->name##_look[slot & 63]; \
+		if (*look && *look <= a->name.n && name##_match(&a->name.v[*look - 1], p)) { \
+			name##_fold(&a->name.v[*look - 1], p); \
+			return; \
+		} \
+		*look = bs_agg_add_##name(a, p) + 1; \
 	}
-	*look = bs_agg_add_hours(a, p) + 1;
-}
+COUNT_VIA_LOOK(hours, struct bs_hourrec)
+COUNT_VIA_LOOK(clients, struct bs_clientrec)
+COUNT_VIA_LOOK(scripts, struct bs_scriptrec)
+COUNT_VIA_LOOK(paths, struct bs_pathrec)
 
 const struct bs_sessrec *bs_agg_find_sess(const struct bs_agg *a, uint32_t pair)
 {
