@@ -71,8 +71,9 @@ uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
 	uint64_t h = 0;
 	memcpy(&h, ip->a + (len == 4 ? 0 : 8), len == 4 ? 4 : 8); /* the varying low bytes */
 	size_t slot = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 58); /* 64 slots */
+	/* compared with constant lengths: inline, not by a call */
 	if (a->ip_cache[slot].id && a->ip_cache[slot].ip.family == ip->family &&
-	    memcmp(a->ip_cache[slot].ip.a, ip->a, len) == 0)
+	    (len == 4 ? memcmp(a->ip_cache[slot].ip.a, ip->a, 4) : memcmp(a->ip_cache[slot].ip.a, ip->a, 16)) == 0)
 		return a->ip_cache[slot].id;
 	char buf[BS_IP_STRLEN + 4];
 	uint32_t id = bs_strtab_intern(&a->str, buf, host_ip_key(ip, buf, sizeof buf));
@@ -334,8 +335,27 @@ static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_
 
 /* open_txn value: the request's classification, computed once per
  * transaction at its REQUEST event and reused by its ADDR and COMPLETE
- * events: TXN_SUSPECT | TXN_CMDLIKE | exploit kinds << 2. */
-enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2 };
+ * events: TXN_SUSPECT | TXN_CMDLIKE | TXN_SCRIPT | TXN_SHELL_DIR |
+ * exploit kinds << TXN_EXPLOIT_SHIFT. */
+enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2, TXN_SCRIPT = 4, TXN_SHELL_DIR = 8, TXN_EXPLOIT_SHIFT = 4 };
+
+/* What the detectors say of a request. */
+struct txn_class { unsigned exploit; bool cmdlike, script, shell_dir; };
+
+/* The request's class: from its REQUEST event's open_txn value at its
+ * COMPLETE (the value is then dropped), else from the detectors. */
+static struct txn_class txn_class(struct bs_agg *a, const struct bs_ev_http *h, bs_str path)
+{
+	uint32_t cached;
+	if (h->phase == BS_HTTP_COMPLETE && bs_u64map_get(&a->open_txn, h->txn_id, &cached)) {
+		bs_u64map_del(&a->open_txn, h->txn_id);
+		return (struct txn_class){ .exploit = cached >> TXN_EXPLOIT_SHIFT, .cmdlike = cached & TXN_CMDLIKE,
+		                           .script = cached & TXN_SCRIPT, .shell_dir = cached & TXN_SHELL_DIR };
+	}
+	return (struct txn_class){ .exploit = bs_detect_exploit(h->uri, h->upload_filename),
+	                           .cmdlike = bs_detect_cmdlike(h->uri), .script = bs_detect_script_path(path),
+	                           .shell_dir = bs_detect_shell_dir(path) };
+}
 
 static void on_http(struct bs_agg *a, const struct bs_event *e)
 {
@@ -343,19 +363,9 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 	if (h->phase == BS_HTTP_ANOMALY)
 		return; /* skipped bytes, no transaction: only the timeline shows it */
 	bs_str path = bs_uri_path(h->uri);
-	bool script = bs_detect_script_path(path);
-	unsigned exploit;
-	bool cmdlike;
-	uint32_t cached;
-	if (h->phase == BS_HTTP_COMPLETE && bs_u64map_get(&a->open_txn, h->txn_id, &cached)) {
-		exploit = cached >> 2;
-		cmdlike = cached & TXN_CMDLIKE;
-		bs_u64map_del(&a->open_txn, h->txn_id);
-	} else {
-		exploit = bs_detect_exploit(h->uri, h->upload_filename);
-		cmdlike = bs_detect_cmdlike(h->uri);
-	}
-	bool shell_dir = bs_detect_shell_dir(path);
+	struct txn_class tc = txn_class(a, h, path);
+	unsigned exploit = tc.exploit;
+	bool cmdlike = tc.cmdlike, script = tc.script, shell_dir = tc.shell_dir;
 	bool suspect = exploit || (cmdlike && script) || h->cmd_output || shell_dir;
 
 	if (h->phase == BS_HTTP_REQUEST) {
@@ -363,7 +373,8 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 			bs_u64map_clear(&a->open_txn); /* responses never seen: bound the table */
 		bool found;
 		uint32_t *slot = bs_u64map_upsert(&a->open_txn, h->txn_id, &found);
-		*slot = ((exploit << 2) | (cmdlike ? TXN_CMDLIKE : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
+		*slot = ((exploit << TXN_EXPLOIT_SHIFT) | (cmdlike ? TXN_CMDLIKE : 0) | (script ? TXN_SCRIPT : 0) |
+		         (shell_dir ? TXN_SHELL_DIR : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
 		return;
 	}
 	uint32_t host = server_host(a, e);
