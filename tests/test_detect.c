@@ -331,6 +331,140 @@ static void test_classifiers_as_before(void)
 	ok(hits > 20000, "request classifiers: enough exploits among them (%d)", hits);
 }
 
+/* The SQL classifiers as they were before their speed-ups (the
+ * unfiltered-read scan trying its three words at every byte; the address
+ * book names with one case-insensitive search each). */
+static size_t ref_skip_literal(const char *s, size_t n, size_t i)
+{
+	char q = s[i++];
+	while (i < n) {
+		if (s[i] == '\\') {
+			i += 2;
+			continue;
+		}
+		if (s[i] == q) {
+			if (i + 1 < n && s[i + 1] == q) {
+				i += 2;
+				continue;
+			}
+			return i + 1;
+		}
+		i++;
+	}
+	return n;
+}
+
+static bool ref_word_at(const char *s, size_t n, size_t i, const char *w)
+{
+	size_t l = strlen(w);
+	if (i + l > n || !bs_str_ieq(bs_str_make(s + i, l), w))
+		return false;
+	bool left = i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_');
+	bool right = i + l == n || !(isalnum((unsigned char)s[i + l]) || s[i + l] == '_');
+	return left && right;
+}
+
+static size_t ref_skip_space(const char *s, size_t n, size_t i)
+{
+	while (i < n && (isspace((unsigned char)s[i]) || s[i] == '('))
+		i++;
+	if (i + 1 < n && s[i] == '/' && s[i + 1] == '*') {
+		const char *e = bs_memmem_ci(s + i + 2, n - i - 2, "*/", 2);
+		return e ? ref_skip_space(s, n, (size_t)(e - s) + 2) : n;
+	}
+	return i;
+}
+
+static bool ref_sql_unfiltered(bs_str sql)
+{
+	if (!bs_detect_sql_is_read(sql))
+		return false;
+	const char *s = sql.p;
+	size_t n = sql.n;
+	bool from = false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'' || s[i] == '"') {
+			i = ref_skip_literal(s, n, i) - 1;
+			continue;
+		}
+		if (ref_word_at(s, n, i, "from"))
+			from = true;
+		if (!ref_word_at(s, n, i, "where") && !ref_word_at(s, n, i, "limit"))
+			continue;
+		if (ref_word_at(s, n, i, "limit")) {
+			size_t j = ref_skip_space(s, n, i + 5);
+			if (j < n && s[j] == '1' && (j + 1 == n || !isdigit((unsigned char)s[j + 1])))
+				return false;
+			continue;
+		}
+		for (size_t j = i + 5; j < n; j++) {
+			if (s[j] == '=' && j > 0 && s[j - 1] != '!' && s[j - 1] != '<' && s[j - 1] != '>') {
+				size_t l = j;
+				while (l > 0 && isspace((unsigned char)s[l - 1]))
+					l--;
+				if (l > 0 && (isdigit((unsigned char)s[l - 1]) || s[l - 1] == '\'' || s[l - 1] == '"')) {
+					size_t w = l;
+					while (w > 0 && (isalnum((unsigned char)s[w - 1]) || s[w - 1] == '_'))
+						w--;
+					if (w == l || isdigit((unsigned char)s[w]) || s[l - 1] == '\'' || s[l - 1] == '"')
+						continue;
+				}
+				size_t k = ref_skip_space(s, n, j + 1);
+				if (k < n && (s[k] == '\'' || s[k] == '"' || s[k] == '?' || isdigit((unsigned char)s[k]) ||
+				              s[k] == ':' || s[k] == '@'))
+					return false;
+			}
+			if (s[j] == '\'' || s[j] == '"')
+				j = ref_skip_literal(s, n, j) - 1;
+		}
+		return true;
+	}
+	return from;
+}
+
+static bool ref_sql_addressbook(bs_str sql)
+{
+	static const char *const tables[] = { "abook", "addressbook", "address_book", "contacts",
+	                                      "turba_objects", "userprefs_abook", "contactgroup" };
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+		if (bs_memmem_ci(sql.p, sql.n, tables[i], strlen(tables[i])))
+			return true;
+	return false;
+}
+
+static void test_sql_as_before(void)
+{
+	static const char *const pieces[] = { "SELECT ", "select ", "SeLeCt ", "show ", "WITH x AS ", "FROM ", "from",
+		" from ", "WHERE ", "where", " LIMIT 1", " limit 10", "limit 1", " ", "(", ")", "'a''b'", "\"x\"",
+		"'it\\'s'", "=", "!=", "<=", "1=1", "'a'='a'", "?", ":p", "@v", "42", "id", "_", "`", ",", "*",
+		"abook", "AddressBook", "address_book", "CONTACTS", "contactgroup", "turba_objects", "userprefs_abook",
+		"Abook_old", "abooks", "contact", "addressbooks", "fromage", "wherever", "limits", "/* c */", "-- x\n",
+		"\xc1", "\xd4", "\xe3" };
+	static char buf[4096];
+	int bad = 0, unf = 0, ab = 0;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = 0, k = 1 + rnd(14);
+		for (size_t i = 0; i < k; i++) {
+			const char *p = pieces[rnd(sizeof pieces / sizeof *pieces)];
+			size_t l = strlen(p);
+			if (n + l >= sizeof buf)
+				break;
+			memcpy(buf + n, p, l);
+			n += l;
+		}
+		if (rnd(4) == 0 && n)
+			n -= rnd((uint32_t)n); /* cut anywhere, even inside a word or a literal */
+		bs_str q = bs_str_make(buf, n);
+		bool u = bs_detect_sql_unfiltered(q), a = bs_detect_sql_addressbook(q);
+		unf += u;
+		ab += a;
+		if ((u != ref_sql_unfiltered(q) || a != ref_sql_addressbook(q)) && bad++ < 5)
+			printf("# differs: \"%.*s\"\n", (int)n, buf);
+	}
+	is_int(bad, 0, "SQL classifiers: as before on 200,000 random statements");
+	ok(unf > 2000 && ab > 10000, "SQL classifiers: enough of each among them (%d unfiltered, %d address book)", unf, ab);
+}
+
 int main(void)
 {
 	/* an old or backup copy of a table does not stand for the live one */
@@ -445,5 +579,6 @@ int main(void)
 	ok(!bs_detect_sql_unfiltered(BS_STR_NULL) && !bs_detect_sql_addressbook(BS_STR_NULL), "null sql");
 	is_int(bs_url_host(BS_STR_NULL, h, sizeof h), 0, "null url: no host");
 	test_classifiers_as_before();
+	test_sql_as_before();
 	return tap_done();
 }
