@@ -656,6 +656,63 @@ static void test_ref_starts(bool avx2_off)
 	bs_http_avx2_off = false;
 }
 
+/* Lines that lie whole in a segment are parsed there, others in the line
+ * buffer: feeding a script whole must give what random pieces give (pieces
+ * of 1 to 40 bytes, and some up to 9000, so lines fall either way). */
+static const char *run_random(const struct seg *s, size_t nseg, size_t maxpiece)
+{
+	static struct seg pieces[4096];
+	size_t np = 0;
+	for (size_t k = 0; k < nseg; k++)
+		for (size_t i = 0; i < s[k].n && np < sizeof pieces / sizeof *pieces;) {
+			size_t m = 1 + rng() % maxpiece;
+			if (m > s[k].n - i)
+				m = s[k].n - i;
+			pieces[np++] = (struct seg){ s[k].dir, s[k].p + i, m, 0 };
+			i += m;
+		}
+	return run(pieces, np, 0, 0);
+}
+
+static void check_random_pieces(const char *name, const struct seg *s, size_t nseg)
+{
+	static char whole[MAX_EV * LINE];
+	snprintf(whole, sizeof whole, "%s", run(s, nseg, 0, 0));
+	size_t bad = 0;
+	for (int t = 0; t < 200; t++)
+		if (strcmp(run_random(s, nseg, t % 2 ? 40 : 9000), whole) != 0)
+			bad++;
+	ok(bad == 0 && nev > 0, "%s: same events in random pieces as whole (%zu of 200 differ)", name, bad);
+}
+
+static void test_inplace_lines(void)
+{
+	static char longhdr[9000 + 64];
+	memcpy(longhdr, "GET /l HTTP/1.1\r\nHost: a.example\r\nX-Long: ", 43);
+	memset(longhdr + 43, 'x', 8300);
+	memcpy(longhdr + 43 + 8300, "\r\nCookie: a=b\r\n\r\n", 18);
+	const struct seg s[] = {
+		S0("junk line\r\nGET /a?user=bob%40x.example&pass=1 HTTP/1.1\r\nHost: www.example\r\n"
+		   "User-Agent: t\r\nCookie: s=1\r\n folded\r\nReferer: http://r.example/\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nSet-Cookie: k=v; path=/\r\n"
+		   "Transfer-Encoding: gzip,\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+		S0("POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		   "Content-Length: 27\r\n\r\nuser=eve%40y.example&pw=zz"),
+		S0("\n"),
+		S1("HTTP/1.0 302 Found\nLocation: /x\nContent-Length: 0\n\n"),
+		{ 0, longhdr, 43 + 8300 + 17, 0 },
+		S1("HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno\n"),
+		S0("GET /nine\r\n"),
+		S1("<html><a href=\"http://nine.example/\">x</a>\r\nmail bob@z.example\nend"),
+	};
+	check_random_pieces("in-place lines", s, sizeof s / sizeof *s);
+	const struct seg s09[] = {
+		S0("GET /\r\n"),
+		S1("no status line\r\nsecond line bob@q.example\r\n"),
+	};
+	check_random_pieces("in-place HTTP/0.9 lines", s09, sizeof s09 / sizeof *s09);
+}
+
 int main(void)
 {
 	test_ref_starts(false);
@@ -671,5 +728,6 @@ int main(void)
 	test_garbage();
 	test_gap();
 	test_sniff_and_def();
+	test_inplace_lines();
 	return tap_done();
 }

@@ -1760,7 +1760,8 @@ static bool awaits_http09(struct bs_http *p)
 	return p->pending_count && pending_at(p, 0)->http09 && p->dir[1].state == BS_HTTP_S_START;
 }
 
-static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char *l, size_t n)
+/* l is the line as read (raw_n bytes), n its length without the CR. */
+static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char *l, size_t n, size_t raw_n)
 {
 	struct bs_http_dir *d = &p->dir[1];
 	int status;
@@ -1775,7 +1776,7 @@ static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char
 			return false;
 		/* a line of the body of an HTTP/0.9 answer */
 		response_http09(p, c);
-		response_body(p, c, (const uint8_t *)d->line, d->line_len);
+		response_body(p, c, (const uint8_t *)l, raw_n);
 		response_body(p, c, (const uint8_t *)"\n", 1);
 		return true;
 	}
@@ -1784,14 +1785,14 @@ static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char
 	return true;
 }
 
-/* A complete line of a direction in a line state. */
-static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
+/* A complete line of a direction in a line state, without its LF: in the
+ * line buffer, or in the segment when it lay whole there. */
+static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir, const char *l, size_t raw_n)
 {
 	struct bs_http_dir *d = &p->dir[dir];
-	size_t n = d->line_len;
-	if (n && d->line[n - 1] == '\r')
+	size_t n = raw_n;
+	if (n && l[n - 1] == '\r')
 		n--;
-	const char *l = d->line;
 	switch (d->state) {
 	case BS_HTTP_S_START:
 	case BS_HTTP_S_RESYNC:
@@ -1800,7 +1801,7 @@ static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 				skip_bytes(p, c, d, d->line_raw); /* inside a run of junk */
 			return; /* CRLF between messages */
 		}
-		if (!(dir == 0 ? start_request(p, c, l, n) : start_response(p, c, l, n)))
+		if (!(dir == 0 ? start_request(p, c, l, n) : start_response(p, c, l, n, raw_n)))
 			skip_bytes(p, c, d, d->line_raw);
 		return;
 	case BS_HTTP_S_HEADERS:
@@ -1903,6 +1904,15 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			const uint8_t *lf = memchr(b + i, '\n', n - i);
 			size_t take = lf ? (size_t)(lf - (b + i)) : n - i;
 			d->line_raw += take + (lf ? 1 : 0);
+			if (lf && d->line_len == 0 && take <= sizeof d->line) {
+				/* whole in the segment: parsed there, not copied first */
+				line_done(p, c, dir, (const char *)b + i, take);
+				i += take + 1;
+				d->line_len = 0;
+				d->line_raw = 0;
+				d->line_long = false;
+				break;
+			}
 			size_t room = sizeof d->line - d->line_len;
 			if (take > room) {
 				if (!d->line_long)
@@ -1915,7 +1925,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 			i += take;
 			if (lf) {
 				i++;
-				line_done(p, c, dir);
+				line_done(p, c, dir, d->line, d->line_len);
 				d->line_len = 0;
 				d->line_raw = 0;
 				d->line_long = false;
