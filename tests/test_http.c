@@ -713,6 +713,42 @@ static void test_inplace_lines(void)
 	check_random_pieces("in-place HTTP/0.9 lines", s09, sizeof s09 / sizeof *s09);
 }
 
+/* Form bodies and query strings of escapes, separators, long names and
+ * values of every kind: decoded in bulk runs they give the events of the
+ * byte-by-byte decoder, whole and in random pieces. */
+static void test_form_bulk(void)
+{
+	static const char *const pieces[] = { "user=", "username=", "pass=", "password=", "domain=", "x=", "&",
+		"=", "%", "%4", "%40", "%4G", "%%", "+", "bob", "@", "eve@x.example", "a.example", "&&", "==",
+		"mail=", "pwd=", "%2540", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "\0", "\n" };
+	static char body[3000], req[3400], url[3400];
+	size_t bad = 0, trials = 300;
+	for (size_t t = 0; t < trials; t++) {
+		size_t bn = 1 + rng() % (t % 3 ? 300 : sizeof body);
+		ugly_fill(body, bn, pieces, sizeof pieces / sizeof *pieces);
+		int hn = snprintf(req, sizeof req, "POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded"
+		                  "\r\nContent-Length: %zu\r\n\r\n", bn);
+		memcpy(req + hn, body, bn);
+		size_t qn = 0;
+		for (size_t i = 0; i < bn && i < 2000; i++)
+			if ((unsigned char)body[i] > 0x20 && body[i] != '?')
+				url[16 + qn++] = body[i];
+		memcpy(url, "GET /q?a=1&user=", 16);
+		memcpy(url + 16 + qn, " HTTP/1.1\r\n\r\n", 13);
+		const struct seg s[] = { { 0, req, (size_t)hn + bn, 0 }, { 0, url, 16 + qn + 13, 0 } };
+		static char slow[MAX_EV * LINE], slow_pieces[MAX_EV * LINE];
+		bs_http_form_bulk_off = true;
+		snprintf(slow, sizeof slow, "%s", run(s, 2, 0, 0));
+		snprintf(slow_pieces, sizeof slow_pieces, "%s", run_random(s, 2, 40));
+		bs_http_form_bulk_off = false;
+		if (strcmp(run(s, 2, 0, 0), slow) != 0 || strcmp(run_random(s, 2, 40), slow_pieces) != 0) {
+			if (!bad++)
+				printf("# first differing body (%zu bytes):\n%s", bn, slow);
+		}
+	}
+	ok(bad == 0, "forms decoded in bulk runs give the byte-by-byte events (%zu of %zu differ)", bad, trials);
+}
+
 int main(void)
 {
 	test_ref_starts(false);
@@ -729,5 +765,6 @@ int main(void)
 	test_gap();
 	test_sniff_and_def();
 	test_inplace_lines();
+	test_form_bulk();
 	return tap_done();
 }
