@@ -326,7 +326,7 @@ static int hexval(char ch)
 	return -1;
 }
 
-bool bs_http_form_bulk_off;
+bool bs_http_fast_off;
 
 enum { BS_HTTP_FORM_OUT = 256 }; /* decoded form bytes fed to the window at a time */
 
@@ -356,7 +356,7 @@ static size_t urlencoded_plain(struct bs_http *p, struct scan_ctx *sc, const cha
 	struct bs_http_form_dec *d = &p->rb.dec;
 	unsigned stop = d->in_value ? 1u : 3u;
 	size_t m = 0;
-	if (bs_http_form_bulk_off)
+	if (bs_http_fast_off)
 		return 0;
 	while (m < n && !(form_special[(unsigned char)b[m]] & stop))
 		m++;
@@ -1852,6 +1852,31 @@ static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char
 	return true;
 }
 
+/* Can the header line l (n > 0, not folded) be one header_line() reads?
+ * Their names begin "ho", "co", "re", "us", "se" or "tr" in either case:
+ * most lines of other fields are dropped here, before the colon is
+ * searched (a line starting with CR, trimmed there, goes on too). */
+static bool may_be_read_field(const char *l, size_t n)
+{
+	if (bs_http_fast_off || n < 2 || l[0] == '\r')
+		return true;
+	unsigned a = (unsigned char)l[0] | 0x20u, b = (unsigned char)l[1] | 0x20u;
+	switch (a) {
+	case 'h':
+	case 'c':
+		return b == 'o';
+	case 'r':
+	case 's':
+		return b == 'e';
+	case 'u':
+		return b == 's';
+	case 't':
+		return b == 'r';
+	default:
+		return false;
+	}
+}
+
 /* A complete line of a direction in a line state, without its LF: in the
  * line buffer, or in the segment when it lay whole there. */
 static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir, const char *l, size_t raw_n)
@@ -1880,8 +1905,10 @@ static void line_done(struct bs_http *p, struct bs_proto_ctx *c, int dir, const 
 			p->count.folded_lines++;
 			if (d->last_hdr_te)
 				transfer_encoding(d, trim(l, n));
-		} else {
+		} else if (may_be_read_field(l, n)) {
 			header_line(p, dir, l, n);
+		} else {
+			d->last_hdr_te = false; /* what header_line() would do */
 		}
 		return;
 	case BS_HTTP_S_TRAILERS:

@@ -231,8 +231,9 @@ size_t bs_http_next_ref_start(const char *w, size_t at, size_t n);
 /* Tests only: true makes bs_http_next_ref_start take its SSE2 path on a CPU
  * with AVX2 too. */
 extern bool bs_http_avx2_off;
-/* Tests: decode forms byte by byte only, the reference for the bulk runs. */
-extern bool bs_http_form_bulk_off;
+/* Tests: take the straightforward paths only (forms decoded byte by byte,
+ * every header line parsed), the reference for the fast ones. */
+extern bool bs_http_fast_off;
 /* Does p look like the start of an HTTP request (dir 0) or response (dir 1)? */
 bool bs_http_sniff(int dir, const uint8_t *p, size_t n);
 
