@@ -856,7 +856,7 @@ static void reqbody_reset(struct bs_http_reqbody *rb)
 	rb->form = BS_HTTP_FORM_NONE;
 	rb->have_user = rb->have_password = false;
 	rb->domain_len = 0;
-	memset(&rb->dec, 0, sizeof rb->dec);
+	memset(&rb->dec, 0, offsetof(struct bs_http_form_dec, name));
 	rb->boundary_len = 0;
 	rb->delim_match = 2; /* the body start counts as a CRLF */
 	rb->mp_state = MP_PREAMBLE;
@@ -898,7 +898,7 @@ static void request_start(struct bs_http *p, struct bs_proto_ctx *c, const struc
 		struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, r->txn_id, false };
 		urlencoded_feed(p, &sc, q + 1, (size_t)(uri.p + uri.n - q - 1));
 		urlencoded_end(p, &sc);
-		memset(&p->rb.dec, 0, sizeof p->rb.dec);
+		memset(&p->rb.dec, 0, offsetof(struct bs_http_form_dec, name));
 	}
 }
 
@@ -1965,7 +1965,7 @@ void bs_http_init(struct bs_http *p)
 	for (int d = 0; d < 2; d++)
 		memset(&p->dir[d], 0, offsetof(struct bs_http_dir, line));
 	memset(&p->cur, 0, offsetof(struct bs_http_req, method));
-	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, win));
+	memset(&p->rb, 0, offsetof(struct bs_http_reqbody, dec.name));
 	memset(&p->cur_active, 0, offsetof(struct bs_http, inline_pending) - offsetof(struct bs_http, cur_active));
 	memset(&p->hidden, 0, offsetof(struct bs_http_hidden, buf));
 	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
