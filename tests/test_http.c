@@ -656,6 +656,158 @@ static void test_ref_starts(bool avx2_off)
 	bs_http_avx2_off = false;
 }
 
+/* Lines that lie whole in a segment are parsed there, others in the line
+ * buffer: feeding a script whole must give what random pieces give (pieces
+ * of 1 to 40 bytes, and some up to 9000, so lines fall either way). */
+static const char *run_random(const struct seg *s, size_t nseg, size_t maxpiece)
+{
+	static struct seg pieces[4096];
+	size_t np = 0;
+	for (size_t k = 0; k < nseg; k++)
+		for (size_t i = 0; i < s[k].n && np < sizeof pieces / sizeof *pieces;) {
+			size_t m = 1 + rng() % maxpiece;
+			if (m > s[k].n - i)
+				m = s[k].n - i;
+			pieces[np++] = (struct seg){ s[k].dir, s[k].p + i, m, 0 };
+			i += m;
+		}
+	return run(pieces, np, 0, 0);
+}
+
+static void check_random_pieces(const char *name, const struct seg *s, size_t nseg)
+{
+	static char whole[MAX_EV * LINE];
+	snprintf(whole, sizeof whole, "%s", run(s, nseg, 0, 0));
+	size_t bad = 0;
+	for (int t = 0; t < 200; t++)
+		if (strcmp(run_random(s, nseg, t % 2 ? 40 : 9000), whole) != 0)
+			bad++;
+	ok(bad == 0 && nev > 0, "%s: same events in random pieces as whole (%zu of 200 differ)", name, bad);
+}
+
+static void test_inplace_lines(void)
+{
+	static char longhdr[9000 + 64];
+	memcpy(longhdr, "GET /l HTTP/1.1\r\nHost: a.example\r\nX-Long: ", 43);
+	memset(longhdr + 43, 'x', 8300);
+	memcpy(longhdr + 43 + 8300, "\r\nCookie: a=b\r\n\r\n", 18);
+	const struct seg s[] = {
+		S0("junk line\r\nGET /a?user=bob%40x.example&pass=1 HTTP/1.1\r\nHost: www.example\r\n"
+		   "User-Agent: t\r\nCookie: s=1\r\n folded\r\nReferer: http://r.example/\r\n\r\n"),
+		S1("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nSet-Cookie: k=v; path=/\r\n"
+		   "Transfer-Encoding: gzip,\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+		S0("POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		   "Content-Length: 27\r\n\r\nuser=eve%40y.example&pw=zz"),
+		S0("\n"),
+		S1("HTTP/1.0 302 Found\nLocation: /x\nContent-Length: 0\n\n"),
+		{ 0, longhdr, 43 + 8300 + 17, 0 },
+		S1("HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno\n"),
+		S0("GET /nine\r\n"),
+		S1("<html><a href=\"http://nine.example/\">x</a>\r\nmail bob@z.example\nend"),
+	};
+	check_random_pieces("in-place lines", s, sizeof s / sizeof *s);
+	const struct seg s09[] = {
+		S0("GET /\r\n"),
+		S1("no status line\r\nsecond line bob@q.example\r\n"),
+	};
+	check_random_pieces("in-place HTTP/0.9 lines", s09, sizeof s09 / sizeof *s09);
+}
+
+/* Form bodies and query strings of escapes, separators, long names and
+ * values of every kind: decoded in bulk runs they give the events of the
+ * byte-by-byte decoder, whole and in random pieces. */
+static void test_form_bulk(void)
+{
+	static const char *const pieces[] = { "user=", "username=", "pass=", "password=", "domain=", "x=", "&",
+		"=", "%", "%4", "%40", "%4G", "%%", "+", "bob", "@", "eve@x.example", "a.example", "&&", "==",
+		"mail=", "pwd=", "%2540", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "\0", "\n" };
+	static char body[3000], req[3400], url[3400];
+	size_t bad = 0, trials = 300;
+	for (size_t t = 0; t < trials; t++) {
+		size_t bn = 1 + rng() % (t % 3 ? 300 : sizeof body);
+		ugly_fill(body, bn, pieces, sizeof pieces / sizeof *pieces);
+		int hn = snprintf(req, sizeof req, "POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded"
+		                  "\r\nContent-Length: %zu\r\n\r\n", bn);
+		memcpy(req + hn, body, bn);
+		size_t qn = 0;
+		for (size_t i = 0; i < bn && i < 2000; i++)
+			if ((unsigned char)body[i] > 0x20 && body[i] != '?')
+				url[16 + qn++] = body[i];
+		memcpy(url, "GET /q?a=1&user=", 16);
+		memcpy(url + 16 + qn, " HTTP/1.1\r\n\r\n", 13);
+		const struct seg s[] = { { 0, req, (size_t)hn + bn, 0 }, { 0, url, 16 + qn + 13, 0 } };
+		static char slow[MAX_EV * LINE], slow_pieces[MAX_EV * LINE];
+		bs_http_fast_off = true;
+		snprintf(slow, sizeof slow, "%s", run(s, 2, 0, 0));
+		snprintf(slow_pieces, sizeof slow_pieces, "%s", run_random(s, 2, 40));
+		bs_http_fast_off = false;
+		if (strcmp(run(s, 2, 0, 0), slow) != 0 || strcmp(run_random(s, 2, 40), slow_pieces) != 0) {
+			if (!bad++)
+				printf("# first differing body (%zu bytes):\n%s", bn, slow);
+		}
+	}
+	ok(bad == 0, "forms decoded in bulk runs give the byte-by-byte events (%zu of %zu differ)", bad, trials);
+}
+
+/* Header blocks of names known, near and unknown in every case, values
+ * that frame bodies, CRs and garbage: the lines dropped before the colon
+ * is searched give the events of parsing every line. */
+static size_t ugly_headers(char *b, size_t cap)
+{
+	static const char *const names[] = { "Host", "Cookie", "Referer", "User-Agent", "Set-Cookie",
+		"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding", "\rHost", "\rTransfer-Encoding",
+		"Server", "Connection", "Accept", "X-Host", "Hos", "Ho", "Trailer", "Usage", "Referrer", "Se", "", "@st" };
+	static const char *const seps[] = { ":", ": ", " :", "\t: ", "", "\r:" };
+	static const char *const values[] = { "5", "0", "chunked", "gzip, chunked", "gzip", "text/html",
+		"multipart/form-data; boundary=zz", "application/x-www-form-urlencoded", "bob@x.example",
+		"k=v; path=/", "", "a\rb", "identity" };
+	static const char *const ends[] = { "\r\n", "\n", "\r\r\n", "\r\n " };
+	size_t o = 0;
+	while (o + 120 < cap && rng() % 12) {
+		char line[120];
+		if (rng() % 6 == 0) {
+			static const char *const junk[] = { "x", ":", "\r", " ", "\t", "Ho", "st", "\0" };
+			ugly_fill(line, 1 + rng() % 30, junk, sizeof junk / sizeof *junk);
+			size_t ln = 1 + rng() % 30;
+			memcpy(b + o, line, ln);
+			o += ln;
+		} else {
+			int ln = snprintf(line, sizeof line, "%s%s%s", names[rng() % (sizeof names / sizeof *names)],
+			                  seps[rng() % (sizeof seps / sizeof *seps)], values[rng() % (sizeof values / sizeof *values)]);
+			for (int i = 0; i < ln; i++)
+				if ((rng() & 7) == 0 && ((line[i] | 0x20) >= 'a' && (line[i] | 0x20) <= 'z'))
+					line[i] ^= 0x20;
+			memcpy(b + o, line, (size_t)ln);
+			o += (size_t)ln;
+		}
+		const char *e = ends[rng() % (sizeof ends / sizeof *ends)];
+		memcpy(b + o, e, strlen(e));
+		o += strlen(e);
+	}
+	return o;
+}
+
+static void test_header_prefilter(void)
+{
+	static char req[2600], resp[2600], hdrs[2000];
+	size_t bad = 0, trials = 1000;
+	for (size_t t = 0; t < trials; t++) {
+		size_t hn = ugly_headers(hdrs, sizeof hdrs);
+		int rn = snprintf(req, sizeof req, "POST /p HTTP/1.1\r\n%.*s\r\nuser=a%%40b&x=1\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+		                  "GET /n HTTP/1.1\r\n\r\n", (int)hn, hdrs);
+		int sn = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\n%.*s\r\n0\r\n\r\n<a href=\"http://r.example/\">"
+		                  "HTTP/1.1 204 No\r\n\r\n", (int)hn, hdrs);
+		const struct seg s[] = { { 0, req, (size_t)rn, 0 }, { 1, resp, (size_t)sn, 0 } };
+		static char slow[MAX_EV * LINE];
+		bs_http_fast_off = true;
+		snprintf(slow, sizeof slow, "%s", run(s, 2, 0, 0));
+		bs_http_fast_off = false;
+		if (strcmp(run(s, 2, 0, 0), slow) != 0 && !bad++)
+			printf("# first differing headers:\n%s", slow);
+	}
+	ok(bad == 0, "header lines dropped early give the events of parsing each (%zu of %zu differ)", bad, trials);
+}
+
 int main(void)
 {
 	test_ref_starts(false);
@@ -671,5 +823,8 @@ int main(void)
 	test_garbage();
 	test_gap();
 	test_sniff_and_def();
+	test_inplace_lines();
+	test_form_bulk();
+	test_header_prefilter();
 	return tap_done();
 }

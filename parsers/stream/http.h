@@ -87,7 +87,7 @@ struct bs_http_req {
 
 /* Incremental decoder of form fields (urlencoded body, query string, or one
  * multipart part), looking for a login. */
-struct bs_http_form_dec {
+struct bs_http_form_dec { /* the scalars before name: a length says what of name and value is used */
 	uint8_t pct;             /* 0, or 1/2 hex digits of a %XX seen */
 	uint8_t pct_hi;
 	bool in_value;
@@ -180,23 +180,25 @@ struct bs_http_resp {
 
 /* The request being parsed (headers and body), before it joins the FIFO. */
 struct bs_http_reqbody {
+	/* The scalars, then dec (its scalars first), then the buffers, whose
+	 * used part a length says: bs_http_init zeroes up to dec's buffers. */
 	enum bs_http_form form;
 	bool have_user, have_password;
 	size_t domain_len;        /* @Mail-style "pop3host"/"domain" field, completes a bare user */
-	char domain[128];
-	struct bs_http_form_dec dec;
 	/* multipart */
-	char boundary[76];
 	size_t boundary_len;
 	size_t delim_match;       /* bytes of "\r\n--boundary" matched */
 	int mp_state;             /* see http.c */
 	size_t mp_line_len;
-	char mp_line[512];
 	bool part_is_file, part_name_long;
 	size_t part_name_len, part_file_len;
+	uint64_t part_size;
+	struct bs_http_form_dec dec;
+	char domain[128];
+	char boundary[76];
+	char mp_line[512];
 	char part_name[BS_HTTP_FIELD_NAME_MAX];
 	char part_file[256];
-	uint64_t part_size;
 	struct bs_scan_window win;   /* decoded body: addresses */
 };
 
@@ -231,6 +233,9 @@ size_t bs_http_next_ref_start(const char *w, size_t at, size_t n);
 /* Tests only: true makes bs_http_next_ref_start take its SSE2 path on a CPU
  * with AVX2 too. */
 extern bool bs_http_avx2_off;
+/* Tests: take the straightforward paths only (forms decoded byte by byte,
+ * every header line parsed), the reference for the fast ones. */
+extern bool bs_http_fast_off;
 /* Does p look like the start of an HTTP request (dir 0) or response (dir 1)? */
 bool bs_http_sniff(int dir, const uint8_t *p, size_t n);
 
