@@ -318,18 +318,28 @@ static bs_str after(bs_str s, size_t n)
 	return n >= s.n ? bs_str_make(s.p + s.n, 0) : bs_str_make(s.p + n, s.n - n);
 }
 
+/* key[1..kn) at hit[1..kn) (hit[0] is key[0]): keys are a few bytes, a loop
+ * costs less than memcmp's call. */
+static bool rest_equal(const char *hit, const char *key, size_t kn)
+{
+	for (size_t i = 1; i < kn; i++)
+		if (hit[i] != key[i])
+			return false;
+	return true;
+}
+
 /* Value of "key=" in s, where key starts s or follows ' ' or ','. A value in
  * <> is returned without them (and may hold ',' or ' '); other values end at
  * ',' or ' '. */
-static bool field(bs_str s, const char *key, bs_str *val)
+static bool field_n(bs_str s, const char *key, size_t kn, bs_str *val)
 {
-	size_t kn = strlen(key);
 	const char *p = s.p, *end = s.p + s.n;
 	while (p && (size_t)(end - p) >= kn) {
 		const char *hit = memchr(p, key[0], (size_t)(end - p) - kn + 1);
 		if (!hit)
 			return false;
-		if (memcmp(hit, key, kn) == 0 && (hit == s.p || hit[-1] == ' ' || hit[-1] == ',')) {
+		/* the byte before first: most hits of key[0] are inside a word */
+		if ((hit == s.p || hit[-1] == ' ' || hit[-1] == ',') && rest_equal(hit, key, kn)) {
 			const char *v = hit + kn, *e = v;
 			if (v < end && *v == '<') {
 				v++;
@@ -356,6 +366,9 @@ static bool field(bs_str s, const char *key, bs_str *val)
 	}
 	return false;
 }
+
+/* key is a string literal: its length is known when compiling. */
+#define field(s, key, val) field_n(s, "" key, sizeof key - 1, val)
 
 /* "name[ip]" or "name[ip]:port" or "[ip]:port" at the start of s; returns
  * bytes used, 0 if it is not one. IPv6 may be written "[IPv6:...]". */
