@@ -401,6 +401,52 @@ static void test_fast_tag(void)
 	is_int(bad, 0, "tag: every byte at every place as the byte loop says");
 }
 
+static bool parse_2007(const char *line, int n, struct bs_syslog *o)
+{
+	struct bs_clock c;
+	bs_clock_init(&c, 2007, 0, NULL);
+	return bs_syslog_parse(line, (size_t)n, &c, o);
+}
+
+/* The host ends at the first ' ' (a host ending in ':' may be a tag: not
+ * this rule): byte b at pos of a 20-byte host. */
+static int host_error(int pos, int b)
+{
+	char host[] = "mailhost.example.net", line[96];
+	host[pos] = (char)b;
+	struct bs_syslog o;
+	if (b == ':' || !parse_2007(line, snprintf(line, sizeof line, "May  4 17:31:02 %s p[1]: m", host), &o))
+		return 0;
+	return o.host.n != (b == ' ' ? (size_t)pos : 20);
+}
+
+/* The pid ends at the first ']' or ' ', and a tag needs "]:": byte b at pos
+ * of a 13-byte pid. */
+static int pid_error(int pos, int b)
+{
+	char pid[] = "1234567890123", line[96];
+	pid[pos] = (char)b;
+	struct bs_syslog o;
+	if (!parse_2007(line, snprintf(line, sizeof line, "May  4 17:31:02 h prog[%s]: m", pid), &o))
+		return 1;
+	if (b == ']' || b == ' ')
+		return o.prog.n != 0;
+	return o.pid.n != 13 || memcmp(o.pid.p, pid, 13) != 0;
+}
+
+/* Every byte value at every place (for whoever makes those loops faster). */
+static void test_fast_host_pid(void)
+{
+	int bad = 0;
+	for (int b = 1; b < 256; b++) {
+		for (int pos = 0; pos < 20; pos++)
+			bad += host_error(pos, b);
+		for (int pos = 0; pos < 13; pos++)
+			bad += pid_error(pos, b);
+	}
+	is_int(bad, 0, "host and pid: every byte at every place as the byte loops say");
+}
+
 int main(void)
 {
 	test_3164();
@@ -413,5 +459,6 @@ int main(void)
 	test_fast_month();
 	test_fast_hms();
 	test_fast_tag();
+	test_fast_host_pid();
 	return tap_done();
 }

@@ -532,12 +532,17 @@ static bool parse_line(const char *line, size_t len, struct bs_clock *clock, str
 	const char *q = p + 4;
 	if (*q == ' ')
 		q++;
+	/* one or two digits; q + 1 < end (the line holds 15 bytes from p, q <= p + 5) */
 	int day = 0, nd = 0;
-	while (q < end && digit(*q) && nd < 2) {
-		day = day * 10 + (*q - '0');
-		q++;
-		nd++;
+	if (digit(q[0])) {
+		day = q[0] - '0';
+		nd = 1;
+		if (digit(q[1])) {
+			day = day * 10 + (q[1] - '0');
+			nd = 2;
+		}
 	}
+	q += nd;
 	if (nd == 0 || q >= end || *q != ' ' || day < 1 || day > 31)
 		return false;
 	q++;
