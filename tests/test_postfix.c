@@ -3,6 +3,7 @@
  * a message of more recipients than one event holds. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -153,6 +154,34 @@ static void test_parts(void)
 	bs_postfix_free(p);
 }
 
+/* A 10-byte queue id is upper-case hex (checked eight bytes at a time):
+ * every byte value at every place, and lengths 8 to 23. */
+static void test_qid_bytes(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	int bad = 0;
+	for (int pos = 0; pos < 10; pos++)
+		for (int b = 1; b < 256; b++) {
+			if (b == ':' || b == ' ')
+				continue; /* they end the word: another line */
+			char qid[] = "3F2A81C2B4", line[128];
+			qid[pos] = (char)b;
+			snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %s: from=<a@x>, size=1, nrcpt=1 (queue active)", qid);
+			bool hex = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'F');
+			bad += (feed(p, line) == BS_PARSED) != hex;
+		}
+	for (int n = 8; n < 24; n++) {
+		char line[128];
+		snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %.*s: from=<a@x>, size=1, nrcpt=1 (queue active)", n, "0123456789ABCDEF0123456789");
+		bad += (feed(p, line) == BS_PARSED) != (n < BS_QID_MAX);
+		snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %.*sx: from=<a@x>, size=1, nrcpt=1 (queue active)", n - 1, "0123456789ABCDEF0123456789");
+		bad += feed(p, line) == BS_PARSED;
+	}
+	is_int(bad, 0, "queue ids: hex bytes at every place, every length");
+	finish(p);
+	bs_postfix_free(p);
+}
+
 int main(void)
 {
 	/* Every date of these lines falls in 2007. */
@@ -160,5 +189,6 @@ int main(void)
 	test_cap();
 	test_garbage();
 	test_parts();
+	test_qid_bytes();
 	return tap_done();
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "parsers/logs/queue.h"
+#include "src/core/bytes.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -289,12 +290,41 @@ static bool qid_char(char ch)
 	return qid_class[(unsigned char)ch] & QID_OK;
 }
 
+/* Bit 7 set in each byte of x that is '0'..'9' or 'A'..'F' (each test on
+ * the low seven bits of a byte, with no carry into the next: SWAR). */
+#define EACH_BYTE(c) (UINT64_C(0x0101010101010101) * (c))
+static uint64_t upper_hex_bytes(uint64_t x)
+{
+	uint64_t t = x & EACH_BYTE(0x7f);
+	uint64_t digit = (t + EACH_BYTE(0x50)) & ~(t + EACH_BYTE(0x46)); /* 0x30 <= t < 0x3a */
+	uint64_t letter = (t + EACH_BYTE(0x3f)) & ~(t + EACH_BYTE(0x39)); /* 0x41 <= t < 0x47 */
+	return (digit | letter) & ~x & EACH_BYTE(0x80);
+}
+
+static bool upper_hex_at(const char *p)
+{
+	return upper_hex_bytes(bs_le64((const uint8_t *)p)) == EACH_BYTE(0x80);
+}
+
+/* Every byte of s (8 or more) upper-case hex: the bytes eight at a time, the
+ * last eight overlapping the others. */
+static bool all_upper_hex(bs_str s)
+{
+	size_t i = 0;
+	for (; i + 8 <= s.n; i += 8)
+		if (!upper_hex_at(s.p + i))
+			return false;
+	return i == s.n || upper_hex_at(s.p + s.n - 8);
+}
+
 /* Short ids are upper-case hex; long ids (enable_long_queue_ids) are 10
  * base-52 characters of time, 'z', then the inode: no vowels in either. */
 static bool is_qid(bs_str s)
 {
 	if (s.n < 5 || s.n >= PF_QID_MAX)
 		return false;
+	if (s.n >= 8 && all_upper_hex(s))
+		return true; /* the common short id, eight bytes a step */
 	unsigned all = QID_OK | QID_HEX, any = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		unsigned k = qid_class[(unsigned char)s.p[i]];
