@@ -182,6 +182,25 @@ static void test_qid_bytes(void)
 	bs_postfix_free(p);
 }
 
+/* Long queue ids that differ only in their middle bytes hash to one slot
+ * (the hash reads the first and last eight): each is still found. */
+static void test_qid_middle(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	reset();
+	total_events = 0;
+	char line[200];
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 1000; i++) {
+			snprintf(line, sizeof line, "May  4 17:31:02 mx1 postfix/qmgr[2]: 3Kh5WxyNpQz%04dRs2ZmxBc: %s", i,
+			         pass ? "removed" : "from=<a@x>, size=10, nrcpt=1 (queue active)");
+			feed(p, line);
+		}
+	is_int(total_events, 1000, "1000 long ids of one hash slot, each removed once");
+	is_int(finish(p), 0, "none left open");
+	bs_postfix_free(p);
+}
+
 int main(void)
 {
 	/* Every date of these lines falls in 2007. */
@@ -190,5 +209,6 @@ int main(void)
 	test_garbage();
 	test_parts();
 	test_qid_bytes();
+	test_qid_middle();
 	return tap_done();
 }
