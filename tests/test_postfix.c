@@ -18,11 +18,14 @@ static uint64_t total_events;
 /* The parts of messages: each recipient rNNNNN@x seen, and in which part. */
 #define NR 2500
 static int rcpt_seen[NR], parts[8], nparts;
+static char last_relay[64];
 
 static void record(void *ctx, const struct bs_event *ev)
 {
 	(void)ctx;
 	total_events++;
+	if (ev->type == BS_EV_MAIL)
+		snprintf(last_relay, sizeof last_relay, "%.*s", (int)ev->u.mail.relay.n, ev->u.mail.relay.p);
 	if (ev->type == BS_EV_MAIL && nparts < 8) {
 		parts[nparts++] = (int)ev->u.mail.nrcpt;
 		if (ev->u.mail.part != (uint32_t)(nparts - 1))
@@ -201,6 +204,32 @@ static void test_qid_middle(void)
 	bs_postfix_free(p);
 }
 
+/* A plain value ends at the first ',' or ' ' (found eight bytes at a time):
+ * every byte value at every place of a relay. */
+static int relay_error(struct bs_postfix *p, int pos, int b)
+{
+	char relay[] = "mx.many.example[198.51.100.7]:25", line[200];
+	relay[pos] = (char)b;
+	feed(p, "May  5 10:31:03 mx1 postfix/qmgr[900]: 3F2A81C2B6: from=<a@x>, size=10, nrcpt=1 (queue active)");
+	snprintf(line, sizeof line, "May  5 10:31:04 mx1 postfix/smtp[2003]: 3F2A81C2B6: to=<r1@x>, relay=%s, status=sent (x)", relay);
+	feed(p, line);
+	last_relay[0] = 0;
+	feed(p, "May  5 10:31:06 mx1 postfix/qmgr[900]: 3F2A81C2B6: removed");
+	return strlen(last_relay) != strcspn(relay, ", ") || strncmp(last_relay, relay, strlen(last_relay)) != 0;
+}
+
+static void test_value_end(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	int bad = 0;
+	for (int pos = 0; pos < 32; pos++)
+		for (int b = 1; b < 256; b++)
+			bad += !(pos == 0 && b == '<') && relay_error(p, pos, b);
+	is_int(bad, 0, "relay: ends at the first ',' or ' ', every byte at every place");
+	finish(p);
+	bs_postfix_free(p);
+}
+
 int main(void)
 {
 	/* Every date of these lines falls in 2007. */
@@ -210,5 +239,6 @@ int main(void)
 	test_parts();
 	test_qid_bytes();
 	test_qid_middle();
+	test_value_end();
 	return tap_done();
 }

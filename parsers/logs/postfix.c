@@ -352,6 +352,29 @@ static bs_str after(bs_str s, size_t n)
 	return n >= s.n ? bs_str_make(s.p + s.n, 0) : bs_str_make(s.p + n, s.n - n);
 }
 
+/* Bit 7 set in the bytes of x that are ',' or ' ' (exact per byte: each
+ * test on the low seven bits, none carrying into the next byte). */
+static uint64_t comma_or_space(uint64_t x)
+{
+	uint64_t t = x & EACH_BYTE(0x7f);
+	uint64_t comma = ~((t ^ EACH_BYTE(',')) + EACH_BYTE(0x7f)), space = ~((t ^ EACH_BYTE(' ')) + EACH_BYTE(0x7f));
+	return (comma | space) & ~x & EACH_BYTE(0x80);
+}
+
+/* The end of a plain value from v: the first ',' or ' ', else end. Eight
+ * bytes a step ("relay=host[ip]:port" runs to some 40 bytes). */
+static const char *value_end(const char *v, const char *end)
+{
+	for (; end - v >= 8; v += 8) {
+		uint64_t hit = comma_or_space(bs_le64((const uint8_t *)v));
+		if (hit)
+			return v + __builtin_ctzll(hit) / 8;
+	}
+	while (v < end && *v != ',' && *v != ' ')
+		v++;
+	return v;
+}
+
 /* key[1..kn) at hit[1..kn) (hit[0] is key[0]): keys are a few bytes, a loop
  * costs less than memcmp's call. */
 static bool rest_equal(const char *hit, const char *key, size_t kn)
@@ -390,8 +413,7 @@ static bool field_n(bs_str s, const char *key, size_t kn, bs_str *val)
 					return false;
 				e = close;
 			} else {
-				while (e < end && *e != ',' && *e != ' ')
-					e++;
+				e = value_end(v, end);
 			}
 			*val = bs_str_make(v, (size_t)(e - v));
 			return true;
