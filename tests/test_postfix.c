@@ -3,6 +3,7 @@
  * a message of more recipients than one event holds. */
 #include "config.h"
 #include "parsers/logs/daemons.h"
+#include "parsers/logs/queue.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -17,11 +18,14 @@ static uint64_t total_events;
 /* The parts of messages: each recipient rNNNNN@x seen, and in which part. */
 #define NR 2500
 static int rcpt_seen[NR], parts[8], nparts;
+static char last_relay[64];
 
 static void record(void *ctx, const struct bs_event *ev)
 {
 	(void)ctx;
 	total_events++;
+	if (ev->type == BS_EV_MAIL)
+		snprintf(last_relay, sizeof last_relay, "%.*s", (int)ev->u.mail.relay.n, ev->u.mail.relay.p);
 	if (ev->type == BS_EV_MAIL && nparts < 8) {
 		parts[nparts++] = (int)ev->u.mail.nrcpt;
 		if (ev->u.mail.part != (uint32_t)(nparts - 1))
@@ -153,6 +157,79 @@ static void test_parts(void)
 	bs_postfix_free(p);
 }
 
+/* A 10-byte queue id is upper-case hex (checked eight bytes at a time):
+ * every byte value at every place, and lengths 8 to 23. */
+static void test_qid_bytes(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	int bad = 0;
+	for (int pos = 0; pos < 10; pos++)
+		for (int b = 1; b < 256; b++) {
+			if (b == ':' || b == ' ')
+				continue; /* they end the word: another line */
+			char qid[] = "3F2A81C2B4", line[128];
+			qid[pos] = (char)b;
+			snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %s: from=<a@x>, size=1, nrcpt=1 (queue active)", qid);
+			bool hex = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'F');
+			bad += (feed(p, line) == BS_PARSED) != hex;
+		}
+	for (int n = 8; n < 24; n++) {
+		char line[128];
+		snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %.*s: from=<a@x>, size=1, nrcpt=1 (queue active)", n, "0123456789ABCDEF0123456789");
+		bad += (feed(p, line) == BS_PARSED) != (n < BS_QID_MAX);
+		snprintf(line, sizeof line, "May  5 10:31:03 mx1 postfix/qmgr[900]: %.*sx: from=<a@x>, size=1, nrcpt=1 (queue active)", n - 1, "0123456789ABCDEF0123456789");
+		bad += feed(p, line) == BS_PARSED;
+	}
+	is_int(bad, 0, "queue ids: hex bytes at every place, every length");
+	finish(p);
+	bs_postfix_free(p);
+}
+
+/* Long queue ids that differ only in their middle bytes hash to one slot
+ * (the hash reads the first and last eight): each is still found. */
+static void test_qid_middle(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	reset();
+	total_events = 0;
+	char line[200];
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 1000; i++) {
+			snprintf(line, sizeof line, "May  4 17:31:02 mx1 postfix/qmgr[2]: 3Kh5WxyNpQz%04dRs2ZmxBc: %s", i,
+			         pass ? "removed" : "from=<a@x>, size=10, nrcpt=1 (queue active)");
+			feed(p, line);
+		}
+	is_int(total_events, 1000, "1000 long ids of one hash slot, each removed once");
+	is_int(finish(p), 0, "none left open");
+	bs_postfix_free(p);
+}
+
+/* A plain value ends at the first ',' or ' ' (found eight bytes at a time):
+ * every byte value at every place of a relay. */
+static int relay_error(struct bs_postfix *p, int pos, int b)
+{
+	char relay[] = "mx.many.example[198.51.100.7]:25", line[200];
+	relay[pos] = (char)b;
+	feed(p, "May  5 10:31:03 mx1 postfix/qmgr[900]: 3F2A81C2B6: from=<a@x>, size=10, nrcpt=1 (queue active)");
+	snprintf(line, sizeof line, "May  5 10:31:04 mx1 postfix/smtp[2003]: 3F2A81C2B6: to=<r1@x>, relay=%s, status=sent (x)", relay);
+	feed(p, line);
+	last_relay[0] = 0;
+	feed(p, "May  5 10:31:06 mx1 postfix/qmgr[900]: 3F2A81C2B6: removed");
+	return strlen(last_relay) != strcspn(relay, ", ") || strncmp(last_relay, relay, strlen(last_relay)) != 0;
+}
+
+static void test_value_end(void)
+{
+	struct bs_postfix *p = bs_postfix_new();
+	int bad = 0;
+	for (int pos = 0; pos < 32; pos++)
+		for (int b = 1; b < 256; b++)
+			bad += !(pos == 0 && b == '<') && relay_error(p, pos, b);
+	is_int(bad, 0, "relay: ends at the first ',' or ' ', every byte at every place");
+	finish(p);
+	bs_postfix_free(p);
+}
+
 int main(void)
 {
 	/* Every date of these lines falls in 2007. */
@@ -160,5 +237,8 @@ int main(void)
 	test_cap();
 	test_garbage();
 	test_parts();
+	test_qid_bytes();
+	test_qid_middle();
+	test_value_end();
 	return tap_done();
 }

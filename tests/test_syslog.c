@@ -3,6 +3,7 @@
 #include "parsers/logs/syslog.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,6 +308,145 @@ static void test_year_memo(void)
 	is_int(differ, 0, "year memo: a clock that read the lines before gives each line the rule's time");
 }
 
+/* The month, the time and the tag are read by fast paths (a hashed month
+ * table, eight bytes at a time); each is checked against the plain byte rule
+ * here with every byte value at every position. */
+static bool slow_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static void test_fast_month(void)
+{
+	static const char letters[] = "aAbcDeFgjJlmMnNoOprsStuvyxz\x80\xe1";
+	int bad = 0;
+	for (const char *a = letters; *a; a++)
+		for (const char *b = letters; *b; b++)
+			for (const char *d = letters; *d; d++) {
+				char line[64];
+				snprintf(line, sizeof line, "%c%c%c  4 17:31:02 h p: m", *a, *b, *d);
+				char mname[4] = { *a, *b, *d, 0 };
+				struct bs_clock c;
+				struct bs_syslog o;
+				bs_clock_init(&c, 2007, 0, NULL);
+				bad += parse(line, &c, &o) != (bs_month_from_abbr(mname) != 0);
+			}
+	is_int(bad, 0, "month: the table agrees with bs_month_from_abbr");
+}
+
+static void test_fast_hms(void)
+{
+	int bad = 0;
+	for (int pos = 0; pos < 8; pos++)
+		for (int b = 1; b < 256; b++) {
+			char t[9] = "12:34:56";
+			t[pos] = (char)b;
+			char line[64];
+			snprintf(line, sizeof line, "May  4 %s h p: m", t);
+			bool want = slow_digit(t[0]) && slow_digit(t[1]) && t[2] == ':' && slow_digit(t[3]) && slow_digit(t[4]) &&
+			            t[5] == ':' && slow_digit(t[6]) && slow_digit(t[7]) && (t[0] - '0') * 10 + t[1] - '0' < 24 &&
+			            (t[3] - '0') * 10 + t[4] - '0' < 60 && (t[6] - '0') * 10 + t[7] - '0' <= 60;
+			struct bs_clock c;
+			struct bs_syslog o;
+			bs_clock_init(&c, 2007, 0, NULL);
+			bool got = parse(line, &c, &o);
+			bad += got != want;
+			if (got && want)
+				bad += o.ts != bs_time_make(2007, 5, 4, (t[0] - '0') * 10 + t[1] - '0', (t[3] - '0') * 10 + t[4] - '0',
+				                            (t[6] - '0') * 10 + t[7] - '0', 0);
+		}
+	is_int(bad, 0, "time: every byte at every place as the digit rule says");
+	struct bs_clock c;
+	struct bs_syslog o;
+	bs_clock_init(&c, 2007, 0, NULL);
+	ok(!bs_syslog_parse("May  4 23:59:5", 14, &c, &o), "time cut short");
+	ok(parse("May  4 23:59:60 h p: m", &c, &o), "leap second");
+}
+
+static bool slow_tag_byte(unsigned char c) { return c > ' ' && c < 0x7f && c != '[' && c != ':'; }
+
+/* One tag "postfix/submission/smtpd[1]: m" with byte b at pos; the prog,
+ * prog_base and service the plain byte loop gives. (':' and '[' end a tag
+ * too, then the pid and the colon decide: the cases above test those.) */
+static int check_tag_byte(int pos, int b)
+{
+	char tag[] = "postfix/submission/smtpd";
+	tag[pos] = (char)b;
+	char line[96];
+	int n = snprintf(line, sizeof line, "May  4 17:31:02 h %s[1]: m", tag);
+	size_t end = 0, first = 0, last = 0;
+	while (end < sizeof tag - 1 && slow_tag_byte((unsigned char)tag[end])) {
+		if (tag[end] == '/') {
+			last = end;
+			if (!first)
+				first = end;
+		}
+		end++;
+	}
+	struct bs_clock c;
+	struct bs_syslog o;
+	bs_clock_init(&c, 2007, 0, NULL);
+	if (!bs_syslog_parse(line, (size_t)n, &c, &o))
+		return 1;
+	if (end < sizeof tag - 1) /* not a tag: the host's word, then the message */
+		return o.prog.n != 0;
+	bool split = first && tag[0] != '/';
+	return o.prog.n != end || o.prog_base.n != (split ? first : end) ||
+	       o.service.p != (split ? o.prog.p + last + 1 : o.prog.p);
+}
+
+static void test_fast_tag(void)
+{
+	int bad = 0;
+	for (int pos = 0; pos < 24; pos++)
+		for (int b = 1; b < 256; b++)
+			bad += b != ':' && b != '[' && check_tag_byte(pos, b);
+	is_int(bad, 0, "tag: every byte at every place as the byte loop says");
+}
+
+static bool parse_2007(const char *line, int n, struct bs_syslog *o)
+{
+	struct bs_clock c;
+	bs_clock_init(&c, 2007, 0, NULL);
+	return bs_syslog_parse(line, (size_t)n, &c, o);
+}
+
+/* The host ends at the first ' ' (a host ending in ':' may be a tag: not
+ * this rule): byte b at pos of a 20-byte host. */
+static int host_error(int pos, int b)
+{
+	char host[] = "mailhost.example.net", line[96];
+	host[pos] = (char)b;
+	struct bs_syslog o;
+	if (b == ':' || !parse_2007(line, snprintf(line, sizeof line, "May  4 17:31:02 %s p[1]: m", host), &o))
+		return 0;
+	return o.host.n != (b == ' ' ? (size_t)pos : 20);
+}
+
+/* The pid ends at the first ']' or ' ', and a tag needs "]:": byte b at pos
+ * of a 13-byte pid. */
+static int pid_error(int pos, int b)
+{
+	char pid[] = "1234567890123", line[96];
+	pid[pos] = (char)b;
+	struct bs_syslog o;
+	if (!parse_2007(line, snprintf(line, sizeof line, "May  4 17:31:02 h prog[%s]: m", pid), &o))
+		return 1;
+	if (b == ']' || b == ' ')
+		return o.prog.n != 0;
+	return o.pid.n != 13 || memcmp(o.pid.p, pid, 13) != 0;
+}
+
+/* Every byte value at every place (for whoever makes those loops faster). */
+static void test_fast_host_pid(void)
+{
+	int bad = 0;
+	for (int b = 1; b < 256; b++) {
+		for (int pos = 0; pos < 20; pos++)
+			bad += host_error(pos, b);
+		for (int pos = 0; pos < 13; pos++)
+			bad += pid_error(pos, b);
+	}
+	is_int(bad, 0, "host and pid: every byte at every place as the byte loops say");
+}
+
 int main(void)
 {
 	test_3164();
@@ -316,5 +456,9 @@ int main(void)
 	test_year();
 	test_year_memo();
 	test_garbage();
+	test_fast_month();
+	test_fast_hms();
+	test_fast_tag();
+	test_fast_host_pid();
 	return tap_done();
 }

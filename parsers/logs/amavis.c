@@ -69,6 +69,16 @@ static bool av_angle_addr(struct av_cur *c, bs_str *out)
 {
 	if (c->i >= c->n || c->p[c->i] != '<')
 		return false;
+	/* Most addresses hold no '"': the first '>' ends them, found by memchr. */
+	const char *from = c->p + c->i + 1, *end = c->p + c->n;
+	const char *gt = memchr(from, '>', (size_t)(end - from));
+	if (!gt)
+		return false; /* no '>' at all: none ends it, quoted or not */
+	if (!memchr(from, '"', (size_t)(gt - from))) {
+		*out = bs_str_make(from, (size_t)(gt - from));
+		c->i = (size_t)(gt - c->p) + 1;
+		return true;
+	}
 	bool quoted = false;
 	for (size_t j = c->i + 1; j < c->n; j++) {
 		if (c->p[j] == '"')
@@ -82,12 +92,68 @@ static bool av_angle_addr(struct av_cur *c, bs_str *out)
 	return false;
 }
 
+/* strtoul(p, NULL, 10) where it decides the port: digits read here (a value
+ * past 65535 is no port, however far past), anything else left to strtoul. */
+static unsigned long port_at(const char *p)
+{
+	if (*p < '0' || *p > '9')
+		return strtoul(p, NULL, 10);
+	unsigned long v = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v < 65536 ? v * 10 + (unsigned long)(*p - '0') : 65536;
+	return v;
+}
+
+/* The last ", Hits: " in f, else NULL: searched from the end, where it is
+ * (the fields after it are few). */
+static const char *last_hits(bs_str f)
+{
+	if (f.n < 8)
+		return NULL;
+	for (size_t lim = f.n - 7; lim > 0;) { /* a start at lim - 1 or before */
+		const char *comma = memrchr(f.p, ',', lim);
+		if (!comma)
+			return NULL;
+		if (memcmp(comma, ", Hits: ", 8) == 0)
+			return comma;
+		lim = (size_t)(comma - f.p);
+	}
+	return NULL;
+}
+
+/* strtod's value of "-?D+(.D+)?" with at most 15 digits D, without its
+ * call: the digits as an integer (exact, below 2^53) over an exact power of
+ * ten is one correctly rounded division, the value strtod gives. false:
+ * another spelling, left to strtod. */
+static bool plain_decimal(const char *s, double *v)
+{
+	static const double ten[16] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+		                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	bool neg = *s == '-';
+	s += neg;
+	uint64_t m = 0;
+	int digits = 0, frac = -1; /* frac: digits after the '.', -1 before one */
+	for (; *s; s++) {
+		if (*s == '.' && frac < 0 && digits > 0) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || ++digits > 15)
+			return false;
+		m = m * 10 + (uint64_t)(*s - '0');
+		frac += frac >= 0;
+	}
+	if (digits == 0 || frac == 0)
+		return false;
+	double x = (double)m / ten[frac > 0 ? frac : 0];
+	*v = neg ? -x : x;
+	return true;
+}
+
 static double av_score(bs_str fields)
 {
 	/* The last ", Hits: ": the Message-ID before it is the sender's to choose. */
-	const char *hits = NULL;
-	for (const char *h = fields.p; (h = memmem(h, fields.n - (size_t)(h - fields.p), ", Hits: ", 8)); h++)
-		hits = h;
+	const char *hits = last_hits(fields);
 	if (!hits)
 		return NAN;
 	char buf[32];
@@ -95,8 +161,11 @@ static double av_score(bs_str fields)
 	while (at < fields.n && k < sizeof buf - 1 && fields.p[at] != ',' && fields.p[at] != ' ')
 		buf[k++] = fields.p[at++];
 	buf[k] = 0;
+	double v;
+	if (k > 0 && plain_decimal(buf, &v))
+		return v;
 	char *end;
-	double v = strtod(buf, &end);
+	v = strtod(buf, &end);
 	return (k > 0 && *end == 0 && isfinite(v)) ? v : NAN; /* "Hits: -" means not scanned */
 }
 
@@ -176,7 +245,7 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 		if (cur.p[tok] == '[' && close && !src.family &&
 		    bs_ip_parse(cur.p + tok, (size_t)(close - cur.p - tok) + 1, &src) && close + 1 < cur.p + cur.i &&
 		    close[1] == ':') {
-			unsigned long port = strtoul(close + 2, NULL, 10); /* digits end at the space */
+			unsigned long port = port_at(close + 2); /* digits end at the space */
 			sport = port <= 65535 ? (uint16_t)port : 0;
 		}
 	}

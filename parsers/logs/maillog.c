@@ -56,6 +56,9 @@ struct bs_maillog {
 	const char *line_daemon;
 	struct prog_slot progs[PROG_SLOTS];
 	unsigned nprogs;
+	/* bit d: daemons[d] has a raw or raw_in test (a line not framed as
+	 * syslog is asked only those, in the same order) */
+	uint64_t raw_testers;
 };
 
 static bs_str keep(char **w, const char *end, bs_str s)
@@ -152,6 +155,9 @@ struct bs_maillog *bs_maillog_new(const struct bs_maillog_opts *o, const struct 
 		m->sink = *sink;
 	m->tap.fn = tap_event;
 	m->tap.ctx = m;
+	for (size_t d = 0; d < NDAEMONS; d++)
+		if (daemons[d]->raw_in || daemons[d]->raw)
+			m->raw_testers |= UINT64_C(1) << d;
 	return m;
 }
 
@@ -296,7 +302,7 @@ enum bs_verdict bs_maillog_line(struct bs_maillog *m, const char *line, size_t l
 static enum bs_verdict frame_line(struct bs_maillog *m, const char *line, size_t len, uint64_t lineno)
 {
 	m->last_lineno = lineno;
-	if (!line || blank(line, len))
+	if (!line || ((len == 0 || line[0] == ' ' || line[0] == '\t' || line[0] == '\r') && blank(line, len)))
 		return BS_IGNORED;
 	struct bs_syslog sl;
 	struct bs_line_ctx c = { NULL, &m->tap, m->opts.input, lineno, m->opts.diag };
@@ -332,9 +338,11 @@ static enum bs_verdict frame_line(struct bs_maillog *m, const char *line, size_t
 		bs_line_debug(&c, "syslog", BS_TIME_RANGE_WHY);
 		return BS_MALFORMED;
 	}
-	for (size_t d = 0; d < NDAEMONS; d++)
+	for (uint64_t left = m->raw_testers; left; left &= left - 1) {
+		size_t d = (size_t)__builtin_ctzll(left);
 		if (owns_raw(m, d, line, len))
 			return daemon_line(m, d, &c, bs_str_make(line, len));
+	}
 	if (syslog_shaped(line, len)) {
 		bs_line_debug(&c, "syslog", "syslog-like line with an impossible date");
 		return BS_MALFORMED;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "parsers/logs/daemons.h"
 #include "parsers/logs/queue.h"
+#include "src/core/bytes.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -289,12 +290,41 @@ static bool qid_char(char ch)
 	return qid_class[(unsigned char)ch] & QID_OK;
 }
 
+/* Bit 7 set in each byte of x that is '0'..'9' or 'A'..'F' (each test on
+ * the low seven bits of a byte, with no carry into the next: SWAR). */
+#define EACH_BYTE(c) (UINT64_C(0x0101010101010101) * (c))
+static uint64_t upper_hex_bytes(uint64_t x)
+{
+	uint64_t t = x & EACH_BYTE(0x7f);
+	uint64_t digit = (t + EACH_BYTE(0x50)) & ~(t + EACH_BYTE(0x46)); /* 0x30 <= t < 0x3a */
+	uint64_t letter = (t + EACH_BYTE(0x3f)) & ~(t + EACH_BYTE(0x39)); /* 0x41 <= t < 0x47 */
+	return (digit | letter) & ~x & EACH_BYTE(0x80);
+}
+
+static bool upper_hex_at(const char *p)
+{
+	return upper_hex_bytes(bs_le64((const uint8_t *)p)) == EACH_BYTE(0x80);
+}
+
+/* Every byte of s (8 or more) upper-case hex: the bytes eight at a time, the
+ * last eight overlapping the others. */
+static bool all_upper_hex(bs_str s)
+{
+	size_t i = 0;
+	for (; i + 8 <= s.n; i += 8)
+		if (!upper_hex_at(s.p + i))
+			return false;
+	return i == s.n || upper_hex_at(s.p + s.n - 8);
+}
+
 /* Short ids are upper-case hex; long ids (enable_long_queue_ids) are 10
  * base-52 characters of time, 'z', then the inode: no vowels in either. */
 static bool is_qid(bs_str s)
 {
 	if (s.n < 5 || s.n >= PF_QID_MAX)
 		return false;
+	if (s.n >= 8 && all_upper_hex(s))
+		return true; /* the common short id, eight bytes a step */
 	unsigned all = QID_OK | QID_HEX, any = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		unsigned k = qid_class[(unsigned char)s.p[i]];
@@ -307,29 +337,66 @@ static bool is_qid(bs_str s)
 	return (all & QID_HEX) || (z_after_time && !(any & QID_VOWEL));
 }
 
-static bool starts(bs_str s, const char *lit)
+/* The dispatch asks a line several of these in turn: most fail at the first
+ * byte, tested before the call to memcmp. */
+static bool starts_n(bs_str s, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-	return s.n >= n && memcmp(s.p, lit, n) == 0;
+	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
 }
+
+/* lit is a string literal: its length is known when compiling. */
+#define starts(s, lit) starts_n(s, "" lit, sizeof lit - 1)
 
 static bs_str after(bs_str s, size_t n)
 {
 	return n >= s.n ? bs_str_make(s.p + s.n, 0) : bs_str_make(s.p + n, s.n - n);
 }
 
+/* Bit 7 set in the bytes of x that are ',' or ' ' (exact per byte: each
+ * test on the low seven bits, none carrying into the next byte). */
+static uint64_t comma_or_space(uint64_t x)
+{
+	uint64_t t = x & EACH_BYTE(0x7f);
+	uint64_t comma = ~((t ^ EACH_BYTE(',')) + EACH_BYTE(0x7f)), space = ~((t ^ EACH_BYTE(' ')) + EACH_BYTE(0x7f));
+	return (comma | space) & ~x & EACH_BYTE(0x80);
+}
+
+/* The end of a plain value from v: the first ',' or ' ', else end. Eight
+ * bytes a step ("relay=host[ip]:port" runs to some 40 bytes). */
+static const char *value_end(const char *v, const char *end)
+{
+	for (; end - v >= 8; v += 8) {
+		uint64_t hit = comma_or_space(bs_le64((const uint8_t *)v));
+		if (hit)
+			return v + __builtin_ctzll(hit) / 8;
+	}
+	while (v < end && *v != ',' && *v != ' ')
+		v++;
+	return v;
+}
+
+/* key[1..kn) at hit[1..kn) (hit[0] is key[0]): keys are a few bytes, a loop
+ * costs less than memcmp's call. */
+static bool rest_equal(const char *hit, const char *key, size_t kn)
+{
+	for (size_t i = 1; i < kn; i++)
+		if (hit[i] != key[i])
+			return false;
+	return true;
+}
+
 /* Value of "key=" in s, where key starts s or follows ' ' or ','. A value in
  * <> is returned without them (and may hold ',' or ' '); other values end at
  * ',' or ' '. */
-static bool field(bs_str s, const char *key, bs_str *val)
+static bool field_n(bs_str s, const char *key, size_t kn, bs_str *val)
 {
-	size_t kn = strlen(key);
 	const char *p = s.p, *end = s.p + s.n;
 	while (p && (size_t)(end - p) >= kn) {
 		const char *hit = memchr(p, key[0], (size_t)(end - p) - kn + 1);
 		if (!hit)
 			return false;
-		if (memcmp(hit, key, kn) == 0 && (hit == s.p || hit[-1] == ' ' || hit[-1] == ',')) {
+		/* the byte before first: most hits of key[0] are inside a word */
+		if ((hit == s.p || hit[-1] == ' ' || hit[-1] == ',') && rest_equal(hit, key, kn)) {
 			const char *v = hit + kn, *e = v;
 			if (v < end && *v == '<') {
 				v++;
@@ -346,8 +413,7 @@ static bool field(bs_str s, const char *key, bs_str *val)
 					return false;
 				e = close;
 			} else {
-				while (e < end && *e != ',' && *e != ' ')
-					e++;
+				e = value_end(v, end);
 			}
 			*val = bs_str_make(v, (size_t)(e - v));
 			return true;
@@ -356,6 +422,9 @@ static bool field(bs_str s, const char *key, bs_str *val)
 	}
 	return false;
 }
+
+/* key is a string literal: its length is known when compiling. */
+#define field(s, key, val) field_n(s, "" key, sizeof key - 1, val)
 
 /* "name[ip]" or "name[ip]:port" or "[ip]:port" at the start of s; returns
  * bytes used, 0 if it is not one. IPv6 may be written "[IPv6:...]". */

@@ -2,6 +2,7 @@
  * RFC 3164 year inference. See docs/FORMATS.md. */
 #include "config.h"
 #include "parsers/logs/syslog.h"
+#include "src/core/bytes.h"
 
 #include <string.h>
 #include <time.h>
@@ -160,15 +161,42 @@ static size_t parse_frac(const char *p, const char *end, int *usec, int *frac_di
 	return i;
 }
 
-/* "HH:MM:SS" */
+/* The month of an RFC 3164 stamp, once per line. Daemons write "Jan".."Dec":
+ * (second + third byte) & 31 tells those twelve apart, one comparison confirms;
+ * any other spelling ("JAN", "jan", garbage) goes to bs_month_from_abbr. */
+static int month_of(const char *p)
+{
+	static const struct {
+		char name[3];
+		unsigned char mon;
+	} slot[32] = {
+		[1] = { "Jul", 7 },  [2] = { "Apr", 4 },   [3] = { "Jun", 6 },  [5] = { "Nov", 11 },
+		[7] = { "Feb", 2 },  [8] = { "Dec", 12 },  [15] = { "Jan", 1 }, [19] = { "Mar", 3 },
+		[21] = { "Sep", 9 }, [23] = { "Oct", 10 }, [26] = { "May", 5 }, [28] = { "Aug", 8 },
+	};
+	unsigned i = ((unsigned char)p[1] + (unsigned char)p[2]) & 31;
+	if (slot[i].mon && p[0] == slot[i].name[0] && p[1] == slot[i].name[1] && p[2] == slot[i].name[2])
+		return slot[i].mon;
+	char mname[4] = { p[0], p[1], p[2], 0 };
+	return bs_month_from_abbr(mname);
+}
+
+/* "HH:MM:SS", the eight bytes as one number (on every syslog line). XOR with
+ * "00:00:00" leaves 0..9 in a byte that held a digit and 0 in one that held
+ * the ':'. Adding 0x76 to a digit byte (0x7f to a ':' byte), its low seven
+ * bits only, carries into bit 7 exactly when the byte was larger; bit 7 of the
+ * byte itself catches the rest. */
 static bool parse_hms(const char *p, const char *end, int *h, int *mi, int *s)
 {
-	if (end - p < 8 || !digit(p[0]) || !digit(p[1]) || p[2] != ':' || !digit(p[3]) || !digit(p[4]) ||
-	    p[5] != ':' || !digit(p[6]) || !digit(p[7]))
+	if (end - p < 8)
 		return false;
-	*h = num(p, 2);
-	*mi = num(p + 3, 2);
-	*s = num(p + 6, 2);
+	uint64_t v = bs_le64((const uint8_t *)p) ^ UINT64_C(0x30303a30303a3030);
+	uint64_t high = UINT64_C(0x8080808080808080);
+	if (((((v & ~high) + UINT64_C(0x76767f76767f7676)) | v) & high) != 0)
+		return false;
+	*h = (int)(v & 0xff) * 10 + (int)(v >> 8 & 0xff);
+	*mi = (int)(v >> 24 & 0xff) * 10 + (int)(v >> 32 & 0xff);
+	*s = (int)(v >> 48 & 0xff) * 10 + (int)(v >> 56);
 	return *h < 24 && *mi < 60 && *s <= 60;
 }
 
@@ -240,18 +268,61 @@ static bool tag_char(unsigned char c)
 	return tag_class[c] != 0;
 }
 
+/* Eight bytes at a time (SWAR): every byte's test leaves bit 7 of that byte
+ * set or clear, exactly, with no carry between bytes. t is x with bit 7 of
+ * each byte cleared. */
+#define EACH_BYTE(c) (UINT64_C(0x0101010101010101) * (c))
+
+/* Bit 7 set in the bytes of t equal to c (c < 0x80). */
+static uint64_t bytes_equal(uint64_t t, unsigned char c)
+{
+	return ~((t ^ EACH_BYTE(c)) + EACH_BYTE(0x7f)) & EACH_BYTE(0x80);
+}
+
+/* Bit 7 set in the bytes of x that are not tag bytes (tag_class 0): 0x80 and
+ * up (bit 7 itself), up to ' ' (t + 0x5f stays below 0x80), 0x7f (t + 1
+ * reaches 0x80), '[' and ':'. */
+static uint64_t non_tag_bytes(uint64_t x, uint64_t t)
+{
+	return (x | ~(t + EACH_BYTE(0x5f)) | (t + EACH_BYTE(0x01)) | bytes_equal(t, '[') | bytes_equal(t, ':')) &
+	       EACH_BYTE(0x80);
+}
+
+/* The end of the tag bytes from p (at most lim), noting the first and the
+ * last '/' among them. Eight bytes a step, then byte by byte. */
+static const char *tag_end(const char *p, const char *lim, const char **slash, const char **last_slash)
+{
+	const char *q = p;
+	while (lim - q >= 8) {
+		uint64_t x = bs_le64((const uint8_t *)q), t = x & EACH_BYTE(0x7f);
+		uint64_t stop = non_tag_bytes(x, t), slashes = bytes_equal(t, '/');
+		if (stop)
+			slashes &= (stop & -stop) - 1; /* only those before the first stop */
+		if (slashes) {
+			if (!*slash)
+				*slash = q + __builtin_ctzll(slashes) / 8;
+			*last_slash = q + (63 - __builtin_clzll(slashes)) / 8;
+		}
+		if (stop)
+			return q + __builtin_ctzll(stop) / 8;
+		q += 8;
+	}
+	for (unsigned char k; q < lim && (k = tag_class[(unsigned char)*q]) != 0; q++)
+		if (k == 2) {
+			*last_slash = q;
+			if (!*slash)
+				*slash = q;
+		}
+	return q;
+}
+
 /* "prog[pid]: msg", "prog: msg". strict: only "prog[pid]:" (the ISO form with
  * a space separator, so that Exim main-log lines are not taken for syslog).
  * Returns false when p does not start with a tag; then nothing is set. */
 static bool parse_tag(const char *p, const char *end, bool strict, struct bs_syslog *o)
 {
-	const char *q = p, *lim = end - p > 128 ? p + 128 : end, *slash = NULL, *last_slash = NULL;
-	for (unsigned char k; q < lim && (k = tag_class[(unsigned char)*q]) != 0; q++)
-		if (k == 2) {
-			last_slash = q;
-			if (!slash)
-				slash = q;
-		}
+	const char *lim = end - p > 128 ? p + 128 : end, *slash = NULL, *last_slash = NULL;
+	const char *q = tag_end(p, lim, &slash, &last_slash);
 	if (q == p || q >= end)
 		return false;
 	bs_str prog = bs_str_make(p, (size_t)(q - p)), pid = BS_STR_NULL;
@@ -455,19 +526,23 @@ static bool parse_line(const char *line, size_t len, struct bs_clock *clock, str
 	/* RFC 3164: "Mmm dd HH:MM:SS" (day space-padded or zero-padded). */
 	if (end - p < 15)
 		return false;
-	char mname[4] = { p[0], p[1], p[2], 0 };
-	int mon = bs_month_from_abbr(mname);
+	int mon = month_of(p);
 	if (mon == 0 || p[3] != ' ')
 		return false;
 	const char *q = p + 4;
 	if (*q == ' ')
 		q++;
+	/* one or two digits; q + 1 < end (the line holds 15 bytes from p, q <= p + 5) */
 	int day = 0, nd = 0;
-	while (q < end && digit(*q) && nd < 2) {
-		day = day * 10 + (*q - '0');
-		q++;
-		nd++;
+	if (digit(q[0])) {
+		day = q[0] - '0';
+		nd = 1;
+		if (digit(q[1])) {
+			day = day * 10 + (q[1] - '0');
+			nd = 2;
+		}
 	}
+	q += nd;
 	if (nd == 0 || q >= end || *q != ' ' || day < 1 || day > 31)
 		return false;
 	q++;
@@ -475,7 +550,9 @@ static bool parse_line(const char *line, size_t len, struct bs_clock *clock, str
 	if (!parse_hms(q, end, &h, &mi, &s))
 		return false;
 	q += 8;
-	q += parse_frac(q, end, &usec, &out->frac_digits);
+	usec = 0; /* frac_digits is 0 from the memset */
+	if (q < end && (*q == '.' || *q == ','))
+		q += parse_frac(q, end, &usec, &out->frac_digits);
 	struct bs_clock fallback;
 	if (!clock) {
 		bs_clock_init(&fallback, 0, 0, NULL);
