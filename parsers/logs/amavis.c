@@ -92,14 +92,21 @@ static bool av_angle_addr(struct av_cur *c, bs_str *out)
 	return false;
 }
 
-/* strtoul(p, NULL, 10) where it decides the port: digits read here (a value
- * past 65535 is no port, however far past), anything else left to strtoul. */
-static unsigned long port_at(const char *p)
+/* The port after "[ip]:", read as strtoul(p, NULL, 10) would but never past
+ * end, the token's end (strtoul ran on past the line when it ended in
+ * digits: an overread found by the sanitizers on a line cut there): spaces,
+ * a sign ('-' gives no port: a negated value is past 65535 or 0), digits;
+ * past 65535 is no port, however far past. */
+static unsigned long port_at(const char *p, const char *end)
 {
-	if (*p < '0' || *p > '9')
-		return strtoul(p, NULL, 10);
+	while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
+		p++;
+	if (p < end && *p == '-')
+		return 0;
+	if (p < end && *p == '+')
+		p++;
 	unsigned long v = 0;
-	for (; *p >= '0' && *p <= '9'; p++)
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
 		v = v < 65536 ? v * 10 + (unsigned long)(*p - '0') : 65536;
 	return v;
 }
@@ -245,7 +252,7 @@ enum bs_verdict bs_amavis_line(const struct bs_line_ctx *c)
 		if (cur.p[tok] == '[' && close && !src.family &&
 		    bs_ip_parse(cur.p + tok, (size_t)(close - cur.p - tok) + 1, &src) && close + 1 < cur.p + cur.i &&
 		    close[1] == ':') {
-			unsigned long port = port_at(close + 2); /* digits end at the space */
+			unsigned long port = port_at(close + 2, cur.p + cur.i); /* digits end at the space */
 			sport = port <= 65535 ? (uint16_t)port : 0;
 		}
 	}
