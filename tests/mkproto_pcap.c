@@ -807,18 +807,24 @@ static int write_split(const char *dir)
 	 * times out at the link's end, though its worker sees no later packet */
 	tcp_open(&left, "192.0.2.91", "198.51.100.80", 43001, 80);
 	SEND(&left, 0, "GET /left HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
-	/* datagrams whose times jump back and forth by more than UDP's idle
-	 * time, as in a merged capture: whether a flow went idle must not
-	 * depend on which other flows an engine holds */
+	/* datagrams whose times jump back, as in a merged capture: client X
+	 * sends, another pair 400 s later (more than UDP's idle time), then X
+	 * again 10 s after its first: by the link's clock X went idle in
+	 * between (two flows), whichever worker holds the other pair (when a
+	 * worker measured by its own packets' times, X stayed one flow there) */
 	long long base = clock_us;
-	for (int round = 0; round < 6; round++) {
-		for (int i = 0; i < 8; i++) {
-			uint8_t a[4] = { 192, 0, 2, (uint8_t)(150 + i) }, srv[4] = { 198, 51, 100, 9 };
-			clock_us = base + (((round + i) % 3) * 400LL - 400) * 1000000 + round * 1000;
-			frame(17, a, srv, (uint16_t)(40000 + i), 9999, 0, 0, 0, "jump", 4);
-		}
+	for (int i = 0; i < 16; i++) {
+		uint8_t x[4] = { 192, 0, 2, (uint8_t)(150 + i) }, other[4] = { 10, 9, 0, (uint8_t)(1 + i) };
+		uint8_t srv[4] = { 198, 51, 100, 9 }, other_srv[4] = { 198, 51, 100, 10 };
+		long long t = base + i * 2000LL * 1000000;
+		clock_us = t;
+		frame(17, x, srv, (uint16_t)(40000 + i), 9999, 0, 0, 0, "jump", 4);
+		clock_us = t + 400LL * 1000000;
+		frame(17, other, other_srv, (uint16_t)(41000 + i), 9999, 0, 0, 0, "later", 5);
+		clock_us = t + 10LL * 1000000;
+		frame(17, x, srv, (uint16_t)(40000 + i), 9999, 0, 0, 0, "back", 4);
 	}
-	clock_us = base + 3LL * 3600 * 1000000;
+	clock_us = base + 16 * 2000LL * 1000000 + 3LL * 3600 * 1000000;
 	arp_frame();
 	return dump_close();
 }
