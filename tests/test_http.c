@@ -464,6 +464,21 @@ static void test_hash64(void)
 		same &= bs_hash64_final(&h) == whole;
 	}
 	ok(same, "hash64: pieces of 1 to 17 bytes give the hash of the whole");
+	/* every length of the whole-buffer path (word by word, the tail read as
+	 * one last word) against the byte-at-a-time stream, from a separately
+	 * allocated copy of exactly that length */
+	int wrong = 0;
+	for (size_t n = 0; n <= 64; n++) {
+		unsigned char *b = malloc(n ? n : 1);
+		memcpy(b, buf + 3, n);
+		struct bs_hash64 h;
+		bs_hash64_init(&h, 5);
+		for (size_t o = 0; o < n; o++)
+			bs_hash64_feed(&h, b + o, 1);
+		wrong += bs_hash64(b, n, 5) != bs_hash64_final(&h);
+		free(b);
+	}
+	is_int(wrong, 0, "hash64: a whole buffer of 0 to 64 bytes hashes as fed byte by byte");
 	ok(bs_hash64("a", 1, 0) != bs_hash64("a\0", 2, 0), "hash64: a trailing NUL changes the hash");
 	ok(bs_hash64("", 0, 0) != bs_hash64("", 0, 1), "hash64: the seed changes the hash");
 	buf[500] ^= 1;
