@@ -2,7 +2,6 @@
  * framing, the queue of commands awaiting a reply, reply codes, STARTTLS,
  * BS_EV_AUTH and the SASL user extraction. Fixed-size state only.
  */
-#include <stddef.h>
 #include <string.h>
 #include "parsers/stream/lineproto.h"
 
@@ -334,15 +333,7 @@ void bs_cmdq_clear(struct bs_cmdq *q)
 
 void bs_lineproto_init(struct bs_lineproto *lp, enum bs_auth_proto auth_proto, unsigned queue_cap)
 {
-	/* Once per flow: the line buffers and queued commands (3.5 KB) are not
-	 * zeroed, a length says what of them is in use, as after their reuse. */
-	for (int d = 0; d < 2; d++) {
-		bs_line_reset(&lp->line[d]);
-		lp->line[d].skip_partial = false;
-	}
-	lp->cmds.head = lp->cmds.len = 0;
-	lp->cmds.dropped = 0;
-	memset(&lp->tls, 0, sizeof *lp - offsetof(struct bs_lineproto, tls));
+	memset(lp, 0, sizeof *lp);
 	lp->auth_proto = auth_proto;
 	lp->cmds.cap = queue_cap < BS_CMDQ_MAX ? queue_cap : BS_CMDQ_MAX;
 }

@@ -134,7 +134,6 @@ enum bs_lineproto_tls {
 struct bs_lineproto {
 	struct bs_line line[2];        /* [0] client, [1] server */
 	struct bs_cmdq cmds;
-	/* from here on, all scalars: bs_lineproto_init zeroes them as a block */
 	enum bs_lineproto_tls tls;
 	int multiline_code;            /* FTP: the code of the open multi-line reply, 0 if none */
 	enum bs_auth_proto auth_proto;
