@@ -356,7 +356,10 @@ static size_t urlencoded_plain(struct bs_http *p, struct scan_ctx *sc, const cha
 	struct bs_http_form_dec *d = &p->rb.dec;
 	unsigned stop = d->in_value ? 1u : 3u;
 	size_t m = 0;
-	if (bs_http_fast_off)
+	/* a full window is the byte path's to flush: the room below must not
+	 * wrap (the byte path keeps *on under the limit, but not by a rule of
+	 * this function's) */
+	if (bs_http_fast_off || *on >= BS_HTTP_FORM_OUT - 2)
 		return 0;
 	while (m < n && !(form_special[(unsigned char)b[m]] & stop))
 		m++;

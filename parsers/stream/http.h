@@ -64,8 +64,10 @@ enum bs_http_form { BS_HTTP_FORM_NONE = 0, BS_HTTP_FORM_URLENCODED, BS_HTTP_FORM
 
 /* bs_http_init() does not zero the buffers whose used part a length gives:
  * bs_http_dir.line and what follows it, bs_http_req from method on,
- * bs_http_reqbody.win, bs_http.inline_pending, and bs_http_resp from ctype on
- * (reset field by field). A new scalar goes before those. */
+ * bs_http_reqbody from dec.name on (dec's name and value, the domain, the
+ * boundary, the multipart line and part names, the window),
+ * bs_http.inline_pending, and bs_http_resp from ctype on (reset field by
+ * field). A new scalar goes before those. */
 
 /* A request as kept until its response completes. */
 struct bs_http_req {

@@ -165,10 +165,12 @@ struct bs_mysql {
 	uint64_t packets_truncated, bad_rows, queries;
 	uint64_t resyncs, resync_skipped; /* rows found again after a gap; bytes skipped to them */
 
-	/* The buffers, last: bs_mysql_init zeroes everything before cbuf and
-	 * not them (25 of the state's 32 KB, once per connection), since a
-	 * length says how much of each is in use (buf_len, colname_len,
-	 * win_len, ld_carry_len). */
+	/* The buffers, last: bs_mysql_init does not zero them (25 of the
+	 * state's 32 KB, once per connection), since a length says how much of
+	 * each is in use (buf_len, colname_len, win_len, ld_carry_len); nor,
+	 * before them, the statements' ptypes and sql (a slot is read once
+	 * used) and the held row's addr and tags (read up to hold.n and
+	 * tags_len). A new scalar of struct bs_mysql_stmt goes before ptypes. */
 	uint8_t cbuf[BS_MYSQL_SQL_MAX + 1];
 	uint8_t sbuf[BS_MYSQL_SRV_BUF];
 	char colname[BS_MYSQL_COLS][BS_MYSQL_COLNAME];
