@@ -31,19 +31,27 @@ static uint64_t short_word(bs_str s)
 	return w;
 }
 
-/* The slot a queue id hashes to: its first and last eight bytes (all of an
- * id of up to 16) and its length, mixed by two multiplies, where
- * bs_hash_bytes takes one per byte (several lookups per log line). Where
- * slots are the flush order (BS_QUEUE_SLOT_ORDER) they stay bs_hash_bytes':
- * that order is output. */
+/* The slot a queue id hashes to: all its bytes eight at a time (the tail
+ * as one short word) and its length, a multiply per word, where
+ * bs_hash_bytes takes one per byte (several lookups per log line). Every
+ * byte counts: ids alike but in their middle (Postfix's long ids accept
+ * that) must not share a slot, or crafted ones make every lookup walk them
+ * all. Where slots are the flush order (BS_QUEUE_SLOT_ORDER) they stay
+ * bs_hash_bytes': that order is output. */
 static uint32_t home_slot(const struct bs_queue *q, bs_str qid)
 {
 	if (q->def->flush_order == BS_QUEUE_SLOT_ORDER)
 		return (uint32_t)bs_hash_bytes(qid.p, qid.n, q->def->seed) & (q->nslots - 1);
 	const uint8_t *p = (const uint8_t *)qid.p;
-	bool long_id = qid.n >= 8;
-	uint64_t head = long_id ? bs_le64(p) : short_word(qid), tail = long_id ? bs_le64(p + qid.n - 8) : 0;
-	uint64_t h = (head ^ tail * UINT64_C(0x9E3779B97F4A7C15) ^ qid.n ^ q->def->seed) * UINT64_C(0xff51afd7ed558ccd);
+	uint64_t h = qid.n ^ q->def->seed;
+	size_t i = 0;
+	for (; i + 8 <= qid.n; i += 8) {
+		h = (h ^ bs_le64(p + i)) * UINT64_C(0x9E3779B97F4A7C15);
+		h ^= h >> 29;
+	}
+	if (i < qid.n)
+		h = (h ^ short_word(bs_str_make(qid.p + i, qid.n - i))) * UINT64_C(0x9E3779B97F4A7C15);
+	h *= UINT64_C(0xff51afd7ed558ccd);
 	return (uint32_t)(h >> 32) & (q->nslots - 1);
 }
 
