@@ -71,6 +71,7 @@ struct owa_pending {
 #define TRK_MAX_OPEN 8192   /* open messages of the tracking log per input (oldest flushed when full) */
 #define TRK_STR_MAX 256     /* a message's own field (longer: cut) */
 #define TRK_RCPT_MAX 320    /* a recipient address (longer: cut) */
+#define TRK_RBUF_MAX (1u << 30) /* a message's recipients' bytes kept (some 30 M addresses; more: counted dropped) */
 
 struct trk_str {
 	uint16_t n;
@@ -95,6 +96,7 @@ struct trk_msg {
 	bool from_mailbox;      /* submitted from a mailbox (STOREDRIVER RECEIVE, SUBMIT) */
 	uint64_t size;
 	uint32_t parts;         /* parts emitted so far */
+	uint32_t dropped;       /* recipients past TRK_RBUF_MAX bytes of addresses: counted, not kept */
 	struct trk_str id, host, client_name, relay, sender, message_id;
 	char *rbuf;             /* the recipients' addresses */
 	uint32_t rlen, rbuf_cap;
@@ -556,6 +558,7 @@ static void trk_emit_slice(struct w3c *w, const struct bs_line_ctx *c, const str
 	mail->rcpt_status = w->rcpt_status;
 	mail->nrcpt = n;
 	mail->part = part;
+	mail->rcpts_dropped = part == 0 ? m->dropped : 0;
 	mail->reject_reason = BS_STR_LIT("");
 	bs_emit(c->sink, &ev);
 }
@@ -661,6 +664,10 @@ static struct trk_rcpt *trk_rcpt(struct trk_msg *m, bs_str addr, bool add)
 	if (m->nrcpt == m->rcap) {
 		m->rcap = m->rcap ? m->rcap * 2 : 8;
 		m->rcpts = bs_xrealloc(m->rcpts, m->rcap * sizeof *m->rcpts);
+	}
+	if (m->rlen + addr.n > TRK_RBUF_MAX) {
+		m->dropped++; /* the offsets are 32-bit and the buffer doubles: bounded here */
+		return NULL;
 	}
 	if (m->rlen + addr.n > m->rbuf_cap) {
 		m->rbuf_cap = m->rbuf_cap ? m->rbuf_cap * 2 : 512;
