@@ -105,14 +105,12 @@ static enum bs_verdict domino_line(void *state, const struct bs_line_ctx *c, bs_
 		bs_wm_login(c, ts, BS_AUTH_SMTP, trim(bs_str_make(rest.p, (size_t)(host - rest.p))), &ip, BS_STR_NULL, 0);
 		return BS_PARSED;
 	}
-	/* searched after "smtp: ": the phrase's space may be the prefix's own
-	 * ("smtp: authentication failure using ..."), which gave the user and
-	 * address a negative length (fuzz finding 15) */
-	bs_str body = bs_wm_after(msg, msg.p, 6);
-	bool smtp = bs_str_istarts(msg, "smtp: ");
-	at = smtp ? bs_wm_find(body, " authentication failure using ") : NULL;
-	if (smtp && !at && bs_str_istarts(body, "authentication failure using "))
-		return bs_line_debug(c, "domino", "authentication failure without an address"), BS_MALFORMED;
+	/* searched from the prefix's own space: the phrase may start there
+	 * ("smtp: authentication failure using ..."), and the user and address
+	 * before it are then empty (searched in the whole message, they had a
+	 * length of -1: fuzz finding 15) */
+	bs_str body = bs_wm_after(msg, msg.p, 5);
+	at = bs_str_istarts(msg, "smtp: ") ? bs_wm_find(body, " authentication failure using ") : NULL;
 	if (at) {
 		if (!user_then_ip(bs_str_make(body.p, (size_t)(at - body.p)), &user, &ip))
 			return bs_line_debug(c, "domino", "authentication failure without an address"), BS_MALFORMED;
