@@ -209,7 +209,17 @@ static size_t dc_kv_start(bs_str text)
 
 /* The keys of a login line's list that are read. */
 enum dc_key { DK_METHOD, DK_RIP, DK_LIP, DK_SESSION, DK_RPORT, DK_LPORT, DK_N };
-static const char *const dc_keys[DK_N] = { "method", "rip", "lip", "session", "rport", "lport" };
+static const struct {
+	const char *name;
+	size_t n;
+} dc_keys[DK_N] = { { "method", 6 }, { "rip", 3 }, { "lip", 3 }, { "session", 7 }, { "rport", 5 }, { "lport", 5 } };
+
+/* Does s start with "key="? */
+static bool dc_key_at(bs_str s, int k)
+{
+	size_t kn = dc_keys[k].n;
+	return s.n > kn && s.p[0] == dc_keys[k].name[0] && s.p[kn] == '=' && memcmp(s.p, dc_keys[k].name, kn) == 0;
+}
 
 /* For each key: where its last ", key=" is (sep) and where its value
  * starts (val), SIZE_MAX when absent. The last occurrence, so that a forged
@@ -229,20 +239,16 @@ static void dc_kv_index(bs_str kv, struct dc_kv_index *ix)
 		if (end - p < 2 || p[1] != ' ')
 			continue;
 		bs_str rest = bs_str_make(p + 2, (size_t)(end - p - 2));
-		for (int k = 0; k < DK_N; k++) {
-			size_t kn = strlen(dc_keys[k]);
-			if (rest.n > kn && rest.p[kn] == '=' && memcmp(rest.p, dc_keys[k], kn) == 0) {
+		for (int k = 0; k < DK_N; k++)
+			if (dc_key_at(rest, k)) {
 				ix->sep[k] = (size_t)(p - kv.p);
-				ix->val[k] = ix->sep[k] + 3 + kn;
+				ix->val[k] = ix->sep[k] + 3 + dc_keys[k].n;
 				break;
 			}
-		}
 	}
-	for (int k = 0; k < DK_N; k++) {
-		size_t kn = strlen(dc_keys[k]);
-		if (ix->sep[k] == SIZE_MAX && kv.n > kn && kv.p[kn] == '=' && memcmp(kv.p, dc_keys[k], kn) == 0)
-			ix->val[k] = kn + 1;
-	}
+	for (int k = 0; k < DK_N; k++)
+		if (ix->sep[k] == SIZE_MAX && dc_key_at(kv, k))
+			ix->val[k] = dc_keys[k].n + 1;
 }
 
 /* The value of a key: up to the next ',' (values hold none but the user's). */

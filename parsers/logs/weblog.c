@@ -226,16 +226,6 @@ static bool client_token(bs_str t, bs_ip *ip)
 	return !memchr(t.p, ':', n) && bs_ip_parse(t.p, n, ip);
 }
 
-/* "-", the empty field of the log formats */
-static bool is_dash(bs_str s) { return s.n == 1 && s.p[0] == '-'; }
-
-/* "HTTP/" in any case */
-static bool http_proto(bs_str s)
-{
-	return s.n >= 5 && (s.p[0] | 32) == 'h' && (s.p[1] | 32) == 't' && (s.p[2] | 32) == 't' && (s.p[3] | 32) == 'p' &&
-	       s.p[4] == '/';
-}
-
 static bool method_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
@@ -283,13 +273,13 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	const char *slash = memchr(by.p, '/', by.n);
 	if (slash) /* SOGo: "34/38", the bytes written, then the request's */
 		by.n = (size_t)(slash - by.p);
-	if (!digits(st, &status) || status > 999 || (!is_dash(by) && !digits(by, &bytes)))
+	if (!digits(st, &status) || status > 999 || (!bs_str_eq(by, "-") && !digits(by, &bytes)))
 		return bs_line_debug(c, "weblog", "bad status or bytes"), BS_MALFORMED;
 	if (quoted(&k, &referer) && !quoted(&k, &agent))
 		agent = BS_STR_LIT("");
-	if (is_dash(referer))
+	if (bs_str_eq(referer, "-"))
 		referer = BS_STR_LIT("");
-	if (is_dash(agent))
+	if (bs_str_eq(agent, "-"))
 		agent = BS_STR_LIT("");
 
 	struct bs_event ev;
@@ -306,14 +296,14 @@ enum bs_verdict bs_weblog_line(const struct bs_line_ctx *c, const char *line, si
 	bool ok = method.n > 0 && method.n <= 20 && uri.n > 0 && extra.n == 0;
 	for (size_t i = 0; ok && i < method.n; i++)
 		ok = method_char(method.p[i]);
-	if (ok && proto.n && !http_proto(proto))
+	if (ok && proto.n && !bs_str_istarts(proto, "HTTP/"))
 		ok = false;
 	if (ok) {
 		h->method = method;
 		h->uri = uri;
 	} else {
 		h->method = BS_STR_LIT("");
-		h->uri = is_dash(request) ? BS_STR_LIT("") : request;
+		h->uri = bs_str_eq(request, "-") ? BS_STR_LIT("") : request;
 	}
 	if (ci == 1) {
 		/* The virtual host, without its port, stands for the Host header. */

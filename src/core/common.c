@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline unsigned char lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
 
 /* Candidate positions come from memchr (vectorised in libc) for both cases
  * of the needle's first byte; only there is the rest compared. This is on
@@ -22,7 +18,7 @@ const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t 
 		return hay;
 	if (hn < nn)
 		return NULL;
-	unsigned char fl = lower((unsigned char)needle[0]);
+	unsigned char fl = bs_ascii_lower((unsigned char)needle[0]);
 	unsigned char fu = (fl >= 'a' && fl <= 'z') ? (unsigned char)(fl - 32) : fl;
 	const char *p = hay, *end = hay + (hn - nn) + 1; /* a match starts before end */
 	const char *nl = NULL, *nu = NULL;               /* next occurrence of each case, or end */
@@ -47,7 +43,7 @@ const char *bs_memmem_ci(const char *hay, size_t hn, const char *needle, size_t 
 				return NULL;
 		}
 		size_t j = 1;
-		while (j < nn && lower((unsigned char)p[j]) == lower((unsigned char)needle[j]))
+		while (j < nn && bs_ascii_lower((unsigned char)p[j]) == bs_ascii_lower((unsigned char)needle[j]))
 			j++;
 		if (j == nn)
 			return p;
@@ -338,8 +334,8 @@ void bs_time_format(bs_time t, int frac_digits, char *buf, size_t size)
 int bs_month_from_abbr(const char *p)
 {
 	/* once per syslog line: the three letters as one number, no loop */
-	uint32_t k = (uint32_t)lower((unsigned char)p[0]) << 16 | (uint32_t)lower((unsigned char)p[1]) << 8 |
-	             (uint32_t)lower((unsigned char)p[2]);
+	uint32_t k = (uint32_t)bs_ascii_lower((unsigned char)p[0]) << 16 | (uint32_t)bs_ascii_lower((unsigned char)p[1]) << 8 |
+	             (uint32_t)bs_ascii_lower((unsigned char)p[2]);
 #define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
 	switch (k) {
 	case M3('j', 'a', 'n'): return 1;

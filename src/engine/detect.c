@@ -11,8 +11,6 @@
 #define HEX6(c0, v0) [c0] = v0 + 1, [c0 + 1] = v0 + 2, [c0 + 2] = v0 + 3, [c0 + 3] = v0 + 4, [c0 + 4] = v0 + 5, [c0 + 5] = v0 + 6
 static const uint8_t hex1[256] = { HEX6('0', 0), ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, HEX6('a', 10), HEX6('A', 10) };
 
-/* tolower in the C locale (the program never sets another) */
-static inline unsigned char lower_ascii(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
 
 /* Percent-decode (and '+' to space) into out, lower-casing: the patterns
  * below are matched on the decoded, lower-cased text. *again: the output
@@ -34,7 +32,7 @@ static size_t decode_lower(const char *p, size_t n, char *out, size_t outsize, b
 		} else if (c == '+') {
 			c = ' ';
 		}
-		out[o++] = (char)lower_ascii(c);
+		out[o++] = (char)bs_ascii_lower(c);
 	}
 	out[o] = 0;
 	*again = more;
@@ -172,18 +170,6 @@ static unsigned pats_at(const char *d, size_t i, size_t n, unsigned k)
 	return k;
 }
 
-/* s starts with lit (lower-case, n bytes), in any case */
-static bool starts_ci(bs_str s, const char *lit, size_t n)
-{
-	if (s.n < n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower_ascii((unsigned char)s.p[i]) != (unsigned char)lit[i])
-			return false;
-	return true;
-}
-#define STARTS_CI(s, lit) starts_ci(s, lit, sizeof lit - 1)
-
 /* Exchange 2010-2019's own pages in /owa/auth/ */
 static bool owa_stock_page(bs_str page)
 {
@@ -209,7 +195,7 @@ static bool owa_stock_page(bs_str page)
 static unsigned exchange_exploit(bs_str uri, const char *decoded, size_t n)
 {
 	bs_str path = bs_uri_path(uri);
-	bool ecp = STARTS_CI(path, "/ecp/"), owa_auth = STARTS_CI(path, "/owa/auth/");
+	bool ecp = bs_str_istarts(path, "/ecp/"), owa_auth = bs_str_istarts(path, "/owa/auth/");
 	unsigned k = 0;
 	bs_str name = BS_STR_NULL;
 	if (ecp)
@@ -270,7 +256,7 @@ static bool ext_among(bs_str path, const struct lit *exts, size_t nexts)
 	if (n == 0 || n > sizeof tail)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		tail[i] = (char)lower_ascii((unsigned char)dot[i]);
+		tail[i] = (char)bs_ascii_lower((unsigned char)dot[i]);
 	for (size_t i = 0; i < nexts; i++)
 		if (exts[i].n == n && memcmp(tail, exts[i].s, n) == 0)
 			return true;
@@ -292,9 +278,9 @@ bool bs_detect_shell_dir(bs_str path)
 	if (!ext_among(path, ext, sizeof ext / sizeof *ext))
 		return false;
 	/* /aspnet_client/ holds the .NET framework's client scripts: no page */
-	if (STARTS_CI(path, "/aspnet_client/"))
+	if (bs_str_istarts(path, "/aspnet_client/"))
 		return true;
-	if (!STARTS_CI(path, "/owa/auth/"))
+	if (!bs_str_istarts(path, "/owa/auth/"))
 		return false;
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
 }
@@ -470,15 +456,15 @@ bool bs_detect_sql_unfiltered(bs_str sql)
 bool bs_detect_sql_addressbook(bs_str sql)
 {
 	sql = nonnull(sql);
-	static const struct lit names[] = { LIT("abook"), LIT("addressbook"), LIT("address_book"), LIT("contacts"),
-	                                    LIT("turba_objects"), LIT("contactgroup") };
+	static const char *const names[] = { "abook", "addressbook", "address_book", "contacts", "turba_objects",
+	                                     "contactgroup" };
 	for (size_t i = 0; i < sql.n; i++) {
 		unsigned char c = (unsigned char)(sql.p[i] | 0x20);
 		if (c != 'a' && c != 'c' && c != 't')
 			continue;
 		bs_str rest = bs_str_make(sql.p + i, sql.n - i);
 		for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-			if (names[k].s[0] == (char)c && rest.n >= names[k].n && bs_str_istarts(rest, names[k].s))
+			if (names[k][0] == (char)c && bs_str_istarts(rest, names[k]))
 				return true;
 	}
 	return false;
