@@ -188,8 +188,9 @@ struct bs_agg {
 	 * events name a host just named (ids never change, so never stale) */
 	struct { bs_ip ip; uint32_t id; } ip_cache[64];
 	struct bs_agg_addr_look addr_look[BS_AGG_ADDR_LOOK]; /* of addr_id (agg.c) */
-	/* lookasides of bs_agg_host and bs_agg_count_hour, by host id: record
-	 * index + 1 (0: none), a hint checked against the record */
+	/* lookasides of bs_agg_host and bs_agg_count_hours (by host id), and of
+	 * bs_agg_count_clients, _scripts, _paths (by host ^ address or path id):
+	 * record index + 1 (0: none), a hint checked against the record */
 	uint32_t host_look[64];
 	uint32_t hours_look[64], clients_look[64], scripts_look[64], paths_look[64];
 	/* the Postfix client names whose aliases are recorded (on_mail) */

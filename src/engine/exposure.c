@@ -254,20 +254,22 @@ static void weigh_received_from(const struct ctx *c, const struct stolen_copy *s
 	}
 }
 
-/* Trojan pages: the owner of a login session was served a tampered page. */
 /* The earliest trojan page served to an address names its client and user
  * agent; equal times are decided by client, then user agent (by text: the
  * rows' order and string ids depend on how inputs were shared out). */
 static bool trojan_first_before(const struct ctx *c, const struct bs_sessref *sr, const struct addr_acc *x)
 {
-	if (x->trojan_first == BS_TIME_NONE || sr->first != x->trojan_first)
-		return x->trojan_first == BS_TIME_NONE || sr->first < x->trojan_first;
+	if (x->trojan_first == BS_TIME_NONE)
+		return true;
+	if (sr->first != x->trojan_first)
+		return sr->first < x->trojan_first;
 	int d = bs_ip_cmp(&sr->client, &x->client);
 	if (d)
 		return d < 0;
 	return strcmp(sr->ua ? S(c, sr->ua) : "", x->ua ? S(c, x->ua) : "") < 0;
 }
 
+/* Trojan pages: the owner of a login session was served a tampered page. */
 static void weigh_trojan_pages(const struct ctx *c, struct addr_acc *acc)
 {
 	const struct bs_agg *a = c->a;
