@@ -139,11 +139,6 @@ void bs_ip_format(const bs_ip *ip, char *buf, size_t size)
 		inet_ntop(AF_INET6, ip->a, buf, (socklen_t)size);
 }
 
-bool bs_ip_eq(const bs_ip *x, const bs_ip *y)
-{
-	return bs_ip_cmp(x, y) == 0;
-}
-
 int bs_ip_cmp(const bs_ip *x, const bs_ip *y)
 {
 	if (x->family != y->family)

@@ -81,7 +81,16 @@ typedef struct {
 #define BS_IP_STRLEN 46
 bool bs_ip_parse(const char *s, size_t n, bs_ip *out); /* accepts [..] and ::ffff: */
 void bs_ip_format(const bs_ip *ip, char *buf, size_t size); /* "" for none */
-bool bs_ip_eq(const bs_ip *x, const bs_ip *y);
+/* Inline: the flow table compares two keys a packet, the aggregate an
+ * address an event. Equal as bs_ip_cmp finds them. */
+static inline bool bs_ip_eq(const bs_ip *x, const bs_ip *y)
+{
+	if (x->family != y->family)
+		return false;
+	if (x->family == 4)
+		return memcmp(x->a, y->a, 4) == 0;
+	return x->family != 6 || memcmp(x->a, y->a, 16) == 0;
+}
 int bs_ip_cmp(const bs_ip *x, const bs_ip *y); /* total order: v4 before v6 */
 /* RFC 1918, loopback, link-local, CGNAT 100.64/10, ULA fc00::/7 ... */
 bool bs_ip_is_private(const bs_ip *ip);

@@ -71,9 +71,7 @@ uint32_t bs_agg_host_ip(struct bs_agg *a, const bs_ip *ip)
 	uint64_t h = 0;
 	memcpy(&h, ip->a + (len == 4 ? 0 : 8), len == 4 ? 4 : 8); /* the varying low bytes */
 	size_t slot = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 58); /* 64 slots */
-	/* compared with constant lengths: inline, not by a call */
-	if (a->ip_cache[slot].id && a->ip_cache[slot].ip.family == ip->family &&
-	    (len == 4 ? memcmp(a->ip_cache[slot].ip.a, ip->a, 4) : memcmp(a->ip_cache[slot].ip.a, ip->a, 16)) == 0)
+	if (a->ip_cache[slot].id && bs_ip_eq(&a->ip_cache[slot].ip, ip))
 		return a->ip_cache[slot].id;
 	char buf[BS_IP_STRLEN + 4];
 	uint32_t id = bs_strtab_intern(&a->str, buf, host_ip_key(ip, buf, sizeof buf));
