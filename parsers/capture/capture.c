@@ -116,16 +116,6 @@ static inline uint64_t flow_hash(const bs_ip *a, uint16_t ap, const bs_ip *b, ui
 	return h ^ (h >> 32);
 }
 
-/* bs_ip_eq without the call: the flow table compares two keys a packet. */
-static inline bool ip_same(const bs_ip *x, const bs_ip *y)
-{
-	if (x->family != y->family)
-		return false;
-	if (x->family == 4)
-		return memcmp(x->a, y->a, 4) == 0;
-	return x->family != 6 || memcmp(x->a, y->a, 16) == 0;
-}
-
 static void tab_init(struct flowtab *t, size_t cap, bs_time idle, uint8_t proto)
 {
 	memset(t, 0, sizeof *t);
@@ -164,11 +154,11 @@ tab_find(struct flowtab *t, const bs_ip *src, uint16_t sp, const bs_ip *dst, uin
 		const struct bs_flow_key *k = &f->pub.key;
 		if (f->hash != h)
 			continue;
-		if (k->cport == sp && k->sport == dp && ip_same(&k->cli, src) && ip_same(&k->srv, dst)) {
+		if (k->cport == sp && k->sport == dp && bs_ip_eq(&k->cli, src) && bs_ip_eq(&k->srv, dst)) {
 			*dir = 0;
 			return f;
 		}
-		if (k->cport == dp && k->sport == sp && ip_same(&k->cli, dst) && ip_same(&k->srv, src)) {
+		if (k->cport == dp && k->sport == sp && bs_ip_eq(&k->cli, dst) && bs_ip_eq(&k->srv, src)) {
 			*dir = 1;
 			return f;
 		}
@@ -408,6 +398,15 @@ static void memcap_enforce(struct bs_capture *c)
 	}
 }
 
+/* A packet of the flow: the newest of its table's list, its last time, and
+ * the link clock by which its idleness is measured (in that list's order). */
+static inline void flow_seen(struct bs_capture *c, struct flowtab *t, struct flow *f)
+{
+	tab_touch(t, f);
+	f->pub.last = c->ts;
+	f->touch = c->latest;
+}
+
 static struct flow *flow_new(struct bs_capture *c, struct flowtab *t, const bs_ip *cli, uint16_t cport,
                              const bs_ip *srv, uint16_t sport, uint64_t h)
 {
@@ -484,9 +483,7 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 	if (f && f->closed) {
 		if (!(syn && !ack)) {
 			/* the last ACKs of a finished connection */
-			f->pub.last = c->ts;
-			f->touch = c->latest;
-			tab_touch(&c->tcp, f);
+			flow_seen(c, &c->tcp, f);
 			return BS_PARSED;
 		}
 		tab_remove(&c->tcp, f); /* a new connection on the same ports */
@@ -505,9 +502,7 @@ static enum bs_verdict do_tcp(struct bs_capture *c, const bs_ip *src, const bs_i
 			c->ops->open(c->ops_ctx, &f->pub);
 		charge_user(c, f);
 	}
-	tab_touch(&c->tcp, f);
-	f->pub.last = c->ts;
-	f->touch = c->latest;
+	flow_seen(c, &c->tcp, f);
 	f->pub.pkts[dir]++;
 
 	struct bs_tcpdir *d = &f->dir[dir];
@@ -552,9 +547,7 @@ static enum bs_verdict do_udp(struct bs_capture *c, const bs_ip *src, const bs_i
 	struct flow *f = tab_find(&c->udp, src, sp, dst, dp, h, &dir);
 	if (!f)
 		f = flow_new(c, &c->udp, src, sp, dst, dp, h);
-	tab_touch(&c->udp, f);
-	f->pub.last = c->ts;
-	f->touch = c->latest;
+	flow_seen(c, &c->udp, f);
 	f->pub.pkts[dir]++;
 	f->pub.bytes[dir] += n;
 	if (c->ops->udp)
