@@ -14,17 +14,6 @@
 
 static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-/* pat (lower case, pl bytes) at s[at], in either case. */
-static inline bool at_ci(const char *s, size_t n, size_t at, const char *pat, size_t pl)
-{
-	if (at + pl > n)
-		return false;
-	for (size_t i = 0; i < pl; i++)
-		if (bs_ascii_lower((unsigned char)s[at + i]) != (unsigned char)pat[i])
-			return false;
-	return true;
-}
-
 static bool perm_type(char c)
 {
 	return c == '-' || c == 'd' || c == 'l' || c == 'c' || c == 'b' || c == 'p' || c == 's';
@@ -63,7 +52,7 @@ static bool line_begins(struct ls_lines *ls, const char *s, size_t n, size_t i)
 	const char *l = s + i;
 	size_t ln = n - i;
 	/* output wrapped in <pre> by the web shell */
-	if (l[0] == '<' && at_ci(l, ln, 0, "<pre>", 5)) {
+	if (l[0] == '<' && bs_mem_at_ieq_lower(l, ln, 0, "<pre>", 5)) {
 		l += 5;
 		ln -= 5;
 	}
@@ -87,7 +76,7 @@ static bool line_begins(struct ls_lines *ls, const char *s, size_t n, size_t i)
 static inline bool line_plain(const char *l, size_t ln)
 {
 	if (l[0] == '<')
-		return !at_ci(l, ln, 0, "<pre>", 5);
+		return !bs_mem_at_ieq_lower(l, ln, 0, "<pre>", 5);
 	return l[0] != 't' && !perm_type(l[0]);
 }
 
@@ -108,7 +97,7 @@ static inline bool newline_at(struct ls_lines *ls, const char *s, size_t n, size
 /* uid=N(name) gid= (id) */
 static bool id_output(const char *s, size_t n, size_t k)
 {
-	if (!at_ci(s, n, k, "uid=", 4))
+	if (!bs_mem_at_ieq_lower(s, n, k, "uid=", 4))
 		return false;
 	size_t d = k + 4;
 	while (d < n && is_digit(s[d]))
@@ -122,14 +111,14 @@ static bool id_output(const char *s, size_t n, size_t k)
 /* root:x:0:0: or root:*:0:0: (/etc/passwd), z at ":0:0:" */
 static bool passwd_root(const char *s, size_t n, size_t z)
 {
-	return z + 5 <= n && memcmp(s + z, ":0:0:", 5) == 0 && z >= 6 && at_ci(s, n, z - 6, "root:", 5) &&
+	return z + 5 <= n && memcmp(s + z, ":0:0:", 5) == 0 && z >= 6 && bs_mem_at_ieq_lower(s, n, z - 6, "root:", 5) &&
 		(s[z - 1] == 'x' || s[z - 1] == 'X' || s[z - 1] == '*');
 }
 
 /* uname -a: "GNU/Linux" at g, in a line with "Linux " at or before g. */
 static bool uname_output(const char *s, size_t n, size_t line_start, size_t slash)
 {
-	if (slash < 3 || !at_ci(s, n, slash - 3, "gnu/linux", 9))
+	if (slash < 3 || !bs_mem_at_ieq_lower(s, n, slash - 3, "gnu/linux", 9))
 		return false;
 	size_t g = slash - 3;
 	return bs_memmem_ci(s + line_start, g + 6 - line_start, "linux ", 6) != NULL;
@@ -145,7 +134,7 @@ static bool check_at(struct ls_lines *ls, const char *s, size_t n, size_t k)
 		return passwd_root(s, n, k);
 	case ' ':
 		/* dir of cmd.exe: " Volume in drive ", " Directory of " */
-		return at_ci(s, n, k + 1, "volume in drive ", 16) || at_ci(s, n, k + 1, "directory of ", 13);
+		return bs_mem_at_ieq_lower(s, n, k + 1, "volume in drive ", 16) || bs_mem_at_ieq_lower(s, n, k + 1, "directory of ", 13);
 	case '/':
 		return uname_output(s, n, ls->start, k);
 	default: /* 'u' or 'U' */

@@ -230,15 +230,6 @@ static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct
 
 /* ------------------------------------------------------------------ forms */
 
-/* p[0..n) is lower (n bytes, lower case) in either case. */
-static bool ieq_lower(const char *p, const char *lower, size_t n)
-{
-	size_t k = 0;
-	while (k < n && bs_ascii_lower((unsigned char)p[k]) == (unsigned char)lower[k])
-		k++;
-	return k == n;
-}
-
 /* What a form field is, by its name: the lengths are compared first (this
  * runs for every field of every query string and form). */
 static enum field_kind field_kind(const char *name, size_t n)
@@ -255,7 +246,7 @@ static enum field_kind field_kind(const char *name, size_t n)
 		K("pop3host", FIELD_DOMAIN), K("domain", FIELD_DOMAIN), K("maildomain", FIELD_DOMAIN) };
 #undef K
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (names[i].len == n && ieq_lower(name, names[i].name, n))
+		if (names[i].len == n && bs_mem_ieq_lower(name, names[i].name, n))
 			return names[i].kind;
 	return FIELD_OTHER;
 }
@@ -1005,20 +996,6 @@ static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *
 	return (size_t)(e - w) + 1;
 }
 
-static bool prefix_ci(const char *w, size_t n, size_t at, const char *pat, size_t pl)
-{
-	if (at + pl > n)
-		return false;
-	for (size_t k = 0; k < pl; k++) {
-		char c = w[at + k];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != pat[k])
-			return false;
-	}
-	return true;
-}
-
 static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t t, size_t tl)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
@@ -1149,13 +1126,13 @@ static void ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, siz
 #undef PAT
 	if (w[at] == '<') {
 		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
-			if (prefix_ci(w, n, at, tags[t].pat, tags[t].len))
+			if (bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
 				tag_ref(p, w, n, fresh, at, t, tags[t].len);
 		return;
 	}
 	for (size_t k = 0; k < sizeof js / sizeof *js; k++) { /* 'l' or 'w', either case */
 		size_t pl = js[k].len;
-		if (!prefix_ci(w, n, at, js[k].pat, pl))
+		if (!bs_mem_at_ieq_lower(w, n, at, js[k].pat, pl))
 			continue;
 		bs_str v;
 		size_t end = js_string(w, n, at + pl, js[k].opener, &v);
@@ -1461,7 +1438,7 @@ static enum header_field header_field(bs_str name)
 	for (size_t i = first_of_len[name.n] - 1u; i < sizeof fields / sizeof *fields && fields[i].len == name.n; i++) {
 		if (same_bytes(name.p, fields[i].canonical, name.n))
 			return fields[i].field;
-		if (ieq_lower(name.p, fields[i].lower, name.n))
+		if (bs_mem_ieq_lower(name.p, fields[i].lower, name.n))
 			return fields[i].field;
 	}
 	return HDR_OTHER;

@@ -65,6 +65,21 @@ static inline bool bs_str_istarts(bs_str a, const char *lit) /* ASCII case-insen
 	return true;
 }
 
+/* The n bytes at p are lower, a lower-case pattern, in any ASCII case. */
+static inline bool bs_mem_ieq_lower(const char *p, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bs_ascii_lower((unsigned char)p[i]) != (unsigned char)lower[i])
+			return false;
+	return true;
+}
+
+/* The same at s[at], within s's n bytes. */
+static inline bool bs_mem_at_ieq_lower(const char *s, size_t n, size_t at, const char *lower, size_t pl)
+{
+	return at + pl <= n && bs_mem_ieq_lower(s + at, lower, pl);
+}
+
 static inline bool bs_str_ieq(bs_str a, const char *lit) /* ASCII case-insensitive */
 {
 	return a.n == strlen(lit) && bs_str_istarts(a, lit);
