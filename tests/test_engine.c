@@ -393,6 +393,49 @@ static void test_addr_lookaside(void)
 	bs_agg_free(A);
 }
 
+/* Ties between records of equal time are broken by the strings' text: two
+ * workers meet the same strings in other orders, so their ids differ, and a
+ * merge in either order must keep the same record (a -j difference else). */
+static void test_fold_ties_by_text(void)
+{
+	static const char *const order[2][4] = { { "zed", "amy", "Mozilla/5", "curl/8" },
+	                                         { "amy", "zed", "curl/8", "Mozilla/5" } };
+	struct bs_agg *part[2];
+	for (int w = 0; w < 2; w++) {
+		part[w] = bs_agg_new();
+		struct bs_agg *a = part[w];
+		uint32_t id[4];
+		for (int k = 0; k < 4; k++)
+			id[k] = bs_strtab_intern(&a->str, order[w][k], strlen(order[w][k]));
+		uint32_t pair = bs_strtab_intern(&a->str, "sid=1", 5);
+		uint32_t host = bs_strtab_intern(&a->str, "wm1", 3);
+		uint32_t ref = bs_strtab_intern(&a->str, "evil.example", 12);
+		/* worker w saw the cookie with its first user, at the same second */
+		struct bs_sessrec sr = { .pair = pair, .user = id[0], .host = host, .ts = 1000 };
+		bs_agg_add_sess(a, &sr);
+		/* and the referencing page first fetched, same second and client, with its first agent */
+		struct bs_sessref rf = { .pair = pair, .host = host, .refhost = ref, .first = 2000, .last = 2000,
+		                         .client = IP("198.51.100.7"), .ua = id[2] };
+		bs_agg_add_sref(a, &rf);
+	}
+	char user[2][16], ua[2][16];
+	for (int w = 0; w < 2; w++) {
+		struct bs_agg *m = bs_agg_new();
+		bs_agg_merge(m, part[w]);
+		bs_agg_merge(m, part[1 - w]);
+		const struct bs_sessrec *sr = bs_agg_find_sess(m, bs_strtab_find(&m->str, "sid=1", 5));
+		snprintf(user[w], sizeof user[w], "%s", sr ? bs_strtab_get(&m->str, sr->user) : "(none)");
+		snprintf(ua[w], sizeof ua[w], "%s", m->sref.n == 1 ? bs_strtab_get(&m->str, m->sref.v[0].ua) : "(none)");
+		bs_agg_free(m);
+	}
+	is_str(user[0], "amy", "a cookie's login tie at one second: the user first by text");
+	is_str(user[1], "amy", "the same user when merged the other way");
+	is_str(ua[0], "Mozilla/5", "a reference's first fetch tie: the agent first by text");
+	is_str(ua[1], "Mozilla/5", "the same agent when merged the other way");
+	for (int w = 0; w < 2; w++)
+		bs_agg_free(part[w]);
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -410,6 +453,7 @@ int main(void)
 
 	test_host_ip_text();
 	test_addr_lookaside();
+	test_fold_ties_by_text();
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

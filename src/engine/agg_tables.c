@@ -29,6 +29,19 @@ static void minmax(bs_time *first, bs_time *last, bs_time t)
 	if ((p)->last != BS_TIME_NONE && ((r)->last == BS_TIME_NONE || (p)->last > (r)->last)) \
 		(r)->last = (p)->last; } while (0)
 
+/* Records of equal time are chosen between by their strings' text, never by
+ * their ids: ids follow the order in which a worker met the strings, so they
+ * depend on how the inputs were shared out (-j, shards). Every NAME_fold gets
+ * the string table for that reason. */
+static int str_cmp(const struct bs_strtab *st, uint32_t x, uint32_t y)
+{
+	if (x == y)
+		return 0;
+	size_t nx = bs_strtab_len(st, x), ny = bs_strtab_len(st, y);
+	int c = memcmp(bs_strtab_get(st, x), bs_strtab_get(st, y), nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
 /* ------------------------------------------------- what a record holds */
 
 /* The ids of a record: string ids, join key ids, its input index, and the
@@ -57,7 +70,7 @@ static bool keys_match(const struct bs_joinkey *r, const struct bs_joinkey *p)
 	return r->kind == p->kind && r->input == p->input && r->id == p->id && r->sport == p->sport &&
 	       r->dport == p->dport && bs_ip_eq(&r->src, &p->src) && bs_ip_eq(&r->dst, &p->dst);
 }
-static void keys_fold(struct bs_joinkey *r, const struct bs_joinkey *p) { (void)r; (void)p; }
+static void keys_fold(const struct bs_strtab *st, struct bs_joinkey *r, const struct bs_joinkey *p) { (void)st; (void)r; (void)p; }
 static void keys_refs(struct bs_joinkey *r, struct recrefs *o)
 {
 	if (r->kind != BS_JOIN_NONE)
@@ -72,8 +85,9 @@ static bool ev_match(const struct bs_evidence *r, const struct bs_evidence *p)
 {
 	return r->addr == p->addr && r->host == p->host && r->peer == p->peer && r->kind == p->kind;
 }
-static void ev_fold(struct bs_evidence *r, const struct bs_evidence *p)
+static void ev_fold(const struct bs_strtab *st, struct bs_evidence *r, const struct bs_evidence *p)
 {
+	(void)st;
 	r->count += p->count;
 	FOLD_FIRST_WITH_ORIGIN(r, p);
 }
@@ -104,8 +118,9 @@ static bool paths_match(const struct bs_pathrec *r, const struct bs_pathrec *p)
 {
 	return r->path == p->path && r->host == p->host;
 }
-static void paths_fold(struct bs_pathrec *r, const struct bs_pathrec *p)
+static void paths_fold(const struct bs_strtab *st, struct bs_pathrec *r, const struct bs_pathrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	r->html += p->html;
 	minmax(&r->first, &r->last, p->first);
@@ -118,8 +133,9 @@ static bool refs_match(const struct bs_refrec *r, const struct bs_refrec *p)
 {
 	return r->path == p->path && r->host == p->host && r->refhost == p->refhost;
 }
-static void refs_fold(struct bs_refrec *r, const struct bs_refrec *p)
+static void refs_fold(const struct bs_strtab *st, struct bs_refrec *r, const struct bs_refrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	bs_time first = r->first;
 	uint32_t input = r->input;
@@ -144,8 +160,9 @@ static bool clients_match(const struct bs_clientrec *r, const struct bs_clientre
 {
 	return r->host == p->host && bs_ip_eq(&r->ip, &p->ip);
 }
-static void clients_fold(struct bs_clientrec *r, const struct bs_clientrec *p)
+static void clients_fold(const struct bs_strtab *st, struct bs_clientrec *r, const struct bs_clientrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	r->errors += p->errors;
 	minmax(&r->first, &r->last, p->first);
@@ -161,8 +178,9 @@ static bool scripts_match(const struct bs_scriptrec *r, const struct bs_scriptre
 {
 	return r->path == p->path && r->host == p->host && bs_ip_eq(&r->ip, &p->ip);
 }
-static void scripts_fold(struct bs_scriptrec *r, const struct bs_scriptrec *p)
+static void scripts_fold(const struct bs_strtab *st, struct bs_scriptrec *r, const struct bs_scriptrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	minmax(&r->first, &r->last, p->first);
 	minmax(&r->first, &r->last, p->last);
@@ -173,9 +191,15 @@ static uint64_t sess_key(const struct bs_sessrec *p) { return bs_mix64(p->pair);
 static bool sess_match(const struct bs_sessrec *r, const struct bs_sessrec *p) { return r->pair == p->pair; }
 /* A cookie value reused for another login: the earliest login owns it
  * (deterministic whatever the order). */
-static void sess_fold(struct bs_sessrec *r, const struct bs_sessrec *p)
+static void sess_fold(const struct bs_strtab *st, struct bs_sessrec *r, const struct bs_sessrec *p)
 {
-	if (p->ts < r->ts || (p->ts == r->ts && p->user < r->user))
+	int tie = 0;
+	if (p->ts == r->ts) {
+		tie = str_cmp(st, p->user, r->user);
+		if (tie == 0)
+			tie = str_cmp(st, p->host, r->host);
+	}
+	if (p->ts < r->ts || tie < 0)
 		*r = *p;
 }
 static void sess_refs(struct bs_sessrec *r, struct recrefs *o)
@@ -190,11 +214,11 @@ static bool sref_match(const struct bs_sessref *r, const struct bs_sessref *p)
 {
 	return r->pair == p->pair && r->host == p->host && r->refhost == p->refhost;
 }
-static void sref_fold(struct bs_sessref *r, const struct bs_sessref *p)
+static void sref_fold(const struct bs_strtab *st, struct bs_sessref *r, const struct bs_sessref *p)
 {
 	if (p->first != BS_TIME_NONE && (r->first == BS_TIME_NONE || p->first < r->first ||
 	    (p->first == r->first && (bs_ip_cmp(&p->client, &r->client) < 0 ||
-	                              (bs_ip_eq(&p->client, &r->client) && p->ua < r->ua))))) {
+	                              (bs_ip_eq(&p->client, &r->client) && str_cmp(st, p->ua, r->ua) < 0))))) {
 		r->first = p->first;
 		r->client = p->client;
 		r->ua = p->ua;
@@ -215,8 +239,9 @@ static bool hours_match(const struct bs_hourrec *r, const struct bs_hourrec *p)
 {
 	return r->host == p->host && r->hour == p->hour;
 }
-static void hours_fold(struct bs_hourrec *r, const struct bs_hourrec *p)
+static void hours_fold(const struct bs_strtab *st, struct bs_hourrec *r, const struct bs_hourrec *p)
 {
+	(void)st;
 	r->events += p->events;
 	r->attack += p->attack;
 	r->logins += p->logins;
@@ -236,8 +261,9 @@ static bool fails_match(const struct bs_failrec *r, const struct bs_failrec *p)
 {
 	return r->host == p->host && r->hour == p->hour && bs_ip_eq(&r->src, &p->src);
 }
-static void fails_fold(struct bs_failrec *r, const struct bs_failrec *p)
+static void fails_fold(const struct bs_strtab *st, struct bs_failrec *r, const struct bs_failrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	minmax(&r->first, &r->last, p->first);
 	minmax(&r->first, &r->last, p->last);
@@ -249,8 +275,9 @@ static bool dests_match(const struct bs_destrec *r, const struct bs_destrec *p)
 {
 	return r->host == p->host && r->dest == p->dest && r->is_name == p->is_name;
 }
-static void dests_fold(struct bs_destrec *r, const struct bs_destrec *p)
+static void dests_fold(const struct bs_strtab *st, struct bs_destrec *r, const struct bs_destrec *p)
 {
+	(void)st;
 	r->count += p->count;
 	r->bytes += p->bytes;
 	minmax(&r->first, &r->last, p->first);
@@ -266,8 +293,9 @@ static void dests_refs(struct bs_destrec *r, struct recrefs *o)
 /* bs_agg_host keys hosts the same way */
 static uint64_t hosts_key(const struct bs_hostrec *p) { return bs_mix64(p->host); }
 static bool hosts_match(const struct bs_hostrec *r, const struct bs_hostrec *p) { return r->host == p->host; }
-static void hosts_fold(struct bs_hostrec *r, const struct bs_hostrec *p)
+static void hosts_fold(const struct bs_strtab *st, struct bs_hostrec *r, const struct bs_hostrec *p)
 {
+	(void)st;
 	for (int b = 0; b < 64; b++) {
 		r->out_hist[b] += p->out_hist[b];
 		r->mail_hist[b] += p->mail_hist[b];
@@ -283,7 +311,7 @@ static bool shapes_match(const struct bs_shaperec *r, const struct bs_shaperec *
 {
 	return r->shape == p->shape && r->host == p->host;
 }
-static void shapes_fold(struct bs_shaperec *r, const struct bs_shaperec *p) { r->count += p->count; }
+static void shapes_fold(const struct bs_strtab *st, struct bs_shaperec *r, const struct bs_shaperec *p) { (void)st; r->count += p->count; }
 static void shapes_refs(struct bs_shaperec *r, struct recrefs *o) { REF_STR(o, r->host); }
 
 static uint64_t aliases_key(const struct bs_aliasrec *p) { return bs_key2(p->name, p->ip); }
@@ -291,8 +319,9 @@ static bool aliases_match(const struct bs_aliasrec *r, const struct bs_aliasrec 
 {
 	return r->name == p->name && r->ip == p->ip;
 }
-static void aliases_fold(struct bs_aliasrec *r, const struct bs_aliasrec *p)
+static void aliases_fold(const struct bs_strtab *st, struct bs_aliasrec *r, const struct bs_aliasrec *p)
 {
+	(void)st;
 	if (p->source < r->source)
 		r->source = p->source;
 }
@@ -348,7 +377,7 @@ static bool find_existing(const struct bs_u64map *m, uint64_t key, const void *t
 		if (created) \
 			*BS_VEC_PUSH(a->name) = *p; \
 		else \
-			name##_fold(&a->name.v[ix], p); \
+			name##_fold(&a->str, &a->name.v[ix], p); \
 		return ix; \
 	}
 #define UPSERT_INTERNED(name, type) UPSERT_KEYED(name, type)
@@ -384,7 +413,7 @@ struct bs_hostrec *bs_agg_host(struct bs_agg *a, uint32_t host)
 	{ \
 		uint32_t *look = &a->name##_look[slot & 63]; \
 		if (*look && *look <= a->name.n && name##_match(&a->name.v[*look - 1], p)) { \
-			name##_fold(&a->name.v[*look - 1], p); \
+			name##_fold(&a->str, &a->name.v[*look - 1], p); \
 			return; \
 		} \
 		*look = bs_agg_add_##name(a, p) + 1; \
