@@ -728,6 +728,41 @@ static void test_inplace_lines(void)
 	check_random_pieces("in-place HTTP/0.9 lines", s09, sizeof s09 / sizeof *s09);
 }
 
+/* An invalid escape written out just before the decoder's window buffer
+ * fills ("%%4z": a literal "%", a pending "%4", then a byte that is no hex
+ * digit): every byte reaches the scan window, at every fill level, so the
+ * address after it keeps its first letter. */
+static void test_form_escape_at_fill(void)
+{
+	static char req[1024];
+	size_t bad = 0;
+	for (size_t k = 230; k < 290; k++) {
+		char body[512];
+		size_t bn = 0;
+		memcpy(body, "note=", 5);
+		bn = 5;
+		memset(body + bn, 'a', k);
+		bn += k;
+		const char *tail = "+%%4zbob@q.example&x=1";
+		memcpy(body + bn, tail, strlen(tail));
+		bn += strlen(tail);
+		int hn = snprintf(req, sizeof req, "POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded"
+		                  "\r\nContent-Length: %zu\r\n\r\n", bn);
+		memcpy(req + hn, body, bn);
+		const struct seg s[] = { { 0, req, (size_t)hn + bn, 0 } };
+		for (int fast = 0; fast < 2; fast++) {
+			bs_http_fast_off = !fast;
+			run(s, 1, 0, 0);
+			if (!log_has("zbob@q.example")) {
+				if (!bad++)
+					printf("# first miss: %zu bytes before the escape%s\n", k, fast ? "" : " (byte path)");
+			}
+		}
+		bs_http_fast_off = false;
+	}
+	ok(bad == 0, "an address after an invalid escape at the window's fill level is whole (%zu misses)", bad);
+}
+
 /* Form bodies and query strings of escapes, separators, long names and
  * values of every kind: decoded in bulk runs they give the events of the
  * byte-by-byte decoder, whole and in random pieces. */
@@ -840,6 +875,7 @@ int main(void)
 	test_sniff_and_def();
 	test_inplace_lines();
 	test_form_bulk();
+	test_form_escape_at_fill();
 	test_header_prefilter();
 	return tap_done();
 }

@@ -396,6 +396,13 @@ static void urlencoded_feed(struct bs_http *p, struct scan_ctx *sc, const char *
 			if (i == n)
 				break;
 		}
+		/* room for the most one byte writes (an invalid escape's two
+		 * literal bytes and the byte itself), made before it: a "%" read
+		 * without writing must not leave the buffer fuller than that */
+		if (on > sizeof out - 3) {
+			bs_window_feed(&p->rb.win, out, on, req_window_cb, sc);
+			on = 0;
+		}
 		char ch = b[i];
 		if (d->pct) {
 			int v = hexval(ch);
