@@ -10,7 +10,7 @@
  * one thread (docs/CAPTURE.md, "One link on several cores", says where they
  * can differ: when a cap evicts).
  *
- * Memory: each worker holds 4 batches of packets in flight, and its share
+ * Memory: each worker holds 16 batches of 256 KiB in flight, and its share
  * of the link's --memcap. */
 #ifndef BS_SPLIT_H
 #define BS_SPLIT_H
