@@ -9,8 +9,9 @@
  *                                 sessions of many clients, a flow going on in
  *                                 the second file, passive FTP, IPv4
  *                                 fragments, a flow idle three hours, a flow
- *                                 left idle at the end, datagrams whose times
- *                                 jump back and forth, non-IP frames
+ *                                 left idle at the end, datagrams and
+ *                                 fragments whose times jump back and forth,
+ *                                 non-IP frames
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -684,9 +685,10 @@ static int write_link_capture(const char *kind, const char *path)
 
 /* ---------------------------------------------------- a link to split */
 
-/* One IPv4 UDP datagram sent as two fragments (the second first). */
-static void udp_fragmented(const char *src, const char *dst, uint16_t sport, uint16_t dport, const uint8_t *data,
-                           size_t n)
+/* One fragment of an IPv4 UDP datagram cut in two: part 0 the head (More
+ * Fragments set), part 1 the rest. */
+static void udp_fragment(const char *src, const char *dst, uint16_t sport, uint16_t dport, const uint8_t *data,
+                         size_t n, int part)
 {
 	bs_ip a, b;
 	bs_ip_parse(src, strlen(src), &a);
@@ -699,7 +701,7 @@ static void udp_fragmented(const char *src, const char *dst, uint16_t sport, uin
 	l4[6] = l4[7] = 0;
 	memcpy(l4 + 8, data, n);
 	size_t cut = 16; /* a multiple of 8 */
-	for (int part = 1; part >= 0; part--) {
+	{
 		uint8_t f[1200];
 		size_t off = part ? cut : 0, len = part ? total - cut : cut;
 		size_t lh = link_header(f, 20 + len);
@@ -722,6 +724,14 @@ static void udp_fragmented(const char *src, const char *dst, uint16_t sport, uin
 		memcpy(ip + 20, l4 + off, len);
 		dump_frame(f, lh + 20 + len);
 	}
+}
+
+/* One IPv4 UDP datagram sent as two fragments (the second first). */
+static void udp_fragmented(const char *src, const char *dst, uint16_t sport, uint16_t dport, const uint8_t *data,
+                           size_t n)
+{
+	udp_fragment(src, dst, sport, dport, data, n, 1);
+	udp_fragment(src, dst, sport, dport, data, n, 0);
 }
 
 /* An ARP request: a frame with no IP address pair. */
@@ -824,7 +834,30 @@ static int write_split(const char *dir)
 		clock_us = t + 10LL * 1000000;
 		frame(17, x, srv, (uint16_t)(40000 + i), 9999, 0, 0, 0, "back", 4);
 	}
-	clock_us = base + 16 * 2000LL * 1000000 + 3LL * 3600 * 1000000;
+	/* fragments whose times jump back: the tail of a DNS answer to X, the
+	 * head of another pair's datagram 400 s later (more than a fragment's
+	 * 60 s), then X's head 10 s after its tail: by the link's clock X's
+	 * datagram timed out in between, whichever worker holds the other pair
+	 * (when fragments timed out by their own times, X's was rebuilt in a
+	 * worker without the other pair) */
+	base += 16 * 2000LL * 1000000;
+	for (int i = 0; i < 8; i++) {
+		char x[32], other[32], name[32];
+		snprintf(x, sizeof x, "192.0.2.%d", 180 + i);
+		snprintf(other, sizeof other, "10.9.1.%d", 1 + i);
+		snprintf(name, sizeof name, "frag%d.example.org", i);
+		uint8_t m[512];
+		struct dns_rr rr = { 1, (const uint8_t *)"\xcb\x00\x71\x0a", 4 };
+		size_t n = dns_message(m, (uint16_t)(0x3000 + i), name, 1, false, &rr, 1);
+		long long t = base + i * 2000LL * 1000000;
+		clock_us = t;
+		udp_fragment("192.0.2.53", x, 53, (uint16_t)(34000 + i), m, n, 1);
+		clock_us = t + 400LL * 1000000;
+		udp_fragment(other, "198.51.100.10", 53, (uint16_t)(35000 + i), m, n, 0);
+		clock_us = t + 10LL * 1000000;
+		udp_fragment("192.0.2.53", x, 53, (uint16_t)(34000 + i), m, n, 0);
+	}
+	clock_us = base + 8 * 2000LL * 1000000 + 3LL * 3600 * 1000000;
 	arp_frame();
 	return dump_close();
 }

@@ -7,8 +7,9 @@
 # found through the control connection's announcement), a DNS answer in two
 # fragments (the second first), a connection quiet for three hours (two
 # flows), a connection left open that times out at the link's end though its
-# worker sees no later packet, datagrams whose times jump back and forth by
-# more than the idle time, frames without IP, a damaged last file; a
+# worker sees no later packet, datagrams and fragments whose times jump back
+# and forth by more than the idle time, frames without IP, a damaged last
+# file; a
 # generated incident's link cut into rotated pieces; and the public corpus's
 # captures when $BS_CORPUS is there. Output: TAP.
 set -u

@@ -607,8 +607,12 @@ static enum bs_verdict do_ipv4(struct bs_capture *c, const uint8_t *p, size_t n,
 		}
 		struct bs_ipfrag_key k = { src, dst, bs_be16(p + 4), p[9] };
 		struct bs_ipfrag_done done;
+		/* fragments time out on the link's clock, as flows do: by
+		 * their own times a worker of a split link, which sees only
+		 * its pairs' fragments, would keep a datagram one engine
+		 * dropped when times went back */
 		enum bs_ipfrag_result r = bs_ipfrag_add(c->frag, &k, off, more, p[9], p + ihl, tot - ihl,
-		                                        c->ts, &done);
+		                                        c->latest, &done);
 		if (r == BS_FRAG_HELD)
 			return BS_PARSED;
 		if (r == BS_FRAG_DROPPED)
@@ -674,7 +678,7 @@ static enum bs_verdict do_ipv6(struct bs_capture *c, const uint8_t *p, size_t n,
 			struct bs_ipfrag_key k = { src, dst, id, 0 };
 			struct bs_ipfrag_done done;
 			enum bs_ipfrag_result r = bs_ipfrag_add(c->frag, &k, fo & 0xfff8, fo & 1, fnh, p + off,
-			                                        wire - off, c->ts, &done);
+			                                        wire - off, c->latest, &done);
 			if (r == BS_FRAG_HELD)
 				return BS_PARSED;
 			if (r == BS_FRAG_DROPPED)

@@ -3,7 +3,9 @@
  * Datagrams are keyed by (source, destination, identification, protocol) and
  * rebuilt from the fragments' payloads (the bytes after the IPv4 header or
  * after the IPv6 Fragment header). Limits: 65535 bytes per datagram, a
- * budget of bytes held for all datagrams, and a timeout in capture time.
+ * budget of bytes held for all datagrams, and a timeout in capture time
+ * (the caller's ts: the capture engine gives the link's clock, the latest
+ * packet time, so that datagrams time out in the order they began).
  * Overlapping fragments: the first copy of a byte wins and the overlap is
  * counted. Whatever a limit throws away is counted as dropped.
  */
