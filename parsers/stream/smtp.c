@@ -96,7 +96,7 @@ static void add_rcpt(struct bs_smtp *p, bs_str a)
 	rcpt_room(p, a.n);
 	if (a.n) /* "RCPT TO" without an address: an empty recipient, and no copy from NULL */
 		memcpy(p->rcpt_pool + p->rcpt_pool_len, a.p, a.n);
-	p->rcpt[p->nrcpt] = (struct bs_smtp_rcpt){ (uint32_t)p->rcpt_pool_len, (uint16_t)a.n, -1 };
+	p->rcpt[p->nrcpt] = (struct bs_smtp_rcpt){ p->rcpt_pool_len, (uint16_t)a.n, -1 };
 	p->rcpt_pool_len += a.n;
 	struct bs_cmd *last = bs_cmdq_tail(&p->lp.cmds);
 	if (last && last->kind == BS_SMTP_CMD_RCPT && last->arg < UINT16_MAX)

@@ -41,7 +41,8 @@ enum bs_smtp_cmd {
 #define BS_SMTP_ADDR_MAX 320
 
 struct bs_smtp_rcpt {
-	uint32_t off;               /* in rcpt_pool */
+	size_t off;                 /* in rcpt_pool (which only --memcap bounds: past 4 GiB
+	                             * with a cap that large, 32 bits would wrap) */
 	uint16_t len;
 	int8_t ok;                  /* -1 pending, 0 rejected, 1 accepted */
 };
