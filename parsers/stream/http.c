@@ -231,7 +231,15 @@ static void pending_push(struct bs_http *p, struct bs_proto_ctx *c, const struct
 /* ------------------------------------------------------------------ forms */
 
 /* What a form field is, by its name: the lengths are compared first (this
- * runs for every field of every query string and form). */
+ * runs for every field of every query string and form). The names are the
+ * login forms of the webmail applications a fleet runs: @Mail (username,
+ * pop3host, password; email), Roundcube (_user, _pass), SquirrelMail
+ * (login_username, secretkey), Horde and IMP (horde_user, horde_pass;
+ * imapuser, pass), Kerio (kerio_username, kerio_password), OWA, Zimbra and
+ * Group-Office (username, password), RainLoop and SnappyMail (Email,
+ * Password), cPanel (user, pass), Plesk (login_name, passwd), Java
+ * containers (j_username, j_password). A login is a user field and a
+ * password field in one request (request_done). */
 static enum field_kind field_kind(const char *name, size_t n)
 {
 #define K(s, kind) { sizeof s - 1, s, kind }
@@ -239,10 +247,13 @@ static enum field_kind field_kind(const char *name, size_t n)
 		K("username", FIELD_USER), K("user", FIELD_USER), K("login", FIELD_USER), K("email", FIELD_USER),
 		K("account", FIELD_USER), K("userid", FIELD_USER), K("user_name", FIELD_USER),
 		K("loginname", FIELD_USER), K("login_name", FIELD_USER), K("user_id", FIELD_USER),
-		K("uname", FIELD_USER), K("mail", FIELD_USER),
+		K("uname", FIELD_USER), K("mail", FIELD_USER), K("_user", FIELD_USER),
+		K("login_username", FIELD_USER), K("horde_user", FIELD_USER), K("imapuser", FIELD_USER),
+		K("kerio_username", FIELD_USER), K("j_username", FIELD_USER),
 		K("password", FIELD_PASSWORD), K("pass", FIELD_PASSWORD), K("passwd", FIELD_PASSWORD),
 		K("pwd", FIELD_PASSWORD), K("secret", FIELD_PASSWORD), K("passwort", FIELD_PASSWORD),
-		K("user_password", FIELD_PASSWORD),
+		K("user_password", FIELD_PASSWORD), K("_pass", FIELD_PASSWORD), K("secretkey", FIELD_PASSWORD),
+		K("horde_pass", FIELD_PASSWORD), K("kerio_password", FIELD_PASSWORD), K("j_password", FIELD_PASSWORD),
 		K("pop3host", FIELD_DOMAIN), K("domain", FIELD_DOMAIN), K("maildomain", FIELD_DOMAIN) };
 #undef K
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)

@@ -701,11 +701,23 @@ void web_user_session(int user, bs_time t)
 		bool ok = k + 1 == tries;
 		t += rng_span(R, 4, 20);
 		buf_clear(&form);
-		buf_puts(&form, "username=");
-		url_encode(&form, u->login_name);
-		buf_puts(&form, "&password=");
-		url_encode(&form, ok ? u->password : "wrongpass");
-		buf_puts(&form, "&pop3host=example.net");
+		if (W.roundcube) {
+			/* Roundcube's login form: its own field names, a request
+			 * token, the browser's time zone. The token is derived
+			 * from user and time, not drawn, so that every draw (and
+			 * so the truth) stays the reference's. */
+			buf_printf(&form, "_token=%08x%08x&_task=login&_action=login&_timezone=Europe%%2FBerlin&_url=&_user=",
+			           (unsigned)user * 2654435761u, (unsigned)(t / BS_USEC));
+			url_encode(&form, u->login_name);
+			buf_puts(&form, "&_pass=");
+			url_encode(&form, ok ? u->password : "wrongpass");
+		} else {
+			buf_puts(&form, "username=");
+			url_encode(&form, u->login_name);
+			buf_puts(&form, "&password=");
+			url_encode(&form, ok ? u->password : "wrongpass");
+			buf_puts(&form, "&pop3host=example.net");
+		}
 		/* Server side, between request and response: IMAP auth, then the DB. */
 		bs_time tb = t + rng_span(R, 0.15, 0.4);
 		bs_time te = imap_webmail_login(server, u->login_name, ok ? u->password : "wrongpass", ok, tb);
@@ -716,8 +728,10 @@ void web_user_session(int user, bs_time t)
 			for (int i = 0; i < 32; i++)
 				sid[i] = hex[rng_below(R, 16)];
 			sid[32] = 0;
-			snprintf(setc, sizeof setc, "Set-Cookie: atmail6=%s; path=/\r\nLocation: /mail/showmail.php\r\n", sid);
-			snprintf(cookie, sizeof cookie, "Cookie: atmail6=%s\r\n", sid);
+			const char *cname = W.roundcube ? "roundcube_sessid" : "atmail6";
+			snprintf(setc, sizeof setc, "Set-Cookie: %s=%s; path=/%s\r\nLocation: /mail/showmail.php\r\n", cname,
+			         sid, W.roundcube ? "; HttpOnly" : "");
+			snprintf(cookie, sizeof cookie, "Cookie: %s=%s\r\n", cname, sid);
 			rep = (struct http_reply){ 302, NULL, setc, NULL, 0, false };
 			truth_login(user, server, t);
 			rc_login(server, t, u->login_name, user, u->ip, true);
