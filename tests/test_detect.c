@@ -465,8 +465,43 @@ static void test_sql_as_before(void)
 	ok(unf > 2000 && ab > 10000, "SQL classifiers: enough of each among them (%d unfiltered, %d address book)", unf, ab);
 }
 
+/* A login's outcome from its status and, in a capture, the redirect's
+ * target: webmail applications that send a bad login back to the login
+ * page by a redirect say why in its query. */
+static void test_web_login_outcome(void)
+{
+	static const struct { int status; const char *location; bool success; } cases[] = {
+		{ 302, NULL, true },                                       /* an access log: no Location */
+		{ 302, "/mail/showmail.php", true },                       /* @Mail */
+		{ 302, "./?_task=mail&_mbox=INBOX", true },                /* Roundcube */
+		{ 302, "https://mail.example.net/owa/", true },            /* OWA, good */
+		{ 302, "/owa/auth/logon.aspx?replaceCurrent=1&reason=2&url=https%3a%2f%2fmail.example.net%2fowa%2f", false },
+		{ 302, "https://mail.example.net/owa/auth/logon.aspx?replaceCurrent=1&reason=2", false },
+		{ 302, "/owa/auth/logon.aspx?url=https://mail.example.net/owa/&reason=0", true }, /* 0: no failure */
+		{ 302, "/login.php?logout_reason=failed", false },        /* Horde */
+		{ 302, "/login?error=1", false },
+		{ 303, "/webmail/login/?login_failed=1", false },
+		{ 302, "https://terror-mail.example/inbox", true },        /* the host is not read */
+		{ 302, "https://mail.failsafe.example", true },
+		{ 302, "/index.php?reason=", true },                       /* an empty reason says nothing */
+		{ 200, "/mail/showmail.php", false },                      /* the form again */
+		{ 401, NULL, false },                                      /* Roundcube's failure */
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		bs_str loc = cases[i].location ? S(cases[i].location) : BS_STR_NULL;
+		if (bs_detect_web_login_success(cases[i].status, loc) != cases[i].success) {
+			printf("# %d %s: not %s\n", cases[i].status, cases[i].location ? cases[i].location : "-",
+			       cases[i].success ? "a success" : "a failure");
+			bad++;
+		}
+	}
+	is_int(bad, 0, "a web login's outcome from its status and redirect target");
+}
+
 int main(void)
 {
+	test_web_login_outcome();
 	/* an old or backup copy of a table does not stand for the live one */
 	ok(bs_detect_sql_table_is_copy(S("SELECT Account, Email FROM Abook_old")), "Abook_old is a copy");
 	ok(bs_detect_sql_table_is_copy(S("select * from `atmail`.`users_bak`")), "users_bak is a copy");

@@ -25,6 +25,7 @@
 #define BS_HTTP_REF_POOL 2048        /* bytes of all HTML references of one response */
 #define BS_HTTP_REF_MAX 512          /* longer references are skipped */
 #define BS_HTTP_SETCOOKIE_MAX 1024
+#define BS_HTTP_LOCATION_MAX 512   /* a redirect's target, kept to judge a login's outcome */
 #define BS_HTTP_FIELD_NAME_MAX 64    /* form field names kept for login detection */
 #define BS_HTTP_USER_MAX 128
 #define BS_HTTP_HIDDEN_MAX 1024      /* bytes kept of a request hidden in a chunked body (TE.CL) */
@@ -167,9 +168,10 @@ struct bs_http_resp {
 	uint64_t skipped;        /* server bytes skipped before the status line */
 	uint8_t deflate_head[2];
 	size_t deflate_head_len;
-	uint16_t ctype_len, setcookie_len;
+	uint16_t ctype_len, setcookie_len, location_len;
 	char ctype[128];
 	char setcookie[BS_HTTP_SETCOOKIE_MAX];
+	char location[BS_HTTP_LOCATION_MAX];
 	size_t sniff_len;
 	char sniff[BS_HTTP_SNIFF_MAX];
 	size_t nrefs, ref_pool_len;

@@ -133,6 +133,7 @@ static const struct field http_fields[] = {
 	F("status", FK_INT, u.http.status), F("resp_bytes", FK_U64, u.http.resp_bytes),
 	F("resp_body_len", FK_U64, u.http.resp_body_len),
 	F("resp_content_type", FK_STR, u.http.resp_content_type), F("set_cookie", FK_STR, u.http.set_cookie),
+	F("location", FK_STR, u.http.location),
 	F("body_hash", FK_U64, u.http.body_hash),
 	F_LIST("refs", FK_STR_LIST, u.http.refs, u.http.nrefs, BS_HTTP_MAX_REFS),
 	F_LIST("ref_tags", FK_STR_LIST, u.http.ref_tags, u.http.nrefs, BS_HTTP_MAX_REFS),

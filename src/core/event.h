@@ -79,6 +79,7 @@ struct bs_ev_http {
 	uint64_t resp_bytes;   /* body bytes as sent (access log: the bytes field) */
 	uint64_t resp_body_len;/* decoded body length; 0 if unknown */
 	bs_str resp_content_type, set_cookie;
+	bs_str location;       /* a redirect's Location, as sent (captures only) */
 	uint64_t body_hash;    /* 0 if no body or not captured */
 	/* Script, iframe, window.open, meta refresh or location targets found in
 	 * an HTML body: absolute URLs (or host-relative when no scheme). */

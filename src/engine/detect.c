@@ -625,9 +625,35 @@ size_t bs_url_host(bs_str url, char *out, size_t outsize)
 	return o;
 }
 
-bool bs_detect_web_login_success(int status)
+/* A redirect's target that reports a failed login: OWA's reason= with a
+ * code other than 0, or a word of failure in its path or query (Horde's
+ * logout_reason, "?error=1" of many login pages, "login_failed", "denied",
+ * "invalid"); the host of an absolute target is not looked at (a domain
+ * may hold such letters). */
+static bool failure_location(bs_str loc)
 {
-	return status >= 300 && status < 400;
+	loc = nonnull(loc);
+	const char *first_slash = loc.n ? memchr(loc.p, '/', loc.n) : NULL;
+	const char *scheme = first_slash && first_slash > loc.p && first_slash[-1] == ':' &&
+	                     loc.p + loc.n - first_slash > 1 && first_slash[1] == '/' ? first_slash - 1 : NULL;
+	if (scheme) { /* absolute: scheme "://" host, then the path */
+		const char *host = scheme + 3, *slash = memchr(host, '/', (size_t)(loc.p + loc.n - host));
+		loc = slash ? bs_str_make(slash, (size_t)(loc.p + loc.n - slash)) : bs_str_make(loc.p + loc.n, 0);
+	}
+	for (const char *r = loc.p, *end = loc.p + loc.n;
+	     (r = bs_memmem_ci(r, (size_t)(end - r), "reason=", 7)) != NULL; r += 7)
+		if (r + 7 < end && r[7] != '0' && r[7] != '&')
+			return true;
+	static const char *const words[] = { "error", "fail", "denied", "invalid" };
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (bs_memmem_ci(loc.p, loc.n, words[i], strlen(words[i])))
+			return true;
+	return false;
+}
+
+bool bs_detect_web_login_success(int status, bs_str location)
+{
+	return status >= 300 && status < 400 && !failure_location(location);
 }
 
 static bool under_web_root(bs_str p)

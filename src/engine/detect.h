@@ -39,8 +39,10 @@ bs_str bs_uri_path(bs_str uri);
 
 /* A login form posted to a web server succeeded: webmail answers a good
  * login with a redirect (3xx) to the mailbox, a bad one with the form again
- * (2xx) or an error. */
-bool bs_detect_web_login_success(int status);
+ * (2xx) or an error, or with a redirect back to the login page that says
+ * why (OWA's "logon.aspx?...&reason=2", "?error=...", "login_failed"):
+ * location, the redirect's Location when known (captures), tells those. */
+bool bs_detect_web_login_success(int status, bs_str location);
 
 /* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
  * equality against a literal), i.e. a bulk read. */
