@@ -154,6 +154,52 @@ put('proto', bytes([P['pop3']]) + script([(1, b'+OK\r\n'), (0, b'USER bob\r\n'),
 put('proto', bytes([P['ftp']]) + script([(1, b'220 ftp\r\n'), (0, b'USER bob\r\n'), (1, b'331 pw\r\n'), (0, b'PASS x\r\n'),
                                   (1, b'230 ok\r\n'), (0, b'PASV\r\n'), (1, b'227 Entering (10,0,0,1,4,1)\r\n'),
                                   (0, b'STOR shell.php\r\n'), (1, b'150 ok\r\n226 done\r\n')]))
+# every stream case (tests/cases, "proto NAME" over TCP): its client and
+# server bytes as a script of its module, so what a case was written for
+# (a JSON login, a smuggled request, SMTP pipelining ...) is a seed too
+def case_bytes(text):
+    """A case's data text with caserun's escapes (\\r \\n \\t \\\\ \\xHH)."""
+    out, i = bytearray(), 0
+    while i < len(text):
+        c = text[i:i + 1]
+        if c == b'\\' and i + 1 < len(text):
+            e = text[i + 1:i + 2]
+            if e == b'x' and i + 3 < len(text):
+                out.append(int(text[i + 2:i + 4], 16))
+                i += 4
+                continue
+            out += {b'r': b'\r', b'n': b'\n', b't': b'\t'}.get(e, e)
+            i += 2
+            continue
+        out += c
+        i += 1
+    return bytes(out)
+
+
+for p in sorted(glob.glob(os.path.join(src, 'tests', 'cases', '*', '*.in'))):
+    module, payloads = None, []
+    for line in open(p, 'rb').read().split(b'\n'):
+        words = line.split()
+        if line.startswith(b'proto ') and len(words) >= 2:
+            name = words[1].decode('ascii', 'replace')
+            module = P.get(name + '_tcp' if len(words) > 2 and words[2] == b'tcp' and name + '_tcp' in P else name)
+            continue
+        if len(line) < 2 or line[:1] not in (b'C', b'S') or line[1:2] not in (b':', b'-', b'='):
+            continue
+        d = 0 if line[:1] == b'C' else 1
+        body = line[3:] if len(line) > 2 else b''
+        try:
+            data = bytes.fromhex(body.decode('ascii')) if line[1:2] == b'=' else case_bytes(body)
+        except ValueError:
+            continue
+        if line[1:2] == b':':
+            data += b'\r\n'
+        if payloads and payloads[-1][0] == d:
+            payloads[-1] = (d, payloads[-1][1] + data)
+        else:
+            payloads.append((d, data))
+    if module is not None and payloads:
+        put('proto', bytes([module]) + script(payloads))
 put('proto', bytes([P['dns_tcp']]) + script([(0, b'\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01')]))
 
 # compressed files for fuzz_decode, whole (no mode byte): each compression

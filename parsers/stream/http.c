@@ -120,6 +120,7 @@ static void set_req_fields(struct bs_ev_http *e, const struct bs_http_req *r)
 	e->req_body_len = r->body_len;
 	e->login_user = bs_str_make(r->user, r->user_len);
 	e->password_in_clear = r->password_in_clear;
+	e->login_json = r->login_json;
 	e->upload_filename = bs_str_make(r->upload, r->upload_len);
 	e->anomalies = r->anomalies;
 	e->skipped = r->skipped;
@@ -703,6 +704,30 @@ static void multipart_feed(struct bs_http *p, struct bs_proto_ctx *c, struct sca
 
 /* ------------------------------------------------------------------ request */
 
+/* A string member of a JSON request body: a login's user, password or
+ * domain by the member's name, as a form field's (SOGo posts userName and
+ * password, Tine 2.0 params.username and params.password). */
+static void json_member(void *ctx, const char *name, size_t name_len, bool name_long, const char *value,
+                        size_t value_len, bool value_long)
+{
+	struct bs_http *p = ctx;
+	struct bs_http_reqbody *rb = &p->rb;
+	enum field_kind kind = name_long ? FIELD_OTHER : field_kind(name, name_len);
+	if (kind == FIELD_USER && value_len && !rb->have_user) {
+		size_t k = value_len < sizeof p->cur.user ? value_len : sizeof p->cur.user;
+		memcpy(p->cur.user, value, k);
+		p->cur.user_len = (uint16_t)k;
+		rb->have_user = true;
+		if (value_long || k < value_len)
+			p->count.field_truncated++;
+	} else if (kind == FIELD_PASSWORD && value_len) {
+		rb->have_password = true;
+	} else if (kind == FIELD_DOMAIN && value_len && !rb->domain_len && value_len <= sizeof rb->domain) {
+		memcpy(rb->domain, value, value_len);
+		rb->domain_len = value_len;
+	}
+}
+
 static void request_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8_t *b, size_t n)
 {
 	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_REQ_BODY, p->cur.txn_id, false };
@@ -713,6 +738,10 @@ static void request_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8_
 		break;
 	case BS_HTTP_FORM_MULTIPART:
 		multipart_feed(p, c, &sc, (const char *)b, n);
+		break;
+	case BS_HTTP_FORM_JSON:
+		bs_jsonkv_feed(&p->rb.json, (const char *)b, n, json_member, p);
+		bs_window_feed(&p->rb.win, (const char *)b, n, req_window_cb, &sc);
 		break;
 	default:
 		bs_window_feed(&p->rb.win, (const char *)b, n, req_window_cb, &sc);
@@ -731,6 +760,7 @@ static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
 	bs_window_end(&rb->win, req_window_cb, &sc);
 	if (rb->have_user && rb->have_password) {
 		p->cur.password_in_clear = true;
+		p->cur.login_json = rb->form == BS_HTTP_FORM_JSON;
 		p->count.logins++;
 		/* @Mail posts "username" and "pop3host" separately */
 		if (rb->domain_len && !memchr(p->cur.user, '@', p->cur.user_len) &&
@@ -1465,6 +1495,16 @@ static enum header_field header_field(bs_str name)
 	return HDR_OTHER;
 }
 
+/* application/json, text/json, or a type of the +json suffix
+ * (application/vnd.api+json): the media type, before any parameter. */
+static bool is_json_type(bs_str v)
+{
+	const char *semi = memchr(v.p, ';', v.n);
+	bs_str t = trim(v.p, semi ? (size_t)(semi - v.p) : v.n);
+	return bs_str_ieq(t, "application/json") || bs_str_ieq(t, "text/json") ||
+	       (t.n > 5 && bs_mem_ieq_lower(t.p + t.n - 5, "+json", 5));
+}
+
 static void request_header(struct bs_http *p, enum header_field h, bs_str v)
 {
 	struct bs_http_req *r = &p->cur;
@@ -1481,6 +1521,9 @@ static void request_header(struct bs_http *p, enum header_field h, bs_str v)
 		put_capped(r->ctype, sizeof r->ctype, &r->ctype_len, v, tr);
 		if (bs_str_istarts(v, "application/x-www-form-urlencoded")) {
 			p->rb.form = BS_HTTP_FORM_URLENCODED;
+		} else if (is_json_type(v)) {
+			p->rb.form = BS_HTTP_FORM_JSON;
+			bs_jsonkv_init(&p->rb.json);
 		} else if (bs_str_istarts(v, "multipart/form-data")) {
 			bs_str b = header_param(v, "boundary");
 			if (b.n && b.n <= 70) {

@@ -12,6 +12,7 @@
 #ifndef BS_HTTP_H
 #define BS_HTTP_H
 
+#include "parsers/stream/jsonkv.h"
 #include "parsers/stream/proto.h"
 #include "src/core/addrscan.h"
 
@@ -61,7 +62,7 @@ enum bs_http_state {
 };
 
 enum bs_http_coding { BS_HTTP_CODING_NONE = 0, BS_HTTP_CODING_GZIP, BS_HTTP_CODING_DEFLATE };
-enum bs_http_form { BS_HTTP_FORM_NONE = 0, BS_HTTP_FORM_URLENCODED, BS_HTTP_FORM_MULTIPART };
+enum bs_http_form { BS_HTTP_FORM_NONE = 0, BS_HTTP_FORM_URLENCODED, BS_HTTP_FORM_MULTIPART, BS_HTTP_FORM_JSON };
 
 /* bs_http_init() does not zero the buffers whose used part a length gives:
  * bs_http_dir.line and what follows it, bs_http_req from method on,
@@ -77,6 +78,7 @@ struct bs_http_req {
 	uint64_t pktno;
 	uint64_t body_len;
 	bool head, connect, lost, password_in_clear;
+	bool login_json;         /* the login came as JSON (its success is told otherwise) */
 	bool http09;             /* no version: the answer may have no status line */
 	uint32_t anomalies;      /* enum bs_http_anomaly */
 	uint64_t skipped;        /* client bytes skipped before the request line */
@@ -204,6 +206,7 @@ struct bs_http_reqbody {
 	char part_name[BS_HTTP_FIELD_NAME_MAX];
 	char part_file[256];
 	struct bs_scan_window win;   /* decoded body: addresses */
+	struct bs_jsonkv json;       /* BS_HTTP_FORM_JSON: its members (set up by its Content-Type) */
 };
 
 struct bs_http {

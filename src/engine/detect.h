@@ -41,8 +41,11 @@ bs_str bs_uri_path(bs_str uri);
  * login with a redirect (3xx) to the mailbox, a bad one with the form again
  * (2xx) or an error, or with a redirect back to the login page that says
  * why (OWA's "logon.aspx?...&reason=2", "?error=...", "login_failed"):
- * location, the redirect's Location when known (captures), tells those. */
-bool bs_detect_web_login_success(int status, bs_str location);
+ * location, the redirect's Location when known (captures), tells those. A
+ * login posted as JSON (json: SOGo, Tine 2.0) is answered by a script, not
+ * a page: a good one with 2xx and the session cookie it sets (set_cookie
+ * not empty), a bad one with 4xx (SOGo's 403) or no cookie. */
+bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie);
 
 /* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
  * equality against a literal), i.e. a bulk read. */
