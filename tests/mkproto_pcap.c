@@ -12,6 +12,8 @@
  *                                 left idle at the end, datagrams and
  *                                 fragments whose times jump back and forth,
  *                                 non-IP frames
+ *   mkproto_pcap write-encrypted OUT.pcap   two TLS flows, an SSH flow and
+ *                                 a plain HTTP request (hostile.sh)
  *   mkproto_pcap dump FILE        read a capture through the capture engine
  *                                 and the protocol dispatcher, and print the
  *                                 items tshark also prints, one a line:
@@ -929,6 +931,36 @@ static int dump_capture(const char *path)
 	return 0;
 }
 
+/* Encrypted and plain flows (hostile.sh, "encrypted"): two HTTPS
+ * sessions (a TLS ClientHello and ServerHello, then application data), an
+ * SSH session (banners), and one plain HTTP request: 3 of 4 flows are
+ * unreadable. */
+static int write_encrypted(const char *path)
+{
+	if (!dump_open(path, DLT_EN10MB))
+		return 1;
+	static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+	static const uint8_t server_hello[] = { 0x16, 0x03, 0x03, 0x00, 0x05, 0x02, 0x00, 0x00, 0x01, 0x00 };
+	static const uint8_t data[] = { 0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef };
+	struct tcp_session s;
+	for (int i = 0; i < 2; i++) {
+		tcp_open(&s, "192.0.2.120", "198.51.100.80", (uint16_t)(44000 + i), 443);
+		tcp_send(&s, 0, hello, sizeof hello, 1400);
+		tcp_send(&s, 1, server_hello, sizeof server_hello, 1400);
+		tcp_send(&s, 0, data, sizeof data, 1400);
+		tcp_close(&s);
+	}
+	tcp_open(&s, "192.0.2.121", "198.51.100.80", 44100, 22);
+	SEND(&s, 1, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+	SEND(&s, 0, "SSH-2.0-OpenSSH_9.2\r\n");
+	tcp_close(&s);
+	tcp_open(&s, "192.0.2.122", "198.51.100.80", 44200, 80);
+	SEND(&s, 0, "GET / HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");
+	SEND(&s, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tcp_close(&s);
+	return dump_close();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
@@ -937,8 +969,11 @@ int main(int argc, char **argv)
 		return write_link_capture(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "write-split") == 0)
 		return write_split(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "write-encrypted") == 0)
+		return write_encrypted(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dump") == 0)
 		return dump_capture(argv[2]);
-	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | write-link KIND OUT.pcap | write-split DIR | dump FILE\n");
+	fprintf(stderr, "usage: mkproto_pcap write OUT.pcap | write-link KIND OUT.pcap | write-split DIR |"
+	        " write-encrypted OUT.pcap | dump FILE\n");
 	return 2;
 }

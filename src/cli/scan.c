@@ -98,6 +98,14 @@ static void tee_fn(void *ctx, const struct bs_event *ev)
 		bs_diag(t->diag, ev->origin.input, ev->origin.ref, ev->origin.from_capture, "mail",
 		        "%zu recipient(s) of a message not kept", ev->u.mail.rcpts_dropped);
 	}
+	if (ev->type == BS_EV_FLOW) {
+		/* how much of a capture could be read: encrypted flows end
+		 * with the dispatcher's "tls" or "ssh" */
+		struct bs_input_stats *st = &t->rows[ev->origin.input].st;
+		__atomic_fetch_add(&st->flows, 1, __ATOMIC_RELAXED);
+		if (bs_str_ieq(ev->u.flow.app, "tls") || bs_str_ieq(ev->u.flow.app, "ssh"))
+			__atomic_fetch_add(&st->flows_encrypted, 1, __ATOMIC_RELAXED);
+	}
 	bs_agg_sink(t->agg, ev);
 	if (t->spill)
 		bs_spill_event(t->spill, ev);

@@ -81,6 +81,15 @@ void bs_results_evictions(const struct bs_results *r, uint64_t *evicted, uint64_
 	}
 }
 
+void bs_results_flows(const struct bs_results *r, uint64_t *flows, uint64_t *encrypted)
+{
+	*flows = *encrypted = 0;
+	for (size_t i = 0; i < r->ninputs; i++) {
+		*flows += r->inputs[i].st.flows;
+		*encrypted += r->inputs[i].st.flows_encrypted;
+	}
+}
+
 void bs_results_free(struct bs_results *r)
 {
 	if (!r)

@@ -128,6 +128,8 @@ struct bs_results {
 /* Flows of the captures closed before their end (flow-table or memory cap),
  * and of those by the memory cap (--memcap), summed over the inputs. */
 void bs_results_evictions(const struct bs_results *r, uint64_t *evicted, uint64_t *by_memcap);
+/* The capture flows of all inputs, and of those the encrypted ones. */
+void bs_results_flows(const struct bs_results *r, uint64_t *flows, uint64_t *encrypted);
 
 /* Frees every string and array and the struct itself; NULL is fine. */
 void bs_results_free(struct bs_results *r);

@@ -16,7 +16,7 @@
 /* 2: join keys are a table of typed records (format 1 spelled them as
  * strings "\001T:input:id" in the string table). 3: the scripts table
  * (a client's successful requests to a script path). */
-#define STATE_VERSION 4u
+#define STATE_VERSION 5u
 
 struct wbuf {
 	FILE *f;

@@ -671,6 +671,11 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 	if (rcpts_dropped)
 		fprintf(out, "recipients not kept: %" PRIu64 " (not an address, or beyond a parser's bound; see --debug)\n",
 		        rcpts_dropped);
+	uint64_t flows, encrypted;
+	bs_results_flows(r, &flows, &encrypted);
+	if (encrypted)
+		fprintf(out, "capture flows encrypted: %" PRIu64 " of %" PRIu64 " (TLS or SSH: what they carried cannot be"
+		        " read; the servers' logs are the evidence for it)\n", encrypted, flows);
 	fprintf(out, "results: ");
 	put_safe(out, dir);
 	fprintf(out, "/{servers.csv,exposed_addresses.csv,timeline.csv,input_stats.csv,report.html}\n");

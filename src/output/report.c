@@ -583,6 +583,14 @@ static void inputs(FILE *f, const struct bs_results *r)
 		fprintf(f, "<p class=\"r-medium\">Capture flows evicted before their end: %" PRIu64 " (%" PRIu64
 		        " by the memory cap, <code>--memcap</code>); each was closed and what its parsers held is"
 		        " reported (timeline end reason <q>evicted</q>).</p>\n", evicted, by_memcap);
+	uint64_t flows, encrypted;
+	bs_results_flows(r, &flows, &encrypted);
+	if (encrypted)
+		fprintf(f, "<p class=\"r-medium\">Capture flows encrypted (TLS or SSH): %" PRIu64 " of %" PRIu64
+		        " (%.0f %%). What they carried (web logins, pages, uploads, mail) cannot be read from the captures:"
+		        " for those servers the access and mail logs are the evidence, and a capture taken behind the"
+		        " TLS terminator (or decrypted) shows more.</p>\n",
+		        encrypted, flows, 100.0 * (double)encrypted / (double)(flows ? flows : 1));
 	if (rcpts_dropped)
 		fprintf(f, "<p class=\"r-medium\">%" PRIu64 " recipient(s) of messages were not kept by the parsers "
 		        "(not an address, or beyond a bound): see <span class=\"mono\">--debug</span></p>\n",
