@@ -115,6 +115,21 @@ run_scenario roundcube-logs app-mta '^servers.csv readable|^server wm[0-9] (is i
 # capture. Every check required, with and without the inventory.
 run_scenario owa-logs fleet ""
 run_scenario owa-logs discovered ""
+# A fleet whose users log in by bare names (bare-logins: the reference
+# incident with every login name the address's local part: Dovecot's
+# user=<alice>, IMAP LOGIN alice, sasl_username=alice). With the one
+# --local-domain they are that domain's addresses: every check, with and
+# without the inventory; and from the logs alone the exposure is the
+# reference's byte for byte (before: no login, no credential at risk, no
+# received_from from the logs), the summary says what was done.
+run_scenario bare-logins fleet ""
+run_scenario bare-logins discovered ""
+run_scenario reference logs-only '^servers.csv readable|^server wm[0-9] (is in|verdict)'
+run_scenario bare-logins logs-only '^servers.csv readable|^server wm[0-9] (is in|verdict)'
+check "bare-logins from the logs: the exposure of the reference's logs" \
+	cmp "$work/reference/out-logs-only/exposed_addresses.csv" "$work/bare-logins/out-logs-only/exposed_addresses.csv"
+check "bare-logins: the summary names the domain given" \
+	grep -q "^logins by bare user names: [0-9]*, taken as NAME@example.net" "$work/bare-logins.logs-only.run.log"
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

@@ -436,6 +436,54 @@ static void test_fold_ties_by_text(void)
 		bs_agg_free(part[w]);
 }
 
+/* Logins by bare names: kept aside as names, counted, and given the one
+ * domain by bs_agg_complete_logins, folded into the address's own logins;
+ * a web session set at a bare login belongs to the address; what is no
+ * name (spaces, an address that failed) stays out. */
+static void test_bare_logins(void)
+{
+	for (int with_domain = 0; with_domain < 2; with_domain++) {
+		A = bs_agg_new();
+		imap_login(T(3, 9, 0, 0), "10.0.1.11", "Alice");
+		imap_login(T(3, 9, 5, 0), "10.0.1.12", "EXAMPLE\\alice");  /* OWA's NetBIOS form */
+		imap_login(T(3, 9, 9, 0), "10.0.1.11", "alice@example.net"); /* the address itself */
+		imap_login(T(3, 9, 10, 0), "10.0.1.11", "bob");
+		imap_login(T(3, 9, 11, 0), "10.0.1.11", "not a name");
+		imap_login(T(3, 9, 12, 0), "10.0.1.11", "bad@");
+		http(T(3, 10, 0, 0), "198.18.0.9", "10.0.1.13", "POST", "/login.php", 302, "carol", "sid=77", NULL, NULL,
+		     false, 901);
+		size_t n = bs_agg_complete_logins(A, with_domain ? "example.net" : NULL);
+		is_int(n, 3, "bare logins (%s): three distinct names (alice, bob, carol)", with_domain ? "a domain" : "none");
+		uint32_t alice = bs_strtab_find(&A->str, "alice@example.net", 17);
+		uint32_t bob = bs_strtab_find(&A->str, "bob@example.net", 15);
+		uint64_t alice_logins = 0, bob_logins = 0, others = 0;
+		for (size_t i = 0; i < A->ev.n; i++) {
+			const struct bs_evidence *e = &A->ev.v[i];
+			if (e->kind != EK_LOGIN)
+				continue;
+			if (e->addr == alice)
+				alice_logins += e->count;
+			else if (e->addr == bob)
+				bob_logins += e->count;
+			else
+				others++;
+		}
+		const struct bs_sessrec *se = bs_agg_find_sess(A, bs_strtab_find(&A->str, "sid=77", 6));
+		const char *owner = se ? bs_strtab_get(&A->str, se->user) : "(none)";
+		if (with_domain) {
+			is_int(alice_logins, 3, "bare logins: Alice and EXAMPLE\\alice are alice@example.net's logins");
+			is_int(bob_logins, 1, "bare logins: bob is bob@example.net");
+			is_int(others, 1, "bare logins: and carol's web login; nothing else");
+			is_str(owner, "carol@example.net", "bare logins: carol's web session is her address's");
+		} else {
+			is_int(alice_logins, 1, "no domain: only the address's own login");
+			is_int(bob_logins + others, 0, "no domain: no bare name becomes an address");
+			is_str(owner, "carol", "no domain: the session stays the name's (nobody's address)");
+		}
+		bs_agg_free(A);
+	}
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -454,6 +502,7 @@ int main(void)
 	test_host_ip_text();
 	test_addr_lookaside();
 	test_fold_ties_by_text();
+	test_bare_logins();
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

@@ -108,27 +108,31 @@ struct scenario {
 	bool variety;
 	bool roundcube;       /* the webmail hosts keep Roundcube's own logs */
 	bool owa;             /* the webmail hosts are Exchange Client Access servers */
+	bool bare;            /* users log in by bare names (the local part), as on a
+	                       * fleet whose IMAP store knows system or LDAP users */
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false },
-	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false, false },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false, false },
-	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false, false },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false },
-	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false },
-	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false },
-	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false },
-	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false },
-	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false },
-	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false },
-	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false },
-	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true, false },
-	{ "owa-logs", true, false, true, false, 2007, 5, 4, V_NONE, false, false, true },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false, false, false },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false, false },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false, false },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false, false },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false, false },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false, false },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false },
+	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false },
+	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false },
+	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false, false },
+	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true, false, false },
+	{ "owa-logs", true, false, true, false, 2007, 5, 4, V_NONE, false, false, true, false },
+	{ "bare-logins", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, true },
 };
 #define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
-	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs, owa-logs"
+	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs, owa-logs, " \
+	"bare-logins"
 
 /* A_SHELL param of the new scenarios: how the command travels, which shell,
  * and 404 once the file is gone. 0: the reference GET to the first shell. */
@@ -830,6 +834,12 @@ int gen_run(const struct gen_opts *o)
 		return 2;
 	}
 	world_build(o->seed, o->users, o->scale);
+	if (sc->bare) /* no draw: the world and every draw after stay the reference's */
+		for (int i = 0; i < W.nusers; i++) {
+			char *at = strchr(W.users[i].login_name, '@');
+			if (at)
+				*at = 0;
+		}
 	W.variant = sc->v;
 	W.odb = sc->v == V_OPENED || sc->v == V_OPENED_CUT || sc->v == V_POST_SHELL || sc->v == V_ROLE_SPAM;
 	W.onset_first = TIME_NEVER;

@@ -285,7 +285,13 @@ static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, 
                   const char *outdir, struct bs_geoip *geo, struct bs_spill *spill)
 {
 	char err[BS_ERRBUF_SIZE];
+	/* a fleet that serves one domain: its bare login names are addresses
+	 * of it (with several, or none given, nobody can tell which) */
+	const char *domain = c->cfg.nlocal == 1 ? c->cfg.local_domains[0] : NULL;
+	size_t bare = bs_agg_complete_logins(agg, domain);
 	struct bs_results *res = bs_correlate(agg, &c->cfg, rows, nrows);
+	res->bare_logins = bare;
+	snprintf(res->bare_domain, sizeof res->bare_domain, "%s", bare && domain ? domain : "");
 	res->timeline_all = spill;
 	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {
 		fprintf(stderr, "breachscope: %s\n", err);

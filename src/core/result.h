@@ -120,6 +120,11 @@ struct bs_results {
 	 * whole, and cut (rows lost to a capture gap or end) */
 	char tables_whole[256], tables_cut[256];
 	bs_time data_start, data_end;
+	/* logins by bare user names (no domain): how many distinct names, and
+	 * the domain they were given (the only --local-domain), or "" when
+	 * none could be: then they stand for no address */
+	uint64_t bare_logins;
+	char bare_domain[256];
 	/* --timeline all: every event, merged into timeline.csv by the writer
 	 * (read once; owned and freed by the caller, not by bs_results_free). */
 	struct bs_spill *timeline_all;

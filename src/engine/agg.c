@@ -162,6 +162,31 @@ static uint32_t event_addr_id_once(struct bs_agg *a, const struct bs_ev_addr *ad
 	return *addr;
 }
 
+/* The id of a login's user: its address's, or for a bare name (no domain;
+ * after a NetBIOS "DOMAIN\" prefix, as OWA's) the name's as a local part
+ * (lower-cased, by the address rules), *bare set; UINT32_MAX when neither. */
+static uint32_t login_user_id(struct bs_agg *a, bs_str s, bool *bare)
+{
+	*bare = false;
+	uint32_t id = addr_id(a, s);
+	if (id != UINT32_MAX || !s.n || s.n > 64 || memchr(s.p, '@', s.n))
+		return id;
+	const char *slash = memrchr(s.p, '\\', s.n);
+	if (slash)
+		s = bs_str_make(slash + 1, (size_t)(s.p + s.n - slash - 1));
+	char probe[64 + sizeof "@bare.invalid"], out[BS_ADDR_MAX + 1];
+	if (!s.n)
+		return UINT32_MAX;
+	memcpy(probe, s.p, s.n);
+	memcpy(probe + s.n, "@bare.invalid", sizeof "@bare.invalid" - 1);
+	int n = bs_addr_normalize(probe, s.n + sizeof "@bare.invalid" - 1, out);
+	const char *at = n > 0 ? memchr(out, '@', (size_t)n) : NULL;
+	if (!at || at == out)
+		return UINT32_MAX;
+	*bare = true;
+	return bs_strtab_intern(&a->str, out, (size_t)(at - out));
+}
+
 static int64_t day_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 86400; }
 static int64_t hour_of(bs_time t) { return t == BS_TIME_NONE ? 0 : (t / BS_USEC) / 3600; }
 
@@ -313,10 +338,11 @@ static void record_script_use(struct bs_agg *a, const struct bs_event *e, uint32
 static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_t host)
 {
 	const struct bs_ev_http *h = &e->u.http;
-	uint32_t user = addr_id(a, h->login_user);
+	bool bare;
+	uint32_t user = login_user_id(a, h->login_user, &bare);
 	bool success = bs_detect_web_login_success(h->status, h->location, h->login_json, h->set_cookie);
 	if (success && user != UINT32_MAX) {
-		add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
+		add_evidence(a, e, user, bare ? EK_LOGIN_BARE : EK_LOGIN, host, (uint32_t)day_of(e->ts));
 		count_hour(a, host, e->ts, 0, 0, 1, 0);
 		bs_str sc[1];
 		if (h->set_cookie.n && cookie_pairs(h->set_cookie, sc, 1)) {
@@ -435,8 +461,9 @@ static void on_auth(struct bs_agg *a, const struct bs_event *e)
 		host = bs_agg_host_name(a, e->host); /* a webmail application's own log names its host */
 	touch_host(a, host, e->ts);
 	if (au->success == 1) {
-		uint32_t user = addr_id(a, au->user);
-		add_evidence(a, e, user, EK_LOGIN, host, (uint32_t)day_of(e->ts));
+		bool bare;
+		uint32_t user = login_user_id(a, au->user, &bare);
+		add_evidence(a, e, user, bare ? EK_LOGIN_BARE : EK_LOGIN, host, (uint32_t)day_of(e->ts));
 		count_hour(a, host, e->ts, 1, 0, 1, 0);
 	} else if (au->success == 0) {
 		struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
@@ -814,6 +841,46 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
 }
 
 /* ----------------------------------------------------------- lifecycle */
+
+size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain)
+{
+	/* bare name id -> its address's id, 0 for none (without a domain, or
+	 * when NAME@domain is no address); the map stores value + 1 */
+	struct bs_u64map names;
+	bs_u64map_init(&names);
+	size_t nbare = 0, n = a->ev.n;
+	for (size_t i = 0; i < n; i++) {
+		if (a->ev.v[i].kind != EK_LOGIN_BARE)
+			continue;
+		struct bs_evidence e = a->ev.v[i]; /* a copy: adding may move the table */
+		bool found;
+		uint32_t *slot = bs_u64map_upsert(&names, bs_mix64(e.addr), &found);
+		if (!found) {
+			nbare++;
+			uint32_t full = UINT32_MAX;
+			if (domain) {
+				char addr[BS_ADDR_MAX + 1];
+				int k = snprintf(addr, sizeof addr, "%s@%s", bs_strtab_get(&a->str, e.addr), domain);
+				if (k > 0 && (size_t)k < sizeof addr)
+					full = addr_id_uncached(a, bs_str_make(addr, (size_t)k));
+			}
+			*slot = full == UINT32_MAX ? 1 : full + 1;
+		}
+		if (*slot == 1)
+			continue;
+		e.addr = *slot - 1;
+		e.kind = EK_LOGIN;
+		bs_agg_add_ev(a, &e);
+	}
+	/* web sessions set at a bare name's login belong to its address */
+	for (size_t i = 0; domain && i < a->sess.n; i++) {
+		uint32_t v;
+		if (bs_u64map_get(&names, bs_mix64(a->sess.v[i].user), &v) && v)
+			a->sess.v[i].user = v;
+	}
+	bs_u64map_free(&names);
+	return nbare;
+}
 
 void bs_agg_end_input(struct bs_agg *a)
 {

@@ -25,6 +25,9 @@ enum bs_ek {
 	EK_SPAM,           /* spam received; peer: day number */
 	EK_DB_ROW_SENT,    /* as EK_DB_UNFILTERED, in a row whose direction is "sent" */
 	EK_DB_ROW_RECEIVED,/* as EK_DB_UNFILTERED, in a row whose direction is "received" */
+	EK_LOGIN_BARE,     /* as EK_LOGIN, by a user name without a domain (addr: the name,
+	                    * lower-cased): bs_agg_complete_logins makes it an EK_LOGIN of
+	                    * NAME@DOMAIN; the engine reads no other use of it */
 	EK_COUNT
 };
 

@@ -52,6 +52,14 @@ void bs_agg_end_input(struct bs_agg *a);
 /* Fold src into dst (src is left unchanged). Commutative and associative. */
 void bs_agg_merge(struct bs_agg *dst, const struct bs_agg *src);
 /* Persisting an aggregate for sharded runs: see state.h. */
+/* Logins by bare user names (Dovecot's user=<alice> on a
+ * fleet that serves one domain, OWA's EXAMPLE\alice, a webmail without its
+ * domain field) become logins of NAME@domain (folded into that
+ * address's), and web sessions owned by a bare name that address's. Run
+ * once, on the merged aggregate, before correlating. Returns the number of
+ * distinct bare names. With domain NULL nothing changes: the count only. */
+size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain);
+
 
 /* Correlate. inputs: the input accounting rows (moved into the results). */
 struct bs_results *bs_correlate(const struct bs_agg *a, const struct bs_engine_config *cfg,

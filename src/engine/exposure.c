@@ -280,7 +280,9 @@ static void weigh_trojan_pages(const struct ctx *c, struct addr_acc *acc)
 		    !u32_in(c->srv[s].tamper_refhosts.v, c->srv[s].tamper_refhosts.n, sr->refhost))
 			continue;
 		const struct bs_sessrec *se = bs_agg_find_sess(a, sr->pair);
-		if (!se)
+		/* a session owned by a bare name that bs_agg_complete_logins
+		 * could not give a domain is nobody's address */
+		if (!se || !strchr(S(c, se->user), '@'))
 			continue;
 		struct addr_acc *x = &acc[se->user];
 		struct bs_evidence pseudo = { .first = sr->first, .last = sr->last, .count = 1 };

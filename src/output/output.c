@@ -671,6 +671,14 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 	if (rcpts_dropped)
 		fprintf(out, "recipients not kept: %" PRIu64 " (not an address, or beyond a parser's bound; see --debug)\n",
 		        rcpts_dropped);
+	if (r->bare_logins && r->bare_domain[0]) {
+		fprintf(out, "logins by bare user names: %" PRIu64 ", taken as NAME@", r->bare_logins);
+		put_safe(out, r->bare_domain);
+		fprintf(out, " (the only --local-domain)\n");
+	} else if (r->bare_logins) {
+		fprintf(out, "logins by bare user names: %" PRIu64 ", tied to no address (give --local-domain when the"
+		        " fleet serves one domain)\n", r->bare_logins);
+	}
 	uint64_t flows, encrypted;
 	bs_results_flows(r, &flows, &encrypted);
 	if (encrypted)

@@ -583,6 +583,18 @@ static void inputs(FILE *f, const struct bs_results *r)
 		fprintf(f, "<p class=\"r-medium\">Capture flows evicted before their end: %" PRIu64 " (%" PRIu64
 		        " by the memory cap, <code>--memcap</code>); each was closed and what its parsers held is"
 		        " reported (timeline end reason <q>evicted</q>).</p>\n", evicted, by_memcap);
+	if (r->bare_logins) {
+		fprintf(f, "<p class=\"r-medium\">Logins by bare user names (no domain: Dovecot's <code>user=&lt;alice&gt;"
+		        "</code>, OWA's <code>DOMAIN\\alice</code>): %" PRIu64 " name(s), ", r->bare_logins);
+		if (r->bare_domain[0]) {
+			fputs("taken as addresses of <span class=\"mono\">", f);
+			bs_html(f, r->bare_domain);
+			fputs("</span>, the only local domain given.</p>\n", f);
+		} else {
+			fputs("tied to no address: with one <code>--local-domain</code> given they would be its"
+			      " addresses.</p>\n", f);
+		}
+	}
 	uint64_t flows, encrypted;
 	bs_results_flows(r, &flows, &encrypted);
 	if (encrypted)
