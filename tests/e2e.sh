@@ -130,6 +130,14 @@ check "bare-logins from the logs: the exposure of the reference's logs" \
 	cmp "$work/reference/out-logs-only/exposed_addresses.csv" "$work/bare-logins/out-logs-only/exposed_addresses.csv"
 check "bare-logins: the summary names the domain given" \
 	grep -q "^logins by bare user names: [0-9]*, taken as NAME@example.net" "$work/bare-logins.logs-only.run.log"
+# without inventory and without --local-domain: the bare names still count
+# as users for discovering the fleet (before: no server found), and the
+# summary says they are tied to no address
+"$bin" analyze -q -j 2 -o "$work/bare-logins/out-nodomain" "$work/bare-logins/in/logs" >"$work/bare-logins.nodomain.log" 2>&1
+is "bare-logins, no inventory, no domain: the six webmail servers discovered" \
+	"$(tail -n +2 "$work/bare-logins/out-nodomain/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
+check "bare-logins, no domain: the summary says the names are tied to no address" \
+	grep -q "^logins by bare user names: [0-9]*, tied to no address" "$work/bare-logins.nodomain.log"
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

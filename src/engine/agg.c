@@ -879,6 +879,8 @@ size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain)
 			a->sess.v[i].user = v;
 	}
 	bs_u64map_free(&names);
+	if (domain)
+		a->logins_completed = true;
 	return nbare;
 }
 

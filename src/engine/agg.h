@@ -185,6 +185,8 @@ struct bs_agg {
 	struct bs_u64map open_query;     /* query_id -> flags */
 	struct bs_u64map open_txn;       /* txn_id -> 1 if suspect */
 	uint64_t cand_dropped;           /* candidates beyond the cap */
+	bool logins_completed;           /* bs_agg_complete_logins gave the bare names a domain:
+	                                  * their EK_LOGIN twins stand for them */
 	uint64_t events;
 	bs_time first_ts, last_ts;
 	/* lookaside caches of bs_agg_host_ip and bs_agg_host_name: most

@@ -639,7 +639,10 @@ void discover_fleet(struct ctx *c)
 	BS_VEC(struct { uint32_t host; uint64_t n; }) counts = { 0 };
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
-		if (e->kind != EK_LOGIN || !e->host)
+		/* a bare name is a user too (when given a domain, its EK_LOGIN
+		 * twin is counted instead) */
+		bool bare = e->kind == EK_LOGIN_BARE && !a->logins_completed;
+		if ((e->kind != EK_LOGIN && !bare) || !e->host)
 			continue;
 		bool f;
 		uint32_t *slot = bs_u64map_upsert(&users, bs_key2(e->host, e->addr), &f);
