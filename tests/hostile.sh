@@ -293,16 +293,18 @@ is "recipients not kept: no line when none" "$(grep -c '^recipients not kept' "$
 # ------------------------------------------ encrypted flows reach the summary
 # A capture of HTTPS is mostly unreadable: the responder must know how much
 # (what the TLS flows carried is not in the results) and where to look
-# instead. Two TLS flows and an SSH flow of four: a summary line, a paragraph
+# instead. Two TLS flows, an SSH flow, SMTP after STARTTLS and MySQL after
+# its SSL request of seven (a refused STARTTLS and plain HTTP the other
+# two; before, the upgraded flows were not counted): a summary line, a paragraph
 # in the report's input accounting, the same with --jobs 2 (a split link's
 # workers count into the same rows); none for a plain capture.
 "$top_builddir/tests/mkproto_pcap" write-encrypted "$work/encrypted.pcap"
 for j in 1 2; do
 	"$bin" analyze -q -j $j -o "$work/encrypted-j$j.out" "$work/encrypted.pcap" >"$work/encrypted-j$j.stdout" 2>/dev/null
 	is "encrypted flows, -j $j: the summary's line" "$(grep '^capture flows encrypted' "$work/encrypted-j$j.stdout" | cut -d' ' -f1-6)" \
-		"capture flows encrypted: 3 of 4"
+		"capture flows encrypted: 5 of 7"
 	check "encrypted flows, -j $j: the report's input accounting" \
-		grep -q 'Capture flows encrypted (TLS or SSH): 3 of 4 (75 %)' "$work/encrypted-j$j.out/report.html"
+		grep -q 'Capture flows encrypted (TLS or SSH, from the start or after STARTTLS): 5 of 7 (71 %)' "$work/encrypted-j$j.out/report.html"
 done
 "$top_builddir/tests/mkproto_pcap" write "$work/plain-protocols.pcap"
 "$bin" analyze -q -o "$work/plain-protocols.out" "$work/plain-protocols.pcap" >"$work/plain-protocols.stdout" 2>/dev/null

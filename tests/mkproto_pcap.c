@@ -933,8 +933,9 @@ static int dump_capture(const char *path)
 
 /* Encrypted and plain flows (hostile.sh, "encrypted"): two HTTPS
  * sessions (a TLS ClientHello and ServerHello, then application data), an
- * SSH session (banners), and one plain HTTP request: 3 of 4 flows are
- * unreadable. */
+ * SSH session (banners), SMTP turned to TLS by STARTTLS, a MySQL client's
+ * SSL request, an SMTP session whose STARTTLS is refused, and one plain
+ * HTTP request: 5 of 7 flows are unreadable. */
 static int write_encrypted(const char *path)
 {
 	if (!dump_open(path, DLT_EN10MB))
@@ -953,6 +954,34 @@ static int write_encrypted(const char *path)
 	tcp_open(&s, "192.0.2.121", "198.51.100.80", 44100, 22);
 	SEND(&s, 1, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
 	SEND(&s, 0, "SSH-2.0-OpenSSH_9.2\r\n");
+	tcp_close(&s);
+	tcp_open(&s, "192.0.2.123", "198.51.100.25", 44300, 25);
+	SEND(&s, 1, "220 mx.example.net ESMTP Postfix\r\n");
+	SEND(&s, 0, "EHLO client.example\r\n");
+	SEND(&s, 1, "250-mx.example.net\r\n250 STARTTLS\r\n");
+	SEND(&s, 0, "STARTTLS\r\n");
+	SEND(&s, 1, "220 2.0.0 Ready to start TLS\r\n");
+	tcp_send(&s, 0, hello, sizeof hello, 1400);
+	tcp_close(&s);
+	tcp_open(&s, "192.0.2.124", "198.51.100.25", 44301, 25);
+	SEND(&s, 1, "220 mx.example.net ESMTP Postfix\r\n");
+	SEND(&s, 0, "EHLO client.example\r\n");
+	SEND(&s, 1, "250 mx.example.net\r\n");
+	SEND(&s, 0, "STARTTLS\r\n");
+	SEND(&s, 1, "454 4.7.0 TLS not available\r\n");
+	SEND(&s, 0, "QUIT\r\n");
+	tcp_close(&s);
+	tcp_open(&s, "10.0.1.13", "10.0.2.10", 44400, 3306);
+	p_start(); /* the greeting, then a 32-byte SSL request (CLIENT_SSL): TLS follows */
+	p_u8(10); p_zstr("8.0.36"); p_le32(42); p_mem("abcdefgh\0", 9);
+	p_le16(0xffff); p_u8(255); p_le16(2); p_le16(0x080f); p_u8(21);
+	p_mem("\0\0\0\0\0\0\0\0\0\0", 10); p_mem("ijklmnopqrst\0", 13); p_zstr("caching_sha2_password");
+	p_send(&s, 1, 0, 1400);
+	p_start();
+	p_le32(MYSQL8_CAPS | 0x800u); p_le32(1 << 24); p_u8(255);
+	for (int i = 0; i < 23; i++) p_u8(0);
+	p_send(&s, 0, 1, 1400);
+	tcp_send(&s, 0, hello, sizeof hello, 1400);
 	tcp_close(&s);
 	tcp_open(&s, "192.0.2.122", "198.51.100.80", 44200, 80);
 	SEND(&s, 0, "GET / HTTP/1.1\r\nHost: webmail.example.net\r\n\r\n");

@@ -286,6 +286,7 @@ static void emit_flow_record(struct bs_capture *c, const struct flow *f, enum bs
 	r->end = why;
 	r->overlap_conflicts = (uint64_t)f->dir[0].overlap_conflicts + f->dir[1].overlap_conflicts;
 	r->app = f->pub.app ? bs_str_make(f->pub.app, strlen(f->pub.app)) : BS_STR_LIT("");
+	r->encrypted = f->pub.encrypted;
 	bs_emit(&c->sink, &ev);
 }
 

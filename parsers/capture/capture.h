@@ -31,6 +31,7 @@ struct bs_cflow {
 	bs_time first, last;
 	uint64_t pkts[2], bytes[2]; /* payload bytes delivered per direction */
 	const char *app;       /* set by the consumer ("http", ...); static string */
+	bool encrypted;        /* set by the consumer: TLS or SSH from the start, or turned to TLS */
 	void *user;            /* consumer state */
 	size_t user_bytes;     /* bytes the consumer holds for this flow, kept current by it
 	                        * (read after each callback): charged against the memory cap */

@@ -299,8 +299,11 @@ bool bs_ftp_sniff(int dir, const uint8_t *p, size_t n)
 
 BS_PROTO_ADAPTERS(ftp)
 
+static bool def_encrypted(const void *state) { return bs_lineproto_encrypted(&((const struct bs_ftp *)state)->lp); }
+
 const struct bs_proto_def bs_proto_ftp = {
 	.name = "ftp", .ports = { 21, 0 }, .sniff = bs_ftp_sniff, .state_size = sizeof(struct bs_ftp),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = false,
+	.encrypted = def_encrypted,
 };

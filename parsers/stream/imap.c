@@ -253,8 +253,11 @@ bool bs_imap_sniff(int dir, const uint8_t *p, size_t n)
 
 BS_PROTO_ADAPTERS(imap)
 
+static bool def_encrypted(const void *state) { return bs_lineproto_encrypted(&((const struct bs_imap *)state)->lp); }
+
 const struct bs_proto_def bs_proto_imap = {
 	.name = "imap", .ports = { 143, 0 }, .sniff = bs_imap_sniff, .state_size = sizeof(struct bs_imap),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = false,
+	.encrypted = def_encrypted,
 };

@@ -187,6 +187,8 @@ struct bs_cmd *bs_lineproto_answered(struct bs_lineproto *lp);
 /* STARTTLS (STLS, AUTH TLS) sent; then the server's answer to it. */
 void bs_lineproto_starttls(struct bs_lineproto *lp);
 void bs_lineproto_starttls_reply(struct bs_lineproto *lp, bool accepted);
+/* The server accepted STARTTLS: the rest of the flow is encrypted. */
+static inline bool bs_lineproto_encrypted(const struct bs_lineproto *lp) { return lp->tls == BS_LINEPROTO_OPAQUE; }
 
 /* The same for the flow's protocol, counted in lp->logins. */
 void bs_lineproto_emit_auth(struct bs_lineproto *lp, const struct bs_proto_ctx *c, bs_str user, bs_str method,

@@ -1320,8 +1320,11 @@ bool bs_mysql_sniff(int dir, const uint8_t *p, size_t n)
 
 BS_PROTO_ADAPTERS(mysql)
 
+static bool def_encrypted(const void *state) { return ((const struct bs_mysql *)state)->phase == BS_MYSQL_P_OPAQUE; }
+
 const struct bs_proto_def bs_proto_mysql = {
 	.name = "mysql", .ports = { 3306, 0 }, .sniff = bs_mysql_sniff, .state_size = sizeof(struct bs_mysql),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = false,
+	.encrypted = def_encrypted,
 };

@@ -164,8 +164,11 @@ bool bs_pop3_sniff(int dir, const uint8_t *p, size_t n)
 
 BS_PROTO_ADAPTERS(pop3)
 
+static bool def_encrypted(const void *state) { return bs_lineproto_encrypted(&((const struct bs_pop3 *)state)->lp); }
+
 const struct bs_proto_def bs_proto_pop3 = {
 	.name = "pop3", .ports = { 110, 0 }, .sniff = bs_pop3_sniff, .state_size = sizeof(struct bs_pop3),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.udp = false,
+	.encrypted = def_encrypted,
 };

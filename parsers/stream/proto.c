@@ -454,6 +454,7 @@ static void sniff_data(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 	if (opaque) {
 		df->kind = K_OPAQUE;
 		f->app = opaque;
+		f->encrypted = true;
 		d->count.opaque++;
 		return;
 	}
@@ -657,8 +658,12 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	switch (df->kind) {
 	case K_PROTO:
 		df->pc.ts = ts;
-		if (df->state) /* a flow that never carried a byte has nothing to flush */
-			bs_stream_protocols[df->proto]->end(df->state, &df->pc);
+		if (df->state) { /* a flow that never carried a byte has nothing to flush */
+			const struct bs_proto_def *def = bs_stream_protocols[df->proto];
+			def->end(df->state, &df->pc);
+			if (def->encrypted && def->encrypted(df->state))
+				f->encrypted = true;
+		}
 		break;
 	case K_FTPDATA:
 	case K_UNKNOWN:

@@ -84,6 +84,10 @@ struct bs_proto_def {
 	/* Bytes the state holds on the heap beyond state_size (a store that
 	 * grows with the flow), charged to the flow's memory; NULL: none. */
 	size_t (*held_bytes)(const void *state);
+	/* Whether the flow turned to TLS (STARTTLS accepted, a MySQL SSL
+	 * request): what follows cannot be read. Asked at the flow's end, so
+	 * that its record says so; NULL: never. */
+	bool (*encrypted)(const void *state);
 	/* Datagrams (DNS over UDP): feed() gets one whole datagram, and one state
 	 * serves every datagram of an input. Never chosen for a TCP flow. */
 	bool udp;

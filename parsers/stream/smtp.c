@@ -523,8 +523,11 @@ BS_PROTO_ADAPTERS(smtp)
 
 static size_t def_held_bytes(const void *state) { return bs_smtp_held_bytes(state); }
 
+static bool def_encrypted(const void *state) { return bs_lineproto_encrypted(&((const struct bs_smtp *)state)->lp); }
+
 const struct bs_proto_def bs_proto_smtp = {
 	.name = "smtp", .ports = { 25, 587, 0 }, .sniff = bs_smtp_sniff, .state_size = sizeof(struct bs_smtp),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
 	.held_bytes = def_held_bytes, .udp = false,
+	.encrypted = def_encrypted,
 };

@@ -99,11 +99,10 @@ static void tee_fn(void *ctx, const struct bs_event *ev)
 		        "%zu recipient(s) of a message not kept", ev->u.mail.rcpts_dropped);
 	}
 	if (ev->type == BS_EV_FLOW) {
-		/* how much of a capture could be read: encrypted flows end
-		 * with the dispatcher's "tls" or "ssh" */
+		/* how much of a capture could be read */
 		struct bs_input_stats *st = &t->rows[ev->origin.input].st;
 		__atomic_fetch_add(&st->flows, 1, __ATOMIC_RELAXED);
-		if (bs_str_ieq(ev->u.flow.app, "tls") || bs_str_ieq(ev->u.flow.app, "ssh"))
+		if (ev->u.flow.encrypted)
 			__atomic_fetch_add(&st->flows_encrypted, 1, __ATOMIC_RELAXED);
 	}
 	bs_agg_sink(t->agg, ev);

@@ -204,6 +204,7 @@ static const struct field flow_fields[] = {
 	F("pkts_fwd", FK_U64, u.flow.pkts_fwd), F("pkts_rev", FK_U64, u.flow.pkts_rev),
 	F("bytes_fwd", FK_U64, u.flow.bytes_fwd), F("bytes_rev", FK_U64, u.flow.bytes_rev),
 	F_ENUM("end", u.flow.end, flow_end_names), F("app", FK_STR, u.flow.app),
+	F("encrypted", FK_BOOL, u.flow.encrypted),
 	F("overlap_conflicts", FK_U64, u.flow.overlap_conflicts),
 	F_END
 };

@@ -191,6 +191,7 @@ struct bs_ev_flow {
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev; /* payload bytes, src->dst and back */
 	enum bs_flow_end end;
 	bs_str app;              /* "http", "smtp", "mysql", ... or "" */
+	bool encrypted;          /* TLS or SSH from the start, or turned to TLS (STARTTLS, MySQL SSL) */
 	uint64_t overlap_conflicts; /* TCP segments dropped for differing from a buffered copy of
 	                             * their bytes (an anomaly: two versions of the same data) */
 };

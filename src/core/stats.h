@@ -17,9 +17,10 @@ struct bs_input_stats {
 	 * the memory cap. Not columns of input_stats.csv (fixed by the brief):
 	 * the summary, the report and --debug show them. */
 	uint64_t flows_evicted, flows_evicted_memcap;
-	/* captures: TCP and UDP flows that ended in this input, and of those
-	 * the encrypted ones (TLS records or an SSH banner: what they carried
-	 * cannot be read). Also not columns: the summary and the report say
+	/* captures: TCP and UDP flows that began in this input, and of those
+	 * the encrypted ones (TLS records or an SSH banner from the start, or
+	 * turned to TLS: STARTTLS, a MySQL SSL request): what they carried
+	 * cannot be read. Also not columns: the summary and the report say
 	 * how much of a capture was unreadable. */
 	uint64_t flows, flows_encrypted;
 };

@@ -682,8 +682,8 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 	uint64_t flows, encrypted;
 	bs_results_flows(r, &flows, &encrypted);
 	if (encrypted)
-		fprintf(out, "capture flows encrypted: %" PRIu64 " of %" PRIu64 " (TLS or SSH: what they carried cannot be"
-		        " read; the servers' logs are the evidence for it)\n", encrypted, flows);
+		fprintf(out, "capture flows encrypted: %" PRIu64 " of %" PRIu64 " (TLS or SSH, from the start or after"
+		        " STARTTLS: what they carried cannot be read; the servers' logs are the evidence for it)\n", encrypted, flows);
 	fprintf(out, "results: ");
 	put_safe(out, dir);
 	fprintf(out, "/{servers.csv,exposed_addresses.csv,timeline.csv,input_stats.csv,report.html}\n");

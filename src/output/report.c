@@ -598,7 +598,7 @@ static void inputs(FILE *f, const struct bs_results *r)
 	uint64_t flows, encrypted;
 	bs_results_flows(r, &flows, &encrypted);
 	if (encrypted)
-		fprintf(f, "<p class=\"r-medium\">Capture flows encrypted (TLS or SSH): %" PRIu64 " of %" PRIu64
+		fprintf(f, "<p class=\"r-medium\">Capture flows encrypted (TLS or SSH, from the start or after STARTTLS): %" PRIu64 " of %" PRIu64
 		        " (%.0f %%). What they carried (web logins, pages, uploads, mail) cannot be read from the captures:"
 		        " for those servers the access and mail logs are the evidence, and a capture taken behind the"
 		        " TLS terminator (or decrypted) shows more.</p>\n",
