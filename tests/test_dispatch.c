@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_EV 64
 static struct bs_event events[MAX_EV];
@@ -262,6 +263,46 @@ static void test_ftp_data(void)
 	for (uint16_t p = 0; p < BS_DISPATCH_MAX_EXPECT + 10; p++)
 		bs_dispatch_expect(disp, &srv, (uint16_t)(20000 + p), p, "f", false, "u", 2000 * BS_USEC + p);
 	ok(bs_dispatch_counters(disp)->expect_dropped >= 10, "expectations beyond the cap replace the oldest");
+}
+
+/* A gzip file sent over an FTP data connection (mysqldump | gzip, STOR)
+ * and over a raw connection: the addresses inside are found, the file
+ * counted; a plain payload stays scanned as it is. */
+static void test_gzip_payload(void)
+{
+	static const char sql[] = "INSERT INTO Users VALUES ('gz.one@example.net'),('gz.two@example.net');\n";
+	uint8_t gz[512];
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)(uintptr_t)sql;
+	z.avail_in = sizeof sql - 1;
+	z.next_out = gz;
+	z.avail_out = sizeof gz;
+	deflate(&z, Z_FINISH);
+	size_t gn = z.total_out;
+	deflateEnd(&z);
+	for (int ftp = 0; ftp < 2; ftp++) {
+		reset();
+		bs_ip srv;
+		bs_ip_parse("203.0.113.66", 12, &srv);
+		if (ftp)
+			bs_dispatch_expect(disp, &srv, 50200, 3, "users.sql.gz", true, "dump", 1000 * BS_USEC);
+		struct bs_cflow f;
+		flow_init(&f, "10.0.1.13", 40200, "203.0.113.66", ftp ? 50200 : 4445, true, 70);
+		uint64_t before = bs_dispatch_counters(disp)->gzip_files;
+		for (size_t i = 0; i < gn; i += 7) /* in pieces that cut the header and the stream */
+			send_bytes(&f, 0, gz + i, gn - i < 7 ? gn - i : 7);
+		ops->close(disp, &f, BS_FLOW_FIN, 1010 * BS_USEC);
+		size_t found = 0;
+		for (size_t i = 0; i < nev; i++)
+			if (events[i].type == BS_EV_ADDR && (strcmp(strs[i][0], "gz.one@example.net") == 0 ||
+			                                     strcmp(strs[i][0], "gz.two@example.net") == 0))
+				found++;
+		is_int(found, 2, "%s: both addresses inside the gzip file", ftp ? "FTP data" : "a raw connection");
+		is_int(bs_dispatch_counters(disp)->gzip_files - before, 1, "%s: one gzip file counted",
+		       ftp ? "FTP data" : "a raw connection");
+	}
 }
 
 /* A RETR whose data connection is not in the capture is still a transfer,
@@ -551,6 +592,7 @@ int main(int argc, char **argv)
 	test_connect_tunnel();
 	test_swapped();
 	test_unknown_payload();
+	test_gzip_payload();
 	test_ftp_data();
 	test_ftp_data_missing();
 	test_udp_dns();

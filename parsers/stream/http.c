@@ -1210,7 +1210,33 @@ static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bo
 		scan_refs(sc->h, w, n, fresh);
 }
 
-/* Decoded response body bytes: hash, first KB, scan window. */
+/* The scan window's feed from a gzip file body (bs_gzfile's output). */
+struct gz_scan {
+	struct bs_http *p;
+	struct scan_ctx sc;
+};
+static void gz_scan_out(void *ctx, const char *b, size_t n)
+{
+	struct gz_scan *g = ctx;
+	bs_window_feed(&g->p->resp.win, b, n, resp_window_cb, &g->sc);
+}
+
+/* The end of a body's gzip file decoder: what it held goes to the scan,
+ * its zlib state is freed, and a file is counted. */
+static void gz_body_end(struct bs_http *p, struct bs_proto_ctx *c)
+{
+	struct bs_http_resp *rs = &p->resp;
+	struct gz_scan g = { p, { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true } };
+	if (rs->gz.state == BS_GZFILE_INFLATE || rs->gz.state == BS_GZFILE_STOPPED) {
+		p->count.gzip_files += rs->gz.out_bytes > 0 || rs->gz.damaged;
+		p->count.bombs += rs->gz.capped;
+		p->count.inflate_errors += rs->gz.damaged;
+	}
+	bs_gzfile_end(&rs->gz, gz_scan_out, &g);
+}
+
+/* Decoded response body bytes: hash, first KB, scan window (through the
+ * gzip file decoder when the body has no content coding). */
 static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *b, size_t n, bool inflated)
 {
 	struct bs_http_resp *rs = &p->resp;
@@ -1232,8 +1258,11 @@ static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *
 		memcpy(rs->sniff + rs->sniff_len, b, k);
 		rs->sniff_len += k;
 	}
-	struct scan_ctx sc = { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true };
-	bs_window_feed(&rs->win, b, n, resp_window_cb, &sc);
+	struct gz_scan g = { p, { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true } };
+	if (!inflated)
+		bs_gzfile_feed(&rs->gz, (const uint8_t *)b, n, gz_scan_out, &g);
+	else
+		bs_window_feed(&rs->win, b, n, resp_window_cb, &g.sc);
 }
 
 static z_stream *inflater(struct bs_http *p, int window_bits)
@@ -1326,6 +1355,7 @@ static void response_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8
 static void resp_reset(struct bs_http_resp *rs)
 {
 	memset(rs, 0, offsetof(struct bs_http_resp, ctype));
+	bs_gzfile_init(&rs->gz, BS_HTTP_INFLATE_MAX);
 	bs_hash64_init(&rs->hasher, 0);
 	rs->sniff_len = 0;
 	rs->nrefs = 0;
@@ -1353,6 +1383,7 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 		/* a one-byte body: cannot be valid, count it */
 		p->count.inflate_errors++;
 	}
+	gz_body_end(p, c);
 	bs_window_end(&rs->win, resp_window_cb, &sc);
 	/* equal to bs_hash64(body, len, 0): a capture and a file hash alike */
 	rs->hash = rs->decoded_len == 0 || d->body_damaged ? 0 : bs_hash64_final(&rs->hasher);
@@ -1851,6 +1882,8 @@ static void response_begin(struct bs_http *p, struct bs_proto_ctx *c, int status
 {
 	struct bs_http_resp *rs = &p->resp;
 	struct bs_http_dir *d = &p->dir[1];
+	if (rs->gz.zs) /* a body cut short by this response: its decoder's state goes */
+		gz_body_end(p, c);
 	resp_reset(rs);
 	rs->anomalies = message_begins(d, &rs->skipped, BS_HTTP_AN_SERVER_JUNK);
 	rs->status = status;
@@ -2325,6 +2358,8 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 		free(p->zs);
 		p->zs = NULL;
 	}
+	if (p->resp.gz.zs)
+		gz_body_end(p, c);
 	if (p->pending != p->inline_pending) {
 		free(p->pending);
 		p->pending = p->inline_pending;
@@ -2377,6 +2412,13 @@ static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_h
 static void def_end(void *s, struct bs_proto_ctx *c) { bs_http_end(s, c); }
 static const char *def_strerror(int e) { return bs_http_strerror((enum bs_http_err)e); }
 
+/* A gzip file body's zlib state, while one is inflated (the content
+ * coding's inflater is not counted: it is reused for the flow's life). */
+static size_t def_held_bytes(const void *state)
+{
+	return bs_gzfile_held_bytes(&((const struct bs_http *)state)->resp.gz);
+}
+
 const struct bs_proto_def bs_proto_http = {
 	.name = "http",
 	.ports = { 80, 8080, 8000, 8008, 3128, 0 },
@@ -2388,4 +2430,5 @@ const struct bs_proto_def bs_proto_http = {
 	.end = def_end,
 	.strerror = def_strerror,
 	.udp = false,
+	.held_bytes = def_held_bytes,
 };

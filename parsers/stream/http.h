@@ -12,6 +12,7 @@
 #ifndef BS_HTTP_H
 #define BS_HTTP_H
 
+#include "parsers/stream/gzfile.h"
 #include "parsers/stream/jsonkv.h"
 #include "parsers/stream/proto.h"
 #include "src/core/addrscan.h"
@@ -107,6 +108,7 @@ struct bs_http_counters {
 	uint64_t requests, responses, interim, orphan_responses, unanswered;
 	uint64_t long_lines, folded_lines, uri_truncated, field_truncated, queue_overflow;
 	uint64_t gaps, gap_bytes, messages_dropped, bombs, inflate_errors, refs_dropped;
+	uint64_t gzip_files;     /* response bodies that were gzip files, inflated for the scan */
 	uint64_t logins, uploads;
 	uint64_t junk_bytes, junk_runs; /* bytes skipped outside messages (not after gaps), runs of them */
 	uint64_t http09, bad_lengths, bad_chunks, ambiguous_framing;
@@ -170,6 +172,9 @@ struct bs_http_resp {
 	uint64_t skipped;        /* server bytes skipped before the status line */
 	uint8_t deflate_head[2];
 	size_t deflate_head_len;
+	/* a body without a content coding that is a gzip file (a .sql.gz
+	 * fetched through a web shell): inflated for the address scan only */
+	struct bs_gzfile gz;
 	uint16_t ctype_len, setcookie_len, location_len;
 	char ctype[128];
 	char setcookie[BS_HTTP_SETCOOKIE_MAX];

@@ -15,6 +15,7 @@
 #include "parsers/stream/ftp.h"
 #include "parsers/stream/mysql.h"
 #include "parsers/stream/dns.h"
+#include "parsers/stream/gzfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,10 @@ struct expectation {
 };
 
 /* The dispatcher's record of one TCP flow (bs_cflow.user). */
+/* The most bytes inflated from one gzip file in a payload (a bomb stops
+ * there): a large dump's addresses, not a disk's worth. */
+#define PAYLOAD_GZIP_MAX ((uint64_t)256 << 20)
+
 struct dflow {
 	struct bs_proto_ctx pc;    /* what the module sees: endpoints already swapped */
 	enum flow_kind kind;
@@ -61,6 +66,7 @@ struct dflow {
 	struct expectation *x;     /* ftp-data */
 	uint64_t xfer_bytes;
 	struct bs_scan_window *win[2]; /* unknown / ftp-data payload, allocated on first use */
+	struct bs_gzfile gz[2];    /* ... through the gzip file decoder (set up with win[dir]) */
 };
 
 struct bs_dispatch {
@@ -393,6 +399,8 @@ static void feed_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 	}
 }
 
+static void discard(void *ctx, const char *b, size_t n) { (void)ctx; (void)b; (void)n; }
+
 struct payload_scan {
 	struct dflow *df;
 	bool to_client;
@@ -404,6 +412,18 @@ static void payload_window_cb(void *vctx, const char *p, size_t n, size_t fresh,
 	bs_proto_addr_window(&s->df->pc, BS_ADDR_PAYLOAD, 0, s->to_client, p, n, fresh, final);
 }
 
+/* A payload's bytes for the scan (bs_gzfile's output: a gzip file sent
+ * over FTP or a raw connection is inflated first). */
+struct scan_window_of {
+	struct bs_scan_window *win;
+	struct payload_scan s;
+};
+static void payload_out(void *ctx, const char *b, size_t n)
+{
+	struct scan_window_of *o = ctx;
+	bs_window_feed(o->win, b, n, payload_window_cb, &o->s);
+}
+
 static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
                     bs_time ts, uint64_t pktno, bool final)
 {
@@ -413,14 +433,19 @@ static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint
 			return;
 		df->win[dir] = bs_xmalloc(sizeof *df->win[dir]);
 		bs_window_reset(df->win[dir]);
+		bs_gzfile_init(&df->gz[dir], PAYLOAD_GZIP_MAX);
 	}
 	at_packet(d, df, ts, pktno);
-	struct payload_scan s = { df, sd == 1 };
+	struct scan_window_of o = { df->win[dir], { df, sd == 1 } };
 	d->count.payload_bytes += n;
 	if (n)
-		bs_window_feed(df->win[dir], (const char *)p, n, payload_window_cb, &s);
-	if (final)
-		bs_window_end(df->win[dir], payload_window_cb, &s);
+		bs_gzfile_feed(&df->gz[dir], p, n, payload_out, &o);
+	if (final) {
+		struct bs_gzfile *g = &df->gz[dir];
+		d->count.gzip_files += g->state == BS_GZFILE_INFLATE || (g->state == BS_GZFILE_STOPPED && g->out_bytes);
+		bs_gzfile_end(g, payload_out, &o);
+		bs_window_end(df->win[dir], payload_window_cb, &o.s);
+	}
 }
 
 static void become_unknown(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *df, bs_time ts, uint64_t pktno)
@@ -520,7 +545,7 @@ static void charge(struct bs_cflow *f, const struct dflow *df)
 	}
 	for (int dir = 0; dir < 2; dir++)
 		if (df->win[dir])
-			n += sizeof *df->win[dir];
+			n += sizeof *df->win[dir] + bs_gzfile_held_bytes(&df->gz[dir]);
 	f->user_bytes = n;
 }
 
@@ -690,6 +715,9 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 	default:
 		break;
 	}
+	for (int dir = 0; dir < 2; dir++)
+		if (df->win[dir] && df->gz[dir].zs) /* a payload never ended (no final call) */
+			bs_gzfile_end(&df->gz[dir], discard, NULL);
 	free(df->win[0]);
 	free(df->win[1]);
 	free(df->state);
@@ -795,7 +823,7 @@ void bs_dispatch_print(const struct bs_dispatch *d, FILE *out)
 #define P(f) do { if (c->f) fprintf(out, "dispatch %s %llu\n", #f, (unsigned long long)c->f); } while (0)
 	P(flows); P(by_expect); P(by_port); P(by_sniff); P(swapped); P(unknown); P(opaque); P(tunnels);
 	P(udp_datagrams); P(udp_errors); P(udp_ignored); P(expect_added); P(expect_replaced);
-	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers); P(filexfers_unseen);
+	P(expect_dropped); P(expect_expired); P(payload_bytes); P(filexfers); P(filexfers_unseen); P(gzip_files);
 #undef P
 	for (size_t i = 0; i < BS_DISPATCH_NPROTO; i++)
 		if (c->proto_flows[i] || c->proto_errors[i])

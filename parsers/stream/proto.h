@@ -127,6 +127,7 @@ struct bs_dispatch_counters {
 	uint64_t udp_datagrams, udp_errors, udp_ignored;
 	uint64_t expect_added, expect_replaced, expect_dropped, expect_expired;
 	uint64_t payload_bytes, filexfers;
+	uint64_t gzip_files;              /* payloads that were gzip files, inflated for the scan */
 	uint64_t filexfers_unseen;        /* announced transfers whose data connection never came */
 };
 
