@@ -484,6 +484,57 @@ static void test_bare_logins(void)
 	}
 }
 
+/* An upload from a fleet server to an outside host: its payload's
+ * addresses (n), size, and the FTP transfer record. */
+static void upload(bs_time ts, const char *from, const char *to, uint16_t sport, int n, const char *tag)
+{
+	struct bs_event e;
+	for (int i = 0; i < n; i++) {
+		char addr[64];
+		snprintf(addr, sizeof addr, "%s%d@example.net", tag, i);
+		base(&e, BS_EV_ADDR, ts, from, to);
+		e.sport = sport;
+		e.dport = 50000;
+		e.u.addr.ctx = BS_ADDR_PAYLOAD;
+		e.u.addr.address = S(addr);
+		bs_agg_sink(A, &e);
+	}
+	base(&e, BS_EV_FILEXFER, ts, from, to);
+	e.sport = sport;
+	e.dport = 50000;
+	e.u.xfer.proto = S("ftp");
+	e.u.xfer.upload = true;
+	e.u.xfer.filename = S("t.txt.gz");
+	e.u.xfer.size = 30000; /* a compressed dump: far below exfil-min-bytes */
+	bs_agg_sink(A, &e);
+}
+
+/* A small transfer that carries a dump's worth of addresses is
+ * exfiltration (exfil-min-addrs), unless the destination routinely gets
+ * such lists (the largest other transfer to it is the baseline). */
+static void test_exfil_by_addresses(struct bs_engine_config *cfg)
+{
+	for (int routine = 0; routine < 2; routine++) {
+		A = bs_agg_new();
+		for (int d = 1; d <= 3; d++) /* every server has data */
+			for (int s = 0; s < 3; s++)
+				imap_login(T(d, 10, s, 0), SERVERS[s], USERS[s]);
+		if (routine) /* the nightly offsite list, from wm1, on other days */
+			for (int d = 1; d <= 2; d++)
+				upload(T(d, 2, 0, 0), "10.0.1.11", "198.51.100.30", (uint16_t)(41000 + d), 250, "n");
+		upload(T(3, 3, 0, 0), "10.0.1.13", routine ? "198.51.100.30" : "203.0.113.66", 42000, 250, "d");
+		struct bs_results *r = correlate(A, cfg);
+		bool exfil = r->servers[2].signals & (1u << BS_SIG_EXFILTRATION);
+		if (routine)
+			ok(!exfil, "a destination that routinely gets address lists: no exfiltration");
+		else
+			ok(exfil && r->servers[2].nattacker_ips == 1, "30 KB carrying 250 addresses to an outside host: exfiltration, "
+			   "its destination an attacker address");
+		bs_results_free(r);
+		bs_agg_free(A);
+	}
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -503,6 +554,7 @@ int main(void)
 	test_addr_lookaside();
 	test_fold_ties_by_text();
 	test_bare_logins();
+	test_exfil_by_addresses(&cfg);
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

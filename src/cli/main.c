@@ -105,6 +105,7 @@ static const char *set_threshold(struct bs_thresholds *t, const char *arg, bool 
 	static const struct { const char *name; size_t off; bool is_double; } names[] = {
 		{ "exfil-min-bytes", offsetof(struct bs_thresholds, exfil_min_bytes), false },
 		{ "exfil-factor", offsetof(struct bs_thresholds, exfil_factor), true },
+		{ "exfil-min-addrs", offsetof(struct bs_thresholds, exfil_min_addrs), false },
 		{ "bulk-min-rows", offsetof(struct bs_thresholds, bulk_min_rows), false },
 		{ "bruteforce-failures", offsetof(struct bs_thresholds, bruteforce_failures), false },
 		{ "login-burst-users", offsetof(struct bs_thresholds, login_burst_users), false },

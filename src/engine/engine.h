@@ -26,6 +26,8 @@ struct bs_fleet_entry {
 struct bs_thresholds {
 	uint64_t exfil_min_bytes;        /* outbound transfer to an outside address */
 	double exfil_factor;             /* ... and this many times the server's median */
+	uint64_t exfil_min_addrs;        /* ... or carrying this many distinct addresses (a dump,
+	                                  * however small compressed) */
 	uint64_t bulk_min_rows;          /* query result rows for db_bulk_read */
 	uint64_t bruteforce_failures;    /* failed logins from one source in one hour */
 	uint64_t login_burst_users;      /* distinct successful logins in one hour... */

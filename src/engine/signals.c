@@ -248,11 +248,18 @@ void exfil_index_build(struct ctx *c)
 	bs_u64map_init(&x->login_addr);
 	bs_u64map_init(&x->sent_to);
 	bs_u64map_init(&x->wrote_peer);
+	bs_u64map_init(&x->payload_addrs);
 	for (size_t i = 0; i < a->ev.n; i++)
 		if (a->ev.v[i].kind == EK_LOGIN)
 			id_set_add(&x->login_addr, a->ev.v[i].addr, 1);
 		else if (a->ev.v[i].kind == EK_SENT_TO)
 			id_set_add(&x->sent_to, a->ev.v[i].addr, 1);
+		else if (a->ev.v[i].kind == EK_PAYLOAD) {
+			/* one record per (address, flow): a count of distinct addresses */
+			bool found;
+			uint32_t *n = bs_u64map_upsert(&x->payload_addrs, bs_mix64(a->ev.v[i].peer), &found);
+			*n = found && *n < UINT32_MAX ? *n + 1 : 2; /* stored as count + 1 */
+		}
 	for (size_t i = 0; i < a->ev.n; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
 		if (e->kind == EK_RECV_PAIR && sender_is_customer(c, e->addr))
@@ -279,6 +286,7 @@ void exfil_index_free(struct ctx *c)
 	bs_u64map_free(&c->ex.login_addr);
 	bs_u64map_free(&c->ex.sent_to);
 	bs_u64map_free(&c->ex.wrote_peer);
+	bs_u64map_free(&c->ex.payload_addrs);
 	free(c->ex.by_group);
 }
 
@@ -338,6 +346,30 @@ static uint64_t transfer_baseline(const struct ctx *c, const struct bs_cand *k)
 	return 0;
 }
 
+/* The distinct addresses a transfer's payload carried (0 for none seen). */
+static uint64_t payload_addrs(const struct ctx *c, uint32_t key)
+{
+	uint32_t n;
+	return bs_u64map_get(&c->ex.payload_addrs, bs_mix64(key), &n) ? n : 0;
+}
+
+/* The most addresses any other transfer of the fleet to the same
+ * destination carried: a destination that routinely receives address
+ * lists (an offsite backup of the database) is no drop box. */
+static uint64_t transfer_addr_baseline(const struct ctx *c, const struct bs_cand *k)
+{
+	uint64_t group = dst_group(&k->dst), most = 0;
+	for (size_t i = group_start(&c->ex, group); i < c->ex.n && c->ex.by_group[i].group == group; i++) {
+		const struct bs_cand *o = &c->a->cand.v[c->ex.by_group[i].ix];
+		if (is_transfer(o) && o->key != k->key && bs_ip_eq(&o->dst, &k->dst)) {
+			uint64_t n = payload_addrs(c, o->key);
+			if (n > most)
+				most = n;
+		}
+	}
+	return most;
+}
+
 /* Did a user of the fleet ever write to this address? An authenticated
  * submission to it, or mail to it from a sender who logged in (other than
  * the account under judgement). A drop box the attacker mails the dump to
@@ -385,17 +417,24 @@ void detect_exfil(struct ctx *c, size_t s)
 		const struct bs_cand *k = &a->cand.v[i];
 		bool hit = false;
 		uint64_t base = 0;
+		uint64_t naddrs = 0, addr_base = 0;
+		bool by_addrs = false;
 		if ((k->kind == CK_FLOW_OUT || k->kind == CK_FILEXFER) && ip_is_outside(c, &k->dst)) {
+			/* an FTP data flow is reported once, as its transfer */
+			if (k->kind == CK_FLOW_OUT && cand_find(c, CK_FILEXFER, k->key))
+				continue;
 			uint64_t floor = (uint64_t)(f * (double)med_out);
 			hit = k->num1 >= min && k->num1 >= floor;
-			if (hit && k->kind == CK_FLOW_OUT) {
-				/* an FTP data flow is reported once, as its transfer */
-				if (cand_find(c, CK_FILEXFER, k->key))
-					hit = false;
-			}
 			if (hit) {
 				base = transfer_baseline(c, k);
 				hit = (double)k->num1 >= f * (double)base;
+			}
+			/* or a dump however small: a gzip file of thousands of
+			 * addresses is a few tens of KB */
+			naddrs = payload_addrs(c, k->key);
+			if (!hit && naddrs >= c->cfg->th.exfil_min_addrs) {
+				addr_base = transfer_addr_baseline(c, k);
+				hit = by_addrs = (double)naddrs >= f * (double)addr_base;
 			}
 		} else if (k->kind == CK_MAIL_OUT) {
 			hit = exfil_mail_hit(c, k, med_mail, &base);
@@ -403,11 +442,17 @@ void detect_exfil(struct ctx *c, size_t s)
 		if (!hit)
 			continue;
 		v->signals |= 1u << BS_SIG_EXFILTRATION;
-		note_baseline(v, BS_SIG_EXFILTRATION, "median outbound flow of this server: %llu bytes, median local mail: %llu bytes; "
-		              "largest other %s of the same %s: %llu bytes; flagged from %.0f times both and at least %llu bytes",
-		              (unsigned long long)med_out, (unsigned long long)med_mail,
-		              k->kind == CK_MAIL_OUT ? "mail" : "transfer", k->kind == CK_MAIL_OUT ? "account" : "destination",
-		              (unsigned long long)base, f, (unsigned long long)min);
+		if (by_addrs)
+			note_baseline(v, BS_SIG_EXFILTRATION, "a transfer carrying %llu distinct addresses; the most any other transfer to "
+			              "the same destination carried: %llu; flagged from %llu and %.0f times that",
+			              (unsigned long long)naddrs, (unsigned long long)addr_base,
+			              (unsigned long long)c->cfg->th.exfil_min_addrs, f);
+		else
+			note_baseline(v, BS_SIG_EXFILTRATION, "median outbound flow of this server: %llu bytes, median local mail: "
+			              "%llu bytes; largest other %s of the same %s: %llu bytes; flagged from %.0f times both and at "
+			              "least %llu bytes", (unsigned long long)med_out, (unsigned long long)med_mail,
+			              k->kind == CK_MAIL_OUT ? "mail" : "transfer", k->kind == CK_MAIL_OUT ? "account" : "destination",
+			              (unsigned long long)base, f, (unsigned long long)min);
 		*BS_VEC_PUSH(v->exfil_cands) = i;
 		*BS_VEC_PUSH(v->exfil_base) = base;
 		if (k->kind != CK_MAIL_OUT) {
