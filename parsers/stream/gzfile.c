@@ -100,6 +100,12 @@ static void decide(struct bs_gzfile *g, bs_gzfile_out_fn out, void *ctx)
 
 void bs_gzfile_feed(struct bs_gzfile *g, const uint8_t *b, size_t n, bs_gzfile_out_fn out, void *ctx)
 {
+	/* the usual first piece: three bytes or more, no gzip file: out at once */
+	if (g->state == BS_GZFILE_UNDECIDED && !g->head_len && n >= 3 && !(b[0] == 0x1f && b[1] == 0x8b && b[2] == 8)) {
+		g->state = BS_GZFILE_PLAIN;
+		out(ctx, (const char *)b, n);
+		return;
+	}
 	if (g->state == BS_GZFILE_UNDECIDED) {
 		while (n && g->head_len < sizeof g->head) {
 			g->head[g->head_len++] = *b++;
@@ -126,8 +132,4 @@ void bs_gzfile_end(struct bs_gzfile *g, bs_gzfile_out_fn out, void *ctx)
 	g->state = BS_GZFILE_STOPPED;
 }
 
-size_t bs_gzfile_held_bytes(const struct bs_gzfile *g)
-{
-	/* zlib's inflate state and its 32 KB window */
-	return g->zs ? sizeof(z_stream) + 7 * 1024 + 32 * 1024 : 0;
-}
+_Static_assert(sizeof(z_stream) <= 112, "BS_GZFILE_ZLIB_BYTES counts a z_stream of at most 112 bytes");
