@@ -560,6 +560,26 @@ static void mp_part_begin(struct bs_http *p)
 	rb->mp_line_len = 0;
 }
 
+/* The request's scan window fed from its gzip file decoder. */
+static void gz_req_out(void *ctx, const char *b, size_t n)
+{
+	struct scan_ctx *sc = ctx;
+	bs_window_feed(&sc->h->rb.win, b, n, req_window_cb, sc);
+}
+
+/* The end of a request body's (or file part's) gzip file decoder. */
+static void gz_req_end(struct bs_http *p, struct scan_ctx *sc)
+{
+	struct bs_gzfile *g = &p->rb.gz;
+	if (g->state == BS_GZFILE_INFLATE || (g->state == BS_GZFILE_STOPPED && (g->out_bytes || g->damaged))) {
+		p->count.gzip_files++;
+		p->count.bombs += g->capped;
+		p->count.inflate_errors += g->damaged;
+	}
+	bs_gzfile_end(g, gz_req_out, sc);
+	bs_gzfile_init(g, BS_HTTP_INFLATE_MAX);
+}
+
 static void mp_content_start(struct bs_http *p)
 {
 	struct bs_http_reqbody *rb = &p->rb;
@@ -585,7 +605,9 @@ static void mp_content(struct bs_http *p, struct scan_ctx *sc, const char *b, si
 	if (!rb->part_is_file && rb->dec.kind != FIELD_OTHER)
 		for (size_t i = 0; i < n; i++)
 			field_byte(&rb->dec, b[i], &value_long);
-	if (rb->dec.kind != FIELD_PASSWORD)
+	if (rb->part_is_file)
+		bs_gzfile_feed(&rb->gz, (const uint8_t *)b, n, gz_req_out, sc);
+	else if (rb->dec.kind != FIELD_PASSWORD)
 		bs_window_feed(&rb->win, b, n, req_window_cb, sc);
 }
 
@@ -593,6 +615,7 @@ static void mp_part_end(struct bs_http *p, struct bs_proto_ctx *c, struct scan_c
 {
 	struct bs_http_reqbody *rb = &p->rb;
 	if (rb->part_is_file) {
+		gz_req_end(p, sc);
 		p->count.uploads++;
 		if (!p->cur.upload_len && rb->part_file_len) {
 			memcpy(p->cur.upload, rb->part_file, rb->part_file_len);
@@ -744,7 +767,7 @@ static void request_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8_
 		bs_window_feed(&p->rb.win, (const char *)b, n, req_window_cb, &sc);
 		break;
 	default:
-		bs_window_feed(&p->rb.win, (const char *)b, n, req_window_cb, &sc);
+		bs_gzfile_feed(&p->rb.gz, b, n, gz_req_out, &sc);
 		break;
 	}
 }
@@ -757,6 +780,8 @@ static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
 		urlencoded_end(p, &sc);
 	else if (rb->form == BS_HTTP_FORM_MULTIPART && rb->mp_state == MP_PART_BODY)
 		mp_part_end(p, c, &sc); /* body cut short: keep what we have */
+	else if (rb->form == BS_HTTP_FORM_NONE)
+		gz_req_end(p, &sc);
 	bs_window_end(&rb->win, req_window_cb, &sc);
 	if (rb->have_user && rb->have_password) {
 		p->cur.password_in_clear = true;
@@ -894,6 +919,8 @@ static bool parse_request_line(const char *l, size_t n, bool cut, bool lenient, 
 	return false;
 }
 
+static void gz_discard(void *ctx, const char *b, size_t n) { (void)ctx; (void)b; (void)n; }
+
 static void reqbody_reset(struct bs_http_reqbody *rb)
 {
 	rb->form = BS_HTTP_FORM_NONE;
@@ -905,6 +932,9 @@ static void reqbody_reset(struct bs_http_reqbody *rb)
 	rb->mp_state = MP_PREAMBLE;
 	rb->mp_line_len = 0;
 	bs_window_reset(&rb->win);
+	if (rb->gz.zs) /* a body cut short: its decoder's state goes */
+		bs_gzfile_end(&rb->gz, gz_discard, NULL);
+	bs_gzfile_init(&rb->gz, BS_HTTP_INFLATE_MAX);
 }
 
 static void request_start(struct bs_http *p, struct bs_proto_ctx *c, const struct reqline *rl)
@@ -2360,6 +2390,8 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 	}
 	if (p->resp.gz.zs)
 		gz_body_end(p, c);
+	if (p->rb.gz.zs)
+		bs_gzfile_end(&p->rb.gz, gz_discard, NULL);
 	if (p->pending != p->inline_pending) {
 		free(p->pending);
 		p->pending = p->inline_pending;
@@ -2416,7 +2448,8 @@ static const char *def_strerror(int e) { return bs_http_strerror((enum bs_http_e
  * coding's inflater is not counted: it is reused for the flow's life). */
 static size_t def_held_bytes(const void *state)
 {
-	return bs_gzfile_held_bytes(&((const struct bs_http *)state)->resp.gz);
+	const struct bs_http *p = state;
+	return bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz);
 }
 
 const struct bs_proto_def bs_proto_http = {

@@ -204,6 +204,9 @@ struct bs_http_reqbody {
 	bool part_is_file, part_name_long;
 	size_t part_name_len, part_file_len;
 	uint64_t part_size;
+	/* a raw body, or a multipart file part, that is a gzip file (a dump
+	 * posted out): inflated for the address scan; zeroed at init */
+	struct bs_gzfile gz;
 	struct bs_http_form_dec dec;
 	char domain[128];
 	char boundary[76];
