@@ -15,10 +15,11 @@ static char got[8192];
 static size_t got_len;
 
 static void member(void *ctx, const char *name, size_t name_len, bool name_long, const char *value, size_t value_len,
-                   bool value_long)
+                   bool value_long, bool literal)
 {
 	(void)ctx;
-	int k = snprintf(got + got_len, sizeof got - got_len, "%.*s%s=", (int)name_len, name, name_long ? "[long]" : "");
+	int k = snprintf(got + got_len, sizeof got - got_len, "%.*s%s%s", (int)name_len, name, name_long ? "[long]" : "",
+	                 literal ? ":" : "=");
 	if (k > 0 && (size_t)k < sizeof got - got_len)
 		got_len += (size_t)k;
 	for (size_t i = 0; i < value_len && got_len + 5 < sizeof got; i++) {
@@ -54,6 +55,7 @@ static const char *scan(const char *text, size_t n, size_t piece, size_t cut)
 		if (!m)
 			break;
 	}
+	bs_jsonkv_end(&j, member, NULL);
 	got[got_len < sizeof got ? got_len : sizeof got - 1] = 0;
 	return got;
 }
@@ -76,17 +78,17 @@ static void check(const char *text, const char *want, const char *what)
 int main(void)
 {
 	check("{\"userName\":\"alice@example.net\",\"password\":\"S3cr\\\"t\",\"domain\":null,\"rememberLogin\":0}",
-	      "userName=alice@example.net;password=S3cr\"t;", "SOGo's login");
+	      "userName=alice@example.net;password=S3cr\"t;domain:null;rememberLogin:0;", "SOGo's login");
 	check("{\"jsonrpc\":\"2.0\",\"method\":\"Tinebase.login\",\"params\":{\"username\":\"bob\",\"password\":\"x\","
 	      "\"securitycode\":\"\"},\"id\":2}",
-	      "jsonrpc=2.0;method=Tinebase.login;username=bob;password=x;securitycode=;", "Tine 2.0's login, nested");
+	      "jsonrpc=2.0;method=Tinebase.login;username=bob;password=x;securitycode=;id:2;", "Tine 2.0's login, nested");
 	check("{ \"user\" : \"carol\\u0040example.net\" , \"pass\"\n:\t\"p\" }", "user=carol@example.net;pass=p;",
 	      "spaces around the colon, \\u0040");
 	check("{\"e\":\"\\ud83d\\ude00\",\"lone\":\"\\ud83dx\",\"low\":\"\\ude00\",\"broken\":\"\\u12G4\",\"end\":\"\\ud83d\"}",
 	      "e=\\xf0\\x9f\\x98\\x80;lone=\\xef\\xbf\\xbdx;low=\\xef\\xbf\\xbd;broken=\\xef\\xbf\\xbdG4;end=\\xef\\xbf\\xbd;",
 	      "surrogate pairs joined, lone halves and broken escapes U+FFFD");
 	check("{\"esc\":\"a\\/b\\\\c\\n\\t\\q\"}", "esc=a/b\\c\\x0a\\x09q;", "the short escapes, an unknown one kept");
-	check("{\"list\":[\"a\",\"b\"],\"n\":\"v\",\"o\":{\"in\":\"w\"},\"num\":12}", "n=v;in=w;",
+	check("{\"list\":[\"a\",\"b\"],\"n\":\"v\",\"o\":{\"in\":\"w\"},\"num\":12}", "n=v;in=w;num:12;",
 	      "array elements are no members; an object value's members are");
 	check("[\"x\", \"y\"] \"z\" : \"after\"", "z=after;", "not an object: what looks like a member");
 	check("user=bob&password=x", "", "a form, not JSON: nothing");
@@ -102,6 +104,9 @@ int main(void)
 	(void)w;
 	check(longv, want, "a value and a name past their caps are cut and flagged");
 	check("{\"a\":\"\\", "", "cut inside an escape at the end: no member");
+	check("{\"Action\":\"Login\",\"Result\":true,\"ErrorCode\":-1.5e3,\"x\":false}",
+	      "Action=Login;Result:true;ErrorCode:-1.5e3;x:false;", "numbers and literals given as written");
+	check("{\"result\":{\"success\":false}", "success:false;", "a literal the text ends with, given at its end");
 	char nul[] = "{\"u\":\"a\0b\"}";
 	struct bs_jsonkv j;
 	bs_jsonkv_init(&j);

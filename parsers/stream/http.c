@@ -161,6 +161,7 @@ static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, c
 		e->resp_content_type = bs_str_make(rs->ctype, rs->ctype_len);
 		e->set_cookie = bs_str_make(rs->setcookie, rs->setcookie_len);
 		e->location = bs_str_make(rs->location, rs->location_len);
+		e->login_answer = (enum bs_login_answer)rs->login_answer;
 		e->body_hash = rs->hash;
 		for (size_t i = 0; i < rs->nrefs; i++)
 		{
@@ -731,9 +732,11 @@ static void multipart_feed(struct bs_http *p, struct bs_proto_ctx *c, struct sca
  * domain by the member's name, as a form field's (SOGo posts userName and
  * password, Tine 2.0 params.username and params.password). */
 static void json_member(void *ctx, const char *name, size_t name_len, bool name_long, const char *value,
-                        size_t value_len, bool value_long)
+                        size_t value_len, bool value_long, bool literal)
 {
 	struct bs_http *p = ctx;
+	if (literal) /* a user or password is a string */
+		return;
 	struct bs_http_reqbody *rb = &p->rb;
 	enum field_kind kind = name_long ? FIELD_OTHER : field_kind(name, name_len);
 	if (kind == FIELD_USER && value_len && !rb->have_user) {
@@ -1265,6 +1268,27 @@ static void gz_body_end(struct bs_http *p, struct bs_proto_ctx *c)
 	bs_gzfile_end(&rs->gz, gz_scan_out, &g);
 }
 
+/* A member of a login's JSON answer: the first success-like flag that is
+ * true or false decides (SnappyMail's "Result", Tine 2.0's "success"). */
+static void answer_member(void *ctx, const char *name, size_t name_len, bool name_long, const char *value,
+                          size_t value_len, bool value_long, bool literal)
+{
+	struct bs_http_resp *rs = ctx;
+	(void)value_long;
+	if (!literal || name_long || rs->login_answer != BS_LOGIN_ANSWER_NONE)
+		return;
+	static const char *const flags[] = { "success", "result", "ok", "authenticated", "loggedin", "logged_in" };
+	bool flag = false;
+	for (size_t i = 0; i < sizeof flags / sizeof *flags && !flag; i++)
+		flag = name_len == strlen(flags[i]) && bs_mem_ieq_lower(name, flags[i], name_len);
+	if (!flag)
+		return;
+	if (value_len == 4 && bs_mem_ieq_lower(value, "true", 4))
+		rs->login_answer = BS_LOGIN_ANSWER_SUCCESS;
+	else if (value_len == 5 && bs_mem_ieq_lower(value, "false", 5))
+		rs->login_answer = BS_LOGIN_ANSWER_FAILURE;
+}
+
 /* Decoded response body bytes: hash, first KB, scan window (through the
  * gzip file decoder when the body has no content coding). */
 static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *b, size_t n, bool inflated)
@@ -1288,6 +1312,8 @@ static void decoded_data(struct bs_http *p, struct bs_proto_ctx *c, const char *
 		memcpy(rs->sniff + rs->sniff_len, b, k);
 		rs->sniff_len += k;
 	}
+	if (rs->json_answer)
+		bs_jsonkv_feed(&rs->answer, b, n, answer_member, rs);
 	struct gz_scan g = { p, { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true } };
 	if (!inflated)
 		bs_gzfile_feed(&rs->gz, (const uint8_t *)b, n, gz_scan_out, &g);
@@ -1414,6 +1440,8 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 		p->count.inflate_errors++;
 	}
 	gz_body_end(p, c);
+	if (rs->json_answer)
+		bs_jsonkv_end(&rs->answer, answer_member, rs);
 	bs_window_end(&rs->win, resp_window_cb, &sc);
 	/* equal to bs_hash64(body, len, 0): a capture and a file hash alike */
 	rs->hash = rs->decoded_len == 0 || d->body_damaged ? 0 : bs_hash64_final(&rs->hasher);
@@ -1817,6 +1845,12 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		rs->txn_id = r->txn_id;
 		head = r->head;
 		connect = r->connect;
+		/* a script's answer to a login (SnappyMail, RainLoop, Tine 2.0):
+		 * the body says whether it succeeded */
+		if (r->password_in_clear && is_json_type(bs_str_make(rs->ctype, rs->ctype_len))) {
+			rs->json_answer = true;
+			bs_jsonkv_init(&rs->answer);
+		}
 	} else {
 		rs->txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);
 		p->count.orphan_responses++;

@@ -175,10 +175,15 @@ struct bs_http_resp {
 	/* a body without a content coding that is a gzip file (a .sql.gz
 	 * fetched through a web shell): inflated for the address scan only */
 	struct bs_gzfile gz;
+	/* the answer to a login, when the body is JSON that says it
+	 * ({"Result": true}, {"success": false}): bs_ev_http.login_answer */
+	bool json_answer;        /* the paired request was a login and the body is JSON */
+	uint8_t login_answer;
 	uint16_t ctype_len, setcookie_len, location_len;
 	char ctype[128];
 	char setcookie[BS_HTTP_SETCOOKIE_MAX];
 	char location[BS_HTTP_LOCATION_MAX];
+	struct bs_jsonkv answer;     /* json_answer: the body's members (set up then) */
 	size_t sniff_len;
 	char sniff[BS_HTTP_SNIFF_MAX];
 	size_t nrefs, ref_pool_len;

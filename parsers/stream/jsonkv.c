@@ -83,6 +83,12 @@ static int hexval(char c)
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* The bytes of a number or of true, false, null. */
+static bool is_literal_byte(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.';
+}
+
 static void string_start(struct bs_jsonkv *j, bool value)
 {
 	j->state = BS_JSONKV_STRING;
@@ -101,7 +107,7 @@ static void string_end(struct bs_jsonkv *j, bs_jsonkv_member_fn fn, void *ctx)
 {
 	drop_high(j);
 	if (j->in_value) {
-		fn(ctx, j->name, j->name_len, j->name_long, j->value, j->value_len, j->value_long);
+		fn(ctx, j->name, j->name_len, j->name_long, j->value, j->value_len, j->value_long, false);
 		j->state = BS_JSONKV_OUT;
 	} else {
 		j->state = BS_JSONKV_AFTER_NAME;
@@ -126,10 +132,27 @@ void bs_jsonkv_feed(struct bs_jsonkv *j, const char *b, size_t n, bs_jsonkv_memb
 				j->state = BS_JSONKV_OUT; /* an array element or a value, not a name */
 			break;
 		case BS_JSONKV_AFTER_COLON:
-			if (c == '"')
+			if (c == '"') {
 				string_start(j, true);
-			else if (!is_ws(c))
-				j->state = BS_JSONKV_OUT; /* a number, literal, object or array */
+			} else if (is_literal_byte(c)) { /* a number or literal: its text */
+				j->state = BS_JSONKV_LITERAL;
+				j->value_len = 0;
+				j->value_long = false;
+				j->in_value = true;
+				put(j, c);
+			} else if (!is_ws(c)) {
+				j->state = BS_JSONKV_OUT; /* an object or array */
+			}
+			break;
+		case BS_JSONKV_LITERAL:
+			if (is_literal_byte(c)) {
+				put(j, c);
+				break;
+			}
+			fn(ctx, j->name, j->name_len, j->name_long, j->value, j->value_len, j->value_long, true);
+			j->state = BS_JSONKV_OUT;
+			if (c == '"')
+				string_start(j, false); /* not JSON, but a name may follow */
 			break;
 		case BS_JSONKV_STRING: {
 			/* the run up to the next quote or backslash at once */
@@ -183,4 +206,11 @@ void bs_jsonkv_feed(struct bs_jsonkv *j, const char *b, size_t n, bs_jsonkv_memb
 		}
 		}
 	}
+}
+
+void bs_jsonkv_end(struct bs_jsonkv *j, bs_jsonkv_member_fn fn, void *ctx)
+{
+	if (j->state == BS_JSONKV_LITERAL)
+		fn(ctx, j->name, j->name_len, j->name_long, j->value, j->value_len, j->value_long, true);
+	j->state = BS_JSONKV_OUT;
 }

@@ -9,8 +9,10 @@
  * broken escape as U+FFFD), each kept to its first BS_JSONKV_NAME_MAX /
  * BS_JSONKV_VALUE_MAX bytes (name_long / value_long say so).
  *
- * It is not a validator: a member whose value is a number, literal, object
- * or array is passed over (the members inside an object value are seen),
+ * A member whose value is a number or a literal (true, false, null) is
+ * given too, its text as written, with `literal` set (a login's answer:
+ * {"success": false}). It is not a validator: a member whose value is an
+ * object or array is passed over (the members inside an object value are seen),
  * strings that are array elements are no members, and a text that is not
  * JSON costs one pass and gives what looks like members. The HTTP parser
  * uses it for logins posted as JSON (SOGo, Tine 2.0: http.c).
@@ -32,6 +34,7 @@ enum bs_jsonkv_state {
 	BS_JSONKV_UHEX,         /* in the four hex digits of \u */
 	BS_JSONKV_AFTER_NAME,   /* a string ended: a ':' makes it a member's name */
 	BS_JSONKV_AFTER_COLON,  /* name ':' read: a string here is the member's value */
+	BS_JSONKV_LITERAL,      /* inside a member's number or literal */
 };
 
 struct bs_jsonkv {
@@ -46,12 +49,15 @@ struct bs_jsonkv {
 	char value[BS_JSONKV_VALUE_MAX];
 };
 
-/* A member whose value is a string: name and value, not NUL-terminated. */
+/* A member whose value is a string (or, literal set, a number or literal):
+ * name and value, not NUL-terminated. */
 typedef void (*bs_jsonkv_member_fn)(void *ctx, const char *name, size_t name_len, bool name_long,
-                                    const char *value, size_t value_len, bool value_long);
+                                    const char *value, size_t value_len, bool value_long, bool literal);
 
 void bs_jsonkv_init(struct bs_jsonkv *j);
 /* The next n bytes of the text; fn is called for each member completed in them. */
 void bs_jsonkv_feed(struct bs_jsonkv *j, const char *b, size_t n, bs_jsonkv_member_fn fn, void *ctx);
+/* The end of the text: a number or literal it ended with is given. */
+void bs_jsonkv_end(struct bs_jsonkv *j, bs_jsonkv_member_fn fn, void *ctx);
 
 #endif

@@ -101,6 +101,9 @@ static const char *const addr_ctx_names[] = {
 	[BS_ADDR_HTTP_RESP_BODY] = "http_resp_body", [BS_ADDR_SMTP_HEADER] = "smtp_header",
 	[BS_ADDR_PAYLOAD] = "payload", [BS_ADDR_DB_PARAM] = "db_param",
 };
+static const char *const login_answer_names[] = {
+	[BS_LOGIN_ANSWER_NONE] = "", [BS_LOGIN_ANSWER_SUCCESS] = "success", [BS_LOGIN_ANSWER_FAILURE] = "failure",
+};
 static const char *const flow_end_names[] = {
 	[BS_FLOW_FIN] = "fin", [BS_FLOW_RST] = "rst", [BS_FLOW_TIMEOUT] = "timeout", [BS_FLOW_EOF] = "eof",
 	[BS_FLOW_EVICTED] = "evicted",
@@ -135,6 +138,7 @@ static const struct field http_fields[] = {
 	F("resp_body_len", FK_U64, u.http.resp_body_len),
 	F("resp_content_type", FK_STR, u.http.resp_content_type), F("set_cookie", FK_STR, u.http.set_cookie),
 	F("location", FK_STR, u.http.location),
+	F_ENUM("login_answer", u.http.login_answer, login_answer_names),
 	F("body_hash", FK_U64, u.http.body_hash),
 	F_LIST("refs", FK_STR_LIST, u.http.refs, u.http.nrefs, BS_HTTP_MAX_REFS),
 	F_LIST("ref_tags", FK_STR_LIST, u.http.ref_tags, u.http.nrefs, BS_HTTP_MAX_REFS),

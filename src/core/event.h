@@ -64,6 +64,9 @@ enum bs_http_anomaly {
 
 #define BS_HTTP_MAX_REFS 8
 #define BS_HTTP_REF_TAG_MAX 160 /* bytes of the tag kept with each reference */
+/* What a login's JSON answer said (captures: {"Result": true}, {"success": false}). */
+enum bs_login_answer { BS_LOGIN_ANSWER_NONE = 0, BS_LOGIN_ANSWER_SUCCESS, BS_LOGIN_ANSWER_FAILURE };
+
 struct bs_ev_http {
 	enum bs_http_phase phase;
 	uint64_t txn_id;       /* unique per input: ties REQUEST, ADDR and COMPLETE events */
@@ -81,6 +84,7 @@ struct bs_ev_http {
 	uint64_t resp_body_len;/* decoded body length; 0 if unknown */
 	bs_str resp_content_type, set_cookie;
 	bs_str location;       /* a redirect's Location, as sent (captures only) */
+	enum bs_login_answer login_answer; /* a login answered by JSON that says so */
 	uint64_t body_hash;    /* 0 if no body or not captured */
 	/* Script, iframe, window.open, meta refresh or location targets found in
 	 * an HTML body: absolute URLs (or host-relative when no scheme). */

@@ -651,8 +651,11 @@ static bool failure_location(bs_str loc)
 	return false;
 }
 
-bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie)
+bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie,
+                                 enum bs_login_answer answer)
 {
+	if (answer != BS_LOGIN_ANSWER_NONE && status >= 200 && status < 300)
+		return answer == BS_LOGIN_ANSWER_SUCCESS;
 	if (json && status >= 200 && status < 300)
 		return set_cookie.n > 0;
 	return status >= 300 && status < 400 && !failure_location(location);

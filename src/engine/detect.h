@@ -5,6 +5,7 @@
 #define BS_DETECT_H
 
 #include "src/core/common.h"
+#include "src/core/event.h"
 
 enum bs_exploit_kind {
 	BS_EXPLOIT_NONE = 0,
@@ -44,8 +45,11 @@ bs_str bs_uri_path(bs_str uri);
  * location, the redirect's Location when known (captures), tells those. A
  * login posted as JSON (json: SOGo, Tine 2.0) is answered by a script, not
  * a page: a good one with 2xx and the session cookie it sets (set_cookie
- * not empty), a bad one with 4xx (SOGo's 403) or no cookie. */
-bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie);
+ * not empty), a bad one with 4xx (SOGo's 403) or no cookie. A 2xx whose
+ * JSON body says (answer: SnappyMail's {"Result": true}, Tine 2.0's
+ * {"success": false}) is what it says, for a form login too. */
+bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie,
+                                 enum bs_login_answer answer);
 
 /* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
  * equality against a literal), i.e. a bulk read. */
