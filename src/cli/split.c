@@ -18,12 +18,17 @@
 #include <string.h>
 
 #define BATCH_BYTES ((size_t)256 << 10)
-/* per worker: one being filled, the rest queued or in work. 16, not 4:
- * one address pair carrying most of a link (a web server and its database)
- * fills its worker's queue in bursts while the other worker drains its own
- * and waits; deeper queues ride those bursts out (-j 2 on the bench link,
- * 5 to 9 % faster, less system time; docs/PERFORMANCE.md). 4 MiB a worker. */
-#define NBATCH 16
+/* Batches per worker: one being filled, the rest queued or in work. Up to
+ * 16, not 4: one address pair carrying most of a link (a web server and its
+ * database) fills its worker's queue in bursts while the other worker drains
+ * its own and waits; deeper queues ride those bursts out (-j 2 on the bench
+ * link, 5 to 9 % faster, less system time; docs/PERFORMANCE.md). But every
+ * job can hold a split link at once, so a link's batches stay within
+ * SPLIT_BATCH_BYTES: 16 per worker with two workers, 8 with four, and from
+ * eight workers on the 4 of before (never more memory than then). */
+#define NBATCH_MAX 16
+#define NBATCH_MIN 4
+#define SPLIT_BATCH_BYTES ((size_t)8 << 20)
 
 enum rec_kind { REC_PACKET, REC_FILE, REC_END };
 
@@ -61,10 +66,11 @@ struct worker {
 	const struct bs_sink *sink;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct batch batches[NBATCH];
-	struct batch *queue[NBATCH];   /* filled, oldest first */
+	size_t nbatch;                 /* batches of this worker (the link's share) */
+	struct batch batches[NBATCH_MAX];
+	struct batch *queue[NBATCH_MAX]; /* filled, oldest first */
 	size_t qhead, qlen;
-	struct batch *spare[NBATCH];   /* empty, for the reader */
+	struct batch *spare[NBATCH_MAX]; /* empty, for the reader */
 	size_t nspare;
 	struct batch *cur;             /* being filled by the reader */
 	/* the worker thread's own */
@@ -103,7 +109,7 @@ static void submit(struct worker *w)
 	if (!w->cur)
 		return;
 	pthread_mutex_lock(&w->mu);
-	w->queue[(w->qhead + w->qlen++) % NBATCH] = w->cur;
+	w->queue[(w->qhead + w->qlen++) % w->nbatch] = w->cur;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	w->cur = NULL;
@@ -226,7 +232,7 @@ static void *worker_main(void *arg)
 		while (!w->qlen)
 			pthread_cond_wait(&w->cv, &w->mu);
 		struct batch *b = w->queue[w->qhead];
-		w->qhead = (w->qhead + 1) % NBATCH;
+		w->qhead = (w->qhead + 1) % w->nbatch;
 		w->qlen--;
 		pthread_mutex_unlock(&w->mu);
 		more = work_batch(w, b);
@@ -275,7 +281,9 @@ struct bs_split *bs_split_new(const struct bs_split_opts *o)
 		w->sink = &o->sinks[i];
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_cond_init(&w->cv, NULL);
-		for (int k = 0; k < NBATCH; k++) {
+		size_t per = SPLIT_BATCH_BYTES / BATCH_BYTES / (size_t)o->workers;
+		w->nbatch = per > NBATCH_MAX ? NBATCH_MAX : per < NBATCH_MIN ? NBATCH_MIN : per;
+		for (size_t k = 0; k < w->nbatch; k++) {
 			w->batches[k].buf = bs_xmalloc(BATCH_BYTES);
 			w->batches[k].cap = BATCH_BYTES;
 			w->spare[w->nspare++] = &w->batches[k];
@@ -336,7 +344,7 @@ void bs_split_finish(struct bs_split *s)
 	}
 	for (int i = 0; i < s->o.workers; i++) {
 		struct worker *w = &s->w[i];
-		for (int k = 0; k < NBATCH; k++)
+		for (size_t k = 0; k < w->nbatch; k++)
 			free(w->batches[k].buf);
 		free(w->counts);
 		pthread_mutex_destroy(&w->mu);

@@ -10,7 +10,8 @@
  * one thread (docs/CAPTURE.md, "One link on several cores", says where they
  * can differ: when a cap evicts).
  *
- * Memory: each worker holds 16 batches of 256 KiB in flight, and its share
+ * Memory: each worker holds up to 16 batches of 256 KiB in flight (8 MiB for
+ * the link's workers together, at least 4 each), and its share
  * of the link's --memcap. */
 #ifndef BS_SPLIT_H
 #define BS_SPLIT_H
