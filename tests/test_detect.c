@@ -470,7 +470,7 @@ static void test_sql_as_before(void)
  * page by a redirect say why in its query. */
 static void test_web_login_outcome(void)
 {
-	static const struct { int status; const char *location; bool success; bool json; const char *cookie; enum bs_login_answer answer; } cases[] = {
+	static const struct { int status; const char *location; bool success; bool json; const char *cookie; enum bs_login_answer answer; bool basic; } cases[] = {
 		{ 302, NULL, true },                                       /* an access log: no Location */
 		{ 302, "/mail/showmail.php", true },                       /* @Mail */
 		{ 302, "./?_task=mail&_mbox=INBOX", true },                /* Roundcube */
@@ -495,11 +495,13 @@ static void test_web_login_outcome(void)
 		{ 200, NULL, false, false, NULL, BS_LOGIN_ANSWER_FAILURE },/* ... {"Result":false} */
 		{ 200, NULL, false, true, "TINE20SESSID=1", BS_LOGIN_ANSWER_FAILURE }, /* Tine: a cookie, but it said no */
 		{ 302, "/mail/", true, false, NULL, BS_LOGIN_ANSWER_FAILURE },   /* an answer only counts for 2xx */
+		{ 200, NULL, true, false, NULL, BS_LOGIN_ANSWER_NONE, true },    /* Basic: the resource */
+		{ 401, NULL, false, false, NULL, BS_LOGIN_ANSWER_NONE, true },   /* Basic: refused */
 	};
 	size_t bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		bs_str loc = cases[i].location ? S(cases[i].location) : BS_STR_NULL;
-		if (bs_detect_web_login_success(cases[i].status, loc, cases[i].json, cases[i].cookie ? S(cases[i].cookie) : BS_STR_NULL, cases[i].answer) != cases[i].success) {
+		if (bs_detect_web_login_success(cases[i].status, loc, cases[i].json, cases[i].cookie ? S(cases[i].cookie) : BS_STR_NULL, cases[i].answer, cases[i].basic) != cases[i].success) {
 			printf("# %d %s: not %s\n", cases[i].status, cases[i].location ? cases[i].location : "-",
 			       cases[i].success ? "a success" : "a failure");
 			bad++;

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "parsers/stream/http.h"
 #include "parsers/stream/content.h"
+#include "parsers/stream/lineproto.h"
 #include "src/core/addrscan.h"
 
 #include <stdlib.h>
@@ -121,6 +122,7 @@ static void set_req_fields(struct bs_ev_http *e, const struct bs_http_req *r)
 	e->login_user = bs_str_make(r->user, r->user_len);
 	e->password_in_clear = r->password_in_clear;
 	e->login_json = r->login_json;
+	e->login_basic = r->login_basic;
 	e->upload_filename = bs_str_make(r->upload, r->upload_len);
 	e->anomalies = r->anomalies;
 	e->skipped = r->skipped;
@@ -799,6 +801,7 @@ static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
 		}
 	} else if (!rb->have_password) {
 		p->cur.user_len = 0; /* a user field alone (a search box) is no login */
+		p->cur.login_basic = false;
 	}
 	emit_request(p, c, &p->cur);
 	pending_push(p, c, &p->cur);
@@ -1527,7 +1530,7 @@ static void transfer_encoding(struct bs_http_dir *d, bs_str v)
 
 enum header_field {
 	HDR_OTHER = 0, HDR_CONTENT_LENGTH, HDR_TRANSFER_ENCODING, HDR_HOST, HDR_USER_AGENT, HDR_REFERER,
-	HDR_COOKIE, HDR_CONTENT_TYPE, HDR_CONTENT_ENCODING, HDR_SET_COOKIE, HDR_LOCATION
+	HDR_COOKIE, HDR_CONTENT_TYPE, HDR_CONTENT_ENCODING, HDR_SET_COOKIE, HDR_LOCATION, HDR_AUTHORIZATION
 };
 
 static inline uint64_t load64(const char *p)
@@ -1566,13 +1569,14 @@ static enum header_field header_field(bs_str name)
 		F("Location", "location", HDR_LOCATION),
 		F("User-Agent", "user-agent", HDR_USER_AGENT), F("Set-Cookie", "set-cookie", HDR_SET_COOKIE),
 		F("Content-Type", "content-type", HDR_CONTENT_TYPE),
+		F("Authorization", "authorization", HDR_AUTHORIZATION),
 		F("Content-Length", "content-length", HDR_CONTENT_LENGTH),
 		F("Content-Encoding", "content-encoding", HDR_CONTENT_ENCODING),
 		F("Transfer-Encoding", "transfer-encoding", HDR_TRANSFER_ENCODING) };
 #undef F
 	/* 1 + the first entry of each length */
-	static const uint8_t first_of_len[18] = { [4] = 1, [6] = 2, [7] = 3, [8] = 4, [10] = 5, [12] = 7, [14] = 8, [16] = 9,
-	                                          [17] = 10 };
+	static const uint8_t first_of_len[18] = { [4] = 1, [6] = 2, [7] = 3, [8] = 4, [10] = 5, [12] = 7, [13] = 8,
+	                                          [14] = 9, [16] = 10, [17] = 11 };
 	if (name.n >= sizeof first_of_len || !first_of_len[name.n])
 		return HDR_OTHER;
 	for (size_t i = first_of_len[name.n] - 1u; i < sizeof fields / sizeof *fields && fields[i].len == name.n; i++) {
@@ -1594,10 +1598,40 @@ static bool is_json_type(bs_str v)
 	       (t.n > 5 && bs_mem_ieq_lower(t.p + t.n - 5, "+json", 5));
 }
 
+/* Authorization: Basic base64(user:password), as mail clients send it to
+ * ActiveSync, EWS or a DAV server through the webmail front end: a login
+ * like a form's, the password in clear on the wire. */
+static void basic_auth(struct bs_http *p, bs_str v)
+{
+	if (v.n < 7 || !bs_mem_ieq_lower(v.p, "basic ", 6))
+		return;
+	uint8_t dec[384];
+	bs_str b64 = trim(v.p + 6, v.n - 6);
+	long n = bs_base64_decode(b64.p, b64.n, dec, sizeof dec);
+	const uint8_t *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	/* it names the user, over a query's User= (ActiveSync's) */
+	if (!colon || colon == dec)
+		return;
+	size_t un = (size_t)(colon - dec);
+	if (un > sizeof p->cur.user) {
+		un = sizeof p->cur.user;
+		p->count.field_truncated++;
+	}
+	memcpy(p->cur.user, dec, un);
+	p->cur.user_len = (uint16_t)un;
+	p->rb.have_user = true;
+	p->rb.have_password = colon + 1 < dec + n;
+	p->cur.login_basic = true;
+}
+
 static void request_header(struct bs_http *p, enum header_field h, bs_str v)
 {
 	struct bs_http_req *r = &p->cur;
 	uint64_t *tr = &p->count.field_truncated;
+	if (h == HDR_AUTHORIZATION) {
+		basic_auth(p, v);
+		return;
+	}
 	if (h == HDR_HOST)
 		put_capped(r->host, sizeof r->host, &r->host_len, v, tr);
 	else if (h == HDR_USER_AGENT)
@@ -1997,7 +2031,7 @@ static bool start_response(struct bs_http *p, struct bs_proto_ctx *c, const char
 }
 
 /* Can the header line l (n > 0, not folded) be one header_line() reads?
- * Their names begin "ho", "co", "re", "us", "se", "tr" or "lo" in either
+ * Their names begin "ho", "co", "re", "us", "se", "tr", "lo" or "au" in either
  * case (header_field's table: a field added there needs its two letters
  * here, test_http's header test compares the two): most lines of other
  * fields are dropped here, before the colon is searched (a line starting
@@ -2020,6 +2054,8 @@ static bool may_be_read_field(const char *l, size_t n)
 		return b == 'r';
 	case 'l':
 		return b == 'o';
+	case 'a':
+		return b == 'u';
 	default:
 		return false;
 	}

@@ -80,6 +80,7 @@ struct bs_http_req {
 	uint64_t body_len;
 	bool head, connect, lost, password_in_clear;
 	bool login_json;         /* the login came as JSON (its success is told otherwise) */
+	bool login_basic;        /* ... in an Authorization: Basic header (ActiveSync, EWS, DAV) */
 	bool http09;             /* no version: the answer may have no status line */
 	uint32_t anomalies;      /* enum bs_http_anomaly */
 	uint64_t skipped;        /* client bytes skipped before the request line */

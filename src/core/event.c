@@ -133,6 +133,7 @@ static const struct field http_fields[] = {
 	F("req_body_len", FK_U64, u.http.req_body_len),
 	F("login_user", FK_STR, u.http.login_user), F("password_in_clear", FK_BOOL, u.http.password_in_clear),
 	F("login_json", FK_BOOL, u.http.login_json),
+	F("login_basic", FK_BOOL, u.http.login_basic),
 	F("upload_filename", FK_STR, u.http.upload_filename),
 	F("status", FK_INT, u.http.status), F("resp_bytes", FK_U64, u.http.resp_bytes),
 	F("resp_body_len", FK_U64, u.http.resp_body_len),

@@ -77,6 +77,7 @@ struct bs_ev_http {
 	bs_str login_user;     /* the user name, if any; never the password */
 	bool password_in_clear;
 	bool login_json;       /* ... posted as JSON (SOGo, Tine 2.0), not as a form */
+	bool login_basic;      /* ... in an Authorization: Basic header (ActiveSync, EWS, DAV) */
 	bs_str upload_filename; /* first multipart file name, if any */
 	/* Response: status 0 when none was seen (or in a REQUEST phase event). */
 	int status;

@@ -340,7 +340,8 @@ static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_
 	const struct bs_ev_http *h = &e->u.http;
 	bool bare;
 	uint32_t user = login_user_id(a, h->login_user, &bare);
-	bool success = bs_detect_web_login_success(h->status, h->location, h->login_json, h->set_cookie, h->login_answer);
+	bool success = bs_detect_web_login_success(h->status, h->location, h->login_json, h->set_cookie, h->login_answer,
+	                                           h->login_basic);
 	if (success && user != UINT32_MAX) {
 		add_evidence(a, e, user, bare ? EK_LOGIN_BARE : EK_LOGIN, host, (uint32_t)day_of(e->ts));
 		count_hour(a, host, e->ts, 0, 0, 1, 0);

@@ -652,8 +652,10 @@ static bool failure_location(bs_str loc)
 }
 
 bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie,
-                                 enum bs_login_answer answer)
+                                 enum bs_login_answer answer, bool basic)
 {
+	if (basic)
+		return status >= 200 && status < 400;
 	if (answer != BS_LOGIN_ANSWER_NONE && status >= 200 && status < 300)
 		return answer == BS_LOGIN_ANSWER_SUCCESS;
 	if (json && status >= 200 && status < 300)

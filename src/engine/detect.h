@@ -47,9 +47,10 @@ bs_str bs_uri_path(bs_str uri);
  * a page: a good one with 2xx and the session cookie it sets (set_cookie
  * not empty), a bad one with 4xx (SOGo's 403) or no cookie. A 2xx whose
  * JSON body says (answer: SnappyMail's {"Result": true}, Tine 2.0's
- * {"success": false}) is what it says, for a form login too. */
+ * {"success": false}) is what it says, for a form login too. HTTP Basic
+ * authentication (basic) is answered by the resource (2xx, 3xx) or 401. */
 bool bs_detect_web_login_success(int status, bs_str location, bool json, bs_str set_cookie,
-                                 enum bs_login_answer answer);
+                                 enum bs_login_answer answer, bool basic);
 
 /* SQL: a SELECT with no per-user filter (no WHERE, or a WHERE without an
  * equality against a literal), i.e. a bulk read. */
