@@ -164,10 +164,15 @@ static uint32_t event_addr_id_once(struct bs_agg *a, const struct bs_ev_addr *ad
 
 /* The id of a login's user: its address's, or for a bare name (no domain;
  * after a NetBIOS "DOMAIN\" prefix, as OWA's) the name's as a local part
- * (lower-cased, by the address rules), *bare set; UINT32_MAX when neither. */
+ * (lower-cased, by the address rules), *bare set; UINT32_MAX when neither.
+ * A Dovecot master-user login ("alice@example.net*admin": the user, then
+ * the master user who logged in for them) is the user's. */
 static uint32_t login_user_id(struct bs_agg *a, bs_str s, bool *bare)
 {
 	*bare = false;
+	const char *star = s.n ? memchr(s.p, '*', s.n) : NULL;
+	if (star && star > s.p)
+		s.n = (size_t)(star - s.p);
 	uint32_t id = addr_id(a, s);
 	if (id != UINT32_MAX || !s.n || s.n > 64 || memchr(s.p, '@', s.n))
 		return id;
