@@ -138,6 +138,17 @@ is "bare-logins, no inventory, no domain: the six webmail servers discovered" \
 	"$(tail -n +2 "$work/bare-logins/out-nodomain/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
 check "bare-logins, no domain: the summary says the names are tied to no address" \
 	grep -q "^logins by bare user names: [0-9]*, tied to no address" "$work/bare-logins.nodomain.log"
+# with the captures too, the webmail's form logins are by address (its
+# pop3host field completes them): their one domain is the fleet's, the bare
+# names get it, and every check of the truth holds without inventory or domain
+"$bin" analyze -q -j 2 -o "$work/bare-logins/out-inferred" "$work/bare-logins/in/logs" "$work/bare-logins/in/pcap" \
+	>"$work/bare-logins.inferred.log" 2>&1
+check "bare-logins, no domain, with captures: the one domain of the logins by address taken" \
+	grep -q "^logins by bare user names: [0-9]*, taken as NAME@example.net (the one domain of the logins by address" \
+	"$work/bare-logins.inferred.log"
+"$cmp" "$work/bare-logins/in/truth" "$work/bare-logins/out-inferred" > "$work/bare-logins.inferred.cmp.tap" 2>&1
+is "bare-logins, no inventory, no domain, with captures: every truth check holds" \
+	"$(grep -c '^not ok' "$work/bare-logins.inferred.cmp.tap")" 0
 # Without an inventory: the fleet is discovered from the data and the
 # answer must be the same (server names come from the Postfix logs); in the
 # variety world the NAT, CGNAT and IMAP proxy addresses are not servers.

@@ -484,6 +484,19 @@ static void test_bare_logins(void)
 		}
 		bs_agg_free(A);
 	}
+	/* the one domain of the logins by address, from three users on */
+	A = bs_agg_new();
+	char buf[64];
+	imap_login(T(3, 9, 0, 0), "10.0.1.11", "alice@example.net");
+	imap_login(T(3, 9, 1, 0), "10.0.1.12", "bob@example.net");
+	imap_login(T(3, 9, 2, 0), "10.0.1.12", "bob@example.net");
+	ok(!bs_agg_login_domain(A, buf, sizeof buf), "two users by address: no domain inferred");
+	imap_login(T(3, 9, 3, 0), "10.0.1.11", "carol@example.net");
+	const char *d = bs_agg_login_domain(A, buf, sizeof buf);
+	is_str(d ? d : "(none)", "example.net", "three users by address of one domain: that domain");
+	imap_login(T(3, 9, 4, 0), "10.0.1.11", "dave@other.example");
+	ok(!bs_agg_login_domain(A, buf, sizeof buf), "a second domain: none");
+	bs_agg_free(A);
 }
 
 /* An upload from a fleet server to an outside host: its payload's

@@ -125,6 +125,7 @@ struct bs_results {
 	 * none could be: then they stand for no address */
 	uint64_t bare_logins;
 	char bare_domain[256];
+	bool bare_domain_inferred; /* not given: the one domain of the logins by address */
 	/* --timeline all: every event, merged into timeline.csv by the writer
 	 * (read once; owned and freed by the caller, not by bs_results_free). */
 	struct bs_spill *timeline_all;

@@ -848,6 +848,36 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
 
 /* ----------------------------------------------------------- lifecycle */
 
+const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size)
+{
+	/* at least three users, as fleet discovery asks: one stray login by
+	 * address in a capture is no fleet's domain */
+	const char *one = NULL;
+	uint32_t seen[3];
+	size_t nseen = 0;
+	for (size_t i = 0; i < a->ev.n; i++) {
+		if (a->ev.v[i].kind != EK_LOGIN)
+			continue;
+		uint32_t id = a->ev.v[i].addr;
+		const char *at = strrchr(bs_strtab_get(&a->str, id), '@');
+		if (!at || !at[1])
+			continue;
+		if (!one)
+			one = at + 1;
+		else if (strcmp(one, at + 1) != 0)
+			return NULL;
+		bool again = false;
+		for (size_t k = 0; k < nseen; k++)
+			again |= seen[k] == id;
+		if (!again && nseen < 3)
+			seen[nseen++] = id;
+	}
+	if (!one || nseen < 3 || strlen(one) >= size)
+		return NULL;
+	memcpy(buf, one, strlen(one) + 1);
+	return buf;
+}
+
 size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain)
 {
 	/* bare name id -> its address's id, 0 for none (without a domain, or

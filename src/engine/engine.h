@@ -61,6 +61,10 @@ void bs_agg_merge(struct bs_agg *dst, const struct bs_agg *src);
  * once, on the merged aggregate, before correlating. Returns the number of
  * distinct bare names. With domain NULL nothing changes: the count only. */
 size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain);
+/* The one domain of the logins by address, when they all share it (a
+ * fleet that serves one domain, where some users log in by their address
+ * and some by their name), into buf; NULL when there is none or several. */
+const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size);
 
 
 /* Correlate. inputs: the input accounting rows (moved into the results). */

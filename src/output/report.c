@@ -589,7 +589,8 @@ static void inputs(FILE *f, const struct bs_results *r)
 		if (r->bare_domain[0]) {
 			fputs("taken as addresses of <span class=\"mono\">", f);
 			bs_html(f, r->bare_domain);
-			fputs("</span>, the only local domain given.</p>\n", f);
+			fputs(r->bare_domain_inferred ? "</span>, the one domain of the logins by address (no"
+			      " <code>--local-domain</code> given).</p>\n" : "</span>, the only local domain given.</p>\n", f);
 		} else {
 			fputs("tied to no address: with one <code>--local-domain</code> given they would be its"
 			      " addresses.</p>\n", f);
