@@ -5,7 +5,9 @@
  * counted) and handled when the packet ends, or - for result rows - parsed
  * as they come, so a row of any size costs no memory.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "parsers/stream/mysql.h"
 #include "parsers/stream/lineproto.h"   /* BS_PROTO_ADAPTERS */
 #include "src/core/addrscan.h"
@@ -586,9 +588,9 @@ static void server_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 				memcpy(p->user, p->prev_user, (p->user_len = p->prev_user_len) + 1);
 				memcpy(p->db, p->pending_db, (p->db_len = p->pending_db_len) + 1);
 			}
-			p->phase = (b[0] == 0x00 && p->compress) ? BS_MYSQL_P_COMPRESSED : BS_MYSQL_P_COMMAND;
-			if (p->phase == BS_MYSQL_P_COMPRESSED)
-				p->d[0].hdr_size = p->d[1].hdr_size = 7;
+			p->phase = BS_MYSQL_P_COMMAND;
+			if (b[0] == 0x00 && p->compress)
+				p->zlayer = true; /* the next packets travel in frames */
 		}
 		return; /* 0xfe auth switch, 0x01 more data: the exchange goes on */
 	case BS_MYSQL_P_COMMAND:
@@ -1026,7 +1028,7 @@ static void client_packet(struct bs_mysql *p, const struct bs_proto_ctx *c, cons
 			command(p, c, b, n, logical_len);
 		return;
 	default:
-		return; /* auth data, compressed, opaque */
+		return; /* auth data, opaque */
 	}
 }
 
@@ -1045,8 +1047,6 @@ static void packet_end(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir
 		row_end(p, c);
 		return;
 	}
-	if (p->phase == BS_MYSQL_P_COMPRESSED)
-		return;
 	if (d->logical_len > d->buf_len && dir == 1)
 		p->packets_truncated++;
 	if (dir)
@@ -1143,6 +1143,7 @@ static bool hunt_start(struct bs_mysql *p, const struct bs_proto_ctx *c)
 }
 
 static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
+static void z_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
 
 /* Server bytes after a gap in the rows, kept in sbuf (not in use: rows are
  * streamed) until a header fits; offsets ruled out are skipped, counted. */
@@ -1229,7 +1230,7 @@ static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, 
 			p->result_bytes += k;
 		if (d->streaming) {
 			row_feed(p, c, b, k);
-		} else if (p->phase != BS_MYSQL_P_COMPRESSED && d->buf_len < cap) {
+		} else if (d->buf_len < cap) {
 			size_t t = cap - d->buf_len < k ? cap - d->buf_len : k;
 			memcpy(buf + d->buf_len, b, t);
 			d->buf_len += t;
@@ -1238,9 +1239,119 @@ static void dir_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, 
 		d->pkt_left -= (uint32_t)k;
 		b += k;
 		n -= k;
-		if (d->pkt_left == 0)
+		if (d->pkt_left == 0) {
 			packet_end(p, c, dir);
+			if (p->zlayer && !p->z_inner && n) { /* the login's OK ended: frames follow */
+				z_feed(p, c, dir, b, n);
+				return;
+			}
+		}
 	}
+}
+
+/* ------------------------------------------- the compressed protocol */
+
+/* A frame's bytes, as the packet framer would have had them. */
+static void z_inner(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	p->z_inner = true;
+	dir_feed(p, c, dir, b, n);
+	p->z_inner = false;
+}
+
+static void z_broken(struct bs_mysql *p, struct bs_mysql_zdir *z)
+{
+	if (!z->broken)
+		p->zframes_broken++;
+	z->broken = true;
+}
+
+/* Part of a compressed frame: inflated, at most to the frame's declared
+ * length (a frame holds 16 MB at most: no bomb gets past it). */
+static void z_inflate(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, struct bs_mysql_zdir *z,
+                      const uint8_t *b, size_t n)
+{
+	z_stream *zs = z->zs;
+	uint8_t out[16384];
+	zs->next_in = (Bytef *)(uintptr_t)b;
+	zs->avail_in = (uInt)n;
+	while (!z->broken) {
+		size_t room = z->out_left < sizeof out ? z->out_left : sizeof out;
+		if (!room)
+			return; /* the frame's length reached: what else it holds is not read */
+		zs->next_out = out;
+		zs->avail_out = (uInt)room;
+		int r = inflate(zs, Z_NO_FLUSH);
+		size_t got = room - zs->avail_out;
+		z->out_left -= (uint32_t)got;
+		if (got)
+			z_inner(p, c, dir, out, got);
+		if (r == Z_STREAM_END)
+			return;
+		if (r != Z_OK && r != Z_BUF_ERROR) {
+			z_broken(p, z);
+			return;
+		}
+		if (zs->avail_in == 0 && zs->avail_out != 0)
+			return;
+		if (r == Z_BUF_ERROR && got == 0)
+			return;
+	}
+}
+
+/* The bytes of one direction in the compressed protocol: frames of a
+ * 7-byte header (compressed length, sequence, uncompressed length; 0 for a
+ * payload stored raw) and a zlib stream, unwrapped into the packet framer. */
+static void z_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n)
+{
+	struct bs_mysql_zdir *z = &p->z[dir];
+	while (n && !z->broken) {
+		if (z->hdr_len < sizeof z->hdr) {
+			size_t k = sizeof z->hdr - z->hdr_len < n ? sizeof z->hdr - z->hdr_len : n;
+			memcpy(z->hdr + z->hdr_len, b, k);
+			z->hdr_len += (unsigned)k;
+			b += k;
+			n -= k;
+			if (z->hdr_len < sizeof z->hdr)
+				return;
+			z->left = (uint32_t)fixed_int(z->hdr, 3);
+			z->out_left = (uint32_t)fixed_int(z->hdr + 4, 3);
+			z->raw = z->out_left == 0;
+			if (!z->raw) {
+				if (!z->zs) {
+					z_stream *zs = bs_xcalloc(1, sizeof *zs);
+					if (inflateInit(zs) != Z_OK) {
+						free(zs);
+						z_broken(p, z);
+						return;
+					}
+					z->zs = zs;
+				} else if (inflateReset(z->zs) != Z_OK) {
+					z_broken(p, z);
+					return;
+				}
+			}
+			if (!z->left)
+				z->hdr_len = 0;
+			continue;
+		}
+		size_t k = z->left < n ? z->left : n;
+		if (z->raw)
+			z_inner(p, c, dir, b, k);
+		else
+			z_inflate(p, c, dir, z, b, k);
+		z->left -= (uint32_t)k;
+		b += k;
+		n -= k;
+		if (!z->left)
+			z->hdr_len = 0;
+	}
+}
+
+size_t bs_mysql_held_bytes(const struct bs_mysql *p)
+{
+	/* zlib's inflate state and window per direction, once frames came */
+	return (p->z[0].zs ? 40u << 10 : 0) + (p->z[1].zs ? 40u << 10 : 0);
 }
 
 static void framer_reset(struct bs_mysql_dir *d)
@@ -1267,7 +1378,10 @@ enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int 
 			p->rstate = BS_MYSQL_R_IGNORE;
 	}
 	p->last_dir = dir;
-	dir_feed(p, c, dir, b, n);
+	if (p->zlayer)
+		z_feed(p, c, dir, b, n);
+	else
+		dir_feed(p, c, dir, b, n);
 	return p->not_mysql ? BS_MYSQL_ERR_NOT_MYSQL : BS_MYSQL_OK;
 }
 
@@ -1275,6 +1389,12 @@ void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t 
 {
 	(void)n;
 	dir = dir ? 1 : 0;
+	if (p->zlayer) { /* frames are not found again after a hole */
+		z_broken(p, &p->z[dir]);
+		if (dir == 1)
+			result_cut_off(p, c);
+		return;
+	}
 	if (dir == 1 && p->d[1].hunting) {
 		/* a second hole: the bytes before it cannot join those after */
 		p->resync_skipped += p->d[1].hunt_have;
@@ -1301,6 +1421,12 @@ void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c)
 		p->resync_skipped += p->d[1].hunt_have;
 	result_cut_off(p, c); /* the capture ended inside a result */
 	p->rstate = BS_MYSQL_R_NONE;
+	for (int dir = 0; dir < 2; dir++)
+		if (p->z[dir].zs) {
+			inflateEnd(p->z[dir].zs);
+			free(p->z[dir].zs);
+			p->z[dir].zs = NULL;
+		}
 }
 
 const char *bs_mysql_strerror(enum bs_mysql_err e)
@@ -1321,10 +1447,11 @@ bool bs_mysql_sniff(int dir, const uint8_t *p, size_t n)
 BS_PROTO_ADAPTERS(mysql)
 
 static bool def_encrypted(const void *state) { return ((const struct bs_mysql *)state)->phase == BS_MYSQL_P_OPAQUE; }
+static size_t def_held_bytes(const void *state) { return bs_mysql_held_bytes(state); }
 
 const struct bs_proto_def bs_proto_mysql = {
 	.name = "mysql", .ports = { 3306, 0 }, .sniff = bs_mysql_sniff, .state_size = sizeof(struct bs_mysql),
 	.init = def_init, .feed = def_feed, .gap = def_gap, .end = def_end, .strerror = def_strerror,
-	.udp = false,
+	.held_bytes = def_held_bytes, .udp = false,
 	.encrypted = def_encrypted,
 };

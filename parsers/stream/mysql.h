@@ -3,8 +3,10 @@
  * Packets (3-byte little-endian length, sequence byte) are framed per
  * direction. Handshake: server version, the client's user name and database
  * -> BS_EV_AUTH (proto MYSQL) with success from the server's OK/ERR. An SSL
- * request makes the flow opaque; the compressed protocol is framed and
- * skipped. COM_QUERY (after its query attributes), COM_STMT_PREPARE and
+ * request makes the flow opaque. The compressed protocol (CLIENT_COMPRESS
+ * in both handshakes) is unwrapped after the login: each 7-byte-header
+ * frame, zlib-compressed or stored raw, goes to the packet framer, so it is
+ * read like the plain one. COM_QUERY (after its query attributes), COM_STMT_PREPARE and
  * COM_STMT_EXECUTE (the prepared text) -> BS_EV_DBQUERY; COM_INIT_DB sets the
  * database; COM_CHANGE_USER -> BS_EV_AUTH for the new user (refused: the
  * user and database before stay). Binary result
@@ -30,7 +32,6 @@ enum bs_mysql_phase {
 	BS_MYSQL_P_LOGIN,          /* waiting for the client's handshake response */
 	BS_MYSQL_P_AUTH,           /* authentication exchange until OK/ERR */
 	BS_MYSQL_P_COMMAND,        /* command phase */
-	BS_MYSQL_P_COMPRESSED,     /* compressed protocol: framed, not read */
 	BS_MYSQL_P_OPAQUE          /* TLS */
 };
 
@@ -102,7 +103,7 @@ struct bs_mysql_row_hold {
 /* One direction's packet framer. */
 struct bs_mysql_dir {
 	uint8_t hdr[7];
-	unsigned hdr_len, hdr_size;  /* 4, or 7 in the compressed protocol */
+	unsigned hdr_len, hdr_size;  /* 4 */
 	uint32_t pkt_len, pkt_left;
 	uint8_t seq;
 	bool continued;              /* the previous packet was 0xffffff long */
@@ -115,6 +116,17 @@ struct bs_mysql_dir {
 	size_t buf_len;
 };
 
+/* One direction of the compressed protocol: the frame being unwrapped. */
+struct bs_mysql_zdir {
+	uint8_t hdr[7];              /* compressed length (3), sequence, uncompressed length (3) */
+	unsigned hdr_len;
+	uint32_t left;               /* frame bytes still to come */
+	uint32_t out_left;           /* bytes the frame may still inflate to (its declared length) */
+	bool raw;                    /* uncompressed length 0: stored as is */
+	bool broken;                 /* framing lost (a gap) or a frame would not inflate: no more read */
+	void *zs;                    /* z_stream, from the first compressed frame to the flow's end */
+};
+
 struct bs_mysql {
 	enum bs_mysql_phase phase;
 	enum bs_mysql_rstate rstate;
@@ -123,6 +135,10 @@ struct bs_mysql {
 
 	uint32_t server_caps, client_caps;
 	bool deprecate_eof, compress, query_attributes;
+	bool zlayer;                 /* the compressed protocol, from after the login's OK */
+	bool z_inner;                /* the framer is being fed a frame's bytes */
+	struct bs_mysql_zdir z[2];
+	uint64_t zframes_broken;     /* directions given up: a gap in frames, a frame that would not inflate */
 	char server_version[64];
 	char user[128], db[128], plugin[40];
 	size_t user_len, db_len, plugin_len;
@@ -179,6 +195,8 @@ struct bs_mysql {
 };
 
 void bs_mysql_init(struct bs_mysql *p);
+/* Heap bytes the parser holds: the compressed protocol's inflaters. */
+size_t bs_mysql_held_bytes(const struct bs_mysql *p);
 enum bs_mysql_err bs_mysql_feed(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, const uint8_t *b, size_t n);
 void bs_mysql_gap(struct bs_mysql *p, struct bs_proto_ctx *c, int dir, uint64_t n);
 void bs_mysql_end(struct bs_mysql *p, struct bs_proto_ctx *c);
