@@ -2514,12 +2514,13 @@ static void def_gap(void *s, struct bs_proto_ctx *c, int dir, uint64_t n) { bs_h
 static void def_end(void *s, struct bs_proto_ctx *c) { bs_http_end(s, c); }
 static const char *def_strerror(int e) { return bs_http_strerror((enum bs_http_err)e); }
 
-/* A gzip file body's zlib state, while one is inflated (the content
- * coding's inflater is not counted: it is reused for the flow's life). */
+/* What the flow's parser holds on the heap: the content coding's inflater
+ * (kept for the flow's life once a body used it) and a gzip file body's,
+ * while one is inflated; each a zlib state and its 32 KB window. */
 static size_t def_held_bytes(const void *state)
 {
 	const struct bs_http *p = state;
-	return bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz);
+	return (p->zs ? BS_GZFILE_ZLIB_BYTES : 0) + bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz);
 }
 
 const struct bs_proto_def bs_proto_http = {
