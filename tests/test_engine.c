@@ -504,13 +504,15 @@ static void test_bare_logins(void)
 static void upload(bs_time ts, const char *from, const char *to, uint16_t sport, int n, const char *tag)
 {
 	struct bs_event e;
+	bool back = tag[0] == '<'; /* the addresses come from the outside host */
 	for (int i = 0; i < n; i++) {
 		char addr[64];
-		snprintf(addr, sizeof addr, "%s%d@example.net", tag, i);
+		snprintf(addr, sizeof addr, "%s%d@example.net", tag + back, i);
 		base(&e, BS_EV_ADDR, ts, from, to);
 		e.sport = sport;
 		e.dport = 50000;
 		e.u.addr.ctx = BS_ADDR_PAYLOAD;
+		e.u.addr.to_client = back;
 		e.u.addr.address = S(addr);
 		bs_agg_sink(A, &e);
 	}
@@ -527,20 +529,31 @@ static void upload(bs_time ts, const char *from, const char *to, uint16_t sport,
 /* A small transfer that carries a dump's worth of addresses is
  * exfiltration (exfil-min-addrs), unless the destination routinely gets
  * such lists (the largest other transfer to it is the baseline). */
-static void test_exfil_by_addresses(struct bs_engine_config *cfg)
+static void test_exfil_by_addresses(struct bs_engine_config *base_cfg)
 {
-	for (int routine = 0; routine < 2; routine++) {
+	/* wm3 on a public address: what an outside host sends it is recorded
+	 * too (to a private address it is not data leaving at all) */
+	struct bs_fleet_entry fleet[3] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm2", IP("10.0.1.12"), "webmail" },
+	                                   { "wm3", IP("192.0.2.13"), "webmail" } };
+	struct bs_engine_config cfg_public = *base_cfg, *cfg = &cfg_public;
+	cfg_public.fleet = fleet;
+	cfg_public.nfleet = 3;
+	static const char *const srv[3] = { "10.0.1.11", "10.0.1.12", "192.0.2.13" };
+	for (int routine = 0; routine < 3; routine++) {
 		A = bs_agg_new();
 		for (int d = 1; d <= 3; d++) /* every server has data */
 			for (int s = 0; s < 3; s++)
-				imap_login(T(d, 10, s, 0), SERVERS[s], USERS[s]);
+				imap_login(T(d, 10, s, 0), srv[s], USERS[s]);
 		if (routine) /* the nightly offsite list, from wm1, on other days */
 			for (int d = 1; d <= 2; d++)
 				upload(T(d, 2, 0, 0), "10.0.1.11", "198.51.100.30", (uint16_t)(41000 + d), 250, "n");
-		upload(T(3, 3, 0, 0), "10.0.1.13", routine ? "198.51.100.30" : "203.0.113.66", 42000, 250, "d");
+		upload(T(3, 3, 0, 0), "192.0.2.13", routine == 1 ? "198.51.100.30" : "203.0.113.66", 42000, 250,
+		       routine == 2 ? "<d" : "d");
 		struct bs_results *r = correlate(A, cfg);
 		bool exfil = r->servers[2].signals & (1u << BS_SIG_EXFILTRATION);
-		if (routine)
+		if (routine == 2)
+			ok(!exfil, "250 addresses that the outside host sent back: no exfiltration");
+		else if (routine)
 			ok(!exfil, "a destination that routinely gets address lists: no exfiltration");
 		else
 			ok(exfil && r->servers[2].nattacker_ips == 1, "30 KB carrying 250 addresses to an outside host: exfiltration, "

@@ -45,7 +45,7 @@ struct exfil_index {
 	struct bs_u64map login_addr;      /* addresses that logged in */
 	struct bs_u64map sent_to;         /* recipients of authenticated submissions */
 	struct bs_u64map wrote_peer;      /* recipient -> the customer who mailed it, UINT32_MAX for several */
-	struct bs_u64map payload_addrs;   /* flow key -> distinct addresses its payload carried */
+	struct bs_u64map payload_addrs;   /* (flow key, sending host) -> distinct addresses it sent */
 	struct grouped *by_group;         /* mails by local part, fleet transfers by destination; largest first */
 	size_t n;
 };

@@ -255,9 +255,10 @@ void exfil_index_build(struct ctx *c)
 		else if (a->ev.v[i].kind == EK_SENT_TO)
 			id_set_add(&x->sent_to, a->ev.v[i].addr, 1);
 		else if (a->ev.v[i].kind == EK_PAYLOAD) {
-			/* one record per (address, flow): a count of distinct addresses */
+			/* one record per (address, sending host, flow): a count of the
+			 * distinct addresses each side of a flow sent */
 			bool found;
-			uint32_t *n = bs_u64map_upsert(&x->payload_addrs, bs_mix64(a->ev.v[i].peer), &found);
+			uint32_t *n = bs_u64map_upsert(&x->payload_addrs, bs_key2(a->ev.v[i].peer, a->ev.v[i].host), &found);
 			*n = found && *n < UINT32_MAX ? *n + 1 : 2; /* stored as count + 1 */
 		}
 	for (size_t i = 0; i < a->ev.n; i++) {
@@ -346,11 +347,13 @@ static uint64_t transfer_baseline(const struct ctx *c, const struct bs_cand *k)
 	return 0;
 }
 
-/* The distinct addresses a transfer's payload carried (0 for none seen). */
-static uint64_t payload_addrs(const struct ctx *c, uint32_t key)
+/* The distinct addresses a transfer's sender (the fleet host) put in its
+ * payload (0 for none seen): what came back from the outside host is not
+ * the fleet's data leaving. */
+static uint64_t payload_addrs(const struct ctx *c, const struct bs_cand *k)
 {
 	uint32_t n;
-	return bs_u64map_get(&c->ex.payload_addrs, bs_mix64(key), &n) ? n : 0;
+	return bs_u64map_get(&c->ex.payload_addrs, bs_key2(k->key, k->host), &n) ? n : 0;
 }
 
 /* The most addresses any other transfer of the fleet to the same
@@ -362,7 +365,7 @@ static uint64_t transfer_addr_baseline(const struct ctx *c, const struct bs_cand
 	for (size_t i = group_start(&c->ex, group); i < c->ex.n && c->ex.by_group[i].group == group; i++) {
 		const struct bs_cand *o = &c->a->cand.v[c->ex.by_group[i].ix];
 		if (is_transfer(o) && o->key != k->key && bs_ip_eq(&o->dst, &k->dst)) {
-			uint64_t n = payload_addrs(c, o->key);
+			uint64_t n = payload_addrs(c, o);
 			if (n > most)
 				most = n;
 		}
@@ -431,7 +434,7 @@ void detect_exfil(struct ctx *c, size_t s)
 			}
 			/* or a dump however small: a gzip file of thousands of
 			 * addresses is a few tens of KB */
-			naddrs = payload_addrs(c, k->key);
+			naddrs = payload_addrs(c, k);
 			if (!hit && naddrs >= c->cfg->th.exfil_min_addrs) {
 				addr_base = transfer_addr_baseline(c, k);
 				hit = by_addrs = (double)naddrs >= f * (double)addr_base;
