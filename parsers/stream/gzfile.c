@@ -82,6 +82,7 @@ static void inflate_some(struct bs_gzfile *g, const uint8_t *b, size_t n, bs_gzf
 static void decide(struct bs_gzfile *g, bs_gzfile_out_fn out, void *ctx)
 {
 	if (g->head[0] == 0x1f && g->head[1] == 0x8b && g->head[2] == 8) {
+		g->gzip = true;
 		z_stream *zs = bs_xcalloc(1, sizeof *zs);
 		if (inflateInit2(zs, 15 + 16) != Z_OK) {
 			free(zs);
@@ -121,6 +122,11 @@ void bs_gzfile_feed(struct bs_gzfile *g, const uint8_t *b, size_t n, bs_gzfile_o
 		out(ctx, (const char *)b, n);
 	else if (g->state == BS_GZFILE_INFLATE)
 		inflate_some(g, b, n, out, ctx);
+}
+
+void bs_gzfile_drop(struct bs_gzfile *g)
+{
+	stop(g);
 }
 
 void bs_gzfile_end(struct bs_gzfile *g, bs_gzfile_out_fn out, void *ctx)

@@ -35,6 +35,7 @@ struct bs_gzfile {
 	uint8_t state;           /* enum bs_gzfile_state */
 	uint8_t head_len;
 	uint8_t head[3];
+	bool gzip;               /* the stream began as a gzip file (what callers count) */
 	bool capped, damaged;    /* why a gzip stream stopped early */
 	bool between;            /* a member ended at the end of a piece */
 	uint64_t out_bytes;      /* inflated so far */
@@ -51,6 +52,9 @@ void bs_gzfile_feed(struct bs_gzfile *g, const uint8_t *b, size_t n, bs_gzfile_o
 /* The stream's end: held bytes of a short stream go out; the zlib state is
  * freed. The struct can be initialized again for the next stream. */
 void bs_gzfile_end(struct bs_gzfile *g, bs_gzfile_out_fn out, void *ctx);
+/* A stream given up (cut short, its flow gone): the zlib state is freed,
+ * nothing goes out. */
+void bs_gzfile_drop(struct bs_gzfile *g);
 /* What it holds: zlib's inflate state and its 32 KB window, while
  * inflating (asked after every segment of a flow: inline). */
 #define BS_GZFILE_ZLIB_BYTES (7u * 1024 + 32u * 1024 + 112u)

@@ -563,6 +563,14 @@ static void mp_part_begin(struct bs_http *p)
 	rb->mp_line_len = 0;
 }
 
+/* A gzip file a body or file part was: counted with its stops. */
+static void gz_count(struct bs_http *p, const struct bs_gzfile *g)
+{
+	p->count.gzip_files += g->gzip;
+	p->count.bombs += g->capped;
+	p->count.inflate_errors += g->damaged;
+}
+
 /* The request's scan window fed from its gzip file decoder. */
 static void gz_req_out(void *ctx, const char *b, size_t n)
 {
@@ -574,11 +582,7 @@ static void gz_req_out(void *ctx, const char *b, size_t n)
 static void gz_req_end(struct bs_http *p, struct scan_ctx *sc)
 {
 	struct bs_gzfile *g = &p->rb.gz;
-	if (g->state == BS_GZFILE_INFLATE || (g->state == BS_GZFILE_STOPPED && (g->out_bytes || g->damaged))) {
-		p->count.gzip_files++;
-		p->count.bombs += g->capped;
-		p->count.inflate_errors += g->damaged;
-	}
+	gz_count(p, g);
 	bs_gzfile_end(g, gz_req_out, sc);
 	bs_gzfile_init(g, BS_HTTP_INFLATE_MAX);
 }
@@ -925,8 +929,6 @@ static bool parse_request_line(const char *l, size_t n, bool cut, bool lenient, 
 	return false;
 }
 
-static void gz_discard(void *ctx, const char *b, size_t n) { (void)ctx; (void)b; (void)n; }
-
 static void reqbody_reset(struct bs_http_reqbody *rb)
 {
 	rb->form = BS_HTTP_FORM_NONE;
@@ -938,8 +940,7 @@ static void reqbody_reset(struct bs_http_reqbody *rb)
 	rb->mp_state = MP_PREAMBLE;
 	rb->mp_line_len = 0;
 	bs_window_reset(&rb->win);
-	if (rb->gz.zs) /* a body cut short: its decoder's state goes */
-		bs_gzfile_end(&rb->gz, gz_discard, NULL);
+	bs_gzfile_drop(&rb->gz); /* a body cut short: its decoder's state goes */
 	bs_gzfile_init(&rb->gz, BS_HTTP_INFLATE_MAX);
 }
 
@@ -1263,11 +1264,7 @@ static void gz_body_end(struct bs_http *p, struct bs_proto_ctx *c)
 {
 	struct bs_http_resp *rs = &p->resp;
 	struct gz_scan g = { p, { p, c, BS_ADDR_HTTP_RESP_BODY, rs->txn_id, true } };
-	if (rs->gz.state == BS_GZFILE_INFLATE || rs->gz.state == BS_GZFILE_STOPPED) {
-		p->count.gzip_files += rs->gz.out_bytes > 0 || rs->gz.damaged;
-		p->count.bombs += rs->gz.capped;
-		p->count.inflate_errors += rs->gz.damaged;
-	}
+	gz_count(p, &rs->gz);
 	bs_gzfile_end(&rs->gz, gz_scan_out, &g);
 }
 
@@ -1980,8 +1977,7 @@ static void response_begin(struct bs_http *p, struct bs_proto_ctx *c, int status
 {
 	struct bs_http_resp *rs = &p->resp;
 	struct bs_http_dir *d = &p->dir[1];
-	if (rs->gz.zs) /* a body cut short by this response: its decoder's state goes */
-		gz_body_end(p, c);
+	bs_gzfile_drop(&rs->gz); /* a body cut short by this response: its decoder's state goes */
 	resp_reset(rs);
 	rs->anomalies = message_begins(d, &rs->skipped, BS_HTTP_AN_SERVER_JUNK);
 	rs->status = status;
@@ -2458,10 +2454,8 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 		free(p->zs);
 		p->zs = NULL;
 	}
-	if (p->resp.gz.zs)
-		gz_body_end(p, c);
-	if (p->rb.gz.zs)
-		bs_gzfile_end(&p->rb.gz, gz_discard, NULL);
+	bs_gzfile_drop(&p->resp.gz);
+	bs_gzfile_drop(&p->rb.gz);
 	if (p->pending != p->inline_pending) {
 		free(p->pending);
 		p->pending = p->inline_pending;

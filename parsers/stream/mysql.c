@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "parsers/stream/mysql.h"
+#include "parsers/stream/gzfile.h"  /* BS_GZFILE_ZLIB_BYTES */
 #include "parsers/stream/lineproto.h"   /* BS_PROTO_ADAPTERS */
 #include "src/core/addrscan.h"
 
@@ -1351,7 +1352,7 @@ static void z_feed(struct bs_mysql *p, const struct bs_proto_ctx *c, int dir, co
 size_t bs_mysql_held_bytes(const struct bs_mysql *p)
 {
 	/* zlib's inflate state and window per direction, once frames came */
-	return (p->z[0].zs ? 40u << 10 : 0) + (p->z[1].zs ? 40u << 10 : 0);
+	return (p->z[0].zs ? BS_GZFILE_ZLIB_BYTES : 0) + (p->z[1].zs ? BS_GZFILE_ZLIB_BYTES : 0);
 }
 
 static void framer_reset(struct bs_mysql_dir *d)

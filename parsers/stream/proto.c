@@ -48,11 +48,11 @@ struct expectation {
 	char user[128];
 };
 
-/* The dispatcher's record of one TCP flow (bs_cflow.user). */
 /* The most bytes inflated from one gzip file in a payload (a bomb stops
  * there): a large dump's addresses, not a disk's worth. */
 #define PAYLOAD_GZIP_MAX ((uint64_t)256 << 20)
 
+/* The dispatcher's record of one TCP flow (bs_cflow.user). */
 struct dflow {
 	struct bs_proto_ctx pc;    /* what the module sees: endpoints already swapped */
 	enum flow_kind kind;
@@ -399,10 +399,9 @@ static void feed_proto(struct bs_dispatch *d, struct bs_cflow *f, struct dflow *
 	}
 }
 
-static void discard(void *ctx, const char *b, size_t n) { (void)ctx; (void)b; (void)n; }
-
 struct payload_scan {
 	struct dflow *df;
+	struct bs_scan_window *win;
 	bool to_client;
 };
 
@@ -414,14 +413,10 @@ static void payload_window_cb(void *vctx, const char *p, size_t n, size_t fresh,
 
 /* A payload's bytes for the scan (bs_gzfile's output: a gzip file sent
  * over FTP or a raw connection is inflated first). */
-struct scan_window_of {
-	struct bs_scan_window *win;
-	struct payload_scan s;
-};
 static void payload_out(void *ctx, const char *b, size_t n)
 {
-	struct scan_window_of *o = ctx;
-	bs_window_feed(o->win, b, n, payload_window_cb, &o->s);
+	struct payload_scan *s = ctx;
+	bs_window_feed(s->win, b, n, payload_window_cb, s);
 }
 
 static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint8_t *p, size_t n,
@@ -436,15 +431,14 @@ static void payload(struct bs_dispatch *d, struct dflow *df, int dir, const uint
 		bs_gzfile_init(&df->gz[dir], PAYLOAD_GZIP_MAX);
 	}
 	at_packet(d, df, ts, pktno);
-	struct scan_window_of o = { df->win[dir], { df, sd == 1 } };
+	struct payload_scan s = { df, df->win[dir], sd == 1 };
 	d->count.payload_bytes += n;
 	if (n)
-		bs_gzfile_feed(&df->gz[dir], p, n, payload_out, &o);
+		bs_gzfile_feed(&df->gz[dir], p, n, payload_out, &s);
 	if (final) {
-		struct bs_gzfile *g = &df->gz[dir];
-		d->count.gzip_files += g->state == BS_GZFILE_INFLATE || (g->state == BS_GZFILE_STOPPED && g->out_bytes);
-		bs_gzfile_end(g, payload_out, &o);
-		bs_window_end(df->win[dir], payload_window_cb, &o.s);
+		d->count.gzip_files += df->gz[dir].gzip;
+		bs_gzfile_end(&df->gz[dir], payload_out, &s);
+		bs_window_end(df->win[dir], payload_window_cb, &s);
 	}
 }
 
@@ -716,8 +710,8 @@ static void d_close(void *ctx, struct bs_cflow *f, enum bs_flow_end why, bs_time
 		break;
 	}
 	for (int dir = 0; dir < 2; dir++)
-		if (df->win[dir] && df->gz[dir].zs) /* a payload never ended (no final call) */
-			bs_gzfile_end(&df->gz[dir], discard, NULL);
+		if (df->win[dir]) /* a payload never ended (no final call) */
+			bs_gzfile_drop(&df->gz[dir]);
 	free(df->win[0]);
 	free(df->win[1]);
 	free(df->state);
