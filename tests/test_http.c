@@ -806,11 +806,12 @@ static size_t ugly_headers(char *b, size_t cap)
 {
 	static const char *const names[] = { "Host", "Cookie", "Referer", "User-Agent", "Set-Cookie",
 		"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding", "\rHost", "\rTransfer-Encoding",
+		"Location", "Authorization", "Locatio", "Authorisation",
 		"Server", "Connection", "Accept", "X-Host", "Hos", "Ho", "Trailer", "Usage", "Referrer", "Se", "", "@st" };
 	static const char *const seps[] = { ":", ": ", " :", "\t: ", "", "\r:" };
 	static const char *const values[] = { "5", "0", "chunked", "gzip, chunked", "gzip", "text/html",
 		"multipart/form-data; boundary=zz", "application/x-www-form-urlencoded", "bob@x.example",
-		"k=v; path=/", "", "a\rb", "identity" };
+		"k=v; path=/", "", "a\rb", "identity", "Basic YWxpY2U6cHc=", "/login?error=1" };
 	static const char *const ends[] = { "\r\n", "\n", "\r\r\n", "\r\n " };
 	size_t o = 0;
 	while (o + 120 < cap && rng() % 12) {
