@@ -11,6 +11,7 @@
 #include "config.h"
 #include "parsers/stream/http.h"
 #include "parsers/stream/content.h"
+#include "parsers/stream/jsexpr.h"
 #include "parsers/stream/lineproto.h"
 #include "src/core/addrscan.h"
 
@@ -1018,6 +1019,10 @@ static bool within_tag_attr(const char *t, size_t tn, const char *attr, bs_str *
 	return false;
 }
 
+/* Bytes of a decoding call kept in the tag of what its text referenced:
+ * enough to find it in the page's file, room left for the tag itself. */
+#define REF_VIA_MAX 48
+
 /* A reference u, carried by the tag or call tag (kept cut to BS_HTTP_REF_TAG_MAX). */
 static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
 {
@@ -1044,9 +1049,18 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
 	rs->ref_off[rs->nrefs] = (uint16_t)rs->ref_pool_len;
 	rs->ref_len[rs->nrefs] = (uint16_t)u.n;
 	rs->ref_pool_len += u.n;
-	size_t tn = tag.n < BS_HTTP_REF_TAG_MAX ? tag.n : BS_HTTP_REF_TAG_MAX;
-	memcpy(rs->ref_tag[rs->nrefs], tag.p, tn);
-	rs->ref_tag_len[rs->nrefs] = (uint8_t)tn;
+	char *t = rs->ref_tag[rs->nrefs];
+	size_t tn = 0;
+	if (p->ref_via.n) { /* found in decoded text: "document.write(unescape("%3C... => <script src=...>" */
+		static const char arrow[] = "... => ";
+		tn = p->ref_via.n < REF_VIA_MAX ? p->ref_via.n : REF_VIA_MAX;
+		memcpy(t, p->ref_via.p, tn);
+		memcpy(t + tn, arrow, sizeof arrow - 1);
+		tn += sizeof arrow - 1;
+	}
+	size_t k = tag.n < BS_HTTP_REF_TAG_MAX - tn ? tag.n : BS_HTTP_REF_TAG_MAX - tn;
+	memcpy(t + tn, tag.p, k);
+	rs->ref_tag_len[rs->nrefs] = (uint8_t)(tn + k);
 	rs->nrefs++;
 }
 
@@ -1082,6 +1096,23 @@ static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *
 	return (size_t)(e - w) + 1;
 }
 
+/* An attribute's value as the browser reads it (character references
+ * decoded: an iframe's src written &#104;&#116;&#116;&#112;...), then as a
+ * URL parser does (tabs and line breaks dropped). */
+static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag)
+{
+	if (!memchr(v.p, '&', v.n) && !memchr(v.p, '\t', v.n) && !memchr(v.p, '\n', v.n) && !memchr(v.p, '\r', v.n)) {
+		add_ref(p, v, tag);
+		return;
+	}
+	char buf[BS_HTTP_REF_MAX + 1];
+	size_t k = bs_html_attr_decode(v.p, v.n, buf, sizeof buf), m = 0;
+	for (size_t i = 0; i < k; i++)
+		if (buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
+			buf[m++] = buf[i];
+	add_ref(p, bs_str_make(buf, m), tag);
+}
+
 static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t t, size_t tl)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
@@ -1092,7 +1123,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	bs_str tag = bs_str_make(w + at, ext), v;
 	if (t < 3) {
 		if (within_tag_attr(tag.p, tag.n, "src", &v))
-			add_ref(p, v, tag);
+			add_attr_ref(p, v, tag);
 	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
 	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
 	           within_tag_attr(tag.p, tag.n, "content", &v)) {
@@ -1102,13 +1133,15 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 			while (k < v.n && is_ows(v.p[k]))
 				k++;
 			if (k < v.n && v.p[k] == '=')
-				add_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1), tag);
+				add_attr_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1), tag);
 		}
 	}
 }
 
 /* Can a reference pattern start at w[0]: its first three bytes those of
- * one ("<sc" "<if" "<fr" "<me", "loc", "win", letters in either case)? */
+ * one, letters in either case? Tags "<sc" "<if" "<fr" "<me"; script calls
+ * and assignments "loc" "win" "doc" "eva" ".sr" ".in"; decoders "une"
+ * "ato" ".fr". */
 static inline bool ref_start(const char *w)
 {
 	char c2 = (char)(w[1] | 0x20), c3 = (char)(w[2] | 0x20);
@@ -1116,22 +1149,40 @@ static inline bool ref_start(const char *w)
 	case '<':
 		return (c2 == 's' && c3 == 'c') || (c2 == 'i' && c3 == 'f') || (c2 == 'f' && c3 == 'r') ||
 			(c2 == 'm' && c3 == 'e');
+	case '.':
+		return (c2 == 's' && c3 == 'r') || (c2 == 'i' && c3 == 'n') || (c2 == 'f' && c3 == 'r');
 	case 'l':
 	case 'L':
+	case 'd':
+	case 'D':
 		return c2 == 'o' && c3 == 'c';
 	case 'w':
 	case 'W':
 		return c2 == 'i' && c3 == 'n';
+	case 'e':
+	case 'E':
+		return c2 == 'v' && c3 == 'a';
+	case 'u':
+	case 'U':
+		return c2 == 'n' && c3 == 'e';
+	case 'a':
+	case 'A':
+		return c2 == 't' && c3 == 'o';
 	default:
 		return false;
 	}
 }
 
+/* The places of a vector whose first two bytes may start a pattern (a
+ * superset of ref_start(), the pairs exact, the third byte left to it).
+ * x | 0x20 is a lower-case letter only for that letter in either case;
+ * '<' and '.' are compared as they are. One body for SSE2 and AVX2. */
+#define REF_PAIRS(EQ, OR, AND)                                                                   \
+	OR(OR(OR(AND(EQ(v, '<'), OR(sif, EQ(l2, 'm'))), AND(EQ(v, '.'), sif)),                        \
+	      OR(AND(OR(EQ(l1, 'l'), EQ(l1, 'd')), EQ(l2, 'o')), AND(EQ(l1, 'w'), EQ(l2, 'i')))),      \
+	   OR(OR(AND(EQ(l1, 'e'), EQ(l2, 'v')), AND(EQ(l1, 'u'), EQ(l2, 'n'))), AND(EQ(l1, 'a'), EQ(l2, 't'))))
+
 #ifdef __SSE2__
-/* The places of w[0..16) whose first two bytes may start a pattern: '<',
- * 'l' or 'w' then s, i, f, m or o (either case), a loose superset of
- * ref_start() that takes fewer instructions (w[16] is read). x | 0x20 is a
- * lower-case letter only for that letter in either case. */
 static unsigned ref_pairs16(const char *w)
 {
 #define EQ(v, ch) _mm_cmpeq_epi8((v), _mm_set1_epi8(ch))
@@ -1139,31 +1190,50 @@ static unsigned ref_pairs16(const char *w)
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
 	__m128i l2 = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(w + 1)), lower);
 	__m128i l1 = _mm_or_si128(v, lower);
-	__m128i first = _mm_or_si128(EQ(v, '<'), _mm_or_si128(EQ(l1, 'l'), EQ(l1, 'w')));
-	__m128i second = _mm_or_si128(_mm_or_si128(EQ(l2, 's'), EQ(l2, 'i')),
-	                              _mm_or_si128(_mm_or_si128(EQ(l2, 'f'), EQ(l2, 'm')), EQ(l2, 'o')));
+	__m128i sif = _mm_or_si128(_mm_or_si128(EQ(l2, 's'), EQ(l2, 'i')), EQ(l2, 'f'));
+	__m128i m = REF_PAIRS(EQ, _mm_or_si128, _mm_and_si128);
 #undef EQ
-	return (unsigned)_mm_movemask_epi8(_mm_and_si128(first, second));
+	return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
 
 bool bs_http_avx2_off;
 
 #ifdef AVX2_DISPATCH
-/* ref_pairs16() over 32 bytes at a time, checked the same way: the
- * position found, or where it stopped (*found false). */
+/* The pairs by table instead of compares: a bit per kind of pair (0 '<'
+ * then s i f m; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
+ * 6 a t). A byte's kinds as a first byte are those of its low nibble and of
+ * its high nibble (exact for these bytes), as a second byte nearly so (a
+ * few more: "<c" "<v" "<y" "<}", left to ref_start()); a place is a
+ * candidate when the two share a kind. Both bytes lower-cased by | 0x20
+ * ('<' and '.' have that bit already). */
+#define NIB16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+__attribute__((target("avx2"))) static inline __m256i nibble_kinds(__m256i x, __m256i lo_tab, __m256i hi_tab)
+{
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	return _mm256_and_si256(_mm256_shuffle_epi8(lo_tab, _mm256_and_si256(x, nib)),
+	                        _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+}
+
+/* The first place from at whose three bytes start a pattern, 32 places at
+ * a time: the position found, or where it stopped (*found false). */
 __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w, size_t at, size_t n, bool *found)
 {
-#define EQ(v, ch) _mm256_cmpeq_epi8((v), _mm256_set1_epi8(ch))
-	const __m256i lower = _mm256_set1_epi8(0x20);
+	const __m256i first_lo = NIB16(0, 1 << 6, 0, 0, 1 << 2, 1 << 4 | 1 << 5, 0, 1 << 3, 0, 0, 0, 0, 1 << 0 | 1 << 2,
+	                                0, 1 << 1, 0);
+	const __m256i first_hi = NIB16(0, 0, 1 << 1, 1 << 0, 0, 0, 1 << 2 | 1 << 4 | 1 << 6, 1 << 3 | 1 << 5, 0, 0, 0, 0,
+	                                0, 0, 0, 0);
+	const __m256i second_lo = NIB16(0, 0, 0, 3, 1 << 6, 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0, 1 << 5,
+	                                 1 << 2);
+	const __m256i second_hi = NIB16(0, 0, 0, 0, 0, 0, 3 | 1 << 2 | 1 << 3 | 1 << 5, 3 | 1 << 4 | 1 << 6, 0, 0, 0, 0,
+	                                 0, 0, 0, 0);
+	const __m256i lower = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
 	for (; at + 34 <= n; at += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + at));
+		__m256i l1 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(w + at)), lower);
 		__m256i l2 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(w + at + 1)), lower);
-		__m256i l1 = _mm256_or_si256(v, lower);
-		__m256i first = _mm256_or_si256(EQ(v, '<'), _mm256_or_si256(EQ(l1, 'l'), EQ(l1, 'w')));
-		__m256i second = _mm256_or_si256(_mm256_or_si256(EQ(l2, 's'), EQ(l2, 'i')),
-		                                 _mm256_or_si256(_mm256_or_si256(EQ(l2, 'f'), EQ(l2, 'm')), EQ(l2, 'o')));
-		for (unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(first, second)); mask; mask &= mask - 1) {
+		__m256i both = _mm256_and_si256(nibble_kinds(l1, first_lo, first_hi), nibble_kinds(l2, second_lo, second_hi));
+		unsigned mask = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(both, zero));
+		for (; mask; mask &= mask - 1) {
 			size_t k = at + (size_t)__builtin_ctz(mask);
 			if (ref_start(w + k)) {
 				*found = true;
@@ -1171,9 +1241,9 @@ __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w,
 			}
 		}
 	}
-#undef EQ
 	return at;
 }
+#undef NIB16
 #endif
 
 size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
@@ -1200,43 +1270,127 @@ size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
 	return n;
 }
 
-/* A reference pattern may start at w[at]: compare them there. */
-static void ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at)
+/* What a script pattern's value is: a URL the page sends the visitor to
+ * or loads (window.open, location, an element's src), text written into
+ * the page (document.write, eval, innerHTML: scanned as page text), or a
+ * decoder's result wherever it goes (var u = unescape(...)): both. */
+enum js_value { JS_URL, JS_TEXT, JS_DECODED };
+
+/* Decoded text is scanned again, to this depth (eval(atob(...)) whose
+ * text is document.write(unescape(...)) is two). */
+#define REF_DEPTH_MAX 3
+
+static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth);
+
+/* After a call's name or an assignment's target at w[j]: the opener
+ * ('(' or '=', "+=" too: innerHTML += '...'), or 0 when it is not there
+ * (a comparison "==" is not an assignment). */
+static size_t js_opener(const char *w, size_t n, size_t j, char opener)
+{
+	while (j < n && is_ows(w[j]))
+		j++;
+	if (opener == '=' && j + 1 < n && w[j] == '+' && w[j + 1] == '=')
+		j++;
+	if (j >= n || w[j] != opener)
+		return 0;
+	j++;
+	if (opener == '=' && j < n && w[j] == '=')
+		return 0;
+	return j;
+}
+
+/* The script pattern k at w[at]: its expression's value evaluated
+ * (jsexpr.h) and taken as what the pattern makes of it. Returns where
+ * the scan goes on: after the expression when it was read (what is
+ * inside it was read decoded), else at + 1. */
+static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at,
+                     size_t pl, char opener, enum js_value kind)
+{
+	size_t j = at + pl;
+	if (kind == JS_DECODED)
+		j = w[at] == '.' ? at + 1 : at; /* the call itself: unescape(...), fromCharCode(...) */
+	else if (!(j = js_opener(w, n, j, opener)))
+		return at + 1;
+	struct bs_jsexpr_out v;
+	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
+	if (!used) {
+		bs_str s;
+		size_t end = kind == JS_URL ? js_string(w, n, at + pl, opener, &s) : 0;
+		if (end && end > fresh) /* not evaluated ("http://x/?" + id): the first string, as written */
+			add_ref(p, s, bs_str_make(w + at, end - at));
+		return at + 1;
+	}
+	size_t end = j + used;
+	if (end <= fresh) /* seen in the window before */
+		return end;
+	if (kind != JS_TEXT)
+		add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, end - at));
+	if (kind != JS_URL && depth < REF_DEPTH_MAX) {
+		bs_str outer = p->ref_via;
+		if (!outer.n)
+			p->ref_via = bs_str_make(w + at, end - at);
+		scan_refs(p, v.b, v.n, 0, true, depth + 1);
+		p->ref_via = outer;
+	}
+	return end;
+}
+
+/* A reference pattern may start at w[at]: compare them there. Returns
+ * where the scan goes on. */
+static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at)
 {
 #define PAT(s) s, sizeof s - 1
 	static const struct { const char *pat; size_t len; } tags[] = {
 		{ PAT("<script") }, { PAT("<iframe") }, { PAT("<frame") }, { PAT("<meta") } };
-	static const struct { const char *pat; size_t len; char opener; } js[] = {
-		{ PAT("window.open"), '(' }, { PAT("location.href"), '=' }, { PAT("location.replace"), '(' },
-		{ PAT("location.assign"), '(' }, { PAT("location"), '=' } };
+	static const struct {
+		const char *pat;
+		size_t len;
+		char opener;
+		uint8_t kind;   /* enum js_value */
+		bool word;      /* not the end of a longer name (medieval(...)) */
+	} js[] = {
+		{ PAT("window.open"), '(', JS_URL, false }, { PAT("location.href"), '=', JS_URL, false },
+		{ PAT("location.replace"), '(', JS_URL, false }, { PAT("location.assign"), '(', JS_URL, false },
+		{ PAT("location"), '=', JS_URL, false }, { PAT(".src"), '=', JS_URL, false },
+		{ PAT("document.write"), '(', JS_TEXT, false }, { PAT("document.writeln"), '(', JS_TEXT, false },
+		{ PAT("eval"), '(', JS_TEXT, true }, { PAT(".innerhtml"), '=', JS_TEXT, false },
+		{ PAT("unescape"), 0, JS_DECODED, true }, { PAT("atob"), 0, JS_DECODED, true },
+		{ PAT(".fromcharcode"), 0, JS_DECODED, false } };
 #undef PAT
 	if (w[at] == '<') {
 		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
 			if (bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
 				tag_ref(p, w, n, fresh, at, t, tags[t].len);
-		return;
+		return at + 1;
 	}
-	for (size_t k = 0; k < sizeof js / sizeof *js; k++) { /* 'l' or 'w', either case */
+	const char first = (char)(w[at] | 0x20); /* '.' has that bit */
+	for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
 		size_t pl = js[k].len;
-		if (!bs_mem_at_ieq_lower(w, n, at, js[k].pat, pl))
+		if (js[k].pat[0] != first || !bs_mem_at_ieq_lower(w, n, at, js[k].pat, pl))
 			continue;
-		bs_str v;
-		size_t end = js_string(w, n, at + pl, js[k].opener, &v);
-		if (end && end > fresh) /* the call up to its string's end: the
-		                         * bytes after it may not be in the window yet */
-			add_ref(p, v, bs_str_make(w + at, end - at));
+		if (js[k].word && at > 0) {
+			char b = w[at - 1];
+			if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_' || b == '$')
+				continue;
+		}
+		size_t next = js_ref(p, w, n, fresh, final, depth, at, pl, js[k].opener, (enum js_value)js[k].kind);
+		if (next > at + 1)
+			return next;
 	}
+	return at + 1;
 }
 
 /* References in one window: a match counts when it ends in the fresh part
  * (earlier windows saw the others). One pass over the window (this runs on
  * every HTML byte served): the patterns are compared only where the first
  * three bytes of one are, a few places a page (formerly at every '<', 'l'
- * and 'w': 9.7 M places in a bench capture, 640 M instructions). */
-static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh)
+ * and 'w': 9.7 M places in a bench capture, 640 M instructions). A
+ * script expression read whole is passed over: its decoded value was
+ * scanned instead (depth counts those scans). */
+static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth)
 {
-	for (size_t at = bs_http_next_ref_start(w, 0, n); at < n; at = bs_http_next_ref_start(w, at + 1, n))
-		ref_at(p, w, n, fresh, at);
+	for (size_t at = bs_http_next_ref_start(w, 0, n); at < n; at = bs_http_next_ref_start(w, at, n))
+		at = ref_at(p, w, n, fresh, final, depth, at);
 }
 
 static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
@@ -1244,7 +1398,7 @@ static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bo
 	struct scan_ctx *sc = vctx;
 	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
 	if (sc->h->resp.html || sc->h->resp.script)
-		scan_refs(sc->h, w, n, fresh);
+		scan_refs(sc->h, w, n, fresh, final, 0);
 }
 
 /* The scan window's feed from a gzip file body (bs_gzfile's output). */

@@ -236,6 +236,8 @@ struct bs_http {
 	struct bs_http_req inline_pending[BS_HTTP_INLINE_PENDING];
 	struct bs_http_hidden hidden; /* scalars zeroed by bs_http_init, buf not */
 	uint32_t seq;
+	bs_str ref_via;              /* while decoded script text is scanned: the call
+	                              * that decoded it, which its references' tags name */
 	void *zs;                    /* z_stream, allocated on the first compressed body */
 	struct bs_http_counters count;
 	enum bs_http_err err;

@@ -7,11 +7,13 @@ libbsproto_a_SOURCES += parsers/stream/proto.h parsers/stream/proto.c parsers/st
 	parsers/stream/smtp.c parsers/stream/smtp.h parsers/stream/imap.c parsers/stream/imap.h \
 	parsers/stream/pop3.c parsers/stream/pop3.h parsers/stream/ftp.c parsers/stream/ftp.h \
 	parsers/stream/mysql.c parsers/stream/mysql.h parsers/stream/dns.c parsers/stream/dns.h \
-	parsers/stream/content.c parsers/stream/content.h parsers/stream/jsonkv.c parsers/stream/jsonkv.h \
+	parsers/stream/content.c parsers/stream/content.h parsers/stream/jsonkv.c parsers/stream/jsonkv.h parsers/stream/jsexpr.c parsers/stream/jsexpr.h \
 	parsers/stream/gzfile.c parsers/stream/gzfile.h
 
-check_PROGRAMS += tests/test_http tests/test_dispatch tests/test_jsonkv tests/test_gzfile
-TESTS += tests/test_http tests/test_dispatch tests/test_jsonkv tests/test_gzfile
+check_PROGRAMS += tests/test_http tests/test_dispatch tests/test_jsonkv tests/test_gzfile tests/test_jsexpr
+TESTS += tests/test_http tests/test_dispatch tests/test_jsonkv tests/test_gzfile tests/test_jsexpr
+tests_test_jsexpr_SOURCES = tests/test_jsexpr.c
+tests_test_jsexpr_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 tests_test_gzfile_SOURCES = tests/test_gzfile.c
 tests_test_gzfile_LDADD = libbsproto.a libbscore.a $(DEPS_LIBS)
 tests_test_jsonkv_SOURCES = tests/test_jsonkv.c

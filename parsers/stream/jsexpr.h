@@ -1,0 +1,53 @@
+/* jsexpr.h - the string a page's script builds from literals and decoders.
+ *
+ * Code injected into a tampered page hides its outside reference from a
+ * plain search of the page:
+ *   document.write(unescape("%3Cscript%20src%3D%22http%3A//..."))
+ *   eval(String.fromCharCode(119,105,110,100,...))
+ *   eval(atob("d2luZG93Lm9wZW4o..."))
+ *   document.write('<scr'+'ipt src="http://..."></scr'+'ipt>')
+ *   s.src = 'http:\/\/host\/x.js'
+ * bs_jsexpr_eval computes the value of such an expression without running
+ * anything: quoted literals ('...', "...", `...` without ${}) with their
+ * escapes (\xHH, \uHHHH, \u{H..}, \/ and the rest), joined by '+',
+ * parenthesized, and passed through unescape, decodeURI,
+ * decodeURIComponent, atob and String.fromCharCode (decimal or hex
+ * numbers). Anything else in the expression (a variable, another call,
+ * arithmetic, a method applied to the value) makes it one this does not
+ * evaluate: it is a reader of the usual obfuscations, not an interpreter.
+ * Bounded: the value is cut at BS_JSEXPR_OUT_MAX bytes (out->cut says so),
+ * nesting at BS_JSEXPR_DEPTH_MAX; it reads only p[0..n).
+ *
+ * Code points above 0x7f (from escapes or fromCharCode) are written as
+ * UTF-8; a lone surrogate as U+FFFD.
+ */
+#ifndef BS_JSEXPR_H
+#define BS_JSEXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BS_JSEXPR_OUT_MAX 1024
+#define BS_JSEXPR_DEPTH_MAX 6
+
+struct bs_jsexpr_out {
+	size_t n;               /* bytes of the value in b */
+	bool cut;               /* the value was longer than BS_JSEXPR_OUT_MAX */
+	char b[BS_JSEXPR_OUT_MAX];
+};
+
+/* The expression that starts at p[0] (blanks before it are skipped). Its
+ * value goes to out; the return is the bytes up to the expression's end
+ * (after its last token), or 0 when p does not hold one this evaluates.
+ * Unless final, p ends somewhere in a longer text: an expression reaching
+ * the end of p may go on ("a" + ...), so it is not taken (0); with final,
+ * p's end ends it. */
+size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
+
+/* HTML character references in an attribute's value (&#104; &#x68; &amp;
+ * &colon; &sol; ...): the value as a browser reads it, into out (cut at
+ * cap). Returns the bytes written. A reference this does not know stays
+ * as written. */
+size_t bs_html_attr_decode(const char *v, size_t n, char *out, size_t cap);
+
+#endif
