@@ -1113,7 +1113,9 @@ static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag)
 	add_ref(p, bs_str_make(buf, m), tag);
 }
 
-static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t t, size_t tl)
+/* A tag's reference: the attribute named (src, or an <object>'s data), or
+ * with attr NULL a meta refresh's URL. */
+static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t tl, const char *attr)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
 		return; /* <scripts>, <frameset> */
@@ -1121,8 +1123,8 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	if (!ext || at + ext <= fresh)
 		return;
 	bs_str tag = bs_str_make(w + at, ext), v;
-	if (t < 3) {
-		if (within_tag_attr(tag.p, tag.n, "src", &v))
+	if (attr) {
+		if (within_tag_attr(tag.p, tag.n, attr, &v))
 			add_attr_ref(p, v, tag);
 	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
 	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
@@ -1139,7 +1141,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 }
 
 /* Can a reference pattern start at w[0]: its first three bytes those of
- * one, letters in either case? Tags "<sc" "<if" "<fr" "<me"; script calls
+ * one, letters in either case? Tags "<sc" "<if" "<fr" "<me" "<em" "<ob"; script calls
  * and assignments "loc" "win" "doc" "eva" ".sr" ".in"; decoders "une"
  * "ato" ".fr". */
 static inline bool ref_start(const char *w)
@@ -1148,7 +1150,7 @@ static inline bool ref_start(const char *w)
 	switch (w[0]) {
 	case '<':
 		return (c2 == 's' && c3 == 'c') || (c2 == 'i' && c3 == 'f') || (c2 == 'f' && c3 == 'r') ||
-			(c2 == 'm' && c3 == 'e');
+			(c2 == 'm' && c3 == 'e') || (c2 == 'e' && c3 == 'm') || (c2 == 'o' && c3 == 'b');
 	case '.':
 		return (c2 == 's' && c3 == 'r') || (c2 == 'i' && c3 == 'n') || (c2 == 'f' && c3 == 'r');
 	case 'l':
@@ -1178,7 +1180,7 @@ static inline bool ref_start(const char *w)
  * x | 0x20 is a lower-case letter only for that letter in either case;
  * '<' and '.' are compared as they are. One body for SSE2 and AVX2. */
 #define REF_PAIRS(EQ, OR, AND)                                                                   \
-	OR(OR(OR(AND(EQ(v, '<'), OR(sif, EQ(l2, 'm'))), AND(EQ(v, '.'), sif)),                        \
+	OR(OR(OR(AND(EQ(v, '<'), OR(OR(sif, EQ(l2, 'm')), OR(EQ(l2, 'e'), EQ(l2, 'o')))), AND(EQ(v, '.'), sif)), \
 	      OR(AND(OR(EQ(l1, 'l'), EQ(l1, 'd')), EQ(l2, 'o')), AND(EQ(l1, 'w'), EQ(l2, 'i')))),      \
 	   OR(OR(AND(EQ(l1, 'e'), EQ(l2, 'v')), AND(EQ(l1, 'u'), EQ(l2, 'n'))), AND(EQ(l1, 'a'), EQ(l2, 't'))))
 
@@ -1201,10 +1203,10 @@ bool bs_http_avx2_off;
 
 #ifdef AVX2_DISPATCH
 /* The pairs by table instead of compares: a bit per kind of pair (0 '<'
- * then s i f m; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
+ * then s i f m e o; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
  * 6 a t). A byte's kinds as a first byte are those of its low nibble and of
  * its high nibble (exact for these bytes), as a second byte nearly so (a
- * few more: "<c" "<v" "<y" "<}", left to ref_start()); a place is a
+ * few more: "<c" "<u" "<v" "<y" "<}" ..., left to ref_start()); a place is a
  * candidate when the two share a kind. Both bytes lower-cased by | 0x20
  * ('<' and '.' have that bit already). */
 #define NIB16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
@@ -1223,8 +1225,8 @@ __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w,
 	                                0, 1 << 1, 0);
 	const __m256i first_hi = NIB16(0, 0, 1 << 1, 1 << 0, 0, 0, 1 << 2 | 1 << 4 | 1 << 6, 1 << 3 | 1 << 5, 0, 0, 0, 0,
 	                                0, 0, 0, 0);
-	const __m256i second_lo = NIB16(0, 0, 0, 3, 1 << 6, 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0, 1 << 5,
-	                                 1 << 2);
+	const __m256i second_lo = NIB16(0, 0, 0, 3, 1 << 6, 1 << 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0, 1 << 5,
+	                                 1 << 2 | 1 << 0);
 	const __m256i second_hi = NIB16(0, 0, 0, 0, 0, 0, 3 | 1 << 2 | 1 << 3 | 1 << 5, 3 | 1 << 4 | 1 << 6, 0, 0, 0, 0,
 	                                 0, 0, 0, 0);
 	const __m256i lower = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
@@ -1340,8 +1342,9 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at)
 {
 #define PAT(s) s, sizeof s - 1
-	static const struct { const char *pat; size_t len; } tags[] = {
-		{ PAT("<script") }, { PAT("<iframe") }, { PAT("<frame") }, { PAT("<meta") } };
+	static const struct { const char *pat; size_t len; const char *attr; } tags[] = {
+		{ PAT("<script"), "src" }, { PAT("<iframe"), "src" }, { PAT("<frame"), "src" }, { PAT("<meta"), NULL },
+		{ PAT("<embed"), "src" }, { PAT("<object"), "data" } };
 	static const struct {
 		const char *pat;
 		size_t len;
@@ -1360,7 +1363,7 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 	if (w[at] == '<') {
 		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
 			if (bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
-				tag_ref(p, w, n, fresh, at, t, tags[t].len);
+				tag_ref(p, w, n, fresh, at, tags[t].len, tags[t].attr);
 		return at + 1;
 	}
 	const char first = (char)(w[at] | 0x20); /* '.' has that bit */
