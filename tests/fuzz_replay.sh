@@ -18,6 +18,19 @@ for dir in "$top_srcdir"/fuzz/regress/*/; do
 		fi
 	done
 done
+# A state reproducer is a state file after the harness's mode byte: of the
+# format and record sizes of this build (version and fingerprint, bytes 8 to
+# 24 of the file), or it stops at the version check and tests nothing.
+for f in "$top_srcdir"/fuzz/regress/state/*; do
+	[ -f "$f" ] || continue
+	tmp=$(mktemp -d) || exit 1
+	printf 'May  4 10:00:00 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]\n' >"$tmp/q.log"
+	"$top_builddir/breachscope" scan -q -o "$tmp/q.state" "$tmp/q.log" >/dev/null 2>&1
+	is "state/$(basename "$f"): the state format and record sizes of this build" \
+		"$(dd if="$f" bs=1 skip=9 count=16 2>/dev/null | od -An -tx1 | tr -d ' \n')" \
+		"$(dd if="$tmp/q.state" bs=1 skip=8 count=16 2>/dev/null | od -An -tx1 | tr -d ' \n')"
+	rm -rf "$tmp"
+done
 # The decoder seeds too (fuzz/mkseeds.py, made here as in a fuzzing build):
 # every compression and nesting the input layer reads, through the checks of
 # fuzz_decode (two reads agree on the bytes and the damage); and the maillog

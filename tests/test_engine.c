@@ -563,6 +563,83 @@ static void test_exfil_by_addresses(struct bs_engine_config *base_cfg)
 	}
 }
 
+/* A page served by srv from client with one reference; link: an <a href>. */
+static void page_with_ref(bs_time ts, const char *client, const char *srv, const char *uri, const char *ref, bool link,
+                          uint64_t txn)
+{
+	struct bs_event e;
+	base(&e, BS_EV_HTTP, ts, client, srv);
+	e.u.http.phase = BS_HTTP_COMPLETE;
+	e.u.http.txn_id = txn;
+	e.u.http.method = S("GET");
+	e.u.http.uri = S(uri);
+	e.u.http.status = 200;
+	e.u.http.resp_content_type = S("text/html");
+	if (ref) {
+		e.u.http.refs[0] = S(ref);
+		e.u.http.nrefs = 1;
+		e.u.http.ref_links = link ? 1 : 0;
+	}
+	bs_agg_sink(A, &e);
+}
+
+/* Links (<a href>) the other servers' copies lack are tampering only when
+ * several clients were served them: one reader's message link is not; a
+ * fake pop-up's link on every page is; a script is with one client. The
+ * clients' set is the same whatever the order of merging. */
+static void test_tamper_links(struct bs_engine_config *base_cfg)
+{
+	struct bs_fleet_entry fleet[3] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm2", IP("10.0.1.12"), "webmail" },
+	                                   { "wm3", IP("10.0.1.13"), "webmail" } };
+	struct bs_engine_config cfg = *base_cfg;
+	cfg.fleet = fleet;
+	cfg.nfleet = 3;
+	static const char *const srv[3] = { "10.0.1.11", "10.0.1.12", "10.0.1.13" };
+	uint64_t txn = 1;
+	A = bs_agg_new();
+	for (int d = 1; d <= 3; d++)
+		for (int s = 0; s < 3; s++)
+			for (int c = 0; c < 6; c++) {
+				char client[32];
+				snprintf(client, sizeof client, "198.18.%d.%d", s, c + 1);
+				bs_time t = T(d, 9 + c, s, 0);
+				page_with_ref(t, client, srv[s], "/mail/showmail.php", NULL, false, txn++);
+				page_with_ref(t + BS_USEC, client, srv[s], "/mail/reademail.php", NULL, false, txn++);
+				/* wm2: a fake pop-up on every page, to every visitor */
+				if (s == 1 && d >= 2) {
+					page_with_ref(t + 2 * BS_USEC, client, srv[s], "/mail/showmail.php",
+					              "http://upd.example.cn/install.exe", true, txn++);
+				}
+			}
+	/* wm1: one reader's message with a link, read five times */
+	for (int i = 0; i < 5; i++)
+		page_with_ref(T(2, 12, i, 0), "198.18.0.1", srv[0], "/mail/reademail.php", "http://files.reader.example.org/a.zip",
+		              true, txn++);
+	/* wm3: a script on one page, to one client */
+	page_with_ref(T(3, 12, 0, 0), "198.18.2.1", srv[2], "/mail/showmail.php", "http://evil.example.cn/x.js", false, txn++);
+	struct bs_results *r = correlate(A, &cfg);
+	ok(!(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT)), "one reader's message link: no tampering");
+	ok(r->servers[1].signals & (1u << BS_SIG_TAMPERED_CONTENT), "a link on the pages of six visitors: tampering");
+	is_int(r->servers[1].tamper_start, T(2, 9, 1, 2), "its window: the first page with the link");
+	ok(r->servers[2].signals & (1u << BS_SIG_TAMPERED_CONTENT), "a script, one client: tampering");
+	bs_results_free(r);
+	cfg.th.tamper_link_clients = 1;
+	r = correlate(A, &cfg);
+	ok(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT), "with tamper-link-clients=1 the reader's link counts");
+	bs_results_free(r);
+	bs_agg_free(A);
+
+	uint32_t fwd[BS_REF_CLIENTS] = { 0 }, rev[BS_REF_CLIENTS] = { 0 };
+	static const uint32_t hashes[] = { 90, 7, 0, 33, 7, 1, 500, 12, 90 };
+	size_t nh = sizeof hashes / sizeof *hashes;
+	for (size_t i = 0; i < nh; i++) {
+		bs_refrec_add_client(fwd, hashes[i]);
+		bs_refrec_add_client(rev, hashes[nh - 1 - i]);
+	}
+	ok(memcmp(fwd, rev, sizeof fwd) == 0 && fwd[0] == 1 && fwd[1] == 7 && fwd[2] == 12 && fwd[3] == 33,
+	   "clients: the four smallest distinct hashes (0 as 1), whatever the order");
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -583,6 +660,7 @@ int main(void)
 	test_fold_ties_by_text();
 	test_bare_logins();
 	test_exfil_by_addresses(&cfg);
+	test_tamper_links(&cfg);
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

@@ -172,6 +172,7 @@ static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, c
 			e->ref_tags[i] = bs_str_make(rs->ref_tag[i], rs->ref_tag_len[i]);
 		}
 		e->nrefs = rs->nrefs;
+		e->ref_links = rs->ref_links;
 		e->cmd_output = rs->cmd_output;
 		e->anomalies |= rs->anomalies;
 		e->skipped += rs->skipped;
@@ -1023,8 +1024,39 @@ static bool within_tag_attr(const char *t, size_t tn, const char *attr, bs_str *
  * enough to find it in the page's file, room left for the tag itself. */
 #define REF_VIA_MAX 48
 
-/* A reference u, carried by the tag or call tag (kept cut to BS_HTTP_REF_TAG_MAX). */
-static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
+/* The host part of an absolute or protocol-relative URL. */
+static bs_str url_host(bs_str u)
+{
+	const char *s = memchr(u.p, '/', u.n);
+	size_t i = s && (size_t)(s - u.p) + 1 < u.n && s[1] == '/' ? (size_t)(s - u.p) + 2 : u.n, j = i;
+	while (j < u.n && u.p[j] != '/' && u.p[j] != '?' && u.p[j] != '#' && u.p[j] != '\\')
+		j++;
+	return bs_str_make(u.p + i, j - i);
+}
+
+/* A link (<a href>) to the host of a reference already kept adds nothing:
+ * the engine judges hosts, and a page's many links to one site would
+ * take the slots. */
+static bool host_kept(const struct bs_http_resp *rs, bs_str u)
+{
+	bs_str h = url_host(u);
+	for (size_t i = 0; i < rs->nrefs; i++) {
+		bs_str k = url_host(bs_str_make(rs->ref_pool + rs->ref_off[i], rs->ref_len[i]));
+		size_t j = 0;
+		while (k.n == h.n && j < h.n && bs_ascii_lower((unsigned char)k.p[j]) == bs_ascii_lower((unsigned char)h.p[j]))
+			j++;
+		if (k.n == h.n && j == h.n)
+			return true;
+	}
+	return false;
+}
+
+/* A reference u, carried by the tag or call tag (kept cut to
+ * BS_HTTP_REF_TAG_MAX); link: an <a href>, which the engine counts only
+ * when many visitors were served it (a message's link is one reader's).
+ * Links leave LINK_SLOTS_LEFT slots to what loads or opens by itself. */
+#define LINK_SLOTS_LEFT 2
+static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 {
 	struct bs_http_resp *rs = &p->resp;
 	u = trim(u.p, u.n);
@@ -1041,7 +1073,10 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
 	for (size_t i = 0; i < rs->nrefs; i++)
 		if (rs->ref_len[i] == u.n && memcmp(rs->ref_pool + rs->ref_off[i], u.p, u.n) == 0)
 			return;
-	if (rs->nrefs == BS_HTTP_MAX_REFS || rs->ref_pool_len + u.n > sizeof rs->ref_pool) {
+	if (link && host_kept(rs, u))
+		return;
+	if (rs->nrefs == BS_HTTP_MAX_REFS || (link && rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT) ||
+	    rs->ref_pool_len + u.n > sizeof rs->ref_pool) {
 		p->count.refs_dropped++;
 		return;
 	}
@@ -1061,6 +1096,8 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag)
 	size_t k = tag.n < BS_HTTP_REF_TAG_MAX - tn ? tag.n : BS_HTTP_REF_TAG_MAX - tn;
 	memcpy(t + tn, tag.p, k);
 	rs->ref_tag_len[rs->nrefs] = (uint8_t)(tn + k);
+	if (link)
+		rs->ref_links |= (uint8_t)(1u << rs->nrefs);
 	rs->nrefs++;
 }
 
@@ -1099,10 +1136,10 @@ static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *
 /* An attribute's value as the browser reads it (character references
  * decoded: an iframe's src written &#104;&#116;&#116;&#112;...), then as a
  * URL parser does (tabs and line breaks dropped). */
-static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag)
+static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag, bool link)
 {
 	if (!memchr(v.p, '&', v.n) && !memchr(v.p, '\t', v.n) && !memchr(v.p, '\n', v.n) && !memchr(v.p, '\r', v.n)) {
-		add_ref(p, v, tag);
+		add_ref(p, v, tag, link);
 		return;
 	}
 	char buf[BS_HTTP_REF_MAX + 1];
@@ -1110,11 +1147,11 @@ static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag)
 	for (size_t i = 0; i < k; i++)
 		if (buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
 			buf[m++] = buf[i];
-	add_ref(p, bs_str_make(buf, m), tag);
+	add_ref(p, bs_str_make(buf, m), tag, link);
 }
 
-/* A tag's reference: the attribute named (src, or an <object>'s data), or
- * with attr NULL a meta refresh's URL. */
+/* A tag's reference: the attribute named (src, an <object>'s data, an
+ * <a>'s href: a link), or with attr NULL a meta refresh's URL. */
 static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t tl, const char *attr)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
@@ -1125,7 +1162,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 	bs_str tag = bs_str_make(w + at, ext), v;
 	if (attr) {
 		if (within_tag_attr(tag.p, tag.n, attr, &v))
-			add_attr_ref(p, v, tag);
+			add_attr_ref(p, v, tag, attr[0] == 'h');
 	} else if (bs_memmem_ci(tag.p, tag.n, "http-equiv", 10) &&
 	           bs_memmem_ci(tag.p, tag.n, "refresh", 7) &&
 	           within_tag_attr(tag.p, tag.n, "content", &v)) {
@@ -1135,13 +1172,14 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 			while (k < v.n && is_ows(v.p[k]))
 				k++;
 			if (k < v.n && v.p[k] == '=')
-				add_attr_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1), tag);
+				add_attr_ref(p, bs_str_make(v.p + k + 1, v.n - k - 1), tag, false);
 		}
 	}
 }
 
 /* Can a reference pattern start at w[0]: its first three bytes those of
- * one, letters in either case? Tags "<sc" "<if" "<fr" "<me" "<em" "<ob"; script calls
+ * one, letters in either case? Tags "<sc" "<if" "<fr" "<me" "<em" "<ob",
+ * "<a" and a blank; script calls
  * and assignments "loc" "win" "doc" "eva" ".sr" ".in"; decoders "une"
  * "ato" ".fr". */
 static inline bool ref_start(const char *w)
@@ -1150,7 +1188,8 @@ static inline bool ref_start(const char *w)
 	switch (w[0]) {
 	case '<':
 		return (c2 == 's' && c3 == 'c') || (c2 == 'i' && c3 == 'f') || (c2 == 'f' && c3 == 'r') ||
-			(c2 == 'm' && c3 == 'e') || (c2 == 'e' && c3 == 'm') || (c2 == 'o' && c3 == 'b');
+			(c2 == 'm' && c3 == 'e') || (c2 == 'e' && c3 == 'm') || (c2 == 'o' && c3 == 'b') ||
+			(c2 == 'a' && (w[2] == ' ' || w[2] == '\t' || w[2] == '\n' || w[2] == '\r'));
 	case '.':
 		return (c2 == 's' && c3 == 'r') || (c2 == 'i' && c3 == 'n') || (c2 == 'f' && c3 == 'r');
 	case 'l':
@@ -1180,7 +1219,8 @@ static inline bool ref_start(const char *w)
  * x | 0x20 is a lower-case letter only for that letter in either case;
  * '<' and '.' are compared as they are. One body for SSE2 and AVX2. */
 #define REF_PAIRS(EQ, OR, AND)                                                                   \
-	OR(OR(OR(AND(EQ(v, '<'), OR(OR(sif, EQ(l2, 'm')), OR(EQ(l2, 'e'), EQ(l2, 'o')))), AND(EQ(v, '.'), sif)), \
+	OR(OR(OR(AND(EQ(v, '<'), OR(OR(sif, EQ(l2, 'm')), OR(OR(EQ(l2, 'e'), EQ(l2, 'o')), EQ(l2, 'a')))),          \
+	         AND(EQ(v, '.'), sif)),                                                                           \
 	      OR(AND(OR(EQ(l1, 'l'), EQ(l1, 'd')), EQ(l2, 'o')), AND(EQ(l1, 'w'), EQ(l2, 'i')))),      \
 	   OR(OR(AND(EQ(l1, 'e'), EQ(l2, 'v')), AND(EQ(l1, 'u'), EQ(l2, 'n'))), AND(EQ(l1, 'a'), EQ(l2, 't'))))
 
@@ -1203,7 +1243,7 @@ bool bs_http_avx2_off;
 
 #ifdef AVX2_DISPATCH
 /* The pairs by table instead of compares: a bit per kind of pair (0 '<'
- * then s i f m e o; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
+ * then s i f m e o a; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
  * 6 a t). A byte's kinds as a first byte are those of its low nibble and of
  * its high nibble (exact for these bytes), as a second byte nearly so (a
  * few more: "<c" "<u" "<v" "<y" "<}" ..., left to ref_start()); a place is a
@@ -1225,8 +1265,8 @@ __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w,
 	                                0, 1 << 1, 0);
 	const __m256i first_hi = NIB16(0, 0, 1 << 1, 1 << 0, 0, 0, 1 << 2 | 1 << 4 | 1 << 6, 1 << 3 | 1 << 5, 0, 0, 0, 0,
 	                                0, 0, 0, 0);
-	const __m256i second_lo = NIB16(0, 0, 0, 3, 1 << 6, 1 << 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0, 1 << 5,
-	                                 1 << 2 | 1 << 0);
+	const __m256i second_lo = NIB16(0, 1 << 0, 0, 3, 1 << 6, 1 << 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0,
+	                                 1 << 5, 1 << 2 | 1 << 0);
 	const __m256i second_hi = NIB16(0, 0, 0, 0, 0, 0, 3 | 1 << 2 | 1 << 3 | 1 << 5, 3 | 1 << 4 | 1 << 6, 0, 0, 0, 0,
 	                                 0, 0, 0, 0);
 	const __m256i lower = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
@@ -1319,14 +1359,14 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		bs_str s;
 		size_t end = kind == JS_URL ? js_string(w, n, at + pl, opener, &s) : 0;
 		if (end && end > fresh) /* not evaluated ("http://x/?" + id): the first string, as written */
-			add_ref(p, s, bs_str_make(w + at, end - at));
+			add_ref(p, s, bs_str_make(w + at, end - at), false);
 		return at + 1;
 	}
 	size_t end = j + used;
 	if (end <= fresh) /* seen in the window before */
 		return end;
 	if (kind != JS_TEXT)
-		add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, end - at));
+		add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, end - at), false);
 	if (kind != JS_URL && depth < REF_DEPTH_MAX) {
 		bs_str outer = p->ref_via;
 		if (!outer.n)
@@ -1344,7 +1384,7 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 #define PAT(s) s, sizeof s - 1
 	static const struct { const char *pat; size_t len; const char *attr; } tags[] = {
 		{ PAT("<script"), "src" }, { PAT("<iframe"), "src" }, { PAT("<frame"), "src" }, { PAT("<meta"), NULL },
-		{ PAT("<embed"), "src" }, { PAT("<object"), "data" } };
+		{ PAT("<embed"), "src" }, { PAT("<object"), "data" }, { PAT("<a"), "href" } };
 	static const struct {
 		const char *pat;
 		size_t len;
@@ -1572,6 +1612,7 @@ static void resp_reset(struct bs_http_resp *rs)
 	bs_hash64_init(&rs->hasher, 0);
 	rs->sniff_len = 0;
 	rs->nrefs = 0;
+	rs->ref_links = 0;
 	rs->ref_pool_len = 0;
 	bs_window_reset(&rs->win);
 }

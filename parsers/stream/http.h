@@ -188,6 +188,7 @@ struct bs_http_resp {
 	size_t sniff_len;
 	char sniff[BS_HTTP_SNIFF_MAX];
 	size_t nrefs, ref_pool_len;
+	uint8_t ref_links;           /* bit i: refs[i] is a link (<a href>) */
 	uint16_t ref_off[BS_HTTP_MAX_REFS], ref_len[BS_HTTP_MAX_REFS];
 	char ref_pool[BS_HTTP_REF_POOL];
 	uint8_t ref_tag_len[BS_HTTP_MAX_REFS];

@@ -95,6 +95,9 @@ struct bs_ev_http {
 	 * BS_HTTP_REF_TAG_MAX bytes: what a tampered page had injected. */
 	bs_str ref_tags[BS_HTTP_MAX_REFS];
 	size_t nrefs;
+	/* bit i: refs[i] is a link (<a href>), which a visitor must follow:
+	 * what loads or opens by itself is the rest. */
+	uint8_t ref_links;
 	bool cmd_output;       /* the response body looks like shell command output */
 	bool from_access_log;
 	uint32_t anomalies;    /* enum bs_http_anomaly bits, of the request and its response */

@@ -84,10 +84,22 @@ struct bs_cand {
 /* (path, host) served with 2xx; html = served as HTML. */
 struct bs_pathrec { uint32_t path, host; uint64_t count, html; bs_time first, last; };
 /* (path, ref host, host): an HTML page referencing an outside host. */
+#define BS_REF_CLIENTS 4
+/* Adds client hash h (0 is taken as 1) to a set of the smallest distinct
+ * hashes seen: the same set whatever the order (merges commute). */
+void bs_refrec_add_client(uint32_t clients[BS_REF_CLIENTS], uint32_t h);
 struct bs_refrec { uint32_t path, refhost, host;
                    uint32_t tag; /* the tag that carried the first reference ("" if none) */
                    uint64_t count; bs_time first, last;
-                   uint32_t input; uint64_t ref; };
+                   uint32_t input;
+                   uint8_t link_only; /* 1: only ever an <a href> (a visitor must follow it) */
+                   uint8_t pad_[3];
+                   uint64_t ref;
+                   /* The distinct clients served it, by the up to
+                    * BS_REF_CLIENTS smallest hashes of their addresses (0:
+                    * none): a link counts as tampering only when many
+                    * visitors got it, not one reader of one message. */
+                   uint32_t clients[BS_REF_CLIENTS]; };
 /* (client ip, host): all HTTP of a client against a server. */
 struct bs_clientrec { bs_ip ip; uint32_t host; uint64_t count, errors; bs_time first, last; };
 /* (client ip, path, host): successful (2xx) requests of a client to a

@@ -133,10 +133,25 @@ static bool refs_match(const struct bs_refrec *r, const struct bs_refrec *p)
 {
 	return r->path == p->path && r->host == p->host && r->refhost == p->refhost;
 }
+void bs_refrec_add_client(uint32_t clients[BS_REF_CLIENTS], uint32_t h)
+{
+	h = h ? h : 1;
+	size_t i = 0;
+	while (i < BS_REF_CLIENTS && clients[i] && clients[i] < h)
+		i++;
+	if (i == BS_REF_CLIENTS || clients[i] == h)
+		return;
+	memmove(clients + i + 1, clients + i, (BS_REF_CLIENTS - 1 - i) * sizeof *clients);
+	clients[i] = h;
+}
+
 static void refs_fold(const struct bs_strtab *st, struct bs_refrec *r, const struct bs_refrec *p)
 {
 	(void)st;
 	r->count += p->count;
+	r->link_only &= p->link_only;
+	for (size_t i = 0; i < BS_REF_CLIENTS && p->clients[i]; i++)
+		bs_refrec_add_client(r->clients, p->clients[i]);
 	bs_time first = r->first;
 	uint32_t input = r->input;
 	uint64_t ref = r->ref;

@@ -540,12 +540,45 @@ void tamper_index_free(struct ctx *c)
 	bs_u64map_free(&c->tamper.fleetwide);
 }
 
+static int cmp_refrec_by_refhost(const void *pa, const void *pb)
+{
+	const struct bs_refrec *x = *(const struct bs_refrec *const *)pa, *y = *(const struct bs_refrec *const *)pb;
+	return (x->refhost > y->refhost) - (x->refhost < y->refhost);
+}
+
+/* Links (<a href>) the copies of other servers lack: a host counts when
+ * at least th.tamper_link_clients distinct clients were served links to
+ * it, over the server's pages, a tampered template reaching every
+ * visitor. A message shown by the webmail with a link in it reaches its
+ * reader (a link is not followed by itself; a script is: one page with one
+ * suffices for those). Sorted by host, so each host's clients are joined
+ * once. */
+static void tamper_links(struct ctx *c, struct srv *v, const struct bs_refrec **cand, size_t n)
+{
+	bs_qsort(cand, n, sizeof *cand, cmp_refrec_by_refhost);
+	for (size_t i = 0; i < n;) {
+		uint32_t clients[BS_REF_CLIENTS] = { 0 };
+		size_t j = i;
+		for (; j < n && cand[j]->refhost == cand[i]->refhost; j++)
+			for (size_t k = 0; k < BS_REF_CLIENTS && cand[j]->clients[k]; k++)
+				bs_refrec_add_client(clients, cand[j]->clients[k]);
+		size_t distinct = 0;
+		while (distinct < BS_REF_CLIENTS && clients[distinct])
+			distinct++;
+		if (distinct >= c->cfg->th.tamper_link_clients)
+			PUSH_UNIQUE(v->tamper_refhosts, cand[i]->refhost);
+		i = j;
+	}
+}
+
 void detect_tamper(struct ctx *c, size_t s)
 {
 	struct srv *v = &c->srv[s];
 	const struct bs_agg *a = c->a;
 	const struct tamper_index *t = &c->tamper;
 	struct srv_span rows = srv_rows_of(&c->by_srv.refs, s);
+	const struct bs_refrec **links = NULL;
+	size_t nlinks = 0;
 	for (size_t j = 0; j < rows.n; j++) {
 		const struct bs_refrec *r = &a->refs.v[rows.v[j]];
 		if (!host_is_outside(c, S(c, r->refhost)))
@@ -556,8 +589,17 @@ void detect_tamper(struct ctx *c, size_t s)
 		bs_u64map_get(&t->nwith, bs_key2(r->path, r->refhost), &nwith);
 		if (nserve < 2 || nwith * 2 >= nserve || bs_u64map_get(&t->fleetwide, r->refhost, &fleetwide))
 			continue;
-		PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
+		if (!r->link_only) {
+			PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
+			continue;
+		}
+		if (!links)
+			links = bs_xmalloc(rows.n * sizeof *links);
+		links[nlinks++] = r;
 	}
+	if (nlinks)
+		tamper_links(c, v, links, nlinks);
+	free(links);
 	if (!v->tamper_refhosts.n)
 		return;
 	v->signals |= 1u << BS_SIG_TAMPERED_CONTENT;

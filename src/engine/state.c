@@ -15,8 +15,9 @@
 #define MAGIC "BSSTATE\n"
 /* 2: join keys are a table of typed records (format 1 spelled them as
  * strings "\001T:input:id" in the string table). 3: the scripts table
- * (a client's successful requests to a script path). */
-#define STATE_VERSION 5u
+ * (a client's successful requests to a script path). 6: a page reference
+ * says whether it was only ever a link and which clients were served it. */
+#define STATE_VERSION 6u
 
 struct wbuf {
 	FILE *f;
