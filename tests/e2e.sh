@@ -159,4 +159,15 @@ for scenario in reference variety variety-clean; do
 	is "$scenario, fleet discovered: the six webmail servers, nothing else" \
 		"$(tail -n +2 "$out/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
 done
+# The variety world's messages carry links (a newsletter's host read on
+# every server, a file on a host of the reader's own): links count as
+# tampering only when many clients were served them. With one client
+# enough, the readers' own links would make clean servers suspicious: the
+# threshold is what keeps them out (a world without that trap would not
+# test it).
+dir="$work/variety-clean"
+"$bin" analyze -q --local-domain example.net --fleet "$dir/in/fleet.csv" --threshold tamper-link-clients=1 \
+	-o "$dir/out-oneclient" "$dir/in/logs" "$dir/in/pcap" >/dev/null 2>&1
+check "variety-clean: a message's link read by one client is no tampering (it would be with tamper-link-clients=1)" \
+	grep -q tampered_content "$dir/out-oneclient/servers.csv"
 done_testing

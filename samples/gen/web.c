@@ -193,6 +193,12 @@ const char *tamper_snippet(void)
 		base64_encode(&b, POPUP, sizeof POPUP - 1);
 		buf_puts(&b, "\"))</script>\n");
 		break;
+	case STYLE_POPUP_LINK: /* no script: a box drawn over the page, its link to follow */
+		buf_puts(&b, "<div id=\"fpupd\" style=\"position:absolute;top:120px;left:30%;width:380px;padding:12px;"
+			"border:2px solid #c00;background:#ffffe0;z-index:1000\"><b>Adobe Flash Player</b><br>Your Flash Player "
+			"is out of date and cannot show this page.<br><a href=\"http://" TROJAN_HOST "/install.exe\">Install the "
+			"update now</a></div>\n");
+		break;
 	case STYLE_CHAR_REFS: /* the scheme as decimal character references */
 		buf_puts(&b, "<iframe src=\"");
 		for (const char *p = "http://"; *p; p++)
@@ -413,7 +419,12 @@ static void page_inbox(int user)
 	page_tail();
 }
 
-static void page_read(void)
+/* Message id's page. In the variety world messages carry links, as HTML
+ * mail does: every fourth a newsletter's (one outside host, read on every
+ * server), message 117 a link to a file on a host of its reader's own (one
+ * reader: a link the webmail shows is not the server's tampering). No
+ * draw is added. */
+static void page_read(int user, unsigned id)
 {
 	page_head("Read message", 0, 0, false);
 	buf_printf(&page, "<h2>%s</h2>\n<div class=\"msgbody\">\n", random_subject());
@@ -424,6 +435,10 @@ static void page_read(void)
 	int n = 4 + (int)rng_below(R, 12);
 	for (int i = 0; i < n; i++)
 		buf_printf(&page, "%s<br>\n", lines[rng_below(R, 7)]);
+	if (W.variety && id % 4 == 0)
+		buf_printf(&page, "<a href=\"http://www.shop-news.example.com/offers?u=%d\">This week's offers</a><br>\n", user);
+	if (W.variety && id == 117)
+		buf_printf(&page, "<a href=\"http://files.u%d.example.org/invoice.zip\">invoice.zip</a><br>\n", user);
 	buf_puts(&page, "</div>\n");
 	page_tail();
 }
@@ -843,10 +858,11 @@ void web_user_session(int user, bs_time t)
 		uint32_t k = rng_below(R, 100);
 		if (k < 45) {
 			char uri[64];
-			snprintf(uri, sizeof uri, "/mail/reademail.php?id=%u", 100 + rng_below(R, 20));
+			unsigned id = 100 + rng_below(R, 20);
+			snprintf(uri, sizeof uri, "/mail/reademail.php?id=%u", id);
 			if (W.odb && u->nopened < u->ninbox)
 				w.resp_after = app_open_db(server, user, t + rng_span(R, 0.1, 0.2));
-			page_read();
+			page_read(user, id);
 			rep = html_reply(200, NULL);
 			t = web_request(&w, t, "GET", uri, cookie, NULL, 0, &rep, user);
 		} else if (k < 60) {
