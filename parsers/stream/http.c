@@ -1152,14 +1152,48 @@ static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag, bool link)
 
 /* A tag's reference: the attribute named (src, an <object>'s data, an
  * <a>'s href: a link), or with attr NULL a meta refresh's URL. */
+/* The usual link, `<a href="/path">` or `<a href="page.php">`, told at
+ * once: its value, right after `<a href=` and a quote, starts neither with
+ * "//", "http" nor a character reference. Others take the whole check. */
+static bool relative_link(const char *w, size_t n, size_t at)
+{
+	size_t v = at + 8;
+	if (v + 4 > n || !bs_mem_ieq_lower(w + at + 3, "href=", 5))
+		return false;
+	if (w[v] == '"' || w[v] == '\'')
+		v++;
+	if (v + 4 > n)
+		return false;
+	if (w[v] == '/')
+		return w[v + 1] != '/';
+	return w[v] != '&' && !bs_mem_ieq_lower(w + v, "http", 4) && w[v] != ' ' && w[v] != '\t' &&
+		w[v] != '\n' && w[v] != '\r';
+}
+
+/* "//" in t (glibc's memmem costs some 300 instructions of setup a call). */
+static bool has_two_slashes(bs_str t)
+{
+	const char *end = t.p + t.n;
+	for (const char *s = memchr(t.p, '/', t.n); s && s + 1 < end; s = memchr(s + 1, '/', (size_t)(end - s - 1)))
+		if (s[1] == '/')
+			return true;
+	return false;
+}
+
 static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t tl, const char *attr)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')
 		return; /* <scripts>, <frameset> */
+	if (attr && attr[0] == 'h' && relative_link(w, n, at))
+		return;
 	size_t ext = tag_extent(w, n, at);
 	if (!ext || at + ext <= fresh)
 		return;
 	bs_str tag = bs_str_make(w + at, ext), v;
+	/* A page has many links, most within the site: one without "//" (nor a
+	 * character reference that could spell it) is not absolute. */
+	if (attr && attr[0] == 'h' && !has_two_slashes(tag) && !memchr(tag.p, '&', tag.n))
+		return;
 	if (attr) {
 		if (within_tag_attr(tag.p, tag.n, attr, &v))
 			add_attr_ref(p, v, tag, attr[0] == 'h');
@@ -1401,8 +1435,9 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		{ PAT(".fromcharcode"), 0, JS_DECODED, false } };
 #undef PAT
 	if (w[at] == '<') {
+		const char second = (char)(w[at + 1] | 0x20); /* ref_start: w[at + 2] is there */
 		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
-			if (bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
+			if (tags[t].pat[1] == second && bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
 				tag_ref(p, w, n, fresh, at, tags[t].len, tags[t].attr);
 		return at + 1;
 	}
