@@ -1471,11 +1471,33 @@ static void scan_refs(struct bs_http *p, const char *w, size_t n, size_t fresh, 
 		at = ref_at(p, w, n, fresh, final, depth, at);
 }
 
+/* A response without a Content-Type is a page when its body starts as one
+ * (a hand-made server, a generator's capture): decided at the first window,
+ * when the body's first KB is in the sniff buffer (or the whole body). */
+static bool untyped_page(struct bs_http_resp *rs)
+{
+	if (rs->ctype_len || rs->typed_by_sniff)
+		return rs->html;
+	rs->typed_by_sniff = true;
+	size_t i = 0;
+	if (rs->sniff_len >= 3 && memcmp(rs->sniff, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < rs->sniff_len && (is_ows(rs->sniff[i]) || rs->sniff[i] == '\r' || rs->sniff[i] == '\n'))
+		i++;
+	if (i >= rs->sniff_len || rs->sniff[i] != '<')
+		return false;
+	static const char *const marks[] = { "<!doctype html", "<html", "<head", "<body", "<script", "<iframe", "<div",
+	                                     "<table", "<p>", "<a " };
+	for (size_t k = 0; k < sizeof marks / sizeof *marks && !rs->html; k++)
+		rs->html = bs_memmem_ci(rs->sniff + i, rs->sniff_len - i, marks[k], strlen(marks[k])) != NULL;
+	return rs->html;
+}
+
 static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
 {
 	struct scan_ctx *sc = vctx;
 	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
-	if (sc->h->resp.html || sc->h->resp.script)
+	if (sc->h->resp.html || sc->h->resp.script || untyped_page(&sc->h->resp))
 		scan_refs(sc->h, w, n, fresh, final, 0);
 }
 
@@ -1895,7 +1917,8 @@ static void response_header(struct bs_http *p, enum header_field h, bs_str v)
 	case HDR_CONTENT_TYPE:
 		put_capped(rs->ctype, sizeof rs->ctype, &rs->ctype_len, v, &p->count.field_truncated);
 		rs->html = bs_memmem_ci(v.p, v.n, "html", 4) != NULL;
-		rs->script = bs_memmem_ci(v.p, v.n, "javascript", 10) != NULL;
+		rs->script = bs_memmem_ci(v.p, v.n, "javascript", 10) != NULL ||
+			bs_memmem_ci(v.p, v.n, "ecmascript", 10) != NULL;
 		break;
 	case HDR_CONTENT_ENCODING:
 		if (last_coding_is(v, "gzip") || last_coding_is(v, "x-gzip"))

@@ -159,6 +159,7 @@ struct bs_http_resp {
 	bool active;             /* a status line was read */
 	bool interim;            /* 1xx other than 101: headers only, not paired */
 	bool html, script, paired, no_body, opaque_after;
+	bool typed_by_sniff;     /* no Content-Type: html decided from the body's start */
 	enum bs_http_coding coding;
 	uint64_t txn_id;         /* of the paired request, or fresh for an orphan */
 	bs_time ts;
