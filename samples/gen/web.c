@@ -314,7 +314,11 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 	else
 		buf_printf(&respb, "Content-Length: %zu\r\n", rlen);
 	buf_puts(&respb, "Keep-Alive: timeout=15, max=100\r\nConnection: Keep-Alive\r\n");
-	if (rep->ctype)
+	/* In the variety world wm2 and wm3 send their application pages
+	 * without a Content-Type (a PHP setup with default_mimetype empty):
+	 * a page is then known by its body alone. */
+	bool untyped = W.variety && rep->page && (w->server == 1 || w->server == 2);
+	if (rep->ctype && !untyped)
 		buf_printf(&respb, "Content-Type: %s\r\n", rep->ctype);
 	buf_puts(&respb, "\r\n");
 	/* like_len: what the response with the reference's snippet would be */
