@@ -1054,7 +1054,8 @@ static bool host_kept(const struct bs_http_resp *rs, bs_str u)
 /* A reference u, carried by the tag or call tag (kept cut to
  * BS_HTTP_REF_TAG_MAX); link: an <a href>, which the engine counts only
  * when many visitors were served it (a message's link is one reader's).
- * Links leave LINK_SLOTS_LEFT slots to what loads or opens by itself. */
+ * Links leave LINK_SLOTS_LEFT slots to what loads or opens by itself; past
+ * their share, a new link takes the latest link's slot. */
 #define LINK_SLOTS_LEFT 2
 static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 {
@@ -1075,16 +1076,26 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 			return;
 	if (link && host_kept(rs, u))
 		return;
-	if (rs->nrefs == BS_HTTP_MAX_REFS || (link && rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT) ||
-	    rs->ref_pool_len + u.n > sizeof rs->ref_pool) {
+	size_t slot = rs->nrefs;
+	if (link && rs->ref_links && (rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
+		/* The links' slots are full: the latest link kept gives way. Code
+		 * injected before </body> comes after the page's own links, so the
+		 * first links and the last one are kept. */
+		slot = 31 - (size_t)__builtin_clz(rs->ref_links);
+		p->count.refs_dropped++;
+	} else if (rs->nrefs == BS_HTTP_MAX_REFS || (link && rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
+		p->count.refs_dropped++;
+		return;
+	}
+	if (rs->ref_pool_len + u.n > sizeof rs->ref_pool) {
 		p->count.refs_dropped++;
 		return;
 	}
 	memcpy(rs->ref_pool + rs->ref_pool_len, u.p, u.n);
-	rs->ref_off[rs->nrefs] = (uint16_t)rs->ref_pool_len;
-	rs->ref_len[rs->nrefs] = (uint16_t)u.n;
+	rs->ref_off[slot] = (uint16_t)rs->ref_pool_len;
+	rs->ref_len[slot] = (uint16_t)u.n;
 	rs->ref_pool_len += u.n;
-	char *t = rs->ref_tag[rs->nrefs];
+	char *t = rs->ref_tag[slot];
 	size_t tn = 0;
 	if (p->ref_via.n) { /* found in decoded text: "document.write(unescape("%3C... => <script src=...>" */
 		static const char arrow[] = "... => ";
@@ -1095,7 +1106,9 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 	}
 	size_t k = tag.n < BS_HTTP_REF_TAG_MAX - tn ? tag.n : BS_HTTP_REF_TAG_MAX - tn;
 	memcpy(t + tn, tag.p, k);
-	rs->ref_tag_len[rs->nrefs] = (uint8_t)(tn + k);
+	rs->ref_tag_len[slot] = (uint8_t)(tn + k);
+	if (slot < rs->nrefs)
+		return;
 	if (link)
 		rs->ref_links |= (uint8_t)(1u << rs->nrefs);
 	rs->nrefs++;
