@@ -166,8 +166,8 @@ done
 # threshold is what keeps them out (a world without that trap would not
 # test it).
 dir="$work/variety-clean"
-"$bin" analyze -q --local-domain example.net --fleet "$dir/in/fleet.csv" --threshold tamper-link-clients=1 \
+"$bin" analyze -q --local-domain example.net --fleet "$dir/in/fleet.csv" --threshold tamper-weak-clients=1 \
 	-o "$dir/out-oneclient" "$dir/in/logs" "$dir/in/pcap" >/dev/null 2>&1
-check "variety-clean: a message's link read by one client is no tampering (it would be with tamper-link-clients=1)" \
+check "variety-clean: a message's link read by one client is no tampering (it would be with tamper-weak-clients=1)" \
 	grep -q tampered_content "$dir/out-oneclient/servers.csv"
 done_testing

@@ -578,7 +578,7 @@ static void page_with_ref(bs_time ts, const char *client, const char *srv, const
 	if (ref) {
 		e.u.http.refs[0] = S(ref);
 		e.u.http.nrefs = 1;
-		e.u.http.ref_links = link ? 1 : 0;
+		e.u.http.ref_weak = link ? 1 : 0;
 	}
 	bs_agg_sink(A, &e);
 }
@@ -623,9 +623,9 @@ static void test_tamper_links(struct bs_engine_config *base_cfg)
 	is_int(r->servers[1].tamper_start, T(2, 9, 1, 2), "its window: the first page with the link");
 	ok(r->servers[2].signals & (1u << BS_SIG_TAMPERED_CONTENT), "a script, one client: tampering");
 	bs_results_free(r);
-	cfg.th.tamper_link_clients = 1;
+	cfg.th.tamper_weak_clients = 1;
 	r = correlate(A, &cfg);
-	ok(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT), "with tamper-link-clients=1 the reader's link counts");
+	ok(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT), "with tamper-weak-clients=1 the reader's link counts");
 	bs_results_free(r);
 	bs_agg_free(A);
 

@@ -172,7 +172,7 @@ static void emit_complete(struct bs_proto_ctx *c, const struct bs_http_req *r, c
 			e->ref_tags[i] = bs_str_make(rs->ref_tag[i], rs->ref_tag_len[i]);
 		}
 		e->nrefs = rs->nrefs;
-		e->ref_links = rs->ref_links;
+		e->ref_weak = rs->ref_weak;
 		e->cmd_output = rs->cmd_output;
 		e->anomalies |= rs->anomalies;
 		e->skipped += rs->skipped;
@@ -1060,6 +1060,7 @@ static bool host_kept(const struct bs_http_resp *rs, bs_str u)
 static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 {
 	struct bs_http_resp *rs = &p->resp;
+	link |= p->ref_weak_text;
 	u = trim(u.p, u.n);
 	while (u.n && (u.p[0] == '\'' || u.p[0] == '"')) {
 		u.p++;
@@ -1077,11 +1078,11 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 	if (link && host_kept(rs, u))
 		return;
 	size_t slot = rs->nrefs;
-	if (link && rs->ref_links && (rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
+	if (link && rs->ref_weak && (rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
 		/* The links' slots are full: the latest link kept gives way. Code
 		 * injected before </body> comes after the page's own links, so the
 		 * first links and the last one are kept. */
-		slot = 31 - (size_t)__builtin_clz(rs->ref_links);
+		slot = 31 - (size_t)__builtin_clz(rs->ref_weak);
 		p->count.refs_dropped++;
 	} else if (rs->nrefs == BS_HTTP_MAX_REFS || (link && rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
 		p->count.refs_dropped++;
@@ -1110,7 +1111,7 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 	if (slot < rs->nrefs)
 		return;
 	if (link)
-		rs->ref_links |= (uint8_t)(1u << rs->nrefs);
+		rs->ref_weak |= (uint8_t)(1u << rs->nrefs);
 	rs->nrefs++;
 }
 
@@ -1227,8 +1228,8 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 /* Can a reference pattern start at w[0]: its first three bytes those of
  * one, letters in either case? Tags "<sc" "<if" "<fr" "<me" "<em" "<ob",
  * "<a" and a blank; script calls
- * and assignments "loc" "win" "doc" "eva" ".sr" ".in"; decoders "une"
- * "ato" ".fr". */
+ * and assignments "loc" "win" "doc" "eva" ".sr" ".in" "var"; decoders
+ * "une" "ato" ".fr". */
 static inline bool ref_start(const char *w)
 {
 	char c2 = (char)(w[1] | 0x20), c3 = (char)(w[2] | 0x20);
@@ -1256,6 +1257,9 @@ static inline bool ref_start(const char *w)
 	case 'a':
 	case 'A':
 		return c2 == 't' && c3 == 'o';
+	case 'v':
+	case 'V':
+		return c2 == 'a' && c3 == 'r';
 	default:
 		return false;
 	}
@@ -1269,7 +1273,8 @@ static inline bool ref_start(const char *w)
 	OR(OR(OR(AND(EQ(v, '<'), OR(OR(sif, EQ(l2, 'm')), OR(OR(EQ(l2, 'e'), EQ(l2, 'o')), EQ(l2, 'a')))),          \
 	         AND(EQ(v, '.'), sif)),                                                                           \
 	      OR(AND(OR(EQ(l1, 'l'), EQ(l1, 'd')), EQ(l2, 'o')), AND(EQ(l1, 'w'), EQ(l2, 'i')))),      \
-	   OR(OR(AND(EQ(l1, 'e'), EQ(l2, 'v')), AND(EQ(l1, 'u'), EQ(l2, 'n'))), AND(EQ(l1, 'a'), EQ(l2, 't'))))
+	   OR(OR(AND(EQ(l1, 'e'), EQ(l2, 'v')), AND(EQ(l1, 'u'), EQ(l2, 'n'))),                          \
+	      OR(AND(EQ(l1, 'a'), EQ(l2, 't')), AND(EQ(l1, 'v'), EQ(l2, 'a')))))
 
 #ifdef __SSE2__
 static unsigned ref_pairs16(const char *w)
@@ -1291,12 +1296,21 @@ bool bs_http_avx2_off;
 #ifdef AVX2_DISPATCH
 /* The pairs by table instead of compares: a bit per kind of pair (0 '<'
  * then s i f m e o a; 1 '.' then s i f; 2 l or d then o; 3 w i; 4 e v; 5 u n;
- * 6 a t). A byte's kinds as a first byte are those of its low nibble and of
+ * 6 a t; 7 v a). A byte's kinds as a first byte are those of its low nibble and of
  * its high nibble (exact for these bytes), as a second byte nearly so (a
  * few more: "<c" "<u" "<v" "<y" "<}" ..., left to ref_start()); a place is a
  * candidate when the two share a kind. Both bytes lower-cased by | 0x20
  * ('<' and '.' have that bit already). */
 #define NIB16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+/* the kinds' bits, as the char _mm256_setr_epi8 takes (K7 is 0x80) */
+#define K0 ((char)0x01)
+#define K1 ((char)0x02)
+#define K2 ((char)0x04)
+#define K3 ((char)0x08)
+#define K4 ((char)0x10)
+#define K5 ((char)0x20)
+#define K6 ((char)0x40)
+#define K7 ((char)(unsigned char)0x80)
 __attribute__((target("avx2"))) static inline __m256i nibble_kinds(__m256i x, __m256i lo_tab, __m256i hi_tab)
 {
 	const __m256i nib = _mm256_set1_epi8(0x0f);
@@ -1308,14 +1322,12 @@ __attribute__((target("avx2"))) static inline __m256i nibble_kinds(__m256i x, __
  * a time: the position found, or where it stopped (*found false). */
 __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w, size_t at, size_t n, bool *found)
 {
-	const __m256i first_lo = NIB16(0, 1 << 6, 0, 0, 1 << 2, 1 << 4 | 1 << 5, 0, 1 << 3, 0, 0, 0, 0, 1 << 0 | 1 << 2,
-	                                0, 1 << 1, 0);
-	const __m256i first_hi = NIB16(0, 0, 1 << 1, 1 << 0, 0, 0, 1 << 2 | 1 << 4 | 1 << 6, 1 << 3 | 1 << 5, 0, 0, 0, 0,
-	                                0, 0, 0, 0);
-	const __m256i second_lo = NIB16(0, 1 << 0, 0, 3, 1 << 6, 1 << 0, 3 | 1 << 4, 0, 0, 3 | 1 << 3, 0, 0, 0, 1 << 0,
-	                                 1 << 5, 1 << 2 | 1 << 0);
-	const __m256i second_hi = NIB16(0, 0, 0, 0, 0, 0, 3 | 1 << 2 | 1 << 3 | 1 << 5, 3 | 1 << 4 | 1 << 6, 0, 0, 0, 0,
-	                                 0, 0, 0, 0);
+	const __m256i first_lo = NIB16(0, K6, 0, 0, K2, K4 | K5, K7, K3, 0, 0, 0, 0, K0 | K2, 0, K1, 0);
+	const __m256i first_hi = NIB16(0, 0, K1, K0, 0, 0, K2 | K4 | K6, K3 | K5 | K7, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i second_lo = NIB16(0, K0 | K7, 0, K0 | K1, K6, K0, K0 | K1 | K4, 0, 0, K0 | K1 | K3, 0, 0, 0, K0,
+	                                 K5, K2 | K0);
+	const __m256i second_hi = NIB16(0, 0, 0, 0, 0, 0, K0 | K1 | K2 | K3 | K5 | K7, K0 | K1 | K4 | K6, 0, 0, 0, 0, 0,
+	                                 0, 0, 0);
 	const __m256i lower = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
 	for (; at + 34 <= n; at += 32) {
 		__m256i l1 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(w + at)), lower);
@@ -1333,6 +1345,14 @@ __attribute__((target("avx2"))) static size_t next_ref_start_avx2(const char *w,
 	return at;
 }
 #undef NIB16
+#undef K0
+#undef K1
+#undef K2
+#undef K3
+#undef K4
+#undef K5
+#undef K6
+#undef K7
 #endif
 
 size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
@@ -1362,8 +1382,10 @@ size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
 /* What a script pattern's value is: a URL the page sends the visitor to
  * or loads (window.open, location, an element's src), text written into
  * the page (document.write, eval, innerHTML: scanned as page text), or a
- * decoder's result wherever it goes (var u = unescape(...)): both. */
-enum js_value { JS_URL, JS_TEXT, JS_DECODED };
+ * decoder's result wherever it goes (var u = unescape(...)): both; a
+ * variable's value (var u = "http://..."; window.open(u)): both, weak
+ * (a page's script may hold URLs it never uses, and per-user data). */
+enum js_value { JS_URL, JS_TEXT, JS_DECODED, JS_VAR };
 
 /* Decoded text is scanned again, to this depth (eval(atob(...)) whose
  * text is document.write(unescape(...)) is two). */
@@ -1388,6 +1410,22 @@ static size_t js_opener(const char *w, size_t n, size_t j, char opener)
 	return j;
 }
 
+/* After "var" at w[j]: blanks, a name; the index after the name (the
+ * opener follows), or 0. */
+static size_t var_name_end(const char *w, size_t n, size_t j)
+{
+	size_t k = j;
+	while (k < n && (is_ows(w[k]) || w[k] == '\n' || w[k] == '\r'))
+		k++;
+	if (k == j)
+		return 0;
+	size_t name = k;
+	while (k < n && ((w[k] >= 'a' && w[k] <= 'z') || (w[k] >= 'A' && w[k] <= 'Z') || w[k] == '_' || w[k] == '$' ||
+	                 (k > name && w[k] >= '0' && w[k] <= '9')))
+		k++;
+	return k > name && k < n ? k : 0;
+}
+
 /* The script pattern k at w[at]: its expression's value evaluated
  * (jsexpr.h) and taken as what the pattern makes of it. Returns where
  * the scan goes on: after the expression when it was read (what is
@@ -1398,7 +1436,9 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 	size_t j = at + pl;
 	if (kind == JS_DECODED)
 		j = w[at] == '.' ? at + 1 : at; /* the call itself: unescape(...), fromCharCode(...) */
-	else if (!(j = js_opener(w, n, j, opener)))
+	else if (kind == JS_VAR && !(j = var_name_end(w, n, j)))
+		return at + 1;
+	if (kind != JS_DECODED && !(j = js_opener(w, n, j, opener)))
 		return at + 1;
 	struct bs_jsexpr_out v;
 	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
@@ -1412,14 +1452,19 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 	size_t end = j + used;
 	if (end <= fresh) /* seen in the window before */
 		return end;
+	/* a variable's plain value is weak; one a decoder made is not data */
+	bool weak = kind == JS_VAR && !v.obfuscated;
 	if (kind != JS_TEXT)
-		add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, end - at), false);
+		add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, end - at), weak);
 	if (kind != JS_URL && depth < REF_DEPTH_MAX) {
 		bs_str outer = p->ref_via;
+		bool outer_weak = p->ref_weak_text;
 		if (!outer.n)
 			p->ref_via = bs_str_make(w + at, end - at);
+		p->ref_weak_text |= weak;
 		scan_refs(p, v.b, v.n, 0, true, depth + 1);
 		p->ref_via = outer;
+		p->ref_weak_text = outer_weak;
 	}
 	return end;
 }
@@ -1445,7 +1490,7 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		{ PAT("document.write"), '(', JS_TEXT, false }, { PAT("document.writeln"), '(', JS_TEXT, false },
 		{ PAT("eval"), '(', JS_TEXT, true }, { PAT(".innerhtml"), '=', JS_TEXT, false },
 		{ PAT("unescape"), 0, JS_DECODED, true }, { PAT("atob"), 0, JS_DECODED, true },
-		{ PAT(".fromcharcode"), 0, JS_DECODED, false } };
+		{ PAT(".fromcharcode"), 0, JS_DECODED, false }, { PAT("var"), '=', JS_VAR, true } };
 #undef PAT
 	if (w[at] == '<') {
 		const char second = (char)(w[at + 1] | 0x20); /* ref_start: w[at + 2] is there */
@@ -1682,7 +1727,7 @@ static void resp_reset(struct bs_http_resp *rs)
 	bs_hash64_init(&rs->hasher, 0);
 	rs->sniff_len = 0;
 	rs->nrefs = 0;
-	rs->ref_links = 0;
+	rs->ref_weak = 0;
 	rs->ref_pool_len = 0;
 	bs_window_reset(&rs->win);
 }

@@ -189,7 +189,7 @@ struct bs_http_resp {
 	size_t sniff_len;
 	char sniff[BS_HTTP_SNIFF_MAX];
 	size_t nrefs, ref_pool_len;
-	uint8_t ref_links;           /* bit i: refs[i] is a link (<a href>) */
+	uint8_t ref_weak;            /* bit i: refs[i] is weak (a link, a script variable's URL) */
 	uint16_t ref_off[BS_HTTP_MAX_REFS], ref_len[BS_HTTP_MAX_REFS];
 	char ref_pool[BS_HTTP_REF_POOL];
 	uint8_t ref_tag_len[BS_HTTP_MAX_REFS];
@@ -240,6 +240,8 @@ struct bs_http {
 	uint32_t seq;
 	bs_str ref_via;              /* while decoded script text is scanned: the call
 	                              * that decoded it, which its references' tags name */
+	bool ref_weak_text;          /* ... and it is a script variable's value: its
+	                              * references are weak */
 	void *zs;                    /* z_stream, allocated on the first compressed body */
 	struct bs_http_counters count;
 	enum bs_http_err err;

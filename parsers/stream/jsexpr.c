@@ -149,6 +149,7 @@ static size_t escape(const char *p, size_t n, size_t i, struct bs_jsexpr_out *o,
 		long v = i + 4 <= n ? hexn(p + i + 2, 2) : -1;
 		if (v < 0)
 			return 0;
+		o->obfuscated = true;
 		put_unit(o, u, (uint32_t)v);
 		return i + 4;
 	}
@@ -350,6 +351,7 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 	enum decoder d;
 	if (!decoder_named(e->p + last, i - last, &d))
 		return false;
+	o->obfuscated = true;
 	e->i = i;
 	skip_blanks(e);
 	if (e->i >= e->n || e->p[e->i] != '(')
@@ -359,7 +361,7 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 		return char_codes(e, o);
 	struct bs_jsexpr_out arg;
 	arg.n = 0;
-	arg.cut = false;
+	arg.cut = arg.obfuscated = false;
 	if (!expr(e, &arg))
 		return false;
 	skip_blanks(e);
@@ -422,7 +424,7 @@ static bool expr(struct ev *e, struct bs_jsexpr_out *o)
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
 {
 	out->n = 0;
-	out->cut = false;
+	out->cut = out->obfuscated = false;
 	struct ev e = { p, n, 0, 0 };
 	if (!expr(&e, out))
 		return 0;

@@ -33,6 +33,8 @@
 struct bs_jsexpr_out {
 	size_t n;               /* bytes of the value in b */
 	bool cut;               /* the value was longer than BS_JSEXPR_OUT_MAX */
+	bool obfuscated;        /* a decoder or a \xHH escape made it: what data
+	                         * (JSON's \/ and \uHHHH) does not need */
 	char b[BS_JSEXPR_OUT_MAX];
 };
 

@@ -107,7 +107,7 @@ static const char *set_threshold(struct bs_thresholds *t, const char *arg, bool 
 		{ "exfil-factor", offsetof(struct bs_thresholds, exfil_factor), true },
 		{ "exfil-min-addrs", offsetof(struct bs_thresholds, exfil_min_addrs), false },
 		{ "bulk-min-rows", offsetof(struct bs_thresholds, bulk_min_rows), false },
-		{ "tamper-link-clients", offsetof(struct bs_thresholds, tamper_link_clients), false },
+		{ "tamper-weak-clients", offsetof(struct bs_thresholds, tamper_weak_clients), false },
 		{ "bruteforce-failures", offsetof(struct bs_thresholds, bruteforce_failures), false },
 		{ "login-burst-users", offsetof(struct bs_thresholds, login_burst_users), false },
 		{ "login-burst-factor", offsetof(struct bs_thresholds, login_burst_factor), true },

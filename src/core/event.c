@@ -143,7 +143,7 @@ static const struct field http_fields[] = {
 	F("body_hash", FK_U64, u.http.body_hash),
 	F_LIST("refs", FK_STR_LIST, u.http.refs, u.http.nrefs, BS_HTTP_MAX_REFS),
 	F_LIST("ref_tags", FK_STR_LIST, u.http.ref_tags, u.http.nrefs, BS_HTTP_MAX_REFS),
-	F("ref_links", FK_U8, u.http.ref_links),
+	F("ref_weak", FK_U8, u.http.ref_weak),
 	F("cmd_output", FK_BOOL, u.http.cmd_output), F("from_access_log", FK_BOOL, u.http.from_access_log),
 	F_FLAGS("anomalies", u.http.anomalies, http_anomaly_names), F("skipped", FK_U64, u.http.skipped),
 	F_END

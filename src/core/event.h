@@ -95,9 +95,11 @@ struct bs_ev_http {
 	 * BS_HTTP_REF_TAG_MAX bytes: what a tampered page had injected. */
 	bs_str ref_tags[BS_HTTP_MAX_REFS];
 	size_t nrefs;
-	/* bit i: refs[i] is a link (<a href>), which a visitor must follow:
-	 * what loads or opens by itself is the rest. */
-	uint8_t ref_links;
+	/* bit i: refs[i] is weak: a link (<a href>), which a visitor must
+	 * follow, or a URL a script holds in a variable (var u = "http://..."),
+	 * which it may or may not use; what loads or opens by itself is the
+	 * rest. */
+	uint8_t ref_weak;
 	bool cmd_output;       /* the response body looks like shell command output */
 	bool from_access_log;
 	uint32_t anomalies;    /* enum bs_http_anomaly bits, of the request and its response */

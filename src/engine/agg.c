@@ -314,7 +314,7 @@ static void record_page_refs(struct bs_agg *a, const struct bs_event *e, uint32_
 		rr.first = rr.last = e->ts;
 		rr.input = e->origin.input;
 		rr.ref = e->origin.ref;
-		rr.link_only = (uint8_t)(h->ref_links >> i & 1);
+		rr.weak_only = (uint8_t)(h->ref_weak >> i & 1);
 		bs_refrec_add_client(rr.clients, (uint32_t)bs_ip_hash(&e->src));
 		bs_agg_add_refs(a, &rr);
 		uint32_t ua = h->user_agent.n ? intern(a, bs_str_make(h->user_agent.p, h->user_agent.n < 512 ? h->user_agent.n : 512)) : 0;

@@ -92,7 +92,7 @@ struct bs_refrec { uint32_t path, refhost, host;
                    uint32_t tag; /* the tag that carried the first reference ("" if none) */
                    uint64_t count; bs_time first, last;
                    uint32_t input;
-                   uint8_t link_only; /* 1: only ever an <a href> (a visitor must follow it) */
+                   uint8_t weak_only; /* 1: only ever weak (a link, a script variable's URL) */
                    uint8_t pad_[3];
                    uint64_t ref;
                    /* The distinct clients served it, by the up to

@@ -149,7 +149,7 @@ static void refs_fold(const struct bs_strtab *st, struct bs_refrec *r, const str
 {
 	(void)st;
 	r->count += p->count;
-	r->link_only &= p->link_only;
+	r->weak_only &= p->weak_only;
 	for (size_t i = 0; i < BS_REF_CLIENTS && p->clients[i]; i++)
 		bs_refrec_add_client(r->clients, p->clients[i]);
 	bs_time first = r->first;

@@ -20,7 +20,7 @@ void bs_thresholds_default(struct bs_thresholds *t)
 	t->exfil_factor = 10.0;
 	t->exfil_min_addrs = 200;
 	t->bulk_min_rows = 100;
-	t->tamper_link_clients = 4;
+	t->tamper_weak_clients = 4;
 	t->bruteforce_failures = 50;
 	t->login_burst_users = 30;
 	t->login_burst_factor = 10.0;

@@ -29,9 +29,9 @@ struct bs_thresholds {
 	uint64_t exfil_min_addrs;        /* ... or carrying this many distinct addresses (a dump,
 	                                  * however small compressed) */
 	uint64_t bulk_min_rows;          /* query result rows for db_bulk_read */
-	uint64_t tamper_link_clients;    /* distinct clients served a link (<a href>) for it to
-	                                  * count as tampering (at most BS_REF_CLIENTS: more
-	                                  * never counts) */
+	uint64_t tamper_weak_clients;    /* distinct clients served a weak reference (a link, a
+	                                  * script variable's URL) for it to count as tampering
+	                                  * (at most BS_REF_CLIENTS: more never counts) */
 	uint64_t bruteforce_failures;    /* failed logins from one source in one hour */
 	uint64_t login_burst_users;      /* distinct successful logins in one hour... */
 	double login_burst_factor;       /* ... above this many times the server's median hour */

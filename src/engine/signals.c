@@ -547,7 +547,7 @@ static int cmp_refrec_by_refhost(const void *pa, const void *pb)
 }
 
 /* Links (<a href>) the copies of other servers lack: a host counts when
- * at least th.tamper_link_clients distinct clients were served links to
+ * at least th.tamper_weak_clients distinct clients were served links to
  * it, over the server's pages, a tampered template reaching every
  * visitor. A message shown by the webmail with a link in it reaches its
  * reader (a link is not followed by itself; a script is: one page with one
@@ -565,7 +565,7 @@ static void tamper_links(struct ctx *c, struct srv *v, const struct bs_refrec **
 		size_t distinct = 0;
 		while (distinct < BS_REF_CLIENTS && clients[distinct])
 			distinct++;
-		if (distinct >= c->cfg->th.tamper_link_clients)
+		if (distinct >= c->cfg->th.tamper_weak_clients)
 			PUSH_UNIQUE(v->tamper_refhosts, cand[i]->refhost);
 		i = j;
 	}
@@ -589,7 +589,7 @@ void detect_tamper(struct ctx *c, size_t s)
 		bs_u64map_get(&t->nwith, bs_key2(r->path, r->refhost), &nwith);
 		if (nserve < 2 || nwith * 2 >= nserve || bs_u64map_get(&t->fleetwide, r->refhost, &fleetwide))
 			continue;
-		if (!r->link_only) {
+		if (!r->weak_only) {
 			PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
 			continue;
 		}
