@@ -1034,9 +1034,9 @@ static bs_str url_host(bs_str u)
 	return bs_str_make(u.p + i, j - i);
 }
 
-/* A link (<a href>) to the host of a reference already kept adds nothing:
- * the engine judges hosts, and a page's many links to one site would
- * take the slots. */
+/* A weak reference (a link) to the host of a reference already kept adds
+ * nothing: the engine judges hosts, and a page's many links to one site
+ * would take the slots. */
 static bool host_kept(const struct bs_http_resp *rs, bs_str u)
 {
 	bs_str h = url_host(u);
@@ -1052,15 +1052,16 @@ static bool host_kept(const struct bs_http_resp *rs, bs_str u)
 }
 
 /* A reference u, carried by the tag or call tag (kept cut to
- * BS_HTTP_REF_TAG_MAX); link: an <a href>, which the engine counts only
- * when many visitors were served it (a message's link is one reader's).
- * Links leave LINK_SLOTS_LEFT slots to what loads or opens by itself; past
- * their share, a new link takes the latest link's slot. */
-#define LINK_SLOTS_LEFT 2
-static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
+ * BS_HTTP_REF_TAG_MAX); weak: a link (<a href>) or a URL a script holds in
+ * a variable, which the engine counts only when many visitors were served
+ * it (a message's link, per-user data, reach one reader). Weak references
+ * leave WEAK_SLOTS_LEFT slots to what loads or opens by itself; past their
+ * share, a new one takes the latest weak one's slot. */
+#define WEAK_SLOTS_LEFT 2
+static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool weak)
 {
 	struct bs_http_resp *rs = &p->resp;
-	link |= p->ref_weak_text;
+	weak |= p->ref_weak_text;
 	u = trim(u.p, u.n);
 	while (u.n && (u.p[0] == '\'' || u.p[0] == '"')) {
 		u.p++;
@@ -1075,16 +1076,16 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 	for (size_t i = 0; i < rs->nrefs; i++)
 		if (rs->ref_len[i] == u.n && memcmp(rs->ref_pool + rs->ref_off[i], u.p, u.n) == 0)
 			return;
-	if (link && host_kept(rs, u))
+	if (weak && host_kept(rs, u))
 		return;
 	size_t slot = rs->nrefs;
-	if (link && rs->ref_weak && (rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
-		/* The links' slots are full: the latest link kept gives way. Code
-		 * injected before </body> comes after the page's own links, so the
-		 * first links and the last one are kept. */
+	if (weak && rs->ref_weak && (rs->nrefs >= BS_HTTP_MAX_REFS - WEAK_SLOTS_LEFT)) {
+		/* The weak slots are full: the latest weak reference gives way.
+		 * Code injected before </body> comes after the page's own links,
+		 * so the first ones and the last are kept. */
 		slot = 31 - (size_t)__builtin_clz(rs->ref_weak);
 		p->count.refs_dropped++;
-	} else if (rs->nrefs == BS_HTTP_MAX_REFS || (link && rs->nrefs >= BS_HTTP_MAX_REFS - LINK_SLOTS_LEFT)) {
+	} else if (rs->nrefs == BS_HTTP_MAX_REFS || (weak && rs->nrefs >= BS_HTTP_MAX_REFS - WEAK_SLOTS_LEFT)) {
 		p->count.refs_dropped++;
 		return;
 	}
@@ -1110,7 +1111,7 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool link)
 	rs->ref_tag_len[slot] = (uint8_t)(tn + k);
 	if (slot < rs->nrefs)
 		return;
-	if (link)
+	if (weak)
 		rs->ref_weak |= (uint8_t)(1u << rs->nrefs);
 	rs->nrefs++;
 }
@@ -1150,10 +1151,10 @@ static size_t js_string(const char *w, size_t n, size_t j, char opener, bs_str *
 /* An attribute's value as the browser reads it (character references
  * decoded: an iframe's src written &#104;&#116;&#116;&#112;...), then as a
  * URL parser does (tabs and line breaks dropped). */
-static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag, bool link)
+static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag, bool weak)
 {
 	if (!memchr(v.p, '&', v.n) && !memchr(v.p, '\t', v.n) && !memchr(v.p, '\n', v.n) && !memchr(v.p, '\r', v.n)) {
-		add_ref(p, v, tag, link);
+		add_ref(p, v, tag, weak);
 		return;
 	}
 	char buf[BS_HTTP_REF_MAX + 1];
@@ -1161,11 +1162,9 @@ static void add_attr_ref(struct bs_http *p, bs_str v, bs_str tag, bool link)
 	for (size_t i = 0; i < k; i++)
 		if (buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
 			buf[m++] = buf[i];
-	add_ref(p, bs_str_make(buf, m), tag, link);
+	add_ref(p, bs_str_make(buf, m), tag, weak);
 }
 
-/* A tag's reference: the attribute named (src, an <object>'s data, an
- * <a>'s href: a link), or with attr NULL a meta refresh's URL. */
 /* The usual link, `<a href="/path">` or `<a href="page.php">`, told at
  * once: its value, right after `<a href=` and a quote, starts neither with
  * "//", "http" nor a character reference. Others take the whole check. */
@@ -1194,6 +1193,8 @@ static bool has_two_slashes(bs_str t)
 	return false;
 }
 
+/* A tag's reference: the attribute named (src, an <object>'s data, an
+ * <a>'s href: a link), or with attr NULL a meta refresh's URL. */
 static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, size_t at, size_t tl, const char *attr)
 {
 	if (at + tl < n && !is_ows(w[at + tl]) && w[at + tl] != '\n' && w[at + tl] != '\r')

@@ -97,7 +97,7 @@ struct bs_refrec { uint32_t path, refhost, host;
                    uint64_t ref;
                    /* The distinct clients served it, by the up to
                     * BS_REF_CLIENTS smallest hashes of their addresses (0:
-                    * none): a link counts as tampering only when many
+                    * none): a weak reference counts as tampering only when many
                     * visitors got it, not one reader of one message. */
                    uint32_t clients[BS_REF_CLIENTS]; };
 /* (client ip, host): all HTTP of a client against a server. */

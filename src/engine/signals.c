@@ -546,14 +546,14 @@ static int cmp_refrec_by_refhost(const void *pa, const void *pb)
 	return (x->refhost > y->refhost) - (x->refhost < y->refhost);
 }
 
-/* Links (<a href>) the copies of other servers lack: a host counts when
- * at least th.tamper_weak_clients distinct clients were served links to
- * it, over the server's pages, a tampered template reaching every
- * visitor. A message shown by the webmail with a link in it reaches its
- * reader (a link is not followed by itself; a script is: one page with one
- * suffices for those). Sorted by host, so each host's clients are joined
- * once. */
-static void tamper_links(struct ctx *c, struct srv *v, const struct bs_refrec **cand, size_t n)
+/* Weak references the copies of other servers lack (links, URLs scripts
+ * hold in variables): a host counts when at least th.tamper_weak_clients
+ * distinct clients were served them, over the server's pages, a tampered
+ * template reaching every visitor. A message shown by the webmail with a
+ * link in it, or per-user data a page's script holds, reaches its reader
+ * (what loads or opens by itself counts from one page and one client).
+ * Sorted by host, so each host's clients are joined once. */
+static void tamper_weak(struct ctx *c, struct srv *v, const struct bs_refrec **cand, size_t n)
 {
 	bs_qsort(cand, n, sizeof *cand, cmp_refrec_by_refhost);
 	for (size_t i = 0; i < n;) {
@@ -577,8 +577,8 @@ void detect_tamper(struct ctx *c, size_t s)
 	const struct bs_agg *a = c->a;
 	const struct tamper_index *t = &c->tamper;
 	struct srv_span rows = srv_rows_of(&c->by_srv.refs, s);
-	const struct bs_refrec **links = NULL;
-	size_t nlinks = 0;
+	const struct bs_refrec **weak = NULL;
+	size_t nweak = 0;
 	for (size_t j = 0; j < rows.n; j++) {
 		const struct bs_refrec *r = &a->refs.v[rows.v[j]];
 		if (!host_is_outside(c, S(c, r->refhost)))
@@ -593,13 +593,13 @@ void detect_tamper(struct ctx *c, size_t s)
 			PUSH_UNIQUE(v->tamper_refhosts, r->refhost);
 			continue;
 		}
-		if (!links)
-			links = bs_xmalloc(rows.n * sizeof *links);
-		links[nlinks++] = r;
+		if (!weak)
+			weak = bs_xmalloc(rows.n * sizeof *weak);
+		weak[nweak++] = r;
 	}
-	if (nlinks)
-		tamper_links(c, v, links, nlinks);
-	free(links);
+	if (nweak)
+		tamper_weak(c, v, weak, nweak);
+	free(weak);
 	if (!v->tamper_refhosts.n)
 		return;
 	v->signals |= 1u << BS_SIG_TAMPERED_CONTENT;
