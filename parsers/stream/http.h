@@ -180,6 +180,8 @@ struct bs_http_resp {
 	/* the answer to a login, when the body is JSON that says it
 	 * ({"Result": true}, {"success": false}): bs_ev_http.login_answer */
 	bool json_answer;        /* the paired request was a login and the body is JSON */
+	bool page_answer;        /* ... answered 2xx by a page (the inbox, or the form again) */
+	bool answer_form;        /* that page asks for a password again, or says the login failed */
 	uint8_t login_answer;
 	uint16_t ctype_len, setcookie_len, location_len;
 	char ctype[128];

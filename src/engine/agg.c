@@ -267,6 +267,10 @@ static bool is_html(bs_str ct)
 }
 
 /* Split a Cookie header into name=value pairs, calling fn for each (at most max). */
+/* The shortest cookie value taken for a session token (PHP's ids are 26 or
+ * 32 characters, Java's 32, ASP.NET's 24). */
+#define SESSION_TOKEN_MIN 16
+
 static size_t cookie_pairs(bs_str c, bs_str *out, size_t max)
 {
 	size_t n = 0;
@@ -352,10 +356,22 @@ static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_
 	if (success && user != UINT32_MAX) {
 		add_evidence(a, e, user, bare ? EK_LOGIN_BARE : EK_LOGIN, host, (uint32_t)day_of(e->ts));
 		count_hour(a, host, e->ts, 0, 0, 1, 0);
-		bs_str sc[1];
+		bs_str sc[4];
 		if (h->set_cookie.n && cookie_pairs(h->set_cookie, sc, 1)) {
 			struct bs_sessrec s = { .pair = intern(a, sc[0]), .user = user, .host = host, .ts = e->ts };
 			bs_agg_add_sess(a, &s);
+		} else {
+			/* no new cookie: the session the login page opened (PHP's
+			 * PHPSESSID) is now this user's; its token-like pairs, not
+			 * a language or theme setting that many share */
+			size_t n = h->cookie.n ? cookie_pairs(h->cookie, sc, 4) : 0;
+			for (size_t k = 0; k < n; k++) {
+				const char *eq = memchr(sc[k].p, '=', sc[k].n);
+				if (eq && sc[k].n - (size_t)(eq + 1 - sc[k].p) >= SESSION_TOKEN_MIN) {
+					struct bs_sessrec s = { .pair = intern(a, sc[k]), .user = user, .host = host, .ts = e->ts };
+					bs_agg_add_sess(a, &s);
+				}
+			}
 		}
 	} else if (!success) {
 		struct bs_failrec f = { .host = host, .src = e->src, .hour = hour_of(e->ts), .count = 1,
