@@ -799,8 +799,20 @@ void web_user_session(int user, bs_time t)
 		u->ip = random_client_ip(R); /* a new address from the ISP */
 	struct webconn w;
 	web_begin(&w, server, u->ip, user_agent(u->ua));
+	/* In the variety world wm1, wm3 and wm5 run the PHP way: the login
+	 * page opens the session (PHPSESSID, derived from user and time, not
+	 * drawn), the login posts it back and is answered 200 with the inbox
+	 * itself, no redirect, no new cookie; a failed one gets the form again. */
+	bool php = W.variety && server % 2 == 0;
+	char phpsid[27], php_setc[96] = "", php_cookie[64] = "";
+	snprintf(phpsid, sizeof phpsid, "%08x%08x%08x%02x", (unsigned)user * 2654435761u, (unsigned)(t / BS_USEC),
+	         (unsigned)(t % BS_USEC) * 40503u, (unsigned)server);
+	if (php) {
+		snprintf(php_setc, sizeof php_setc, "Set-Cookie: PHPSESSID=%s; path=/\r\n", phpsid);
+		snprintf(php_cookie, sizeof php_cookie, "Cookie: PHPSESSID=%s\r\n", phpsid);
+	}
 	page_index(server, t, NULL);
-	struct http_reply rep = html_reply(200, NULL);
+	struct http_reply rep = html_reply(200, php ? php_setc : NULL);
 	t = web_request(&w, t, "GET", "/mail/index.php", NULL, NULL, 0, &rep, -1);
 	/* The login form; sometimes a typo first. */
 	struct buf form = { 0 };
@@ -842,6 +854,11 @@ void web_user_session(int user, bs_time t)
 			         sid, W.roundcube ? "; HttpOnly" : "");
 			snprintf(cookie, sizeof cookie, "Cookie: %s=%s\r\n", cname, sid);
 			rep = (struct http_reply){ 302, NULL, setc, NULL, 0, false };
+			if (php) {
+				snprintf(cookie, sizeof cookie, "%s", php_cookie);
+				page_inbox(user);
+				rep = html_reply(200, NULL);
+			}
 			truth_login(user, server, t);
 			rc_login(server, t, u->login_name, user, u->ip, true);
 		} else {
@@ -850,7 +867,11 @@ void web_user_session(int user, bs_time t)
 			rc_login(server, t, u->login_name, user, u->ip, false);
 		}
 		w.resp_after = te;
-		t = web_request(&w, t, "POST", "/mail/login.php", "Content-Type: application/x-www-form-urlencoded\r\n", form.p, form.n, &rep, -1);
+		char req_headers[160];
+		snprintf(req_headers, sizeof req_headers, "Content-Type: application/x-www-form-urlencoded\r\n%s", php_cookie);
+		/* the PHP way's inbox answers the login in the session: a tampered
+		 * one counts for its user */
+		t = web_request(&w, t, "POST", "/mail/login.php", req_headers, form.p, form.n, &rep, php && ok ? user : -1);
 	}
 	buf_free(&form);
 	if (!cookie[0]) {
