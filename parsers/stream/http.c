@@ -1269,7 +1269,8 @@ static inline bool ref_start(const char *w)
 /* The places of a vector whose first two bytes may start a pattern (a
  * superset of ref_start(), the pairs exact, the third byte left to it).
  * x | 0x20 is a lower-case letter only for that letter in either case;
- * '<' and '.' are compared as they are. One body for SSE2 and AVX2. */
+ * '<' and '.' are compared as they are. The SSE2 path's; the AVX2 one
+ * looks the pairs up in nibble tables (next_ref_start_avx2). */
 #define REF_PAIRS(EQ, OR, AND)                                                                   \
 	OR(OR(OR(AND(EQ(v, '<'), OR(OR(sif, EQ(l2, 'm')), OR(OR(EQ(l2, 'e'), EQ(l2, 'o')), EQ(l2, 'a')))),          \
 	         AND(EQ(v, '.'), sif)),                                                                           \
