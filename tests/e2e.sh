@@ -131,13 +131,21 @@ check "bare-logins from the logs: the exposure of the reference's logs" \
 check "bare-logins: the summary names the domain given" \
 	grep -q "^logins by bare user names: [0-9]*, taken as NAME@example.net" "$work/bare-logins.logs-only.run.log"
 # without inventory and without --local-domain: the bare names still count
-# as users for discovering the fleet (before: no server found), and the
-# summary says they are tied to no address
+# as users for discovering the fleet (before: no server found); with no
+# login by address, their domain is the one whose addresses carry them
+# among the recipients of the mail (alice logs in, alice@example.net gets
+# mail): the exposure is what --local-domain example.net gives (before:
+# tied to no address, no login, no credential at risk)
 "$bin" analyze -q -j 2 -o "$work/bare-logins/out-nodomain" "$work/bare-logins/in/logs" >"$work/bare-logins.nodomain.log" 2>&1
+"$bin" analyze -q -j 2 --local-domain example.net -o "$work/bare-logins/out-onedomain" "$work/bare-logins/in/logs" \
+	>/dev/null 2>&1
 is "bare-logins, no inventory, no domain: the six webmail servers discovered" \
 	"$(tail -n +2 "$work/bare-logins/out-nodomain/servers.csv" | cut -d, -f1 | tr '\n' ' ')" "wm1 wm2 wm3 wm4 wm5 wm6 "
-check "bare-logins, no domain: the summary says the names are tied to no address" \
-	grep -q "^logins by bare user names: [0-9]*, tied to no address" "$work/bare-logins.nodomain.log"
+check "bare-logins, no domain: the summary says the names take the domain of their mail" \
+	grep -q "^logins by bare user names: [0-9]*, taken as NAME@example.net (the domain of the mail those names receive" \
+	"$work/bare-logins.nodomain.log"
+check "bare-logins, no domain, logs alone: the exposure that --local-domain example.net gives" \
+	cmp "$work/bare-logins/out-onedomain/exposed_addresses.csv" "$work/bare-logins/out-nodomain/exposed_addresses.csv"
 # with the captures too, the webmail's form logins are by address (its
 # pop3host field completes them): their one domain is the fleet's, the bare
 # names get it, and every check of the truth holds without inventory or domain

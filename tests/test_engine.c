@@ -490,13 +490,42 @@ static void test_bare_logins(void)
 	imap_login(T(3, 9, 0, 0), "10.0.1.11", "alice@example.net");
 	imap_login(T(3, 9, 1, 0), "10.0.1.12", "bob@example.net");
 	imap_login(T(3, 9, 2, 0), "10.0.1.12", "bob@example.net");
-	ok(!bs_agg_login_domain(A, buf, sizeof buf), "two users by address: no domain inferred");
+	bool from_mail;
+	ok(!bs_agg_login_domain(A, buf, sizeof buf, &from_mail), "two users by address: no domain inferred");
 	imap_login(T(3, 9, 3, 0), "10.0.1.11", "carol@example.net");
-	const char *d = bs_agg_login_domain(A, buf, sizeof buf);
+	const char *d = bs_agg_login_domain(A, buf, sizeof buf, &from_mail);
 	is_str(d ? d : "(none)", "example.net", "three users by address of one domain: that domain");
+	ok(!from_mail, "... from the logins");
 	imap_login(T(3, 9, 4, 0), "10.0.1.11", "dave@other.example");
-	ok(!bs_agg_login_domain(A, buf, sizeof buf), "a second domain: none");
+	ok(!bs_agg_login_domain(A, buf, sizeof buf, &from_mail), "a second domain: none");
 	bs_agg_free(A);
+	/* no login by address: the domain of the mail the bare names receive */
+	static const char *const names[4] = { "alice", "bob", "carol", "dave" };
+	for (int with_mail = 0; with_mail < 3; with_mail++) {
+		A = bs_agg_new();
+		for (int u = 0; u < 4; u++) {
+			imap_login(T(3, 9, u, 0), "10.0.1.11", names[u]);
+			char rcpt[64];
+			snprintf(rcpt, sizeof rcpt, "%s@%s", names[u], u < 3 ? "example.net" : "gmail.example");
+			if (with_mail)
+				mail(T(3, 10, u, 0), "198.51.100.9", NULL, "news@shop.example", rcpt, 2000, -1, "mx1");
+		}
+		if (with_mail == 2) /* two of the names also get mail at another domain */
+			for (int u = 0; u < 2; u++) {
+				char rcpt[64];
+				snprintf(rcpt, sizeof rcpt, "%s@other.example", names[u]);
+				mail(T(3, 12, u, 0), "198.51.100.9", NULL, "news@shop.example", rcpt, 2000, -1, "mx1");
+			}
+		d = bs_agg_login_domain(A, buf, sizeof buf, &from_mail);
+		if (!with_mail)
+			ok(!d && from_mail, "bare names and no mail to them: no domain");
+		else if (with_mail == 1)
+			ok(d && from_mail && strcmp(d, "example.net") == 0,
+			   "bare names: the domain of three of them among the recipients (not one gmail address)");
+		else
+			ok(!d, "a second domain with two of the names: not twice as many, none");
+		bs_agg_free(A);
+	}
 }
 
 /* An upload from a fleet server to an outside host: its payload's

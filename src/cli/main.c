@@ -291,12 +291,14 @@ static int finish(struct cli *c, struct bs_agg *agg, struct bs_input_row *rows, 
 	 * of it (with several given, nobody can tell which); with none given,
 	 * the one domain all logins by address share, if they do */
 	char inferred[256];
+	bool from_mail = false;
 	const char *domain = c->cfg.nlocal == 1 ? c->cfg.local_domains[0]
-	                     : c->cfg.nlocal == 0 ? bs_agg_login_domain(agg, inferred, sizeof inferred) : NULL;
+	                     : c->cfg.nlocal == 0 ? bs_agg_login_domain(agg, inferred, sizeof inferred, &from_mail) : NULL;
 	size_t bare = bs_agg_complete_logins(agg, domain);
 	struct bs_results *res = bs_correlate(agg, &c->cfg, rows, nrows);
 	res->bare_logins = bare;
 	res->bare_domain_inferred = bare && domain && c->cfg.nlocal == 0;
+	res->bare_domain_from_mail = res->bare_domain_inferred && from_mail;
 	snprintf(res->bare_domain, sizeof res->bare_domain, "%s", bare && domain ? domain : "");
 	res->timeline_all = spill;
 	if (!bs_output_write_all(outdir, res, geo, err, sizeof err)) {

@@ -126,6 +126,7 @@ struct bs_results {
 	uint64_t bare_logins;
 	char bare_domain[256];
 	bool bare_domain_inferred; /* not given: the one domain of the logins by address */
+	bool bare_domain_from_mail; /* ... there being none: the domain of the mail to the names */
 	/* --timeline all: every event, merged into timeline.csv by the writer
 	 * (read once; owned and freed by the caller, not by bs_results_free). */
 	struct bs_spill *timeline_all;

@@ -866,8 +866,69 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
 
 /* ----------------------------------------------------------- lifecycle */
 
-const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size)
+/* With no login by address at all: the domain whose addresses carry the
+ * bare login names, among the recipients of delivered mail and of spam
+ * (alice logs in, alice@example.net gets mail): the domain with the most
+ * distinct names, at least three and twice the next one's (a stray
+ * alice@gmail.com among the recipients is outvoted). */
+#define NAME_DOMAINS_MAX 64
+static const char *bare_names_domain(const struct bs_agg *a, char *buf, size_t size)
 {
+	struct bs_u64map names, pairs;
+	bs_u64map_init(&names);
+	bs_u64map_init(&pairs);
+	bool found;
+	for (size_t i = 0; i < a->ev.n; i++)
+		if (a->ev.v[i].kind == EK_LOGIN_BARE) {
+			const char *name = bs_strtab_get(&a->str, a->ev.v[i].addr);
+			*bs_u64map_upsert(&names, bs_hash64(name, strlen(name), 0), &found) = 1;
+		}
+	struct name_domain { const char *dom; uint32_t n; } doms[NAME_DOMAINS_MAX];
+	size_t ndoms = 0;
+	for (size_t i = 0; i < a->ev.n && names.n >= 3; i++) {
+		const struct bs_evidence *e = &a->ev.v[i];
+		uint32_t id = e->kind == EK_RECV_PAIR ? e->peer : e->kind == EK_SPAM ? e->addr : UINT32_MAX;
+		if (id == UINT32_MAX || id >= a->str.n)
+			continue;
+		const char *addr = bs_strtab_get(&a->str, id), *at = strrchr(addr, '@');
+		uint32_t v;
+		if (!at || !at[1] || at == addr)
+			continue;
+		uint64_t name = bs_hash64(addr, (size_t)(at - addr), 0);
+		if (!bs_u64map_get(&names, name, &v))
+			continue;
+		uint64_t pair = name ^ bs_hash64(at + 1, strlen(at + 1), 1);
+		bs_u64map_upsert(&pairs, pair, &found);
+		if (found)
+			continue;
+		size_t k = 0;
+		while (k < ndoms && strcmp(doms[k].dom, at + 1) != 0)
+			k++;
+		if (k == ndoms && ndoms < NAME_DOMAINS_MAX)
+			doms[ndoms++] = (struct name_domain){ at + 1, 0 };
+		if (k < ndoms)
+			doms[k].n++;
+	}
+	bs_u64map_free(&names);
+	bs_u64map_free(&pairs);
+	size_t best = 0;
+	uint32_t second = 0;
+	for (size_t k = 1; k < ndoms; k++)
+		if (doms[k].n > doms[best].n || (doms[k].n == doms[best].n && strcmp(doms[k].dom, doms[best].dom) < 0)) {
+			second = doms[best].n > second ? doms[best].n : second;
+			best = k;
+		} else if (doms[k].n > second) {
+			second = doms[k].n;
+		}
+	if (!ndoms || doms[best].n < 3 || doms[best].n < 2 * second || strlen(doms[best].dom) >= size)
+		return NULL;
+	memcpy(buf, doms[best].dom, strlen(doms[best].dom) + 1);
+	return buf;
+}
+
+const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size, bool *from_mail)
+{
+	*from_mail = false;
 	/* at least three users, as fleet discovery asks: one stray login by
 	 * address in a capture is no fleet's domain */
 	const char *one = NULL;
@@ -890,7 +951,11 @@ const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size)
 		if (!again && nseen < 3)
 			seen[nseen++] = id;
 	}
-	if (!one || nseen < 3 || strlen(one) >= size)
+	if (!one) {
+		*from_mail = true;
+		return bare_names_domain(a, buf, size);
+	}
+	if (nseen < 3 || strlen(one) >= size)
 		return NULL;
 	memcpy(buf, one, strlen(one) + 1);
 	return buf;

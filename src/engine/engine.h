@@ -66,8 +66,11 @@ void bs_agg_merge(struct bs_agg *dst, const struct bs_agg *src);
 size_t bs_agg_complete_logins(struct bs_agg *a, const char *domain);
 /* The one domain of the logins by address, when they all share it (a
  * fleet that serves one domain, where some users log in by their address
- * and some by their name), into buf; NULL when there is none or several. */
-const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size);
+ * and some by their name), into buf; with no login by address at all, the
+ * domain whose addresses carry the bare names among the recipients of
+ * delivered mail and spam (*from_mail set); NULL when there is none or
+ * several. */
+const char *bs_agg_login_domain(const struct bs_agg *a, char *buf, size_t size, bool *from_mail);
 
 
 /* Correlate. inputs: the input accounting rows (moved into the results). */

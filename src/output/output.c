@@ -674,8 +674,11 @@ void bs_output_summary(FILE *out, const char *dir, const struct bs_results *r, s
 	if (r->bare_logins && r->bare_domain[0]) {
 		fprintf(out, "logins by bare user names: %" PRIu64 ", taken as NAME@", r->bare_logins);
 		put_safe(out, r->bare_domain);
-		fprintf(out, r->bare_domain_inferred ? " (the one domain of the logins by address; give --local-domain to"
-		                                       " choose)\n" : " (the only --local-domain)\n");
+		fprintf(out, r->bare_domain_from_mail ? " (the domain of the mail those names receive; give --local-domain to"
+		                                        " choose)\n"
+		             : r->bare_domain_inferred ? " (the one domain of the logins by address; give --local-domain to"
+		                                         " choose)\n"
+		                                       : " (the only --local-domain)\n");
 	} else if (r->bare_logins) {
 		fprintf(out, "logins by bare user names: %" PRIu64 ", tied to no address (give --local-domain when the"
 		        " fleet serves one domain)\n", r->bare_logins);

@@ -589,7 +589,9 @@ static void inputs(FILE *f, const struct bs_results *r)
 		if (r->bare_domain[0]) {
 			fputs("taken as addresses of <span class=\"mono\">", f);
 			bs_html(f, r->bare_domain);
-			fputs(r->bare_domain_inferred ? "</span>, the one domain of the logins by address (no"
+			fputs(r->bare_domain_from_mail ? "</span>, the domain of the mail those names receive (no login by"
+			      " address, no <code>--local-domain</code> given).</p>\n"
+			      : r->bare_domain_inferred ? "</span>, the one domain of the logins by address (no"
 			      " <code>--local-domain</code> given).</p>\n" : "</span>, the only local domain given.</p>\n", f);
 		} else {
 			fputs("tied to no address: with one <code>--local-domain</code> given they would be its"
