@@ -871,20 +871,20 @@ void bs_agg_sink(void *ctx, const struct bs_event *e)
  * (alice logs in, alice@example.net gets mail): the domain with the most
  * distinct names, at least three and twice the next one's (a stray
  * alice@gmail.com among the recipients is outvoted). */
-#define NAME_DOMAINS_MAX 64
 static const char *bare_names_domain(const struct bs_agg *a, char *buf, size_t size)
 {
-	struct bs_u64map names, pairs;
+	struct bs_u64map names, pairs, domain_index;
 	bs_u64map_init(&names);
 	bs_u64map_init(&pairs);
+	bs_u64map_init(&domain_index);
 	bool found;
 	for (size_t i = 0; i < a->ev.n; i++)
 		if (a->ev.v[i].kind == EK_LOGIN_BARE) {
 			const char *name = bs_strtab_get(&a->str, a->ev.v[i].addr);
 			*bs_u64map_upsert(&names, bs_hash64(name, strlen(name), 0), &found) = 1;
 		}
-	struct name_domain { const char *dom; uint32_t n; } doms[NAME_DOMAINS_MAX];
-	size_t ndoms = 0;
+	struct name_domain { const char *dom; uint32_t n; };
+	BS_VEC(struct name_domain) doms = { 0 };
 	for (size_t i = 0; i < a->ev.n && names.n >= 3; i++) {
 		const struct bs_evidence *e = &a->ev.v[i];
 		uint32_t id = e->kind == EK_RECV_PAIR ? e->peer : e->kind == EK_SPAM ? e->addr : UINT32_MAX;
@@ -894,35 +894,38 @@ static const char *bare_names_domain(const struct bs_agg *a, char *buf, size_t s
 		uint32_t v;
 		if (!at || !at[1] || at == addr)
 			continue;
-		uint64_t name = bs_hash64(addr, (size_t)(at - addr), 0);
+		uint64_t name = bs_hash64(addr, (size_t)(at - addr), 0), dom = bs_hash64(at + 1, strlen(at + 1), 1);
 		if (!bs_u64map_get(&names, name, &v))
 			continue;
-		uint64_t pair = name ^ bs_hash64(at + 1, strlen(at + 1), 1);
-		bs_u64map_upsert(&pairs, pair, &found);
+		bs_u64map_upsert(&pairs, name ^ dom, &found);
 		if (found)
 			continue;
-		size_t k = 0;
-		while (k < ndoms && strcmp(doms[k].dom, at + 1) != 0)
-			k++;
-		if (k == ndoms && ndoms < NAME_DOMAINS_MAX)
-			doms[ndoms++] = (struct name_domain){ at + 1, 0 };
-		if (k < ndoms)
-			doms[k].n++;
+		uint32_t *slot = bs_u64map_upsert(&domain_index, dom, &found);
+		if (!found) {
+			*BS_VEC_PUSH(doms) = (struct name_domain){ at + 1, 0 };
+			*slot = (uint32_t)doms.n; /* index + 1 */
+		}
+		doms.v[*slot - 1].n++;
 	}
 	bs_u64map_free(&names);
 	bs_u64map_free(&pairs);
+	bs_u64map_free(&domain_index);
+	/* the most names, ties by text: the same whatever the evidence's order */
 	size_t best = 0;
 	uint32_t second = 0;
-	for (size_t k = 1; k < ndoms; k++)
-		if (doms[k].n > doms[best].n || (doms[k].n == doms[best].n && strcmp(doms[k].dom, doms[best].dom) < 0)) {
-			second = doms[best].n > second ? doms[best].n : second;
+	for (size_t k = 1; k < doms.n; k++)
+		if (doms.v[k].n > doms.v[best].n ||
+		    (doms.v[k].n == doms.v[best].n && strcmp(doms.v[k].dom, doms.v[best].dom) < 0)) {
+			second = doms.v[best].n > second ? doms.v[best].n : second;
 			best = k;
-		} else if (doms[k].n > second) {
-			second = doms[k].n;
+		} else if (doms.v[k].n > second) {
+			second = doms.v[k].n;
 		}
-	if (!ndoms || doms[best].n < 3 || doms[best].n < 2 * second || strlen(doms[best].dom) >= size)
+	const char *won = doms.n && doms.v[best].n >= 3 && doms.v[best].n >= 2 * second ? doms.v[best].dom : NULL;
+	BS_VEC_FREE(doms);
+	if (!won || strlen(won) >= size)
 		return NULL;
-	memcpy(buf, doms[best].dom, strlen(doms[best].dom) + 1);
+	memcpy(buf, won, strlen(won) + 1);
 	return buf;
 }
 
