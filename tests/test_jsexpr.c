@@ -58,6 +58,7 @@ static const struct {
 	{ "\"\\u0068ttp://\\u{78}.example\"", "http://x.example", 0 },
 	{ "\"a\\nb\\tc\\'d\\\"e\\\\f\\0g\"", "a\\x0ab\\x09c'd\"e\\f\\x00g", 0 },
 	{ "\"line\\\ncontinued\"", "linecontinued", 0 },
+	{ "\"caf\\\xc3\xa9 \\\xc3\xa9\"", "caf\\xc3\\xa9 \\xc3\\xa9", 0 }, /* an escaped UTF-8 lead byte stays a byte */
 	{ "\"\\xZZ\"", NULL, 0 },
 	{ "\"\\u12\"", NULL, 0 },
 	{ "\"\\u{}\"", NULL, 0 },

@@ -175,6 +175,11 @@ static size_t escape(const char *p, size_t n, size_t i, struct bs_jsexpr_out *o,
 		return i + 2 < n && p[i + 2] == '\n' ? i + 3 : i + 2;
 	if (x == '\n')
 		return i + 2;
+	if ((unsigned char)x >= 0x80) { /* a byte of a UTF-8 character: as it is */
+		units_end(o, u);
+		put_byte(o, x);
+		return i + 2;
+	}
 	put_unit(o, u, x == '0' ? 0 : (unsigned char)x); /* \/ \' \" \\ and the rest: the byte */
 	return i + 2;
 }
