@@ -1562,7 +1562,8 @@ static bool login_refused_in(const char *w, size_t n)
 	static const char *const marks[] = { "type=\"password\"", "type='password'", "type=password", "login failed",
 	                                     "authentication failed", "incorrect password", "invalid password",
 	                                     "wrong password", "invalid username", "invalid login", "login incorrect",
-	                                     "failed login" };
+	                                     "failed login", "invalid credentials", "incorrect username",
+	                                     "wrong username", "bad password", "unknown user", "logon failed" };
 	for (size_t k = 0; k < sizeof marks / sizeof *marks; k++)
 		if (bs_memmem_ci(w, n, marks[k], strlen(marks[k])))
 			return true;
