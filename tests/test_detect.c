@@ -471,30 +471,30 @@ static void test_sql_as_before(void)
 static void test_web_login_outcome(void)
 {
 	static const struct { int status; const char *location; bool success; bool json; const char *cookie; enum bs_login_answer answer; bool basic; } cases[] = {
-		{ 302, NULL, true },                                       /* an access log: no Location */
-		{ 302, "/mail/showmail.php", true },                       /* @Mail */
-		{ 302, "./?_task=mail&_mbox=INBOX", true },                /* Roundcube */
-		{ 302, "https://mail.example.net/owa/", true },            /* OWA, good */
-		{ 302, "/owa/auth/logon.aspx?replaceCurrent=1&reason=2&url=https%3a%2f%2fmail.example.net%2fowa%2f", false },
-		{ 302, "https://mail.example.net/owa/auth/logon.aspx?replaceCurrent=1&reason=2", false },
-		{ 302, "/owa/auth/logon.aspx?url=https://mail.example.net/owa/&reason=0", true }, /* 0: no failure */
-		{ 302, "/login.php?logout_reason=failed", false },        /* Horde */
-		{ 302, "/login?error=1", false },
-		{ 303, "/webmail/login/?login_failed=1", false },
-		{ 302, "https://terror-mail.example/inbox", true },        /* the host is not read */
-		{ 302, "https://mail.failsafe.example", true },
-		{ 302, "/index.php?reason=", true },                       /* an empty reason says nothing */
-		{ 200, "/mail/showmail.php", false },                      /* the form again */
-		{ 401, NULL, false },                                      /* Roundcube's failure */
-		{ 200, NULL, true, true, "0xHIGHFLYxSOGo=basic%20abc" },   /* SOGo, JSON: good */
-		{ 403, NULL, false, true, NULL },                          /* SOGo: bad */
-		{ 200, NULL, false, true, NULL },                          /* JSON, 200 without a session: bad */
-		{ 200, NULL, false, false, "PHPSESSID=1" },                /* a form again, with a cookie: bad */
-		{ 302, "/SOGo/so/alice/", true, true, NULL },              /* JSON answered by a redirect */
-		{ 200, NULL, true, false, NULL, BS_LOGIN_ANSWER_SUCCESS }, /* SnappyMail: a form, {"Result":true} */
-		{ 200, NULL, false, false, NULL, BS_LOGIN_ANSWER_FAILURE },/* ... {"Result":false} */
-		{ 200, NULL, false, true, "TINE20SESSID=1", BS_LOGIN_ANSWER_FAILURE }, /* Tine: a cookie, but it said no */
-		{ 302, "/mail/", true, false, NULL, BS_LOGIN_ANSWER_FAILURE },   /* an answer only counts for 2xx */
+		{ 302, NULL, true, false, NULL, BS_LOGIN_ANSWER_NONE, false },                                       /* an access log: no Location */
+		{ 302, "/mail/showmail.php", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },                       /* @Mail */
+		{ 302, "./?_task=mail&_mbox=INBOX", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },                /* Roundcube */
+		{ 302, "https://mail.example.net/owa/", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },            /* OWA, good */
+		{ 302, "/owa/auth/logon.aspx?replaceCurrent=1&reason=2&url=https%3a%2f%2fmail.example.net%2fowa%2f", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },
+		{ 302, "https://mail.example.net/owa/auth/logon.aspx?replaceCurrent=1&reason=2", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },
+		{ 302, "/owa/auth/logon.aspx?url=https://mail.example.net/owa/&reason=0", true, false, NULL, BS_LOGIN_ANSWER_NONE, false }, /* 0: no failure */
+		{ 302, "/login.php?logout_reason=failed", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },        /* Horde */
+		{ 302, "/login?error=1", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },
+		{ 303, "/webmail/login/?login_failed=1", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },
+		{ 302, "https://terror-mail.example/inbox", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },        /* the host is not read */
+		{ 302, "https://mail.failsafe.example", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },
+		{ 302, "/index.php?reason=", true, false, NULL, BS_LOGIN_ANSWER_NONE, false },                       /* an empty reason says nothing */
+		{ 200, "/mail/showmail.php", false, false, NULL, BS_LOGIN_ANSWER_NONE, false },                      /* the form again */
+		{ 401, NULL, false, false, NULL, BS_LOGIN_ANSWER_NONE, false },                                      /* Roundcube's failure */
+		{ 200, NULL, true, true, "0xHIGHFLYxSOGo=basic%20abc", BS_LOGIN_ANSWER_NONE, false },   /* SOGo, JSON: good */
+		{ 403, NULL, false, true, NULL, BS_LOGIN_ANSWER_NONE, false },                          /* SOGo: bad */
+		{ 200, NULL, false, true, NULL, BS_LOGIN_ANSWER_NONE, false },                          /* JSON, 200 without a session: bad */
+		{ 200, NULL, false, false, "PHPSESSID=1", BS_LOGIN_ANSWER_NONE, false },                /* a form again, with a cookie: bad */
+		{ 302, "/SOGo/so/alice/", true, true, NULL, BS_LOGIN_ANSWER_NONE, false },              /* JSON answered by a redirect */
+		{ 200, NULL, true, false, NULL, BS_LOGIN_ANSWER_SUCCESS, false }, /* SnappyMail: a form, {"Result":true} */
+		{ 200, NULL, false, false, NULL, BS_LOGIN_ANSWER_FAILURE, false },/* ... {"Result":false} */
+		{ 200, NULL, false, true, "TINE20SESSID=1", BS_LOGIN_ANSWER_FAILURE, false }, /* Tine: a cookie, but it said no */
+		{ 302, "/mail/", true, false, NULL, BS_LOGIN_ANSWER_FAILURE, false },   /* an answer only counts for 2xx */
 		{ 200, NULL, true, false, NULL, BS_LOGIN_ANSWER_NONE, true },    /* Basic: the resource */
 		{ 401, NULL, false, false, NULL, BS_LOGIN_ANSWER_NONE, true },   /* Basic: refused */
 	};

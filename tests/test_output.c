@@ -133,15 +133,15 @@ static struct bs_results *sample_results(void)
 	struct bs_exposed *e = r->exposed;
 	e[0] = (struct bs_exposed){ owned("=cmd@example.net"), owned("example.net"), true, 1u << BS_CAT_EXFILTRATED,
 		BS_RISK_MEDIUM, 1u << BS_ACT_NOTIFY, T(2007, 5, 4, 18, 0, 0), T(2007, 5, 4, 18, 0, 0), owned("web2"), 1,
-		{ 0 }, NULL };
+		{ 0 }, NULL, BS_BASIS_OBSERVED };
 	e[1] = (struct bs_exposed){ owned("alice@example.net"), owned("example.net"), true,
 		1u << BS_CAT_CREDENTIALS_AT_RISK | 1u << BS_CAT_EXFILTRATED | 1u << BS_CAT_LOGIN | 1u << BS_CAT_TROJAN_PAGE_SERVED,
 		BS_RISK_HIGH, 1u << BS_ACT_RESET_PASSWORD | 1u << BS_ACT_MALWARE_CHECK | 1u << BS_ACT_NOTIFY,
-		T(2007, 5, 4, 18, 5, 0), T(2007, 5, 6, 10, 0, 0), owned("web2"), 7, ip("198.51.100.7"), owned("Mozilla/4.0") };
+		T(2007, 5, 4, 18, 5, 0), T(2007, 5, 6, 10, 0, 0), owned("web2"), 7, ip("198.51.100.7"), owned("Mozilla/4.0"),
+		BS_BASIS_OBSERVED };
 	e[2] = (struct bs_exposed){ owned("bob@partner.example"), owned("partner.example"), false,
 		1u << BS_CAT_RECEIVED_FROM | 1u << BS_CAT_SENT_TO, BS_RISK_LOW, 1u << BS_ACT_NOTIFY,
-		T(2007, 4, 2, 9, 0, 0), T(2007, 5, 3, 9, 0, 0), owned("web1;web2"), 2, { 0 }, NULL };
-	e[2].basis = BS_BASIS_INFERRED;
+		T(2007, 4, 2, 9, 0, 0), T(2007, 5, 3, 9, 0, 0), owned("web1;web2"), 2, { 0 }, NULL, BS_BASIS_INFERRED };
 	r->basis_counts[BS_BASIS_OBSERVED] = 2;
 	r->basis_counts[BS_BASIS_INFERRED] = 1;
 	r->risk_counts[BS_RISK_HIGH] = 1;
@@ -156,9 +156,9 @@ static struct bs_results *sample_results(void)
 
 	r->ninputs = 3;
 	r->inputs = bs_xcalloc(r->ninputs, sizeof *r->inputs);
-	r->inputs[0] = (struct bs_input_row){ owned("/data/access.log"), owned("text"), { 52340, 400, 380, 15, 5, false } };
-	r->inputs[1] = (struct bs_input_row){ owned("/data/capture.pcap"), owned("pcap"), { 1048576, 900, 850, 50, 0, true } };
-	r->inputs[2] = (struct bs_input_row){ owned("/data/maillog.1.gz"), owned("gzip+text"), { 20480, 1000, 700, 290, 10, false } };
+	r->inputs[0] = (struct bs_input_row){ owned("/data/access.log"), owned("text"), { .bytes = 52340, .records = 400, .parsed = 380, .ignored = 15, .malformed = 5 } };
+	r->inputs[1] = (struct bs_input_row){ owned("/data/capture.pcap"), owned("pcap"), { .bytes = 1048576, .records = 900, .parsed = 850, .ignored = 50, .truncated = true } };
+	r->inputs[2] = (struct bs_input_row){ owned("/data/maillog.1.gz"), owned("gzip+text"), { .bytes = 20480, .records = 1000, .parsed = 700, .ignored = 290, .malformed = 10 } };
 
 	r->ntimeline = 4;
 	r->timeline = bs_xcalloc(r->ntimeline, sizeof *r->timeline);

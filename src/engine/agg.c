@@ -401,9 +401,10 @@ static struct txn_class txn_class(struct bs_agg *a, const struct bs_ev_http *h, 
 		                           .script = cached & TXN_SCRIPT, .shell_dir = cached & TXN_SHELL_DIR,
 		                           .data_file = cached & TXN_DATA_FILE };
 	}
-	return (struct txn_class){ .exploit = bs_detect_exploit(h->uri, h->upload_filename),
-	                           .cmdlike = bs_detect_cmdlike(h->uri), .script = bs_detect_script_path(path),
-	                           .shell_dir = bs_detect_shell_dir(path), .data_file = bs_detect_data_file(path) };
+	struct txn_class tc = { .exploit = bs_detect_exploit(h->uri, h->upload_filename),
+	                        .cmdlike = bs_detect_cmdlike(h->uri), .shell_dir = bs_detect_shell_dir(path) };
+	bs_detect_path_kind(path, &tc.script, &tc.data_file);
+	return tc;
 }
 
 static void on_http(struct bs_agg *a, const struct bs_event *e)

@@ -246,29 +246,84 @@ const char *bs_exploit_kind_name(unsigned k)
 	return "none";
 }
 
-/* The path ends with one of exts (lower-case, each with one dot, its
- * first byte): "ends with it" is "the part from the last dot is it". */
-static bool ext_among(bs_str path, const struct lit *exts, size_t nexts)
+/* A path's extension, from its last dot, lower-cased into tail (8 bytes at
+ * most); its length, 0 when there is none or it is longer. */
+static size_t path_ext(bs_str path, char tail[8])
 {
 	const char *dot = path.n ? memrchr(path.p, '.', path.n) : NULL;
 	size_t n = dot ? (size_t)(path.p + path.n - dot) : 0;
-	char tail[8];
-	if (n == 0 || n > sizeof tail)
-		return false;
+	if (n == 0 || n > 8)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		tail[i] = (char)bs_ascii_lower((unsigned char)dot[i]);
-	for (size_t i = 0; i < nexts; i++)
-		if (exts[i].n == n && memcmp(tail, exts[i].s, n) == 0)
+	return n;
+}
+
+/* The extension tail[0..n) is one of exts (lower-case, each with its dot),
+ * byte by byte, not memcmp: a call per extension of the same length cost
+ * more than the comparison, which the letter after the dot mostly ends
+ * (every access log line asks these lists). */
+static bool tail_among(const char *tail, size_t n, const struct lit *exts, size_t nexts)
+{
+	for (size_t i = 0; i < nexts; i++) {
+		if (exts[i].n != n || n < 2 || exts[i].s[1] != tail[1])
+			continue;
+		size_t k = 2;
+		while (k < n && exts[i].s[k] == tail[k])
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* The path ends with one of exts: "ends with it" is "the part from the
+ * last dot is it". */
+static bool ext_among(bs_str path, const struct lit *exts, size_t nexts)
+{
+	char tail[8];
+	size_t n = path_ext(path, tail);
+	return n && tail_among(tail, n, exts, nexts);
+}
+
+static const struct lit SCRIPT_EXTS[] = { LIT(".php"), LIT(".phtml"), LIT(".php3"), LIT(".php4"), LIT(".php5"),
+                                          LIT(".php7"), LIT(".phar"), LIT(".pl"), LIT(".cgi"), LIT(".asp"),
+                                          LIT(".aspx"), LIT(".jsp"), LIT(".jspx"), LIT(".sh"), LIT(".py") };
+static const struct lit DATA_EXTS[] = { LIT(".txt"), LIT(".sql"), LIT(".csv"), LIT(".gz"), LIT(".tgz"), LIT(".zip"),
+                                        LIT(".tar"), LIT(".bz2"), LIT(".xz"), LIT(".7z"), LIT(".rar"), LIT(".bak"),
+                                        LIT(".dump"), LIT(".dmp"), LIT(".dat"), LIT(".xls"), LIT(".xlsx"), LIT(".log") };
+
+bool bs_detect_script_path(bs_str path)
+{
+	return ext_among(nonnull(path), SCRIPT_EXTS, sizeof SCRIPT_EXTS / sizeof *SCRIPT_EXTS);
+}
+
+/* Not the well-known files every scanner asks for. */
+static bool well_known_file(bs_str path)
+{
+	static const char *const known[] = { "/robots.txt", "/humans.txt", "/security.txt", "/ads.txt", "/app-ads.txt",
+	                                     "/sitemap.xml.gz", "/.well-known/" };
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (bs_str_istarts(path, known[i]))
 			return true;
 	return false;
 }
 
-bool bs_detect_script_path(bs_str path)
+void bs_detect_path_kind(bs_str path, bool *script, bool *data_file)
 {
-	static const struct lit ext[] = { LIT(".php"), LIT(".phtml"), LIT(".php3"), LIT(".php4"), LIT(".php5"),
-	                                  LIT(".php7"), LIT(".phar"), LIT(".pl"), LIT(".cgi"), LIT(".asp"),
-	                                  LIT(".aspx"), LIT(".jsp"), LIT(".jspx"), LIT(".sh"), LIT(".py") };
-	return ext_among(nonnull(path), ext, sizeof ext / sizeof *ext);
+	char tail[8];
+	path = nonnull(path);
+	size_t n = path_ext(path, tail);
+	*script = n && tail_among(tail, n, SCRIPT_EXTS, sizeof SCRIPT_EXTS / sizeof *SCRIPT_EXTS);
+	*data_file = n && !*script && tail_among(tail, n, DATA_EXTS, sizeof DATA_EXTS / sizeof *DATA_EXTS) &&
+	             !well_known_file(path);
+}
+
+bool bs_detect_data_file(bs_str path)
+{
+	bool script, data_file;
+	bs_detect_path_kind(path, &script, &data_file);
+	return data_file;
 }
 
 bool bs_detect_shell_dir(bs_str path)
@@ -283,22 +338,6 @@ bool bs_detect_shell_dir(bs_str path)
 	if (!bs_str_istarts(path, "/owa/auth/"))
 		return false;
 	return !owa_stock_page(bs_str_make(path.p + 10, path.n - 10));
-}
-
-bool bs_detect_data_file(bs_str path)
-{
-	path = nonnull(path);
-	static const struct lit ext[] = { LIT(".txt"), LIT(".sql"), LIT(".csv"), LIT(".gz"), LIT(".tgz"), LIT(".zip"),
-	                                  LIT(".tar"), LIT(".bz2"), LIT(".xz"), LIT(".7z"), LIT(".rar"), LIT(".bak"),
-	                                  LIT(".dump"), LIT(".dmp"), LIT(".dat"), LIT(".xls"), LIT(".xlsx"), LIT(".log") };
-	if (!ext_among(path, ext, sizeof ext / sizeof *ext))
-		return false;
-	static const char *const known[] = { "/robots.txt", "/humans.txt", "/security.txt", "/ads.txt", "/app-ads.txt",
-	                                     "/sitemap.xml.gz", "/.well-known/" };
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-		if (bs_str_istarts(path, known[i]))
-			return false;
-	return true;
 }
 
 /* A parameter name that web shells use, "=" included */

@@ -39,6 +39,9 @@ bool bs_detect_shell_dir(bs_str path);
  * a dump the attacker left in the web root and downloads. Not the
  * well-known files every scanner asks for (robots.txt ...). */
 bool bs_detect_data_file(bs_str path);
+/* bs_detect_script_path and bs_detect_data_file of one path at once (its
+ * extension read once: every request asks both). */
+void bs_detect_path_kind(bs_str path, bool *script, bool *data_file);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
 
