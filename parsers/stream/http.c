@@ -29,7 +29,9 @@
 #define CHUNK_SIZE_LIMIT (1ULL << 60)
 #define INFLATE_OUT 16384
 
-enum field_kind { FIELD_OTHER = 0, FIELD_USER, FIELD_PASSWORD, FIELD_DOMAIN };
+/* FIELD_MAYBE_USER: a field not named as a login's, kept while no user is
+ * known: its value is the user when it is an address (note_user). */
+enum field_kind { FIELD_OTHER = 0, FIELD_USER, FIELD_PASSWORD, FIELD_DOMAIN, FIELD_MAYBE_USER };
 enum mp_state { MP_PREAMBLE = 0, MP_AFTER_DELIM, MP_PART_HEADERS, MP_PART_BODY, MP_EPILOGUE };
 
 #define M(s) { s, sizeof s - 1 }
@@ -266,13 +268,55 @@ static enum field_kind field_kind(const char *name, size_t n)
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (names[i].len == n && bs_mem_ieq_lower(name, names[i].name, n))
 			return names[i].kind;
+	/* a webmail not listed: a name that says password (user_pass,
+	 * loginPassword, f_pwd, pw) is one; its user is found by its value
+	 * (field_end) */
+	if ((n == 2 && bs_mem_ieq_lower(name, "pw", 2)) || bs_memmem_ci(name, n, "pass", 4) ||
+	    bs_memmem_ci(name, n, "pwd", 3))
+		return FIELD_PASSWORD;
 	return FIELD_OTHER;
 }
 
-static void field_start_value(struct bs_http_form_dec *d)
+/* A field's value that is an address (text@domain.tld, no blank): the
+ * user of a login form whose user field has a name not listed. */
+static bool address_value(const char *v, size_t n)
+{
+	const char *at = n ? memchr(v, '@', n) : NULL;
+	if (!at || at == v || n > 254)
+		return false;
+	size_t d = (size_t)(at - v) + 1;
+	if (!memchr(at + 1, '.', n - d) || v[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == '<' || v[i] == '>' || v[i] == ',' || v[i] == ';')
+			return false;
+	return true;
+}
+
+/* A login's user from a field: by the field's name, or, while none is
+ * named as one, by an address value (the first). */
+static void note_user(struct bs_http *p, enum field_kind kind, const char *v, size_t n, bool value_long)
+{
+	struct bs_http_reqbody *rb = &p->rb;
+	if (rb->have_user || !n || (kind != FIELD_USER && (kind != FIELD_OTHER || rb->user_by_value || !address_value(v, n))))
+		return;
+	size_t k = n < sizeof p->cur.user ? n : sizeof p->cur.user;
+	memcpy(p->cur.user, v, k);
+	p->cur.user_len = (uint16_t)k;
+	if (kind == FIELD_USER)
+		rb->have_user = true;
+	else
+		rb->user_by_value = true;
+	if (value_long || k < n)
+		p->count.field_truncated++;
+}
+
+static void field_start_value(struct bs_http_form_dec *d, bool want_user)
 {
 	d->in_value = true;
 	d->kind = d->name_long ? FIELD_OTHER : (uint8_t)field_kind(d->name, d->name_len);
+	if (d->kind == FIELD_OTHER && want_user)
+		d->kind = FIELD_MAYBE_USER;
 	d->value_len = 0;
 }
 
@@ -281,12 +325,8 @@ static void field_end(struct bs_http *p, struct bs_http_form_dec *d, bool value_
 {
 	struct bs_http_reqbody *rb = &p->rb;
 	if (d->in_value) {
-		if (d->kind == FIELD_USER && d->value_len && !rb->have_user) {
-			rb->have_user = true;
-			memcpy(p->cur.user, d->value, d->value_len);
-			p->cur.user_len = (uint16_t)d->value_len;
-			if (value_long)
-				p->count.field_truncated++;
+		if (d->kind == FIELD_USER || d->kind == FIELD_MAYBE_USER) {
+			note_user(p, d->kind == FIELD_USER ? FIELD_USER : FIELD_OTHER, d->value, d->value_len, value_long);
 		} else if (d->kind == FIELD_PASSWORD && d->value_len) {
 			rb->have_password = true;
 		} else if (d->kind == FIELD_DOMAIN && d->value_len && !rb->domain_len &&
@@ -318,7 +358,7 @@ static void field_byte(struct bs_http_form_dec *d, char ch, bool *value_long)
 		d->value_len = 1;
 		return;
 	}
-	if (d->kind == FIELD_USER || d->kind == FIELD_DOMAIN) {
+	if (d->kind == FIELD_USER || d->kind == FIELD_DOMAIN || d->kind == FIELD_MAYBE_USER) {
 		if (d->value_len < sizeof d->value)
 			d->value[d->value_len++] = ch;
 		else
@@ -385,7 +425,7 @@ static size_t urlencoded_plain(struct bs_http *p, struct scan_ctx *sc, const cha
 		d->value_len = 1;
 		return m;
 	}
-	if (d->kind == FIELD_USER || d->kind == FIELD_DOMAIN)
+	if (d->kind == FIELD_USER || d->kind == FIELD_DOMAIN || d->kind == FIELD_MAYBE_USER)
 		append_some(d->value, sizeof d->value, &d->value_len, b, m, value_long);
 	for (size_t done = 0; done < m;) {
 		size_t k = m - done < BS_HTTP_FORM_OUT - 2 - *on ? m - done : BS_HTTP_FORM_OUT - 2 - *on;
@@ -455,7 +495,7 @@ static void urlencoded_feed(struct bs_http *p, struct scan_ctx *sc, const char *
 			goto flush_check;
 		}
 		if (ch == '=' && !d->in_value) {
-			field_start_value(d);
+			field_start_value(d, !p->rb.have_user && !p->rb.user_by_value);
 			continue;
 		}
 		if (ch == '+')
@@ -599,7 +639,7 @@ static void mp_content_start(struct bs_http *p)
 		memcpy(d->name, rb->part_name, rb->part_name_len);
 		d->name_len = rb->part_name_len;
 	}
-	field_start_value(d);
+	field_start_value(d, !rb->have_user && !rb->user_by_value);
 	if (rb->part_is_file)
 		d->kind = FIELD_OTHER;
 }
@@ -747,13 +787,8 @@ static void json_member(void *ctx, const char *name, size_t name_len, bool name_
 		return;
 	struct bs_http_reqbody *rb = &p->rb;
 	enum field_kind kind = name_long ? FIELD_OTHER : field_kind(name, name_len);
-	if (kind == FIELD_USER && value_len && !rb->have_user) {
-		size_t k = value_len < sizeof p->cur.user ? value_len : sizeof p->cur.user;
-		memcpy(p->cur.user, value, k);
-		p->cur.user_len = (uint16_t)k;
-		rb->have_user = true;
-		if (value_long || k < value_len)
-			p->count.field_truncated++;
+	if (kind == FIELD_USER || kind == FIELD_OTHER) {
+		note_user(p, kind, value, value_len, value_long);
 	} else if (kind == FIELD_PASSWORD && value_len) {
 		rb->have_password = true;
 	} else if (kind == FIELD_DOMAIN && value_len && !rb->domain_len && value_len <= sizeof rb->domain) {
@@ -794,6 +829,7 @@ static void request_done(struct bs_http *p, struct bs_proto_ctx *c)
 	else if (rb->form == BS_HTTP_FORM_NONE)
 		gz_req_end(p, &sc);
 	bs_window_end(&rb->win, req_window_cb, &sc);
+	rb->have_user |= rb->user_by_value;
 	if (rb->have_user && rb->have_password) {
 		p->cur.password_in_clear = true;
 		p->cur.login_json = rb->form == BS_HTTP_FORM_JSON;
@@ -934,7 +970,7 @@ static bool parse_request_line(const char *l, size_t n, bool cut, bool lenient, 
 static void reqbody_reset(struct bs_http_reqbody *rb)
 {
 	rb->form = BS_HTTP_FORM_NONE;
-	rb->have_user = rb->have_password = false;
+	rb->have_user = rb->have_password = rb->user_by_value = false;
 	rb->domain_len = 0;
 	memset(&rb->dec, 0, offsetof(struct bs_http_form_dec, name));
 	rb->boundary_len = 0;

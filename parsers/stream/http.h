@@ -205,6 +205,8 @@ struct bs_http_reqbody {
 	 * used part a length says: bs_http_init zeroes up to dec's buffers. */
 	enum bs_http_form form;
 	bool have_user, have_password;
+	bool user_by_value;       /* cur.user holds a field's address value: the user when no
+	                           * field is named as one (acct=alice@example.net&pw=...) */
 	size_t domain_len;        /* @Mail-style "pop3host"/"domain" field, completes a bare user */
 	/* multipart */
 	size_t boundary_len;
