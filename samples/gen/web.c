@@ -832,6 +832,13 @@ void web_user_session(int user, bs_time t)
 			url_encode(&form, u->login_name);
 			buf_puts(&form, "&_pass=");
 			url_encode(&form, ok ? u->password : "wrongpass");
+		} else if (php) {
+			/* the PHP-way servers run another webmail: its field names
+			 * are none a parser lists (the user is known by its value) */
+			buf_puts(&form, "lang=en&acct=");
+			url_encode(&form, u->login_name);
+			buf_puts(&form, "&pw=");
+			url_encode(&form, ok ? u->password : "wrongpass");
 		} else {
 			buf_puts(&form, "username=");
 			url_encode(&form, u->login_name);
