@@ -1,7 +1,8 @@
 # parsers/stream/local.mk - the stream protocol dispatcher (proto) and the
 # HTTP, SMTP, IMAP, POP3, FTP, MySQL and DNS parsers; lineproto, the layer the
 # line-based ones (SMTP, IMAP, POP3, FTP) share; content.c, which classifies
-# bodies only a parser sees (docs/PROTOCOLS.md).
+# bodies only a parser sees; jsonkv.c, gzfile.c and jsexpr.c, the readers
+# of JSON, gzip files and script expressions in bodies (docs/PROTOCOLS.md).
 libbsproto_a_SOURCES += parsers/stream/proto.h parsers/stream/proto.c parsers/stream/http.h parsers/stream/http.c \
 	parsers/stream/lineproto.h parsers/stream/lineproto.c \
 	parsers/stream/smtp.c parsers/stream/smtp.h parsers/stream/imap.c parsers/stream/imap.h \
