@@ -161,15 +161,6 @@ static uint64_t qmail_finish(void *state, const struct bs_line_ctx *c)
 
 static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
-static int hexval(char ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* "@4000000063ea1b2c0e6b7f4c ": a TAI64N label (2^62 + TAI seconds, then
  * nanoseconds). UTC is TAI less 10 s as daemontools' tai64nlocal takes it
  * (leap seconds since 1972 are not subtracted: tai64nlocal does not either). */
@@ -179,7 +170,7 @@ static bool tai64n(const char *p, size_t n, bs_time *ts)
 		return false;
 	uint64_t secs = 0, nano = 0;
 	for (size_t i = 1; i < 25; i++) {
-		int v = hexval(p[i]);
+		int v = bs_hexval(p[i]);
 		if (v < 0)
 			return false;
 		if (i <= 16)

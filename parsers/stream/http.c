@@ -366,15 +366,6 @@ static void field_byte(struct bs_http_form_dec *d, char ch, bool *value_long)
 	}
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-		return (ch | 0x20) - 'a' + 10;
-	return -1;
-}
-
 bool bs_http_fast_off;
 
 enum { BS_HTTP_FORM_OUT = 256 }; /* decoded form bytes fed to the window at a time */
@@ -463,7 +454,7 @@ static void urlencoded_feed(struct bs_http *p, struct scan_ctx *sc, const char *
 		}
 		char ch = b[i];
 		if (d->pct) {
-			int v = hexval(ch);
+			int v = bs_hexval(ch);
 			if (v < 0) {
 				/* Not an escape: keep the bytes literally. */
 				char lit[2] = { '%', (char)d->pct_hi };
@@ -478,7 +469,7 @@ static void urlencoded_feed(struct bs_http *p, struct scan_ctx *sc, const char *
 				d->pct = 2;
 				continue;
 			} else {
-				ch = (char)(hexval((char)d->pct_hi) * 16 + v);
+				ch = (char)(bs_hexval((char)d->pct_hi) * 16 + v);
 				d->pct = 0;
 				goto decoded;
 			}
@@ -2623,7 +2614,7 @@ enum bs_http_err bs_http_feed(struct bs_http *p, struct bs_proto_ctx *c, int dir
 		}
 		case BS_HTTP_S_CHUNK_SIZE: {
 			char ch = (char)b[i++];
-			int v = hexval(ch);
+			int v = bs_hexval(ch);
 			if (v >= 0) {
 				if (d->remaining >= CHUNK_SIZE_LIMIT >> 4) {
 					chunk_broken(p, c, dir);

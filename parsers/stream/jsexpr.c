@@ -4,6 +4,7 @@
  * buffer's size. */
 #include "config.h"
 #include "parsers/stream/jsexpr.h"
+#include "src/core/common.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -32,38 +33,10 @@ static void put_byte(struct bs_jsexpr_out *o, char c)
 	put(o, &c, 1);
 }
 
-/* A code point as UTF-8 into b (4 bytes at most); a surrogate or a value
- * past U+10FFFF is U+FFFD. */
-static size_t utf8(uint32_t cp, char *b)
-{
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6);
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12);
-		b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	b[0] = (char)(0xf0 | cp >> 18);
-	b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	b[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 static void put_cp(struct bs_jsexpr_out *o, uint32_t cp)
 {
 	char b[4];
-	put(o, b, utf8(cp, b));
+	put(o, b, bs_utf8_encode(cp, b));
 }
 
 /* UTF-16 code units as JavaScript strings hold them: a high surrogate
@@ -96,20 +69,12 @@ static void units_end(struct bs_jsexpr_out *o, struct units *u)
 	u->high = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* k hex digits at s[0..k) (within bounds, checked by the caller), or -1. */
 static long hexn(const char *s, size_t k)
 {
 	long v = 0;
 	for (size_t j = 0; j < k; j++) {
-		int d = hexval(s[j]);
+		int d = bs_hexval(s[j]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;
@@ -156,8 +121,8 @@ static size_t escape(const char *p, size_t n, size_t i, struct bs_jsexpr_out *o,
 	if (x == 'u' && i + 2 < n && p[i + 2] == '{') {
 		size_t j = i + 3;
 		uint32_t v = 0;
-		while (j < n && j < i + 3 + 8 && hexval(p[j]) >= 0)
-			v = v << 4 | (uint32_t)hexval(p[j++]);
+		while (j < n && j < i + 3 + 8 && bs_hexval(p[j]) >= 0)
+			v = v << 4 | (uint32_t)bs_hexval(p[j++]);
 		if (j == i + 3 || j >= n || p[j] != '}')
 			return 0;
 		units_end(o, u);
@@ -308,8 +273,8 @@ static bool char_codes(struct ev *e, struct bs_jsexpr_out *o)
 		if (e->i + 1 < e->n && e->p[e->i] == '0' && (e->p[e->i + 1] | 0x20) == 'x') {
 			e->i += 2;
 			start = e->i;
-			while (e->i < e->n && hexval(e->p[e->i]) >= 0)
-				v = (v << 4 | (uint32_t)hexval(e->p[e->i++])) & 0xffff;
+			while (e->i < e->n && bs_hexval(e->p[e->i]) >= 0)
+				v = (v << 4 | (uint32_t)bs_hexval(e->p[e->i++])) & 0xffff;
 		} else {
 			while (e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9')
 				v = (v * 10 + (uint32_t)(e->p[e->i++] - '0')) % 65536;
@@ -462,7 +427,7 @@ static bool numeric_ref(const char *v, size_t n, size_t i, uint32_t *cp, size_t 
 	size_t start = i, significant = 0;
 	uint32_t value = 0;
 	for (; i < n; i++) {
-		int d = hex ? hexval(v[i]) : (v[i] >= '0' && v[i] <= '9' ? v[i] - '0' : -1);
+		int d = hex ? bs_hexval(v[i]) : (v[i] >= '0' && v[i] <= '9' ? v[i] - '0' : -1);
 		if (d < 0)
 			break;
 		if (value || d)
@@ -495,7 +460,7 @@ size_t bs_html_attr_decode(const char *v, size_t n, char *out, size_t cap)
 		size_t end;
 		if (i + 1 < n && v[i + 1] == '#' && numeric_ref(v, n, i + 2, &cp, &end)) {
 			char b[4];
-			k = put_attr(out, k, cap, b, utf8(cp, b));
+			k = put_attr(out, k, cap, b, bs_utf8_encode(cp, b));
 			i = end;
 			continue;
 		}

@@ -1,6 +1,7 @@
 /* jsonkv.c - the string members of a JSON text, pushed in pieces (jsonkv.h). */
 #include "config.h"
 #include "parsers/stream/jsonkv.h"
+#include "src/core/common.h"
 
 #include <string.h>
 
@@ -28,21 +29,10 @@ static void put(struct bs_jsonkv *j, char c)
 
 static void put_code_point(struct bs_jsonkv *j, uint32_t cp)
 {
-	if (cp < 0x80) {
-		put(j, (char)cp);
-	} else if (cp < 0x800) {
-		put(j, (char)(0xc0 | cp >> 6));
-		put(j, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		put(j, (char)(0xe0 | cp >> 12));
-		put(j, (char)(0x80 | (cp >> 6 & 0x3f)));
-		put(j, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		put(j, (char)(0xf0 | cp >> 18));
-		put(j, (char)(0x80 | (cp >> 12 & 0x3f)));
-		put(j, (char)(0x80 | (cp >> 6 & 0x3f)));
-		put(j, (char)(0x80 | (cp & 0x3f)));
-	}
+	char b[4];
+	size_t n = bs_utf8_encode(cp, b);
+	for (size_t i = 0; i < n; i++)
+		put(j, b[i]);
 }
 
 #define REPLACEMENT 0xfffdu
@@ -71,14 +61,6 @@ static void code_unit(struct bs_jsonkv *j, uint16_t u)
 		put_code_point(j, REPLACEMENT);
 	else
 		put_code_point(j, u);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -189,7 +171,7 @@ void bs_jsonkv_feed(struct bs_jsonkv *j, const char *b, size_t n, bs_jsonkv_memb
 			break;
 		}
 		case BS_JSONKV_UHEX: {
-			int v = hexval(c);
+			int v = bs_hexval(c);
 			if (v < 0) { /* a broken escape: U+FFFD, and the byte read again in the string */
 				drop_high(j);
 				put_code_point(j, REPLACEMENT);

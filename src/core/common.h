@@ -46,6 +46,43 @@ static inline unsigned char bs_ascii_lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* The value of a hex digit, either case, or -1. */
+static inline int bs_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20); /* a letter in either case, and no other byte, lands on a..f */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A code point as UTF-8 into b (4 bytes at most); a surrogate or a value
+ * past U+10FFFF is U+FFFD. Returns the bytes written. */
+static inline size_t bs_utf8_encode(uint32_t cp, char *b)
+{
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6);
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12);
+		b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	b[0] = (char)(0xf0 | cp >> 18);
+	b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	b[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 /* Comparisons with a literal, inline: called with constant strings on every
  * line, whose length the compiler then knows (no strlen, a fixed memcmp). */
 static inline bool bs_str_eq(bs_str a, const char *lit) /* exact, case-sensitive */

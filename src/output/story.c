@@ -68,12 +68,6 @@ static const char *phase_of(const struct bs_timeline_row *t, const struct bs_ser
 	return NULL;
 }
 
-static int hexval(int ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-	       : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* URL and form decoding of a message (%XX everywhere, '+' as a space after
  * a '?'); returns false when nothing changed. */
 static bool url_decode(const char *in, char *out, size_t cap)
@@ -84,8 +78,8 @@ static bool url_decode(const char *in, char *out, size_t cap)
 		char ch = in[i];
 		if (ch == '?')
 			query = true;
-		if (ch == '%' && hexval((unsigned char)in[i + 1]) >= 0 && hexval((unsigned char)in[i + 2]) >= 0) {
-			ch = (char)(hexval((unsigned char)in[i + 1]) * 16 + hexval((unsigned char)in[i + 2]));
+		if (ch == '%' && bs_hexval(in[i + 1]) >= 0 && bs_hexval(in[i + 2]) >= 0) {
+			ch = (char)(bs_hexval(in[i + 1]) * 16 + bs_hexval(in[i + 2]));
 			i += 2;
 			changed = true;
 		} else if (ch == '+' && query) {
