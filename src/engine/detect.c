@@ -319,12 +319,6 @@ void bs_detect_path_kind(bs_str path, bool *script, bool *data_file)
 	             !well_known_file(path);
 }
 
-bool bs_detect_data_file(bs_str path)
-{
-	bool script, data_file;
-	bs_detect_path_kind(path, &script, &data_file);
-	return data_file;
-}
 
 bool bs_detect_shell_dir(bs_str path)
 {

@@ -35,12 +35,11 @@ bool bs_detect_script_removal(bs_str command, bs_str *path);
  * web shells of the 2021 Exchange intrusions). Reaching it is a web shell's
  * use even without command-like parameters. */
 bool bs_detect_shell_dir(bs_str path);
-/* A data file fetched as it is (.txt, .sql, .csv, .gz, .zip, .bak ...):
- * a dump the attacker left in the web root and downloads. Not the
- * well-known files every scanner asks for (robots.txt ...). */
-bool bs_detect_data_file(bs_str path);
-/* bs_detect_script_path and bs_detect_data_file of one path at once (its
- * extension read once: every request asks both). */
+/* bs_detect_script_path of a path, and whether it is a data file fetched
+ * as it is (.txt, .sql, .csv, .gz, .zip, .bak ...: a dump the attacker left
+ * in the web root and downloads; not the well-known files every scanner
+ * asks for, robots.txt ...), its extension read once: every request asks
+ * both. */
 void bs_detect_path_kind(bs_str path, bool *script, bool *data_file);
 /* The path part of a URI (before '?'), without a scheme://host prefix. */
 bs_str bs_uri_path(bs_str uri);
