@@ -123,7 +123,7 @@ static const struct scenario scenarios[] = {
 	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false, STYLE_POPUP_LINK },
 	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false, false, STYLE_VAR_URL },
 	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false, false, STYLE_WINDOW_OPEN },
-	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false, STYLE_WINDOW_OPEN },
+	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false, STYLE_PACKED },
 	{ "variety", true, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false, STYLE_UNESCAPE },
 	{ "variety-clean", false, false, false, false, 2007, 5, 4, V_NONE, true, false, false, false, STYLE_WINDOW_OPEN },
 	{ "roundcube", true, false, false, false, 2007, 5, 4, V_NONE, false, true, false, false, STYLE_DOM_SCRIPT },

