@@ -5,7 +5,8 @@
  * the value, broken escapes, unterminated literals), the window rule (an
  * expression reaching the end of a text that is not final is not taken),
  * every cut of every case read from its own heap block (an overread trips
- * the sanitizer), the output cap and the nesting bound. */
+ * the sanitizer), the output cap and the nesting bound; packed code (Dean
+ * Edwards' packer) unpacked, its bounds. */
 #include "config.h"
 #include "parsers/stream/jsexpr.h"
 #include "tap.h"
@@ -16,15 +17,17 @@
 
 static struct bs_jsexpr_out out;
 
-/* The value of text (final), printable: bytes outside ASCII as \xHH; NULL
- * when not evaluated. used: the bytes taken. */
-static const char *eval(const char *text, bool final, size_t *used)
+typedef size_t reader_fn(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
+
+/* What reader makes of text, printable: bytes outside ASCII as \xHH; NULL
+ * when it takes nothing. used: the bytes taken. */
+static const char *value_by(reader_fn *reader, const char *text, bool final, size_t *used)
 {
 	static char shown[4 * BS_JSEXPR_OUT_MAX + 16];
 	size_t n = strlen(text);
 	char *copy = malloc(n ? n : 1);
 	memcpy(copy, text, n);
-	size_t u = bs_jsexpr_eval(copy, n, final, &out);
+	size_t u = reader(copy, n, final, &out);
 	free(copy);
 	if (used)
 		*used = u;
@@ -40,6 +43,12 @@ static const char *eval(const char *text, bool final, size_t *used)
 	}
 	shown[k] = 0;
 	return shown;
+}
+
+/* The value of text as an expression (bs_jsexpr_eval). */
+static const char *eval(const char *text, bool final, size_t *used)
+{
+	return value_by(bs_jsexpr_eval, text, final, used);
 }
 
 static const char ATOB_WINDOW_OPEN[] =
@@ -207,6 +216,99 @@ static void test_bounds(void)
 	ok(eval(text, true, NULL) == NULL, "thousands of open calls: refused, no deep recursion");
 }
 
+/* The packer's own function, as it writes it before its call's arguments. */
+#define PACKER "function(p,a,c,k,e,d){e=function(c){return(c<a?'':e(parseInt(c/a)))+((c=c%a)>35?" \
+	"String.fromCharCode(c+29):c.toString(36))};if(!''.replace(/^/,String)){while(c--){d[e(c)]=k[c]||e(c)}" \
+	"k=[function(e){return d[e]}];e=function(){return'\\\\w+'};c=1};while(c--){if(k[c]){p=p.replace(" \
+	"new RegExp('\\\\b'+e(c)+'\\\\b','g'),k[c])}}return p}"
+
+/* The unpacked text of text, or NULL (bs_jsexpr_unpack). */
+static const char *unpack(const char *text, bool final, size_t *used)
+{
+	return value_by(bs_jsexpr_unpack, text, final, used);
+}
+
+static const struct {
+	const char *text, *want; /* want NULL: not unpacked */
+} packed[] = {
+	/* bs-gen's role-spam snippet: base 62, words in order of first use */
+	{ PACKER "('0.1(\"2://3.4-5.6.7/8.9\",\"a\",\"b=c,d=e\")',62,15,'window|open|http|update|flash|player|"
+	  "example|cn|install|exe|_blank|width|400|height|300'.split('|'),0,{})",
+	  "window.open(\"http://update.flash-player.example.cn/install.exe\",\"_blank\",\"width=400,height=300\")" },
+	/* base 36 (the packer's "Normal" below 37 words); an empty entry
+	 * keeps the word (it is its own index); a word past c stays; a
+	 * leading zero is no index; escapes in the payload */
+	{ "function(p,a,c,k,e,d){return p}('0.1(\\'2://3.4/5\\');7 z 01 \\x41',36,8,"
+	  "'document|write|http|evil|example|x||seven'.split('|'),0,{})",
+	  "document.write('http://evil.example/x');seven z 01 A" },
+	/* upper-case digits are 36 and up in base 62 */
+	{ "function(p,a,c,k,e,d){return p}('A B z',62,40,'|||||||||||||||||||||||||||||||||||"
+	  "first|second|third'.split('|'),0,{})", "second third first" },
+	/* "…" with double quotes, blanks between the arguments */
+	{ "function(p,a,c,k,e,d){return p}( \"0(1)\" , 10 , 2 , \"alert|42\" . split ( \"|\" ) , 0 , { } )",
+	  "alert(42)" },
+	/* not the packer's call */
+	{ "function(){return 1}()", NULL },
+	{ "function(p,a,c,k,e,d){return p}(x,62,1,'a'.split('|'),0,{})", NULL },
+	{ "function(p,a,c,k,e,d){return p}('0',1,1,'a'.split('|'),0,{})", NULL },   /* base 1 */
+	{ "function(p,a,c,k,e,d){return p}('0',95,1,'a'.split('|'),0,{})", NULL },  /* base 95: high characters */
+	{ "function(p,a,c,k,e,d){return p}('0',62,1,'a'.split(','),0,{})", NULL },
+	{ "function(p,a,c,k,e,d){return p}('0',62,1,'a'.join('|'),0,{})", NULL },
+	{ "function(p,a,c,k,e,d){return p}('0,62,1,'a'.split('|'),0,{})", NULL },
+	{ "medieval(function(){})", NULL },
+};
+
+static void test_unpack(void)
+{
+	for (size_t i = 0; i < sizeof packed / sizeof *packed; i++) {
+		const char *got = unpack(packed[i].text, true, NULL);
+		if (!packed[i].want)
+			ok(got == NULL, "not unpacked: %.60s", packed[i].text + (strncmp(packed[i].text, PACKER, strlen(PACKER)) ? 0 : strlen(PACKER)));
+		else
+			is_str(got ? got : "(not unpacked)", packed[i].want, "unpacked: %s", packed[i].want);
+	}
+	size_t used;
+	ok(unpack(packed[0].text, true, &used) && out.obfuscated, "packed code is obfuscated");
+	is_int(used, strlen(packed[0].text) - strlen(",0,{})"), "bytes taken: up to the dictionary's split");
+	char *text = malloc(strlen(packed[0].text) + 8);
+	sprintf(text, "%s))", packed[0].text);
+	ok(unpack(text, false, NULL) != NULL, "not final, the call goes on after the dictionary: unpacked");
+	text[strlen(packed[0].text) - strlen("'.split('|'),0,{})")] = 0;
+	ok(unpack(text, false, NULL) == NULL, "not final, the text ends in the dictionary: not unpacked");
+	free(text);
+	/* every cut of every case in its own block, final or not */
+	size_t trials = 0, sane = 0;
+	for (size_t i = 0; i < sizeof packed / sizeof *packed; i++) {
+		size_t n = strlen(packed[i].text);
+		for (size_t cut = 0; cut <= n; cut++)
+			for (int final = 0; final < 2; final++) {
+				char *copy = malloc(cut ? cut : 1);
+				memcpy(copy, packed[i].text, cut);
+				size_t u = bs_jsexpr_unpack(copy, cut, final, &out);
+				free(copy);
+				trials++;
+				sane += u <= cut && out.n <= BS_JSEXPR_OUT_MAX;
+			}
+	}
+	is_int(sane, trials, "every cut of every packed case: within bounds (%zu cuts)", trials);
+	/* a dictionary past the bound: its later words stay encoded; a
+	 * payload past the output: cut, said */
+	size_t cap = 8 * (BS_JSEXPR_UNPACK_WORDS_MAX + 8) + 4 * BS_JSEXPR_OUT_MAX + 256, k = 0;
+	char *big = malloc(cap);
+	k += (size_t)snprintf(big + k, cap - k, "function(p,a,c,k,e,d){return p}('0 1 gC ");
+	for (size_t i = 0; i < 2 * BS_JSEXPR_OUT_MAX; i++)
+		big[k++] = 'x';
+	k += (size_t)snprintf(big + k, cap - k, "',62,%d,'", BS_JSEXPR_UNPACK_WORDS_MAX + 8);
+	for (int i = 0; i < BS_JSEXPR_UNPACK_WORDS_MAX + 8; i++)
+		k += (size_t)snprintf(big + k, cap - k, "%sw%d", i ? "|" : "", i);
+	k += (size_t)snprintf(big + k, cap - k, "'.split('|'),0,{})");
+	const char *got = unpack(big, true, NULL);
+	ok(got && strncmp(got, "w0 w1 gC xxx", 12) == 0 && out.cut && out.n == BS_JSEXPR_OUT_MAX,
+	   "a dictionary of %d words: word %d (gC) stays encoded; a long payload is cut, said",
+	   BS_JSEXPR_UNPACK_WORDS_MAX + 8, 62 * 16 + 38);
+	free(big);
+}
+
 static const char *attr(const char *v, size_t cap)
 {
 	static char buf[512];
@@ -234,6 +336,7 @@ int main(void)
 	test_window_end();
 	test_cuts();
 	test_bounds();
+	test_unpack();
 	test_attr();
 	return tap_done();
 }

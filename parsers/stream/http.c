@@ -1471,6 +1471,8 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		return at + 1;
 	struct bs_jsexpr_out v;
 	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
+	if (!used && kind == JS_TEXT) /* eval(function(p,a,c,k,e,d){...}('...',62,...)): packed code */
+		used = bs_jsexpr_unpack(w + j, n - j, final, &v);
 	if (!used) {
 		bs_str s;
 		size_t end = kind == JS_URL ? js_string(w, n, at + pl, opener, &s) : 0;

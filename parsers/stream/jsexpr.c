@@ -408,6 +408,169 @@ size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out 
 	return end;
 }
 
+/* ------------------------------------------------------------------ packed code */
+
+/* A quoted literal at e->p[e->i] read over, not decoded: its contents are
+ * p[*start, *end) as written; false when it does not close within p or
+ * breaks a line. */
+static bool literal_span(struct ev *e, size_t *start, size_t *end)
+{
+	const char q = e->p[e->i];
+	if (q != '\'' && q != '"')
+		return false;
+	for (size_t i = e->i + 1; i < e->n; i++) {
+		char c = e->p[i];
+		if (c == q) {
+			*start = e->i + 1;
+			*end = i;
+			e->i = i + 1;
+			return true;
+		}
+		if (c == '\n' || c == '\r')
+			return false;
+		if (c == '\\')
+			i++;
+	}
+	return false;
+}
+
+/* The character c at e->p[e->i] (blanks before it skipped), passed. */
+static bool expect(struct ev *e, char c)
+{
+	skip_blanks(e);
+	if (e->i >= e->n || e->p[e->i] != c)
+		return false;
+	e->i++;
+	return true;
+}
+
+/* A decimal number below limit at e->p[e->i] (blanks before it skipped). */
+static bool small_number(struct ev *e, unsigned long limit, unsigned long *v)
+{
+	skip_blanks(e);
+	size_t start = e->i;
+	*v = 0;
+	while (e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9' && *v < limit)
+		*v = *v * 10 + (unsigned long)(e->p[e->i++] - '0');
+	return e->i > start && *v < limit && !(e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9');
+}
+
+/* A word of packed code as the packer wrote a dictionary index: in base
+ * a, its digits 0-9, a-z, then A-Z (the packer's e(): c > 35 as
+ * String.fromCharCode(c + 29)), with no leading zero. -1: not one. */
+static long packed_index(const char *w, size_t k, unsigned long base)
+{
+	if (k == 0 || k > 6 || (w[0] == '0' && k > 1))
+		return -1;
+	long v = 0;
+	for (size_t j = 0; j < k; j++) {
+		char c = w[j];
+		long d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10
+			: c >= 'A' && c <= 'Z' ? c - 'A' + 36 : -1;
+		if (d < 0 || d >= (long)base)
+			return -1;
+		v = v * (long)base + d;
+	}
+	return v;
+}
+
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+size_t bs_jsexpr_unpack(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
+{
+	out->n = 0;
+	out->cut = false;
+	out->obfuscated = true;
+	struct ev e = { p, n, 0, 0 };
+	skip_blanks(&e);
+	/* function(p,a,c,k,e,d){ ... }( : the body is the packer's own, left
+	 * unread; its call's arguments follow the first "}(" before a quote */
+	if (e.i + 8 > n || memcmp(p + e.i, "function", 8) != 0)
+		return 0;
+	size_t body = e.i + 8, call_at = 0;
+	size_t limit = n - body > BS_JSEXPR_UNPACK_BODY_MAX ? body + BS_JSEXPR_UNPACK_BODY_MAX : n;
+	for (size_t j = body; j + 1 < limit && !call_at; j++)
+		if (p[j] == '}' && p[j + 1] == '(') {
+			e.i = j + 2;
+			skip_blanks(&e);
+			if (e.i < n && (p[e.i] == '\'' || p[e.i] == '"'))
+				call_at = e.i;
+		}
+	if (!call_at)
+		return 0;
+	e.i = call_at;
+	size_t pay0, pay1, words0, words1, sep0, sep1;
+	unsigned long base, count;
+	if (!literal_span(&e, &pay0, &pay1) || !expect(&e, ',') || !small_number(&e, 63, &base) || base < 2 ||
+	    !expect(&e, ',') || !small_number(&e, 1000000, &count) || !expect(&e, ','))
+		return 0;
+	skip_blanks(&e);
+	if (e.i >= n || !literal_span(&e, &words0, &words1) || !expect(&e, '.'))
+		return 0;
+	skip_blanks(&e);
+	if (e.i + 5 > n || memcmp(p + e.i, "split", 5) != 0)
+		return 0;
+	e.i += 5;
+	if (!expect(&e, '('))
+		return 0;
+	skip_blanks(&e);
+	if (e.i >= n || !literal_span(&e, &sep0, &sep1) || sep1 - sep0 != 1 || p[sep0] != '|' || !expect(&e, ')'))
+		return 0;
+	size_t used = e.i;
+	if (!final && used >= n)
+		return 0;
+	/* the dictionary: where each word starts (it ends before the next
+	 * start's '|'); past BS_JSEXPR_UNPACK_WORDS_MAX words, the words stay
+	 * encoded */
+	uint32_t word_at[BS_JSEXPR_UNPACK_WORDS_MAX + 1];
+	size_t nstarts = 0;
+	bool all_words = true;
+	word_at[nstarts++] = 0;
+	for (size_t j = words0; j < words1; j++)
+		if (p[j] == '|') {
+			if (nstarts == BS_JSEXPR_UNPACK_WORDS_MAX + 1) {
+				all_words = false;
+				break;
+			}
+			word_at[nstarts++] = (uint32_t)(j + 1 - words0);
+		}
+	size_t nwords = all_words ? nstarts : nstarts - 1;
+	/* the payload with every word the dictionary has replaced */
+	struct units u = { 0 };
+	for (size_t j = pay0; j < pay1 && !out->cut;) {
+		char c = p[j];
+		if (c == '\\') {
+			if (j + 1 >= pay1 || !(j = escape(p, pay1, j, out, &u)))
+				return 0;
+			continue;
+		}
+		units_end(out, &u);
+		if (!is_word_char(c)) {
+			put_byte(out, c);
+			j++;
+			continue;
+		}
+		size_t w = j;
+		while (j < pay1 && is_word_char(p[j]))
+			j++;
+		long ix = packed_index(p + w, j - w, base);
+		if (ix >= 0 && (unsigned long)ix < count && (size_t)ix < nwords) {
+			size_t from = word_at[ix];
+			size_t to = (size_t)ix + 1 < nstarts ? word_at[ix + 1] - 1 : words1 - words0;
+			if (to > from) {
+				put(out, p + words0 + from, to - from);
+				continue;
+			}
+		}
+		put(out, p + w, j - w); /* an empty entry: the word is itself */
+	}
+	units_end(out, &u);
+	return used;
+}
+
 /* ------------------------------------------------------------------ HTML attributes */
 
 static size_t put_attr(char *out, size_t k, size_t cap, const char *b, size_t n)

@@ -46,6 +46,23 @@ struct bs_jsexpr_out {
  * p's end ends it. */
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
 
+/* Packed code: Dean Edwards' packer, the usual wrapper of injected code
+ * since 2005 (its output is what follows "eval(" here):
+ *   eval(function(p,a,c,k,e,d){...}('0 1("2://3.4/5.6")',62,7,
+ *        'window|open|http|...'.split('|'),0,{}))
+ * The payload's words are dictionary indexes in base a (2 to 62): each
+ * one below c whose entry is not empty is replaced by its entry, as the
+ * packer's own function does; the function's body is not read. The
+ * unpacked code goes to out (obfuscated set; cut at BS_JSEXPR_OUT_MAX); the
+ * return is the bytes up to the end of the dictionary's split('|'), or 0
+ * when p does not start with such a function and call. Dictionaries past
+ * BS_JSEXPR_UNPACK_WORDS_MAX words leave the later words encoded; the
+ * function's body is looked through for its call for at most
+ * BS_JSEXPR_UNPACK_BODY_MAX bytes. Base 95 (high characters) is not read. */
+#define BS_JSEXPR_UNPACK_WORDS_MAX 1024
+#define BS_JSEXPR_UNPACK_BODY_MAX 2048
+size_t bs_jsexpr_unpack(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
+
 /* HTML character references in an attribute's value (&#104; &#x68; &amp;
  * &colon; &sol; ...): the value as a browser reads it, into out (cut at
  * cap). Returns the bytes written. A reference this does not know stays
