@@ -170,7 +170,7 @@ static void test_window_end(void)
  * evaluator never invents bytes). */
 static void test_cuts(void)
 {
-	size_t trials = 0, sane = 0;
+	size_t trials = 0, sane = 0, prefixes = 0, waiting = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const char *text = cases[i].text;
 		size_t n = strlen(text);
@@ -184,9 +184,19 @@ static void test_cuts(void)
 				free(copy);
 				trials++;
 				sane += u <= cut && out.n <= BS_JSEXPR_OUT_MAX && (!u || !final || cut < n || out.n == whole.n);
+				if (cases[i].want && !final && !u) {
+					prefixes++;
+					waiting += out.incomplete;
+				}
 			}
 	}
 	is_int(sane, trials, "every cut of every case: within bounds (%zu cuts)", trials);
+	is_int(waiting, prefixes, "a cut of an expression not taken says it wants more text (%zu cuts)", prefixes);
+	ok(eval("'a' + 'b')", false, NULL) && !out.incomplete, "an expression taken is not incomplete");
+	ok(!eval("'abc'[0]", false, NULL) && !out.incomplete, "an index applied: refused, not incomplete");
+	ok(!eval("medieval('x')", false, NULL) && !out.incomplete, "another call: refused, not incomplete");
+	ok(!eval("'a' +", false, NULL) && out.incomplete, "'+' at the end: incomplete");
+	ok(!eval("'a' +", true, NULL) && !out.incomplete, "final: never incomplete");
 }
 
 /* The value is cut at the buffer, said so; nesting past the bound is refused. */
@@ -277,7 +287,7 @@ static void test_unpack(void)
 	ok(unpack(text, false, NULL) == NULL, "not final, the text ends in the dictionary: not unpacked");
 	free(text);
 	/* every cut of every case in its own block, final or not */
-	size_t trials = 0, sane = 0;
+	size_t trials = 0, sane = 0, prefixes = 0, waiting = 0;
 	for (size_t i = 0; i < sizeof packed / sizeof *packed; i++) {
 		size_t n = strlen(packed[i].text);
 		for (size_t cut = 0; cut <= n; cut++)
@@ -288,9 +298,17 @@ static void test_unpack(void)
 				free(copy);
 				trials++;
 				sane += u <= cut && out.n <= BS_JSEXPR_OUT_MAX;
+				if (packed[i].want && !final && !u) {
+					prefixes++;
+					waiting += out.incomplete;
+				}
 			}
 	}
 	is_int(sane, trials, "every cut of every packed case: within bounds (%zu cuts)", trials);
+	is_int(waiting, prefixes, "a cut of packed code not unpacked says it wants more text (%zu cuts)", prefixes);
+	ok(!unpack("func = 1", false, NULL) && !out.incomplete, "not a function: not incomplete");
+	ok(!unpack("function(){return 1}()", false, NULL) && out.incomplete,
+	   "a function not yet called with a string: the next text may (incomplete)");
 	/* a dictionary past the bound: its later words stay encoded; a
 	 * payload past the output: cut, said */
 	size_t cap = 8 * (BS_JSEXPR_UNPACK_WORDS_MAX + 8) + 4 * BS_JSEXPR_OUT_MAX + 256, k = 0;

@@ -1416,6 +1416,24 @@ size_t bs_http_next_ref_start(const char *w, size_t at, size_t n)
  * (a page's script may hold URLs it never uses, and per-user data). */
 enum js_value { JS_URL, JS_TEXT, JS_DECODED, JS_VAR };
 
+/* The script patterns (ref_start knows their first bytes). */
+#define PAT(s) s, sizeof s - 1
+static const struct {
+	const char *pat;
+	size_t len;
+	char opener;
+	uint8_t kind;   /* enum js_value */
+	bool word;      /* not the end of a longer name (medieval(...)) */
+} js_patterns[] = {
+	{ PAT("window.open"), '(', JS_URL, false }, { PAT("location.href"), '=', JS_URL, false },
+	{ PAT("location.replace"), '(', JS_URL, false }, { PAT("location.assign"), '(', JS_URL, false },
+	{ PAT("location"), '=', JS_URL, false }, { PAT(".src"), '=', JS_URL, false },
+	{ PAT("document.write"), '(', JS_TEXT, false }, { PAT("document.writeln"), '(', JS_TEXT, false },
+	{ PAT("eval"), '(', JS_TEXT, true }, { PAT(".innerhtml"), '=', JS_TEXT, false },
+	{ PAT("unescape"), 0, JS_DECODED, true }, { PAT("atob"), 0, JS_DECODED, true },
+	{ PAT(".fromcharcode"), 0, JS_DECODED, false }, { PAT("var"), '=', JS_VAR, true } };
+#undef PAT
+
 /* Decoded text is scanned again, to this depth (eval(atob(...)) whose
  * text is document.write(unescape(...)) is two). */
 #define REF_DEPTH_MAX 3
@@ -1455,13 +1473,71 @@ static size_t var_name_end(const char *w, size_t n, size_t j)
 	return k > name && k < n ? k : 0;
 }
 
+/* An expression whose start the next window will not hold (it is before
+ * that window's overlap) and that did not end in this one: its text from
+ * its start is kept, and read again with every window after (expr_again).
+ * One at a time; false when none can be kept (then it is taken as a text
+ * that ends here, as before). */
+static bool expr_start(struct bs_http *p, const char *w, size_t n, size_t at, uint8_t pat)
+{
+	struct bs_http_resp *rs = &p->resp;
+	if (rs->expr_buf || at + BS_WIN_TAIL >= n || n - at >= BS_HTTP_EXPR_MAX)
+		return at + BS_WIN_TAIL >= n; /* the next window holds its start: it reads it */
+	size_t cap = 2 * (n - at) > BS_HTTP_EXPR_MAX ? BS_HTTP_EXPR_MAX : 2 * (n - at);
+	rs->expr_buf = bs_xmalloc(cap);
+	rs->expr_cap = (uint32_t)cap;
+	rs->expr_len = (uint32_t)(n - at);
+	rs->expr_pat = pat;
+	memcpy(rs->expr_buf, w + at, n - at);
+	return true;
+}
+
+static void expr_drop(struct bs_http_resp *rs)
+{
+	free(rs->expr_buf);
+	rs->expr_buf = NULL;
+	rs->expr_len = rs->expr_cap = 0;
+}
+
+static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at,
+                     uint8_t pat);
+
+/* A kept expression, with the window's new bytes w[fresh, n) added, read
+ * again: kept while it still wants more text, up to BS_HTTP_EXPR_MAX
+ * (read then as ending there). */
+static void expr_again(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final)
+{
+	struct bs_http_resp *rs = &p->resp;
+	size_t add = n - fresh, room = BS_HTTP_EXPR_MAX - rs->expr_len;
+	bool full = add >= room;
+	if (full)
+		add = room;
+	if (rs->expr_len + add > rs->expr_cap) {
+		size_t cap = 2 * ((size_t)rs->expr_len + add);
+		cap = cap > BS_HTTP_EXPR_MAX ? BS_HTTP_EXPR_MAX : cap;
+		rs->expr_buf = bs_xrealloc(rs->expr_buf, cap);
+		rs->expr_cap = (uint32_t)cap;
+	}
+	memcpy(rs->expr_buf + rs->expr_len, w + fresh, add);
+	rs->expr_len += (uint32_t)add;
+	p->expr_retry = true;
+	p->expr_wants_more = false;
+	js_ref(p, rs->expr_buf, rs->expr_len, 0, final || full, 0, 0, rs->expr_pat);
+	p->expr_retry = false;
+	if (!p->expr_wants_more || final || full)
+		expr_drop(rs);
+}
+
 /* The script pattern k at w[at]: its expression's value evaluated
  * (jsexpr.h) and taken as what the pattern makes of it. Returns where
  * the scan goes on: after the expression when it was read (what is
  * inside it was read decoded), else at + 1. */
 static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at,
-                     size_t pl, char opener, enum js_value kind)
+                     uint8_t pat)
 {
+	const size_t pl = js_patterns[pat].len;
+	const char opener = js_patterns[pat].opener;
+	const enum js_value kind = (enum js_value)js_patterns[pat].kind;
 	size_t j = at + pl;
 	if (kind == JS_DECODED)
 		j = w[at] == '.' ? at + 1 : at; /* the call itself: unescape(...), fromCharCode(...) */
@@ -1471,8 +1547,18 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		return at + 1;
 	struct bs_jsexpr_out v;
 	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
-	if (!used && kind == JS_TEXT) /* eval(function(p,a,c,k,e,d){...}('...',62,...)): packed code */
+	if (!used && kind == JS_TEXT) { /* eval(function(p,a,c,k,e,d){...}('...',62,...)): packed code */
+		bool eval_wants_more = v.incomplete;
 		used = bs_jsexpr_unpack(w + j, n - j, final, &v);
+		v.incomplete |= !used && eval_wants_more;
+	}
+	if (!used && v.incomplete && depth == 0) {
+		/* the text ended first: the next window reads it again when it
+		 * starts in its overlap; else its text is kept (expr_start) */
+		p->expr_wants_more = true;
+		if (p->expr_retry || expr_start(p, w, n, at, pat))
+			return at + 1;
+	}
 	if (!used) {
 		bs_str s;
 		size_t end = kind == JS_URL ? js_string(w, n, at + pl, opener, &s) : 0;
@@ -1508,20 +1594,6 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 	static const struct { const char *pat; size_t len; const char *attr; } tags[] = {
 		{ PAT("<script"), "src" }, { PAT("<iframe"), "src" }, { PAT("<frame"), "src" }, { PAT("<meta"), NULL },
 		{ PAT("<embed"), "src" }, { PAT("<object"), "data" }, { PAT("<a"), "href" } };
-	static const struct {
-		const char *pat;
-		size_t len;
-		char opener;
-		uint8_t kind;   /* enum js_value */
-		bool word;      /* not the end of a longer name (medieval(...)) */
-	} js[] = {
-		{ PAT("window.open"), '(', JS_URL, false }, { PAT("location.href"), '=', JS_URL, false },
-		{ PAT("location.replace"), '(', JS_URL, false }, { PAT("location.assign"), '(', JS_URL, false },
-		{ PAT("location"), '=', JS_URL, false }, { PAT(".src"), '=', JS_URL, false },
-		{ PAT("document.write"), '(', JS_TEXT, false }, { PAT("document.writeln"), '(', JS_TEXT, false },
-		{ PAT("eval"), '(', JS_TEXT, true }, { PAT(".innerhtml"), '=', JS_TEXT, false },
-		{ PAT("unescape"), 0, JS_DECODED, true }, { PAT("atob"), 0, JS_DECODED, true },
-		{ PAT(".fromcharcode"), 0, JS_DECODED, false }, { PAT("var"), '=', JS_VAR, true } };
 #undef PAT
 	if (w[at] == '<') {
 		const char second = (char)(w[at + 1] | 0x20); /* ref_start: w[at + 2] is there */
@@ -1531,16 +1603,16 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		return at + 1;
 	}
 	const char first = (char)(w[at] | 0x20); /* '.' has that bit */
-	for (size_t k = 0; k < sizeof js / sizeof *js; k++) {
-		size_t pl = js[k].len;
-		if (js[k].pat[0] != first || !bs_mem_at_ieq_lower(w, n, at, js[k].pat, pl))
+	for (size_t k = 0; k < sizeof js_patterns / sizeof *js_patterns; k++) {
+		size_t pl = js_patterns[k].len;
+		if (js_patterns[k].pat[0] != first || !bs_mem_at_ieq_lower(w, n, at, js_patterns[k].pat, pl))
 			continue;
-		if (js[k].word && at > 0) {
+		if (js_patterns[k].word && at > 0) {
 			char b = w[at - 1];
 			if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_' || b == '$')
 				continue;
 		}
-		size_t next = js_ref(p, w, n, fresh, final, depth, at, pl, js[k].opener, (enum js_value)js[k].kind);
+		size_t next = js_ref(p, w, n, fresh, final, depth, at, (uint8_t)k);
 		if (next > at + 1)
 			return next;
 	}
@@ -1605,6 +1677,8 @@ static void resp_window_cb(void *vctx, const char *w, size_t n, size_t fresh, bo
 	struct bs_http_resp *rs = &sc->h->resp;
 	bs_proto_addr_window(sc->c, sc->actx, sc->ref, sc->to_client, w, n, fresh, final);
 	if (rs->html || rs->script || untyped_page(rs)) {
+		if (rs->expr_buf)
+			expr_again(sc->h, w, n, fresh, final);
 		scan_refs(sc->h, w, n, fresh, final, 0);
 		if (rs->page_answer && !rs->answer_form)
 			rs->answer_form = login_refused_in(w, n);
@@ -1774,6 +1848,7 @@ static void response_body(struct bs_http *p, struct bs_proto_ctx *c, const uint8
 
 static void resp_reset(struct bs_http_resp *rs)
 {
+	expr_drop(rs);
 	memset(rs, 0, offsetof(struct bs_http_resp, ctype));
 	bs_gzfile_init(&rs->gz, BS_HTTP_INFLATE_MAX);
 	bs_hash64_init(&rs->hasher, 0);
@@ -1808,6 +1883,7 @@ static void response_done(struct bs_http *p, struct bs_proto_ctx *c)
 	if (rs->json_answer)
 		bs_jsonkv_end(&rs->answer, answer_member, rs);
 	bs_window_end(&rs->win, resp_window_cb, &sc);
+	expr_drop(rs);
 	/* a login answered 2xx by a page: the inbox is a success, the form
 	 * again (or a refusal) a failure; no page (no body, not HTML) leaves it
 	 * to the status, as before (docs/PROTOCOLS.md) */
@@ -2542,6 +2618,7 @@ void bs_http_init(struct bs_http *p)
 	memset((char *)p + offsetof(struct bs_http, seq), 0, sizeof *p - offsetof(struct bs_http, seq));
 	p->pending = p->inline_pending;
 	p->pending_cap = BS_HTTP_INLINE_PENDING;
+	p->resp.expr_buf = NULL;
 	resp_reset(&p->resp);
 	reqbody_reset(&p->rb);
 }
@@ -2823,6 +2900,7 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 		}
 		pending_pop(p);
 	}
+	expr_drop(&p->resp);
 	if (p->zs) {
 		inflateEnd(p->zs);
 		free(p->zs);
@@ -2888,7 +2966,8 @@ static const char *def_strerror(int e) { return bs_http_strerror((enum bs_http_e
 static size_t def_held_bytes(const void *state)
 {
 	const struct bs_http *p = state;
-	return (p->zs ? BS_GZFILE_ZLIB_BYTES : 0) + bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz);
+	return (p->zs ? BS_GZFILE_ZLIB_BYTES : 0) + bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz) +
+	       p->resp.expr_cap;
 }
 
 const struct bs_proto_def bs_proto_http = {

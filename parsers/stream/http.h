@@ -25,6 +25,7 @@
 #define BS_HTTP_INFLATE_MAX (8u << 20) /* decoded bytes kept per body (bomb cap) */
 #define BS_HTTP_SNIFF_MAX 1024       /* first decoded bytes checked for command output */
 #define BS_HTTP_REF_POOL 2048        /* bytes of all HTML references of one response */
+#define BS_HTTP_EXPR_MAX (32 * 1024) /* a script expression read across windows */
 #define BS_HTTP_REF_MAX 512          /* longer references are skipped */
 #define BS_HTTP_SETCOOKIE_MAX 1024
 #define BS_HTTP_LOCATION_MAX 512   /* a redirect's target, kept to judge a login's outcome */
@@ -183,6 +184,13 @@ struct bs_http_resp {
 	bool page_answer;        /* ... answered 2xx by a page (the inbox, or the form again) */
 	bool answer_form;        /* that page asks for a password again, or says the login failed */
 	uint8_t login_answer;
+	/* A script expression that began before the overlap of the window it
+	 * did not end in (a long unescape string, packed code): its text from
+	 * its start, kept and read again as the body goes on, until it ends
+	 * or reaches BS_HTTP_EXPR_MAX bytes; on the heap while it lasts. */
+	char *expr_buf;
+	uint32_t expr_len, expr_cap;
+	uint8_t expr_pat;            /* its pattern (http.c's js_patterns) */
 	uint16_t ctype_len, setcookie_len, location_len;
 	char ctype[128];
 	char setcookie[BS_HTTP_SETCOOKIE_MAX];
@@ -246,6 +254,8 @@ struct bs_http {
 	                              * that decoded it, which its references' tags name */
 	bool ref_weak_text;          /* ... and it is a script variable's value: its
 	                              * references are weak */
+	bool expr_retry;             /* resp.expr_buf is being read again */
+	bool expr_wants_more;        /* the expression just read ended with its text */
 	void *zs;                    /* z_stream, allocated on the first compressed body */
 	struct bs_http_counters count;
 	enum bs_http_err err;

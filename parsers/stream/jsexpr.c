@@ -13,7 +13,17 @@ struct ev {
 	const char *p;
 	size_t n, i;
 	int depth;
+	bool ended;     /* a step failed for want of text: p's end came first */
 };
+
+/* Whether text is left at e->i; when not, the reading ended for want of it. */
+static bool more(struct ev *e)
+{
+	if (e->i < e->n)
+		return true;
+	e->ended = true;
+	return false;
+}
 
 enum decoder { DEC_UNESCAPE, DEC_URI, DEC_ATOB, DEC_CHARCODES };
 
@@ -173,9 +183,13 @@ static bool literal(struct ev *e, struct bs_jsexpr_out *o)
 			i++;
 			continue;
 		}
-		if (i + 1 >= e->n || !(i = escape(e->p, e->n, i, o, &u)))
+		size_t at = i;
+		if (i + 1 >= e->n || !(i = escape(e->p, e->n, i, o, &u))) {
+			e->ended = at + 10 >= e->n; /* an escape cut by the end (\u{10FFFF} is 10) */
 			return false;
+		}
 	}
+	e->ended = true;
 	return false;
 }
 
@@ -279,11 +293,13 @@ static bool char_codes(struct ev *e, struct bs_jsexpr_out *o)
 			while (e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9')
 				v = (v * 10 + (uint32_t)(e->p[e->i++] - '0')) % 65536;
 		}
-		if (e->i == start)
+		if (e->i == start) {
+			more(e);
 			return false;
+		}
 		put_unit(o, &u, v);
 		skip_blanks(e);
-		if (e->i >= e->n)
+		if (!more(e))
 			return false;
 		char c = e->p[e->i++];
 		if (c == ')') {
@@ -319,12 +335,14 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 		if (e->p[i++] == '.')
 			last = i;
 	enum decoder d;
-	if (!decoder_named(e->p + last, i - last, &d))
+	if (!decoder_named(e->p + last, i - last, &d)) {
+		e->ended = i >= e->n; /* a name cut by the end */
 		return false;
+	}
 	o->obfuscated = true;
 	e->i = i;
 	skip_blanks(e);
-	if (e->i >= e->n || e->p[e->i] != '(')
+	if (!more(e) || e->p[e->i] != '(')
 		return false;
 	e->i++;
 	if (d == DEC_CHARCODES)
@@ -335,7 +353,7 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 	if (!expr(e, &arg))
 		return false;
 	skip_blanks(e);
-	if (e->i >= e->n || e->p[e->i] != ')')
+	if (!more(e) || e->p[e->i] != ')')
 		return false;
 	e->i++;
 	o->cut |= arg.cut;
@@ -348,7 +366,7 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 static bool term(struct ev *e, struct bs_jsexpr_out *o)
 {
 	skip_blanks(e);
-	if (e->i >= e->n)
+	if (!more(e))
 		return false;
 	char c = e->p[e->i];
 	if (c == '"' || c == '\'' || c == '`')
@@ -358,7 +376,7 @@ static bool term(struct ev *e, struct bs_jsexpr_out *o)
 		if (!expr(e, o))
 			return false;
 		skip_blanks(e);
-		if (e->i >= e->n || e->p[e->i] != ')')
+		if (!more(e) || e->p[e->i] != ')')
 			return false;
 		e->i++;
 		return true;
@@ -385,6 +403,8 @@ static bool expr(struct ev *e, struct bs_jsexpr_out *o)
 				return false;
 			continue;
 		}
+		if (e->i + 1 == e->n && e->p[e->i] == '+')
+			e->ended = true; /* '+', "++" or "+=": the next text says */
 		e->i = after;
 		e->depth--;
 		return true;
@@ -394,17 +414,23 @@ static bool expr(struct ev *e, struct bs_jsexpr_out *o)
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
 {
 	out->n = 0;
-	out->cut = out->obfuscated = false;
-	struct ev e = { p, n, 0, 0 };
-	if (!expr(&e, out))
+	out->cut = out->obfuscated = out->incomplete = false;
+	struct ev e = { p, n, 0, 0, false };
+	if (!expr(&e, out)) {
+		out->incomplete = e.ended && !final;
 		return 0;
+	}
 	size_t end = e.i;
 	skip_blanks(&e);
-	if (e.i >= n)
+	if (e.i >= n) {
+		out->incomplete = !final;
 		return final ? end : 0;
+	}
 	char c = p[e.i];
-	if (c == '.' || c == '[' || c == '+' || c == '(')
+	if (c == '.' || c == '[' || c == '+' || c == '(') {
+		out->incomplete = !final && e.i + 1 >= n; /* what is applied is in the next text */
 		return 0; /* a method, an index or more applied to the value: not its value */
+	}
 	return end;
 }
 
@@ -431,6 +457,7 @@ static bool literal_span(struct ev *e, size_t *start, size_t *end)
 		if (c == '\\')
 			i++;
 	}
+	e->ended = true;
 	return false;
 }
 
@@ -438,7 +465,7 @@ static bool literal_span(struct ev *e, size_t *start, size_t *end)
 static bool expect(struct ev *e, char c)
 {
 	skip_blanks(e);
-	if (e->i >= e->n || e->p[e->i] != c)
+	if (!more(e) || e->p[e->i] != c)
 		return false;
 	e->i++;
 	return true;
@@ -452,7 +479,22 @@ static bool small_number(struct ev *e, unsigned long limit, unsigned long *v)
 	*v = 0;
 	while (e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9' && *v < limit)
 		*v = *v * 10 + (unsigned long)(e->p[e->i++] - '0');
+	more(e);
 	return e->i > start && *v < limit && !(e->i < e->n && e->p[e->i] >= '0' && e->p[e->i] <= '9');
+}
+
+/* The word w at e->p[e->i], passed; a text ending inside it ended. */
+static bool word_at(struct ev *e, const char *w)
+{
+	size_t k = strlen(w), have = e->n - e->i;
+	if (have < k) {
+		e->ended = memcmp(e->p + e->i, w, have) == 0;
+		return false;
+	}
+	if (memcmp(e->p + e->i, w, k) != 0)
+		return false;
+	e->i += k;
+	return true;
 }
 
 /* A word of packed code as the packer wrote a dictionary index: in base
@@ -479,49 +521,62 @@ static bool is_word_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+static size_t unpack(struct ev *e, bool final, struct bs_jsexpr_out *out);
+
 size_t bs_jsexpr_unpack(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
 {
 	out->n = 0;
-	out->cut = false;
+	out->cut = out->incomplete = false;
 	out->obfuscated = true;
-	struct ev e = { p, n, 0, 0 };
-	skip_blanks(&e);
+	struct ev e = { p, n, 0, 0, false };
+	size_t used = unpack(&e, final, out);
+	if (!used)
+		out->incomplete = e.ended && !final;
+	return used;
+}
+
+static size_t unpack(struct ev *e, bool final, struct bs_jsexpr_out *out)
+{
+	const char *p = e->p;
+	size_t n = e->n;
+	skip_blanks(e);
 	/* function(p,a,c,k,e,d){ ... }( : the body is the packer's own, left
 	 * unread; its call's arguments follow the first "}(" before a quote */
-	if (e.i + 8 > n || memcmp(p + e.i, "function", 8) != 0)
+	if (!word_at(e, "function"))
 		return 0;
-	size_t body = e.i + 8, call_at = 0;
+	size_t body = e->i, call_at = 0;
 	size_t limit = n - body > BS_JSEXPR_UNPACK_BODY_MAX ? body + BS_JSEXPR_UNPACK_BODY_MAX : n;
 	for (size_t j = body; j + 1 < limit && !call_at; j++)
 		if (p[j] == '}' && p[j + 1] == '(') {
-			e.i = j + 2;
-			skip_blanks(&e);
-			if (e.i < n && (p[e.i] == '\'' || p[e.i] == '"'))
-				call_at = e.i;
+			e->i = j + 2;
+			skip_blanks(e);
+			if (e->i < n && (p[e->i] == '\'' || p[e->i] == '"'))
+				call_at = e->i;
 		}
-	if (!call_at)
+	if (!call_at) {
+		e->ended = limit + 2 >= n; /* the body goes on past the text */
 		return 0;
-	e.i = call_at;
+	}
+	e->i = call_at;
 	size_t pay0, pay1, words0, words1, sep0, sep1;
 	unsigned long base, count;
-	if (!literal_span(&e, &pay0, &pay1) || !expect(&e, ',') || !small_number(&e, 63, &base) || base < 2 ||
-	    !expect(&e, ',') || !small_number(&e, 1000000, &count) || !expect(&e, ','))
+	if (!literal_span(e, &pay0, &pay1) || !expect(e, ',') || !small_number(e, 63, &base) || base < 2 ||
+	    !expect(e, ',') || !small_number(e, 1000000, &count) || !expect(e, ','))
 		return 0;
-	skip_blanks(&e);
-	if (e.i >= n || !literal_span(&e, &words0, &words1) || !expect(&e, '.'))
+	skip_blanks(e);
+	if (!more(e) || !literal_span(e, &words0, &words1) || !expect(e, '.'))
 		return 0;
-	skip_blanks(&e);
-	if (e.i + 5 > n || memcmp(p + e.i, "split", 5) != 0)
+	skip_blanks(e);
+	if (!word_at(e, "split") || !expect(e, '('))
 		return 0;
-	e.i += 5;
-	if (!expect(&e, '('))
+	skip_blanks(e);
+	if (!more(e) || !literal_span(e, &sep0, &sep1) || sep1 - sep0 != 1 || p[sep0] != '|' || !expect(e, ')'))
 		return 0;
-	skip_blanks(&e);
-	if (e.i >= n || !literal_span(&e, &sep0, &sep1) || sep1 - sep0 != 1 || p[sep0] != '|' || !expect(&e, ')'))
+	size_t used = e->i;
+	if (!final && used >= n) {
+		e->ended = true;
 		return 0;
-	size_t used = e.i;
-	if (!final && used >= n)
-		return 0;
+	}
 	/* the dictionary: where each word starts (it ends before the next
 	 * start's '|'); past BS_JSEXPR_UNPACK_WORDS_MAX words, the words stay
 	 * encoded */

@@ -16,7 +16,9 @@
  * arithmetic, a method applied to the value) makes it one this does not
  * evaluate: it is a reader of the usual obfuscations, not an interpreter.
  * Bounded: the value is cut at BS_JSEXPR_OUT_MAX bytes (out->cut says so),
- * nesting at BS_JSEXPR_DEPTH_MAX; it reads only p[0..n).
+ * nesting at BS_JSEXPR_DEPTH_MAX; it reads only p[0..n). A reading that
+ * fails because p ended first (not final) says so (out->incomplete): the
+ * caller may read it again with more text.
  *
  * Code points above 0x7f (from escapes or fromCharCode) are written as
  * UTF-8; a lone surrogate as U+FFFD.
@@ -27,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BS_JSEXPR_OUT_MAX 1024
+#define BS_JSEXPR_OUT_MAX 8192 /* a percent-escaped argument is three bytes a character */
 #define BS_JSEXPR_DEPTH_MAX 6
 
 struct bs_jsexpr_out {
@@ -35,6 +37,9 @@ struct bs_jsexpr_out {
 	bool cut;               /* the value was longer than BS_JSEXPR_OUT_MAX */
 	bool obfuscated;        /* a decoder or a \xHH escape made it: what data
 	                         * (JSON's \/ and \uHHHH) does not need */
+	bool incomplete;        /* not taken for want of text: p ended (not final)
+	                         * before the expression did; a longer text may
+	                         * hold it whole */
 	char b[BS_JSEXPR_OUT_MAX];
 };
 
