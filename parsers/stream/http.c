@@ -1528,6 +1528,45 @@ static void expr_again(struct bs_http *p, const char *w, size_t n, size_t fresh,
 		expr_drop(rs);
 }
 
+/* Elements of a string table read, at most (an obfuscator's holds every
+ * string of the script: a few hundred). */
+#define VAR_ARRAY_MAX 512
+
+/* var NAME = ['...', '...', ...] at w[at], its '[' at w[j]: a string table,
+ * which obfuscators make of a script's strings (window[_0x1a[1]](_0x1a[0])):
+ * each element's value that is a URL a reference, weak unless a decoder or
+ * \x escapes made it (as a variable's). Returns where the scan goes on;
+ * an element not a string ends the reading there. */
+static size_t var_array(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth,
+                        size_t at, size_t j, uint8_t pat)
+{
+	size_t k = j + 1;
+	for (int count = 0; count <= VAR_ARRAY_MAX; count++) {
+		while (k < n && (is_ows(w[k]) || w[k] == '\n' || w[k] == '\r'))
+			k++;
+		if (k < n && w[k] == ']')
+			return k + 1;
+		struct bs_jsexpr_out v;
+		size_t used = k < n && count < VAR_ARRAY_MAX ? bs_jsexpr_eval(w + k, n - k, final, &v) : 0;
+		if (!used) {
+			if ((k >= n || v.incomplete) && !final && depth == 0 && count < VAR_ARRAY_MAX) {
+				p->expr_wants_more = true;
+				if (!p->expr_retry)
+					expr_start(p, w, n, at, pat);
+			}
+			return k > at + 1 ? k : at + 1;
+		}
+		k += used;
+		if (k > fresh)
+			add_ref(p, bs_str_make(v.b, v.n), bs_str_make(w + at, k - at), !v.obfuscated);
+		while (k < n && (is_ows(w[k]) || w[k] == '\n' || w[k] == '\r'))
+			k++;
+		if (k < n && w[k] == ',')
+			k++;
+	}
+	return k;
+}
+
 /* The script pattern k at w[at]: its expression's value evaluated
  * (jsexpr.h) and taken as what the pattern makes of it. Returns where
  * the scan goes on: after the expression when it was read (what is
@@ -1545,6 +1584,13 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 		return at + 1;
 	if (kind != JS_DECODED && !(j = js_opener(w, n, j, opener)))
 		return at + 1;
+	if (kind == JS_VAR) {
+		size_t k = j;
+		while (k < n && is_ows(w[k]))
+			k++;
+		if (k < n && w[k] == '[')
+			return var_array(p, w, n, fresh, final, depth, at, k, pat);
+	}
 	struct bs_jsexpr_out v;
 	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
 	if (!used && kind == JS_TEXT) { /* eval(function(p,a,c,k,e,d){...}('...',62,...)): packed code */
