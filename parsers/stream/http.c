@@ -1100,6 +1100,11 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool weak)
 		(u.n > 2 && u.p[0] == '/' && u.p[1] == '/' && u.p[2] != '/');
 	if (!absolute || u.n > BS_HTTP_REF_MAX)
 		return;
+	/* a host after the "//" (not a scheme alone: var h = "http://" of a URL
+	 * built from parts) */
+	const char *host = (const char *)memchr(u.p, '/', u.n) + 2;
+	if (host >= u.p + u.n || *host == '/' || *host == '?' || *host == '#' || is_ows(*host))
+		return;
 	for (size_t i = 0; i < rs->nrefs; i++)
 		if (rs->ref_len[i] == u.n && memcmp(rs->ref_pool + rs->ref_off[i], u.p, u.n) == 0)
 			return;
@@ -1457,16 +1462,16 @@ static size_t js_opener(const char *w, size_t n, size_t j, char opener)
 	return j;
 }
 
-/* After "var" at w[j]: blanks, a name; the index after the name (the
- * opener follows), or 0. */
-static size_t var_name_end(const char *w, size_t n, size_t j)
+/* After "var" at w[j]: blanks, a name (from *name); the index after the
+ * name (the opener follows), or 0. */
+static size_t var_name_end(const char *w, size_t n, size_t j, size_t *name_at)
 {
 	size_t k = j;
 	while (k < n && (is_ows(w[k]) || w[k] == '\n' || w[k] == '\r'))
 		k++;
 	if (k == j)
 		return 0;
-	size_t name = k;
+	size_t name = *name_at = k;
 	while (k < n && ((w[k] >= 'a' && w[k] <= 'z') || (w[k] >= 'A' && w[k] <= 'Z') || w[k] == '_' || w[k] == '$' ||
 	                 (k > name && w[k] >= '0' && w[k] <= '9')))
 		k++;
@@ -1547,7 +1552,7 @@ static size_t var_array(struct bs_http *p, const char *w, size_t n, size_t fresh
 		if (k < n && w[k] == ']')
 			return k + 1;
 		struct bs_jsexpr_out v;
-		size_t used = k < n && count < VAR_ARRAY_MAX ? bs_jsexpr_eval(w + k, n - k, final, &v) : 0;
+		size_t used = k < n && count < VAR_ARRAY_MAX ? bs_jsexpr_eval_vars(w + k, n - k, final, p->js_vars, &v) : 0;
 		if (!used) {
 			if ((k >= n || v.incomplete) && !final && depth == 0 && count < VAR_ARRAY_MAX) {
 				p->expr_wants_more = true;
@@ -1577,22 +1582,30 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 	const size_t pl = js_patterns[pat].len;
 	const char opener = js_patterns[pat].opener;
 	const enum js_value kind = (enum js_value)js_patterns[pat].kind;
-	size_t j = at + pl;
+	size_t j = at + pl, name = 0, name_end = 0;
 	if (kind == JS_DECODED)
 		j = w[at] == '.' ? at + 1 : at; /* the call itself: unescape(...), fromCharCode(...) */
-	else if (kind == JS_VAR && !(j = var_name_end(w, n, j)))
+	else if (kind == JS_VAR && !(j = name_end = var_name_end(w, n, j, &name)))
 		return at + 1;
 	if (kind != JS_DECODED && !(j = js_opener(w, n, j, opener)))
 		return at + 1;
+	struct bs_jsexpr_vars *vars = p->js_vars;
 	if (kind == JS_VAR) {
 		size_t k = j;
 		while (k < n && is_ows(w[k]))
 			k++;
+		if (vars)
+			bs_jsexpr_vars_forget(vars, w + name, name_end - name); /* set again below if it can be */
 		if (k < n && w[k] == '[')
 			return var_array(p, w, n, fresh, final, depth, at, k, pat);
 	}
 	struct bs_jsexpr_out v;
-	size_t used = bs_jsexpr_eval(w + j, n - j, final, &v);
+	size_t used = bs_jsexpr_eval_vars(w + j, n - j, final, vars, &v);
+	if (used && kind == JS_VAR) { /* var a = "http://ev"; ... window.open(a + "il.cn/x") */
+		if (!vars)
+			vars = p->js_vars = bs_xcalloc(1, sizeof *vars);
+		bs_jsexpr_vars_set(vars, w + name, name_end - name, &v);
+	}
 	if (!used && kind == JS_TEXT) { /* eval(function(p,a,c,k,e,d){...}('...',62,...)): packed code */
 		bool eval_wants_more = v.incomplete;
 		used = bs_jsexpr_unpack(w + j, n - j, final, &v);
@@ -2475,6 +2488,8 @@ static void response_begin(struct bs_http *p, struct bs_proto_ctx *c, int status
 	struct bs_http_dir *d = &p->dir[1];
 	bs_gzfile_drop(&rs->gz); /* a body cut short by this response: its decoder's state goes */
 	resp_reset(rs);
+	if (p->js_vars) /* a page's variables are its own */
+		p->js_vars->n = p->js_vars->next = 0;
 	rs->anomalies = message_begins(d, &rs->skipped, BS_HTTP_AN_SERVER_JUNK);
 	rs->status = status;
 	rs->active = true;
@@ -2947,6 +2962,8 @@ void bs_http_end(struct bs_http *p, struct bs_proto_ctx *c)
 		pending_pop(p);
 	}
 	expr_drop(&p->resp);
+	free(p->js_vars);
+	p->js_vars = NULL;
 	if (p->zs) {
 		inflateEnd(p->zs);
 		free(p->zs);
@@ -3013,7 +3030,7 @@ static size_t def_held_bytes(const void *state)
 {
 	const struct bs_http *p = state;
 	return (p->zs ? BS_GZFILE_ZLIB_BYTES : 0) + bs_gzfile_held_bytes(&p->resp.gz) + bs_gzfile_held_bytes(&p->rb.gz) +
-	       p->resp.expr_cap;
+	       p->resp.expr_cap + (p->js_vars ? sizeof *p->js_vars : 0);
 }
 
 const struct bs_proto_def bs_proto_http = {

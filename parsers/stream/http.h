@@ -17,6 +17,8 @@
 #include "parsers/stream/proto.h"
 #include "src/core/addrscan.h"
 
+struct bs_jsexpr_vars; /* jsexpr.h */
+
 /* ------------------------------------------------------------------ HTTP */
 #define BS_HTTP_LINE_MAX 8192        /* start and header lines; longer ones truncated, counted */
 #define BS_HTTP_URI_MAX 2048         /* a longer URI keeps 2045 bytes and ends in "..." */
@@ -254,6 +256,8 @@ struct bs_http {
 	                              * that decoded it, which its references' tags name */
 	bool ref_weak_text;          /* ... and it is a script variable's value: its
 	                              * references are weak */
+	struct bs_jsexpr_vars *js_vars; /* the page's script variables set to strings (on the
+	                              * heap from the first, for the flow's life) */
 	bool expr_retry;             /* resp.expr_buf is being read again */
 	bool expr_wants_more;        /* the expression just read ended with its text */
 	void *zs;                    /* z_stream, allocated on the first compressed body */

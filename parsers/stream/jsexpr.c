@@ -14,6 +14,8 @@ struct ev {
 	size_t n, i;
 	int depth;
 	bool ended;     /* a step failed for want of text: p's end came first */
+	const struct bs_jsexpr_vars *vars;
+	bool final;     /* p's end is the text's */
 };
 
 /* Whether text is left at e->i; when not, the reading ended for want of it. */
@@ -327,6 +329,71 @@ static bool decoder_named(const char *s, size_t n, enum decoder *d)
 	return true;
 }
 
+/* A name at p[e->i, i) that is not a decoder's: a variable's value, when
+ * the script set one (and it is not called). */
+static bool variable(struct ev *e, size_t i, struct bs_jsexpr_out *o)
+{
+	if (i >= e->n && !e->final) {
+		e->ended = true; /* a name cut by the end */
+		return false;
+	}
+	const struct bs_jsexpr_vars *vars = e->vars;
+	size_t len = i - e->i;
+	if (!vars || memchr(e->p + e->i, '.', len))
+		return false;
+	size_t after = i;
+	while (after < e->n && is_blank(e->p[after]))
+		after++;
+	if (after < e->n && e->p[after] == '(')
+		return false;
+	for (size_t k = 0; k < vars->n; k++)
+		if (vars->v[k].name_len == len && memcmp(vars->v[k].name, e->p + e->i, len) == 0) {
+			put(o, vars->v[k].value, vars->v[k].value_len);
+			o->obfuscated |= vars->v[k].obfuscated;
+			e->i = i;
+			return true;
+		}
+	return false;
+}
+
+void bs_jsexpr_vars_forget(struct bs_jsexpr_vars *vars, const char *name, size_t name_len)
+{
+	for (size_t k = 0; k < vars->n; k++)
+		if (vars->v[k].name_len == name_len && memcmp(vars->v[k].name, name, name_len) == 0) {
+			vars->v[k] = vars->v[--vars->n];
+			if (vars->next >= vars->n)
+				vars->next = 0;
+			return;
+		}
+}
+
+void bs_jsexpr_vars_set(struct bs_jsexpr_vars *vars, const char *name, size_t name_len,
+                        const struct bs_jsexpr_out *value)
+{
+	size_t k = 0;
+	while (k < vars->n && !(vars->v[k].name_len == name_len && memcmp(vars->v[k].name, name, name_len) == 0))
+		k++;
+	bool keep = !value->cut && value->n <= BS_JSEXPR_VAR_VALUE_MAX && name_len <= BS_JSEXPR_VAR_NAME_MAX;
+	if (k == vars->n) {
+		if (!keep || name_len == 0)
+			return;
+		if (vars->n < BS_JSEXPR_VARS_MAX) {
+			vars->n++;
+		} else {
+			k = vars->next;
+			vars->next = (vars->next + 1) % BS_JSEXPR_VARS_MAX;
+		}
+	} else if (!keep) { /* its new value is not kept: the old one must not stand for it */
+		bs_jsexpr_vars_forget(vars, name, name_len);
+		return;
+	}
+	vars->v[k].name_len = (uint8_t)name_len;
+	memcpy(vars->v[k].name, name, name_len);
+	vars->v[k].value_len = (uint16_t)value->n;
+	memcpy(vars->v[k].value, value->b, value->n);
+	vars->v[k].obfuscated = value->obfuscated;
+}
+
 /* A decoder's call at p[e->i]: its argument's value decoded and appended. */
 static bool call(struct ev *e, struct bs_jsexpr_out *o)
 {
@@ -335,10 +402,8 @@ static bool call(struct ev *e, struct bs_jsexpr_out *o)
 		if (e->p[i++] == '.')
 			last = i;
 	enum decoder d;
-	if (!decoder_named(e->p + last, i - last, &d)) {
-		e->ended = i >= e->n; /* a name cut by the end */
-		return false;
-	}
+	if (!decoder_named(e->p + last, i - last, &d))
+		return variable(e, i, o);
 	o->obfuscated = true;
 	e->i = i;
 	skip_blanks(e);
@@ -413,9 +478,15 @@ static bool expr(struct ev *e, struct bs_jsexpr_out *o)
 
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
 {
+	return bs_jsexpr_eval_vars(p, n, final, NULL, out);
+}
+
+size_t bs_jsexpr_eval_vars(const char *p, size_t n, bool final, const struct bs_jsexpr_vars *vars,
+                           struct bs_jsexpr_out *out)
+{
 	out->n = 0;
 	out->cut = out->obfuscated = out->incomplete = false;
-	struct ev e = { p, n, 0, 0, false };
+	struct ev e = { p, n, 0, 0, false, vars, final };
 	if (!expr(&e, out)) {
 		out->incomplete = e.ended && !final;
 		return 0;
@@ -528,7 +599,7 @@ size_t bs_jsexpr_unpack(const char *p, size_t n, bool final, struct bs_jsexpr_ou
 	out->n = 0;
 	out->cut = out->incomplete = false;
 	out->obfuscated = true;
-	struct ev e = { p, n, 0, 0, false };
+	struct ev e = { p, n, 0, 0, false, NULL, final };
 	size_t used = unpack(&e, final, out);
 	if (!used)
 		out->incomplete = e.ended && !final;

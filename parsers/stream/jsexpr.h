@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BS_JSEXPR_OUT_MAX 8192 /* a percent-escaped argument is three bytes a character */
 #define BS_JSEXPR_DEPTH_MAX 6
@@ -43,6 +44,29 @@ struct bs_jsexpr_out {
 	char b[BS_JSEXPR_OUT_MAX];
 };
 
+/* Variables a script set to strings before (var a = "http://ev"; then
+ * window.open(a + "il.cn/x")): an expression that names one has its value.
+ * The latest BS_JSEXPR_VARS_MAX names, each value at most
+ * BS_JSEXPR_VAR_VALUE_MAX bytes (a longer one is not kept). */
+#define BS_JSEXPR_VARS_MAX 16
+#define BS_JSEXPR_VAR_NAME_MAX 32
+#define BS_JSEXPR_VAR_VALUE_MAX 512
+struct bs_jsexpr_vars {
+	size_t n, next;           /* names held; the slot a new name takes when full */
+	struct {
+		uint8_t name_len;
+		bool obfuscated;
+		uint16_t value_len;
+		char name[BS_JSEXPR_VAR_NAME_MAX];
+		char value[BS_JSEXPR_VAR_VALUE_MAX];
+	} v[BS_JSEXPR_VARS_MAX];
+};
+/* name = value (a value that was cut, or too long, forgets the name). */
+void bs_jsexpr_vars_set(struct bs_jsexpr_vars *vars, const char *name, size_t name_len,
+                        const struct bs_jsexpr_out *value);
+/* name set to something not kept (a call, a number): it stands for nothing. */
+void bs_jsexpr_vars_forget(struct bs_jsexpr_vars *vars, const char *name, size_t name_len);
+
 /* The expression that starts at p[0] (blanks before it are skipped). Its
  * value goes to out; the return is the bytes up to the expression's end
  * (after its last token), or 0 when p does not hold one this evaluates.
@@ -50,6 +74,10 @@ struct bs_jsexpr_out {
  * the end of p may go on ("a" + ...), so it is not taken (0); with final,
  * p's end ends it. */
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
+/* The same, where a name (not followed by '(') of vars stands for its
+ * value; vars may be NULL. */
+size_t bs_jsexpr_eval_vars(const char *p, size_t n, bool final, const struct bs_jsexpr_vars *vars,
+                           struct bs_jsexpr_out *out);
 
 /* Packed code: Dean Edwards' packer, the usual wrapper of injected code
  * since 2005 (its output is what follows "eval(" here):
