@@ -302,19 +302,28 @@ static void record_page_refs(struct bs_agg *a, const struct bs_event *e, uint32_
 	const struct bs_ev_http *h = &e->u.http;
 	bs_str pairs[4];
 	size_t npairs = h->cookie.n ? cookie_pairs(h->cookie, pairs, 4) : 0;
+	uint32_t seen[BS_HTTP_MAX_REFS];
+	size_t nseen = 0;
 	for (size_t i = 0; i < h->nrefs && i < BS_HTTP_MAX_REFS; i++) {
 		char rh[256];
 		size_t rn = bs_url_host(h->refs[i], rh, sizeof rh);
 		if (!rn)
 			continue;
 		uint32_t refhost = bs_strtab_intern(&a->str, rh, rn);
+		/* the page counts once for each host it references (a script and
+		 * a frame from the same host are one answer served) */
+		bool again = false;
+		for (size_t k = 0; k < nseen && !again; k++)
+			again = seen[k] == refhost;
+		if (!again)
+			seen[nseen++] = refhost;
 		struct bs_refrec rr;
 		memset(&rr, 0, sizeof rr); /* padding too: records are written to state files as bytes */
 		rr.path = path_id;
 		rr.refhost = refhost;
 		rr.host = host;
 		rr.tag = intern(a, h->ref_tags[i]);
-		rr.count = 1;
+		rr.count = again ? 0 : 1;
 		rr.first = rr.last = e->ts;
 		rr.input = e->origin.input;
 		rr.ref = e->origin.ref;
