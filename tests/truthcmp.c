@@ -9,14 +9,17 @@
  * comments. When the truth has them (the issue 16 scenarios): the addresses
  * of each basis (observed, inferred; a TAP skip when the results have no
  * basis column) and the spam onset day (meta.csv spam_onset against the
- * timeline's spam_onset event). Exit status 0 when every check passed, 1
- * otherwise, 2 on usage or unreadable input.
+ * timeline's spam_onset event); every tampered answer of the captures
+ * (meta.csv tampered_answers_NAME against the timeline's counts). Exit
+ * status 0 when every check passed, 1 otherwise, 2 on usage or unreadable
+ * input.
  */
 #include "config.h"
 #include <csv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "src/core/common.h"
 #include "tap.h"
 
@@ -341,6 +344,45 @@ static void compare_onset(const char *truth_dir, const char *out_dir)
 	free_table(&meta);
 }
 
+/* The tampered answers of each server, when the truth's meta.csv gives
+ * them (tampered_answers_NAME: the pages the captures hold with the
+ * injected code): the sum of the server's tampered_content rows' counts,
+ * "(N times)" (a page counts once however many references it holds). */
+static void compare_tampered(const char *truth_dir, const char *out_dir)
+{
+	struct table meta, tl;
+	if (!load(truth_dir, "meta.csv", &meta))
+		return;
+	struct stat sb;
+	char tl_path[4096];
+	snprintf(tl_path, sizeof tl_path, "%s/timeline.csv", out_dir);
+	if (stat(tl_path, &sb) != 0) { /* results without a timeline (the truth itself): nothing to count */
+		free_table(&meta);
+		return;
+	}
+	bool have_tl = load(out_dir, "timeline.csv", &tl);
+	static const char prefix[] = "tampered_answers_";
+	for (size_t r = 1; r < meta.nrows; r++) {
+		const char *key = cell(&meta, r, "key");
+		if (strncmp(key, prefix, sizeof prefix - 1) != 0)
+			continue;
+		const char *server = key + sizeof prefix - 1;
+		unsigned long long sum = 0;
+		for (size_t e = 1; have_tl && e < tl.nrows; e++) {
+			const char *times = strrchr(cell(&tl, e, "message"), '(');
+			unsigned long long n;
+			if (strcmp(cell(&tl, e, "event"), "tampered_content") == 0 &&
+			    strcmp(cell(&tl, e, "server"), server) == 0 && times && sscanf(times, "(%llu times)", &n) == 1)
+				sum += n;
+		}
+		is_int((long long)sum, atoll(cell(&meta, r, "value")), "%s: every tampered answer read (the timeline's counts)",
+		       server);
+	}
+	if (have_tl)
+		free_table(&tl);
+	free_table(&meta);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -363,6 +405,7 @@ int main(int argc, char **argv)
 		compare_exposed(&we, &ge);
 	}
 	compare_onset(argv[1], argv[2]);
+	compare_tampered(argv[1], argv[2]);
 	tap_done();
 	free_table(&ws);
 	free_table(&gs);

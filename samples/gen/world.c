@@ -698,6 +698,9 @@ void truth_write(const struct truth_opts *o)
 	fprintf(fp, "local_domain,%s\nT,%s\nseed,%llu\nscenario,%s\n", LOCAL_DOMAIN, tb, (unsigned long long)o->seed, o->scenario);
 	if (o->basis)
 		write_meta_scoping(fp);
+	for (int s = 0; s < NWEB; s++) /* what the captures' tampered pages must all be read as */
+		if (WS[s].tampered_answers && !o->logs_only)
+			fprintf(fp, "tampered_answers_%s,%u\n", host_names[s], WS[s].tampered_answers);
 	fclose(fp);
 	fp = open_truth(o->dir, "attack.txt");
 	fprintf(fp, "Scenario %s, seed %llu%s.\n\n", o->scenario, (unsigned long long)o->seed,
