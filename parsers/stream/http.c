@@ -2858,6 +2858,8 @@ void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 		}
 		d->remaining -= n;
 		d->body_damaged = true;
+		if (dir == 1)
+			expr_drop(&p->resp); /* an expression is not read across a hole */
 		if (dir == 1 && p->resp.coding != BS_HTTP_CODING_NONE)
 			p->resp.decode_failed = true;
 		if (dir == 1)
@@ -2868,6 +2870,7 @@ void bs_http_gap(struct bs_http *p, struct bs_proto_ctx *c, int dir, uint64_t n)
 	}
 	if (d->state == BS_HTTP_S_BODY_CLOSE) {
 		d->body_damaged = true;
+		expr_drop(&p->resp);
 		if (p->resp.coding != BS_HTTP_CODING_NONE)
 			p->resp.decode_failed = true;
 		p->resp.wire_bytes += n;
