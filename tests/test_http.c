@@ -639,7 +639,7 @@ static void test_shell_output(bool avx2_off)
 static size_t ref_next_slow(const char *w, size_t at, size_t n)
 {
 	static const char *const pre[] = { "<sc", "<if", "<fr", "<me", "<em", "<ob", "loc", "win", "doc", "eva",
-		".sr", ".in", "une", "ato", ".fr", "<a ", "<a\t", "<a\n", "<a\r" };
+		".sr", ".in", "une", "ato", ".fr", "<a ", "<a\t", "<a\n", "<a\r", "<ap" };
 	for (; at + 3 <= n; at++)
 		for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
 			if (bs_ascii_lower((unsigned char)w[at]) == (unsigned char)pre[k][0] &&
@@ -656,7 +656,7 @@ static void test_ref_starts(bool avx2_off)
 		"<meta", "<ME", "location", "LOC", "lo", "window", "WIN", "wi", "<", "l", "w", "L", "W", ",", "\xcc",
 		"\xec", "\x0c", "\0", " ", "a", "<s", "<i", "document", "DO", "d", "eval", "EV", "e", ".src", ".S",
 		".innerHTML", ".IN", ".", "\x0e", "unescape", "UN", "u", "atob", "AT", "t", ".fromCharCode", ".F", "n", "<embed", "<EM",
-		"<object", "<Ob", "o", "<e", "<o", "<a", "<A", "\t", "\n", "\r", "<a href" };
+		"<object", "<Ob", "o", "<e", "<o", "<a", "<A", "\t", "\n", "\r", "<a href", "<applet", "<aP", "p" };
 	static char buf[300];
 	size_t agree = 0, trials = 0, found = 0;
 	for (int t = 0; t < 20000; t++) {

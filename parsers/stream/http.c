@@ -1260,7 +1260,7 @@ static void tag_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, si
 
 /* Can a reference pattern start at w[0]: its first three bytes those of
  * one, letters in either case? Tags "<sc" "<if" "<fr" "<me" "<em" "<ob",
- * "<a" and a blank; script calls
+ * "<ap", "<a" and a blank; script calls
  * and assignments "loc" "win" "doc" "eva" ".sr" ".in" "var"; decoders
  * "une" "ato" ".fr". */
 static inline bool ref_start(const char *w)
@@ -1270,7 +1270,7 @@ static inline bool ref_start(const char *w)
 	case '<':
 		return (c2 == 's' && c3 == 'c') || (c2 == 'i' && c3 == 'f') || (c2 == 'f' && c3 == 'r') ||
 			(c2 == 'm' && c3 == 'e') || (c2 == 'e' && c3 == 'm') || (c2 == 'o' && c3 == 'b') ||
-			(c2 == 'a' && (w[2] == ' ' || w[2] == '\t' || w[2] == '\n' || w[2] == '\r'));
+			(c2 == 'a' && (w[2] == ' ' || w[2] == '\t' || w[2] == '\n' || w[2] == '\r' || c3 == 'p'));
 	case '.':
 		return (c2 == 's' && c3 == 'r') || (c2 == 'i' && c3 == 'n') || (c2 == 'f' && c3 == 'r');
 	case 'l':
@@ -1652,7 +1652,8 @@ static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 #define PAT(s) s, sizeof s - 1
 	static const struct { const char *pat; size_t len; const char *attr; } tags[] = {
 		{ PAT("<script"), "src" }, { PAT("<iframe"), "src" }, { PAT("<frame"), "src" }, { PAT("<meta"), NULL },
-		{ PAT("<embed"), "src" }, { PAT("<object"), "data" }, { PAT("<a"), "href" } };
+		{ PAT("<embed"), "src" }, { PAT("<object"), "data" }, { PAT("<object"), "codebase" },
+		{ PAT("<applet"), "codebase" }, { PAT("<applet"), "archive" }, { PAT("<a"), "href" } };
 #undef PAT
 	if (w[at] == '<') {
 		const char second = (char)(w[at + 1] | 0x20); /* ref_start: w[at + 2] is there */
