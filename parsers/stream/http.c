@@ -1105,6 +1105,13 @@ static void add_ref(struct bs_http *p, bs_str u, bs_str tag, bool weak)
 	const char *host = (const char *)memchr(u.p, '/', u.n) + 2;
 	if (host >= u.p + u.n || *host == '/' || *host == '?' || *host == '#' || is_ows(*host))
 		return;
+	if (weak) { /* a variable's "http://ev" of a URL built from parts: a host of one label is none outside */
+		size_t hl = 0;
+		while (host + hl < u.p + u.n && host[hl] != '/' && host[hl] != '?' && host[hl] != '#' && host[hl] != ':')
+			hl++;
+		if (!memchr(host, '.', hl) && host[0] != '[')
+			return;
+	}
 	for (size_t i = 0; i < rs->nrefs; i++)
 		if (rs->ref_len[i] == u.n && memcmp(rs->ref_pool + rs->ref_off[i], u.p, u.n) == 0)
 			return;
