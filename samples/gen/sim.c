@@ -120,7 +120,7 @@ static const struct scenario scenarios[] = {
 	{ "pcapng-vlan", true, false, false, true, 2007, 5, 4, V_NONE, false, false, false, false, STYLE_SPLIT_TAG },
 	{ "newyear", true, false, false, false, 2006, 12, 29, V_NONE, false, false, false, false, STYLE_ATOB },
 	{ "opened-only", true, false, false, false, 2007, 5, 4, V_OPENED, false, false, false, false, STYLE_POPUP_LINK },
-	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false, STYLE_POPUP_LINK },
+	{ "opened-only-cut", true, false, false, false, 2007, 5, 4, V_OPENED_CUT, false, false, false, false, STYLE_CONST_URL },
 	{ "post-shell", true, false, false, false, 2007, 5, 4, V_POST_SHELL, false, false, false, false, STYLE_VAR_URL },
 	{ "maillog-only-exfil", true, false, true, false, 2007, 5, 4, V_MAIL_EXFIL, false, false, false, false, STYLE_WINDOW_OPEN },
 	{ "role-spam", true, false, false, false, 2007, 5, 4, V_ROLE_SPAM, false, false, false, false, STYLE_PACKED },

@@ -75,7 +75,8 @@ enum tamper_style {
 	STYLE_CHAR_REFS,      /* an iframe whose src scheme is HTML numeric character references */
 	STYLE_POPUP_LINK,     /* a fake pop-up box (a positioned <div>) with a link to the trojan */
 	STYLE_VAR_URL,        /* the URL in a script variable, the variable opened */
-	STYLE_PACKED          /* the window.open call through Dean Edwards' packer (base 62) */
+	STYLE_PACKED,         /* the window.open call through Dean Edwards' packer (base 62) */
+	STYLE_CONST_URL       /* the URL in a const, the const opened (no var: modern code) */
 };
 
 struct row2 { int user; int addr; bs_time t; };

