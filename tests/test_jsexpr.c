@@ -327,31 +327,55 @@ static void test_unpack(void)
 	free(big);
 }
 
+/* A lookup that knows one name, q, and counts its calls. */
+static int lookups;
+static bool lookup_q(void *ctx, const char *name, size_t len, struct bs_jsexpr_out *o)
+{
+	(void)ctx;
+	lookups++;
+	if (len != 1 || name[0] != 'q')
+		return false;
+	memcpy(o->b + o->n, "http://q.example", 16);
+	o->n += 16;
+	return true;
+}
+
 /* Variables set before stand for their names. */
 static void test_vars(void)
 {
 	static struct bs_jsexpr_vars vars;
 	static struct bs_jsexpr_out val;
+	const struct bs_jsexpr_scope scope = { &vars, NULL, NULL };
 	const char *set[][2] = { { "a", "'http://ev'" }, { "b", "\"il.example.cn/x\"" }, { "h", "'\\x68ttp://'" } };
 	for (size_t i = 0; i < sizeof set / sizeof *set; i++) {
 		bs_jsexpr_eval(set[i][1], strlen(set[i][1]), true, &val);
 		bs_jsexpr_vars_set(&vars, set[i][0], strlen(set[i][0]), &val);
 	}
 	const char *t = "a + b)";
-	ok(bs_jsexpr_eval_vars(t, strlen(t), false, &vars, &out) == 5 && out.n == 24 &&
+	ok(bs_jsexpr_eval_in(t, strlen(t), false, &scope, &out) == 5 && out.n == 24 &&
 	   memcmp(out.b, "http://evil.example.cn/x", 24) == 0 && !out.obfuscated, "a + b: the variables' values");
 	ok(bs_jsexpr_eval(t, strlen(t), false, &out) == 0, "without the variables: not evaluated");
 	t = "h + 'x.example'";
-	ok(bs_jsexpr_eval_vars(t, strlen(t), true, &vars, &out) && out.obfuscated, "a \\x-escaped variable makes it obfuscated");
+	ok(bs_jsexpr_eval_in(t, strlen(t), true, &scope, &out) && out.obfuscated, "a \\x-escaped variable makes it obfuscated");
 	t = "a.b + 'x'";
-	ok(!bs_jsexpr_eval_vars(t, strlen(t), true, &vars, &out), "a dotted name is no variable");
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &scope, &out), "a dotted name is no variable");
 	t = "a('x')";
-	ok(!bs_jsexpr_eval_vars(t, strlen(t), true, &vars, &out), "a called name is no variable");
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &scope, &out), "a called name is no variable");
 	t = "zz + 'x'";
-	ok(!bs_jsexpr_eval_vars(t, strlen(t), true, &vars, &out), "an unset name");
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &scope, &out), "an unset name");
+	const struct bs_jsexpr_scope looked = { &vars, lookup_q, NULL };
+	t = "b + q + '/x')";
+	ok(bs_jsexpr_eval_in(t, strlen(t), false, &looked, &out) && out.n == 33 &&
+	   memcmp(out.b, "il.example.cn/xhttp://q.example/x", 33) == 0 && lookups == 1,
+	   "a name vars do not hold is looked up (b from vars, q from the lookup, once)");
+	t = "zz + 'x'";
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &looked, &out), "a name neither knows");
+	t = "q('x')";
+	lookups = 0;
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &looked, &out) && lookups == 0, "a called name is not looked up");
 	bs_jsexpr_vars_forget(&vars, "a", 1);
 	t = "a + b)";
-	ok(!bs_jsexpr_eval_vars(t, strlen(t), true, &vars, &out), "a forgotten name stands for nothing");
+	ok(!bs_jsexpr_eval_in(t, strlen(t), true, &scope, &out), "a forgotten name stands for nothing");
 	bs_jsexpr_eval("'v'", 3, true, &val);
 	for (int i = 0; i < BS_JSEXPR_VARS_MAX + 4; i++) {
 		char name[8];
@@ -359,15 +383,15 @@ static void test_vars(void)
 		bs_jsexpr_vars_set(&vars, name, strlen(name), &val);
 	}
 	t = "v0";
-	bool first_gone = !bs_jsexpr_eval_vars(t, 2, true, &vars, &out);
+	bool first_gone = !bs_jsexpr_eval_in(t, 2, true, &scope, &out);
 	char last[8];
 	snprintf(last, sizeof last, "v%d", BS_JSEXPR_VARS_MAX + 3);
-	ok(first_gone && bs_jsexpr_eval_vars(last, strlen(last), true, &vars, &out) && vars.n == BS_JSEXPR_VARS_MAX,
+	ok(first_gone && bs_jsexpr_eval_in(last, strlen(last), true, &scope, &out) && vars.n == BS_JSEXPR_VARS_MAX,
 	   "past %d names the oldest give way", BS_JSEXPR_VARS_MAX);
 	val.n = BS_JSEXPR_VAR_VALUE_MAX + 1;
 	memset(val.b, 'x', val.n);
 	bs_jsexpr_vars_set(&vars, last, strlen(last), &val);
-	ok(!bs_jsexpr_eval_vars(last, strlen(last), true, &vars, &out), "a value too long to keep: the name forgotten");
+	ok(!bs_jsexpr_eval_in(last, strlen(last), true, &scope, &out), "a value too long to keep: the name forgotten");
 }
 
 static const char *attr(const char *v, size_t cap)

@@ -1540,6 +1540,72 @@ static void expr_again(struct bs_http *p, const char *w, size_t n, size_t fresh,
 		expr_drop(rs);
 }
 
+/* Names looked up in the text before an expression (find_assignment), at
+ * most, per response; and how far back, at most. A page names few; a
+ * crafted one naming thousands costs no more. */
+#define LOOKUPS_MAX 64
+#define LOOKUP_BACK ((size_t)4096)
+
+struct assignments {
+	struct bs_http *p;
+	const char *w;
+	size_t before;                 /* the expression's start: assignments end before it */
+	struct bs_jsexpr_scope scope;  /* the page's variables, and this lookup */
+};
+
+static bool is_name_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+
+/* A name no variable of the page holds (const u = "http://..."; let, or no
+ * keyword at all: `var` values are in p->js_vars already): the value of its
+ * latest assignment in the text before the expression, when that reads
+ * (an assignment that does not read leaves the name unknown). */
+static bool find_assignment(void *ctx, const char *name, size_t len, struct bs_jsexpr_out *out)
+{
+	struct assignments *a = ctx;
+	struct bs_http *p = a->p;
+	if (p->js_lookups >= LOOKUPS_MAX || len == 0 || len > a->before)
+		return false;
+	p->js_lookups++;
+	const char *w = a->w;
+	size_t stop = a->before > LOOKUP_BACK ? a->before - LOOKUP_BACK : 0;
+	for (size_t k = a->before - len + 1; k-- > stop;) {
+		if (w[k] != name[0] || memcmp(w + k, name, len) != 0)
+			continue;
+		if ((k > 0 && (is_name_byte(w[k - 1]) || w[k - 1] == '.')) || is_name_byte(w[k + len]))
+			continue;
+		size_t j = k + len;
+		while (j < a->before && is_ows(w[j]))
+			j++;
+		if (j + 1 >= a->before || w[j] != '=' || w[j + 1] == '=' || w[j + 1] == '>')
+			continue; /* a use, a comparison, an arrow: not an assignment */
+		struct assignments inner = *a;
+		inner.before = k;
+		inner.scope.ctx = &inner;
+		struct bs_jsexpr_out v;
+		if (!bs_jsexpr_eval_in(w + j + 1, a->before - j - 1, true, &inner.scope, &v))
+			return false;
+		size_t room = BS_JSEXPR_OUT_MAX - out->n, take = v.n < room ? v.n : room;
+		memcpy(out->b + out->n, v.b, take);
+		out->n += take;
+		out->cut |= v.cut || take < v.n;
+		out->obfuscated |= v.obfuscated;
+		return true;
+	}
+	return false;
+}
+
+/* The scope of an expression at w[at]: the page's variables, and the
+ * assignments in the text before it. */
+static void scope_at(struct assignments *a, struct bs_http *p, const char *w, size_t at)
+{
+	*a = (struct assignments){ .p = p, .w = w, .before = at,
+	                           .scope = { .vars = p->js_vars, .lookup = find_assignment } };
+	a->scope.ctx = a;
+}
+
 /* Elements of a string table read, at most (an obfuscator's holds every
  * string of the script: a few hundred). */
 #define VAR_ARRAY_MAX 512
@@ -1559,7 +1625,9 @@ static size_t var_array(struct bs_http *p, const char *w, size_t n, size_t fresh
 		if (k < n && w[k] == ']')
 			return k + 1;
 		struct bs_jsexpr_out v;
-		size_t used = k < n && count < VAR_ARRAY_MAX ? bs_jsexpr_eval_vars(w + k, n - k, final, p->js_vars, &v) : 0;
+		struct assignments scope;
+		scope_at(&scope, p, w, at);
+		size_t used = k < n && count < VAR_ARRAY_MAX ? bs_jsexpr_eval_in(w + k, n - k, final, &scope.scope, &v) : 0;
 		if (!used) {
 			if ((k >= n || v.incomplete) && !final && depth == 0 && count < VAR_ARRAY_MAX) {
 				p->expr_wants_more = true;
@@ -1607,7 +1675,9 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 			return var_array(p, w, n, fresh, final, depth, at, k, pat);
 	}
 	struct bs_jsexpr_out v;
-	size_t used = bs_jsexpr_eval_vars(w + j, n - j, final, vars, &v);
+	struct assignments scope;
+	scope_at(&scope, p, w, at);
+	size_t used = bs_jsexpr_eval_in(w + j, n - j, final, &scope.scope, &v);
 	if (used && kind == JS_VAR) { /* var a = "http://ev"; ... window.open(a + "il.cn/x") */
 		if (!vars)
 			vars = p->js_vars = bs_xcalloc(1, sizeof *vars);
@@ -2498,6 +2568,7 @@ static void response_begin(struct bs_http *p, struct bs_proto_ctx *c, int status
 	resp_reset(rs);
 	if (p->js_vars) /* a page's variables are its own */
 		p->js_vars->n = p->js_vars->next = 0;
+	p->js_lookups = 0;
 	rs->anomalies = message_begins(d, &rs->skipped, BS_HTTP_AN_SERVER_JUNK);
 	rs->status = status;
 	rs->active = true;

@@ -258,6 +258,7 @@ struct bs_http {
 	                              * references are weak */
 	struct bs_jsexpr_vars *js_vars; /* the page's script variables set to strings (on the
 	                              * heap from the first, for the flow's life) */
+	uint16_t js_lookups;         /* names looked up in the response's text (http.c) */
 	bool expr_retry;             /* resp.expr_buf is being read again */
 	bool expr_wants_more;        /* the expression just read ended with its text */
 	void *zs;                    /* z_stream, allocated on the first compressed body */

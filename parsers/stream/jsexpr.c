@@ -14,7 +14,7 @@ struct ev {
 	size_t n, i;
 	int depth;
 	bool ended;     /* a step failed for want of text: p's end came first */
-	const struct bs_jsexpr_vars *vars;
+	const struct bs_jsexpr_scope *scope;
 	bool final;     /* p's end is the text's */
 };
 
@@ -337,22 +337,27 @@ static bool variable(struct ev *e, size_t i, struct bs_jsexpr_out *o)
 		e->ended = true; /* a name cut by the end */
 		return false;
 	}
-	const struct bs_jsexpr_vars *vars = e->vars;
+	const struct bs_jsexpr_scope *scope = e->scope;
 	size_t len = i - e->i;
-	if (!vars || memchr(e->p + e->i, '.', len))
+	if (!scope || memchr(e->p + e->i, '.', len))
 		return false;
 	size_t after = i;
 	while (after < e->n && is_blank(e->p[after]))
 		after++;
 	if (after < e->n && e->p[after] == '(')
 		return false;
-	for (size_t k = 0; k < vars->n; k++)
+	const struct bs_jsexpr_vars *vars = scope->vars;
+	for (size_t k = 0; vars && k < vars->n; k++)
 		if (vars->v[k].name_len == len && memcmp(vars->v[k].name, e->p + e->i, len) == 0) {
 			put(o, vars->v[k].value, vars->v[k].value_len);
 			o->obfuscated |= vars->v[k].obfuscated;
 			e->i = i;
 			return true;
 		}
+	if (scope->lookup && scope->lookup(scope->ctx, e->p + e->i, len, o)) {
+		e->i = i;
+		return true;
+	}
 	return false;
 }
 
@@ -478,15 +483,15 @@ static bool expr(struct ev *e, struct bs_jsexpr_out *o)
 
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out)
 {
-	return bs_jsexpr_eval_vars(p, n, final, NULL, out);
+	return bs_jsexpr_eval_in(p, n, final, NULL, out);
 }
 
-size_t bs_jsexpr_eval_vars(const char *p, size_t n, bool final, const struct bs_jsexpr_vars *vars,
-                           struct bs_jsexpr_out *out)
+size_t bs_jsexpr_eval_in(const char *p, size_t n, bool final, const struct bs_jsexpr_scope *scope,
+                         struct bs_jsexpr_out *out)
 {
 	out->n = 0;
 	out->cut = out->obfuscated = out->incomplete = false;
-	struct ev e = { p, n, 0, 0, false, vars, final };
+	struct ev e = { p, n, 0, 0, false, scope, final };
 	if (!expr(&e, out)) {
 		out->incomplete = e.ended && !final;
 		return 0;

@@ -74,10 +74,18 @@ void bs_jsexpr_vars_forget(struct bs_jsexpr_vars *vars, const char *name, size_t
  * the end of p may go on ("a" + ...), so it is not taken (0); with final,
  * p's end ends it. */
 size_t bs_jsexpr_eval(const char *p, size_t n, bool final, struct bs_jsexpr_out *out);
-/* The same, where a name (not followed by '(') of vars stands for its
- * value; vars may be NULL. */
-size_t bs_jsexpr_eval_vars(const char *p, size_t n, bool final, const struct bs_jsexpr_vars *vars,
-                           struct bs_jsexpr_out *out);
+/* What a name (not followed by '(') stands for: its value in vars, else
+ * what lookup finds (the script's own assignment before the expression,
+ * `const u = "http://..."`: lookup appends the value to out and returns
+ * true). Either may be NULL. */
+struct bs_jsexpr_scope {
+	const struct bs_jsexpr_vars *vars;
+	bool (*lookup)(void *ctx, const char *name, size_t len, struct bs_jsexpr_out *out);
+	void *ctx;
+};
+/* bs_jsexpr_eval where names stand for their values in scope (NULL: none). */
+size_t bs_jsexpr_eval_in(const char *p, size_t n, bool final, const struct bs_jsexpr_scope *scope,
+                         struct bs_jsexpr_out *out);
 
 /* Packed code: Dean Edwards' packer, the usual wrapper of injected code
  * since 2005 (its output is what follows "eval(" here):
