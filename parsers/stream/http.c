@@ -1727,15 +1727,25 @@ static size_t js_ref(struct bs_http *p, const char *w, size_t n, size_t fresh, b
 static size_t ref_at(struct bs_http *p, const char *w, size_t n, size_t fresh, bool final, int depth, size_t at)
 {
 #define PAT(s) s, sizeof s - 1
+	/* by the tag name's first letter (ref_start let only these through) */
 	static const struct { const char *pat; size_t len; const char *attr; } tags[] = {
 		{ PAT("<script"), "src" }, { PAT("<iframe"), "src" }, { PAT("<frame"), "src" }, { PAT("<meta"), NULL },
 		{ PAT("<embed"), "src" }, { PAT("<object"), "data" }, { PAT("<object"), "codebase" },
 		{ PAT("<applet"), "codebase" }, { PAT("<applet"), "archive" }, { PAT("<a"), "href" } };
 #undef PAT
 	if (w[at] == '<') {
-		const char second = (char)(w[at + 1] | 0x20); /* ref_start: w[at + 2] is there */
-		for (size_t t = 0; t < sizeof tags / sizeof *tags; t++)
-			if (tags[t].pat[1] == second && bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
+		size_t t = 0, end = 0;
+		switch (w[at + 1] | 0x20) { /* ref_start: w[at + 2] is there */
+		case 's': t = 0, end = 1; break;
+		case 'i': t = 1, end = 2; break;
+		case 'f': t = 2, end = 3; break;
+		case 'm': t = 3, end = 4; break;
+		case 'e': t = 4, end = 5; break;
+		case 'o': t = 5, end = 7; break;
+		case 'a': t = (w[at + 2] | 0x20) == 'p' ? 7 : 9, end = (w[at + 2] | 0x20) == 'p' ? 9 : 10; break;
+		}
+		for (; t < end; t++)
+			if (bs_mem_at_ieq_lower(w, n, at, tags[t].pat, tags[t].len))
 				tag_ref(p, w, n, fresh, at, tags[t].len, tags[t].attr);
 		return at + 1;
 	}
